@@ -1,0 +1,55 @@
+/**
+ * An audit record holds no data values and no CPR number (ARCHITECTURE invariant 5): field
+ * names, digests, a keyed pseudonym of the citizen, who asked, why, under which rule, and what
+ * was decided and released.
+ */
+export type AuditKind =
+  | 'decision' // the policy decision (permit or deny), written before anything is forwarded
+  | 'release' // what was released (or why nothing was), written before the response is sent
+  | 'refusal' // a request refused before a decision could be made (token, contract, body)
+  | 'consent' // a consent recorded or withdrawn
+  | 'notification' // a notification accepted, delivered or dead-lettered
+  | 'admin'; // operations: policy reload etc.
+
+export interface AuditEntry {
+  readonly kind: AuditKind;
+  /** The exchange this record belongs to; the decision and release records of one request share it. */
+  readonly auditId: string;
+  readonly requestId: string;
+  readonly contract: string | null;
+  readonly caller: { readonly system: string; readonly administration: string } | null;
+  readonly caseworker: string | null;
+  readonly caseRef: string | null;
+  readonly purpose: string | null;
+  /** Keyed pseudonym of the CPR number: "<keyId>:<base64url HMAC-SHA256>". */
+  readonly subject: string | null;
+  readonly policy: { readonly id: string; readonly version: number } | null;
+  readonly policySet: string | null; // digest of the policy set in force
+  readonly legalBasis: string | null;
+  readonly decision: 'permit' | 'deny' | null;
+  /** Reason codes: a DenyReason, an error code, or a delivery state. */
+  readonly reasons: readonly string[];
+  readonly fields: {
+    readonly requested: readonly string[];
+    readonly released: readonly string[];
+    readonly withheld: readonly string[];
+    /** Names the provider sent that are not in the contract. */
+    readonly dropped: readonly string[];
+  };
+  readonly consent: string | null; // receipt digest of the consent relied on
+  readonly tokenDigest: string | null; // SHA-256 of the caller's token, as evidence
+  readonly upstream: { readonly status: number | null; readonly latencyMs: number } | null;
+  readonly responseDigest: string | null;
+  readonly status: number | null; // HTTP status given to the caller
+  readonly latencyMs: number | null;
+}
+
+/** An entry as stored: placed on a chain and hashed. */
+export interface AuditRecord extends AuditEntry {
+  readonly id: string; // unique per record
+  readonly chain: string; // one chain per gateway instance
+  readonly seq: number; // 1, 2, 3 ... within the chain
+  readonly time: string; // ISO 8601 UTC, millisecond precision
+  readonly prevHash: string; // hex; 64 zeros for seq 1
+  readonly hash: string; // hex SHA-256 over prevHash and the canonical record
+}

@@ -1,0 +1,126 @@
+/**
+ * The one registry of every refusal the gateway can give: a stable code, an HTTP status, a
+ * title and a message a person can act on. RFC 9457 problem+json is produced here and nowhere
+ * else. Messages never carry personal data: callers pass only codes and safe, fixed details.
+ */
+
+export interface ErrorSpec {
+  readonly status: number;
+  readonly title: string;
+  /** What the caller can do about it. Never includes values from the request. */
+  readonly detail: string;
+}
+
+export const ERRORS = {
+  // transport and identity
+  CERTIFICATE_REQUIRED: { status: 401, title: 'Client certificate required', detail: 'Connect with the client certificate issued to your system by the gateway operator.' },
+  CERTIFICATE_UNTRUSTED: { status: 401, title: 'Client certificate not trusted', detail: 'The client certificate is not issued by a trusted authority, has expired or is revoked. Ask the gateway operator for a valid certificate.' },
+  CLIENT_UNKNOWN: { status: 401, title: 'Unknown client system', detail: 'The client certificate is valid but belongs to no registered client system. Ask the gateway operator to register your system.' },
+  FORBIDDEN_ROLE: { status: 403, title: 'Role not allowed', detail: 'Your client system does not hold the role this operation requires.' },
+
+  // request token
+  TOKEN_MISSING: { status: 401, title: 'Request token missing', detail: 'Send "Authorization: Bearer <JWT>" signed with your system\'s registered signing key.' },
+  TOKEN_MALFORMED: { status: 401, title: 'Request token malformed', detail: 'The bearer token is not a compact JWS (header.payload.signature).' },
+  TOKEN_ALG_NOT_ALLOWED: { status: 401, title: 'Token algorithm not allowed', detail: 'Sign request tokens with ES256 or EdDSA.' },
+  TOKEN_HEADER_NOT_ALLOWED: { status: 401, title: 'Token header not allowed', detail: 'Token headers may carry only alg, typ and kid; keys are never taken from the token (jku, jwk, x5u, x5c, crit are refused).' },
+  TOKEN_KEY_UNKNOWN: { status: 401, title: 'Token key unknown', detail: 'The token\'s kid names no signing key registered for your system.' },
+  TOKEN_SIGNATURE_INVALID: { status: 401, title: 'Token signature invalid', detail: 'The token signature does not verify with your system\'s registered signing key.' },
+  TOKEN_EXPIRED: { status: 401, title: 'Token expired', detail: 'Mint a fresh token for each request.' },
+  TOKEN_NOT_YET_VALID: { status: 401, title: 'Token not yet valid', detail: 'The token\'s iat or nbf lies in the future; check your system clock.' },
+  TOKEN_LIFETIME_TOO_LONG: { status: 401, title: 'Token lifetime too long', detail: 'A request token may live at most 5 minutes (exp - iat <= 300 seconds).' },
+  TOKEN_AUDIENCE_INVALID: { status: 401, title: 'Token audience invalid', detail: 'Set aud to this gateway\'s identifier.' },
+  TOKEN_ISSUER_MISMATCH: { status: 401, title: 'Token issuer does not match certificate', detail: 'The token\'s iss must be the client id of the TLS client certificate it is sent with.' },
+  TOKEN_CLAIM_MISSING: { status: 401, title: 'Token claim missing or invalid', detail: 'Request tokens need iss, aud, iat, exp, jti, sub (caseworker), purpose, case, htm, htu and body_sha256.' },
+  TOKEN_REPLAYED: { status: 401, title: 'Token already used', detail: 'Each token may be used once; mint a new token with a new jti.' },
+  TOKEN_BODY_MISMATCH: { status: 401, title: 'Token does not match request body', detail: 'body_sha256 must be the base64url SHA-256 digest of the exact request body bytes.' },
+  TOKEN_REQUEST_MISMATCH: { status: 401, title: 'Token does not match request', detail: 'htm and htu must name this request\'s method and path.' },
+
+  // request shape
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported media type', detail: 'Send the request body as application/json.' },
+  BODY_TOO_LARGE: { status: 413, title: 'Request body too large', detail: 'The request body exceeds the gateway\'s size limit.' },
+  BODY_MALFORMED: { status: 400, title: 'Request body is not valid JSON', detail: 'Send one JSON object, UTF-8 encoded, without duplicate keys or __proto__/constructor/prototype keys.' },
+  CONTRACT_UNKNOWN: { status: 404, title: 'Unknown contract', detail: 'No contract with this id is registered; GET /v1/contracts lists the registered contracts.' },
+  CONTRACT_KIND_MISMATCH: { status: 404, title: 'Contract is of another kind', detail: 'This contract is not offered on this path; query contracts go to /v1/queries, notification contracts to /v1/notifications.' },
+  REQUEST_INVALID: { status: 400, title: 'Request does not match the contract', detail: 'The request body does not validate against the contract\'s request schema; see errors.' },
+  PURPOSE_UNKNOWN: { status: 400, title: 'Unknown purpose', detail: 'The token\'s purpose is not in the purpose registry.' },
+  NOT_FOUND: { status: 404, title: 'Not found', detail: 'There is nothing at this path.' },
+  METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed', detail: 'This path does not accept this method.' },
+
+  // policy (403): the reasons are in `reasons`
+  POLICY_DENIED: { status: 403, title: 'No policy permits this exchange', detail: 'Default deny: no policy permits this contract for your administration, role and purpose. See reasons.' },
+  SUBJECT_NOT_FOUND: { status: 404, title: 'No record of this citizen', detail: 'The providing system holds no case for this citizen.' },
+
+  // upstream
+  PROVIDER_UNAVAILABLE: { status: 502, title: 'Provider system unavailable', detail: 'The providing system could not be reached or answered with an error; try again later.' },
+  PROVIDER_TIMEOUT: { status: 504, title: 'Provider system timed out', detail: 'The providing system did not answer in time; try again later.' },
+  PROVIDER_RESPONSE_INVALID: { status: 502, title: 'Provider answer rejected', detail: 'The providing system\'s answer does not match the contract and was not forwarded.' },
+
+  // gateway
+  AUDIT_UNAVAILABLE: { status: 503, title: 'Audit trail unavailable', detail: 'The gateway cannot write its audit trail, so it releases nothing. Try again later.' },
+  RATE_LIMITED: { status: 429, title: 'Too many requests', detail: 'Your system exceeded its request rate; retry after the time given in Retry-After.' },
+  INTERNAL: { status: 500, title: 'Internal error', detail: 'The gateway failed to handle the request. The operator has the details under the request id.' },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export interface ProblemExtras {
+  /** Machine-readable reasons (policy reason codes, schema error paths). Never data values. */
+  readonly reasons?: readonly string[];
+  readonly errors?: readonly { readonly path: string; readonly message: string }[];
+  readonly retryAfterSeconds?: number;
+}
+
+/** A refusal caused by the request or a peer. Everything in it may be shown to the caller. */
+export class GatewayError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly extras: ProblemExtras;
+  /** Set once the refusal is in the audit trail. */
+  auditId: string | undefined;
+
+  constructor(code: ErrorCode, extras: ProblemExtras = {}, options?: { cause?: unknown }) {
+    super(ERRORS[code].title, options);
+    this.name = 'GatewayError';
+    this.code = code;
+    this.status = ERRORS[code].status;
+    this.extras = extras;
+  }
+}
+
+export function isGatewayError(err: unknown): err is GatewayError {
+  return err instanceof GatewayError;
+}
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: ErrorCode;
+  instance?: string;
+  requestId?: string;
+  auditId?: string;
+  reasons?: readonly string[];
+  errors?: readonly { readonly path: string; readonly message: string }[];
+}
+
+/**
+ * The RFC 9457 body for any error. Anything that is not a GatewayError becomes INTERNAL: its
+ * message and stack belong in the operator's log, never in a response.
+ */
+export function toProblem(err: unknown, requestId?: string): Problem {
+  const known = isGatewayError(err) ? err : new GatewayError('INTERNAL');
+  const spec = ERRORS[known.code];
+  const problem: Problem = {
+    type: `urn:snitflade:problem:${known.code.toLowerCase().replaceAll('_', '-')}`,
+    title: spec.title,
+    status: spec.status,
+    detail: spec.detail,
+    code: known.code,
+  };
+  if (requestId !== undefined) problem.requestId = requestId;
+  if (known.auditId !== undefined) problem.auditId = known.auditId;
+  if (known.extras.reasons !== undefined) problem.reasons = known.extras.reasons;
+  if (known.extras.errors !== undefined) problem.errors = known.extras.errors;
+  return problem;
+}

@@ -1,0 +1,104 @@
+import type { Administration, DataCategory } from '../contracts/types.js';
+
+export interface Purpose {
+  readonly id: string; // e.g. plan-coordination
+  readonly title: { readonly da: string; readonly en: string };
+  readonly description: string;
+  /** The legal bases under which this purpose may be pursued, as text. */
+  readonly legalBases: readonly string[];
+  /** How long disclosures for this purpose are kept in the audit trail, ISO 8601 duration (e.g. P5Y). */
+  readonly retention: string;
+}
+
+export interface LegalBasis {
+  /** GDPR article, e.g. "Art. 6(1)(e)". */
+  readonly gdpr: string;
+  /** Art. 9 basis when special categories are released, e.g. "Art. 9(2)(h)". */
+  readonly gdprSpecial?: string;
+  /** The national provision as text, e.g. "Retssikkerhedsloven § 11 c, stk. 1". */
+  readonly national: string;
+  readonly description: string;
+}
+
+export interface ConsentRequirement {
+  readonly required: boolean;
+  /** What the consent must cover beyond citizen, recipient and purpose: these data categories. */
+  readonly categories?: readonly DataCategory[];
+}
+
+export interface Policy {
+  readonly id: string;
+  readonly version: number;
+  readonly example: boolean; // an example awaiting legal review
+  readonly title: string;
+  readonly contract: string;
+  readonly requester: { readonly administrations: readonly Administration[]; readonly roles: readonly string[] };
+  readonly purpose: string;
+  readonly legalBasis: LegalBasis;
+  readonly consent: ConsentRequirement;
+  readonly fields: readonly string[];
+  readonly validity: { readonly from: string; readonly to?: string }; // ISO dates, inclusive
+  readonly owner: string;
+  readonly file: string;
+}
+
+/** Why a request was denied. Stable codes; the DPO pages and the audit trail use them. */
+export type DenyReason =
+  | 'NO_POLICY' // no policy for this contract and requesting administration
+  | 'PURPOSE_NOT_ALLOWED' // policies exist for contract + administration, none for this purpose
+  | 'ROLE_NOT_ALLOWED'
+  | 'POLICY_NOT_IN_FORCE' // outside the validity period
+  | 'NO_FIELDS_PERMITTED' // nothing asked for is permitted
+  | 'CONSENT_MISSING'
+  | 'CONSENT_WITHDRAWN'
+  | 'CONSENT_EXPIRED'
+  | 'CONSENT_SCOPE'
+  | 'CONSENT_SOURCE_UNAVAILABLE';
+
+/** What the evaluator needs to know about a request. Holds no CPR number. */
+export interface DecisionRequest {
+  readonly contract: string;
+  readonly administration: Administration;
+  readonly roles: readonly string[];
+  readonly purpose: string;
+  readonly requestedFields: readonly string[];
+  readonly at: Date;
+}
+
+export type ConsentStatus = 'active' | 'missing' | 'withdrawn' | 'expired' | 'scope' | 'unavailable';
+
+export interface ConsentEvidence {
+  readonly status: ConsentStatus;
+  readonly consentId?: string;
+  /** Digest of the signed consent receipt; audit records cite it. */
+  readonly receiptDigest?: string;
+}
+
+export type Decision =
+  | {
+      readonly decision: 'permit';
+      readonly policy: Policy;
+      /** policy.fields ∩ requested, in the contract's field order. Never empty. */
+      readonly fields: readonly string[];
+      readonly consent?: ConsentEvidence;
+      /** Human-readable trace, policy by policy (for explain and the DPO). */
+      readonly trace: readonly string[];
+    }
+  | {
+      readonly decision: 'deny';
+      readonly reasons: readonly DenyReason[];
+      /** The policy closest to permitting, if any (for the audit trail). */
+      readonly policy?: Policy;
+      readonly consent?: ConsentEvidence;
+      readonly trace: readonly string[];
+    };
+
+/** A loaded, validated, frozen set of purposes and policies. Swapped whole on reload. */
+export interface PolicySet {
+  /** SHA-256 over the canonical content of every policy and purpose file. */
+  readonly digest: string;
+  readonly purposes: ReadonlyMap<string, Purpose>;
+  readonly policies: readonly Policy[];
+  /** Policies for (contract, administration), via an index; never a scan of all policies. */
+  candidates(contract: string, administration: Administration): readonly Policy[];
+}
