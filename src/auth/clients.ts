@@ -1,0 +1,155 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { importSPKI, importJWK, type CryptoKey, type JWK } from 'jose';
+import { parseDocument } from 'yaml';
+import { LoadError, LoadErrors } from '../lib/load-error.js';
+import { deepFreeze } from '../lib/digest.js';
+
+/** A registered calling (and possibly providing) system. */
+export interface Client {
+  readonly id: string;
+  readonly title: string;
+  readonly administration: string;
+  readonly roles: readonly string[];
+  /** Subject CN of the client certificate. */
+  readonly certificateSubject: string;
+  readonly signingKeys: readonly { readonly kid: string; readonly alg: 'ES256' | 'EdDSA'; readonly key: CryptoKey }[];
+  readonly endpoint?: string;
+}
+
+export interface ClientRegistry {
+  readonly clients: readonly Client[];
+  bySubject(cn: string): Client | undefined;
+  byId(id: string): Client | undefined;
+}
+
+const clientsSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['clients'],
+  properties: {
+    clients: {
+      type: 'array',
+      maxItems: 10000,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['id', 'title', 'administration', 'roles', 'certificate', 'signingKeys'],
+        properties: {
+          id: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{1,62}$' },
+          title: { type: 'string', minLength: 1, maxLength: 200 },
+          administration: { type: 'string', pattern: '^[A-Z][A-Z0-9-]{1,15}$' },
+          roles: { type: 'array', minItems: 1, uniqueItems: true, maxItems: 20, items: { type: 'string', pattern: '^[a-z][a-z0-9-]{1,40}$' } },
+          certificate: {
+            type: 'object', additionalProperties: false, required: ['subject'],
+            properties: { subject: { type: 'string', minLength: 1, maxLength: 200 } },
+          },
+          signingKeys: {
+            type: 'array', minItems: 1, maxItems: 5,
+            items: {
+              type: 'object', additionalProperties: false, required: ['kid'],
+              properties: {
+                kid: { type: 'string', minLength: 1, maxLength: 100 },
+                file: { type: 'string', minLength: 1, maxLength: 500 },
+                jwk: { type: 'object' },
+              },
+              oneOf: [{ required: ['file'] }, { required: ['jwk'] }],
+            },
+          },
+          endpoint: { type: 'string', pattern: '^https://' },
+        },
+      },
+    },
+  },
+} as const;
+
+const validateClients = new Ajv2020({ allErrors: true, strict: true }).compile(clientsSchema);
+
+async function importKey(file: string, where: string, spec: { file?: string; jwk?: JWK }, certsDir: string): Promise<{ alg: 'ES256' | 'EdDSA'; key: CryptoKey }> {
+  if (spec.jwk) {
+    const alg = spec.jwk.crv === 'Ed25519' ? 'EdDSA' : spec.jwk.crv === 'P-256' ? 'ES256' : undefined;
+    if (!alg) throw new LoadError(file, where, 'only P-256 (ES256) and Ed25519 (EdDSA) signing keys are accepted');
+    return { alg, key: (await importJWK(spec.jwk, alg)) as CryptoKey };
+  }
+  const keyFile = path.resolve(certsDir, spec.file!);
+  let pem: string;
+  try {
+    pem = readFileSync(keyFile, 'utf8');
+  } catch {
+    throw new LoadError(file, where, `cannot read the public key file ${keyFile}; generate development keys with "npx snitflade certs"`);
+  }
+  for (const alg of ['ES256', 'EdDSA'] as const) {
+    try {
+      return { alg, key: await importSPKI(pem, alg) };
+    } catch {
+      // try the next algorithm
+    }
+  }
+  throw new LoadError(file, where, `${keyFile} is not a P-256 or Ed25519 public key in SPKI PEM form`);
+}
+
+/**
+ * Loads and validates the client registry (policies/clients.yaml) and imports every signing key
+ * once, so the request path never parses a key.
+ */
+export async function loadClients(file: string, certsDir: string, endpoints: Readonly<Record<string, string>> = {}): Promise<ClientRegistry> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new LoadError(file, '', `cannot read the client registry: ${(err as Error).message}`);
+  }
+  const doc = parseDocument(text, { prettyErrors: true });
+  if (doc.errors.length > 0) {
+    throw new LoadErrors(doc.errors.map((e) => new LoadError(file, '', e.message.split('\n')[0] ?? 'YAML syntax error', e.linePos?.[0]?.line)));
+  }
+  const data = doc.toJS() as unknown;
+  if (!validateClients(data)) {
+    throw new LoadErrors((validateClients.errors ?? []).map((e) => new LoadError(file, e.instancePath, e.message ?? 'invalid')));
+  }
+  const raw = (data as { clients: Array<{ id: string; title: string; administration: string; roles: string[]; certificate: { subject: string }; signingKeys: Array<{ kid: string; file?: string; jwk?: JWK }>; endpoint?: string }> }).clients;
+  const errors: LoadError[] = [];
+  const clients: Client[] = [];
+  const ids = new Set<string>();
+  const subjects = new Set<string>();
+  for (const [i, c] of raw.entries()) {
+    if (ids.has(c.id)) errors.push(new LoadError(file, `/clients/${i}/id`, `client id "${c.id}" is registered twice`));
+    if (subjects.has(c.certificate.subject)) errors.push(new LoadError(file, `/clients/${i}/certificate/subject`, `certificate subject "${c.certificate.subject}" belongs to two clients`));
+    ids.add(c.id);
+    subjects.add(c.certificate.subject);
+    const keys: Client['signingKeys'][number][] = [];
+    for (const [j, k] of c.signingKeys.entries()) {
+      try {
+        keys.push({ kid: k.kid, ...(await importKey(file, `/clients/${i}/signingKeys/${j}`, k, certsDir)) });
+      } catch (err) {
+        if (err instanceof LoadError) errors.push(err);
+        else throw err;
+      }
+    }
+    const endpoint = endpoints[c.id] ?? c.endpoint;
+    clients.push({
+      id: c.id,
+      title: c.title,
+      administration: c.administration,
+      roles: c.roles,
+      certificateSubject: c.certificate.subject,
+      signingKeys: keys,
+      ...(endpoint !== undefined ? { endpoint } : {}),
+    });
+  }
+  if (errors.length > 0) throw new LoadErrors(errors);
+  const bySubject = new Map(clients.map((c) => [c.certificateSubject, c]));
+  const byId = new Map(clients.map((c) => [c.id, c]));
+  // CryptoKey objects are not plain data: freeze the records, not the keys.
+  for (const c of clients) {
+    Object.freeze(c.signingKeys);
+    Object.freeze(c.roles);
+    Object.freeze(c);
+  }
+  return deepFreeze({
+    clients: Object.freeze(clients),
+    bySubject: (cn: string) => bySubject.get(cn),
+    byId: (id: string) => byId.get(id),
+  });
+}

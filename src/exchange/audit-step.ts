@@ -1,0 +1,54 @@
+import type { AuditTrail } from '../audit/trail.js';
+import type { AuditEntry, AuditRecord } from '../audit/types.js';
+import { GatewayError } from '../errors.js';
+
+/** Everything known about an exchange when one of its records is written. */
+export type ExchangeFacts = Pick<AuditEntry, 'auditId' | 'requestId' | 'caller'> & Partial<Omit<AuditEntry, 'auditId' | 'requestId' | 'caller' | 'kind' | 'fields'>> & {
+  readonly fields?: Partial<AuditEntry['fields']>;
+};
+
+export function auditEntry(kind: AuditEntry['kind'], f: ExchangeFacts): AuditEntry {
+  return {
+    kind,
+    auditId: f.auditId,
+    requestId: f.requestId,
+    contract: f.contract ?? null,
+    caller: f.caller,
+    caseworker: f.caseworker ?? null,
+    caseRef: f.caseRef ?? null,
+    purpose: f.purpose ?? null,
+    subject: f.subject ?? null,
+    policy: f.policy ?? null,
+    policySet: f.policySet ?? null,
+    legalBasis: f.legalBasis ?? null,
+    decision: f.decision ?? null,
+    reasons: f.reasons ?? [],
+    fields: {
+      requested: f.fields?.requested ?? [],
+      released: f.fields?.released ?? [],
+      withheld: f.fields?.withheld ?? [],
+      dropped: f.fields?.dropped ?? [],
+    },
+    consent: f.consent ?? null,
+    tokenDigest: f.tokenDigest ?? null,
+    upstream: f.upstream ?? null,
+    responseDigest: f.responseDigest ?? null,
+    status: f.status ?? null,
+    latencyMs: f.latencyMs ?? null,
+  };
+}
+
+/**
+ * Steps 5 and 8, audit: appends a record and resolves once it is durable. If the trail cannot
+ * write, the exchange stops here with 503 and nothing is released (invariant 2).
+ */
+export async function writeAudit(trail: AuditTrail, entry: AuditEntry, observe?: (seconds: number) => void): Promise<AuditRecord> {
+  const started = performance.now();
+  try {
+    return await trail.append(entry);
+  } catch (err) {
+    throw new GatewayError('AUDIT_UNAVAILABLE', {}, { cause: err });
+  } finally {
+    observe?.((performance.now() - started) / 1000);
+  }
+}

@@ -1,0 +1,45 @@
+import type { ClientRegistry, Client } from '../auth/clients.js';
+import type { AuditTrail } from '../audit/trail.js';
+import type { Pseudonymizer } from '../audit/pseudonym.js';
+import type { ConsentSource } from '../consent/types.js';
+import type { ContractRegistry } from '../contracts/types.js';
+import type { PolicySet } from '../policy/types.js';
+import type { ReplayCache } from '../store/types.js';
+import type { UpstreamIdentity } from '../upstream/provider.js';
+
+/** Contracts, policies and clients in force: loaded, validated, frozen; reloads swap it whole. */
+export interface Rules {
+  readonly contracts: ContractRegistry;
+  readonly policies: PolicySet;
+  readonly clients: ClientRegistry;
+}
+
+/** Observations the pipeline reports; implemented by the metrics module. */
+export interface PipelineObserver {
+  auditWrite(seconds: number): void;
+  provider(system: string, status: string, seconds: number): void;
+}
+
+export interface ExchangeDeps {
+  /** The rules in force; read once per request so one request sees one consistent set. */
+  readonly rules: () => Rules;
+  readonly trail: AuditTrail;
+  readonly replay: ReplayCache;
+  readonly pseudonyms: Pseudonymizer;
+  readonly consent: ConsentSource;
+  readonly upstream: UpstreamIdentity;
+  readonly tokens: { readonly audience: string; readonly maxLifetimeSeconds: number; readonly clockToleranceSeconds: number };
+  readonly observe?: PipelineObserver;
+}
+
+/** One incoming exchange request, as the HTTP shell hands it over. */
+export interface ExchangeRequest {
+  readonly requestId: string;
+  readonly contractId: string;
+  readonly client: Client;
+  readonly authorization: string | undefined;
+  readonly method: string;
+  readonly path: string;
+  readonly body: Uint8Array;
+  readonly receivedAt: number; // performance.now() at arrival
+}

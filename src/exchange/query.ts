@@ -1,0 +1,181 @@
+import { randomUUID } from 'node:crypto';
+import { verifyRequestToken, type RequestToken } from '../auth/token.js';
+import { GatewayError, isGatewayError } from '../errors.js';
+import { sha256b64url, canonicalJson } from '../lib/digest.js';
+import { decide } from '../policy/evaluate.js';
+import type { ConsentEvidence, Decision, Policy } from '../policy/types.js';
+import { postJson, signGatewayToken } from '../upstream/provider.js';
+import { auditEntry, writeAudit, type ExchangeFacts } from './audit-step.js';
+import { checkContract, type CheckedRequest } from './contract-check.js';
+import type { ExchangeDeps, ExchangeRequest } from './deps.js';
+import { minimise } from './minimise.js';
+
+/** What the caller receives for a permitted query (ARCHITECTURE step 9). */
+export interface Disclosure {
+  readonly auditId: string;
+  readonly policy: { readonly id: string; readonly version: number };
+  readonly purpose: string;
+  readonly legalBasis: string;
+  readonly released: readonly string[];
+  readonly withheld: readonly string[];
+}
+
+export interface QueryResult {
+  readonly data: Record<string, unknown>;
+  readonly disclosure: Disclosure;
+}
+
+export function legalBasisText(policy: Policy): string {
+  const b = policy.legalBasis;
+  return [b.gdpr, b.gdprSpecial, b.national].filter((x) => x !== undefined && x !== '').join('; ');
+}
+
+const elapsedMs = (since: number): number => Math.round((performance.now() - since) * 1000) / 1000;
+
+/**
+ * A query, end to end: token, contract, policy, audit, forward, minimise, audit, respond.
+ * Every refusal after the caller is identified is in the audit trail before it is answered;
+ * nothing is released unless its release record is durable.
+ */
+export async function runQuery(deps: ExchangeDeps, req: ExchangeRequest): Promise<QueryResult> {
+  const rules = deps.rules();
+  const at = new Date();
+  const facts: { -readonly [K in keyof ExchangeFacts]: ExchangeFacts[K] } = {
+    auditId: randomUUID(),
+    requestId: req.requestId,
+    caller: { system: req.client.id, administration: req.client.administration },
+    policySet: rules.policies.digest,
+  };
+  const refuse = async (err: unknown): Promise<never> => {
+    const code = isGatewayError(err) ? err.code : 'INTERNAL';
+    if (code !== 'AUDIT_UNAVAILABLE') {
+      const status = isGatewayError(err) ? err.status : 500;
+      await writeAudit(deps.trail, auditEntry('refusal', { ...facts, reasons: [code], status, latencyMs: elapsedMs(req.receivedAt) }), deps.observe?.auditWrite);
+      if (isGatewayError(err)) err.auditId = facts.auditId;
+    }
+    throw err;
+  };
+
+  // 2 token
+  let token: RequestToken;
+  let checked: CheckedRequest;
+  let decision: Decision;
+  try {
+    token = await verifyRequestToken({
+      authorization: req.authorization,
+      client: req.client,
+      method: req.method,
+      path: req.path,
+      body: req.body,
+      audience: deps.tokens.audience,
+      maxLifetimeSeconds: deps.tokens.maxLifetimeSeconds,
+      clockToleranceSeconds: deps.tokens.clockToleranceSeconds,
+      replay: deps.replay,
+    });
+    facts.tokenDigest = token.digest;
+    facts.caseworker = token.caseworker;
+    facts.caseRef = token.caseRef;
+    if (rules.policies.purposes.has(token.purpose)) facts.purpose = token.purpose;
+
+    // 3 contract
+    checked = checkContract(rules.contracts, req.contractId, 'query', req.body);
+    facts.contract = checked.contract.id;
+    facts.subject = deps.pseudonyms.pseudonym(checked.cpr);
+    facts.fields = { requested: checked.requestedFields };
+    if (!rules.policies.purposes.has(token.purpose)) throw new GatewayError('PURPOSE_UNKNOWN');
+
+    // 4 policy
+    const contract = checked.contract;
+    decision = await decide(rules.policies, rules.contracts, {
+      contract: contract.id,
+      administration: req.client.administration,
+      roles: req.client.roles,
+      purpose: token.purpose,
+      requestedFields: checked.requestedFields,
+      at,
+    }, (policy, fields) => checkConsent(deps, checked.cpr, req.client.administration, policy, contract.id, fields.map((f) => contract.fields[f]!.category), fields, at));
+  } catch (err) {
+    return refuse(err);
+  }
+
+  // 5 audit the decision
+  const consent: ConsentEvidence | undefined = decision.consent;
+  if (decision.policy) {
+    facts.policy = { id: decision.policy.id, version: decision.policy.version };
+    facts.legalBasis = legalBasisText(decision.policy);
+  }
+  if (consent?.receiptDigest) facts.consent = consent.receiptDigest;
+  if (decision.decision === 'deny') {
+    const denied = new GatewayError('POLICY_DENIED', { reasons: decision.reasons });
+    await writeAudit(deps.trail, auditEntry('decision', { ...facts, decision: 'deny', reasons: decision.reasons, status: denied.status, latencyMs: elapsedMs(req.receivedAt) }), deps.observe?.auditWrite);
+    denied.auditId = facts.auditId;
+    throw denied;
+  }
+  const policy = decision.policy;
+  await writeAudit(deps.trail, auditEntry('decision', { ...facts, decision: 'permit', fields: { requested: checked.requestedFields, released: decision.fields } }), deps.observe?.auditWrite);
+
+  // 6 forward: ask only for what may be released
+  const provider = rules.clients.byId(checked.contract.provider.system);
+  const upstreamPath = `/snitflade/v1/queries/${checked.contract.id}`;
+  const upstreamBody = JSON.stringify({ cpr: checked.cpr, fields: decision.fields });
+  let answer;
+  if (!provider?.endpoint) {
+    answer = { ok: false as const, code: 'PROVIDER_UNAVAILABLE' as const, status: null, latencyMs: 0 };
+  } else {
+    const upstreamToken = await signGatewayToken(deps.upstream, {
+      audience: provider.id,
+      purpose: token.purpose,
+      policy: `${policy.id}@${policy.version}`,
+      auditId: facts.auditId,
+      path: upstreamPath,
+      body: upstreamBody,
+    });
+    answer = await postJson(deps.upstream, provider.endpoint, upstreamPath, upstreamBody, {
+      authorization: `Bearer ${upstreamToken}`,
+      'x-request-id': req.requestId,
+    });
+  }
+  deps.observe?.provider(checked.contract.provider.system, answer.ok ? String(answer.status) : answer.code, answer.latencyMs / 1000);
+  facts.upstream = { status: answer.status, latencyMs: answer.latencyMs };
+
+  // 7 minimise
+  const releaseFailure = async (err: GatewayError, dropped: readonly string[] = []): Promise<never> => {
+    await writeAudit(deps.trail, auditEntry('release', { ...facts, decision: 'permit', reasons: [err.code], fields: { requested: checked.requestedFields, withheld: checked.requestedFields, dropped }, status: err.status, latencyMs: elapsedMs(req.receivedAt) }), deps.observe?.auditWrite);
+    err.auditId = facts.auditId;
+    throw err;
+  };
+  if (!answer.ok) return releaseFailure(new GatewayError(answer.code));
+  const kept = minimise(checked.contract, decision.fields, checked.requestedFields, answer.data);
+  if (!kept.ok) return releaseFailure(new GatewayError('PROVIDER_RESPONSE_INVALID'), kept.dropped);
+
+  // 8 audit the release
+  const disclosure: Disclosure = {
+    auditId: facts.auditId,
+    policy: { id: policy.id, version: policy.version },
+    purpose: token.purpose,
+    legalBasis: facts.legalBasis!,
+    released: kept.released,
+    withheld: kept.withheld,
+  };
+  await writeAudit(deps.trail, auditEntry('release', {
+    ...facts,
+    decision: 'permit',
+    fields: { requested: checked.requestedFields, released: kept.released, withheld: kept.withheld, dropped: kept.dropped },
+    responseDigest: sha256b64url(canonicalJson(kept.data)),
+    status: 200,
+    latencyMs: elapsedMs(req.receivedAt),
+  }), deps.observe?.auditWrite);
+
+  // 9 respond
+  return { data: kept.data, disclosure };
+}
+
+/** The consent step of a decision, fail closed: a look-up that throws denies. */
+export async function checkConsent(deps: ExchangeDeps, cpr: string, recipient: string, policy: Policy, contract: string, categories: ExchangeFactsCategories, fields: readonly string[], at: Date): Promise<ConsentEvidence> {
+  try {
+    return await deps.consent.check({ cpr, recipient, purpose: policy.purpose, contract, categories: [...new Set(categories)], fields, at });
+  } catch {
+    return { status: 'unavailable' };
+  }
+}
+type ExchangeFactsCategories = Parameters<ExchangeDeps['consent']['check']>[0]['categories'];

@@ -1,0 +1,69 @@
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Gateway } from '../gateway.js';
+
+export interface CertificateStatus {
+  readonly name: string;
+  readonly valid: boolean;
+  readonly daysLeft: number | null;
+}
+
+export interface Readiness {
+  readonly ready: boolean;
+  readonly store: { readonly kind: string; readonly writable: boolean };
+  readonly rules: { readonly contracts: number; readonly policies: number; readonly policySet: string };
+  readonly certificates: readonly CertificateStatus[];
+}
+
+const DAY = 86_400_000;
+
+function certificateStatus(name: string, pem: string | undefined, now: number): CertificateStatus {
+  if (pem === undefined) return { name, valid: false, daysLeft: null };
+  try {
+    const cert = new X509Certificate(pem);
+    const to = Date.parse(cert.validTo);
+    const from = Date.parse(cert.validFrom);
+    return { name, valid: from <= now && now < to, daysLeft: Math.floor((to - now) / DAY) };
+  } catch {
+    return { name, valid: false, daysLeft: null };
+  }
+}
+
+function readOptional(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * /readyz: the store accepts writes, rules are loaded, and the certificates the gateway relies on
+ * (its own, the CA, and the providers' as far as this gateway holds them) are valid, with the
+ * days left before each expires.
+ */
+export async function readiness(gateway: Gateway): Promise<Readiness> {
+  const now = Date.now();
+  let writable = true;
+  try {
+    await gateway.store.checkWritable();
+  } catch {
+    writable = false;
+  }
+  const rules = gateway.rules();
+  const certs = gateway.config.paths.certs;
+  const providers = [...new Set(rules.contracts.list().map((c) => c.provider.system))];
+  const certificates = [
+    certificateStatus('gateway', readOptional(path.join(certs, 'gateway/tls.crt.pem')), now),
+    certificateStatus('ca', readOptional(path.join(certs, 'ca/ca.crt.pem')), now),
+    ...providers.map((p) => certificateStatus(`provider:${p}`, readOptional(path.join(certs, 'clients', p, 'tls.crt.pem')), now)),
+  ];
+  const own = certificates.slice(0, 2).every((c) => c.valid);
+  return {
+    ready: writable && own,
+    store: { kind: gateway.store.kind, writable },
+    rules: { contracts: rules.contracts.list().length, policies: rules.policies.policies.length, policySet: rules.policies.digest },
+    certificates,
+  };
+}
