@@ -30,7 +30,7 @@ export const ERRORS = {
   TOKEN_LIFETIME_TOO_LONG: { status: 401, title: 'Token lifetime too long', detail: 'A request token may live at most 5 minutes (exp - iat <= 300 seconds).' },
   TOKEN_AUDIENCE_INVALID: { status: 401, title: 'Token audience invalid', detail: 'Set aud to this gateway\'s identifier.' },
   TOKEN_ISSUER_MISMATCH: { status: 401, title: 'Token issuer does not match certificate', detail: 'The token\'s iss must be the client id of the TLS client certificate it is sent with.' },
-  TOKEN_CLAIM_MISSING: { status: 401, title: 'Token claim missing or invalid', detail: 'Request tokens need iss, aud, iat, exp, jti, sub (caseworker), purpose, case, htm, htu and body_sha256.' },
+  TOKEN_CLAIM_MISSING: { status: 401, title: 'Token claim missing or invalid', detail: 'Request tokens need iss, aud, iat, exp, jti, sub (caseworker), purpose, case, htm, htu and body_sha256, as printable text of at most 200 characters; sub and case must not contain a CPR number.' },
   TOKEN_REPLAYED: { status: 401, title: 'Token already used', detail: 'Each token may be used once; mint a new token with a new jti.' },
   TOKEN_BODY_MISMATCH: { status: 401, title: 'Token does not match request body', detail: 'body_sha256 must be the base64url SHA-256 digest of the exact request body bytes.' },
   TOKEN_REQUEST_MISMATCH: { status: 401, title: 'Token does not match request', detail: 'htm and htu must name this request\'s method and path.' },

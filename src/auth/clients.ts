@@ -54,7 +54,10 @@ const clientsSchema = {
                 file: { type: 'string', minLength: 1, maxLength: 500 },
                 jwk: { type: 'object' },
               },
-              oneOf: [{ required: ['file'] }, { required: ['jwk'] }],
+              oneOf: [
+                { required: ['file'], properties: { file: true } },
+                { required: ['jwk'], properties: { jwk: true } },
+              ],
             },
           },
           endpoint: { type: 'string', pattern: '^https://' },

@@ -33,10 +33,12 @@ const ALLOWED_ALGS = ['ES256', 'EdDSA'] as const;
 const ALLOWED_HEADERS = new Set(['alg', 'typ', 'kid']);
 const TOKEN_SHAPE = /^[A-Za-z0-9_-]{2,4096}\.[A-Za-z0-9_-]{2,16384}\.[A-Za-z0-9_-]{0,1024}$/;
 const CLAIM_SHAPE = /^[\x21-\x7e][\x20-\x7e]{0,199}$/; // printable ASCII, bounded
+/** Caseworker ids and case references go into the audit trail: they must not carry a CPR number. */
+const CPR_LIKE = /(?<![0-9])[0-9]{6}-?[0-9]{4}(?![0-9])/;
 
 function str(payload: JWTPayload, name: string): string {
   const v = payload[name];
-  if (typeof v !== 'string' || !CLAIM_SHAPE.test(v)) throw new GatewayError('TOKEN_CLAIM_MISSING', { reasons: [name] });
+  if (typeof v !== 'string' || !CLAIM_SHAPE.test(v) || CPR_LIKE.test(v)) throw new GatewayError('TOKEN_CLAIM_MISSING', { reasons: [name] });
   return v;
 }
 

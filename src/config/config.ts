@@ -107,7 +107,8 @@ function merge<T>(base: T, over: unknown): T {
     return over as T;
   }
   const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
-  for (const [k, v] of Object.entries(over as Record<string, unknown>)) out[k] = merge(out[k], v);
+  // A store is chosen whole: a PostgreSQL store does not inherit the SQLite file.
+  for (const [k, v] of Object.entries(over as Record<string, unknown>)) out[k] = k === 'store' ? v : merge(out[k], v);
   return out as T;
 }
 

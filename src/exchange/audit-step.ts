@@ -1,6 +1,7 @@
 import type { AuditTrail } from '../audit/trail.js';
 import type { AuditEntry, AuditRecord } from '../audit/types.js';
 import { GatewayError } from '../errors.js';
+import type { PipelineObserver } from './deps.js';
 
 /** Everything known about an exchange when one of its records is written. */
 export type ExchangeFacts = Pick<AuditEntry, 'auditId' | 'requestId' | 'caller'> & Partial<Omit<AuditEntry, 'auditId' | 'requestId' | 'caller' | 'kind' | 'fields'>> & {
@@ -42,13 +43,13 @@ export function auditEntry(kind: AuditEntry['kind'], f: ExchangeFacts): AuditEnt
  * Steps 5 and 8, audit: appends a record and resolves once it is durable. If the trail cannot
  * write, the exchange stops here with 503 and nothing is released (invariant 2).
  */
-export async function writeAudit(trail: AuditTrail, entry: AuditEntry, observe?: (seconds: number) => void): Promise<AuditRecord> {
+export async function writeAudit(trail: AuditTrail, entry: AuditEntry, observe?: Pick<PipelineObserver, 'auditWrite'>): Promise<AuditRecord> {
   const started = performance.now();
   try {
     return await trail.append(entry);
   } catch (err) {
     throw new GatewayError('AUDIT_UNAVAILABLE', {}, { cause: err });
   } finally {
-    observe?.((performance.now() - started) / 1000);
+    observe?.auditWrite((performance.now() - started) / 1000);
   }
 }

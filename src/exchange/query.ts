@@ -50,7 +50,7 @@ export async function runQuery(deps: ExchangeDeps, req: ExchangeRequest): Promis
     const code = isGatewayError(err) ? err.code : 'INTERNAL';
     if (code !== 'AUDIT_UNAVAILABLE') {
       const status = isGatewayError(err) ? err.status : 500;
-      await writeAudit(deps.trail, auditEntry('refusal', { ...facts, reasons: [code], status, latencyMs: elapsedMs(req.receivedAt) }), deps.observe?.auditWrite);
+      await writeAudit(deps.trail, auditEntry('refusal', { ...facts, reasons: [code], status, latencyMs: elapsedMs(req.receivedAt) }), deps.observe);
       if (isGatewayError(err)) err.auditId = facts.auditId;
     }
     throw err;
@@ -107,12 +107,12 @@ export async function runQuery(deps: ExchangeDeps, req: ExchangeRequest): Promis
   if (consent?.receiptDigest) facts.consent = consent.receiptDigest;
   if (decision.decision === 'deny') {
     const denied = new GatewayError('POLICY_DENIED', { reasons: decision.reasons });
-    await writeAudit(deps.trail, auditEntry('decision', { ...facts, decision: 'deny', reasons: decision.reasons, status: denied.status, latencyMs: elapsedMs(req.receivedAt) }), deps.observe?.auditWrite);
+    await writeAudit(deps.trail, auditEntry('decision', { ...facts, decision: 'deny', reasons: decision.reasons, status: denied.status, latencyMs: elapsedMs(req.receivedAt) }), deps.observe);
     denied.auditId = facts.auditId;
     throw denied;
   }
   const policy = decision.policy;
-  await writeAudit(deps.trail, auditEntry('decision', { ...facts, decision: 'permit', fields: { requested: checked.requestedFields, released: decision.fields } }), deps.observe?.auditWrite);
+  await writeAudit(deps.trail, auditEntry('decision', { ...facts, decision: 'permit', fields: { requested: checked.requestedFields, released: decision.fields } }), deps.observe);
 
   // 6 forward: ask only for what may be released
   const provider = rules.clients.byId(checked.contract.provider.system);
@@ -140,7 +140,7 @@ export async function runQuery(deps: ExchangeDeps, req: ExchangeRequest): Promis
 
   // 7 minimise
   const releaseFailure = async (err: GatewayError, dropped: readonly string[] = []): Promise<never> => {
-    await writeAudit(deps.trail, auditEntry('release', { ...facts, decision: 'permit', reasons: [err.code], fields: { requested: checked.requestedFields, withheld: checked.requestedFields, dropped }, status: err.status, latencyMs: elapsedMs(req.receivedAt) }), deps.observe?.auditWrite);
+    await writeAudit(deps.trail, auditEntry('release', { ...facts, decision: 'permit', reasons: [err.code], fields: { requested: checked.requestedFields, withheld: checked.requestedFields, dropped }, status: err.status, latencyMs: elapsedMs(req.receivedAt) }), deps.observe);
     err.auditId = facts.auditId;
     throw err;
   };
@@ -164,7 +164,7 @@ export async function runQuery(deps: ExchangeDeps, req: ExchangeRequest): Promis
     responseDigest: sha256b64url(canonicalJson(kept.data)),
     status: 200,
     latencyMs: elapsedMs(req.receivedAt),
-  }), deps.observe?.auditWrite);
+  }), deps.observe);
 
   // 9 respond
   return { data: kept.data, disclosure };

@@ -1,6 +1,6 @@
 import forge from 'node-forge';
 import type { CertificateAuthority } from './types.js';
-import { addDays, newRsaKey, normaliseSerial, randomSerial, rsaPublicPem, signCertificate, subjectAttributes } from './lib/x509.js';
+import { addDays, newRsaKeySync, normaliseSerial, randomSerial, rsaPublicPem, signCertificate, subjectAttributes } from './lib/x509.js';
 
 export interface CaOptions {
   /** Subject common name, e.g. "Snitflade development CA". */
@@ -21,18 +21,19 @@ export interface CaOptions {
  * SHA-256, basicConstraints CA (path length 0), key usage keyCertSign and cRLSign.
  *
  * @example
- * const ca = await createCa({ cn: 'Test CA' });
- * const leaf = await issueCertificate({ ca, cn: 'bif-jobcentre-system', eku: ['clientAuth'] });
+ * const ca = createCa({ cn: 'Test CA' });
+ * const leaf = issueCertificate({ ca, cn: 'bif-jobcentre-system', eku: ['clientAuth'] });
  */
-export async function createCa(options: CaOptions): Promise<CertificateAuthority> {
-  const keyPem = options.keyPem ?? (await newRsaKey()).privatePem;
+export function createCa(options: CaOptions): CertificateAuthority {
   const notBefore = options.notBefore ?? new Date(Date.now() - 5 * 60_000);
   const notAfter = options.notAfter ?? addDays(notBefore, 3652);
   if (notAfter.getTime() <= notBefore.getTime()) throw new TypeError('createCa: notAfter must be after notBefore');
+  const serialNumber = options.serial === undefined ? randomSerial() : normaliseSerial(options.serial);
+  const keyPem = options.keyPem ?? newRsaKeySync().privatePem;
 
   const cert = forge.pki.createCertificate();
   cert.publicKey = forge.pki.publicKeyFromPem(rsaPublicPem(keyPem));
-  cert.serialNumber = options.serial === undefined ? randomSerial() : normaliseSerial(options.serial);
+  cert.serialNumber = serialNumber;
   cert.validity.notBefore = notBefore;
   cert.validity.notAfter = notAfter;
   const name = subjectAttributes(options.cn, options.organisation);

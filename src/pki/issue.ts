@@ -1,6 +1,6 @@
 import forge from 'node-forge';
 import type { CertificateAuthority, ExtendedKeyUsage, IssuedCertificate } from './types.js';
-import { addDays, altNames, newRsaKey, normaliseSerial, randomSerial, rsaPublicPem, signCertificate, subjectAttributes } from './lib/x509.js';
+import { addDays, altNames, newRsaKeySync, normaliseSerial, randomSerial, rsaPublicPem, signCertificate, subjectAttributes } from './lib/x509.js';
 
 export interface IssueOptions {
   readonly ca: CertificateAuthority;
@@ -30,20 +30,22 @@ export interface IssueOptions {
  * not yet valid, server-only, revoked serials).
  *
  * @example
- * const { certPem, keyPem } = await issueCertificate({
+ * const { certPem, keyPem } = issueCertificate({
  *   ca, cn: 'snitflade-gateway', sans: ['localhost', '127.0.0.1', '::1'], eku: ['serverAuth', 'clientAuth'],
  * });
  */
-export async function issueCertificate(options: IssueOptions): Promise<IssuedCertificate> {
-  const keyPem = options.keyPem ?? (await newRsaKey()).privatePem;
+export function issueCertificate(options: IssueOptions): IssuedCertificate {
   const notBefore = options.notBefore ?? new Date(Date.now() - 5 * 60_000);
   const notAfter = options.notAfter ?? addDays(notBefore, 730);
   if (notAfter.getTime() <= notBefore.getTime()) throw new TypeError('issueCertificate: notAfter must be after notBefore');
+  const serialNumber = options.serial === undefined ? randomSerial() : normaliseSerial(options.serial);
+  const sans = options.sans !== undefined && options.sans.length > 0 ? altNames(options.sans) : undefined;
+  const keyPem = options.keyPem ?? newRsaKeySync().privatePem;
 
   const caCert = forge.pki.certificateFromPem(options.ca.certPem);
   const cert = forge.pki.createCertificate();
   cert.publicKey = forge.pki.publicKeyFromPem(rsaPublicPem(keyPem));
-  cert.serialNumber = options.serial === undefined ? randomSerial() : normaliseSerial(options.serial);
+  cert.serialNumber = serialNumber;
   cert.validity.notBefore = notBefore;
   cert.validity.notAfter = notAfter;
   cert.setSubject(subjectAttributes(options.cn, options.organisation));
@@ -60,9 +62,7 @@ export async function issueCertificate(options: IssueOptions): Promise<IssuedCer
     for (const usage of options.eku) eku[usage] = true;
     extensions.push(eku);
   }
-  if (options.sans !== undefined && options.sans.length > 0) {
-    extensions.push({ name: 'subjectAltName', altNames: altNames(options.sans) });
-  }
+  if (sans !== undefined) extensions.push({ name: 'subjectAltName', altNames: sans });
   cert.setExtensions(extensions);
   return { certPem: signCertificate(cert, options.ca.keyPem), keyPem };
 }

@@ -102,3 +102,14 @@ export interface PolicySet {
   /** Policies for (contract, administration), via an index; never a scan of all policies. */
   candidates(contract: string, administration: Administration): readonly Policy[];
 }
+
+/** An administration of the municipality (policies/administrations.yaml). */
+export interface AdministrationInfo {
+  readonly id: Administration; // e.g. BIF
+  readonly name: { readonly da: string; readonly en: string };
+}
+
+/** What `loadPolicySet` returns: a PolicySet that also knows the administrations it was checked against. */
+export interface LoadedPolicySet extends PolicySet {
+  readonly administrations: ReadonlyMap<string, AdministrationInfo>;
+}

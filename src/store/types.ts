@@ -1,4 +1,4 @@
-import type { AuditRecord } from '../audit/types.js';
+import type { AuditKind, AuditRecord } from '../audit/types.js';
 
 /**
  * Stores are interfaces with a SQLite and a PostgreSQL implementation that pass one shared test
@@ -6,30 +6,61 @@ import type { AuditRecord } from '../audit/types.js';
  */
 
 export interface AuditQuery {
-  readonly subject?: string;
+  /** A pseudonym, or several (the same citizen under every pseudonym key, see Pseudonymizer.all). */
+  readonly subject?: string | readonly string[];
   readonly callerSystem?: string;
+  readonly administration?: string;
   readonly caseworker?: string;
   readonly contract?: string;
   readonly purpose?: string;
+  /** Policy id (any version). */
   readonly policy?: string;
   readonly decision?: 'permit' | 'deny';
+  /** One reason code the record must carry. */
   readonly reason?: string;
   readonly auditId?: string;
+  readonly kind?: AuditKind;
+  readonly chain?: string;
   readonly from?: string; // ISO time, inclusive
   readonly to?: string; // ISO time, exclusive
   /** Opaque cursor from a previous page. */
   readonly after?: string;
+  /** Page size, 1..500 (larger values are capped at MAX_SEARCH_LIMIT). */
   readonly limit: number;
+}
+
+/** Search pages hold at most this many records, whatever the query asks for. */
+export const MAX_SEARCH_LIMIT = 500;
+
+/**
+ * One stored row as the verifier sees it: the position it is stored at, the canonical record
+ * (undefined if the stored JSON cannot be read), and the names of the search columns that do
+ * not agree with the canonical record (a row edited behind the trail's back).
+ */
+export interface StoredAuditRow {
+  readonly seq: number;
+  readonly record: AuditRecord | undefined;
+  readonly columnMismatch: readonly string[];
 }
 
 export interface AuditStore {
   /** The last record of a chain, or undefined for an empty chain. */
   head(chain: string): Promise<AuditRecord | undefined>;
-  /** Appends records already placed on their chain; durable when resolved. All or nothing. */
+  /**
+   * Appends records already placed on their chain; durable when resolved. All or nothing.
+   * The records of one chain must continue its head without a gap (seq head+1, head+2 ... and
+   * prevHash = head's hash), otherwise the call rejects with ChainConflictError and writes nothing.
+   */
   append(records: readonly AuditRecord[]): Promise<void>;
   /** Records of a chain in seq order, from `fromSeq` (inclusive), at most `limit`. */
   range(chain: string, fromSeq: number, limit: number): Promise<AuditRecord[]>;
+  /** Like range, but row by row as stored, for verification (see StoredAuditRow). */
+  scan(chain: string, fromSeq: number, limit: number): Promise<StoredAuditRow[]>;
   chains(): Promise<string[]>;
+  /**
+   * Records matching every given filter, newest first: ordered by (time, chain, seq)
+   * descending, a total order, so that paging with `next` neither repeats nor skips a record.
+   */
   search(query: AuditQuery): Promise<{ records: AuditRecord[]; next?: string }>;
 }
 
@@ -40,11 +71,44 @@ export interface ReplayCache {
   prune(now: Date): Promise<number>;
 }
 
+/** Counters since the store was opened (tests and /metrics). */
+export interface StoreStats {
+  /** Write transactions committed (audit appends, replay claims, prunes). */
+  readonly commits: number;
+  readonly auditRecords: number;
+  readonly replayClaims: number;
+}
+
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
   readonly audit: AuditStore;
   readonly replay: ReplayCache;
+  /** The store's counters as of now (a fresh snapshot on every read). */
+  readonly stats: StoreStats;
   /** Throws if the store cannot write right now (used by /readyz). */
   checkWritable(): Promise<void>;
   close(): Promise<void>;
+}
+
+/**
+ * An append that does not continue its chain: another writer got there first, or the caller's
+ * idea of the head is stale. Nothing was written.
+ */
+export class ChainConflictError extends Error {
+  readonly code = 'ERR_AUDIT_CHAIN_CONFLICT';
+  readonly chain: string;
+  constructor(chain: string, message: string) {
+    super(message);
+    this.name = 'ChainConflictError';
+    this.chain = chain;
+  }
+}
+
+/** A search cursor that this store did not hand out (hostile or corrupted input). */
+export class InvalidCursorError extends Error {
+  readonly code = 'ERR_AUDIT_CURSOR_INVALID';
+  constructor() {
+    super('the search cursor is not valid');
+    this.name = 'InvalidCursorError';
+  }
 }

@@ -1,4 +1,4 @@
-import { generateKeyPair, createPublicKey, randomBytes } from 'node:crypto';
+import { generateKeyPair, generateKeyPairSync, createPublicKey, randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import { promisify } from 'node:util';
 import forge from 'node-forge';
@@ -13,6 +13,16 @@ export const DEV_ORGANISATION = 'Snitflade development';
 /** A fresh RSA key pair in PEM (PKCS#8 private, SPKI public), generated natively off the main thread. */
 export async function newRsaKey(bits = 2048): Promise<{ privatePem: string; publicPem: string }> {
   const { privateKey, publicKey } = await generateKeyPairAsync('rsa', {
+    modulusLength: bits,
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+  });
+  return { privatePem: privateKey, publicPem: publicKey };
+}
+
+/** The same, synchronously (for the certificate builders, which tests call inline). */
+export function newRsaKeySync(bits = 2048): { privatePem: string; publicPem: string } {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', {
     modulusLength: bits,
     publicKeyEncoding: { type: 'spki', format: 'pem' },
     privateKeyEncoding: { type: 'pkcs8', format: 'pem' },

@@ -1,0 +1,205 @@
+import { ERRORS, type ErrorCode } from '../errors.js';
+import { SPECIAL_CATEGORIES, type Contract, type ContractRegistry, type DataCategory } from './types.js';
+
+/** One contract as the catalogue shows it (GET /v1/contracts, GET /v1/contracts/{id}). JSON-safe. */
+export interface CatalogueEntry {
+  readonly id: string;
+  readonly version: number;
+  readonly title: string;
+  readonly description: string;
+  readonly kind: Contract['kind'];
+  readonly provider: { readonly administration: string; readonly system: string };
+  /** Where callers send it: /v1/queries/{id} or /v1/notifications/{id}. */
+  readonly path: string;
+  readonly request: object;
+  /** The response schema (queries) or the event schema (notifications). */
+  readonly response: object;
+  readonly fields: readonly {
+    readonly name: string;
+    readonly category: DataCategory;
+    /** A special category (GDPR Art. 9): released only under a policy with an Art. 9 basis. */
+    readonly special: boolean;
+    readonly label: { readonly da: string; readonly en: string };
+  }[];
+}
+
+/** The public path of a contract. */
+export function contractPath(contract: Pick<Contract, 'id' | 'kind'>): string {
+  return `/v1/${contract.kind === 'query' ? 'queries' : 'notifications'}/${contract.id}`;
+}
+
+/**
+ * A contract's catalogue entry: everything a developer needs to call it, nothing compiled.
+ *
+ * @example
+ *   res.json({ contracts: registry.list().map(catalogueEntry) });
+ */
+export function catalogueEntry(contract: Contract): CatalogueEntry {
+  return {
+    id: contract.id,
+    version: contract.version,
+    title: contract.title,
+    description: contract.description,
+    kind: contract.kind,
+    provider: { administration: contract.provider.administration, system: contract.provider.system },
+    path: contractPath(contract),
+    request: structuredClone(contract.requestSchema),
+    response: structuredClone(contract.responseSchema),
+    fields: contract.fieldNames.map((name) => {
+      const info = contract.fields[name]!;
+      return { name, category: info.category, special: SPECIAL_CATEGORIES.includes(info.category), label: { da: info.label.da, en: info.label.en } };
+    }),
+  };
+}
+
+export interface OpenApiOptions {
+  /** The gateway's base URL, e.g. https://localhost:8443. */
+  readonly serverUrl: string;
+  /** The API version shown in info.version; defaults to "1". */
+  readonly version?: string;
+}
+
+/** The statuses each kind of exchange can refuse with, and the codes behind them (errors.ts). */
+const REFUSALS: readonly number[] = [400, 401, 403, 404, 413, 415, 429, 500, 502, 503, 504];
+
+const disclosureSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['auditId', 'policy', 'purpose', 'legalBasis', 'released', 'withheld'],
+  properties: {
+    auditId: { type: 'string', description: 'The audit record of this release; quote it to the DPO.' },
+    policy: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['id', 'version'],
+      properties: { id: { type: 'string' }, version: { type: 'integer', minimum: 1 } },
+    },
+    purpose: { type: 'string', description: 'The purpose from the purpose registry, as named in the request token.' },
+    legalBasis: { type: 'string', description: 'The legal basis of the release, as text (GDPR article; Art. 9 basis; national provision).' },
+    released: { type: 'array', items: { type: 'string' }, description: 'Fields released: in the contract, permitted by the policy and asked for.' },
+    withheld: { type: 'array', items: { type: 'string' }, description: 'Fields asked for but not released (not permitted, or not held by the provider).' },
+  },
+};
+
+const problemSchema = {
+  type: 'object',
+  required: ['type', 'title', 'status', 'detail', 'code'],
+  properties: {
+    type: { type: 'string', format: 'uri-reference' },
+    title: { type: 'string' },
+    status: { type: 'integer' },
+    detail: { type: 'string' },
+    code: { type: 'string', enum: Object.keys(ERRORS) },
+    instance: { type: 'string' },
+    requestId: { type: 'string' },
+    auditId: { type: 'string', description: 'Set when the refusal was written to the audit trail.' },
+    reasons: { type: 'array', items: { type: 'string' }, description: 'Machine-readable reasons, e.g. policy deny reasons (NO_POLICY, CONSENT_MISSING, ...).' },
+    errors: {
+      type: 'array',
+      items: { type: 'object', required: ['path', 'message'], properties: { path: { type: 'string' }, message: { type: 'string' } } },
+    },
+  },
+};
+
+/** Component names may hold letters, digits, ".", "-" and "_": contract ids already do. */
+const ref = (name: string): { $ref: string } => ({ $ref: `#/components/schemas/${name}` });
+
+function problemResponses(): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const status of REFUSALS) {
+    const codes = (Object.keys(ERRORS) as ErrorCode[]).filter((c) => ERRORS[c].status === status);
+    out[String(status)] = {
+      description: codes.map((c) => `${c}: ${ERRORS[c].title}`).join('; '),
+      content: { 'application/problem+json': { schema: ref('Problem') } },
+    };
+  }
+  return out;
+}
+
+function fieldList(contract: Contract): string {
+  return contract.fieldNames
+    .map((n) => {
+      const f = contract.fields[n]!;
+      return `- \`${n}\` (${f.category}${SPECIAL_CATEGORIES.includes(f.category) ? ', special category: GDPR Art. 9' : ''}): ${f.label.en}`;
+    })
+    .join('\n');
+}
+
+/**
+ * The gateway's OpenAPI 3.1 document: one path per contract, the disclosure envelope, the
+ * problem+json errors and the two credentials every call needs (mutual TLS and a signed token).
+ *
+ * @example
+ *   res.json(openApiDocument(registry, { serverUrl: 'https://localhost:8443' }));
+ */
+export function openApiDocument(registry: ContractRegistry, options: OpenApiOptions): Record<string, unknown> {
+  const schemas: Record<string, unknown> = { Problem: problemSchema, Disclosure: disclosureSchema };
+  const paths: Record<string, unknown> = {};
+  for (const contract of registry.list()) {
+    const requestName = `${contract.id}.request`;
+    const payloadName = `${contract.id}.${contract.kind === 'query' ? 'response' : 'event'}`;
+    schemas[requestName] = structuredClone(contract.requestSchema);
+    schemas[payloadName] = structuredClone(contract.responseSchema);
+    const ok =
+      contract.kind === 'query'
+        ? {
+            '200': {
+              description: 'Released: only fields in the contract, permitted by a policy and asked for.',
+              content: {
+                'application/json': {
+                  schema: {
+                    type: 'object',
+                    additionalProperties: false,
+                    required: ['data', 'disclosure'],
+                    properties: { data: ref(payloadName), disclosure: ref('Disclosure') },
+                  },
+                },
+              },
+            },
+          }
+        : {
+            '202': {
+              description: 'Accepted: the event is audited and queued for every recipient a policy permits.',
+              content: { 'application/json': { schema: { type: 'object', required: ['auditId'], properties: { auditId: { type: 'string' } } } } },
+            },
+          };
+    paths[contractPath(contract)] = {
+      post: {
+        operationId: contract.id,
+        summary: contract.title,
+        description: `${contract.description}\n\nProvider: ${contract.provider.administration} (${contract.provider.system}).\n\nFields:\n${fieldList(contract)}\n\nThe CPR number travels only in the body.`,
+        tags: [contract.provider.administration],
+        security: [{ mutualTLS: [], requestToken: [] }],
+        requestBody: { required: true, content: { 'application/json': { schema: ref(requestName) } } },
+        responses: { ...ok, ...problemResponses() },
+      },
+    };
+  }
+  return {
+    openapi: '3.1.0',
+    jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
+    info: {
+      title: 'Snitflade: data sharing between municipal administrations',
+      version: options.version ?? '1',
+      description:
+        'Every call needs a client certificate of a registered system (mutual TLS) and a bearer JWT signed with that ' +
+        'system\'s registered key, naming the caseworker, case and purpose and bound to the request body (body_sha256). ' +
+        'Default deny: data flows only under a policy. Every decision and release is audited. Personal identifiers ' +
+        'travel only in request bodies. The string format "cpr" is a Danish CPR number: ten digits, the first six a date.',
+    },
+    servers: [{ url: options.serverUrl }],
+    paths,
+    components: {
+      schemas,
+      securitySchemes: {
+        mutualTLS: { type: 'mutualTLS', description: 'The client certificate issued to the calling system by the gateway operator.' },
+        requestToken: {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'JWT',
+          description: 'ES256 or EdDSA, at most 5 minutes, single use (jti), aud = the gateway, with sub (caseworker), case, purpose, htm, htu and body_sha256.',
+        },
+      },
+    },
+  };
+}

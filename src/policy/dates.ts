@@ -1,0 +1,69 @@
+/**
+ * Policy validity periods are written as dates ("2025-01-01"), meant as dates in Denmark:
+ * a policy valid to 2025-12-31 holds until midnight Copenhagen time, whatever the server's
+ * time zone. Periods are turned into instants once, so the evaluator compares numbers.
+ */
+const ZONE = 'Europe/Copenhagen';
+const DATE = /^([0-9]{4})-([0-9]{2})-([0-9]{2})$/;
+
+const clock = new Intl.DateTimeFormat('en-GB', {
+  timeZone: ZONE,
+  hourCycle: 'h23',
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+});
+
+function wallClock(ms: number): { y: number; m: number; d: number; h: number; mi: number; s: number } {
+  const parts: Record<string, number> = {};
+  for (const p of clock.formatToParts(new Date(ms))) if (p.type !== 'literal') parts[p.type] = Number(p.value);
+  return { y: parts.year!, m: parts.month!, d: parts.day!, h: parts.hour!, mi: parts.minute!, s: parts.second! };
+}
+
+/** Copenhagen's offset from UTC at an instant, in ms (3,600,000 in winter, 7,200,000 in summer). */
+function offsetAt(ms: number): number {
+  const w = wallClock(ms);
+  return Date.UTC(w.y, w.m - 1, w.d, w.h, w.mi, w.s) - Math.floor(ms / 1000) * 1000;
+}
+
+/** The instant a day starts in Copenhagen (month 1-12; days beyond the month roll over). */
+function startOfDay(y: number, m: number, d: number): number {
+  const utcMidnight = Date.UTC(y, m - 1, d);
+  // Danish clocks change at 02:00/03:00, so midnight always exists and is unambiguous.
+  const guess = utcMidnight - offsetAt(utcMidnight);
+  return utcMidnight - offsetAt(guess);
+}
+
+function parse(date: string): [number, number, number] | undefined {
+  const m = DATE.exec(date);
+  return m ? [Number(m[1]), Number(m[2]), Number(m[3])] : undefined;
+}
+
+/** The instant a Copenhagen date starts, or NaN for a malformed date. */
+export function dayStart(date: string): number {
+  const p = parse(date);
+  return p ? startOfDay(p[0], p[1], p[2]) : Number.NaN;
+}
+
+/** The instant after a Copenhagen date ends (the next day's start), or NaN for a malformed date. */
+export function dayEnd(date: string): number {
+  const p = parse(date);
+  return p ? startOfDay(p[0], p[1], p[2] + 1) : Number.NaN;
+}
+
+/** The date in Copenhagen at an instant, as YYYY-MM-DD. */
+export function copenhagenDate(at: Date): string {
+  const w = wallClock(at.getTime());
+  return `${String(w.y).padStart(4, '0')}-${String(w.m).padStart(2, '0')}-${String(w.d).padStart(2, '0')}`;
+}
+
+/** True when the text is a real calendar date YYYY-MM-DD. */
+export function isCalendarDate(date: string): boolean {
+  const p = parse(date);
+  if (!p) return false;
+  const d = new Date(Date.UTC(p[0], p[1] - 1, p[2]));
+  return d.getUTCFullYear() === p[0] && d.getUTCMonth() === p[1] - 1 && d.getUTCDate() === p[2];
+}

@@ -1,0 +1,232 @@
+import type { ContractRegistry } from '../contracts/types.js';
+import { copenhagenDate, dayEnd, dayStart } from './dates.js';
+import type { ConsentEvidence, ConsentStatus, Decision, DecisionRequest, DenyReason, Policy, PolicySet } from './types.js';
+
+/**
+ * Asks whether the citizen's consent covers releasing `fields` under `policy`. Resolves the
+ * evidence; a look-up that fails should resolve { status: 'unavailable' }, and one that throws
+ * is treated the same way (fail closed).
+ */
+export type ConsentCheck = (policy: Policy, fields: readonly string[]) => Promise<ConsentEvidence>;
+
+const CONSENT_DENIALS: Readonly<Record<Exclude<ConsentStatus, 'active'>, DenyReason>> = {
+  missing: 'CONSENT_MISSING',
+  withdrawn: 'CONSENT_WITHDRAWN',
+  expired: 'CONSENT_EXPIRED',
+  scope: 'CONSENT_SCOPE',
+  unavailable: 'CONSENT_SOURCE_UNAVAILABLE',
+};
+
+/** What the evaluator precomputes per policy, once: sets for look-ups, validity as instants. */
+interface Prepared {
+  readonly fields: ReadonlySet<string>;
+  /** First instant in force (start of `from` in Copenhagen). */
+  readonly from: number;
+  /** First instant no longer in force (start of the day after `to`), or +Infinity. */
+  readonly to: number;
+  /** "policy-id v3", for trace lines. */
+  readonly label: string;
+}
+
+/** The policies of one (contract, administration, purpose), and the same by role. */
+interface PurposeGroup {
+  readonly policies: readonly Policy[];
+  readonly byRole: ReadonlyMap<string, readonly Policy[]>;
+}
+
+const prepared = new WeakMap<Policy, Prepared>();
+const groupCache = new WeakMap<readonly Policy[], ReadonlyMap<string, PurposeGroup>>();
+const NONE: readonly Policy[] = Object.freeze([]);
+
+function prepare(policy: Policy): Prepared {
+  let p = prepared.get(policy);
+  if (!p) {
+    p = {
+      fields: new Set(policy.fields),
+      from: dayStart(policy.validity.from),
+      to: policy.validity.to === undefined ? Number.POSITIVE_INFINITY : dayEnd(policy.validity.to),
+      label: `${policy.id} v${policy.version}`,
+    };
+    prepared.set(policy, p);
+  }
+  return p;
+}
+
+/**
+ * The candidates grouped by purpose and role, built once per candidate list (a PolicySet's
+ * lists are frozen and stable), so a request costs a few Map look-ups however many policies
+ * there are.
+ */
+function groups(candidates: readonly Policy[]): ReadonlyMap<string, PurposeGroup> {
+  let m = groupCache.get(candidates);
+  if (!m) {
+    const built = new Map<string, { policies: Policy[]; byRole: Map<string, Policy[]> }>();
+    for (const p of candidates) {
+      let g = built.get(p.purpose);
+      if (!g) built.set(p.purpose, (g = { policies: [], byRole: new Map() }));
+      g.policies.push(p);
+      for (const role of p.requester.roles) {
+        const list = g.byRole.get(role);
+        if (list) list.push(p);
+        else g.byRole.set(role, [p]);
+      }
+    }
+    m = built;
+    groupCache.set(candidates, m);
+  }
+  return m;
+}
+
+/** The group's policies that name at least one of the caller's roles, in id order. */
+function forRoles(group: PurposeGroup, roles: readonly string[]): readonly Policy[] {
+  if (roles.length === 1) return group.byRole.get(roles[0]!) ?? NONE;
+  let out: Policy[] | undefined;
+  for (const role of roles) {
+    const list = group.byRole.get(role);
+    if (!list) continue;
+    if (!out) out = [...list];
+    else for (const p of list) if (!out.includes(p)) out.push(p);
+  }
+  if (!out) return NONE;
+  return out.length > 1 ? out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)) : out;
+}
+
+/** "a, b, c and 4 more": at most `max` names, without copying a long list. */
+function list(names: Iterable<string>, max = 8): string {
+  const shown: string[] = [];
+  let more = 0;
+  for (const n of names) {
+    if (shown.length < max) shown.push(n);
+    else more++;
+  }
+  return shown.length === 0 ? '(none)' : more === 0 ? shown.join(', ') : `${shown.join(', ')} and ${more} more`;
+}
+
+function deny(reasons: readonly DenyReason[], trace: string[], policy?: Policy, consent?: ConsentEvidence): Decision {
+  const d: { decision: 'deny'; reasons: readonly DenyReason[]; trace: readonly string[]; policy?: Policy; consent?: ConsentEvidence } = { decision: 'deny', reasons, trace };
+  if (policy) d.policy = policy;
+  if (consent) d.consent = consent;
+  return d;
+}
+
+/**
+ * Step 4, policy: default deny. Finds the policies for (contract, requesting administration)
+ * through the set's index, then narrows by purpose, role and validity, intersects the fields,
+ * and checks consent where the policy requires it. Returns a permit with the releasable fields
+ * (policy ∩ requested, in the contract's field order) or a deny with stable reason codes, and a
+ * plain-English trace, one line per step and policy considered.
+ *
+ * Validity dates are inclusive and read as dates in Europe/Copenhagen: a policy valid to
+ * 2025-12-31 is in force until midnight Danish time.
+ *
+ * When several policies remain (a caller holding several roles), the one releasing the most of
+ * the requested fields is tried first, then one without consent, then by id; the first that
+ * permits wins. The loader guarantees no two policies match the same (administration, role,
+ * purpose, day).
+ *
+ * @example
+ *   const decision = await decide(policies, contracts, {
+ *     contract: 'employment.citizen-status.v1', administration: 'SOF', roles: ['caseworker-system'],
+ *     purpose: 'plan-coordination', requestedFields: ['benefit'], at: new Date(),
+ *   }, (policy, fields) => consentSource.check({ ... }));
+ */
+export async function decide(set: PolicySet, contracts: ContractRegistry, req: DecisionRequest, consent: ConsentCheck): Promise<Decision> {
+  const trace: string[] = [];
+  const all = set.candidates(req.contract, req.administration);
+  if (all.length === 0) {
+    trace.push(`No policy lets ${req.administration} use ${req.contract}: default deny.`);
+    return deny(['NO_POLICY'], trace);
+  }
+  const byPurpose = groups(all);
+  const group = byPurpose.get(req.purpose);
+  if (!group) {
+    trace.push(`${all.length} ${all.length === 1 ? 'policy lets' : 'policies let'} ${req.administration} use ${req.contract}, but none for purpose "${req.purpose}" (purposes allowed: ${list(byPurpose.keys())}).`);
+    return deny(['PURPOSE_NOT_ALLOWED'], trace);
+  }
+  const matched = forRoles(group, req.roles);
+  if (matched.length === 0) {
+    trace.push(`${group.policies.length} ${group.policies.length === 1 ? 'policy lets' : 'policies let'} ${req.administration} use ${req.contract} for purpose "${req.purpose}", for role(s) ${list(group.byRole.keys())}; the caller has ${list(req.roles)}.`);
+    return deny(['ROLE_NOT_ALLOWED'], trace, group.policies[0]);
+  }
+  trace.push(`Policies letting ${req.administration} use ${req.contract} for purpose "${req.purpose}" with the caller's role(s) ${list(req.roles)}: ${list(matched.map((p) => prepare(p).label))}.`);
+
+  // Validity, policy by policy.
+  const inForce: Policy[] = [];
+  const at = req.at.getTime();
+  let day: string | undefined;
+  for (const policy of matched) {
+    const pp = prepare(policy);
+    if (at >= pp.from && at < pp.to) {
+      inForce.push(policy);
+    } else {
+      day ??= Number.isNaN(at) ? 'an invalid date' : copenhagenDate(req.at);
+      trace.push(`${pp.label}: not in force on ${day} (valid ${policy.validity.from} to ${policy.validity.to ?? 'open end'}, Copenhagen dates).`);
+    }
+  }
+  if (inForce.length === 0) return deny(['POLICY_NOT_IN_FORCE'], trace, matched[0]);
+
+  // Fields: policy ∩ requested, in the contract's order.
+  const requested = new Set(req.requestedFields);
+  const order = contracts.get(req.contract)?.fieldNames;
+  const releasable = (policy: Policy): string[] => {
+    const allowed = prepare(policy).fields;
+    return (order ?? policy.fields).filter((f) => allowed.has(f) && requested.has(f));
+  };
+  let ranked: { policy: Policy; fields: string[] }[] = inForce.map((policy) => ({ policy, fields: releasable(policy) }));
+  if (ranked.length > 1) {
+    ranked = ranked.sort(
+      (a, b) =>
+        b.fields.length - a.fields.length ||
+        Number(a.policy.consent.required) - Number(b.policy.consent.required) ||
+        (a.policy.id < b.policy.id ? -1 : a.policy.id > b.policy.id ? 1 : 0),
+    );
+  }
+
+  const reasons: DenyReason[] = [];
+  let firstEvidence: ConsentEvidence | undefined;
+  for (const { policy, fields } of ranked) {
+    const label = prepare(policy).label;
+    if (fields.length === 0) {
+      trace.push(`${label}: permits ${list(policy.fields)}; none of the requested ${list(req.requestedFields)}.`);
+      if (!reasons.includes('NO_FIELDS_PERMITTED')) reasons.push('NO_FIELDS_PERMITTED');
+      continue;
+    }
+    if (!policy.consent.required) {
+      trace.push(`${label}: in force for role and purpose; releases ${fields.join(', ')} under ${basis(policy)}.`);
+      return { decision: 'permit', policy, fields, trace };
+    }
+    const { evidence, failed } = await askConsent(consent, policy, fields);
+    firstEvidence ??= evidence;
+    if (evidence.status === 'active') {
+      trace.push(`${label}: the citizen's consent is active${evidence.consentId ? ` (consent ${evidence.consentId})` : ''}; releases ${fields.join(', ')} under ${basis(policy)}.`);
+      return { decision: 'permit', policy, fields, consent: evidence, trace };
+    }
+    const reason = CONSENT_DENIALS[evidence.status];
+    trace.push(
+      failed
+        ? `${label}: requires the citizen's consent for ${fields.join(', ')}; the consent look-up failed, so deny (${reason}, fail closed).`
+        : `${label}: requires the citizen's consent for ${fields.join(', ')}; the consent source answered "${evidence.status}": deny (${reason}).`,
+    );
+    if (!reasons.includes(reason)) reasons.push(reason);
+  }
+  return deny(reasons, trace, ranked[0]!.policy, firstEvidence);
+}
+
+/** Calls the consent check, failing closed: a throw or an answer with an unknown status is "unavailable". */
+async function askConsent(consent: ConsentCheck, policy: Policy, fields: readonly string[]): Promise<{ evidence: ConsentEvidence; failed: boolean }> {
+  try {
+    const evidence = await consent(policy, fields);
+    const status = (evidence as Partial<ConsentEvidence> | null | undefined)?.status;
+    if (status === 'active' || (typeof status === 'string' && Object.hasOwn(CONSENT_DENIALS, status))) return { evidence, failed: false };
+  } catch {
+    // The error may describe the citizen: it stays out of the trace and the decision.
+  }
+  return { evidence: UNAVAILABLE, failed: true };
+}
+
+const UNAVAILABLE: ConsentEvidence = Object.freeze({ status: 'unavailable' });
+
+function basis(policy: Policy): string {
+  const b = policy.legalBasis;
+  return b.gdprSpecial ? `${b.gdpr} and ${b.gdprSpecial}; ${b.national}` : `${b.gdpr}; ${b.national}`;
+}

@@ -1,0 +1,195 @@
+import { CONTRACT_ID, DATA_CATEGORIES, FIELD_NAME } from '../contracts/meta-schema.js';
+import { ROLES } from './roles.js';
+import type { ConsentStatus, DenyReason } from './types.js';
+
+/**
+ * JSON Schemas (draft 2020-12) of the files in policies/: administrations.yaml, purposes.yaml,
+ * <id>.policy.yaml and <id>.test.yaml. Cross-references (contract, fields, purpose,
+ * administrations, overlaps) are checked by the loader after these pass.
+ */
+
+export const POLICY_ID = '^[a-z][a-z0-9]*(-[a-z0-9]+)*$';
+export const PURPOSE_ID = '^[a-z][a-z0-9]*(-[a-z0-9]+)*$';
+export const ADMINISTRATION_ID = '^[A-Z]{2,8}$';
+const DATE = { type: 'string', pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$', format: 'date', maxLength: 10 };
+const text = (max: number) => ({ type: 'string', minLength: 1, maxLength: max });
+const labels = (max: number) => ({
+  type: 'object',
+  additionalProperties: false,
+  required: ['da', 'en'],
+  properties: { da: text(max), en: text(max) },
+});
+
+export const administrationsSchema = {
+  $id: 'urn:snitflade:administrations-file',
+  type: 'object',
+  additionalProperties: false,
+  required: ['administrations'],
+  properties: {
+    administrations: {
+      type: 'array',
+      minItems: 1,
+      maxItems: 100,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['id', 'name'],
+        properties: { id: { type: 'string', pattern: ADMINISTRATION_ID, maxLength: 8 }, name: labels(200) },
+      },
+    },
+  },
+} as const;
+
+export const purposesSchema = {
+  $id: 'urn:snitflade:purposes-file',
+  type: 'object',
+  additionalProperties: false,
+  required: ['purposes'],
+  properties: {
+    purposes: {
+      type: 'array',
+      minItems: 1,
+      maxItems: 1000,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['id', 'title', 'description', 'legalBases', 'retention'],
+        properties: {
+          id: { type: 'string', pattern: PURPOSE_ID, maxLength: 64 },
+          title: labels(200),
+          description: text(4000),
+          legalBases: { type: 'array', minItems: 1, maxItems: 20, items: text(500) },
+          // ISO 8601 duration in years, months, weeks or days, e.g. P5Y or P18M.
+          retention: { type: 'string', pattern: '^P(?=[0-9])([0-9]+Y)?([0-9]+M)?([0-9]+W)?([0-9]+D)?$', maxLength: 20 },
+        },
+      },
+    },
+  },
+} as const;
+
+export const policySchema = {
+  $id: 'urn:snitflade:policy-file',
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'version', 'example', 'title', 'contract', 'requester', 'purpose', 'legalBasis', 'consent', 'fields', 'validity', 'owner'],
+  properties: {
+    id: { type: 'string', pattern: POLICY_ID, maxLength: 100 },
+    version: { type: 'integer', minimum: 1, maximum: 1000000 },
+    example: { type: 'boolean' },
+    title: text(300),
+    contract: { type: 'string', pattern: CONTRACT_ID, maxLength: 128 },
+    requester: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['administrations', 'roles'],
+      properties: {
+        administrations: { type: 'array', minItems: 1, maxItems: 100, uniqueItems: true, items: { type: 'string', pattern: ADMINISTRATION_ID, maxLength: 8 } },
+        roles: { type: 'array', minItems: 1, maxItems: ROLES.length, uniqueItems: true, items: { enum: ROLES } },
+      },
+    },
+    purpose: { type: 'string', pattern: PURPOSE_ID, maxLength: 64 },
+    legalBasis: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['gdpr', 'national', 'description'],
+      properties: {
+        // The Art. 6(1) point first; more text may follow (e.g. "Art. 6(1)(e), cf. Art. 6(3)").
+        gdpr: { type: 'string', pattern: '^Art\\. 6\\(1\\)\\([a-f]\\)', maxLength: 300 },
+        gdprSpecial: { type: 'string', pattern: '^Art\\. 9\\(2\\)\\([a-j]\\)', maxLength: 300 },
+        national: text(1000),
+        description: text(4000),
+      },
+    },
+    consent: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['required'],
+      properties: {
+        required: { type: 'boolean' },
+        categories: { type: 'array', minItems: 1, maxItems: DATA_CATEGORIES.length, uniqueItems: true, items: { enum: DATA_CATEGORIES } },
+      },
+    },
+    fields: { type: 'array', minItems: 1, maxItems: 200, uniqueItems: true, items: { type: 'string', pattern: FIELD_NAME, maxLength: 64 } },
+    validity: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['from'],
+      properties: { from: DATE, to: DATE },
+    },
+    owner: text(200),
+  },
+} as const;
+
+export const CONSENT_STATUSES = ['active', 'missing', 'withdrawn', 'expired', 'scope', 'unavailable'] as const satisfies readonly ConsentStatus[];
+export const DENY_REASONS = [
+  'NO_POLICY',
+  'PURPOSE_NOT_ALLOWED',
+  'ROLE_NOT_ALLOWED',
+  'POLICY_NOT_IN_FORCE',
+  'NO_FIELDS_PERMITTED',
+  'CONSENT_MISSING',
+  'CONSENT_WITHDRAWN',
+  'CONSENT_EXPIRED',
+  'CONSENT_SCOPE',
+  'CONSENT_SOURCE_UNAVAILABLE',
+] as const satisfies readonly DenyReason[];
+
+export const policyCasesSchema = {
+  $id: 'urn:snitflade:policy-cases-file',
+  type: 'object',
+  additionalProperties: false,
+  required: ['policy', 'cases'],
+  properties: {
+    policy: { type: 'string', pattern: POLICY_ID, maxLength: 100 },
+    cases: {
+      type: 'array',
+      minItems: 1,
+      maxItems: 1000,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['name', 'request', 'expect'],
+        properties: {
+          name: text(300),
+          request: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['contract', 'administration', 'roles', 'purpose', 'fields'],
+            properties: {
+              contract: { type: 'string', maxLength: 128 },
+              administration: { type: 'string', maxLength: 8 },
+              roles: { type: 'array', maxItems: 20, items: { type: 'string', maxLength: 64 } },
+              purpose: { type: 'string', maxLength: 64 },
+              fields: { type: 'array', minItems: 1, maxItems: 200, items: { type: 'string', maxLength: 64 } },
+              at: DATE,
+              consent: { enum: CONSENT_STATUSES },
+            },
+          },
+          expect: {
+            type: 'object',
+            required: ['decision'],
+            properties: { decision: { enum: ['permit', 'deny'] } },
+            if: { properties: { decision: { const: 'permit' } } },
+            then: {
+              additionalProperties: false,
+              required: ['policy', 'fields'],
+              properties: {
+                decision: true,
+                policy: { type: 'string', pattern: POLICY_ID, maxLength: 100 },
+                fields: { type: 'array', minItems: 1, maxItems: 200, uniqueItems: true, items: { type: 'string', maxLength: 64 } },
+              },
+            },
+            else: {
+              additionalProperties: false,
+              required: ['reasons'],
+              properties: {
+                decision: true,
+                reasons: { type: 'array', minItems: 1, maxItems: DENY_REASONS.length, uniqueItems: true, items: { enum: DENY_REASONS } },
+              },
+            },
+          },
+        },
+      },
+    },
+  },
+} as const;

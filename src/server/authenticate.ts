@@ -1,0 +1,44 @@
+import type { NextFunction, Request, Response } from 'express';
+import { verifyRequestToken } from '../auth/token.js';
+import { GatewayError } from '../errors.js';
+import type { Gateway } from '../gateway.js';
+import { parseStrictJson } from '../lib/strict-json.js';
+import { bodyBytes, rawBody, requireJson } from './body.js';
+import { locals } from './context.js';
+
+/**
+ * For the gateway's own API (consents, DPO, operations): the client of the TLS connection must
+ * hold one of `roles`, and the call must carry a request token bound to it, as exchanges do.
+ * A POST body must be one strict JSON object; it is left in res.locals.json.
+ */
+export function authenticate(gateway: Gateway, route: string, roles: readonly string[]) {
+  const check = async (req: Request, res: Response, next: NextFunction): Promise<void> => {
+    const l = locals(res);
+    l.route = route;
+    try {
+      const client = l.client!;
+      if (!client.roles.some((r) => roles.includes(r))) throw new GatewayError('FORBIDDEN_ROLE');
+      const body = bodyBytes(req);
+      l.token = await verifyRequestToken({
+        authorization: req.get('authorization'),
+        client,
+        method: req.method,
+        path: req.originalUrl.split('?')[0]!,
+        body,
+        audience: gateway.config.gatewayId,
+        maxLifetimeSeconds: gateway.config.tokens.maxLifetimeSeconds,
+        clockToleranceSeconds: gateway.config.tokens.clockToleranceSeconds,
+        replay: gateway.store.replay,
+      });
+      if (req.method === 'POST') {
+        const json = parseStrictJson(new TextDecoder().decode(body));
+        if (!json) throw new GatewayError('BODY_MALFORMED');
+        l.json = json;
+      }
+      next();
+    } catch (err) {
+      next(err);
+    }
+  };
+  return [requireJson, rawBody(gateway), check];
+}

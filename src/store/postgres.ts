@@ -1,0 +1,309 @@
+import pg from 'pg';
+import type { AuditRecord } from '../audit/types.js';
+import { Batcher } from './batch.js';
+import { POSTGRES_MIGRATIONS } from './migrations.js';
+import { AUDIT_COLUMNS, CHAINS_SQL, byChain, checkContinues, parseRecord, searchPage, searchSql, toRow, toStoredRow, type AuditRow, type SearchDialect } from './rows.js';
+import { ChainConflictError, type AuditQuery, type AuditStore, type ReplayCache, type Store, type StoreStats, type StoredAuditRow } from './types.js';
+
+export interface PostgresStoreOptions {
+  /** postgres://user@host:port/database */
+  readonly url: string;
+  /** Most connections held at once. Default 10. */
+  readonly poolSize?: number;
+  /** Giving up on a new connection, in ms. Default 5000. */
+  readonly connectTimeoutMs?: number;
+  /** Server-side limit on any statement, in ms. Default 30000. */
+  readonly statementTimeoutMs?: number;
+  /** Server-side limit on waiting for a lock (another writer, a DBA's LOCK TABLE), in ms. Default 5000. */
+  readonly lockTimeoutMs?: number;
+  /** Client-side limit on any query, for a server that stops answering. Default statement timeout + 5 s. */
+  readonly queryTimeoutMs?: number;
+  /** Errors of idle connections (the database restarted, a backend was terminated), for the operator's log. */
+  readonly onError?: (err: Error) => void;
+}
+
+const dialect: SearchDialect = {
+  param: (n) => `$${n}`,
+  time: (placeholder) => `${placeholder}::timestamptz`,
+  hasReason: (placeholder) => `reasons @> jsonb_build_array(${placeholder}::text)`,
+};
+
+/** pg_advisory_xact_lock key for schema changes: "Snit" and "flad" as two int4. */
+const SCHEMA_LOCK = [0x536e6974, 0x666c6164] as const;
+
+/** Every column of audit_record with the array type it is sent as by append. */
+const COLUMN_TYPES: Record<(typeof AUDIT_COLUMNS)[number], string> = {
+  chain: 'text', seq: 'bigint', id: 'text', audit_id: 'text', time: 'timestamptz', kind: 'text', subject: 'text',
+  caller_system: 'text', administration: 'text', caseworker: 'text', contract: 'text', purpose: 'text',
+  policy_id: 'text', policy_version: 'int', decision: 'text', reasons: 'jsonb', record: 'text',
+};
+
+/** One INSERT for a whole batch: each column travels as one array parameter. */
+const INSERT_AUDIT =
+  `INSERT INTO audit_record (${AUDIT_COLUMNS.join(', ')}) SELECT ${AUDIT_COLUMNS.map((c) => (c === 'reasons' ? 'reasons::jsonb' : c)).join(', ')} ` +
+  `FROM unnest(${AUDIT_COLUMNS.map((c, i) => `$${i + 1}::${COLUMN_TYPES[c] === 'jsonb' ? 'text' : COLUMN_TYPES[c]}[]`).join(', ')}) ` +
+  `AS t(${AUDIT_COLUMNS.join(', ')})`;
+
+
+interface Claim {
+  readonly key: string;
+  readonly expiresAt: number;
+}
+
+interface PgRow {
+  chain: string;
+  seq: string;
+  id: string;
+  audit_id: string;
+  time: Date;
+  kind: string;
+  subject: string | null;
+  caller_system: string | null;
+  administration: string | null;
+  caseworker: string | null;
+  contract: string | null;
+  purpose: string | null;
+  policy_id: string | null;
+  policy_version: number | null;
+  decision: string | null;
+  reasons: unknown;
+  record: string;
+}
+
+/**
+ * The shared store for several gateway instances: PostgreSQL through a pg Pool.
+ *
+ * Durability: a write resolves after COMMIT returned, and COMMIT waits for the WAL flush unless
+ * the server runs with synchronous_commit = off; in that case every write transaction turns it
+ * back on for itself. Connection failures reject the operation in progress (never crash the
+ * process); broken connections are dropped and the pool opens new ones, so the store recovers
+ * by itself once the database is back.
+ *
+ * @example
+ * const store = await openPostgresStore({ url: 'postgres://snitflade@db/snitflade' });
+ */
+export async function openPostgresStore(options: PostgresStoreOptions): Promise<Store> {
+  if (typeof options.url !== 'string' || options.url.length === 0) throw new TypeError('openPostgresStore: url is required');
+  const statementTimeoutMs = options.statementTimeoutMs ?? 30_000;
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.poolSize ?? 10,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
+    idleTimeoutMillis: 30_000,
+    statement_timeout: statementTimeoutMs,
+    lock_timeout: options.lockTimeoutMs ?? 5000,
+    query_timeout: options.queryTimeoutMs ?? statementTimeoutMs + 5000,
+    idle_in_transaction_session_timeout: 60_000,
+    application_name: 'snitflade',
+  });
+  // An idle connection that dies emits 'error' on the pool; unhandled, that would end the process.
+  // The pool has already discarded the connection, so there is nothing else to do.
+  pool.on('error', (err) => options.onError?.(err));
+  const store = new PostgresStore(pool);
+  try {
+    await store.init();
+  } catch (err) {
+    await pool.end().catch(() => undefined);
+    throw err;
+  }
+  return store;
+}
+
+/** Errors after which a connection must not go back to the pool. */
+function breaksConnection(err: unknown): boolean {
+  if ((err as { rollbackFailed?: boolean } | null)?.rollbackFailed === true) return true;
+  if (err instanceof ChainConflictError || err instanceof TypeError) return false; // ours, the connection is fine
+  if (!(err instanceof pg.DatabaseError)) return true; // network error, client-side timeout, protocol error
+  const code = err.code ?? '';
+  return code.startsWith('08') || code.startsWith('57P') || code === 'XX000';
+}
+
+class PostgresStore implements Store {
+  readonly kind = 'postgres' as const;
+  readonly audit: AuditStore;
+  readonly replay: ReplayCache;
+  readonly #pool: pg.Pool;
+  readonly #stats = { commits: 0, auditRecords: 0, replayClaims: 0 };
+  readonly #claims: Batcher<Claim, boolean>;
+  #forceSynchronousCommit = false;
+  #closed = false;
+
+  constructor(pool: pg.Pool) {
+    this.#pool = pool;
+    const stats = this.#stats;
+    const read = <T extends pg.QueryResultRow>(text: string, values: unknown[]): Promise<T[]> =>
+      this.#withClient(async (c) => (await c.query<T>(text, values)).rows);
+    const headOf = async (c: pg.PoolClient, chain: string): Promise<AuditRecord | undefined> => {
+      const { rows } = await c.query<{ record: string }>('SELECT record FROM audit_record WHERE chain = $1 ORDER BY seq DESC LIMIT 1', [chain]);
+      return rows[0] === undefined ? undefined : parseRecord(rows[0].record);
+    };
+
+    this.audit = {
+      head: (chain) => this.#withClient((c) => headOf(c, chain)),
+      append: async (records) => {
+        if (records.length === 0) return;
+        const groups = byChain(records);
+        const rows = records.map(toRow);
+        const columns = AUDIT_COLUMNS.map((col) => rows.map((r) => r[col]));
+        try {
+          await this.#transaction(async (c) => {
+            for (const [chain, group] of groups) checkContinues(chain, await headOf(c, chain), group);
+            await c.query(INSERT_AUDIT, columns);
+          });
+        } catch (err) {
+          // Another writer appended to the same chain between our head read and insert.
+          if (err instanceof pg.DatabaseError && err.code === '23505' && err.constraint === 'audit_record_pkey') {
+            throw new ChainConflictError(records[0]?.chain ?? '', 'audit append lost a race for the same seq on its chain; refused');
+          }
+          throw err;
+        }
+        stats.auditRecords += records.length;
+      },
+      range: async (chain, fromSeq, limit) =>
+        (await read<{ record: string }>('SELECT record FROM audit_record WHERE chain = $1 AND seq >= $2 ORDER BY seq LIMIT $3', [chain, fromSeq, limit])).map((r) =>
+          parseRecord(r.record),
+        ),
+      scan: async (chain, fromSeq, limit): Promise<StoredAuditRow[]> =>
+        (await read<PgRow>(`SELECT ${AUDIT_COLUMNS.join(', ')} FROM audit_record WHERE chain = $1 AND seq >= $2 ORDER BY seq LIMIT $3`, [chain, fromSeq, limit])).map(
+          (r) => toStoredRow(fromPg(r)),
+        ),
+      chains: async () => (await read<{ chain: string }>(CHAINS_SQL, [])).map((r) => r.chain),
+      search: async (query: AuditQuery) => {
+        const s = searchSql(dialect, query);
+        if (s.empty) return { records: [] };
+        const rows = await read<{ time: Date; chain: string; seq: string; record: string }>(s.sql, s.params);
+        return searchPage(rows.map((r) => ({ position: { time: r.time.toISOString(), chain: r.chain, seq: Number(r.seq) }, record: r.record })), s.limit);
+      },
+    };
+
+    this.#claims = new Batcher<Claim, boolean>(async (batch) => {
+      // One row per distinct key; a key claimed twice in one batch is fresh at most once.
+      const keys = [...new Map(batch.map((c) => [c.key, c.expiresAt])).entries()];
+      const inserted = await this.#transaction(async (c) => {
+        const { rows } = await c.query<{ key: string }>(
+          'INSERT INTO replay_key (key, expires_at) SELECT * FROM unnest($1::text[], $2::bigint[]) ON CONFLICT (key) DO NOTHING RETURNING key',
+          [keys.map(([k]) => k), keys.map(([, e]) => e)],
+        );
+        return new Set(rows.map((r) => r.key));
+      });
+      stats.replayClaims += batch.length;
+      return batch.map((c) => inserted.delete(c.key));
+    });
+    const claims = this.#claims;
+    this.replay = {
+      claim(key, expiresAt) {
+        if (typeof key !== 'string' || key.length === 0) return Promise.reject(new TypeError('ReplayCache.claim: key must be a non-empty string'));
+        const ms = expiresAt instanceof Date ? expiresAt.getTime() : Number.NaN;
+        if (Number.isNaN(ms)) return Promise.reject(new TypeError('ReplayCache.claim: expiresAt must be a valid Date'));
+        return claims.submit({ key, expiresAt: ms });
+      },
+      prune: (now) => this.#transaction(async (c) => (await c.query('DELETE FROM replay_key WHERE expires_at < $1', [now.getTime()])).rowCount ?? 0),
+    };
+  }
+
+  get stats(): StoreStats {
+    return { ...this.#stats };
+  }
+
+  /** Creates or upgrades the schema; instances starting together queue on an advisory lock. */
+  async init(): Promise<void> {
+    await this.#withClient(async (c) => {
+      const { rows } = await c.query<{ synchronous_commit: string }>('SHOW synchronous_commit');
+      this.#forceSynchronousCommit = rows[0]?.synchronous_commit === 'off';
+    });
+    await this.#transaction(async (c) => {
+      await c.query('SELECT pg_advisory_xact_lock($1, $2)', [...SCHEMA_LOCK]);
+      await c.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())');
+      const done = new Set((await c.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version));
+      for (const m of POSTGRES_MIGRATIONS) {
+        if (done.has(m.version)) continue;
+        for (const statement of m.statements) await c.query(statement);
+        await c.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
+      }
+    });
+  }
+
+  async checkWritable(): Promise<void> {
+    await this.#withClient(async (c) => {
+      const { rows } = await c.query<{ recovery: boolean; read_only: string }>(
+        "SELECT pg_is_in_recovery() AS recovery, current_setting('transaction_read_only') AS read_only",
+      );
+      if (rows[0]?.recovery !== false || rows[0]?.read_only !== 'off') throw new Error('the PostgreSQL server is read-only');
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    await this.#claims.close();
+    this.#closed = true;
+    await this.#pool.end();
+  }
+
+  /** Runs fn on a pooled connection; a connection that broke on the way is destroyed, not reused. */
+  async #withClient<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    if (this.#closed) throw new Error('store is closed');
+    const client = await this.#pool.connect();
+    let broken: Error | undefined;
+    // A checked-out client that loses its connection emits 'error'; without a listener that
+    // would be an uncaught exception. The query in progress rejects on its own.
+    const onError = (err: Error): void => {
+      broken = err;
+    };
+    client.on('error', onError);
+    try {
+      return await fn(client);
+    } catch (err) {
+      if (breaksConnection(err)) broken ??= err instanceof Error ? err : new Error(String(err));
+      throw err;
+    } finally {
+      client.removeListener('error', onError);
+      client.release(broken);
+    }
+  }
+
+  /** Runs fn in a transaction and counts the commit. */
+  async #transaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const result = await this.#withClient(async (c) => {
+      await c.query('BEGIN');
+      try {
+        if (this.#forceSynchronousCommit) await c.query('SET LOCAL synchronous_commit TO on');
+        const value = await fn(c);
+        await c.query('COMMIT');
+        return value;
+      } catch (err) {
+        try {
+          await c.query('ROLLBACK');
+        } catch {
+          // The connection is gone or unusable; withClient destroys it because err (or the
+          // rollback failure) breaks it. Report the original error.
+          throw Object.assign(err instanceof Error ? err : new Error(String(err)), { rollbackFailed: true });
+        }
+        throw err;
+      }
+    });
+    this.#stats.commits += 1;
+    return result;
+  }
+}
+
+function fromPg(r: PgRow): AuditRow {
+  return {
+    chain: r.chain,
+    seq: Number(r.seq),
+    id: r.id,
+    audit_id: r.audit_id,
+    time: r.time.toISOString(),
+    kind: r.kind,
+    subject: r.subject,
+    caller_system: r.caller_system,
+    administration: r.administration,
+    caseworker: r.caseworker,
+    contract: r.contract,
+    purpose: r.purpose,
+    policy_id: r.policy_id,
+    policy_version: r.policy_version,
+    decision: r.decision,
+    reasons: JSON.stringify(r.reasons),
+    record: r.record,
+  };
+}
