@@ -60,7 +60,7 @@ export function createApp(gateway: Gateway): express.Express {
 
 /** The one place where errors become RFC 9457 problem+json. */
 function errorHandler(gateway: Gateway) {
-  return async (err: unknown, req: Request, res: Response, _next: NextFunction): Promise<void> => {
+  return async (err: unknown, _req: Request, res: Response, _next: NextFunction): Promise<void> => {
     const l = locals(res);
     let error = err;
     const type = (err as { type?: string } | null)?.type;
@@ -69,8 +69,9 @@ function errorHandler(gateway: Gateway) {
     if (!isGatewayError(error)) {
       gateway.logger.error('unhandled error', { requestId: l.requestId, error: (err as Error)?.message, stack: (err as Error)?.stack });
     }
-    // A refusal of an identified caller that the pipeline did not audit is audited here.
-    if (isGatewayError(error) && error.auditId === undefined && l.client !== undefined && req.method !== 'GET' && error.code !== 'AUDIT_UNAVAILABLE') {
+    // A refusal of an identified caller that the pipeline did not audit is audited here
+    // (the public catalogue excepted: it holds no citizen data).
+    if (isGatewayError(error) && error.auditId === undefined && l.client !== undefined && l.route !== 'contracts' && l.route !== 'openapi' && error.code !== 'AUDIT_UNAVAILABLE') {
       try {
         const auditId = randomUUID();
         await writeAudit(gateway.trail, auditEntry('refusal', {
