@@ -45,6 +45,9 @@ export const ERRORS = {
   PURPOSE_UNKNOWN: { status: 400, title: 'Unknown purpose', detail: 'The token\'s purpose is not in the purpose registry.' },
   NOT_FOUND: { status: 404, title: 'Not found', detail: 'There is nothing at this path.' },
   METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed', detail: 'This path does not accept this method.' },
+  HTTP_MALFORMED: { status: 400, title: 'Malformed HTTP request', detail: 'The request is not valid HTTP/1.1 (request line, headers, path encoding, Content-Length or Transfer-Encoding). Send one well-formed request per message.' },
+  HEADERS_TOO_LARGE: { status: 431, title: 'Request headers too large', detail: 'The request line and headers together exceed the gateway\'s limit (16 KiB). Send the request token in Authorization and nothing else that is large.' },
+  REQUEST_TIMEOUT: { status: 408, title: 'Request timed out', detail: 'The request (headers and body) did not arrive in time. Send the whole request at once.' },
 
   // policy (403): the reasons are in `reasons`
   POLICY_DENIED: { status: 403, title: 'No policy permits this exchange', detail: 'Default deny: no policy permits this contract for your administration, role and purpose. See reasons.' },
@@ -55,7 +58,27 @@ export const ERRORS = {
   PROVIDER_TIMEOUT: { status: 504, title: 'Provider system timed out', detail: 'The providing system did not answer in time; try again later.' },
   PROVIDER_RESPONSE_INVALID: { status: 502, title: 'Provider answer rejected', detail: 'The providing system\'s answer does not match the contract and was not forwarded.' },
 
+  // consent registry
+  CONSENT_NOT_FOUND: { status: 404, title: 'No such consent', detail: 'No consent with this id is recorded for this citizen. Search the citizen\'s consents with POST /v1/consents/search.' },
+  CONSENT_ALREADY_WITHDRAWN: { status: 409, title: 'Consent already withdrawn', detail: 'This consent was withdrawn before; nothing changed. Its history is in POST /v1/consents/search.' },
+  CONSENT_REGISTRY_UNAVAILABLE: { status: 503, title: 'Consent registry unavailable', detail: 'The gateway cannot read or write its consent registry right now; nothing was changed. Try again later.' },
+
+  // notifications
+  NOTIFICATION_SENDER_INVALID: { status: 403, title: 'Not the provider of this notification', detail: 'Only the provider system the contract names may send this notification, with the provider role.' },
+  OUTBOX_UNAVAILABLE: { status: 503, title: 'Outbox unavailable', detail: 'The gateway could not store the notification for delivery, so nothing will be sent. Send it again later.' },
+  DEAD_LETTER_NOT_FOUND: { status: 404, title: 'No such dead letter', detail: 'No delivery with this id is in the dead-letter state. List them with POST /v1/notifications/dead-letters/search.' },
+  DEAD_LETTER_EXPIRED: { status: 410, title: 'Dead letter expired', detail: 'The payload of this delivery was erased when its dead-letter retention ended; ask the provider system to send the event again.' },
+
+  // operations
+  RULES_INVALID: { status: 422, title: 'New rules refused', detail: 'The contracts, policies, policy tests or clients on disk do not all load and check, so the rules in force stay. errors lists the files and lines; run "npx snitflade check" where the files are for the details.' },
+
+  // DPO review pages (src/dpo/): shown as HTML pages with the code, not as problem+json
+  DPO_FORM_EXPIRED: { status: 403, title: 'Form expired or sent from another site', detail: 'Reload the page and send the form again: the forms of the DPO pages are valid only in your session and from the pages themselves.' },
+  DPO_SEARCH_EXPIRED: { status: 404, title: 'Search no longer available', detail: 'A search is kept only for the session that ran it. Search again.' },
+  DPO_INPUT_INVALID: { status: 400, title: 'Form input not valid', detail: 'Correct the marked field and send the form again.' },
+
   // gateway
+  AUDIT_QUERY_INVALID: { status: 400, title: 'Audit query invalid', detail: 'The body does not match this audit API\'s schema; see errors. A CPR number is ten digits (or DDMMYY-SSSS), times are ISO 8601 with a time zone, and a cursor is one this gateway handed out.' },
   AUDIT_UNAVAILABLE: { status: 503, title: 'Audit trail unavailable', detail: 'The gateway cannot write its audit trail, so it releases nothing. Try again later.' },
   RATE_LIMITED: { status: 429, title: 'Too many requests', detail: 'Your system exceeded its request rate; retry after the time given in Retry-After.' },
   INTERNAL: { status: 500, title: 'Internal error', detail: 'The gateway failed to handle the request. The operator has the details under the request id.' },

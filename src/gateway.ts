@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { importPKCS8, type CryptoKey } from 'jose';
 import { loadClients } from './auth/clients.js';
-import { Pseudonymizer, loadPseudonymKey } from './audit/pseudonym.js';
+import type { Pseudonymizer } from './audit/pseudonym.js';
+import { loadPseudonymizer, openAuditServices, type AuditServices } from './audit/services.js';
 import { AuditTrail } from './audit/trail.js';
 import type { GatewayConfig } from './config/config.js';
 import type { ConsentSource } from './consent/types.js';
@@ -15,6 +16,8 @@ import { openStore } from './store/index.js';
 import type { Store } from './store/types.js';
 import { createUpstreamAgent, type UpstreamIdentity } from './upstream/provider.js';
 import { ledgerConsentSource } from './consent/registry.js';
+import { OutboxWorker } from './outbox/worker.js';
+import { loadRevocationList, type RevocationList } from './auth/crl.js';
 
 /** Loads contracts, policies and clients as one frozen set, or throws naming what is broken. */
 export async function loadRules(config: GatewayConfig): Promise<Rules> {
@@ -32,11 +35,20 @@ export interface Gateway {
   readonly store: Store;
   readonly trail: AuditTrail;
   readonly pseudonyms: Pseudonymizer;
+  /** Checkpoints, verification keys, retention, SIEM forwarding and the chain lease (src/audit/services.ts). */
+  readonly audit: AuditServices;
   readonly signingKey: CryptoKey;
   readonly deps: ExchangeDeps;
+  /** Delivers queued notifications (src/outbox/); running unless config.notifications.worker is false. */
+  readonly outbox: OutboxWorker;
   rules(): Rules;
-  /** Loads and validates a new rule set and switches to it atomically; the old set stays on failure. */
-  reload(): Promise<Rules>;
+  /** The CA's certificate revocation list in force (swapped by reload). */
+  revocations(): RevocationList;
+  /**
+   * Loads and validates a new rule set (or takes `candidate`, already loaded and checked, see
+   * src/admin/reload.ts) and switches to it atomically; the old set stays on failure.
+   */
+  reload(candidate?: Rules): Promise<Rules>;
   close(): Promise<void>;
 }
 
@@ -48,6 +60,8 @@ export interface GatewayOptions {
 export async function createGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
   const logger = options.logger ?? createLogger({ ...config.log, service: 'snitflade-gateway' });
   let rules = await loadRules(config);
+  const loadCrl = (): RevocationList => loadRevocationList({ certsDir: config.paths.certs, crlFile: config.paths.crl });
+  let revocations = loadCrl();
   const certs = config.paths.certs;
   const read = (p: string): string => readFileSync(path.join(certs, p), 'utf8');
   const signingKey = await importPKCS8(read('gateway/signing.key.pem'), 'ES256');
@@ -58,12 +72,17 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     timeoutMs: config.upstream.timeoutMs,
     maxResponseBytes: config.upstream.maxResponseBytes,
   };
-  const store = await openStore(config.store.kind === 'sqlite' ? { kind: 'sqlite', file: config.store.file } : { kind: 'postgres', url: config.store.url });
-  const trail = await AuditTrail.open(store, { chain: config.instanceId });
-  const key = loadPseudonymKey(path.join(certs, 'gateway/pseudonym.key'));
-  const pseudonyms = new Pseudonymizer({ keys: [key], current: key.id });
+  const pseudonyms = loadPseudonymizer(config);
+  const store = await openStore(config.store.kind === 'sqlite' ? { kind: 'sqlite', file: config.store.file, ...(config.store.busyTimeoutMs !== undefined ? { busyTimeoutMs: config.store.busyTimeoutMs } : {}) } : { kind: 'postgres', url: config.store.url });
+  // The chain lease first: a second instance with the same instance id stops here.
+  const audit = await openAuditServices({ config, store, logger }).catch(async (err: unknown) => {
+    await store.close();
+    throw err;
+  });
+  const trail = await AuditTrail.open(audit.trailStore, { chain: config.instanceId });
+  audit.start(trail);
   const metrics = new Metrics();
-  const consent = options.consent ?? ledgerConsentSource(store);
+  const consent = options.consent ?? ledgerConsentSource(store, pseudonyms, { timeoutMs: config.consent.timeoutMs });
   const deps: ExchangeDeps = {
     rules: () => rules,
     trail,
@@ -74,6 +93,8 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     tokens: { audience: config.gatewayId, maxLifetimeSeconds: config.tokens.maxLifetimeSeconds, clockToleranceSeconds: config.tokens.clockToleranceSeconds },
     observe: metrics,
   };
+  const outbox = new OutboxWorker({ outbox: store.outbox, trail, upstream, rules: () => rules, consent, owner: config.instanceId, settings: config.notifications, logger });
+  if (config.notifications.worker) await outbox.start();
   const pruner = setInterval(() => {
     store.replay.prune(new Date()).catch((err: unknown) => logger.warn('replay cache prune failed', { error: (err as Error).message }));
   }, 60_000);
@@ -85,19 +106,26 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     store,
     trail,
     pseudonyms,
+    audit,
     signingKey,
     deps,
+    outbox,
     rules: () => rules,
-    async reload() {
-      const next = await loadRules(config);
+    revocations: () => revocations,
+    async reload(candidate?: Rules) {
+      const next = candidate ?? (await loadRules(config));
+      const nextCrl = loadCrl();
       rules = next;
+      revocations = nextCrl;
       logger.info('rules reloaded', { policySet: next.policies.digest, contracts: next.contracts.list().length, policies: next.policies.policies.length });
       return next;
     },
     async close() {
       clearInterval(pruner);
+      await outbox.stop();
       upstream.agent.destroy();
       await trail.close?.();
+      await audit.stop();
       await store.close();
     },
   };

@@ -1,19 +1,21 @@
 import path from 'node:path';
+import { reloadRules } from './admin/reload.js';
 import { registeredClientIds } from './auth/client-ids.js';
 import { loadConfig } from './config/config.js';
 import { createGateway } from './gateway.js';
 import { createLogger } from './log.js';
 import { ensureDevPki } from './pki/devpki.js';
 import { listen } from './server/https.js';
+import { handleSignals } from './server/shutdown.js';
 import { projectRoot } from './lib/root.js';
 import { startSimulator, type Simulator } from './simulators/server.js';
 
 
 /** The simulated provider systems `npm start` runs beside the gateway, on the next ports. */
-export const SIMULATED_SYSTEMS = ['bif-jobcentre-system', 'sof-case-system'] as const;
+export const SIMULATED_SYSTEMS = ['bif-jobcentre-system', 'sof-case-system', 'suf-health-system', 'buf-youth-system'] as const;
 
 /**
- * `npm start`: development certificates (generated on first start), the two simulated systems
+ * `npm start`: development certificates (generated on first start), the simulated provider systems
  * and the gateway with its embedded SQLite store. Prints what it started and where.
  */
 async function main(): Promise<void> {
@@ -48,19 +50,14 @@ async function main(): Promise<void> {
   ];
   process.stdout.write(lines.join('\n'));
 
-  let stopping = false;
-  const stop = async (signal: string): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    logger.info('stopping', { signal });
-    await running.close();
-    await Promise.all(simulators.map((s) => s.close()));
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGHUP', () => {
-    gateway.reload().catch((err: unknown) => logger.error('reload refused; the previous rules stay in force', { error: (err as Error).message }));
+  handleSignals({
+    logger,
+    stop: async () => {
+      await running.close();
+      await Promise.all(simulators.map((s) => s.close()));
+    },
+    reload: () => reloadRules(gateway, { via: 'SIGHUP' }),
+    hardLimitMs: config.limits.shutdownGraceMs + 15_000,
   });
 }
 

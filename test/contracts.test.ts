@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { catalogueEntry, openApiDocument } from '../src/contracts/catalogue.js';
@@ -25,8 +26,10 @@ describe('the repository contracts', () => {
   const status = registry.get('employment.citizen-status.v1')!;
   const summary = registry.get('social.coordination-summary.v1')!;
 
-  it('loads both contracts with their provider, version and fields in order', () => {
-    expect(registry.list().map((c) => c.id)).toEqual(['employment.citizen-status.v1', 'social.coordination-summary.v1']);
+  it('loads every contract in the folder, sorted by id, with their provider, version and fields in order', () => {
+    const files = readdirSync(SCHEMAS).filter((f) => f.endsWith('.json')).map((f) => f.replace(/\.json$/, '')).sort((a, b) => a.localeCompare(b));
+    expect(registry.list().map((c) => c.id)).toEqual(files);
+    expect(files).toEqual(expect.arrayContaining(['employment.citizen-status.v1', 'social.coordination-summary.v1']));
     expect(status).toMatchObject({ version: 1, kind: 'query', provider: { administration: 'BIF', system: 'bif-jobcentre-system' }, file: path.join('schemas', 'employment.citizen-status.v1.json') });
     expect(status.fieldNames).toEqual(['targetGroup', 'benefit', 'jobcentreUnit', 'caseworkerContact', 'nextMeeting', 'sanctions']);
     expect(summary.provider).toEqual({ administration: 'SOF', system: 'sof-case-system' });
@@ -98,7 +101,8 @@ describe('the repository contracts', () => {
     };
     expect(doc.openapi).toBe('3.1.0');
     expect(doc.servers).toEqual([{ url: 'https://localhost:8443' }]);
-    expect(Object.keys(doc.paths).sort()).toEqual(['/v1/queries/employment.citizen-status.v1', '/v1/queries/social.coordination-summary.v1']);
+    expect(Object.keys(doc.paths).sort()).toEqual(registry.list().map((c) => `/v1/${c.kind === 'query' ? 'queries' : 'notifications'}/${c.id}`).sort());
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/queries/employment.citizen-status.v1', '/v1/queries/social.coordination-summary.v1']));
     expect(doc.components.securitySchemes.mutualTLS!.type).toBe('mutualTLS');
     expect(doc.components.securitySchemes.requestToken).toMatchObject({ type: 'http', scheme: 'bearer' });
     const op = doc.paths['/v1/queries/employment.citizen-status.v1']!.post;

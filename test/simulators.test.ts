@@ -484,7 +484,7 @@ describe('faults', () => {
 
 describe('startSimulator refuses what it cannot run', () => {
   it('an unknown system', async () => {
-    await expect(startSimulator({ system: 'buf-youth-system', certsDir: certs })).rejects.toThrow(/no simulated system "buf-youth-system"/);
+    await expect(startSimulator({ system: 'no-such-system', certsDir: certs })).rejects.toThrow(/no simulated system "no-such-system"/);
   });
 
   it('a folder without the development PKI', async () => {

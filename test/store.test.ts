@@ -18,6 +18,7 @@ import type { AuditEntry, AuditRecord } from '../src/audit/types.js';
 import { verifyChain } from '../src/audit/verify.js';
 import { openStore } from '../src/store/index.js';
 import { openPostgresStore } from '../src/store/postgres.js';
+import { POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS } from '../src/store/migrations.js';
 import { ChainConflictError, InvalidCursorError, type AuditQuery, type Store } from '../src/store/types.js';
 import { canonicalJson } from '../src/lib/digest.js';
 
@@ -564,7 +565,7 @@ describe('SQLite store, start-up', () => {
       const raw = new Database(file, { readonly: true });
       try {
         expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
-        expect(raw.prepare('SELECT version FROM schema_migrations').all()).toEqual([{ version: 1 }]);
+        expect(raw.prepare('SELECT version FROM schema_migrations ORDER BY version').all()).toEqual(SQLITE_MIGRATIONS.map((m) => ({ version: m.version })));
       } finally {
         raw.close();
       }
@@ -595,7 +596,7 @@ describe('PostgreSQL store, start-up and connection failures', () => {
     const fresh = await pgHarness();
     try {
       const stores = await Promise.all(Array.from({ length: 4 }, () => fresh.open()));
-      expect(await fresh.query('SELECT version FROM schema_migrations')).toEqual([{ version: 1 }]);
+      expect(await fresh.query('SELECT version FROM schema_migrations ORDER BY version')).toEqual(POSTGRES_MIGRATIONS.map((m) => ({ version: m.version })));
       await Promise.all(stores.map((s) => s.checkWritable()));
     } finally {
       await fresh.cleanup();

@@ -9,7 +9,8 @@ export type AuditKind =
   | 'refusal' // a request refused before a decision could be made (token, contract, body)
   | 'consent' // a consent recorded or withdrawn
   | 'notification' // a notification accepted, delivered or dead-lettered
-  | 'admin'; // operations: policy reload etc.
+  | 'admin' // operations: policy reload, retention etc.
+  | 'dpo-access'; // the DPO searched the trail, verified it or made a citizen's access report
 
 export interface AuditEntry {
   readonly kind: AuditKind;
@@ -37,6 +38,11 @@ export interface AuditEntry {
     readonly dropped: readonly string[];
   };
   readonly consent: string | null; // receipt digest of the consent relied on
+  /**
+   * Notifications only: the recipient system this record is about (the caller is the sender).
+   * Absent on every other record, so older records hash as before.
+   */
+  readonly recipient?: { readonly system: string; readonly administration: string };
   readonly tokenDigest: string | null; // SHA-256 of the caller's token, as evidence
   readonly upstream: { readonly status: number | null; readonly latencyMs: number } | null;
   readonly responseDigest: string | null;

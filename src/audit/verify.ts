@@ -1,4 +1,5 @@
 import type { AuditStore, StoredAuditRow } from '../store/types.js';
+import type { AuditRecord } from './types.js';
 import { GENESIS, recordHash } from './chain.js';
 import type { ChainHead } from './trail.js';
 
@@ -22,7 +23,15 @@ export type ChainProblemKind =
   /** The chain ends before a seq that a trusted head (e.g. a signed checkpoint) says existed. */
   | 'truncated'
   /** The record at the trusted head's seq is not the one the trusted head names. */
-  | 'head-mismatch';
+  | 'head-mismatch'
+  /** A signed checkpoint does not verify (signature, key, payload), or one was removed from the sequence. */
+  | 'checkpoint-invalid'
+  /** The record at a signed checkpoint's seq is not the one the checkpoint names: the chain was rewritten up to here. */
+  | 'checkpoint-mismatch'
+  /** The records up to a signed checkpoint do not give the Merkle root it names. */
+  | 'root-mismatch'
+  /** The chain starts after seq 1, and no documented retention deletion explains it. */
+  | 'retention-unproven';
 
 export interface ChainProblem {
   /** Where the problem is: the first seq that cannot be trusted. */
@@ -44,6 +53,11 @@ export interface VerifyOptions {
   readonly trustedHead?: ChainHead;
   /** Rows read per page. Default 1000. */
   readonly pageSize?: number;
+  /**
+   * Called with each record once it has passed every check, in seq order; a problem it returns
+   * ends the verification there (signed checkpoints and Merkle roots are checked this way).
+   */
+  readonly onRecord?: (record: AuditRecord) => ChainProblem | undefined | Promise<ChainProblem | undefined>;
 }
 
 export interface VerifyResult {
@@ -129,6 +143,10 @@ export async function verifyChain(store: { readonly audit: AuditStore }, chain: 
     }
     if (options.trustedHead !== undefined && at === options.trustedHead.seq && record.hash !== options.trustedHead.hash) {
       return fail(at, 'head-mismatch', `the record at seq ${at} is not the record the trusted head names: the chain was rewritten up to here`);
+    }
+    if (options.onRecord !== undefined) {
+      const problem = await options.onRecord(record);
+      if (problem !== undefined) return fail(problem.seq, problem.kind, problem.message);
     }
     prevPrev = prev;
     prev = record.hash;

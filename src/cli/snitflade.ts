@@ -7,6 +7,8 @@ import { mintRequestToken } from '../auth/mint.js';
 import { loadConfig } from '../config/config.js';
 import { projectRoot } from '../lib/root.js';
 import { ensureDevPki } from '../pki/devpki.js';
+import { registerExchangeCommands } from './commands/index.js';
+import { registerAuditCommands } from '../audit/cli.js';
 
 /** `snitflade`: the command-line tool for developers and the DPO. */
 const program = new Command();
@@ -68,6 +70,28 @@ program
       lifetimeSeconds: o.lifetime,
     });
     process.stdout.write(`${token}\n`);
+  });
+
+registerExchangeCommands(program);
+registerAuditCommands(program);
+
+program
+  .command('simulate')
+  .description('the simulated jobcentre system sends a notification through the running gateway: sanction-notice or summons-copy')
+  .argument('<event>', 'sanction-notice | summons-copy')
+  .requiredOption('--cpr <cpr>', 'a citizen of the synthetic population with a jobcentre case')
+  .option('--gateway <url>', 'the gateway (default: https://localhost:<configured port>)')
+  .action(async (event: string, o: { cpr: string; gateway?: string }) => {
+    const { emitNotification, EVENT_CONTRACTS } = await import('../simulators/emit.js');
+    if (!Object.hasOwn(EVENT_CONTRACTS, event)) throw new InvalidArgumentError(`unknown event "${event}"; use ${Object.keys(EVENT_CONTRACTS).join(' or ')}`);
+    const c = config();
+    const answer = await emitNotification(event as keyof typeof EVENT_CONTRACTS, o.cpr, {
+      gatewayUrl: o.gateway ?? `https://localhost:${c.listen.port}`,
+      certsDir: c.paths.certs,
+      gatewayId: c.gatewayId,
+    });
+    process.stdout.write(`${answer.status} ${JSON.stringify(answer.body, null, 2)}\n`);
+    if (answer.status >= 400) process.exitCode = 1;
   });
 
 program.parseAsync(process.argv).catch((err: unknown) => {

@@ -20,13 +20,66 @@ export interface GatewayConfig {
     readonly data: string;
     readonly schemas: string;
     readonly policies: string;
+    /** The certificate revocation list (PEM, signed by the CA); default <certs>/ca/crl.pem if present. */
+    readonly crl?: string;
   };
-  readonly store: { readonly kind: 'sqlite'; readonly file: string } | { readonly kind: 'postgres'; readonly url: string };
+  /** SQLite: `busyTimeoutMs` is how long a write waits for another process's lock; the wait blocks the event loop (default 2000). */
+  readonly store: { readonly kind: 'sqlite'; readonly file: string; readonly busyTimeoutMs?: number } | { readonly kind: 'postgres'; readonly url: string };
   readonly tokens: { readonly maxLifetimeSeconds: number; readonly clockToleranceSeconds: number };
   readonly upstream: { readonly timeoutMs: number; readonly maxResponseBytes: number };
-  readonly limits: { readonly bodyBytes: number };
+  readonly limits: {
+    readonly bodyBytes: number;
+    /** Per client system: sustained requests per second and the burst allowed above it (token bucket). */
+    readonly ratePerSecond: number;
+    readonly burst: number;
+    /** Per client system: requests in progress at once. */
+    readonly concurrency: number;
+    /** Open connections the server accepts at once (TLS included). */
+    readonly maxConnections: number;
+    /** Time a client has to finish its TLS handshake, to send all headers, and to send the whole request. */
+    readonly handshakeTimeoutMs: number;
+    readonly headersTimeoutMs: number;
+    readonly requestTimeoutMs: number;
+    /** On shutdown: how long in-flight requests may take to finish before connections are closed. */
+    readonly shutdownGraceMs: number;
+  };
   /** Where each provider/recipient system is reached, overriding policies/clients.yaml. */
   readonly endpoints: Readonly<Record<string, string>>;
+  /** The consent registry: how long one consent look-up may take before it denies (fail closed). */
+  readonly consent: { readonly timeoutMs: number };
+  /**
+   * Notification delivery (src/outbox/): attempts before a delivery is dead-lettered, exponential
+   * backoff with jitter between attempts, how often the worker looks for due deliveries, how long
+   * a claimed delivery is leased to one instance, and how long a dead letter keeps its payload.
+   */
+  readonly notifications: {
+    readonly worker: boolean;
+    readonly maxAttempts: number;
+    readonly baseDelayMs: number;
+    readonly maxDelayMs: number;
+    readonly pollMs: number;
+    readonly leaseMs: number;
+    readonly batch: number;
+    readonly deadLetterRetentionMs: number;
+  };
+  /**
+   * The audit trail (docs/AUDIT.md): a signed checkpoint every `checkpointEveryRecords` records
+   * or `checkpointEverySeconds` seconds; records deleted `retentionDays` after they were
+   * written, and only once exported (absent: kept); the caseworker's identity shown in citizens'
+   * access reports or not (default not); audit records forwarded to a SIEM as JSON lines; the
+   * pseudonym keys (files relative to the certificate folder: the current one and those rotated
+   * out but still needed to search); the public keys (PEM files, same folder) of retired
+   * checkpoint signing keys, so that older checkpoints still verify.
+   */
+  readonly audit: {
+    readonly checkpointEveryRecords: number;
+    readonly checkpointEverySeconds: number;
+    readonly retentionDays?: number;
+    readonly reportIncludesEmployee: boolean;
+    readonly siem: { readonly target: 'off' | 'stdout' | 'file'; readonly file?: string };
+    readonly pseudonymKeys: { readonly current: string; readonly previous: readonly string[] };
+    readonly previousSigningKeys: readonly string[];
+  };
   readonly log: { readonly level: string; readonly file?: string; readonly console: boolean };
 }
 
@@ -49,11 +102,12 @@ const schema = {
       properties: {
         root: { type: 'string', minLength: 1 }, certs: { type: 'string', minLength: 1 }, data: { type: 'string', minLength: 1 },
         schemas: { type: 'string', minLength: 1 }, policies: { type: 'string', minLength: 1 },
+        crl: { type: 'string', minLength: 1 },
       },
     },
     store: {
       oneOf: [
-        { type: 'object', additionalProperties: false, required: ['kind', 'file'], properties: { kind: { const: 'sqlite' }, file: { type: 'string', minLength: 1 } } },
+        { type: 'object', additionalProperties: false, required: ['kind', 'file'], properties: { kind: { const: 'sqlite' }, file: { type: 'string', minLength: 1 }, busyTimeoutMs: { type: 'integer', minimum: 0, maximum: 60000 } } },
         { type: 'object', additionalProperties: false, required: ['kind', 'url'], properties: { kind: { const: 'postgres' }, url: { type: 'string', pattern: '^postgres(ql)?://' } } },
       ],
     },
@@ -66,10 +120,58 @@ const schema = {
       properties: { timeoutMs: { type: 'integer', minimum: 1, maximum: 120000 }, maxResponseBytes: { type: 'integer', minimum: 1024, maximum: 67108864 } },
     },
     limits: {
-      type: 'object', additionalProperties: false, required: ['bodyBytes'],
-      properties: { bodyBytes: { type: 'integer', minimum: 256, maximum: 10485760 } },
+      type: 'object', additionalProperties: false,
+      required: ['bodyBytes', 'ratePerSecond', 'burst', 'concurrency', 'maxConnections', 'handshakeTimeoutMs', 'headersTimeoutMs', 'requestTimeoutMs', 'shutdownGraceMs'],
+      properties: {
+        bodyBytes: { type: 'integer', minimum: 256, maximum: 10485760 },
+        ratePerSecond: { type: 'number', exclusiveMinimum: 0, maximum: 1000000 },
+        burst: { type: 'integer', minimum: 1, maximum: 1000000 },
+        concurrency: { type: 'integer', minimum: 1, maximum: 100000 },
+        maxConnections: { type: 'integer', minimum: 1, maximum: 1000000 },
+        handshakeTimeoutMs: { type: 'integer', minimum: 100, maximum: 120000 },
+        headersTimeoutMs: { type: 'integer', minimum: 100, maximum: 120000 },
+        requestTimeoutMs: { type: 'integer', minimum: 100, maximum: 600000 },
+        shutdownGraceMs: { type: 'integer', minimum: 0, maximum: 600000 },
+      },
     },
     endpoints: { type: 'object', additionalProperties: { type: 'string', pattern: '^https://' } },
+    consent: {
+      type: 'object', additionalProperties: false, required: ['timeoutMs'],
+      properties: { timeoutMs: { type: 'integer', minimum: 1, maximum: 60000 } },
+    },
+    notifications: {
+      type: 'object', additionalProperties: false,
+      required: ['worker', 'maxAttempts', 'baseDelayMs', 'maxDelayMs', 'pollMs', 'leaseMs', 'batch', 'deadLetterRetentionMs'],
+      properties: {
+        worker: { type: 'boolean' },
+        maxAttempts: { type: 'integer', minimum: 1, maximum: 1000 },
+        baseDelayMs: { type: 'integer', minimum: 1, maximum: 3600000 },
+        maxDelayMs: { type: 'integer', minimum: 1, maximum: 86400000 },
+        pollMs: { type: 'integer', minimum: 10, maximum: 600000 },
+        leaseMs: { type: 'integer', minimum: 100, maximum: 3600000 },
+        batch: { type: 'integer', minimum: 1, maximum: 1000 },
+        deadLetterRetentionMs: { type: 'integer', minimum: 0, maximum: 31536000000 },
+      },
+    },
+    audit: {
+      type: 'object', additionalProperties: false,
+      required: ['checkpointEveryRecords', 'checkpointEverySeconds', 'reportIncludesEmployee', 'siem', 'pseudonymKeys', 'previousSigningKeys'],
+      properties: {
+        checkpointEveryRecords: { type: 'integer', minimum: 1, maximum: 10000000 },
+        checkpointEverySeconds: { type: 'integer', minimum: 1, maximum: 86400 },
+        retentionDays: { type: 'integer', minimum: 1, maximum: 36500 },
+        reportIncludesEmployee: { type: 'boolean' },
+        siem: {
+          type: 'object', additionalProperties: false, required: ['target'],
+          properties: { target: { enum: ['off', 'stdout', 'file'] }, file: { type: 'string', minLength: 1 } },
+        },
+        pseudonymKeys: {
+          type: 'object', additionalProperties: false, required: ['current', 'previous'],
+          properties: { current: { type: 'string', minLength: 1 }, previous: { type: 'array', items: { type: 'string', minLength: 1 }, maxItems: 100 } },
+        },
+        previousSigningKeys: { type: 'array', items: { type: 'string', minLength: 1 }, maxItems: 100 },
+      },
+    },
     log: {
       type: 'object', additionalProperties: false, required: ['level', 'console'],
       properties: { level: { enum: ['error', 'warn', 'info', 'debug'] }, file: { type: 'string' }, console: { type: 'boolean' } },
@@ -95,8 +197,29 @@ export function defaultConfig(root: string): GatewayConfig {
     store: { kind: 'sqlite', file: path.join(root, 'data', 'snitflade.db') },
     tokens: { maxLifetimeSeconds: 300, clockToleranceSeconds: 30 },
     upstream: { timeoutMs: 5000, maxResponseBytes: 1048576 },
-    limits: { bodyBytes: 65536 },
+    limits: {
+      bodyBytes: 65536,
+      ratePerSecond: 500,
+      burst: 1000,
+      concurrency: 100,
+      maxConnections: 10000,
+      handshakeTimeoutMs: 10000,
+      headersTimeoutMs: 10000,
+      requestTimeoutMs: 30000,
+      shutdownGraceMs: 10000,
+    },
     endpoints: {},
+    consent: { timeoutMs: 2000 },
+    // 20 attempts, 1 s doubling to at most 10 min: a recipient that is down for about two hours still gets everything.
+    notifications: { worker: true, maxAttempts: 20, baseDelayMs: 1000, maxDelayMs: 600000, pollMs: 1000, leaseMs: 60000, batch: 50, deadLetterRetentionMs: 14 * 24 * 3600 * 1000 },
+    audit: {
+      checkpointEveryRecords: 1000,
+      checkpointEverySeconds: 60,
+      reportIncludesEmployee: false,
+      siem: { target: 'off' },
+      pseudonymKeys: { current: 'gateway/pseudonym.key', previous: [] },
+      previousSigningKeys: [],
+    },
     log: { level: 'info', console: true },
   };
 }
@@ -140,6 +263,23 @@ export function configFromEnv(env: NodeJS.ProcessEnv): ConfigInput {
   if (dbUrl) set(['store'], { kind: 'postgres', url: dbUrl });
   const timeout = int('SNITFLADE_UPSTREAM_TIMEOUT_MS');
   if (timeout !== undefined) set(['upstream', 'timeoutMs'], timeout);
+  if (env.SNITFLADE_CRL_FILE) set(['paths', 'crl'], path.resolve(env.SNITFLADE_CRL_FILE));
+  for (const [name, key] of [['SNITFLADE_RATE_PER_SECOND', 'ratePerSecond'], ['SNITFLADE_RATE_BURST', 'burst'], ['SNITFLADE_CONCURRENCY', 'concurrency'], ['SNITFLADE_MAX_CONNECTIONS', 'maxConnections'], ['SNITFLADE_SHUTDOWN_GRACE_MS', 'shutdownGraceMs']] as const) {
+    const value = int(name);
+    if (value !== undefined) set(['limits', key], value);
+  }
+  const attempts = int('SNITFLADE_NOTIFY_MAX_ATTEMPTS');
+  if (attempts !== undefined) set(['notifications', 'maxAttempts'], attempts);
+  const checkpointRecords = int('SNITFLADE_CHECKPOINT_RECORDS');
+  if (checkpointRecords !== undefined) set(['audit', 'checkpointEveryRecords'], checkpointRecords);
+  const checkpointSeconds = int('SNITFLADE_CHECKPOINT_SECONDS');
+  if (checkpointSeconds !== undefined) set(['audit', 'checkpointEverySeconds'], checkpointSeconds);
+  const retentionDays = int('SNITFLADE_AUDIT_RETENTION_DAYS');
+  if (retentionDays !== undefined) set(['audit', 'retentionDays'], retentionDays);
+  if (env.SNITFLADE_AUDIT_SIEM) set(['audit', 'siem'], env.SNITFLADE_AUDIT_SIEM === 'stdout' ? { target: 'stdout' } : env.SNITFLADE_AUDIT_SIEM === 'off' ? { target: 'off' } : { target: 'file', file: path.resolve(env.SNITFLADE_AUDIT_SIEM) });
+  if (env.SNITFLADE_PSEUDONYM_KEY) set(['audit', 'pseudonymKeys', 'current'], env.SNITFLADE_PSEUDONYM_KEY);
+  if (env.SNITFLADE_PSEUDONYM_KEYS_PREVIOUS !== undefined) set(['audit', 'pseudonymKeys', 'previous'], env.SNITFLADE_PSEUDONYM_KEYS_PREVIOUS.split(',').map((f) => f.trim()).filter((f) => f !== ''));
+  if (env.SNITFLADE_REPORT_INCLUDES_EMPLOYEE) set(['audit', 'reportIncludesEmployee'], env.SNITFLADE_REPORT_INCLUDES_EMPLOYEE === 'true');
   if (env.SNITFLADE_LOG_LEVEL) set(['log', 'level'], env.SNITFLADE_LOG_LEVEL);
   if (env.SNITFLADE_LOG_FILE) set(['log', 'file'], path.resolve(env.SNITFLADE_LOG_FILE));
   return input as ConfigInput;

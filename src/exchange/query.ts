@@ -112,26 +112,24 @@ export async function runQuery(deps: ExchangeDeps, req: ExchangeRequest): Promis
     throw denied;
   }
   const policy = decision.policy;
-  await writeAudit(deps.trail, auditEntry('decision', { ...facts, decision: 'permit', fields: { requested: checked.requestedFields, released: decision.fields } }), deps.observe);
-
-  // 6 forward: ask only for what may be released
+  // The provider's token is signed while the decision record is being made durable; nothing is
+  // sent before it is (the signature only saves time, it leaves nothing).
   const provider = rules.clients.byId(checked.contract.provider.system);
   const upstreamPath = `/snitflade/v1/queries/${checked.contract.id}`;
   const upstreamBody = JSON.stringify({ cpr: checked.cpr, fields: decision.fields });
+  const upstreamToken = provider?.endpoint
+    ? signGatewayToken(deps.upstream, { audience: provider.id, purpose: token.purpose, policy: `${policy.id}@${policy.version}`, auditId: facts.auditId, path: upstreamPath, body: upstreamBody })
+    : undefined;
+  upstreamToken?.catch(() => undefined); // awaited below; a decision that fails to write leaves it unawaited
+  await writeAudit(deps.trail, auditEntry('decision', { ...facts, decision: 'permit', fields: { requested: checked.requestedFields, released: decision.fields } }), deps.observe);
+
+  // 6 forward: ask only for what may be released
   let answer;
-  if (!provider?.endpoint) {
+  if (!provider?.endpoint || upstreamToken === undefined) {
     answer = { ok: false as const, code: 'PROVIDER_UNAVAILABLE' as const, status: null, latencyMs: 0 };
   } else {
-    const upstreamToken = await signGatewayToken(deps.upstream, {
-      audience: provider.id,
-      purpose: token.purpose,
-      policy: `${policy.id}@${policy.version}`,
-      auditId: facts.auditId,
-      path: upstreamPath,
-      body: upstreamBody,
-    });
     answer = await postJson(deps.upstream, provider.endpoint, upstreamPath, upstreamBody, {
-      authorization: `Bearer ${upstreamToken}`,
+      authorization: `Bearer ${await upstreamToken}`,
       'x-request-id': req.requestId,
     });
   }

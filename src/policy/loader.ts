@@ -69,7 +69,13 @@ export function loadPolicySet(options: PolicySetOptions): LoadedPolicySet {
     if (name !== `${raw.id}${POLICY_SUFFIX}`) {
       errors.push(src.error('/id', `the id "${raw.id}" does not match the file name; name the file "${raw.id}${POLICY_SUFFIX}" (or fix the id)`));
     }
-    entries.push({ policy: { ...raw, file: src.file }, error: src.error });
+    // A notification policy names its recipients; the evaluator matches them as the receiving party.
+    const policy: Policy = raw.recipient !== undefined && raw.requester === undefined ? { ...raw, requester: raw.recipient, file: src.file } : { ...raw, file: src.file };
+    if (raw.requester === undefined && raw.recipient === undefined) {
+      errors.push(src.error('', 'a policy names who receives the fields: "requester" (a query policy) or "recipient" (a notification policy)'));
+      continue;
+    }
+    entries.push({ policy, error: src.error });
   }
 
   const set = assemble(administrations, purposes, entries, contracts, errors);
@@ -173,6 +179,15 @@ function crossCheck(entry: PolicyEntry, contracts: ContractRegistry, adminIds: R
   const p = entry.policy;
   const errors: LoadError[] = [];
   const contract = contracts.get(p.contract);
+  const party = p.recipient !== undefined ? 'recipient' : 'requester';
+  if (p.recipient !== undefined && p.recipient !== p.requester) {
+    errors.push(entry.error('/recipient', 'name the receiving party once: "requester" for a query policy or "recipient" for a notification policy, not both'));
+  }
+  if (contract && contract.kind === 'notification' && party !== 'recipient') {
+    errors.push(entry.error('/requester', `${contract.id} is a notification contract: its policy names the recipient administrations and roles under "recipient", not "requester"`));
+  } else if (contract && contract.kind === 'query' && party !== 'requester') {
+    errors.push(entry.error('/recipient', `${contract.id} is a query contract: its policy names the requesting administrations and roles under "requester", not "recipient"`));
+  }
   if (!contract) {
     const known = contracts.list().map((c) => c.id);
     errors.push(entry.error('/contract', `unknown contract "${p.contract}"; the contracts in schemas/ are: ${known.join(', ') || '(none)'}`));
@@ -204,7 +219,7 @@ function crossCheck(entry: PolicyEntry, contracts: ContractRegistry, adminIds: R
   }
   if (adminIds) {
     p.requester.administrations.forEach((a, i) => {
-      if (!adminIds.has(a)) errors.push(entry.error(`/requester/administrations/${i}`, `unknown administration "${a}"; administrations.yaml lists: ${[...adminIds].join(', ')}`));
+      if (!adminIds.has(a)) errors.push(entry.error(`/${party}/administrations/${i}`, `unknown administration "${a}"; administrations.yaml lists: ${[...adminIds].join(', ')}`));
     });
   }
   if (p.validity.to !== undefined && p.validity.to < p.validity.from) {

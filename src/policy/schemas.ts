@@ -67,26 +67,31 @@ export const purposesSchema = {
   },
 } as const;
 
+/** Who receives the released fields: the requester of a query, the recipient of a notification. */
+const party = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['administrations', 'roles'],
+  properties: {
+    administrations: { type: 'array', minItems: 1, maxItems: 100, uniqueItems: true, items: { type: 'string', pattern: ADMINISTRATION_ID, maxLength: 8 } },
+    roles: { type: 'array', minItems: 1, maxItems: ROLES.length, uniqueItems: true, items: { enum: ROLES } },
+  },
+} as const;
+
 export const policySchema = {
   $id: 'urn:snitflade:policy-file',
   type: 'object',
   additionalProperties: false,
-  required: ['id', 'version', 'example', 'title', 'contract', 'requester', 'purpose', 'legalBasis', 'consent', 'fields', 'validity', 'owner'],
+  // `requester` (query policies) or `recipient` (notification policies): the loader checks which.
+  required: ['id', 'version', 'example', 'title', 'contract', 'purpose', 'legalBasis', 'consent', 'fields', 'validity', 'owner'],
   properties: {
     id: { type: 'string', pattern: POLICY_ID, maxLength: 100 },
     version: { type: 'integer', minimum: 1, maximum: 1000000 },
     example: { type: 'boolean' },
     title: text(300),
     contract: { type: 'string', pattern: CONTRACT_ID, maxLength: 128 },
-    requester: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['administrations', 'roles'],
-      properties: {
-        administrations: { type: 'array', minItems: 1, maxItems: 100, uniqueItems: true, items: { type: 'string', pattern: ADMINISTRATION_ID, maxLength: 8 } },
-        roles: { type: 'array', minItems: 1, maxItems: ROLES.length, uniqueItems: true, items: { enum: ROLES } },
-      },
-    },
+    requester: party,
+    recipient: party,
     purpose: { type: 'string', pattern: PURPOSE_ID, maxLength: 64 },
     legalBasis: {
       type: 'object',

@@ -32,7 +32,15 @@ export interface Policy {
   readonly example: boolean; // an example awaiting legal review
   readonly title: string;
   readonly contract: string;
+  /**
+   * Who receives the released fields, and so whom the evaluator matches: for a query policy the
+   * requesting administrations and the roles of the asking system; for a notification policy the
+   * recipient administrations and the roles a receiving system must hold (the file says
+   * `recipient:`, and the loader copies it here).
+   */
   readonly requester: { readonly administrations: readonly Administration[]; readonly roles: readonly string[] };
+  /** Set for notification policies only: the recipients as written in the file (same as `requester`). */
+  readonly recipient?: { readonly administrations: readonly Administration[]; readonly roles: readonly string[] };
   readonly purpose: string;
   readonly legalBasis: LegalBasis;
   readonly consent: ConsentRequirement;
@@ -58,6 +66,7 @@ export type DenyReason =
 /** What the evaluator needs to know about a request. Holds no CPR number. */
 export interface DecisionRequest {
   readonly contract: string;
+  /** The administration that would receive the fields: the caller of a query, the recipient of a notification. */
   readonly administration: Administration;
   readonly roles: readonly string[];
   readonly purpose: string;

@@ -7,11 +7,19 @@ import { auditEntry, writeAudit } from '../exchange/audit-step.js';
 import type { Gateway } from '../gateway.js';
 import { requestContext } from '../log.js';
 import { locals, type RequestLocals } from './context.js';
+import { ClientLimiter, clientLimits } from './limits.js';
+import { adminRoutes } from './routes/admin.js';
+import { auditRoutes } from './routes/audit.js';
 import { catalogueRoutes } from './routes/catalogue.js';
+import { consentRoutes } from './routes/consents.js';
+import { notificationRoutes } from './routes/notifications.js';
 import { exchangeRoutes } from './routes/exchange.js';
 import { operationsRoutes } from './routes/operations.js';
+import { dpoRouter } from '../dpo/router.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
+/** A caller's request id is echoed and audited: one holding a CPR-shaped number is replaced. */
+const CPR_TOKEN = /(?<![0-9A-Za-z])[0-9]{6}-?[0-9]{4}(?![0-9A-Za-z])/;
 
 /**
  * The HTTP shell: the public paths of ARCHITECTURE.md, each feature's routes in
@@ -26,7 +34,7 @@ export function createApp(gateway: Gateway): express.Express {
 
   app.use((req, res, next) => {
     const incoming = req.get('x-request-id');
-    const requestId = incoming !== undefined && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    const requestId = incoming !== undefined && REQUEST_ID.test(incoming) && !CPR_TOKEN.test(incoming) ? incoming : randomUUID();
     Object.assign(res.locals, { requestId, started: performance.now(), route: 'other', contract: 'none' } satisfies RequestLocals);
     res.set({ 'x-request-id': requestId, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
     res.on('finish', () => {
@@ -36,22 +44,31 @@ export function createApp(gateway: Gateway): express.Express {
       gateway.metrics.request(l.route, l.contract, res.statusCode < 400 ? 'ok' : code === 'POLICY_DENIED' ? 'deny' : 'error', code, seconds);
       gateway.logger.info('request', { requestId: l.requestId, method: req.method, route: l.route, status: res.statusCode, code, client: l.client?.id, ms: Math.round(seconds * 1000) });
     });
+    // HTTP/1.1 requires Host (RFC 9112 3.2); the server leaves this check to the app so the refusal is problem+json.
+    if (req.httpVersion === '1.1' && req.headers.host === undefined) return requestContext.run({ requestId }, () => next(new GatewayError('HTTP_MALFORMED')));
     requestContext.run({ requestId }, next);
   });
 
   app.use(operationsRoutes(gateway));
+  // The DPO review pages check the client certificate themselves and answer in HTML (src/dpo/).
+  app.use('/dpo', dpoRouter(gateway));
 
   // Everything else: a registered client system, recognised by its certificate.
   app.use((req, res, next) => {
     try {
-      locals(res).client = identifyClient(req.socket as TLSSocket, gateway.rules().clients);
+      locals(res).client = identifyClient(req.socket as TLSSocket, gateway.rules().clients, (serial) => gateway.revocations().isRevoked(serial));
       next();
     } catch (err) {
       next(err);
     }
   });
+  app.use(clientLimits(new ClientLimiter(gateway.config.limits)));
   app.use(catalogueRoutes(gateway));
+  app.use(adminRoutes(gateway));
   app.use(exchangeRoutes(gateway));
+  app.use(consentRoutes(gateway));
+  app.use(notificationRoutes(gateway));
+  app.use(auditRoutes(gateway));
 
   app.use((_req, _res, next) => next(new GatewayError('NOT_FOUND')));
   app.use(errorHandler(gateway));
@@ -64,8 +81,12 @@ function errorHandler(gateway: Gateway) {
     const l = locals(res);
     let error = err;
     const type = (err as { type?: string } | null)?.type;
+    const status = (err as { status?: unknown } | null)?.status;
     if (type === 'entity.too.large') error = new GatewayError('BODY_TOO_LARGE');
+    else if (type === 'encoding.unsupported') error = new GatewayError('UNSUPPORTED_MEDIA_TYPE');
     else if (type !== undefined && !isGatewayError(err)) error = new GatewayError('BODY_MALFORMED');
+    // A client error raised by express itself (e.g. a path that cannot be percent-decoded).
+    else if (!isGatewayError(err) && typeof status === 'number' && status >= 400 && status < 500) error = new GatewayError('HTTP_MALFORMED');
     if (!isGatewayError(error)) {
       gateway.logger.error('unhandled error', { requestId: l.requestId, error: (err as Error)?.message, stack: (err as Error)?.stack });
     }

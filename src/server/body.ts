@@ -10,7 +10,8 @@ export function requireJson(req: Request, _res: Response, next: NextFunction): v
 
 /** Reads the exact body bytes (tokens are bound to them), capped at the configured size. */
 export function rawBody(gateway: Gateway): RequestHandler {
-  return express.raw({ type: () => true, limit: gateway.config.limits.bodyBytes });
+  // No Content-Encoding: tokens are bound to the bytes sent, and a compressed body could unpack to far more than the limit.
+  return express.raw({ type: () => true, limit: gateway.config.limits.bodyBytes, inflate: false });
 }
 
 export function bodyBytes(req: Request): Uint8Array {

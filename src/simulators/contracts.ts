@@ -1,4 +1,15 @@
+import { healthRehabilitationInfo } from './health.js';
+import {
+  employmentCoordinationOverview,
+  employmentJobPlanSummary,
+  employmentProgressionAssessment,
+  socialActionPlanSummary,
+  socialCoordinationOverview,
+  socialProgressionAssessment,
+  socialWholePersonPlan,
+} from './plans.js';
 import { findCitizen } from './population.js';
+import { youthEducationStatus } from './youth.js';
 import { EMPLOYMENT_FIELDS, SOCIAL_FIELDS, type ExtraFields } from './records.js';
 
 /** One contract a simulated system provides: its response fields and where its records come from. */
@@ -32,6 +43,12 @@ export const socialCoordinationSummary: SimulatedContract = {
 
 /** Which contracts each simulated system serves: system id -> contract id -> contract. Add new ones here. */
 export const SIMULATED_CONTRACTS: Readonly<Record<string, Readonly<Record<string, SimulatedContract>>>> = {
-  'bif-jobcentre-system': { [employmentCitizenStatus.id]: employmentCitizenStatus },
-  'sof-case-system': { [socialCoordinationSummary.id]: socialCoordinationSummary },
+  'bif-jobcentre-system': byId(employmentCitizenStatus, employmentJobPlanSummary, employmentCoordinationOverview, employmentProgressionAssessment),
+  'sof-case-system': byId(socialCoordinationSummary, socialActionPlanSummary, socialCoordinationOverview, socialProgressionAssessment, socialWholePersonPlan),
+  'suf-health-system': byId(healthRehabilitationInfo),
+  'buf-youth-system': byId(youthEducationStatus),
 };
+
+function byId(...contracts: SimulatedContract[]): Readonly<Record<string, SimulatedContract>> {
+  return Object.fromEntries(contracts.map((c) => [c.id, c]));
+}

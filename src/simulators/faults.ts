@@ -12,7 +12,9 @@ export type Fault =
   /** Answer 200 with one known field (the first one asked for) of the wrong type. */
   | { readonly kind: 'schema-break' }
   /** Send the headers and part of the body, then close the connection. */
-  | { readonly kind: 'destroy' };
+  | { readonly kind: 'destroy' }
+  /** Answer 200 with the real record plus a padding field, `bytes` long in all (a provider sending far too much). */
+  | { readonly kind: 'oversized'; readonly bytes: number };
 
 /** Checks a fault given at run time; a bad one is a programming mistake (TypeError). */
 export function checkFault(fault: Fault | null): Fault | null {
@@ -24,6 +26,9 @@ export function checkFault(fault: Fault | null): Fault | null {
     case 'status':
       if (!Number.isInteger(fault.status) || fault.status < 200 || fault.status > 599) throw new TypeError('status fault: status must be an integer 200-599');
       return { kind: 'status', status: fault.status };
+    case 'oversized':
+      if (!Number.isInteger(fault.bytes) || fault.bytes < 1 || fault.bytes > 64 * 1024 * 1024) throw new TypeError('oversized fault: bytes must be an integer 1-67108864');
+      return { kind: 'oversized', bytes: fault.bytes };
     case 'garbage':
     case 'schema-break':
     case 'destroy':

@@ -9,9 +9,11 @@ import type { Logger } from '../log.js';
 import { SIMULATED_CONTRACTS, type SimulatedContract } from './contracts.js';
 import { breakValue, checkFault, type Fault } from './faults.js';
 import { gatewayTokenVerifier } from './gateway-token.js';
+import { NotificationInbox, receiveNotification } from './recipient.js';
 
 export type { Fault } from './faults.js';
 export { SIMULATED_CONTRACTS } from './contracts.js';
+export { NotificationInbox, SIMULATED_RECEIVES, type ReceivedNotification } from './recipient.js';
 
 /**
  * A simulated provider system (the jobcentre's or social services' case system) as the gateway
@@ -41,6 +43,8 @@ export interface SimulatorOptions {
   readonly gatewayId?: string;
   /** One line per query: system, contract, status, duration. Never the CPR number or the body. */
   readonly logger?: Logger;
+  /** Where received notifications go (see recipient.ts); pass one to keep it across a restart. */
+  readonly inbox?: NotificationInbox;
 }
 
 export interface Simulator {
@@ -50,12 +54,15 @@ export interface Simulator {
   readonly port: number;
   /** Queries served or refused so far (health checks not counted). */
   readonly requests: number;
-  /** Switches a fault on for every following query; null switches it off. */
+  /** Notifications received from the gateway, deduplicated on their Idempotency-Key. */
+  readonly inbox: NotificationInbox;
+  /** Switches a fault on for every following query (and notification: delay, status, destroy); null switches it off. */
   setFault(fault: Fault | null): void;
   close(): Promise<void>;
 }
 
 const QUERY_PATH = /^\/snitflade\/v1\/queries\/([A-Za-z0-9._-]{1,128})$/;
+const NOTIFICATION_PATH = /^\/snitflade\/v1\/notifications\/([A-Za-z0-9._-]{1,128})$/;
 const FIELD_NAME = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
 const MAX_BODY_BYTES = 64 * 1024;
 const CLIENT_AUTH_OID = '1.3.6.1.5.5.7.3.2';
@@ -69,6 +76,7 @@ const PROBLEMS = {
   METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed' },
   REQUEST_INVALID: { status: 400, title: 'Request body invalid' },
   BODY_TOO_LARGE: { status: 413, title: 'Request body too large' },
+  IDEMPOTENCY_KEY_MISSING: { status: 400, title: 'Idempotency-Key header missing or malformed' },
   SIMULATED_FAULT: { status: 500, title: 'Simulated fault' },
 } as const;
 type ProblemCode = keyof typeof PROBLEMS;
@@ -161,6 +169,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
 
   let fault: Fault | null = null;
   let requests = 0;
+  const inbox = opts.inbox ?? new NotificationInbox();
   let closing = false;
   const delays = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
   const sleep = (ms: number): Promise<void> =>
@@ -217,8 +226,27 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
       const victim = query.fields.find((f) => contract.fields.includes(f)) ?? contract.fields[0]!;
       data[victim] = breakValue(record[victim]);
     }
+    if (active?.kind === 'oversized') data.padding = 'x'.repeat(Math.max(0, active.bytes - JSON.stringify(data).length - 14));
     send(res, 200, JSON.stringify(data), 'application/json');
     return 200;
+  }
+
+  /** A notification from the gateway (recipient side, see recipient.ts), with the faults that apply to it. */
+  async function handleNotification(req: IncomingMessage, res: ServerResponse, contractId: string): Promise<number> {
+    if (req.method !== 'POST') return problem(res, 'METHOD_NOT_ALLOWED');
+    const peer = peerCommonName(req);
+    if (peer.cn !== gatewayId || !peer.clientAuth) return problem(res, 'CLIENT_FORBIDDEN');
+    const active = fault;
+    if (active?.kind === 'delay') {
+      await sleep(active.ms);
+      if (closing) return 0;
+    }
+    if (active?.kind === 'status') return problem(res, 'SIMULATED_FAULT', active.status);
+    if (active?.kind === 'destroy') {
+      setImmediate(() => req.socket.destroy());
+      return 0;
+    }
+    return receiveNotification({ system, inbox, verifyToken, readBody, send, problem }, req, res, contractId);
   }
 
   const server = https.createServer(
@@ -235,6 +263,18 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
       if (pathname === '/healthz') {
         if (req.method !== 'GET') problem(res, 'METHOD_NOT_ALLOWED');
         else send(res, 200, JSON.stringify({ status: 'ok', system }), 'application/json');
+        return;
+      }
+      const notification = NOTIFICATION_PATH.exec(pathname);
+      if (notification) {
+        const contractId = notification[1]!;
+        handleNotification(req, res, contractId).then(
+          (status) => opts.logger?.info('simulated notification received', { system, status, ms: Math.round(performance.now() - started) }),
+          () => {
+            if (!res.headersSent) problem(res, 'SIMULATED_FAULT', 500);
+            else res.destroy();
+          },
+        );
         return;
       }
       const match = QUERY_PATH.exec(pathname);
@@ -275,6 +315,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     get requests() {
       return requests;
     },
+    inbox,
     setFault(next) {
       fault = checkFault(next);
     },

@@ -10,6 +10,11 @@
  * of rows.
  */
 
+import { DPO_MIGRATION_NAME, DPO_POSTGRES_STATEMENTS, DPO_SQLITE_STATEMENTS } from './dpo-schema.js';
+import { SQLITE_CHECKPOINT_SCHEMA } from './sqlite-audit-checkpoints.js';
+import { POSTGRES_CHECKPOINT_SCHEMA } from './postgres-audit-checkpoints.js';
+import { CONSENT_OUTBOX_MIGRATION_NAME, CONSENT_OUTBOX_POSTGRES_STATEMENTS, CONSENT_OUTBOX_SQLITE_STATEMENTS } from './consent-outbox-schema.js';
+
 export interface Migration {
   readonly version: number;
   readonly name: string;
@@ -66,6 +71,9 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       ...searchIndexes(),
     ],
   },
+  { version: 3, name: 'audit checkpoints, Merkle nodes, exports and retention', statements: SQLITE_CHECKPOINT_SCHEMA },
+  { version: 4, name: CONSENT_OUTBOX_MIGRATION_NAME, statements: CONSENT_OUTBOX_SQLITE_STATEMENTS },
+  { version: 6, name: DPO_MIGRATION_NAME, statements: DPO_SQLITE_STATEMENTS },
 ];
 
 export const POSTGRES_MIGRATIONS: readonly Migration[] = [
@@ -100,4 +108,7 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       ...searchIndexes(),
     ],
   },
+  { version: 3, name: 'audit checkpoints, Merkle nodes, exports and retention', statements: POSTGRES_CHECKPOINT_SCHEMA },
+  { version: 4, name: CONSENT_OUTBOX_MIGRATION_NAME, statements: CONSENT_OUTBOX_POSTGRES_STATEMENTS },
+  { version: 6, name: DPO_MIGRATION_NAME, statements: DPO_POSTGRES_STATEMENTS },
 ];

@@ -2,6 +2,11 @@ import pg from 'pg';
 import type { AuditRecord } from '../audit/types.js';
 import { Batcher } from './batch.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
+import { postgresDpo } from './postgres-dpo.js';
+import { postgresConsents } from './postgres-consents.js';
+import { postgresOutbox } from './postgres-outbox.js';
+import { postgresCheckpointStore } from './postgres-audit-checkpoints.js';
+import type { AuditCheckpointStore } from './audit-checkpoints.js';
 import { AUDIT_COLUMNS, CHAINS_SQL, byChain, checkContinues, parseRecord, searchPage, searchSql, toRow, toStoredRow, type AuditRow, type SearchDialect } from './rows.js';
 import { ChainConflictError, type AuditQuery, type AuditStore, type ReplayCache, type Store, type StoreStats, type StoredAuditRow } from './types.js';
 
@@ -115,13 +120,18 @@ function breaksConnection(err: unknown): boolean {
   if (err instanceof ChainConflictError || err instanceof TypeError) return false; // ours, the connection is fine
   if (!(err instanceof pg.DatabaseError)) return true; // network error, client-side timeout, protocol error
   const code = err.code ?? '';
-  return code.startsWith('08') || code.startsWith('57P') || code === 'XX000';
+  // 25006: the server is read-only (a standby after failover, or a DBA's switch); a new connection may reach a writable one.
+  return code.startsWith('08') || code.startsWith('57P') || code === 'XX000' || code === '25006';
 }
 
 class PostgresStore implements Store {
   readonly kind = 'postgres' as const;
   readonly audit: AuditStore;
   readonly replay: ReplayCache;
+  readonly dpo: Store['dpo'];
+  readonly consents: Store['consents'];
+  readonly outbox: Store['outbox'];
+  readonly checkpoints: AuditCheckpointStore;
   readonly #pool: pg.Pool;
   readonly #stats = { commits: 0, auditRecords: 0, replayClaims: 0 };
   readonly #claims: Batcher<Claim, boolean>;
@@ -137,6 +147,11 @@ class PostgresStore implements Store {
       const { rows } = await c.query<{ record: string }>('SELECT record FROM audit_record WHERE chain = $1 ORDER BY seq DESC LIMIT 1', [chain]);
       return rows[0] === undefined ? undefined : parseRecord(rows[0].record);
     };
+    const dpo = postgresDpo(read, (fn) => this.#transaction(fn));
+    this.consents = postgresConsents(read, (fn) => this.#transaction(fn));
+    this.outbox = postgresOutbox(read, (fn) => this.#transaction(fn));
+    this.dpo = dpo.dpo;
+    this.checkpoints = postgresCheckpointStore(pool, pool.options.connectionString ?? '');
 
     this.audit = {
       head: (chain) => this.#withClient((c) => headOf(c, chain)),
@@ -149,6 +164,7 @@ class PostgresStore implements Store {
           await this.#transaction(async (c) => {
             for (const [chain, group] of groups) checkContinues(chain, await headOf(c, chain), group);
             await c.query(INSERT_AUDIT, columns);
+            await dpo.onAppend(c, records);
           });
         } catch (err) {
           // Another writer appended to the same chain between our head read and insert.

@@ -4,6 +4,11 @@ import Database from 'better-sqlite3';
 import type { AuditRecord } from '../audit/types.js';
 import { Batcher } from './batch.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
+import { sqliteDpo } from './sqlite-dpo.js';
+import { sqliteConsents } from './sqlite-consents.js';
+import { sqliteOutbox } from './sqlite-outbox.js';
+import { sqliteCheckpointStore } from './sqlite-audit-checkpoints.js';
+import type { AuditCheckpointStore } from './audit-checkpoints.js';
 import { AUDIT_COLUMNS, CHAINS_SQL, byChain, checkContinues, parseRecord, searchPage, searchSql, toRow, toStoredRow, type AuditRow, type SearchDialect } from './rows.js';
 import type { AuditQuery, AuditStore, ReplayCache, Store, StoreStats, StoredAuditRow } from './types.js';
 
@@ -78,6 +83,10 @@ class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   readonly audit: AuditStore;
   readonly replay: ReplayCache;
+  readonly dpo: Store['dpo'];
+  readonly consents: Store['consents'];
+  readonly outbox: Store['outbox'];
+  readonly checkpoints: AuditCheckpointStore;
   readonly #db: Database.Database;
   readonly #stats = { commits: 0, auditRecords: 0, replayClaims: 0 };
   readonly #claims: Batcher<Claim, boolean>;
@@ -105,6 +114,11 @@ class SqliteStore implements Store {
       const json = sql.head.get(chain) as string | undefined;
       return json === undefined ? undefined : parseRecord(json);
     };
+    const dpo = sqliteDpo(db, write);
+    this.consents = sqliteConsents(db, write);
+    this.outbox = sqliteOutbox(db, write);
+    this.dpo = dpo.dpo;
+    this.checkpoints = sqliteCheckpointStore(db, write);
 
     this.audit = {
       async head(chain) {
@@ -117,6 +131,7 @@ class SqliteStore implements Store {
         write(() => {
           for (const [chain, group] of groups) checkContinues(chain, headOf(chain), group);
           for (const row of rows) sql.insert.run(row);
+          dpo.onAppend(records);
         });
         stats.auditRecords += records.length;
       },

@@ -1,4 +1,8 @@
 import type { AuditKind, AuditRecord } from '../audit/types.js';
+import type { ConsentStore } from './consents.js';
+import type { OutboxStore } from './outbox.js';
+import type { DpoStore } from './dpo-types.js';
+import type { AuditCheckpointStore } from './audit-checkpoints.js';
 
 /**
  * Stores are interfaces with a SQLite and a PostgreSQL implementation that pass one shared test
@@ -83,6 +87,14 @@ export interface Store {
   readonly kind: 'sqlite' | 'postgres';
   readonly audit: AuditStore;
   readonly replay: ReplayCache;
+  /** The consent registry (consents.ts): no CPR numbers, only pseudonyms. */
+  readonly consents: ConsentStore;
+  /** The durable outbox of notification deliveries (outbox.ts). */
+  readonly outbox: OutboxStore;
+  /** Signed checkpoints, Merkle nodes, exports, retention and the chain lease of the audit trail (audit-checkpoints.ts). */
+  readonly checkpoints: AuditCheckpointStore;
+  /** Rollups, record look-up, sessions and saved searches of the DPO review pages (dpo-types.ts). */
+  readonly dpo: DpoStore;
   /** The store's counters as of now (a fresh snapshot on every read). */
   readonly stats: StoreStats;
   /** Throws if the store cannot write right now (used by /readyz). */

@@ -50,7 +50,7 @@ export async function startTestEnv(options: { name: string; overrides?: ConfigIn
   const simulators: Record<string, Simulator> = {};
   const endpoints: Record<string, string> = {};
   if (options.simulators !== false) {
-    for (const system of ['bif-jobcentre-system', 'sof-case-system']) {
+    for (const system of ['bif-jobcentre-system', 'sof-case-system', 'suf-health-system', 'buf-youth-system']) {
       const sim = await startSimulator({ system, port: 0, certsDir: certs, gatewayId: 'snitflade-gateway' });
       simulators[system] = sim;
       endpoints[system] = sim.url;

@@ -1,4 +1,5 @@
 import { Router } from 'express';
+import { GatewayError } from '../../errors.js';
 import { runQuery } from '../../exchange/query.js';
 import type { Gateway } from '../../gateway.js';
 import { bodyBytes, rawBody, requireJson } from '../body.js';
@@ -27,6 +28,11 @@ export function exchangeRoutes(gateway: Gateway): Router {
     } catch (err) {
       next(err);
     }
+  });
+  router.all('/v1/queries/:contractId', (_req, res, next) => {
+    locals(res).route = 'query';
+    res.set('allow', 'POST');
+    next(new GatewayError('METHOD_NOT_ALLOWED'));
   });
   return router;
 }

@@ -1,0 +1,81 @@
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import path from 'node:path';
+import { defaultConfig, loadConfig, type ConfigInput } from '../src/config/config.js';
+import { createGateway } from '../src/gateway.js';
+import { createLogger } from '../src/log.js';
+import { listen } from '../src/server/https.js';
+import { failStartup, serveParent, usageNow } from './ipc.js';
+import { CERTS, PROVIDER, ROOT } from './setup.js';
+
+/**
+ * Targets (c) and (d): the full gateway, as `npm start` runs it (mutual TLS, request tokens,
+ * contract, policy, durable audit before forwarding and before answering, minimisation, an
+ * operational log line per request), in a process of its own so that its CPU and memory can be
+ * measured and the load generator does not share its event loop.
+ *
+ * Environment: BENCH_STORE (sqlite | postgres), BENCH_DATA_DIR (sqlite), BENCH_DATABASE_URL
+ * (postgres), BENCH_PROVIDER_URL, BENCH_LOG_FILE.
+ */
+async function main(): Promise<void> {
+  const env = process.env;
+  const kind = env.BENCH_STORE === 'postgres' ? 'postgres' : 'sqlite';
+  const dataDir = env.BENCH_DATA_DIR ?? path.join(ROOT, 'bench', 'results', 'tmp', 'data');
+  const logFile = env.BENCH_LOG_FILE ?? path.join(ROOT, 'bench', 'results', 'tmp', 'logs', `gateway-${kind}.log`);
+  // One client system sends all of the benchmark's load: the per-client admission limits (a
+  // policy of the deployment, not a capacity) are raised so that they do not shape the result.
+  const defaults = defaultConfig(ROOT) as unknown as { limits: Record<string, unknown> };
+  const limits = 'ratePerSecond' in defaults.limits ? { limits: { ratePerSecond: 1_000_000, burst: 1_000_000, concurrency: 100_000 } } : {};
+  const config = loadConfig({
+    root: ROOT,
+    env: {},
+    overrides: {
+      listen: { host: '127.0.0.1', port: 0 },
+      paths: { certs: CERTS, data: dataDir },
+      store: kind === 'sqlite' ? { kind: 'sqlite', file: path.join(dataDir, 'snitflade.db') } : { kind: 'postgres', url: env.BENCH_DATABASE_URL! },
+      endpoints: { [PROVIDER]: env.BENCH_PROVIDER_URL! },
+      log: { level: 'info', console: false, file: logFile },
+      ...(limits as ConfigInput),
+    },
+  });
+  const logger = createLogger({ ...config.log, service: `bench-gateway-${kind}` });
+  const gateway = await createGateway(config, { logger });
+  const running = await listen(gateway);
+
+  // Profiling on request (BENCH_PROFILE=1 in bench/load.ts): the measured windows only, not start-up.
+  let session: Session | undefined;
+  serveParent(
+    async (msg) => {
+      if (msg.type === 'profile-start') {
+        session = new Session();
+        session.connect();
+        await session.post('Profiler.enable');
+        await session.post('Profiler.setSamplingInterval', { interval: 200 });
+        await session.post('Profiler.start');
+        return {};
+      }
+      if (msg.type === 'profile-stop' && session) {
+        const { profile } = await session.post('Profiler.stop');
+        writeFileSync(String(msg.file), JSON.stringify(profile));
+        session.disconnect();
+        session = undefined;
+        return {};
+      }
+      if (msg.type === 'usage') {
+        return { usage: usageNow({ store: gateway.store.stats, trail: gateway.trail.stats, head: gateway.trail.head.seq }) };
+      }
+      throw new Error(`unknown request ${String(msg.type)}`);
+    },
+    async () => {
+      await running.close();
+      await new Promise<void>((resolve) => {
+        logger.on('finish', () => resolve());
+        logger.end();
+        setTimeout(resolve, 2000).unref();
+      });
+    },
+  );
+  process.send?.({ type: 'ready', port: running.port });
+}
+
+main().catch(failStartup);

@@ -1,0 +1,145 @@
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import type { AuditEntry } from '../audit/types.js';
+import { isGatewayError } from '../errors.js';
+import { auditEntry, writeAudit } from '../exchange/audit-step.js';
+import type { Rules } from '../exchange/deps.js';
+import { loadRules, type Gateway } from '../gateway.js';
+import { LoadError, LoadErrors } from '../lib/load-error.js';
+import { checkLoadedRules } from '../policy/check.js';
+import type { LoadedPolicySet, PolicySet } from '../policy/types.js';
+
+/**
+ * Reloading the rules (contracts, policies, purposes, clients) while the gateway runs: on SIGHUP
+ * and on POST /v1/admin/reload. The new set is loaded and validated completely (the loaders'
+ * checks, the client registry's references and the policy test cases), then switched to in one
+ * step; requests in flight keep the set they started with. A broken set is refused and the
+ * rules in force stay. Either way the attempt is in the audit trail (kind "admin"): reason
+ * RULES_RELOADED with the new policy set's digest, or RULES_INVALID with the digest still in
+ * force. A successful reload is audited before the switch: if the trail cannot write, nothing
+ * changes.
+ */
+
+/** Who or what asked for the reload. */
+export interface ReloadTrigger {
+  readonly via: 'SIGHUP' | 'api';
+  readonly requestId?: string;
+  readonly caller?: { readonly system: string; readonly administration: string };
+  readonly caseworker?: string;
+  readonly tokenDigest?: string;
+}
+
+export type ReloadOutcome =
+  | {
+      readonly ok: true;
+      readonly auditId: string;
+      readonly policySet: string;
+      readonly previousPolicySet: string;
+      readonly contracts: number;
+      readonly policies: number;
+      readonly warnings: readonly LoadError[];
+    }
+  | {
+      readonly ok: false;
+      readonly auditId: string;
+      /** The policy set still in force. */
+      readonly policySet: string;
+      readonly errors: readonly LoadError[];
+    };
+
+function isLoaded(set: PolicySet): set is LoadedPolicySet {
+  return (set as Partial<LoadedPolicySet>).administrations !== undefined;
+}
+
+function loadErrorsOf(err: unknown): LoadError[] | undefined {
+  if (err instanceof LoadErrors) return [...err.errors];
+  if (err instanceof LoadError) return [err];
+  return undefined;
+}
+
+/** One reload at a time per gateway: a second waits for the first. */
+const queues = new WeakMap<Gateway, Promise<unknown>>();
+
+/**
+ * Loads, validates, audits and switches. Resolves with the outcome (a refused set is an
+ * outcome, not an exception); rejects only if the audit trail cannot write (GatewayError
+ * AUDIT_UNAVAILABLE) or on a programming mistake.
+ *
+ * @example
+ *   const outcome = await reloadRules(gateway, { via: 'SIGHUP' });
+ *   if (!outcome.ok) for (const e of outcome.errors) console.error(e.message);
+ */
+export function reloadRules(gateway: Gateway, trigger: ReloadTrigger): Promise<ReloadOutcome> {
+  const previous = queues.get(gateway) ?? Promise.resolve();
+  const run = previous.catch(() => undefined).then(() => reloadNow(gateway, trigger));
+  queues.set(gateway, run);
+  return run;
+}
+
+async function reloadNow(gateway: Gateway, trigger: ReloadTrigger): Promise<ReloadOutcome> {
+  const started = performance.now();
+  const inForce = gateway.rules().policies.digest;
+  const { config, logger } = gateway;
+  const auditId = randomUUID();
+  const record = (reason: 'RULES_RELOADED' | 'RULES_INVALID', policySet: string): AuditEntry =>
+    auditEntry('admin', {
+      auditId,
+      requestId: trigger.requestId ?? randomUUID(),
+      caller: trigger.caller ?? null,
+      caseworker: trigger.caseworker ?? null,
+      tokenDigest: trigger.tokenDigest ?? null,
+      policySet,
+      reasons: [reason],
+      status: trigger.via === 'api' ? (reason === 'RULES_RELOADED' ? 200 : 422) : null,
+      latencyMs: Math.round((performance.now() - started) * 1000) / 1000,
+    });
+  const refuse = async (errors: readonly LoadError[]): Promise<ReloadOutcome> => {
+    logger.error('reload refused; the previous rules stay in force', { via: trigger.via, problems: errors.length });
+    for (const e of errors) logger.error('reload problem', { via: trigger.via, problem: e.message });
+    await writeAudit(gateway.trail, record('RULES_INVALID', inForce), gateway.metrics);
+    return { ok: false, auditId, policySet: inForce, errors };
+  };
+
+  let candidate: Rules;
+  try {
+    candidate = await loadRules(config);
+  } catch (err) {
+    const errors = loadErrorsOf(err);
+    if (!errors) throw err;
+    return refuse(errors);
+  }
+  const policies = candidate.policies;
+  if (!isLoaded(policies)) throw new TypeError('reload: loadRules returned a policy set without its administrations');
+  const checked = await checkLoadedRules({
+    contracts: candidate.contracts,
+    policies,
+    clients: candidate.clients.clients,
+    clientsFile: path.join(config.paths.policies, 'clients.yaml'),
+    policiesDir: config.paths.policies,
+  });
+  if (checked.errors.length > 0) return refuse(checked.errors);
+
+  try {
+    await writeAudit(gateway.trail, record('RULES_RELOADED', policies.digest), gateway.metrics);
+  } catch (err) {
+    logger.error('reload not done: the audit trail cannot write', { via: trigger.via, code: isGatewayError(err) ? err.code : 'INTERNAL' });
+    throw err;
+  }
+  try {
+    await gateway.reload(candidate);
+  } catch (err) {
+    // e.g. the revocation list that is reloaded with the rules is broken
+    const errors = loadErrorsOf(err) ?? [new LoadError('(reload)', '', (err as Error).message)];
+    return refuse(errors);
+  }
+  for (const w of checked.warnings) logger.warn('rules warning', { problem: w.message });
+  return {
+    ok: true,
+    auditId,
+    policySet: policies.digest,
+    previousPolicySet: inForce,
+    contracts: candidate.contracts.list().length,
+    policies: policies.policies.length,
+    warnings: checked.warnings,
+  };
+}

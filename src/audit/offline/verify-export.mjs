@@ -1,0 +1,287 @@
+#!/usr/bin/env node
+// Verifies an export of the Snitflade audit trail, with nothing but Node.js (18 or newer).
+//
+//   node verify-export.mjs <export folder> [--kid <key id>] [--keys <jwks.json>] [--quiet]
+//
+// For every chain in manifest.json it reads the records in seq order and checks that each one
+//   - sits at its seq and belongs to its chain,
+//   - links to the record before it (prevHash) and hashes to its stored hash:
+//       hash = SHA-256( prevHash + "\n" + canonical JSON of the record without "hash" ),
+// and that every signed checkpoint
+//   - carries a valid ES256 signature by a key in the key set (keys.jwks.json, or --keys), whose
+//     kid is the RFC 7638 thumbprint of the key (pin the one your municipality published: --kid),
+//   - names the hash of the record at its seq, and the RFC 6962 Merkle root over records 1..seq
+//       leaf = SHA-256(0x00 || 32-byte record hash), node = SHA-256(0x01 || left || right),
+//   - follows the previous checkpoint (its "prev") without a gap.
+// It stops at the first problem and names the chain, the seq and what is wrong.
+// Exit code: 0 the export verifies, 1 it does not, 2 it could not be read or the arguments are wrong.
+//
+// This file depends on nothing outside Node's standard library, on purpose: read it before you
+// run it. It is a copy of src/audit/offline/verify-export.mjs in the Snitflade repository.
+
+import { createHash, createPublicKey, verify as verifySignature } from 'node:crypto';
+import { createReadStream, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+
+const GENESIS = '0'.repeat(64);
+const HEX64 = /^[0-9a-f]{64}$/;
+
+class Bad extends Error {
+  constructor(chain, seq, message) {
+    super(`chain ${chain}, seq ${seq}: ${message}`);
+    this.chain = chain;
+    this.seq = seq;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Canonical JSON: objects with sorted keys, no whitespace (the form the gateway hashes).
+
+function canonical(value) {
+  if (value === null || typeof value === 'boolean' || typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw new TypeError('non-finite number');
+    return JSON.stringify(value);
+  }
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (typeof value === 'object') {
+    const keys = Object.keys(value).filter((k) => value[k] !== undefined).sort();
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonical(value[k])}`).join(',')}}`;
+  }
+  throw new TypeError(`cannot encode a ${typeof value}`);
+}
+
+const sha256 = (...parts) => {
+  const h = createHash('sha256');
+  for (const p of parts) h.update(p);
+  return h.digest();
+};
+
+function recordHash(record) {
+  const rest = { ...record };
+  delete rest.hash;
+  return sha256(`${record.prevHash}\n${canonical(rest)}`).toString('hex');
+}
+
+// ---------------------------------------------------------------------------------------------
+// RFC 6962 Merkle tree: the right edge of the tree (one perfect subtree per set bit of size).
+
+const leafHash = (recordHashHex) => sha256(Buffer.from([0]), Buffer.from(recordHashHex, 'hex'));
+const nodeHash = (left, right) => sha256(Buffer.from([1]), left, right);
+
+class Frontier {
+  constructor(json) {
+    this.size = 0;
+    this.nodes = [];
+    if (json) {
+      let covered = 0;
+      for (const n of json.nodes) {
+        const width = 2 ** n.level;
+        if (!HEX64.test(n.hash) || covered % width !== 0 || n.index !== covered / width) throw new Error('the anchor frontier is malformed');
+        covered += width;
+        this.nodes.push({ level: n.level, hash: Buffer.from(n.hash, 'hex') });
+      }
+      if (covered !== json.size) throw new Error('the anchor frontier does not cover its size');
+      this.size = json.size;
+    }
+  }
+  push(leaf) {
+    let node = { level: 0, hash: leaf };
+    this.size += 1;
+    while (this.nodes.length > 0 && this.nodes[this.nodes.length - 1].level === node.level) {
+      const left = this.nodes.pop();
+      node = { level: node.level + 1, hash: nodeHash(left.hash, node.hash) };
+    }
+    this.nodes.push(node);
+  }
+  root() {
+    if (this.nodes.length === 0) return sha256('').toString('hex');
+    let acc = this.nodes[this.nodes.length - 1].hash;
+    for (let i = this.nodes.length - 2; i >= 0; i--) acc = nodeHash(this.nodes[i].hash, acc);
+    return acc.toString('hex');
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Checkpoints: compact JWS, ES256, kid = RFC 7638 JWK thumbprint.
+
+const b64url = (s) => Buffer.from(s, 'base64url');
+
+function thumbprint(jwk) {
+  return sha256(JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y })).toString('base64url');
+}
+
+function loadKeys(file, pinned) {
+  const set = JSON.parse(readFileSync(file, 'utf8'));
+  const keys = new Map();
+  for (const jwk of set.keys ?? []) {
+    if (jwk.kty !== 'EC' || jwk.crv !== 'P-256') continue;
+    const kid = thumbprint(jwk);
+    if (jwk.kid !== undefined && jwk.kid !== kid) throw new Error(`key ${jwk.kid} in ${file} is not what its kid says (its thumbprint is ${kid})`);
+    if (pinned !== undefined && kid !== pinned) continue;
+    keys.set(kid, createPublicKey({ key: { kty: 'EC', crv: 'P-256', x: jwk.x, y: jwk.y }, format: 'jwk' }));
+  }
+  if (keys.size === 0) throw new Error(pinned !== undefined ? `no key with kid ${pinned} in ${file}` : `no ES256 key in ${file}`);
+  return keys;
+}
+
+function checkpointPayload(jws, keys, chain) {
+  const parts = typeof jws === 'string' ? jws.split('.') : [];
+  if (parts.length !== 3) throw new Error('not a compact JWS');
+  const header = JSON.parse(b64url(parts[0]).toString('utf8'));
+  if (header.alg !== 'ES256' || header.typ !== 'snitflade-checkpoint+jws') throw new Error('not an ES256 snitflade checkpoint');
+  const key = keys.get(header.kid);
+  if (key === undefined) throw new Error(`signed with a key that is not trusted (kid ${String(header.kid)})`);
+  const ok = verifySignature('sha256', Buffer.from(`${parts[0]}.${parts[1]}`), { key, dsaEncoding: 'ieee-p1363' }, b64url(parts[2]));
+  if (!ok) throw new Error('the signature does not verify');
+  const p = JSON.parse(b64url(parts[1]).toString('utf8'));
+  if (p.v !== 1 || p.chain !== chain || !Number.isSafeInteger(p.seq) || !HEX64.test(p.head) || !HEX64.test(p.root) || !Number.isSafeInteger(p.prev)) {
+    throw new Error('the payload is not a checkpoint of this chain');
+  }
+  return p;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function verifyChain(dir, entry, keys, log) {
+  const chain = entry.chain;
+  const checkpoints = readFileSync(path.join(dir, entry.checkpoints), 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l));
+  let frontier = new Frontier();
+  let prev = GENESIS;
+  let previousCheckpoint = 0;
+  let seq = 0;
+  if (entry.fromSeq > 1) {
+    if (!entry.anchor) throw new Bad(chain, entry.fromSeq, 'the export starts after seq 1 without an anchor checkpoint');
+    let a;
+    try {
+      a = checkpointPayload(entry.anchor.checkpoint, keys, chain);
+    } catch (err) {
+      throw new Bad(chain, entry.fromSeq - 1, `the anchor checkpoint: ${err.message}`);
+    }
+    frontier = new Frontier(entry.anchor.frontier);
+    if (a.seq !== entry.fromSeq - 1 || frontier.size !== a.seq || frontier.root() !== a.root) throw new Bad(chain, a.seq, 'the anchor frontier does not give the anchor checkpoint\'s root');
+    prev = a.head;
+    previousCheckpoint = a.seq;
+    seq = a.seq;
+  }
+  let next = 0;
+  const atCheckpoint = (record) => {
+    const c = checkpoints[next];
+    if (c === undefined || c.seq !== record.seq) return;
+    next += 1;
+    let p;
+    try {
+      p = checkpointPayload(c.jws, keys, chain);
+    } catch (err) {
+      throw new Bad(chain, c.seq, `the checkpoint: ${err.message}`);
+    }
+    if (p.seq !== c.seq) throw new Bad(chain, c.seq, 'the checkpoint was signed for another seq');
+    if (p.prev !== previousCheckpoint) throw new Bad(chain, p.prev, `the checkpoint at seq ${p.prev} is missing (the checkpoint at seq ${c.seq} names it)`);
+    if (p.head !== record.hash) throw new Bad(chain, c.seq, 'the record is not the one the signed checkpoint names');
+    if (frontier.root() !== p.root) throw new Bad(chain, c.seq, 'the records up to here do not give the Merkle root the checkpoint signs');
+    previousCheckpoint = c.seq;
+  };
+
+  for (const segment of entry.segments) {
+    const file = path.join(dir, segment.file);
+    const digest = createHash('sha256');
+    const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity })[Symbol.asyncIterator]();
+    const nextRecord = async () => {
+      for (let r = await lines.next(); !r.done; r = await lines.next()) {
+        digest.update(`${r.value}\n`);
+        if (r.value === '') continue;
+        try {
+          return JSON.parse(r.value);
+        } catch {
+          throw new Bad(chain, seq + 1, `a line of ${segment.file} is not JSON`);
+        }
+      }
+      return undefined;
+    };
+    for (let record = await nextRecord(); record !== undefined; record = await nextRecord()) {
+      const expected = seq + 1;
+      if (record === null || typeof record !== 'object') throw new Bad(chain, expected, 'the line is not a record');
+      if (record.chain !== chain) throw new Bad(chain, expected, 'the record belongs to another chain');
+      if (record.seq !== expected) {
+        if (typeof record.seq === 'number' && record.seq > expected) {
+          const following = await nextRecord();
+          if (following?.seq === expected) throw new Bad(chain, expected, `the records at seq ${expected} and ${record.seq} are out of order (reordered)`);
+          throw new Bad(chain, expected, expected === record.seq - 1 ? `record ${expected} is missing (removed)` : `records ${expected}-${record.seq - 1} are missing (removed)`);
+        }
+        if (typeof record.seq === 'number' && record.seq < expected) throw new Bad(chain, record.seq, `a second record numbered ${record.seq} follows seq ${seq} (inserted or reordered)`);
+        throw new Bad(chain, expected, 'the record has no valid seq');
+      }
+      if (record.prevHash !== prev) throw new Bad(chain, expected, 'the record does not link to the record before it (that one was changed, or this one inserted or moved)');
+      let hash;
+      try {
+        hash = recordHash(record);
+      } catch {
+        hash = undefined;
+      }
+      if (hash !== record.hash) throw new Bad(chain, expected, 'the record was changed: its content does not match its hash');
+      prev = record.hash;
+      seq = expected;
+      frontier.push(leafHash(record.hash));
+      atCheckpoint(record);
+    }
+    if (digest.digest('hex') !== segment.sha256) log(`note: ${segment.file} differs from the digest in manifest.json (its records were checked one by one above)`);
+    if (seq !== segment.toSeq) throw new Bad(chain, seq + 1, `${segment.file} ends at seq ${seq}, the manifest says ${segment.toSeq}: records are missing`);
+  }
+  if (seq !== entry.toSeq) throw new Bad(chain, seq + 1, `the export ends at seq ${seq}, the manifest says ${entry.toSeq}: records are missing`);
+  if (next < checkpoints.length) throw new Bad(chain, seq + 1, `the checkpoint at seq ${checkpoints[next].seq} has no record to seal (records were removed)`);
+  if (previousCheckpoint !== entry.toSeq) throw new Bad(chain, entry.toSeq, 'the last record of the export is not sealed by a signed checkpoint');
+  return { chain, records: seq - entry.fromSeq + 1, checkpoints: checkpoints.length, from: entry.fromSeq, to: seq };
+}
+
+async function main(argv) {
+  const args = argv.slice(2);
+  const dir = args.find((a, i) => !a.startsWith('--') && (i === 0 || !['--kid', '--keys'].includes(args[i - 1])));
+  const option = (name) => {
+    const i = args.indexOf(name);
+    return i >= 0 ? args[i + 1] : undefined;
+  };
+  const quiet = args.includes('--quiet');
+  const log = (line) => {
+    if (!quiet) process.stdout.write(`${line}\n`);
+  };
+  if (dir === undefined) {
+    process.stderr.write('usage: node verify-export.mjs <export folder> [--kid <key id>] [--keys <jwks.json>] [--quiet]\n');
+    return 2;
+  }
+  let manifest;
+  let keys;
+  try {
+    manifest = JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
+    if (manifest.format !== 'snitflade-audit-export' || manifest.version !== 1) throw new Error('manifest.json is not a snitflade audit export (version 1)');
+    keys = loadKeys(option('--keys') ?? path.join(dir, manifest.keys), option('--kid'));
+  } catch (err) {
+    process.stderr.write(`cannot read the export: ${err.message}\n`);
+    return 2;
+  }
+  log(`gateway ${manifest.gateway}, exported ${manifest.exportedAt}`);
+  log(`trusting checkpoint key(s): ${[...keys.keys()].join(', ')}${option('--kid') ? ' (pinned)' : ' (compare with the published key id, or pin it with --kid)'}`);
+  let failed = false;
+  for (const entry of manifest.chains) {
+    try {
+      const r = await verifyChain(dir, entry, keys, log);
+      log(`OK   chain ${r.chain}: records ${r.from}-${r.to} (${r.records}), ${r.checkpoints} signed checkpoints`);
+    } catch (err) {
+      failed = true;
+      if (err instanceof Bad) process.stdout.write(`FAIL ${err.message}\n`);
+      else process.stdout.write(`FAIL chain ${entry.chain}: ${err.message}\n`);
+    }
+  }
+  log(failed ? 'the export does NOT verify' : 'the export verifies');
+  return failed ? 1 : 0;
+}
+
+main(process.argv).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err) => {
+    process.stderr.write(`verify-export: ${err?.message ?? err}\n`);
+    process.exitCode = 2;
+  },
+);

@@ -1,0 +1,378 @@
+import { createHash } from 'node:crypto';
+import type { DataCategory } from '../contracts/types.js';
+import type { Rules } from '../exchange/deps.js';
+import type { LoadedPolicySet } from '../policy/types.js';
+import type { Store } from '../store/types.js';
+import type { Pseudonymizer } from './pseudonym.js';
+import type { AuditRecord } from './types.js';
+
+/**
+ * The citizen's access report (GDPR Art. 15): every disclosure of data about one citizen, and
+ * every look-up that was refused or found nothing, in a period. When, which administration and
+ * system received it (or asked), from whom, which data (field names with their data category,
+ * in plain language), for which purpose, under which legal basis, on which consent.
+ *
+ * Following the Danish Data Protection Agency's practice (2024), the report shows the searches,
+ * their dates and purposes, but not the individual employee unless the municipality configures
+ * it to (`includeEmployee`, config audit.reportIncludesEmployee). It holds no CPR number: the
+ * DPO sends it to the citizen with a covering letter.
+ */
+
+export type Lang = 'da' | 'en';
+type Text = { readonly da: string; readonly en: string };
+
+export type ReportOutcome =
+  /** Data about the citizen was released to the recipient. */
+  | 'disclosed'
+  /** The gateway refused the look-up (no policy, no consent, bad request): nothing was released. */
+  | 'refused'
+  /** Permitted, but nothing was released (the provider had no case, was down, or a delivery is pending or failed). */
+  | 'not-disclosed';
+
+export interface ReportField {
+  readonly name: string;
+  readonly category: DataCategory | 'unknown';
+  readonly categoryLabel: Text;
+  readonly label: Text;
+  /** True for special categories (GDPR Art. 9: health data, children). */
+  readonly special: boolean;
+}
+
+export interface ReportParty {
+  readonly administration: string;
+  readonly administrationName: Text | null;
+  readonly system: string | null;
+  readonly systemName: string | null;
+}
+
+export interface CitizenReportEntry {
+  /** When the exchange ended (ISO 8601 UTC). */
+  readonly time: string;
+  readonly auditId: string;
+  readonly kind: 'query' | 'notification';
+  readonly outcome: ReportOutcome;
+  /** Who received the data (or asked for it). */
+  readonly recipient: ReportParty;
+  /** Whose data it was: the providing administration. */
+  readonly source: ReportParty | null;
+  readonly contract: { readonly id: string; readonly title: string } | null;
+  /** The fields released (empty unless disclosed). */
+  readonly fields: readonly ReportField[];
+  /** The fields asked for. */
+  readonly requested: readonly ReportField[];
+  readonly purpose: { readonly id: string; readonly title: Text } | null;
+  readonly legalBasis: string | null;
+  /** Digest of the signed consent receipt the release relied on. */
+  readonly consent: string | null;
+  readonly reasons: readonly { readonly code: string; readonly label: Text }[];
+  /** Only when the report is configured to name employees. */
+  readonly caseworker?: string | null;
+}
+
+export interface CitizenReport {
+  readonly generatedAt: string;
+  readonly period: { readonly from: string | null; readonly to: string | null };
+  readonly includesEmployee: boolean;
+  /** Oldest first. */
+  readonly entries: readonly CitizenReportEntry[];
+  readonly summary: { readonly disclosed: number; readonly refused: number; readonly notDisclosed: number };
+  /** True when the citizen has more records than one report holds: narrow the period. */
+  readonly truncated: boolean;
+}
+
+/** Most audit records read for one report. */
+export const MAX_REPORT_RECORDS = 20_000;
+
+const CATEGORY_LABELS: Record<DataCategory | 'unknown', Text> = {
+  identifier: { da: 'Identifikation', en: 'Identification' },
+  contact: { da: 'Kontaktoplysninger', en: 'Contact details' },
+  employment: { da: 'Beskæftigelse og ydelser', en: 'Employment and benefits' },
+  social: { da: 'Sociale forhold og indsatser', en: 'Social circumstances and support' },
+  plan: { da: 'Planer og aftaler', en: 'Plans and agreements' },
+  health: { da: 'Helbredsoplysninger (følsomme oplysninger)', en: 'Health (special category data)' },
+  child: { da: 'Oplysninger om børn (følsomme oplysninger)', en: 'About children (special category data)' },
+  unknown: { da: 'Ukendt kategori', en: 'Unknown category' },
+};
+const SPECIAL = new Set(['health', 'child']);
+
+const REASON_LABELS: Record<string, Text> = {
+  NO_POLICY: { da: 'Ingen regel tillader, at oplysningerne gives videre', en: 'No rule allows the data to be passed on' },
+  PURPOSE_NOT_ALLOWED: { da: 'Formålet giver ikke adgang til oplysningerne', en: 'The purpose does not give access to the data' },
+  ROLE_NOT_ALLOWED: { da: 'Det spørgende system må ikke få oplysningerne', en: 'The asking system may not receive the data' },
+  POLICY_NOT_IN_FORCE: { da: 'Reglen gjaldt ikke på det tidspunkt', en: 'The rule was not in force at the time' },
+  NO_FIELDS_PERMITTED: { da: 'Ingen af de ønskede oplysninger måtte gives videre', en: 'None of the data asked for could be passed on' },
+  CONSENT_MISSING: { da: 'Dit samtykke krævedes, men forelå ikke', en: 'Your consent was required but had not been given' },
+  CONSENT_WITHDRAWN: { da: 'Du havde trukket dit samtykke tilbage', en: 'You had withdrawn your consent' },
+  CONSENT_EXPIRED: { da: 'Dit samtykke var udløbet', en: 'Your consent had expired' },
+  CONSENT_SCOPE: { da: 'Dit samtykke dækkede ikke oplysningerne', en: 'Your consent did not cover the data' },
+  CONSENT_SOURCE_UNAVAILABLE: { da: 'Samtykket kunne ikke kontrolleres, så intet blev givet videre', en: 'Consent could not be checked, so nothing was passed on' },
+  SUBJECT_NOT_FOUND: { da: 'Forvaltningen havde ingen sag om dig', en: 'The administration had no case about you' },
+  PROVIDER_UNAVAILABLE: { da: 'Systemet med oplysningerne kunne ikke nås', en: 'The system holding the data could not be reached' },
+  PROVIDER_TIMEOUT: { da: 'Systemet med oplysningerne svarede ikke i tide', en: 'The system holding the data did not answer in time' },
+  PROVIDER_RESPONSE_INVALID: { da: 'Svaret blev afvist og ikke givet videre', en: 'The answer was rejected and not passed on' },
+  PURPOSE_UNKNOWN: { da: 'Forespørgslen angav et ukendt formål', en: 'The request named an unknown purpose' },
+  REQUEST_INVALID: { da: 'Forespørgslen var ikke gyldig', en: 'The request was not valid' },
+  QUEUED: { da: 'Underretningen venter på at blive leveret', en: 'The notice is waiting to be delivered' },
+  DELIVERED: { da: 'Underretningen blev leveret', en: 'The notice was delivered' },
+  DEAD_LETTER: { da: 'Underretningen kunne ikke leveres', en: 'The notice could not be delivered' },
+  DELIVERY_CANCELLED: { da: 'Leveringen blev annulleret', en: 'The delivery was cancelled' },
+};
+
+function reasonLabel(code: string): Text {
+  return REASON_LABELS[code] ?? (code.startsWith('TOKEN_') || code.startsWith('CERTIFICATE_') || code.startsWith('BODY_') ? { da: 'Forespørgslen blev afvist af sikkerhedshensyn', en: 'The request was refused for security reasons' } : { da: code, en: code });
+}
+
+/** Kinds that record an exchange about the citizen (consent events, admin and DPO access are not). */
+const EXCHANGE_KINDS = new Set(['decision', 'release', 'refusal', 'notification']);
+
+/**
+ * Builds the report from the audit trail: the citizen's records under every pseudonym key still
+ * held, grouped into one entry per exchange (and per recipient of a notification).
+ *
+ * @example
+ * const report = await buildCitizenReport({ store, pseudonyms, rules: gateway.rules(), includeEmployee: false }, { cpr, from: '2026-01-01T00:00:00Z' });
+ */
+export async function buildCitizenReport(
+  deps: { store: Store; pseudonyms: Pseudonymizer; rules: Rules; includeEmployee: boolean },
+  opts: { cpr: string; from?: string; to?: string },
+): Promise<CitizenReport> {
+  const subject = deps.pseudonyms.all(opts.cpr);
+  const records: AuditRecord[] = [];
+  let after: string | undefined;
+  let truncated = false;
+  for (;;) {
+    const page = await deps.store.audit.search({
+      subject,
+      ...(opts.from !== undefined ? { from: opts.from } : {}),
+      ...(opts.to !== undefined ? { to: opts.to } : {}),
+      ...(after !== undefined ? { after } : {}),
+      limit: 500,
+    });
+    records.push(...page.records.filter((r) => EXCHANGE_KINDS.has(r.kind)));
+    if (page.next === undefined) break;
+    if (records.length >= MAX_REPORT_RECORDS) {
+      truncated = true;
+      break;
+    }
+    after = page.next;
+  }
+
+  // One exchange: an audit id (and, for notifications, one recipient).
+  const groups = new Map<string, AuditRecord[]>();
+  for (const r of records) {
+    const key = `${r.auditId}\n${recipientOf(r)?.system ?? ''}`;
+    groups.set(key, [...(groups.get(key) ?? []), r]);
+  }
+  const entries = [...groups.values()]
+    .map((group) => entryOf(group.sort(byTime), deps.rules, deps.includeEmployee))
+    .sort((a, b) => compare(a.time, b.time) || compare(a.auditId, b.auditId) || compare(a.recipient.system ?? '', b.recipient.system ?? ''));
+  return {
+    generatedAt: new Date().toISOString(),
+    period: { from: opts.from ?? null, to: opts.to ?? null },
+    includesEmployee: deps.includeEmployee,
+    entries,
+    summary: {
+      disclosed: entries.filter((e) => e.outcome === 'disclosed').length,
+      refused: entries.filter((e) => e.outcome === 'refused').length,
+      notDisclosed: entries.filter((e) => e.outcome === 'not-disclosed').length,
+    },
+    truncated,
+  };
+}
+
+const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+const byTime = (a: AuditRecord, b: AuditRecord): number => (a.time < b.time ? -1 : a.time > b.time ? 1 : a.seq - b.seq);
+
+function recipientOf(r: AuditRecord): { system: string; administration: string } | undefined {
+  return r.recipient ?? undefined;
+}
+
+function entryOf(group: readonly AuditRecord[], rules: Rules, includeEmployee: boolean): CitizenReportEntry {
+  const last = group[group.length - 1] as AuditRecord;
+  const first = group[0] as AuditRecord;
+  const isNotification = group.some((r) => r.kind === 'notification');
+  const contract = last.contract ?? first.contract;
+  const info = contract !== null ? rules.contracts.get(contract) : undefined;
+  const fieldOf = (name: string): ReportField => {
+    const f = info?.fields[name];
+    const category = f?.category ?? 'unknown';
+    return { name, category, categoryLabel: CATEGORY_LABELS[category], label: f?.label ?? { da: name, en: name }, special: SPECIAL.has(category) };
+  };
+
+  let outcome: ReportOutcome;
+  if (group.some((r) => r.decision === 'deny' || r.kind === 'refusal')) outcome = 'refused';
+  else if (isNotification) outcome = group.some((r) => r.decision === 'permit' && r.reasons.includes('DELIVERED') && r.fields.released.length > 0) ? 'disclosed' : 'not-disclosed';
+  else outcome = group.some((r) => r.kind === 'release' && r.status === 200 && r.fields.released.length > 0) ? 'disclosed' : 'not-disclosed';
+
+  const releasedBy = isNotification ? group.find((r) => r.reasons.includes('DELIVERED')) : group.find((r) => r.kind === 'release' && r.status === 200);
+  const caller = last.caller ?? first.caller;
+  const recipient = isNotification ? recipientOf(last) ?? recipientOf(first) : caller ?? undefined;
+  const source = isNotification ? caller : info !== undefined ? { administration: info.provider.administration, system: info.provider.system } : null;
+  const requested = [...new Set(group.flatMap((r) => r.fields.requested))];
+  const codes = [...new Set(group.flatMap((r) => r.reasons))];
+  const reasons = outcome === 'disclosed' ? [] : codes.length > 1 ? codes.filter((c) => c !== 'QUEUED') : codes;
+  const purposeId = last.purpose ?? first.purpose;
+  const purpose = purposeId !== null ? rules.policies.purposes.get(purposeId) : undefined;
+
+  return {
+    time: (releasedBy ?? last).time,
+    auditId: last.auditId,
+    kind: isNotification ? 'notification' : 'query',
+    outcome,
+    recipient: party(rules, recipient?.administration ?? 'unknown', recipient?.system ?? null),
+    source: source === null || source === undefined ? null : party(rules, source.administration, source.system),
+    contract: contract !== null ? { id: contract, title: info?.title ?? contract } : null,
+    fields: outcome === 'disclosed' && releasedBy !== undefined ? releasedBy.fields.released.map(fieldOf) : [],
+    requested: requested.map(fieldOf),
+    purpose: purposeId !== null ? { id: purposeId, title: purpose?.title ?? { da: purposeId, en: purposeId } } : null,
+    legalBasis: group.map((r) => r.legalBasis).find((b) => b !== null) ?? null,
+    consent: group.map((r) => r.consent).find((c) => c !== null) ?? null,
+    reasons: reasons.map((code) => ({ code, label: reasonLabel(code) })),
+    ...(includeEmployee ? { caseworker: last.caseworker ?? first.caseworker } : {}),
+  };
+}
+
+function party(rules: Rules, administration: string, system: string | null): ReportParty {
+  const admins = (rules.policies as Partial<LoadedPolicySet>).administrations;
+  const name = admins?.get(administration)?.name ?? null;
+  return { administration, administrationName: name, system, systemName: system !== null ? rules.clients.byId(system)?.title ?? null : null };
+}
+
+// ---------------------------------------------------------------------------------------------
+// CSV and HTML
+
+const OUTCOME_LABELS: Record<ReportOutcome, Text> = {
+  disclosed: { da: 'Videregivet', en: 'Disclosed' },
+  refused: { da: 'Afvist', en: 'Refused' },
+  'not-disclosed': { da: 'Intet videregivet', en: 'Nothing disclosed' },
+};
+
+const COLUMNS: readonly { key: string; label: Text; value: (e: CitizenReportEntry, lang: Lang) => string; employee?: true }[] = [
+  { key: 'time', label: { da: 'Tidspunkt', en: 'Time' }, value: (e) => localTime(e.time) },
+  { key: 'outcome', label: { da: 'Udfald', en: 'Outcome' }, value: (e, l) => OUTCOME_LABELS[e.outcome][l] },
+  { key: 'recipient', label: { da: 'Modtager (forvaltning)', en: 'Recipient (administration)' }, value: (e, l) => e.recipient.administrationName?.[l] ?? e.recipient.administration },
+  { key: 'system', label: { da: 'Modtagende system', en: 'Receiving system' }, value: (e) => e.recipient.systemName ?? e.recipient.system ?? '' },
+  { key: 'source', label: { da: 'Oplysningerne kom fra', en: 'Data came from' }, value: (e, l) => (e.source === null ? '' : e.source.administrationName?.[l] ?? e.source.administration) },
+  { key: 'fields', label: { da: 'Oplysninger', en: 'Data' }, value: (e, l) => (e.outcome === 'disclosed' ? e.fields : e.requested).map((f) => `${f.label[l]} (${f.categoryLabel[l]})`).join('; ') },
+  { key: 'purpose', label: { da: 'Formål', en: 'Purpose' }, value: (e, l) => e.purpose?.title[l] ?? '' },
+  { key: 'legalBasis', label: { da: 'Hjemmel', en: 'Legal basis' }, value: (e) => e.legalBasis ?? '' },
+  { key: 'consent', label: { da: 'Samtykke (kvittering)', en: 'Consent (receipt)' }, value: (e) => e.consent ?? '' },
+  { key: 'reasons', label: { da: 'Begrundelse', en: 'Reason' }, value: (e, l) => e.reasons.map((r) => r.label[l]).join('; ') },
+  { key: 'caseworker', label: { da: 'Medarbejder', en: 'Employee' }, value: (e) => e.caseworker ?? '', employee: true },
+];
+
+function columns(report: CitizenReport): typeof COLUMNS {
+  return COLUMNS.filter((c) => c.employee !== true || report.includesEmployee);
+}
+
+const CLOCK = new Intl.DateTimeFormat('sv-SE', { timeZone: 'Europe/Copenhagen', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' });
+
+/** Copenhagen local time, "2026-01-05 14:03". */
+function localTime(iso: string): string {
+  const ms = Date.parse(iso);
+  return Number.isNaN(ms) ? iso : CLOCK.format(new Date(ms));
+}
+
+/** A CSV cell: quoted when needed, and never a formula when opened in a spreadsheet. */
+function csvCell(value: string): string {
+  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+  return /[",\r\n;]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
+}
+
+/**
+ * The report as CSV (RFC 4180, CRLF, UTF-8 with a byte-order mark so spreadsheets read the
+ * Danish letters), one row per entry, headings in the chosen language.
+ */
+export function citizenReportCsv(report: CitizenReport, lang: Lang): string {
+  const cols = columns(report);
+  const rows = [cols.map((c) => csvCell(c.label[lang])).join(','), ...report.entries.map((e) => cols.map((c) => csvCell(c.value(e, lang))).join(','))];
+  return `\uFEFF${rows.join('\r\n')}\r\n`;
+}
+
+const STYLE = [
+  'body{font-family:Georgia,"Times New Roman",serif;margin:2rem;color:#111;line-height:1.4}',
+  'h1{font-size:1.5rem;margin:0 0 .5rem}h2{font-size:1.1rem;margin:1.5rem 0 .5rem}',
+  'table{border-collapse:collapse;width:100%;font-size:.85rem}',
+  'th,td{border:1px solid #999;padding:.3rem .4rem;text-align:left;vertical-align:top}',
+  'th{background:#eee}.refused td{background:#fbf3f3}.special{font-weight:bold}',
+  'p.note{font-size:.85rem;color:#333}dl{display:grid;grid-template-columns:max-content auto;gap:.2rem 1rem}dt{font-weight:bold}',
+  '@media print{body{margin:1cm}th{background:none}tr{page-break-inside:avoid}}',
+].join('');
+
+/** The Content-Security-Policy to serve the HTML report with: nothing but its own style block. */
+export const CITIZEN_REPORT_CSP = `default-src 'none'; style-src 'sha256-${createHash('sha256').update(STYLE).digest('base64')}'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`;
+
+const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+const HTML_TEXT = {
+  title: { da: 'Oversigt over videregivelse af dine oplysninger', en: 'Overview of disclosures of your data' },
+  intro: {
+    da: 'Oversigten viser, hvornår kommunens forvaltninger har udvekslet oplysninger om dig gennem kommunens dataudvekslingsplatform (Snitflade), hvilke oplysninger, til hvilket formål og med hvilken hjemmel, samt opslag der blev afvist. Den indeholder ikke selve oplysningerne.',
+    en: 'This overview shows when the municipality\'s administrations exchanged data about you through the municipality\'s data exchange gateway (Snitflade): which data, for which purpose and under which legal basis, and look-ups that were refused. It does not contain the data itself.',
+  },
+  period: { da: 'Periode', en: 'Period' },
+  generated: { da: 'Udarbejdet', en: 'Prepared' },
+  all: { da: 'hele perioden', en: 'all records kept' },
+  summary: { da: 'Sammenfatning', en: 'Summary' },
+  entries: { da: 'Udvekslinger', en: 'Exchanges' },
+  none: { da: 'Der er ingen udvekslinger om dig i perioden.', en: 'There are no exchanges about you in the period.' },
+  employee: {
+    da: 'Efter Datatilsynets praksis viser oversigten ikke, hvilken medarbejder der foretog opslaget.',
+    en: 'Following the Danish Data Protection Agency\'s practice, the overview does not show which employee made the look-up.',
+  },
+  special: { da: 'Fremhævede oplysninger er følsomme oplysninger (databeskyttelsesforordningens art. 9).', en: 'Data in bold are special category data (GDPR Art. 9).' },
+  truncated: { da: 'Oversigten er afkortet: der er flere udvekslinger end én oversigt kan rumme. Vælg en kortere periode.', en: 'The overview is cut short: there are more exchanges than one overview holds. Choose a shorter period.' },
+} as const;
+
+/**
+ * The report as a printable HTML page: one self-contained document, no script, no external
+ * asset, its only style block allowed by CITIZEN_REPORT_CSP.
+ */
+export function citizenReportHtml(report: CitizenReport, lang: Lang): string {
+  const t = (k: keyof typeof HTML_TEXT): string => esc(HTML_TEXT[k][lang]);
+  const cols = columns(report);
+  const period = report.period.from === null && report.period.to === null ? t('all') : `${esc(report.period.from !== null ? localTime(report.period.from) : '…')} – ${esc(report.period.to !== null ? localTime(report.period.to) : '…')}`;
+  const cell = (e: CitizenReportEntry, c: (typeof COLUMNS)[number]): string => {
+    if (c.key !== 'fields') return esc(c.value(e, lang));
+    const fields = e.outcome === 'disclosed' ? e.fields : e.requested;
+    return fields.map((f) => `<span${f.special ? ' class="special"' : ''}>${esc(f.label[lang])} (${esc(f.categoryLabel[lang])})</span>`).join('<br>');
+  };
+  const rows = report.entries
+    .map((e) => `<tr${e.outcome === 'refused' ? ' class="refused"' : ''}>${cols.map((c) => `<td>${cell(e, c)}</td>`).join('')}</tr>`)
+    .join('\n');
+  const s = report.summary;
+  return `<!DOCTYPE html>
+<html lang="${lang}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${t('title')}</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<h1>${t('title')}</h1>
+<p>${t('intro')}</p>
+<dl>
+<dt>${t('period')}</dt><dd>${period}</dd>
+<dt>${t('generated')}</dt><dd>${esc(localTime(report.generatedAt))}</dd>
+</dl>
+<h2>${t('summary')}</h2>
+<dl>
+<dt>${esc(OUTCOME_LABELS.disclosed[lang])}</dt><dd>${s.disclosed}</dd>
+<dt>${esc(OUTCOME_LABELS.refused[lang])}</dt><dd>${s.refused}</dd>
+<dt>${esc(OUTCOME_LABELS['not-disclosed'][lang])}</dt><dd>${s.notDisclosed}</dd>
+</dl>
+<h2>${t('entries')}</h2>
+${report.entries.length === 0 ? `<p>${t('none')}</p>` : `<table>
+<thead><tr>${cols.map((c) => `<th scope="col">${esc(c.label[lang])}</th>`).join('')}</tr></thead>
+<tbody>
+${rows}
+</tbody>
+</table>`}
+${report.truncated ? `<p class="note">${t('truncated')}</p>` : ''}
+<p class="note">${t('special')}</p>
+${report.includesEmployee ? '' : `<p class="note">${t('employee')}</p>`}
+</body>
+</html>
+`;
+}

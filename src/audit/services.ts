@@ -1,0 +1,148 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { GatewayConfig } from '../config/config.js';
+import type { Logger } from '../log.js';
+import type { ChainLease } from '../store/audit-checkpoints.js';
+import type { AuditStore, Store } from '../store/types.js';
+import { checkpointSigner, CheckpointVerifier, publicKeyOf, type CheckpointSigner } from './checkpoint.js';
+import { Checkpointer } from './checkpointer.js';
+import { loadPseudonymKey, Pseudonymizer } from './pseudonym.js';
+import { applyRetention, type RetentionOutcome } from './retention.js';
+import { forwardingAuditStore, openSiem, siemCheckpoint, type SiemSink } from './siem.js';
+import type { AuditTrail } from './trail.js';
+
+/**
+ * The audit trail's services around one gateway instance: the lease on its chain, the
+ * checkpoint key and the keys checkpoints are verified with, the checkpointer, the retention
+ * job and the SIEM forwarder. createGateway opens them before the trail and stops them after it.
+ */
+export interface AuditServices {
+  readonly signer: CheckpointSigner;
+  readonly verifier: CheckpointVerifier;
+  readonly lease: ChainLease;
+  readonly siem: SiemSink | undefined;
+  /** What the trail is opened on: the store's audit, forwarding to the SIEM when configured. */
+  readonly trailStore: { readonly audit: AuditStore };
+  /** Running once start() was called. */
+  readonly checkpointer: Checkpointer | undefined;
+  /** Starts checkpointing the trail (and the retention job when a retention period is configured). */
+  start(trail: AuditTrail): void;
+  /** Applies the retention rule now (see retention.ts). */
+  retention(now?: Date): Promise<RetentionOutcome[]>;
+  /** Seals what is left, stops the jobs, closes the SIEM file and releases the chain. */
+  stop(): Promise<void>;
+}
+
+/** The checkpoint signer (the gateway's ES256 key) and the verifier trusting it and the retired keys. */
+export async function loadCheckpointKeys(config: GatewayConfig): Promise<{ signer: CheckpointSigner; verifier: CheckpointVerifier }> {
+  const certs = config.paths.certs;
+  const signer = await checkpointSigner(readFileSync(path.join(certs, 'gateway/signing.key.pem'), 'utf8'));
+  const previous = await Promise.all(config.audit.previousSigningKeys.map((f) => publicKeyOf(readFileSync(path.resolve(certs, f), 'utf8'))));
+  return { signer, verifier: new CheckpointVerifier([signer.publicKey, ...previous]) };
+}
+
+/**
+ * The pseudonymizer: the current key and the keys rotated out but still held (searches and
+ * access reports find records made under any of them). Destroying an old key file and removing
+ * it from the configuration makes the records made with it unlinkable to a person; the trail
+ * still verifies, since the pseudonym is part of the hashed record and the key is not.
+ */
+export function loadPseudonymizer(config: GatewayConfig): Pseudonymizer {
+  const certs = config.paths.certs;
+  const current = loadPseudonymKey(path.resolve(certs, config.audit.pseudonymKeys.current));
+  const previous = config.audit.pseudonymKeys.previous.map((f) => loadPseudonymKey(path.resolve(certs, f)));
+  return new Pseudonymizer({ keys: [current, ...previous], current: current.id });
+}
+
+const RETENTION_EVERY_MS = 6 * 3600_000;
+
+/**
+ * Takes the chain lease (refusing to start when another running instance holds the same
+ * instance id) and prepares the services. On failure nothing stays held.
+ */
+export async function openAuditServices(o: { config: GatewayConfig; store: Store; logger: Logger }): Promise<AuditServices> {
+  const { config, store, logger } = o;
+  const { signer, verifier } = await loadCheckpointKeys(config);
+  const lease = await store.checkpoints.lockChain(config.instanceId, {
+    onLost: (err) => logger.error('audit chain lease lost; trying to take it back', { chain: config.instanceId, error: err.message }),
+    onRegained: () => logger.info('audit chain lease taken back', { chain: config.instanceId }),
+  });
+  let siem: SiemSink | undefined;
+  try {
+    siem = openSiem({ ...config.audit.siem, onError: (err) => logger.error('SIEM forwarding failed', { error: err.message }) });
+  } catch (err) {
+    await lease.release();
+    throw err;
+  }
+  let checkpointer: Checkpointer | undefined;
+  let trailRef: AuditTrail | undefined;
+  let timers: NodeJS.Timeout[] = [];
+  let retentionRun: Promise<unknown> = Promise.resolve();
+
+  const retention = (now?: Date): Promise<RetentionOutcome[]> => {
+    const days = config.audit.retentionDays;
+    if (days === undefined) return Promise.resolve([]);
+    if (trailRef === undefined) return Promise.reject(new Error('the audit services are not started'));
+    const trail = trailRef;
+    const run = retentionRun.catch(() => undefined).then(() => applyRetention({ store, verifier, append: (e) => trail.append(e) }, { retentionDays: days, ...(now !== undefined ? { now } : {}) }));
+    retentionRun = run;
+    return run;
+  };
+
+  return {
+    signer,
+    verifier,
+    lease,
+    siem,
+    trailStore: siem !== undefined ? { audit: forwardingAuditStore(store.audit, siem) } : store,
+    get checkpointer() {
+      return checkpointer;
+    },
+    start(trail) {
+      if (checkpointer !== undefined) return;
+      trailRef = trail;
+      checkpointer = new Checkpointer({
+        store,
+        trail,
+        signer,
+        verifier,
+        gatewayId: config.gatewayId,
+        everyRecords: config.audit.checkpointEveryRecords,
+        everySeconds: config.audit.checkpointEverySeconds,
+        onCheckpoint: (c) => {
+          siem?.write(JSON.stringify(siemCheckpoint(c)));
+          logger.debug('audit checkpoint signed', { chain: c.chain, seq: c.seq });
+        },
+        onError: (err) => logger.error('audit checkpoint failed', { chain: config.instanceId, error: err.message }),
+      });
+      checkpointer.start();
+      if (config.audit.retentionDays !== undefined) {
+        const run = (): void => {
+          retention().then(
+            (outcomes) => {
+              for (const r of outcomes) if (r.deleted > 0 || 'skipped' in r) logger.info('audit retention', { chain: r.chain, deleted: r.deleted, ...('skipped' in r ? { skipped: r.skipped } : { throughSeq: r.throughSeq }) });
+            },
+            (err: unknown) => logger.error('audit retention failed', { error: (err as Error).message }),
+          );
+        };
+        const first = setTimeout(run, 60_000);
+        const every = setInterval(run, RETENTION_EVERY_MS);
+        first.unref();
+        every.unref();
+        timers = [first, every];
+      }
+    },
+    retention,
+    async stop() {
+      for (const t of timers) clearTimeout(t);
+      await retentionRun.catch(() => undefined);
+      try {
+        await checkpointer?.stop();
+      } catch (err) {
+        logger.error('audit checkpoint at shutdown failed', { chain: config.instanceId, error: (err as Error).message });
+      }
+      await siem?.close();
+      await lease.release();
+    },
+  };
+}

@@ -1,0 +1,223 @@
+import { copenhagenDayStart, nextDay, OFFICE_HOURS } from '../store/dpo-rollup.js';
+import type { CaseworkerActivity, DayRange, DpoStore, OffHoursLookup, ReasonCount, WithheldCount } from '../store/dpo-types.js';
+
+/**
+ * Unusual patterns in the audit trail, each explained in words for the DPO. These are leads
+ * for a human to look into, not verdicts: every anomaly names the numbers it is based on and
+ * the rule that flagged it. All of them are computed from the rollups (src/store/dpo-types.ts),
+ * so they cost the same at a million records as at a hundred.
+ */
+
+export type AnomalyKind = 'many-citizens' | 'off-hours' | 'repeated-refusals' | 'withheld-fields' | 'withdrawn-consent';
+
+export interface Anomaly {
+  readonly kind: AnomalyKind;
+  readonly callerSystem: string;
+  /** '' when the anomaly concerns the calling system as a whole, or the caseworker was not known. */
+  readonly caseworker: string;
+  /** What was found, in Danish and English. */
+  readonly explanation: { readonly da: string; readonly en: string };
+  /** Records that show it (at most a few), newest first. */
+  readonly evidence: readonly { readonly recordId: string; readonly time: string }[];
+}
+
+/** The rules' thresholds; a municipality tunes them to its own traffic. */
+export interface AnomalyThresholds {
+  /** A caseworker is flagged when they looked up at least this many distinct citizens ... */
+  readonly manyCitizensMin: number;
+  /** ... and more than this many times the median of the other caseworkers of the same calling system. */
+  readonly manyCitizensFactor: number;
+  /** ... of whom there must be at least this many for a norm to exist. */
+  readonly manyCitizensPeers: number;
+  /** Off-hours look-ups by one caseworker in the period that are flagged. */
+  readonly offHoursMin: number;
+  /** Refused requests of one caller (system and caseworker) in the period that are flagged. */
+  readonly refusalsMin: number;
+  /** A calling system is flagged when at least this many of its permitted requests asked for withheld fields ... */
+  readonly withheldMin: number;
+  /** ... and they are at least this share of its permitted requests. */
+  readonly withheldShare: number;
+}
+
+export const DEFAULT_THRESHOLDS: AnomalyThresholds = {
+  manyCitizensMin: 10,
+  manyCitizensFactor: 3,
+  manyCitizensPeers: 3,
+  offHoursMin: 1,
+  refusalsMin: 5,
+  withheldMin: 5,
+  withheldShare: 0.25,
+};
+
+/** A release that relied on a consent that was withdrawn afterwards. */
+export interface WithdrawnConsentUse {
+  readonly consentId: string;
+  readonly withdrawnAt: string;
+  readonly uses: readonly { readonly recordId: string; readonly time: string; readonly callerSystem: string; readonly contract: string }[];
+}
+
+export interface AnomalyInput {
+  readonly range: DayRange;
+  readonly thresholds?: AnomalyThresholds;
+  /** Words for reason codes and field names, for the explanations. */
+  readonly describeReason?: (code: string, lang: 'da' | 'en') => string;
+  /** Disclosures relying on consents withdrawn later (when the consent registry is there). */
+  readonly withdrawnConsents?: () => Promise<readonly WithdrawnConsentUse[]>;
+}
+
+function median(values: readonly number[]): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+const who = (a: { callerSystem: string; caseworker: string }, lang: 'da' | 'en'): string =>
+  a.caseworker === ''
+    ? lang === 'da' ? `kaldende system ${a.callerSystem || '(ukendt)'}` : `calling system ${a.callerSystem || '(unknown)'}`
+    : lang === 'da' ? `sagsbehandler ${a.caseworker} (${a.callerSystem})` : `caseworker ${a.caseworker} (${a.callerSystem})`;
+
+const pct = (x: number): string => `${Math.round(x * 100)} %`;
+const NUMBERS = { da: new Intl.NumberFormat('da-DK', { maximumFractionDigits: 1 }), en: new Intl.NumberFormat('en-GB', { maximumFractionDigits: 1 }) };
+const num = (n: number, lang: 'da' | 'en'): string => NUMBERS[lang].format(n);
+
+/** Every anomaly in the period, most telling first within each kind. */
+export async function findAnomalies(store: DpoStore, input: AnomalyInput): Promise<Anomaly[]> {
+  const t = input.thresholds ?? DEFAULT_THRESHOLDS;
+  const describe = input.describeReason ?? ((code: string) => code);
+  const range = input.range;
+  const [caseworkers, reasons, withheld, offHours] = await Promise.all([
+    store.caseworkers(range),
+    store.reasons(range),
+    store.withheld(range),
+    store.offHours(copenhagenDayStart(range.fromDay), copenhagenDayStart(nextDay(range.toDay)), 5000),
+  ]);
+  const out: Anomaly[] = [
+    ...manyCitizens(caseworkers, t),
+    ...offHoursLookups(offHours, t),
+    ...repeatedRefusals(caseworkers, reasons, t, describe),
+    ...withheldFields(caseworkers, withheld, t),
+  ];
+  if (input.withdrawnConsents !== undefined) out.push(...withdrawnConsents(await input.withdrawnConsents()));
+  return out;
+}
+
+export function manyCitizens(activity: readonly CaseworkerActivity[], t: AnomalyThresholds): Anomaly[] {
+  const bySystem = new Map<string, CaseworkerActivity[]>();
+  for (const a of activity) {
+    if (a.caseworker === '' || a.citizens === 0) continue;
+    bySystem.set(a.callerSystem, [...(bySystem.get(a.callerSystem) ?? []), a]);
+  }
+  const out: (Anomaly & { citizens: number })[] = [];
+  for (const [system, group] of bySystem) {
+    for (const a of group) {
+      const peers = group.filter((p) => p !== a).map((p) => p.citizens);
+      if (peers.length < t.manyCitizensPeers) continue;
+      const norm = median(peers);
+      if (a.citizens < t.manyCitizensMin || a.citizens <= t.manyCitizensFactor * Math.max(norm, 1)) continue;
+      const times = norm > 0 ? Math.round((a.citizens / norm) * 10) / 10 : a.citizens;
+      out.push({
+        kind: 'many-citizens',
+        callerSystem: system,
+        caseworker: a.caseworker,
+        explanation: {
+          da: `${who(a, 'da')} slog ${a.citizens} forskellige borgere op i perioden. De ${peers.length} andre sagsbehandlere i samme system slog typisk (median) ${num(norm, 'da')} op: ${num(times, 'da')} gange så mange. Reglen: mindst ${t.manyCitizensMin} borgere og mere end ${t.manyCitizensFactor} gange medianen.`,
+          en: `${who(a, 'en')} looked up ${a.citizens} distinct citizens in the period. The ${peers.length} other caseworkers of the same system typically (median) looked up ${num(norm, 'en')}: ${num(times, 'en')} times as many. The rule: at least ${t.manyCitizensMin} citizens and more than ${t.manyCitizensFactor} times the median.`,
+        },
+        evidence: [],
+        citizens: a.citizens,
+      });
+    }
+  }
+  return out.sort((a, b) => b.citizens - a.citizens || a.caseworker.localeCompare(b.caseworker)).map(({ citizens: _n, ...anomaly }) => anomaly);
+}
+
+export function offHoursLookups(lookups: readonly OffHoursLookup[], t: AnomalyThresholds): Anomaly[] {
+  const groups = new Map<string, OffHoursLookup[]>();
+  for (const l of lookups) {
+    const key = `${l.callerSystem}\u0000${l.caseworker}`;
+    groups.set(key, [...(groups.get(key) ?? []), l]);
+  }
+  const out: Anomaly[] = [];
+  for (const list of groups.values()) {
+    if (list.length < t.offHoursMin) continue;
+    const first = list[0] as OffHoursLookup;
+    const n = list.length;
+    out.push({
+      kind: 'off-hours',
+      callerSystem: first.callerSystem,
+      caseworker: first.caseworker,
+      explanation: {
+        da: `${who(first, 'da')} slog borgere op ${n} ${n === 1 ? 'gang' : 'gange'} uden for kontortid (mandag-fredag ${OFFICE_HOURS.fromHour}-${OFFICE_HOURS.toHour}, dansk tid). Opslagene er vist nedenfor.`,
+        en: `${who(first, 'en')} looked up citizens ${n} ${n === 1 ? 'time' : 'times'} outside office hours (Monday to Friday ${OFFICE_HOURS.fromHour}:00-${OFFICE_HOURS.toHour}:00, Copenhagen time). The look-ups are listed below.`,
+      },
+      evidence: list.slice(0, 5).map((l) => ({ recordId: l.recordId, time: l.time })),
+    });
+  }
+  return out.sort((a, b) => b.evidence.length - a.evidence.length);
+}
+
+export function repeatedRefusals(activity: readonly CaseworkerActivity[], reasons: readonly ReasonCount[], t: AnomalyThresholds, describe: (code: string, lang: 'da' | 'en') => string): Anomaly[] {
+  const out: Anomaly[] = [];
+  const flagged = activity.filter((a) => a.refused >= t.refusalsMin).sort((a, b) => b.refused - a.refused);
+  for (const a of flagged) {
+    const top = reasons.filter((r) => r.callerSystem === a.callerSystem).slice(0, 3);
+    const list = (lang: 'da' | 'en') => top.map((r) => `${describe(r.reason, lang)} (${r.n})`).join('; ');
+    out.push({
+      kind: 'repeated-refusals',
+      callerSystem: a.callerSystem,
+      caseworker: a.caseworker,
+      explanation: {
+        da: `${who(a, 'da')} fik ${a.refused} af ${a.requests} forespørgsler afvist i perioden (${pct(a.refused / Math.max(1, a.requests))}). Reglen: mindst ${t.refusalsMin} afvisninger. De hyppigste grunde for systemet: ${list('da')}.`,
+        en: `${who(a, 'en')} had ${a.refused} of ${a.requests} requests refused in the period (${pct(a.refused / Math.max(1, a.requests))}). The rule: at least ${t.refusalsMin} refusals. The system's most common reasons: ${list('en')}.`,
+      },
+      evidence: [],
+    });
+  }
+  return out;
+}
+
+export function withheldFields(activity: readonly CaseworkerActivity[], withheld: readonly WithheldCount[], t: AnomalyThresholds): Anomaly[] {
+  const bySystem = new Map<string, { asked: number; askedWithheld: number }>();
+  for (const a of activity) {
+    const s = bySystem.get(a.callerSystem) ?? { asked: 0, askedWithheld: 0 };
+    s.asked += a.asked;
+    s.askedWithheld += a.askedWithheld;
+    bySystem.set(a.callerSystem, s);
+  }
+  const out: Anomaly[] = [];
+  for (const [system, s] of bySystem) {
+    if (s.askedWithheld < t.withheldMin || s.askedWithheld / Math.max(1, s.asked) < t.withheldShare) continue;
+    const fields = withheld.filter((w) => w.callerSystem === system).slice(0, 5).map((w) => `${w.field} (${w.contract}, ${w.n})`).join('; ');
+    out.push({
+      kind: 'withheld-fields',
+      callerSystem: system,
+      caseworker: '',
+      explanation: {
+        da: `Kaldende system ${system} bad i ${s.askedWithheld} af ${s.asked} tilladte forespørgsler (${pct(s.askedWithheld / Math.max(1, s.asked))}) om felter, som politikkerne ikke udleverer. Felterne: ${fields}. Systemet bør kun bede om det, det må få (dataminimering).`,
+        en: `Calling system ${system} asked in ${s.askedWithheld} of ${s.asked} permitted requests (${pct(s.askedWithheld / Math.max(1, s.asked))}) for fields the policies do not release. The fields: ${fields}. The system should ask only for what it may receive (data minimisation).`,
+      },
+      evidence: [],
+    });
+  }
+  return out;
+}
+
+export function withdrawnConsents(list: readonly WithdrawnConsentUse[]): Anomaly[] {
+  return list
+    .filter((w) => w.uses.length > 0)
+    .map((w) => {
+      const systems = [...new Set(w.uses.map((u) => u.callerSystem))].join(', ');
+      const n = w.uses.length;
+      return {
+        kind: 'withdrawn-consent' as const,
+        callerSystem: systems,
+        caseworker: '',
+        explanation: {
+          da: `${n} ${n === 1 ? 'udlevering' : 'udleveringer'} til ${systems} byggede på samtykke ${w.consentId}, som borgeren senere trak tilbage (${w.withdrawnAt.slice(0, 10)}). Udleveringerne var lovlige, da de skete; overvej om modtagerne skal orienteres om tilbagetrækningen.`,
+          en: `${n} ${n === 1 ? 'disclosure' : 'disclosures'} to ${systems} relied on consent ${w.consentId}, which the citizen later withdrew (${w.withdrawnAt.slice(0, 10)}). They were lawful when made; consider whether the recipients should be told of the withdrawal.`,
+        },
+        evidence: w.uses.slice(0, 5).map((u) => ({ recordId: u.recordId, time: u.time })),
+      };
+    });
+}

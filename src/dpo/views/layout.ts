@@ -1,0 +1,65 @@
+import type { Rules } from '../../exchange/deps.js';
+import { html, type Html, type Lang, type Translate } from '../html.js';
+
+/** What every page needs to know about the request it answers. */
+export interface PageContext {
+  readonly lang: Lang;
+  readonly t: Translate;
+  readonly rules: Rules;
+  /** The signed-in DPO's client id, or undefined on the sign-in and refusal pages. */
+  readonly clientId?: string;
+  /** The session's synchroniser token, for every form that changes something. */
+  readonly csrf?: string;
+  /** The path of this page (for the language switch to come back to). */
+  readonly path: string;
+}
+
+export type Section = 'overview' | 'search' | 'anomalies' | 'report' | 'consents' | 'notifications' | 'integrity' | 'none';
+
+/** The hidden CSRF field of a state-changing form. */
+export function csrfField(ctx: PageContext): Html {
+  return html`<input type="hidden" name="_csrf" value="${ctx.csrf ?? ''}">`;
+}
+
+export function page(ctx: PageContext, options: { title: string; section: Section; body: Html | Html[]; refreshSeconds?: number }): string {
+  const { t } = ctx;
+  const nav: [Section, string, string][] = [
+    ['overview', '/dpo/', t('Overblik', 'Overview')],
+    ['search', '/dpo/search', t('Søg i sporet', 'Search the trail')],
+    ['anomalies', '/dpo/anomalies', t('Anomalier', 'Anomalies')],
+    ['report', '/dpo/citizen-report', t('Borgerens indsigt', 'Citizen access report')],
+    ['consents', '/dpo/consents', t('Samtykker', 'Consents')],
+    ['notifications', '/dpo/notifications', t('Notifikationer', 'Notifications')],
+    ['integrity', '/dpo/integrity', t('Integritet', 'Integrity')],
+  ];
+  const signedIn = ctx.clientId !== undefined;
+  const doc = html`<!doctype html>
+<html lang="${ctx.lang}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="same-origin">
+${options.refreshSeconds !== undefined ? html`<meta http-equiv="refresh" content="${options.refreshSeconds}">` : ''}
+<title>${options.title} · Snitflade DPO</title>
+<link rel="stylesheet" href="/dpo/assets/dpo.css">
+<script src="/dpo/assets/dpo.js" defer></script>
+</head>
+<body>
+<header class="top">
+  <span class="brand">Snitflade · ${t('Databeskyttelsesrådgiver', 'Data protection officer')}</span>
+  ${signedIn
+    ? html`<nav aria-label="${t('Hovedmenu', 'Main menu')}">${nav.map(([s, href, label]) => html`<a href="${href}"${s === options.section ? html` aria-current="page"` : ''}>${label}</a>`)}</nav>
+  <span class="who">
+    <form method="post" action="/dpo/lang">${csrfField(ctx)}<input type="hidden" name="back" value="${ctx.path}"><input type="hidden" name="lang" value="${ctx.lang === 'da' ? 'en' : 'da'}"><button type="submit" id="lang-switch">${ctx.lang === 'da' ? 'English' : 'Dansk'}</button></form>
+    <span id="signed-in-as">${t('Logget ind som', 'Signed in as')} ${ctx.clientId}</span>
+    <form method="post" action="/dpo/sign-out">${csrfField(ctx)}<button type="submit" id="sign-out">${t('Log ud', 'Sign out')}</button></form>
+  </span>`
+    : ''}
+</header>
+<main>
+${options.body}
+</main>
+</body>
+</html>`;
+  return doc.value;
+}

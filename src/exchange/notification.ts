@@ -1,0 +1,265 @@
+import { randomUUID } from 'node:crypto';
+import type { Client } from '../auth/clients.js';
+import { verifyRequestToken, type RequestToken } from '../auth/token.js';
+import type { AuditEntry } from '../audit/types.js';
+import type { Contract } from '../contracts/types.js';
+import { GatewayError, isGatewayError } from '../errors.js';
+import type { DeliveryMeta } from '../outbox/types.js';
+import { decide } from '../policy/evaluate.js';
+import type { Decision, PolicySet } from '../policy/types.js';
+import type { NewDelivery, OutboxStore } from '../store/outbox.js';
+import { auditEntry, writeAudit, type ExchangeFacts } from './audit-step.js';
+import { checkContract, type CheckedRequest } from './contract-check.js';
+import type { ExchangeDeps, ExchangeRequest } from './deps.js';
+import { checkConsent, legalBasisText } from './query.js';
+
+/** The notification pipeline's extra parts: the durable outbox and a nudge for its worker. */
+export interface NotificationDeps extends ExchangeDeps {
+  readonly outbox: OutboxStore;
+  /** Tells the delivery worker there is something new (it would find it on its next poll anyway). */
+  readonly wake?: () => void;
+}
+
+/** What the provider learns about one recipient. */
+export type DeliveryReceipt =
+  | { readonly recipient: Recipient; readonly status: 'queued'; readonly deliveryId: string; readonly released: readonly string[]; readonly withheld: readonly string[] }
+  | { readonly recipient: Recipient; readonly status: 'refused'; readonly reasons: readonly string[] };
+
+export interface Recipient {
+  readonly system: string;
+  readonly administration: string;
+}
+
+/** The 202 answer: the event is audited and durable in the outbox for every permitted recipient. */
+export interface NotificationResult {
+  readonly auditId: string;
+  readonly contract: string;
+  readonly purpose: string;
+  readonly deliveries: readonly DeliveryReceipt[];
+}
+
+/** The audit reasons of notification records that are not policy reasons. */
+export const NOTIFICATION_AUDIT = {
+  queued: 'QUEUED',
+  delivered: 'DELIVERED',
+  deadLetter: 'DEAD_LETTER',
+  cancelled: 'DELIVERY_CANCELLED',
+  redriven: 'REDRIVEN',
+  noRecipient: 'NO_RECIPIENT',
+} as const;
+
+const elapsedMs = (since: number): number => Math.round((performance.now() - since) * 1000) / 1000;
+
+/**
+ * A notification, end to end: token, contract, sender, policy per recipient, audit, outbox.
+ *
+ * The provider system the contract names posts an event about a citizen. For every registered
+ * recipient system (a client with an endpoint, in an administration some policy of this
+ * contract names as recipient, holding a role such a policy names), the policies decide whether
+ * it may receive the event and which fields, exactly as for a query with the recipient as the
+ * receiving party (consent included). One audit record per recipient decision is made durable
+ * first, then one outbox row per permitted recipient, holding the minimised payload; only then
+ * does the provider get 202 with the audit id. Delivery (src/outbox/worker.ts) happens after,
+ * with retries, and survives restarts. If no recipient is permitted, the answer is 403
+ * POLICY_DENIED with every recipient's reasons, audited the same way.
+ */
+export async function runNotification(deps: NotificationDeps, req: ExchangeRequest): Promise<NotificationResult> {
+  const rules = deps.rules();
+  const at = new Date();
+  const facts: { -readonly [K in keyof ExchangeFacts]: ExchangeFacts[K] } = {
+    auditId: randomUUID(),
+    requestId: req.requestId,
+    caller: { system: req.client.id, administration: req.client.administration },
+    policySet: rules.policies.digest,
+  };
+  const refuse = async (err: unknown): Promise<never> => {
+    const code = isGatewayError(err) ? err.code : 'INTERNAL';
+    if (code !== 'AUDIT_UNAVAILABLE') {
+      const status = isGatewayError(err) ? err.status : 500;
+      await writeAudit(deps.trail, auditEntry('refusal', { ...facts, reasons: [code], status, latencyMs: elapsedMs(req.receivedAt) }), deps.observe);
+      if (isGatewayError(err)) err.auditId = facts.auditId;
+    }
+    throw err;
+  };
+
+  // 2 token, 3 contract, and the sender
+  let token: RequestToken;
+  let checked: CheckedRequest;
+  let present: string[];
+  try {
+    token = await verifyRequestToken({
+      authorization: req.authorization,
+      client: req.client,
+      method: req.method,
+      path: req.path,
+      body: req.body,
+      audience: deps.tokens.audience,
+      maxLifetimeSeconds: deps.tokens.maxLifetimeSeconds,
+      clockToleranceSeconds: deps.tokens.clockToleranceSeconds,
+      replay: deps.replay,
+    });
+    facts.tokenDigest = token.digest;
+    facts.caseworker = token.caseworker;
+    facts.caseRef = token.caseRef;
+    if (rules.policies.purposes.has(token.purpose)) facts.purpose = token.purpose;
+
+    // Only the contract's provider system may send it: checked before its body is looked at.
+    const named = rules.contracts.get(req.contractId);
+    if (named?.kind === 'notification' && (req.client.id !== named.provider.system || !req.client.roles.includes('provider'))) {
+      facts.contract = named.id;
+      throw new GatewayError('NOTIFICATION_SENDER_INVALID');
+    }
+    checked = checkContract(rules.contracts, req.contractId, 'notification', req.body);
+    facts.contract = checked.contract.id;
+    facts.subject = deps.pseudonyms.pseudonym(checked.cpr);
+    const event = checked.body.event as Record<string, unknown>;
+    present = checked.contract.fieldNames.filter((f) => Object.hasOwn(event, f));
+    facts.fields = { requested: present };
+    if (!rules.policies.purposes.has(token.purpose)) throw new GatewayError('PURPOSE_UNKNOWN');
+  } catch (err) {
+    return refuse(err);
+  }
+  const contract = checked.contract;
+  const event = checked.body.event as Record<string, unknown>;
+
+  // 4 policy, recipient by recipient
+  const recipients = recipientSystems(rules.policies, rules.clients.clients, contract, req.client.id);
+  const decisions: { recipient: Client; decision: Decision }[] = [];
+  for (const recipient of recipients) {
+    const decision = await decide(rules.policies, rules.contracts, {
+      contract: contract.id,
+      administration: recipient.administration,
+      roles: recipient.roles,
+      purpose: token.purpose,
+      requestedFields: present,
+      at,
+    }, (policy, fields) => checkConsent(deps, checked.cpr, recipient.administration, policy, contract.id, fields.map((f) => contract.fields[f]!.category), fields, at));
+    decisions.push({ recipient, decision });
+  }
+
+  // 5 audit every decision, together
+  let entries: AuditEntry[] = [];
+  const deliveries: NewDelivery[] = [];
+  const receipts: DeliveryReceipt[] = [];
+  for (const { recipient, decision } of decisions) {
+    const who: Recipient = { system: recipient.id, administration: recipient.administration };
+    const f: ExchangeFacts = {
+      ...facts,
+      ...(decision.policy ? { policy: { id: decision.policy.id, version: decision.policy.version }, legalBasis: legalBasisText(decision.policy) } : {}),
+      ...(decision.consent?.receiptDigest ? { consent: decision.consent.receiptDigest } : {}),
+    };
+    if (decision.decision === 'deny') {
+      entries.push(withRecipient(auditEntry('notification', { ...f, decision: 'deny', reasons: decision.reasons, latencyMs: elapsedMs(req.receivedAt) }), who));
+      receipts.push({ recipient: who, status: 'refused', reasons: decision.reasons });
+      continue;
+    }
+    const released = decision.fields;
+    const withheld = present.filter((n) => !released.includes(n));
+    entries.push(withRecipient(auditEntry('notification', { ...f, decision: 'permit', reasons: [NOTIFICATION_AUDIT.queued], fields: { requested: present, released, withheld }, latencyMs: elapsedMs(req.receivedAt) }), who));
+    const minimised: Record<string, unknown> = {};
+    for (const name of released) minimised[name] = event[name];
+    const policy = decision.policy;
+    const meta: DeliveryMeta = {
+      purpose: token.purpose,
+      policy: { id: policy.id, version: policy.version },
+      policySet: rules.policies.digest,
+      legalBasis: legalBasisText(policy),
+      consent: decision.consent?.receiptDigest ?? null,
+      consentCheck: policy.consent.required
+        ? { recipient: recipient.administration, purpose: policy.purpose, contract: contract.id, categories: [...new Set(released.map((n) => contract.fields[n]!.category))], fields: released }
+        : null,
+      fields: { requested: present, released, withheld },
+      caller: { system: req.client.id, administration: req.client.administration },
+      caseworker: token.caseworker,
+      caseRef: token.caseRef,
+      tokenDigest: token.digest,
+    };
+    const id = randomUUID();
+    deliveries.push({
+      id,
+      auditId: facts.auditId,
+      requestId: req.requestId,
+      contract: contract.id,
+      recipient: who,
+      subject: facts.subject!,
+      meta,
+      payload: JSON.stringify({ cpr: checked.cpr, event: minimised }),
+      createdAt: Date.now(),
+    });
+    receipts.push({ recipient: who, status: 'queued', deliveryId: id, released, withheld });
+  }
+  if (entries.length === 0) {
+    // Nobody could receive it: no policy names a recipient, or no such system is registered.
+    const reasons = rules.policies.policies.some((p) => p.contract === contract.id) ? [NOTIFICATION_AUDIT.noRecipient] : ['NO_POLICY'];
+    entries.push(auditEntry('notification', { ...facts, decision: 'deny', reasons, latencyMs: elapsedMs(req.receivedAt) }));
+  }
+  // The status the provider gets: 202 if anyone may receive it, else 403.
+  const status = deliveries.length > 0 ? 202 : 403;
+  entries = entries.map((e) => ({ ...e, status }));
+  try {
+    await deps.trail.appendMany(entries);
+  } catch (err) {
+    throw new GatewayError('AUDIT_UNAVAILABLE', {}, { cause: err });
+  }
+  if (deliveries.length === 0) {
+    const reasons = [...new Set(entries.flatMap((e) => e.reasons))];
+    throw Object.assign(new GatewayError('POLICY_DENIED', { reasons }), { auditId: facts.auditId });
+  }
+
+  // 6 the outbox: durable before the provider hears "accepted"
+  try {
+    await deps.outbox.enqueue(deliveries);
+  } catch (err) {
+    const failed = new GatewayError('OUTBOX_UNAVAILABLE', {}, { cause: err });
+    try {
+      await writeAudit(deps.trail, auditEntry('refusal', { ...facts, reasons: [failed.code], status: failed.status, latencyMs: elapsedMs(req.receivedAt) }), deps.observe);
+      failed.auditId = facts.auditId;
+    } catch {
+      // The trail is down too; the 503 stands on its own.
+    }
+    throw failed;
+  }
+  deps.wake?.();
+  return { auditId: facts.auditId, contract: contract.id, purpose: token.purpose, deliveries: receipts };
+}
+
+/** An audit entry about one recipient. */
+export function withRecipient(entry: AuditEntry, recipient: Recipient): AuditEntry {
+  return { ...entry, recipient: { system: recipient.system, administration: recipient.administration } };
+}
+
+const recipientCache = new WeakMap<PolicySet, Map<string, ReadonlyMap<string, ReadonlySet<string>>>>();
+
+/** The administrations named as recipients by the policies of a contract, each with the roles named. */
+function recipientRoles(set: PolicySet, contract: string): ReadonlyMap<string, ReadonlySet<string>> {
+  let byContract = recipientCache.get(set);
+  if (!byContract) recipientCache.set(set, (byContract = new Map()));
+  let roles = byContract.get(contract);
+  if (!roles) {
+    const built = new Map<string, Set<string>>();
+    for (const p of set.policies) {
+      if (p.contract !== contract) continue;
+      for (const a of p.requester.administrations) {
+        const s = built.get(a) ?? new Set<string>();
+        for (const r of p.requester.roles) s.add(r);
+        built.set(a, s);
+      }
+    }
+    roles = built;
+    byContract.set(contract, roles);
+  }
+  return roles;
+}
+
+/**
+ * The systems that may be asked to receive: registered with an endpoint, not the sender, in an
+ * administration a policy of this contract names as recipient, holding a role it names.
+ */
+export function recipientSystems(set: PolicySet, clients: readonly Client[], contract: Contract, sender: string): Client[] {
+  const roles = recipientRoles(set, contract.id);
+  return clients.filter((c) => {
+    if (c.id === sender || c.endpoint === undefined) return false;
+    const named = roles.get(c.administration);
+    return named !== undefined && c.roles.some((r) => named.has(r));
+  });
+}

@@ -1,0 +1,297 @@
+import type { AuditTrail } from '../audit/trail.js';
+import type { AuditEntry } from '../audit/types.js';
+import type { ConsentSource } from '../consent/types.js';
+import { canonicalJson, sha256b64url } from '../lib/digest.js';
+import { requestContext, type Logger } from '../log.js';
+import type { Rules } from '../exchange/deps.js';
+import { NOTIFICATION_AUDIT } from '../exchange/notification.js';
+import type { ConsentEvidence } from '../policy/types.js';
+import type { Delivery, DeliveryOutcome, OutboxStore } from '../store/outbox.js';
+import { postJson, signGatewayToken, type UpstreamIdentity } from '../upstream/provider.js';
+import { backoffMs } from './backoff.js';
+
+export interface OutboxSettings {
+  /** Attempts before a delivery is dead-lettered. */
+  readonly maxAttempts: number;
+  readonly baseDelayMs: number;
+  readonly maxDelayMs: number;
+  /** How often the outbox is looked at when nothing woke the worker. */
+  readonly pollMs: number;
+  /** How long a claimed delivery belongs to this instance; must exceed the delivery timeout. */
+  readonly leaseMs: number;
+  /** Deliveries claimed (and sent concurrently) at once. */
+  readonly batch: number;
+  /** How long a dead letter keeps its payload for a re-drive. */
+  readonly deadLetterRetentionMs: number;
+}
+
+export interface OutboxWorkerOptions {
+  readonly outbox: OutboxStore;
+  readonly trail: AuditTrail;
+  readonly upstream: UpstreamIdentity;
+  readonly rules: () => Rules;
+  readonly consent: ConsentSource;
+  /** This instance (its audit chain id): the owner of its leases. */
+  readonly owner: string;
+  readonly settings: OutboxSettings;
+  readonly logger?: Logger;
+  readonly now?: () => number;
+  readonly random?: () => number;
+}
+
+export interface OutboxWorkerStats {
+  readonly cycles: number;
+  readonly attempts: number;
+  readonly delivered: number;
+  readonly failed: number;
+  readonly deadLettered: number;
+  readonly cancelled: number;
+}
+
+/** How often dead letters past their retention lose their payload. */
+const EXPIRY_EVERY_MS = 60_000;
+
+/**
+ * Delivers the outbox: runs in every gateway instance. Each cycle claims due deliveries (a
+ * lease, so no two instances send one row at once), sends each to its recipient with a
+ * gateway-signed token and its Idempotency-Key, and records the outcome:
+ *
+ * - 2xx: the delivery's audit record (DELIVERED) is made durable, then the row is marked
+ *   delivered and its payload erased. If the gateway dies in between, the lease runs out, the
+ *   row is sent again with the same key, and the recipient drops the duplicate.
+ * - anything else (error status, timeout, refused connection): the next attempt is scheduled
+ *   with exponential backoff and jitter; after `maxAttempts` the row is dead-lettered (audited,
+ *   DEAD_LETTER) and waits for operations or the DPO to re-drive it.
+ * - a policy that required consent: the consent is checked again just before sending; if it
+ *   was withdrawn or has expired meanwhile, the delivery is cancelled (audited) and its payload
+ *   erased. A consent source that cannot answer postpones the attempt (fail closed).
+ *
+ * On start the worker gives back the leases this instance held when it died and resumes
+ * everything pending: a restart loses nothing.
+ *
+ * @example
+ *   const worker = new OutboxWorker({ outbox: store.outbox, trail, upstream, rules, consent, owner: 'gw1', settings });
+ *   await worker.start();
+ *   worker.wake(); // after enqueueing
+ *   await worker.stop();
+ */
+export class OutboxWorker {
+  readonly #o: OutboxWorkerOptions;
+  readonly #now: () => number;
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<void> | undefined;
+  #again = false;
+  #stopped = true;
+  #lastExpiry = 0;
+  #stats = { cycles: 0, attempts: 0, delivered: 0, failed: 0, deadLettered: 0, cancelled: 0 };
+
+  constructor(options: OutboxWorkerOptions) {
+    const s = options.settings;
+    if (s.leaseMs <= options.upstream.timeoutMs) throw new TypeError('OutboxWorker: leaseMs must be longer than the delivery timeout (upstream.timeoutMs)');
+    if (!Number.isInteger(s.maxAttempts) || s.maxAttempts < 1) throw new TypeError('OutboxWorker: maxAttempts must be a positive integer');
+    this.#o = options;
+    this.#now = options.now ?? Date.now;
+  }
+
+  get stats(): OutboxWorkerStats {
+    return { ...this.#stats };
+  }
+
+  /** Gives back this instance's stale leases, then starts polling (and delivers what is due now). */
+  async start(): Promise<void> {
+    if (!this.#stopped) return;
+    this.#stopped = false;
+    try {
+      const released = await this.#o.outbox.release(this.#o.owner, this.#now());
+      if (released > 0) this.#o.logger?.info('outbox: resumed deliveries this instance held when it stopped', { released });
+    } catch (err) {
+      this.#o.logger?.warn('outbox: could not give back stale leases; they are retried when their lease runs out', { error: (err as Error).message });
+    }
+    this.wake();
+  }
+
+  /** Runs a cycle as soon as possible (e.g. right after a notification was queued). */
+  wake(): void {
+    if (this.#stopped) return;
+    if (this.#running) {
+      this.#again = true;
+      return;
+    }
+    this.#schedule(0);
+  }
+
+  /** Stops polling and waits for the deliveries in flight. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    await this.#running;
+  }
+
+  /**
+   * One cycle: claims up to `batch` due deliveries and sends them concurrently; returns how
+   * many it claimed. The loop calls it; tests may call it directly.
+   */
+  async runOnce(): Promise<number> {
+    this.#stats.cycles += 1;
+    const now = this.#now();
+    if (now - this.#lastExpiry >= EXPIRY_EVERY_MS) {
+      this.#lastExpiry = now;
+      try {
+        const expired = await this.#o.outbox.expire(now - this.#o.settings.deadLetterRetentionMs);
+        if (expired > 0) this.#o.logger?.info('outbox: erased the payload of dead letters past their retention', { expired });
+      } catch (err) {
+        this.#o.logger?.warn('outbox: dead-letter expiry failed', { error: (err as Error).message });
+      }
+    }
+    const claimed = await this.#o.outbox.claim(this.#o.owner, now, this.#o.settings.leaseMs, this.#o.settings.batch);
+    await Promise.all(claimed.map((d) => this.#attempt(d)));
+    return claimed.length;
+  }
+
+  #schedule(ms: number): void {
+    clearTimeout(this.#timer);
+    // Outside any request's context: a cycle woken by one request is not that request's work.
+    this.#timer = requestContext.exit(() =>
+      setTimeout(() => {
+        this.#timer = undefined;
+        this.#running = this.#cycle().finally(() => {
+          this.#running = undefined;
+        });
+      }, ms),
+    );
+    this.#timer.unref();
+  }
+
+  async #cycle(): Promise<void> {
+    let full = false;
+    try {
+      this.#again = false;
+      full = (await this.runOnce()) >= this.#o.settings.batch;
+    } catch (err) {
+      this.#o.logger?.warn('outbox: cycle failed; trying again at the next poll', { error: (err as Error).message });
+    }
+    if (!this.#stopped) this.#schedule(full || this.#again ? 0 : this.#o.settings.pollMs);
+  }
+
+  /** One attempt at one claimed delivery; never throws. */
+  async #attempt(d: Delivery): Promise<void> {
+    this.#stats.attempts += 1;
+    const lease = d.lease!.id;
+    try {
+      if (d.payload === null) {
+        await this.#finish(d, lease, { state: 'cancelled', at: this.#now(), status: null, error: 'PAYLOAD_ERASED' });
+        return;
+      }
+      // Consent again, just before sending: a withdrawal stops what was queued before it.
+      if (d.meta.consentCheck) {
+        const evidence = await this.#consent(d, d.payload);
+        if (evidence.status === 'unavailable') return await this.#failed(d, lease, null, 'CONSENT_SOURCE_UNAVAILABLE');
+        if (evidence.status !== 'active') {
+          const reason = { missing: 'CONSENT_MISSING', withdrawn: 'CONSENT_WITHDRAWN', expired: 'CONSENT_EXPIRED', scope: 'CONSENT_SCOPE' }[evidence.status];
+          await this.#audit(d, { decision: 'deny', reasons: [reason, NOTIFICATION_AUDIT.cancelled] });
+          await this.#finish(d, lease, { state: 'cancelled', at: this.#now(), status: null, error: reason });
+          this.#stats.cancelled += 1;
+          return;
+        }
+      }
+      const recipient = this.#o.rules().clients.byId(d.recipient.system);
+      if (!recipient?.endpoint) return await this.#failed(d, lease, null, 'NO_ENDPOINT');
+      const path = `/snitflade/v1/notifications/${d.contract}`;
+      const token = await signGatewayToken(this.#o.upstream, {
+        audience: d.recipient.system,
+        purpose: d.meta.purpose,
+        policy: `${d.meta.policy.id}@${d.meta.policy.version}`,
+        auditId: d.auditId,
+        path,
+        body: d.payload,
+      });
+      const answer = await postJson(this.#o.upstream, recipient.endpoint, path, d.payload, {
+        authorization: `Bearer ${token}`,
+        'idempotency-key': d.id,
+        'x-request-id': d.requestId,
+      });
+      const ok = answer.status !== null && answer.status >= 200 && answer.status < 300;
+      if (!ok) return await this.#failed(d, lease, answer.status, answer.status !== null ? 'RECIPIENT_STATUS' : !answer.ok && answer.code === 'PROVIDER_TIMEOUT' ? 'RECIPIENT_TIMEOUT' : 'RECIPIENT_UNREACHABLE');
+      await this.#audit(d, {
+        decision: 'permit',
+        reasons: [NOTIFICATION_AUDIT.delivered],
+        upstream: { status: answer.status, latencyMs: answer.latencyMs },
+        responseDigest: sha256b64url(canonicalJson((JSON.parse(d.payload) as { event: unknown }).event)),
+      });
+      await this.#finish(d, lease, { state: 'delivered', at: this.#now(), status: answer.status, error: null });
+      this.#stats.delivered += 1;
+    } catch (err) {
+      // The audit trail or the store failed: nothing was recorded as done, so try again later.
+      this.#o.logger?.warn('outbox: delivery attempt could not be recorded; it will be retried', { delivery: d.id, error: (err as Error).message });
+      await this.#failed(d, lease, null, 'GATEWAY_STORE_UNAVAILABLE').catch(() => undefined);
+    }
+  }
+
+  /** A failed attempt: back off, or dead-letter after the last one (audited first). */
+  async #failed(d: Delivery, lease: string, status: number | null, error: string): Promise<void> {
+    this.#stats.failed += 1;
+    const at = this.#now();
+    if (d.attempts >= this.#o.settings.maxAttempts) {
+      try {
+        await this.#audit(d, { decision: 'permit', reasons: [NOTIFICATION_AUDIT.deadLetter, error], upstream: status === null ? null : { status, latencyMs: 0 } });
+      } catch {
+        // Not audited, so not dead yet: one more turn after the longest wait.
+        await this.#finish(d, lease, { state: 'pending', at, nextAttemptAt: at + this.#o.settings.maxDelayMs, status, error });
+        return;
+      }
+      await this.#finish(d, lease, { state: 'dead', at, status, error });
+      this.#stats.deadLettered += 1;
+      this.#o.logger?.warn('outbox: delivery dead-lettered', { delivery: d.id, contract: d.contract, recipient: d.recipient.system, attempts: d.attempts, error });
+      return;
+    }
+    const wait = backoffMs(d.attempts, { baseMs: this.#o.settings.baseDelayMs, maxMs: this.#o.settings.maxDelayMs }, this.#o.random);
+    await this.#finish(d, lease, { state: 'pending', at, nextAttemptAt: at + wait, status, error });
+    this.#o.logger?.info('outbox: delivery attempt failed; retrying later', { delivery: d.id, contract: d.contract, recipient: d.recipient.system, attempts: d.attempts, error, waitMs: wait });
+  }
+
+  async #finish(d: Delivery, lease: string, outcome: DeliveryOutcome): Promise<void> {
+    const held = await this.#o.outbox.finish(d.id, lease, outcome);
+    if (!held) this.#o.logger?.warn('outbox: lease lost before the attempt was recorded (another instance took over)', { delivery: d.id });
+  }
+
+  async #consent(d: Delivery, payload: string): Promise<ConsentEvidence> {
+    const check = d.meta.consentCheck!;
+    try {
+      const { cpr } = JSON.parse(payload) as { cpr: string };
+      const evidence = await this.#o.consent.check({ cpr, recipient: check.recipient, purpose: check.purpose, contract: check.contract, categories: check.categories, fields: check.fields, at: new Date(this.#now()) });
+      return ['active', 'missing', 'withdrawn', 'expired', 'scope'].includes(evidence?.status) ? evidence : { status: 'unavailable' };
+    } catch {
+      return { status: 'unavailable' };
+    }
+  }
+
+  /** The delivery's audit record, on the notification's audit id. Resolves once durable. */
+  async #audit(d: Delivery, over: Partial<AuditEntry> & Pick<AuditEntry, 'decision' | 'reasons'>): Promise<void> {
+    const m = d.meta;
+    const entry: AuditEntry = {
+      kind: 'notification',
+      auditId: d.auditId,
+      requestId: d.requestId,
+      contract: d.contract,
+      caller: m.caller,
+      caseworker: m.caseworker,
+      caseRef: m.caseRef,
+      purpose: m.purpose,
+      subject: d.subject,
+      policy: m.policy,
+      policySet: m.policySet,
+      legalBasis: m.legalBasis,
+      fields: { requested: m.fields.requested, released: over.decision === 'permit' ? m.fields.released : [], withheld: over.decision === 'permit' ? m.fields.withheld : m.fields.requested, dropped: [] },
+      consent: m.consent,
+      tokenDigest: m.tokenDigest,
+      upstream: null,
+      responseDigest: null,
+      status: null,
+      latencyMs: null,
+      recipient: d.recipient,
+      ...over,
+    };
+    await this.#o.trail.append(entry);
+  }
+}

@@ -1,0 +1,341 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { loadClients } from '../auth/clients.js';
+import { displayPath, loadContracts } from '../contracts/registry.js';
+import { byFileAndLine, parseJsonSource, parseYamlSource, type SourceFile } from '../contracts/source.js';
+import type { ContractRegistry } from '../contracts/types.js';
+import { LoadError, LoadErrors } from '../lib/load-error.js';
+import { projectRoot } from '../lib/root.js';
+import { loadPolicySet } from './loader.js';
+import { ROLES } from './roles.js';
+import { loadPolicyCases, runPolicyCases, type PolicyCase, type PolicyCaseResult, type PolicyCoverage } from './testing.js';
+import type { LoadedPolicySet, Policy } from './types.js';
+
+/**
+ * `snitflade check` and the reload's validation: every contract, policy, purpose, policy case
+ * and client file, and the references between them, checked at once. Every problem is a
+ * LoadError naming the file, the line and what to do; nothing stops at the first problem.
+ */
+
+/** Where the rule files are. */
+export interface RuleFiles {
+  readonly schemas: string;
+  /** The policies folder: administrations.yaml, purposes.yaml, *.policy.yaml, *.test.yaml. */
+  readonly policies: string;
+  /** The client registry; default <policies>/clients.yaml. */
+  readonly clients?: string;
+  /** The certificate folder the clients' signing-key files are relative to. */
+  readonly certs: string;
+  /** Endpoints that override the registry's (configuration), as the gateway would use them. */
+  readonly endpoints?: Readonly<Record<string, string>>;
+}
+
+export interface CheckOptions {
+  /** Also run the policy test cases; a failing case is an error. Default false. */
+  readonly runCases?: boolean;
+}
+
+export interface CheckReport {
+  /** Problems that stop start-up or a reload. */
+  readonly errors: readonly LoadError[];
+  /** Things to look at that do not stop anything (e.g. a policy no registered client can use). */
+  readonly warnings: readonly LoadError[];
+  readonly contracts?: ContractRegistry;
+  readonly policies?: LoadedPolicySet;
+  readonly cases?: readonly PolicyCase[];
+  readonly caseResults?: readonly PolicyCaseResult[];
+  readonly coverage?: PolicyCoverage;
+  /** What was checked, for the summary line. */
+  readonly counts: { readonly contracts: number; readonly policies: number; readonly purposes: number; readonly cases: number; readonly clients: number };
+}
+
+const NO_CONTRACTS: ContractRegistry = Object.freeze({ get: () => undefined, list: () => [] });
+
+function asLoadErrors(err: unknown): LoadError[] {
+  if (err instanceof LoadErrors) return [...err.errors];
+  if (err instanceof LoadError) return [err];
+  throw err;
+}
+
+/** One registered client as the cross-checks see it (read from the file, with its place in it). */
+export interface ClientEntry {
+  readonly id: string;
+  readonly administration: string;
+  readonly roles: readonly string[];
+  readonly endpoint: string | undefined;
+  /** Where it stands in the registry file, for messages. */
+  readonly pointer: string;
+  readonly src?: SourceFile;
+}
+
+/**
+ * Checks everything and returns every problem found. Never throws for a problem in the files;
+ * throws only for a programming mistake.
+ *
+ * @example
+ *   const report = await checkRules({ schemas: 'schemas', policies: 'policies', certs: 'certs' });
+ *   if (report.errors.length > 0) process.exitCode = 1;
+ */
+export async function checkRules(files: RuleFiles, options: CheckOptions = {}): Promise<CheckReport> {
+  const errors: LoadError[] = [];
+  const warnings: LoadError[] = [];
+
+  let contracts: ContractRegistry | undefined;
+  try {
+    contracts = loadContracts(files.schemas);
+  } catch (err) {
+    errors.push(...asLoadErrors(err));
+  }
+
+  let policies: LoadedPolicySet | undefined;
+  try {
+    policies = loadPolicySet({ dir: files.policies, contracts: contracts ?? NO_CONTRACTS });
+  } catch (err) {
+    // With broken contracts every policy's contract is "unknown": those follow from the contract errors.
+    errors.push(...asLoadErrors(err).filter((e) => contracts !== undefined || !(e.path === '/contract' && e.problem.startsWith('unknown contract'))));
+  }
+  if (contracts === undefined) {
+    policies = undefined;
+    warnings.push(new LoadError(displayPath(files.policies), '', 'the policies could not be checked against their contracts (fields, categories, providers); fix the contract errors and run the check again'));
+  }
+
+  let cases: PolicyCase[] | undefined;
+  try {
+    cases = loadPolicyCases(files.policies);
+  } catch (err) {
+    errors.push(...asLoadErrors(err));
+  }
+  if (cases && policies) errors.push(...casesAboutUnknownPolicies(cases, policies));
+
+  const clientsFile = files.clients ?? path.join(files.policies, 'clients.yaml');
+  const clients = await checkClientFile(clientsFile, files.certs, files.endpoints ?? {}, errors, warnings);
+  if (clients && contracts && policies) {
+    const found = crossCheckClients(clients, contracts, policies);
+    errors.push(...found.errors);
+    warnings.push(...found.warnings);
+  }
+
+  let caseResults: PolicyCaseResult[] | undefined;
+  let coverage: PolicyCoverage | undefined;
+  if (options.runCases && cases && contracts && policies) {
+    ({ results: caseResults, coverage } = await runPolicyCases(policies, contracts, cases));
+    for (const r of caseResults.filter((x) => !x.ok)) {
+      errors.push(new LoadError(r.file, '', `policy test case "${r.name}" fails: expected ${describeOutcome(r.expected)}, the policies decide ${describeOutcome(r.actual)}; run "npx snitflade explain" with the case's request to see why`, r.line));
+    }
+  }
+
+  return {
+    errors: byFileAndLine(errors),
+    warnings: byFileAndLine(warnings),
+    ...(contracts ? { contracts } : {}),
+    ...(policies ? { policies } : {}),
+    ...(cases ? { cases } : {}),
+    ...(caseResults ? { caseResults } : {}),
+    ...(coverage ? { coverage } : {}),
+    counts: {
+      contracts: contracts?.list().length ?? 0,
+      policies: policies?.policies.length ?? 0,
+      purposes: policies?.purposes.size ?? 0,
+      cases: cases?.length ?? 0,
+      clients: clients?.length ?? 0,
+    },
+  };
+}
+
+export function describeOutcome(o: PolicyCaseResult['expected']): string {
+  return o.decision === 'permit' ? `permit by ${o.policy} of [${o.fields.join(', ')}]` : `deny (${o.reasons.join(', ')})`;
+}
+
+function casesAboutUnknownPolicies(cases: readonly PolicyCase[], policies: LoadedPolicySet): LoadError[] {
+  const ids = new Set(policies.policies.map((p) => p.id));
+  const seen = new Set<string>();
+  const out: LoadError[] = [];
+  for (const c of cases) {
+    if (ids.has(c.policy) || seen.has(c.file)) continue;
+    seen.add(c.file);
+    out.push(new LoadError(c.file, '/policy', `the cases are about policy "${c.policy}", which does not exist; rename the file after an existing policy or delete it`, 1));
+  }
+  for (const c of cases) {
+    if (c.expect.decision === 'permit' && !ids.has(c.expect.policy)) {
+      out.push(new LoadError(c.file, '', `case "${c.name}" expects a permit by policy "${c.expect.policy}", which does not exist`, c.line));
+    }
+  }
+  return out;
+}
+
+/** Reads a file as a source with lines (for messages), or the problems reading or parsing it. */
+function sourceOf(file: string): SourceFile | LoadError[] {
+  const shown = displayPath(file);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    return [new LoadError(shown, '', `cannot read the client registry: ${(err as Error).message}`)];
+  }
+  return file.endsWith('.json') ? parseJsonSource(shown, text) : parseYamlSource(shown, text);
+}
+
+/**
+ * The client registry: its syntax, its schema and its signing keys (through the gateway's own
+ * loader), with lines added to the loader's messages. Without a certificate folder (a fresh
+ * clone) the key files cannot be checked: that is a warning, not an error.
+ */
+async function checkClientFile(file: string, certs: string, endpoints: Readonly<Record<string, string>>, errors: LoadError[], warnings: LoadError[]): Promise<ClientEntry[] | undefined> {
+  const src = sourceOf(file);
+  if (Array.isArray(src)) {
+    errors.push(...src);
+    return undefined;
+  }
+  let schemaOk = true;
+  try {
+    await loadClients(file, certs, endpoints);
+  } catch (err) {
+    const missingKeys: string[] = [];
+    for (const e of asLoadErrors(err)) {
+      if (e.problem.startsWith('cannot read the public key file')) {
+        // A missing key file is a deployment step not yet done (development keys are generated at start).
+        const client = (src.value as { clients?: { id?: string }[] }).clients?.[Number(/^\/clients\/([0-9]+)/.exec(e.path)?.[1])]?.id;
+        missingKeys.push(client ?? e.path);
+        continue;
+      }
+      if (!/\/signingKeys\//.test(e.path)) schemaOk = false;
+      errors.push(new LoadError(src.file, e.path, e.problem, e.line ?? src.lineOf(e.path)));
+    }
+    if (missingKeys.length > 0) {
+      warnings.push(
+        new LoadError(
+          src.file,
+          '',
+          existsSync(certs)
+            ? `no signing-key file under ${displayPath(certs)} for ${[...new Set(missingKeys)].join(', ')}: the gateway cannot start or reload until they exist (for development keys run "npx snitflade certs")`
+            : `the signing-key files were not checked: there is no certificate folder at ${displayPath(certs)} (for development keys run "npx snitflade certs")`,
+        ),
+      );
+    }
+  }
+  if (!schemaOk) return undefined;
+  const raw = (src.value as { clients?: { id: string; administration: string; roles: string[]; endpoint?: string }[] }).clients ?? [];
+  return raw.map((c, i) => ({ id: c.id, administration: c.administration, roles: c.roles, endpoint: endpoints[c.id] ?? c.endpoint, pointer: `/clients/${i}`, src }));
+}
+
+/** A file as Contract.file and Policy.file name it (relative to the project root) to read it again. */
+function readShown(file: string): string {
+  if (path.isAbsolute(file)) return readFileSync(file, 'utf8');
+  try {
+    return readFileSync(path.join(projectRoot(), file), 'utf8');
+  } catch {
+    return readFileSync(file, 'utf8');
+  }
+}
+
+/** An error at a JSON pointer of a contract file, with its line. */
+function contractError(file: string, pointer: string, problem: string): LoadError {
+  try {
+    const src = parseJsonSource(file, readShown(file));
+    if (!Array.isArray(src)) return src.error(pointer, problem);
+  } catch {
+    // the file name alone will do
+  }
+  return new LoadError(file, pointer, problem);
+}
+
+/**
+ * The references between the client registry and the rest:
+ * - a client's administration is in administrations.yaml and its roles are roles the gateway knows;
+ * - every contract's provider system is registered, belongs to the contract's administration and
+ *   holds the provider role, and (for queries) has an endpoint the gateway can call;
+ * - every policy can be used: some registered client of each administration it names holds one
+ *   of its roles (a warning: the policy may be written before the system is registered).
+ */
+export function crossCheckClients(clients: readonly ClientEntry[], contracts: ContractRegistry, policies: LoadedPolicySet): { errors: LoadError[]; warnings: LoadError[] } {
+  const errors: LoadError[] = [];
+  const warnings: LoadError[] = [];
+  const at = (c: ClientEntry, sub: string, problem: string): LoadError =>
+    c.src ? c.src.error(`${c.pointer}${sub}`, problem) : new LoadError('clients.yaml', `${c.pointer}${sub}`, problem);
+  const admins = [...policies.administrations.keys()];
+  const roles: readonly string[] = ROLES;
+  for (const c of clients) {
+    if (!policies.administrations.has(c.administration)) {
+      errors.push(at(c, '/administration', `client "${c.id}" belongs to administration "${c.administration}", which is not in administrations.yaml (${admins.join(', ')}); add it there or fix the client`));
+    }
+    c.roles.forEach((role, i) => {
+      if (!roles.includes(role)) errors.push(at(c, `/roles/${i}`, `unknown role "${role}"; the roles are: ${roles.join(', ')}`));
+    });
+  }
+  const byId = new Map(clients.map((c) => [c.id, c]));
+  for (const contract of contracts.list()) {
+    const system = contract.provider.system;
+    const provider = byId.get(system);
+    if (!provider) {
+      errors.push(contractError(contract.file, '/provider/system', `the provider system "${system}" is not registered in clients.yaml; register it (id, administration ${contract.provider.administration}, roles [provider], certificate, signing key${contract.kind === 'query' ? ', endpoint' : ''})`));
+      continue;
+    }
+    if (provider.administration !== contract.provider.administration) {
+      errors.push(contractError(contract.file, '/provider/administration', `the provider system "${system}" belongs to ${provider.administration} in clients.yaml, not ${contract.provider.administration}; make them agree`));
+    }
+    if (!provider.roles.includes('provider')) {
+      errors.push(at(provider, '/roles', `"${system}" provides ${contract.id} but does not hold the role "provider"; add it to its roles`));
+    }
+    if (contract.kind === 'query' && provider.endpoint === undefined) {
+      errors.push(at(provider, '', `"${system}" provides ${contract.id} but has no endpoint; add "endpoint: https://..." (where the gateway calls it)`));
+    }
+  }
+  for (const policy of policies.policies) {
+    const notification = contracts.get(policy.contract)?.kind === 'notification';
+    for (const admin of policy.requester.administrations) {
+      const parties = clients.filter((c) => c.administration === admin && c.roles.some((r) => policy.requester.roles.includes(r)));
+      const roles = `${policy.requester.roles.length === 1 ? 'the role' : 'one of the roles'} ${policy.requester.roles.join(', ')}`;
+      if (parties.length === 0) {
+        warnings.push(policyWarning(policy, `no registered client of ${admin} holds ${roles}, so nobody can use this policy yet; register one in clients.yaml (or remove ${admin} from the policy)`));
+      } else if (notification && !parties.some((c) => c.endpoint !== undefined)) {
+        warnings.push(policyWarning(policy, `no registered client of ${admin} holding ${roles} has an endpoint, so the notifications cannot be delivered; add "endpoint: https://..." to the recipient system in clients.yaml`));
+      }
+    }
+  }
+  return { errors, warnings };
+}
+
+function policyWarning(policy: Policy, problem: string): LoadError {
+  const party = policy.recipient !== undefined ? 'recipient' : 'requester';
+  try {
+    const src = parseYamlSource(policy.file, readShown(policy.file));
+    if (!Array.isArray(src)) return src.error(`/${party}`, problem);
+  } catch {
+    // the file name alone will do
+  }
+  return new LoadError(policy.file, `/${party}`, problem);
+}
+
+/**
+ * The checks a loaded rule set gets on top of its loaders' (a reload's validation): the client
+ * registry's references and the policy test cases. `clientsFile` gives lines for the messages.
+ */
+export async function checkLoadedRules(input: {
+  readonly contracts: ContractRegistry;
+  readonly policies: LoadedPolicySet;
+  readonly clients: readonly { readonly id: string; readonly administration: string; readonly roles: readonly string[]; readonly endpoint?: string }[];
+  readonly clientsFile: string;
+  readonly policiesDir: string;
+}): Promise<{ errors: LoadError[]; warnings: LoadError[] }> {
+  const src = sourceOf(input.clientsFile);
+  const entries: ClientEntry[] = input.clients.map((c, i) => ({
+    id: c.id,
+    administration: c.administration,
+    roles: c.roles,
+    endpoint: c.endpoint,
+    pointer: `/clients/${i}`,
+    ...(Array.isArray(src) ? {} : { src }),
+  }));
+  const { errors, warnings } = crossCheckClients(entries, input.contracts, input.policies);
+  try {
+    const cases = loadPolicyCases(input.policiesDir);
+    errors.push(...casesAboutUnknownPolicies(cases, input.policies));
+    const { results } = await runPolicyCases(input.policies, input.contracts, cases);
+    for (const r of results.filter((x) => !x.ok)) {
+      errors.push(new LoadError(r.file, '', `policy test case "${r.name}" fails: expected ${describeOutcome(r.expected)}, the policies decide ${describeOutcome(r.actual)}`, r.line));
+    }
+  } catch (err) {
+    errors.push(...asLoadErrors(err));
+  }
+  return { errors: byFileAndLine(errors), warnings: byFileAndLine(warnings) };
+}

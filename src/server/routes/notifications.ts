@@ -1,0 +1,66 @@
+import { Router } from 'express';
+import { GatewayError } from '../../errors.js';
+import { runNotification, type NotificationDeps } from '../../exchange/notification.js';
+import type { Gateway } from '../../gateway.js';
+import { redriveDelivery, searchDeliveries } from '../../outbox/dead-letters.js';
+import { authenticate } from '../authenticate.js';
+import { bodyBytes, rawBody, requireJson } from '../body.js';
+import { locals } from '../context.js';
+
+/** Who may see and re-drive dead letters. */
+export const DEAD_LETTER_ROLES = ['operations', 'dpo'] as const;
+
+/**
+ *   POST /v1/notifications/{contractId}                     the provider system posts an event -> 202 {auditId, deliveries}
+ *   POST /v1/notifications/dead-letters/search              {state?, contract?, recipient?, auditId?, limit?, after?} -> {deliveries, next?}
+ *   POST /v1/notifications/dead-letters/{id}/redrive        {} -> {delivery, auditId}
+ */
+export function notificationRoutes(gateway: Gateway): Router {
+  const router = Router();
+  const wake = (): void => gateway.outbox.wake();
+
+  router.post('/v1/notifications/dead-letters/search', ...authenticate(gateway, 'dead-letters', DEAD_LETTER_ROLES), async (_req, res, next) => {
+    try {
+      res.json(await searchDeliveries({ outbox: gateway.store.outbox, trail: gateway.trail, wake }, locals(res).json));
+    } catch (err) {
+      next(err);
+    }
+  });
+  router.post('/v1/notifications/dead-letters/:id/redrive', ...authenticate(gateway, 'dead-letters', DEAD_LETTER_ROLES), async (req, res, next) => {
+    const l = locals(res);
+    try {
+      res.json(await redriveDelivery({ outbox: gateway.store.outbox, trail: gateway.trail, wake }, { requestId: l.requestId, client: l.client!, token: l.token! }, req.params.id as string));
+    } catch (err) {
+      next(err);
+    }
+  });
+
+  router.post('/v1/notifications/:contractId', requireJson, rawBody(gateway), async (req, res, next) => {
+    const l = locals(res);
+    l.route = 'notification';
+    const contractId = req.params.contractId as string;
+    if (gateway.rules().contracts.get(contractId)) l.contract = contractId;
+    const deps: NotificationDeps = { ...gateway.deps, outbox: gateway.store.outbox, wake };
+    try {
+      const result = await runNotification(deps, {
+        requestId: l.requestId,
+        contractId,
+        client: l.client!,
+        authorization: req.get('authorization'),
+        method: 'POST',
+        path: req.originalUrl.split('?')[0]!,
+        body: bodyBytes(req),
+        receivedAt: l.started,
+      });
+      res.status(202).json(result);
+    } catch (err) {
+      next(err);
+    }
+  });
+  router.all('/v1/notifications/:contractId', (_req, res, next) => {
+    locals(res).route = 'notification';
+    res.set('allow', 'POST');
+    next(new GatewayError('METHOD_NOT_ALLOWED'));
+  });
+  return router;
+}

@@ -1,0 +1,188 @@
+/**
+ * What the audit trail keeps beside its records: signed checkpoints with the Merkle frontier at
+ * each, the upper levels of each chain's Merkle tree (for inclusion proofs without reading the
+ * whole trail), the exports made, the retention mark of each chain, and the lease that makes
+ * one running instance the only writer of its chain. One interface, a SQLite and a PostgreSQL
+ * implementation (sqlite-audit-checkpoints.ts, postgres-audit-checkpoints.ts).
+ */
+
+/** A signed checkpoint as stored. The JWS is the evidence; the other columns index it. */
+export interface StoredCheckpoint {
+  readonly chain: string;
+  /** Tree size: the checkpoint covers records 1..seq. */
+  readonly seq: number;
+  readonly time: string; // ISO 8601 UTC, when signed
+  readonly head: string; // hex
+  readonly root: string; // hex
+  readonly prev: number;
+  readonly jws: string;
+  /** The Merkle frontier at seq (JSON of FrontierJson): where the next checkpoint continues. Not signed; checked against the signed root before use. */
+  readonly frontier: string;
+}
+
+/** A perfect subtree of a chain's Merkle tree (levels from MERKLE_STORED_LEVEL up are kept). */
+export interface StoredMerkleNode {
+  readonly level: number;
+  readonly index: number;
+  readonly hash: string; // hex
+}
+
+/** Subtrees of at least 2^6 = 64 leaves are stored; smaller ones are computed from the records. */
+export const MERKLE_STORED_LEVEL = 6;
+
+/** One export of a chain's records (with their checkpoints) to a folder. */
+export interface AuditExportEntry {
+  readonly id: string;
+  readonly chain: string;
+  readonly fromSeq: number;
+  /** The last record exported: always the seq of a signed checkpoint. */
+  readonly toSeq: number;
+  readonly time: string;
+  /** Where it was written (a folder name, for the operator). */
+  readonly location: string;
+  /** SHA-256 of the export's manifest.json, hex. */
+  readonly manifestDigest: string;
+}
+
+/** Records 1..throughSeq of the chain were deleted under the retention rule, after export. */
+export interface RetentionMark {
+  readonly chain: string;
+  /** Always the seq of a signed checkpoint: verification continues from it. */
+  readonly throughSeq: number;
+  /** The admin audit record that documents the deletion. */
+  readonly auditId: string;
+  readonly exportId: string;
+  readonly time: string;
+}
+
+/** Held by the one running instance that writes a chain. */
+export interface ChainLease {
+  readonly chain: string;
+  /** True once the lease was lost (e.g. the database connection holding it broke) and not yet regained. */
+  readonly lost: boolean;
+  release(): Promise<void>;
+}
+
+/** Another running instance holds the chain: two instances must not share an instance id. */
+export class ChainInUseError extends Error {
+  readonly code = 'ERR_AUDIT_CHAIN_IN_USE';
+  readonly chain: string;
+  constructor(chain: string, message: string) {
+    super(message);
+    this.name = 'ChainInUseError';
+    this.chain = chain;
+  }
+}
+
+/** A checkpoint at this seq of this chain is already stored. Nothing was written. */
+export class CheckpointConflictError extends Error {
+  readonly code = 'ERR_AUDIT_CHECKPOINT_CONFLICT';
+  constructor(chain: string, seq: number) {
+    super(`a checkpoint of chain ${chain} at seq ${seq} already exists`);
+    this.name = 'CheckpointConflictError';
+  }
+}
+
+export interface AuditCheckpointStore {
+  /** Stores a checkpoint and the Merkle nodes completed since the previous one; all or nothing. */
+  add(checkpoint: StoredCheckpoint, nodes: readonly StoredMerkleNode[]): Promise<void>;
+  /** Every chain that has a checkpoint (a chain whose records were all deleted still shows here). */
+  chains(): Promise<string[]>;
+  /** The chain's checkpoint with the highest seq. */
+  latest(chain: string): Promise<StoredCheckpoint | undefined>;
+  /** Checkpoints with seq > afterSeq, ascending, at most `limit`. */
+  list(chain: string, afterSeq: number, limit: number): Promise<StoredCheckpoint[]>;
+  /** The checkpoint with the highest seq <= seq. */
+  atOrBefore(chain: string, seq: number): Promise<StoredCheckpoint | undefined>;
+  /** The checkpoint with the highest seq signed before `time` (ISO). */
+  lastBefore(chain: string, time: string): Promise<StoredCheckpoint | undefined>;
+  /** The stored Merkle nodes among those asked for (missing ones are left out). */
+  nodes(chain: string, wanted: readonly { readonly level: number; readonly index: number }[]): Promise<StoredMerkleNode[]>;
+  recordExport(entry: AuditExportEntry): Promise<void>;
+  /** The chain's exports, by toSeq ascending. */
+  exports(chain: string): Promise<AuditExportEntry[]>;
+  retention(chain: string): Promise<RetentionMark | undefined>;
+  /** Sets the chain's retention mark (it only moves forward). */
+  markRetention(mark: RetentionMark): Promise<void>;
+  /** Deletes at most `limit` records of the chain with seq <= throughSeq; resolves the number deleted. */
+  deleteThrough(chain: string, throughSeq: number, limit: number): Promise<number>;
+  /**
+   * Takes the chain for this process. Rejects with ChainInUseError if another running instance
+   * holds it. PostgreSQL: a session advisory lock on a connection of its own, held until
+   * release. SQLite: a lock file beside the database naming the holding process.
+   */
+  lockChain(chain: string, options?: { onLost?: (err: Error) => void; onRegained?: () => void }): Promise<ChainLease>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shared by both implementations
+
+export interface CheckpointRow {
+  chain: string;
+  seq: number | string;
+  time: string | Date;
+  head: string;
+  root: string;
+  prev: number | string;
+  jws: string;
+  frontier: string;
+}
+
+export function fromCheckpointRow(r: CheckpointRow): StoredCheckpoint {
+  return {
+    chain: r.chain,
+    seq: Number(r.seq),
+    time: r.time instanceof Date ? r.time.toISOString() : r.time,
+    head: r.head,
+    root: r.root,
+    prev: Number(r.prev),
+    jws: r.jws,
+    frontier: r.frontier,
+  };
+}
+
+export interface ExportRow {
+  id: string;
+  chain: string;
+  from_seq: number | string;
+  to_seq: number | string;
+  time: string | Date;
+  location: string;
+  manifest_digest: string;
+}
+
+export function fromExportRow(r: ExportRow): AuditExportEntry {
+  return {
+    id: r.id,
+    chain: r.chain,
+    fromSeq: Number(r.from_seq),
+    toSeq: Number(r.to_seq),
+    time: r.time instanceof Date ? r.time.toISOString() : r.time,
+    location: r.location,
+    manifestDigest: r.manifest_digest,
+  };
+}
+
+export interface RetentionRow {
+  chain: string;
+  through_seq: number | string;
+  audit_id: string;
+  export_id: string;
+  time: string | Date;
+}
+
+export function fromRetentionRow(r: RetentionRow): RetentionMark {
+  return {
+    chain: r.chain,
+    throughSeq: Number(r.through_seq),
+    auditId: r.audit_id,
+    exportId: r.export_id,
+    time: r.time instanceof Date ? r.time.toISOString() : r.time,
+  };
+}
+
+export function checkCheckpoint(c: StoredCheckpoint): void {
+  if (typeof c.chain !== 'string' || !Number.isSafeInteger(c.seq) || c.seq < 1 || typeof c.jws !== 'string' || typeof c.frontier !== 'string') {
+    throw new TypeError('AuditCheckpointStore.add: not a checkpoint');
+  }
+}

@@ -1,0 +1,200 @@
+import type { AuditRecord } from '../audit/types.js';
+import type {
+  CaseworkerIncrement,
+  CitizenSeen,
+  ConsentUse,
+  ConsentWithdrawal,
+  OffHoursLookup,
+  ReasonIncrement,
+  RollupBatch,
+  TrafficIncrement,
+  WithheldIncrement,
+} from './dpo-types.js';
+
+/**
+ * How audit records count in the DPO rollups (no SQL here; both stores use it):
+ *
+ * - a request is a `decision` or a `refusal` record (every request that reached the gateway's
+ *   checks leaves exactly one of them); it is refused if it is a refusal or a deny decision;
+ * - the reasons of a refused request are its reason codes (policy deny reasons or error codes);
+ * - a look-up is a decision record; it counts against its caseworker, its citizen (pseudonym)
+ *   and, when it falls outside office hours in Copenhagen, as an off-hours look-up;
+ * - a permitted decision "asked for withheld fields" when the caller asked for fields the
+ *   policy does not release (requested minus permitted);
+ * - a consent use is a successful release (status 200) that relied on a consent; a consent
+ *   record with the reason CONSENT_WITHDRAWAL is a withdrawal of the consent it cites;
+ * - a notification counts as a request per recipient when the gateway decided on it (queued,
+ *   or denied when it arrived); delivery outcomes are not requests.
+ *
+ * Days are Copenhagen calendar days. Missing dimensions are stored as '' (never NULL) so that
+ * they can be part of a primary key in both dialects.
+ */
+
+export const TIME_ZONE = 'Europe/Copenhagen';
+
+/** Reason codes of other modules' records that the rollups recognise (see test/dpo-store.test.ts). */
+export const ROLLUP_REASONS = { consentWithdrawal: 'CONSENT_WITHDRAWAL', notificationQueued: 'QUEUED', deliveryCancelled: 'DELIVERY_CANCELLED' } as const;
+
+/** Office hours: Monday to Friday, 07:00 to 18:00 Copenhagen time. Public holidays are not modelled. */
+export const OFFICE_HOURS = { fromHour: 7, toHour: 18 } as const;
+
+export interface LocalTime {
+  /** Copenhagen calendar day, YYYY-MM-DD. */
+  readonly day: string;
+  readonly hour: number;
+  readonly minute: number;
+  /** 0 = Sunday ... 6 = Saturday. */
+  readonly weekday: number;
+}
+
+const formatter = new Intl.DateTimeFormat('en-GB', {
+  timeZone: TIME_ZONE,
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+  hour: '2-digit',
+  weekday: 'short',
+  hourCycle: 'h23',
+});
+const WEEKDAYS: Record<string, number> = { Sun: 0, Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5, Sat: 6 };
+/** Copenhagen's offset from UTC is whole hours, so the local hour is a function of the UTC hour. */
+const byUtcHour = new Map<number, Omit<LocalTime, 'minute'>>();
+
+/** The Copenhagen calendar day, hour, minute and weekday of an instant. */
+export function copenhagen(time: string | number | Date): LocalTime {
+  const ms = typeof time === 'number' ? time : time instanceof Date ? time.getTime() : Date.parse(time);
+  if (!Number.isFinite(ms)) throw new TypeError('copenhagen: not a valid time');
+  const hourKey = Math.floor(ms / 3_600_000);
+  let local = byUtcHour.get(hourKey);
+  if (local === undefined) {
+    const parts: Record<string, string> = {};
+    for (const p of formatter.formatToParts(new Date(hourKey * 3_600_000))) parts[p.type] = p.value;
+    local = { day: `${parts.year}-${parts.month}-${parts.day}`, hour: Number(parts.hour), weekday: WEEKDAYS[parts.weekday ?? ''] ?? 0 };
+    if (byUtcHour.size > 100_000) byUtcHour.clear();
+    byUtcHour.set(hourKey, local);
+  }
+  return { ...local, minute: new Date(ms).getUTCMinutes() };
+}
+
+/** True outside office hours: weekends, and before 07:00 or from 18:00 on weekdays. */
+export function isOffHours(local: LocalTime): boolean {
+  return local.weekday === 0 || local.weekday === 6 || local.hour < OFFICE_HOURS.fromHour || local.hour >= OFFICE_HOURS.toHour;
+}
+
+/** The UTC instant (ISO) at which a Copenhagen calendar day begins. */
+export function copenhagenDayStart(day: string): string {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(day) || Number.isNaN(Date.parse(`${day}T00:00:00Z`))) throw new TypeError('copenhagenDayStart: not a YYYY-MM-DD day');
+  const midnightUtc = Date.parse(`${day}T00:00:00Z`);
+  for (const offsetHours of [1, 2, 0]) {
+    const candidate = midnightUtc - offsetHours * 3_600_000;
+    const local = copenhagen(candidate);
+    if (local.day === day && local.hour === 0) return new Date(candidate).toISOString();
+  }
+  return new Date(midnightUtc - 3_600_000).toISOString();
+}
+
+/** The Copenhagen day after `day`. */
+export function nextDay(day: string): string {
+  return new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+}
+
+function counter<T extends object>(): { add(key: string, init: () => T, fn: (row: T) => void): void; rows(): T[] } {
+  const map = new Map<string, T>();
+  return {
+    add(key, init, fn) {
+      let row = map.get(key);
+      if (row === undefined) {
+        row = init();
+        map.set(key, row);
+      }
+      fn(row);
+    },
+    rows: () => [...map.values()],
+  };
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/**
+ * The rollup rows for consecutive records of one chain (seq afterSeq+1 ... throughSeq), summed
+ * per key.
+ */
+export function rollupBatch(chain: string, afterSeq: number, records: readonly AuditRecord[]): RollupBatch {
+  const traffic = counter<Mutable<TrafficIncrement>>();
+  const reasons = counter<Mutable<ReasonIncrement>>();
+  const caseworkers = counter<Mutable<CaseworkerIncrement>>();
+  const withheld = counter<Mutable<WithheldIncrement>>();
+  const citizens = new Map<string, CitizenSeen>();
+  const offHours: OffHoursLookup[] = [];
+  const consentUses: ConsentUse[] = [];
+  const withdrawals: ConsentWithdrawal[] = [];
+  let throughSeq = afterSeq;
+
+  for (const r of records) {
+    throughSeq = r.seq;
+    if (r.kind === 'consent') {
+      if (r.consent !== null && r.subject !== null && r.reasons.includes(ROLLUP_REASONS.consentWithdrawal)) withdrawals.push({ consent: r.consent, recordId: r.id, time: r.time, subject: r.subject });
+      continue;
+    }
+    const notificationDecided = r.kind === 'notification' && (r.reasons.includes(ROLLUP_REASONS.notificationQueued) || (r.decision === 'deny' && !r.reasons.includes(ROLLUP_REASONS.deliveryCancelled)));
+    const isRequest = r.kind === 'decision' || r.kind === 'refusal' || notificationDecided;
+    const isRelease = r.kind === 'release' && r.status === 200 && r.consent !== null;
+    if (!isRequest && !isRelease) continue;
+    const local = copenhagen(r.time);
+    const day = local.day;
+    const callerSystem = r.caller?.system ?? '';
+    const contract = r.contract ?? '';
+    if (isRelease) {
+      consentUses.push({ consent: r.consent as string, recordId: r.id, time: r.time, callerSystem, contract });
+      continue;
+    }
+    const caseworker = r.caseworker ?? '';
+    const refused = r.kind === 'refusal' || r.decision === 'deny' ? 1 : 0;
+    const purpose = r.purpose ?? '';
+    traffic.add(`${day}\u0000${callerSystem}\u0000${contract}\u0000${purpose}`, () => ({ day, callerSystem, contract, purpose, requests: 0, refused: 0 }), (row) => {
+      row.requests += 1;
+      row.refused += refused;
+    });
+    if (refused === 1) {
+      for (const reason of new Set(r.reasons)) {
+        reasons.add(`${day}\u0000${callerSystem}\u0000${reason}`, () => ({ day, callerSystem, reason, n: 0 }), (row) => {
+          row.n += 1;
+        });
+      }
+    }
+    const lookup = r.kind === 'decision';
+    const off = lookup && isOffHours(local) ? 1 : 0;
+    const permitted = new Set(r.fields.released);
+    const policyWithheld = lookup && r.decision === 'permit' ? r.fields.requested.filter((f) => !permitted.has(f)) : [];
+    const asked = lookup && r.decision === 'permit' && r.fields.requested.length > 0 ? 1 : 0;
+    caseworkers.add(`${day}\u0000${callerSystem}\u0000${caseworker}`, () => ({ day, callerSystem, caseworker, requests: 0, refused: 0, offHours: 0, asked: 0, askedWithheld: 0 }), (row) => {
+      row.requests += 1;
+      row.refused += refused;
+      row.offHours += off;
+      row.asked += asked;
+      row.askedWithheld += policyWithheld.length > 0 ? 1 : 0;
+    });
+    for (const field of new Set(policyWithheld)) {
+      withheld.add(`${day}\u0000${callerSystem}\u0000${contract}\u0000${field}`, () => ({ day, callerSystem, contract, field, n: 0 }), (row) => {
+        row.n += 1;
+      });
+    }
+    if (off === 1) offHours.push({ recordId: r.id, time: r.time, callerSystem, caseworker });
+    if (lookup && r.subject !== null) {
+      citizens.set(`${day}\u0000${callerSystem}\u0000${caseworker}\u0000${r.subject}`, { day, callerSystem, caseworker, subject: r.subject });
+    }
+  }
+  return {
+    chain,
+    afterSeq,
+    throughSeq,
+    traffic: traffic.rows(),
+    reasons: reasons.rows(),
+    caseworkers: caseworkers.rows(),
+    citizens: [...citizens.values()],
+    withheld: withheld.rows(),
+    offHours,
+    consentUses,
+    withdrawals,
+  };
+}

@@ -1,0 +1,228 @@
+import type { DeliveryMeta, DeliveryState } from '../outbox/types.js';
+import { canonicalJson } from '../lib/digest.js';
+
+/**
+ * The durable outbox of notification deliveries: one row per (notification, recipient system).
+ * A row holds the minimised payload (citizen data, the CPR number included) only as long as it
+ * may still be delivered: the payload is erased when the row is delivered or cancelled, and
+ * when a dead letter's retention ends. Times are milliseconds since the epoch.
+ */
+export interface NewDelivery {
+  /** Also the Idempotency-Key the recipient deduplicates on: the same for every attempt. */
+  readonly id: string;
+  readonly auditId: string;
+  readonly requestId: string;
+  readonly contract: string;
+  readonly recipient: { readonly system: string; readonly administration: string };
+  /** The citizen's pseudonym, for the delivery's audit record. */
+  readonly subject: string;
+  readonly meta: DeliveryMeta;
+  /** The exact JSON body to POST to the recipient. */
+  readonly payload: string;
+  readonly createdAt: number;
+}
+
+export interface Delivery extends Omit<NewDelivery, 'payload'> {
+  readonly state: DeliveryState;
+  /** Attempts started so far (counted when a worker claims the row). */
+  readonly attempts: number;
+  readonly nextAttemptAt: number;
+  /** Set while claimed: which instance holds it, the claim's id, and until when. */
+  readonly lease: { readonly owner: string; readonly id: string; readonly until: number } | null;
+  readonly lastError: string | null;
+  readonly lastStatus: number | null;
+  readonly updatedAt: number;
+  readonly finishedAt: number | null;
+  /** null once erased. */
+  readonly payload: string | null;
+}
+
+/** How a claimed delivery ends its attempt. */
+export type DeliveryOutcome =
+  | { readonly state: 'delivered' | 'cancelled'; readonly at: number; readonly status: number | null; readonly error: string | null }
+  | { readonly state: 'pending'; readonly at: number; readonly nextAttemptAt: number; readonly status: number | null; readonly error: string }
+  | { readonly state: 'dead'; readonly at: number; readonly status: number | null; readonly error: string };
+
+export interface DeliveryQuery {
+  readonly state?: DeliveryState;
+  readonly contract?: string;
+  readonly recipientSystem?: string;
+  readonly auditId?: string;
+  /** Opaque cursor from a previous page. */
+  readonly after?: string;
+  /** 1..MAX_DELIVERY_PAGE. */
+  readonly limit: number;
+}
+
+export const MAX_DELIVERY_PAGE = 200;
+
+export interface OutboxStore {
+  /** Stores deliveries as pending, due now; all or none, durable when resolved. */
+  enqueue(deliveries: readonly NewDelivery[]): Promise<void>;
+  /**
+   * Claims up to `limit` due deliveries for `owner`: pending ones whose next attempt is due and
+   * delivering ones whose lease has run out (their worker died). Each claimed row gets a new
+   * lease id, `lease.until = now + leaseMs` and one more attempt. Two callers never get the same
+   * row while its lease holds (PostgreSQL: FOR UPDATE SKIP LOCKED).
+   */
+  claim(owner: string, now: number, leaseMs: number, limit: number): Promise<Delivery[]>;
+  /**
+   * Ends a claimed attempt; the row changes only if `leaseId` still holds it. Delivered and
+   * cancelled rows lose their payload. Resolves false when the lease was lost.
+   */
+  finish(id: string, leaseId: string, outcome: DeliveryOutcome): Promise<boolean>;
+  /** Gives back every lease `owner` holds (an instance restarting after a crash); returns how many. */
+  release(owner: string, now: number): Promise<number>;
+  get(id: string): Promise<Delivery | undefined>;
+  /** Deliveries matching every filter, newest first. */
+  list(query: DeliveryQuery): Promise<{ deliveries: Delivery[]; next?: string }>;
+  /** A dead letter back to pending, attempts reset, due now. */
+  redrive(id: string, now: number): Promise<'redriven' | 'not-found' | 'expired'>;
+  /** Erases the payload of dead letters that died before `before`; returns how many. */
+  expire(before: number): Promise<number>;
+  /** How many deliveries are in each state (for /metrics and operations). */
+  counts(): Promise<Record<DeliveryState, number>>;
+}
+
+/** The outbox columns, as both dialects store them. */
+export interface OutboxRow {
+  id: string;
+  audit_id: string;
+  request_id: string;
+  contract: string;
+  recipient_system: string;
+  recipient_administration: string;
+  subject: string;
+  state: string;
+  attempts: number | string;
+  next_attempt_at: number | string;
+  lease_owner: string | null;
+  lease_id: string | null;
+  lease_until: number | string | null;
+  last_error: string | null;
+  last_status: number | null;
+  created_at: number | string;
+  updated_at: number | string;
+  finished_at: number | string | null;
+  meta: string;
+  payload: string | null;
+}
+
+export const OUTBOX_COLUMNS = [
+  'id', 'audit_id', 'request_id', 'contract', 'recipient_system', 'recipient_administration', 'subject', 'state', 'attempts',
+  'next_attempt_at', 'lease_owner', 'lease_id', 'lease_until', 'last_error', 'last_status', 'created_at', 'updated_at', 'finished_at', 'meta', 'payload',
+] as const satisfies readonly (keyof OutboxRow)[];
+
+export function toOutboxRow(d: NewDelivery): OutboxRow {
+  if (typeof d?.id !== 'string' || d.id.length === 0 || typeof d.payload !== 'string') throw new TypeError('OutboxStore.enqueue: a delivery needs an id and a payload');
+  if (!Number.isSafeInteger(d.createdAt)) throw new TypeError('OutboxStore.enqueue: createdAt must be ms since the epoch');
+  return {
+    id: d.id,
+    audit_id: d.auditId,
+    request_id: d.requestId,
+    contract: d.contract,
+    recipient_system: d.recipient.system,
+    recipient_administration: d.recipient.administration,
+    subject: d.subject,
+    state: 'pending',
+    attempts: 0,
+    next_attempt_at: d.createdAt,
+    lease_owner: null,
+    lease_id: null,
+    lease_until: null,
+    last_error: null,
+    last_status: null,
+    created_at: d.createdAt,
+    updated_at: d.createdAt,
+    finished_at: null,
+    meta: canonicalJson(d.meta),
+    payload: d.payload,
+  };
+}
+
+const num = (v: number | string): number => Number(v);
+
+export function fromOutboxRow(r: OutboxRow): Delivery {
+  return {
+    id: r.id,
+    auditId: r.audit_id,
+    requestId: r.request_id,
+    contract: r.contract,
+    recipient: { system: r.recipient_system, administration: r.recipient_administration },
+    subject: r.subject,
+    meta: JSON.parse(r.meta) as DeliveryMeta,
+    createdAt: num(r.created_at),
+    state: r.state as DeliveryState,
+    attempts: num(r.attempts),
+    nextAttemptAt: num(r.next_attempt_at),
+    lease: r.lease_owner !== null && r.lease_id !== null && r.lease_until !== null ? { owner: r.lease_owner, id: r.lease_id, until: num(r.lease_until) } : null,
+    lastError: r.last_error,
+    lastStatus: r.last_status === null ? null : Number(r.last_status),
+    updatedAt: num(r.updated_at),
+    finishedAt: r.finished_at === null ? null : num(r.finished_at),
+    payload: r.payload,
+  };
+}
+
+/** Cursors are base64url JSON [1, createdAt, id], newest first. */
+export function encodeDeliveryCursor(d: { createdAt: number; id: string }): string {
+  return Buffer.from(JSON.stringify([1, d.createdAt, d.id]), 'utf8').toString('base64url');
+}
+
+/** The position after which the next page starts; throws InvalidDeliveryCursorError for anything we did not hand out. */
+export function decodeDeliveryCursor(cursor: string): { createdAt: number; id: string } {
+  if (typeof cursor !== 'string' || cursor.length > 512 || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw new InvalidDeliveryCursorError();
+  let v: unknown;
+  try {
+    v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw new InvalidDeliveryCursorError();
+  }
+  if (!Array.isArray(v) || v.length !== 3 || v[0] !== 1 || !Number.isSafeInteger(v[1]) || typeof v[2] !== 'string' || v[2].length === 0 || v[2].length > 100) {
+    throw new InvalidDeliveryCursorError();
+  }
+  return { createdAt: v[1] as number, id: v[2] as string };
+}
+
+export class InvalidDeliveryCursorError extends Error {
+  readonly code = 'ERR_OUTBOX_CURSOR_INVALID';
+  constructor() {
+    super('the delivery list cursor is not valid');
+    this.name = 'InvalidDeliveryCursorError';
+  }
+}
+
+/** The WHERE clause of a list, for a dialect's placeholders. */
+export function deliveryListSql(param: (n: number) => string, q: DeliveryQuery): { sql: string; params: unknown[]; limit: number } {
+  if (!Number.isFinite(q.limit) || q.limit < 1) throw new TypeError('DeliveryQuery.limit must be a positive number');
+  const limit = Math.min(Math.floor(q.limit), MAX_DELIVERY_PAGE);
+  const params: unknown[] = [];
+  const p = (v: unknown): string => {
+    params.push(v);
+    return param(params.length);
+  };
+  const where: string[] = [];
+  if (q.state !== undefined) where.push(`state = ${p(q.state)}`);
+  if (q.contract !== undefined) where.push(`contract = ${p(q.contract)}`);
+  if (q.recipientSystem !== undefined) where.push(`recipient_system = ${p(q.recipientSystem)}`);
+  if (q.auditId !== undefined) where.push(`audit_id = ${p(q.auditId)}`);
+  if (q.after !== undefined) {
+    const at = decodeDeliveryCursor(q.after);
+    where.push(`(created_at < ${p(at.createdAt)} OR (created_at = ${p(at.createdAt)} AND id < ${p(at.id)}))`);
+  }
+  const sql =
+    `SELECT ${OUTBOX_COLUMNS.join(', ')} FROM outbox` +
+    (where.length > 0 ? ` WHERE ${where.join(' AND ')}` : '') +
+    ` ORDER BY created_at DESC, id DESC LIMIT ${p(limit + 1)}`;
+  return { sql, params, limit };
+}
+
+export function deliveryPage(rows: readonly OutboxRow[], limit: number): { deliveries: Delivery[]; next?: string } {
+  const deliveries = rows.slice(0, limit).map(fromOutboxRow);
+  const last = deliveries[deliveries.length - 1];
+  return rows.length > limit && last !== undefined ? { deliveries, next: encodeDeliveryCursor(last) } : { deliveries };
+}
+
+export function emptyCounts(): Record<DeliveryState, number> {
+  return { pending: 0, delivering: 0, delivered: 0, dead: 0, cancelled: 0 };
+}

@@ -1,0 +1,248 @@
+import { createHash } from 'node:crypto';
+import pg from 'pg';
+import {
+  ChainInUseError,
+  CheckpointConflictError,
+  checkCheckpoint,
+  fromCheckpointRow,
+  fromExportRow,
+  fromRetentionRow,
+  type AuditCheckpointStore,
+  type ChainLease,
+  type CheckpointRow,
+  type ExportRow,
+  type RetentionRow,
+} from './audit-checkpoints.js';
+
+/** The schema of the checkpoint store (a migration in migrations.ts). */
+export const POSTGRES_CHECKPOINT_SCHEMA: readonly string[] = [
+  `CREATE TABLE audit_checkpoint (
+    chain TEXT COLLATE "C" NOT NULL,
+    seq BIGINT NOT NULL CHECK (seq >= 1),
+    time TIMESTAMPTZ(3) NOT NULL,
+    head TEXT NOT NULL,
+    root TEXT NOT NULL,
+    prev BIGINT NOT NULL,
+    jws TEXT NOT NULL,
+    frontier TEXT NOT NULL,
+    PRIMARY KEY (chain, seq)
+  )`,
+  'CREATE INDEX audit_checkpoint_time ON audit_checkpoint (chain, time)',
+  `CREATE TABLE audit_merkle_node (
+    chain TEXT COLLATE "C" NOT NULL,
+    level INTEGER NOT NULL,
+    idx BIGINT NOT NULL,
+    hash TEXT NOT NULL,
+    PRIMARY KEY (chain, level, idx)
+  )`,
+  `CREATE TABLE audit_export (
+    id TEXT NOT NULL PRIMARY KEY,
+    chain TEXT COLLATE "C" NOT NULL,
+    from_seq BIGINT NOT NULL,
+    to_seq BIGINT NOT NULL,
+    time TIMESTAMPTZ(3) NOT NULL,
+    location TEXT NOT NULL,
+    manifest_digest TEXT NOT NULL
+  )`,
+  'CREATE INDEX audit_export_chain ON audit_export (chain, to_seq)',
+  `CREATE TABLE audit_retention (
+    chain TEXT COLLATE "C" NOT NULL PRIMARY KEY,
+    through_seq BIGINT NOT NULL,
+    audit_id TEXT NOT NULL,
+    export_id TEXT NOT NULL,
+    time TIMESTAMPTZ(3) NOT NULL
+  )`,
+];
+
+/** The advisory lock key of a chain: 64 bits of SHA-256, so different chain ids do not collide in practice. */
+export function chainLockKey(chain: string): string {
+  const digest = createHash('sha256').update(`snitflade-chain\n${chain}`).digest();
+  return BigInt.asIntN(64, digest.readBigUInt64BE(0)).toString();
+}
+
+/**
+ * The checkpoint store on the shared PostgreSQL database. Writes run in their own transaction
+ * with synchronous commit, so a checkpoint is durable when `add` resolves.
+ */
+export function postgresCheckpointStore(pool: pg.Pool, url: string): AuditCheckpointStore {
+  const read = async <T extends pg.QueryResultRow>(text: string, values: unknown[]): Promise<T[]> => (await pool.query<T>(text, values)).rows;
+  const tx = async <T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> => {
+    const c = await pool.connect();
+    let broken: Error | undefined;
+    const onError = (err: Error): void => {
+      broken = err;
+    };
+    c.on('error', onError);
+    try {
+      await c.query('BEGIN');
+      try {
+        await c.query('SET LOCAL synchronous_commit TO on');
+        const value = await fn(c);
+        await c.query('COMMIT');
+        return value;
+      } catch (err) {
+        await c.query('ROLLBACK').catch((rollbackErr: unknown) => {
+          broken ??= rollbackErr instanceof Error ? rollbackErr : new Error(String(rollbackErr));
+        });
+        if (!(err instanceof pg.DatabaseError) && !(err instanceof CheckpointConflictError)) broken ??= err instanceof Error ? err : new Error(String(err));
+        throw err;
+      }
+    } finally {
+      c.removeListener('error', onError);
+      c.release(broken);
+    }
+  };
+  const one = (rows: CheckpointRow[]) => (rows[0] === undefined ? undefined : fromCheckpointRow(rows[0]));
+
+  return {
+    async add(checkpoint, nodes) {
+      checkCheckpoint(checkpoint);
+      await tx(async (c) => {
+        const { rowCount } = await c.query(
+          'INSERT INTO audit_checkpoint (chain, seq, time, head, root, prev, jws, frontier) VALUES ($1, $2, $3::timestamptz, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING',
+          [checkpoint.chain, checkpoint.seq, checkpoint.time, checkpoint.head, checkpoint.root, checkpoint.prev, checkpoint.jws, checkpoint.frontier],
+        );
+        if (rowCount !== 1) throw new CheckpointConflictError(checkpoint.chain, checkpoint.seq);
+        if (nodes.length > 0) {
+          await c.query(
+            'INSERT INTO audit_merkle_node (chain, level, idx, hash) SELECT $1, * FROM unnest($2::int[], $3::bigint[], $4::text[]) ' +
+              'ON CONFLICT (chain, level, idx) DO UPDATE SET hash = excluded.hash',
+            [checkpoint.chain, nodes.map((n) => n.level), nodes.map((n) => n.index), nodes.map((n) => n.hash)],
+          );
+        }
+      });
+    },
+    async chains() {
+      return (await read<{ chain: string }>('SELECT DISTINCT chain FROM audit_checkpoint ORDER BY chain', [])).map((r) => r.chain);
+    },
+    async latest(chain) {
+      return one(await read<CheckpointRow>('SELECT * FROM audit_checkpoint WHERE chain = $1 ORDER BY seq DESC LIMIT 1', [chain]));
+    },
+    async list(chain, afterSeq, limit) {
+      return (await read<CheckpointRow>('SELECT * FROM audit_checkpoint WHERE chain = $1 AND seq > $2 ORDER BY seq LIMIT $3', [chain, afterSeq, limit])).map(fromCheckpointRow);
+    },
+    async atOrBefore(chain, seq) {
+      return one(await read<CheckpointRow>('SELECT * FROM audit_checkpoint WHERE chain = $1 AND seq <= $2 ORDER BY seq DESC LIMIT 1', [chain, seq]));
+    },
+    async lastBefore(chain, time) {
+      return one(await read<CheckpointRow>('SELECT * FROM audit_checkpoint WHERE chain = $1 AND time < $2::timestamptz ORDER BY time DESC, seq DESC LIMIT 1', [chain, time]));
+    },
+    async nodes(chain, wanted) {
+      if (wanted.length === 0) return [];
+      const rows = await read<{ level: number; idx: string; hash: string }>(
+        'SELECT level, idx, hash FROM audit_merkle_node WHERE chain = $1 AND (level, idx) IN (SELECT * FROM unnest($2::int[], $3::bigint[]))',
+        [chain, wanted.map((w) => w.level), wanted.map((w) => w.index)],
+      );
+      return rows.map((r) => ({ level: r.level, index: Number(r.idx), hash: r.hash }));
+    },
+    async recordExport(e) {
+      await tx((c) =>
+        c.query('INSERT INTO audit_export (id, chain, from_seq, to_seq, time, location, manifest_digest) VALUES ($1, $2, $3, $4, $5::timestamptz, $6, $7)', [
+          e.id, e.chain, e.fromSeq, e.toSeq, e.time, e.location, e.manifestDigest,
+        ]),
+      );
+    },
+    async exports(chain) {
+      return (await read<ExportRow>('SELECT * FROM audit_export WHERE chain = $1 ORDER BY to_seq, time', [chain])).map(fromExportRow);
+    },
+    async retention(chain) {
+      const rows = await read<RetentionRow>('SELECT * FROM audit_retention WHERE chain = $1', [chain]);
+      return rows[0] === undefined ? undefined : fromRetentionRow(rows[0]);
+    },
+    async markRetention(m) {
+      await tx((c) =>
+        c.query(
+          'INSERT INTO audit_retention (chain, through_seq, audit_id, export_id, time) VALUES ($1, $2, $3, $4, $5::timestamptz) ' +
+            'ON CONFLICT (chain) DO UPDATE SET through_seq = excluded.through_seq, audit_id = excluded.audit_id, export_id = excluded.export_id, time = excluded.time ' +
+            'WHERE excluded.through_seq > audit_retention.through_seq',
+          [m.chain, m.throughSeq, m.auditId, m.exportId, m.time],
+        ),
+      );
+    },
+    async deleteThrough(chain, throughSeq, limit) {
+      return tx(async (c) => {
+        const { rowCount } = await c.query(
+          'DELETE FROM audit_record WHERE chain = $1 AND seq IN (SELECT seq FROM audit_record WHERE chain = $1 AND seq <= $2 ORDER BY seq LIMIT $3)',
+          [chain, throughSeq, limit],
+        );
+        return rowCount ?? 0;
+      });
+    },
+    lockChain(chain, options = {}) {
+      return advisoryLease(url, chain, options);
+    },
+  };
+}
+
+/**
+ * A session advisory lock on a connection of its own (not from the pool, whose connections come
+ * and go). If that connection breaks, the lock is gone with it: the lease reports `lost` and
+ * tries to take the lock again every few seconds.
+ */
+async function advisoryLease(url: string, chain: string, options: { onLost?: (err: Error) => void; onRegained?: () => void }): Promise<ChainLease> {
+  const key = chainLockKey(chain);
+  const connect = async (): Promise<pg.Client> => {
+    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000, application_name: 'snitflade-chain-lease', keepAlive: true });
+    client.on('error', () => undefined); // until watched; a failed connect rejects on its own
+    await client.connect();
+    let ok = false;
+    try {
+      const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS ok', [key]);
+      ok = rows[0]?.ok === true;
+    } finally {
+      if (!ok) await client.end().catch(() => undefined);
+    }
+    if (!ok) throw new ChainInUseError(chain, `chain ${chain} is held by another running gateway instance on this database; each running instance needs its own instance id (SNITFLADE_INSTANCE_ID)`);
+    return client;
+  };
+
+  let client = await connect();
+  let lost = false;
+  let released = false;
+  let retry: NodeJS.Timeout | undefined;
+  const watch = (c: pg.Client): void => {
+    let gone = false;
+    const onGone = (err: Error): void => {
+      if (gone || released) return;
+      gone = true;
+      lost = true;
+      options.onLost?.(err);
+      schedule();
+    };
+    c.on('error', onGone);
+    c.on('end', () => onGone(new Error('the connection holding the chain lease ended')));
+  };
+  const schedule = (): void => {
+    if (released) return;
+    retry = setTimeout(() => {
+      connect().then(
+        (c) => {
+          if (released) {
+            void c.end().catch(() => undefined);
+            return;
+          }
+          client = c;
+          lost = false;
+          watch(c);
+          options.onRegained?.();
+        },
+        () => schedule(),
+      );
+    }, 5000);
+    retry.unref();
+  };
+  watch(client);
+  return {
+    chain,
+    get lost() {
+      return lost;
+    },
+    async release() {
+      if (released) return;
+      released = true;
+      if (retry !== undefined) clearTimeout(retry);
+      if (!lost) await client.query('SELECT pg_advisory_unlock($1::bigint)', [key]).catch(() => undefined);
+      await client.end().catch(() => undefined);
+    },
+  };
+}

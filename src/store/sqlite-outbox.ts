@@ -1,0 +1,92 @@
+import { randomUUID } from 'node:crypto';
+import type Database from 'better-sqlite3';
+import type { DeliveryState } from '../outbox/types.js';
+import {
+  OUTBOX_COLUMNS, deliveryListSql, deliveryPage, emptyCounts, fromOutboxRow, toOutboxRow,
+  type OutboxRow, type OutboxStore,
+} from './outbox.js';
+
+/**
+ * The notification outbox on SQLite. Claims run in one IMMEDIATE transaction (select the due
+ * rows, then lease them), so even two processes on one file never lease the same row twice.
+ */
+export function sqliteOutbox(db: Database.Database, write: <T>(fn: () => T) => T): OutboxStore {
+  const cols = OUTBOX_COLUMNS.join(', ');
+  const sql = {
+    insert: db.prepare(`INSERT INTO outbox (${cols}) VALUES (${OUTBOX_COLUMNS.map((c) => `@${c}`).join(', ')})`),
+    due: db.prepare(
+      `SELECT id FROM outbox WHERE (state = 'pending' AND next_attempt_at <= @now) OR (state = 'delivering' AND lease_until <= @now) ` +
+        'ORDER BY next_attempt_at, id LIMIT @limit',
+    ).pluck(),
+    anyDue: db.prepare("SELECT 1 FROM outbox WHERE (state = 'pending' AND next_attempt_at <= @now) OR (state = 'delivering' AND lease_until <= @now) LIMIT 1").pluck(),
+    lease: db.prepare(
+      "UPDATE outbox SET state = 'delivering', lease_owner = @owner, lease_id = @lease, lease_until = @until, attempts = attempts + 1, updated_at = @now WHERE id = @id",
+    ),
+    get: db.prepare(`SELECT ${cols} FROM outbox WHERE id = ?`),
+    finish: db.prepare(
+      'UPDATE outbox SET state = @state, lease_owner = NULL, lease_id = NULL, lease_until = NULL, next_attempt_at = @next, last_error = @error, ' +
+        'last_status = @status, updated_at = @at, finished_at = @finished, payload = CASE WHEN @erase = 1 THEN NULL ELSE payload END ' +
+        "WHERE id = @id AND lease_id = @lease AND state = 'delivering'",
+    ),
+    release: db.prepare("UPDATE outbox SET state = 'pending', lease_owner = NULL, lease_id = NULL, lease_until = NULL, updated_at = @now WHERE state = 'delivering' AND lease_owner = @owner"),
+    redrive: db.prepare(
+      "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = @now, finished_at = NULL, updated_at = @now WHERE id = @id AND state = 'dead' AND payload IS NOT NULL",
+    ),
+    deadState: db.prepare("SELECT payload IS NOT NULL AS has FROM outbox WHERE id = ? AND state = 'dead'").pluck(),
+    expire: db.prepare("UPDATE outbox SET payload = NULL WHERE state = 'dead' AND finished_at < ? AND payload IS NOT NULL"),
+    counts: db.prepare('SELECT state, count(*) AS n FROM outbox GROUP BY state'),
+  };
+
+  return {
+    async enqueue(deliveries) {
+      if (deliveries.length === 0) return;
+      const rows = deliveries.map(toOutboxRow);
+      write(() => {
+        for (const r of rows) sql.insert.run(r);
+      });
+    },
+    async claim(owner, now, leaseMs, limit) {
+      // Most polls find nothing: look first without taking the write lock.
+      if (sql.anyDue.get({ now }) === undefined) return [];
+      return write(() => {
+        const ids = sql.due.all({ now, limit }) as string[];
+        return ids.map((id) => {
+          sql.lease.run({ id, owner, lease: randomUUID(), until: now + leaseMs, now });
+          return fromOutboxRow(sql.get.get(id) as OutboxRow);
+        });
+      });
+    },
+    async finish(id, leaseId, o) {
+      const erase = o.state === 'delivered' || o.state === 'cancelled';
+      const finished = o.state === 'pending' ? null : o.at;
+      const next = o.state === 'pending' ? o.nextAttemptAt : o.at;
+      return write(() => sql.finish.run({ id, lease: leaseId, state: o.state, next, error: o.error, status: o.status, at: o.at, finished, erase: erase ? 1 : 0 }).changes === 1);
+    },
+    async release(owner, now) {
+      return write(() => sql.release.run({ owner, now }).changes);
+    },
+    async get(id) {
+      const row = sql.get.get(id) as OutboxRow | undefined;
+      return row === undefined ? undefined : fromOutboxRow(row);
+    },
+    async list(query) {
+      const q = deliveryListSql(() => '?', query);
+      return deliveryPage(db.prepare(q.sql).all(...q.params) as OutboxRow[], q.limit);
+    },
+    async redrive(id, now) {
+      return write(() => {
+        if (sql.redrive.run({ id, now }).changes === 1) return 'redriven' as const;
+        const has = sql.deadState.get(id) as number | undefined;
+        return has === undefined ? ('not-found' as const) : ('expired' as const);
+      });
+    },
+    async expire(before) {
+      return write(() => sql.expire.run(before).changes);
+    },
+    async counts() {
+      const out = emptyCounts();
+      for (const r of sql.counts.all() as { state: DeliveryState; n: number }[]) out[r.state] = Number(r.n);
+      return out;
+    },
+  };
+}

@@ -1,0 +1,105 @@
+/**
+ * The citizen's access report built from audit records as the pipelines write them, including
+ * notifications (one entry per recipient: delivered, refused, pending), and its CSV and HTML
+ * forms: safe to open in a spreadsheet, nothing executable in the page.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Pseudonymizer } from '../src/audit/pseudonym.js';
+import { buildCitizenReport, CITIZEN_REPORT_CSP, citizenReportCsv, citizenReportHtml } from '../src/audit/report.js';
+import { AuditTrail } from '../src/audit/trail.js';
+import type { AuditEntry } from '../src/audit/types.js';
+import { loadConfig } from '../src/config/config.js';
+import type { Rules } from '../src/exchange/deps.js';
+import { loadRules } from '../src/gateway.js';
+import { openStore } from '../src/store/index.js';
+import type { Store } from '../src/store/types.js';
+import { ROOT, testCerts } from './support/env.js';
+
+const CPR = '0302919904';
+const OTHER = '0402919905';
+const pseudonyms = new Pseudonymizer({ keys: [{ id: 'k', secret: randomBytes(32) }], current: 'k' });
+let dir: string;
+let store: Store;
+let rules: Rules;
+
+const base = (over: Partial<AuditEntry>): AuditEntry => ({
+  kind: 'notification', auditId: 'n-1', requestId: 'r-1', contract: 'employment.sanction-notice.v1', caller: { system: 'bif-jobcentre-system', administration: 'BIF' },
+  caseworker: 'bif-cw-0007', caseRef: 'BIF-1', purpose: 'sanction-notice', subject: pseudonyms.pseudonym(CPR), policy: { id: 'bif-notifies-sof-of-sanctions', version: 1 },
+  policySet: null, legalBasis: 'Art. 6(1)(e); Lov om aktiv socialpolitik', decision: 'permit', reasons: ['QUEUED'],
+  fields: { requested: ['sanctionDate', 'amountDkk'], released: ['sanctionDate', 'amountDkk'], withheld: [], dropped: [] }, consent: null, tokenDigest: null,
+  upstream: null, responseDigest: null, status: null, latencyMs: null, ...over,
+});
+
+beforeAll(async () => {
+  const certs = await testCerts();
+  rules = await loadRules(loadConfig({ root: ROOT, env: {}, overrides: { paths: { certs } } }));
+  dir = mkdtempSync(path.join(tmpdir(), 'snitflade-report-'));
+  store = await openStore({ kind: 'sqlite', file: path.join(dir, 'r.db') });
+  const trail = await AuditTrail.open(store, { chain: 'r1' });
+  const sof = { system: 'sof-case-system', administration: 'SOF' };
+  const suf = { system: 'suf-health-system', administration: 'SUF' };
+  // One sanction notice: queued for SOF and delivered; refused for SUF.
+  await trail.append(base({ recipient: sof }));
+  await trail.append(base({ recipient: suf, decision: 'deny', reasons: ['NO_POLICY'], fields: { requested: ['sanctionDate', 'amountDkk'], released: [], withheld: ['sanctionDate', 'amountDkk'], dropped: [] } }));
+  await trail.append(base({ recipient: sof, reasons: ['DELIVERED'], consent: 'receipt-digest-1' }));
+  // A second notice, still waiting for delivery.
+  await trail.append(base({ auditId: 'n-2', requestId: 'r-2', recipient: sof }));
+  // Someone else's notice, a DPO access and a consent event about the citizen: not in the report.
+  await trail.append(base({ auditId: 'n-3', subject: pseudonyms.pseudonym(OTHER), recipient: sof, reasons: ['DELIVERED'] }));
+  await trail.append(base({ kind: 'dpo-access', auditId: 'd-1', reasons: ['AUDIT_SEARCH'], contract: null, policy: null }));
+  await trail.append(base({ kind: 'consent', auditId: 'c-1', reasons: ['CONSENT_GIVEN'] }));
+  // A query whose release carries something a spreadsheet would run as a formula.
+  await trail.append(base({ kind: 'decision', auditId: 'q-1', contract: 'employment.citizen-status.v1', caller: sof, purpose: 'plan-coordination', reasons: [], fields: { requested: ['benefit'], released: ['benefit'], withheld: [], dropped: [] } }));
+  await trail.append(base({ kind: 'release', auditId: 'q-1', contract: 'employment.citizen-status.v1', caller: sof, purpose: 'plan-coordination', reasons: ['=HYPERLINK("http://x")<script>'], status: 502, fields: { requested: ['benefit'], released: [], withheld: ['benefit'], dropped: [] } }));
+  await trail.close();
+});
+afterAll(async () => {
+  await store?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+it('reports each notice per recipient: delivered with its fields and consent, refused with the reason, pending as not disclosed', async () => {
+  const report = await buildCitizenReport({ store, pseudonyms, rules, includeEmployee: false }, { cpr: CPR });
+  const entries = report.entries.map((e) => [e.auditId, e.recipient.administration, e.outcome]);
+  expect([...entries].sort()).toEqual([
+    ['n-1', 'SOF', 'disclosed'],
+    ['n-1', 'SUF', 'refused'],
+    ['n-2', 'SOF', 'not-disclosed'],
+    ['q-1', 'SOF', 'not-disclosed'],
+  ]);
+  const entry = (auditId: string, admin: string) => report.entries.find((e) => e.auditId === auditId && e.recipient.administration === admin)!;
+  const delivered = entry('n-1', 'SOF');
+  expect(delivered).toMatchObject({
+    kind: 'notification',
+    recipient: { system: 'sof-case-system', systemName: expect.any(String) },
+    source: { administration: 'BIF', system: 'bif-jobcentre-system' },
+    purpose: { id: 'sanction-notice', title: { da: 'Advisering om sanktion' } },
+    consent: 'receipt-digest-1',
+    reasons: [],
+  });
+  expect(delivered.fields.map((f) => [f.name, f.category, f.label.da])).toEqual([['sanctionDate', 'employment', 'Sanktionsdato'], ['amountDkk', 'employment', 'Beløb (kr.)']]);
+  expect(entry('n-1', 'SUF').reasons).toEqual([{ code: 'NO_POLICY', label: { da: 'Ingen regel tillader, at oplysningerne gives videre', en: 'No rule allows the data to be passed on' } }]);
+  expect(entry('n-2', 'SOF').reasons.map((r) => r.code)).toEqual(['QUEUED']);
+  // The query went to SOF, from BIF (the contract's provider).
+  expect(entry('q-1', 'SOF')).toMatchObject({ kind: 'query', source: { administration: 'BIF' }, fields: [] });
+  expect(report.summary).toEqual({ disclosed: 1, refused: 1, notDisclosed: 2 });
+  // A period that ends before everything: empty.
+  expect((await buildCitizenReport({ store, pseudonyms, rules, includeEmployee: false }, { cpr: CPR, to: '2000-01-01T00:00:00Z' })).entries).toEqual([]);
+});
+
+it('CSV cells never start a formula; the HTML page escapes everything and carries no script', async () => {
+  const report = await buildCitizenReport({ store, pseudonyms, rules, includeEmployee: true }, { cpr: CPR });
+  const csv = citizenReportCsv(report, 'en');
+  expect(csv.startsWith('\uFEFFTime,Outcome,')).toBe(true);
+  expect(csv).toContain(',Employee\r\n');
+  expect(csv).toContain(`"'=HYPERLINK(""http://x"")<script>"`);
+  expect(csv).not.toMatch(/(^|,)=HYPERLINK/m);
+  const html = citizenReportHtml(report, 'da');
+  expect(html).toContain('=HYPERLINK(&#34;http://x&#34;)&#60;script&#62;');
+  expect(html).not.toMatch(/<script/i);
+  expect(html).toContain('<th scope="col">Medarbejder</th>');
+  expect(CITIZEN_REPORT_CSP).toMatch(/^default-src 'none'; style-src 'sha256-[A-Za-z0-9+/]+=*'/);
+});

@@ -1,0 +1,206 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Pseudonymizer } from '../src/audit/pseudonym.js';
+import { AuditTrail } from '../src/audit/trail.js';
+import { runImpact } from '../src/cli/commands/impact.js';
+import { loadContracts } from '../src/contracts/registry.js';
+import { auditEntry } from '../src/exchange/audit-step.js';
+import { legalBasisText } from '../src/exchange/query.js';
+import { decide } from '../src/policy/evaluate.js';
+import { decisionRecords, replayDecisions, type ImpactReport } from '../src/policy/impact.js';
+import { loadPolicySet } from '../src/policy/loader.js';
+import type { ConsentStatus } from '../src/policy/types.js';
+import { population } from '../src/simulators/population.js';
+import { openStore } from '../src/store/index.js';
+import { captureIO } from './support/cli-io.js';
+
+/**
+ * A fixture trail: real decision records, made by the real evaluator under the repository's
+ * policies and written through the real AuditTrail into a SQLite store; then a changed policy set
+ * is replayed over it.
+ */
+const ROOT = process.cwd();
+const contracts = loadContracts(path.join(ROOT, 'schemas'));
+const current = loadPolicySet({ dir: path.join(ROOT, 'policies'), contracts });
+const ROLES: Record<string, readonly string[]> = {
+  'sof-case-system': ['caseworker-system', 'coordinating-caseworker', 'provider'],
+  'bif-jobcentre-system': ['caseworker-system', 'rehabilitation-team', 'coordinating-caseworker', 'provider'],
+};
+const ADMIN: Record<string, string> = { 'sof-case-system': 'SOF', 'bif-jobcentre-system': 'BIF' };
+const pseudonyms = new Pseudonymizer({ keys: [{ id: 'k1', secret: randomBytes(32) }], current: 'k1' });
+const citizen = population()[0]!;
+
+interface Asked {
+  readonly name: string;
+  readonly time: string;
+  readonly client: string;
+  readonly contract: string;
+  readonly purpose: string;
+  readonly fields: string[];
+  readonly consent?: ConsentStatus;
+}
+
+const ASKED: Asked[] = [
+  { name: 'status-with-sanctions', time: '2025-06-02T08:00:00.000Z', client: 'sof-case-system', contract: 'employment.citizen-status.v1', purpose: 'plan-coordination', fields: ['targetGroup', 'benefit', 'sanctions'] },
+  { name: 'status-benefit', time: '2025-06-03T09:00:00.000Z', client: 'sof-case-system', contract: 'employment.citizen-status.v1', purpose: 'plan-coordination', fields: ['benefit'] },
+  { name: 'summary', time: '2025-06-04T10:00:00.000Z', client: 'bif-jobcentre-system', contract: 'social.coordination-summary.v1', purpose: 'plan-coordination', fields: ['openSocialCase', 'supportContact'] },
+  { name: 'summary-wrong-purpose', time: '2025-06-05T11:00:00.000Z', client: 'bif-jobcentre-system', contract: 'social.coordination-summary.v1', purpose: 'whole-person-plan', fields: ['openSocialCase'] },
+  { name: 'rehab-with-consent', time: '2025-06-06T12:00:00.000Z', client: 'bif-jobcentre-system', contract: 'social.coordination-summary.v1', purpose: 'rehabilitation-team-assessment', fields: ['efforts'], consent: 'active' },
+  { name: 'status-for-hoi', time: '2025-06-09T13:00:00.000Z', client: 'sof-case-system', contract: 'employment.citizen-status.v1', purpose: 'whole-person-plan', fields: ['benefit', 'targetGroup'] },
+  { name: 'before-the-period', time: '2025-01-15T08:00:00.000Z', client: 'sof-case-system', contract: 'employment.citizen-status.v1', purpose: 'plan-coordination', fields: ['sanctions'] },
+  { name: 'youth', time: '2025-06-10T14:00:00.000Z', client: 'bif-jobcentre-system', contract: 'youth.education-status.v1', purpose: 'youth-coordination', fields: ['educationStatus'] },
+];
+
+let dir: string;
+let db: string;
+let changed: string;
+const auditIds: Record<string, string> = {};
+
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'snitflade-impact-'));
+  db = path.join(dir, 'trail.db');
+  const store = await openStore({ kind: 'sqlite', file: db });
+  let now = new Date(0);
+  const trail = await AuditTrail.open(store, { chain: 'gw-impact', now: () => now });
+  for (const a of ASKED) {
+    now = new Date(a.time);
+    const d = await decide(
+      current,
+      contracts,
+      { contract: a.contract, administration: ADMIN[a.client]!, roles: ROLES[a.client]!, purpose: a.purpose, requestedFields: a.fields, at: now },
+      async () => (a.consent === 'active' ? { status: 'active', consentId: 'c-1', receiptDigest: 'receipt-digest-1' } : { status: a.consent ?? 'missing' }),
+    );
+    const auditId = randomUUID();
+    auditIds[a.name] = auditId;
+    await trail.append(
+      auditEntry('decision', {
+        auditId,
+        requestId: randomUUID(),
+        caller: { system: a.client, administration: ADMIN[a.client]! },
+        contract: a.contract,
+        purpose: a.purpose,
+        subject: pseudonyms.pseudonym(citizen.cpr),
+        caseworker: 'cw-0001',
+        caseRef: 'CASE-1',
+        policySet: current.digest,
+        ...(d.policy ? { policy: { id: d.policy.id, version: d.policy.version }, legalBasis: legalBasisText(d.policy) } : {}),
+        ...(d.consent?.receiptDigest ? { consent: d.consent.receiptDigest } : {}),
+        decision: d.decision,
+        reasons: d.decision === 'deny' ? d.reasons : [],
+        fields: { requested: a.fields, released: d.decision === 'permit' ? d.fields : [] },
+        status: d.decision === 'deny' ? 403 : null,
+      }),
+    );
+  }
+  await trail.close();
+  await store.close();
+
+  // The changed policy set: one field fewer, one policy ended, one consent newly required, one new policy.
+  changed = path.join(dir, 'policies');
+  cpSync(path.join(ROOT, 'policies'), changed, { recursive: true });
+  const edit = (file: string, from: string, to: string): void => {
+    const p = path.join(changed, file);
+    const text = readFileSync(p, 'utf8');
+    if (!text.includes(from)) throw new Error(`${from} not in ${file}`);
+    writeFileSync(p, text.replace(from, to));
+  };
+  edit('sof-reads-employment-status.policy.yaml', 'fields: [targetGroup, benefit, jobcentreUnit, caseworkerContact, nextMeeting, sanctions]', 'fields: [targetGroup, benefit, jobcentreUnit, caseworkerContact, nextMeeting]');
+  edit('bif-reads-youth-education-status.policy.yaml', '  to: 2027-12-31', '  to: 2025-05-31');
+  edit('bif-reads-social-coordination-summary.policy.yaml', 'consent:\n  required: false', 'consent:\n  required: true\n  categories: [social, contact, plan]');
+  writeFileSync(
+    path.join(changed, 'sof-reads-employment-status-for-hoi.policy.yaml'),
+    readFileSync(path.join(ROOT, 'policies', 'sof-reads-employment-status.policy.yaml'), 'utf8')
+      .replace('id: sof-reads-employment-status', 'id: sof-reads-employment-status-for-hoi')
+      .replace('purpose: plan-coordination', 'purpose: whole-person-plan')
+      .replace('fields: [targetGroup, benefit, jobcentreUnit, caseworkerContact, nextMeeting, sanctions]', 'fields: [benefit]'),
+  );
+});
+
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function expectExactlyTheFlips(report: ImpactReport): void {
+  expect(report.changes.map((c) => [c.auditId, c.kind])).toEqual([
+    [auditIds['status-with-sanctions'], 'fields-changed'],
+    [auditIds['summary'], 'permit-to-deny'],
+    [auditIds['status-for-hoi'], 'deny-to-permit'],
+    [auditIds['youth'], 'permit-to-deny'],
+  ]);
+  const [fields, consent, hoi, youth] = report.changes;
+  expect(fields).toMatchObject({
+    before: { decision: 'permit', policy: { id: 'sof-reads-employment-status', version: 1 }, fields: ['targetGroup', 'benefit', 'sanctions'] },
+    after: { decision: 'permit', policy: { id: 'sof-reads-employment-status', version: 1 }, fields: ['targetGroup', 'benefit'] },
+    fieldsAdded: [],
+    fieldsRemoved: ['sanctions'],
+    assumptions: [],
+  });
+  expect(consent).toMatchObject({ after: { decision: 'deny', reasons: ['CONSENT_MISSING'] }, fieldsRemoved: ['openSocialCase', 'supportContact'] });
+  expect(consent!.assumptions).toEqual(['the citizen\'s consent at the time is not in the record: replayed as "missing"']);
+  expect(hoi).toMatchObject({ before: { decision: 'deny', reasons: ['PURPOSE_NOT_ALLOWED'] }, after: { decision: 'permit', policy: { id: 'sof-reads-employment-status-for-hoi' }, fields: ['benefit'] }, fieldsAdded: ['benefit'] });
+  expect(youth).toMatchObject({ after: { decision: 'deny', reasons: ['POLICY_NOT_IN_FORCE'] }, fieldsRemoved: ['educationStatus'] });
+  expect(report.summary).toEqual({ 'permit-to-deny': 2, 'deny-to-permit': 1, 'fields-changed': 1, 'policy-changed': 0 });
+}
+
+describe('impact: replaying the audit trail against a changed policy set', () => {
+  it('replaying the policies in force changes nothing', async () => {
+    const store = await openStore({ kind: 'sqlite', file: db });
+    try {
+      const report = await replayDecisions({ records: decisionRecords(store.audit, {}), policies: current, contracts, rolesOf: (s) => ROLES[s] });
+      expect(report.replayed).toBe(ASKED.length);
+      expect(report.changes).toEqual([]);
+      expect(report.recordedUnder).toEqual({ [current.digest]: ASKED.length });
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('lists exactly the decisions of the period that flip, and not those outside it', async () => {
+    const store = await openStore({ kind: 'sqlite', file: db });
+    try {
+      const next = loadPolicySet({ dir: changed, contracts });
+      const report = await replayDecisions({ records: decisionRecords(store.audit, { from: '2025-06-01T00:00:00.000Z', to: '2025-07-01T00:00:00.000Z' }), policies: next, contracts, rolesOf: (s) => ROLES[s] });
+      expect(report.replayed).toBe(ASKED.length - 1);
+      expect(report.unchanged).toBe(3);
+      expectExactlyTheFlips(report);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('skips callers that are no longer registered, and says so', async () => {
+    const store = await openStore({ kind: 'sqlite', file: db });
+    try {
+      const report = await replayDecisions({ records: decisionRecords(store.audit, {}), policies: current, contracts, rolesOf: (s) => (s === 'sof-case-system' ? ROLES[s] : undefined) });
+      expect(report.skipped).toEqual({ 'caller system no longer registered': 4 });
+      expect(report.replayed).toBe(4);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('snitflade impact prints the same flips from the SQLite trail (Copenhagen dates as the period)', async () => {
+    const io = captureIO();
+    const code = await runImpact({ policies: changed, db, from: '2025-06-01', to: '2025-06-30', json: true }, io);
+    expect(io.err()).toBe('');
+    expect(code).toBe(0);
+    const report = JSON.parse(io.out()) as ImpactReport & { period: { from: string; to: string } };
+    expect(report.period).toEqual({ from: '2025-05-31T22:00:00.000Z', to: '2025-06-30T22:00:00.000Z' });
+    expectExactlyTheFlips(report);
+
+    const text = captureIO();
+    expect(await runImpact({ policies: changed, db, from: '2025-06-01', to: '2025-06-30', failOnChange: true }, text)).toBe(1);
+    expect(text.out()).toContain('replayed 7 decision(s): 4 would now be decided differently, 3 the same');
+    expect(text.out()).toContain(`deny → permit  2025-06-09T13:00:00.000Z  audit ${auditIds['status-for-hoi']}`);
+    expect(text.out()).toContain('    was deny (PURPOSE_NOT_ALLOWED)\n    now permit (sof-reads-employment-status-for-hoi v1) [benefit]\n    fields added: benefit');
+    expect(text.out()).toContain('    fields removed: sanctions');
+  });
+
+  it('refuses a store that does not exist instead of creating one', async () => {
+    const io = captureIO();
+    expect(await runImpact({ policies: changed, db: path.join(dir, 'no-such.db') }, io)).toBe(2);
+    expect(io.err()).toContain('no audit store at');
+  });
+});

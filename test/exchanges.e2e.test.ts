@@ -1,0 +1,232 @@
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+import { jest } from '@jest/globals';
+import request from 'supertest';
+import type { ConsentQuery, ConsentSource } from '../src/consent/types.js';
+import { loadContracts } from '../src/contracts/registry.js';
+import { rehabilitationInfo } from '../src/simulators/health.js';
+import { actionPlanSummary, employmentOverview, jobPlanSummary, progressionAssessment, socialOverview, wholePersonPlan } from '../src/simulators/plans.js';
+import { population } from '../src/simulators/population.js';
+import { SIMULATED_CONTRACTS } from '../src/simulators/contracts.js';
+import { educationStatus } from '../src/simulators/youth.js';
+import { loadPolicyCases } from '../src/policy/testing.js';
+import { startTestEnv, tls, tokenFor, type TestEnv } from './support/env.js';
+
+jest.setTimeout(60_000);
+
+/**
+ * The exchanges added for plan coordination, the coordinating caseworker, the rehabilitation
+ * team, the shared progression assessment, the whole-person plan and the coordinated youth
+ * effort, end to end: real gateway, real simulated BIF, SOF, SUF and BUF systems, mutual TLS.
+ */
+
+const ROOT = process.cwd();
+const contracts = loadContracts(path.join(ROOT, 'schemas'));
+const citizens = population();
+const shared = citizens.find((c) => c.group === 'shared' && c.employment && c.social && jobPlanSummary(c, c.employment).jobPlan.exists && c.social.supportContact !== null)!;
+const withPlan = citizens.find((c) => wholePersonPlan(c).plan.exists && wholePersonPlan(c).goalAreas.length > 1)!;
+const atSuf = citizens.find((c) => rehabilitationInfo(c)?.extras.journalNote !== undefined)!;
+const young = citizens.find((c) => educationStatus(c)?.educationStatus === 'in-education')!;
+const older = citizens.find((c) => educationStatus(c) === undefined)!;
+const assessed = citizens.find((c) => progressionAssessment(c, 'jobcentre').latestAssessment !== null && progressionAssessment(c, 'social-services').latestAssessment !== null)!;
+
+/** Consent, as a consent source answers it: active only for the citizens (and purposes) listed. */
+const consenting = new Map<string, string>();
+const consentSource: ConsentSource = {
+  async check(q: ConsentQuery) {
+    return consenting.get(q.cpr) === q.purpose ? { status: 'active', consentId: 'consent-e2e', receiptDigest: 'receipt-digest-e2e' } : { status: 'missing' };
+  },
+};
+
+let env: TestEnv;
+beforeAll(async () => {
+  env = await startTestEnv({ name: 'exchanges-e2e', gatewayOptions: { consent: consentSource } });
+});
+afterAll(async () => {
+  await env?.close();
+});
+
+async function ask(client: string, contract: string, purpose: string, cpr: string, fields: readonly string[]) {
+  const urlPath = `/v1/queries/${contract}`;
+  const body = JSON.stringify({ cpr, fields });
+  const token = await tokenFor(client, urlPath, body, { purpose });
+  const creds = tls(client);
+  return request(env.url).post(urlPath).ca(creds.ca).cert(creds.cert).key(creds.key).set('content-type', 'application/json').set('authorization', `Bearer ${token}`).send(body);
+}
+
+const all = (id: string): readonly string[] => contracts.get(id)!.fieldNames;
+const pick = (record: object, fields: readonly string[]): Record<string, unknown> => Object.fromEntries(fields.map((f) => [f, (record as Record<string, unknown>)[f]]));
+
+describe('plan coordination both ways', () => {
+  it('social services read the job plan summary from the jobcentre system', async () => {
+    const res = await ask('sof-case-system', 'employment.job-plan-summary.v1', 'plan-coordination', shared.cpr, all('employment.job-plan-summary.v1'));
+    expect(res.status).toBe(200);
+    expect(res.body.data).toEqual(pick(jobPlanSummary(shared, shared.employment!), all('employment.job-plan-summary.v1')));
+    expect(res.body.disclosure).toMatchObject({ policy: { id: 'sof-reads-job-plan-summary', version: 1 }, purpose: 'plan-coordination', withheld: [] });
+  });
+
+  it('the jobcentre reads the social action plan summary from the social services system', async () => {
+    const res = await ask('bif-jobcentre-system', 'social.action-plan-summary.v1', 'plan-coordination', shared.cpr, all('social.action-plan-summary.v1'));
+    expect(res.status).toBe(200);
+    expect(res.body.data).toEqual(pick(actionPlanSummary(shared, shared.social!), all('social.action-plan-summary.v1')));
+    expect(res.body.disclosure.policy.id).toBe('bif-reads-action-plan-summary');
+  });
+});
+
+describe('the coordinating caseworker\'s overview', () => {
+  it('a coordinating caseworker in social services reads the jobcentre\'s part', async () => {
+    const res = await ask('sof-case-system', 'employment.coordination-overview.v1', 'coordinating-caseworker', shared.cpr, all('employment.coordination-overview.v1'));
+    expect(res.status).toBe(200);
+    expect(res.body.data).toEqual(pick(employmentOverview(shared, shared.employment!), all('employment.coordination-overview.v1')));
+  });
+
+  it('a coordinating caseworker at the jobcentre reads social services\' part, without the kinds of effort (health)', async () => {
+    const res = await ask('bif-jobcentre-system', 'social.coordination-overview.v1', 'coordinating-caseworker', shared.cpr, all('social.coordination-overview.v1'));
+    expect(res.status).toBe(200);
+    const expected = pick(socialOverview(shared, shared.social!), all('social.coordination-overview.v1').filter((f) => f !== 'efforts'));
+    expect(res.body.data).toEqual(expected);
+    expect(res.body.disclosure.withheld).toEqual(['efforts']);
+  });
+
+  it('the overview is refused for plan coordination (purpose limitation)', async () => {
+    const res = await ask('sof-case-system', 'employment.coordination-overview.v1', 'plan-coordination', shared.cpr, ['benefit']);
+    expect(res.status).toBe(403);
+    expect(res.body).toMatchObject({ code: 'POLICY_DENIED', reasons: ['PURPOSE_NOT_ALLOWED'] });
+  });
+});
+
+describe('the shared progression assessment both ways', () => {
+  it('social services read the jobcentre\'s assessment and the jobcentre reads social services\'', async () => {
+    const fromBif = await ask('sof-case-system', 'employment.progression-assessment.v1', 'progression-assessment', assessed.cpr, all('employment.progression-assessment.v1'));
+    expect(fromBif.status).toBe(200);
+    expect(fromBif.body.data).toEqual(pick(progressionAssessment(assessed, 'jobcentre'), all('employment.progression-assessment.v1')));
+    const fromSof = await ask('bif-jobcentre-system', 'social.progression-assessment.v1', 'progression-assessment', assessed.cpr, ['latestAssessment', 'referral']);
+    expect(fromSof.status).toBe(200);
+    expect(fromSof.body.data).toEqual(pick(progressionAssessment(assessed, 'social-services'), ['latestAssessment', 'referral']));
+  });
+});
+
+describe('the whole-person plan (HOI)', () => {
+  const fields = all('social.whole-person-plan.v1');
+
+  it('without the citizen\'s consent the jobcentre gets the outline only', async () => {
+    consenting.delete(withPlan.cpr);
+    const res = await ask('bif-jobcentre-system', 'social.whole-person-plan.v1', 'whole-person-plan', withPlan.cpr, fields);
+    expect(res.status).toBe(200);
+    expect(res.body.disclosure).toMatchObject({ policy: { id: 'bif-reads-whole-person-plan' }, released: ['plan', 'coordinatingCaseworker', 'nextCoordinationMeeting'], withheld: ['goalAreas', 'participants'] });
+    expect(res.body.data).toEqual(pick(wholePersonPlan(withPlan), ['plan', 'coordinatingCaseworker', 'nextCoordinationMeeting']));
+  });
+
+  it('with it the coordinating caseworker gets the whole plan under an Art. 9(2)(a) basis, and the audit record cites the consent', async () => {
+    consenting.set(withPlan.cpr, 'whole-person-plan');
+    const res = await ask('bif-jobcentre-system', 'social.whole-person-plan.v1', 'whole-person-plan', withPlan.cpr, fields);
+    expect(res.status).toBe(200);
+    expect(res.body.disclosure.policy.id).toBe('bif-coordinator-reads-whole-person-plan');
+    expect(res.body.disclosure.legalBasis).toContain('Art. 9(2)(a)');
+    expect(res.body.data).toEqual(pick(wholePersonPlan(withPlan), fields));
+    const { records } = await env.gateway.store.audit.search({ auditId: res.body.disclosure.auditId, limit: 10 });
+    expect(records.map((r) => r.consent)).toEqual(['receipt-digest-e2e', 'receipt-digest-e2e']);
+  });
+});
+
+describe('the rehabilitation team and the Health and Care Administration (SUF)', () => {
+  const fields = all('health.rehabilitation-info.v1');
+
+  it('refuses health information without the citizen\'s consent', async () => {
+    consenting.delete(atSuf.cpr);
+    const res = await ask('bif-jobcentre-system', 'health.rehabilitation-info.v1', 'rehabilitation-team-assessment', atSuf.cpr, fields);
+    expect(res.status).toBe(403);
+    expect(res.body.reasons).toEqual(['CONSENT_MISSING']);
+  });
+
+  it('releases it with consent from the simulated SUF system, dropping what the contract does not name', async () => {
+    consenting.set(atSuf.cpr, 'rehabilitation-team-assessment');
+    const res = await ask('bif-jobcentre-system', 'health.rehabilitation-info.v1', 'rehabilitation-team-assessment', atSuf.cpr, fields);
+    expect(res.status).toBe(200);
+    expect(res.body.data).toEqual(pick(rehabilitationInfo(atSuf)!.record, fields));
+    expect(res.body.data).not.toHaveProperty('journalNote');
+    const { records } = await env.gateway.store.audit.search({ auditId: res.body.disclosure.auditId, kind: 'release', limit: 10 });
+    expect(records[0]!.fields.dropped).toEqual(['journalNote']);
+  });
+
+  it('social services may not ask for it at all', async () => {
+    const res = await ask('sof-case-system', 'health.rehabilitation-info.v1', 'rehabilitation-team-assessment', atSuf.cpr, fields);
+    expect(res.status).toBe(403);
+    expect(res.body.reasons).toEqual(['NO_POLICY']);
+  });
+});
+
+describe('the coordinated youth effort (KUI) with the Children and Youth Administration (BUF)', () => {
+  const fields = all('youth.education-status.v1');
+
+  it('the jobcentre reads the young person\'s education status from the simulated BUF system', async () => {
+    const res = await ask('bif-jobcentre-system', 'youth.education-status.v1', 'youth-coordination', young.cpr, fields);
+    expect(res.status).toBe(200);
+    expect(res.body.data).toEqual(pick(educationStatus(young)!, fields));
+  });
+
+  it('social services get whether the young person is in education, not which education', async () => {
+    const res = await ask('sof-case-system', 'youth.education-status.v1', 'youth-coordination', young.cpr, fields);
+    expect(res.status).toBe(200);
+    expect(Object.keys(res.body.data).sort()).toEqual(['educationStatus', 'kuiCoordination', 'youthGuidanceContact']);
+    expect(res.body.disclosure.withheld).toEqual(['currentEducation']);
+  });
+
+  it('a citizen over 29 is unknown to the youth system', async () => {
+    const res = await ask('bif-jobcentre-system', 'youth.education-status.v1', 'youth-coordination', older.cpr, ['educationStatus']);
+    expect(res.status).toBe(404);
+    expect(res.body.code).toBe('SUBJECT_NOT_FOUND');
+  });
+
+  it('the youth system itself may not query through the gateway', async () => {
+    const res = await ask('buf-youth-system', 'youth.education-status.v1', 'youth-coordination', young.cpr, ['educationStatus']);
+    expect(res.status).toBe(403);
+    expect(res.body.reasons).toEqual(['NO_POLICY']);
+  });
+});
+
+describe('every contract', () => {
+  const files = readdirSync(path.join(ROOT, 'schemas')).filter((f) => f.endsWith('.json')).map((f) => f.replace(/\.json$/, ''));
+
+  it('there are at least ten, and each is in GET /v1/contracts and /openapi.json', async () => {
+    expect(files.length).toBeGreaterThanOrEqual(10);
+    const creds = tls('sof-case-system');
+    const list = await request(env.url).get('/v1/contracts').ca(creds.ca).cert(creds.cert).key(creds.key);
+    expect(list.status).toBe(200);
+    expect((list.body.contracts as { id: string }[]).map((c) => c.id).sort()).toEqual([...files].sort());
+    const doc = await request(env.url).get('/openapi.json').ca(creds.ca).cert(creds.cert).key(creds.key);
+    expect(doc.status).toBe(200);
+    for (const c of contracts.list()) expect(Object.keys(doc.body.paths)).toContain(`/v1/${c.kind === 'query' ? 'queries' : 'notifications'}/${c.id}`);
+  });
+
+  it('has at least one permitted and one denied policy test case', () => {
+    const cases = loadPolicyCases(path.join(ROOT, 'policies'));
+    for (const id of files) {
+      const about = cases.filter((c) => c.request.contract === id);
+      expect({ id, permit: about.some((c) => c.expect.decision === 'permit') }).toEqual({ id, permit: true });
+      expect({ id, deny: about.some((c) => c.expect.decision === 'deny') }).toEqual({ id, deny: true });
+    }
+  });
+
+  it('every query contract is served by its provider\'s simulated system, with records valid for the whole population', () => {
+    for (const c of contracts.list().filter((x) => x.kind === 'query')) {
+      const sim = SIMULATED_CONTRACTS[c.provider.system]?.[c.id];
+      expect({ id: c.id, simulated: sim !== undefined }).toEqual({ id: c.id, simulated: true });
+      expect([...sim!.fields].sort()).toEqual([...c.fieldNames].sort());
+      let found = 0;
+      for (const citizen of citizens) {
+        const r = sim!.lookup(citizen.cpr);
+        if (!r) continue;
+        found++;
+        if (!c.validateResponse(r.record)) throw new Error(`${c.id}: an invalid record: ${JSON.stringify(c.validateResponse.errors)}`);
+      }
+      expect(found).toBeGreaterThan(100);
+    }
+  });
+
+  it('every decision record carries the digest of the policy set in force', async () => {
+    const { records } = await env.gateway.store.audit.search({ kind: 'decision', limit: 500 });
+    expect(records.length).toBeGreaterThan(10);
+    expect(new Set(records.map((r) => r.policySet))).toEqual(new Set([env.gateway.rules().policies.digest]));
+  });
+});

@@ -1,0 +1,176 @@
+/**
+ * Notifications end to end, on SQLite and on PostgreSQL: the simulated jobcentre sends an event
+ * through the real gateway over mutual TLS; the gateway decides per recipient, audits, queues
+ * durably and delivers to the simulated social services system, which checks the gateway's
+ * token and deduplicates on the Idempotency-Key.
+ */
+import { jest } from '@jest/globals';
+import type { AuditRecord } from '../src/audit/types.js';
+import { emitNotification, simulatedEvent } from '../src/simulators/emit.js';
+import { population } from '../src/simulators/population.js';
+import { postAs, waitFor } from './support/calls.js';
+import { DATABASES, type TestDatabase } from './support/databases.js';
+import { startTestEnv, TEST_CERTS, type TestEnv } from './support/env.js';
+
+jest.setTimeout(90_000);
+
+const SANCTION = '/v1/notifications/employment.sanction-notice.v1';
+const SANCTION_FIELDS = ['sanctionDate', 'sanctionType', 'amountDkk', 'benefit', 'jobcentreUnit', 'caseworkerContact'];
+const withJob = population().filter((c) => c.employment !== null);
+
+describe.each(DATABASES)('notifications on %s', (name, makeDatabase) => {
+  let db: TestDatabase;
+  let env: TestEnv;
+  let next = 0;
+  const citizen = () => withJob[(name === 'SQLite' ? 0 : 500) + next++]!;
+
+  beforeAll(async () => {
+    db = await makeDatabase(`notify_e2e_${name.toLowerCase()}`);
+    env = await startTestEnv({
+      name: `notification-e2e-${name.toLowerCase()}`,
+      overrides: {
+        store: db.storeConfig,
+        upstream: { timeoutMs: 1000, maxResponseBytes: 1048576 },
+        notifications: { maxAttempts: 3, baseDelayMs: 20, maxDelayMs: 80, pollMs: 50, leaseMs: 3000 },
+      },
+    });
+  });
+  afterAll(async () => {
+    await env?.close();
+    await db?.cleanup();
+  });
+  afterEach(() => {
+    for (const sim of Object.values(env.simulators)) sim.setFault(null);
+  });
+
+  const sof = () => env.simulators['sof-case-system']!;
+  const emit = (kind: 'sanction-notice' | 'summons-copy', cpr: string) => emitNotification(kind, cpr, { gatewayUrl: env.url, certsDir: TEST_CERTS });
+  const records = async (auditId: string): Promise<AuditRecord[]> => (await env.gateway.store.audit.search({ auditId, limit: 50 })).records.reverse();
+  const received = (auditId: string) => sof().inbox.received.filter((n) => n.auditId === auditId);
+
+  it('delivers a sanction notice to social services: minimised, signed, audited, and erased from the outbox', async () => {
+    const c = citizen();
+    const res = await emit('sanction-notice', c.cpr);
+    expect(res.status).toBe(202);
+    const body = res.body as { auditId: string; deliveries: { recipient: { system: string }; status: string; deliveryId: string; released: string[]; withheld: string[] }[] };
+    expect(body.deliveries).toEqual([
+      { recipient: { system: 'sof-case-system', administration: 'SOF' }, status: 'queued', deliveryId: expect.any(String), released: SANCTION_FIELDS, withheld: ['caseworkerNote'] },
+    ]);
+
+    const [got] = await waitFor('the notice reaches social services', () => received(body.auditId)[0] && received(body.auditId));
+    expect(got).toMatchObject({ contract: 'employment.sanction-notice.v1', cpr: c.cpr, policy: 'bif-notifies-sof-of-sanctions@1', purpose: 'sanction-notice', idempotencyKey: body.deliveries[0]!.deliveryId });
+    expect(Object.keys(got!.event).sort()).toEqual([...SANCTION_FIELDS].sort());
+    expect(got!.event.benefit).toBe(c.employment!.benefit);
+    expect(got!.event).not.toHaveProperty('caseworkerNote');
+
+    const delivery = await waitFor('the outbox marks it delivered', async () => {
+      const d = await env.gateway.store.outbox.get(body.deliveries[0]!.deliveryId);
+      return d?.state === 'delivered' ? d : undefined;
+    });
+    expect(delivery.payload).toBeNull();
+
+    const trail = await waitFor('the delivery is audited', async () => {
+      const r = await records(body.auditId);
+      return r.some((x) => x.reasons.includes('DELIVERED')) ? r : undefined;
+    });
+    expect(trail.map((r) => [r.kind, r.decision, r.reasons[0]])).toEqual([
+      ['notification', 'permit', 'QUEUED'],
+      ['notification', 'permit', 'DELIVERED'],
+    ]);
+    for (const r of trail) {
+      expect(r.recipient).toEqual({ system: 'sof-case-system', administration: 'SOF' });
+      expect(r.caller).toEqual({ system: 'bif-jobcentre-system', administration: 'BIF' });
+      expect(r.subject).toBe(env.gateway.pseudonyms.pseudonym(c.cpr));
+      expect(r.policy).toEqual({ id: 'bif-notifies-sof-of-sanctions', version: 1 });
+      expect(r.fields.released).toEqual(SANCTION_FIELDS);
+      expect(r.fields.withheld).toEqual(['caseworkerNote']);
+    }
+    expect(trail[1]!.upstream?.status).toBe(202);
+    expect(JSON.stringify(trail)).not.toContain(c.cpr);
+  });
+
+  it('refuses a notification from a system that is not the contract\'s provider, audited', async () => {
+    const c = citizen();
+    const res = await postAs(env.url, 'sof-case-system', SANCTION, { cpr: c.cpr, event: simulatedEvent('sanction-notice', c.cpr) }, { purpose: 'sanction-notice' });
+    expect(res.status).toBe(403);
+    expect(res.body.code).toBe('NOTIFICATION_SENDER_INVALID');
+    expect((await records(res.body.auditId)).map((r) => [r.kind, r.reasons])).toEqual([['refusal', ['NOTIFICATION_SENDER_INVALID']]]);
+  });
+
+  it('refuses an event under a purpose no policy gives the recipients, audited per recipient, and queues nothing', async () => {
+    const c = citizen();
+    const res = await postAs(env.url, 'bif-jobcentre-system', SANCTION, { cpr: c.cpr, event: simulatedEvent('sanction-notice', c.cpr) }, { purpose: 'plan-coordination' });
+    expect(res.status).toBe(403);
+    expect(res.body).toMatchObject({ code: 'POLICY_DENIED', reasons: ['PURPOSE_NOT_ALLOWED'] });
+    const trail = await records(res.body.auditId);
+    expect(trail.map((r) => [r.kind, r.decision, r.reasons, r.recipient?.system])).toEqual([['notification', 'deny', ['PURPOSE_NOT_ALLOWED'], 'sof-case-system']]);
+    expect((await env.gateway.store.outbox.list({ auditId: res.body.auditId, limit: 10 })).deliveries).toEqual([]);
+  });
+
+  it('refuses an event that does not match the contract (400), before any decision', async () => {
+    const c = citizen();
+    const res = await postAs(env.url, 'bif-jobcentre-system', SANCTION, { cpr: c.cpr, event: { sanctionDate: 'yesterday' } }, { purpose: 'sanction-notice' });
+    expect(res.status).toBe(400);
+    expect(res.body.code).toBe('REQUEST_INVALID');
+  });
+
+  it('delivers once when the acknowledgement is lost: the recipient drops the retry by its Idempotency-Key', async () => {
+    const c = citizen();
+    sof().inbox.loseAcknowledgements(1);
+    const res = await emit('sanction-notice', c.cpr);
+    expect(res.status).toBe(202);
+    const { auditId, deliveries } = res.body as { auditId: string; deliveries: { deliveryId: string }[] };
+    const d = await waitFor('delivered after the lost acknowledgement', async () => {
+      const row = await env.gateway.store.outbox.get(deliveries[0]!.deliveryId);
+      return row?.state === 'delivered' ? row : undefined;
+    });
+    expect(d.attempts).toBe(2);
+    expect(received(auditId)).toHaveLength(1);
+    expect(sof().inbox.duplicates).toBeGreaterThanOrEqual(1);
+  });
+
+  it('dead-letters a delivery that keeps failing, shows it to the DPO, and delivers it once re-driven', async () => {
+    const c = citizen();
+    sof().setFault({ kind: 'status', status: 503 });
+    const res = await emit('sanction-notice', c.cpr);
+    expect(res.status).toBe(202);
+    const { auditId, deliveries } = res.body as { auditId: string; deliveries: { deliveryId: string }[] };
+    const id = deliveries[0]!.deliveryId;
+    const dead = await waitFor('dead-lettered after 3 attempts', async () => {
+      const row = await env.gateway.store.outbox.get(id);
+      return row?.state === 'dead' ? row : undefined;
+    });
+    expect(dead).toMatchObject({ attempts: 3, lastError: 'RECIPIENT_STATUS', lastStatus: 503 });
+    expect(dead.payload).not.toBeNull();
+    expect((await records(auditId)).map((r) => r.reasons)).toEqual([['QUEUED'], ['DEAD_LETTER', 'RECIPIENT_STATUS']]);
+
+    // The DPO (and operations) see it, without any payload.
+    const list = await postAs(env.url, 'dpo-console', '/v1/notifications/dead-letters/search', { contract: 'employment.sanction-notice.v1', limit: 200 });
+    expect(list.status).toBe(200);
+    const shown = (list.body.deliveries as { id: string }[]).find((x) => x.id === id);
+    expect(shown).toMatchObject({ id, auditId, state: 'dead', attempts: 3, lastError: 'RECIPIENT_STATUS', payloadAvailable: true, recipient: { system: 'sof-case-system' } });
+    expect(JSON.stringify(list.body)).not.toContain(c.cpr);
+    // A case system may not.
+    const notAllowed = await postAs(env.url, 'sof-case-system', '/v1/notifications/dead-letters/search', {});
+    expect(notAllowed.status).toBe(403);
+    expect(notAllowed.body.code).toBe('FORBIDDEN_ROLE');
+
+    sof().setFault(null);
+    const redrive = await postAs(env.url, 'dpo-console', `/v1/notifications/dead-letters/${id}/redrive`, {});
+    expect(redrive.status).toBe(200);
+    expect(redrive.body).toMatchObject({ auditId, delivery: { id, attempts: 0 } });
+    await waitFor('delivered after the re-drive', async () => (await env.gateway.store.outbox.get(id))?.state === 'delivered');
+    expect(received(auditId)).toHaveLength(1);
+    const trail = await waitFor('the delivery is audited', async () => {
+      const r = await records(auditId);
+      return r.some((x) => x.reasons.includes('DELIVERED')) ? r : undefined;
+    });
+    expect(trail.map((r) => r.reasons[0])).toEqual(['QUEUED', 'DEAD_LETTER', 'REDRIVEN', 'DELIVERED']);
+    expect(trail[2]!.caller).toEqual({ system: 'dpo-console', administration: 'DPO' });
+
+    // Only a dead letter can be re-driven.
+    const again = await postAs(env.url, 'dpo-console', `/v1/notifications/dead-letters/${id}/redrive`, {});
+    expect(again.status).toBe(404);
+    expect(again.body.code).toBe('DEAD_LETTER_NOT_FOUND');
+  });
+});

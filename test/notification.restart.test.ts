@@ -1,0 +1,148 @@
+/**
+ * A gateway restart loses nothing, on SQLite and on PostgreSQL. The gateway runs as a child
+ * process and is killed with SIGKILL (no graceful stop, nothing flushed on the way out); the
+ * simulated social services system keeps its inbox across its own outage, as a real recipient
+ * keeps its data, and deduplicates on the Idempotency-Key.
+ */
+import { jest } from '@jest/globals';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { ConfigInput } from '../src/config/config.js';
+import { emitNotification } from '../src/simulators/emit.js';
+import { population } from '../src/simulators/population.js';
+import { NotificationInbox, startSimulator, type Simulator } from '../src/simulators/server.js';
+import type { Store } from '../src/store/types.js';
+import { waitFor } from './support/calls.js';
+import { DATABASES, type TestDatabase } from './support/databases.js';
+import { ROOT, testCerts } from './support/env.js';
+
+jest.setTimeout(120_000);
+
+interface Child {
+  readonly process: ChildProcess;
+  readonly url: string;
+}
+
+/** Starts `test/support/gateway-process.ts` in a child process; resolves once it listens. */
+function spawnGateway(overrides: ConfigInput): Promise<Child> {
+  const child = spawn(process.execPath, ['--no-warnings', '--import', './test/support/register-ts.mjs', 'test/support/gateway-process.ts'], {
+    cwd: ROOT,
+    env: { ...process.env, SNITFLADE_TEST_OVERRIDES: JSON.stringify(overrides) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    let err = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString('utf8');
+      const m = /^READY (\S+)$/m.exec(out);
+      if (m) resolve({ process: child, url: m[1]! });
+    });
+    child.stderr!.on('data', (chunk: Buffer) => {
+      err += chunk.toString('utf8');
+    });
+    child.once('exit', (code, signal) => reject(new Error(`the gateway process ended before it was ready (${code ?? signal}): ${err.slice(0, 2000)}`)));
+  });
+}
+
+/** SIGKILL: the process gets no chance to finish anything. */
+async function kill(child: Child): Promise<void> {
+  if (child.process.exitCode !== null || child.process.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.process.once('exit', () => resolve()));
+  child.process.kill('SIGKILL');
+  await exited;
+}
+
+const withJob = population().filter((c) => c.employment !== null);
+
+describe.each(DATABASES)('a gateway restart on %s', (name, makeDatabase) => {
+  let db: TestDatabase;
+  let store: Store;
+  let certsDir: string;
+  let sof: Simulator | undefined;
+  let port: number;
+  const inbox = new NotificationInbox();
+  const children: Child[] = [];
+  let overrides: ConfigInput;
+
+  beforeAll(async () => {
+    certsDir = await testCerts();
+    db = await makeDatabase(`restart_${name.toLowerCase()}`);
+    store = await db.open();
+    // Learn a free port for social services, then keep it.
+    const probe = await startSimulator({ system: 'sof-case-system', port: 0, certsDir, inbox });
+    port = probe.port;
+    await probe.close();
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'snitflade-restart-'));
+    overrides = {
+      instanceId: `gw-restart-${name.toLowerCase()}`,
+      listen: { host: '127.0.0.1', port: 0 },
+      paths: { certs: certsDir, data: dataDir },
+      store: db.storeConfig,
+      endpoints: { 'sof-case-system': `https://localhost:${port}` },
+      upstream: { timeoutMs: 3000, maxResponseBytes: 1048576 },
+      notifications: { maxAttempts: 1000, baseDelayMs: 50, maxDelayMs: 200, pollMs: 50, leaseMs: 6000 },
+      log: { level: 'debug', console: false, file: path.join(ROOT, 'test-output', 'logs', `restart-${name.toLowerCase()}-${process.pid}-${Date.now()}.log`) },
+    };
+  });
+  afterAll(async () => {
+    for (const c of children) await kill(c);
+    await sof?.close();
+    await db?.cleanup();
+  });
+
+  const start = async (): Promise<Child> => {
+    const child = await spawnGateway(overrides);
+    children.push(child);
+    return child;
+  };
+  const deliveryOf = async (auditId: string) => (await store.outbox.list({ auditId, limit: 10 })).deliveries[0];
+
+  it('a sanction notice sent while social services are down reaches them once they are back, exactly once, though the gateway was killed in between', async () => {
+    const c = withJob[42]!;
+    const first = await start();
+    const res = await emitNotification('sanction-notice', c.cpr, { gatewayUrl: first.url, certsDir });
+    expect(res.status).toBe(202);
+    const { auditId } = res.body as { auditId: string };
+
+    // Social services are down: the gateway keeps trying.
+    await waitFor('a few failed attempts', async () => ((await deliveryOf(auditId))?.attempts ?? 0) >= 3);
+    expect((await deliveryOf(auditId))).toMatchObject({ lastError: 'RECIPIENT_UNREACHABLE' });
+    await kill(first);
+
+    sof = await startSimulator({ system: 'sof-case-system', port, certsDir, inbox });
+    expect(inbox.received.filter((n) => n.auditId === auditId)).toEqual([]); // nobody is left to deliver it
+
+    await start();
+    await waitFor('delivered by the restarted gateway', async () => (await deliveryOf(auditId))?.state === 'delivered');
+    const got = inbox.received.filter((n) => n.auditId === auditId);
+    expect(got).toHaveLength(1);
+    expect(got[0]).toMatchObject({ cpr: c.cpr, contract: 'employment.sanction-notice.v1' });
+    expect((await deliveryOf(auditId))?.payload).toBeNull();
+    const trail = (await store.audit.search({ auditId, limit: 10 })).records.map((r) => r.reasons[0]).reverse();
+    expect(trail).toEqual(['QUEUED', 'DELIVERED']);
+  });
+
+  it('a delivery in flight when the gateway is killed is sent again by the restarted instance, and kept once', async () => {
+    const c = withJob[43]!;
+    for (const child of children) await kill(child);
+    sof ??= await startSimulator({ system: 'sof-case-system', port, certsDir, inbox });
+    // The recipient takes the notice in but its answer never arrives: the gateway is killed first.
+    inbox.loseAcknowledgements(0);
+    sof.setFault({ kind: 'delay', ms: 1500 });
+    const gw = await start();
+    const res = await emitNotification('sanction-notice', c.cpr, { gatewayUrl: gw.url, certsDir });
+    expect(res.status).toBe(202);
+    const { auditId } = res.body as { auditId: string };
+    await waitFor('the delivery is in flight', async () => (await deliveryOf(auditId))?.state === 'delivering');
+    await kill(gw);
+    sof.setFault(null);
+
+    await start(); // gives back its own stale lease at once instead of waiting for it to run out
+    await waitFor('delivered by the restarted gateway', async () => (await deliveryOf(auditId))?.state === 'delivered');
+    expect(inbox.received.filter((n) => n.auditId === auditId)).toHaveLength(1);
+    expect((await deliveryOf(auditId))?.attempts).toBeGreaterThanOrEqual(2);
+  });
+});
