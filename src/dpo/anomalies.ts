@@ -72,6 +72,12 @@ function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
+/** The sentence's subject, capitalised: it starts the explanation. */
+const Who = (a: { callerSystem: string; caseworker: string }, lang: 'da' | 'en'): string => {
+  const s = who(a, lang);
+  return s.charAt(0).toUpperCase() + s.slice(1);
+};
+
 const who = (a: { callerSystem: string; caseworker: string }, lang: 'da' | 'en'): string =>
   a.caseworker === ''
     ? lang === 'da' ? `kaldende system ${a.callerSystem || '(ukendt)'}` : `calling system ${a.callerSystem || '(unknown)'}`
@@ -121,8 +127,8 @@ export function manyCitizens(activity: readonly CaseworkerActivity[], t: Anomaly
         callerSystem: system,
         caseworker: a.caseworker,
         explanation: {
-          da: `${who(a, 'da')} slog ${a.citizens} forskellige borgere op i perioden. De ${peers.length} andre sagsbehandlere i samme system slog typisk (median) ${num(norm, 'da')} op: ${num(times, 'da')} gange så mange. Reglen: mindst ${t.manyCitizensMin} borgere og mere end ${t.manyCitizensFactor} gange medianen.`,
-          en: `${who(a, 'en')} looked up ${a.citizens} distinct citizens in the period. The ${peers.length} other caseworkers of the same system typically (median) looked up ${num(norm, 'en')}: ${num(times, 'en')} times as many. The rule: at least ${t.manyCitizensMin} citizens and more than ${t.manyCitizensFactor} times the median.`,
+          da: `${Who(a, 'da')} slog ${a.citizens} forskellige borgere op i perioden. De ${peers.length} andre sagsbehandlere i samme system slog typisk (median) ${num(norm, 'da')} op: ${num(times, 'da')} gange så mange. Reglen: mindst ${t.manyCitizensMin} borgere og mere end ${t.manyCitizensFactor} gange medianen.`,
+          en: `${Who(a, 'en')} looked up ${a.citizens} distinct citizens in the period. The ${peers.length} other caseworkers of the same system typically (median) looked up ${num(norm, 'en')}: ${num(times, 'en')} times as many. The rule: at least ${t.manyCitizensMin} citizens and more than ${t.manyCitizensFactor} times the median.`,
         },
         evidence: [],
         citizens: a.citizens,
@@ -148,8 +154,8 @@ export function offHoursLookups(lookups: readonly OffHoursLookup[], t: AnomalyTh
       callerSystem: first.callerSystem,
       caseworker: first.caseworker,
       explanation: {
-        da: `${who(first, 'da')} slog borgere op ${n} ${n === 1 ? 'gang' : 'gange'} uden for kontortid (mandag-fredag ${OFFICE_HOURS.fromHour}-${OFFICE_HOURS.toHour}, dansk tid). Opslagene er vist nedenfor.`,
-        en: `${who(first, 'en')} looked up citizens ${n} ${n === 1 ? 'time' : 'times'} outside office hours (Monday to Friday ${OFFICE_HOURS.fromHour}:00-${OFFICE_HOURS.toHour}:00, Copenhagen time). The look-ups are listed below.`,
+        da: `${Who(first, 'da')} slog borgere op ${n} ${n === 1 ? 'gang' : 'gange'} uden for kontortid (mandag-fredag ${OFFICE_HOURS.fromHour}-${OFFICE_HOURS.toHour}, dansk tid). Opslagene er vist nedenfor.`,
+        en: `${Who(first, 'en')} looked up citizens ${n} ${n === 1 ? 'time' : 'times'} outside office hours (Monday to Friday ${OFFICE_HOURS.fromHour}:00-${OFFICE_HOURS.toHour}:00, Copenhagen time). The look-ups are listed below.`,
       },
       evidence: list.slice(0, 5).map((l) => ({ recordId: l.recordId, time: l.time })),
     });
@@ -168,8 +174,8 @@ export function repeatedRefusals(activity: readonly CaseworkerActivity[], reason
       callerSystem: a.callerSystem,
       caseworker: a.caseworker,
       explanation: {
-        da: `${who(a, 'da')} fik ${a.refused} af ${a.requests} forespørgsler afvist i perioden (${pct(a.refused / Math.max(1, a.requests))}). Reglen: mindst ${t.refusalsMin} afvisninger. De hyppigste grunde for systemet: ${list('da')}.`,
-        en: `${who(a, 'en')} had ${a.refused} of ${a.requests} requests refused in the period (${pct(a.refused / Math.max(1, a.requests))}). The rule: at least ${t.refusalsMin} refusals. The system's most common reasons: ${list('en')}.`,
+        da: `${Who(a, 'da')} fik ${a.refused} af ${a.requests} forespørgsler afvist i perioden (${pct(a.refused / Math.max(1, a.requests))}). Reglen: mindst ${t.refusalsMin} afvisninger. De hyppigste grunde for systemet: ${list('da')}.`,
+        en: `${Who(a, 'en')} had ${a.refused} of ${a.requests} requests refused in the period (${pct(a.refused / Math.max(1, a.requests))}). The rule: at least ${t.refusalsMin} refusals. The system's most common reasons: ${list('en')}.`,
       },
       evidence: [],
     });

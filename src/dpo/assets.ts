@@ -30,6 +30,9 @@ h3 { font-size: 1rem; margin: 0.8rem 0 0.3rem; }
 .card { background: var(--card); border: 1px solid var(--line); border-radius: 6px; padding: 0.8rem 1rem; }
 .card .k { color: var(--muted); font-size: 0.85rem; }
 .card .v { font-size: 1.5rem; font-weight: 650; }
+.card .v.small { font-size: 0.95rem; font-weight: 600; }
+.panel > h2:first-child, .panel > h1:first-child { margin-top: 0; }
+.nowrap { white-space: nowrap; }
 .panel { background: var(--card); border: 1px solid var(--line); border-radius: 6px; padding: 0.9rem 1.1rem; margin-bottom: 1rem; }
 .grid2 { display: grid; grid-template-columns: repeat(auto-fit, minmax(460px, 1fr)); gap: 1rem; }
 .badge { display: inline-block; padding: 0.1rem 0.55rem; border-radius: 999px; font-weight: 600; font-size: 0.85rem; }
@@ -65,7 +68,8 @@ figure.chart { margin: 0; }
 .chart-svg .grid { stroke: #e6e9ee; stroke-width: 1; }
 .chart-svg .axis-line { stroke: #9aa3b0; stroke-width: 1; }
 .chart-svg .axis, .chart-svg .legend, .chart-svg .label, .chart-svg .value { font-size: 11px; fill: #4b5563; font-family: inherit; }
-.chart-svg .label { font-size: 12px; fill: #1d2430; }
+#chart-days .axis, #chart-days .legend { font-size: 10px; }
+.chart-svg .label { font-size: 11px; fill: #1d2430; }
 .chart-svg .bar-permitted { fill: var(--permitted); }
 .chart-svg .bar-refused { fill: var(--refused); }
 .chart-svg g.bar:hover rect { opacity: 0.8; }
@@ -110,7 +114,10 @@ function asset(body: string, type: string): Asset {
   return { body, type, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 16)}"` };
 }
 
+const ICON = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="6" fill="#17233a"/><path d="M9 11h14M9 16h14M9 21h9" stroke="#8fb3ea" stroke-width="3" stroke-linecap="round"/></svg>';
+
 export const ASSETS: ReadonlyMap<string, Asset> = new Map([
+  ['favicon.svg', asset(ICON, 'image/svg+xml')],
   ['dpo.css', asset(CSS, 'text/css; charset=utf-8')],
   ['dpo.js', asset(JS, 'text/javascript; charset=utf-8')],
 ]);

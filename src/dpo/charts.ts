@@ -21,6 +21,14 @@ export function niceMax(value: number): number {
   return 10 * power;
 }
 
+/** A whole-number axis step (1, 2 or 5 times a power of ten) giving about four intervals, and the top. */
+export function axisScale(value: number): { max: number; step: number } {
+  const raw = Math.max(1, value) / 4;
+  const power = 10 ** Math.floor(Math.log10(raw));
+  const step = Math.max(1, Math.round([1, 2, 5, 10].map((s) => s * power).find((s) => s >= raw) ?? 10 * power));
+  return { max: step * Math.max(1, Math.ceil(value / step)), step };
+}
+
 const round = (n: number): string => (Math.round(n * 10) / 10).toString();
 
 /**
@@ -35,11 +43,11 @@ export function dailyChart(id: string, title: string, days: readonly Series[], l
   const bottom = 40;
   const plotW = width - left - right;
   const plotH = height - top - bottom;
-  const max = niceMax(Math.max(0, ...days.map((d) => d.permitted + d.refused)));
+  const { max, step } = axisScale(Math.max(0, ...days.map((d) => d.permitted + d.refused)));
   const slot = plotW / Math.max(1, days.length);
   const barW = Math.max(1, slot * 0.8);
   const y = (v: number): number => top + plotH - (v / max) * plotH;
-  const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => f * max);
+  const ticks = Array.from({ length: Math.round(max / step) + 1 }, (_, i) => i * step);
   const labelEvery = Math.max(1, Math.ceil(days.length / 10));
   const total = days.reduce((s, d) => s + d.permitted + d.refused, 0);
   return html`<figure class="chart" id="${id}">
@@ -72,10 +80,10 @@ export function dailyChart(id: string, title: string, days: readonly Series[], l
  * Horizontal bars, one per row, permitted and refused side by side in one bar.
  */
 export function barChart(id: string, title: string, rows: readonly Series[], lang: Lang, legend: { permitted: string; refused: string }): Html {
-  const width = 760;
-  const rowH = 26;
-  const labelW = 260;
-  const valueW = 110;
+  const width = 520;
+  const rowH = 24;
+  const labelW = 190;
+  const valueW = 70;
   const top = 8;
   const height = top + Math.max(1, rows.length) * rowH + 26;
   const plotW = width - labelW - valueW;
@@ -89,25 +97,25 @@ export function barChart(id: string, title: string, rows: readonly Series[], lan
       const wp = (r.permitted / max) * plotW;
       const wr = (r.refused / max) * plotW;
       return html`<g class="bar"><title>${`${r.label}: ${formatNumber(r.permitted, lang)} ${legend.permitted.toLowerCase()}, ${formatNumber(r.refused, lang)} ${legend.refused.toLowerCase()}`}</title>
-      <text class="label" x="${labelW - 8}" y="${yy + 16}" text-anchor="end">${truncate(r.label, 38)}</text>
+      <text class="label" x="${labelW - 8}" y="${yy + 16}" text-anchor="end">${truncate(r.label, 27)}</text>
       <rect class="bar-permitted" x="${labelW}" y="${yy + 4}" width="${round(wp)}" height="${rowH - 8}"></rect>
       <rect class="bar-refused" x="${round(labelW + wp)}" y="${yy + 4}" width="${round(wr)}" height="${rowH - 8}"></rect>
       <text class="value" x="${round(labelW + wp + wr + 6)}" y="${yy + 16}">${`${formatNumber(r.permitted + r.refused, lang)}${r.refused > 0 ? ` (${formatNumber(r.refused, lang)})` : ''}`}</text></g>`;
     })}
     <rect class="bar-permitted" x="${labelW}" y="${height - 14}" width="10" height="10"></rect>
     <text class="legend" x="${labelW + 14}" y="${height - 5}">${legend.permitted}</text>
-    <rect class="bar-refused" x="${labelW + 140}" y="${height - 14}" width="10" height="10"></rect>
-    <text class="legend" x="${labelW + 154}" y="${height - 5}">${`${legend.refused} (${lang === 'da' ? 'i parentes' : 'in brackets'})`}</text>
+    <rect class="bar-refused" x="${labelW + 100}" y="${height - 14}" width="10" height="10"></rect>
+    <text class="legend" x="${labelW + 114}" y="${height - 5}">${`${legend.refused} (${lang === 'da' ? 'i parentes' : 'in brackets'})`}</text>
   </svg>
 </figure>`;
 }
 
 /** Horizontal bars of one count each (e.g. refusal reasons). */
 export function countChart(id: string, title: string, rows: readonly { label: string; n: number }[], lang: Lang): Html {
-  const width = 760;
-  const rowH = 26;
-  const labelW = 300;
-  const valueW = 80;
+  const width = 520;
+  const rowH = 24;
+  const labelW = 230;
+  const valueW = 50;
   const top = 8;
   const height = top + Math.max(1, rows.length) * rowH + 8;
   const plotW = width - labelW - valueW;
@@ -120,7 +128,7 @@ export function countChart(id: string, title: string, rows: readonly { label: st
       const yy = top + i * rowH;
       const w = (r.n / max) * plotW;
       return html`<g class="bar"><title>${`${r.label}: ${formatNumber(r.n, lang)}`}</title>
-      <text class="label" x="${labelW - 8}" y="${yy + 16}" text-anchor="end">${truncate(r.label, 44)}</text>
+      <text class="label" x="${labelW - 8}" y="${yy + 16}" text-anchor="end">${truncate(r.label, 33)}</text>
       <rect class="bar-refused" x="${labelW}" y="${yy + 4}" width="${round(w)}" height="${rowH - 8}"></rect>
       <text class="value" x="${round(labelW + w + 6)}" y="${yy + 16}">${formatNumber(r.n, lang)}</text></g>`;
     })}

@@ -72,6 +72,17 @@ export function formatTime(iso: string, lang: Lang): string {
   return Number.isNaN(ms) ? iso : timeFormat[lang].format(ms);
 }
 
+const shortFormat = {
+  da: new Intl.DateTimeFormat('da-DK', { timeZone: 'Europe/Copenhagen', day: '2-digit', month: '2-digit', year: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit' }),
+  en: new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Copenhagen', day: '2-digit', month: '2-digit', year: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit' }),
+};
+
+/** Compact, for tables: 23.11.2026 17.50.03. */
+export function formatShortTime(iso: string, lang: Lang): string {
+  const ms = Date.parse(iso);
+  return Number.isNaN(ms) ? iso : shortFormat[lang].format(ms);
+}
+
 /** With the weekday, for off-hours look-ups. */
 export function formatWeekdayTime(iso: string, lang: Lang): string {
   const ms = Date.parse(iso);

@@ -2,7 +2,8 @@ import { recordHash } from '../audit/chain.js';
 import type { CheckpointVerifier } from '../audit/checkpoint.js';
 import { verificationStatuses, type RecordVerification as SealStatus } from '../audit/search.js';
 import type { AuditRecord } from '../audit/types.js';
-import type { ChainProblem } from '../audit/verify.js';
+import type { ChainHead } from '../audit/trail.js';
+import { verifyChain, type ChainProblem } from '../audit/verify.js';
 import { verifySealedChain } from '../audit/verify-trail.js';
 import type { AuditStore, Store } from '../store/types.js';
 import { yieldToLoop } from './statistics.js';
@@ -70,8 +71,17 @@ export interface RecordVerification {
   readonly chain: ChainIntegrity | undefined;
 }
 
+/**
+ * Records the background full run reads (and hashes) between two turns of the event loop: small,
+ * so that a page view waiting for its turn waits a few milliseconds, not the time to hash a
+ * thousand records.
+ */
+const FULL_RUN_PAGE = 200;
+
 interface ChainState {
   verifiedThrough: number;
+  /** The last record found good: the next check of the tail starts after it. */
+  anchor?: ChainHead;
   problem?: ChainProblem;
   checkpoint?: { seq: number; time: string };
 }
@@ -186,13 +196,30 @@ export class IntegrityMonitor {
     for (const chain of await this.#chains()) {
       const headSeq = (await store.audit.head(chain))?.seq ?? 0;
       const previous = this.#tail.get(chain);
+      const full = this.#fullFound.get(chain);
       if (previous?.problem === undefined) {
         const latest = await store.checkpoints.latest(chain);
-        const fromSeq = (latest?.seq ?? 0) + 1;
-        const result = await verifySealedChain({ store: { audit: pacedAudit(store.audit, fromSeq + budget - 1), checkpoints: store.checkpoints }, verifier: this.#verifier }, chain, latest !== undefined ? { fromCheckpoint: latest.seq } : {});
-        const checkpoint = result.lastCheckpoint !== undefined ? { seq: result.lastCheckpoint.seq, time: result.lastCheckpoint.time } : undefined;
-        const through = result.head?.seq ?? (result.ok ? (latest?.seq ?? 0) : 0);
-        this.#tail.set(chain, { verifiedThrough: through, ...(result.problem !== undefined ? { problem: result.problem } : {}), ...(checkpoint !== undefined ? { checkpoint } : {}) });
+        const anchor = previous?.anchor ?? (full?.problem === undefined ? full?.anchor : undefined);
+        if (anchor !== undefined && anchor.seq >= (latest?.seq ?? 0)) {
+          // Only what was appended since the last good record: it must link to it.
+          if (anchor.seq < headSeq) {
+            const result = await verifyChain({ audit: pacedAudit(store.audit, anchor.seq + budget) }, chain, { anchor });
+            const last = result.last ?? anchor;
+            this.#tail.set(chain, { ...previous, verifiedThrough: last.seq, anchor: last, ...(result.problem !== undefined ? { problem: result.problem } : {}) });
+          }
+        } else {
+          // From the latest signed checkpoint (its signature and Merkle frontier checked), or the start.
+          const fromSeq = (latest?.seq ?? 0) + 1;
+          const result = await verifySealedChain({ store: { audit: pacedAudit(store.audit, fromSeq + budget - 1), checkpoints: store.checkpoints }, verifier: this.#verifier }, chain, latest !== undefined ? { fromCheckpoint: latest.seq } : {});
+          const checkpoint = result.lastCheckpoint !== undefined ? { seq: result.lastCheckpoint.seq, time: result.lastCheckpoint.time } : undefined;
+          const head = result.head ?? (result.ok && latest !== undefined ? { seq: latest.seq, hash: latest.head } : undefined);
+          this.#tail.set(chain, {
+            verifiedThrough: head?.seq ?? 0,
+            ...(head !== undefined ? { anchor: head } : {}),
+            ...(result.problem !== undefined ? { problem: result.problem } : {}),
+            ...(checkpoint !== undefined ? { checkpoint } : {}),
+          });
+        }
       }
       chains.push(this.#chainStatus(chain, headSeq));
     }
@@ -208,13 +235,19 @@ export class IntegrityMonitor {
     for (const chain of await this.#chains()) {
       const base = checked;
       const result = await verifySealedChain({ store: { audit: pacedAudit(store.audit), checkpoints: store.checkpoints }, verifier: this.#verifier }, chain, {
+        pageSize: FULL_RUN_PAGE,
         onProgress: (p) => {
           this.#full = { ...this.#full, checked: base + p.done };
         },
       });
       checked += result.checked;
       const checkpoint = result.lastCheckpoint !== undefined ? { seq: result.lastCheckpoint.seq, time: result.lastCheckpoint.time } : undefined;
-      found.set(chain, { verifiedThrough: result.head?.seq ?? 0, ...(result.problem !== undefined ? { problem: result.problem } : {}), ...(checkpoint !== undefined ? { checkpoint } : {}) });
+      found.set(chain, {
+        verifiedThrough: result.head?.seq ?? 0,
+        ...(result.head !== undefined ? { anchor: result.head } : {}),
+        ...(result.problem !== undefined ? { problem: result.problem } : {}),
+        ...(checkpoint !== undefined ? { checkpoint } : {}),
+      });
     }
     // The full run is the authority: it replaces what the tail checks found.
     this.#fullFound = found;
@@ -229,7 +262,7 @@ export class IntegrityMonitor {
     const verifiedThrough = Math.max(tail?.verifiedThrough ?? 0, full?.problem === undefined ? (full?.verifiedThrough ?? 0) : 0);
     const checkpoint = tail?.checkpoint ?? full?.checkpoint;
     const base = { chain, verifiedThrough, headSeq, ...(checkpoint !== undefined ? { checkpoint } : {}) };
-    if (problem !== undefined) return { ...base, state: 'failed', problem };
+    if (problem !== undefined) return { ...base, verifiedThrough: Math.min(verifiedThrough, problem.seq - 1), state: 'failed', problem };
     return { ...base, state: verifiedThrough >= headSeq ? 'intact' : 'pending' };
   }
 

@@ -32,6 +32,19 @@ const REASONS: Record<string, { da: string; en: string }> = {
   PROVIDER_RESPONSE_INVALID: { da: 'Udbyderens svar blev afvist', en: 'Provider answer rejected' },
   RATE_LIMITED: { da: 'For mange forespørgsler', en: 'Too many requests' },
   AUDIT_UNAVAILABLE: { da: 'Revisionssporet kunne ikke skrives', en: 'Audit trail unavailable' },
+  NOT_FOUND: { da: 'Ukendt adresse', en: 'Unknown path' },
+  AUDIT_SEARCH: { da: 'DPO søgte i revisionssporet', en: 'The DPO searched the audit trail' },
+  AUDIT_VERIFY: { da: 'DPO kontrollerede revisionssporet', en: 'The DPO verified the audit trail' },
+  CITIZEN_REPORT: { da: 'DPO lavede borgerens indsigtsoversigt', en: "The DPO made the citizen's access report" },
+  CONSENT_RECORDED: { da: 'Samtykke registreret', en: 'Consent recorded' },
+  CONSENT_WITHDRAWAL: { da: 'Samtykke trukket tilbage', en: 'Consent withdrawn' },
+  CONSENT_SEARCH: { da: 'Samtykker slået op', en: 'Consents looked up' },
+  QUEUED: { da: 'Sat i kø til levering', en: 'Queued for delivery' },
+  DELIVERED: { da: 'Leveret', en: 'Delivered' },
+  DEAD_LETTER: { da: 'Kunne ikke leveres (dødt brev)', en: 'Could not be delivered (dead letter)' },
+  DELIVERY_CANCELLED: { da: 'Levering annulleret', en: 'Delivery cancelled' },
+  REDRIVEN: { da: 'Sendt igen', en: 'Re-driven' },
+  RECIPIENT_STATUS: { da: 'Modtageren svarede med en fejl', en: 'The recipient answered with an error' },
 };
 
 export function reasonText(code: string, lang: Lang): string {
@@ -69,7 +82,30 @@ export const KIND_LABELS: Record<string, { da: string; en: string }> = {
   consent: { da: 'Samtykke', en: 'Consent' },
   notification: { da: 'Notifikation', en: 'Notification' },
   admin: { da: 'Administration', en: 'Administration' },
+  'dpo-access': { da: 'DPO-adgang', en: 'DPO access' },
 };
+
+/** What a verification problem means, in words (the verifier's own message gives the details). */
+export const PROBLEM_TEXT: Record<string, { da: string; en: string }> = {
+  'hash-mismatch': { da: 'Posten er ændret, efter den blev skrevet', en: 'The record was changed after it was written' },
+  'prev-mismatch': { da: 'Posten peger ikke på den forrige post', en: 'The record does not link to the one before it' },
+  gap: { da: 'Poster mangler i kæden', en: 'Records are missing from the chain' },
+  inserted: { da: 'En fremmed post er sat ind i kæden', en: 'A record was inserted into the chain' },
+  reordered: { da: 'Poster er byttet om', en: 'Records were reordered' },
+  'column-mismatch': { da: 'Søgekolonner er ændret bag om sporet', en: "Search columns were changed behind the trail's back" },
+  malformed: { da: 'En post kan ikke læses', en: 'A record cannot be read' },
+  'wrong-chain': { da: 'En post hører til en anden kæde', en: 'A record belongs to another chain' },
+  truncated: { da: 'Kæden er afkortet', en: 'The chain was cut short' },
+  'head-mismatch': { da: 'Kæden er omskrevet', en: 'The chain was rewritten' },
+  'checkpoint-invalid': { da: 'Et signeret kontrolpunkt holder ikke', en: 'A signed checkpoint does not verify' },
+  'checkpoint-mismatch': { da: 'Kæden passer ikke til et signeret kontrolpunkt', en: 'The chain does not match a signed checkpoint' },
+  'root-mismatch': { da: 'Posterne giver ikke kontrolpunktets Merkle-rod', en: "The records do not give the checkpoint's Merkle root" },
+  'retention-unproven': { da: 'Slettede poster er ikke dokumenteret', en: 'Deleted records are not documented' },
+};
+
+export function problemText(kind: string, lang: Lang): string {
+  return PROBLEM_TEXT[kind]?.[lang] ?? kind;
+}
 
 export function kindLabel(kind: string, lang: Lang): string {
   return KIND_LABELS[kind]?.[lang] ?? kind;

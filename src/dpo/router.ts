@@ -22,7 +22,7 @@ import { ASSETS } from './assets.js';
 import type { Series } from './charts.js';
 import { translator, type Lang } from './html.js';
 import { IntegrityMonitor } from './integrity.js';
-import { contractTitle, purposeTitle, reasonText, systemTitle } from './labels.js';
+import { contractTitle, purposeTitle, reasonText } from './labels.js';
 import { citizenReportPdf } from './report-pdf.js';
 import { ABSOLUTE_MS, clearCookie, identify, issueSigninToken, readCookie, sameOrigin, sameToken, Sessions, SIGNIN_COOKIE } from './session.js';
 import { RollupCatchUp } from './statistics.js';
@@ -178,6 +178,7 @@ export function dpoRouter(gateway: Gateway, options: DpoRouterOptions = {}): Rou
   // Who is on the other end: only the DPO certificate gets further than this.
   router.use((req, res, next) => {
     const id = identify(gateway, req);
+    if (id.client !== undefined) locals(res).client = id.client; // for the request log line
     if (id.ok) {
       res.locals.dpoIdentity = id;
       return next();
@@ -334,7 +335,7 @@ export function dpoRouter(gateway: Gateway, options: DpoRouterOptions = {}): Rou
       }),
       byPurpose: series(byPurpose, (k) => (k === '' ? ctx.t('(intet formål)', '(no purpose)') : purposeTitle(rules, k, ctx.lang))),
       byContract: series(byContract, (k) => (k === '' ? ctx.t('(ingen kontrakt)', '(no contract)') : contractTitle(rules, k, ctx.lang))),
-      byCaller: series(byCaller, (k) => (k === '' ? ctx.t('(ukendt)', '(unknown)') : systemTitle(rules, k))),
+      byCaller: series(byCaller, (k) => (k === '' ? ctx.t('(ukendt)', '(unknown)') : k)),
       reasons: [...byReason.entries()].sort((a, b) => b[1] - a[1]).map(([code, n]) => ({ code, label: reasonText(code, ctx.lang), n })),
       integrity: status,
       checkpoints: await checkpointSummaries(status.chains.map((c) => c.chain)),

@@ -12,8 +12,18 @@ const TITLES: Record<AnomalyKind, [string, string]> = {
   'withdrawn-consent': ['Udlevering på tilbagetrukket samtykke', 'Disclosure on a withdrawn consent'],
 };
 
+/** At most this many anomalies of one kind on the page; the rest are counted. */
+const MAX_PER_KIND = 25;
+
 export function anomaliesPage(ctx: PageContext, o: { range: DayRange; anomalies: readonly Anomaly[]; thresholds: AnomalyThresholds; consentsChecked: boolean; behind: number }): string {
   const { t, lang } = ctx;
+  const perKind = new Map<string, number>();
+  const shown = o.anomalies.filter((a) => {
+    const n = (perKind.get(a.kind) ?? 0) + 1;
+    perKind.set(a.kind, n);
+    return n <= MAX_PER_KIND;
+  });
+  const hidden = [...perKind.entries()].filter(([, n]) => n > MAX_PER_KIND).map(([kind, n]) => [kind as AnomalyKind, n - MAX_PER_KIND] as const);
   return page(ctx, {
     title: t('Anomalier', 'Anomalies'),
     section: 'anomalies',
@@ -23,7 +33,8 @@ ${periodForm(ctx, '/dpo/anomalies', o.range)}
 ${o.behind > 0 ? html`<p class="notice">${t('Statistikken tælles stadig op; listen kan mangle noget.', 'The statistics are still being counted; the list may be incomplete.')}</p>` : ''}
 ${!o.consentsChecked ? html`<p class="notice small">${t('Samtykkeregistret er ikke tilgængeligt; udleveringer på tilbagetrukne samtykker er ikke kontrolleret.', 'The consent registry is not available; disclosures on withdrawn consents were not checked.')}</p>` : ''}
 ${o.anomalies.length === 0 ? html`<p class="notice ok" id="no-anomalies">${t('Ingen anomalier i perioden.', 'No anomalies in the period.')}</p>` : ''}
-<div id="anomalies">${o.anomalies.map(
+${hidden.map(([kind, n]) => html`<p class="notice small" data-hidden-kind="${kind}">${t(`${n} flere af slagsen "${TITLES[kind][0]}" vises ikke; vælg en kortere periode eller søg på det kaldende system.`, `${n} more of the kind "${TITLES[kind][1]}" are not shown; choose a shorter period or search by calling system.`)}</p>`)}
+<div id="anomalies">${shown.map(
       (a) => html`<article class="panel anomaly" data-kind="${a.kind}" data-caller="${a.callerSystem}" data-caseworker="${a.caseworker}">
   <div class="kind">${t(...TITLES[a.kind])}</div>
   <h3>${a.caseworker !== '' ? `${a.caseworker} · ${a.callerSystem}` : a.callerSystem}</h3>

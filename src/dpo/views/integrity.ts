@@ -1,5 +1,6 @@
 import { formatNumber, formatTime, html } from '../html.js';
 import type { IntegrityStatus } from '../integrity.js';
+import { problemText } from '../labels.js';
 import { csrfField, page, type PageContext } from './layout.js';
 import { integrityBadge, type CheckpointSummary } from './overview.js';
 
@@ -21,14 +22,14 @@ export function integrityPage(ctx: PageContext, o: { status: IntegrityStatus; ch
 <tbody>${s.chains.map(
       (c) => html`<tr data-chain="${c.chain}" data-state="${c.state}"><td>${c.chain}</td><td>${c.state === 'intact' ? html`<span class="badge ok">${t('Intakt', 'Intact')}</span>` : c.state === 'failed' ? html`<span class="badge failed">${t('Fejlet', 'Failed')}</span>` : html`<span class="badge pending">${t('Kontrolleres', 'Being checked')}</span>`}</td>
   <td class="num">${formatNumber(c.verifiedThrough, lang)}</td><td class="num">${formatNumber(c.headSeq, lang)}</td>
-  <td class="integrity-problem">${c.problem !== undefined ? html`<strong>${t('Post', 'Record')} #${c.problem.seq} (${c.problem.kind}):</strong> ${c.problem.message}` : '-'}</td></tr>`,
+  <td class="integrity-problem">${c.problem !== undefined ? html`<strong>${t('Post', 'Record')} #${c.problem.seq}: ${problemText(c.problem.kind, lang)}.</strong> <span class="small">${c.problem.message} (${c.problem.kind})</span>` : '-'}</td></tr>`,
     )}</tbody></table>
 </section>
 <section class="panel" id="full-verification" data-running="${full.running ? 'yes' : 'no'}"><h2>${t('Fuld kontrol', 'Full verification')}</h2>
 ${full.running
       ? html`<p class="notice" id="full-running">${t(`Kører: ${formatNumber(full.checked, lang)} poster kontrolleret. Siden opdaterer sig selv.`, `Running: ${formatNumber(full.checked, lang)} records checked. This page updates itself.`)}</p>`
       : full.finishedAt !== undefined
-        ? html`<p id="full-result">${t('Seneste fulde kontrol', 'Last full verification')}: ${formatTime(full.finishedAt, lang)}, ${formatNumber(full.checked, lang)} ${t('poster', 'records')} · ${
+        ? html`<p id="full-result">${t('Seneste fulde kontrol', 'Last full verification')}: ${formatTime(full.finishedAt, lang)}, ${formatNumber(full.checked, lang)} ${t('poster fundet i orden', 'records found good')} · ${
             full.error !== undefined ? html`<span class="badge failed">${t('kunne ikke gennemføres', 'could not complete')}</span>` : full.ok ? html`<span class="badge ok">${t('ingen fejl', 'no problem found')}</span>` : html`<span class="badge failed">${t('fejl fundet', 'problem found')}</span>`
           }</p>`
         : html`<p>${t('Der er ikke kørt en fuld kontrol siden gatewayen startede.', 'No full verification has run since the gateway started.')}</p>`}

@@ -41,6 +41,7 @@ export function page(ctx: PageContext, options: { title: string; section: Sectio
 <meta name="referrer" content="same-origin">
 ${options.refreshSeconds !== undefined ? html`<meta http-equiv="refresh" content="${options.refreshSeconds}">` : ''}
 <title>${options.title} · Snitflade DPO</title>
+<link rel="icon" href="/dpo/assets/favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="/dpo/assets/dpo.css">
 <script src="/dpo/assets/dpo.js" defer></script>
 </head>

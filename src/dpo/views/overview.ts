@@ -2,6 +2,7 @@ import type { DayRange } from '../../store/dpo-types.js';
 import { barChart, countChart, dailyChart, type Series } from '../charts.js';
 import { formatNumber, formatTime, html, type Html } from '../html.js';
 import type { IntegrityStatus } from '../integrity.js';
+import { problemText } from '../labels.js';
 import { page, type PageContext } from './layout.js';
 
 export interface CheckpointSummary {
@@ -55,7 +56,7 @@ export function overviewPage(ctx: PageContext, d: OverviewData): string {
 <p class="lead">${t('Forespørgsler og afvisninger i perioden, og revisionssporets integritet.', 'Requests and refusals in the period, and the integrity of the audit trail.')}</p>
 ${periodForm(ctx, '/dpo/', d.range)}
 ${d.behind > 0 ? html`<p class="notice" id="statistics-behind">${t(`Statistikken mangler endnu ${formatNumber(d.behind, lang)} poster; de tælles nu i baggrunden.`, `The statistics do not yet include ${formatNumber(d.behind, lang)} records; they are being counted in the background.`)}</p>` : ''}
-${failed !== undefined ? html`<p class="notice bad" id="integrity-alert"><strong>${t('Revisionssporet er ændret.', 'The audit trail has been altered.')}</strong> ${t('Kæde', 'Chain')} ${failed.chain}: ${failed.problem?.message ?? ''} <a href="/dpo/integrity">${t('Se integritet', 'See integrity')}</a></p>` : ''}
+${failed !== undefined ? html`<p class="notice bad" id="integrity-alert"><strong>${t('Revisionssporet er ændret.', 'The audit trail has been altered.')}</strong> ${t('Kæde', 'Chain')} ${failed.chain}, ${t('post', 'record')} #${failed.problem?.seq ?? ''}: ${problemText(failed.problem?.kind ?? '', lang)}. <a href="/dpo/integrity">${t('Se integritet', 'See integrity')}</a></p>` : ''}
 <div class="cards">
   <div class="card"><div class="k">${t('Forespørgsler', 'Requests')}</div><div class="v" id="total-requests">${formatNumber(requests, lang)}</div></div>
   <div class="card"><div class="k">${t('Afvist', 'Refused')}</div><div class="v" id="total-refused">${formatNumber(refused, lang)}</div><div class="small muted">${requests > 0 ? `${Math.round((refused / requests) * 1000) / 10} %` : ''}</div></div>

@@ -1,7 +1,7 @@
 import type { AuditRecord } from '../../audit/types.js';
 import { formatNumber, formatTime, html, type Html } from '../html.js';
 import type { RecordVerification } from '../integrity.js';
-import { contractTitle, fieldLabel, kindLabel, purposeTitle, reasonText, systemTitle } from '../labels.js';
+import { contractTitle, fieldLabel, kindLabel, problemText, purposeTitle, reasonText, systemTitle } from '../labels.js';
 import { page, type PageContext } from './layout.js';
 import { decisionBadge, recordsTable } from './search.js';
 
@@ -47,7 +47,7 @@ export function recordPage(ctx: PageContext, o: { record: AuditRecord; related: 
     v.chain === undefined
       ? t('Kæden er ikke kontrolleret endnu.', 'The chain has not been verified yet.')
       : v.chain.state === 'failed'
-        ? html`<span class="badge failed">${t('FEJL', 'FAILED')}</span> ${t('Kædens kontrol fandt en fejl', "The chain's verification found a problem")}: ${v.chain.problem?.message ?? ''}`
+        ? html`<span class="badge failed">${t('FEJL', 'FAILED')}</span> ${t('Kædens kontrol fandt en fejl', "The chain's verification found a problem")}: ${t('post', 'record')} #${v.chain.problem?.seq ?? ''}, ${problemText(v.chain.problem?.kind ?? '', lang)}`
         : chainCovers
           ? html`<span class="badge ok">OK</span> ${t(`Kæden ${r.chain} er kontrolleret intakt til og med post ${formatNumber(v.chain.verifiedThrough, lang)}.`, `Chain ${r.chain} was verified intact through record ${formatNumber(v.chain.verifiedThrough, lang)}.`)}`
           : html`<span class="badge pending">${t('afventer', 'pending')}</span> ${t('Kæden er endnu ikke kontrolleret så langt.', 'The chain has not been verified this far yet.')}`

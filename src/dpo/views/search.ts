@@ -1,5 +1,5 @@
 import type { AuditRecord } from '../../audit/types.js';
-import { formatTime, html, type Html } from '../html.js';
+import { formatShortTime, html, type Html } from '../html.js';
 import { contractTitle, kindLabel, purposeTitle, reasonText } from '../labels.js';
 import { csrfField, page, type PageContext } from './layout.js';
 
@@ -11,7 +11,7 @@ export interface SearchCriteria {
   readonly contract?: string;
   readonly purpose?: string;
   readonly decision?: 'permit' | 'deny';
-  readonly kind?: 'decision' | 'release' | 'refusal' | 'consent' | 'notification' | 'admin';
+  readonly kind?: 'decision' | 'release' | 'refusal' | 'consent' | 'notification' | 'admin' | 'dpo-access';
   readonly fromDay?: string;
   readonly toDay?: string;
 }
@@ -45,7 +45,7 @@ export function searchForm(ctx: PageContext, values: SearchFormValues = {}, erro
   ${select('contract', t('Kontrakt', 'Contract'), rules.contracts.list().map((c) => [c.id, `${c.title} (${c.id})`]), values.contract, any)}
   ${select('purpose', t('Formål', 'Purpose'), [...rules.policies.purposes.values()].map((p) => [p.id, p.title[lang]]), values.purpose, any)}
   ${select('decision', t('Afgørelse', 'Decision'), [['permit', t('Tilladt', 'Permitted')], ['deny', t('Afvist', 'Denied')]], values.decision, any)}
-  ${select('kind', t('Posttype', 'Record kind'), ['decision', 'release', 'refusal', 'consent', 'notification', 'admin'].map((k) => [k, kindLabel(k, lang)]), values.kind, any)}
+  ${select('kind', t('Posttype', 'Record kind'), ['decision', 'release', 'refusal', 'consent', 'notification', 'admin', 'dpo-access'].map((k) => [k, kindLabel(k, lang)]), values.kind, any)}
   <label>${t('Fra', 'From')}<input type="date" name="from" id="f-from" value="${values.fromDay ?? ''}"></label>
   <label>${t('Til og med', 'To (inclusive)')}<input type="date" name="to" id="f-to" value="${values.toDay ?? ''}"></label>
   <div><button type="submit" id="search-submit">${t('Søg', 'Search')}</button></div>
@@ -78,7 +78,7 @@ export function recordsTable(ctx: PageContext, records: readonly AuditRecord[]):
   return html`<table id="results"><thead><tr><th>${t('Tid', 'Time')}</th><th>${t('Post', 'Record')}</th><th>${t('Kaldende system', 'Calling system')}</th><th>${t('Sagsbehandler', 'Caseworker')}</th><th>${t('Kontrakt', 'Contract')}</th><th>${t('Formål', 'Purpose')}</th><th>${t('Afgørelse', 'Decision')}</th><th>${t('Felter / grunde', 'Fields / reasons')}</th></tr></thead>
 <tbody>${records.map(
     (r) => html`<tr data-record="${r.id}" data-audit-id="${r.auditId}">
-  <td><a href="/dpo/records/${r.id}">${formatTime(r.time, lang)}</a></td>
+  <td class="nowrap"><a href="/dpo/records/${r.id}">${formatShortTime(r.time, lang)}</a></td>
   <td>${kindLabel(r.kind, lang)}</td>
   <td>${r.caller?.system ?? '-'}</td>
   <td>${r.caseworker ?? '-'}</td>

@@ -1,0 +1,84 @@
+/**
+ * The citizen's access report as a PDF (src/dpo/report-pdf.ts): a valid PDF whose text is the
+ * report's, in the language asked for, Danish letters included.
+ */
+import { inflateSync } from 'node:zlib';
+import type { CitizenReport } from '../src/audit/report.js';
+import { citizenReportPdf } from '../src/dpo/report-pdf.js';
+
+/** The text drawn on the pages: every FlateDecode stream inflated, its hex strings decoded (WinAnsi ~ Latin-1). */
+function pdfText(pdf: Buffer): string {
+  const out: string[] = [];
+  const raw = pdf.toString('latin1');
+  for (const m of raw.matchAll(/stream\r?\n/g)) {
+    const start = (m.index ?? 0) + m[0].length;
+    const end = raw.indexOf('endstream', start);
+    try {
+      const content = inflateSync(pdf.subarray(start, end)).toString('latin1');
+      out.push([...content.matchAll(/<([0-9a-fA-F]+)>/g)].map((h) => Buffer.from(h[1]!, 'hex').toString('latin1')).join(''));
+    } catch {
+      // not a compressed content stream (e.g. font data)
+    }
+  }
+  return out.join('\n');
+}
+
+const party = (administration: string, da: string, system: string) => ({ administration, administrationName: { da, en: da }, system, systemName: system });
+
+const report: CitizenReport = {
+  generatedAt: '2026-02-02T09:00:00.000Z',
+  period: { from: '2025-12-31T23:00:00.000Z', to: null },
+  includesEmployee: false,
+  truncated: false,
+  summary: { disclosed: 1, refused: 1, notDisclosed: 0 },
+  entries: [
+    {
+      time: '2026-01-05T10:00:00.000Z',
+      auditId: 'a1',
+      kind: 'query',
+      outcome: 'disclosed',
+      recipient: party('SOF', 'Socialforvaltningen', 'sof-case-system'),
+      source: party('BIF', 'Beskæftigelses- og Integrationsforvaltningen', 'bif-jobcentre-system'),
+      contract: { id: 'employment.citizen-status.v1', title: 'Status' },
+      fields: [{ name: 'efforts', category: 'health', categoryLabel: { da: 'Helbredsoplysninger', en: 'Health' }, label: { da: 'Indsatser', en: 'Efforts' }, special: true }],
+      requested: [],
+      purpose: { id: 'plan-coordination', title: { da: 'Koordinering af jobplan og handleplan', en: 'Coordination of the job plan and the social action plan' } },
+      legalBasis: 'Art. 6(1)(e); Retssikkerhedsloven § 11 c',
+      consent: null,
+      reasons: [],
+    },
+    {
+      time: '2026-01-06T10:00:00.000Z',
+      auditId: 'a2',
+      kind: 'query',
+      outcome: 'refused',
+      recipient: party('SOF', 'Socialforvaltningen', 'sof-case-system'),
+      source: null,
+      contract: null,
+      fields: [],
+      requested: [],
+      purpose: null,
+      legalBasis: null,
+      consent: null,
+      reasons: [{ code: 'NO_POLICY', label: { da: 'Ingen regel tillader, at oplysningerne gives videre', en: 'No rule allows the data to be passed on' } }],
+    },
+  ],
+};
+
+it('writes the report in Danish: who received what, when, why and on which basis', async () => {
+  const pdf = await citizenReportPdf(report, 'da');
+  expect(pdf.subarray(0, 5).toString('latin1')).toBe('%PDF-');
+  expect(pdf.subarray(-8).toString('latin1')).toContain('%%EOF');
+  const text = pdfText(pdf);
+  for (const s of ['Oversigt over videregivelse af dine oplysninger', 'Socialforvaltningen', 'Beskæftigelses- og Integrationsforvaltningen', 'Indsatser *', 'Koordinering af jobplan og handleplan', '§ 11 c', 'Ingen regel tillader', '5. januar 2026 kl. 11.00', 'Afvist']) {
+    expect(text).toContain(s);
+  }
+});
+
+it('writes it in English on request', async () => {
+  const text = pdfText(await citizenReportPdf(report, 'en'));
+  expect(text).toContain('Overview of disclosures of your data');
+  expect(text).toContain('Coordination of the job plan and the social action plan');
+  expect(text).toContain('No rule allows the data to be passed on');
+  expect(text).not.toContain('Udvekslinger');
+});

@@ -1,0 +1,326 @@
+/**
+ * The DPO store (src/store/dpo-types.ts), one suite against SQLite and PostgreSQL alike: the
+ * rollups kept on append and by the catch-up pass agree with the trail, a failing rollup never
+ * fails an audit append, counting is compare-and-set, and sessions and saved searches behave.
+ * PostgreSQL must be reachable (SNITFLADE_TEST_PG, default postgres://postgres@127.0.0.1:5432/postgres).
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import { Pseudonymizer } from '../src/audit/pseudonym.js';
+import { AuditTrail } from '../src/audit/trail.js';
+import type { AuditEntry } from '../src/audit/types.js';
+import { CONSENT_AUDIT } from '../src/consent/records.js';
+import { RollupCatchUp } from '../src/dpo/statistics.js';
+import { NOTIFICATION_AUDIT } from '../src/exchange/notification.js';
+import { copenhagen, copenhagenDayStart, isOffHours, rollupBatch, ROLLUP_REASONS } from '../src/store/dpo-rollup.js';
+import { openStore } from '../src/store/index.js';
+import type { Store } from '../src/store/types.js';
+
+const ADMIN_URL = process.env.SNITFLADE_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+interface Harness {
+  open(): Promise<Store>;
+  /** Raw SQL on a separate connection (the tamperer's and the test's tool). */
+  exec(sql: string): Promise<void>;
+  cleanup(): Promise<void>;
+}
+
+const pseudonyms = new Pseudonymizer({ keys: [{ id: 'k1', secret: randomBytes(32) }], current: 'k1' });
+const citizen = (n: number): string => pseudonyms.pseudonym(`0101${String(90 + (n % 9)).padStart(2, '0')}99${String(n % 100).padStart(2, '0')}`);
+
+function entry(over: Partial<AuditEntry> = {}): AuditEntry {
+  return {
+    kind: 'decision',
+    auditId: `aud-${randomBytes(6).toString('hex')}`,
+    requestId: `req-${randomBytes(6).toString('hex')}`,
+    contract: 'employment.citizen-status.v1',
+    caller: { system: 'sof-case-system', administration: 'SOF' },
+    caseworker: 'cw-1',
+    caseRef: 'SAG-1',
+    purpose: 'plan-coordination',
+    subject: citizen(1),
+    policy: { id: 'sof-reads-employment-status', version: 1 },
+    policySet: 'a'.repeat(64),
+    legalBasis: 'Art. 6(1)(e)',
+    decision: 'permit',
+    reasons: [],
+    fields: { requested: ['targetGroup'], released: ['targetGroup'], withheld: [], dropped: [] },
+    consent: null,
+    tokenDigest: null,
+    upstream: null,
+    responseDigest: null,
+    status: null,
+    latencyMs: null,
+    ...over,
+  };
+}
+
+// Tuesday 10 March 2026: 09:00 and 14:00 Copenhagen (CET, UTC+1) are office hours; Saturday 14 March 02:30 is not.
+const TUE_0900 = '2026-03-10T08:00:00.000Z';
+const TUE_1400 = '2026-03-10T13:00:00.000Z';
+const WED_1000 = '2026-03-11T09:00:00.000Z';
+const SAT_0230 = '2026-03-14T01:30:00.000Z';
+const MARCH = { fromDay: '2026-03-01', toDay: '2026-03-31' };
+
+/** Writes the same planted trail on a chain; returns the trail (its clock set per entry). */
+async function plant(store: Store, chain: string): Promise<void> {
+  let now = TUE_0900;
+  const trail = await AuditTrail.open(store, { chain, now: () => new Date(now) });
+  const at = async (time: string, e: Partial<AuditEntry>) => {
+    now = time;
+    await trail.append(entry(e));
+  };
+  // cw-1: three look-ups of two citizens, one asking for a field the policy does not release.
+  await at(TUE_0900, { subject: citizen(1) });
+  await at(TUE_0900, { subject: citizen(1), kind: 'release', status: 200, fields: { requested: ['targetGroup'], released: ['targetGroup'], withheld: [], dropped: [] } });
+  await at(TUE_1400, { subject: citizen(2), fields: { requested: ['targetGroup', 'efforts'], released: ['targetGroup'], withheld: [], dropped: [] } });
+  await at(WED_1000, { subject: citizen(2) });
+  // cw-2: a denied look-up and a Saturday-night look-up.
+  await at(WED_1000, { caseworker: 'cw-2', subject: citizen(3), decision: 'deny', reasons: ['NO_POLICY'], purpose: 'whole-person-plan', fields: { requested: ['x'], released: [], withheld: [], dropped: [] } });
+  await at(SAT_0230, { caseworker: 'cw-2', subject: citizen(4) });
+  // a refusal before any decision (no caseworker known, no contract)
+  await at(WED_1000, { kind: 'refusal', caseworker: null, contract: null, purpose: null, subject: null, policy: null, decision: null, reasons: ['TOKEN_MISSING'] });
+  // a release relying on a consent, and the consent's later withdrawal
+  await at(WED_1000, { caller: { system: 'bif-jobcentre-system', administration: 'BIF' }, caseworker: 'bif-1', contract: 'social.coordination-summary.v1', purpose: 'rehabilitation-team-assessment', subject: citizen(5), consent: 'receipt-digest-1' });
+  await at(WED_1000, { caller: { system: 'bif-jobcentre-system', administration: 'BIF' }, caseworker: 'bif-1', contract: 'social.coordination-summary.v1', kind: 'release', status: 200, subject: citizen(5), consent: 'receipt-digest-1' });
+  await at('2026-03-20T10:00:00.000Z', { kind: 'consent', decision: null, subject: citizen(5), consent: 'receipt-digest-1', reasons: [CONSENT_AUDIT.withdrawn], policy: null });
+  // a notification the gateway queued for one recipient, and its later delivery (not a request)
+  await at(WED_1000, { kind: 'notification', caller: { system: 'bif-jobcentre-system', administration: 'BIF' }, caseworker: 'bif-1', contract: 'employment.sanction-notice.v1', purpose: 'sanction-notice', subject: citizen(6), reasons: [NOTIFICATION_AUDIT.queued] });
+  await at(WED_1000, { kind: 'notification', caller: { system: 'bif-jobcentre-system', administration: 'BIF' }, caseworker: 'bif-1', contract: 'employment.sanction-notice.v1', purpose: 'sanction-notice', subject: citizen(6), reasons: [NOTIFICATION_AUDIT.delivered] });
+  // an admin record counts nowhere
+  await at(WED_1000, { kind: 'admin', caseworker: null, subject: null, decision: null, reasons: ['RULES_RELOADED'] });
+  await trail.close();
+}
+
+async function snapshot(store: Store) {
+  const dpo = store.dpo;
+  return {
+    days: await dpo.trafficByDay(MARCH),
+    callers: await dpo.trafficBy('callerSystem', MARCH),
+    contracts: await dpo.trafficBy('contract', MARCH),
+    purposes: await dpo.trafficBy('purpose', MARCH),
+    reasons: await dpo.reasons(MARCH),
+    caseworkers: (await dpo.caseworkers(MARCH)).sort((a, b) => `${a.callerSystem}/${a.caseworker}`.localeCompare(`${b.callerSystem}/${b.caseworker}`)),
+    withheld: await dpo.withheld(MARCH),
+    offHours: (await dpo.offHours('2026-03-01T00:00:00.000Z', '2026-04-01T00:00:00.000Z', 100)).map(({ recordId: _r, ...rest }) => rest),
+    uses: (await dpo.consentUses(['receipt-digest-1', 'other'], 10)).map(({ recordId: _r, ...rest }) => rest),
+    withdrawals: (await dpo.consentWithdrawals('2026-03-01T00:00:00.000Z', '2026-04-01T00:00:00.000Z', 10)).map(({ recordId: _r, ...rest }) => rest),
+  };
+}
+
+function describeDpoStore(name: string, makeHarness: () => Promise<Harness>): void {
+  describe(`${name} DPO store`, () => {
+    let h: Harness;
+    let store: Store;
+    beforeAll(async () => {
+      h = await makeHarness();
+      store = await h.open();
+    });
+    afterAll(async () => {
+      await store?.close();
+      await h?.cleanup();
+    });
+
+    it('counts appended records in the rollups, by Copenhagen day, in the same transaction', async () => {
+      await plant(store, 'gw-a');
+      expect((await store.dpo.rollupWatermarks()).get('gw-a')).toBe((await store.audit.head('gw-a'))!.seq);
+      const s = await snapshot(store);
+      expect(s.days).toEqual([
+        { day: '2026-03-10', requests: 2, refused: 0 },
+        { day: '2026-03-11', requests: 5, refused: 2 },
+        { day: '2026-03-14', requests: 1, refused: 0 },
+      ]);
+      expect(s.callers).toEqual([
+        { key: 'sof-case-system', requests: 6, refused: 2 },
+        { key: 'bif-jobcentre-system', requests: 2, refused: 0 },
+      ]);
+      expect(s.purposes).toEqual(expect.arrayContaining([
+        { key: 'plan-coordination', requests: 4, refused: 0 },
+        { key: 'whole-person-plan', requests: 1, refused: 1 },
+        { key: '', requests: 1, refused: 1 },
+        { key: 'sanction-notice', requests: 1, refused: 0 },
+      ]));
+      expect(s.contracts.find((c) => c.key === 'employment.sanction-notice.v1')).toEqual({ key: 'employment.sanction-notice.v1', requests: 1, refused: 0 });
+      expect(s.reasons).toEqual([
+        { callerSystem: 'sof-case-system', reason: 'NO_POLICY', n: 1 },
+        { callerSystem: 'sof-case-system', reason: 'TOKEN_MISSING', n: 1 },
+      ]);
+      expect(s.caseworkers).toEqual([
+        { callerSystem: 'bif-jobcentre-system', caseworker: 'bif-1', requests: 2, refused: 0, offHours: 0, asked: 1, askedWithheld: 0, citizens: 1 },
+        { callerSystem: 'sof-case-system', caseworker: '', requests: 1, refused: 1, offHours: 0, asked: 0, askedWithheld: 0, citizens: 0 },
+        { callerSystem: 'sof-case-system', caseworker: 'cw-1', requests: 3, refused: 0, offHours: 0, asked: 3, askedWithheld: 1, citizens: 2 },
+        { callerSystem: 'sof-case-system', caseworker: 'cw-2', requests: 2, refused: 1, offHours: 1, asked: 1, askedWithheld: 0, citizens: 2 },
+      ]);
+      expect(s.withheld).toEqual([{ callerSystem: 'sof-case-system', contract: 'employment.citizen-status.v1', field: 'efforts', n: 1 }]);
+      expect(s.offHours).toEqual([{ time: SAT_0230, callerSystem: 'sof-case-system', caseworker: 'cw-2' }]);
+      expect(s.uses).toEqual([{ consent: 'receipt-digest-1', time: WED_1000, callerSystem: 'bif-jobcentre-system', contract: 'social.coordination-summary.v1' }]);
+      expect(s.withdrawals).toEqual([{ consent: 'receipt-digest-1', time: '2026-03-20T10:00:00.000Z', subject: citizen(5) }]);
+      // periods are bounded by day
+      expect(await store.dpo.trafficByDay({ fromDay: '2026-03-11', toDay: '2026-03-11' })).toEqual([{ day: '2026-03-11', requests: 5, refused: 2 }]);
+      expect(await store.dpo.caseworkers({ fromDay: '2026-04-01', toDay: '2026-04-30' })).toEqual([]);
+    });
+
+    it('the catch-up pass counts records the rollups missed, exactly as counting on append does', async () => {
+      const chain = 'gw-b';
+      await plant(store, chain);
+      const before = await snapshot(store);
+      // Forget chain gw-b in the rollups: as if its records were written before the tables existed.
+      await h.exec("DELETE FROM dpo_rollup_state WHERE chain = 'gw-b'");
+      for (const table of ['dpo_daily_traffic', 'dpo_daily_reason', 'dpo_daily_caseworker', 'dpo_daily_citizen', 'dpo_daily_withheld', 'dpo_off_hours', 'dpo_consent_use', 'dpo_consent_withdrawal']) await h.exec(`DELETE FROM ${table}`);
+      await h.exec("DELETE FROM dpo_rollup_state WHERE chain = 'gw-a'");
+      expect((await store.dpo.trafficByDay(MARCH)).length).toBe(0);
+      // New records of a chain that is behind are not counted on append (the catch-up will)
+      const trail = await AuditTrail.open(store, { chain, now: () => new Date(TUE_0900) });
+      await trail.append(entry({ caseworker: 'cw-9', subject: citizen(9) }));
+      await trail.close();
+      expect((await store.dpo.rollupWatermarks()).get(chain) ?? 0).toBe(0);
+      const catchUp = new RollupCatchUp(store, { pageSize: 3 });
+      expect(await catchUp.run(4)).toBeGreaterThan(0); // a small budget leaves some behind
+      expect(await catchUp.run(1000)).toBe(0);
+      const after = await snapshot(store);
+      // Both chains are counted again: twice the planted trail plus cw-9's look-up.
+      expect(after.days.find((d) => d.day === '2026-03-10')).toEqual({ day: '2026-03-10', requests: 2 * 2 + 1, refused: 0 });
+      expect(after.days.find((d) => d.day === '2026-03-11')).toEqual(before.days.find((d) => d.day === '2026-03-11'));
+      expect(after.caseworkers.find((c) => c.caseworker === 'cw-9')).toMatchObject({ requests: 1, citizens: 1 });
+      expect(after.reasons).toEqual(before.reasons);
+      expect(after.offHours).toEqual(before.offHours);
+      expect((await store.dpo.rollupWatermarks()).get(chain)).toBe((await store.audit.head(chain))!.seq);
+    });
+
+    it('adds a batch only if the watermark is where the batch says (compare-and-set)', async () => {
+      const chain = 'gw-c';
+      const trail = await AuditTrail.open(store, { chain, now: () => new Date('2026-05-05T08:00:00.000Z') });
+      const [r1] = await trail.appendMany([entry({ caseworker: 'cw-c' })]);
+      await trail.close();
+      const stale = rollupBatch(chain, 0, [r1!]);
+      expect(await store.dpo.addToRollups(stale)).toBe(false); // already counted on append
+      expect(await store.dpo.trafficByDay({ fromDay: '2026-05-05', toDay: '2026-05-05' })).toEqual([{ day: '2026-05-05', requests: 1, refused: 0 }]);
+    });
+
+    it('never fails an audit append because of the rollups', async () => {
+      const chain = 'gw-d';
+      await h.exec('ALTER TABLE dpo_daily_traffic RENAME TO dpo_daily_traffic_away');
+      try {
+        const trail = await AuditTrail.open(store, { chain, now: () => new Date('2026-06-02T08:00:00.000Z') });
+        const record = await trail.append(entry({ caseworker: 'cw-d' }));
+        await trail.close();
+        expect((await store.audit.head(chain))?.id).toBe(record.id);
+        expect((await store.dpo.rollupWatermarks()).get(chain) ?? 0).toBe(0);
+      } finally {
+        await h.exec('ALTER TABLE dpo_daily_traffic_away RENAME TO dpo_daily_traffic');
+      }
+      expect(await new RollupCatchUp(store).run(1000)).toBe(0);
+      expect(await store.dpo.trafficByDay({ fromDay: '2026-06-02', toDay: '2026-06-02' })).toEqual([{ day: '2026-06-02', requests: 1, refused: 0 }]);
+    });
+
+    it('finds a record by its id', async () => {
+      const trail = await AuditTrail.open(store, { chain: 'gw-e' });
+      const record = await trail.append(entry());
+      await trail.close();
+      expect(await store.dpo.record(record.id)).toEqual(record);
+      expect(await store.dpo.record('no-such-id')).toBeUndefined();
+    });
+
+    it('keeps sessions by the hash of their token, and prunes idle and old ones with their searches', async () => {
+      const now = Date.now();
+      const base = { clientId: 'dpo-console', fingerprint: 'f'.repeat(64), csrf: 'c'.repeat(43), lang: 'da' as const };
+      await store.dpo.createSession({ ...base, idHash: 'fresh', createdAt: now, lastSeenAt: now });
+      await store.dpo.createSession({ ...base, idHash: 'idle', createdAt: now - 60_000, lastSeenAt: now - 20 * 60_000 });
+      await store.dpo.createSession({ ...base, idHash: 'old', createdAt: now - 9 * 3_600_000, lastSeenAt: now });
+      await store.dpo.saveSearch({ id: 's1', sessionHash: 'fresh', createdAt: now, query: '{"a":1}' });
+      await store.dpo.saveSearch({ id: 's2', sessionHash: 'idle', createdAt: now, query: '{}' });
+      expect(await store.dpo.savedSearch('s1', 'fresh')).toEqual({ id: 's1', sessionHash: 'fresh', createdAt: now, query: '{"a":1}' });
+      expect(await store.dpo.savedSearch('s1', 'idle')).toBeUndefined(); // only for the session that saved it
+
+      await store.dpo.touchSession('fresh', now + 1000, 'en');
+      expect(await store.dpo.session('fresh')).toEqual({ ...base, idHash: 'fresh', createdAt: now, lastSeenAt: now + 1000, lang: 'en' });
+
+      expect(await store.dpo.pruneSessions(now - 15 * 60_000, now - 8 * 3_600_000)).toBe(2);
+      expect(await store.dpo.session('idle')).toBeUndefined();
+      expect(await store.dpo.session('old')).toBeUndefined();
+      expect(await store.dpo.savedSearch('s2', 'idle')).toBeUndefined();
+      await store.dpo.deleteSession('fresh');
+      expect(await store.dpo.session('fresh')).toBeUndefined();
+      expect(await store.dpo.savedSearch('s1', 'fresh')).toBeUndefined();
+    });
+  });
+}
+
+describeDpoStore('SQLite', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'snitflade-dpo-store-'));
+  const file = path.join(dir, 'dpo.db');
+  const opened: Store[] = [];
+  let raw: Database.Database | undefined;
+  return {
+    async open() {
+      const store = await openStore({ kind: 'sqlite', file });
+      opened.push(store);
+      raw ??= new Database(file, { timeout: 5000 });
+      return store;
+    },
+    async exec(sql) {
+      raw!.exec(sql);
+    },
+    async cleanup() {
+      for (const s of opened) await s.close();
+      raw?.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+describeDpoStore('PostgreSQL', async () => {
+  const name = `snitflade_dpo_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: ADMIN_URL, connectionTimeoutMillis: 5000 });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${name}`;
+  const raw = new pg.Client({ connectionString: url.toString() });
+  await raw.connect();
+  const opened: Store[] = [];
+  return {
+    async open() {
+      const store = await openStore({ kind: 'postgres', url: url.toString(), poolSize: 4 });
+      opened.push(store);
+      return store;
+    },
+    async exec(sql) {
+      await raw.query(sql);
+    },
+    async cleanup() {
+      for (const s of opened) await s.close();
+      await raw.end();
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.end();
+    },
+  };
+});
+
+describe('Copenhagen time in the rollups', () => {
+  it('gives the Copenhagen calendar day and hour across daylight saving time', () => {
+    expect(copenhagen('2026-03-28T23:30:00.000Z')).toMatchObject({ day: '2026-03-29', hour: 0, weekday: 0 }); // CET, +1
+    expect(copenhagen('2026-03-29T22:30:00.000Z')).toMatchObject({ day: '2026-03-30', hour: 0, weekday: 1 }); // CEST, +2
+    expect(copenhagen('2026-10-25T00:30:00.000Z')).toMatchObject({ day: '2026-10-25', hour: 2 });
+    expect(copenhagenDayStart('2026-07-01')).toBe('2026-06-30T22:00:00.000Z');
+    expect(copenhagenDayStart('2026-01-15')).toBe('2026-01-14T23:00:00.000Z');
+  });
+
+  it('calls weekends and weekdays before 07:00 or from 18:00 off hours', () => {
+    expect(isOffHours(copenhagen(TUE_0900))).toBe(false);
+    expect(isOffHours(copenhagen('2026-03-10T05:59:00.000Z'))).toBe(true); // 06:59
+    expect(isOffHours(copenhagen('2026-03-10T06:00:00.000Z'))).toBe(false); // 07:00
+    expect(isOffHours(copenhagen('2026-03-10T17:00:00.000Z'))).toBe(true); // 18:00
+    expect(isOffHours(copenhagen(SAT_0230))).toBe(true);
+  });
+
+  it('recognises the reason codes the consent and notification modules write', () => {
+    expect(ROLLUP_REASONS.consentWithdrawal).toBe(CONSENT_AUDIT.withdrawn);
+    expect(ROLLUP_REASONS.notificationQueued).toBe(NOTIFICATION_AUDIT.queued);
+    expect(ROLLUP_REASONS.deliveryCancelled).toBe(NOTIFICATION_AUDIT.cancelled);
+  });
+});
