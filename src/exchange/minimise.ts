@@ -31,7 +31,8 @@ export function minimise(contract: Contract, permitted: readonly string[], reque
   const data: Record<string, unknown> = {};
   const released: string[] = [];
   const withheld: string[] = [];
-  for (const name of requested) {
+  // Each name once, even if a caller bypassing the request schema's uniqueItems repeats one.
+  for (const name of new Set(requested)) {
     if (allowed.has(name) && Object.hasOwn(known, name)) {
       data[name] = known[name];
       released.push(name);
