@@ -1,14 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from '../auth/clients.js';
-import { verifyRequestToken, type RequestToken } from '../auth/token.js';
+import type { RequestToken } from '../auth/token.js';
 import type { AuditEntry } from '../audit/types.js';
 import type { Contract } from '../contracts/types.js';
-import { GatewayError, isGatewayError } from '../errors.js';
+import { GatewayError } from '../errors.js';
 import type { DeliveryMeta } from '../outbox/types.js';
 import { decide } from '../policy/evaluate.js';
 import type { Decision, PolicySet } from '../policy/types.js';
 import type { NewDelivery, OutboxStore } from '../store/outbox.js';
 import { auditEntry, writeAudit, type ExchangeFacts } from './audit-step.js';
+import { beginExchange, elapsedMs } from './begin.js';
 import { checkContract, type CheckedRequest } from './contract-check.js';
 import type { ExchangeDeps, ExchangeRequest } from './deps.js';
 import { checkConsent, legalBasisText } from './query.js';
@@ -48,8 +49,6 @@ export const NOTIFICATION_AUDIT = {
   noRecipient: 'NO_RECIPIENT',
 } as const;
 
-const elapsedMs = (since: number): number => Math.round((performance.now() - since) * 1000) / 1000;
-
 /**
  * A notification, end to end: token, contract, sender, policy per recipient, audit, outbox.
  *
@@ -64,44 +63,15 @@ const elapsedMs = (since: number): number => Math.round((performance.now() - sin
  * POLICY_DENIED with every recipient's reasons, audited the same way.
  */
 export async function runNotification(deps: NotificationDeps, req: ExchangeRequest): Promise<NotificationResult> {
-  const rules = deps.rules();
-  const at = new Date();
-  const facts: { -readonly [K in keyof ExchangeFacts]: ExchangeFacts[K] } = {
-    auditId: randomUUID(),
-    requestId: req.requestId,
-    caller: { system: req.client.id, administration: req.client.administration },
-    policySet: rules.policies.digest,
-  };
-  const refuse = async (err: unknown): Promise<never> => {
-    const code = isGatewayError(err) ? err.code : 'INTERNAL';
-    if (code !== 'AUDIT_UNAVAILABLE') {
-      const status = isGatewayError(err) ? err.status : 500;
-      await writeAudit(deps.trail, auditEntry('refusal', { ...facts, reasons: [code], status, latencyMs: elapsedMs(req.receivedAt) }), deps.observe);
-      if (isGatewayError(err)) err.auditId = facts.auditId;
-    }
-    throw err;
-  };
+  const exchange = beginExchange(deps, req);
+  const { rules, at, facts, refuse } = exchange;
 
   // 2 token, 3 contract, and the sender
   let token: RequestToken;
   let checked: CheckedRequest;
   let present: string[];
   try {
-    token = await verifyRequestToken({
-      authorization: req.authorization,
-      client: req.client,
-      method: req.method,
-      path: req.path,
-      body: req.body,
-      audience: deps.tokens.audience,
-      maxLifetimeSeconds: deps.tokens.maxLifetimeSeconds,
-      clockToleranceSeconds: deps.tokens.clockToleranceSeconds,
-      replay: deps.replay,
-    });
-    facts.tokenDigest = token.digest;
-    facts.caseworker = token.caseworker;
-    facts.caseRef = token.caseRef;
-    if (rules.policies.purposes.has(token.purpose)) facts.purpose = token.purpose;
+    token = await exchange.verifyToken();
 
     // Only the contract's provider system may send it: checked before its body is looked at.
     const named = rules.contracts.get(req.contractId);

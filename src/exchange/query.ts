@@ -1,11 +1,11 @@
-import { randomUUID } from 'node:crypto';
-import { verifyRequestToken, type RequestToken } from '../auth/token.js';
-import { GatewayError, isGatewayError } from '../errors.js';
+import type { RequestToken } from '../auth/token.js';
+import { GatewayError } from '../errors.js';
 import { sha256b64url, canonicalJson } from '../lib/digest.js';
 import { decide } from '../policy/evaluate.js';
 import type { ConsentEvidence, Decision, Policy } from '../policy/types.js';
 import { postJson, signGatewayToken } from '../upstream/provider.js';
-import { auditEntry, writeAudit, type ExchangeFacts } from './audit-step.js';
+import { auditEntry, writeAudit } from './audit-step.js';
+import { beginExchange, elapsedMs } from './begin.js';
 import { checkContract, type CheckedRequest } from './contract-check.js';
 import type { ExchangeDeps, ExchangeRequest } from './deps.js';
 import { minimise } from './minimise.js';
@@ -30,52 +30,21 @@ export function legalBasisText(policy: Policy): string {
   return [b.gdpr, b.gdprSpecial, b.national].filter((x) => x !== undefined && x !== '').join('; ');
 }
 
-const elapsedMs = (since: number): number => Math.round((performance.now() - since) * 1000) / 1000;
-
 /**
  * A query, end to end: token, contract, policy, audit, forward, minimise, audit, respond.
  * Every refusal after the caller is identified is in the audit trail before it is answered;
  * nothing is released unless its release record is durable.
  */
 export async function runQuery(deps: ExchangeDeps, req: ExchangeRequest): Promise<QueryResult> {
-  const rules = deps.rules();
-  const at = new Date();
-  const facts: { -readonly [K in keyof ExchangeFacts]: ExchangeFacts[K] } = {
-    auditId: randomUUID(),
-    requestId: req.requestId,
-    caller: { system: req.client.id, administration: req.client.administration },
-    policySet: rules.policies.digest,
-  };
-  const refuse = async (err: unknown): Promise<never> => {
-    const code = isGatewayError(err) ? err.code : 'INTERNAL';
-    if (code !== 'AUDIT_UNAVAILABLE') {
-      const status = isGatewayError(err) ? err.status : 500;
-      await writeAudit(deps.trail, auditEntry('refusal', { ...facts, reasons: [code], status, latencyMs: elapsedMs(req.receivedAt) }), deps.observe);
-      if (isGatewayError(err)) err.auditId = facts.auditId;
-    }
-    throw err;
-  };
+  const exchange = beginExchange(deps, req);
+  const { rules, at, facts, refuse } = exchange;
 
   // 2 token
   let token: RequestToken;
   let checked: CheckedRequest;
   let decision: Decision;
   try {
-    token = await verifyRequestToken({
-      authorization: req.authorization,
-      client: req.client,
-      method: req.method,
-      path: req.path,
-      body: req.body,
-      audience: deps.tokens.audience,
-      maxLifetimeSeconds: deps.tokens.maxLifetimeSeconds,
-      clockToleranceSeconds: deps.tokens.clockToleranceSeconds,
-      replay: deps.replay,
-    });
-    facts.tokenDigest = token.digest;
-    facts.caseworker = token.caseworker;
-    facts.caseRef = token.caseRef;
-    if (rules.policies.purposes.has(token.purpose)) facts.purpose = token.purpose;
+    token = await exchange.verifyToken();
 
     // 3 contract
     checked = checkContract(rules.contracts, req.contractId, 'query', req.body);
