@@ -1,3 +1,4 @@
+import { REPORT_TEXT } from './report-text.js';
 import { createHash } from 'node:crypto';
 import type { DataCategory } from '../contracts/types.js';
 import type { Rules } from '../exchange/deps.js';
@@ -304,38 +305,19 @@ export const CITIZEN_REPORT_CSP = `default-src 'none'; style-src 'sha256-${creat
 
 const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-const HTML_TEXT = {
-  title: { da: 'Oversigt over videregivelse af dine oplysninger', en: 'Overview of disclosures of your data' },
-  intro: {
-    da: 'Oversigten viser, hvornår kommunens forvaltninger har udvekslet oplysninger om dig gennem kommunens dataudvekslingsplatform (Snitflade), hvilke oplysninger, til hvilket formål og med hvilken hjemmel, samt opslag der blev afvist. Den indeholder ikke selve oplysningerne.',
-    en: 'This overview shows when the municipality\'s administrations exchanged data about you through the municipality\'s data exchange gateway (Snitflade): which data, for which purpose and under which legal basis, and look-ups that were refused. It does not contain the data itself.',
-  },
-  period: { da: 'Periode', en: 'Period' },
-  generated: { da: 'Udarbejdet', en: 'Prepared' },
-  all: { da: 'hele perioden', en: 'all records kept' },
-  summary: { da: 'Sammenfatning', en: 'Summary' },
-  entries: { da: 'Udvekslinger', en: 'Exchanges' },
-  none: { da: 'Der er ingen udvekslinger om dig i perioden.', en: 'There are no exchanges about you in the period.' },
-  employee: {
-    da: 'Efter Datatilsynets praksis viser oversigten ikke, hvilken medarbejder der foretog opslaget.',
-    en: 'Following the Danish Data Protection Agency\'s practice, the overview does not show which employee made the look-up.',
-  },
-  special: { da: 'Fremhævede oplysninger er følsomme oplysninger (databeskyttelsesforordningens art. 9).', en: 'Data in bold are special category data (GDPR Art. 9).' },
-  truncated: { da: 'Oversigten er afkortet: der er flere udvekslinger end én oversigt kan rumme. Vælg en kortere periode.', en: 'The overview is cut short: there are more exchanges than one overview holds. Choose a shorter period.' },
-} as const;
 
 /**
  * The report as a printable HTML page: one self-contained document, no script, no external
  * asset, its only style block allowed by CITIZEN_REPORT_CSP.
  */
 export function citizenReportHtml(report: CitizenReport, lang: Lang): string {
-  const t = (k: keyof typeof HTML_TEXT): string => esc(HTML_TEXT[k][lang]);
+  const t = (k: keyof typeof REPORT_TEXT): string => esc(REPORT_TEXT[k][lang]);
   const cols = columns(report);
-  const period = report.period.from === null && report.period.to === null ? t('all') : `${esc(report.period.from !== null ? localTime(report.period.from) : '…')} – ${esc(report.period.to !== null ? localTime(report.period.to) : '…')}`;
+  const period = report.period.from === null && report.period.to === null ? t('allRecords') : `${esc(report.period.from !== null ? localTime(report.period.from) : '…')} – ${esc(report.period.to !== null ? localTime(report.period.to) : '…')}`;
   const cell = (e: CitizenReportEntry, c: (typeof COLUMNS)[number]): string => {
     if (c.key !== 'fields') return esc(c.value(e, lang));
     const fields = e.outcome === 'disclosed' ? e.fields : e.requested;
-    return fields.map((f) => `<span${f.special ? ' class="special"' : ''}>${esc(f.label[lang])} (${esc(f.categoryLabel[lang])})</span>`).join('<br>');
+    return fields.map((f) => `<span${f.special ? ' class="special"' : ''}>${esc(f.label[lang])}${f.special ? ' *' : ''} (${esc(f.categoryLabel[lang])})</span>`).join('<br>');
   };
   const rows = report.entries
     .map((e) => `<tr${e.outcome === 'refused' ? ' class="refused"' : ''}>${cols.map((c) => `<td>${cell(e, c)}</td>`).join('')}</tr>`)
@@ -354,7 +336,7 @@ export function citizenReportHtml(report: CitizenReport, lang: Lang): string {
 <p>${t('intro')}</p>
 <dl>
 <dt>${t('period')}</dt><dd>${period}</dd>
-<dt>${t('generated')}</dt><dd>${esc(localTime(report.generatedAt))}</dd>
+<dt>${t('prepared')}</dt><dd>${esc(localTime(report.generatedAt))}</dd>
 </dl>
 <h2>${t('summary')}</h2>
 <dl>
@@ -371,7 +353,7 @@ ${rows}
 </table>`}
 ${report.truncated ? `<p class="note">${t('truncated')}</p>` : ''}
 <p class="note">${t('special')}</p>
-${report.includesEmployee ? '' : `<p class="note">${t('employee')}</p>`}
+${report.includesEmployee ? '' : `<p class="note">${t('noEmployee')}</p>`}
 </body>
 </html>
 `;

@@ -1,43 +1,8 @@
 import type { CitizenReport, CitizenReportEntry, ReportOutcome } from '../audit/report.js';
+import { REPORT_TEXT } from '../audit/report-text.js';
 import type { Lang } from './html.js';
 
-/**
- * The words of the citizen's access report, shared by the page and the PDF: plain language a
- * citizen can read, in Danish and English.
- */
-export const REPORT_TEXT = {
-  title: { da: 'Oversigt over videregivelse af dine oplysninger', en: 'Overview of disclosures of your data' },
-  intro: {
-    da: 'Oversigten viser, hvornår kommunens forvaltninger har udvekslet oplysninger om dig gennem kommunens dataudvekslingsplatform (Snitflade): hvem der fik hvilke oplysninger, hvornår, til hvilket formål og med hvilken hjemmel, og hvilke opslag der blev afvist. Den indeholder ikke selve oplysningerne.',
-    en: "This overview shows when the municipality's administrations exchanged data about you through the municipality's data exchange gateway (Snitflade): who received which data, when, for which purpose and under which legal basis, and which look-ups were refused. It does not contain the data itself.",
-  },
-  period: { da: 'Periode', en: 'Period' },
-  allRecords: { da: 'alle opbevarede registreringer', en: 'all records kept' },
-  prepared: { da: 'Udarbejdet', en: 'Prepared' },
-  summary: { da: 'Sammenfatning', en: 'Summary' },
-  entries: { da: 'Udvekslinger', en: 'Exchanges' },
-  none: { da: 'Der er ingen udvekslinger om dig i perioden.', en: 'There are no exchanges about you in the period.' },
-  when: { da: 'Tidspunkt', en: 'When' },
-  recipient: { da: 'Modtager', en: 'Recipient' },
-  source: { da: 'Oplysningerne kom fra', en: 'The data came from' },
-  data: { da: 'Oplysninger', en: 'Data' },
-  asked: { da: 'Der blev spurgt om', en: 'Asked for' },
-  purpose: { da: 'Formål', en: 'Purpose' },
-  basis: { da: 'Hjemmel', en: 'Legal basis' },
-  consent: { da: 'Byggede på dit samtykke (kvittering)', en: 'Relied on your consent (receipt)' },
-  reason: { da: 'Begrundelse', en: 'Reason' },
-  employee: { da: 'Medarbejder', en: 'Employee' },
-  special: { da: 'Følsomme oplysninger (databeskyttelsesforordningens art. 9) er markeret med *.', en: 'Special category data (GDPR Art. 9) are marked with *.' },
-  noEmployee: {
-    da: 'Efter Datatilsynets praksis viser oversigten ikke, hvilken medarbejder der foretog opslaget.',
-    en: "Following the Danish Data Protection Agency's practice, the overview does not show which employee made the look-up.",
-  },
-  truncated: { da: 'Oversigten er afkortet: der er flere udvekslinger end én oversigt kan rumme. Vælg en kortere periode.', en: 'The overview is cut short: there are more exchanges than one overview holds. Choose a shorter period.' },
-  questions: {
-    da: 'Har du spørgsmål til oversigten, kan du kontakte kommunens databeskyttelsesrådgiver.',
-    en: "If you have questions about the overview, contact the municipality's data protection officer.",
-  },
-} as const;
+export { REPORT_TEXT };
 
 export const OUTCOME_TEXT: Record<ReportOutcome, { da: string; en: string }> = {
   disclosed: { da: 'Videregivet', en: 'Disclosed' },
