@@ -5,7 +5,7 @@ import { defaultConfig, loadConfig, type ConfigInput } from '../src/config/confi
 import { createGateway } from '../src/gateway.js';
 import { createLogger } from '../src/log.js';
 import { listen } from '../src/server/https.js';
-import { failStartup, serveParent, usageNow } from './ipc.js';
+import { eventLoopDelaySinceLast, failStartup, serveParent, usageNow } from './ipc.js';
 import { CERTS, PROVIDER, ROOT } from './setup.js';
 
 /**
@@ -62,7 +62,7 @@ async function main(): Promise<void> {
         return {};
       }
       if (msg.type === 'usage') {
-        return { usage: usageNow({ store: gateway.store.stats, trail: gateway.trail.stats, head: gateway.trail.head.seq }) };
+        return { usage: usageNow({ store: gateway.store.stats, trail: gateway.trail.stats, head: gateway.trail.head.seq, eventLoop: eventLoopDelaySinceLast() }) };
       }
       throw new Error(`unknown request ${String(msg.type)}`);
     },
@@ -75,6 +75,7 @@ async function main(): Promise<void> {
       });
     },
   );
+  eventLoopDelaySinceLast();
   process.send?.({ type: 'ready', port: running.port });
 }
 

@@ -1,4 +1,5 @@
 import { fork, type ChildProcess } from 'node:child_process';
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 
 /**
@@ -22,6 +23,21 @@ export interface Usage {
   readonly at: number;
   /** Anything else the process wants to report (store counters, trail stats). */
   readonly extra?: Record<string, unknown>;
+}
+
+/**
+ * Event-loop delay since the last call (ms), from a histogram the process keeps: a stalled loop
+ * (a synchronous fsync, a long hashing loop, a GC pause) delays every request on it.
+ */
+let loopDelay: IntervalHistogram | undefined;
+export function eventLoopDelaySinceLast(): { readonly p50: number; readonly p99: number; readonly max: number } {
+  if (loopDelay === undefined) {
+    loopDelay = monitorEventLoopDelay({ resolution: 5 });
+    loopDelay.enable();
+  }
+  const out = { p50: loopDelay.percentile(50) / 1e6, p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 };
+  loopDelay.reset();
+  return out;
 }
 
 export function usageNow(extra?: Record<string, unknown>): Usage {

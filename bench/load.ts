@@ -32,6 +32,8 @@ export interface Window extends LoadResult {
   readonly loadgenCpu: number;
   /** PostgreSQL backends serving target (d)'s database; null for other targets. */
   readonly databaseCpu: number | null;
+  /** Event-loop delay of the target process during the window, ms (null for (a)). */
+  readonly targetLoopDelayMs: { readonly p50: number; readonly p99: number; readonly max: number } | null;
   /** Store and trail counters of a gateway target during the window. */
   readonly commits: number | null;
   readonly auditRecords: number | null;
@@ -79,10 +81,12 @@ async function startTarget(name: TargetName, options: BenchOptions, sim: Simulat
     tokens = 'provider';
     requestPath = PROVIDER_PATH;
   } else if (name === 'sqlite') {
+    rmSync(path.join(WORK, 'logs', 'gateway-sqlite.log'), { force: true });
     const dataDir = mkdtempSync(path.join(WORK, 'sqlite-'));
     scratch.dirs.push(dataDir);
     child = new Child('gateway-sqlite', './gateway-proc.js', [], { BENCH_STORE: 'sqlite', BENCH_DATA_DIR: dataDir, BENCH_PROVIDER_URL: sim.url, BENCH_LOG_FILE: path.join(WORK, 'logs', 'gateway-sqlite.log') }, profile());
   } else {
+    rmSync(path.join(WORK, 'logs', 'gateway-postgres.log'), { force: true });
     scratch.db = await createScratchDatabase(options.postgresUrl, 'load');
     child = new Child('gateway-postgres', './gateway-proc.js', [], { BENCH_STORE: 'postgres', BENCH_DATABASE_URL: scratch.db.url, BENCH_PROVIDER_URL: sim.url, BENCH_LOG_FILE: path.join(WORK, 'logs', 'gateway-postgres.log') }, profile());
   }
@@ -132,12 +136,13 @@ async function measured(loadgen: Child, target: Target, job: LoadJob, database: 
   let dbSeconds = 0;
   for (const [pid, cpu] of b.db) dbSeconds += cpu - (a.db.get(pid) ?? 0);
   const extraA = a.target.extra as { store?: { commits: number; auditRecords: number } } | undefined;
-  const extraB = b.target.extra as { store?: { commits: number; auditRecords: number } } | undefined;
+  const extraB = b.target.extra as { store?: { commits: number; auditRecords: number }; eventLoop?: { p50: number; p99: number; max: number } } | undefined;
   return {
     ...result,
     targetCpu: cpuShare(a.target, b.target),
     targetRssMb: b.target.rss / MB,
     targetMaxRssMb: b.target.maxRss / MB,
+    targetLoopDelayMs: extraB?.eventLoop ?? null,
     providerCpu: cpuShare(a.provider, b.provider),
     loadgenCpu: wall > 0 ? (b.loadgen - a.loadgen) / wall : 0,
     databaseCpu: database !== undefined && wall > 0 ? dbSeconds / wall : null,

@@ -45,6 +45,8 @@ export interface BenchOptions {
   /** PostgreSQL server for targets and micro-benchmarks (a fresh database is created and dropped). */
   readonly postgresUrl: string;
   readonly postgres: boolean;
+  /** Re-render the report files from this results JSON (targets recomputed) instead of running. */
+  readonly render: string | undefined;
 }
 
 const HELP = `npm run bench [-- flags]
@@ -60,12 +62,13 @@ const HELP = `npm run bench [-- flags]
   --concurrency=N         requests in flight in the closed-loop run (BENCH_CONCURRENCY, default 64)
   --connections=N         keep-alive connections of the load generator (BENCH_CONNECTIONS, default 64)
   --search-records=N      audit records for the search benchmark (BENCH_SEARCH_RECORDS, default 1000000)
-  --search-10m            also grow the trail to 10,000,000 records (adds about 20-30 minutes)
+  --search-10m            also grow the trail to 10,000,000 records (adds 35 minutes or more)
   --verify-records=N      records verified for the verification speed (default 250000)
   --append-seconds=S      seconds of each durable-append run (default 5)
   --no-postgres           leave out PostgreSQL (target d and the PostgreSQL micro-benchmarks)
   --pg=URL                PostgreSQL admin URL (BENCH_PG_URL, default postgres://postgres@127.0.0.1:5432/postgres)
   --out=DIR               results folder (default bench/results)
+  --render=FILE.json      write the .md and .svg (and the targets) again from a results file, without running
 `;
 
 function num(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
@@ -90,7 +93,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv, ro
     if (!m) throw new TypeError(`bench: unknown argument "${arg}"; see --help`);
     flags.set(m[1]!, m[2] ?? 'true');
   }
-  const known = new Set(['quick', 'micro', 'load', 'targets', 'rates', 'duration', 'warmup', 'closed', 'concurrency', 'connections', 'search-records', 'search-10m', 'verify-records', 'append-seconds', 'no-postgres', 'pg', 'out', 'help']);
+  const known = new Set(['quick', 'micro', 'load', 'targets', 'rates', 'duration', 'warmup', 'closed', 'concurrency', 'connections', 'search-records', 'search-10m', 'verify-records', 'append-seconds', 'no-postgres', 'pg', 'out', 'render', 'help']);
   for (const k of flags.keys()) if (!known.has(k)) throw new TypeError(`bench: unknown flag --${k}; see --help`);
   if (flags.has('help')) {
     process.stdout.write(HELP);
@@ -129,5 +132,6 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv, ro
     outDir: flags.get('out') ?? env.BENCH_OUT ?? `${root}/bench/results`,
     postgresUrl: get('pg', 'BENCH_PG_URL') ?? 'postgres://postgres@127.0.0.1:5432/postgres',
     postgres,
+    render: flags.get('render'),
   };
 }

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import https from 'node:https';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { failStartup, serveParent, usageNow } from './ipc.js';
+import { eventLoopDelaySinceLast, failStartup, serveParent, usageNow } from './ipc.js';
 import { GATEWAY_ID, tlsFiles } from './setup.js';
 
 /**
@@ -54,7 +54,7 @@ async function main(): Promise<void> {
 
   serveParent(
     async (msg) => {
-      if (msg.type === 'usage') return { usage: usageNow({ upstreamFailures: failures }) };
+      if (msg.type === 'usage') return { usage: usageNow({ upstreamFailures: failures, eventLoop: eventLoopDelaySinceLast() }) };
       throw new Error(`unknown request ${String(msg.type)}`);
     },
     async () => {
@@ -63,6 +63,7 @@ async function main(): Promise<void> {
       agent.destroy();
     },
   );
+  eventLoopDelaySinceLast();
   process.send?.({ type: 'ready', port });
 }
 

@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import pg from 'pg';
 import { startSimulator, type Simulator } from '../src/simulators/server.js';
 import { runLoad, type LoadReport } from './load.js';
@@ -21,7 +23,7 @@ async function postgresVersion(url: string): Promise<string | null> {
   const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
   try {
     await c.connect();
-    const { rows } = await c.query<{ v: string }>('SHOW server_version');
+    const { rows } = await c.query<{ v: string }>("SELECT current_setting('server_version') AS v");
     return `PostgreSQL ${rows[0]?.v ?? '?'}`;
   } finally {
     await c.end().catch(() => undefined);
@@ -30,6 +32,15 @@ async function postgresVersion(url: string): Promise<string | null> {
 
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2), process.env, ROOT);
+  if (options.render !== undefined) {
+    const saved = JSON.parse(readFileSync(options.render, 'utf8')) as BenchReport;
+    const derived = saved.load ? derive(saved.load) : null;
+    const report: BenchReport = { ...saved, derived, targets: evaluateTargets(saved.load, derived, saved.micro) };
+    const files = writeReport(report, path.dirname(path.resolve(options.render)));
+    log(printable(report));
+    log(`wrote ${files.map((f) => f.replace(`${ROOT}/`, '')).join(', ')}`);
+    return;
+  }
   const started = performance.now();
   const loadStart = os.loadavg()[0]!;
   log(`snitflade bench${options.quick ? ' (quick)' : ''}: ${os.cpus().length} cores, Node ${process.version}`);
