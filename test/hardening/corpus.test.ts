@@ -35,6 +35,10 @@ import {
   type Creds,
 } from './support.js';
 
+// Some cases (headers with tokens of the demo clients) are built while the tests are declared,
+// so the development PKI must exist before that: on a fresh clone it does not yet.
+await testCerts();
+
 jest.setTimeout(60_000);
 
 const STATUS = '/v1/queries/employment.citizen-status.v1';
