@@ -1,4 +1,5 @@
 import type { AuditTrail } from '../audit/trail.js';
+import type { GatewayConfig } from '../config/config.js';
 import type { AuditEntry } from '../audit/types.js';
 import type { ConsentSource } from '../consent/types.js';
 import { canonicalJson, sha256b64url } from '../lib/digest.js';
@@ -10,20 +11,8 @@ import type { Delivery, DeliveryOutcome, OutboxStore } from '../store/outbox.js'
 import { postJson, signGatewayToken, type UpstreamIdentity } from '../upstream/provider.js';
 import { backoffMs } from './backoff.js';
 
-export interface OutboxSettings {
-  /** Attempts before a delivery is dead-lettered. */
-  readonly maxAttempts: number;
-  readonly baseDelayMs: number;
-  readonly maxDelayMs: number;
-  /** How often the outbox is looked at when nothing woke the worker. */
-  readonly pollMs: number;
-  /** How long a claimed delivery belongs to this instance; must exceed the delivery timeout. */
-  readonly leaseMs: number;
-  /** Deliveries claimed (and sent concurrently) at once. */
-  readonly batch: number;
-  /** How long a dead letter keeps its payload for a re-drive. */
-  readonly deadLetterRetentionMs: number;
-}
+/** Delivery settings: the configuration's notifications section (documented there), less the worker switch. */
+export type OutboxSettings = Omit<GatewayConfig['notifications'], 'worker'>;
 
 export interface OutboxWorkerOptions {
   readonly outbox: OutboxStore;

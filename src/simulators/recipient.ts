@@ -106,7 +106,8 @@ export interface RecipientContext {
   problem(res: ServerResponse, code: NotificationProblem | 'SIMULATED_FAULT', status?: number): number;
 }
 
-function parseNotification(body: Buffer): { cpr: string; event: Record<string, unknown> } | undefined {
+/** A JSON object body whose `cpr` is valid in form, or undefined. */
+export function parseCitizenBody(body: Buffer): (Record<string, unknown> & { cpr: string }) | undefined {
   let value: unknown;
   try {
     value = JSON.parse(body.toString('utf8'));
@@ -114,8 +115,14 @@ function parseNotification(body: Buffer): { cpr: string; event: Record<string, u
     return undefined;
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
-  const { cpr, event } = value as Record<string, unknown>;
-  if (typeof cpr !== 'string' || !isValidCpr(cpr)) return undefined;
+  const { cpr } = value as Record<string, unknown>;
+  return typeof cpr === 'string' && isValidCpr(cpr) ? (value as Record<string, unknown> & { cpr: string }) : undefined;
+}
+
+function parseNotification(body: Buffer): { cpr: string; event: Record<string, unknown> } | undefined {
+  const parsed = parseCitizenBody(body);
+  if (!parsed) return undefined;
+  const { cpr, event } = parsed;
   if (event === null || typeof event !== 'object' || Array.isArray(event)) return undefined;
   return { cpr, event: event as Record<string, unknown> };
 }

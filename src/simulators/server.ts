@@ -4,12 +4,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { TLSSocket } from 'node:tls';
-import { isValidCpr } from '../lib/cpr.js';
 import type { Logger } from '../log.js';
 import { SIMULATED_CONTRACTS, type SimulatedContract } from './contracts.js';
 import { breakValue, checkFault, type Fault } from './faults.js';
 import { gatewayTokenVerifier } from './gateway-token.js';
-import { NotificationInbox, receiveNotification } from './recipient.js';
+import { NotificationInbox, parseCitizenBody, receiveNotification } from './recipient.js';
 
 export type { Fault } from './faults.js';
 export { SIMULATED_CONTRACTS } from './contracts.js';
@@ -110,15 +109,9 @@ function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
 }
 
 function parseQuery(body: Buffer): { cpr: string; fields: string[] } | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(body.toString('utf8'));
-  } catch {
-    return undefined;
-  }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
-  const { cpr, fields } = value as Record<string, unknown>;
-  if (typeof cpr !== 'string' || !isValidCpr(cpr)) return undefined;
+  const parsed = parseCitizenBody(body);
+  if (!parsed) return undefined;
+  const { cpr, fields } = parsed;
   if (!Array.isArray(fields) || fields.length > 64 || !fields.every((f) => typeof f === 'string' && FIELD_NAME.test(f))) return undefined;
   return { cpr, fields: fields as string[] };
 }

@@ -1,20 +1,30 @@
 import { Router } from 'express';
 import { GatewayError } from '../../errors.js';
+import type { ExchangeRequest } from '../../exchange/deps.js';
 import { runQuery } from '../../exchange/query.js';
 import type { Gateway } from '../../gateway.js';
 import { bodyBytes, rawBody, requireJson } from '../body.js';
 import { locals } from '../context.js';
 
-/** POST /v1/queries/{contractId}: the query pipeline (src/exchange/query.ts) does the rest. */
-export function exchangeRoutes(gateway: Gateway): Router {
-  const router = Router();
-  router.post('/v1/queries/:contractId', requireJson, rawBody(gateway), async (req, res, next) => {
+/**
+ * Mounts one exchange path, POST only: the body is read as exact bytes (the token is bound to
+ * them), the pipeline does the rest, and any other method gets 405 with Allow: POST.
+ */
+export function exchangeRoute(
+  router: Router,
+  gateway: Gateway,
+  route: 'query' | 'notification',
+  run: (req: ExchangeRequest) => Promise<unknown>,
+  status: number,
+): void {
+  const path = route === 'query' ? '/v1/queries/:contractId' : '/v1/notifications/:contractId';
+  router.post(path, requireJson, rawBody(gateway), async (req, res, next) => {
     const l = locals(res);
-    l.route = 'query';
+    l.route = route;
     const contractId = req.params.contractId as string;
     if (gateway.rules().contracts.get(contractId)) l.contract = contractId;
     try {
-      const result = await runQuery(gateway.deps, {
+      const result = await run({
         requestId: l.requestId,
         contractId,
         client: l.client!,
@@ -24,15 +34,21 @@ export function exchangeRoutes(gateway: Gateway): Router {
         body: bodyBytes(req),
         receivedAt: l.started,
       });
-      res.json(result);
+      res.status(status).json(result);
     } catch (err) {
       next(err);
     }
   });
-  router.all('/v1/queries/:contractId', (_req, res, next) => {
-    locals(res).route = 'query';
+  router.all(path, (_req, res, next) => {
+    locals(res).route = route;
     res.set('allow', 'POST');
     next(new GatewayError('METHOD_NOT_ALLOWED'));
   });
+}
+
+/** POST /v1/queries/{contractId}: the query pipeline (src/exchange/query.ts) does the rest. */
+export function exchangeRoutes(gateway: Gateway): Router {
+  const router = Router();
+  exchangeRoute(router, gateway, 'query', (req) => runQuery(gateway.deps, req), 200);
   return router;
 }

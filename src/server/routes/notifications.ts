@@ -1,11 +1,10 @@
 import { Router } from 'express';
-import { GatewayError } from '../../errors.js';
 import { runNotification, type NotificationDeps } from '../../exchange/notification.js';
 import type { Gateway } from '../../gateway.js';
 import { redriveDelivery, searchDeliveries } from '../../outbox/dead-letters.js';
 import { authenticate } from '../authenticate.js';
-import { bodyBytes, rawBody, requireJson } from '../body.js';
 import { locals } from '../context.js';
+import { exchangeRoute } from './exchange.js';
 
 /** Who may see and re-drive dead letters. */
 export const DEAD_LETTER_ROLES = ['operations', 'dpo'] as const;
@@ -35,32 +34,7 @@ export function notificationRoutes(gateway: Gateway): Router {
     }
   });
 
-  router.post('/v1/notifications/:contractId', requireJson, rawBody(gateway), async (req, res, next) => {
-    const l = locals(res);
-    l.route = 'notification';
-    const contractId = req.params.contractId as string;
-    if (gateway.rules().contracts.get(contractId)) l.contract = contractId;
-    const deps: NotificationDeps = { ...gateway.deps, outbox: gateway.store.outbox, wake };
-    try {
-      const result = await runNotification(deps, {
-        requestId: l.requestId,
-        contractId,
-        client: l.client!,
-        authorization: req.get('authorization'),
-        method: 'POST',
-        path: req.originalUrl.split('?')[0]!,
-        body: bodyBytes(req),
-        receivedAt: l.started,
-      });
-      res.status(202).json(result);
-    } catch (err) {
-      next(err);
-    }
-  });
-  router.all('/v1/notifications/:contractId', (_req, res, next) => {
-    locals(res).route = 'notification';
-    res.set('allow', 'POST');
-    next(new GatewayError('METHOD_NOT_ALLOWED'));
-  });
+  const deps: NotificationDeps = { ...gateway.deps, outbox: gateway.store.outbox, wake };
+  exchangeRoute(router, gateway, 'notification', (req) => runNotification(deps, req), 202);
   return router;
 }
