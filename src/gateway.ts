@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { importPKCS8, type CryptoKey } from 'jose';
 import { loadClients } from './auth/clients.js';
+import { ReplayGuard } from './auth/replay-guard.js';
 import type { Pseudonymizer } from './audit/pseudonym.js';
 import { loadPseudonymizer, openAuditServices, type AuditServices } from './audit/services.js';
 import { AuditTrail } from './audit/trail.js';
@@ -17,6 +18,7 @@ import type { Store } from './store/types.js';
 import { createUpstreamAgent, type UpstreamIdentity } from './upstream/provider.js';
 import { ledgerConsentSource } from './consent/registry.js';
 import { OutboxWorker } from './outbox/worker.js';
+import { RollupCatchUp } from './dpo/statistics.js';
 import { loadRevocationList, type RevocationList } from './auth/crl.js';
 
 /** Loads contracts, policies and clients as one frozen set, or throws naming what is broken. */
@@ -26,6 +28,9 @@ export async function loadRules(config: GatewayConfig): Promise<Rules> {
   const clients = await loadClients(path.join(config.paths.policies, 'clients.yaml'), config.paths.certs, config.endpoints);
   return Object.freeze({ contracts, policies, clients });
 }
+
+/** How often the DPO rollups catch up with the trail: how far behind the trail they can be. */
+const ROLLUP_EVERY_MS = 2000;
 
 /** The gateway's parts, wired: what the HTTP shell and the CLI work with. */
 export interface Gateway {
@@ -41,6 +46,11 @@ export interface Gateway {
   readonly deps: ExchangeDeps;
   /** Delivers queued notifications (src/outbox/); running unless config.notifications.worker is false. */
   readonly outbox: OutboxWorker;
+  /**
+   * Counts the trail into the DPO rollups (src/dpo/statistics.ts): every ROLLUP_EVERY_MS in the
+   * background, and before a DPO page reads them.
+   */
+  readonly rollups: RollupCatchUp;
   rules(): Rules;
   /** The CA's certificate revocation list in force (swapped by reload). */
   revocations(): RevocationList;
@@ -86,7 +96,8 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const deps: ExchangeDeps = {
     rules: () => rules,
     trail,
-    replay: store.replay,
+    // Exchanges claim each token's jti in the commit of their first audit record (src/auth/replay-guard.ts).
+    replay: new ReplayGuard(),
     pseudonyms,
     consent,
     upstream,
@@ -95,6 +106,8 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   };
   const outbox = new OutboxWorker({ outbox: store.outbox, trail, upstream, rules: () => rules, consent, owner: config.instanceId, settings: config.notifications, logger });
   if (config.notifications.worker) await outbox.start();
+  const rollups = new RollupCatchUp(store);
+  rollups.start({ everyMs: ROLLUP_EVERY_MS, onError: (err) => logger.error('dpo rollup catch-up failed', { error: (err as Error)?.message }) });
   const pruner = setInterval(() => {
     store.replay.prune(new Date()).catch((err: unknown) => logger.warn('replay cache prune failed', { error: (err as Error).message }));
   }, 60_000);
@@ -110,6 +123,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     signingKey,
     deps,
     outbox,
+    rollups,
     rules: () => rules,
     revocations: () => revocations,
     async reload(candidate?: Rules) {
@@ -123,6 +137,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     async close() {
       clearInterval(pruner);
       await outbox.stop();
+      await rollups.stop();
       upstream.agent.destroy();
       await trail.close?.();
       await audit.stop();

@@ -1,13 +1,12 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import winston from 'winston';
 
 /**
- * Operational logging: structured JSON, a request id on every line, never a CPR number, a
- * token or a data value. Callers log codes, ids and counts; as a second line of defence, every
+ * Operational logging: structured JSON, never a CPR number, a token or a data value. Lines
+ * about a request carry its `requestId`, passed explicitly by the caller: there is no
+ * AsyncLocalStorage context, since on Node 20 an active one makes every promise of every request
+ * several times dearer (bench/README.md). Callers log codes, ids and counts; as a second line of defence, every
  * line is scrubbed of anything shaped like a CPR number or a JWT before it is written.
  */
-
-export const requestContext = new AsyncLocalStorage<{ requestId: string }>();
 
 const CPR_LIKE = /(?<![0-9])[0-9]{6}-?[0-9]{4}(?![0-9])/g;
 const JWT_LIKE = /eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g;
@@ -17,8 +16,6 @@ export function scrub(text: string): string {
 }
 
 const scrubFormat = winston.format((info) => {
-  const ctx = requestContext.getStore();
-  if (ctx && info.requestId === undefined) info.requestId = ctx.requestId;
   for (const [k, v] of Object.entries(info)) {
     if (typeof v === 'string') (info as Record<string, unknown>)[k] = scrub(v);
   }

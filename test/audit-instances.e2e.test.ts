@@ -126,6 +126,25 @@ it('two instances under concurrent queries leave one trail, every record durable
   expect(chainsSeen).toEqual(new Set(['gw-a', 'gw-b']));
 });
 
+it('a token used at one instance is refused at the other (TOKEN_REPLAYED), with no decision recorded for the replay', async () => {
+  const text = JSON.stringify({ cpr: shared[0]!.cpr, fields: ['targetGroup'] });
+  const token = await tokenFor('sof-case-system', STATUS, text);
+  const creds = tls('sof-case-system');
+  const send = (env: TestEnv, requestId: string) =>
+    request(env.url).post(STATUS).ca(creds.ca).cert(creds.cert).key(creds.key).set('content-type', 'application/json').set('x-request-id', requestId).set('authorization', `Bearer ${token}`).send(text);
+  const first = await send(a, 'replay-first');
+  expect(first.status).toBe(200);
+  // Instance b has never seen the token: only the claim in the shared store can tell.
+  const again = await send(b, 'replay-again');
+  expect(again.status).toBe(401);
+  expect(again.body.code).toBe('TOKEN_REPLAYED');
+  const { records } = await b.gateway.store.audit.search({ auditId: again.body.auditId, limit: 10 });
+  expect(records.map((r) => [r.chain, r.kind, r.reasons])).toEqual([['gw-b', 'refusal', ['TOKEN_REPLAYED']]]);
+  // And a's own copy of the token is refused by a too, from memory.
+  const third = await send(a, 'replay-third');
+  expect(third.body.code).toBe('TOKEN_REPLAYED');
+});
+
 it('after both stopped, the trail is fully sealed and verifies from outside; no table holds a CPR number', async () => {
   const config = a.config;
   stopped = true;

@@ -1,7 +1,7 @@
 /**
  * The anomaly rules of the DPO pages (src/dpo/anomalies.ts), on a trail planted with a
- * controlled clock: each rule flags what it should, explains it in words with its numbers, and
- * leaves the usual alone.
+ * controlled clock and counted into the rollups by the catch-up pass: each rule flags what it
+ * should, explains it in words with its numbers, and leaves the usual alone.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -10,8 +10,9 @@ import path from 'node:path';
 import { Pseudonymizer } from '../src/audit/pseudonym.js';
 import { AuditTrail } from '../src/audit/trail.js';
 import type { AuditEntry } from '../src/audit/types.js';
-import { DEFAULT_THRESHOLDS, findAnomalies, type Anomaly } from '../src/dpo/anomalies.js';
+import { DEFAULT_THRESHOLDS, findAnomalies, type Anomaly, type AnomalyInput } from '../src/dpo/anomalies.js';
 import { reasonText } from '../src/dpo/labels.js';
+import { RollupCatchUp } from '../src/dpo/statistics.js';
 import { openStore } from '../src/store/index.js';
 import type { Store } from '../src/store/types.js';
 
@@ -52,6 +53,7 @@ function entry(over: Partial<AuditEntry>): AuditEntry {
 let dir: string;
 let store: Store;
 let anomalies: Anomaly[];
+let beforeCatchUp: Anomaly[];
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'snitflade-anomalies-'));
@@ -84,11 +86,16 @@ beforeAll(async () => {
     });
   }
   await trail.close();
-  anomalies = await findAnomalies(store.dpo, {
+  const input: AnomalyInput = {
     range: RANGE,
     describeReason: reasonText,
     withdrawnConsents: async () => [{ consentId: 'consent-1', withdrawnAt: '2026-02-20T10:00:00.000Z', uses: [{ recordId: 'r-1', time: WEEKDAY, callerSystem: 'bif-jobcentre-system', contract: 'social.coordination-summary.v1' }] }],
-  });
+  };
+  beforeCatchUp = await findAnomalies(store.dpo, input);
+  // Pages of 7 records: batch boundaries fall inside every group of look-ups planted above.
+  const catchUp = new RollupCatchUp(store, { pageSize: 7 });
+  while ((await catchUp.run(1000)) > 0);
+  anomalies = await findAnomalies(store.dpo, input);
 });
 
 afterAll(async () => {
@@ -135,6 +142,10 @@ it('flags disclosures that relied on a consent withdrawn later', () => {
   expect(a!.explanation.da).toContain('samtykke consent-1');
   expect(a!.explanation.en).toContain('later withdrew (2026-02-20)');
   expect(a!.evidence).toEqual([{ recordId: 'r-1', time: WEEKDAY }]);
+});
+
+it('sees the trail only once the catch-up pass has counted it (appends leave the rollups alone)', () => {
+  expect(beforeCatchUp.map((a) => a.kind)).toEqual(['withdrawn-consent']); // the one rule fed from outside the rollups
 });
 
 it('finds nothing outside the period, and nothing with thresholds nobody reaches', async () => {

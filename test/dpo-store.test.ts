@@ -1,8 +1,10 @@
 /**
  * The DPO store (src/store/dpo-types.ts), one suite against SQLite and PostgreSQL alike: the
- * rollups kept on append and by the catch-up pass agree with the trail, a failing rollup never
- * fails an audit append, counting is compare-and-set, and sessions and saved searches behave.
- * PostgreSQL must be reachable (SNITFLADE_TEST_PG, default postgres://postgres@127.0.0.1:5432/postgres).
+ * rollups counted by the catch-up pass agree with the trail whatever the size of its pages, an
+ * audit append never touches them, counting is compare-and-set (concurrent passes, also from a
+ * second store on the same database, never count a record twice), and sessions and saved
+ * searches behave. PostgreSQL must be reachable (SNITFLADE_TEST_PG, default
+ * postgres://postgres@127.0.0.1:5432/postgres).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -96,6 +98,30 @@ async function plant(store: Store, chain: string): Promise<void> {
   await trail.close();
 }
 
+const ROLLUP_TABLES = ['dpo_daily_traffic', 'dpo_daily_reason', 'dpo_daily_caseworker', 'dpo_daily_citizen', 'dpo_daily_withheld', 'dpo_off_hours', 'dpo_consent_use', 'dpo_consent_withdrawal'];
+
+/** Forgets every count: as if the trail had been written before the rollup tables existed. */
+async function forgetRollups(h: Harness): Promise<void> {
+  for (const table of [...ROLLUP_TABLES, 'dpo_rollup_state']) await h.exec(`DELETE FROM ${table}`);
+}
+
+/** Runs the catch-up pass until nothing is behind. */
+async function catchUpAll(store: Store, pageSize?: number): Promise<void> {
+  const catchUp = new RollupCatchUp(store, pageSize !== undefined ? { pageSize } : {});
+  while ((await catchUp.run(10_000)) > 0);
+}
+
+/** The store as a catch-up pass sees it, counting the batches refused because another pass counted them first. */
+function countingRefusals(store: Store, counter: { refused: number }): Store {
+  const dpo = store.dpo;
+  const addToRollups = async (batch: Parameters<typeof dpo.addToRollups>[0]): Promise<boolean> => {
+    const added = await dpo.addToRollups(batch);
+    if (!added) counter.refused += 1;
+    return added;
+  };
+  return { ...store, audit: store.audit, dpo: { ...dpo, rollupWatermarks: () => dpo.rollupWatermarks(), addToRollups } } as unknown as Store;
+}
+
 async function snapshot(store: Store) {
   const dpo = store.dpo;
   return {
@@ -125,8 +151,13 @@ function describeDpoStore(name: string, makeHarness: () => Promise<Harness>): vo
       await h?.cleanup();
     });
 
-    it('counts appended records in the rollups, by Copenhagen day, in the same transaction', async () => {
+    it('leaves the rollups to the catch-up pass, which counts the records by Copenhagen day', async () => {
       await plant(store, 'gw-a');
+      // The appends wrote the records and nothing else.
+      expect((await store.dpo.rollupWatermarks()).get('gw-a') ?? 0).toBe(0);
+      expect(await store.dpo.trafficByDay(MARCH)).toEqual([]);
+      // One record per batch, as counting in each append's own transaction did.
+      await catchUpAll(store, 1);
       expect((await store.dpo.rollupWatermarks()).get('gw-a')).toBe((await store.audit.head('gw-a'))!.seq);
       const s = await snapshot(store);
       expect(s.days).toEqual([
@@ -164,52 +195,109 @@ function describeDpoStore(name: string, makeHarness: () => Promise<Harness>): vo
       expect(await store.dpo.caseworkers({ fromDay: '2026-04-01', toDay: '2026-04-30' })).toEqual([]);
     });
 
-    it('the catch-up pass counts records the rollups missed, exactly as counting on append does', async () => {
+    it('counts the same figures whatever the size of the catch-up pages', async () => {
+      const perRecord = await snapshot(store);
+      for (const pageSize of [1000, 3, 2]) {
+        await forgetRollups(h);
+        expect(await store.dpo.trafficByDay(MARCH)).toEqual([]);
+        await catchUpAll(store, pageSize);
+        expect(await snapshot(store)).toEqual(perRecord);
+      }
+    });
+
+    it('counts from each chain\'s watermark, within a budget, and says how many records are left', async () => {
       const chain = 'gw-b';
+      const before = await snapshot(store); // gw-a, counted
       await plant(store, chain);
-      const before = await snapshot(store);
-      // Forget chain gw-b in the rollups: as if its records were written before the tables existed.
-      await h.exec("DELETE FROM dpo_rollup_state WHERE chain = 'gw-b'");
-      for (const table of ['dpo_daily_traffic', 'dpo_daily_reason', 'dpo_daily_caseworker', 'dpo_daily_citizen', 'dpo_daily_withheld', 'dpo_off_hours', 'dpo_consent_use', 'dpo_consent_withdrawal']) await h.exec(`DELETE FROM ${table}`);
-      await h.exec("DELETE FROM dpo_rollup_state WHERE chain = 'gw-a'");
-      expect((await store.dpo.trafficByDay(MARCH)).length).toBe(0);
-      // New records of a chain that is behind are not counted on append (the catch-up will)
       const trail = await AuditTrail.open(store, { chain, now: () => new Date(TUE_0900) });
       await trail.append(entry({ caseworker: 'cw-9', subject: citizen(9) }));
       await trail.close();
       expect((await store.dpo.rollupWatermarks()).get(chain) ?? 0).toBe(0);
+      expect(await snapshot(store)).toEqual(before); // not counted yet
       const catchUp = new RollupCatchUp(store, { pageSize: 3 });
-      expect(await catchUp.run(4)).toBeGreaterThan(0); // a small budget leaves some behind
+      const head = (await store.audit.head(chain))!.seq;
+      expect(await catchUp.run(4)).toBe(head - 4); // a small budget leaves some behind
+      expect((await store.dpo.rollupWatermarks()).get(chain)).toBe(4);
       expect(await catchUp.run(1000)).toBe(0);
       const after = await snapshot(store);
-      // Both chains are counted again: twice the planted trail plus cw-9's look-up.
+      // Both chains are counted: twice the planted trail plus cw-9's look-up.
+      const wed = before.days.find((d) => d.day === '2026-03-11')!;
       expect(after.days.find((d) => d.day === '2026-03-10')).toEqual({ day: '2026-03-10', requests: 2 * 2 + 1, refused: 0 });
-      expect(after.days.find((d) => d.day === '2026-03-11')).toEqual(before.days.find((d) => d.day === '2026-03-11'));
+      expect(after.days.find((d) => d.day === '2026-03-11')).toEqual({ day: '2026-03-11', requests: 2 * wed.requests, refused: 2 * wed.refused });
       expect(after.caseworkers.find((c) => c.caseworker === 'cw-9')).toMatchObject({ requests: 1, citizens: 1 });
-      expect(after.reasons).toEqual(before.reasons);
-      expect(after.offHours).toEqual(before.offHours);
+      expect(after.reasons).toEqual(before.reasons.map((r) => ({ ...r, n: 2 * r.n })));
+      expect(after.offHours).toEqual([...before.offHours, ...before.offHours]);
       expect((await store.dpo.rollupWatermarks()).get(chain)).toBe((await store.audit.head(chain))!.seq);
     });
 
     it('adds a batch only if the watermark is where the batch says (compare-and-set)', async () => {
       const chain = 'gw-c';
       const trail = await AuditTrail.open(store, { chain, now: () => new Date('2026-05-05T08:00:00.000Z') });
-      const [r1] = await trail.appendMany([entry({ caseworker: 'cw-c' })]);
+      const [r1, r2] = await trail.appendMany([entry({ caseworker: 'cw-c' }), entry({ caseworker: 'cw-c' })]);
       await trail.close();
-      const stale = rollupBatch(chain, 0, [r1!]);
-      expect(await store.dpo.addToRollups(stale)).toBe(false); // already counted on append
+      const first = rollupBatch(chain, 0, [r1!]);
+      expect(await store.dpo.addToRollups(rollupBatch(chain, 1, [r2!]))).toBe(false); // ahead of the watermark
+      expect(await store.dpo.addToRollups(first)).toBe(true);
+      expect(await store.dpo.addToRollups(first)).toBe(false); // already counted
+      expect((await store.dpo.rollupWatermarks()).get(chain)).toBe(1);
       expect(await store.dpo.trafficByDay({ fromDay: '2026-05-05', toDay: '2026-05-05' })).toEqual([{ day: '2026-05-05', requests: 1, refused: 0 }]);
     });
 
-    it('never fails an audit append because of the rollups', async () => {
+    it('counts a batch once when two stores on one database add it at the same time', async () => {
+      const chain = 'gw-race';
+      const other = await h.open(); // a second gateway instance
+      const trail = await AuditTrail.open(store, { chain, now: () => new Date('2026-07-07T08:00:00.000Z') });
+      const records = await trail.appendMany(Array.from({ length: 6 }, (_, i) => entry({ caseworker: `cw-r${i % 2}`, subject: citizen(i) })));
+      await trail.close();
+      for (let at = 0; at < records.length; at += 2) {
+        const batch = rollupBatch(chain, at, records.slice(at, at + 2));
+        const added = await Promise.all([store.dpo.addToRollups(batch), other.dpo.addToRollups(batch), store.dpo.addToRollups(batch), other.dpo.addToRollups(batch)]);
+        expect(added.filter(Boolean)).toHaveLength(1);
+      }
+      expect(await store.dpo.trafficByDay({ fromDay: '2026-07-07', toDay: '2026-07-07' })).toEqual([{ day: '2026-07-07', requests: 6, refused: 0 }]);
+    });
+
+    it('never counts a record twice when catch-up passes of two stores race', async () => {
+      const chain = 'gw-many';
+      const day = { fromDay: '2026-08-04', toDay: '2026-08-04' };
+      const other = await h.open();
+      const trail = await AuditTrail.open(store, { chain, now: () => new Date('2026-08-04T08:00:00.000Z') });
+      const n = 240;
+      for (let i = 0; i < n; i += 40) {
+        await trail.appendMany(Array.from({ length: 40 }, (_, j) => entry({ caseworker: `cw-m${(i + j) % 5}`, subject: citizen(i + j), decision: (i + j) % 4 === 0 ? 'deny' : 'permit', reasons: (i + j) % 4 === 0 ? ['NO_POLICY'] : [] })));
+      }
+      await trail.close();
+      const counted = { refused: 0 };
+      const [a, b] = [countingRefusals(store, counted), countingRefusals(other, counted)];
+      // Different page sizes on both stores, so that the passes' batches overlap without lining up.
+      const passes = [new RollupCatchUp(a, { pageSize: 7 }), new RollupCatchUp(b, { pageSize: 5 }), new RollupCatchUp(a, { pageSize: 11 }), new RollupCatchUp(b, { pageSize: 3 })];
+      const left = await Promise.all(passes.map(async (p) => {
+        let behind: number;
+        do behind = await p.run(1000);
+        while (behind > 0);
+        return behind;
+      }));
+      expect(left).toEqual([0, 0, 0, 0]);
+      expect(counted.refused).toBeGreaterThan(0); // the passes did collide
+      expect(await store.dpo.trafficByDay(day)).toEqual([{ day: day.fromDay, requests: n, refused: n / 4 }]);
+      expect(await store.dpo.reasons(day)).toEqual([{ callerSystem: 'sof-case-system', reason: 'NO_POLICY', n: n / 4 }]);
+      const caseworkers = await store.dpo.caseworkers(day);
+      expect(caseworkers.map((c) => c.requests).reduce((a, b) => a + b, 0)).toBe(n);
+      expect((await store.dpo.rollupWatermarks()).get(chain)).toBe(n);
+    });
+
+    it('never fails an audit append because of the rollups, and a failed catch-up counts nothing', async () => {
       const chain = 'gw-d';
+      await catchUpAll(store);
       await h.exec('ALTER TABLE dpo_daily_traffic RENAME TO dpo_daily_traffic_away');
       try {
         const trail = await AuditTrail.open(store, { chain, now: () => new Date('2026-06-02T08:00:00.000Z') });
         const record = await trail.append(entry({ caseworker: 'cw-d' }));
         await trail.close();
         expect((await store.audit.head(chain))?.id).toBe(record.id);
+        await expect(new RollupCatchUp(store).run(1000)).rejects.toThrow();
         expect((await store.dpo.rollupWatermarks()).get(chain) ?? 0).toBe(0);
+        expect(await store.dpo.caseworkers({ fromDay: '2026-06-02', toDay: '2026-06-02' })).toEqual([]);
       } finally {
         await h.exec('ALTER TABLE dpo_daily_traffic_away RENAME TO dpo_daily_traffic');
       }

@@ -445,6 +445,56 @@ function describeStore(name: string, makeHarness: () => Promise<Harness>): void 
         expect(store.stats.commits - commitsBefore).toBeLessThan(10);
       });
 
+      it('claims keys in the commit of an append: a required key taken before refuses the whole append', async () => {
+        const chain = freshChain('claims');
+        const trail = await AuditTrail.open(store, { chain });
+        const expiresAt = Date.now() + 60_000;
+        const key = `client:${randomBytes(8).toString('hex')}`;
+        const first = await trail.append(entry(), { claim: { key, expiresAt, required: true } });
+        expect(first.seq).toBe(1);
+        expect(await store.replay.claim(key, new Date(expiresAt))).toBe(false); // durable with the record
+
+        // Taken: nothing of the append is written, neither the records nor its other claims.
+        const other = `client:${randomBytes(8).toString('hex')}`;
+        const head = await store.audit.head(chain);
+        const next = { ...head!, id: 'next', seq: 2, prevHash: head!.hash };
+        const placed = { ...next, hash: recordHash(next.prevHash, next) };
+        await expect(store.audit.append([placed], [{ key: other, expiresAt, required: true }, { key, expiresAt, required: true }])).rejects.toMatchObject({ name: 'ReplayedClaimError', keys: [key] });
+        expect((await store.audit.head(chain))?.seq).toBe(1);
+        expect(await store.replay.claim(other, new Date(expiresAt))).toBe(true); // rolled back with the rest
+
+        // Not required (a refusal): the records are written whether or not the key was free.
+        await store.audit.append([placed], [{ key, expiresAt, required: false }]);
+        expect((await store.audit.head(chain))?.seq).toBe(2);
+
+        // One key required twice in one commit is fresh once at most.
+        const twice = `client:${randomBytes(8).toString('hex')}`;
+        const third = { ...placed, id: 'third', seq: 3, prevHash: placed.hash };
+        await expect(store.audit.append([{ ...third, hash: recordHash(third.prevHash, third) }], [{ key: twice, expiresAt, required: true }, { key: twice, expiresAt, required: true }])).rejects.toMatchObject({ name: 'ReplayedClaimError', keys: [twice] });
+      });
+
+      it('group commit with claims: a replayed submission is refused alone, the others share the commit and the chain verifies', async () => {
+        const chain = freshChain('claims-group');
+        const trail = await AuditTrail.open(store, { chain });
+        const expiresAt = Date.now() + 60_000;
+        const used = `client:${randomBytes(8).toString('hex')}`;
+        expect(await store.replay.claim(used, new Date(expiresAt))).toBe(true); // used before: another instance, or before a restart
+        const keys = Array.from({ length: 20 }, () => `client:${randomBytes(8).toString('hex')}`);
+        const outcomes = await Promise.allSettled([
+          ...keys.slice(0, 10).map((key) => trail.append(entry(), { claim: { key, expiresAt, required: true } })),
+          trail.append(entry({ caseworker: 'cw-replayed' }), { claim: { key: used, expiresAt, required: true } }),
+          trail.append(entry({ caseworker: 'cw-refusal', kind: 'refusal' }), { claim: { key: used, expiresAt, required: false } }),
+          ...keys.slice(10).map((key) => trail.append(entry(), { claim: { key, expiresAt, required: true } })),
+        ]);
+        expect(outcomes.map((o) => o.status)).toEqual([...Array(10).fill('fulfilled'), 'rejected', 'fulfilled', ...Array(10).fill('fulfilled')]);
+        expect((outcomes[10] as PromiseRejectedResult).reason).toMatchObject({ name: 'ReplayedClaimError', keys: [used] });
+        const written = outcomes.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []));
+        expect(written.map((r) => r.seq).sort((x, y) => x - y)).toEqual(Array.from({ length: 21 }, (_, i) => i + 1));
+        expect(written.some((r) => r.caseworker === 'cw-replayed')).toBe(false);
+        expect(await verifyChain(store, chain)).toMatchObject({ ok: true, checked: 21 });
+        for (const key of keys) expect(await store.replay.claim(key, new Date(expiresAt))).toBe(false);
+      });
+
       it('forgets expired keys on prune, and only those', async () => {
         const stale = `client:${randomBytes(8).toString('hex')}`;
         const live = `client:${randomBytes(8).toString('hex')}`;

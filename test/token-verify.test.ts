@@ -4,6 +4,7 @@ import path from 'node:path';
 import { SignJWT, generateKeyPair, type CryptoKey } from 'jose';
 import type { Client } from '../src/auth/clients.js';
 import { mintRequestToken } from '../src/auth/mint.js';
+import { ReplayGuard } from '../src/auth/replay-guard.js';
 import { verifyRequestToken, type TokenCheck } from '../src/auth/token.js';
 import { isGatewayError } from '../src/errors.js';
 import { sha256b64url } from '../src/lib/digest.js';
@@ -118,5 +119,32 @@ describe('request token verification', () => {
     );
     const codes = await Promise.all(tokens.map((t) => codeOf(verifyRequestToken(check(t, c)))));
     expect(codes.filter((x) => x !== 'OK')).toEqual([]);
+  });
+});
+
+describe('replay: reserved in the process, claimed with the first audit record', () => {
+  it('a ReplayGuard refuses a jti this process reserved, without touching the store, and names its replay key', async () => {
+    const c = client(keys());
+    const guard = new ReplayGuard();
+    const commits = store.stats.commits;
+    const token = await signed({});
+    const verified = await verifyRequestToken(check(token, c, { replay: guard }));
+    expect(verified.replayKey).toBe(`sof-case-system:${sha256b64url(verified.jti)}`);
+    expect(await codeOf(verifyRequestToken(check(token, c, { replay: guard })))).toBe('TOKEN_REPLAYED');
+    expect(store.stats.commits).toBe(commits);
+    // The durable cache has not seen it: that claim is the caller's, with its decision record.
+    expect(await codeOf(verifyRequestToken(check(token, c)))).toBe('OK');
+  });
+
+  it('forgets keys after they expire, and the oldest keys beyond its bound', () => {
+    const guard = new ReplayGuard({ maxKeys: 3 });
+    expect(guard.reserve('a', 1000, 0)).toBe(true);
+    expect(guard.reserve('a', 1000, 500)).toBe(false);
+    expect(guard.reserve('a', 3000, 1001)).toBe(true); // expired: may be reserved again
+    for (const k of ['b', 'c', 'd']) expect(guard.reserve(k, 5000, 1002)).toBe(true);
+    expect(guard.size).toBe(3);
+    expect(guard.reserve('a', 5000, 1003)).toBe(true); // the oldest, forgotten for the bound
+    expect(guard.reserve('d', 5000, 1003)).toBe(false);
+    expect(() => new ReplayGuard({ maxKeys: 0 })).toThrow(TypeError);
   });
 });

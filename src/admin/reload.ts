@@ -94,8 +94,8 @@ async function reloadNow(gateway: Gateway, trigger: ReloadTrigger): Promise<Relo
       latencyMs: Math.round((performance.now() - started) * 1000) / 1000,
     });
   const refuse = async (errors: readonly LoadError[]): Promise<ReloadOutcome> => {
-    logger.error('reload refused; the previous rules stay in force', { via: trigger.via, problems: errors.length });
-    for (const e of errors) logger.error('reload problem', { via: trigger.via, problem: e.message });
+    logger.error('reload refused; the previous rules stay in force', { via: trigger.via, requestId: trigger.requestId, problems: errors.length });
+    for (const e of errors) logger.error('reload problem', { via: trigger.via, requestId: trigger.requestId, problem: e.message });
     await writeAudit(gateway.trail, record('RULES_INVALID', inForce), gateway.metrics);
     return { ok: false, auditId, policySet: inForce, errors };
   };
@@ -122,7 +122,7 @@ async function reloadNow(gateway: Gateway, trigger: ReloadTrigger): Promise<Relo
   try {
     await writeAudit(gateway.trail, record('RULES_RELOADED', policies.digest), gateway.metrics);
   } catch (err) {
-    logger.error('reload not done: the audit trail cannot write', { via: trigger.via, code: isGatewayError(err) ? err.code : 'INTERNAL' });
+    logger.error('reload not done: the audit trail cannot write', { via: trigger.via, requestId: trigger.requestId, code: isGatewayError(err) ? err.code : 'INTERNAL' });
     throw err;
   }
   try {

@@ -1,9 +1,11 @@
-import { canonicalJson, deepFreeze } from '../lib/digest.js';
+import { deepFreeze } from '../lib/digest.js';
 import { Batcher } from '../store/batch.js';
-import type { AuditStore } from '../store/types.js';
-import { GENESIS, recordHash } from './chain.js';
+import { rememberCanonical } from '../store/rows.js';
+import { ReplayedClaimError, type AuditStore, type ReplayClaim } from '../store/types.js';
+import { GENESIS } from './chain.js';
 import { assertNoPersonalData } from './guard.js';
 import { recordId } from './id.js';
+import { entryMembers, membersText, placeRecord, type CanonicalMembers } from './place.js';
 import type { AuditEntry, AuditRecord } from './types.js';
 
 export interface AuditTrailOptions {
@@ -30,6 +32,27 @@ export interface AuditTrailStats {
   readonly failures: number;
 }
 
+/** An entry as submitted: a frozen snapshot and its members, serialised once. */
+interface Submitted {
+  readonly snapshot: AuditEntry;
+  readonly members: CanonicalMembers;
+}
+
+/** One appendMany call: its entries and the replay claim that rides on their commit. */
+interface Submission {
+  readonly entries: readonly Submitted[];
+  readonly claim: ReplayClaim | undefined;
+}
+
+export interface AppendOptions {
+  /**
+   * A replay-cache key to claim in the same transaction as the records. If it is required and
+   * already claimed, nothing of this call is written and it rejects with ReplayedClaimError;
+   * the other calls sharing the commit are written without it.
+   */
+  readonly claim?: ReplayClaim;
+}
+
 const CHAIN_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
 /**
@@ -43,6 +66,11 @@ const CHAIN_ID = /^[A-Za-z0-9._-]{1,64}$/;
  * have landed after all, e.g. when the connection broke during COMMIT), so the chain never gets
  * a gap or a fork.
  *
+ * Each record is serialised once: its entry's members when it is submitted, the whole record
+ * when it is placed (src/audit/place.ts); the store writes that text. An append may carry a
+ * replay claim (AppendOptions.claim), made in the same transaction: a required claim already
+ * taken refuses that append alone, and the rest of the batch is committed without it.
+ *
  * @example
  * const trail = await AuditTrail.open(store, { chain: 'gw-1' });
  * const record = await trail.append(entry); // durable now
@@ -51,7 +79,7 @@ export class AuditTrail {
   readonly chain: string;
   readonly #store: AuditStore;
   readonly #now: () => Date;
-  readonly #batcher: Batcher<readonly AuditEntry[], AuditRecord[]>;
+  readonly #batcher: Batcher<Submission, AuditRecord[] | ReplayedClaimError>;
   #head: ChainHead;
   #stale = false;
   #stats = { batches: 0, records: 0, failures: 0 };
@@ -83,26 +111,31 @@ export class AuditTrail {
   }
 
   /** Appends one record; resolves with it once it is durable. */
-  async append(entry: AuditEntry): Promise<AuditRecord> {
-    const [record] = await this.appendMany([entry]);
+  async append(entry: AuditEntry, options: AppendOptions = {}): Promise<AuditRecord> {
+    const [record] = await this.appendMany([entry], options);
     return record as AuditRecord;
   }
 
   /** Appends records that must be written together, consecutively and all or none. */
-  appendMany(entries: readonly AuditEntry[]): Promise<AuditRecord[]> {
-    let snapshot: AuditEntry[];
+  appendMany(entries: readonly AuditEntry[], options: AppendOptions = {}): Promise<AuditRecord[]> {
+    let snapshot: Submitted[];
     try {
       // A snapshot, so that the caller changing its object later cannot change what is hashed;
-      // canonicalJson also refuses values that could not be hashed the same way twice.
+      // serialising it also refuses values that could not be hashed the same way twice.
       snapshot = entries.map((e) => {
         assertNoPersonalData(e);
-        return JSON.parse(canonicalJson(e)) as AuditEntry;
+        const members = entryMembers(e);
+        const parsed = JSON.parse(membersText(members)) as AuditEntry;
+        return { snapshot: deepFreeze(parsed), members };
       });
     } catch (err) {
       return Promise.reject(err);
     }
     if (snapshot.length === 0) return Promise.resolve([]);
-    return this.#batcher.submit(snapshot);
+    return this.#batcher.submit({ entries: snapshot, claim: options.claim }).then((outcome) => {
+      if (outcome instanceof ReplayedClaimError) throw outcome;
+      return outcome;
+    });
   }
 
   /** Waits for the entries already submitted and refuses new ones. */
@@ -110,33 +143,49 @@ export class AuditTrail {
     await this.#batcher.close();
   }
 
-  async #commit(groups: readonly (readonly AuditEntry[])[]): Promise<AuditRecord[][]> {
-    this.#stats.batches += 1;
-    try {
-      if (this.#stale) {
-        const head = await this.#store.head(this.chain);
-        this.#head = head === undefined ? { seq: 0, hash: GENESIS } : { seq: head.seq, hash: head.hash };
-        this.#stale = false;
+  async #commit(submissions: readonly Submission[]): Promise<(AuditRecord[] | ReplayedClaimError)[]> {
+    const outcomes: (AuditRecord[] | ReplayedClaimError)[] = new Array(submissions.length);
+    let pending = submissions.map((submission, index) => ({ submission, index }));
+    while (pending.length > 0) {
+      this.#stats.batches += 1;
+      try {
+        if (this.#stale) {
+          const head = await this.#store.head(this.chain);
+          this.#head = head === undefined ? { seq: 0, hash: GENESIS } : { seq: head.seq, hash: head.hash };
+          this.#stale = false;
+        }
+        let { seq, hash } = this.#head;
+        const placed = pending.map(({ submission }) =>
+          submission.entries.map(({ snapshot, members }) => {
+            seq += 1;
+            const { record, text } = placeRecord(snapshot, members, { id: recordId(), chain: this.chain, seq, time: this.#now().toISOString(), prevHash: hash });
+            rememberCanonical(record, text);
+            hash = record.hash;
+            return record;
+          }),
+        );
+        const records = placed.flat();
+        const claims = pending.flatMap(({ submission }) => (submission.claim === undefined ? [] : [submission.claim]));
+        await this.#store.append(records, claims);
+        this.#head = { seq, hash };
+        this.#stats.records += records.length;
+        pending.forEach(({ index }, i) => {
+          outcomes[index] = placed[i]!;
+        });
+        pending = [];
+      } catch (err) {
+        // Unknown whether anything landed: take the head from the store before the next batch.
+        this.#stale = true;
+        this.#stats.failures += 1;
+        if (!(err instanceof ReplayedClaimError)) throw err;
+        // A replayed token's records are refused; the rest of the commit is tried again without them.
+        const replayed = new Set(err.keys);
+        const refused = pending.filter(({ submission }) => submission.claim?.required === true && replayed.has(submission.claim.key));
+        if (refused.length === 0) throw err; // the store named a key no submission claimed: do not loop
+        for (const { index, submission } of refused) outcomes[index] = new ReplayedClaimError([submission.claim!.key]);
+        pending = pending.filter((p) => !refused.includes(p));
       }
-      let { seq, hash } = this.#head;
-      const placed = groups.map((group) =>
-        group.map((entry) => {
-          seq += 1;
-          const unhashed = { ...entry, id: recordId(), chain: this.chain, seq, time: this.#now().toISOString(), prevHash: hash };
-          hash = recordHash(hash, unhashed);
-          return deepFreeze({ ...unhashed, hash });
-        }),
-      );
-      const records = placed.flat();
-      await this.#store.append(records);
-      this.#head = { seq, hash };
-      this.#stats.records += records.length;
-      return placed;
-    } catch (err) {
-      // Unknown whether anything landed: take the head from the store before the next batch.
-      this.#stale = true;
-      this.#stats.failures += 1;
-      throw err;
     }
+    return outcomes;
   }
 }

@@ -3,7 +3,6 @@ import type { Store } from '../store/types.js';
 import type { CheckpointPayload, CheckpointVerifier } from './checkpoint.js';
 import { MerkleFrontier, recordLeaf, type FrontierJson } from './merkle.js';
 import type { ChainHead } from './trail.js';
-import type { AuditRecord } from './types.js';
 import { verifyChain, type ChainProblem, type ChainProblemKind } from './verify.js';
 
 /** The reason code an admin audit record carries when records were deleted under the retention rule. */
@@ -114,7 +113,7 @@ export async function verifySealedChain(deps: VerifyTrailDeps, chain: string, op
   let checkpoints = 0;
   let previous = anchor?.payload.seq ?? 0;
   let lastCheckpoint: ChainVerification['lastCheckpoint'] = anchor !== undefined ? { seq: anchor.payload.seq, time: anchor.payload.time, root: anchor.payload.root } : undefined;
-  const checkCheckpoint = async (c: StoredCheckpoint, record: AuditRecord | undefined): Promise<ChainProblem | undefined> => {
+  const checkCheckpoint = async (c: StoredCheckpoint, record: ChainHead | undefined): Promise<ChainProblem | undefined> => {
     let payload: CheckpointPayload;
     try {
       payload = await verifier.verify(c.jws);
@@ -150,14 +149,17 @@ export async function verifySealedChain(deps: VerifyTrailDeps, chain: string, op
   const result = await verifyChain(store, chain, {
     ...(anchor !== undefined ? { anchor: { seq: anchor.payload.seq, hash: anchor.payload.head } } : {}),
     ...(options.pageSize !== undefined ? { pageSize: options.pageSize } : {}),
-    onRecord: async (record) => {
+    onRecord: (record) => {
       frontier.push(recordLeaf(record.hash));
       done += 1;
       if (options.onProgress !== undefined && (done % step === 0 || done === total)) options.onProgress({ chain, done, total });
-      const c = await nextCheckpoint();
-      if (c === undefined || c.seq > record.seq) return undefined;
-      pending.shift();
-      return checkCheckpoint(c, record);
+      const atCheckpoint = (c: StoredCheckpoint | undefined): Promise<ChainProblem | undefined> | undefined => {
+        if (c === undefined || c.seq > record.seq) return undefined;
+        pending.shift();
+        return checkCheckpoint(c, record);
+      };
+      // Between checkpoints, without a promise per record: only a checkpoint list to read, or a checkpoint, waits.
+      return pending.length > 0 || exhausted ? atCheckpoint(pending[0]) : nextCheckpoint().then(atCheckpoint);
     },
   });
   let p = result.problem;

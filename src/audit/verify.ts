@@ -1,7 +1,7 @@
-import type { AuditStore, StoredAuditRow } from '../store/types.js';
-import type { AuditRecord } from './types.js';
+import type { AuditStore, StoredAuditPage, StoredAuditRow } from '../store/types.js';
 import { GENESIS, recordHash } from './chain.js';
 import type { ChainHead } from './trail.js';
+import { FastRowCheck, type RowLink } from './verify-row.js';
 
 export type ChainProblemKind =
   /** A record's content no longer matches its hash: it was changed after it was written. */
@@ -51,13 +51,14 @@ export interface VerifyOptions {
   readonly anchor?: ChainHead;
   /** A head known to be good: the chain must reach it, with this hash at this seq. */
   readonly trustedHead?: ChainHead;
-  /** Rows read per page. Default 1000. */
+  /** Rows read per page (the next page is read while one is checked). Default 1000. */
   readonly pageSize?: number;
   /**
-   * Called with each record once it has passed every check, in seq order; a problem it returns
-   * ends the verification there (signed checkpoints and Merkle roots are checked this way).
+   * Called with each record's seq and hash once the record has passed every check, in seq order;
+   * a problem it returns ends the verification there (signed checkpoints and Merkle roots are
+   * checked this way).
    */
-  readonly onRecord?: (record: AuditRecord) => ChainProblem | undefined | Promise<ChainProblem | undefined>;
+  readonly onRecord?: (record: ChainHead) => ChainProblem | undefined | Promise<ChainProblem | undefined>;
 }
 
 export interface VerifyResult {
@@ -74,6 +75,12 @@ export interface VerifyResult {
  * Verifies a chain by streaming through it page by page: every record must sit at the seq it
  * was written for, link to the record before it and hash to its stored hash, and its search
  * columns must agree with it. Stops at the first problem and says where it is and what kind.
+ *
+ * Rows are read with AuditStore.scanPage when the store has it, and each is first given to the
+ * fast check (verify-row.ts), which hashes the stored canonical text as it is. From a row it does
+ * not pass, the rest of the page is read again with scan and checked as before, parsed and
+ * serialised again, which decides what is wrong and where. A store without scanPage is read
+ * with scan throughout.
  *
  * Without a trusted head, removing records from the end of the chain (or rewriting the whole
  * tail consistently) cannot be told from a shorter chain: that is what signed checkpoints are
@@ -94,6 +101,7 @@ export async function verifyChain(store: { readonly audit: AuditStore }, chain: 
   if (!Number.isSafeInteger(fromSeq) || fromSeq < 1) throw new TypeError('verifyChain: fromSeq must be a positive integer');
 
   const rows = new RowStream(store.audit, chain, fromSeq, pageSize);
+  const fast = new FastRowCheck();
   let expected = fromSeq;
   let prev: string | undefined = options.anchor?.hash ?? (fromSeq === 1 ? GENESIS : undefined);
   let prevPrev: string | undefined;
@@ -107,52 +115,77 @@ export async function verifyChain(store: { readonly audit: AuditStore }, chain: 
     problem: { seq, kind, message },
   });
 
-  for (let row = await rows.next(); row !== undefined; row = await rows.next()) {
-    const at = row.seq;
+  // Awaits only between pages (and for onRecord), not for every row.
+  while (rows.hasRow() || (await rows.fill())) {
+    const at = rows.seq();
     if (at > expected) return fail(expected, 'gap', `records ${range(expected, at - 1)} are missing: removed from the chain`);
-    const record = row.record;
-    if (record === undefined) return fail(at, 'malformed', `the record stored at seq ${at} cannot be read`);
-    if (record.chain !== chain) return fail(at, 'wrong-chain', `the record stored at seq ${at} was written for another chain`);
-    if (record.seq !== at) {
-      if (typeof record.seq !== 'number' || !Number.isSafeInteger(record.seq)) return fail(at, 'malformed', `the record stored at seq ${at} has no valid seq`);
-      if (record.seq > at) {
-        const following = await rows.peek();
-        if (following?.record?.seq === at) {
-          return fail(at, 'reordered', `the record stored at seq ${at} was written as seq ${record.seq}, and the record written as seq ${at} follows it: records are out of order`);
-        }
-        return fail(at, 'gap', `the record stored at seq ${at} was written as seq ${record.seq}: records ${range(at, record.seq - 1)} were removed and the rest renumbered`);
+    const page = rows.fastPage();
+    let quick: RowLink | undefined;
+    if (page !== undefined) {
+      quick = fast.check(page, rows.index, chain);
+      if (quick === undefined) {
+        // Not shown good: read the rest of this page as scan reads it, and check it that way.
+        await rows.rescanRest();
+        continue;
       }
-      const inserted = at - record.seq;
-      return fail(record.seq, 'inserted', `the record stored at seq ${at} was written as seq ${record.seq}: ${inserted === 1 ? `the record at seq ${record.seq} was` : `the records at seq ${range(record.seq, at - 1)} were`} inserted into the chain`);
     }
-    if (prev !== undefined && record.prevHash !== prev) {
-      if (prevPrev !== undefined && record.prevHash === prevPrev) {
+    const stored = quick === undefined ? rows.stored() : undefined;
+    const record = stored?.record;
+    if (stored !== undefined) {
+      if (record === undefined) return fail(at, 'malformed', `the record stored at seq ${at} cannot be read`);
+      if (record.chain !== chain) return fail(at, 'wrong-chain', `the record stored at seq ${at} was written for another chain`);
+      if (record.seq !== at) {
+        if (typeof record.seq !== 'number' || !Number.isSafeInteger(record.seq)) return fail(at, 'malformed', `the record stored at seq ${at} has no valid seq`);
+        if (record.seq > at) {
+          const following = await rows.following();
+          if (following?.record?.seq === at) {
+            return fail(at, 'reordered', `the record stored at seq ${at} was written as seq ${record.seq}, and the record written as seq ${at} follows it: records are out of order`);
+          }
+          return fail(at, 'gap', `the record stored at seq ${at} was written as seq ${record.seq}: records ${range(at, record.seq - 1)} were removed and the rest renumbered`);
+        }
+        const inserted = at - record.seq;
+        return fail(record.seq, 'inserted', `the record stored at seq ${at} was written as seq ${record.seq}: ${inserted === 1 ? `the record at seq ${record.seq} was` : `the records at seq ${range(record.seq, at - 1)} were`} inserted into the chain`);
+      }
+    }
+    const prevHash: unknown = quick !== undefined ? quick.prevHash : record?.prevHash;
+    if (prev !== undefined && prevHash !== prev) {
+      if (prevPrev !== undefined && prevHash === prevPrev) {
         return fail(at - 1, 'inserted', `the record at seq ${at - 1} is not part of the chain: the record at seq ${at} links past it`);
       }
       return fail(at, 'prev-mismatch', `the record at seq ${at} does not link to the record at seq ${at - 1}: that record was changed or replaced`);
     }
-    let hash: string | undefined;
-    try {
-      hash = recordHash(record.prevHash, record);
-    } catch {
-      hash = undefined;
+    let hash: string;
+    if (quick !== undefined) {
+      hash = quick.hash;
+    } else {
+      let computed: string | undefined;
+      try {
+        computed = record === undefined ? undefined : recordHash(record.prevHash, record);
+      } catch {
+        computed = undefined;
+      }
+      if (record === undefined || computed === undefined || computed !== record.hash) {
+        return fail(at, 'hash-mismatch', `the record at seq ${at} was changed after it was written: its content does not match its hash`);
+      }
+      if (stored !== undefined && stored.columnMismatch.length > 0) {
+        return fail(at, 'column-mismatch', `the search columns of the record at seq ${at} were changed (${stored.columnMismatch.join(', ')}): they no longer match the record`);
+      }
+      hash = record.hash;
     }
-    if (hash === undefined || hash !== record.hash) return fail(at, 'hash-mismatch', `the record at seq ${at} was changed after it was written: its content does not match its hash`);
-    if (row.columnMismatch.length > 0) {
-      return fail(at, 'column-mismatch', `the search columns of the record at seq ${at} were changed (${row.columnMismatch.join(', ')}): they no longer match the record`);
-    }
-    if (options.trustedHead !== undefined && at === options.trustedHead.seq && record.hash !== options.trustedHead.hash) {
+    if (options.trustedHead !== undefined && at === options.trustedHead.seq && hash !== options.trustedHead.hash) {
       return fail(at, 'head-mismatch', `the record at seq ${at} is not the record the trusted head names: the chain was rewritten up to here`);
     }
     if (options.onRecord !== undefined) {
-      const problem = await options.onRecord(record);
+      const found = options.onRecord({ seq: at, hash });
+      const problem = found instanceof Promise ? await found : found;
       if (problem !== undefined) return fail(problem.seq, problem.kind, problem.message);
     }
     prevPrev = prev;
-    prev = record.hash;
-    last = { seq: at, hash: record.hash };
+    prev = hash;
+    last = { seq: at, hash };
     checked += 1;
     expected = at + 1;
+    rows.index += 1;
   }
 
   if (options.trustedHead !== undefined && expected <= options.trustedHead.seq) {
@@ -165,38 +198,100 @@ function range(from: number, to: number): string {
   return from === to ? `${from}` : `${from}-${to}`;
 }
 
-/** The rows of a chain in seq order, fetched a page at a time, with one row of look-ahead. */
+/** A page of rows as scanPage reads them (for the fast check), or as scan reads them. */
+type Page = { readonly fast: StoredAuditPage; readonly size: number } | { readonly stored: readonly StoredAuditRow[]; readonly size: number };
+
+const seqAt = (page: Page, i: number): number => ('fast' in page ? (page.fast.seq[i] as number) : (page.stored[i] as StoredAuditRow).seq);
+
+/**
+ * The rows of a chain in seq order, a page at a time, read with scanPage when the store has it
+ * (with scan otherwise). The next page is asked for as soon as one arrives, so that the store
+ * reads it while this one is checked. `index` is the current row of the current page.
+ */
 class RowStream {
-  readonly #store: AuditStore;
+  readonly #audit: AuditStore;
   readonly #chain: string;
   readonly #pageSize: number;
-  #nextSeq: number;
-  #buffer: StoredAuditRow[] = [];
-  #done = false;
+  #page: Page | undefined;
+  index = 0;
+  #next: Promise<Page> | undefined;
 
-  constructor(store: AuditStore, chain: string, fromSeq: number, pageSize: number) {
-    this.#store = store;
+  constructor(audit: AuditStore, chain: string, fromSeq: number, pageSize: number) {
+    this.#audit = audit;
     this.#chain = chain;
-    this.#nextSeq = fromSeq;
     this.#pageSize = pageSize;
+    this.#next = this.#read(fromSeq);
   }
 
-  async next(): Promise<StoredAuditRow | undefined> {
-    await this.#fill();
-    return this.#buffer.shift();
+  /** Whether the current page has a row at `index`. */
+  hasRow(): boolean {
+    return this.#page !== undefined && this.index < this.#page.size;
   }
 
-  async peek(): Promise<StoredAuditRow | undefined> {
-    await this.#fill();
-    return this.#buffer[0];
+  /** Moves to the next page; false at the end of the chain. */
+  async fill(): Promise<boolean> {
+    while (!this.hasRow()) {
+      if (this.#next === undefined) return false;
+      const page = await this.#next;
+      this.#next = page.size === this.#pageSize ? this.#read(seqAt(page, page.size - 1) + 1) : undefined;
+      this.#page = page;
+      this.index = 0;
+    }
+    return true;
   }
 
-  async #fill(): Promise<void> {
-    if (this.#buffer.length > 0 || this.#done) return;
-    const page = await this.#store.scan(this.#chain, this.#nextSeq, this.#pageSize);
-    if (page.length < this.#pageSize) this.#done = true;
-    const last = page[page.length - 1];
-    if (last !== undefined) this.#nextSeq = last.seq + 1;
-    this.#buffer = page;
+  /** The seq the current row is stored at. */
+  seq(): number {
+    return seqAt(this.#page as Page, this.index);
+  }
+
+  /** The current page, when it was read with scanPage. */
+  fastPage(): StoredAuditPage | undefined {
+    const page = this.#page as Page;
+    return 'fast' in page ? page.fast : undefined;
+  }
+
+  /** The current row as scan reads it (after rescanRest, or from a store without scanPage). */
+  stored(): StoredAuditRow {
+    const page = this.#page as Page;
+    if (!('stored' in page)) throw new TypeError('verifyChain: the current row was not read with scan');
+    return page.stored[this.index] as StoredAuditRow;
+  }
+
+  /** Replaces the rest of the current page (from the current row) by scan's reading of the same seqs. */
+  async rescanRest(): Promise<void> {
+    const page = this.#page as Page;
+    const lastSeq = seqAt(page, page.size - 1);
+    const rows = await this.#audit.scan(this.#chain, this.seq(), page.size - this.index);
+    const stored = rows.filter((r) => r.seq <= lastSeq);
+    this.#page = { stored, size: stored.length };
+    this.index = 0;
+  }
+
+  /** The row after the current one, as scan reads it. */
+  async following(): Promise<StoredAuditRow | undefined> {
+    let page = this.#page as Page;
+    let i = this.index + 1;
+    if (i >= page.size) {
+      if (this.#next === undefined) return undefined;
+      page = await this.#next;
+      i = 0;
+      if (page.size === 0) return undefined;
+    }
+    if ('stored' in page) return page.stored[i];
+    const seq = seqAt(page, i);
+    const [row] = await this.#audit.scan(this.#chain, seq, 1);
+    return row?.seq === seq ? row : undefined;
+  }
+
+  #read(fromSeq: number): Promise<Page> {
+    const audit = this.#audit;
+    const read: Promise<Page> =
+      audit.scanPage !== undefined
+        ? audit.scanPage(this.#chain, fromSeq, this.#pageSize).then((fast) => ({ fast, size: fast.seq.length }))
+        : audit.scan(this.#chain, fromSeq, this.#pageSize).then((stored) => ({ stored, size: stored.length }));
+    // Read ahead: if the verification ends before it is needed, a failure of this read concerns nobody.
+    read.catch(() => undefined);
+    return read;
   }
 }

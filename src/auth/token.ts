@@ -3,6 +3,7 @@ import { decodeJwt, decodeProtectedHeader, type CryptoKey, type JWTPayload } fro
 import { GatewayError } from '../errors.js';
 import { sha256b64url } from '../lib/digest.js';
 import type { ReplayCache } from '../store/types.js';
+import { ReplayGuard } from './replay-guard.js';
 import type { Client } from './clients.js';
 
 /** The claims of a verified request token. */
@@ -15,6 +16,8 @@ export interface RequestToken {
   readonly expiresAt: Date;
   /** SHA-256 of the token itself, kept in the audit trail as evidence. */
   readonly digest: string;
+  /** The token's key in the replay cache (client id and a digest of the jti); set by verifyRequestToken. */
+  readonly replayKey?: string;
 }
 
 export interface TokenCheck {
@@ -26,7 +29,13 @@ export interface TokenCheck {
   readonly audience: string;
   readonly maxLifetimeSeconds: number;
   readonly clockToleranceSeconds: number;
-  readonly replay: ReplayCache;
+  /**
+   * The replay check. A ReplayCache claims the jti durably before verification returns. A
+   * ReplayGuard only reserves it in this process: the caller must then claim `replayKey` in the
+   * commit of the request's first audit record (AuditTrail.append with `claim`), which refuses a
+   * token used before on another instance or before a restart.
+   */
+  readonly replay: ReplayCache | ReplayGuard;
   readonly now?: Date;
 }
 
@@ -102,7 +111,7 @@ function checkClaims(payload: JWTPayload, audience: string, nowSeconds: number, 
 /**
  * Step 2, token: verifies the caller's signed request token against the key registered for the
  * client of this TLS connection, binds it to this exact request (method, path, body digest) and
- * claims its jti in the durable replay cache. Throws GatewayError with a TOKEN_* code.
+ * claims its jti (see TokenCheck.replay). Throws GatewayError with a TOKEN_* code.
  */
 export async function verifyRequestToken(check: TokenCheck): Promise<RequestToken> {
   const header = check.authorization;
@@ -162,14 +171,19 @@ export async function verifyRequestToken(check: TokenCheck): Promise<RequestToke
 
   // Claimed last, so a token that fails any other check does not burn its jti.
   const expiresAt = new Date((exp + check.clockToleranceSeconds) * 1000);
+  const replayKey = `${check.client.id}:${sha256b64url(jti)}`;
   let fresh: boolean;
-  try {
-    fresh = await check.replay.claim(`${check.client.id}:${sha256b64url(jti)}`, expiresAt);
-  } catch (err) {
-    // The replay cache lives in the same store as the trail: if it cannot write, neither can the trail.
-    throw new GatewayError('AUDIT_UNAVAILABLE', {}, { cause: err });
+  if (check.replay instanceof ReplayGuard) {
+    fresh = check.replay.reserve(replayKey, expiresAt.getTime(), now.getTime());
+  } else {
+    try {
+      fresh = await check.replay.claim(replayKey, expiresAt);
+    } catch (err) {
+      // The replay cache lives in the same store as the trail: if it cannot write, neither can the trail.
+      throw new GatewayError('AUDIT_UNAVAILABLE', {}, { cause: err });
+    }
   }
   if (!fresh) throw new GatewayError('TOKEN_REPLAYED');
 
-  return { issuer: check.client.id, caseworker, purpose, caseRef, jti, expiresAt, digest: sha256b64url(token) };
+  return { issuer: check.client.id, caseworker, purpose, caseRef, jti, expiresAt, digest: sha256b64url(token), replayKey };
 }

@@ -23,7 +23,7 @@ export interface GatewayConfig {
     /** The certificate revocation list (PEM, signed by the CA); default <certs>/ca/crl.pem if present. */
     readonly crl?: string;
   };
-  /** SQLite: `busyTimeoutMs` is how long a write waits for another process's lock; the wait blocks the event loop (default 2000). */
+  /** SQLite: `busyTimeoutMs` is how long a write waits for another process's lock; the wait blocks the store's worker thread, and the store calls queued behind it (default 2000). */
   readonly store: { readonly kind: 'sqlite'; readonly file: string; readonly busyTimeoutMs?: number } | { readonly kind: 'postgres'; readonly url: string };
   readonly tokens: { readonly maxLifetimeSeconds: number; readonly clockToleranceSeconds: number };
   readonly upstream: { readonly timeoutMs: number; readonly maxResponseBytes: number };

@@ -90,7 +90,7 @@ interface ChainState {
 export function pacedAudit(audit: AuditStore, upTo = Number.MAX_SAFE_INTEGER): AuditStore {
   return {
     head: (chain) => audit.head(chain),
-    append: (records) => audit.append(records),
+    append: (records, claims) => audit.append(records, claims),
     range: (chain, fromSeq, limit) => audit.range(chain, fromSeq, limit),
     chains: () => audit.chains(),
     search: (query) => audit.search(query),

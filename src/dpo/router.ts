@@ -25,7 +25,6 @@ import { IntegrityMonitor } from './integrity.js';
 import { contractTitle, purposeTitle, reasonText } from './labels.js';
 import { citizenReportPdf } from './report-pdf.js';
 import { ABSOLUTE_MS, clearCookie, identify, issueSigninToken, readCookie, sameOrigin, sameToken, Sessions, SIGNIN_COOKIE } from './session.js';
-import { RollupCatchUp } from './statistics.js';
 import { anomaliesPage } from './views/anomalies.js';
 import { consentsPage, notificationsPage } from './views/consents.js';
 import { integrityPage } from './views/integrity.js';
@@ -123,7 +122,8 @@ export function dpoRouter(gateway: Gateway, options: DpoRouterOptions = {}): Rou
   const store = gateway.store;
   const sessions = new Sessions(gateway);
   const integrity = new IntegrityMonitor(store, gateway.audit.verifier, options.fullVerificationEveryMs !== undefined ? { fullEveryMs: options.fullVerificationEveryMs } : {});
-  const catchUp = new RollupCatchUp(store);
+  // The gateway's own catch-up (it also runs every few seconds): one pass at a time per process.
+  const catchUp = gateway.rollups;
   const logError = (what: string) => (err: unknown) => gateway.logger.error(what, { error: (err as Error)?.message });
 
   router.use(
@@ -210,7 +210,7 @@ export function dpoRouter(gateway: Gateway, options: DpoRouterOptions = {}): Rou
     }
     clearCookie(res, SIGNIN_COOKIE);
     await sessions.open(res, identity, field(body, 'lang') === 'en' ? 'en' : 'da');
-    gateway.logger.info('dpo signed in', { client: identity.client.id });
+    gateway.logger.info('dpo signed in', { requestId: res.locals.requestId as string, client: identity.client.id });
     res.redirect(303, '/dpo/');
   });
 

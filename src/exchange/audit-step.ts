@@ -1,6 +1,7 @@
 import type { AuditTrail } from '../audit/trail.js';
 import type { AuditEntry, AuditRecord } from '../audit/types.js';
 import { GatewayError } from '../errors.js';
+import { ReplayedClaimError, type ReplayClaim } from '../store/types.js';
 import type { PipelineObserver } from './deps.js';
 
 /** Everything known about an exchange when one of its records is written. */
@@ -41,13 +42,22 @@ export function auditEntry(kind: AuditEntry['kind'], f: ExchangeFacts): AuditEnt
 
 /**
  * Steps 5 and 8, audit: appends a record and resolves once it is durable. If the trail cannot
- * write, the exchange stops here with 503 and nothing is released (invariant 2).
+ * write, the exchange stops here with 503 and nothing is released (invariant 2). With a required
+ * replay claim that was taken before (the token was used already), nothing is written and it
+ * throws TOKEN_REPLAYED.
  */
-export async function writeAudit(trail: AuditTrail, entry: AuditEntry, observe?: Pick<PipelineObserver, 'auditWrite'>): Promise<AuditRecord> {
+export async function writeAudit(trail: AuditTrail, entry: AuditEntry, observe?: Pick<PipelineObserver, 'auditWrite'>, claim?: ReplayClaim): Promise<AuditRecord> {
+  const [record] = await writeAudits(trail, [entry], observe, claim);
+  return record!;
+}
+
+/** writeAudit for records that are written together, all or none. */
+export async function writeAudits(trail: AuditTrail, entries: readonly AuditEntry[], observe?: Pick<PipelineObserver, 'auditWrite'>, claim?: ReplayClaim): Promise<AuditRecord[]> {
   const started = performance.now();
   try {
-    return await trail.append(entry);
+    return await trail.appendMany(entries, claim === undefined ? {} : { claim });
   } catch (err) {
+    if (err instanceof ReplayedClaimError) throw new GatewayError('TOKEN_REPLAYED');
     throw new GatewayError('AUDIT_UNAVAILABLE', {}, { cause: err });
   } finally {
     observe?.auditWrite((performance.now() - started) / 1000);

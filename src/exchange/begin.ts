@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { ReplayGuard } from '../auth/replay-guard.js';
 import { verifyRequestToken, type RequestToken } from '../auth/token.js';
+import type { ReplayClaim } from '../store/types.js';
 import { isGatewayError } from '../errors.js';
-import { auditEntry, writeAudit, type ExchangeFacts } from './audit-step.js';
+import type { AuditEntry } from '../audit/types.js';
+import { auditEntry, writeAudit, writeAudits, type ExchangeFacts } from './audit-step.js';
 import type { ExchangeDeps, ExchangeRequest, Rules } from './deps.js';
 
 export type MutableFacts = { -readonly [K in keyof ExchangeFacts]: ExchangeFacts[K] };
@@ -18,6 +21,17 @@ export interface Exchange {
   refuse(err: unknown): Promise<never>;
   /** Step 2, token: verifies the caller's token and records who asks, why and for which case. */
   verifyToken(): Promise<RequestToken>;
+  /**
+   * The token's replay claim, once: for the exchange's first audit record when deps.replay is a
+   * ReplayGuard (the jti is then only reserved in this process), otherwise undefined. Required
+   * for a decision (a replayed token's decision must not be written), not for a refusal.
+   */
+  takeClaim(required: boolean): ReplayClaim | undefined;
+  /**
+   * Steps 5, audit the decision: writes the decision records with the token's required replay
+   * claim. A token used before is refused (audited as a refusal) with TOKEN_REPLAYED.
+   */
+  recordDecision(entries: readonly AuditEntry[]): Promise<void>;
 }
 
 /** Step 1 is done by the HTTP shell (the client is identified); this opens the exchange. */
@@ -29,19 +43,26 @@ export function beginExchange(deps: ExchangeDeps, req: ExchangeRequest): Exchang
     caller: { system: req.client.id, administration: req.client.administration },
     policySet: rules.policies.digest,
   };
+  let claim: Omit<ReplayClaim, 'required'> | undefined;
+  const takeClaim = (required: boolean): ReplayClaim | undefined => {
+    const taken = claim;
+    claim = undefined;
+    return taken === undefined ? undefined : { ...taken, required };
+  };
+  const refuse = async (err: unknown): Promise<never> => {
+    const code = isGatewayError(err) ? err.code : 'INTERNAL';
+    if (code !== 'AUDIT_UNAVAILABLE') {
+      const status = isGatewayError(err) ? err.status : 500;
+      await writeAudit(deps.trail, auditEntry('refusal', { ...facts, reasons: [code], status, latencyMs: elapsedMs(req.receivedAt) }), deps.observe, takeClaim(false));
+      if (isGatewayError(err)) err.auditId = facts.auditId;
+    }
+    throw err;
+  };
   return {
     rules,
     at: new Date(),
     facts,
-    async refuse(err) {
-      const code = isGatewayError(err) ? err.code : 'INTERNAL';
-      if (code !== 'AUDIT_UNAVAILABLE') {
-        const status = isGatewayError(err) ? err.status : 500;
-        await writeAudit(deps.trail, auditEntry('refusal', { ...facts, reasons: [code], status, latencyMs: elapsedMs(req.receivedAt) }), deps.observe);
-        if (isGatewayError(err)) err.auditId = facts.auditId;
-      }
-      throw err;
-    },
+    refuse,
     async verifyToken() {
       const token = await verifyRequestToken({
         authorization: req.authorization,
@@ -54,11 +75,21 @@ export function beginExchange(deps: ExchangeDeps, req: ExchangeRequest): Exchang
         clockToleranceSeconds: deps.tokens.clockToleranceSeconds,
         replay: deps.replay,
       });
+      if (deps.replay instanceof ReplayGuard && token.replayKey !== undefined) claim = { key: token.replayKey, expiresAt: token.expiresAt.getTime() };
       facts.tokenDigest = token.digest;
       facts.caseworker = token.caseworker;
       facts.caseRef = token.caseRef;
       if (rules.policies.purposes.has(token.purpose)) facts.purpose = token.purpose;
       return token;
+    },
+    takeClaim,
+    async recordDecision(entries) {
+      try {
+        await writeAudits(deps.trail, entries, deps.observe, takeClaim(true));
+      } catch (err) {
+        if (isGatewayError(err) && err.code === 'TOKEN_REPLAYED') return refuse(err);
+        throw err;
+      }
     },
   };
 }

@@ -5,6 +5,7 @@ import type { ConsentSource } from '../consent/types.js';
 import type { ContractRegistry } from '../contracts/types.js';
 import type { PolicySet } from '../policy/types.js';
 import type { ReplayCache } from '../store/types.js';
+import type { ReplayGuard } from '../auth/replay-guard.js';
 import type { UpstreamIdentity } from '../upstream/provider.js';
 
 /** Contracts, policies and clients in force: loaded, validated, frozen; reloads swap it whole. */
@@ -24,7 +25,8 @@ export interface ExchangeDeps {
   /** The rules in force; read once per request so one request sees one consistent set. */
   readonly rules: () => Rules;
   readonly trail: AuditTrail;
-  readonly replay: ReplayCache;
+  /** A ReplayGuard defers each token's durable claim to the exchange's first audit commit (TokenCheck.replay). */
+  readonly replay: ReplayCache | ReplayGuard;
   readonly pseudonyms: Pseudonymizer;
   readonly consent: ConsentSource;
   readonly upstream: UpstreamIdentity;

@@ -166,11 +166,7 @@ export async function runNotification(deps: NotificationDeps, req: ExchangeReque
   // The status the provider gets: 202 if anyone may receive it, else 403.
   const status = deliveries.length > 0 ? 202 : 403;
   entries = entries.map((e) => ({ ...e, status }));
-  try {
-    await deps.trail.appendMany(entries);
-  } catch (err) {
-    throw new GatewayError('AUDIT_UNAVAILABLE', {}, { cause: err });
-  }
+  await exchange.recordDecision(entries);
   if (deliveries.length === 0) {
     const reasons = [...new Set(entries.flatMap((e) => e.reasons))];
     throw Object.assign(new GatewayError('POLICY_DENIED', { reasons }), { auditId: facts.auditId });

@@ -76,7 +76,7 @@ export async function runQuery(deps: ExchangeDeps, req: ExchangeRequest): Promis
   if (consent?.receiptDigest) facts.consent = consent.receiptDigest;
   if (decision.decision === 'deny') {
     const denied = new GatewayError('POLICY_DENIED', { reasons: decision.reasons });
-    await writeAudit(deps.trail, auditEntry('decision', { ...facts, decision: 'deny', reasons: decision.reasons, status: denied.status, latencyMs: elapsedMs(req.receivedAt) }), deps.observe);
+    await exchange.recordDecision([auditEntry('decision', { ...facts, decision: 'deny', reasons: decision.reasons, status: denied.status, latencyMs: elapsedMs(req.receivedAt) })]);
     denied.auditId = facts.auditId;
     throw denied;
   }
@@ -90,7 +90,7 @@ export async function runQuery(deps: ExchangeDeps, req: ExchangeRequest): Promis
     ? signGatewayToken(deps.upstream, { audience: provider.id, purpose: token.purpose, policy: `${policy.id}@${policy.version}`, auditId: facts.auditId, path: upstreamPath, body: upstreamBody })
     : undefined;
   upstreamToken?.catch(() => undefined); // awaited below; a decision that fails to write leaves it unawaited
-  await writeAudit(deps.trail, auditEntry('decision', { ...facts, decision: 'permit', fields: { requested: checked.requestedFields, released: decision.fields } }), deps.observe);
+  await exchange.recordDecision([auditEntry('decision', { ...facts, decision: 'permit', fields: { requested: checked.requestedFields, released: decision.fields } })]);
 
   // 6 forward: ask only for what may be released
   let answer;

@@ -3,7 +3,7 @@ import type { GatewayConfig } from '../config/config.js';
 import type { AuditEntry } from '../audit/types.js';
 import type { ConsentSource } from '../consent/types.js';
 import { canonicalJson, sha256b64url } from '../lib/digest.js';
-import { requestContext, type Logger } from '../log.js';
+import type { Logger } from '../log.js';
 import type { Rules } from '../exchange/deps.js';
 import { NOTIFICATION_AUDIT } from '../exchange/notification.js';
 import type { ConsentEvidence } from '../policy/types.js';
@@ -140,15 +140,12 @@ export class OutboxWorker {
 
   #schedule(ms: number): void {
     clearTimeout(this.#timer);
-    // Outside any request's context: a cycle woken by one request is not that request's work.
-    this.#timer = requestContext.exit(() =>
-      setTimeout(() => {
-        this.#timer = undefined;
-        this.#running = this.#cycle().finally(() => {
-          this.#running = undefined;
-        });
-      }, ms),
-    );
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#running = this.#cycle().finally(() => {
+        this.#running = undefined;
+      });
+    }, ms);
     this.#timer.unref();
   }
 

@@ -5,7 +5,6 @@ import { identifyClient } from '../auth/identity.js';
 import { GatewayError, isGatewayError, toProblem } from '../errors.js';
 import { auditEntry, writeAudit } from '../exchange/audit-step.js';
 import type { Gateway } from '../gateway.js';
-import { requestContext } from '../log.js';
 import { locals, type RequestLocals } from './context.js';
 import { ClientLimiter, clientLimits } from './limits.js';
 import { adminRoutes } from './routes/admin.js';
@@ -45,8 +44,8 @@ export function createApp(gateway: Gateway): express.Express {
       gateway.logger.info('request', { requestId: l.requestId, method: req.method, route: l.route, status: res.statusCode, code, client: l.client?.id, ms: Math.round(seconds * 1000) });
     });
     // HTTP/1.1 requires Host (RFC 9112 3.2); the server leaves this check to the app so the refusal is problem+json.
-    if (req.httpVersion === '1.1' && req.headers.host === undefined) return requestContext.run({ requestId }, () => next(new GatewayError('HTTP_MALFORMED')));
-    requestContext.run({ requestId }, next);
+    if (req.httpVersion === '1.1' && req.headers.host === undefined) return next(new GatewayError('HTTP_MALFORMED'));
+    next();
   });
 
   app.use(operationsRoutes(gateway));

@@ -7,10 +7,10 @@ import { AUDIT_COLUMNS, checkContinues, parseRecord, toRow } from './rows.js';
  * Bulk loading of audit records that are already placed on their chain and hashed, straight
  * into audit_record over a connection of its own: for benchmarks (bench/micro.ts builds a trail
  * of millions of records with it) and for imports. One transaction per call, and nothing but the
- * rows: unlike AuditStore.append it does not maintain tables derived from the trail (the DPO
- * rollups catch up from their watermark the next time a gateway opens the store). It refuses a
- * batch that does not continue its chain, as append does. The schema must exist (open the store
- * with openStore once first).
+ * rows: the DPO rollups count them from their watermark like any appended record (the gateway's
+ * catch-up pass, src/dpo/statistics.ts, every few seconds and before a DPO page reads them). It
+ * refuses a batch that does not continue its chain, as append does. The schema must exist (open
+ * the store with openStore once first).
  *
  * @example
  * const loader = sqliteBulkLoader('data/snitflade.db');

@@ -8,11 +8,11 @@ import type { AuditRecord } from '../audit/types.js';
  *
  * Why rollups: at a million records and more, counting requests per day, purpose, contract and
  * caller from audit_record itself reads every record of the period on every page view. The
- * rollup tables hold one row per (day, dimension...) instead, kept current by the store on
- * append, in the same transaction as the records, so they agree with the trail exactly. A
- * watermark per chain says up to which seq a chain is counted; records written before these
- * tables existed are counted by a catch-up pass (see src/dpo/statistics.ts). Days are
- * Copenhagen calendar days.
+ * rollup tables hold one row per (day, dimension...) instead. An audit append does not touch
+ * them: a watermark per chain says up to which seq a chain is counted, and a catch-up pass
+ * (src/dpo/statistics.ts) counts the records after it, every few seconds in the background and
+ * before a DPO page reads the rollups, one compare-and-set batch at a time (addToRollups). Days
+ * are Copenhagen calendar days.
  */
 
 /** Inclusive range of Copenhagen calendar days, "YYYY-MM-DD". */

@@ -5,7 +5,8 @@ import type { Store } from './types.js';
 export type StoreOptions = ({ readonly kind: 'sqlite' } & SqliteStoreOptions) | ({ readonly kind: 'postgres' } & PostgresStoreOptions);
 
 /**
- * Opens the configured store, creating or upgrading its schema.
+ * Opens the configured store, creating or upgrading its schema. SQLite does its database work
+ * in a worker thread of its own unless `thread: false` (see SqliteStoreOptions).
  *
  * @example
  * const store = await openStore({ kind: 'sqlite', file: 'data/snitflade.db' });
@@ -23,4 +24,5 @@ export function openStore(options: StoreOptions): Promise<Store> {
 
 export { Batcher } from './batch.js';
 export { ChainConflictError, InvalidCursorError, MAX_SEARCH_LIMIT } from './types.js';
+export { StoreThreadError } from './sqlite-worker.js';
 export type { AuditQuery, AuditStore, ReplayCache, Store, StoreStats, StoredAuditRow } from './types.js';

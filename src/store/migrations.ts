@@ -11,8 +11,7 @@
  */
 
 import { DPO_MIGRATION_NAME, DPO_POSTGRES_STATEMENTS, DPO_SQLITE_STATEMENTS } from './dpo-schema.js';
-import { SQLITE_CHECKPOINT_SCHEMA } from './sqlite-audit-checkpoints.js';
-import { POSTGRES_CHECKPOINT_SCHEMA } from './postgres-audit-checkpoints.js';
+import { POSTGRES_CHECKPOINT_SCHEMA, SQLITE_CHECKPOINT_SCHEMA } from './audit-checkpoint-schema.js';
 import { CONSENT_OUTBOX_MIGRATION_NAME, CONSENT_OUTBOX_POSTGRES_STATEMENTS, CONSENT_OUTBOX_SQLITE_STATEMENTS } from './consent-outbox-schema.js';
 
 export interface Migration {

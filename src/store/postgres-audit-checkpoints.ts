@@ -14,46 +14,6 @@ import {
   type RetentionRow,
 } from './audit-checkpoints.js';
 
-/** The schema of the checkpoint store (a migration in migrations.ts). */
-export const POSTGRES_CHECKPOINT_SCHEMA: readonly string[] = [
-  `CREATE TABLE audit_checkpoint (
-    chain TEXT COLLATE "C" NOT NULL,
-    seq BIGINT NOT NULL CHECK (seq >= 1),
-    time TIMESTAMPTZ(3) NOT NULL,
-    head TEXT NOT NULL,
-    root TEXT NOT NULL,
-    prev BIGINT NOT NULL,
-    jws TEXT NOT NULL,
-    frontier TEXT NOT NULL,
-    PRIMARY KEY (chain, seq)
-  )`,
-  'CREATE INDEX audit_checkpoint_time ON audit_checkpoint (chain, time)',
-  `CREATE TABLE audit_merkle_node (
-    chain TEXT COLLATE "C" NOT NULL,
-    level INTEGER NOT NULL,
-    idx BIGINT NOT NULL,
-    hash TEXT NOT NULL,
-    PRIMARY KEY (chain, level, idx)
-  )`,
-  `CREATE TABLE audit_export (
-    id TEXT NOT NULL PRIMARY KEY,
-    chain TEXT COLLATE "C" NOT NULL,
-    from_seq BIGINT NOT NULL,
-    to_seq BIGINT NOT NULL,
-    time TIMESTAMPTZ(3) NOT NULL,
-    location TEXT NOT NULL,
-    manifest_digest TEXT NOT NULL
-  )`,
-  'CREATE INDEX audit_export_chain ON audit_export (chain, to_seq)',
-  `CREATE TABLE audit_retention (
-    chain TEXT COLLATE "C" NOT NULL PRIMARY KEY,
-    through_seq BIGINT NOT NULL,
-    audit_id TEXT NOT NULL,
-    export_id TEXT NOT NULL,
-    time TIMESTAMPTZ(3) NOT NULL
-  )`,
-];
-
 /** The advisory lock key of a chain: 64 bits of SHA-256, so different chain ids do not collide in practice. */
 export function chainLockKey(chain: string): string {
   const digest = createHash('sha256').update(`snitflade-chain\n${chain}`).digest();

@@ -1,8 +1,6 @@
 import type pg from 'pg';
-import type { AuditRecord } from '../audit/types.js';
-import { rollupBatch } from './dpo-rollup.js';
 import type { DpoSession, DpoStore, RollupBatch, SavedSearch } from './dpo-types.js';
-import { byChain, parseRecord } from './rows.js';
+import { parseRecord } from './rows.js';
 
 const DIMENSION_COLUMNS = { callerSystem: 'caller_system', contract: 'contract', purpose: 'purpose' } as const;
 
@@ -61,6 +59,12 @@ function applyParams(b: RollupBatch): unknown[] {
   ];
 }
 
+/**
+ * Compare-and-set: the watermark row is locked first (a concurrent catch-up of the same chain, in
+ * this process or another instance, waits here until this transaction ends, then reads the
+ * watermark this one left), so a batch is added only if the chain is still counted up to
+ * batch.afterSeq, and never twice.
+ */
 async function apply(c: pg.PoolClient, batch: RollupBatch): Promise<boolean> {
   const { rows } = await c.query<{ seq: string }>(LOCK_WATERMARK, [batch.chain]);
   if (num(rows[0]?.seq) !== batch.afterSeq) return false;
@@ -70,8 +74,6 @@ async function apply(c: pg.PoolClient, batch: RollupBatch): Promise<boolean> {
 
 export interface PostgresDpo {
   readonly dpo: DpoStore;
-  /** Like SqliteDpo.onAppend: inside the append's transaction, in a savepoint. */
-  onAppend(client: pg.PoolClient, records: readonly AuditRecord[]): Promise<void>;
 }
 
 /**
@@ -218,24 +220,5 @@ export function postgresDpo(
     },
   };
 
-  return {
-    dpo,
-    async onAppend(c, records) {
-      await c.query('SAVEPOINT dpo_rollup');
-      try {
-        for (const [chain, group] of byChain(records)) {
-          const first = group[0];
-          if (first === undefined) continue;
-          // Applies only if the chain's rollups are current up to the record before these.
-          await apply(c, rollupBatch(chain, first.seq - 1, group));
-        }
-        await c.query('RELEASE SAVEPOINT dpo_rollup');
-      } catch {
-        // Roll back only the rollup; the watermark did not move, so the catch-up pass counts
-        // these records later. If even this fails, the connection is broken and the append
-        // fails with its own error.
-        await c.query('ROLLBACK TO SAVEPOINT dpo_rollup');
-      }
-    },
-  };
+  return { dpo };
 }

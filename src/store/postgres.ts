@@ -7,8 +7,8 @@ import { postgresConsents } from './postgres-consents.js';
 import { postgresOutbox } from './postgres-outbox.js';
 import { postgresCheckpointStore } from './postgres-audit-checkpoints.js';
 import type { AuditCheckpointStore } from './audit-checkpoints.js';
-import { AUDIT_COLUMNS, CHAINS_SQL, byChain, checkContinues, parseRecord, searchPage, searchSql, toRow, toStoredRow, type AuditRow, type SearchDialect } from './rows.js';
-import { ChainConflictError, type AuditQuery, type AuditStore, type ReplayCache, type Store, type StoreStats, type StoredAuditRow } from './types.js';
+import { AUDIT_COLUMNS, CHAINS_SQL, byChain, checkContinues, parseRecord, scanPageSql, searchPage, searchSql, toRow, toStoredPage, toStoredRow, type AuditRow, type SearchDialect } from './rows.js';
+import { ChainConflictError, ReplayedClaimError, replayedClaims, type AuditQuery, type AuditStore, type ReplayCache, type Store, type StoreStats, type StoredAuditPage, type StoredAuditRow } from './types.js';
 
 export interface PostgresStoreOptions {
   /** postgres://user@host:port/database */
@@ -49,6 +49,41 @@ const INSERT_AUDIT =
   `FROM unnest(${AUDIT_COLUMNS.map((c, i) => `$${i + 1}::${COLUMN_TYPES[c] === 'jsonb' ? 'text' : COLUMN_TYPES[c]}[]`).join(', ')}) ` +
   `AS t(${AUDIT_COLUMNS.join(', ')})`;
 
+/**
+ * An append as one statement: it reads each chain's head (its seq and the record's "hash" member,
+ * not the whole record) and inserts the batch only if every chain's head is the one the batch
+ * continues ($18-$20: chain, seq and hash the first record of each chain expects). Otherwise it
+ * inserts nothing and names the heads that differ. A concurrent writer that got in after this
+ * statement's snapshot makes the insert fail on the primary key instead (23505). Named, so each
+ * connection parses and plans it once.
+ */
+const APPEND_HEAD =
+  'WITH expect AS (SELECT * FROM unnest($18::text[], $19::bigint[], $20::text[]) AS e(chain, seq, hash)), ' +
+  'head AS (SELECT e.chain, e.seq AS expected_seq, e.hash AS expected_hash, coalesce(h.seq, 0) AS seq, coalesce(h.hash, repeat(\'0\', 64)) AS hash ' +
+  'FROM expect e LEFT JOIN LATERAL (SELECT a.seq, a.record::json->>\'hash\' AS hash FROM audit_record a WHERE a.chain = e.chain ORDER BY a.seq DESC LIMIT 1) h ON true), ' +
+  'stale AS (SELECT chain, seq FROM head WHERE seq IS DISTINCT FROM expected_seq OR hash IS DISTINCT FROM expected_hash), ' +
+  `ins AS (${INSERT_AUDIT} WHERE NOT EXISTS (SELECT 1 FROM stale) RETURNING 1) `;
+const APPEND_RESULT = 'SELECT (SELECT count(*) FROM ins)::int AS inserted, (SELECT json_agg(json_build_array(chain, seq)) FROM stale) AS stale';
+const APPEND_AUDIT = { name: 'snitflade-audit-append', text: APPEND_HEAD + APPEND_RESULT } as const;
+
+/**
+ * APPEND_AUDIT with replay claims in the same statement, so a decision record and its token's
+ * claim are one round trip. Required keys ($21, $22) are inserted without ON CONFLICT: a key
+ * already taken (or being taken by a transaction that then commits) fails the whole statement
+ * with 23505 on replay_key_pkey, and nothing of it is written. Optional keys ($23, $24) are
+ * claimed if free. No key is claimed when the chain check fails.
+ */
+const APPEND_AUDIT_CLAIMING = {
+  name: 'snitflade-audit-append-claiming',
+  text:
+    APPEND_HEAD +
+    ', req AS (INSERT INTO replay_key (key, expires_at) SELECT k, e FROM unnest($21::text[], $22::bigint[]) AS c(k, e) WHERE NOT EXISTS (SELECT 1 FROM stale) RETURNING 1)' +
+    ', opt AS (INSERT INTO replay_key (key, expires_at) SELECT k, e FROM unnest($23::text[], $24::bigint[]) AS c(k, e) WHERE NOT EXISTS (SELECT 1 FROM stale) ON CONFLICT (key) DO NOTHING RETURNING 1) ' +
+    APPEND_RESULT,
+} as const;
+
+/** Claims replay keys; returns the ones this statement inserted (a key listed twice, once). */
+const CLAIM_KEYS = 'INSERT INTO replay_key (key, expires_at) SELECT * FROM unnest($1::text[], $2::bigint[]) ON CONFLICT (key) DO NOTHING RETURNING key';
 
 interface Claim {
   readonly key: string;
@@ -75,14 +110,20 @@ interface PgRow {
   record: string;
 }
 
+const SCAN_PAGE_SQL = scanPageSql('postgres');
+const SCAN_PAGE_RANGE_SQL = scanPageSql('postgres', true);
+
 /**
  * The shared store for several gateway instances: PostgreSQL through a pg Pool.
  *
- * Durability: a write resolves after COMMIT returned, and COMMIT waits for the WAL flush unless
- * the server runs with synchronous_commit = off; in that case every write transaction turns it
- * back on for itself. Connection failures reject the operation in progress (never crash the
- * process); broken connections are dropped and the pool opens new ones, so the store recovers
- * by itself once the database is back.
+ * Durability: a write resolves after its commit returned, and a commit waits for the WAL flush
+ * unless the server runs with synchronous_commit = off (read once, when the store opens); in
+ * that case every write transaction turns it back on for itself (SET LOCAL). A write that is one
+ * statement (an audit append without replay claims, a batch of replay claims) is sent on its
+ * own, outside BEGIN ... COMMIT, and commits before its result comes back: one round trip; with
+ * synchronous_commit = off it goes through BEGIN, SET LOCAL and COMMIT instead. Connection
+ * failures reject the operation in progress (never crash the process); broken connections are
+ * dropped and the pool opens new ones, so the store recovers by itself once the database is back.
  *
  * @example
  * const store = await openPostgresStore({ url: 'postgres://snitflade@db/snitflade' });
@@ -155,25 +196,49 @@ class PostgresStore implements Store {
 
     this.audit = {
       head: (chain) => this.#withClient((c) => headOf(c, chain)),
-      append: async (records) => {
+      append: async (records, claims = []) => {
         if (records.length === 0) return;
         const groups = byChain(records);
+        // Each chain's records must link to one another here; that the first continues the
+        // stored head is checked by the statement itself, against the head it reads.
+        const expect: [string[], number[], unknown[]] = [[], [], []];
+        for (const [chain, group] of groups) {
+          const first = group[0] as AuditRecord;
+          checkContinues(chain, { seq: first.seq - 1, hash: first.prevHash }, group);
+          expect[0].push(chain);
+          expect[1].push(first.seq - 1);
+          expect[2].push(first.prevHash);
+        }
         const rows = records.map(toRow);
-        const columns = AUDIT_COLUMNS.map((col) => rows.map((r) => r[col]));
+        const values = [...AUDIT_COLUMNS.map((col) => rows.map((r) => r[col])), ...expect];
+        type Appended = { inserted: number; stale: [string, string | number][] | null };
+        // A key required twice in one append is taken by the first; an optional claim of a
+        // required key adds nothing.
+        const required = [...new Map(claims.filter((c) => c.required).map((c) => [c.key, c.expiresAt])).entries()];
+        const twice = replayedClaims(claims, new Set(required.map(([k]) => k)));
+        if (twice.length > 0) throw new ReplayedClaimError(twice);
+        const optional = [...new Map(claims.filter((c) => !c.required && !required.some(([k]) => k === c.key)).map((c) => [c.key, c.expiresAt])).entries()];
         try {
-          await this.#transaction(async (c) => {
-            for (const [chain, group] of groups) checkContinues(chain, await headOf(c, chain), group);
-            await c.query(INSERT_AUDIT, columns);
-            await dpo.onAppend(c, records);
-          });
+          const { rows: result } =
+            claims.length === 0
+              ? await this.#commitStatement<Appended>(APPEND_AUDIT, values)
+              : await this.#commitStatement<Appended>(APPEND_AUDIT_CLAIMING, [...values, required.map(([k]) => k), required.map(([, e]) => e), optional.map(([k]) => k), optional.map(([, e]) => e)]);
+          if (result[0]?.inserted !== records.length) throw notContinued(result[0]);
         } catch (err) {
-          // Another writer appended to the same chain between our head read and insert.
+          if (err instanceof pg.DatabaseError && err.code === '23505' && err.constraint === 'replay_key_pkey') {
+            // Which required keys were taken: the statement wrote nothing, so any of them found now was there before.
+            const taken = await read<{ key: string }>('SELECT key FROM replay_key WHERE key = ANY($1::text[])', [required.map(([k]) => k)]);
+            if (taken.length > 0) throw new ReplayedClaimError(taken.map((r) => r.key));
+            throw err; // the other claimant rolled back after all: unknown, fail the batch
+          }
+          // Another writer appended to the same chain after the statement read the head.
           if (err instanceof pg.DatabaseError && err.code === '23505' && err.constraint === 'audit_record_pkey') {
             throw new ChainConflictError(records[0]?.chain ?? '', 'audit append lost a race for the same seq on its chain; refused');
           }
           throw err;
         }
         stats.auditRecords += records.length;
+        stats.replayClaims += claims.length;
       },
       range: async (chain, fromSeq, limit) =>
         (await read<{ record: string }>('SELECT record FROM audit_record WHERE chain = $1 AND seq >= $2 ORDER BY seq LIMIT $3', [chain, fromSeq, limit])).map((r) =>
@@ -183,6 +248,19 @@ class PostgresStore implements Store {
         (await read<PgRow>(`SELECT ${AUDIT_COLUMNS.join(', ')} FROM audit_record WHERE chain = $1 AND seq >= $2 ORDER BY seq LIMIT $3`, [chain, fromSeq, limit])).map(
           (r) => toStoredRow(fromPg(r)),
         ),
+      scanPage: async (chain, fromSeq, limit): Promise<StoredAuditPage> => {
+        type Row = [string, string, string | null, unknown, string | null];
+        const rows = await this.#withClient(async (c) => {
+          // The rows of seqs fromSeq .. fromSeq + limit - 1, when all are there, are the first `limit`
+          // rows from fromSeq: a range the planner reads by the primary key whatever its statistics.
+          // (Without statistics, as right after a bulk load, it may read and sort the whole rest
+          // of the chain for each `ORDER BY seq LIMIT` page.) Otherwise (a gap, the chain's end),
+          // the rows from fromSeq on, at most `limit`.
+          const range = await c.query<Row>({ text: SCAN_PAGE_RANGE_SQL, values: [chain, fromSeq, fromSeq + limit], rowMode: 'array' });
+          return range.rows.length === limit ? range.rows : (await c.query<Row>({ text: SCAN_PAGE_SQL, values: [chain, fromSeq, limit], rowMode: 'array' })).rows;
+        });
+        return toStoredPage(rows.map((r) => [Number(r[0]), r[1], r[2], JSON.stringify(r[3]), r[4]]));
+      },
       chains: async () => (await read<{ chain: string }>(CHAINS_SQL, [])).map((r) => r.chain),
       search: async (query: AuditQuery) => {
         const s = searchSql(dialect, query);
@@ -195,13 +273,8 @@ class PostgresStore implements Store {
     this.#claims = new Batcher<Claim, boolean>(async (batch) => {
       // One row per distinct key; a key claimed twice in one batch is fresh at most once.
       const keys = [...new Map(batch.map((c) => [c.key, c.expiresAt])).entries()];
-      const inserted = await this.#transaction(async (c) => {
-        const { rows } = await c.query<{ key: string }>(
-          'INSERT INTO replay_key (key, expires_at) SELECT * FROM unnest($1::text[], $2::bigint[]) ON CONFLICT (key) DO NOTHING RETURNING key',
-          [keys.map(([k]) => k), keys.map(([, e]) => e)],
-        );
-        return new Set(rows.map((r) => r.key));
-      });
+      const { rows } = await this.#commitStatement<{ key: string }>(CLAIM_KEYS, [keys.map(([k]) => k), keys.map(([, e]) => e)]);
+      const inserted = new Set(rows.map((r) => r.key));
       stats.replayClaims += batch.length;
       return batch.map((c) => inserted.delete(c.key));
     });
@@ -277,6 +350,20 @@ class PostgresStore implements Store {
     }
   }
 
+  /**
+   * Runs one statement as a transaction of its own and counts the commit: one round trip, since
+   * a statement outside BEGIN ... COMMIT commits (and, with synchronous_commit on, waits for the
+   * WAL flush) before its result comes back. When the server commits asynchronously, it runs
+   * in #transaction instead, which turns synchronous commit on for itself.
+   */
+  async #commitStatement<T extends pg.QueryResultRow>(query: string | { readonly name: string; readonly text: string }, values: unknown[]): Promise<pg.QueryResult<T>> {
+    const config = typeof query === 'string' ? { text: query, values } : { ...query, values };
+    if (this.#forceSynchronousCommit) return this.#transaction((c) => c.query<T>(config));
+    const result = await this.#withClient((c) => c.query<T>(config));
+    this.#stats.commits += 1;
+    return result;
+  }
+
   /** Runs fn in a transaction and counts the commit. */
   async #transaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     const result = await this.#withClient(async (c) => {
@@ -300,6 +387,12 @@ class PostgresStore implements Store {
     this.#stats.commits += 1;
     return result;
   }
+}
+
+/** The refusal of an append whose first record does not continue its chain's stored head. */
+function notContinued(result: { stale: [string, string | number][] | null } | undefined): ChainConflictError {
+  const [chain, seq] = result?.stale?.[0] ?? ['', '?'];
+  return new ChainConflictError(chain, `audit append to chain ${chain} does not continue its head (seq ${seq}); refused`);
 }
 
 function fromPg(r: PgRow): AuditRow {

@@ -1,6 +1,6 @@
 import type { AuditRecord } from '../audit/types.js';
 import { canonicalJson } from '../lib/digest.js';
-import { ChainConflictError, InvalidCursorError, MAX_SEARCH_LIMIT, type AuditQuery, type StoredAuditRow } from './types.js';
+import { ChainConflictError, InvalidCursorError, MAX_SEARCH_LIMIT, type AuditQuery, type StoredAuditPage, type StoredAuditRow } from './types.js';
 
 /** The columns of audit_record, as values both dialects accept as parameters. */
 export interface AuditRow {
@@ -58,9 +58,26 @@ function derivedColumns(record: AuditRecord): Omit<AuditRow, 'record'> {
   };
 }
 
+/**
+ * The canonical JSON of records whose text is already known: the trail serialises each record
+ * once, when it hashes it, and the store writes that same text instead of serialising again.
+ * Keyed by the (frozen) record object, so a text never outlives its record.
+ */
+const canonicalTexts = new WeakMap<AuditRecord, string>();
+
+/** Remembers the canonical JSON of a frozen record (it must equal canonicalJson(record)). */
+export function rememberCanonical(record: AuditRecord, text: string): void {
+  canonicalTexts.set(record, text);
+}
+
+/** The canonical JSON of a record: the remembered text, or a fresh serialisation. */
+export function canonicalText(record: AuditRecord): string {
+  return canonicalTexts.get(record) ?? canonicalJson(record);
+}
+
 /** The row that stores a record. */
 export function toRow(record: AuditRecord): AuditRow {
-  return { ...derivedColumns(record), record: canonicalJson(record) };
+  return { ...derivedColumns(record), record: canonicalText(record) };
 }
 
 /**
@@ -84,6 +101,82 @@ export function toStoredRow(columns: AuditRow): StoredAuditRow {
   }
   const columnMismatch = DERIVED_COLUMNS.filter((c) => expected === undefined || !sameColumn(c, expected[c], columns[c]));
   return { seq: columns.seq, record, columnMismatch };
+}
+
+// ---------------------------------------------------------------------------------------------
+// scanPage: the verifier's fast reading (see StoredAuditPage and src/audit/verify-row.ts)
+
+/**
+ * The search columns that scanPage gives together, as one text per row, in this order: each
+ * value written as "n" for NULL, "i" + its decimal digits + ";" for an integer (policy_version),
+ * "s" + the byte length of its UTF-8 + ":" + the text itself for text (the others). A value of
+ * another kind (SQLite holds whatever it is given: a REAL, a BLOB, an integer in a text column)
+ * makes the whole text NULL. `time` and `reasons` come as columns of their own.
+ */
+export const ENCODED_COLUMNS = [
+  'chain', 'id', 'audit_id', 'kind', 'subject', 'caller_system', 'administration', 'caseworker', 'contract', 'purpose', 'policy_id', 'policy_version', 'decision',
+] as const satisfies readonly (keyof AuditRow)[];
+
+const isIntegerColumn = (column: (typeof ENCODED_COLUMNS)[number]): boolean => column === 'policy_version';
+
+/** ENCODED_COLUMNS of a row as scanPage's SQL writes them: the reference the SQL is tested against. */
+export function encodeColumns(row: AuditRow): string | null {
+  let out = '';
+  for (const column of ENCODED_COLUMNS) {
+    const value: unknown = row[column];
+    if (value === null) out += 'n';
+    else if (isIntegerColumn(column) && typeof value === 'number' && Number.isSafeInteger(value)) out += `i${value};`;
+    else if (!isIntegerColumn(column) && typeof value === 'string') out += `s${Buffer.byteLength(value, 'utf8')}:${value}`;
+    else return null;
+  }
+  return out;
+}
+
+/**
+ * The statement of scanPage: seq, record, time, reasons and the encoded columns, in seq order,
+ * for (chain, fromSeq, limit): at most `limit` rows from fromSeq on; or, `bounded`, for (chain,
+ * fromSeq, toSeq): the rows with fromSeq <= seq < toSeq.
+ */
+export function scanPageSql(dialect: 'sqlite' | 'postgres', bounded = false): string {
+  const encoded = ENCODED_COLUMNS.map((c) => {
+    if (dialect === 'sqlite') {
+      return isIntegerColumn(c)
+        ? `CASE typeof(${c}) WHEN 'integer' THEN 'i' || ${c} || ';' WHEN 'null' THEN 'n' END`
+        : `CASE typeof(${c}) WHEN 'text' THEN 's' || length(CAST(${c} AS BLOB)) || ':' || ${c} WHEN 'null' THEN 'n' END`;
+    }
+    return isIntegerColumn(c) ? `CASE WHEN ${c} IS NULL THEN 'n' ELSE 'i' || ${c} || ';' END` : `CASE WHEN ${c} IS NULL THEN 'n' ELSE 's' || octet_length(${c}) || ':' || ${c} END`;
+  });
+  const [chain, fromSeq, third] = dialect === 'sqlite' ? ['?', '?', '?'] : ['$1', '$2', '$3'];
+  // PostgreSQL writes the time as toStoredRow reads it (Date.toISOString) itself, sparing a Date per
+  // row; for years 1-9999 only, where the two forms are the same.
+  const time =
+    dialect === 'sqlite'
+      ? 'time'
+      : `CASE WHEN time >= '0001-01-01 00:00:00+00' AND time < '10000-01-01 00:00:00+00' THEN to_char(time AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') END`;
+  const where = bounded ? `chain = ${chain} AND seq >= ${fromSeq} AND seq < ${third} ORDER BY seq` : `chain = ${chain} AND seq >= ${fromSeq} ORDER BY seq LIMIT ${third}`;
+  return `SELECT seq, record, ${time} AS time, reasons, ${encoded.join(' || ')} AS columns FROM audit_record WHERE ${where}`;
+}
+
+/**
+ * scanPage's rows (seq, record, time, reasons, columns; each dialect converts its own types
+ * first, as for toStoredRow), column by column.
+ */
+export function toStoredPage(rows: readonly (readonly [number, string, string | null, string, string | null])[]): StoredAuditPage {
+  const n = rows.length;
+  const seq = new Array<number>(n);
+  const record = new Array<string>(n);
+  const time = new Array<string | null>(n);
+  const reasons = new Array<string>(n);
+  const columns = new Array<string | null>(n);
+  for (let i = 0; i < n; i++) {
+    const row = rows[i] as readonly [number, string, string | null, string, string | null];
+    seq[i] = row[0];
+    record[i] = row[1];
+    time[i] = row[2];
+    reasons[i] = row[3];
+    columns[i] = row[4];
+  }
+  return { seq, record, time, reasons, columns };
 }
 
 function sameColumn(column: string, expected: unknown, actual: unknown): boolean {

@@ -15,46 +15,6 @@ import {
   type RetentionRow,
 } from './audit-checkpoints.js';
 
-/** The schema of the checkpoint store (a migration in migrations.ts). */
-export const SQLITE_CHECKPOINT_SCHEMA: readonly string[] = [
-  `CREATE TABLE audit_checkpoint (
-    chain TEXT NOT NULL,
-    seq INTEGER NOT NULL CHECK (seq >= 1),
-    time TEXT NOT NULL,
-    head TEXT NOT NULL,
-    root TEXT NOT NULL,
-    prev INTEGER NOT NULL,
-    jws TEXT NOT NULL,
-    frontier TEXT NOT NULL,
-    PRIMARY KEY (chain, seq)
-  )`,
-  'CREATE INDEX audit_checkpoint_time ON audit_checkpoint (chain, time)',
-  `CREATE TABLE audit_merkle_node (
-    chain TEXT NOT NULL,
-    level INTEGER NOT NULL,
-    idx INTEGER NOT NULL,
-    hash TEXT NOT NULL,
-    PRIMARY KEY (chain, level, idx)
-  )`,
-  `CREATE TABLE audit_export (
-    id TEXT NOT NULL PRIMARY KEY,
-    chain TEXT NOT NULL,
-    from_seq INTEGER NOT NULL,
-    to_seq INTEGER NOT NULL,
-    time TEXT NOT NULL,
-    location TEXT NOT NULL,
-    manifest_digest TEXT NOT NULL
-  )`,
-  'CREATE INDEX audit_export_chain ON audit_export (chain, to_seq)',
-  `CREATE TABLE audit_retention (
-    chain TEXT NOT NULL PRIMARY KEY,
-    through_seq INTEGER NOT NULL,
-    audit_id TEXT NOT NULL,
-    export_id TEXT NOT NULL,
-    time TEXT NOT NULL
-  )`,
-];
-
 /**
  * The checkpoint store on the embedded SQLite database. `write` runs its function in an
  * IMMEDIATE transaction of the store (and counts the commit).
@@ -131,10 +91,20 @@ export function sqliteCheckpointStore(db: Database.Database, write: <T>(fn: () =
       return write(() => sql.deleteThrough.run(chain, chain, throughSeq, limit).changes);
     },
     async lockChain(chain) {
-      if (db.memory) return processLease(`:memory:${chain}`, chain);
-      return fileLease(`${db.name}.chain-${encodeURIComponent(chain)}.lock`, chain);
+      return sqliteChainLease(db, chain);
     },
   };
+}
+
+/**
+ * Takes a chain of the SQLite database `database` (its file name as opened, and whether it is an
+ * in-memory one) for the calling thread, as AuditCheckpointStore.lockChain does. The worker-backed
+ * store (sqlite-worker.ts) calls it in the gateway's thread: the set of chains held here is per
+ * thread, so the lease must be taken where it is used.
+ */
+export function sqliteChainLease(database: { readonly name: string; readonly memory: boolean }, chain: string): ChainLease {
+  if (database.memory) return processLease(`:memory:${chain}`, chain);
+  return fileLease(`${database.name}.chain-${encodeURIComponent(chain)}.lock`, chain);
 }
 
 /** Leases held by this process, so that two gateways in one process cannot share a chain either. */

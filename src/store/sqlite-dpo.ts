@@ -1,8 +1,6 @@
 import type Database from 'better-sqlite3';
-import type { AuditRecord } from '../audit/types.js';
-import { rollupBatch } from './dpo-rollup.js';
 import type { CaseworkerActivity, ConsentUse, ConsentWithdrawal, DayRange, DpoSession, DpoStore, KeyCount, OffHoursLookup, RollupBatch, SavedSearch } from './dpo-types.js';
-import { byChain, parseRecord } from './rows.js';
+import { parseRecord } from './rows.js';
 
 const DIMENSION_COLUMNS = { callerSystem: 'caller_system', contract: 'contract', purpose: 'purpose' } as const;
 
@@ -25,13 +23,6 @@ function toSession(r: SessionRow): DpoSession {
 
 export interface SqliteDpo {
   readonly dpo: DpoStore;
-  /**
-   * Counts freshly appended records in the rollups, inside the append's transaction, for each
-   * chain whose rollups are current (watermark = the seq before the first new record). A chain
-   * that is behind is left to the catch-up pass. A failure here rolls back only the rollup
-   * (a savepoint), never the audit records.
-   */
-  onAppend(records: readonly AuditRecord[]): void;
 }
 
 /**
@@ -103,7 +94,10 @@ export function sqliteDpo(db: Database.Database, write: <T>(fn: () => T) => T): 
     ]),
   ) as Record<keyof typeof DIMENSION_COLUMNS, Database.Statement>;
 
-  /** Applies a batch; the caller holds the write transaction. */
+  /**
+   * Applies a batch if the chain is still counted up to batch.afterSeq (compare-and-set); the
+   * caller holds the write transaction (IMMEDIATE: no other connection writes meanwhile).
+   */
   const apply = (batch: RollupBatch): boolean => {
     const current = (sql.watermark.get(batch.chain) as number | undefined) ?? 0;
     if (current !== batch.afterSeq) return false;
@@ -118,14 +112,6 @@ export function sqliteDpo(db: Database.Database, write: <T>(fn: () => T) => T): 
     sql.setWatermark.run(batch.chain, batch.throughSeq);
     return true;
   };
-  const applyInSavepoint = db.transaction((records: readonly AuditRecord[]) => {
-    for (const [chain, group] of byChain(records)) {
-      const first = group[0];
-      if (first === undefined) continue;
-      if (((sql.watermark.get(chain) as number | undefined) ?? 0) !== first.seq - 1) continue;
-      apply(rollupBatch(chain, first.seq - 1, group));
-    }
-  });
   const range = (r: DayRange): [string, string] => [r.fromDay, r.toDay];
 
   const dpo: DpoStore = {
@@ -206,15 +192,5 @@ export function sqliteDpo(db: Database.Database, write: <T>(fn: () => T) => T): 
     },
   };
 
-  return {
-    dpo,
-    onAppend(records) {
-      try {
-        applyInSavepoint(records);
-      } catch {
-        // The rollup rolled back to its savepoint; the watermark did not move, so the catch-up
-        // pass counts these records later. The audit records themselves are unaffected.
-      }
-    },
-  };
+  return { dpo };
 }

@@ -8,18 +8,26 @@ import { sqliteDpo } from './sqlite-dpo.js';
 import { sqliteConsents } from './sqlite-consents.js';
 import { sqliteOutbox } from './sqlite-outbox.js';
 import { sqliteCheckpointStore } from './sqlite-audit-checkpoints.js';
+import { openSqliteWorkerStore } from './sqlite-worker.js';
 import type { AuditCheckpointStore } from './audit-checkpoints.js';
-import { AUDIT_COLUMNS, CHAINS_SQL, byChain, checkContinues, parseRecord, searchPage, searchSql, toRow, toStoredRow, type AuditRow, type SearchDialect } from './rows.js';
-import type { AuditQuery, AuditStore, ReplayCache, Store, StoreStats, StoredAuditRow } from './types.js';
+import { AUDIT_COLUMNS, CHAINS_SQL, byChain, checkContinues, parseRecord, scanPageSql, searchPage, searchSql, toRow, toStoredPage, toStoredRow, type AuditRow, type SearchDialect } from './rows.js';
+import { ReplayedClaimError, replayedClaims, type AuditQuery, type AuditStore, type ReplayCache, type Store, type StoreStats, type StoredAuditPage, type StoredAuditRow } from './types.js';
 
 export interface SqliteStoreOptions {
   /** The database file; its folder is created if missing. */
   readonly file: string;
   /**
    * How long a write waits for another connection's lock before it fails (SQLITE_BUSY), in ms.
-   * better-sqlite3 is synchronous, so the wait blocks the event loop: keep it short. Default 2000.
+   * better-sqlite3 is synchronous, so the wait blocks the thread that runs the store (its worker
+   * thread, or the event loop with `thread: false`): keep it short. Default 2000.
    */
   readonly busyTimeoutMs?: number;
+  /**
+   * Where the database work runs. Default true: in a worker thread of its own (sqlite-worker.ts),
+   * so that no statement and no fsync stalls the event loop, which serves TLS, HTTP and token
+   * checks. false: in the calling thread, synchronously (what the worker itself uses inside).
+   */
+  readonly thread?: boolean;
 }
 
 const dialect: SearchDialect = {
@@ -42,6 +50,9 @@ interface Claim {
  * every commit is fsynced. Group commit (Batcher, AuditTrail) keeps that cost per batch, not
  * per record.
  *
+ * The database work runs in a worker thread unless `thread: false` (see SqliteStoreOptions);
+ * opening fails as it would in this thread, with the same error (class, message and code).
+ *
  * @example
  * const store = await openSqliteStore({ file: 'data/snitflade.db' });
  */
@@ -49,13 +60,20 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
   if (typeof options.file !== 'string' || options.file.length === 0) throw new TypeError('openSqliteStore: file is required');
   const busyTimeoutMs = options.busyTimeoutMs ?? 2000;
   if (!Number.isInteger(busyTimeoutMs) || busyTimeoutMs < 0) throw new TypeError('openSqliteStore: busyTimeoutMs must be a non-negative integer');
-  if (options.file !== ':memory:') mkdirSync(path.dirname(path.resolve(options.file)), { recursive: true });
+  if (options.thread !== undefined && typeof options.thread !== 'boolean') throw new TypeError('openSqliteStore: thread must be a boolean');
+  if (options.thread === false) return openInThread(options.file, busyTimeoutMs);
+  return openSqliteWorkerStore({ file: options.file, busyTimeoutMs });
+}
 
-  const db = new Database(options.file);
+/** Opens the store in the calling thread: what the worker thread does (sqlite-thread.ts). */
+async function openInThread(file: string, busyTimeoutMs: number): Promise<Store> {
+  if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+
+  const db = new Database(file);
   try {
     db.pragma(`busy_timeout = ${busyTimeoutMs}`);
     const mode = db.pragma('journal_mode = WAL', { simple: true });
-    if (mode !== 'wal' && options.file !== ':memory:') throw new Error(`openSqliteStore: could not switch the database to WAL mode (got ${String(mode)})`);
+    if (mode !== 'wal' && file !== ':memory:') throw new Error(`openSqliteStore: could not switch the database to WAL mode (got ${String(mode)})`);
     db.pragma('synchronous = FULL');
     migrate(db);
   } catch (err) {
@@ -99,6 +117,7 @@ class SqliteStore implements Store {
       insert: db.prepare(`INSERT INTO audit_record (${AUDIT_COLUMNS.join(', ')}) VALUES (${AUDIT_COLUMNS.map((c) => `@${c}`).join(', ')})`),
       range: db.prepare('SELECT record FROM audit_record WHERE chain = ? AND seq >= ? ORDER BY seq LIMIT ?').pluck(),
       scan: db.prepare(`SELECT ${AUDIT_COLUMNS.join(', ')} FROM audit_record WHERE chain = ? AND seq >= ? ORDER BY seq LIMIT ?`),
+      scanPage: db.prepare(scanPageSql('sqlite')).raw(),
       chains: db.prepare(CHAINS_SQL).pluck(),
       claim: db.prepare('INSERT INTO replay_key (key, expires_at) VALUES (?, ?) ON CONFLICT (key) DO NOTHING'),
       prune: db.prepare('DELETE FROM replay_key WHERE expires_at < ?'),
@@ -124,22 +143,30 @@ class SqliteStore implements Store {
       async head(chain) {
         return headOf(chain);
       },
-      async append(records) {
+      async append(records, claims = []) {
         if (records.length === 0) return;
         const groups = byChain(records);
         const rows = records.map(toRow);
         write(() => {
+          if (claims.length > 0) {
+            const fresh = new Set(claims.filter((c) => sql.claim.run(c.key, c.expiresAt).changes === 1).map((c) => c.key));
+            const replayed = replayedClaims(claims, fresh);
+            if (replayed.length > 0) throw new ReplayedClaimError(replayed); // rolls the transaction back
+          }
           for (const [chain, group] of groups) checkContinues(chain, headOf(chain), group);
           for (const row of rows) sql.insert.run(row);
-          dpo.onAppend(records);
         });
         stats.auditRecords += records.length;
+        stats.replayClaims += claims.length;
       },
       async range(chain, fromSeq, limit) {
         return (sql.range.all(chain, fromSeq, limit) as string[]).map(parseRecord);
       },
       async scan(chain, fromSeq, limit): Promise<StoredAuditRow[]> {
         return (sql.scan.all(chain, fromSeq, limit) as AuditRow[]).map(toStoredRow);
+      },
+      async scanPage(chain, fromSeq, limit): Promise<StoredAuditPage> {
+        return toStoredPage(sql.scanPage.all(chain, fromSeq, limit) as [number, string, string | null, string, string | null][]);
       },
       async chains() {
         return sql.chains.all() as string[];

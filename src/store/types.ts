@@ -47,6 +47,22 @@ export interface StoredAuditRow {
   readonly columnMismatch: readonly string[];
 }
 
+/**
+ * Stored rows of a chain in seq order, as AuditStore.scanPage returns them, column by column
+ * (element i of each array is the i-th row), so that a page is cheap to pass between threads:
+ * the record's text as stored, `time` and `reasons` as toStoredRow reads them (ISO text, or null
+ * where the store cannot write it so; JSON text), and the other search columns together as one
+ * text per row (ENCODED_COLUMNS in rows.ts).
+ */
+export interface StoredAuditPage {
+  readonly seq: readonly number[];
+  readonly record: readonly string[];
+  readonly time: readonly (string | null)[];
+  readonly reasons: readonly string[];
+  /** ENCODED_COLUMNS of each row as encodeColumns writes them; null for a value that encoding has no form for. */
+  readonly columns: readonly (string | null)[];
+}
+
 export interface AuditStore {
   /** The last record of a chain, or undefined for an empty chain. */
   head(chain: string): Promise<AuditRecord | undefined>;
@@ -54,18 +70,42 @@ export interface AuditStore {
    * Appends records already placed on their chain; durable when resolved. All or nothing.
    * The records of one chain must continue its head without a gap (seq head+1, head+2 ... and
    * prevHash = head's hash), otherwise the call rejects with ChainConflictError and writes nothing.
+   * `claims` are replay-cache keys claimed in the same transaction (see ReplayClaim): if a
+   * required one is already in the cache, the call rejects with ReplayedClaimError and writes
+   * nothing, neither records nor claims.
    */
-  append(records: readonly AuditRecord[]): Promise<void>;
+  append(records: readonly AuditRecord[], claims?: readonly ReplayClaim[]): Promise<void>;
   /** Records of a chain in seq order, from `fromSeq` (inclusive), at most `limit`. */
   range(chain: string, fromSeq: number, limit: number): Promise<AuditRecord[]>;
   /** Like range, but row by row as stored, for verification (see StoredAuditRow). */
   scan(chain: string, fromSeq: number, limit: number): Promise<StoredAuditRow[]>;
+  /**
+   * The rows scan reads, unparsed and column by column (see StoredAuditPage): what verifyChain
+   * reads. Optional: a store without it is verified through scan, more slowly.
+   */
+  scanPage?(chain: string, fromSeq: number, limit: number): Promise<StoredAuditPage>;
   chains(): Promise<string[]>;
   /**
    * Records matching every given filter, newest first: ordered by (time, chain, seq)
    * descending, a total order, so that paging with `next` neither repeats nor skips a record.
    */
   search(query: AuditQuery): Promise<{ records: AuditRecord[]; next?: string }>;
+}
+
+/**
+ * A replay-cache key claimed together with audit records, so that a request's token is claimed
+ * by the same durable commit as the request's first record instead of a commit of its own.
+ */
+export interface ReplayClaim {
+  readonly key: string;
+  /** Unix milliseconds after which the key may be forgotten. */
+  readonly expiresAt: number;
+  /**
+   * Required: the records must not be written if the key was already claimed (a decision about
+   * a replayed token). Not required: claim it if it is free, write the records either way (a
+   * refusal, which is true whatever the token's history).
+   */
+  readonly required: boolean;
 }
 
 export interface ReplayCache {
@@ -123,4 +163,31 @@ export class InvalidCursorError extends Error {
     super('the search cursor is not valid');
     this.name = 'InvalidCursorError';
   }
+}
+
+/** An append whose required replay claims were already taken: nothing was written. */
+export class ReplayedClaimError extends Error {
+  readonly code = 'ERR_REPLAYED_CLAIM';
+  /** The required keys that were already claimed. */
+  readonly keys: readonly string[];
+  constructor(keys: readonly string[]) {
+    super(`audit append refused: ${keys.length} replay claim(s) already taken; nothing was written`);
+    this.name = 'ReplayedClaimError';
+    this.keys = keys;
+  }
+}
+
+/**
+ * The required claims that `fresh` (the keys this transaction inserted) does not cover. A key
+ * required twice in one transaction is fresh for one of them at most.
+ */
+export function replayedClaims(claims: readonly ReplayClaim[], fresh: ReadonlySet<string>): string[] {
+  const granted = new Set<string>();
+  const replayed: string[] = [];
+  for (const c of claims) {
+    if (!c.required) continue;
+    if (fresh.has(c.key) && !granted.has(c.key)) granted.add(c.key);
+    else replayed.push(c.key);
+  }
+  return replayed;
 }

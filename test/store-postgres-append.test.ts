@@ -1,0 +1,205 @@
+/**
+ * The PostgreSQL audit append (src/store/postgres.ts): one statement per commit that reads the
+ * chain's head and inserts only if the batch continues it, still refusing every writer that
+ * does not continue the chain, including a concurrent one on the same chain; synchronous commit
+ * forced when the database commits asynchronously. Counts statements, never time.
+ * PostgreSQL must be reachable (SNITFLADE_TEST_PG, default postgres://postgres@127.0.0.1:5432/postgres).
+ */
+import { jest } from '@jest/globals';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { recordHash } from '../src/audit/chain.js';
+import { Pseudonymizer } from '../src/audit/pseudonym.js';
+import { AuditTrail } from '../src/audit/trail.js';
+import type { AuditEntry, AuditRecord } from '../src/audit/types.js';
+import { verifyChain } from '../src/audit/verify.js';
+import { AUDIT_COLUMNS, toRow } from '../src/store/rows.js';
+import { ChainConflictError, type Store } from '../src/store/types.js';
+import { postgresDatabase, type TestDatabase } from './support/databases.js';
+
+const pseudonyms = new Pseudonymizer({ keys: [{ id: 'k1', secret: randomBytes(32) }], current: 'k1' });
+
+function entry(n: number): AuditEntry {
+  return {
+    kind: 'decision',
+    auditId: `aud-${randomBytes(6).toString('hex')}`,
+    requestId: `req-${randomBytes(6).toString('hex')}`,
+    contract: 'employment.citizen-status.v1',
+    caller: { system: 'sof-case-system', administration: 'SOF' },
+    caseworker: `cw-${n % 3}`,
+    caseRef: 'SAG-1',
+    purpose: 'plan-coordination',
+    subject: pseudonyms.pseudonym(`01019099${String(n % 100).padStart(2, '0')}`),
+    policy: { id: 'sof-reads-employment-status', version: 1 },
+    policySet: 'a'.repeat(64),
+    legalBasis: 'Art. 6(1)(e)',
+    decision: 'permit',
+    reasons: [],
+    fields: { requested: ['targetGroup'], released: ['targetGroup'], withheld: [], dropped: [] },
+    consent: null,
+    tokenDigest: null,
+    upstream: null,
+    responseDigest: null,
+    status: null,
+    latencyMs: null,
+  };
+}
+
+/** Another record for the place after `head` (seq and prevHash), hashed. */
+function nextAfter(template: AuditRecord, head: { seq: number; hash: string }, id: string): AuditRecord {
+  const unhashed = { ...template, id, seq: head.seq + 1, prevHash: head.hash };
+  return { ...unhashed, hash: recordHash(unhashed.prevHash, unhashed) };
+}
+
+let db: TestDatabase;
+let store: Store;
+let raw: pg.Client;
+let chainCounter = 0;
+const freshChain = (prefix: string): string => `${prefix}-${++chainCounter}-${randomBytes(3).toString('hex')}`;
+
+/** Statements the store sends, by their text (named statements included). */
+function recordStatements(): { readonly texts: string[]; stop(): void } {
+  const texts: string[] = [];
+  const original = pg.Client.prototype.query;
+  const spy = jest.spyOn(pg.Client.prototype, 'query').mockImplementation(function (this: pg.Client, ...args: unknown[]) {
+    const config = args[0];
+    texts.push(typeof config === 'string' ? config : String((config as { text?: string }).text));
+    return (original as (...a: unknown[]) => unknown).apply(this, args);
+  } as typeof original);
+  return { texts, stop: () => spy.mockRestore() };
+}
+
+beforeAll(async () => {
+  db = await postgresDatabase('pg-append');
+  store = await db.open();
+  raw = new pg.Client({ connectionString: (db.storeConfig as { url: string }).url });
+  await raw.connect();
+});
+
+afterAll(async () => {
+  await raw?.end();
+  await db?.cleanup();
+});
+
+it('commits an append without replay claims as one statement: one round trip', async () => {
+  const trail = await AuditTrail.open(store, { chain: freshChain('one') });
+  await trail.append(entry(0));
+  const commits = store.stats.commits;
+  const statements = recordStatements();
+  try {
+    await trail.append(entry(1));
+  } finally {
+    statements.stop();
+  }
+  expect(statements.texts).toHaveLength(1);
+  expect(statements.texts[0]).toMatch(/^WITH expect AS .*INSERT INTO audit_record /);
+  expect(store.stats.commits).toBe(commits + 1);
+  expect(await verifyChain(store, trail.chain)).toMatchObject({ ok: true, checked: 2 });
+});
+
+it('turns synchronous commit on for its own commits when the database commits asynchronously', async () => {
+  const name = new URL((db.storeConfig as { url: string }).url).pathname.slice(1);
+  await raw.query(`ALTER DATABASE ${name} SET synchronous_commit = off`);
+  const lazy = await db.open(); // a new instance reads the setting when it opens
+  try {
+    const trail = await AuditTrail.open(lazy, { chain: freshChain('sync') });
+    const statements = recordStatements();
+    try {
+      await trail.append(entry(0));
+      expect(await lazy.replay.claim(`sync-${randomBytes(4).toString('hex')}`, new Date(Date.now() + 60_000))).toBe(true);
+    } finally {
+      statements.stop();
+    }
+    const append = statements.texts.findIndex((t) => t.includes('INSERT INTO audit_record'));
+    const claim = statements.texts.findIndex((t) => t.includes('INSERT INTO replay_key'));
+    expect(statements.texts.slice(0, append + 1).slice(-3)).toEqual(['BEGIN', 'SET LOCAL synchronous_commit TO on', statements.texts[append]]);
+    expect(statements.texts[append + 1]).toBe('COMMIT');
+    expect(statements.texts.slice(claim - 2, claim)).toEqual(['BEGIN', 'SET LOCAL synchronous_commit TO on']);
+    expect(statements.texts[claim + 1]).toBe('COMMIT');
+  } finally {
+    await raw.query(`ALTER DATABASE ${name} RESET synchronous_commit`);
+  }
+});
+
+it('refuses records that do not continue the stored head, and writes none of the batch', async () => {
+  const trail = await AuditTrail.open(store, { chain: freshChain('gap') });
+  const [first, second] = await trail.appendMany([entry(0), entry(1)]);
+  const head = { seq: second!.seq, hash: second!.hash };
+  const gap = nextAfter(first!, { seq: head.seq + 1, hash: head.hash }, 'gap-1');
+  const fork = nextAfter(first!, { seq: head.seq, hash: first!.hash }, 'fork-1');
+  const good = nextAfter(first!, head, 'good-1');
+  await expect(store.audit.append([gap])).rejects.toThrow(new ChainConflictError(trail.chain, `audit append to chain ${trail.chain} does not continue its head (seq 2); refused`));
+  await expect(store.audit.append([fork])).rejects.toBeInstanceOf(ChainConflictError);
+  // A good record first and a broken link after it: refused before anything is sent.
+  const broken = nextAfter(first!, { seq: good.seq, hash: 'f'.repeat(64) }, 'broken-1');
+  await expect(store.audit.append([good, broken])).rejects.toBeInstanceOf(ChainConflictError);
+  // A batch over two chains is refused whole when one of them does not continue.
+  const other = await AuditTrail.open(store, { chain: freshChain('gap-other') });
+  const [o1] = await other.appendMany([entry(2)]);
+  const otherNext = nextAfter(o1!, { seq: o1!.seq, hash: o1!.hash }, 'other-2');
+  await expect(store.audit.append([otherNext, fork])).rejects.toBeInstanceOf(ChainConflictError);
+  expect((await store.audit.head(trail.chain))?.id).toBe(second!.id);
+  expect((await store.audit.head(other.chain))?.id).toBe(o1!.id);
+  await store.audit.append([good, nextAfter(first!, { seq: good.seq, hash: good.hash }, 'good-2')]);
+  expect(await verifyChain(store, trail.chain)).toMatchObject({ ok: true, checked: 4 });
+});
+
+it('refuses a concurrent writer on the same chain: of two instances appending at once, one wins each time', async () => {
+  const other = await db.open();
+  const chain = freshChain('race');
+  for (let round = 0; round < 10; round++) {
+    const [a, b] = await Promise.all([AuditTrail.open(store, { chain }), AuditTrail.open(other, { chain })]);
+    const outcomes = await Promise.allSettled([a.append(entry(round)), b.append(entry(round + 1))]);
+    expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+    const refused = outcomes.find((o) => o.status === 'rejected') as PromiseRejectedResult;
+    expect(refused.reason).toBeInstanceOf(ChainConflictError);
+    await Promise.all([a.close(), b.close()]);
+  }
+  expect(await verifyChain(store, chain)).toMatchObject({ ok: true, checked: 10 });
+});
+
+it('refuses a writer whose seq another transaction inserted after the head was read, before it committed', async () => {
+  const chain = freshChain('uncommitted');
+  const trail = await AuditTrail.open(store, { chain });
+  const [first] = await trail.appendMany([entry(0)]);
+  const head = { seq: first!.seq, hash: first!.hash };
+  const theirs = nextAfter(first!, head, 'theirs-1');
+  const ours = nextAfter(first!, head, 'ours-1');
+  const row = toRow(theirs);
+  await raw.query('BEGIN');
+  let committed = false;
+  try {
+    await raw.query(`INSERT INTO audit_record (${AUDIT_COLUMNS.join(', ')}) VALUES (${AUDIT_COLUMNS.map((c, i) => (c === 'reasons' ? `$${i + 1}::jsonb` : `$${i + 1}`)).join(', ')})`, AUDIT_COLUMNS.map((c) => row[c]));
+    // Ours reads the head (seq 1: theirs is not committed) and waits on the primary key.
+    const settled = store.audit.append([ours]).then(() => undefined, (err: unknown) => err);
+    const db_ = new URL((db.storeConfig as { url: string }).url).pathname.slice(1);
+    let waiting = false;
+    for (let i = 0; i < 200 && !waiting; i++) {
+      const { rows } = await raw.query("SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND application_name = 'snitflade' AND wait_event_type = 'Lock'", [db_]);
+      waiting = rows.length > 0;
+      if (!waiting) await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(waiting).toBe(true);
+    await raw.query('COMMIT');
+    committed = true;
+    expect(await settled).toBeInstanceOf(ChainConflictError);
+  } finally {
+    if (!committed) await raw.query('ROLLBACK');
+  }
+  expect((await store.audit.head(chain))?.id).toBe('theirs-1');
+});
+
+it('with replay claims, a refused append takes back its claims', async () => {
+  const chain = freshChain('claims');
+  const trail = await AuditTrail.open(store, { chain });
+  const [first, second] = await trail.appendMany([entry(0), entry(1)]);
+  const stale = nextAfter(first!, { seq: first!.seq, hash: first!.hash }, 'stale-1'); // seq 2 is taken
+  const key = `claim-${randomBytes(6).toString('hex')}`;
+  await expect(store.audit.append([stale], [{ key, expiresAt: Date.now() + 60_000, required: true }])).rejects.toBeInstanceOf(ChainConflictError);
+  expect(await store.replay.claim(key, new Date(Date.now() + 60_000))).toBe(true); // was not kept
+  const next = nextAfter(first!, { seq: second!.seq, hash: second!.hash }, 'next-1');
+  const key2 = `claim-${randomBytes(6).toString('hex')}`;
+  await store.audit.append([next], [{ key: key2, expiresAt: Date.now() + 60_000, required: true }]);
+  expect(await store.replay.claim(key2, new Date(Date.now() + 60_000))).toBe(false);
+  expect(await verifyChain(store, chain)).toMatchObject({ ok: true, checked: 3 });
+});
