@@ -216,7 +216,7 @@ describe('the SQLite store in a worker thread', () => {
       const file = fresh('garbage');
       writeFileSync(file, 'this is not a database, it only has a name like one'.repeat(100));
       const [here, there] = await both(file);
-      expect(here).toBeInstanceOf(Database.SqliteError);
+      expect((here as Error).name).toBe('SqliteError'); // the in-thread reference: under jest's module registry its class may come from another copy of better-sqlite3
       expect(there).toBeInstanceOf(Database.SqliteError);
       expect(identity(there)).toEqual(identity(here));
       expect(identity(there).code).toBe('SQLITE_NOTADB');
