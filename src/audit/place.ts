@@ -48,9 +48,11 @@ export function placeRecord(snapshot: AuditEntry, members: CanonicalMembers, cha
     ['time', JSON.stringify(chain.time)],
   ];
   all.sort(byKey);
-  const hash = sha256hex(`${chain.prevHash}\n${membersText(all)}`);
-  all.push(['hash', JSON.stringify(hash)]);
-  all.sort(byKey);
+  // Serialised once; the hash member goes in at its sorted place for the stored text.
+  const parts = all.map(([k, t]) => `${JSON.stringify(k)}:${t}`);
+  const hash = sha256hex(`${chain.prevHash}\n{${parts.join(',')}}`);
+  const at = all.findIndex(([k]) => k > 'hash');
+  parts.splice(at === -1 ? parts.length : at, 0, `"hash":${JSON.stringify(hash)}`);
   const record = Object.freeze({ ...snapshot, id: chain.id, chain: chain.chain, seq: chain.seq, time: chain.time, prevHash: chain.prevHash, hash }) as AuditRecord;
-  return { record, text: membersText(all) };
+  return { record, text: `{${parts.join(',')}}` };
 }

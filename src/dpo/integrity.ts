@@ -99,6 +99,16 @@ export function pacedAudit(audit: AuditStore, upTo = Number.MAX_SAFE_INTEGER): A
       if (fromSeq > upTo) return [];
       return audit.scan(chain, fromSeq, Math.min(limit, upTo - fromSeq + 1));
     },
+    // The fast reading of the verifier, paced and capped alike.
+    ...(audit.scanPage === undefined
+      ? {}
+      : {
+          async scanPage(chain: string, fromSeq: number, limit: number) {
+            await yieldToLoop();
+            if (fromSeq > upTo) return { seq: [], record: [], time: [], reasons: [], columns: [] };
+            return audit.scanPage!(chain, fromSeq, Math.min(limit, upTo - fromSeq + 1));
+          },
+        }),
   };
 }
 
