@@ -11,8 +11,6 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import Database from 'better-sqlite3';
-import pg from 'pg';
 import { recordHash } from '../src/audit/chain.js';
 import { checkpointSigner, CheckpointVerifier, type CheckpointSigner } from '../src/audit/checkpoint.js';
 import { AuditIntegrityError, Checkpointer } from '../src/audit/checkpointer.js';
@@ -26,11 +24,11 @@ import type { AuditEntry, AuditRecord } from '../src/audit/types.js';
 import { verifySealedChain, verifyTrail } from '../src/audit/verify-trail.js';
 import { canonicalJson } from '../src/lib/digest.js';
 import { ChainInUseError } from '../src/store/audit-checkpoints.js';
-import { openStore } from '../src/store/index.js';
 import type { Store } from '../src/store/types.js';
+import { auditEntry, randomDigest } from './support/audit-entries.js';
+import { postgresDatabase, sqliteDatabase, type TestDatabase } from './support/databases.js';
 
 const run = promisify(execFile);
-const ADMIN_URL = process.env.SNITFLADE_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const VERIFIER_SCRIPT = path.resolve('src/audit/offline/verify-export.mjs');
 
 const CITIZEN_A = '0101909901';
@@ -39,41 +37,24 @@ const keyA = { id: 'ka', secret: randomBytes(32) };
 const keyB = { id: 'kb', secret: randomBytes(32) };
 const pseudonyms = new Pseudonymizer({ keys: [keyA], current: 'ka' });
 
-function entry(over: Partial<AuditEntry> = {}): AuditEntry {
-  return {
+/** A release of the social case system, answered by the provider. */
+const entry = (over: Partial<AuditEntry> = {}): AuditEntry =>
+  auditEntry({
     kind: 'release',
-    auditId: `aud-${randomBytes(6).toString('hex')}`,
-    requestId: `req-${randomBytes(6).toString('hex')}`,
-    contract: 'employment.citizen-status.v1',
-    caller: { system: 'sof-case-system', administration: 'SOF' },
     caseworker: 'sof-cw-0042',
     caseRef: 'SOF-2026-0001',
-    purpose: 'plan-coordination',
     subject: pseudonyms.pseudonym(CITIZEN_A),
-    policy: { id: 'sof-reads-employment-status', version: 1 },
-    policySet: 'a'.repeat(64),
-    legalBasis: 'Art. 6(1)(e)',
-    decision: 'permit',
-    reasons: [],
-    fields: { requested: ['targetGroup'], released: ['targetGroup'], withheld: [], dropped: [] },
-    consent: null,
-    tokenDigest: randomBytes(32).toString('base64url'),
+    tokenDigest: randomDigest(),
     upstream: { status: 200, latencyMs: 3 },
-    responseDigest: randomBytes(32).toString('base64url'),
+    responseDigest: randomDigest(),
     status: 200,
     latencyMs: 5,
     ...over,
-  };
-}
+  });
 
-interface Harness {
-  readonly name: string;
-  open(): Promise<Store>;
-  exec(sql: string, params?: unknown[]): Promise<void>;
-  query<T>(sql: string, params?: unknown[]): Promise<T[]>;
+interface Harness extends TestDatabase {
   /** Every text value in every table, for the personal-data scan. */
   dump(): Promise<string>;
-  cleanup(): Promise<void>;
 }
 
 const pem = (): string => generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
@@ -270,6 +251,22 @@ function describeStore(makeHarness: () => Promise<Harness>, label: string): void
       expect((await store.checkpoints.latest(chain))?.seq).toBe(6);
     });
 
+    it('the checkpointer checks a page its fast row check cannot vouch for the slow way: equal content seals, a gap does not', async () => {
+      const chain = freshChain('slow-page');
+      const trail = await AuditTrail.open(store, { chain });
+      const checkpointer = new Checkpointer({ store, trail, signer, verifier, gatewayId: 'snitflade-gateway' });
+      for (let i = 0; i < 6; i++) await trail.append(entry());
+      // The same record, stored as indented JSON: not canonical text, so only the slow path can hash it.
+      const r3 = (await store.audit.range(chain, 3, 1))[0]!;
+      await h.exec('UPDATE audit_record SET record = ? WHERE chain = ? AND seq = ?', [JSON.stringify(JSON.parse(canonicalJson(r3)), null, 2), chain, 3]);
+      expect((await checkpointer.checkpoint())?.seq).toBe(6);
+
+      for (let i = 0; i < 3; i++) await trail.append(entry());
+      await h.exec('DELETE FROM audit_record WHERE chain = ? AND seq = ?', [chain, 8]);
+      await expect(checkpointer.checkpoint()).rejects.toThrow(/seq 8 is out of place|seq 8 are missing/);
+      expect((await store.checkpoints.latest(chain))?.seq).toBe(6);
+    });
+
     it('exports sealed records with their checkpoints; the standalone verifier accepts the export and names the first bad record of a tampered one', async () => {
       const { chain } = await sealedChain(30, [10, 20, 30]);
       const out = path.join(tmp(), 'export');
@@ -425,75 +422,26 @@ function describeStore(makeHarness: () => Promise<Harness>, label: string): void
 const TABLES = ['audit_record', 'audit_checkpoint', 'audit_merkle_node', 'audit_export', 'audit_retention'];
 
 describeStore(async () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'snitflade-cp-'));
-  const file = path.join(dir, 'audit.db');
-  const raw = new Database(file, { timeout: 5000 });
-  const opened: Store[] = [];
+  const db = await sqliteDatabase('cp');
   return {
-    name: 'sqlite',
-    async open() {
-      const s = await openStore({ kind: 'sqlite', file });
-      opened.push(s);
-      return s;
-    },
-    async exec(sql, params = []) {
-      raw.prepare(sql).run(...params.map((p) => (p === undefined ? null : p)));
-    },
-    async query<T>(sql: string, params: unknown[] = []) {
-      return raw.prepare(sql).all(...params) as T[];
-    },
+    ...db,
     async dump() {
       // The database file itself, WAL included, as bytes.
-      raw.pragma('wal_checkpoint(TRUNCATE)');
+      await db.query('PRAGMA wal_checkpoint(TRUNCATE)');
+      const dir = path.dirname((db.storeConfig as { file: string }).file);
       return readdirSync(dir).map((f) => readFileSync(path.join(dir, f)).toString('latin1')).join('\n');
-    },
-    async cleanup() {
-      for (const s of opened) await s.close();
-      raw.close();
-      rmSync(dir, { recursive: true, force: true });
     },
   };
 }, 'SQLite');
 
-const toDollars = (sql: string): string => {
-  let n = 0;
-  return sql.replace(/\?/g, () => `$${++n}`);
-};
-
 describeStore(async () => {
-  const name = `snitflade_cp_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: ADMIN_URL, connectionTimeoutMillis: 5000 });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${name}`;
-  const dbUrl = url.toString();
-  const raw = new pg.Client({ connectionString: dbUrl });
-  await raw.connect();
-  const opened: Store[] = [];
+  const db = await postgresDatabase('cp');
   return {
-    name: 'postgres',
-    async open() {
-      const s = await openStore({ kind: 'postgres', url: dbUrl, poolSize: 4 });
-      opened.push(s);
-      return s;
-    },
-    async exec(sql, params = []) {
-      await raw.query(toDollars(sql), params);
-    },
-    async query<T>(sql: string, params: unknown[] = []) {
-      return (await raw.query(toDollars(sql), params)).rows as T[];
-    },
+    ...db,
     async dump() {
       const parts: string[] = [];
-      for (const t of TABLES) parts.push(...(await raw.query(`SELECT ${t}::text AS row FROM ${t}`)).rows.map((r: { row: string }) => r.row));
+      for (const t of TABLES) parts.push(...(await db.query<{ row: string }>(`SELECT ${t}::text AS row FROM ${t}`)).map((r) => r.row));
       return parts.join('\n');
-    },
-    async cleanup() {
-      for (const s of opened) await s.close();
-      await raw.end();
-      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await admin.end();
     },
   };
 }, 'PostgreSQL');

@@ -1,10 +1,10 @@
-import { KeyObject, verify as verifySignature, type webcrypto } from 'node:crypto';
-import { decodeJwt, decodeProtectedHeader, type CryptoKey, type JWTPayload } from 'jose';
+import { decodeJwt, decodeProtectedHeader, type JWTPayload } from 'jose';
 import { GatewayError } from '../errors.js';
 import { sha256b64url } from '../lib/digest.js';
 import type { ReplayCache } from '../store/types.js';
 import { ReplayGuard } from './replay-guard.js';
 import type { Client } from './clients.js';
+import { signatureValid } from './jws.js';
 
 /** The claims of a verified request token. */
 export interface RequestToken {
@@ -48,8 +48,9 @@ const CPR_LIKE = /(?<![0-9])[0-9]{6}-?[0-9]{4}(?![0-9])/;
 
 /**
  * A required string claim. `text` claims (those that reach the audit trail or a log) must not
- * hold anything CPR-shaped; random identifiers and digests are exempt, since a random UUID holds
- * a CPR-shaped digit run in about one case in 200 (a jti is stored only as its digest).
+ * hold anything CPR-shaped; random identifiers, digests and the path are exempt, since a random
+ * UUID holds a CPR-shaped digit run in about one case in 200 (a jti is stored only as its digest,
+ * htu only compared with the request's path).
  */
 function str(payload: JWTPayload, name: string, text = true): string {
   const v = payload[name];
@@ -58,37 +59,6 @@ function str(payload: JWTPayload, name: string, text = true): string {
 }
 
 const REQUIRED_CLAIMS = ['iss', 'aud', 'iat', 'exp', 'jti', 'sub'] as const;
-
-/**
- * The registered keys as Node KeyObjects, converted once per key. The signature is checked with
- * a synchronous crypto.verify: the WebCrypto path (jose's jwtVerify) runs every verification as
- * a job on the thread pool and costs about twice as much per token (see bench/README.md).
- */
-const keyObjects = new WeakMap<CryptoKey, KeyObject>();
-
-function keyObjectOf(key: CryptoKey): KeyObject {
-  let k = keyObjects.get(key);
-  if (k === undefined) {
-    k = KeyObject.from(key as unknown as webcrypto.CryptoKey);
-    keyObjects.set(key, k);
-  }
-  return k;
-}
-
-/** The JWS signature over "header.payload" as sent: ES256 (r || s, RFC 7518 3.4) or Ed25519, 64 bytes either way. */
-function signatureValid(token: string, alg: 'ES256' | 'EdDSA', key: CryptoKey): boolean {
-  const dot = token.lastIndexOf('.');
-  const signature = Buffer.from(token.slice(dot + 1), 'base64url');
-  if (signature.length !== 64) return false;
-  const input = Buffer.from(token.slice(0, dot), 'latin1');
-  try {
-    return alg === 'ES256'
-      ? verifySignature('sha256', input, { key: keyObjectOf(key), dsaEncoding: 'ieee-p1363' }, signature)
-      : verifySignature(null, input, keyObjectOf(key), signature);
-  } catch {
-    return false;
-  }
-}
 
 /**
  * The registered claims, as jose's jwtVerify checks them (RFC 7519 4.1): the required ones are
@@ -147,7 +117,9 @@ export async function verifyRequestToken(check: TokenCheck): Promise<RequestToke
   if (key.alg !== protectedHeader.alg) throw new GatewayError('TOKEN_ALG_NOT_ALLOWED');
 
   // The signature first: nothing about the claims is told to a caller whose token is not signed.
-  if (!signatureValid(token, key.alg, key.key)) throw new GatewayError('TOKEN_SIGNATURE_INVALID');
+  const dot = token.lastIndexOf('.');
+  const signed = signatureValid(key.alg, Buffer.from(token.slice(0, dot), 'latin1'), key.key, Buffer.from(token.slice(dot + 1), 'base64url'));
+  if (!signed) throw new GatewayError('TOKEN_SIGNATURE_INVALID');
   const payload = unverified;
   const now = check.now ?? new Date();
   const nowSeconds = Math.floor(now.getTime() / 1000);
@@ -164,7 +136,9 @@ export async function verifyRequestToken(check: TokenCheck): Promise<RequestToke
   const caseRef = str(payload, 'case');
   const jti = str(payload, 'jti', false);
   const htm = str(payload, 'htm');
-  const htu = str(payload, 'htu');
+  // htu is only compared with this request's path, never stored or logged; a path may hold a
+  // random id (a dead letter's UUID) with a CPR-shaped digit run.
+  const htu = str(payload, 'htu', false);
   const bodyDigest = str(payload, 'body_sha256', false);
   if (htm !== check.method || htu !== check.path) throw new GatewayError('TOKEN_REQUEST_MISMATCH');
   if (bodyDigest !== sha256b64url(check.body)) throw new GatewayError('TOKEN_BODY_MISMATCH');

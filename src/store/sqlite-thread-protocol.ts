@@ -78,7 +78,11 @@ export interface Call {
   readonly target: Target;
   readonly method: string;
   readonly args: readonly unknown[];
-  /** audit.append only: canonicalText of each record, to register again on the worker's copies. */
+  /**
+   * audit.append only: the records as their canonical texts (canonicalText), in place of args[0]
+   * (sent as null). The worker parses them and remembers each text for its record, so that it
+   * writes the text the trail hashed.
+   */
   readonly canonical?: readonly string[];
 }
 

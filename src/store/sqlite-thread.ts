@@ -85,9 +85,9 @@ function serve(store: Store): void {
     let result: Promise<unknown>;
     try {
       if (!runsInThread(call.target, call.method)) throw new TypeError(`the store thread has no method ${String(call.target)}.${String(call.method)}`);
-      if (call.canonical !== undefined) remember(call.args[0], call.canonical);
       const target = (call.target === 'store' ? store : store[call.target]) as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
-      result = Promise.resolve(target[call.method]!.apply(target, call.args as unknown[]));
+      const args = call.canonical !== undefined ? [recordsOf(call.canonical), ...call.args.slice(1)] : call.args;
+      result = Promise.resolve(target[call.method]!.apply(target, args as unknown[]));
     } catch (err) {
       result = Promise.reject(err);
     }
@@ -99,11 +99,12 @@ function serve(store: Store): void {
     void settled.finally(() => inflight.delete(settled));
   }
 
-  /** Registers the canonical texts the trail made for these records again, on this thread's copies of them. */
-  function remember(records: unknown, texts: readonly string[]): void {
-    if (!Array.isArray(records) || records.length !== texts.length) return;
-    records.forEach((record: unknown, i) => {
-      if (record !== null && typeof record === 'object') rememberCanonical(record as AuditRecord, texts[i] as string);
+  /** The records of an append, from their canonical texts; each text is remembered for its record. */
+  function recordsOf(texts: readonly string[]): AuditRecord[] {
+    return texts.map((text) => {
+      const record = JSON.parse(text) as AuditRecord;
+      rememberCanonical(record, text);
+      return record;
     });
   }
 

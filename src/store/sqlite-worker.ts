@@ -235,7 +235,12 @@ export class SqliteWorkerStore implements Store {
       return Promise.reject(this.#failure !== undefined ? new StoreThreadError(this.#failure.message, { cause: this.#failure.cause }) : new Error('store is closed'));
     }
     let call: Call = { id: this.#nextId++, target, method, args };
-    if (target === 'audit' && method === 'append') call = { ...call, ...canonicalTexts(args[0]) };
+    if (target === 'audit' && method === 'append') {
+      // The records go as the canonical texts the trail hashed: strings copy to the worker far
+      // more cheaply than the objects, and the worker parses them back (off this thread).
+      const canonical = canonicalTexts(args[0]);
+      if (canonical !== undefined) call = { ...call, args: [null, ...args.slice(1)], canonical };
+    }
     return new Promise<unknown>((resolve, reject) => {
       this.#pending.set(call.id, { resolve, reject });
       if (this.#pending.size === 1) this.#worker.ref();
@@ -317,12 +322,12 @@ export class SqliteWorkerStore implements Store {
   }
 }
 
-/** The canonical text of each record, so that the worker writes the text the trail hashed instead of serialising again. */
-function canonicalTexts(records: unknown): { canonical?: readonly string[] } {
-  if (!Array.isArray(records)) return {};
+/** The canonical text of each record (what the trail hashed, and what the worker writes), or undefined for what is not records. */
+function canonicalTexts(records: unknown): readonly string[] | undefined {
+  if (!Array.isArray(records)) return undefined;
   try {
-    return { canonical: (records as AuditRecord[]).map(canonicalText) };
+    return (records as AuditRecord[]).map(canonicalText);
   } catch {
-    return {}; // not records: the worker's argument checks say so, with their error
+    return undefined; // not records: sent as they are, the worker's argument checks say so, with their error
   }
 }

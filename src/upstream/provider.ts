@@ -1,6 +1,7 @@
 import https from 'node:https';
 import { randomUUID } from 'node:crypto';
-import { SignJWT, type CryptoKey } from 'jose';
+import type { CryptoKey } from 'jose';
+import { signCompactEs256 } from '../auth/jws.js';
 import { sha256b64url } from '../lib/digest.js';
 import type { ErrorCode } from '../errors.js';
 
@@ -21,24 +22,24 @@ export type ProviderAnswer =
   | { readonly ok: true; readonly status: number; readonly data: unknown; readonly latencyMs: number }
   | { readonly ok: false; readonly code: ErrorCode; readonly status: number | null; readonly latencyMs: number };
 
+const GATEWAY_TOKEN_HEADER = { alg: 'ES256', typ: 'JWT' } as const;
+
 /** The token the gateway sends upstream: who it is, why it asks, under which policy and audit id. */
 export async function signGatewayToken(id: UpstreamIdentity, claims: { audience: string; purpose: string; policy: string; auditId: string; path: string; body: string }): Promise<string> {
   const iat = Math.floor(Date.now() / 1000);
-  return new SignJWT({
+  return signCompactEs256(GATEWAY_TOKEN_HEADER, {
     purpose: claims.purpose,
     policy: claims.policy,
     audit_id: claims.auditId,
     htm: 'POST',
     htu: claims.path,
     body_sha256: sha256b64url(claims.body),
-  })
-    .setProtectedHeader({ alg: 'ES256', typ: 'JWT' })
-    .setIssuer(id.gatewayId)
-    .setAudience(claims.audience)
-    .setIssuedAt(iat)
-    .setExpirationTime(iat + 60)
-    .setJti(randomUUID())
-    .sign(id.signingKey);
+    iss: id.gatewayId,
+    aud: claims.audience,
+    iat,
+    exp: iat + 60,
+    jti: randomUUID(),
+  }, id.signingKey);
 }
 
 /**
