@@ -7,49 +7,29 @@
  * in SQLite and PostgreSQL alike; and that well-formed records are read fast.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import Database from 'better-sqlite3';
-import pg from 'pg';
 import { canonicalMembers, MemberSpans } from '../src/audit/canonical-text.js';
 import { GENESIS, recordHash } from '../src/audit/chain.js';
 import { AuditTrail } from '../src/audit/trail.js';
 import type { AuditEntry, AuditRecord } from '../src/audit/types.js';
 import { verifyChain, type VerifyResult } from '../src/audit/verify.js';
 import { canonicalJson } from '../src/lib/digest.js';
-import { openStore } from '../src/store/index.js';
 import { AUDIT_COLUMNS, encodeColumns, type AuditRow } from '../src/store/rows.js';
 import type { AuditStore, Store } from '../src/store/types.js';
+import { auditEntry, CASE_V2_ENTRY, randomDigest } from './support/audit-entries.js';
+import { postgresDatabase, sqliteDatabase, type TestDatabase } from './support/databases.js';
 
-const ADMIN_URL = process.env.SNITFLADE_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-
-function entry(over: Partial<AuditEntry> = {}): AuditEntry {
-  return {
-    kind: 'decision',
-    auditId: `aud-${randomBytes(6).toString('hex')}`,
-    requestId: `req-${randomBytes(6).toString('hex')}`,
-    contract: 'employment.citizen-status.v1',
-    caller: { system: 'sof-case', administration: 'SOF' },
-    caseworker: 'cw-1',
-    caseRef: 'SAG-2024-17',
-    purpose: 'coordination-of-plans',
-    subject: `k1:${randomBytes(32).toString('base64url')}`,
-    policy: { id: 'sof-reads-employment-status', version: 2 },
-    policySet: 'a'.repeat(64),
-    legalBasis: 'GDPR 6(1)(e); LAS § 11a',
-    decision: 'permit',
-    reasons: [],
+/** A decision entry with every member set, the provider's answer included. */
+const entry = (over: Partial<AuditEntry> = {}): AuditEntry =>
+  auditEntry({
+    ...CASE_V2_ENTRY,
+    subject: `k1:${randomDigest()}`,
     fields: { requested: ['targetGroup', 'benefit'], released: ['benefit'], withheld: ['targetGroup'], dropped: [] },
-    consent: null,
-    tokenDigest: randomBytes(32).toString('base64url'),
+    tokenDigest: randomDigest(),
     upstream: { status: 200, latencyMs: 12.5 },
-    responseDigest: null,
     status: 200,
     latencyMs: 17.25,
     ...over,
-  };
-}
+  });
 
 /** The same store, without scanPage: verified the way it always was, through scan. */
 function throughScan(audit: AuditStore): AuditStore {
@@ -122,19 +102,12 @@ const NON_CANONICAL: readonly [string, (record: AuditRecord) => string][] = [
   ['trailing whitespace', (r) => `${canonicalJson(r)}\n`],
 ];
 
-interface Harness {
-  open(): Promise<Store>;
-  /** Raw SQL with ? placeholders, on a connection of its own: the tamperer's tool. */
-  exec(sql: string, params?: unknown[]): Promise<void>;
-  cleanup(): Promise<void>;
-}
-
 let chainCounter = 0;
 const freshChain = (prefix: string): string => `${prefix}-${(chainCounter += 1)}-${randomBytes(3).toString('hex')}`;
 
-function describeStore(name: string, makeHarness: () => Promise<Harness>): void {
+function describeStore(name: string, makeHarness: () => Promise<TestDatabase>): void {
   describe(`verification in ${name}`, () => {
-    let h: Harness;
+    let h: TestDatabase;
     let store: Store;
 
     beforeAll(async () => {
@@ -169,7 +142,7 @@ function describeStore(name: string, makeHarness: () => Promise<Harness>): void 
         caseRef: i % 3 === 0 ? `SAG "${i}"\n\t\\ \u0001 \u007f ø § \u2028` : `SAG-${i}`,
         legalBasis: i % 4 === 0 ? 'Retssikkerhedsloven § 11 c ("samtykke"); Forvaltningsloven § 28' : null,
         caseworker: i % 5 === 0 ? 'sagsbehandler-søren-ærø' : `cw-${i}`,
-        subject: i % 6 === 0 ? null : `k1:${randomBytes(32).toString('base64url')}`,
+        subject: i % 6 === 0 ? null : `k1:${randomDigest()}`,
         caller: i === 7 ? null : { system: 'sof-case', administration: 'SOF' },
         policy: i === 8 ? null : { id: 'sof-reads-employment-status', version: 2 },
         decision: i % 2 === 0 ? 'deny' : 'permit',
@@ -373,54 +346,6 @@ describe('canonicalMembers', () => {
   });
 });
 
-describeStore('SQLite', async () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'snitflade-verify-'));
-  const file = path.join(dir, 'audit.db');
-  const opened: Store[] = [];
-  let raw: Database.Database | undefined;
-  return {
-    async open() {
-      const s = await openStore({ kind: 'sqlite', file });
-      opened.push(s);
-      raw ??= new Database(file, { timeout: 5000 });
-      return s;
-    },
-    async exec(sql, params = []) {
-      (raw as Database.Database).prepare(sql).run(...params);
-    },
-    async cleanup() {
-      for (const s of opened) await s.close();
-      raw?.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-});
+describeStore('SQLite', () => sqliteDatabase('verify'));
 
-describeStore('PostgreSQL', async () => {
-  const name = `snitflade_test_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: ADMIN_URL, connectionTimeoutMillis: 5000 });
-  await admin.connect(); // fails the suite when PostgreSQL is unreachable
-  await admin.query(`CREATE DATABASE ${name}`);
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${name}`;
-  const raw = new pg.Client({ connectionString: url.toString() });
-  await raw.connect();
-  const opened: Store[] = [];
-  return {
-    async open() {
-      const s = await openStore({ kind: 'postgres', url: url.toString(), poolSize: 4 });
-      opened.push(s);
-      return s;
-    },
-    async exec(sql, params = []) {
-      let n = 0;
-      await raw.query(sql.replace(/\?/g, () => `$${++n}`), params);
-    },
-    async cleanup() {
-      for (const s of opened) await s.close();
-      await raw.end();
-      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await admin.end();
-    },
-  };
-});
+describeStore('PostgreSQL', () => postgresDatabase('verify'));

@@ -18,36 +18,25 @@ import { LoadError } from '../src/lib/load-error.js';
 import { Batcher } from '../src/store/batch.js';
 import { checkContinues, toRow, toStoredRow } from '../src/store/rows.js';
 import type { AuditStore } from '../src/store/types.js';
+import { auditEntry, CASE_V2_ENTRY } from './support/audit-entries.js';
 
 const key = { id: 'k1', secret: Buffer.alloc(32, 7) };
 const pseudonyms = new Pseudonymizer({ keys: [key], current: 'k1' });
 
-function entry(over: Partial<AuditEntry> = {}): AuditEntry {
-  return {
-    kind: 'decision',
+/** A fixed entry (the same ids every time), with no policy set, legal basis or fields. */
+const entry = (over: Partial<AuditEntry> = {}): AuditEntry =>
+  auditEntry({
+    ...CASE_V2_ENTRY,
     auditId: 'aud-1',
     requestId: 'req-1',
-    contract: 'employment.citizen-status.v1',
-    caller: { system: 'sof-case', administration: 'SOF' },
-    caseworker: 'cw-1',
     caseRef: 'SAG-1',
-    purpose: 'coordination-of-plans',
     subject: pseudonyms.pseudonym('0101909901'),
     policy: { id: 'p', version: 1 },
     policySet: null,
     legalBasis: null,
-    decision: 'permit',
-    reasons: [],
     fields: { requested: [], released: [], withheld: [], dropped: [] },
-    consent: null,
-    tokenDigest: null,
-    upstream: null,
-    responseDigest: null,
-    status: null,
-    latencyMs: null,
     ...over,
-  };
-}
+  });
 
 /** An in-memory AuditStore that can be told to fail, or to fail after writing. */
 class MemoryAuditStore implements AuditStore {

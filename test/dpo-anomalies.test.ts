@@ -3,61 +3,32 @@
  * controlled clock and counted into the rollups by the catch-up pass: each rule flags what it
  * should, explains it in words with its numbers, and leaves the usual alone.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { Pseudonymizer } from '../src/audit/pseudonym.js';
 import { AuditTrail } from '../src/audit/trail.js';
 import type { AuditEntry } from '../src/audit/types.js';
 import { DEFAULT_THRESHOLDS, findAnomalies, type Anomaly, type AnomalyInput } from '../src/dpo/anomalies.js';
 import { reasonText } from '../src/dpo/labels.js';
 import { RollupCatchUp } from '../src/dpo/statistics.js';
-import { openStore } from '../src/store/index.js';
 import type { Store } from '../src/store/types.js';
+import { auditEntry, testPseudonyms } from './support/audit-entries.js';
+import { sqliteDatabase, type TestDatabase } from './support/databases.js';
 
-const pseudonyms = new Pseudonymizer({ keys: [{ id: 'k1', secret: randomBytes(32) }], current: 'k1' });
-const citizen = (n: number): string => pseudonyms.pseudonym(`01019${String(n % 10)}99${String(n % 100).padStart(2, '0')}`.slice(0, 10));
+const citizen = (n: number): string => testPseudonyms.pseudonym(`01019${String(n % 10)}99${String(n % 100).padStart(2, '0')}`.slice(0, 10));
 const RANGE = { fromDay: '2026-02-01', toDay: '2026-02-28' };
 // Wednesday 11 February 2026, 10:00 Copenhagen (CET): office hours. Saturday 14 February 23:10: not.
 const WEEKDAY = '2026-02-11T09:00:00.000Z';
 const SATURDAY = '2026-02-14T22:10:00.000Z';
 
-function entry(over: Partial<AuditEntry>): AuditEntry {
-  return {
-    kind: 'decision',
-    auditId: `aud-${randomBytes(6).toString('hex')}`,
-    requestId: `req-${randomBytes(6).toString('hex')}`,
-    contract: 'employment.citizen-status.v1',
-    caller: { system: 'sof-case-system', administration: 'SOF' },
-    caseworker: 'cw',
-    caseRef: null,
-    purpose: 'plan-coordination',
-    subject: citizen(0),
-    policy: null,
-    policySet: null,
-    legalBasis: null,
-    decision: 'permit',
-    reasons: [],
-    fields: { requested: ['targetGroup'], released: ['targetGroup'], withheld: [], dropped: [] },
-    consent: null,
-    tokenDigest: null,
-    upstream: null,
-    responseDigest: null,
-    status: null,
-    latencyMs: null,
-    ...over,
-  };
-}
+const entry = (over: Partial<AuditEntry>): AuditEntry =>
+  auditEntry({ caseworker: 'cw', caseRef: null, subject: citizen(0), policy: null, policySet: null, legalBasis: null, ...over });
 
-let dir: string;
+let db: TestDatabase;
 let store: Store;
 let anomalies: Anomaly[];
 let beforeCatchUp: Anomaly[];
 
 beforeAll(async () => {
-  dir = mkdtempSync(path.join(tmpdir(), 'snitflade-anomalies-'));
-  store = await openStore({ kind: 'sqlite', file: path.join(dir, 'a.db') });
+  db = await sqliteDatabase('anomalies');
+  store = await db.open();
   let now = WEEKDAY;
   const trail = await AuditTrail.open(store, { chain: 'gw-plant', now: () => new Date(now) });
   const add = (e: Partial<AuditEntry>, at = WEEKDAY) => {
@@ -99,8 +70,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await store?.close();
-  rmSync(dir, { recursive: true, force: true });
+  await db?.cleanup();
 });
 
 const of = (kind: Anomaly['kind']) => anomalies.filter((a) => a.kind === kind);

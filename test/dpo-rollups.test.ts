@@ -5,46 +5,21 @@
  * first. The timer is jest's (only setInterval is faked), so nothing here waits for the clock.
  */
 import { jest } from '@jest/globals';
-import { randomBytes } from 'node:crypto';
-import { Pseudonymizer } from '../src/audit/pseudonym.js';
 import { AuditTrail } from '../src/audit/trail.js';
 import type { AuditEntry } from '../src/audit/types.js';
 import { RollupCatchUp } from '../src/dpo/statistics.js';
 import type { Store } from '../src/store/types.js';
+import { auditEntry, testPseudonyms } from './support/audit-entries.js';
 import { waitFor } from './support/calls.js';
 import { sqliteDatabase, type TestDatabase } from './support/databases.js';
 import { startTestEnv } from './support/env.js';
 
 jest.setTimeout(60_000);
 
-const pseudonyms = new Pseudonymizer({ keys: [{ id: 'k1', secret: randomBytes(32) }], current: 'k1' });
 const DAY = { fromDay: '2026-09-01', toDay: '2026-09-01' };
 
-function entry(n: number): AuditEntry {
-  return {
-    kind: 'decision',
-    auditId: `aud-${randomBytes(6).toString('hex')}`,
-    requestId: `req-${randomBytes(6).toString('hex')}`,
-    contract: 'employment.citizen-status.v1',
-    caller: { system: 'sof-case-system', administration: 'SOF' },
-    caseworker: `cw-${n % 3}`,
-    caseRef: 'SAG-1',
-    purpose: 'plan-coordination',
-    subject: pseudonyms.pseudonym(`01019099${String(n % 100).padStart(2, '0')}`),
-    policy: { id: 'sof-reads-employment-status', version: 1 },
-    policySet: 'a'.repeat(64),
-    legalBasis: 'Art. 6(1)(e)',
-    decision: 'permit',
-    reasons: [],
-    fields: { requested: ['targetGroup'], released: ['targetGroup'], withheld: [], dropped: [] },
-    consent: null,
-    tokenDigest: null,
-    upstream: null,
-    responseDigest: null,
-    status: null,
-    latencyMs: null,
-  };
-}
+/** Entry n of a planted trail: caseworkers cw-0, cw-1 and cw-2 in turn, up to 100 citizens. */
+const entry = (n: number): AuditEntry => auditEntry({ caseworker: `cw-${n % 3}`, subject: testPseudonyms.pseudonym(`01019099${String(n % 100).padStart(2, '0')}`) });
 
 async function plant(store: Store, chain: string, n: number): Promise<number> {
   const trail = await AuditTrail.open(store, { chain, now: () => new Date('2026-09-01T08:00:00.000Z') });

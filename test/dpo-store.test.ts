@@ -6,60 +6,18 @@
  * searches behave. PostgreSQL must be reachable (SNITFLADE_TEST_PG, default
  * postgres://postgres@127.0.0.1:5432/postgres).
  */
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import Database from 'better-sqlite3';
-import pg from 'pg';
-import { Pseudonymizer } from '../src/audit/pseudonym.js';
 import { AuditTrail } from '../src/audit/trail.js';
 import type { AuditEntry } from '../src/audit/types.js';
 import { CONSENT_AUDIT } from '../src/consent/records.js';
 import { RollupCatchUp } from '../src/dpo/statistics.js';
 import { NOTIFICATION_AUDIT } from '../src/exchange/notification.js';
 import { copenhagen, copenhagenDayStart, isOffHours, rollupBatch, ROLLUP_REASONS } from '../src/store/dpo-rollup.js';
-import { openStore } from '../src/store/index.js';
 import type { Store } from '../src/store/types.js';
+import { auditEntry, testPseudonyms } from './support/audit-entries.js';
+import { postgresDatabase, sqliteDatabase, type TestDatabase } from './support/databases.js';
 
-const ADMIN_URL = process.env.SNITFLADE_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-
-interface Harness {
-  open(): Promise<Store>;
-  /** Raw SQL on a separate connection (the tamperer's and the test's tool). */
-  exec(sql: string): Promise<void>;
-  cleanup(): Promise<void>;
-}
-
-const pseudonyms = new Pseudonymizer({ keys: [{ id: 'k1', secret: randomBytes(32) }], current: 'k1' });
-const citizen = (n: number): string => pseudonyms.pseudonym(`0101${String(90 + (n % 9)).padStart(2, '0')}99${String(n % 100).padStart(2, '0')}`);
-
-function entry(over: Partial<AuditEntry> = {}): AuditEntry {
-  return {
-    kind: 'decision',
-    auditId: `aud-${randomBytes(6).toString('hex')}`,
-    requestId: `req-${randomBytes(6).toString('hex')}`,
-    contract: 'employment.citizen-status.v1',
-    caller: { system: 'sof-case-system', administration: 'SOF' },
-    caseworker: 'cw-1',
-    caseRef: 'SAG-1',
-    purpose: 'plan-coordination',
-    subject: citizen(1),
-    policy: { id: 'sof-reads-employment-status', version: 1 },
-    policySet: 'a'.repeat(64),
-    legalBasis: 'Art. 6(1)(e)',
-    decision: 'permit',
-    reasons: [],
-    fields: { requested: ['targetGroup'], released: ['targetGroup'], withheld: [], dropped: [] },
-    consent: null,
-    tokenDigest: null,
-    upstream: null,
-    responseDigest: null,
-    status: null,
-    latencyMs: null,
-    ...over,
-  };
-}
+const citizen = (n: number): string => testPseudonyms.pseudonym(`0101${String(90 + (n % 9)).padStart(2, '0')}99${String(n % 100).padStart(2, '0')}`);
+const entry = (over: Partial<AuditEntry> = {}): AuditEntry => auditEntry({ subject: citizen(1), ...over });
 
 // Tuesday 10 March 2026: 09:00 and 14:00 Copenhagen (CET, UTC+1) are office hours; Saturday 14 March 02:30 is not.
 const TUE_0900 = '2026-03-10T08:00:00.000Z';
@@ -101,7 +59,7 @@ async function plant(store: Store, chain: string): Promise<void> {
 const ROLLUP_TABLES = ['dpo_daily_traffic', 'dpo_daily_reason', 'dpo_daily_caseworker', 'dpo_daily_citizen', 'dpo_daily_withheld', 'dpo_off_hours', 'dpo_consent_use', 'dpo_consent_withdrawal'];
 
 /** Forgets every count: as if the trail had been written before the rollup tables existed. */
-async function forgetRollups(h: Harness): Promise<void> {
+async function forgetRollups(h: TestDatabase): Promise<void> {
   for (const table of [...ROLLUP_TABLES, 'dpo_rollup_state']) await h.exec(`DELETE FROM ${table}`);
 }
 
@@ -138,9 +96,9 @@ async function snapshot(store: Store) {
   };
 }
 
-function describeDpoStore(name: string, makeHarness: () => Promise<Harness>): void {
+function describeDpoStore(name: string, makeHarness: () => Promise<TestDatabase>): void {
   describe(`${name} DPO store`, () => {
-    let h: Harness;
+    let h: TestDatabase;
     let store: Store;
     beforeAll(async () => {
       h = await makeHarness();
@@ -338,56 +296,9 @@ function describeDpoStore(name: string, makeHarness: () => Promise<Harness>): vo
   });
 }
 
-describeDpoStore('SQLite', async () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'snitflade-dpo-store-'));
-  const file = path.join(dir, 'dpo.db');
-  const opened: Store[] = [];
-  let raw: Database.Database | undefined;
-  return {
-    async open() {
-      const store = await openStore({ kind: 'sqlite', file });
-      opened.push(store);
-      raw ??= new Database(file, { timeout: 5000 });
-      return store;
-    },
-    async exec(sql) {
-      raw!.exec(sql);
-    },
-    async cleanup() {
-      for (const s of opened) await s.close();
-      raw?.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-});
+describeDpoStore('SQLite', () => sqliteDatabase('dpo-store'));
 
-describeDpoStore('PostgreSQL', async () => {
-  const name = `snitflade_dpo_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: ADMIN_URL, connectionTimeoutMillis: 5000 });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${name}`;
-  const raw = new pg.Client({ connectionString: url.toString() });
-  await raw.connect();
-  const opened: Store[] = [];
-  return {
-    async open() {
-      const store = await openStore({ kind: 'postgres', url: url.toString(), poolSize: 4 });
-      opened.push(store);
-      return store;
-    },
-    async exec(sql) {
-      await raw.query(sql);
-    },
-    async cleanup() {
-      for (const s of opened) await s.close();
-      await raw.end();
-      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await admin.end();
-    },
-  };
-});
+describeDpoStore('PostgreSQL', () => postgresDatabase('dpo-store'));
 
 describe('Copenhagen time in the rollups', () => {
   it('gives the Copenhagen calendar day and hour across daylight saving time', () => {

@@ -9,41 +9,17 @@ import { jest } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { recordHash } from '../src/audit/chain.js';
-import { Pseudonymizer } from '../src/audit/pseudonym.js';
 import { AuditTrail } from '../src/audit/trail.js';
 import type { AuditEntry, AuditRecord } from '../src/audit/types.js';
 import { verifyChain } from '../src/audit/verify.js';
 import { AUDIT_COLUMNS, toRow } from '../src/store/rows.js';
 import { ChainConflictError, type Store } from '../src/store/types.js';
+import { auditEntry, testPseudonyms } from './support/audit-entries.js';
 import { postgresDatabase, type TestDatabase } from './support/databases.js';
 
-const pseudonyms = new Pseudonymizer({ keys: [{ id: 'k1', secret: randomBytes(32) }], current: 'k1' });
 
-function entry(n: number): AuditEntry {
-  return {
-    kind: 'decision',
-    auditId: `aud-${randomBytes(6).toString('hex')}`,
-    requestId: `req-${randomBytes(6).toString('hex')}`,
-    contract: 'employment.citizen-status.v1',
-    caller: { system: 'sof-case-system', administration: 'SOF' },
-    caseworker: `cw-${n % 3}`,
-    caseRef: 'SAG-1',
-    purpose: 'plan-coordination',
-    subject: pseudonyms.pseudonym(`01019099${String(n % 100).padStart(2, '0')}`),
-    policy: { id: 'sof-reads-employment-status', version: 1 },
-    policySet: 'a'.repeat(64),
-    legalBasis: 'Art. 6(1)(e)',
-    decision: 'permit',
-    reasons: [],
-    fields: { requested: ['targetGroup'], released: ['targetGroup'], withheld: [], dropped: [] },
-    consent: null,
-    tokenDigest: null,
-    upstream: null,
-    responseDigest: null,
-    status: null,
-    latencyMs: null,
-  };
-}
+/** Entry n of a planted trail: caseworkers cw-0, cw-1 and cw-2 in turn, up to 100 citizens. */
+const entry = (n: number): AuditEntry => auditEntry({ caseworker: `cw-${n % 3}`, subject: testPseudonyms.pseudonym(`01019099${String(n % 100).padStart(2, '0')}`) });
 
 /** Another record for the place after `head` (seq and prevHash), hashed. */
 function nextAfter(template: AuditRecord, head: { seq: number; hash: string }, id: string): AuditRecord {

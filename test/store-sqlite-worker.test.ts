@@ -13,7 +13,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
-import { Pseudonymizer } from '../src/audit/pseudonym.js';
 import { AuditTrail } from '../src/audit/trail.js';
 import type { AuditEntry, AuditRecord } from '../src/audit/types.js';
 import { canonicalJson } from '../src/lib/digest.js';
@@ -24,36 +23,12 @@ import { rememberCanonical } from '../src/store/rows.js';
 import { openSqliteStore } from '../src/store/sqlite.js';
 import { SqliteWorkerStore, StoreThreadError } from '../src/store/sqlite-worker.js';
 import { ChainConflictError, InvalidCursorError, ReplayedClaimError, type Store } from '../src/store/types.js';
+import { auditEntry, CASE_V2_ENTRY, randomDigest, testPseudonyms } from './support/audit-entries.js';
 
 const ROOT = process.cwd();
-const pseudonyms = new Pseudonymizer({ keys: [{ id: 'k1', secret: randomBytes(32) }], current: 'k1' });
 
-function entry(over: Partial<AuditEntry> = {}): AuditEntry {
-  return {
-    kind: 'decision',
-    auditId: `aud-${randomBytes(6).toString('hex')}`,
-    requestId: `req-${randomBytes(6).toString('hex')}`,
-    contract: 'employment.citizen-status.v1',
-    caller: { system: 'sof-case', administration: 'SOF' },
-    caseworker: 'cw-1',
-    caseRef: 'SAG-2024-17',
-    purpose: 'coordination-of-plans',
-    subject: pseudonyms.pseudonym('0101909901'),
-    policy: { id: 'sof-reads-employment-status', version: 2 },
-    policySet: 'a'.repeat(64),
-    legalBasis: 'GDPR 6(1)(e); LAS § 11a',
-    decision: 'permit',
-    reasons: [],
-    fields: { requested: ['targetGroup', 'benefit'], released: [], withheld: [], dropped: [] },
-    consent: null,
-    tokenDigest: randomBytes(32).toString('base64url'),
-    upstream: null,
-    responseDigest: null,
-    status: null,
-    latencyMs: null,
-    ...over,
-  };
-}
+const entry = (over: Partial<AuditEntry> = {}): AuditEntry =>
+  auditEntry({ ...CASE_V2_ENTRY, subject: testPseudonyms.pseudonym('0101909901'), tokenDigest: randomDigest(), ...over });
 
 /** Well-formed records of a new chain, seq 1..n, made by a trail on a scratch in-memory store. */
 async function chainOf(n: number): Promise<AuditRecord[]> {

@@ -21,20 +21,15 @@ import { openPostgresStore } from '../src/store/postgres.js';
 import { POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS } from '../src/store/migrations.js';
 import { ChainConflictError, InvalidCursorError, type AuditQuery, type Store } from '../src/store/types.js';
 import { canonicalJson } from '../src/lib/digest.js';
+import { auditEntry, CASE_V2_ENTRY, randomDigest } from './support/audit-entries.js';
+import { ADMIN_URL, postgresDatabase, sqliteDatabase, type TestDatabase } from './support/databases.js';
 
-const ADMIN_URL = process.env.SNITFLADE_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-
-/** What the shared suite needs from each store beyond the Store interface. */
-interface Harness {
+/** What the shared suite needs from each database beyond a TestDatabase's. */
+interface Harness extends Omit<TestDatabase, 'open'> {
   /** A new store on the same database. `failFast` makes blocked writes fail within ~100-200 ms. */
   open(options?: { failFast?: boolean }): Promise<Store>;
-  /** Raw SQL on a separate connection, with ? placeholders: the tamperer's tool. */
-  exec(sql: string, params?: unknown[]): Promise<void>;
-  /** Raw SQL returning rows. */
-  query<T>(sql: string, params?: unknown[]): Promise<T[]>;
   /** Takes a lock that blocks audit writes, from another connection, until released. */
   blockWrites(): Promise<() => Promise<void>>;
-  cleanup(): Promise<void>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -48,32 +43,8 @@ const newKey = { id: 'new', secret: randomBytes(32) };
 const before = new Pseudonymizer({ keys: [oldKey], current: 'old' });
 const pseudonyms = new Pseudonymizer({ keys: [newKey, oldKey], current: 'new' });
 
-function entry(over: Partial<AuditEntry> = {}): AuditEntry {
-  return {
-    kind: 'decision',
-    auditId: `aud-${randomBytes(6).toString('hex')}`,
-    requestId: `req-${randomBytes(6).toString('hex')}`,
-    contract: 'employment.citizen-status.v1',
-    caller: { system: 'sof-case', administration: 'SOF' },
-    caseworker: 'cw-1',
-    caseRef: 'SAG-2024-17',
-    purpose: 'coordination-of-plans',
-    subject: pseudonyms.pseudonym(CITIZEN_A),
-    policy: { id: 'sof-reads-employment-status', version: 2 },
-    policySet: 'a'.repeat(64),
-    legalBasis: 'GDPR 6(1)(e); LAS § 11a',
-    decision: 'permit',
-    reasons: [],
-    fields: { requested: ['targetGroup', 'benefit'], released: [], withheld: [], dropped: [] },
-    consent: null,
-    tokenDigest: randomBytes(32).toString('base64url'),
-    upstream: null,
-    responseDigest: null,
-    status: null,
-    latencyMs: null,
-    ...over,
-  };
-}
+const entry = (over: Partial<AuditEntry> = {}): AuditEntry =>
+  auditEntry({ ...CASE_V2_ENTRY, subject: pseudonyms.pseudonym(CITIZEN_A), tokenDigest: randomDigest(), ...over });
 
 async function fill(trail: AuditTrail, n: number, over: (i: number) => Partial<AuditEntry> = () => ({})): Promise<AuditRecord[]> {
   return Promise.all(Array.from({ length: n }, (_, i) => trail.append(entry(over(i)))));
@@ -514,76 +485,25 @@ function describeStore(name: string, makeHarness: () => Promise<Harness>): void 
 }
 
 // ---------------------------------------------------------------------------------------------
-// SQLite
+// The databases
 
-describeStore('SQLite', async () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'snitflade-store-'));
-  const file = path.join(dir, 'audit.db');
-  const raw = new Database(file, { timeout: 5000 });
-  const opened: Store[] = [];
+/** A test database as the shared suite uses it: failFast in each kind's own terms, and a writer's lock. */
+function storeHarness(db: TestDatabase): Harness {
+  const config = db.storeConfig;
   return {
-    async open(options = {}) {
-      const store = await openStore({ kind: 'sqlite', file, busyTimeoutMs: options.failFast === true ? 100 : 2000 });
-      opened.push(store);
-      return store;
-    },
-    async exec(sql, params = []) {
-      raw.prepare(sql).run(...params.map((p) => (p === undefined ? null : p)));
-    },
-    async query<T>(sql: string, params: unknown[] = []) {
-      return raw.prepare(sql).all(...params) as T[];
-    },
+    ...db,
+    open: (options = {}) =>
+      db.open(config.kind === 'sqlite' ? { busyTimeoutMs: options.failFast === true ? 100 : 2000 } : options.failFast === true ? { lockTimeoutMs: 200 } : {}),
     async blockWrites() {
-      const locker = new Database(file);
-      locker.exec('BEGIN EXCLUSIVE');
-      return async () => {
-        locker.exec('ROLLBACK');
-        locker.close();
-      };
-    },
-    async cleanup() {
-      for (const s of opened) await s.close();
-      raw.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-});
-
-// ---------------------------------------------------------------------------------------------
-// PostgreSQL
-
-const toDollars = (sql: string): string => {
-  let n = 0;
-  return sql.replace(/\?/g, () => `$${++n}`);
-};
-
-async function pgHarness(): Promise<Harness & { url: string; admin: pg.Client }> {
-  const name = `snitflade_test_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: ADMIN_URL, connectionTimeoutMillis: 5000 });
-  await admin.connect(); // fails the suite when PostgreSQL is unreachable
-  await admin.query(`CREATE DATABASE ${name}`);
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${name}`;
-  const dbUrl = url.toString();
-  const raw = new pg.Client({ connectionString: dbUrl });
-  await raw.connect();
-  const opened: Store[] = [];
-  return {
-    url: dbUrl,
-    admin,
-    async open(options = {}) {
-      const store = await openStore({ kind: 'postgres', url: dbUrl, poolSize: 4, ...(options.failFast === true ? { lockTimeoutMs: 200 } : {}) });
-      opened.push(store);
-      return store;
-    },
-    async exec(sql, params = []) {
-      await raw.query(toDollars(sql), params);
-    },
-    async query<T>(sql: string, params: unknown[] = []) {
-      return (await raw.query(toDollars(sql), params)).rows as T[];
-    },
-    async blockWrites() {
-      const locker = new pg.Client({ connectionString: dbUrl });
+      if (config.kind === 'sqlite') {
+        const locker = new Database(config.file);
+        locker.exec('BEGIN EXCLUSIVE');
+        return async () => {
+          locker.exec('ROLLBACK');
+          locker.close();
+        };
+      }
+      const locker = new pg.Client({ connectionString: config.url });
       await locker.connect();
       await locker.query('BEGIN');
       await locker.query('LOCK TABLE audit_record IN EXCLUSIVE MODE'); // readers pass, writers wait
@@ -592,16 +512,11 @@ async function pgHarness(): Promise<Harness & { url: string; admin: pg.Client }>
         await locker.end();
       };
     },
-    async cleanup() {
-      for (const s of opened) await s.close();
-      await raw.end();
-      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await admin.end();
-    },
   };
 }
 
-describeStore('PostgreSQL', pgHarness);
+describeStore('SQLite', async () => storeHarness(await sqliteDatabase('store')));
+describeStore('PostgreSQL', async () => storeHarness(await postgresDatabase('store')));
 
 describe('SQLite store, start-up', () => {
   it('keeps its file in WAL mode with a versioned schema, and opens again without migrating twice', async () => {
@@ -626,24 +541,29 @@ describe('SQLite store, start-up', () => {
 });
 
 describe('PostgreSQL store, start-up and connection failures', () => {
-  let h: Awaited<ReturnType<typeof pgHarness>>;
+  let h: Harness;
+  let admin: pg.Client;
+  const url = (): string => (h.storeConfig as { url: string }).url;
   beforeAll(async () => {
-    h = await pgHarness();
+    h = storeHarness(await postgresDatabase('store-connections'));
+    admin = new pg.Client({ connectionString: ADMIN_URL, connectionTimeoutMillis: 5000 });
+    await admin.connect();
   });
   afterAll(async () => {
+    await admin?.end();
     await h?.cleanup();
   });
 
   const backends = async (): Promise<{ pid: number; wait_event_type: string | null }[]> =>
     (
-      await h.admin.query<{ pid: number; wait_event_type: string | null }>(
+      await admin.query<{ pid: number; wait_event_type: string | null }>(
         "SELECT pid, wait_event_type FROM pg_stat_activity WHERE datname = $1 AND application_name = 'snitflade'",
-        [new URL(h.url).pathname.slice(1)],
+        [new URL(url()).pathname.slice(1)],
       )
     ).rows;
 
   it('creates its schema once when several instances start at the same moment', async () => {
-    const fresh = await pgHarness();
+    const fresh = await postgresDatabase('store-migrations');
     try {
       const stores = await Promise.all(Array.from({ length: 4 }, () => fresh.open()));
       expect(await fresh.query('SELECT version FROM schema_migrations ORDER BY version')).toEqual(POSTGRES_MIGRATIONS.map((m) => ({ version: m.version })));
@@ -659,7 +579,7 @@ describe('PostgreSQL store, start-up and connection failures', () => {
 
   it('rejects the write in progress when its connection is killed, then recovers by itself', async () => {
     const errors: Error[] = [];
-    const store = await openPostgresStore({ url: h.url, poolSize: 2, onError: (e) => errors.push(e) });
+    const store = await openPostgresStore({ url: url(), poolSize: 2, onError: (e) => errors.push(e) });
     try {
       const chain = freshChain('kill');
       const trail = await AuditTrail.open(store, { chain });
@@ -678,7 +598,7 @@ describe('PostgreSQL store, start-up and connection failures', () => {
           if (waiting === undefined) await new Promise((resolve) => setTimeout(resolve, 20));
         }
         expect(waiting).toBeDefined();
-        await h.admin.query('SELECT pg_terminate_backend($1)', [waiting]);
+        await admin.query('SELECT pg_terminate_backend($1)', [waiting]);
         expect(await settled).toBe('rejected');
         expect(trail.head).toEqual(head);
       } finally {
@@ -686,7 +606,7 @@ describe('PostgreSQL store, start-up and connection failures', () => {
       }
 
       // Every other connection of the store dies too (idle ones): the pool must replace them.
-      for (const b of await backends()) await h.admin.query('SELECT pg_terminate_backend($1)', [b.pid]);
+      for (const b of await backends()) await admin.query('SELECT pg_terminate_backend($1)', [b.pid]);
       await new Promise((resolve) => setTimeout(resolve, 100));
 
       let record: AuditRecord | undefined;
