@@ -215,9 +215,10 @@ class PostgresStore implements Store {
         // A key required twice in one append is taken by the first; an optional claim of a
         // required key adds nothing.
         const required = [...new Map(claims.filter((c) => c.required).map((c) => [c.key, c.expiresAt])).entries()];
-        const twice = replayedClaims(claims, new Set(required.map(([k]) => k)));
+        const requiredKeys = new Set(required.map(([k]) => k));
+        const twice = replayedClaims(claims, requiredKeys);
         if (twice.length > 0) throw new ReplayedClaimError(twice);
-        const optional = [...new Map(claims.filter((c) => !c.required && !required.some(([k]) => k === c.key)).map((c) => [c.key, c.expiresAt])).entries()];
+        const optional = [...new Map(claims.filter((c) => !c.required && !requiredKeys.has(c.key)).map((c) => [c.key, c.expiresAt])).entries()];
         try {
           const { rows: result } =
             claims.length === 0
