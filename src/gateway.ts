@@ -70,7 +70,13 @@ export interface GatewayOptions {
 export async function createGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
   const logger = options.logger ?? createLogger({ ...config.log, service: 'snitflade-gateway' });
   let rules = await loadRules(config);
-  const loadCrl = (): RevocationList => loadRevocationList({ certsDir: config.paths.certs, crlFile: config.paths.crl });
+  const loadCrl = (): RevocationList => {
+    const list = loadRevocationList({ certsDir: config.paths.certs, crlFile: config.paths.crl });
+    if (list.nextUpdate !== undefined && list.nextUpdate.getTime() <= Date.now()) {
+      logger.warn('certificate revocation list is past its nextUpdate; it stays in force until a newer one is loaded', { file: list.file, nextUpdate: list.nextUpdate.toISOString() });
+    }
+    return list;
+  };
   let revocations = loadCrl();
   const certs = config.paths.certs;
   const read = (p: string): string => readFileSync(path.join(certs, p), 'utf8');
@@ -92,6 +98,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const trail = await AuditTrail.open(audit.trailStore, { chain: config.instanceId });
   audit.start(trail);
   const metrics = new Metrics();
+  metrics.watchRevocations(() => revocations);
   const consent = options.consent ?? ledgerConsentSource(store, pseudonyms, { timeoutMs: config.consent.timeoutMs });
   const deps: ExchangeDeps = {
     rules: () => rules,

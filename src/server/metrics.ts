@@ -1,4 +1,5 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { RevocationList } from '../auth/crl.js';
 import type { PipelineObserver } from '../exchange/deps.js';
 
 /**
@@ -29,6 +30,23 @@ export class Metrics implements PipelineObserver {
 
   auditWrite(seconds: number): void {
     this.auditWrites.observe(seconds);
+  }
+
+  /**
+   * The revocation list's nextUpdate (Unix seconds; absent without a CRL), read at each scrape:
+   * alert when it is in the past, as /readyz's `revocation.current` says.
+   */
+  watchRevocations(current: () => RevocationList): void {
+    new Gauge({
+      name: 'snitflade_crl_next_update_timestamp_seconds',
+      help: 'nextUpdate of the certificate revocation list in force (Unix time)',
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        const next = current().nextUpdate;
+        if (next !== undefined) this.set(Math.floor(next.getTime() / 1000));
+      },
+    });
   }
 
   provider(system: string, status: string, seconds: number): void {

@@ -1,6 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import type { RevocationList } from '../auth/crl.js';
 import type { Gateway } from '../gateway.js';
 
 export interface CertificateStatus {
@@ -9,11 +10,38 @@ export interface CertificateStatus {
   readonly daysLeft: number | null;
 }
 
+/**
+ * The certificate revocation list in force. A list whose nextUpdate has passed stays in force
+ * (a stale list is better than none) and does not make the gateway unready: a CA that publishes
+ * late must not take every instance out of service. `current: false` is for monitoring to alert on.
+ */
+export interface RevocationStatus {
+  /** Whether a CRL is in force (configured, or certs/ca/crl.pem found). */
+  readonly configured: boolean;
+  readonly revoked: number;
+  readonly thisUpdate: string | null;
+  readonly nextUpdate: string | null;
+  /** False once the list's nextUpdate has passed without a newer list being loaded (reload or SIGHUP). */
+  readonly current: boolean;
+}
+
 export interface Readiness {
   readonly ready: boolean;
   readonly store: { readonly kind: string; readonly writable: boolean };
   readonly rules: { readonly contracts: number; readonly policies: number; readonly policySet: string };
   readonly certificates: readonly CertificateStatus[];
+  readonly revocation: RevocationStatus;
+}
+
+/** What /readyz says of a revocation list at `now`. */
+export function revocationStatus(list: RevocationList, now: number): RevocationStatus {
+  return {
+    configured: list.file !== undefined,
+    revoked: list.count,
+    thisUpdate: list.thisUpdate?.toISOString() ?? null,
+    nextUpdate: list.nextUpdate?.toISOString() ?? null,
+    current: list.nextUpdate === undefined || now < list.nextUpdate.getTime(),
+  };
 }
 
 const DAY = 86_400_000;
@@ -41,7 +69,7 @@ function readOptional(file: string): string | undefined {
 /**
  * /readyz: the store accepts writes, rules are loaded, and the certificates the gateway relies on
  * (its own, the CA, and the providers' as far as this gateway holds them) are valid, with the
- * days left before each expires.
+ * days left before each expires; and the revocation list in force, and whether it is current.
  */
 export async function readiness(gateway: Gateway): Promise<Readiness> {
   const now = Date.now();
@@ -65,5 +93,6 @@ export async function readiness(gateway: Gateway): Promise<Readiness> {
     store: { kind: gateway.store.kind, writable },
     rules: { contracts: rules.contracts.list().length, policies: rules.policies.policies.length, policySet: rules.policies.digest },
     certificates,
+    revocation: revocationStatus(gateway.revocations(), now),
   };
 }

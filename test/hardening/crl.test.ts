@@ -156,6 +156,35 @@ describe('revocation at the gateway', () => {
     expect(await status(second)).toEqual({ status: 401, code: 'CERTIFICATE_UNTRUSTED' });
   });
 
+  it('reports the list in force on /readyz and /metrics, and a stale one as not current without going unready', async () => {
+    const ready = async (): Promise<{ status: number; json: { ready: boolean; revocation: Record<string, unknown> } }> =>
+      (await send(env.url, { method: 'GET', path: '/readyz', creds: second })) as never;
+    const scrapeNextUpdate = async (): Promise<number> => {
+      const text = (await send(env.url, { method: 'GET', path: '/metrics', creds: second })).text;
+      return Number(/^snitflade_crl_next_update_timestamp_seconds (\d+)$/m.exec(text)?.[1]);
+    };
+    // A fresh list revoking only `first` (the rogue list of the test before was refused).
+    const DAY = 86_400_000;
+    const now = Date.now();
+    writeFileSync(crlFile, createCrl(ca, [first.serial], { thisUpdate: new Date(now - DAY), nextUpdate: new Date(now + 6 * DAY) }));
+    await env.gateway.reload();
+    let r = await ready();
+    expect(r.status).toBe(200);
+    expect(r.json.revocation).toEqual({ configured: true, revoked: 1, thisUpdate: expect.any(String), nextUpdate: expect.any(String), current: true });
+    expect(await scrapeNextUpdate()).toBe(Math.floor(Date.parse(r.json.revocation.nextUpdate as string) / 1000));
+
+    // Past its nextUpdate: still in force, reported as not current, the gateway still ready.
+    const staleNext = new Date(now - 2 * DAY);
+    writeFileSync(crlFile, createCrl(ca, [first.serial], { thisUpdate: new Date(now - 9 * DAY), nextUpdate: staleNext }));
+    await env.gateway.reload();
+    r = await ready();
+    expect(r.status).toBe(200);
+    expect(r.json.ready).toBe(true);
+    expect(r.json.revocation).toMatchObject({ configured: true, revoked: 1, nextUpdate: new Date(Math.floor(staleNext.getTime() / 1000) * 1000).toISOString(), current: false });
+    expect(await status(first)).toEqual({ status: 401, code: 'CERTIFICATE_UNTRUSTED' });
+    expect(await scrapeNextUpdate()).toBeLessThan(now / 1000);
+  });
+
   it('does not start with a CRL that does not verify, and names the file', async () => {
     const data = mkdtempSync(path.join(os.tmpdir(), 'snitflade-crl-bad-'));
     const bad = path.join(data, 'crl.pem');
