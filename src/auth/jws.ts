@@ -15,7 +15,7 @@ export type JwsAlg = 'ES256' | 'EdDSA';
 /** The registered keys as Node KeyObjects, converted once per key. */
 const keyObjects = new WeakMap<CryptoKey, KeyObject>();
 
-export function keyObjectOf(key: CryptoKey): KeyObject {
+function keyObjectOf(key: CryptoKey): KeyObject {
   let k = keyObjects.get(key);
   if (k === undefined) {
     k = KeyObject.from(key as unknown as webcrypto.CryptoKey);
