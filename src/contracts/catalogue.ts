@@ -57,6 +57,8 @@ export interface OpenApiOptions {
   readonly serverUrl: string;
   /** The API version shown in info.version; defaults to "1". */
   readonly version?: string;
+  /** Paths and component schemas besides the contracts' (the gateway's own API: src/server/openapi.ts). */
+  readonly more?: { readonly paths: Readonly<Record<string, unknown>>; readonly schemas: Readonly<Record<string, unknown>> };
 }
 
 /** The statuses each kind of exchange can refuse with, and the codes behind them (errors.ts). */
@@ -102,9 +104,10 @@ const problemSchema = {
 };
 
 /** Component names may hold letters, digits, ".", "-" and "_": contract ids already do. */
-const ref = (name: string): { $ref: string } => ({ $ref: `#/components/schemas/${name}` });
+export const ref = (name: string): { $ref: string } => ({ $ref: `#/components/schemas/${name}` });
 
-function problemResponses(): Record<string, unknown> {
+/** The problem+json responses, one per refusal status, each naming its codes. */
+export function problemResponses(): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const status of REFUSALS) {
     const codes = (Object.keys(ERRORS) as ErrorCode[]).filter((c) => ERRORS[c].status === status);
@@ -188,9 +191,9 @@ export function openApiDocument(registry: ContractRegistry, options: OpenApiOpti
         'travel only in request bodies. The string format "cpr" is a Danish CPR number: ten digits, the first six a date.',
     },
     servers: [{ url: options.serverUrl }],
-    paths,
+    paths: { ...paths, ...options.more?.paths },
     components: {
-      schemas,
+      schemas: { ...schemas, ...options.more?.schemas },
       securitySchemes: {
         mutualTLS: { type: 'mutualTLS', description: 'The client certificate issued to the calling system by the gateway operator.' },
         requestToken: {

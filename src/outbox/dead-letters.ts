@@ -54,7 +54,8 @@ export function deliveryView(d: Delivery): DeliveryView {
   };
 }
 
-const searchSchema = {
+/** The body of POST /v1/notifications/dead-letters/search. */
+export const deadLetterSearchSchema = {
   type: 'object',
   additionalProperties: false,
   properties: {
@@ -66,7 +67,7 @@ const searchSchema = {
     after: { type: 'string', minLength: 1, maxLength: 512 },
   },
 } as const;
-const validateSearch = contractAjv().compile(searchSchema);
+const validateSearch = contractAjv().compile(deadLetterSearchSchema);
 
 interface SearchBody {
   state?: DeliveryState;

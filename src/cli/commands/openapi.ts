@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { openApiDocument } from '../../contracts/catalogue.js';
 import { loadContracts } from '../../contracts/registry.js';
+import { gatewayOpenApiDocument } from '../../server/openapi.js';
 import { processIO, reportLoadErrors, rulePaths, withDirOptions, type CliIO, type DirOptions } from './shared.js';
 
 export interface OpenApiCommandOptions extends DirOptions {
@@ -10,7 +10,7 @@ export interface OpenApiCommandOptions extends DirOptions {
   readonly server: string;
 }
 
-/** `snitflade openapi`: the OpenAPI 3.1 document of the contracts (the same as GET /openapi.json). */
+/** `snitflade openapi`: the OpenAPI 3.1 document of the contracts and the gateway's own API (the same as GET /openapi.json). */
 export async function runOpenApi(o: OpenApiCommandOptions, io: CliIO = processIO): Promise<number> {
   let contracts;
   try {
@@ -18,10 +18,10 @@ export async function runOpenApi(o: OpenApiCommandOptions, io: CliIO = processIO
   } catch (err) {
     return reportLoadErrors(io, err);
   }
-  const text = `${JSON.stringify(openApiDocument(contracts, { serverUrl: o.server }), null, 2)}\n`;
+  const text = `${JSON.stringify(gatewayOpenApiDocument(contracts, { serverUrl: o.server }), null, 2)}\n`;
   if (o.out !== undefined) {
     writeFileSync(o.out, text);
-    io.stderr.write(`wrote the OpenAPI document of ${contracts.list().length} contracts to ${o.out}\n`);
+    io.stderr.write(`wrote the OpenAPI document of ${contracts.list().length} contracts and the gateway's own API to ${o.out}\n`);
   } else {
     io.stdout.write(text);
   }
@@ -29,7 +29,7 @@ export async function runOpenApi(o: OpenApiCommandOptions, io: CliIO = processIO
 }
 
 export function registerOpenApi(program: Command, io: CliIO = processIO): void {
-  withDirOptions(program.command('openapi').description('write the OpenAPI 3.1 document of the contracts (as served at GET /openapi.json)'))
+  withDirOptions(program.command('openapi').description('write the OpenAPI 3.1 document of the contracts and the gateway\'s own API (as served at GET /openapi.json)'))
     .option('--out <file>', 'write to a file (default: standard output)')
     .option('--server <url>', 'the gateway\'s base URL in the document', 'https://localhost:8443')
     .action(async (o: OpenApiCommandOptions) => {

@@ -11,9 +11,12 @@ import { locals } from '../context.js';
  * and lines that do not check (the details are in the operator's log and `snitflade check`);
  * the rules in force stay. Both are in the audit trail.
  */
+/** Who may reload the rules. */
+export const ADMIN_ROLES = ['operations'] as const;
+
 export function adminRoutes(gateway: Gateway): Router {
   const router = Router();
-  router.post('/v1/admin/reload', ...authenticate(gateway, 'admin-reload', ['operations']), async (_req, res, next) => {
+  router.post('/v1/admin/reload', ...authenticate(gateway, 'admin-reload', ADMIN_ROLES), async (_req, res, next) => {
     const l = locals(res);
     try {
       const outcome = await reloadRules(gateway, {

@@ -1,8 +1,9 @@
 import { Router } from 'express';
-import { catalogueEntry, openApiDocument } from '../../contracts/catalogue.js';
+import { catalogueEntry } from '../../contracts/catalogue.js';
 import { GatewayError } from '../../errors.js';
 import type { Gateway } from '../../gateway.js';
 import { locals } from '../context.js';
+import { gatewayOpenApiDocument } from '../openapi.js';
 
 /** GET /v1/contracts, /v1/contracts/{id}, /openapi.json: for any registered client. */
 export function catalogueRoutes(gateway: Gateway): Router {
@@ -19,7 +20,7 @@ export function catalogueRoutes(gateway: Gateway): Router {
   });
   router.get('/openapi.json', (req, res) => {
     locals(res).route = 'openapi';
-    res.json(openApiDocument(gateway.rules().contracts, { serverUrl: `https://${req.get('host') ?? 'localhost'}` }));
+    res.json(gatewayOpenApiDocument(gateway.rules().contracts, { serverUrl: `https://${req.get('host') ?? 'localhost'}` }));
   });
   return router;
 }
