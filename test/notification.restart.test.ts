@@ -5,7 +5,6 @@
  * keeps its data, and deduplicates on the Idempotency-Key.
  */
 import { jest } from '@jest/globals';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,45 +14,11 @@ import { population } from '../src/simulators/population.js';
 import { NotificationInbox, startSimulator, type Simulator } from '../src/simulators/server.js';
 import type { Store } from '../src/store/types.js';
 import { waitFor } from './support/calls.js';
+import { startChildGateway, type ChildGateway } from './support/child-gateway.js';
 import { DATABASES, type TestDatabase } from './support/databases.js';
 import { ROOT, testCerts } from './support/env.js';
 
 jest.setTimeout(120_000);
-
-interface Child {
-  readonly process: ChildProcess;
-  readonly url: string;
-}
-
-/** Starts `test/support/gateway-process.ts` in a child process; resolves once it listens. */
-function spawnGateway(overrides: ConfigInput): Promise<Child> {
-  const child = spawn(process.execPath, ['--no-warnings', '--import', './test/support/register-ts.mjs', 'test/support/gateway-process.ts'], {
-    cwd: ROOT,
-    env: { ...process.env, SNITFLADE_TEST_OVERRIDES: JSON.stringify(overrides) },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let err = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString('utf8');
-      const m = /^READY (\S+)$/m.exec(out);
-      if (m) resolve({ process: child, url: m[1]! });
-    });
-    child.stderr!.on('data', (chunk: Buffer) => {
-      err += chunk.toString('utf8');
-    });
-    child.once('exit', (code, signal) => reject(new Error(`the gateway process ended before it was ready (${code ?? signal}): ${err.slice(0, 2000)}`)));
-  });
-}
-
-/** SIGKILL: the process gets no chance to finish anything. */
-async function kill(child: Child): Promise<void> {
-  if (child.process.exitCode !== null || child.process.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.process.once('exit', () => resolve()));
-  child.process.kill('SIGKILL');
-  await exited;
-}
 
 const withJob = population().filter((c) => c.employment !== null);
 
@@ -64,7 +29,7 @@ describe.each(DATABASES)('a gateway restart on %s', (name, makeDatabase) => {
   let sof: Simulator | undefined;
   let port: number;
   const inbox = new NotificationInbox();
-  const children: Child[] = [];
+  const children: ChildGateway[] = [];
   let overrides: ConfigInput;
 
   beforeAll(async () => {
@@ -88,13 +53,13 @@ describe.each(DATABASES)('a gateway restart on %s', (name, makeDatabase) => {
     };
   });
   afterAll(async () => {
-    for (const c of children) await kill(c);
+    for (const c of children) await c.kill();
     await sof?.close();
     await db?.cleanup();
   });
 
-  const start = async (): Promise<Child> => {
-    const child = await spawnGateway(overrides);
+  const start = async (): Promise<ChildGateway> => {
+    const child = await startChildGateway(overrides);
     children.push(child);
     return child;
   };
@@ -110,7 +75,7 @@ describe.each(DATABASES)('a gateway restart on %s', (name, makeDatabase) => {
     // Social services are down: the gateway keeps trying.
     await waitFor('a few failed attempts', async () => ((await deliveryOf(auditId))?.attempts ?? 0) >= 3);
     expect((await deliveryOf(auditId))).toMatchObject({ lastError: 'RECIPIENT_UNREACHABLE' });
-    await kill(first);
+    await first.kill();
 
     sof = await startSimulator({ system: 'sof-case-system', port, certsDir, inbox });
     expect(inbox.received.filter((n) => n.auditId === auditId)).toEqual([]); // nobody is left to deliver it
@@ -127,7 +92,7 @@ describe.each(DATABASES)('a gateway restart on %s', (name, makeDatabase) => {
 
   it('a delivery in flight when the gateway is killed is sent again by the restarted instance, and kept once', async () => {
     const c = withJob[43]!;
-    for (const child of children) await kill(child);
+    for (const child of children) await child.kill();
     sof ??= await startSimulator({ system: 'sof-case-system', port, certsDir, inbox });
     // The recipient takes the notice in but its answer never arrives: the gateway is killed first.
     inbox.loseAcknowledgements(0);
@@ -137,7 +102,7 @@ describe.each(DATABASES)('a gateway restart on %s', (name, makeDatabase) => {
     expect(res.status).toBe(202);
     const { auditId } = res.body as { auditId: string };
     await waitFor('the delivery is in flight', async () => (await deliveryOf(auditId))?.state === 'delivering');
-    await kill(gw);
+    await gw.kill();
     sof.setFault(null);
 
     await start(); // gives back its own stale lease at once instead of waiting for it to run out

@@ -2,6 +2,7 @@
 // sources (jest, or node with a TypeScript loader) instead of the build in dist/. The build never
 // uses this file: there the worker's entry is dist/src/store/sqlite-thread.js. sqlite-worker.ts
 // registers it in the worker only, through the worker's execArgv, when no compiled entry exists.
+// The tests' child processes register it too (test/support/register-ts.mjs).
 //
 // Relative imports ending in .js resolve to the .ts file beside them when it exists; .ts files
 // are transpiled one by one (isolatedModules), types are not checked. Output is cached by content

@@ -16,7 +16,7 @@ import type { Store } from '../../src/store/types.js';
 import { waitFor } from '../support/calls.js';
 import { DATABASES, type TestDatabase } from '../support/databases.js';
 import { ROOT, testCerts } from '../support/env.js';
-import { startChildGateway, type ChildGateway } from './child.js';
+import { startChildGateway, type ChildGateway } from '../support/child-gateway.js';
 import { clientCreds, send, tokenWith } from './support.js';
 
 jest.setTimeout(120_000);

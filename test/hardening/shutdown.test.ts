@@ -14,7 +14,7 @@ import { population } from '../../src/simulators/population.js';
 import { startSimulator, type Simulator } from '../../src/simulators/server.js';
 import { openStore } from '../../src/store/index.js';
 import { ROOT, testCerts } from '../support/env.js';
-import { startChildGateway, type ChildGateway } from './child.js';
+import { startChildGateway, type ChildGateway } from '../support/child-gateway.js';
 import { clientCreds, send, tokenWith, type Answer } from './support.js';
 
 jest.setTimeout(90_000);

@@ -1,14 +1,14 @@
 /**
  * A gateway in a child process (test/support/run-gateway.ts): configured like `npm start`, from
  * a JSON file named by SNITFLADE_CONFIG, with the production signal handling, so tests can stop
- * it with SIGTERM and kill it with SIGKILL.
+ * it with SIGTERM, kill it with SIGKILL (nothing flushed on the way out) and start it again.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { ConfigInput } from '../../src/config/config.js';
-import { ROOT } from '../support/env.js';
+import { ROOT } from './env.js';
 
 export interface ChildGateway {
   readonly process: ChildProcess;
