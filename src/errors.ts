@@ -65,6 +65,8 @@ export const ERRORS = {
 
   // notifications
   NOTIFICATION_SENDER_INVALID: { status: 403, title: 'Not the provider of this notification', detail: 'Only the provider system the contract names may send this notification, with the provider role.' },
+  IDEMPOTENCY_KEY_INVALID: { status: 400, title: 'Idempotency-Key invalid', detail: 'An Idempotency-Key is 1 to 100 characters: letters, digits, ".", "_", ":" or "-".' },
+  IDEMPOTENCY_KEY_REUSED: { status: 409, title: 'Idempotency-Key used for another event', detail: 'This key was used before for a notification with another body. Send a new event with a new key; send an event again with the key it was first sent with.' },
   OUTBOX_UNAVAILABLE: { status: 503, title: 'Outbox unavailable', detail: 'The gateway could not store the notification for delivery, so nothing will be sent. Send it again later.' },
   DEAD_LETTER_NOT_FOUND: { status: 404, title: 'No such dead letter', detail: 'No delivery with this id is in the dead-letter state. List them with POST /v1/notifications/dead-letters/search.' },
   DEAD_LETTER_EXPIRED: { status: 410, title: 'Dead letter expired', detail: 'The payload of this delivery was erased when its dead-letter retention ended; ask the provider system to send the event again.' },

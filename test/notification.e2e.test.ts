@@ -44,7 +44,8 @@ describe.each(DATABASES)('notifications on %s', (name, makeDatabase) => {
   });
 
   const sof = () => env.simulators['sof-case-system']!;
-  const emit = (kind: 'sanction-notice' | 'summons-copy', cpr: string) => emitNotification(kind, cpr, { gatewayUrl: env.url, certsDir: TEST_CERTS });
+  const emit = (kind: 'sanction-notice' | 'summons-copy', cpr: string, idempotencyKey?: string, event?: Record<string, unknown>) =>
+    emitNotification(kind, cpr, { gatewayUrl: env.url, certsDir: TEST_CERTS, ...(idempotencyKey !== undefined ? { idempotencyKey } : {}) }, event);
   const records = async (auditId: string): Promise<AuditRecord[]> => (await env.gateway.store.audit.search({ auditId, limit: 50 })).records.reverse();
   const received = (auditId: string) => sof().inbox.received.filter((n) => n.auditId === auditId);
 
@@ -127,6 +128,53 @@ describe.each(DATABASES)('notifications on %s', (name, makeDatabase) => {
     expect(d.attempts).toBe(2);
     expect(received(auditId)).toHaveLength(1);
     expect(sof().inbox.duplicates).toBeGreaterThanOrEqual(1);
+  });
+
+  it('answers a notification sent again under its Idempotency-Key as the first time, and delivers it once', async () => {
+    const c = citizen();
+    const key = `bif-event-${c.cpr.slice(-4)}-${Date.now()}`;
+    const event = simulatedEvent('sanction-notice', c.cpr);
+    const first = await emit('sanction-notice', c.cpr, key, event);
+    expect(first.status).toBe(202);
+    const { auditId, deliveries } = first.body as { auditId: string; deliveries: { deliveryId: string }[] };
+    // Sent again (a new token, the same key and body), and twice at once: the same answer each time.
+    const again = await Promise.all([emit('sanction-notice', c.cpr, key, event), emit('sanction-notice', c.cpr, key, event)]);
+    for (const res of again) expect(res).toEqual({ status: 202, body: first.body });
+    await waitFor('the notice reaches social services', () => received(auditId).length > 0);
+    await waitFor('the outbox marks it delivered', async () => (await env.gateway.store.outbox.get(deliveries[0]!.deliveryId))?.state === 'delivered');
+    // One delivery in the outbox for this citizen, one notice received.
+    const subject = (await env.gateway.store.outbox.get(deliveries[0]!.deliveryId))!.subject;
+    const queued = await env.gateway.store.outbox.list({ contract: 'employment.sanction-notice.v1', limit: 200 });
+    expect(queued.deliveries.filter((d) => d.subject === subject).map((d) => d.id)).toEqual([deliveries[0]!.deliveryId]);
+    expect(received(auditId)).toHaveLength(1);
+    // The DPO sees both re-sends with the first notification.
+    const reasons = (await records(auditId)).map((r) => r.reasons);
+    expect(reasons.filter((r) => r.includes('ALREADY_ACCEPTED'))).toHaveLength(2);
+
+    // The same key with another body is refused, audited, and nothing is queued.
+    const other = await emit('sanction-notice', c.cpr, key, { ...event, amountDkk: Number(event.amountDkk ?? 0) + 1 });
+    expect(other.status).toBe(409);
+    expect(other.body).toMatchObject({ code: 'IDEMPOTENCY_KEY_REUSED', auditId: expect.any(String) });
+    expect((await records((other.body as { auditId: string }).auditId)).map((r) => r.reasons)).toEqual([['IDEMPOTENCY_KEY_REUSED']]);
+
+    // A key the gateway cannot take is refused before anything is decided.
+    const bad = await emit('sanction-notice', c.cpr, 'not a key', event);
+    expect(bad).toMatchObject({ status: 400, body: { code: 'IDEMPOTENCY_KEY_INVALID' } });
+  });
+
+  it('queues once when the same event is sent twice at once under one key, whichever is decided first', async () => {
+    const c = citizen();
+    const key = `bif-event-${c.cpr.slice(-4)}-${Date.now()}-twice`;
+    const event = simulatedEvent('sanction-notice', c.cpr);
+    const [a, b] = await Promise.all([emit('sanction-notice', c.cpr, key, event), emit('sanction-notice', c.cpr, key, event)]);
+    expect(a.status).toBe(202);
+    expect(b).toEqual(a);
+    const { auditId, deliveries } = a.body as { auditId: string; deliveries: { deliveryId: string }[] };
+    const subject = (await env.gateway.store.outbox.get(deliveries[0]!.deliveryId))!.subject;
+    const queued = await env.gateway.store.outbox.list({ contract: 'employment.sanction-notice.v1', limit: 200 });
+    expect(queued.deliveries.filter((d) => d.subject === subject).map((d) => d.id)).toEqual([deliveries[0]!.deliveryId]);
+    await waitFor('the notice reaches social services', () => received(auditId).length > 0);
+    expect(received(auditId)).toHaveLength(1);
   });
 
   it('dead-letters a delivery that keeps failing, shows it to the DPO, and delivers it once re-driven', async () => {

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { DeliveryMeta } from '../src/outbox/types.js';
-import type { NewDelivery } from '../src/store/outbox.js';
+import { keyDigest, type AcceptedNotification, type NewDelivery } from '../src/store/outbox.js';
 import type { Store } from '../src/store/types.js';
 import { DATABASES, type TestDatabase } from './support/databases.js';
 
@@ -59,6 +59,37 @@ describe.each(DATABASES)('%s outbox store', (name, makeDatabase) => {
   afterEach(async () => {
     const far = T0 + 1e15;
     for (const d of await store.outbox.claim('cleanup', far, LEASE, 1000)) await store.outbox.finish(d.id, d.lease!.id, { state: 'delivered', at: far, status: 202, error: null });
+  });
+
+  it('records a notification under its Idempotency-Key in the commit of its deliveries; a taken key stores nothing and names the first', async () => {
+    const now = at();
+    const key = keyDigest('bif-jobcentre-system', `event-${randomUUID()}`);
+    const accepted = (auditId: string, bodyDigest: string): AcceptedNotification => ({ keyDigest: key, sender: 'bif-jobcentre-system', bodyDigest, auditId, result: JSON.stringify({ auditId }), createdAt: now });
+    expect(await store.outbox.accepted(key)).toBeUndefined();
+
+    const first = delivery({ createdAt: now });
+    expect(await store.outbox.enqueue([first], accepted(first.auditId, 'body-1'))).toBeUndefined();
+    expect(await store.outbox.accepted(key)).toEqual(accepted(first.auditId, 'body-1'));
+
+    const second = delivery({ createdAt: now });
+    expect(await store.outbox.enqueue([second], accepted(second.auditId, 'body-2'))).toEqual(accepted(first.auditId, 'body-1'));
+    expect(await store.outbox.get(second.id)).toBeUndefined();
+    expect(await store.outbox.get(first.id)).toMatchObject({ state: 'pending' });
+    // The key is per sender: another sender's same key is another key.
+    expect(keyDigest('sof-case-system', 'k')).not.toBe(keyDigest('bif-jobcentre-system', 'k'));
+  });
+
+  it('lets only one of two concurrent notifications with the same key queue its deliveries', async () => {
+    const now = at();
+    const key = keyDigest('bif-jobcentre-system', `event-${randomUUID()}`);
+    const [a, b] = [delivery({ createdAt: now }), delivery({ createdAt: now })];
+    const results = await Promise.all([a, b].map((d) => store.outbox.enqueue([d], { keyDigest: key, sender: 'bif-jobcentre-system', bodyDigest: 'same', auditId: d.auditId, result: '{}', createdAt: now })));
+    expect(results.filter((r) => r === undefined)).toHaveLength(1);
+    const winner = results[0] === undefined ? a : b;
+    const loser = winner === a ? b : a;
+    expect(results.find((r) => r !== undefined)).toMatchObject({ auditId: winner.auditId });
+    expect(await store.outbox.get(winner.id)).toBeDefined();
+    expect(await store.outbox.get(loser.id)).toBeUndefined();
   });
 
   it('keeps an enqueued delivery pending and due, with its payload and meta', async () => {

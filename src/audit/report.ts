@@ -117,6 +117,7 @@ const REASON_LABELS: Record<string, Text> = {
   DELIVERED: { da: 'Underretningen blev leveret', en: 'The notice was delivered' },
   DEAD_LETTER: { da: 'Underretningen kunne ikke leveres', en: 'The notice could not be delivered' },
   DELIVERY_CANCELLED: { da: 'Leveringen blev annulleret', en: 'The delivery was cancelled' },
+  ALREADY_ACCEPTED: { da: 'Underretningen blev sendt igen og kun leveret én gang', en: 'The notice was sent again and delivered only once' },
 };
 
 function reasonLabel(code: string): Text {

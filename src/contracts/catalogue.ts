@@ -62,7 +62,7 @@ export interface OpenApiOptions {
 }
 
 /** The statuses each kind of exchange can refuse with, and the codes behind them (errors.ts). */
-const REFUSALS: readonly number[] = [400, 401, 403, 404, 413, 415, 429, 500, 502, 503, 504];
+const REFUSALS: readonly number[] = [400, 401, 403, 404, 409, 413, 415, 429, 500, 502, 503, 504];
 
 const disclosureSchema = {
   type: 'object',
@@ -101,6 +101,17 @@ const problemSchema = {
       items: { type: 'object', required: ['path', 'message'], properties: { path: { type: 'string' }, message: { type: 'string' } } },
     },
   },
+};
+
+/** The optional header of a notification that lets its sender send it again safely. */
+const IDEMPOTENCY_KEY_HEADER = {
+  name: 'Idempotency-Key',
+  in: 'header',
+  required: false,
+  description:
+    'The sender\'s own id for this event. Sent again with the same key and body (say, after a lost answer), the notification is answered ' +
+    'as the first time and nothing is queued twice; the same key with another body is refused (409 IDEMPOTENCY_KEY_REUSED).',
+  schema: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,100}$' },
 };
 
 /** Component names may hold letters, digits, ".", "-" and "_": contract ids already do. */
@@ -173,6 +184,7 @@ export function openApiDocument(registry: ContractRegistry, options: OpenApiOpti
         description: `${contract.description}\n\nProvider: ${contract.provider.administration} (${contract.provider.system}).\n\nFields:\n${fieldList(contract)}\n\nThe CPR number travels only in the body.`,
         tags: [contract.provider.administration],
         security: [{ mutualTLS: [], requestToken: [] }],
+        ...(contract.kind === 'notification' ? { parameters: [IDEMPOTENCY_KEY_HEADER] } : {}),
         requestBody: { required: true, content: { 'application/json': { schema: ref(requestName) } } },
         responses: { ...ok, ...problemResponses() },
       },

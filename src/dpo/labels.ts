@@ -44,6 +44,9 @@ const REASONS: Record<string, { da: string; en: string }> = {
   DEAD_LETTER: { da: 'Kunne ikke leveres (dødt brev)', en: 'Could not be delivered (dead letter)' },
   DELIVERY_CANCELLED: { da: 'Levering annulleret', en: 'Delivery cancelled' },
   REDRIVEN: { da: 'Sendt igen', en: 'Re-driven' },
+  ALREADY_ACCEPTED: { da: 'Sendt igen af afsenderen; besvaret som første gang, intet sat i kø igen', en: 'Sent again by the sender; answered as the first time, nothing queued again' },
+  IDEMPOTENCY_KEY_REUSED: { da: 'Afsenderens nøgle var brugt til en anden hændelse', en: "The sender's key was used for another event" },
+  IDEMPOTENCY_KEY_INVALID: { da: 'Afsenderens nøgle var ugyldig', en: "The sender's key was invalid" },
   RECIPIENT_STATUS: { da: 'Modtageren svarede med en fejl', en: 'The recipient answered with an error' },
 };
 

@@ -44,4 +44,6 @@ export interface ExchangeRequest {
   readonly path: string;
   readonly body: Uint8Array;
   readonly receivedAt: number; // performance.now() at arrival
+  /** The Idempotency-Key header as sent, if any (notifications use it; queries ignore it). */
+  readonly idempotencyKey?: string;
 }

@@ -7,7 +7,8 @@ import { GatewayError } from '../errors.js';
 import type { DeliveryMeta } from '../outbox/types.js';
 import { decide } from '../policy/evaluate.js';
 import type { Decision, PolicySet } from '../policy/types.js';
-import type { NewDelivery, OutboxStore } from '../store/outbox.js';
+import { keyDigest, type AcceptedNotification, type NewDelivery, type OutboxStore } from '../store/outbox.js';
+import { sha256b64url } from '../lib/digest.js';
 import { auditEntry, writeAudit, type ExchangeFacts } from './audit-step.js';
 import { beginExchange, elapsedMs } from './begin.js';
 import { checkContract, type CheckedRequest } from './contract-check.js';
@@ -47,7 +48,11 @@ export const NOTIFICATION_AUDIT = {
   cancelled: 'DELIVERY_CANCELLED',
   redriven: 'REDRIVEN',
   noRecipient: 'NO_RECIPIENT',
+  alreadyAccepted: 'ALREADY_ACCEPTED',
 } as const;
+
+/** An Idempotency-Key as a provider may send it (see docs/consent-and-notifications.md). */
+const IDEMPOTENCY_KEY = /^[A-Za-z0-9._:-]{1,100}$/;
 
 /**
  * A notification, end to end: token, contract, sender, policy per recipient, audit, outbox.
@@ -70,6 +75,8 @@ export async function runNotification(deps: NotificationDeps, req: ExchangeReque
   let token: RequestToken;
   let checked: CheckedRequest;
   let present: string[];
+  let idempotency: { readonly keyDigest: string; readonly bodyDigest: string } | undefined;
+  let acceptedBefore: AcceptedNotification | undefined;
   try {
     token = await exchange.verifyToken();
 
@@ -86,8 +93,21 @@ export async function runNotification(deps: NotificationDeps, req: ExchangeReque
     present = checked.contract.fieldNames.filter((f) => Object.hasOwn(event, f));
     facts.fields = { requested: present };
     if (!rules.policies.purposes.has(token.purpose)) throw new GatewayError('PURPOSE_UNKNOWN');
+
+    if (req.idempotencyKey !== undefined) {
+      if (!IDEMPOTENCY_KEY.test(req.idempotencyKey)) throw new GatewayError('IDEMPOTENCY_KEY_INVALID');
+      idempotency = { keyDigest: keyDigest(req.client.id, req.idempotencyKey), bodyDigest: sha256b64url(req.body) };
+      acceptedBefore = await deps.outbox.accepted(idempotency.keyDigest);
+      if (acceptedBefore !== undefined && acceptedBefore.bodyDigest !== idempotency.bodyDigest) throw new GatewayError('IDEMPOTENCY_KEY_REUSED');
+    }
   } catch (err) {
     return refuse(err);
+  }
+  // Sent before under the same key, with the same body: the first answer, nothing queued again.
+  // The record goes with the first notification's (its audit id), and claims this token.
+  if (acceptedBefore !== undefined) {
+    await exchange.recordDecision([alreadyAccepted({ ...facts, auditId: acceptedBefore.auditId }, req)]);
+    return JSON.parse(acceptedBefore.result) as NotificationResult;
   }
   const contract = checked.contract;
   const event = checked.body.event as Record<string, unknown>;
@@ -173,8 +193,13 @@ export async function runNotification(deps: NotificationDeps, req: ExchangeReque
   }
 
   // 6 the outbox: durable before the provider hears "accepted"
+  const result: NotificationResult = { auditId: facts.auditId, contract: contract.id, purpose: token.purpose, deliveries: receipts };
+  let before: AcceptedNotification | undefined;
   try {
-    await deps.outbox.enqueue(deliveries);
+    before = await deps.outbox.enqueue(
+      deliveries,
+      idempotency && { ...idempotency, sender: req.client.id, auditId: facts.auditId, result: JSON.stringify(result), createdAt: Date.now() },
+    );
   } catch (err) {
     const failed = new GatewayError('OUTBOX_UNAVAILABLE', {}, { cause: err });
     try {
@@ -185,8 +210,21 @@ export async function runNotification(deps: NotificationDeps, req: ExchangeReque
     }
     throw failed;
   }
+  // A request with the same key was accepted while this one was being decided: nothing of this
+  // one was queued. Its records above are closed with ALREADY_ACCEPTED (same body: the first
+  // answer) or refused (another body).
+  if (before !== undefined) {
+    if (before.bodyDigest !== idempotency!.bodyDigest) return refuse(new GatewayError('IDEMPOTENCY_KEY_REUSED'));
+    await writeAudit(deps.trail, alreadyAccepted(facts, req), deps.observe);
+    return JSON.parse(before.result) as NotificationResult;
+  }
   deps.wake?.();
-  return { auditId: facts.auditId, contract: contract.id, purpose: token.purpose, deliveries: receipts };
+  return result;
+}
+
+/** The record of a notification answered from one accepted before under the same key. */
+function alreadyAccepted(facts: ExchangeFacts, req: ExchangeRequest): AuditEntry {
+  return auditEntry('notification', { ...facts, decision: null, reasons: [NOTIFICATION_AUDIT.alreadyAccepted], status: 202, latencyMs: elapsedMs(req.receivedAt) });
 }
 
 /** An audit entry about one recipient. */

@@ -58,6 +58,8 @@ export interface EmitOptions {
   readonly caseworker?: string;
   readonly caseRef?: string;
   readonly timeoutMs?: number;
+  /** Sent as the Idempotency-Key header: the same key and body sent again are answered once. */
+  readonly idempotencyKey?: string;
 }
 
 /** Sends the event through the gateway; resolves the HTTP status and the parsed answer. */
@@ -84,7 +86,12 @@ export async function emitNotification(kind: SimulatedEvent, cpr: string, o: Emi
       cert: read(path.join('clients', sender, 'tls.crt.pem')),
       key: read(path.join('clients', sender, 'tls.key.pem')),
       ca: read(path.join('ca', 'ca.crt.pem')),
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'content-length': Buffer.byteLength(body) },
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${token}`,
+        'content-length': Buffer.byteLength(body),
+        ...(o.idempotencyKey !== undefined ? { 'idempotency-key': o.idempotencyKey } : {}),
+      },
       timeout: o.timeoutMs ?? 10_000,
     });
     req.on('timeout', () => req.destroy(new Error('the gateway did not answer in time')));

@@ -69,3 +69,27 @@ function statements(d: Dialect): string[] {
 export const CONSENT_OUTBOX_MIGRATION_NAME = 'consent registry and notification outbox';
 export const CONSENT_OUTBOX_SQLITE_STATEMENTS: readonly string[] = statements({ bigint: 'INTEGER', int: 'INTEGER', key: 'TEXT' });
 export const CONSENT_OUTBOX_POSTGRES_STATEMENTS: readonly string[] = statements({ bigint: 'BIGINT', int: 'INTEGER', key: 'TEXT COLLATE "C"' });
+
+/**
+ * Notifications a provider sent with an Idempotency-Key (migration 7): one row per sender and
+ * key, written in the commit that queues the notification's deliveries, holding the 202 answer
+ * it got. A provider that sends the same event again with the same key (say, after losing the
+ * answer) gets that answer again and nothing is queued twice. The key is kept as a digest
+ * (with the sender), so nothing a caller chose is stored as text.
+ */
+function notificationRequestStatements(d: Dialect): string[] {
+  return [
+    `CREATE TABLE notification_request (
+      key_digest ${d.key} NOT NULL PRIMARY KEY,
+      sender TEXT NOT NULL,
+      body_digest TEXT NOT NULL,
+      audit_id TEXT NOT NULL,
+      result TEXT NOT NULL,
+      created_at ${d.bigint} NOT NULL
+    )`,
+  ];
+}
+
+export const NOTIFICATION_REQUEST_MIGRATION_NAME = 'notifications accepted under an Idempotency-Key';
+export const NOTIFICATION_REQUEST_SQLITE_STATEMENTS: readonly string[] = notificationRequestStatements({ bigint: 'INTEGER', int: 'INTEGER', key: 'TEXT' });
+export const NOTIFICATION_REQUEST_POSTGRES_STATEMENTS: readonly string[] = notificationRequestStatements({ bigint: 'BIGINT', int: 'INTEGER', key: 'TEXT COLLATE "C"' });

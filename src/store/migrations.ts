@@ -12,7 +12,10 @@
 
 import { DPO_MIGRATION_NAME, DPO_POSTGRES_STATEMENTS, DPO_SQLITE_STATEMENTS } from './dpo-schema.js';
 import { POSTGRES_CHECKPOINT_SCHEMA, SQLITE_CHECKPOINT_SCHEMA } from './audit-checkpoint-schema.js';
-import { CONSENT_OUTBOX_MIGRATION_NAME, CONSENT_OUTBOX_POSTGRES_STATEMENTS, CONSENT_OUTBOX_SQLITE_STATEMENTS } from './consent-outbox-schema.js';
+import {
+  CONSENT_OUTBOX_MIGRATION_NAME, CONSENT_OUTBOX_POSTGRES_STATEMENTS, CONSENT_OUTBOX_SQLITE_STATEMENTS,
+  NOTIFICATION_REQUEST_MIGRATION_NAME, NOTIFICATION_REQUEST_POSTGRES_STATEMENTS, NOTIFICATION_REQUEST_SQLITE_STATEMENTS,
+} from './consent-outbox-schema.js';
 
 export interface Migration {
   readonly version: number;
@@ -73,6 +76,7 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
   { version: 3, name: 'audit checkpoints, Merkle nodes, exports and retention', statements: SQLITE_CHECKPOINT_SCHEMA },
   { version: 4, name: CONSENT_OUTBOX_MIGRATION_NAME, statements: CONSENT_OUTBOX_SQLITE_STATEMENTS },
   { version: 6, name: DPO_MIGRATION_NAME, statements: DPO_SQLITE_STATEMENTS },
+  { version: 7, name: NOTIFICATION_REQUEST_MIGRATION_NAME, statements: NOTIFICATION_REQUEST_SQLITE_STATEMENTS },
 ];
 
 export const POSTGRES_MIGRATIONS: readonly Migration[] = [
@@ -110,4 +114,5 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
   { version: 3, name: 'audit checkpoints, Merkle nodes, exports and retention', statements: POSTGRES_CHECKPOINT_SCHEMA },
   { version: 4, name: CONSENT_OUTBOX_MIGRATION_NAME, statements: CONSENT_OUTBOX_POSTGRES_STATEMENTS },
   { version: 6, name: DPO_MIGRATION_NAME, statements: DPO_POSTGRES_STATEMENTS },
+  { version: 7, name: NOTIFICATION_REQUEST_MIGRATION_NAME, statements: NOTIFICATION_REQUEST_POSTGRES_STATEMENTS },
 ];

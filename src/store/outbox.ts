@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { DeliveryMeta, DeliveryState } from '../outbox/types.js';
 import { canonicalJson } from '../lib/digest.js';
 
@@ -56,9 +57,33 @@ export interface DeliveryQuery {
 
 export const MAX_DELIVERY_PAGE = 200;
 
+/** A notification accepted under an Idempotency-Key: what its sender was answered. */
+export interface AcceptedNotification {
+  /** keyDigest(sender, key): the key is never stored as given. */
+  readonly keyDigest: string;
+  readonly sender: string;
+  /** SHA-256 (base64url) of the request body the key was first used with. */
+  readonly bodyDigest: string;
+  readonly auditId: string;
+  /** The JSON of the 202 answer. */
+  readonly result: string;
+  readonly createdAt: number;
+}
+
+/** The stored form of a sender's Idempotency-Key. */
+export function keyDigest(sender: string, key: string): string {
+  return createHash('sha256').update(`${sender}\n${key}`).digest('base64url');
+}
+
 export interface OutboxStore {
-  /** Stores deliveries as pending, due now; all or none, durable when resolved. */
-  enqueue(deliveries: readonly NewDelivery[]): Promise<void>;
+  /**
+   * Stores deliveries as pending, due now; all or none, durable when resolved. With `accepted`,
+   * in the same commit, records the notification under its sender's Idempotency-Key; if that key
+   * is taken, stores nothing and resolves with the notification accepted under it before.
+   */
+  enqueue(deliveries: readonly NewDelivery[], accepted?: AcceptedNotification): Promise<AcceptedNotification | undefined>;
+  /** The notification accepted under this key digest (see keyDigest), if any. */
+  accepted(keyDigest: string): Promise<AcceptedNotification | undefined>;
   /**
    * Claims up to `limit` due deliveries for `owner`: pending ones whose next attempt is due and
    * delivering ones whose lease has run out (their worker died). Each claimed row gets a new
@@ -225,4 +250,16 @@ export function deliveryPage(rows: readonly OutboxRow[], limit: number): { deliv
 
 export function emptyCounts(): Record<DeliveryState, number> {
   return { pending: 0, delivering: 0, delivered: 0, dead: 0, cancelled: 0 };
+}
+
+/** The columns of notification_request, in AcceptedNotification's order. */
+export const ACCEPTED_COLUMNS = ['key_digest', 'sender', 'body_digest', 'audit_id', 'result', 'created_at'] as const;
+export type AcceptedRow = { key_digest: string; sender: string; body_digest: string; audit_id: string; result: string; created_at: number | string };
+
+export function toAcceptedRow(a: AcceptedNotification): AcceptedRow {
+  return { key_digest: a.keyDigest, sender: a.sender, body_digest: a.bodyDigest, audit_id: a.auditId, result: a.result, created_at: a.createdAt };
+}
+
+export function fromAcceptedRow(r: AcceptedRow): AcceptedNotification {
+  return { keyDigest: r.key_digest, sender: r.sender, bodyDigest: r.body_digest, auditId: r.audit_id, result: r.result, createdAt: Number(r.created_at) };
 }

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { DeliveryState } from '../outbox/types.js';
 import {
-  OUTBOX_COLUMNS, deliveryListSql, deliveryPage, emptyCounts, fromOutboxRow, toOutboxRow,
-  type OutboxRow, type OutboxStore,
+  ACCEPTED_COLUMNS, OUTBOX_COLUMNS, deliveryListSql, deliveryPage, emptyCounts, fromAcceptedRow, fromOutboxRow, toAcceptedRow, toOutboxRow,
+  type AcceptedRow, type OutboxRow, type OutboxStore,
 } from './outbox.js';
 import type { PgRead, PgTransaction } from './postgres-consents.js';
 
@@ -14,6 +14,9 @@ const TYPES: Record<(typeof OUTBOX_COLUMNS)[number], string> = {
 };
 /** One INSERT for a whole notification: each column travels as one array parameter. */
 const INSERT = `INSERT INTO outbox (${COLS}) SELECT * FROM unnest(${OUTBOX_COLUMNS.map((c, i) => `$${i + 1}::${TYPES[c]}[]`).join(', ')})`;
+const ACCEPTED_COLS = ACCEPTED_COLUMNS.join(', ');
+const ACCEPT = `INSERT INTO notification_request (${ACCEPTED_COLS}) VALUES (${ACCEPTED_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')}) ON CONFLICT (key_digest) DO NOTHING`;
+const ACCEPTED = `SELECT ${ACCEPTED_COLS} FROM notification_request WHERE key_digest = $1`;
 
 /**
  * The notification outbox on PostgreSQL, shared by every gateway instance. A claim leases due
@@ -22,12 +25,24 @@ const INSERT = `INSERT INTO outbox (${COLS}) SELECT * FROM unnest(${OUTBOX_COLUM
  */
 export function postgresOutbox(read: PgRead, transaction: PgTransaction): OutboxStore {
   return {
-    async enqueue(deliveries) {
-      if (deliveries.length === 0) return;
+    async enqueue(deliveries, accepted) {
+      if (deliveries.length === 0 && accepted === undefined) return undefined;
       const rows = deliveries.map(toOutboxRow);
-      await transaction(async (c) => {
-        await c.query(INSERT, OUTBOX_COLUMNS.map((col) => rows.map((r) => r[col])));
+      return transaction(async (c) => {
+        if (accepted !== undefined) {
+          const row = toAcceptedRow(accepted);
+          if ((await c.query(ACCEPT, ACCEPTED_COLUMNS.map((col) => row[col]))).rowCount === 0) {
+            // Taken, by a commit before this one (the insert waited for it if it was in flight).
+            return fromAcceptedRow((await c.query<AcceptedRow>(ACCEPTED, [accepted.keyDigest])).rows[0]!);
+          }
+        }
+        if (rows.length > 0) await c.query(INSERT, OUTBOX_COLUMNS.map((col) => rows.map((r) => r[col])));
+        return undefined;
       });
+    },
+    async accepted(keyDigest) {
+      const rows = await read<AcceptedRow>(ACCEPTED, [keyDigest]);
+      return rows[0] === undefined ? undefined : fromAcceptedRow(rows[0]);
     },
     async claim(owner, now, leaseMs, limit) {
       // Most polls find nothing: look first, without a write transaction.

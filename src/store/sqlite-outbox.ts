@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import type { DeliveryState } from '../outbox/types.js';
 import {
-  OUTBOX_COLUMNS, deliveryListSql, deliveryPage, emptyCounts, fromOutboxRow, toOutboxRow,
-  type OutboxRow, type OutboxStore,
+  ACCEPTED_COLUMNS, OUTBOX_COLUMNS, deliveryListSql, deliveryPage, emptyCounts, fromAcceptedRow, fromOutboxRow, toAcceptedRow, toOutboxRow,
+  type AcceptedRow, type OutboxRow, type OutboxStore,
 } from './outbox.js';
 
 /**
@@ -35,15 +35,25 @@ export function sqliteOutbox(db: Database.Database, write: <T>(fn: () => T) => T
     deadState: db.prepare("SELECT payload IS NOT NULL AS has FROM outbox WHERE id = ? AND state = 'dead'").pluck(),
     expire: db.prepare("UPDATE outbox SET payload = NULL WHERE state = 'dead' AND finished_at < ? AND payload IS NOT NULL"),
     counts: db.prepare('SELECT state, count(*) AS n FROM outbox GROUP BY state'),
+    accept: db.prepare(`INSERT INTO notification_request (${ACCEPTED_COLUMNS.join(', ')}) VALUES (${ACCEPTED_COLUMNS.map((c) => `@${c}`).join(', ')}) ON CONFLICT (key_digest) DO NOTHING`),
+    accepted: db.prepare(`SELECT ${ACCEPTED_COLUMNS.join(', ')} FROM notification_request WHERE key_digest = ?`),
   };
 
   return {
-    async enqueue(deliveries) {
-      if (deliveries.length === 0) return;
+    async enqueue(deliveries, accepted) {
+      if (deliveries.length === 0 && accepted === undefined) return undefined;
       const rows = deliveries.map(toOutboxRow);
-      write(() => {
+      return write(() => {
+        if (accepted !== undefined && sql.accept.run(toAcceptedRow(accepted)).changes === 0) {
+          return fromAcceptedRow(sql.accepted.get(accepted.keyDigest) as AcceptedRow);
+        }
         for (const r of rows) sql.insert.run(r);
+        return undefined;
       });
+    },
+    async accepted(keyDigest) {
+      const row = sql.accepted.get(keyDigest) as AcceptedRow | undefined;
+      return row === undefined ? undefined : fromAcceptedRow(row);
     },
     async claim(owner, now, leaseMs, limit) {
       // Most polls find nothing: look first without taking the write lock.

@@ -33,6 +33,7 @@ export function exchangeRoute(
         path: req.originalUrl.split('?')[0]!,
         body: bodyBytes(req),
         receivedAt: l.started,
+        idempotencyKey: req.get('idempotency-key'),
       });
       res.status(status).json(result);
     } catch (err) {
