@@ -162,6 +162,25 @@ describe.each(DATABASES)('notifications on %s', (name, makeDatabase) => {
     expect(bad).toMatchObject({ status: 400, body: { code: 'IDEMPOTENCY_KEY_INVALID' } });
   });
 
+  it('answers 503 OUTBOX_UNAVAILABLE, audited, when the key cannot be looked up or the outbox cannot be written; nothing is queued', async () => {
+    const c = citizen();
+    const event = simulatedEvent('sanction-notice', c.cpr);
+    const outbox = env.gateway.store.outbox;
+    const lookup = jest.spyOn(outbox, 'accepted').mockRejectedValueOnce(new Error('disk I/O error'));
+    const failedLookup = await emit('sanction-notice', c.cpr, `bif-event-${Date.now()}-lookup`, event);
+    lookup.mockRestore();
+    const store = jest.spyOn(outbox, 'enqueue').mockRejectedValueOnce(new Error('disk I/O error'));
+    const failedWrite = await emit('sanction-notice', c.cpr, `bif-event-${Date.now()}-write`, event);
+    store.mockRestore();
+    for (const res of [failedLookup, failedWrite]) {
+      expect(res).toMatchObject({ status: 503, body: { code: 'OUTBOX_UNAVAILABLE', auditId: expect.any(String) } });
+      const reasons = (await records((res.body as { auditId: string }).auditId)).map((r) => r.reasons);
+      expect(reasons[reasons.length - 1]).toEqual(['OUTBOX_UNAVAILABLE']);
+    }
+    const queued = await outbox.list({ contract: 'employment.sanction-notice.v1', limit: 200 });
+    expect(queued.deliveries.filter((d) => d.subject === env.gateway.pseudonyms.pseudonym(c.cpr))).toEqual([]);
+  });
+
   it('queues once when the same event is sent twice at once under one key, whichever is decided first', async () => {
     const c = citizen();
     const key = `bif-event-${c.cpr.slice(-4)}-${Date.now()}-twice`;

@@ -97,7 +97,11 @@ export async function runNotification(deps: NotificationDeps, req: ExchangeReque
     if (req.idempotencyKey !== undefined) {
       if (!IDEMPOTENCY_KEY.test(req.idempotencyKey)) throw new GatewayError('IDEMPOTENCY_KEY_INVALID');
       idempotency = { keyDigest: keyDigest(req.client.id, req.idempotencyKey), bodyDigest: sha256b64url(req.body) };
-      acceptedBefore = await deps.outbox.accepted(idempotency.keyDigest);
+      try {
+        acceptedBefore = await deps.outbox.accepted(idempotency.keyDigest);
+      } catch (err) {
+        throw new GatewayError('OUTBOX_UNAVAILABLE', {}, { cause: err });
+      }
       if (acceptedBefore !== undefined && acceptedBefore.bodyDigest !== idempotency.bodyDigest) throw new GatewayError('IDEMPOTENCY_KEY_REUSED');
     }
   } catch (err) {
