@@ -81,7 +81,8 @@ program
   .argument('<event>', 'sanction-notice | summons-copy')
   .requiredOption('--cpr <cpr>', 'a citizen of the synthetic population with a jobcentre case')
   .option('--gateway <url>', 'the gateway (default: https://localhost:<configured port>)')
-  .action(async (event: string, o: { cpr: string; gateway?: string }) => {
+  .option('--idempotency-key <key>', 'sent as Idempotency-Key: the same event sent again with the same key gets the first answer')
+  .action(async (event: string, o: { cpr: string; gateway?: string; idempotencyKey?: string }) => {
     const { emitNotification, EVENT_CONTRACTS } = await import('../simulators/emit.js');
     if (!Object.hasOwn(EVENT_CONTRACTS, event)) throw new InvalidArgumentError(`unknown event "${event}"; use ${Object.keys(EVENT_CONTRACTS).join(' or ')}`);
     const c = config();
@@ -89,6 +90,7 @@ program
       gatewayUrl: o.gateway ?? `https://localhost:${c.listen.port}`,
       certsDir: c.paths.certs,
       gatewayId: c.gatewayId,
+      ...(o.idempotencyKey !== undefined ? { idempotencyKey: o.idempotencyKey } : {}),
     });
     process.stdout.write(`${answer.status} ${JSON.stringify(answer.body, null, 2)}\n`);
     if (answer.status >= 400) process.exitCode = 1;
