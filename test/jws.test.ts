@@ -1,5 +1,5 @@
 import { generateKeyPair, jwtVerify, SignJWT, decodeProtectedHeader } from 'jose';
-import { signatureValid, signCompactEs256 } from '../src/auth/jws.js';
+import { jwsHeader, signatureValid, signCompactEs256 } from '../src/auth/jws.js';
 
 const parts = (token: string): { input: Buffer; signature: Buffer } => {
   const dot = token.lastIndexOf('.');
@@ -10,7 +10,7 @@ describe('compact JWS with crypto.sign and crypto.verify', () => {
   it('signs an ES256 token that jose verifies, with the header and claims given', async () => {
     const { privateKey, publicKey } = await generateKeyPair('ES256');
     const payload = { iss: 'snitflade-gateway', aud: 'bif-jobcentre-system', iat: 1_790_000_000, exp: 1_790_000_060, jti: 'j-1', purpose: 'plan-coordination', htu: '/x' };
-    const token = signCompactEs256({ alg: 'ES256', typ: 'JWT' }, payload, privateKey);
+    const token = signCompactEs256(jwsHeader({ alg: 'ES256', typ: 'JWT' }), payload, privateKey);
     const verified = await jwtVerify(token, publicKey, { currentDate: new Date(1_790_000_010_000), audience: 'bif-jobcentre-system' });
     expect(verified.protectedHeader).toEqual({ alg: 'ES256', typ: 'JWT' });
     expect(verified.payload).toEqual(payload);

@@ -41,12 +41,18 @@ export function signatureValid(alg: JwsAlg, input: Buffer, key: CryptoKey, signa
 
 const encode = (value: unknown): string => Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
 
+/** The encoded protected header of an ES256 compact JWS: made once by a signer, used for every token. */
+export function jwsHeader(header: { readonly alg: 'ES256'; readonly typ?: string; readonly kid?: string }): string {
+  return encode(header);
+}
+
 /**
- * A compact JWS (RFC 7515 7.1) of `payload` with the protected header `header`, signed ES256
- * with `key`: what jose's SignJWT(...).sign(key) produces for the same header and claims.
+ * A compact JWS (RFC 7515 7.1) of `payload` under the protected header `header` (from
+ * jwsHeader), signed ES256 with `key`: what jose's SignJWT(...).sign(key) produces for the same
+ * header and claims.
  */
-export function signCompactEs256(header: { readonly alg: 'ES256'; readonly typ?: string; readonly kid?: string }, payload: Readonly<Record<string, unknown>>, key: CryptoKey): string {
-  const input = `${encode(header)}.${encode(payload)}`;
+export function signCompactEs256(header: string, payload: Readonly<Record<string, unknown>>, key: CryptoKey): string {
+  const input = `${header}.${encode(payload)}`;
   const signature = nodeSign('sha256', Buffer.from(input, 'latin1'), { key: keyObjectOf(key), dsaEncoding: 'ieee-p1363' });
   return `${input}.${signature.toString('base64url')}`;
 }

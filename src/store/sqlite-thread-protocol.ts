@@ -1,10 +1,7 @@
 import Database from 'better-sqlite3';
-import type { AuditCheckpointStore } from './audit-checkpoints.js';
 import { ChainInUseError, CheckpointConflictError } from './audit-checkpoints.js';
-import type { ConsentStore } from './consents.js';
-import type { DpoStore } from './dpo-types.js';
-import { InvalidDeliveryCursorError, type OutboxStore } from './outbox.js';
-import { ChainConflictError, InvalidCursorError, ReplayedClaimError, type AuditStore, type ReplayCache, type StoreStats } from './types.js';
+import { InvalidDeliveryCursorError } from './outbox.js';
+import { ChainConflictError, InvalidCursorError, ReplayedClaimError, type Store, type StoreStats } from './types.js';
 
 /**
  * What the gateway's thread and the SQLite store's worker thread say to each other
@@ -13,17 +10,8 @@ import { ChainConflictError, InvalidCursorError, ReplayedClaimError, type AuditS
  * the answer is the method's result or its error, rebuilt as the same class on arrival.
  */
 
-/** The sub-stores of Store whose methods are called across the thread boundary. */
-export interface SubStores {
-  readonly audit: AuditStore;
-  readonly replay: ReplayCache;
-  readonly consents: ConsentStore;
-  readonly outbox: OutboxStore;
-  readonly checkpoints: AuditCheckpointStore;
-  readonly dpo: DpoStore;
-  /** Store's own methods (close is a message of its own). */
-  readonly store: { checkWritable(): Promise<void> };
-}
+/** The sub-stores of Store whose methods are called across the thread boundary, and Store's own (close is a message of its own). */
+export type SubStores = Pick<Store, 'audit' | 'replay' | 'consents' | 'outbox' | 'checkpoints' | 'dpo'> & { readonly store: Pick<Store, 'checkWritable'> };
 
 export type Target = keyof SubStores;
 

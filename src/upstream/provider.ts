@@ -1,7 +1,7 @@
 import https from 'node:https';
 import { randomUUID } from 'node:crypto';
 import type { CryptoKey } from 'jose';
-import { signCompactEs256 } from '../auth/jws.js';
+import { jwsHeader, signCompactEs256 } from '../auth/jws.js';
 import { sha256b64url } from '../lib/digest.js';
 import type { ErrorCode } from '../errors.js';
 
@@ -22,7 +22,7 @@ export type ProviderAnswer =
   | { readonly ok: true; readonly status: number; readonly data: unknown; readonly latencyMs: number }
   | { readonly ok: false; readonly code: ErrorCode; readonly status: number | null; readonly latencyMs: number };
 
-const GATEWAY_TOKEN_HEADER = { alg: 'ES256', typ: 'JWT' } as const;
+const GATEWAY_TOKEN_HEADER = jwsHeader({ alg: 'ES256', typ: 'JWT' });
 
 /** The token the gateway sends upstream: who it is, why it asks, under which policy and audit id. */
 export async function signGatewayToken(id: UpstreamIdentity, claims: { audience: string; purpose: string; policy: string; auditId: string; path: string; body: string }): Promise<string> {
