@@ -4,7 +4,7 @@ import path from 'node:path';
 import { importPKCS8 } from 'jose';
 import { AuditTrail } from '../src/audit/trail.js';
 import { GENESIS, recordHash } from '../src/audit/chain.js';
-import { recordId } from '../src/audit/id.js';
+import { newAuditId, recordId } from '../src/audit/id.js';
 import { Pseudonymizer } from '../src/audit/pseudonym.js';
 import type { AuditEntry, AuditRecord } from '../src/audit/types.js';
 import { verifyChain } from '../src/audit/verify.js';
@@ -218,7 +218,7 @@ const LEGAL_BASIS = "Art. 6(1)(e); Retssikkerhedsloven § 11 c; Forvaltningslove
 function decisionEntry(subject: string, n: number): AuditEntry {
   const serial = String(n % 10_000).padStart(4, '0');
   return auditEntry('decision', {
-    auditId: randomUUID(),
+    auditId: newAuditId(),
     requestId: randomUUID(),
     caller: { system: CALLER, administration: 'SOF' },
     contract: CONTRACT,
@@ -312,7 +312,8 @@ async function appendBench(kind: 'sqlite' | 'postgres', options: BenchOptions, c
           let i = w;
           while (performance.now() < deadline) {
             const t0 = performance.now();
-            await trail.append(entries[i % entries.length]!);
+            // Each request has an audit id of its own, as in the gateway.
+            await trail.append({ ...entries[i % entries.length]!, auditId: newAuditId() });
             samples?.push(performance.now() - t0);
             i += concurrency;
             n += 1;

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { GENESIS, recordHash } from '../src/audit/chain.js';
 import { assertNoPersonalData, PersonalDataInAuditError } from '../src/audit/guard.js';
-import { recordId } from '../src/audit/id.js';
+import { newAuditId, recordId } from '../src/audit/id.js';
 import { loadPseudonymKey, Pseudonymizer } from '../src/audit/pseudonym.js';
 import { AuditTrail } from '../src/audit/trail.js';
 import type { AuditEntry, AuditRecord } from '../src/audit/types.js';
@@ -157,6 +157,16 @@ describe('recordId', () => {
     // Its first 48 bits are the time.
     const ms = parseInt((ids[0] as string).replace(/-/g, '').slice(0, 12), 16);
     expect(Math.abs(ms - Date.now())).toBeLessThan(60_000);
+  });
+});
+
+describe('newAuditId', () => {
+  it('is a UUIDv7 made after the ids before it, so the audit_id index grows at its end', () => {
+    const before = recordId();
+    const ids = Array.from({ length: 5_000 }, () => newAuditId());
+    expect(new Set(ids).size).toBe(ids.length);
+    expect([before, ...ids].sort()).toEqual([before, ...ids]);
+    for (const id of ids.slice(0, 50)) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
   });
 });
 

@@ -12,6 +12,7 @@ jest.setTimeout(60_000);
 
 const STATUS = '/v1/queries/employment.citizen-status.v1';
 const SUMMARY = '/v1/queries/social.coordination-summary.v1';
+const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 const citizens = population();
 const shared = citizens.find((c) => c.employment && c.social && !c.extras.employment && !c.extras.social)!;
@@ -66,6 +67,8 @@ describe('a permitted query', () => {
       withheld: [],
     });
     expect(res.body.disclosure.legalBasis).toMatch(/Art\. 6\(1\)\(e\)/);
+    // A time-ordered audit id (UUIDv7): the audit_id index grows at its end.
+    expect(res.body.disclosure.auditId).toMatch(UUID_V7);
     const records = await auditRecords(res.body.disclosure.auditId);
     expect(records.map((r) => r.kind).sort()).toEqual(['decision', 'release']);
     const release = records.find((r) => r.kind === 'release')!;

@@ -8,6 +8,7 @@ import { loadRules, type Gateway } from '../gateway.js';
 import { LoadError, LoadErrors } from '../lib/load-error.js';
 import { checkLoadedRules } from '../policy/check.js';
 import type { LoadedPolicySet, PolicySet } from '../policy/types.js';
+import { newAuditId } from '../audit/id.js';
 
 /**
  * Reloading the rules (contracts, policies, purposes, clients) while the gateway runs: on SIGHUP
@@ -80,7 +81,7 @@ async function reloadNow(gateway: Gateway, trigger: ReloadTrigger): Promise<Relo
   const started = performance.now();
   const inForce = gateway.rules().policies.digest;
   const { config, logger } = gateway;
-  const auditId = randomUUID();
+  const auditId = newAuditId();
   const record = (reason: 'RULES_RELOADED' | 'RULES_INVALID', policySet: string): AuditEntry =>
     auditEntry('admin', {
       auditId,

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { Client } from '../auth/clients.js';
 import type { RequestToken } from '../auth/token.js';
 import { contractAjv } from '../contracts/ajv.js';
@@ -13,6 +12,7 @@ import { parseAuditSearch, schemaErrors, searchAuditTrail, type AuditSearchResul
 import type { AuditTrail } from './trail.js';
 import type { AuditEntry } from './types.js';
 import { verifyTrail, type TrailVerification } from './verify-trail.js';
+import { newAuditId } from './id.js';
 
 /**
  * The DPO's three operations on the trail (the routes in src/server/routes/audit.ts call these):
@@ -70,7 +70,7 @@ export function dpoAccessEntry(deps: Pick<DpoAuditDeps, 'rules'>, caller: DpoCal
 }
 
 async function audit(deps: DpoAuditDeps, caller: DpoCaller, access: DpoAccess, cpr: string | undefined): Promise<string> {
-  const auditId = randomUUID();
+  const auditId = newAuditId();
   await writeAudit(deps.trail, dpoAccessEntry(deps, caller, access, cpr !== undefined ? deps.pseudonyms.pseudonym(cpr) : null, auditId), deps.observe);
   return auditId;
 }

@@ -1,10 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import type { AuditExportEntry } from '../store/audit-checkpoints.js';
 import type { Store } from '../store/types.js';
 import type { CheckpointVerifier } from './checkpoint.js';
 import { MerkleFrontier, type FrontierJson } from './merkle.js';
 import type { AuditEntry, AuditRecord } from './types.js';
 import { RETENTION_REASON } from './verify-trail.js';
+import { newAuditId } from './id.js';
 
 /**
  * The retention rule: records older than the retention period are deleted, whole segments at a
@@ -75,7 +75,7 @@ async function retainChain(deps: RetentionDeps, chain: string, cutoff: string, b
     return { chain, deleted: 0, skipped: 'checkpoint-invalid', message: `the checkpoint of chain ${chain} at seq ${target.seq} cannot anchor the rest of the chain: ${(err as Error).message}` };
   }
 
-  const auditId = randomUUID();
+  const auditId = newAuditId();
   await deps.append({
     kind: 'admin',
     auditId,

@@ -14,6 +14,7 @@ import { signReceipt } from './receipt.js';
 import { validateBody } from './requests.js';
 import { consentHistory } from './status.js';
 import type { ConsentActor, ConsentEventRecord, ConsentRecord, ConsentView, EvidenceKind, WithdrawalReason } from './types.js';
+import { newAuditId } from '../audit/id.js';
 
 /** What the consent operations need from the gateway. */
 export interface ConsentRegistryDeps {
@@ -141,7 +142,7 @@ export async function recordConsent(deps: ConsentRegistryDeps, caller: ConsentCa
   const { receipt, digest } = await signReceipt(deps.signingKey, { v: 1, iss: deps.gatewayId, consentId: id, subject, scope, evidence, recordedBy, recordedAt });
   const consent: ConsentRecord = { id, subject, scope, evidence, recordedBy, recordedAt, receipt, receiptDigest: digest };
 
-  const auditId = randomUUID();
+  const auditId = newAuditId();
   const f = { ...facts(deps, caller, auditId), subject, consent: digest };
   await writeAudit(deps.trail, auditEntry('consent', { ...f, reasons: [CONSENT_AUDIT.recorded], status: 201 }), deps.observe);
   const given: ConsentEventRecord = { type: 'given', at: recordedAt, actor: recordedBy, auditId, reason: null };
@@ -160,7 +161,7 @@ export async function recordConsent(deps: ConsentRegistryDeps, caller: ConsentCa
 export async function searchConsents(deps: ConsentRegistryDeps, caller: ConsentCaller, rawBody: unknown, now: Date = new Date()): Promise<{ consents: ConsentView[]; auditId: string }> {
   const body = validateBody<{ cpr: string }>('search', rawBody);
   const subjects = deps.pseudonyms.all(body.cpr);
-  const auditId = randomUUID();
+  const auditId = newAuditId();
   const f = { ...facts(deps, caller, auditId), subject: subjects[0]! };
   let stored: StoredConsent[];
   try {
@@ -181,7 +182,7 @@ export async function searchConsents(deps: ConsentRegistryDeps, caller: ConsentC
 export async function withdrawConsent(deps: ConsentRegistryDeps, caller: ConsentCaller, id: string, rawBody: unknown, now: Date = new Date()): Promise<{ consent: ConsentView; auditId: string }> {
   const body = validateBody<{ cpr: string; reason?: WithdrawalReason }>('withdraw', rawBody);
   const subjects = deps.pseudonyms.all(body.cpr);
-  const auditId = randomUUID();
+  const auditId = newAuditId();
   const f = { ...facts(deps, caller, auditId), subject: subjects[0]! };
   if (!CONSENT_ID.test(id)) throw new GatewayError('CONSENT_NOT_FOUND');
   let stored: StoredConsent | undefined;
@@ -214,7 +215,7 @@ export async function withdrawConsent(deps: ConsentRegistryDeps, caller: Consent
 async function registryFailure(deps: ConsentRegistryDeps, f: ExchangeFacts, cause: unknown): Promise<GatewayError> {
   const err = new GatewayError('CONSENT_REGISTRY_UNAVAILABLE', {}, { cause });
   try {
-    const auditId = randomUUID();
+    const auditId = newAuditId();
     await writeAudit(deps.trail, auditEntry('refusal', { ...f, auditId, reasons: [err.code], status: err.status }), deps.observe);
     err.auditId = auditId;
   } catch {

@@ -34,6 +34,7 @@ import { recordPage } from './views/record.js';
 import { reportFormPage, reportPage, type ReportRequest } from './views/report.js';
 import { resultsPage, searchPage, type SearchCriteria, type SearchFormValues } from './views/search.js';
 import { messagePage, refusedPage, signInPage } from './views/signin.js';
+import { newAuditId } from '../audit/id.js';
 
 /**
  * The DPO review pages under /dpo/: HTML for a person in a browser, over the same mutual-TLS
@@ -268,7 +269,7 @@ export function dpoRouter(gateway: Gateway, options: DpoRouterOptions = {}): Rou
 
   /** Writes the DPO's access to the trail (kind dpo-access); durable before anything is shown. */
   const auditAccess = async (res: Response, access: 'AUDIT_SEARCH' | 'AUDIT_VERIFY', subject: string | null): Promise<void> => {
-    await writeAudit(gateway.trail, dpoAccessEntry(auditDeps(), caller(res), access, subject, randomUUID()), gateway.metrics);
+    await writeAudit(gateway.trail, dpoAccessEntry(auditDeps(), caller(res), access, subject, newAuditId()), gateway.metrics);
   };
 
   router.post('/sign-out', async (req, res) => {

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { ReplayGuard } from '../auth/replay-guard.js';
 import { verifyRequestToken, type RequestToken } from '../auth/token.js';
 import type { ReplayClaim } from '../store/types.js';
@@ -6,6 +5,7 @@ import { isGatewayError } from '../errors.js';
 import type { AuditEntry } from '../audit/types.js';
 import { auditEntry, writeAudit, writeAudits, type ExchangeFacts } from './audit-step.js';
 import type { ExchangeDeps, ExchangeRequest, Rules } from './deps.js';
+import { newAuditId } from '../audit/id.js';
 
 export type MutableFacts = { -readonly [K in keyof ExchangeFacts]: ExchangeFacts[K] };
 
@@ -38,7 +38,7 @@ export interface Exchange {
 export function beginExchange(deps: ExchangeDeps, req: ExchangeRequest): Exchange {
   const rules = deps.rules();
   const facts: MutableFacts = {
-    auditId: randomUUID(),
+    auditId: newAuditId(),
     requestId: req.requestId,
     caller: { system: req.client.id, administration: req.client.administration },
     policySet: rules.policies.digest,

@@ -15,6 +15,7 @@ import { notificationRoutes } from './routes/notifications.js';
 import { exchangeRoutes } from './routes/exchange.js';
 import { operationsRoutes } from './routes/operations.js';
 import { dpoRouter } from '../dpo/router.js';
+import { newAuditId } from '../audit/id.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
 /** A caller's request id is echoed and audited: one holding a CPR-shaped number is replaced. */
@@ -93,7 +94,7 @@ function errorHandler(gateway: Gateway) {
     // (the public catalogue excepted: it holds no citizen data).
     if (isGatewayError(error) && error.auditId === undefined && l.client !== undefined && l.route !== 'contracts' && l.route !== 'openapi' && error.code !== 'AUDIT_UNAVAILABLE') {
       try {
-        const auditId = randomUUID();
+        const auditId = newAuditId();
         await writeAudit(gateway.trail, auditEntry('refusal', {
           auditId,
           requestId: l.requestId,
