@@ -124,7 +124,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv, ro
     closedSeconds: num('closed', get('closed', 'BENCH_CLOSED'), quick ? 3 : 10, 1, 600),
     concurrency: num('concurrency', get('concurrency', 'BENCH_CONCURRENCY'), 64, 1, 4096),
     connections: num('connections', get('connections', 'BENCH_CONNECTIONS'), 64, 1, 4096),
-    closedTokensPerSecond: num('closed tokens', env.BENCH_CLOSED_TOKENS_PER_SECOND, 8000, 100, 100_000),
+    closedTokensPerSecond: num('closed tokens', env.BENCH_CLOSED_TOKENS_PER_SECOND, 10_000, 100, 100_000),
     searchRecords: num('search-records', get('search-records', 'BENCH_SEARCH_RECORDS'), quick ? 50_000 : 1_000_000, 1000, 100_000_000),
     search10m: flags.has('search-10m') || env.BENCH_SEARCH_10M === '1',
     verifyRecords: num('verify-records', get('verify-records', 'BENCH_VERIFY_RECORDS'), quick ? 20_000 : 250_000, 1000, 100_000_000),
