@@ -57,6 +57,8 @@ export interface BenchReport {
   readonly version: 1;
   readonly date: string;
   readonly quick: boolean;
+  /** The flags the run was started with (absent in reports written before they were kept). */
+  readonly args?: readonly string[];
   readonly durationSeconds: number;
   readonly machine: Machine;
   readonly options: BenchOptions;
@@ -65,6 +67,12 @@ export interface BenchReport {
   readonly micro: MicroReport | null;
   readonly targets: readonly Target[];
   readonly notes: readonly string[];
+}
+
+/** The command that made the report, as a user would type it. */
+function commandLine(report: BenchReport): string {
+  const args = report.args ?? (report.quick ? ['--quick'] : []);
+  return args.length === 0 ? 'npm run bench' : `npm run bench -- ${args.join(' ')}`;
 }
 
 const find = (windows: readonly Window[], target: TargetName, rate?: number): Window | undefined =>
@@ -195,9 +203,10 @@ export function markdown(report: BenchReport): string {
   out.push(`Machine: ${m.cpuModel}, ${m.cpus} cores, ${m.memoryGb} GB RAM, ${m.os}; Node ${m.node}; ${m.postgres ?? 'PostgreSQL not used'}. ` +
     `1-minute load average ${m.loadAverage.start} at the start and ${m.loadAverage.end} at the end (other work on the machine shares its cores); ` +
     `a 4 KiB write + fdatasync took ${m.fsyncUs.start} µs (median) at the start and ${m.fsyncUs.end} µs at the end. ` +
-    `The run took ${Math.round(report.durationSeconds)} s. Command: \`npm run bench${report.quick ? ' -- --quick' : ''}\`.`);
+    `The run took ${Math.round(report.durationSeconds)} s. Command: \`${commandLine(report)}\`.`);
   out.push('');
-  out.push('Everything runs on this one machine: the simulated provider (`bif-jobcentre-system`), the target under test in a process of its own, the load generator in another, and PostgreSQL. ' +
+  if (!report.load) out.push('Micro-benchmarks only: no load run (the targets a-d were not started).');
+  else out.push('Everything runs on this one machine: the simulated provider (`bif-jobcentre-system`), the target under test in a process of its own, the load generator in another, and PostgreSQL. ' +
     'Targets: (a) the provider directly over mutual TLS, the floor; (b) a bare Node mutual-TLS reverse proxy (keep-alive both sides, no checks); (c) the full gateway on SQLite; (d) the full gateway on PostgreSQL (a fresh database, dropped after). ' +
     'Every request carries its own token, signed before the timed window, for a synthetic citizen; open-loop latency runs from the intended send time (coordinated omission corrected). ' +
     `Windows: ${report.options.durationSeconds} s per rate after ${report.options.warmupSeconds} s of warm-up; closed loop ${report.options.closedSeconds} s with ${report.options.concurrency} requests in flight. ` +

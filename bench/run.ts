@@ -75,6 +75,7 @@ async function main(): Promise<void> {
     version: 1,
     date: new Date().toISOString().slice(0, 10),
     quick: options.quick,
+    args: process.argv.slice(2),
     durationSeconds: (performance.now() - started) / 1000,
     machine: machineInfo(pgVersion, loadStart, { start: fsyncStart, end: fsyncProbe() }),
     options,
