@@ -6,7 +6,9 @@
  */
 import { jest } from '@jest/globals';
 import type { AuditRecord } from '../src/audit/types.js';
+import { OutboxWorker } from '../src/outbox/worker.js';
 import { emitNotification, simulatedEvent } from '../src/simulators/emit.js';
+import { keyDigest } from '../src/store/outbox.js';
 import { population } from '../src/simulators/population.js';
 import { postAs, waitFor } from './support/calls.js';
 import { DATABASES, type TestDatabase } from './support/databases.js';
@@ -239,5 +241,35 @@ describe.each(DATABASES)('notifications on %s', (name, makeDatabase) => {
     const again = await postAs(env.url, 'dpo-console', `/v1/notifications/dead-letters/${id}/redrive`, {});
     expect(again.status).toBe(404);
     expect(again.body.code).toBe('DEAD_LETTER_NOT_FOUND');
+  });
+  // Last: its retention pass, run as if the retention had passed, deletes every ended row.
+  it('forgets a delivered notification and its Idempotency-Key answer once finishedRetentionMs has passed; the audit trail keeps them', async () => {
+    const c = citizen();
+    const key = `bif-event-${c.cpr.slice(-4)}-${Date.now()}-retention`;
+    const event = simulatedEvent('sanction-notice', c.cpr);
+    const first = await emit('sanction-notice', c.cpr, key, event);
+    expect(first.status).toBe(202);
+    const { auditId, deliveries } = first.body as { auditId: string; deliveries: { deliveryId: string }[] };
+    const id = deliveries[0]!.deliveryId;
+    await waitFor('the outbox marks it delivered', async () => (await env.gateway.store.outbox.get(id))?.state === 'delivered');
+    const digest = keyDigest('bif-jobcentre-system', key);
+    expect(await env.gateway.store.outbox.accepted(digest)).toMatchObject({ auditId });
+
+    // The gateway's own worker, one retention period and a minute later.
+    const gw = env.gateway;
+    const later = new OutboxWorker({
+      outbox: gw.store.outbox, trail: gw.trail, upstream: gw.deps.upstream, rules: gw.deps.rules, consent: gw.deps.consent,
+      owner: 'retention-test', settings: gw.config.notifications, now: () => Date.now() + gw.config.notifications.finishedRetentionMs + 60_000,
+    });
+    await later.runOnce();
+    expect(await gw.store.outbox.get(id)).toBeUndefined();
+    expect(await gw.store.outbox.accepted(digest)).toBeUndefined();
+    expect((await records(auditId)).map((r) => r.reasons[0])).toEqual(['QUEUED', 'DELIVERED']);
+
+    // Past the window, the same key and body are a new notification.
+    const again = await emit('sanction-notice', c.cpr, key, event);
+    expect(again.status).toBe(202);
+    expect((again.body as { auditId: string }).auditId).not.toBe(auditId);
+    await waitFor('the new one is delivered', async () => received((again.body as { auditId: string }).auditId).length > 0);
   });
 });

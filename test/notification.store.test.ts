@@ -209,4 +209,59 @@ describe.each(DATABASES)('%s outbox store', (name, makeDatabase) => {
     await expect(store.outbox.enqueue([b, { ...delivery({ createdAt: now }), id: a.id }])).rejects.toHaveProperty('message', expect.stringMatching(/unique|duplicate/i));
     expect(await store.outbox.get(b.id)).toBeUndefined();
   });
+  it('forgets ended deliveries without a payload and Idempotency-Key answers from before the cut-off, and nothing else', async () => {
+    const now = at();
+    /** Enqueues a delivery made at `now`, claims it and ends it as `state` at `endedAt`. */
+    const ended = async (state: 'delivered' | 'cancelled' | 'dead', endedAt: number): Promise<string> => {
+      const d = delivery({ createdAt: now });
+      await store.outbox.enqueue([d]);
+      const [c] = await store.outbox.claim('gw-forget', now, LEASE, 1);
+      expect(c?.id).toBe(d.id);
+      await store.outbox.finish(d.id, c!.lease!.id, state === 'dead' ? { state, at: endedAt, status: 503, error: 'RECIPIENT_STATUS' } : { state, at: endedAt, status: null, error: null });
+      return d.id;
+    };
+    const delivered = await ended('delivered', now + 10);
+    const cancelled = await ended('cancelled', now + 10);
+    const deadErased = await ended('dead', now + 10);
+    expect(await store.outbox.expire(now + 20)).toBeGreaterThanOrEqual(1);
+    const deadWithPayload = await ended('dead', now + 30); // may still be re-driven
+    const deliveredLate = await ended('delivered', now + 1_000);
+    // Not ended: one waiting for its first attempt and one being delivered, both made before the cut-offs.
+    const pending = delivery({ createdAt: now + 400 }); // not due at `now`, when this test claims
+    await store.outbox.enqueue([pending]);
+    const inFlight = delivery({ createdAt: now });
+    await store.outbox.enqueue([inFlight]);
+    expect((await store.outbox.claim('gw-forget', now, LEASE, 1)).map((d) => d.id)).toEqual([inFlight.id]);
+    const answer = (key: string, createdAt: number): AcceptedNotification => ({ keyDigest: keyDigest('bif-jobcentre-system', key), sender: 'bif-jobcentre-system', bodyDigest: 'b', auditId: randomUUID(), result: '{}', createdAt });
+    const oldKey = answer(`old-${randomUUID()}`, now + 100);
+    const newKey = answer(`new-${randomUUID()}`, now + 1_000);
+    await store.outbox.enqueue([], oldKey);
+    await store.outbox.enqueue([], newKey);
+
+    const forgotten = await store.outbox.forget(now + 500, 1_000);
+    expect(forgotten.deliveries).toBeGreaterThanOrEqual(3);
+    expect(forgotten.requests).toBeGreaterThanOrEqual(1);
+    for (const id of [delivered, cancelled, deadErased]) expect(await store.outbox.get(id)).toBeUndefined();
+    expect(await store.outbox.get(deadWithPayload)).toMatchObject({ state: 'dead' });
+    expect(await store.outbox.get(deliveredLate)).toMatchObject({ state: 'delivered' });
+    expect(await store.outbox.get(pending.id)).toMatchObject({ state: 'pending' });
+    expect(await store.outbox.get(inFlight.id)).toMatchObject({ state: 'delivering' });
+    expect(await store.outbox.accepted(oldKey.keyDigest)).toBeUndefined();
+    expect(await store.outbox.accepted(newKey.keyDigest)).toEqual(newKey);
+    expect(await store.outbox.forget(now + 500, 1_000)).toEqual({ deliveries: 0, requests: 0 });
+
+    // At most `limit` of each kind per call: a backlog is deleted a batch at a time.
+    const later = [await ended('delivered', now + 2_000), await ended('delivered', now + 2_000), await ended('delivered', now + 2_000)];
+    const counts: number[] = [];
+    for (let n = -1; n !== 0; ) {
+      n = (await store.outbox.forget(now + 3_000, 2)).deliveries;
+      counts.push(n);
+    }
+    expect(Math.max(...counts)).toBe(2);
+    expect(counts.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(4); // the three, and deliveredLate
+    for (const id of [...later, deliveredLate]) expect(await store.outbox.get(id)).toBeUndefined();
+    expect(await store.outbox.get(pending.id)).toMatchObject({ state: 'pending' });
+    expect(await store.outbox.get(inFlight.id)).toMatchObject({ state: 'delivering' });
+    expect(await store.outbox.get(deadWithPayload)).toMatchObject({ state: 'dead' });
+  });
 });

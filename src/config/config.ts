@@ -61,6 +61,12 @@ export interface GatewayConfig {
     readonly leaseMs: number;
     readonly batch: number;
     readonly deadLetterRetentionMs: number;
+    /**
+     * How long a delivery that ended (delivered, cancelled, or a dead letter whose payload was
+     * erased) and the answer to an Idempotency-Key are kept before they are deleted: also the
+     * window in which a re-sent notification is recognised.
+     */
+    readonly finishedRetentionMs: number;
   };
   /**
    * The audit trail (docs/AUDIT.md): a signed checkpoint every `checkpointEveryRecords` records
@@ -141,7 +147,7 @@ const schema = {
     },
     notifications: {
       type: 'object', additionalProperties: false,
-      required: ['worker', 'maxAttempts', 'baseDelayMs', 'maxDelayMs', 'pollMs', 'leaseMs', 'batch', 'deadLetterRetentionMs'],
+      required: ['worker', 'maxAttempts', 'baseDelayMs', 'maxDelayMs', 'pollMs', 'leaseMs', 'batch', 'deadLetterRetentionMs', 'finishedRetentionMs'],
       properties: {
         worker: { type: 'boolean' },
         maxAttempts: { type: 'integer', minimum: 1, maximum: 1000 },
@@ -151,6 +157,7 @@ const schema = {
         leaseMs: { type: 'integer', minimum: 100, maximum: 3600000 },
         batch: { type: 'integer', minimum: 1, maximum: 1000 },
         deadLetterRetentionMs: { type: 'integer', minimum: 0, maximum: 31536000000 },
+        finishedRetentionMs: { type: 'integer', minimum: 3600000, maximum: 315360000000 },
       },
     },
     audit: {
@@ -211,7 +218,7 @@ export function defaultConfig(root: string): GatewayConfig {
     endpoints: {},
     consent: { timeoutMs: 2000 },
     // 20 attempts, 1 s doubling to at most 10 min: a recipient that is down for about two hours still gets everything.
-    notifications: { worker: true, maxAttempts: 20, baseDelayMs: 1000, maxDelayMs: 600000, pollMs: 1000, leaseMs: 60000, batch: 50, deadLetterRetentionMs: 14 * 24 * 3600 * 1000 },
+    notifications: { worker: true, maxAttempts: 20, baseDelayMs: 1000, maxDelayMs: 600000, pollMs: 1000, leaseMs: 60000, batch: 50, deadLetterRetentionMs: 14 * 24 * 3600 * 1000, finishedRetentionMs: 90 * 24 * 3600 * 1000 },
     audit: {
       checkpointEveryRecords: 1000,
       checkpointEverySeconds: 60,

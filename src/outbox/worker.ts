@@ -37,8 +37,10 @@ export interface OutboxWorkerStats {
   readonly cancelled: number;
 }
 
-/** How often dead letters past their retention lose their payload. */
+/** How often dead letters past their retention lose their payload, and ended rows past theirs are deleted. */
 const EXPIRY_EVERY_MS = 60_000;
+/** Most rows of each kind deleted in one go: a backlog is worked off a batch a minute, without a long write. */
+const FORGET_BATCH = 5_000;
 
 /**
  * Delivers the outbox: runs in every gateway instance. Each cycle claims due deliveries (a
@@ -129,8 +131,10 @@ export class OutboxWorker {
       try {
         const expired = await this.#o.outbox.expire(now - this.#o.settings.deadLetterRetentionMs);
         if (expired > 0) this.#o.logger?.info('outbox: erased the payload of dead letters past their retention', { expired });
+        const forgotten = await this.#o.outbox.forget(now - this.#o.settings.finishedRetentionMs, FORGET_BATCH);
+        if (forgotten.deliveries + forgotten.requests > 0) this.#o.logger?.info('outbox: deleted ended deliveries and Idempotency-Key answers past their retention', { ...forgotten });
       } catch (err) {
-        this.#o.logger?.warn('outbox: dead-letter expiry failed', { error: (err as Error).message });
+        this.#o.logger?.warn('outbox: retention pass failed (dead-letter payloads, ended rows)', { error: (err as Error).message });
       }
     }
     const claimed = await this.#o.outbox.claim(this.#o.owner, now, this.#o.settings.leaseMs, this.#o.settings.batch);

@@ -105,8 +105,35 @@ export interface OutboxStore {
   redrive(id: string, now: number): Promise<'redriven' | 'not-found' | 'expired'>;
   /** Erases the payload of dead letters that died before `before`; returns how many. */
   expire(before: number): Promise<number>;
+  /**
+   * Deletes, at most `limit` of each, the deliveries that ended before `before` and hold no
+   * payload (delivered, cancelled, or dead letters already erased) and the Idempotency-Key
+   * answers given before `before`; returns how many of each. A pending, delivering or
+   * re-drivable delivery is never deleted. The audit trail keeps what happened to each.
+   */
+  forget(before: number, limit: number): Promise<ForgottenRows>;
   /** How many deliveries are in each state (for /metrics and operations). */
   counts(): Promise<Record<DeliveryState, number>>;
+}
+
+export interface ForgottenRows {
+  readonly deliveries: number;
+  readonly requests: number;
+}
+
+/**
+ * What forget() deletes, in either dialect (`before` and `limit` are the placeholders of the
+ * cut-off and the limit): ended deliveries without a payload, oldest first by the created_at
+ * index (a delivery ends after it was made), and Idempotency-Key answers by theirs
+ * (migration 8).
+ */
+export function forgetSql(before: string, limit: string): { readonly deliveries: string; readonly requests: string } {
+  return {
+    deliveries:
+      `DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE created_at < ${before} AND finished_at < ${before} AND payload IS NULL ` +
+      `AND state IN ('delivered', 'cancelled', 'dead') ORDER BY created_at, id LIMIT ${limit})`,
+    requests: `DELETE FROM notification_request WHERE key_digest IN (SELECT key_digest FROM notification_request WHERE created_at < ${before} ORDER BY created_at LIMIT ${limit})`,
+  };
 }
 
 /** The outbox columns, as both dialects store them. */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DeliveryState } from '../outbox/types.js';
 import {
-  ACCEPTED_COLUMNS, OUTBOX_COLUMNS, deliveryListSql, deliveryPage, emptyCounts, fromAcceptedRow, fromOutboxRow, toAcceptedRow, toOutboxRow,
+  ACCEPTED_COLUMNS, OUTBOX_COLUMNS, deliveryListSql, forgetSql, deliveryPage, emptyCounts, fromAcceptedRow, fromOutboxRow, toAcceptedRow, toOutboxRow,
   type AcceptedRow, type OutboxRow, type OutboxStore,
 } from './outbox.js';
 import type { PgRead, PgTransaction } from './postgres-consents.js';
@@ -108,6 +108,13 @@ export function postgresOutbox(read: PgRead, transaction: PgTransaction): Outbox
     },
     async expire(before) {
       return transaction(async (c) => (await c.query("UPDATE outbox SET payload = NULL WHERE state = 'dead' AND finished_at < $1 AND payload IS NOT NULL", [before])).rowCount ?? 0);
+    },
+    async forget(before, limit) {
+      const sql = forgetSql('$1', '$2');
+      return transaction(async (c) => ({
+        deliveries: (await c.query(sql.deliveries, [before, limit])).rowCount ?? 0,
+        requests: (await c.query(sql.requests, [before, limit])).rowCount ?? 0,
+      }));
     },
     async counts() {
       const out = emptyCounts();

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import type { DeliveryState } from '../outbox/types.js';
 import {
-  ACCEPTED_COLUMNS, OUTBOX_COLUMNS, deliveryListSql, deliveryPage, emptyCounts, fromAcceptedRow, fromOutboxRow, toAcceptedRow, toOutboxRow,
+  ACCEPTED_COLUMNS, OUTBOX_COLUMNS, deliveryListSql, forgetSql, deliveryPage, emptyCounts, fromAcceptedRow, fromOutboxRow, toAcceptedRow, toOutboxRow,
   type AcceptedRow, type OutboxRow, type OutboxStore,
 } from './outbox.js';
 
@@ -35,6 +35,8 @@ export function sqliteOutbox(db: Database.Database, write: <T>(fn: () => T) => T
     deadState: db.prepare("SELECT payload IS NOT NULL AS has FROM outbox WHERE id = ? AND state = 'dead'").pluck(),
     expire: db.prepare("UPDATE outbox SET payload = NULL WHERE state = 'dead' AND finished_at < ? AND payload IS NOT NULL"),
     counts: db.prepare('SELECT state, count(*) AS n FROM outbox GROUP BY state'),
+    forgetDeliveries: db.prepare(forgetSql('@before', '@limit').deliveries),
+    forgetRequests: db.prepare(forgetSql('@before', '@limit').requests),
     accept: db.prepare(`INSERT INTO notification_request (${ACCEPTED_COLUMNS.join(', ')}) VALUES (${ACCEPTED_COLUMNS.map((c) => `@${c}`).join(', ')}) ON CONFLICT (key_digest) DO NOTHING`),
     accepted: db.prepare(`SELECT ${ACCEPTED_COLUMNS.join(', ')} FROM notification_request WHERE key_digest = ?`),
   };
@@ -92,6 +94,9 @@ export function sqliteOutbox(db: Database.Database, write: <T>(fn: () => T) => T
     },
     async expire(before) {
       return write(() => sql.expire.run(before).changes);
+    },
+    async forget(before, limit) {
+      return write(() => ({ deliveries: sql.forgetDeliveries.run({ before, limit }).changes, requests: sql.forgetRequests.run({ before, limit }).changes }));
     },
     async counts() {
       const out = emptyCounts();

@@ -27,7 +27,7 @@ export const ROUTES = {
   audit: { head: 'thread', append: 'thread', range: 'thread', scan: 'thread', scanPage: 'thread', chains: 'thread', search: 'thread' },
   replay: { claim: 'thread', prune: 'thread' },
   consents: { add: 'thread', get: 'thread', bySubject: 'thread', withdraw: 'thread' },
-  outbox: { enqueue: 'thread', accepted: 'thread', claim: 'thread', finish: 'thread', release: 'thread', get: 'thread', list: 'thread', redrive: 'thread', expire: 'thread', counts: 'thread' },
+  outbox: { enqueue: 'thread', accepted: 'thread', claim: 'thread', finish: 'thread', release: 'thread', get: 'thread', list: 'thread', redrive: 'thread', expire: 'thread', forget: 'thread', counts: 'thread' },
   checkpoints: {
     add: 'thread', chains: 'thread', latest: 'thread', list: 'thread', atOrBefore: 'thread', lastBefore: 'thread', nodes: 'thread',
     recordExport: 'thread', exports: 'thread', retention: 'thread', markRetention: 'thread', deleteThrough: 'thread',
