@@ -7,12 +7,12 @@ import { createCa, issueCertificate } from '../src/pki/devpki.js';
 import { population } from '../src/simulators/population.js';
 import { isSyntheticCpr } from '../src/lib/cpr.js';
 import { startTestEnv, tls, tokenFor, TEST_CERTS, type TestEnv } from './support/env.js';
+import { UUID_V7 } from './support/audit-entries.js';
 
 jest.setTimeout(60_000);
 
 const STATUS = '/v1/queries/employment.citizen-status.v1';
 const SUMMARY = '/v1/queries/social.coordination-summary.v1';
-const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 const citizens = population();
 const shared = citizens.find((c) => c.employment && c.social && !c.extras.employment && !c.extras.social)!;

@@ -6,6 +6,8 @@ import {
 } from './outbox.js';
 import type { PgRead, PgTransaction } from './postgres-consents.js';
 
+const FORGET = forgetSql('$1', '$2');
+
 const COLS = OUTBOX_COLUMNS.join(', ');
 const TYPES: Record<(typeof OUTBOX_COLUMNS)[number], string> = {
   id: 'text', audit_id: 'text', request_id: 'text', contract: 'text', recipient_system: 'text', recipient_administration: 'text',
@@ -110,10 +112,9 @@ export function postgresOutbox(read: PgRead, transaction: PgTransaction): Outbox
       return transaction(async (c) => (await c.query("UPDATE outbox SET payload = NULL WHERE state = 'dead' AND finished_at < $1 AND payload IS NOT NULL", [before])).rowCount ?? 0);
     },
     async forget(before, limit) {
-      const sql = forgetSql('$1', '$2');
       return transaction(async (c) => ({
-        deliveries: (await c.query(sql.deliveries, [before, limit])).rowCount ?? 0,
-        requests: (await c.query(sql.requests, [before, limit])).rowCount ?? 0,
+        deliveries: (await c.query(FORGET.deliveries, [before, limit])).rowCount ?? 0,
+        requests: (await c.query(FORGET.requests, [before, limit])).rowCount ?? 0,
       }));
     },
     async counts() {

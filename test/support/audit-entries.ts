@@ -8,6 +8,9 @@ export const testPseudonyms = new Pseudonymizer({ keys: [{ id: 'k1', secret: ran
 /** 32 random bytes, base64url: a token or response digest, or the body of a made-up pseudonym. */
 export const randomDigest = (): string => randomBytes(32).toString('base64url');
 
+/** A UUIDv7 (RFC 9562), the layout of record ids and audit ids. */
+export const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
 /**
  * An audit entry: by default a permitted decision of the social case system about one citizen's
  * employment status (policy version 1, one field requested and released, no token, upstream or
