@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { AddressInfo, Socket } from 'node:net';
 import type { ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { TLS_POLICY } from '../lib/tls.js';
 import { ERRORS, GatewayError, toProblem, type ErrorCode } from '../errors.js';
 import { pinPeerCertificate } from '../auth/identity.js';
 import type { Gateway } from '../gateway.js';
@@ -60,7 +61,7 @@ export async function listen(gateway: Gateway): Promise<RunningGateway> {
       ca: read('ca/ca.crt.pem'),
       requestCert: true,
       rejectUnauthorized: false,
-      minVersion: 'TLSv1.2',
+      ...TLS_POLICY,
       handshakeTimeout: limits.handshakeTimeoutMs,
       headersTimeout,
       requestTimeout: limits.requestTimeoutMs,

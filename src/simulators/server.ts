@@ -4,6 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { TLSSocket } from 'node:tls';
+import { TLS_POLICY } from '../lib/tls.js';
 import type { Logger } from '../log.js';
 import { SIMULATED_CONTRACTS, type SimulatedContract } from './contracts.js';
 import { breakValue, checkFault, type Fault } from './faults.js';
@@ -243,7 +244,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
   }
 
   const server = https.createServer(
-    { ...tls, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.2' },
+    { ...tls, ...TLS_POLICY, requestCert: true, rejectUnauthorized: true },
     (req, res) => {
       const started = performance.now();
       let pathname: string;

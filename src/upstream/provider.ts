@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { CryptoKey } from 'jose';
 import { jwsHeader, signCompactEs256 } from '../auth/jws.js';
 import { sha256b64url } from '../lib/digest.js';
+import { TLS_POLICY } from '../lib/tls.js';
 import type { ErrorCode } from '../errors.js';
 
 /** The gateway's own credentials towards provider and recipient systems. */
@@ -15,7 +16,7 @@ export interface UpstreamIdentity {
 }
 
 export function createUpstreamAgent(tls: { cert: string; key: string; ca: string }): https.Agent {
-  return new https.Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64, cert: tls.cert, key: tls.key, ca: tls.ca });
+  return new https.Agent({ ...TLS_POLICY, keepAlive: true, maxSockets: 256, maxFreeSockets: 64, cert: tls.cert, key: tls.key, ca: tls.ca });
 }
 
 export type ProviderAnswer =
