@@ -28,9 +28,10 @@ export const ERRORS = {
   TOKEN_EXPIRED: { status: 401, title: 'Token expired', detail: 'Mint a fresh token for each request.' },
   TOKEN_NOT_YET_VALID: { status: 401, title: 'Token not yet valid', detail: 'The token\'s iat or nbf lies in the future; check your system clock.' },
   TOKEN_LIFETIME_TOO_LONG: { status: 401, title: 'Token lifetime too long', detail: 'A request token may live at most 5 minutes (exp - iat <= 300 seconds).' },
+  TOKEN_LIFETIME_INVALID: { status: 401, title: 'Token lifetime invalid', detail: 'A request token must expire after it is issued: exp must be later than iat.' },
   TOKEN_AUDIENCE_INVALID: { status: 401, title: 'Token audience invalid', detail: 'Set aud to this gateway\'s identifier.' },
   TOKEN_ISSUER_MISMATCH: { status: 401, title: 'Token issuer does not match certificate', detail: 'The token\'s iss must be the client id of the TLS client certificate it is sent with.' },
-  TOKEN_CLAIM_MISSING: { status: 401, title: 'Token claim missing or invalid', detail: 'Request tokens need iss, aud, iat, exp, jti, sub (caseworker), purpose, case, htm, htu and body_sha256, as printable text of at most 200 characters; sub and case must not contain a CPR number.' },
+  TOKEN_CLAIM_MISSING: { status: 401, title: 'Token claim missing or invalid', detail: 'Request tokens need iss, aud, iat, exp, jti, sub (caseworker), purpose, case, htm, htu and body_sha256, as printable text of at most 200 characters; sub, case and purpose must not contain a CPR number in any written form.' },
   TOKEN_REPLAYED: { status: 401, title: 'Token already used', detail: 'Each token may be used once; mint a new token with a new jti.' },
   TOKEN_BODY_MISMATCH: { status: 401, title: 'Token does not match request body', detail: 'body_sha256 must be the base64url SHA-256 digest of the exact request body bytes.' },
   TOKEN_REQUEST_MISMATCH: { status: 401, title: 'Token does not match request', detail: 'htm and htu must name this request\'s method and path.' },
@@ -65,7 +66,7 @@ export const ERRORS = {
 
   // notifications
   NOTIFICATION_SENDER_INVALID: { status: 403, title: 'Not the provider of this notification', detail: 'Only the provider system the contract names may send this notification, with the provider role.' },
-  IDEMPOTENCY_KEY_INVALID: { status: 400, title: 'Idempotency-Key invalid', detail: 'An Idempotency-Key is 1 to 100 characters: letters, digits, ".", "_", ":" or "-".' },
+  IDEMPOTENCY_KEY_INVALID: { status: 400, title: 'Idempotency-Key invalid', detail: 'An Idempotency-Key is 1 to 100 characters: letters, digits, ".", "_", ":" or "-", and holds no CPR number.' },
   IDEMPOTENCY_KEY_REUSED: { status: 409, title: 'Idempotency-Key used for another event', detail: 'This key was used before for a notification with another body. Send a new event with a new key; send an event again with the key it was first sent with.' },
   OUTBOX_UNAVAILABLE: { status: 503, title: 'Outbox unavailable', detail: 'The gateway could not store the notification for delivery, so nothing will be sent. Send it again later.' },
   DEAD_LETTER_NOT_FOUND: { status: 404, title: 'No such dead letter', detail: 'No delivery with this id is in the dead-letter state. List them with POST /v1/notifications/dead-letters/search.' },

@@ -1,18 +1,19 @@
 import winston from 'winston';
+import { redactCpr } from './lib/cpr.js';
 
 /**
  * Operational logging: structured JSON, never a CPR number, a token or a data value. Lines
  * about a request carry its `requestId`, passed explicitly by the caller: there is no
  * AsyncLocalStorage context, since on Node 20 an active one makes every promise of every request
  * several times dearer (bench/README.md). Callers log codes, ids and counts; as a second line of defence, every
- * line is scrubbed of anything shaped like a CPR number or a JWT before it is written.
+ * line is scrubbed of CPR numbers in any written form (src/lib/cpr.ts, which leaves UUIDs and
+ * hex digests alone) and of anything shaped like a JWT before it is written.
  */
 
-const CPR_LIKE = /(?<![0-9])[0-9]{6}-?[0-9]{4}(?![0-9])/g;
 const JWT_LIKE = /eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g;
 
 export function scrub(text: string): string {
-  return text.replace(CPR_LIKE, '[redacted]').replace(JWT_LIKE, '[redacted-token]');
+  return redactCpr(text, '[redacted]').replace(JWT_LIKE, '[redacted-token]');
 }
 
 const scrubFormat = winston.format((info) => {

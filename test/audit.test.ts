@@ -176,7 +176,12 @@ describe('assertNoPersonalData', () => {
     expect(() => assertNoPersonalData(entry({ subject: null }))).not.toThrow();
     // hex and base64url digests often hold runs of digits
     expect(() => assertNoPersonalData(entry({ tokenDigest: '0101909901', responseDigest: '1234567890abcdef' }))).not.toThrow();
-    expect(() => assertNoPersonalData(entry({ caseRef: 'SAG-2024-0101909901x', caseworker: '9999999999' }))).not.toThrow();
+    expect(() => assertNoPersonalData(entry({ caseRef: 'SAG-2024-0101', caseworker: '9999999999' }))).not.toThrow();
+  });
+
+  it('refuses a CPR number glued to letters or written with other separators', () => {
+    expect(() => assertNoPersonalData(entry({ caseRef: 'SAG-2024-0101909901x' }))).toThrow(expect.objectContaining({ field: 'caseRef' }));
+    expect(() => assertNoPersonalData(entry({ caseworker: '01.01.90 9901' }))).toThrow(expect.objectContaining({ field: 'caseworker' }));
   });
 
   it('refuses a subject that is not a pseudonym and a CPR number in any text field', () => {

@@ -1,6 +1,6 @@
 import type { Client } from '../auth/clients.js';
 import type { RequestToken } from '../auth/token.js';
-import { contractAjv } from '../contracts/ajv.js';
+import { callerSchemaErrors, contractAjv } from '../contracts/ajv.js';
 import { GatewayError } from '../errors.js';
 import { writeAudit } from '../exchange/audit-step.js';
 import type { PipelineObserver, Rules } from '../exchange/deps.js';
@@ -8,7 +8,7 @@ import type { Store } from '../store/types.js';
 import type { CheckpointVerifier } from './checkpoint.js';
 import type { Pseudonymizer } from './pseudonym.js';
 import { buildCitizenReport, type CitizenReport, type Lang } from './report.js';
-import { parseAuditSearch, schemaErrors, searchAuditTrail, type AuditSearchResult } from './search.js';
+import { parseAuditSearch, searchAuditTrail, type AuditSearchResult } from './search.js';
 import type { AuditTrail } from './trail.js';
 import type { AuditEntry } from './types.js';
 import { verifyTrail, type TrailVerification } from './verify-trail.js';
@@ -113,7 +113,7 @@ const validateReport = contractAjv({ allErrors: true }).compile(citizenReportSch
 
 /** The report body, validated; throws AUDIT_QUERY_INVALID naming schema paths, never values. */
 export function parseCitizenReportRequest(body: unknown): CitizenReportRequest {
-  if (!validateReport(body)) throw new GatewayError('AUDIT_QUERY_INVALID', { errors: schemaErrors(validateReport.errors) });
+  if (!validateReport(body)) throw new GatewayError('AUDIT_QUERY_INVALID', { errors: callerSchemaErrors(validateReport.errors) });
   const b = body as CitizenReportRequest;
   if (b.from !== undefined && b.to !== undefined && Date.parse(b.from) >= Date.parse(b.to)) throw new GatewayError('AUDIT_QUERY_INVALID', { errors: [{ path: '/to', message: 'must be after from' }] });
   return b;

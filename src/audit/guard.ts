@@ -1,4 +1,4 @@
-import { isValidCpr } from '../lib/cpr.js';
+import { mayHoldCpr } from '../lib/cpr.js';
 import { PSEUDONYM } from './pseudonym.js';
 import type { AuditEntry } from './types.js';
 
@@ -17,9 +17,6 @@ export class PersonalDataInAuditError extends Error {
   }
 }
 
-/** Ten digits (or DDMMYY-SSSS) standing alone, not inside a longer token such as a hex digest. */
-const CPR_TOKEN = /(?<![0-9A-Za-z])(\d{6})-?(\d{4})(?![0-9A-Za-z])/g;
-
 /** Digests and hashes: not free text, never checked (hex and base64url may hold digit runs). */
 const DIGEST_FIELDS = new Set(['tokenDigest', 'responseDigest', 'consent', 'policySet', 'hash', 'prevHash']);
 
@@ -30,9 +27,7 @@ export function assertNoPersonalData(entry: AuditEntry): void {
   }
   const visit = (value: unknown, field: string): void => {
     if (typeof value === 'string') {
-      for (const m of value.matchAll(CPR_TOKEN)) {
-        if (isValidCpr(`${m[1]}${m[2]}`)) throw new PersonalDataInAuditError(field, `audit entry field ${field} holds what looks like a CPR number`);
-      }
+      if (mayHoldCpr(value)) throw new PersonalDataInAuditError(field, `audit entry field ${field} holds what looks like a CPR number`);
     } else if (Array.isArray(value)) {
       value.forEach((v) => visit(v, field));
     } else if (value !== null && typeof value === 'object') {

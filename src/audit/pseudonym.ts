@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { parseCpr } from '../lib/cpr.js';
 import { sha256b64url } from '../lib/digest.js';
 import { LoadError } from '../lib/load-error.js';
 
@@ -20,7 +21,6 @@ export interface PseudonymizerOptions {
 export const PSEUDONYM = /^[A-Za-z0-9_-]{1,32}:[A-Za-z0-9_-]{43}$/;
 
 const KEY_ID = /^[A-Za-z0-9_-]{1,32}$/;
-const CPR_FORM = /^(\d{6})-?(\d{4})$/;
 const MIN_SECRET_BYTES = 32;
 
 /**
@@ -55,7 +55,7 @@ export class Pseudonymizer {
     return this.#current;
   }
 
-  /** The pseudonym of a CPR number (10 digits, or DDMMYY-SSSS) under the current key. */
+  /** The pseudonym of a CPR number (10 digits, or any written form src/lib/cpr.ts reads) under the current key. */
   pseudonym(cpr: string): string {
     return this.#under(this.#current, normalise(cpr));
   }
@@ -72,11 +72,12 @@ export class Pseudonymizer {
   }
 }
 
+/** The ten digits of a CPR number in any written form, so one citizen has one pseudonym. */
 function normalise(cpr: string): string {
-  const m = typeof cpr === 'string' ? CPR_FORM.exec(cpr) : null;
+  const digits = typeof cpr === 'string' ? parseCpr(cpr) : undefined;
   // The message never repeats the value: it may be a CPR number.
-  if (m === null) throw new TypeError('Pseudonymizer: not a CPR number (10 digits, optionally DDMMYY-SSSS)');
-  return `${m[1]}${m[2]}`;
+  if (digits === undefined) throw new TypeError('Pseudonymizer: not a CPR number (ten digits with a real date, in any written form)');
+  return digits;
 }
 
 /**

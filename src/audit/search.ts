@@ -1,4 +1,4 @@
-import { contractAjv } from '../contracts/ajv.js';
+import { callerSchemaErrors, contractAjv } from '../contracts/ajv.js';
 import { CONTRACT_ID } from '../contracts/meta-schema.js';
 import { GatewayError } from '../errors.js';
 import { POLICY_ID, PURPOSE_ID } from '../policy/schemas.js';
@@ -31,15 +31,15 @@ export const auditSearchSchema = {
     cpr: { type: 'string', format: 'cpr' },
     callerSystem: { type: 'string', pattern: '^[a-z0-9][a-z0-9.-]*$', maxLength: 100 },
     administration: { type: 'string', pattern: '^[A-Z]{2,8}$', maxLength: 8 },
-    caseworker: { type: 'string', pattern: TEXT, maxLength: 200 },
+    caseworker: { type: 'string', pattern: TEXT, maxLength: 200, format: 'no-cpr' },
     contract: { type: 'string', pattern: CONTRACT_ID, maxLength: 128 },
     purpose: { type: 'string', pattern: PURPOSE_ID, maxLength: 64 },
     policy: { type: 'string', pattern: POLICY_ID, maxLength: 100 },
     decision: { enum: ['permit', 'deny'] },
-    reason: { type: 'string', pattern: '^[A-Za-z0-9_.=:-]+$', maxLength: 100 },
+    reason: { type: 'string', pattern: '^[A-Za-z0-9_.=:-]+$', maxLength: 100, format: 'no-cpr' },
     kind: { enum: KINDS },
-    chain: { type: 'string', pattern: '^[A-Za-z0-9._-]+$', maxLength: 64 },
-    auditId: { type: 'string', pattern: '^[A-Za-z0-9-]+$', maxLength: 64 },
+    chain: { type: 'string', pattern: '^[A-Za-z0-9._-]+$', maxLength: 64, format: 'no-cpr' },
+    auditId: { type: 'string', pattern: '^[A-Za-z0-9-]+$', maxLength: 64, format: 'no-cpr' },
     from: { type: 'string', format: 'date-time', maxLength: 40 },
     to: { type: 'string', format: 'date-time', maxLength: 40 },
     cursor: { type: 'string', pattern: '^[A-Za-z0-9_-]+$', maxLength: 1024 },
@@ -72,22 +72,10 @@ export interface AuditSearchRequest {
 
 const ajv = contractAjv({ allErrors: true });
 const validateSearch = ajv.compile(auditSearchSchema);
-const SAFE_NAME = /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/;
-
-/** Schema errors as paths and fixed messages, never the values sent (a value may be a CPR number). */
-export function schemaErrors(errors: readonly { instancePath: string; keyword: string; params: unknown; message?: string }[] | null | undefined): { path: string; message: string }[] {
-  return (errors ?? []).slice(0, 10).map((e) => {
-    const extra = (e.params as { additionalProperty?: unknown }).additionalProperty;
-    return {
-      path: e.instancePath || '/',
-      message: e.keyword === 'additionalProperties' ? (typeof extra === 'string' && SAFE_NAME.test(extra) ? `unknown property "${extra}"` : 'unknown property') : (e.message ?? 'invalid'),
-    };
-  });
-}
 
 /** The search body, validated; throws AUDIT_QUERY_INVALID naming schema paths. */
 export function parseAuditSearch(body: unknown): AuditSearchRequest {
-  if (!validateSearch(body)) throw new GatewayError('AUDIT_QUERY_INVALID', { errors: schemaErrors(validateSearch.errors) });
+  if (!validateSearch(body)) throw new GatewayError('AUDIT_QUERY_INVALID', { errors: callerSchemaErrors(validateSearch.errors) });
   const b = body as AuditSearchRequest;
   if (b.from !== undefined && b.to !== undefined && Date.parse(b.from) >= Date.parse(b.to)) throw new GatewayError('AUDIT_QUERY_INVALID', { errors: [{ path: '/to', message: 'must be after from' }] });
   return b;

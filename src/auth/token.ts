@@ -1,5 +1,6 @@
 import { decodeJwt, decodeProtectedHeader, type JWTPayload } from 'jose';
 import { GatewayError } from '../errors.js';
+import { mayHoldCpr } from '../lib/cpr.js';
 import { sha256b64url } from '../lib/digest.js';
 import type { ReplayCache } from '../store/types.js';
 import { ReplayGuard } from './replay-guard.js';
@@ -43,18 +44,15 @@ const ALLOWED_ALGS = ['ES256', 'EdDSA'] as const;
 const ALLOWED_HEADERS = new Set(['alg', 'typ', 'kid']);
 const TOKEN_SHAPE = /^[A-Za-z0-9_-]{2,4096}\.[A-Za-z0-9_-]{2,16384}\.[A-Za-z0-9_-]{0,1024}$/;
 const CLAIM_SHAPE = /^[\x21-\x7e][\x20-\x7e]{0,199}$/; // printable ASCII, bounded
-/** Caseworker ids and case references go into the audit trail: they must not carry a CPR number. */
-const CPR_LIKE = /(?<![0-9])[0-9]{6}-?[0-9]{4}(?![0-9])/;
-
 /**
- * A required string claim. `text` claims (those that reach the audit trail or a log) must not
- * hold anything CPR-shaped; random identifiers, digests and the path are exempt, since a random
- * UUID holds a CPR-shaped digit run in about one case in 200 (a jti is stored only as its digest,
- * htu only compared with the request's path).
+ * A required string claim. `text` claims (those that reach the audit trail or a log: caseworker,
+ * case, purpose, method) must not hold a CPR number in any written form (src/lib/cpr.ts); the
+ * jti, the body digest and the path are exempt: a jti is stored only as its digest, htu only
+ * compared with the request's path, and both may be random.
  */
 function str(payload: JWTPayload, name: string, text = true): string {
   const v = payload[name];
-  if (typeof v !== 'string' || !CLAIM_SHAPE.test(v) || (text && CPR_LIKE.test(v))) throw new GatewayError('TOKEN_CLAIM_MISSING', { reasons: [name] });
+  if (typeof v !== 'string' || !CLAIM_SHAPE.test(v) || (text && mayHoldCpr(v))) throw new GatewayError('TOKEN_CLAIM_MISSING', { reasons: [name] });
   return v;
 }
 
@@ -129,6 +127,7 @@ export async function verifyRequestToken(check: TokenCheck): Promise<RequestToke
   const iat = payload.iat!;
   const exp = payload.exp!;
   if (iat > nowSeconds + check.clockToleranceSeconds) throw new GatewayError('TOKEN_NOT_YET_VALID');
+  if (exp <= iat) throw new GatewayError('TOKEN_LIFETIME_INVALID');
   if (exp - iat > check.maxLifetimeSeconds) throw new GatewayError('TOKEN_LIFETIME_TOO_LONG');
 
   const caseworker = str(payload, 'sub');

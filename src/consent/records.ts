@@ -6,6 +6,7 @@ import type { Pseudonymizer } from '../audit/pseudonym.js';
 import type { AuditTrail } from '../audit/trail.js';
 import type { DataCategory } from '../contracts/types.js';
 import { GatewayError } from '../errors.js';
+import { mayHoldCpr } from '../lib/cpr.js';
 import { auditEntry, writeAudit, type ExchangeFacts } from '../exchange/audit-step.js';
 import type { PipelineObserver, Rules } from '../exchange/deps.js';
 import { copenhagenDate, isCalendarDate } from '../policy/dates.js';
@@ -50,7 +51,6 @@ export interface RecordConsentBody {
 export const CONSENT_AUDIT = { recorded: 'CONSENT_RECORDED', withdrawn: 'CONSENT_WITHDRAWAL', searched: 'CONSENT_SEARCH' } as const;
 
 const CONSENT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const CPR_LIKE = /(?<![0-9])[0-9]{6}-?[0-9]{4}(?![0-9])/;
 
 function actorOf(caller: ConsentCaller): ConsentActor {
   return { system: caller.client.id, administration: caller.client.administration, caseworker: caller.token.caseworker };
@@ -114,7 +114,7 @@ function checkScope(deps: ConsentRegistryDeps, body: RecordConsentBody, now: Dat
   if (!isCalendarDate(body.validTo)) errors.push({ path: '/validTo', message: 'must be a real calendar date, YYYY-MM-DD' });
   else if (body.validTo < body.validFrom) errors.push({ path: '/validTo', message: 'the period ends before it starts' });
   else if (body.validTo < copenhagenDate(now)) errors.push({ path: '/validTo', message: 'the period has already ended' });
-  if (CPR_LIKE.test(body.evidence.reference)) errors.push({ path: '/evidence/reference', message: 'must not contain a CPR number; use the form\'s or the digital consent\'s own reference' });
+  if (mayHoldCpr(body.evidence.reference)) errors.push({ path: '/evidence/reference', message: 'must not contain a CPR number; use the form\'s or the digital consent\'s own reference' });
   if (errors.length > 0) throw new GatewayError('REQUEST_INVALID', { errors });
 }
 

@@ -1,5 +1,5 @@
 import { CONTRACT_ID, DATA_CATEGORIES } from '../contracts/meta-schema.js';
-import { contractAjv } from '../contracts/ajv.js';
+import { callerSchemaErrors, contractAjv } from '../contracts/ajv.js';
 import { GatewayError } from '../errors.js';
 import { ADMINISTRATION_ID, PURPOSE_ID } from '../policy/schemas.js';
 
@@ -58,20 +58,9 @@ const validators = {
   withdraw: ajv.compile(withdrawConsentSchema),
 };
 
-const SAFE_NAME = /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/;
-
 /** Validates a body; throws REQUEST_INVALID naming schema paths, never values. */
 export function validateBody<T>(kind: keyof typeof validators, body: unknown): T {
   const validate = validators[kind];
-  if (!validate(body)) {
-    const errors = (validate.errors ?? []).slice(0, 10).map((e) => {
-      const extra = (e.params as { additionalProperty?: unknown }).additionalProperty;
-      return {
-        path: e.instancePath || '/',
-        message: e.keyword === 'additionalProperties' ? (typeof extra === 'string' && SAFE_NAME.test(extra) ? `unknown property "${extra}"` : 'unknown property') : (e.message ?? 'invalid'),
-      };
-    });
-    throw new GatewayError('REQUEST_INVALID', { errors });
-  }
+  if (!validate(body)) throw new GatewayError('REQUEST_INVALID', { errors: callerSchemaErrors(validate.errors) });
   return body as T;
 }

@@ -10,7 +10,7 @@ import type { ConsentView } from '../consent/types.js';
 import { GatewayError, isGatewayError } from '../errors.js';
 import { writeAudit } from '../exchange/audit-step.js';
 import type { Gateway } from '../gateway.js';
-import { isValidCpr } from '../lib/cpr.js';
+import { mayHoldCpr, parseCpr } from '../lib/cpr.js';
 import { sha256b64url } from '../lib/digest.js';
 import { redriveDelivery, searchDeliveries } from '../outbox/dead-letters.js';
 import { locals } from '../server/context.js';
@@ -51,7 +51,6 @@ import { newAuditId } from '../audit/id.js';
 
 const DAY_PATTERN = /^\d{4}-\d{2}-\d{2}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const CPR_IN_TEXT = /(?<![0-9])[0-9]{6}-?[0-9]{4}(?![0-9])/;
 const MAX_PERIOD_DAYS = 400;
 const PAGE_SIZE = 50;
 /** Records the statistics and the integrity check count per page view before answering. */
@@ -69,12 +68,6 @@ const field = (body: Body, name: string): string => {
   const v = body[name];
   return typeof v === 'string' ? v.trim() : '';
 };
-
-/** A CPR number from a form field: ten digits, optionally DDMMYY-SSSS, with a real date. */
-export function parseCpr(raw: string): string | undefined {
-  const digits = raw.replace(/[\s-]/g, '');
-  return /^\d{10}$/.test(digits) && isValidCpr(digits) ? digits : undefined;
-}
 
 function validDay(day: string): boolean {
   return DAY_PATTERN.test(day) && !Number.isNaN(Date.parse(`${day}T00:00:00Z`)) && new Date(`${day}T00:00:00Z`).toISOString().slice(0, 10) === day;
@@ -166,7 +159,12 @@ export function dpoRouter(gateway: Gateway, options: DpoRouterOptions = {}): Rou
 
   router.use(express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 40 }));
 
-  const baseCtx = (req: Request, lang: Lang, extra: Partial<PageContext> = {}): PageContext => ({ lang, t: translator(lang), rules: gateway.rules(), path: req.originalUrl.split('?')[0] ?? '/dpo/', ...extra });
+  // The page's own address, for the language switch to come back to; never one that may hold a CPR number.
+  const ownPath = (req: Request): string => {
+    const p = req.originalUrl.split('?')[0] ?? '/dpo/';
+    return mayHoldCpr(p) ? '/dpo/' : p;
+  };
+  const baseCtx = (req: Request, lang: Lang, extra: Partial<PageContext> = {}): PageContext => ({ lang, t: translator(lang), rules: gateway.rules(), path: ownPath(req), ...extra });
   const ctxOf = (req: Request, res: Response): PageContext => {
     const d = res.locals.dpo as DpoLocals;
     return baseCtx(req, d.session.lang, { clientId: d.client.id, csrf: d.session.csrf });
@@ -282,7 +280,7 @@ export function dpoRouter(gateway: Gateway, options: DpoRouterOptions = {}): Rou
     const lang: Lang = field(body, 'lang') === 'en' ? 'en' : 'da';
     await sessions.setLang(dpoOf(res).session, lang);
     const back = field(body, 'back');
-    res.redirect(303, /^\/dpo\/[A-Za-z0-9/_-]*$/.test(back) && !back.includes('//') ? back : '/dpo/');
+    res.redirect(303, /^\/dpo\/[A-Za-z0-9/_-]*$/.test(back) && !back.includes('//') && !mayHoldCpr(back) ? back : '/dpo/');
   });
 
   // --- overview ------------------------------------------------------------------------------
@@ -366,7 +364,7 @@ export function dpoRouter(gateway: Gateway, options: DpoRouterOptions = {}): Rou
     if (values.purpose && !rules.policies.purposes.has(values.purpose)) return { error: ctx.t('Ukendt formål.', 'Unknown purpose.'), values };
     if (values.decision && values.decision !== 'permit' && values.decision !== 'deny') return { error: ctx.t('Ukendt afgørelse.', 'Unknown decision.'), values };
     if (values.kind && !['decision', 'release', 'refusal', 'consent', 'notification', 'admin', 'dpo-access'].includes(values.kind)) return { error: ctx.t('Ukendt posttype.', 'Unknown record kind.'), values };
-    if (values.caseworker && (values.caseworker.length > 200 || !/^[\x21-\x7e][\x20-\x7e]*$/.test(values.caseworker) || CPR_IN_TEXT.test(values.caseworker))) {
+    if (values.caseworker && (values.caseworker.length > 200 || !/^[\x21-\x7e][\x20-\x7e]*$/.test(values.caseworker) || mayHoldCpr(values.caseworker))) {
       return { error: ctx.t('Sagsbehandler-id er ikke gyldigt (og må ikke indeholde et CPR-nummer).', 'The caseworker id is not valid (and must not hold a CPR number).'), values: { ...values, caseworker: '' } };
     }
     for (const d of [values.fromDay, values.toDay]) if (d && !validDay(d)) return { error: ctx.t('Datoer skrives ÅÅÅÅ-MM-DD.', 'Dates are written YYYY-MM-DD.'), values };

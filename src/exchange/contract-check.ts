@@ -1,3 +1,4 @@
+import { callerSchemaErrors } from '../contracts/ajv.js';
 import { GatewayError } from '../errors.js';
 import { parseStrictJson } from '../lib/strict-json.js';
 import type { Contract, ContractRegistry } from '../contracts/types.js';
@@ -8,14 +9,6 @@ export interface CheckedRequest {
   readonly cpr: string;
   /** For queries: the response fields the caller asks for. */
   readonly requestedFields: readonly string[];
-}
-
-const MAX_SCHEMA_ERRORS = 10;
-const SAFE_NAME = /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/;
-
-/** Names an unknown property only when it looks like a field name (a key could hold a CPR number). */
-function unknownProperty(name: unknown): string {
-  return typeof name === 'string' && SAFE_NAME.test(name) ? `unknown property "${name}"` : 'unknown property';
 }
 
 /**
@@ -36,11 +29,7 @@ export function checkContract(contracts: ContractRegistry, contractId: string, k
   const body = parseStrictJson(text);
   if (!body) throw new GatewayError('BODY_MALFORMED');
   if (!contract.validateRequest(body)) {
-    const errors = (contract.validateRequest.errors ?? []).slice(0, MAX_SCHEMA_ERRORS).map((e) => ({
-      path: e.instancePath || '/',
-      message: e.keyword === 'additionalProperties' ? unknownProperty((e.params as { additionalProperty?: unknown }).additionalProperty) : (e.message ?? 'invalid'),
-    }));
-    throw new GatewayError('REQUEST_INVALID', { errors });
+    throw new GatewayError('REQUEST_INVALID', { errors: callerSchemaErrors(contract.validateRequest.errors) });
   }
   const fields = Array.isArray(body.fields) ? (body.fields as string[]) : contract.fieldNames;
   return { contract, body, cpr: body.cpr as string, requestedFields: fields };

@@ -8,6 +8,7 @@ import type { DeliveryMeta } from '../outbox/types.js';
 import { decide } from '../policy/evaluate.js';
 import type { Decision, PolicySet } from '../policy/types.js';
 import { keyDigest, type AcceptedNotification, type NewDelivery, type OutboxStore } from '../store/outbox.js';
+import { mayHoldCpr } from '../lib/cpr.js';
 import { sha256b64url } from '../lib/digest.js';
 import { auditEntry, writeAudit, type ExchangeFacts } from './audit-step.js';
 import { beginExchange, elapsedMs } from './begin.js';
@@ -95,7 +96,7 @@ export async function runNotification(deps: NotificationDeps, req: ExchangeReque
     if (!rules.policies.purposes.has(token.purpose)) throw new GatewayError('PURPOSE_UNKNOWN');
 
     if (req.idempotencyKey !== undefined) {
-      if (!IDEMPOTENCY_KEY.test(req.idempotencyKey)) throw new GatewayError('IDEMPOTENCY_KEY_INVALID');
+      if (!IDEMPOTENCY_KEY.test(req.idempotencyKey) || mayHoldCpr(req.idempotencyKey)) throw new GatewayError('IDEMPOTENCY_KEY_INVALID');
       idempotency = { keyDigest: keyDigest(req.client.id, req.idempotencyKey), bodyDigest: sha256b64url(req.body) };
       try {
         acceptedBefore = await deps.outbox.accepted(idempotency.keyDigest);

@@ -34,3 +34,137 @@ export function isValidCpr(value: string): boolean {
 export function isSyntheticCpr(value: string): boolean {
   return isValidCpr(value) && value.slice(6, 8) === '99';
 }
+
+/*
+ * The personal-data detector (ARCHITECTURE invariant 11): the one place that decides whether a
+ * string may hold a CPR number, in any written form. Every caller-controlled string that can
+ * reach the audit trail, a log line, a header, a metric label, an error message or a DPO page
+ * passes through `mayHoldCpr`; the log scrubber uses `redactCpr`; input that is meant to be one
+ * CPR number is read with `parseCpr`.
+ *
+ * A hit is a real date (DDMMYY) followed by a four-digit serial, not inside a longer run of
+ * digits, with or without separators (spaces, hyphens and dashes, dots, slashes, underscores,
+ * up to three of them) between the day, month, year and serial, a two- or (between separators)
+ * four-digit year, in ASCII or full-width digits, standing alone, inside longer text or glued
+ * to letters. Canonical UUIDs and hex runs of 32 or more characters are identifiers made by
+ * machines, not text: a digit run in them is random and is not a hit.
+ */
+
+/** Separator characters: white space (any Unicode space), hyphens and dashes, dot, slash, backslash, underscore. */
+const SEP_CHARS = '\\s._/\\\\\\u2010-\\u2015\\u2212\\uFE58\\uFE63-';
+const SEP = `[${SEP_CHARS}]{0,3}`;
+const SEP1 = `[${SEP_CHARS}]{1,3}`;
+const CPR_IN_TEXT = new RegExp(`(?<![0-9])([0-9]{2})${SEP}([0-9]{2})(?:${SEP}([0-9]{2})${SEP}|${SEP1}(?:18|19|20)([0-9]{2})${SEP1})([0-9]{4})(?![0-9])`, 'g');
+const CPR_WHOLE = new RegExp(`^\\s*(?:${CPR_IN_TEXT.source})\\s*$`);
+/** Identifiers that are read as a whole, never as text: canonical UUIDs and long hex digests. */
+const IDENTIFIER = /(?<![0-9A-Za-z])(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9a-fA-F]{32,})(?![0-9A-Za-z])/g;
+/** Ten digits need at least ten characters; cheaper than the full pattern for short ids. */
+const TEN_DIGITS = /(?:[0-9][^0-9]{0,8}){9}[0-9]/;
+const ASCII = /^[\x00-\x7f]*$/;
+
+/** A piece of text where a CPR number was found: [start, end) in the text searched. */
+interface CprSpan {
+  readonly start: number;
+  readonly end: number;
+}
+
+/** Full-width and other compatibility digits become ASCII (NFKC); ASCII text is returned as is. */
+function fold(text: string): string {
+  return ASCII.test(text) ? text : text.normalize('NFKC');
+}
+
+function spans(text: string): CprSpan[] {
+  if (!TEN_DIGITS.test(text)) return [];
+  // Identifiers are blanked with same-length filler, so positions still match the text.
+  const searched = text.includes('-') || text.length >= 32 ? text.replace(IDENTIFIER, (m) => 'x'.repeat(m.length)) : text;
+  const found: CprSpan[] = [];
+  for (const m of searched.matchAll(CPR_IN_TEXT)) {
+    if (isValidCpr(`${m[1]}${m[2]}${m[3] ?? m[4]}${m[5]}`)) found.push({ start: m.index, end: m.index + m[0].length });
+  }
+  return found;
+}
+
+/**
+ * True when the text may hold a CPR number in any written form (see above). Use it on every
+ * caller-controlled string before it is stored, logged, echoed or shown.
+ *
+ * @example
+ * mayHoldCpr('SOF-2026-0001')   // false
+ * mayHoldCpr('x31.12.79-9923')  // true
+ */
+export function mayHoldCpr(text: string): boolean {
+  return spans(fold(text)).length > 0;
+}
+
+/**
+ * The text with every CPR number in it replaced by `replacement`. Text in which compatibility
+ * digits hide a number comes back in its NFKC form, redacted.
+ *
+ * @example
+ * redactCpr('cpr 311279-9923 seen', '[redacted]') // 'cpr [redacted] seen'
+ */
+export function redactCpr(text: string, replacement: string): string {
+  let folded = text;
+  let found = spans(text);
+  if (found.length === 0 && !ASCII.test(text)) {
+    folded = fold(text);
+    found = spans(folded);
+  }
+  if (found.length === 0) return text;
+  let out = '';
+  let at = 0;
+  for (const s of found) {
+    out += folded.slice(at, s.start) + replacement;
+    at = s.end;
+  }
+  return out + folded.slice(at);
+}
+
+/**
+ * The ten digits of a text that is one CPR number in any written form (surrounding white space
+ * allowed), or undefined. For input meant to name a citizen, such as a DPO's search form.
+ *
+ * @example
+ * parseCpr('31.12.79-9923') // '3112799923'
+ * parseCpr('SOF-2026-0001') // undefined
+ */
+export function parseCpr(text: string): string | undefined {
+  const m = CPR_WHOLE.exec(fold(text));
+  if (m === null) return undefined;
+  const digits = `${m[1]}${m[2]}${m[3] ?? m[4]}${m[5]}`;
+  return isValidCpr(digits) ? digits : undefined;
+}
+
+/** One way people and systems write a CPR number; the tests and the leak scan use the whole list. */
+export interface CprWrittenForm {
+  readonly name: string;
+  /** The number (ten digits) in this form. */
+  write(digits: string): string;
+}
+
+const parts = (d: string): [string, string, string, string] => [d.slice(0, 2), d.slice(2, 4), d.slice(4, 6), d.slice(6)];
+const fullYear = (d: string): string => String(cprCentury(Number(d.slice(4, 6)), Number(d[6])) ?? 1900 + Number(d.slice(4, 6)));
+const fullWidth = (s: string): string => s.replace(/[0-9]/g, (c) => String.fromCharCode(0xff10 + Number(c)));
+
+/** The written forms the detector recognises, each tested for every position in text. */
+export const CPR_WRITTEN_FORMS: readonly CprWrittenForm[] = [
+  { name: 'ten digits', write: (d) => d },
+  { name: 'hyphen', write: (d) => `${d.slice(0, 6)}-${d.slice(6)}` },
+  { name: 'space', write: (d) => `${d.slice(0, 6)} ${d.slice(6)}` },
+  { name: 'dot', write: (d) => `${d.slice(0, 6)}.${d.slice(6)}` },
+  { name: 'slash', write: (d) => `${d.slice(0, 6)}/${d.slice(6)}` },
+  { name: 'underscore', write: (d) => `${d.slice(0, 6)}_${d.slice(6)}` },
+  { name: 'spaced hyphen', write: (d) => `${d.slice(0, 6)} - ${d.slice(6)}` },
+  { name: 'en dash', write: (d) => `${d.slice(0, 6)}\u2013${d.slice(6)}` },
+  { name: 'non-breaking space', write: (d) => `${d.slice(0, 6)}\u00a0${d.slice(6)}` },
+  { name: 'hyphenated date', write: (d) => parts(d).join('-') },
+  { name: 'dotted date, hyphen', write: (d) => { const [dd, mm, yy, s] = parts(d); return `${dd}.${mm}.${yy}-${s}`; } },
+  { name: 'dotted date, space', write: (d) => { const [dd, mm, yy, s] = parts(d); return `${dd}.${mm}.${yy} ${s}`; } },
+  { name: 'slashed date', write: (d) => { const [dd, mm, yy, s] = parts(d); return `${dd}/${mm}/${yy}-${s}`; } },
+  { name: 'spaced date', write: (d) => parts(d).join(' ') },
+  { name: 'hyphenated date, space', write: (d) => { const [dd, mm, yy, s] = parts(d); return `${dd}-${mm}-${yy} ${s}`; } },
+  { name: 'four-digit year', write: (d) => { const [dd, mm, , s] = parts(d); return `${dd}-${mm}-${fullYear(d)}-${s}`; } },
+  { name: 'dotted four-digit year', write: (d) => { const [dd, mm, , s] = parts(d); return `${dd}.${mm}.${fullYear(d)} ${s}`; } },
+  { name: 'full-width digits', write: (d) => fullWidth(d) },
+  { name: 'full-width digits, hyphen', write: (d) => fullWidth(`${d.slice(0, 6)}-${d.slice(6)}`) },
+];

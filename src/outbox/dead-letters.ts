@@ -1,7 +1,7 @@
 import type { Client } from '../auth/clients.js';
 import type { RequestToken } from '../auth/token.js';
 import type { AuditTrail } from '../audit/trail.js';
-import { contractAjv } from '../contracts/ajv.js';
+import { callerSchemaErrors, contractAjv } from '../contracts/ajv.js';
 import { CONTRACT_ID } from '../contracts/meta-schema.js';
 import { GatewayError } from '../errors.js';
 import { auditEntry, writeAudit } from '../exchange/audit-step.js';
@@ -62,9 +62,9 @@ export const deadLetterSearchSchema = {
     state: { enum: DELIVERY_STATES },
     contract: { type: 'string', pattern: CONTRACT_ID, maxLength: 128 },
     recipient: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{1,62}$', maxLength: 63 },
-    auditId: { type: 'string', minLength: 1, maxLength: 100 },
+    auditId: { type: 'string', minLength: 1, maxLength: 100, format: 'no-cpr' },
     limit: { type: 'integer', minimum: 1, maximum: MAX_DELIVERY_PAGE },
-    after: { type: 'string', minLength: 1, maxLength: 512 },
+    after: { type: 'string', minLength: 1, maxLength: 512, format: 'no-cpr' },
   },
 } as const;
 const validateSearch = contractAjv().compile(deadLetterSearchSchema);
@@ -85,7 +85,7 @@ interface SearchBody {
  */
 export async function searchDeliveries(deps: DeadLetterDeps, body: unknown): Promise<{ deliveries: DeliveryView[]; next?: string }> {
   if (!validateSearch(body)) {
-    throw new GatewayError('REQUEST_INVALID', { errors: (validateSearch.errors ?? []).slice(0, 10).map((e) => ({ path: e.instancePath || '/', message: e.keyword === 'additionalProperties' ? 'unknown property' : (e.message ?? 'invalid') })) });
+    throw new GatewayError('REQUEST_INVALID', { errors: callerSchemaErrors(validateSearch.errors) });
   }
   const b = body as SearchBody;
   try {

@@ -16,10 +16,15 @@ import { exchangeRoutes } from './routes/exchange.js';
 import { operationsRoutes } from './routes/operations.js';
 import { dpoRouter } from '../dpo/router.js';
 import { newAuditId } from '../audit/id.js';
+import { mayHoldCpr } from '../lib/cpr.js';
 
+/**
+ * A caller's request id is echoed, audited, logged and forwarded, so it is kept only in a
+ * strict safe shape: 8-64 letters, digits, ".", "_" or "-", holding no CPR number in any written
+ * form. Anything else is replaced by a fresh id, which the x-request-id header returns.
+ */
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
-/** A caller's request id is echoed and audited: one holding a CPR-shaped number is replaced. */
-const CPR_TOKEN = /(?<![0-9A-Za-z])[0-9]{6}-?[0-9]{4}(?![0-9A-Za-z])/;
+const safeRequestId = (incoming: string | undefined): incoming is string => incoming !== undefined && REQUEST_ID.test(incoming) && !mayHoldCpr(incoming);
 
 /**
  * The HTTP shell: the public paths of ARCHITECTURE.md, each feature's routes in
@@ -34,7 +39,7 @@ export function createApp(gateway: Gateway): express.Express {
 
   app.use((req, res, next) => {
     const incoming = req.get('x-request-id');
-    const requestId = incoming !== undefined && REQUEST_ID.test(incoming) && !CPR_TOKEN.test(incoming) ? incoming : randomUUID();
+    const requestId = safeRequestId(incoming) ? incoming : randomUUID();
     Object.assign(res.locals, { requestId, started: performance.now(), route: 'other', contract: 'none' } satisfies RequestLocals);
     res.set({ 'x-request-id': requestId, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
     res.on('finish', () => {

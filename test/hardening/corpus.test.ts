@@ -12,11 +12,11 @@ import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { CPR_WRITTEN_FORMS, mayHoldCpr } from '../../src/lib/cpr.js';
 import { createCa, createCrl, issueCertificate } from '../../src/pki/devpki.js';
 import { population } from '../../src/simulators/population.js';
 import { startTestEnv, testCerts, TEST_CERTS, type TestEnv } from '../support/env.js';
 import {
-  CPR_SHAPE,
   STACK_TRACE,
   bodyDigest,
   caOnly,
@@ -31,6 +31,7 @@ import {
   testRsaKey,
   tlsKeyPem,
   tokenWith,
+  withoutIds,
   type Answer,
   type Creds,
 } from './support.js';
@@ -166,7 +167,7 @@ async function run(c: Case): Promise<void> {
   expect(String(res.headers['content-type'])).toMatch(/^application\/problem\+json/);
   expect(res.json.status).toBe(c.status);
   expect(res.text).not.toMatch(STACK_TRACE);
-  expect(res.text).not.toMatch(CPR_SHAPE);
+  expect(mayHoldCpr(res.text)).toBe(false);
   expect(res.text).not.toContain(CPR);
   expect(providerRequests()).toBe(before);
   if (c.reasons) expect(res.json.reasons).toEqual(c.reasons);
@@ -180,6 +181,7 @@ async function run(c: Case): Promise<void> {
     if (c.code === 'POLICY_DENIED') expect(record).toMatchObject({ kind: 'decision', decision: 'deny', reasons: res.json.reasons });
     else expect(record).toMatchObject({ kind: 'refusal', reasons: [c.code] });
     expect(JSON.stringify(record)).not.toContain(CPR);
+    expect(mayHoldCpr(JSON.stringify(record))).toBe(false);
   } else {
     expect(res.json.auditId).toBeUndefined();
   }
@@ -443,6 +445,8 @@ for (const r of ROUTES) {
       t('a lifetime of 301 seconds', 'TOKEN_LIFETIME_TOO_LONG', () => ({ claims: { exp: now() + 301 } })),
       t('a lifetime of a day', 'TOKEN_LIFETIME_TOO_LONG', () => ({ claims: { exp: now() + 86_400 } })),
       t('a lifetime of ten years', 'TOKEN_LIFETIME_TOO_LONG', () => ({ claims: { exp: now() + 315_360_000 } })),
+      t('expiring before it was issued', 'TOKEN_LIFETIME_INVALID', () => ({ claims: { iat: now(), exp: now() - 1 } })),
+      t('expiring the second it was issued', 'TOKEN_LIFETIME_INVALID', () => ({ claims: { iat: now(), exp: now() } })),
       t('exp as a string', 'TOKEN_CLAIM_MISSING', () => ({ claims: { exp: String(now() + 60) } })),
       t('iat as a string', 'TOKEN_CLAIM_MISSING', () => ({ claims: { iat: String(now()) } })),
       // audience
@@ -646,6 +650,60 @@ for (const r of ROUTES) {
     ];
   });
 }
+
+// ---------------------------------------------------------------------------------------------
+// 8b a CPR number in every written form the detector knows (src/lib/cpr.ts), at every entry
+// point of a query: the token's caseworker, case and purpose, the request id header and a
+// property name in the body. Each is refused or replaced; nothing is stored or echoed (run()
+// checks the answer and the audit record with the same detector).
+
+category('CPR numbers in every written form', () => {
+  const body = validBody(ROUTES[0]!);
+  const cases: Case[] = [];
+  const other = citizens[11]!.cpr;
+  const placings: readonly [string, (w: string) => string][] = [
+    ['alone', (w) => w],
+    ['after a letter', (w) => `x${w}`],
+    ['before a letter', (w) => `${w}y`],
+  ];
+  const headerSafe = (s: string): boolean => /^[\x20-\x7e\xa0-\xff]+$/.test(s);
+  for (const f of CPR_WRITTEN_FORMS) {
+    for (const [where, put] of placings) {
+      const w = put(f.write(other));
+      const label = `${f.name}, ${where}`;
+      for (const claim of ['sub', 'case', 'purpose']) {
+        cases.push({ name: `${claim} claim: ${label}`, body, token: () => tokenWith(SOF, STATUS, body, { claims: { [claim]: w } }), status: 401, code: 'TOKEN_CLAIM_MISSING', check: (r) => expect(withoutIds(r.text)).not.toContain(other.slice(6)) });
+      }
+      if (headerSafe(w)) {
+        cases.push({
+          name: `request id: ${label}`,
+          headers: { 'x-request-id': w },
+          token: null,
+          status: 401,
+          code: 'TOKEN_MISSING',
+          check: (r) => {
+            expect(mayHoldCpr(String(r.headers['x-request-id']))).toBe(false);
+            expect(r.json.requestId).toBe(r.headers['x-request-id']);
+            expect(withoutIds(String(r.headers['x-request-id']))).not.toContain(other.slice(6));
+          },
+        });
+      }
+      const named = `{"cpr":"${CPR}","fields":["targetGroup"],${JSON.stringify(w)}:1}`;
+      cases.push({
+        name: `property name: ${label}`,
+        body: named,
+        status: 400,
+        code: 'REQUEST_INVALID',
+        check: (r) => {
+          expect(r.json.errors).toHaveLength(1);
+          expect(r.json.errors[0].message).toMatch(/^unknown property; the properties allowed here are listed at #\//);
+          expect(withoutIds(r.text)).not.toContain(other.slice(6));
+        },
+      });
+    }
+  }
+  return cases;
+});
 
 // ---------------------------------------------------------------------------------------------
 // 9 policy: default deny

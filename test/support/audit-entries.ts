@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { Pseudonymizer } from '../../src/audit/pseudonym.js';
 import type { AuditEntry } from '../../src/audit/types.js';
 
@@ -19,8 +19,9 @@ export const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-
 export function auditEntry(over: Partial<AuditEntry> = {}): AuditEntry {
   return {
     kind: 'decision',
-    auditId: `aud-${randomBytes(6).toString('hex')}`,
-    requestId: `req-${randomBytes(6).toString('hex')}`,
+    // Random ids as the gateway makes them (UUIDs): a random hex run glued to letters may read as a CPR number.
+    auditId: `aud-${randomUUID()}`,
+    requestId: `req-${randomUUID()}`,
     contract: 'employment.citizen-status.v1',
     caller: { system: 'sof-case-system', administration: 'SOF' },
     caseworker: 'cw-1',

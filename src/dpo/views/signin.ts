@@ -45,9 +45,13 @@ export function refusedPage(ctx: PageContext, o: { code: ErrorCode | 'NOT_DPO'; 
   return page(ctx, { title: t('Ingen adgang', 'Access refused'), section: 'none', body: html`<section class="panel signin">${body}</section>` });
 }
 
-/** A plain message page (not found, bad request, session expired for a POST, internal error). */
+/**
+ * A plain message page (not found, bad request, session expired for a POST, internal error). It
+ * never echoes the address it answers (a typed address may hold a CPR number): its language
+ * switch leads back to the overview.
+ */
 export function messagePage(ctx: PageContext, o: { title: string; message: string; code?: string; id?: string }): string {
-  return page(ctx, {
+  return page({ ...ctx, path: '/dpo/' }, {
     title: o.title,
     section: 'none',
     body: html`<section class="panel signin"><h1 id="${o.id ?? 'message'}">${o.title}</h1><p>${o.message}</p>${o.code !== undefined ? html`<p class="small muted">${ctx.t('Kode', 'Code')}: ${o.code}</p>` : ''}
