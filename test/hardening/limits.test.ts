@@ -5,6 +5,7 @@
  */
 import { jest } from '@jest/globals';
 import { population } from '../../src/simulators/population.js';
+import { verifyTrail } from '../../src/audit/verify-trail.js';
 import { ClientLimiter } from '../../src/server/limits.js';
 import { educationStatus } from '../../src/simulators/youth.js';
 import { ProviderSlots } from '../../src/upstream/provider-slots.js';
@@ -269,5 +270,6 @@ describe('the bulkhead between providers over HTTPS', () => {
       hanging.setFault(null);
     }
     expect((await query(env, 'sof-case-system', STATUS, ['targetGroup'])).status).toBe(200);
+    expect((await verifyTrail({ store: env.gateway.store, verifier: env.gateway.audit.verifier })).ok).toBe(true);
   });
 });
