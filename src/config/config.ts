@@ -212,7 +212,7 @@ export function defaultConfig(root: string): GatewayConfig {
       ratePerSecond: 500,
       burst: 1000,
       concurrency: 100,
-      providerConcurrency: 20,
+      providerConcurrency: 50,
       maxConnections: 10000,
       handshakeTimeoutMs: 10000,
       headersTimeoutMs: 10000,
