@@ -22,10 +22,12 @@ async function main(): Promise<void> {
   const kind = env.BENCH_STORE === 'postgres' ? 'postgres' : 'sqlite';
   const dataDir = env.BENCH_DATA_DIR ?? path.join(ROOT, 'bench', 'results', 'tmp', 'data');
   const logFile = env.BENCH_LOG_FILE ?? path.join(ROOT, 'bench', 'results', 'tmp', 'logs', `gateway-${kind}.log`);
-  // One client system sends all of the benchmark's load: the per-client admission limits (a
-  // policy of the deployment, not a capacity) are raised so that they do not shape the result.
+  // One client system sends all of the benchmark's load to one provider: the per-client admission
+  // limits and the per-provider bulkhead (policies of the deployment, not capacities) are raised
+  // so that they do not shape the result. (Each only if this version has it, for A/B runs.)
   const defaults = defaultConfig(ROOT) as unknown as { limits: Record<string, unknown> };
-  const limits = 'ratePerSecond' in defaults.limits ? { limits: { ratePerSecond: 1_000_000, burst: 1_000_000, concurrency: 100_000 } } : {};
+  const bulkhead = 'providerConcurrency' in defaults.limits ? { providerConcurrency: 100_000 } : {};
+  const limits = 'ratePerSecond' in defaults.limits ? { limits: { ratePerSecond: 1_000_000, burst: 1_000_000, concurrency: 100_000, ...bulkhead } } : {};
   const config = loadConfig({
     root: ROOT,
     env: {},

@@ -57,6 +57,7 @@ export const ERRORS = {
   // upstream
   PROVIDER_UNAVAILABLE: { status: 502, title: 'Provider system unavailable', detail: 'The providing system could not be reached or answered with an error; try again later.' },
   PROVIDER_TIMEOUT: { status: 504, title: 'Provider system timed out', detail: 'The providing system did not answer in time; try again later.' },
+  PROVIDER_BUSY: { status: 503, title: 'Provider system busy', detail: 'Too many requests are waiting for the providing system\'s answer at once; nothing was sent to it. Try again after the time given in Retry-After.' },
   PROVIDER_RESPONSE_INVALID: { status: 502, title: 'Provider answer rejected', detail: 'The providing system\'s answer does not match the contract and was not forwarded.' },
 
   // consent registry

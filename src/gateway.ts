@@ -10,6 +10,7 @@ import type { GatewayConfig } from './config/config.js';
 import type { ConsentSource } from './consent/types.js';
 import { loadContracts } from './contracts/registry.js';
 import type { ExchangeDeps, Rules } from './exchange/deps.js';
+import { ProviderSlots } from './upstream/provider-slots.js';
 import { createLogger, type Logger } from './log.js';
 import { loadPolicySet } from './policy/loader.js';
 import { Metrics } from './server/metrics.js';
@@ -108,6 +109,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     pseudonyms,
     consent,
     upstream,
+    providerSlots: new ProviderSlots(config.limits.providerConcurrency),
     tokens: { audience: config.gatewayId, maxLifetimeSeconds: config.tokens.maxLifetimeSeconds, clockToleranceSeconds: config.tokens.clockToleranceSeconds },
     observe: metrics,
   };

@@ -6,6 +6,7 @@
  */
 import { jest } from '@jest/globals';
 import type { AuditRecord } from '../src/audit/types.js';
+import { verifyTrail } from '../src/audit/verify-trail.js';
 import { OutboxWorker } from '../src/outbox/worker.js';
 import { emitNotification, simulatedEvent } from '../src/simulators/emit.js';
 import { keyDigest } from '../src/store/outbox.js';
@@ -50,6 +51,11 @@ describe.each(DATABASES)('notifications on %s', (name, makeDatabase) => {
     emitNotification(kind, cpr, { gatewayUrl: env.url, certsDir: TEST_CERTS, ...(idempotencyKey !== undefined ? { idempotencyKey } : {}) }, event);
   const records = async (auditId: string): Promise<AuditRecord[]> => (await env.gateway.store.audit.search({ auditId, limit: 50 })).records.reverse();
   const received = (auditId: string) => sof().inbox.received.filter((n) => n.auditId === auditId);
+  /** The ids of the deliveries queued about a citizen. */
+  const queuedFor = async (cpr: string): Promise<string[]> =>
+    (await env.gateway.store.outbox.list({ contract: 'employment.sanction-notice.v1', limit: 200 })).deliveries.filter((d) => d.subject === env.gateway.pseudonyms.pseudonym(cpr)).map((d) => d.id);
+  /** What `snitflade audit verify` reports for the whole trail. */
+  const verified = async (): Promise<boolean> => (await verifyTrail({ store: env.gateway.store, verifier: env.gateway.audit.verifier })).ok;
 
   it('delivers a sanction notice to social services: minimised, signed, audited, and erased from the outbox', async () => {
     const c = citizen();
@@ -164,23 +170,43 @@ describe.each(DATABASES)('notifications on %s', (name, makeDatabase) => {
     expect(bad).toMatchObject({ status: 400, body: { code: 'IDEMPOTENCY_KEY_INVALID' } });
   });
 
-  it('answers 503 OUTBOX_UNAVAILABLE, audited, when the key cannot be looked up or the outbox cannot be written; nothing is queued', async () => {
+  it('answers 503 OUTBOX_UNAVAILABLE, audited, when the key cannot be looked up; nothing is queued', async () => {
+    const c = citizen();
+    const lookup = jest.spyOn(env.gateway.store.outbox, 'accepted').mockRejectedValueOnce(new Error('disk I/O error'));
+    const failed = await emit('sanction-notice', c.cpr, `bif-event-${Date.now()}-lookup`, simulatedEvent('sanction-notice', c.cpr));
+    lookup.mockRestore();
+    expect(failed).toMatchObject({ status: 503, body: { code: 'OUTBOX_UNAVAILABLE', auditId: expect.any(String) } });
+    expect((await records((failed.body as { auditId: string }).auditId)).map((r) => [r.kind, r.reasons])).toEqual([['refusal', ['OUTBOX_UNAVAILABLE']]]);
+    expect(await queuedFor(c.cpr)).toEqual([]);
+  });
+
+  it('writes no QUEUED record when the outbox write fails inside the commit: 503 OUTBOX_UNAVAILABLE, the trail and the outbox agree, and a re-send queues it once', async () => {
     const c = citizen();
     const event = simulatedEvent('sanction-notice', c.cpr);
-    const outbox = env.gateway.store.outbox;
-    const lookup = jest.spyOn(outbox, 'accepted').mockRejectedValueOnce(new Error('disk I/O error'));
-    const failedLookup = await emit('sanction-notice', c.cpr, `bif-event-${Date.now()}-lookup`, event);
-    lookup.mockRestore();
-    const store = jest.spyOn(outbox, 'enqueue').mockRejectedValueOnce(new Error('disk I/O error'));
-    const failedWrite = await emit('sanction-notice', c.cpr, `bif-event-${Date.now()}-write`, event);
-    store.mockRestore();
-    for (const res of [failedLookup, failedWrite]) {
-      expect(res).toMatchObject({ status: 503, body: { code: 'OUTBOX_UNAVAILABLE', auditId: expect.any(String) } });
-      const reasons = (await records((res.body as { auditId: string }).auditId)).map((r) => r.reasons);
-      expect(reasons[reasons.length - 1]).toEqual(['OUTBOX_UNAVAILABLE']);
+    const key = `bif-event-${c.cpr.slice(-4)}-${Date.now()}-fault`;
+    await db.failInserts('outbox', true);
+    let failed: Awaited<ReturnType<typeof emit>>;
+    try {
+      failed = await emit('sanction-notice', c.cpr, key, event);
+    } finally {
+      await db.failInserts('outbox', false);
     }
-    const queued = await outbox.list({ contract: 'employment.sanction-notice.v1', limit: 200 });
-    expect(queued.deliveries.filter((d) => d.subject === env.gateway.pseudonyms.pseudonym(c.cpr))).toEqual([]);
+    expect(failed).toMatchObject({ status: 503, body: { code: 'OUTBOX_UNAVAILABLE', auditId: expect.any(String) } });
+    // The refusal is the request's only record: no decision claims a delivery that was never queued,
+    // no delivery and no Idempotency-Key answer were kept.
+    expect((await records((failed.body as { auditId: string }).auditId)).map((r) => [r.kind, r.reasons])).toEqual([['refusal', ['OUTBOX_UNAVAILABLE']]]);
+    expect(await queuedFor(c.cpr)).toEqual([]);
+    expect(await env.gateway.store.outbox.accepted(keyDigest('bif-jobcentre-system', key))).toBeUndefined();
+
+    // Sent again once the outbox can be written: accepted as a new notification, delivered once.
+    const again = await emit('sanction-notice', c.cpr, key, event);
+    expect(again.status).toBe(202);
+    const { auditId, deliveries } = again.body as { auditId: string; deliveries: { deliveryId: string }[] };
+    expect(await queuedFor(c.cpr)).toEqual([deliveries[0]!.deliveryId]);
+    expect((await records(auditId)).map((r) => r.reasons)).toEqual([['QUEUED']]);
+    await waitFor('the notice reaches social services', () => received(auditId).length > 0);
+    expect(received(auditId)).toHaveLength(1);
+    expect(await verified()).toBe(true);
   });
 
   it('queues once when the same event is sent twice at once under one key, whichever is decided first', async () => {
@@ -196,6 +222,61 @@ describe.each(DATABASES)('notifications on %s', (name, makeDatabase) => {
     expect(queued.deliveries.filter((d) => d.subject === subject).map((d) => d.id)).toEqual([deliveries[0]!.deliveryId]);
     await waitFor('the notice reaches social services', () => received(auditId).length > 0);
     expect(received(auditId)).toHaveLength(1);
+  });
+
+  it('two instances racing on one Idempotency-Key: one queues; the other writes no QUEUED record and audits ALREADY_ACCEPTED under the first audit id', async () => {
+    const b = await startTestEnv({
+      name: `notification-race-${name.toLowerCase()}`,
+      simulators: false,
+      overrides: { instanceId: 'gw-race-b', store: db.storeConfig, endpoints: env.config.endpoints, notifications: { worker: false } },
+    });
+    const via = (gw: TestEnv, cpr: string, key: string, event: Record<string, unknown>) =>
+      emitNotification('sanction-notice', cpr, { gatewayUrl: gw.url, certsDir: TEST_CERTS, idempotencyKey: key }, event);
+    /** The records about a citizen on both chains, oldest first, without the deliveries' own. */
+    const about = async (cpr: string): Promise<AuditRecord[]> =>
+      (await env.gateway.store.audit.search({ subject: [env.gateway.pseudonyms.pseudonym(cpr), b.gateway.pseudonyms.pseudonym(cpr)], limit: 50 })).records
+        .reverse()
+        .filter((r) => !r.reasons.includes('DELIVERED'));
+    try {
+      // b looked the key up before a's commit and decided too; its commit finds the key taken.
+      const c = citizen();
+      const key = `bif-event-${c.cpr.slice(-4)}-${Date.now()}-race`;
+      const event = simulatedEvent('sanction-notice', c.cpr);
+      const lookup = jest.spyOn(b.gateway.store.outbox, 'accepted').mockResolvedValueOnce(undefined);
+      const first = await via(env, c.cpr, key, event);
+      const second = await via(b, c.cpr, key, event);
+      expect(lookup).toHaveBeenCalledTimes(2); // before deciding (found nothing), and for the winner's answer after the refused commit
+      lookup.mockRestore();
+      expect(first.status).toBe(202);
+      expect(second).toEqual(first);
+      const { auditId } = first.body as { auditId: string };
+      expect((await about(c.cpr)).map((r) => [r.chain, r.auditId, r.reasons])).toEqual([
+        [env.config.instanceId, auditId, ['QUEUED']],
+        ['gw-race-b', auditId, ['ALREADY_ACCEPTED']],
+      ]);
+      expect(await queuedFor(c.cpr)).toHaveLength(1);
+
+      // Several keys, each sent to both instances at the same moment: whoever wins, one QUEUED
+      // record and one delivery per key, and the other answer is the first's, audited under its id.
+      const citizens = [citizen(), citizen(), citizen(), citizen()];
+      const events = citizens.map((x) => simulatedEvent('sanction-notice', x.cpr));
+      const keys = citizens.map((x, i) => `bif-event-${x.cpr.slice(-4)}-${Date.now()}-race-${i}`);
+      const answers = await Promise.all(citizens.flatMap((x, i) => [via(env, x.cpr, keys[i]!, events[i]!), via(b, x.cpr, keys[i]!, events[i]!)]));
+      for (const [i, x] of citizens.entries()) {
+        const [one, other] = [answers[2 * i]!, answers[2 * i + 1]!];
+        expect(one.status).toBe(202);
+        expect(other).toEqual(one);
+        const firstId = (one.body as { auditId: string }).auditId;
+        const records = await about(x.cpr);
+        expect(records.filter((r) => r.reasons.includes('QUEUED')).map((r) => r.auditId)).toEqual([firstId]);
+        expect(records.every((r) => r.auditId === firstId && (r.reasons.includes('QUEUED') || r.reasons.includes('ALREADY_ACCEPTED')))).toBe(true);
+        expect(records).toHaveLength(2);
+        expect(await queuedFor(x.cpr)).toHaveLength(1);
+      }
+      expect(await verified()).toBe(true);
+    } finally {
+      await b.close();
+    }
   });
 
   it('dead-letters a delivery that keeps failing, shows it to the DPO, and delivers it once re-driven', async () => {

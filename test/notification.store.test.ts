@@ -4,8 +4,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { DeliveryMeta } from '../src/outbox/types.js';
-import { keyDigest, type AcceptedNotification, type NewDelivery } from '../src/store/outbox.js';
+import { AuditTrail } from '../src/audit/trail.js';
+import { verifyChain } from '../src/audit/verify.js';
+import { IdempotencyKeyTakenError, OutboxWriteError, keyDigest, type AcceptedNotification, type NewDelivery, type QueuedNotification } from '../src/store/outbox.js';
 import type { Store } from '../src/store/types.js';
+import { auditEntry } from './support/audit-entries.js';
 import { DATABASES, type TestDatabase } from './support/databases.js';
 
 const T0 = 1_760_000_000_000;
@@ -90,6 +93,53 @@ describe.each(DATABASES)('%s outbox store', (name, makeDatabase) => {
     expect(results.find((r) => r !== undefined)).toMatchObject({ auditId: winner.auditId });
     expect(await store.outbox.get(winner.id)).toBeDefined();
     expect(await store.outbox.get(loser.id)).toBeUndefined();
+  });
+
+  it('commits a notification\'s audit records, deliveries and Idempotency-Key in one append; a taken key or a failed outbox write writes none of them, and the rest of the commit goes on', async () => {
+    const trail = await AuditTrail.open(store, { chain: `outbox-${randomUUID().slice(0, 8)}` });
+    const now = at();
+    const key = keyDigest('bif-jobcentre-system', `event-${randomUUID()}`);
+    const notification = (d: NewDelivery): QueuedNotification => ({ deliveries: [d], accepted: { keyDigest: key, sender: 'bif-jobcentre-system', bodyDigest: 'same', auditId: d.auditId, result: '{}', createdAt: now } });
+    const queued = (d: NewDelivery) => auditEntry({ kind: 'notification', auditId: d.auditId, reasons: ['QUEUED'], status: 202 });
+    const recordsOf = async (auditId: string) => (await store.audit.search({ auditId, limit: 10 })).records;
+
+    // Two notifications under one key in one commit, with a query's record beside them: the first
+    // takes the key, the second is refused alone, the query's record is written.
+    const [a, b] = [delivery({ createdAt: now }), delivery({ createdAt: now })];
+    const other = auditEntry();
+    const outcomes = await Promise.allSettled([
+      trail.appendMany([queued(a)], { notification: notification(a) }),
+      trail.appendMany([queued(b)], { notification: notification(b) }),
+      trail.append(other),
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect((outcomes[1] as PromiseRejectedResult).reason).toBeInstanceOf(IdempotencyKeyTakenError);
+    expect(await store.outbox.get(a.id)).toMatchObject({ state: 'pending', auditId: a.auditId });
+    expect(await store.outbox.accepted(key)).toMatchObject({ auditId: a.auditId });
+    expect(await recordsOf(a.auditId)).toHaveLength(1);
+    expect(await store.outbox.get(b.id)).toBeUndefined();
+    expect(await recordsOf(b.auditId)).toEqual([]);
+    expect(await recordsOf(other.auditId)).toHaveLength(1);
+
+    // Taken by an earlier commit: refused the same way.
+    const c = delivery({ createdAt: now });
+    await expect(trail.appendMany([queued(c)], { notification: notification(c) })).rejects.toBeInstanceOf(IdempotencyKeyTakenError);
+    expect(await recordsOf(c.auditId)).toEqual([]);
+
+    // The outbox cannot be written: the notification's records are not written either.
+    const d = delivery({ createdAt: now });
+    await db.failInserts('outbox', true);
+    try {
+      await expect(trail.appendMany([queued(d)], { notification: { deliveries: [d] } })).rejects.toBeInstanceOf(OutboxWriteError);
+    } finally {
+      await db.failInserts('outbox', false);
+    }
+    expect(await store.outbox.get(d.id)).toBeUndefined();
+    expect(await recordsOf(d.auditId)).toEqual([]);
+    // And the chain goes on from where it was, verifying.
+    await trail.appendMany([queued(d)], { notification: { deliveries: [d] } });
+    expect(await store.outbox.get(d.id)).toMatchObject({ state: 'pending' });
+    expect((await verifyChain(store, trail.chain)).ok).toBe(true);
   });
 
   it('keeps an enqueued delivery pending and due, with its payload and meta', async () => {

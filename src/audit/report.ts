@@ -110,6 +110,7 @@ const REASON_LABELS: Record<string, Text> = {
   SUBJECT_NOT_FOUND: { da: 'Forvaltningen havde ingen sag om dig', en: 'The administration had no case about you' },
   PROVIDER_UNAVAILABLE: { da: 'Systemet med oplysningerne kunne ikke nås', en: 'The system holding the data could not be reached' },
   PROVIDER_TIMEOUT: { da: 'Systemet med oplysningerne svarede ikke i tide', en: 'The system holding the data did not answer in time' },
+  PROVIDER_BUSY: { da: 'Systemet med oplysningerne var optaget, så intet blev hentet', en: 'The system holding the data was busy, so nothing was fetched' },
   PROVIDER_RESPONSE_INVALID: { da: 'Svaret blev afvist og ikke givet videre', en: 'The answer was rejected and not passed on' },
   PURPOSE_UNKNOWN: { da: 'Forespørgslen angav et ukendt formål', en: 'The request named an unknown purpose' },
   REQUEST_INVALID: { da: 'Forespørgslen var ikke gyldig', en: 'The request was not valid' },

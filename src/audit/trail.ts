@@ -1,6 +1,7 @@
 import { deepFreeze } from '../lib/digest.js';
 import { Batcher } from '../store/batch.js';
 import { rememberCanonical } from '../store/rows.js';
+import { IdempotencyKeyTakenError, OutboxWriteError, type QueuedNotification } from '../store/outbox.js';
 import { ReplayedClaimError, type AuditStore, type ReplayClaim } from '../store/types.js';
 import { GENESIS } from './chain.js';
 import { assertNoPersonalData } from './guard.js';
@@ -38,11 +39,15 @@ interface Submitted {
   readonly members: CanonicalMembers;
 }
 
-/** One appendMany call: its entries and the replay claim that rides on their commit. */
+/** One appendMany call: its entries and the replay claim and notification that ride on their commit. */
 interface Submission {
   readonly entries: readonly Submitted[];
   readonly claim: ReplayClaim | undefined;
+  readonly notification: QueuedNotification | undefined;
 }
+
+/** Why one appendMany call was refused while the rest of its commit was written. */
+type Refusal = ReplayedClaimError | IdempotencyKeyTakenError | OutboxWriteError;
 
 export interface AppendOptions {
   /**
@@ -51,6 +56,13 @@ export interface AppendOptions {
    * the other calls sharing the commit are written without it.
    */
   readonly claim?: ReplayClaim;
+  /**
+   * A notification's outbox rows (and Idempotency-Key answer) to write in the same transaction
+   * as the records. If its key is taken, nothing of this call is written and it rejects with
+   * IdempotencyKeyTakenError; if the outbox cannot be written, with OutboxWriteError. The other
+   * calls sharing the commit are written without it.
+   */
+  readonly notification?: QueuedNotification;
 }
 
 const CHAIN_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -69,7 +81,9 @@ const CHAIN_ID = /^[A-Za-z0-9._-]{1,64}$/;
  * Each record is serialised once: its entry's members when it is submitted, the whole record
  * when it is placed (src/audit/place.ts); the store writes that text. An append may carry a
  * replay claim (AppendOptions.claim), made in the same transaction: a required claim already
- * taken refuses that append alone, and the rest of the batch is committed without it.
+ * taken refuses that append alone, and the rest of the batch is committed without it. So may a
+ * notification's outbox rows (AppendOptions.notification): a taken Idempotency-Key or an outbox
+ * that cannot be written refuses that append alone, in the same way.
  *
  * @example
  * const trail = await AuditTrail.open(store, { chain: 'gw-1' });
@@ -79,7 +93,7 @@ export class AuditTrail {
   readonly chain: string;
   readonly #store: AuditStore;
   readonly #now: () => Date;
-  readonly #batcher: Batcher<Submission, AuditRecord[] | ReplayedClaimError>;
+  readonly #batcher: Batcher<Submission, AuditRecord[] | Refusal>;
   #head: ChainHead;
   #stale = false;
   #stats = { batches: 0, records: 0, failures: 0 };
@@ -132,8 +146,8 @@ export class AuditTrail {
       return Promise.reject(err);
     }
     if (snapshot.length === 0) return Promise.resolve([]);
-    return this.#batcher.submit({ entries: snapshot, claim: options.claim }).then((outcome) => {
-      if (outcome instanceof ReplayedClaimError) throw outcome;
+    return this.#batcher.submit({ entries: snapshot, claim: options.claim, notification: options.notification }).then((outcome) => {
+      if (outcome instanceof Error) throw outcome;
       return outcome;
     });
   }
@@ -143,8 +157,8 @@ export class AuditTrail {
     await this.#batcher.close();
   }
 
-  async #commit(submissions: readonly Submission[]): Promise<(AuditRecord[] | ReplayedClaimError)[]> {
-    const outcomes: (AuditRecord[] | ReplayedClaimError)[] = new Array(submissions.length);
+  async #commit(submissions: readonly Submission[]): Promise<(AuditRecord[] | Refusal)[]> {
+    const outcomes: (AuditRecord[] | Refusal)[] = new Array(submissions.length);
     let pending = submissions.map((submission, index) => ({ submission, index }));
     while (pending.length > 0) {
       this.#stats.batches += 1;
@@ -166,7 +180,8 @@ export class AuditTrail {
         );
         const records = placed.flat();
         const claims = pending.flatMap(({ submission }) => (submission.claim === undefined ? [] : [submission.claim]));
-        await this.#store.append(records, claims);
+        const notifying = pending.filter(({ submission }) => submission.notification !== undefined);
+        await this.#store.append(records, claims, notifying.map(({ submission }) => submission.notification!));
         this.#head = { seq, hash };
         this.#stats.records += records.length;
         pending.forEach(({ index }, i) => {
@@ -177,12 +192,27 @@ export class AuditTrail {
         // Unknown whether anything landed: take the head from the store before the next batch.
         this.#stale = true;
         this.#stats.failures += 1;
-        if (!(err instanceof ReplayedClaimError)) throw err;
-        // A replayed token's records are refused; the rest of the commit is tried again without them.
-        const replayed = new Set(err.keys);
-        const refused = pending.filter(({ submission }) => submission.claim?.required === true && replayed.has(submission.claim.key));
-        if (refused.length === 0) throw err; // the store named a key no submission claimed: do not loop
-        for (const { index, submission } of refused) outcomes[index] = new ReplayedClaimError([submission.claim!.key]);
+        // A replayed token's records, a notification whose Idempotency-Key is taken, and (when the
+        // outbox cannot be written) every notification, are refused; the rest of the commit is
+        // tried again without them.
+        let refused: typeof pending;
+        let refusal: (submission: Submission) => Refusal;
+        if (err instanceof ReplayedClaimError) {
+          const replayed = new Set(err.keys);
+          refused = pending.filter(({ submission }) => submission.claim?.required === true && replayed.has(submission.claim.key));
+          refusal = (submission) => new ReplayedClaimError([submission.claim!.key]);
+        } else if (err instanceof IdempotencyKeyTakenError) {
+          const notifying = pending.filter(({ submission }) => submission.notification !== undefined);
+          refused = err.positions.flatMap((i) => (notifying[i] === undefined ? [] : [notifying[i]]));
+          refusal = () => new IdempotencyKeyTakenError([0]);
+        } else if (err instanceof OutboxWriteError) {
+          refused = pending.filter(({ submission }) => submission.notification !== undefined);
+          refusal = () => err;
+        } else {
+          throw err;
+        }
+        if (refused.length === 0) throw err; // the store named nothing this commit submitted: do not loop
+        for (const { index, submission } of refused) outcomes[index] = refusal(submission);
         pending = pending.filter((p) => !refused.includes(p));
       }
     }

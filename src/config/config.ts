@@ -34,6 +34,8 @@ export interface GatewayConfig {
     readonly burst: number;
     /** Per client system: requests in progress at once. */
     readonly concurrency: number;
+    /** Per provider system: requests waiting for its answer at once, from all callers together (keep it below `concurrency`). */
+    readonly providerConcurrency: number;
     /** Open connections the server accepts at once (TLS included). */
     readonly maxConnections: number;
     /** Time a client has to finish its TLS handshake, to send all headers, and to send the whole request. */
@@ -127,12 +129,13 @@ const schema = {
     },
     limits: {
       type: 'object', additionalProperties: false,
-      required: ['bodyBytes', 'ratePerSecond', 'burst', 'concurrency', 'maxConnections', 'handshakeTimeoutMs', 'headersTimeoutMs', 'requestTimeoutMs', 'shutdownGraceMs'],
+      required: ['bodyBytes', 'ratePerSecond', 'burst', 'concurrency', 'providerConcurrency', 'maxConnections', 'handshakeTimeoutMs', 'headersTimeoutMs', 'requestTimeoutMs', 'shutdownGraceMs'],
       properties: {
         bodyBytes: { type: 'integer', minimum: 256, maximum: 10485760 },
         ratePerSecond: { type: 'number', exclusiveMinimum: 0, maximum: 1000000 },
         burst: { type: 'integer', minimum: 1, maximum: 1000000 },
         concurrency: { type: 'integer', minimum: 1, maximum: 100000 },
+        providerConcurrency: { type: 'integer', minimum: 1, maximum: 100000 },
         maxConnections: { type: 'integer', minimum: 1, maximum: 1000000 },
         handshakeTimeoutMs: { type: 'integer', minimum: 100, maximum: 120000 },
         headersTimeoutMs: { type: 'integer', minimum: 100, maximum: 120000 },
@@ -209,6 +212,7 @@ export function defaultConfig(root: string): GatewayConfig {
       ratePerSecond: 500,
       burst: 1000,
       concurrency: 100,
+      providerConcurrency: 50,
       maxConnections: 10000,
       handshakeTimeoutMs: 10000,
       headersTimeoutMs: 10000,
@@ -271,7 +275,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv): ConfigInput {
   const timeout = int('SNITFLADE_UPSTREAM_TIMEOUT_MS');
   if (timeout !== undefined) set(['upstream', 'timeoutMs'], timeout);
   if (env.SNITFLADE_CRL_FILE) set(['paths', 'crl'], path.resolve(env.SNITFLADE_CRL_FILE));
-  for (const [name, key] of [['SNITFLADE_RATE_PER_SECOND', 'ratePerSecond'], ['SNITFLADE_RATE_BURST', 'burst'], ['SNITFLADE_CONCURRENCY', 'concurrency'], ['SNITFLADE_MAX_CONNECTIONS', 'maxConnections'], ['SNITFLADE_SHUTDOWN_GRACE_MS', 'shutdownGraceMs']] as const) {
+  for (const [name, key] of [['SNITFLADE_RATE_PER_SECOND', 'ratePerSecond'], ['SNITFLADE_RATE_BURST', 'burst'], ['SNITFLADE_CONCURRENCY', 'concurrency'], ['SNITFLADE_PROVIDER_CONCURRENCY', 'providerConcurrency'], ['SNITFLADE_MAX_CONNECTIONS', 'maxConnections'], ['SNITFLADE_SHUTDOWN_GRACE_MS', 'shutdownGraceMs']] as const) {
     const value = int(name);
     if (value !== undefined) set(['limits', key], value);
   }

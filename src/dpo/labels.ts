@@ -29,6 +29,7 @@ const REASONS: Record<string, { da: string; en: string }> = {
   SUBJECT_NOT_FOUND: { da: 'Udbyderen har ingen sag om borgeren', en: 'The provider has no case for the citizen' },
   PROVIDER_UNAVAILABLE: { da: 'Udbydersystemet kunne ikke nås', en: 'Provider system unavailable' },
   PROVIDER_TIMEOUT: { da: 'Udbydersystemet svarede ikke i tide', en: 'Provider system timed out' },
+  PROVIDER_BUSY: { da: 'Udbydersystemet havde for mange ventende forespørgsler', en: 'Provider system busy' },
   PROVIDER_RESPONSE_INVALID: { da: 'Udbyderens svar blev afvist', en: 'Provider answer rejected' },
   RATE_LIMITED: { da: 'For mange forespørgsler', en: 'Too many requests' },
   AUDIT_UNAVAILABLE: { da: 'Revisionssporet kunne ikke skrives', en: 'Audit trail unavailable' },

@@ -1,6 +1,7 @@
 import type { AuditTrail } from '../audit/trail.js';
 import type { AuditEntry, AuditRecord } from '../audit/types.js';
 import { GatewayError } from '../errors.js';
+import { IdempotencyKeyTakenError, OutboxWriteError, type QueuedNotification } from '../store/outbox.js';
 import { ReplayedClaimError, type ReplayClaim } from '../store/types.js';
 import type { PipelineObserver } from './deps.js';
 
@@ -51,13 +52,20 @@ export async function writeAudit(trail: AuditTrail, entry: AuditEntry, observe?:
   return record!;
 }
 
-/** writeAudit for records that are written together, all or none. */
-export async function writeAudits(trail: AuditTrail, entries: readonly AuditEntry[], observe?: Pick<PipelineObserver, 'auditWrite'>, claim?: ReplayClaim): Promise<AuditRecord[]> {
+/**
+ * writeAudit for records that are written together, all or none; with a notification, its outbox
+ * rows in the same commit. A notification whose Idempotency-Key is taken rejects with the
+ * store's IdempotencyKeyTakenError (nothing written); an outbox that cannot be written, with
+ * OUTBOX_UNAVAILABLE (nothing written).
+ */
+export async function writeAudits(trail: AuditTrail, entries: readonly AuditEntry[], observe?: Pick<PipelineObserver, 'auditWrite'>, claim?: ReplayClaim, notification?: QueuedNotification): Promise<AuditRecord[]> {
   const started = performance.now();
   try {
-    return await trail.appendMany(entries, claim === undefined ? {} : { claim });
+    return await trail.appendMany(entries, { ...(claim !== undefined ? { claim } : {}), ...(notification !== undefined ? { notification } : {}) });
   } catch (err) {
     if (err instanceof ReplayedClaimError) throw new GatewayError('TOKEN_REPLAYED');
+    if (err instanceof IdempotencyKeyTakenError) throw err;
+    if (err instanceof OutboxWriteError) throw new GatewayError('OUTBOX_UNAVAILABLE', {}, { cause: err });
     throw new GatewayError('AUDIT_UNAVAILABLE', {}, { cause: err });
   } finally {
     observe?.auditWrite((performance.now() - started) / 1000);

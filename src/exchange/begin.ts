@@ -1,6 +1,7 @@
 import { ReplayGuard } from '../auth/replay-guard.js';
 import { verifyRequestToken, type RequestToken } from '../auth/token.js';
 import type { ReplayClaim } from '../store/types.js';
+import { IdempotencyKeyTakenError, type QueuedNotification } from '../store/outbox.js';
 import { isGatewayError } from '../errors.js';
 import type { AuditEntry } from '../audit/types.js';
 import { auditEntry, writeAudit, writeAudits, type ExchangeFacts } from './audit-step.js';
@@ -29,9 +30,12 @@ export interface Exchange {
   takeClaim(required: boolean): ReplayClaim | undefined;
   /**
    * Steps 5, audit the decision: writes the decision records with the token's required replay
-   * claim. A token used before is refused (audited as a refusal) with TOKEN_REPLAYED.
+   * claim (and a notification's outbox rows, in the same commit). A token used before is refused
+   * (audited as a refusal) with TOKEN_REPLAYED. When nothing was written because the
+   * notification's Idempotency-Key is taken (IdempotencyKeyTakenError) or the outbox failed
+   * (OUTBOX_UNAVAILABLE), the claim is kept for the exchange's next record.
    */
-  recordDecision(entries: readonly AuditEntry[]): Promise<void>;
+  recordDecision(entries: readonly AuditEntry[], notification?: QueuedNotification): Promise<void>;
 }
 
 /** Step 1 is done by the HTTP shell (the client is identified); this opens the exchange. */
@@ -83,10 +87,12 @@ export function beginExchange(deps: ExchangeDeps, req: ExchangeRequest): Exchang
       return token;
     },
     takeClaim,
-    async recordDecision(entries) {
+    async recordDecision(entries, notification) {
+      const taken = claim;
       try {
-        await writeAudits(deps.trail, entries, deps.observe, takeClaim(true));
+        await writeAudits(deps.trail, entries, deps.observe, takeClaim(true), notification);
       } catch (err) {
+        if (err instanceof IdempotencyKeyTakenError || (isGatewayError(err) && err.code === 'OUTBOX_UNAVAILABLE')) claim = taken;
         if (isGatewayError(err) && err.code === 'TOKEN_REPLAYED') return refuse(err);
         throw err;
       }

@@ -7,6 +7,7 @@ import type { PolicySet } from '../policy/types.js';
 import type { ReplayCache } from '../store/types.js';
 import type { ReplayGuard } from '../auth/replay-guard.js';
 import type { UpstreamIdentity } from '../upstream/provider.js';
+import type { ProviderSlots } from '../upstream/provider-slots.js';
 
 /** Contracts, policies and clients in force: loaded, validated, frozen; reloads swap it whole. */
 export interface Rules {
@@ -30,6 +31,8 @@ export interface ExchangeDeps {
   readonly pseudonyms: Pseudonymizer;
   readonly consent: ConsentSource;
   readonly upstream: UpstreamIdentity;
+  /** The bulkheads between provider systems (limits.providerConcurrency). */
+  readonly providerSlots: ProviderSlots;
   readonly tokens: { readonly audience: string; readonly maxLifetimeSeconds: number; readonly clockToleranceSeconds: number };
   readonly observe?: PipelineObserver;
 }

@@ -3,14 +3,14 @@ import type { Client } from '../auth/clients.js';
 import type { RequestToken } from '../auth/token.js';
 import type { AuditEntry } from '../audit/types.js';
 import type { Contract } from '../contracts/types.js';
-import { GatewayError } from '../errors.js';
+import { GatewayError, isGatewayError } from '../errors.js';
 import type { DeliveryMeta } from '../outbox/types.js';
 import { decide } from '../policy/evaluate.js';
 import type { Decision, PolicySet } from '../policy/types.js';
-import { keyDigest, type AcceptedNotification, type NewDelivery, type OutboxStore } from '../store/outbox.js';
+import { IdempotencyKeyTakenError, keyDigest, type AcceptedNotification, type NewDelivery, type OutboxStore } from '../store/outbox.js';
 import { mayHoldCpr } from '../lib/cpr.js';
 import { sha256b64url } from '../lib/digest.js';
-import { auditEntry, writeAudit, type ExchangeFacts } from './audit-step.js';
+import { auditEntry, type ExchangeFacts } from './audit-step.js';
 import { beginExchange, elapsedMs } from './begin.js';
 import { checkContract, type CheckedRequest } from './contract-check.js';
 import type { ExchangeDeps, ExchangeRequest } from './deps.js';
@@ -62,9 +62,9 @@ const IDEMPOTENCY_KEY = /^[A-Za-z0-9._:-]{1,100}$/;
  * recipient system (a client with an endpoint, in an administration some policy of this
  * contract names as recipient, holding a role such a policy names), the policies decide whether
  * it may receive the event and which fields, exactly as for a query with the recipient as the
- * receiving party (consent included). One audit record per recipient decision is made durable
- * first, then one outbox row per permitted recipient, holding the minimised payload; only then
- * does the provider get 202 with the audit id. Delivery (src/outbox/worker.ts) happens after,
+ * receiving party (consent included). One audit record per recipient decision and one outbox
+ * row per permitted recipient, holding the minimised payload, are made durable in one commit
+ * (with the Idempotency-Key, if any); only then does the provider get 202 with the audit id. Delivery (src/outbox/worker.ts) happens after,
  * with retries, and survives restarts. If no recipient is permitted, the answer is 403
  * POLICY_DENIED with every recipient's reasons, audited the same way.
  */
@@ -191,37 +191,34 @@ export async function runNotification(deps: NotificationDeps, req: ExchangeReque
   // The status the provider gets: 202 if anyone may receive it, else 403.
   const status = deliveries.length > 0 ? 202 : 403;
   entries = entries.map((e) => ({ ...e, status }));
-  await exchange.recordDecision(entries);
   if (deliveries.length === 0) {
+    await exchange.recordDecision(entries);
     const reasons = [...new Set(entries.flatMap((e) => e.reasons))];
     throw Object.assign(new GatewayError('POLICY_DENIED', { reasons }), { auditId: facts.auditId });
   }
 
-  // 6 the outbox: durable before the provider hears "accepted"
+  // 6 the outbox, in the commit of the decision records: a QUEUED record exists exactly when its
+  // deliveries (and the answer under the Idempotency-Key) do, and the provider hears "accepted"
+  // only after that commit.
   const result: NotificationResult = { auditId: facts.auditId, contract: contract.id, purpose: token.purpose, deliveries: receipts };
-  let before: AcceptedNotification | undefined;
+  const accepted = idempotency && { ...idempotency, sender: req.client.id, auditId: facts.auditId, result: JSON.stringify(result), createdAt: Date.now() };
   try {
-    before = await deps.outbox.enqueue(
-      deliveries,
-      idempotency && { ...idempotency, sender: req.client.id, auditId: facts.auditId, result: JSON.stringify(result), createdAt: Date.now() },
-    );
+    await exchange.recordDecision(entries, accepted === undefined ? { deliveries } : { deliveries, accepted });
   } catch (err) {
-    const failed = new GatewayError('OUTBOX_UNAVAILABLE', {}, { cause: err });
+    if (isGatewayError(err) && err.code === 'OUTBOX_UNAVAILABLE') return refuse(err);
+    if (!(err instanceof IdempotencyKeyTakenError)) throw err;
+    // A request with the same key was accepted while this one was being decided: nothing of this
+    // one was written. Answered as if it had come after: the first answer (same body), or refused.
+    let first: AcceptedNotification | undefined;
     try {
-      await writeAudit(deps.trail, auditEntry('refusal', { ...facts, reasons: [failed.code], status: failed.status, latencyMs: elapsedMs(req.receivedAt) }), deps.observe);
-      failed.auditId = facts.auditId;
-    } catch {
-      // The trail is down too; the 503 stands on its own.
+      first = await deps.outbox.accepted(idempotency!.keyDigest);
+    } catch (cause) {
+      return refuse(new GatewayError('OUTBOX_UNAVAILABLE', {}, { cause }));
     }
-    throw failed;
-  }
-  // A request with the same key was accepted while this one was being decided: nothing of this
-  // one was queued. Its records above are closed with ALREADY_ACCEPTED (same body: the first
-  // answer) or refused (another body).
-  if (before !== undefined) {
-    if (before.bodyDigest !== idempotency!.bodyDigest) return refuse(new GatewayError('IDEMPOTENCY_KEY_REUSED'));
-    await writeAudit(deps.trail, alreadyAccepted(facts, req), deps.observe);
-    return JSON.parse(before.result) as NotificationResult;
+    if (first === undefined) return refuse(new GatewayError('OUTBOX_UNAVAILABLE')); // forgotten at this very moment: send it again
+    if (first.bodyDigest !== idempotency!.bodyDigest) return refuse(new GatewayError('IDEMPOTENCY_KEY_REUSED'));
+    await exchange.recordDecision([alreadyAccepted({ ...facts, auditId: first.auditId }, req)]);
+    return JSON.parse(first.result) as NotificationResult;
   }
   deps.wake?.();
   return result;

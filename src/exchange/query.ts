@@ -92,25 +92,37 @@ export async function runQuery(deps: ExchangeDeps, req: ExchangeRequest): Promis
   upstreamToken?.catch(() => undefined); // awaited below; a decision that fails to write leaves it unawaited
   await exchange.recordDecision([auditEntry('decision', { ...facts, decision: 'permit', fields: { requested: checked.requestedFields, released: decision.fields } })]);
 
-  // 6 forward: ask only for what may be released
-  let answer;
-  if (!provider?.endpoint || upstreamToken === undefined) {
-    answer = { ok: false as const, code: 'PROVIDER_UNAVAILABLE' as const, status: null, latencyMs: 0 };
-  } else {
-    answer = await postJson(deps.upstream, provider.endpoint, upstreamPath, upstreamBody, {
-      authorization: `Bearer ${await upstreamToken}`,
-      'x-request-id': req.requestId,
-    });
-  }
-  deps.observe?.provider(checked.contract.provider.system, answer.ok ? String(answer.status) : answer.code, answer.latencyMs / 1000);
-  facts.upstream = { status: answer.status, latencyMs: answer.latencyMs };
-
-  // 7 minimise
   const releaseFailure = async (err: GatewayError, dropped: readonly string[] = []): Promise<never> => {
     await writeAudit(deps.trail, auditEntry('release', { ...facts, decision: 'permit', reasons: [err.code], fields: { requested: checked.requestedFields, withheld: checked.requestedFields, dropped }, status: err.status, latencyMs: elapsedMs(req.receivedAt) }), deps.observe);
     err.auditId = facts.auditId;
     throw err;
   };
+
+  // 6 forward: ask only for what may be released, holding one of the provider's slots while
+  // waiting for it (a provider that hangs holds only its own slots)
+  const providerSystem = checked.contract.provider.system;
+  let answer;
+  if (!provider?.endpoint || upstreamToken === undefined) {
+    answer = { ok: false as const, code: 'PROVIDER_UNAVAILABLE' as const, status: null, latencyMs: 0 };
+  } else {
+    const release = deps.providerSlots.take(providerSystem);
+    if (release === undefined) {
+      deps.observe?.provider(providerSystem, 'PROVIDER_BUSY', 0);
+      return releaseFailure(new GatewayError('PROVIDER_BUSY', { retryAfterSeconds: 1 }));
+    }
+    try {
+      answer = await postJson(deps.upstream, provider.endpoint, upstreamPath, upstreamBody, {
+        authorization: `Bearer ${await upstreamToken}`,
+        'x-request-id': req.requestId,
+      });
+    } finally {
+      release();
+    }
+  }
+  deps.observe?.provider(providerSystem, answer.ok ? String(answer.status) : answer.code, answer.latencyMs / 1000);
+  facts.upstream = { status: answer.status, latencyMs: answer.latencyMs };
+
+  // 7 minimise
   if (!answer.ok) return releaseFailure(new GatewayError(answer.code));
   const kept = minimise(checked.contract, decision.fields, checked.requestedFields, answer.data);
   if (!kept.ok) return releaseFailure(new GatewayError('PROVIDER_RESPONSE_INVALID'), kept.dropped);

@@ -70,6 +70,40 @@ export interface AcceptedNotification {
   readonly createdAt: number;
 }
 
+/**
+ * A notification's outbox rows and, under an Idempotency-Key, the answer it was given: written by
+ * AuditStore.append in the same transaction as the notification's audit records, so that a
+ * `QUEUED` record exists exactly when its deliveries do.
+ */
+export interface QueuedNotification {
+  readonly deliveries: readonly NewDelivery[];
+  readonly accepted?: AcceptedNotification;
+}
+
+/**
+ * An append whose notifications (at these positions of its `notifications`) name an
+ * Idempotency-Key that is taken: by an earlier commit, or by an earlier notification of the same
+ * append. Nothing of the append was written.
+ */
+export class IdempotencyKeyTakenError extends Error {
+  readonly code = 'ERR_IDEMPOTENCY_KEY_TAKEN';
+  readonly positions: readonly number[];
+  constructor(positions: readonly number[]) {
+    super(`audit append refused: ${positions.length} notification(s) under an Idempotency-Key already taken; nothing was written`);
+    this.name = 'IdempotencyKeyTakenError';
+    this.positions = positions;
+  }
+}
+
+/** The outbox part of an append failed (the cause says why); nothing of the append was written. */
+export class OutboxWriteError extends Error {
+  readonly code = 'ERR_OUTBOX_WRITE';
+  constructor(cause: unknown) {
+    super(`audit append refused: the outbox could not be written (${cause instanceof Error ? cause.message : String(cause)}); nothing was written`, { cause });
+    this.name = 'OutboxWriteError';
+  }
+}
+
 /** The stored form of a sender's Idempotency-Key. */
 export function keyDigest(sender: string, key: string): string {
   return createHash('sha256').update(`${sender}\n${key}`).digest('base64url');

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import type pg from 'pg';
 import type { DeliveryState } from '../outbox/types.js';
 import {
   ACCEPTED_COLUMNS, OUTBOX_COLUMNS, deliveryListSql, forgetSql, deliveryPage, emptyCounts, fromAcceptedRow, fromOutboxRow, toAcceptedRow, toOutboxRow,
-  type AcceptedRow, type OutboxRow, type OutboxStore,
+  type AcceptedRow, type OutboxRow, type OutboxStore, type QueuedNotification,
 } from './outbox.js';
 import type { PgRead, PgTransaction } from './postgres-consents.js';
 
@@ -17,8 +18,37 @@ const TYPES: Record<(typeof OUTBOX_COLUMNS)[number], string> = {
 /** One INSERT for a whole notification: each column travels as one array parameter. */
 const INSERT = `INSERT INTO outbox (${COLS}) SELECT * FROM unnest(${OUTBOX_COLUMNS.map((c, i) => `$${i + 1}::${TYPES[c]}[]`).join(', ')})`;
 const ACCEPTED_COLS = ACCEPTED_COLUMNS.join(', ');
-const ACCEPT = `INSERT INTO notification_request (${ACCEPTED_COLS}) VALUES (${ACCEPTED_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')}) ON CONFLICT (key_digest) DO NOTHING`;
+/** Takes Idempotency-Keys, in the order given; returns the keys it took (a taken key waits for the commit that is taking it). */
+const ACCEPT =
+  `INSERT INTO notification_request (${ACCEPTED_COLS}) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[]) ` +
+  'ON CONFLICT (key_digest) DO NOTHING RETURNING key_digest';
 const ACCEPTED = `SELECT ${ACCEPTED_COLS} FROM notification_request WHERE key_digest = $1`;
+
+/**
+ * Writes notifications in the transaction `c` is in (the audit append's, or enqueue's): the
+ * Idempotency-Keys first, in key order (so that two commits taking the same keys wait for each
+ * other instead of deadlocking), then the deliveries of those whose key was free. Returns the
+ * positions of the notifications whose key was taken, by an earlier commit or by an earlier
+ * notification in the list; their deliveries are not written.
+ */
+export async function queueNotifications(c: pg.ClientBase, notifications: readonly QueuedNotification[]): Promise<number[]> {
+  const taken = new Set<number>();
+  const firstOfKey = new Map<string, number>();
+  notifications.forEach((n, i) => {
+    if (n.accepted === undefined) return;
+    if (firstOfKey.has(n.accepted.keyDigest)) taken.add(i);
+    else firstOfKey.set(n.accepted.keyDigest, i);
+  });
+  if (firstOfKey.size > 0) {
+    const accepted = [...firstOfKey.values()].map((i) => toAcceptedRow(notifications[i]!.accepted!)).sort((a, b) => (a.key_digest < b.key_digest ? -1 : a.key_digest > b.key_digest ? 1 : 0));
+    const { rows } = await c.query<{ key_digest: string }>(ACCEPT, ACCEPTED_COLUMNS.map((col) => accepted.map((r) => r[col])));
+    const took = new Set(rows.map((r) => r.key_digest));
+    for (const [key, i] of firstOfKey) if (!took.has(key)) taken.add(i);
+  }
+  const rows = notifications.flatMap((n, i) => (taken.has(i) ? [] : n.deliveries.map(toOutboxRow)));
+  if (rows.length > 0) await c.query(INSERT, OUTBOX_COLUMNS.map((col) => rows.map((r) => r[col])));
+  return [...taken].sort((a, b) => a - b);
+}
 
 /**
  * The notification outbox on PostgreSQL, shared by every gateway instance. A claim leases due
@@ -29,17 +59,10 @@ export function postgresOutbox(read: PgRead, transaction: PgTransaction): Outbox
   return {
     async enqueue(deliveries, accepted) {
       if (deliveries.length === 0 && accepted === undefined) return undefined;
-      const rows = deliveries.map(toOutboxRow);
       return transaction(async (c) => {
-        if (accepted !== undefined) {
-          const row = toAcceptedRow(accepted);
-          if ((await c.query(ACCEPT, ACCEPTED_COLUMNS.map((col) => row[col]))).rowCount === 0) {
-            // Taken, by a commit before this one (the insert waited for it if it was in flight).
-            return fromAcceptedRow((await c.query<AcceptedRow>(ACCEPTED, [accepted.keyDigest])).rows[0]!);
-          }
-        }
-        if (rows.length > 0) await c.query(INSERT, OUTBOX_COLUMNS.map((col) => rows.map((r) => r[col])));
-        return undefined;
+        if ((await queueNotifications(c, [accepted === undefined ? { deliveries } : { deliveries, accepted }])).length === 0) return undefined;
+        // Taken, by a commit before this one (the insert waited for it if it was in flight).
+        return fromAcceptedRow((await c.query<AcceptedRow>(ACCEPTED, [accepted!.keyDigest])).rows[0]!);
       });
     },
     async accepted(keyDigest) {

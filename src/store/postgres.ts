@@ -4,7 +4,8 @@ import { Batcher } from './batch.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
 import { postgresDpo } from './postgres-dpo.js';
 import { postgresConsents } from './postgres-consents.js';
-import { postgresOutbox } from './postgres-outbox.js';
+import { postgresOutbox, queueNotifications } from './postgres-outbox.js';
+import { IdempotencyKeyTakenError, OutboxWriteError } from './outbox.js';
 import { postgresCheckpointStore } from './postgres-audit-checkpoints.js';
 import type { AuditCheckpointStore } from './audit-checkpoints.js';
 import { AUDIT_COLUMNS, CHAINS_SQL, byChain, checkContinues, parseRecord, scanPageSql, searchPage, searchSql, toRow, toStoredPage, toStoredRow, type AuditRow, type SearchDialect } from './rows.js';
@@ -158,7 +159,8 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
 /** Errors after which a connection must not go back to the pool. */
 function breaksConnection(err: unknown): boolean {
   if ((err as { rollbackFailed?: boolean } | null)?.rollbackFailed === true) return true;
-  if (err instanceof ChainConflictError || err instanceof TypeError) return false; // ours, the connection is fine
+  if (err instanceof ChainConflictError || err instanceof TypeError || err instanceof IdempotencyKeyTakenError) return false; // ours, the connection is fine
+  if (err instanceof OutboxWriteError) return breaksConnection(err.cause);
   if (!(err instanceof pg.DatabaseError)) return true; // network error, client-side timeout, protocol error
   const code = err.code ?? '';
   // 25006: the server is read-only (a standby after failover, or a DBA's switch); a new connection may reach a writable one.
@@ -196,7 +198,7 @@ class PostgresStore implements Store {
 
     this.audit = {
       head: (chain) => this.#withClient((c) => headOf(c, chain)),
-      append: async (records, claims = []) => {
+      append: async (records, claims = [], notifications = []) => {
         if (records.length === 0) return;
         const groups = byChain(records);
         // Each chain's records must link to one another here; that the first continues the
@@ -219,12 +221,26 @@ class PostgresStore implements Store {
         const twice = replayedClaims(claims, requiredKeys);
         if (twice.length > 0) throw new ReplayedClaimError(twice);
         const optional = [...new Map(claims.filter((c) => !c.required && !requiredKeys.has(c.key)).map((c) => [c.key, c.expiresAt])).entries()];
+        const statement = claims.length === 0 ? APPEND_AUDIT : APPEND_AUDIT_CLAIMING;
+        const params = claims.length === 0 ? values : [...values, required.map(([k]) => k), required.map(([, e]) => e), optional.map(([k]) => k), optional.map(([, e]) => e)];
         try {
-          const { rows: result } =
-            claims.length === 0
-              ? await this.#commitStatement<Appended>(APPEND_AUDIT, values)
-              : await this.#commitStatement<Appended>(APPEND_AUDIT_CLAIMING, [...values, required.map(([k]) => k), required.map(([, e]) => e), optional.map(([k]) => k), optional.map(([, e]) => e)]);
-          if (result[0]?.inserted !== records.length) throw notContinued(result[0]);
+          if (notifications.length === 0) {
+            const { rows: result } = await this.#commitStatement<Appended>(statement, params);
+            if (result[0]?.inserted !== records.length) throw notContinued(result[0]);
+          } else {
+            // The records and the notifications' outbox rows: one transaction.
+            await this.#transaction(async (c) => {
+              const { rows: result } = await c.query<Appended>({ ...statement, values: params });
+              if (result[0]?.inserted !== records.length) throw notContinued(result[0]);
+              let taken: number[];
+              try {
+                taken = await queueNotifications(c, notifications);
+              } catch (err) {
+                throw new OutboxWriteError(err);
+              }
+              if (taken.length > 0) throw new IdempotencyKeyTakenError(taken);
+            });
+          }
         } catch (err) {
           if (err instanceof pg.DatabaseError && err.code === '23505' && err.constraint === 'replay_key_pkey') {
             // Which required keys were taken: the statement wrote nothing, so any of them found now was there before.

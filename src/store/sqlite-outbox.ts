@@ -3,14 +3,16 @@ import type Database from 'better-sqlite3';
 import type { DeliveryState } from '../outbox/types.js';
 import {
   ACCEPTED_COLUMNS, OUTBOX_COLUMNS, deliveryListSql, forgetSql, deliveryPage, emptyCounts, fromAcceptedRow, fromOutboxRow, toAcceptedRow, toOutboxRow,
-  type AcceptedRow, type OutboxRow, type OutboxStore,
+  type AcceptedNotification, type AcceptedRow, type OutboxRow, type OutboxStore, type QueuedNotification,
 } from './outbox.js';
 
 /**
  * The notification outbox on SQLite. Claims run in one IMMEDIATE transaction (select the due
  * rows, then lease them), so even two processes on one file never lease the same row twice.
+ * `queue` writes notifications inside a transaction the caller holds (the audit append's): it
+ * returns the positions of those whose Idempotency-Key is taken, whose rows it did not write.
  */
-export function sqliteOutbox(db: Database.Database, write: <T>(fn: () => T) => T): OutboxStore {
+export function sqliteOutbox(db: Database.Database, write: <T>(fn: () => T) => T): { outbox: OutboxStore; queue(notifications: readonly QueuedNotification[]): number[] } {
   const cols = OUTBOX_COLUMNS.join(', ');
   const sql = {
     insert: db.prepare(`INSERT INTO outbox (${cols}) VALUES (${OUTBOX_COLUMNS.map((c) => `@${c}`).join(', ')})`),
@@ -41,17 +43,27 @@ export function sqliteOutbox(db: Database.Database, write: <T>(fn: () => T) => T
     accepted: db.prepare(`SELECT ${ACCEPTED_COLUMNS.join(', ')} FROM notification_request WHERE key_digest = ?`),
   };
 
-  return {
+  /** Writes one notification; false (nothing written) when its key is taken. */
+  const queueOne = (rows: readonly OutboxRow[], accepted: AcceptedNotification | undefined): boolean => {
+    if (accepted !== undefined && sql.accept.run(toAcceptedRow(accepted)).changes === 0) return false;
+    for (const r of rows) sql.insert.run(r);
+    return true;
+  };
+
+  const queue = (notifications: readonly QueuedNotification[]): number[] => {
+    const rows = notifications.map((n) => n.deliveries.map(toOutboxRow));
+    const taken: number[] = [];
+    notifications.forEach((n, i) => {
+      if (!queueOne(rows[i]!, n.accepted)) taken.push(i);
+    });
+    return taken;
+  };
+
+  const outbox: OutboxStore = {
     async enqueue(deliveries, accepted) {
       if (deliveries.length === 0 && accepted === undefined) return undefined;
       const rows = deliveries.map(toOutboxRow);
-      return write(() => {
-        if (accepted !== undefined && sql.accept.run(toAcceptedRow(accepted)).changes === 0) {
-          return fromAcceptedRow(sql.accepted.get(accepted.keyDigest) as AcceptedRow);
-        }
-        for (const r of rows) sql.insert.run(r);
-        return undefined;
-      });
+      return write(() => (queueOne(rows, accepted) ? undefined : fromAcceptedRow(sql.accepted.get(accepted!.keyDigest) as AcceptedRow)));
     },
     async accepted(keyDigest) {
       const row = sql.accepted.get(keyDigest) as AcceptedRow | undefined;
@@ -104,4 +116,5 @@ export function sqliteOutbox(db: Database.Database, write: <T>(fn: () => T) => T
       return out;
     },
   };
+  return { outbox, queue };
 }

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { ChainInUseError, CheckpointConflictError } from './audit-checkpoints.js';
-import { InvalidDeliveryCursorError } from './outbox.js';
+import { IdempotencyKeyTakenError, InvalidDeliveryCursorError, OutboxWriteError } from './outbox.js';
 import { ChainConflictError, InvalidCursorError, ReplayedClaimError, type Store, type StoreStats } from './types.js';
 
 /**
@@ -102,6 +102,8 @@ export type Response =
 const ERROR_CLASSES = {
   ChainConflictError,
   ReplayedClaimError,
+  IdempotencyKeyTakenError,
+  OutboxWriteError,
   InvalidCursorError,
   InvalidDeliveryCursorError,
   CheckpointConflictError,

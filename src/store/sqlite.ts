@@ -7,6 +7,7 @@ import { SQLITE_MIGRATIONS } from './migrations.js';
 import { sqliteDpo } from './sqlite-dpo.js';
 import { sqliteConsents } from './sqlite-consents.js';
 import { sqliteOutbox } from './sqlite-outbox.js';
+import { IdempotencyKeyTakenError, OutboxWriteError } from './outbox.js';
 import { sqliteCheckpointStore } from './sqlite-audit-checkpoints.js';
 import { openSqliteWorkerStore } from './sqlite-worker.js';
 import type { AuditCheckpointStore } from './audit-checkpoints.js';
@@ -135,7 +136,8 @@ class SqliteStore implements Store {
     };
     const dpo = sqliteDpo(db, write);
     this.consents = sqliteConsents(db, write);
-    this.outbox = sqliteOutbox(db, write);
+    const outbox = sqliteOutbox(db, write);
+    this.outbox = outbox.outbox;
     this.dpo = dpo.dpo;
     this.checkpoints = sqliteCheckpointStore(db, write);
 
@@ -143,7 +145,7 @@ class SqliteStore implements Store {
       async head(chain) {
         return headOf(chain);
       },
-      async append(records, claims = []) {
+      async append(records, claims = [], notifications = []) {
         if (records.length === 0) return;
         const groups = byChain(records);
         const rows = records.map(toRow);
@@ -155,6 +157,15 @@ class SqliteStore implements Store {
           }
           for (const [chain, group] of groups) checkContinues(chain, headOf(chain), group);
           for (const row of rows) sql.insert.run(row);
+          if (notifications.length > 0) {
+            let taken: number[];
+            try {
+              taken = outbox.queue(notifications);
+            } catch (err) {
+              throw new OutboxWriteError(err);
+            }
+            if (taken.length > 0) throw new IdempotencyKeyTakenError(taken);
+          }
         });
         stats.auditRecords += records.length;
         stats.replayClaims += claims.length;

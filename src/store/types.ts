@@ -1,6 +1,6 @@
 import type { AuditKind, AuditRecord } from '../audit/types.js';
 import type { ConsentStore } from './consents.js';
-import type { OutboxStore } from './outbox.js';
+import type { OutboxStore, QueuedNotification } from './outbox.js';
 import type { DpoStore } from './dpo-types.js';
 import type { AuditCheckpointStore } from './audit-checkpoints.js';
 
@@ -73,8 +73,12 @@ export interface AuditStore {
    * `claims` are replay-cache keys claimed in the same transaction (see ReplayClaim): if a
    * required one is already in the cache, the call rejects with ReplayedClaimError and writes
    * nothing, neither records nor claims.
+   * `notifications` are outbox rows (and Idempotency-Key answers) written in the same
+   * transaction: if a key is taken, the call rejects with IdempotencyKeyTakenError naming the
+   * notifications that lost; if the outbox cannot be written, with OutboxWriteError; either way
+   * nothing is written.
    */
-  append(records: readonly AuditRecord[], claims?: readonly ReplayClaim[]): Promise<void>;
+  append(records: readonly AuditRecord[], claims?: readonly ReplayClaim[], notifications?: readonly QueuedNotification[]): Promise<void>;
   /** Records of a chain in seq order, from `fromSeq` (inclusive), at most `limit`. */
   range(chain: string, fromSeq: number, limit: number): Promise<AuditRecord[]>;
   /** Like range, but row by row as stored, for verification (see StoredAuditRow). */

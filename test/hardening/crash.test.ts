@@ -2,7 +2,8 @@
  * Crash safety: the gateway (a child process) is killed with SIGKILL under concurrent load of
  * queries, refusals and notifications, then started again on the same store. Every audit id any
  * client received in an answer is in the trail, the trail verifies, and every notification the
- * gateway acknowledged with 202 reaches its recipient. On SQLite and on PostgreSQL.
+ * gateway acknowledged with 202 reaches its recipient; the trail's QUEUED records and the outbox's
+ * deliveries are the same set, whatever the kill cut short. On SQLite and on PostgreSQL.
  */
 import { jest } from '@jest/globals';
 import { mkdtempSync } from 'node:fs';
@@ -115,6 +116,23 @@ describe.each(DATABASES)('SIGKILL under load on %s', (name, makeDatabase) => {
       if (r.kind === 'refused') expect(records.map((x) => x.kind)).toContain('refusal');
     }
     expect(missing).toEqual([]);
+    // The trail and the outbox agree, wherever the kill fell: every QUEUED record has its delivery
+    // and every delivery its QUEUED record (they are one commit), acknowledged or not.
+    const queued: string[] = [];
+    for (let after: string | undefined, page = 0; page === 0 || after !== undefined; page++) {
+      const found = await store.audit.search({ kind: 'notification', reason: 'QUEUED', limit: 500, ...(after !== undefined ? { after } : {}) });
+      queued.push(...found.records.map((r) => `${r.auditId} ${r.recipient?.system}`));
+      after = found.next;
+    }
+    const rows: string[] = [];
+    for (let after: string | undefined, page = 0; page === 0 || after !== undefined; page++) {
+      const found = await store.outbox.list({ limit: 200, ...(after !== undefined ? { after } : {}) });
+      rows.push(...found.deliveries.map((d) => `${d.auditId} ${d.recipient.system}`));
+      after = found.next;
+    }
+    expect(queued.length).toBeGreaterThan(0);
+    expect(new Set(rows)).toEqual(new Set(queued));
+    expect(rows).toHaveLength(queued.length);
     const verified = await verifyChain(store, instanceId);
     expect(verified).toMatchObject({ ok: true });
 

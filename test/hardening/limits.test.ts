@@ -5,7 +5,10 @@
  */
 import { jest } from '@jest/globals';
 import { population } from '../../src/simulators/population.js';
+import { verifyTrail } from '../../src/audit/verify-trail.js';
 import { ClientLimiter } from '../../src/server/limits.js';
+import { educationStatus } from '../../src/simulators/youth.js';
+import { ProviderSlots } from '../../src/upstream/provider-slots.js';
 import { startTestEnv, type TestEnv } from '../support/env.js';
 import { STACK_TRACE, clientCreds, evidence, send, tokenWith, type Answer } from './support.js';
 
@@ -13,7 +16,9 @@ jest.setTimeout(60_000);
 
 const STATUS = '/v1/queries/employment.citizen-status.v1';
 const SUMMARY = '/v1/queries/social.coordination-summary.v1';
+const YOUTH = '/v1/queries/youth.education-status.v1';
 const shared = population().find((c) => c.employment && c.social && !c.extras.employment && !c.extras.social)!;
+const young = population().find((c) => educationStatus(c)?.educationStatus === 'in-education')!;
 
 describe('ClientLimiter (the bucket arithmetic, on a controlled clock)', () => {
   let now = 0;
@@ -82,9 +87,9 @@ describe('ClientLimiter (the bucket arithmetic, on a controlled clock)', () => {
   });
 });
 
-function query(env: TestEnv, client: string, urlPath: string, fields: readonly string[]): Promise<Answer> {
-  const body = JSON.stringify({ cpr: shared.cpr, fields });
-  return send(env.url, { path: urlPath, headers: { 'content-type': 'application/json', authorization: `Bearer ${tokenWith(client, urlPath, body)}` }, body, creds: clientCreds(client) });
+function query(env: TestEnv, client: string, urlPath: string, fields: readonly string[], claims: Record<string, unknown> = {}, cpr = shared.cpr): Promise<Answer> {
+  const body = JSON.stringify({ cpr, fields });
+  return send(env.url, { path: urlPath, headers: { 'content-type': 'application/json', authorization: `Bearer ${tokenWith(client, urlPath, body, { claims })}` }, body, creds: clientCreds(client) });
 }
 
 async function expectRateLimited(env: TestEnv, res: Answer, reason: 'RATE' | 'CONCURRENCY', client: string): Promise<void> {
@@ -191,5 +196,80 @@ describe('the concurrency cap over HTTPS', () => {
     // The abandoned requests still wait for the provider (5 s), but their slots are free.
     provider.setFault(null);
     expect((await query(env, 'sof-case-system', STATUS, ['targetGroup'])).status).toBe(200);
+  });
+});
+
+describe('ProviderSlots (the bulkhead arithmetic)', () => {
+  it('gives each provider its own slots, frees one on release, and releases only once', () => {
+    const slots = new ProviderSlots(2);
+    const [a, b] = [slots.take('p'), slots.take('p')];
+    expect(a && b).toBeDefined();
+    expect(slots.take('p')).toBeUndefined();
+    expect(slots.take('q')).toBeDefined();
+    a!();
+    a!();
+    expect(slots.inFlight('p')).toBe(1);
+    expect(slots.take('p')).toBeDefined();
+    expect(slots.take('p')).toBeUndefined();
+    expect(() => new ProviderSlots(0)).toThrow(TypeError);
+  });
+});
+
+describe('the bulkhead between providers over HTTPS', () => {
+  let env: TestEnv;
+  beforeAll(async () => {
+    env = await startTestEnv({
+      name: 'hardening-bulkhead',
+      overrides: { limits: { ratePerSecond: 1000, burst: 1000, concurrency: 4, providerConcurrency: 2 }, upstream: { timeoutMs: 10_000, maxResponseBytes: 1048576 } },
+    });
+  });
+  afterAll(async () => {
+    await env?.close();
+  });
+
+  it('a hanging provider holds only its own slots: more requests for it get 503 PROVIDER_BUSY at once, audited, and the caller\'s denied requests and requests to other providers are served', async () => {
+    const hanging = env.simulators['bif-jobcentre-system']!;
+    const youth = env.simulators['buf-youth-system']!;
+    hanging.setFault({ kind: 'delay', ms: 3000 });
+    const before = hanging.requests;
+    try {
+      const waiting = [query(env, 'sof-case-system', STATUS, ['targetGroup']), query(env, 'sof-case-system', STATUS, ['benefit'])];
+      for (let i = 0; i < 200 && hanging.requests < before + 2; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(env.gateway.deps.providerSlots.inFlight('bif-jobcentre-system')).toBe(2);
+
+      // More requests for the hanging provider, more than the caller's free slots: each is refused
+      // without waiting for it, and gives its caller slot back.
+      for (let i = 0; i < 4; i++) {
+        const busy = await query(env, 'sof-case-system', STATUS, ['targetGroup']);
+        evidence('limits', 'error-response', busy.text);
+        expect(busy.status).toBe(503);
+        expect(busy.json).toMatchObject({ code: 'PROVIDER_BUSY', auditId: expect.any(String) });
+        expect(busy.headers['retry-after']).toBe('1');
+        expect(busy.text).not.toMatch(STACK_TRACE);
+        const { records } = await env.gateway.store.audit.search({ auditId: busy.json.auditId, limit: 5 });
+        expect(records.map((r) => [r.kind, r.decision, r.reasons, r.status]).reverse()).toEqual([
+          ['decision', 'permit', [], null],
+          ['release', 'permit', ['PROVIDER_BUSY'], 503],
+        ]);
+      }
+      expect(hanging.requests).toBe(before + 2);
+
+      // The same caller, meanwhile: a request that is denied, and one for another provider.
+      const denied = await query(env, 'sof-case-system', STATUS, ['targetGroup'], { purpose: 'youth-coordination' });
+      expect(denied.status).toBe(403);
+      expect(denied.json.code).toBe('POLICY_DENIED');
+      const youthBefore = youth.requests;
+      const other = await query(env, 'sof-case-system', YOUTH, ['educationStatus'], { purpose: 'youth-coordination' }, young.cpr);
+      expect(other.status).toBe(200);
+      expect(youth.requests).toBe(youthBefore + 1);
+
+      // The waiting requests are answered when the provider is; then its slots are free again.
+      expect((await Promise.all(waiting)).map((r) => r.status)).toEqual([200, 200]);
+      expect(env.gateway.deps.providerSlots.inFlight('bif-jobcentre-system')).toBe(0);
+    } finally {
+      hanging.setFault(null);
+    }
+    expect((await query(env, 'sof-case-system', STATUS, ['targetGroup'])).status).toBe(200);
+    expect((await verifyTrail({ store: env.gateway.store, verifier: env.gateway.audit.verifier })).ok).toBe(true);
   });
 });

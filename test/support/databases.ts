@@ -26,6 +26,11 @@ export interface TestDatabase {
   exec(sql: string, params?: unknown[]): Promise<void>;
   /** Raw SQL with ? placeholders returning rows, on the same connection as exec. */
   query<T>(sql: string, params?: unknown[]): Promise<T[]>;
+  /**
+   * Makes every INSERT into `table` fail (true), as a full disk or a broken table would, or work
+   * again (false): a fault injected into one write of whatever transaction makes it.
+   */
+  failInserts(table: string, fail: boolean): Promise<void>;
   cleanup(): Promise<void>;
 }
 
@@ -49,6 +54,13 @@ export async function sqliteDatabase(name: string): Promise<TestDatabase> {
     },
     async query<T>(sql: string, params: unknown[] = []) {
       return connection().prepare(sql).all(...params) as T[];
+    },
+    async failInserts(table, fail) {
+      connection().exec(
+        fail
+          ? `CREATE TRIGGER test_fail_${table} BEFORE INSERT ON ${table} BEGIN SELECT RAISE(ABORT, 'injected fault: ${table} cannot be written'); END`
+          : `DROP TRIGGER IF EXISTS test_fail_${table}`,
+      );
     },
     async cleanup() {
       for (const s of opened) await s.close().catch(() => undefined);
@@ -94,6 +106,14 @@ export async function postgresDatabase(name: string): Promise<TestDatabase> {
     },
     async query<T>(sql: string, params: unknown[] = []) {
       return (await (await connection()).query(toDollars(sql), params)).rows as T[];
+    },
+    async failInserts(table, fail) {
+      await (await connection()).query(
+        fail
+          ? "CREATE OR REPLACE FUNCTION test_fail_insert() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'injected fault: % cannot be written', TG_TABLE_NAME; END $$; " +
+              `CREATE TRIGGER test_fail_${table} BEFORE INSERT ON ${table} FOR EACH ROW EXECUTE FUNCTION test_fail_insert()`
+          : `DROP TRIGGER IF EXISTS test_fail_${table} ON ${table}`,
+      );
     },
     async cleanup() {
       for (const s of opened) await s.close().catch(() => undefined);
