@@ -2,7 +2,7 @@ import type { AuditKind, AuditRecord } from '../audit/types.js';
 import type { ConsentStore } from './consents.js';
 import type { OutboxStore } from './outbox.js';
 import type { DpoStore } from './dpo-types.js';
-import type { AuditCheckpointStore } from './audit-checkpoints.js';
+import type { AuditCheckpointStore, ChainFence } from './audit-checkpoints.js';
 
 /**
  * Stores are interfaces with a SQLite and a PostgreSQL implementation that pass one shared test
@@ -72,9 +72,12 @@ export interface AuditStore {
    * prevHash = head's hash), otherwise the call rejects with ChainConflictError and writes nothing.
    * `claims` are replay-cache keys claimed in the same transaction (see ReplayClaim): if a
    * required one is already in the cache, the call rejects with ReplayedClaimError and writes
-   * nothing, neither records nor claims.
+   * nothing, neither records nor claims. With a fence (the chain lease's, see ChainLease), the
+   * store checks in the same transaction that it is still the chain's current one, and
+   * otherwise rejects with ChainLeaseLostError and writes nothing; a store whose lease cannot
+   * be lost while its process lives (SQLite) has nothing to check.
    */
-  append(records: readonly AuditRecord[], claims?: readonly ReplayClaim[]): Promise<void>;
+  append(records: readonly AuditRecord[], claims?: readonly ReplayClaim[], fence?: ChainFence): Promise<void>;
   /** Records of a chain in seq order, from `fromSeq` (inclusive), at most `limit`. */
   range(chain: string, fromSeq: number, limit: number): Promise<AuditRecord[]>;
   /** Like range, but row by row as stored, for verification (see StoredAuditRow). */
@@ -115,6 +118,17 @@ export interface ReplayCache {
   prune(now: Date): Promise<number>;
 }
 
+/**
+ * The setting that makes the store's commits durable, as read on the store's own connection:
+ * PostgreSQL's synchronous_commit, SQLite's synchronous pragma. `durable` is false when a
+ * commit could be acknowledged before it reached the disk.
+ */
+export interface StoreDurability {
+  readonly setting: string;
+  readonly value: string;
+  readonly durable: boolean;
+}
+
 /** Counters since the store was opened (tests and /metrics). */
 export interface StoreStats {
   /** Write transactions committed (audit appends, replay claims, prunes). */
@@ -137,8 +151,8 @@ export interface Store {
   readonly dpo: DpoStore;
   /** The store's counters as of now (a fresh snapshot on every read). */
   readonly stats: StoreStats;
-  /** Throws if the store cannot write right now (used by /readyz). */
-  checkWritable(): Promise<void>;
+  /** Throws if the store cannot write right now; else the durability in force on its connection (used by /readyz). */
+  checkWritable(): Promise<StoreDurability>;
   close(): Promise<void>;
 }
 
