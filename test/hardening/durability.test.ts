@@ -10,6 +10,7 @@ import pg from 'pg';
 import { AuditTrail } from '../../src/audit/trail.js';
 import { verifyChain } from '../../src/audit/verify.js';
 import { openStore } from '../../src/store/index.js';
+import type { ChainLease } from '../../src/store/audit-checkpoints.js';
 import type { Store } from '../../src/store/types.js';
 import { auditEntry } from '../support/audit-entries.js';
 import { createOwnCluster, type OwnCluster } from './pg.js';
@@ -18,8 +19,10 @@ jest.setTimeout(120_000);
 
 let cluster: OwnCluster | undefined;
 let store: Store | undefined;
+let lease: ChainLease | undefined;
 
 afterAll(async () => {
+  await lease?.release(); // it would keep trying to take the chain back on the crashed server
   await store?.close().catch(() => undefined);
   await cluster?.destroy();
 });
@@ -29,7 +32,7 @@ it('PostgreSQL switched to synchronous_commit = off at run time, then crashed: e
   const admin = new pg.Client({ connectionString: cluster.url });
   await admin.connect();
   store = await openStore({ kind: 'postgres', url: cluster.url, poolSize: 4 });
-  const lease = await store.checkpoints.lockChain('gw-durable');
+  lease = await store.checkpoints.lockChain('gw-durable');
   const trail = await AuditTrail.open(store, { chain: 'gw-durable', lease });
   const acknowledged: number[] = [];
   const appendSome = async (n: number): Promise<void> => {
@@ -48,6 +51,8 @@ it('PostgreSQL switched to synchronous_commit = off at run time, then crashed: e
   for (let k = 0; k < 5; k++) await appendSome(10);
 
   await cluster.crash();
+  await lease.release();
+  lease = undefined;
   await store.close().catch(() => undefined);
   store = undefined;
   await cluster.start();
