@@ -96,7 +96,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     await store.close();
     throw err;
   });
-  const trail = await AuditTrail.open(audit.trailStore, { chain: config.instanceId });
+  const trail = await AuditTrail.open(audit.trailStore, { chain: config.instanceId, lease: audit.lease });
   audit.start(trail);
   const metrics = new Metrics();
   metrics.watchRevocations(() => revocations);

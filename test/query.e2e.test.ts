@@ -297,6 +297,8 @@ describe('catalogue and operations', () => {
     const ready = await request(env.url).get('/readyz').ca(c.ca);
     expect(ready.status).toBe(200);
     expect(ready.body.store.writable).toBe(true);
+    expect(ready.body.store.durability).toEqual({ setting: 'synchronous', value: 'FULL', durable: true });
+    expect(ready.body.chain).toEqual({ id: env.config.instanceId, lease: 'held' });
     expect(ready.body.certificates[0]).toMatchObject({ name: 'gateway', valid: true });
     expect(ready.body.certificates[0].daysLeft).toBeGreaterThan(300);
     const metrics = await request(env.url).get('/metrics').ca(c.ca);

@@ -2,7 +2,8 @@
  * The PostgreSQL audit append (src/store/postgres.ts): one statement per commit that reads the
  * chain's head and inserts only if the batch continues it, still refusing every writer that
  * does not continue the chain, including a concurrent one on the same chain; synchronous commit
- * forced when the database commits asynchronously. Counts statements, never time.
+ * kept on whatever the database's setting becomes; the chain lease's generation checked by every
+ * append and checkpoint. Counts statements, never time.
  * PostgreSQL must be reachable (SNITFLADE_TEST_PG, default postgres://postgres@127.0.0.1:5432/postgres).
  */
 import { jest } from '@jest/globals';
@@ -73,27 +74,64 @@ it('commits an append without replay claims as one statement: one round trip', a
   expect(await verifyChain(store, trail.chain)).toMatchObject({ ok: true, checked: 2 });
 });
 
-it('turns synchronous commit on for its own commits when the database commits asynchronously', async () => {
+it('keeps synchronous commit on on its own connections when the database is switched to asynchronous commit while it runs', async () => {
   const name = new URL((db.storeConfig as { url: string }).url).pathname.slice(1);
+  const running = await db.open();
+  const trail = await AuditTrail.open(running, { chain: freshChain('sync') });
+  await trail.append(entry(0));
   await raw.query(`ALTER DATABASE ${name} SET synchronous_commit = off`);
-  const lazy = await db.open(); // a new instance reads the setting when it opens
   try {
-    const trail = await AuditTrail.open(lazy, { chain: freshChain('sync') });
-    const statements = recordStatements();
-    try {
-      await trail.append(entry(0));
-      expect(await lazy.replay.claim(`sync-${randomBytes(4).toString('hex')}`, new Date(Date.now() + 60_000))).toBe(true);
-    } finally {
-      statements.stop();
-    }
-    const append = statements.texts.findIndex((t) => t.includes('INSERT INTO audit_record'));
-    const claim = statements.texts.findIndex((t) => t.includes('INSERT INTO replay_key'));
-    expect(statements.texts.slice(0, append + 1).slice(-3)).toEqual(['BEGIN', 'SET LOCAL synchronous_commit TO on', statements.texts[append]]);
-    expect(statements.texts[append + 1]).toBe('COMMIT');
-    expect(statements.texts.slice(claim - 2, claim)).toEqual(['BEGIN', 'SET LOCAL synchronous_commit TO on']);
-    expect(statements.texts[claim + 1]).toBe('COMMIT');
+    // Every connection the store had is ended: the ones it opens now start under the new default.
+    await raw.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND application_name = 'snitflade'", [name]);
+    const fresh = new pg.Client({ connectionString: (db.storeConfig as { url: string }).url });
+    await fresh.connect();
+    expect((await fresh.query<{ synchronous_commit: string }>('SHOW synchronous_commit')).rows[0]?.synchronous_commit).toBe('off');
+    await fresh.end();
+    let durability;
+    for (let i = 0; i < 5 && durability === undefined; i++) durability = await running.checkWritable().catch(() => undefined); // the first may meet a terminated connection
+    expect(durability).toEqual({ setting: 'synchronous_commit', value: 'on', durable: true });
+    let appended = false;
+    for (let i = 0; i < 5 && !appended; i++) appended = await trail.append(entry(1)).then(() => true, () => false);
+    expect(appended).toBe(true);
+    expect(await verifyChain(running, trail.chain)).toMatchObject({ ok: true, checked: 2 });
   } finally {
     await raw.query(`ALTER DATABASE ${name} RESET synchronous_commit`);
+  }
+});
+
+it('refuses an append or a checkpoint carrying a lease generation that is no longer the chain\'s, and writes nothing', async () => {
+  const chain = freshChain('fence');
+  const other = await db.open();
+  const first = await store.checkpoints.lockChain(chain);
+  const old = first.fence!;
+  expect(old).toEqual({ chain, generation: expect.any(Number) });
+  const trail = await AuditTrail.open(store, { chain, lease: first });
+  const [record] = await trail.appendMany([entry(0)]);
+  // The holder's lock connection is cut (a database restart for it); another process takes the chain at once.
+  const name = new URL((db.storeConfig as { url: string }).url).pathname.slice(1);
+  await raw.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND application_name = 'snitflade-chain-lease'", [name]);
+  let second;
+  for (let i = 0; i < 50 && second === undefined; i++) {
+    second = await other.checkpoints.lockChain(chain).catch(() => undefined);
+    if (second === undefined) await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  try {
+    expect(second!.fence!.generation).toBeGreaterThan(old.generation);
+    const next = nextAfter(record!, { seq: record!.seq, hash: record!.hash }, 'old-holder-1');
+    await expect(store.audit.append([next], [], [], old)).rejects.toMatchObject({ name: 'ChainLeaseLostError', code: 'ERR_AUDIT_CHAIN_LEASE_LOST', chain });
+    await expect(store.audit.append([next], [{ key: `fence-${randomBytes(4).toString('hex')}`, expiresAt: Date.now() + 60_000, required: true }], [], old)).rejects.toMatchObject({ code: 'ERR_AUDIT_CHAIN_LEASE_LOST' });
+    // The old holder's trail refuses by itself too, however the lease is doing.
+    await expect(trail.append(entry(1))).rejects.toMatchObject({ code: 'ERR_AUDIT_CHAIN_LEASE_LOST' });
+    const checkpoint = { chain, seq: 1, time: new Date().toISOString(), head: record!.hash, root: 'x', prev: 0, jws: 'x', frontier: '{}' };
+    await expect(store.checkpoints.add(checkpoint, [], old)).rejects.toMatchObject({ code: 'ERR_AUDIT_CHAIN_LEASE_LOST' });
+    expect(await store.checkpoints.latest(chain)).toBeUndefined();
+    expect((await store.audit.head(chain))?.seq).toBe(1);
+    // The new holder writes under its own generation.
+    await other.audit.append([next], [], [], second!.fence);
+    expect((await store.audit.head(chain))?.id).toBe('old-holder-1');
+  } finally {
+    await second?.release();
+    await first.release();
   }
 });
 

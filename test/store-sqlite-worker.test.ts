@@ -164,7 +164,7 @@ describe('the SQLite store in a worker thread', () => {
         locker.exec('ROLLBACK');
         locker.close();
       }
-      await expect(store.checkWritable()).resolves.toBeUndefined();
+      await expect(store.checkWritable()).resolves.toMatchObject({ durable: true });
     });
 
     it('ReplayedClaimError, with its keys: the append\'s second argument reaches the worker', async () => {

@@ -478,8 +478,8 @@ function describeStore(name: string, makeHarness: () => Promise<Harness>): void 
       });
     });
 
-    it('is writable', async () => {
-      await expect(store.checkWritable()).resolves.toBeUndefined();
+    it('is writable, with durable commits on its own connection', async () => {
+      await expect(store.checkWritable()).resolves.toEqual(store.kind === 'sqlite' ? { setting: 'synchronous', value: 'FULL', durable: true } : { setting: 'synchronous_commit', value: 'on', durable: true });
     });
   });
 }

@@ -1,4 +1,4 @@
-import { MERKLE_STORED_LEVEL, type StoredCheckpoint, type StoredMerkleNode } from '../store/audit-checkpoints.js';
+import { ChainLeaseLostError, MERKLE_STORED_LEVEL, type ChainFence, type ChainLease, type StoredCheckpoint, type StoredMerkleNode } from '../store/audit-checkpoints.js';
 import type { Store } from '../store/types.js';
 import { GENESIS, recordHash } from './chain.js';
 import { CheckpointInvalidError, type CheckpointSigner, type CheckpointVerifier } from './checkpoint.js';
@@ -21,8 +21,13 @@ export class AuditIntegrityError extends Error {
 
 export interface CheckpointerOptions {
   readonly store: Pick<Store, 'audit' | 'checkpoints'>;
-  /** The trail of this instance: its chain and the last record it knows to be durable. */
-  readonly trail: { readonly chain: string; readonly head: ChainHead };
+  /** The trail of this instance: its chain, the last record it knows to be durable, and the lease holding it wrote that under. */
+  readonly trail: { readonly chain: string; readonly head: ChainHead; readonly fence?: ChainFence | undefined };
+  /**
+   * The chain's lease: with it, nothing is signed while it is lost, each checkpoint carries its
+   * fence for the store to check, and a new holding continues from the stored checkpoint again.
+   */
+  readonly lease?: Pick<ChainLease, 'lost' | 'fence'>;
   readonly signer: CheckpointSigner;
   /** Checks the chain's last stored checkpoint before continuing from it. */
   readonly verifier: CheckpointVerifier;
@@ -67,6 +72,8 @@ export class Checkpointer {
   readonly #everySeconds: number;
   readonly #now: () => Date;
   #state: { last: StoredCheckpoint | undefined; frontier: MerkleFrontier } | undefined;
+  /** The lease holding #state was read under. */
+  #fence: ChainFence | undefined;
   #running: Promise<StoredCheckpoint | undefined> = Promise.resolve(undefined);
   #timer: NodeJS.Timeout | undefined;
   #lastAt = 0;
@@ -116,6 +123,15 @@ export class Checkpointer {
 
   async #seal(): Promise<StoredCheckpoint | undefined> {
     const { chain } = this.#o.trail;
+    const lease = this.#o.lease;
+    if (lease?.lost === true) throw new ChainLeaseLostError(chain, `chain ${chain}: this instance has lost the chain's lease; not signed`);
+    const fence = lease?.fence;
+    // Taken again: the trail's head is known only once it wrote under the new holding.
+    if (lease !== undefined && this.#o.trail.fence !== fence) return undefined;
+    if (fence !== this.#fence) {
+      this.#state = undefined; // another holder may have written and sealed in between: continue from what is stored
+      this.#fence = fence;
+    }
     const target = this.#o.trail.head;
     const state = this.#state ?? (await this.#resume(chain));
     this.#state = state;
@@ -150,9 +166,14 @@ export class Checkpointer {
     const time = this.#now().toISOString();
     const root = frontier.root().toString('hex');
     const payload = { v: 1 as const, gateway: this.#o.gatewayId, chain, seq: target.seq, head: target.hash, root, prev: from, time };
+    // Only ever continue a checkpoint this instance knows: one stored by anyone else since would split the checkpoint chain.
+    const stored = await this.#o.store.checkpoints.latest(chain);
+    if (stored?.seq !== state.last?.seq || stored?.jws !== state.last?.jws) {
+      throw new AuditIntegrityError(chain, stored?.seq ?? 0, `chain ${chain}: the last stored checkpoint (seq ${stored?.seq ?? 'none'}) is not the one this instance continues (seq ${state.last?.seq ?? 'none'}); not signed`);
+    }
     const jws = await this.#o.signer.sign(payload);
     const checkpoint: StoredCheckpoint = { chain, seq: target.seq, time, head: target.hash, root, prev: from, jws, frontier: JSON.stringify(frontier.toJSON()) };
-    await this.#o.store.checkpoints.add(checkpoint, nodes);
+    await this.#o.store.checkpoints.add(checkpoint, nodes, fence);
     this.#state = { last: checkpoint, frontier };
     this.#lastAt = Date.now();
     this.#o.onCheckpoint?.(checkpoint);

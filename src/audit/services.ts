@@ -104,6 +104,7 @@ export async function openAuditServices(o: { config: GatewayConfig; store: Store
       checkpointer = new Checkpointer({
         store,
         trail,
+        lease,
         signer,
         verifier,
         gatewayId: config.gatewayId,

@@ -1,8 +1,9 @@
 import { deepFreeze } from '../lib/digest.js';
 import { Batcher } from '../store/batch.js';
 import { rememberCanonical } from '../store/rows.js';
+import { ChainLeaseLostError, type ChainFence, type ChainLease } from '../store/audit-checkpoints.js';
 import { IdempotencyKeyTakenError, OutboxWriteError, type QueuedNotification } from '../store/outbox.js';
-import { ReplayedClaimError, type AuditStore, type ReplayClaim } from '../store/types.js';
+import { ChainConflictError, ReplayedClaimError, type AuditStore, type ReplayClaim } from '../store/types.js';
 import { GENESIS } from './chain.js';
 import { assertNoPersonalData } from './guard.js';
 import { recordId } from './id.js';
@@ -16,6 +17,11 @@ export interface AuditTrailOptions {
   readonly maxBatch?: number;
   /** The clock records are stamped with. Default: the system clock. */
   readonly now?: () => Date;
+  /**
+   * The chain's lease (AuditCheckpointStore.lockChain). With it, nothing is written while the
+   * lease is lost, and every append carries the lease's fence for the store to check.
+   */
+  readonly lease?: Pick<ChainLease, 'lost' | 'fence'>;
 }
 
 /** The last durable record of the chain, as this trail knows it. */
@@ -78,6 +84,14 @@ const CHAIN_ID = /^[A-Za-z0-9._-]{1,64}$/;
  * have landed after all, e.g. when the connection broke during COMMIT), so the chain never gets
  * a gap or a fork.
  *
+ * With the chain's lease (AuditTrailOptions.lease) the trail writes only while it holds it:
+ * while the lease is lost every append rejects with ChainLeaseLostError, and each append
+ * carries the lease's fence, which the store checks in the append's own transaction. Re-reading
+ * the head is safe because of that: under one holding nobody else can have written. When the
+ * lease is taken again (a new fence) the head is read again first. An append that does not
+ * continue the stored head (ChainConflictError: someone wrote the chain without the lease) stops
+ * the trail until the lease is taken again; it never continues over records it did not write.
+ *
  * Each record is serialised once: its entry's members when it is submitted, the whole record
  * when it is placed (src/audit/place.ts); the store writes that text. An append may carry a
  * replay claim (AppendOptions.claim), made in the same transaction: a required claim already
@@ -95,6 +109,11 @@ export class AuditTrail {
   readonly #now: () => Date;
   readonly #batcher: Batcher<Submission, AuditRecord[] | Refusal>;
   #head: ChainHead;
+  readonly #lease: Pick<ChainLease, 'lost' | 'fence'> | undefined;
+  /** The lease holding the head was read or written under. */
+  #fence: ChainFence | undefined;
+  /** Set by a ChainConflictError: the holding under which the chain was found written by someone else. */
+  #conflict: { readonly fence: ChainFence | undefined; readonly error: ChainConflictError } | undefined;
   #stale = false;
   #stats = { batches: 0, records: 0, failures: 0 };
 
@@ -102,6 +121,8 @@ export class AuditTrail {
     this.#store = store;
     this.chain = chain;
     this.#head = head;
+    this.#lease = options.lease;
+    this.#fence = options.lease?.fence;
     this.#now = options.now ?? (() => new Date());
     this.#batcher = new Batcher((groups) => this.#commit(groups), { maxBatch: options.maxBatch ?? 500 });
   }
@@ -118,6 +139,11 @@ export class AuditTrail {
   /** The last record this trail knows to be durable (seq 0 and GENESIS for an empty chain). */
   get head(): ChainHead {
     return this.#head;
+  }
+
+  /** The lease's fence under which `head` was read or written (undefined without a lease, or on SQLite). */
+  get fence(): ChainFence | undefined {
+    return this.#fence;
   }
 
   get stats(): AuditTrailStats {
@@ -163,9 +189,17 @@ export class AuditTrail {
     while (pending.length > 0) {
       this.#stats.batches += 1;
       try {
-        if (this.#stale) {
+        const lease = this.#lease;
+        if (lease?.lost === true) throw new ChainLeaseLostError(this.chain, `chain ${this.chain}: this instance has lost the chain's lease; nothing is written until it holds it again`);
+        const fence = lease?.fence;
+        if (this.#conflict !== undefined) {
+          if (this.#conflict.fence === fence) throw this.#conflict.error;
+          this.#conflict = undefined; // the lease was taken again: a new holding starts from the stored head
+        }
+        if (this.#stale || fence !== this.#fence) {
           const head = await this.#store.head(this.chain);
           this.#head = head === undefined ? { seq: 0, hash: GENESIS } : { seq: head.seq, hash: head.hash };
+          this.#fence = fence;
           this.#stale = false;
         }
         let { seq, hash } = this.#head;
@@ -181,7 +215,7 @@ export class AuditTrail {
         const records = placed.flat();
         const claims = pending.flatMap(({ submission }) => (submission.claim === undefined ? [] : [submission.claim]));
         const notifying = pending.filter(({ submission }) => submission.notification !== undefined);
-        await this.#store.append(records, claims, notifying.map(({ submission }) => submission.notification!));
+        await this.#store.append(records, claims, notifying.map(({ submission }) => submission.notification!), fence);
         this.#head = { seq, hash };
         this.#stats.records += records.length;
         pending.forEach(({ index }, i) => {
@@ -192,6 +226,9 @@ export class AuditTrail {
         // Unknown whether anything landed: take the head from the store before the next batch.
         this.#stale = true;
         this.#stats.failures += 1;
+        if (err instanceof ChainConflictError && this.#conflict === undefined) {
+          this.#conflict = { fence: this.#fence, error: new ChainConflictError(this.chain, `chain ${this.chain} was written by someone else than this instance (${err.message}); nothing is written until the chain's lease is taken again`) };
+        }
         // A replayed token's records, a notification whose Idempotency-Key is taken, and (when the
         // outbox cannot be written) every notification, are refused; the rest of the commit is
         // tried again without them.

@@ -90,7 +90,7 @@ interface ChainState {
 export function pacedAudit(audit: AuditStore, upTo = Number.MAX_SAFE_INTEGER): AuditStore {
   return {
     head: (chain) => audit.head(chain),
-    append: (records, claims, notifications) => audit.append(records, claims, notifications),
+    append: (records, claims, notifications, fence) => audit.append(records, claims, notifications, fence),
     range: (chain, fromSeq, limit) => audit.range(chain, fromSeq, limit),
     chains: () => audit.chains(),
     search: (query) => audit.search(query),

@@ -55,7 +55,7 @@ const OPERATIONS: readonly Operation[] = [
   { method: 'get', path: '/healthz', operationId: 'healthz', summary: 'Liveness', description: 'Answers while the process serves HTTP.', tag: 'operations', credentials: 'none', ok: [200, '{"status":"ok"}'] },
   {
     method: 'get', path: '/readyz', operationId: 'readyz', summary: 'Readiness',
-    description: 'Whether the store accepts writes and the rules are loaded; certificates with the days left; the revocation list in force and whether it is current. 503 when not ready.',
+    description: 'Whether the store accepts writes with durable commits (the setting in force is reported), this instance holds its audit chain lease, and the rules are loaded; certificates with the days left; the revocation list in force and whether it is current. 503 when not ready.',
     tag: 'operations', credentials: 'none', ok: [200, 'Ready (503 with the same body when not)'],
   },
   { method: 'get', path: '/metrics', operationId: 'metrics', summary: 'Prometheus metrics', description: 'Counters and histograms labelled only with registered ids and stable codes.', tag: 'operations', credentials: 'none', ok: [200, 'Prometheus text format', 'text/plain'] },

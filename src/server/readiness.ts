@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { RevocationList } from '../auth/crl.js';
 import type { Gateway } from '../gateway.js';
+import type { StoreDurability } from '../store/types.js';
 
 export interface CertificateStatus {
   readonly name: string;
@@ -27,7 +28,14 @@ export interface RevocationStatus {
 
 export interface Readiness {
   readonly ready: boolean;
-  readonly store: { readonly kind: string; readonly writable: boolean };
+  readonly store: {
+    readonly kind: string;
+    readonly writable: boolean;
+    /** The commit durability in force on the store's own connection (absent when it cannot be read). */
+    readonly durability?: { readonly setting: string; readonly value: string; readonly durable: boolean };
+  };
+  /** This instance's chain and whether it holds the chain's lease (no audit record is written while it is lost). */
+  readonly chain: { readonly id: string; readonly lease: 'held' | 'lost' };
   readonly rules: { readonly contracts: number; readonly policies: number; readonly policySet: string };
   readonly certificates: readonly CertificateStatus[];
   readonly revocation: RevocationStatus;
@@ -67,18 +75,21 @@ function readOptional(file: string): string | undefined {
 }
 
 /**
- * /readyz: the store accepts writes, rules are loaded, and the certificates the gateway relies on
+ * /readyz: the store accepts writes with durable commits, this instance holds its chain's lease,
+ * rules are loaded, and the certificates the gateway relies on
  * (its own, the CA, and the providers' as far as this gateway holds them) are valid, with the
  * days left before each expires; and the revocation list in force, and whether it is current.
  */
 export async function readiness(gateway: Gateway): Promise<Readiness> {
   const now = Date.now();
   let writable = true;
+  let durability: StoreDurability | undefined;
   try {
-    await gateway.store.checkWritable();
+    durability = await gateway.store.checkWritable();
   } catch {
     writable = false;
   }
+  const lease = gateway.audit.lease;
   const rules = gateway.rules();
   const certs = gateway.config.paths.certs;
   const providers = [...new Set(rules.contracts.list().map((c) => c.provider.system))];
@@ -89,8 +100,9 @@ export async function readiness(gateway: Gateway): Promise<Readiness> {
   ];
   const own = certificates.slice(0, 2).every((c) => c.valid);
   return {
-    ready: writable && own,
-    store: { kind: gateway.store.kind, writable },
+    ready: writable && durability?.durable === true && !lease.lost && own,
+    store: { kind: gateway.store.kind, writable, ...(durability !== undefined ? { durability: { setting: durability.setting, value: durability.value, durable: durability.durable } } : {}) },
+    chain: { id: lease.chain, lease: lease.lost ? 'lost' : 'held' },
     rules: { contracts: rules.contracts.list().length, policies: rules.policies.policies.length, policySet: rules.policies.digest },
     certificates,
     revocation: revocationStatus(gateway.revocations(), now),

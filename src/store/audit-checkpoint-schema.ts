@@ -59,3 +59,20 @@ export const SQLITE_CHECKPOINT_SCHEMA: readonly string[] = statements({ chain: '
 
 /** The checkpoint store's tables on PostgreSQL (postgres-audit-checkpoints.ts). */
 export const POSTGRES_CHECKPOINT_SCHEMA: readonly string[] = statements({ chain: 'TEXT COLLATE "C"', bigint: 'BIGINT', time: 'TIMESTAMPTZ(3)' });
+
+export const CHAIN_LEASE_MIGRATION_NAME = 'chain lease generations (fencing)';
+
+/**
+ * PostgreSQL only: the generation of each chain's lease. Whoever takes the chain's advisory lock
+ * increments it; every append and checkpoint of the holder checks it in its own transaction
+ * (postgres.ts, postgres-audit-checkpoints.ts), so a holder that lost the lock can write nothing
+ * once another took it. SQLite needs no such row: its lease is a lock the kernel holds for the
+ * holding process and that nothing else can take while the process lives.
+ */
+export const POSTGRES_CHAIN_LEASE_SCHEMA: readonly string[] = [
+  `CREATE TABLE audit_chain_lease (
+    chain TEXT COLLATE "C" NOT NULL PRIMARY KEY,
+    generation BIGINT NOT NULL,
+    taken_at TIMESTAMPTZ(3) NOT NULL
+  )`,
+];

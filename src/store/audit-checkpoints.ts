@@ -55,12 +55,39 @@ export interface RetentionMark {
   readonly time: string;
 }
 
+/**
+ * What a write of the chain's holder carries to prove it holds the lease: the generation the
+ * holder got when it took the lease. A store that checks it does so in the write's own
+ * transaction and refuses the write (ChainLeaseLostError) when the lease has moved on.
+ */
+export interface ChainFence {
+  readonly chain: string;
+  readonly generation: number;
+}
+
 /** Held by the one running instance that writes a chain. */
 export interface ChainLease {
   readonly chain: string;
   /** True once the lease was lost (e.g. the database connection holding it broke) and not yet regained. */
   readonly lost: boolean;
+  /**
+   * The fence of the current holding, a new object each time the lease is taken (again);
+   * undefined while the lease is lost, and where the lock cannot be lost while the process
+   * lives, so there is nothing to prove (SQLite).
+   */
+  readonly fence: ChainFence | undefined;
   release(): Promise<void>;
+}
+
+/** This instance does not hold its chain's lease (lost, or taken since by another process): nothing was written. */
+export class ChainLeaseLostError extends Error {
+  readonly code = 'ERR_AUDIT_CHAIN_LEASE_LOST';
+  readonly chain: string;
+  constructor(chain: string, message: string) {
+    super(message);
+    this.name = 'ChainLeaseLostError';
+    this.chain = chain;
+  }
 }
 
 /** Another running instance holds the chain: two instances must not share an instance id. */
@@ -74,6 +101,11 @@ export class ChainInUseError extends Error {
   }
 }
 
+/** The refusal of a write whose fence is no longer the chain's current one. */
+export function leaseMovedOn(fence: ChainFence): ChainLeaseLostError {
+  return new ChainLeaseLostError(fence.chain, `chain ${fence.chain}: this instance no longer holds the chain's lease (generation ${fence.generation} is not the current one); nothing was written`);
+}
+
 /** A checkpoint at this seq of this chain is already stored. Nothing was written. */
 export class CheckpointConflictError extends Error {
   readonly code = 'ERR_AUDIT_CHECKPOINT_CONFLICT';
@@ -84,8 +116,11 @@ export class CheckpointConflictError extends Error {
 }
 
 export interface AuditCheckpointStore {
-  /** Stores a checkpoint and the Merkle nodes completed since the previous one; all or nothing. */
-  add(checkpoint: StoredCheckpoint, nodes: readonly StoredMerkleNode[]): Promise<void>;
+  /**
+   * Stores a checkpoint and the Merkle nodes completed since the previous one; all or nothing.
+   * With a fence, only while it is the chain's current one (else ChainLeaseLostError).
+   */
+  add(checkpoint: StoredCheckpoint, nodes: readonly StoredMerkleNode[], fence?: ChainFence): Promise<void>;
   /** Every chain that has a checkpoint (a chain whose records were all deleted still shows here). */
   chains(): Promise<string[]>;
   /** The chain's checkpoint with the highest seq. */
@@ -109,7 +144,9 @@ export interface AuditCheckpointStore {
   /**
    * Takes the chain for this process. Rejects with ChainInUseError if another running instance
    * holds it. PostgreSQL: a session advisory lock on a connection of its own, held until
-   * release. SQLite: a lock file beside the database naming the holding process.
+   * release, and a new generation of the chain's lease row (the fence). SQLite: an exclusive
+   * lock on a small database file beside the store, held by a connection of this process; the
+   * kernel releases it when the process ends, however it ends.
    */
   lockChain(chain: string, options?: { onLost?: (err: Error) => void; onRegained?: () => void }): Promise<ChainLease>;
 }

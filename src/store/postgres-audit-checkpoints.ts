@@ -2,12 +2,15 @@ import { createHash } from 'node:crypto';
 import pg from 'pg';
 import {
   ChainInUseError,
+  ChainLeaseLostError,
+  leaseMovedOn,
   CheckpointConflictError,
   checkCheckpoint,
   fromCheckpointRow,
   fromExportRow,
   fromRetentionRow,
   type AuditCheckpointStore,
+  type ChainFence,
   type ChainLease,
   type CheckpointRow,
   type ExportRow,
@@ -21,8 +24,17 @@ export function chainLockKey(chain: string): string {
 }
 
 /**
+ * The start-up options of every connection the PostgreSQL store opens (its pool, the chain
+ * lease): synchronous commit on for the session, which outranks the server's configuration
+ * file, ALTER SYSTEM, ALTER DATABASE and ALTER ROLE defaults, so that no setting changed while
+ * the gateway runs can make its commits asynchronous.
+ */
+export const DURABLE_SESSION = '-c synchronous_commit=on';
+
+/**
  * The checkpoint store on the shared PostgreSQL database. Writes run in their own transaction
- * with synchronous commit, so a checkpoint is durable when `add` resolves.
+ * on the store's pool, whose connections commit synchronously (DURABLE_SESSION), so a
+ * checkpoint is durable when `add` resolves.
  */
 export function postgresCheckpointStore(pool: pg.Pool, url: string): AuditCheckpointStore {
   const read = async <T extends pg.QueryResultRow>(text: string, values: unknown[]): Promise<T[]> => (await pool.query<T>(text, values)).rows;
@@ -36,7 +48,6 @@ export function postgresCheckpointStore(pool: pg.Pool, url: string): AuditCheckp
     try {
       await c.query('BEGIN');
       try {
-        await c.query('SET LOCAL synchronous_commit TO on');
         const value = await fn(c);
         await c.query('COMMIT');
         return value;
@@ -44,7 +55,7 @@ export function postgresCheckpointStore(pool: pg.Pool, url: string): AuditCheckp
         await c.query('ROLLBACK').catch((rollbackErr: unknown) => {
           broken ??= rollbackErr instanceof Error ? rollbackErr : new Error(String(rollbackErr));
         });
-        if (!(err instanceof pg.DatabaseError) && !(err instanceof CheckpointConflictError)) broken ??= err instanceof Error ? err : new Error(String(err));
+        if (!(err instanceof pg.DatabaseError) && !(err instanceof CheckpointConflictError) && !(err instanceof ChainLeaseLostError)) broken ??= err instanceof Error ? err : new Error(String(err));
         throw err;
       }
     } finally {
@@ -55,9 +66,14 @@ export function postgresCheckpointStore(pool: pg.Pool, url: string): AuditCheckp
   const one = (rows: CheckpointRow[]) => (rows[0] === undefined ? undefined : fromCheckpointRow(rows[0]));
 
   return {
-    async add(checkpoint, nodes) {
+    async add(checkpoint, nodes, fence) {
       checkCheckpoint(checkpoint);
       await tx(async (c) => {
+        if (fence !== undefined) {
+          // FOR SHARE: a new holder's generation bump waits for this commit (see postgres.ts, appendStatement).
+          const held = await c.query('SELECT 1 FROM audit_chain_lease WHERE chain = $1 AND generation = $2 FOR SHARE', [fence.chain, fence.generation]);
+          if (held.rowCount !== 1 || fence.chain !== checkpoint.chain) throw leaseMovedOn(fence);
+        }
         const { rowCount } = await c.query(
           'INSERT INTO audit_checkpoint (chain, seq, time, head, root, prev, jws, frontier) VALUES ($1, $2, $3::timestamptz, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING',
           [checkpoint.chain, checkpoint.seq, checkpoint.time, checkpoint.head, checkpoint.root, checkpoint.prev, checkpoint.jws, checkpoint.frontier],
@@ -134,29 +150,44 @@ export function postgresCheckpointStore(pool: pg.Pool, url: string): AuditCheckp
   };
 }
 
+/** How soon a lease that was lost is tried again (the sooner, the shorter a database restart leaves the chain free). */
+const RETAKE_EVERY_MS = 1000;
+
 /**
  * A session advisory lock on a connection of its own (not from the pool, whose connections come
- * and go). If that connection breaks, the lock is gone with it: the lease reports `lost` and
- * tries to take the lock again every few seconds.
+ * and go), and a new generation of the chain's lease row, taken on that connection right after
+ * the lock: the fence every append and checkpoint of this holding carries. If the connection
+ * breaks (the database restarted), the lock is gone with it: the lease reports `lost`, has no
+ * fence until it is taken again (with a new generation), and tries to take it every second.
+ * Another process may take it first; then this one stays lost, and its writes are refused.
  */
 async function advisoryLease(url: string, chain: string, options: { onLost?: (err: Error) => void; onRegained?: () => void }): Promise<ChainLease> {
   const key = chainLockKey(chain);
-  const connect = async (): Promise<pg.Client> => {
-    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000, application_name: 'snitflade-chain-lease', keepAlive: true });
+  const connect = async (): Promise<{ client: pg.Client; fence: ChainFence }> => {
+    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000, application_name: 'snitflade-chain-lease', keepAlive: true, options: DURABLE_SESSION });
     client.on('error', () => undefined); // until watched; a failed connect rejects on its own
     await client.connect();
+    let fence: ChainFence | undefined;
     let ok = false;
     try {
       const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS ok', [key]);
       ok = rows[0]?.ok === true;
+      if (ok) {
+        const taken = await client.query<{ generation: string }>(
+          'INSERT INTO audit_chain_lease (chain, generation, taken_at) VALUES ($1, 1, now()) ' +
+            'ON CONFLICT (chain) DO UPDATE SET generation = audit_chain_lease.generation + 1, taken_at = now() RETURNING generation',
+          [chain],
+        );
+        fence = { chain, generation: Number(taken.rows[0]!.generation) };
+      }
     } finally {
-      if (!ok) await client.end().catch(() => undefined);
+      if (fence === undefined) await client.end().catch(() => undefined);
     }
     if (!ok) throw new ChainInUseError(chain, `chain ${chain} is held by another running gateway instance on this database; each running instance needs its own instance id (SNITFLADE_INSTANCE_ID)`);
-    return client;
+    return { client, fence: fence! };
   };
 
-  let client = await connect();
+  let { client, fence } = await connect();
   let lost = false;
   let released = false;
   let retry: NodeJS.Timeout | undefined;
@@ -176,19 +207,20 @@ async function advisoryLease(url: string, chain: string, options: { onLost?: (er
     if (released) return;
     retry = setTimeout(() => {
       connect().then(
-        (c) => {
+        (taken) => {
           if (released) {
-            void c.end().catch(() => undefined);
+            void taken.client.end().catch(() => undefined);
             return;
           }
-          client = c;
+          client = taken.client;
+          fence = taken.fence;
           lost = false;
-          watch(c);
+          watch(taken.client);
           options.onRegained?.();
         },
         () => schedule(),
       );
-    }, 5000);
+    }, RETAKE_EVERY_MS);
     retry.unref();
   };
   watch(client);
@@ -196,6 +228,9 @@ async function advisoryLease(url: string, chain: string, options: { onLost?: (er
     chain,
     get lost() {
       return lost;
+    },
+    get fence() {
+      return lost || released ? undefined : fence;
     },
     async release() {
       if (released) return;

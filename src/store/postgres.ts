@@ -6,10 +6,10 @@ import { postgresDpo } from './postgres-dpo.js';
 import { postgresConsents } from './postgres-consents.js';
 import { postgresOutbox, queueNotifications } from './postgres-outbox.js';
 import { IdempotencyKeyTakenError, OutboxWriteError } from './outbox.js';
-import { postgresCheckpointStore } from './postgres-audit-checkpoints.js';
-import type { AuditCheckpointStore } from './audit-checkpoints.js';
+import { DURABLE_SESSION, postgresCheckpointStore } from './postgres-audit-checkpoints.js';
+import { ChainLeaseLostError, leaseMovedOn, type AuditCheckpointStore } from './audit-checkpoints.js';
 import { AUDIT_COLUMNS, CHAINS_SQL, byChain, checkContinues, parseRecord, scanPageSql, searchPage, searchSql, toRow, toStoredPage, toStoredRow, type AuditRow, type SearchDialect } from './rows.js';
-import { ChainConflictError, ReplayedClaimError, replayedClaims, type AuditQuery, type AuditStore, type ReplayCache, type Store, type StoreStats, type StoredAuditPage, type StoredAuditRow } from './types.js';
+import { ChainConflictError, ReplayedClaimError, replayedClaims, type AuditQuery, type AuditStore, type ReplayCache, type Store, type StoreStats, type StoreDurability, type StoredAuditPage, type StoredAuditRow } from './types.js';
 
 export interface PostgresStoreOptions {
   /** postgres://user@host:port/database */
@@ -55,33 +55,41 @@ const INSERT_AUDIT =
  * not the whole record) and inserts the batch only if every chain's head is the one the batch
  * continues ($18-$20: chain, seq and hash the first record of each chain expects). Otherwise it
  * inserts nothing and names the heads that differ. A concurrent writer that got in after this
- * statement's snapshot makes the insert fail on the primary key instead (23505). Named, so each
- * connection parses and plans it once.
+ * statement's snapshot makes the insert fail on the primary key instead (23505).
+ *
+ * With a fence (the chain lease's generation, see ChainFence), it also locks the chain's lease
+ * row FOR SHARE if, and only if, it still holds that generation, and inserts nothing otherwise.
+ * Taking the lease increments the generation (an UPDATE of that row), which therefore waits for
+ * an append in flight to commit, and an append that starts after it finds the new generation:
+ * a holder that lost the lease cannot write a record once the new holder read the head.
+ *
+ * With replay claims, in the same statement, so a decision record and its token's claim are one
+ * round trip. Required keys are inserted without ON CONFLICT: a key already taken (or being
+ * taken by a transaction that then commits) fails the whole statement with 23505 on
+ * replay_key_pkey, and nothing of it is written. Optional keys are claimed if free. No key is
+ * claimed when the chain or fence check fails. Named, so each connection parses and plans each
+ * variant once.
  */
-const APPEND_HEAD =
-  'WITH expect AS (SELECT * FROM unnest($18::text[], $19::bigint[], $20::text[]) AS e(chain, seq, hash)), ' +
-  'head AS (SELECT e.chain, e.seq AS expected_seq, e.hash AS expected_hash, coalesce(h.seq, 0) AS seq, coalesce(h.hash, repeat(\'0\', 64)) AS hash ' +
-  'FROM expect e LEFT JOIN LATERAL (SELECT a.seq, a.record::json->>\'hash\' AS hash FROM audit_record a WHERE a.chain = e.chain ORDER BY a.seq DESC LIMIT 1) h ON true), ' +
-  'stale AS (SELECT chain, seq FROM head WHERE seq IS DISTINCT FROM expected_seq OR hash IS DISTINCT FROM expected_hash), ' +
-  `ins AS (${INSERT_AUDIT} WHERE NOT EXISTS (SELECT 1 FROM stale) RETURNING 1) `;
-const APPEND_RESULT = 'SELECT (SELECT count(*) FROM ins)::int AS inserted, (SELECT json_agg(json_build_array(chain, seq)) FROM stale) AS stale';
-const APPEND_AUDIT = { name: 'snitflade-audit-append', text: APPEND_HEAD + APPEND_RESULT } as const;
+function appendStatement(claiming: boolean, fenced: boolean): { readonly name: string; readonly text: string } {
+  const fenceAt = claiming ? 25 : 21;
+  const go = `NOT EXISTS (SELECT 1 FROM stale)${fenced ? ' AND EXISTS (SELECT 1 FROM fence)' : ''}`;
+  const text =
+    'WITH expect AS (SELECT * FROM unnest($18::text[], $19::bigint[], $20::text[]) AS e(chain, seq, hash)), ' +
+    (fenced ? `fence AS (SELECT 1 FROM audit_chain_lease WHERE chain = $${fenceAt}::text AND generation = $${fenceAt + 1}::bigint FOR SHARE), ` : '') +
+    'head AS (SELECT e.chain, e.seq AS expected_seq, e.hash AS expected_hash, coalesce(h.seq, 0) AS seq, coalesce(h.hash, repeat(\'0\', 64)) AS hash ' +
+    'FROM expect e LEFT JOIN LATERAL (SELECT a.seq, a.record::json->>\'hash\' AS hash FROM audit_record a WHERE a.chain = e.chain ORDER BY a.seq DESC LIMIT 1) h ON true), ' +
+    'stale AS (SELECT chain, seq FROM head WHERE seq IS DISTINCT FROM expected_seq OR hash IS DISTINCT FROM expected_hash), ' +
+    `ins AS (${INSERT_AUDIT} WHERE ${go} RETURNING 1)` +
+    (claiming
+      ? `, req AS (INSERT INTO replay_key (key, expires_at) SELECT k, e FROM unnest($21::text[], $22::bigint[]) AS c(k, e) WHERE ${go} RETURNING 1)` +
+        `, opt AS (INSERT INTO replay_key (key, expires_at) SELECT k, e FROM unnest($23::text[], $24::bigint[]) AS c(k, e) WHERE ${go} ON CONFLICT (key) DO NOTHING RETURNING 1)`
+      : '') +
+    ' SELECT (SELECT count(*) FROM ins)::int AS inserted, (SELECT json_agg(json_build_array(chain, seq)) FROM stale) AS stale' +
+    (fenced ? ', EXISTS (SELECT 1 FROM fence) AS fenced' : ', true AS fenced');
+  return { name: `snitflade-audit-append${claiming ? '-claiming' : ''}${fenced ? '-fenced' : ''}`, text };
+}
 
-/**
- * APPEND_AUDIT with replay claims in the same statement, so a decision record and its token's
- * claim are one round trip. Required keys ($21, $22) are inserted without ON CONFLICT: a key
- * already taken (or being taken by a transaction that then commits) fails the whole statement
- * with 23505 on replay_key_pkey, and nothing of it is written. Optional keys ($23, $24) are
- * claimed if free. No key is claimed when the chain check fails.
- */
-const APPEND_AUDIT_CLAIMING = {
-  name: 'snitflade-audit-append-claiming',
-  text:
-    APPEND_HEAD +
-    ', req AS (INSERT INTO replay_key (key, expires_at) SELECT k, e FROM unnest($21::text[], $22::bigint[]) AS c(k, e) WHERE NOT EXISTS (SELECT 1 FROM stale) RETURNING 1)' +
-    ', opt AS (INSERT INTO replay_key (key, expires_at) SELECT k, e FROM unnest($23::text[], $24::bigint[]) AS c(k, e) WHERE NOT EXISTS (SELECT 1 FROM stale) ON CONFLICT (key) DO NOTHING RETURNING 1) ' +
-    APPEND_RESULT,
-} as const;
+const APPEND = [false, true].map((claiming) => [false, true].map((fenced) => appendStatement(claiming, fenced)));
 
 /** Claims replay keys; returns the ones this statement inserted (a key listed twice, once). */
 const CLAIM_KEYS = 'INSERT INTO replay_key (key, expires_at) SELECT * FROM unnest($1::text[], $2::bigint[]) ON CONFLICT (key) DO NOTHING RETURNING key';
@@ -117,12 +125,14 @@ const SCAN_PAGE_RANGE_SQL = scanPageSql('postgres', true);
 /**
  * The shared store for several gateway instances: PostgreSQL through a pg Pool.
  *
- * Durability: a write resolves after its commit returned, and a commit waits for the WAL flush
- * unless the server runs with synchronous_commit = off (read once, when the store opens); in
- * that case every write transaction turns it back on for itself (SET LOCAL). A write that is one
- * statement (an audit append without replay claims, a batch of replay claims) is sent on its
- * own, outside BEGIN ... COMMIT, and commits before its result comes back: one round trip; with
- * synchronous_commit = off it goes through BEGIN, SET LOCAL and COMMIT instead. Connection
+ * Durability: a write resolves after its commit returned, and a commit waits for the WAL flush:
+ * every connection the store opens (the pool's, the chain lease's) asks for
+ * synchronous_commit = on in its start-up packet (DURABLE_SESSION). A session's own setting
+ * outranks the server's configuration file, ALTER SYSTEM, ALTER DATABASE and ALTER ROLE, so no
+ * setting a database administrator changes while the gateway runs (and reloads) can make its
+ * commits asynchronous; /readyz reports the setting in force on a connection of the store. A
+ * write that is one statement (an audit append, a batch of replay claims) is sent on its own,
+ * outside BEGIN ... COMMIT, and commits before its result comes back: one round trip. Connection
  * failures reject the operation in progress (never crash the process); broken connections are
  * dropped and the pool opens new ones, so the store recovers by itself once the database is back.
  *
@@ -142,6 +152,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     query_timeout: options.queryTimeoutMs ?? statementTimeoutMs + 5000,
     idle_in_transaction_session_timeout: 60_000,
     application_name: 'snitflade',
+    options: DURABLE_SESSION,
   });
   // An idle connection that dies emits 'error' on the pool; unhandled, that would end the process.
   // The pool has already discarded the connection, so there is nothing else to do.
@@ -159,7 +170,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
 /** Errors after which a connection must not go back to the pool. */
 function breaksConnection(err: unknown): boolean {
   if ((err as { rollbackFailed?: boolean } | null)?.rollbackFailed === true) return true;
-  if (err instanceof ChainConflictError || err instanceof TypeError || err instanceof IdempotencyKeyTakenError) return false; // ours, the connection is fine
+  if (err instanceof ChainConflictError || err instanceof ChainLeaseLostError || err instanceof TypeError || err instanceof IdempotencyKeyTakenError) return false; // ours, the connection is fine
   if (err instanceof OutboxWriteError) return breaksConnection(err.cause);
   if (!(err instanceof pg.DatabaseError)) return true; // network error, client-side timeout, protocol error
   const code = err.code ?? '';
@@ -178,7 +189,6 @@ class PostgresStore implements Store {
   readonly #pool: pg.Pool;
   readonly #stats = { commits: 0, auditRecords: 0, replayClaims: 0 };
   readonly #claims: Batcher<Claim, boolean>;
-  #forceSynchronousCommit = false;
   #closed = false;
 
   constructor(pool: pg.Pool) {
@@ -198,7 +208,7 @@ class PostgresStore implements Store {
 
     this.audit = {
       head: (chain) => this.#withClient((c) => headOf(c, chain)),
-      append: async (records, claims = [], notifications = []) => {
+      append: async (records, claims = [], notifications = [], fence) => {
         if (records.length === 0) return;
         const groups = byChain(records);
         // Each chain's records must link to one another here; that the first continues the
@@ -213,7 +223,7 @@ class PostgresStore implements Store {
         }
         const rows = records.map(toRow);
         const values = [...AUDIT_COLUMNS.map((col) => rows.map((r) => r[col])), ...expect];
-        type Appended = { inserted: number; stale: [string, string | number][] | null };
+        type Appended = { inserted: number; stale: [string, string | number][] | null; fenced: boolean };
         // A key required twice in one append is taken by the first; an optional claim of a
         // required key adds nothing.
         const required = [...new Map(claims.filter((c) => c.required).map((c) => [c.key, c.expiresAt])).entries()];
@@ -221,17 +231,21 @@ class PostgresStore implements Store {
         const twice = replayedClaims(claims, requiredKeys);
         if (twice.length > 0) throw new ReplayedClaimError(twice);
         const optional = [...new Map(claims.filter((c) => !c.required && !requiredKeys.has(c.key)).map((c) => [c.key, c.expiresAt])).entries()];
-        const statement = claims.length === 0 ? APPEND_AUDIT : APPEND_AUDIT_CLAIMING;
-        const params = claims.length === 0 ? values : [...values, required.map(([k]) => k), required.map(([, e]) => e), optional.map(([k]) => k), optional.map(([, e]) => e)];
+        const claimValues = claims.length === 0 ? [] : [required.map(([k]) => k), required.map(([, e]) => e), optional.map(([k]) => k), optional.map(([, e]) => e)];
+        const fenceValues = fence === undefined ? [] : [fence.chain, fence.generation];
+        const statement = APPEND[claims.length === 0 ? 0 : 1]![fence === undefined ? 0 : 1]!;
+        const params = [...values, ...claimValues, ...fenceValues];
+        const appended = (result: Appended | undefined): void => {
+          if (result?.fenced === false) throw leaseMovedOn(fence!);
+          if (result?.inserted !== records.length) throw notContinued(result);
+        };
         try {
           if (notifications.length === 0) {
-            const { rows: result } = await this.#commitStatement<Appended>(statement, params);
-            if (result[0]?.inserted !== records.length) throw notContinued(result[0]);
+            appended((await this.#commitStatement<Appended>(statement, params)).rows[0]);
           } else {
             // The records and the notifications' outbox rows: one transaction.
             await this.#transaction(async (c) => {
-              const { rows: result } = await c.query<Appended>({ ...statement, values: params });
-              if (result[0]?.inserted !== records.length) throw notContinued(result[0]);
+              appended((await c.query<Appended>({ ...statement, values: params })).rows[0]);
               let taken: number[];
               try {
                 taken = await queueNotifications(c, notifications);
@@ -313,10 +327,6 @@ class PostgresStore implements Store {
 
   /** Creates or upgrades the schema; instances starting together queue on an advisory lock. */
   async init(): Promise<void> {
-    await this.#withClient(async (c) => {
-      const { rows } = await c.query<{ synchronous_commit: string }>('SHOW synchronous_commit');
-      this.#forceSynchronousCommit = rows[0]?.synchronous_commit === 'off';
-    });
     await this.#transaction(async (c) => {
       await c.query('SELECT pg_advisory_xact_lock($1, $2)', [...SCHEMA_LOCK]);
       await c.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())');
@@ -329,12 +339,14 @@ class PostgresStore implements Store {
     });
   }
 
-  async checkWritable(): Promise<void> {
-    await this.#withClient(async (c) => {
-      const { rows } = await c.query<{ recovery: boolean; read_only: string }>(
-        "SELECT pg_is_in_recovery() AS recovery, current_setting('transaction_read_only') AS read_only",
+  async checkWritable(): Promise<StoreDurability> {
+    return this.#withClient(async (c) => {
+      const { rows } = await c.query<{ recovery: boolean; read_only: string; synchronous_commit: string }>(
+        "SELECT pg_is_in_recovery() AS recovery, current_setting('transaction_read_only') AS read_only, current_setting('synchronous_commit') AS synchronous_commit",
       );
       if (rows[0]?.recovery !== false || rows[0]?.read_only !== 'off') throw new Error('the PostgreSQL server is read-only');
+      const value = rows[0].synchronous_commit;
+      return { setting: 'synchronous_commit', value, durable: value !== 'off' };
     });
   }
 
@@ -369,13 +381,11 @@ class PostgresStore implements Store {
 
   /**
    * Runs one statement as a transaction of its own and counts the commit: one round trip, since
-   * a statement outside BEGIN ... COMMIT commits (and, with synchronous_commit on, waits for the
-   * WAL flush) before its result comes back. When the server commits asynchronously, it runs
-   * in #transaction instead, which turns synchronous commit on for itself.
+   * a statement outside BEGIN ... COMMIT commits (and waits for the WAL flush, DURABLE_SESSION)
+   * before its result comes back.
    */
   async #commitStatement<T extends pg.QueryResultRow>(query: string | { readonly name: string; readonly text: string }, values: unknown[]): Promise<pg.QueryResult<T>> {
     const config = typeof query === 'string' ? { text: query, values } : { ...query, values };
-    if (this.#forceSynchronousCommit) return this.#transaction((c) => c.query<T>(config));
     const result = await this.#withClient((c) => c.query<T>(config));
     this.#stats.commits += 1;
     return result;
@@ -386,7 +396,6 @@ class PostgresStore implements Store {
     const result = await this.#withClient(async (c) => {
       await c.query('BEGIN');
       try {
-        if (this.#forceSynchronousCommit) await c.query('SET LOCAL synchronous_commit TO on');
         const value = await fn(c);
         await c.query('COMMIT');
         return value;

@@ -1,6 +1,5 @@
-import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
-import { hostname } from 'node:os';
-import type Database from 'better-sqlite3';
+import path from 'node:path';
+import Database from 'better-sqlite3';
 import {
   ChainInUseError,
   CheckpointConflictError,
@@ -42,6 +41,7 @@ export function sqliteCheckpointStore(db: Database.Database, write: <T>(fn: () =
 
   return {
     async add(checkpoint, nodes) {
+      // A fence has nothing to prove here: the chain's lease is a lock this process holds while it lives (fileLease).
       checkCheckpoint(checkpoint);
       write(() => {
         if (sql.insert.run(checkpoint).changes !== 1) throw new CheckpointConflictError(checkpoint.chain, checkpoint.seq);
@@ -98,66 +98,53 @@ export function sqliteCheckpointStore(db: Database.Database, write: <T>(fn: () =
 
 /**
  * Takes a chain of the SQLite database `database` (its file name as opened, and whether it is an
- * in-memory one) for the calling thread, as AuditCheckpointStore.lockChain does. The worker-backed
- * store (sqlite-worker.ts) calls it in the gateway's thread: the set of chains held here is per
- * thread, so the lease must be taken where it is used.
+ * in-memory one) for this process, as AuditCheckpointStore.lockChain does. The worker-backed
+ * store (sqlite-worker.ts) calls it in the gateway's thread, so that the lease's connection
+ * lives as long as the gateway, not as long as the store's thread.
  */
 export function sqliteChainLease(database: { readonly name: string; readonly memory: boolean }, chain: string): ChainLease {
   if (database.memory) return processLease(`:memory:${chain}`, chain);
-  return fileLease(`${database.name}.chain-${encodeURIComponent(chain)}.lock`, chain);
+  return fileLease(`${database.name}.chain-${encodeURIComponent(chain)}.lease`, chain);
 }
 
 /** Leases held by this process, so that two gateways in one process cannot share a chain either. */
 const held = new Set<string>();
 
 /**
- * A lock file naming the holding process. A file left by a process that is gone (crash) is
- * taken over; one whose process still runs on this host refuses.
+ * An exclusive lock on a small SQLite database of its own beside the store (empty: it holds
+ * nothing but the lock), taken by BEGIN EXCLUSIVE on a connection this process keeps open and
+ * never commits. SQLite locks the file with POSIX advisory locks, which the kernel releases
+ * when the process ends, however it ends (SIGKILL, a crash, the container removed), and which
+ * nothing else can take while the process lives, whatever the host name: nothing to clean up,
+ * nothing to take over. The file is never deleted, since a process that opened it just before
+ * would then lock a file nobody else sees. Lock files of the earlier kind (`*.lock`, naming a
+ * process) mean nothing any more and may be deleted.
  */
 function fileLease(file: string, chain: string): ChainLease {
   if (held.has(file)) throw new ChainInUseError(chain, `chain ${chain} is already held by another gateway in this process`);
-  const me = { pid: process.pid, host: hostname(), since: new Date().toISOString() };
-  for (let attempt = 0; attempt < 2; attempt++) {
-    let fd: number;
-    try {
-      fd = openSync(file, 'wx', 0o600);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      let holder: { pid?: unknown; host?: unknown } = {};
-      try {
-        holder = JSON.parse(readFileSync(file, 'utf8')) as typeof holder;
-      } catch {
-        holder = {};
-      }
-      if (typeof holder.pid === 'number' && holder.host === me.host && holder.pid !== process.pid && alive(holder.pid)) {
-        throw new ChainInUseError(chain, `chain ${chain} is held by process ${holder.pid} on this host (${file}); each running instance needs its own instance id`);
-      }
-      if (typeof holder.pid === 'number' && holder.host !== me.host) {
-        throw new ChainInUseError(chain, `chain ${chain} is held by a process on host ${String(holder.host)} (${file}); remove the file only if that process is gone`);
-      }
-      unlinkSync(file); // stale: its process is gone
-      continue;
+  const lock = new Database(file, { timeout: 0 });
+  try {
+    lock.exec('BEGIN EXCLUSIVE');
+  } catch (err) {
+    lock.close();
+    if ((err as { code?: unknown }).code === 'SQLITE_BUSY') {
+      throw new ChainInUseError(chain, `chain ${chain} is held by another running gateway process on this data folder (${path.basename(file)}); each running instance needs its own instance id (SNITFLADE_INSTANCE_ID)`);
     }
-    writeSync(fd, JSON.stringify(me));
-    closeSync(fd);
-    held.add(file);
-    let released = false;
-    return {
-      chain,
-      lost: false,
-      async release() {
-        if (released) return;
-        released = true;
-        held.delete(file);
-        try {
-          unlinkSync(file);
-        } catch {
-          // already gone
-        }
-      },
-    };
+    throw err;
   }
-  throw new ChainInUseError(chain, `chain ${chain}: could not take the lock file ${file}`);
+  held.add(file);
+  let released = false;
+  return {
+    chain,
+    lost: false,
+    fence: undefined,
+    async release() {
+      if (released) return;
+      released = true;
+      held.delete(file);
+      lock.close(); // rolls back the open transaction and gives the lock back
+    },
+  };
 }
 
 /** An in-memory database lives in this process only: the lease need not leave it. */
@@ -167,17 +154,9 @@ function processLease(key: string, chain: string): ChainLease {
   return {
     chain,
     lost: false,
+    fence: undefined,
     async release() {
       held.delete(key);
     },
   };
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

@@ -5,7 +5,7 @@ import type { AuditRecord } from '../audit/types.js';
 import { canonicalText } from './rows.js';
 import { sqliteChainLease } from './sqlite-audit-checkpoints.js';
 import { ROUTES, reviveError, type Call, type Request, type Response, type SubStores, type Target, type ThreadData } from './sqlite-thread-protocol.js';
-import type { Store, StoreStats } from './types.js';
+import type { Store, StoreDurability, StoreStats } from './types.js';
 
 /**
  * The SQLite store, run in a worker thread. better-sqlite3 is synchronous: in the gateway's
@@ -184,8 +184,8 @@ export class SqliteWorkerStore implements Store {
     return { ...this.#stats };
   }
 
-  checkWritable(): Promise<void> {
-    return this.#call('store', 'checkWritable', []) as Promise<void>;
+  checkWritable(): Promise<StoreDurability> {
+    return this.#call('store', 'checkWritable', []) as Promise<StoreDurability>;
   }
 
   close(): Promise<void> {

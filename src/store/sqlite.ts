@@ -12,7 +12,7 @@ import { sqliteCheckpointStore } from './sqlite-audit-checkpoints.js';
 import { openSqliteWorkerStore } from './sqlite-worker.js';
 import type { AuditCheckpointStore } from './audit-checkpoints.js';
 import { AUDIT_COLUMNS, CHAINS_SQL, byChain, checkContinues, parseRecord, scanPageSql, searchPage, searchSql, toRow, toStoredPage, toStoredRow, type AuditRow, type SearchDialect } from './rows.js';
-import { ReplayedClaimError, replayedClaims, type AuditQuery, type AuditStore, type ReplayCache, type Store, type StoreStats, type StoredAuditPage, type StoredAuditRow } from './types.js';
+import { ReplayedClaimError, replayedClaims, type AuditQuery, type AuditStore, type ReplayCache, type Store, type StoreDurability, type StoreStats, type StoredAuditPage, type StoredAuditRow } from './types.js';
 
 export interface SqliteStoreOptions {
   /** The database file; its folder is created if missing. */
@@ -36,6 +36,8 @@ const dialect: SearchDialect = {
   time: (placeholder) => placeholder,
   hasReason: (placeholder) => `EXISTS (SELECT 1 FROM json_each(audit_record.reasons) WHERE json_each.value = ${placeholder})`,
 };
+
+const SYNCHRONOUS_LEVELS = ['OFF', 'NORMAL', 'FULL', 'EXTRA'];
 
 interface Claim {
   readonly key: string;
@@ -213,11 +215,14 @@ class SqliteStore implements Store {
     return { ...this.#stats };
   }
 
-  async checkWritable(): Promise<void> {
+  async checkWritable(): Promise<StoreDurability> {
     this.#open();
     // Takes (and gives back) the write lock: fails like a write would if another connection holds it.
     this.#db.exec('BEGIN IMMEDIATE');
     this.#db.exec('ROLLBACK');
+    // 2 = FULL, 3 = EXTRA: each commit fsyncs the WAL. Set on this connection at open; nothing outside it can change it.
+    const level = Number(this.#db.pragma('synchronous', { simple: true }));
+    return { setting: 'synchronous', value: SYNCHRONOUS_LEVELS[level] ?? String(level), durable: level >= 2 };
   }
 
   async close(): Promise<void> {

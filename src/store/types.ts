@@ -2,7 +2,7 @@ import type { AuditKind, AuditRecord } from '../audit/types.js';
 import type { ConsentStore } from './consents.js';
 import type { OutboxStore, QueuedNotification } from './outbox.js';
 import type { DpoStore } from './dpo-types.js';
-import type { AuditCheckpointStore } from './audit-checkpoints.js';
+import type { AuditCheckpointStore, ChainFence } from './audit-checkpoints.js';
 
 /**
  * Stores are interfaces with a SQLite and a PostgreSQL implementation that pass one shared test
@@ -76,9 +76,12 @@ export interface AuditStore {
    * `notifications` are outbox rows (and Idempotency-Key answers) written in the same
    * transaction: if a key is taken, the call rejects with IdempotencyKeyTakenError naming the
    * notifications that lost; if the outbox cannot be written, with OutboxWriteError; either way
-   * nothing is written.
+   * nothing is written. With a fence (the chain lease's, see ChainLease), the store checks in
+   * the same transaction that it is still the chain's current one, and otherwise rejects with
+   * ChainLeaseLostError and writes nothing; a store whose lease cannot be lost while its
+   * process lives (SQLite) has nothing to check.
    */
-  append(records: readonly AuditRecord[], claims?: readonly ReplayClaim[], notifications?: readonly QueuedNotification[]): Promise<void>;
+  append(records: readonly AuditRecord[], claims?: readonly ReplayClaim[], notifications?: readonly QueuedNotification[], fence?: ChainFence): Promise<void>;
   /** Records of a chain in seq order, from `fromSeq` (inclusive), at most `limit`. */
   range(chain: string, fromSeq: number, limit: number): Promise<AuditRecord[]>;
   /** Like range, but row by row as stored, for verification (see StoredAuditRow). */
@@ -119,6 +122,17 @@ export interface ReplayCache {
   prune(now: Date): Promise<number>;
 }
 
+/**
+ * The setting that makes the store's commits durable, as read on the store's own connection:
+ * PostgreSQL's synchronous_commit, SQLite's synchronous pragma. `durable` is false when a
+ * commit could be acknowledged before it reached the disk.
+ */
+export interface StoreDurability {
+  readonly setting: string;
+  readonly value: string;
+  readonly durable: boolean;
+}
+
 /** Counters since the store was opened (tests and /metrics). */
 export interface StoreStats {
   /** Write transactions committed (audit appends, replay claims, prunes). */
@@ -141,8 +155,8 @@ export interface Store {
   readonly dpo: DpoStore;
   /** The store's counters as of now (a fresh snapshot on every read). */
   readonly stats: StoreStats;
-  /** Throws if the store cannot write right now (used by /readyz). */
-  checkWritable(): Promise<void>;
+  /** Throws if the store cannot write right now; else the durability in force on its connection (used by /readyz). */
+  checkWritable(): Promise<StoreDurability>;
   close(): Promise<void>;
 }
 

@@ -50,3 +50,79 @@ export async function createTestDatabase(prefix: string): Promise<TestDatabase> 
     },
   };
 }
+
+/**
+ * A PostgreSQL server of its own (initdb in a temporary folder, on a free port), for the faults
+ * that need the whole server: its configuration changed (ALTER SYSTEM) and a crash (immediate
+ * stop). Never the shared server at ADMIN_URL. The server runs as the postgres user when the
+ * tests run as root (initdb refuses root); destroy() stops it and removes the folder.
+ */
+export interface OwnCluster {
+  /** postgres://postgres@127.0.0.1:<port>/postgres */
+  readonly url: string;
+  /** An immediate stop: the postmaster and every backend end at once, as in a crash; WAL not yet written is lost. */
+  crash(): Promise<void>;
+  /** Starts the server again (crash recovery replays the WAL). */
+  start(): Promise<void>;
+  destroy(): Promise<void>;
+}
+
+export async function createOwnCluster(settings: Readonly<Record<string, string>> = {}): Promise<OwnCluster> {
+  const { execFileSync } = await import('node:child_process');
+  const { chownSync, mkdtempSync, rmSync } = await import('node:fs');
+  const net = await import('node:net');
+  const os = await import('node:os');
+  const path = await import('node:path');
+  const bin = execFileSync('pg_config', ['--bindir'], { encoding: 'utf8' }).trim();
+  const root = process.getuid?.() === 0;
+  const run = (tool: string, args: readonly string[]): void => {
+    const command = path.join(bin, tool);
+    if (root) execFileSync('runuser', ['-u', 'postgres', '--', command, ...args], { stdio: 'pipe' });
+    else execFileSync(command, [...args], { stdio: 'pipe' });
+  };
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'snitflade-pgcluster-'));
+  if (root) {
+    const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }));
+    const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }));
+    chownSync(dir, uid, gid);
+  }
+  const data = path.join(dir, 'data');
+  const port = await new Promise<number>((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as import('node:net').AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
+  const options = [`-p ${port}`, `-k ${dir}`, '-c listen_addresses=127.0.0.1', ...Object.entries(settings).map(([k, v]) => `-c ${k}=${v}`)].join(' ');
+  const start = async (): Promise<void> => run('pg_ctl', ['-D', data, '-l', path.join(dir, 'server.log'), '-o', options, '-w', 'start']);
+  let started = false;
+  try {
+    run('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8']);
+    await start();
+    started = true;
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+  return {
+    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    async crash() {
+      run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
+      started = false;
+    },
+    async start() {
+      await start();
+      started = true;
+    },
+    async destroy() {
+      if (started) {
+        try {
+          run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
+        } catch {
+          // already gone
+        }
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

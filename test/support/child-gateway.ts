@@ -22,13 +22,18 @@ export interface ChildGateway {
   kill(): Promise<void>;
 }
 
-export async function startChildGateway(config: ConfigInput): Promise<ChildGateway> {
+export interface ChildOptions {
+  /** The host name the process sees (os.hostname), as a gateway in a recreated container would. */
+  readonly hostname?: string;
+}
+
+export async function startChildGateway(config: ConfigInput, options: ChildOptions = {}): Promise<ChildGateway> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'snitflade-child-'));
   const file = path.join(dir, 'config.json');
   writeFileSync(file, JSON.stringify(config));
   const child = spawn(process.execPath, ['--no-warnings', '--import', './test/support/register-ts.mjs', 'test/support/run-gateway.ts'], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', SNITFLADE_CONFIG: file },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', SNITFLADE_CONFIG: file, ...(options.hostname !== undefined ? { SNITFLADE_TEST_HOSTNAME: options.hostname } : {}) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let err = '';
