@@ -35,6 +35,14 @@ describe('the written forms of a CPR number', () => {
     expect(parseCpr(` ${text} `)).toBe(CPR);
   });
 
+  it('finds a number that a case number or a phone number just before it used to hide', () => {
+    for (const text of [`sag 2024-0042 311279-9923`, `tlf 12 34 56 78 311279-9923`, `j.nr 12.34 311279-9923`, `1234 311279-9923`, `12.34.311279-9923`]) expect({ text, found: mayHoldCpr(text) }).toEqual({ text, found: true });
+  });
+
+  it('redacts a full-width number in a line that also holds an ASCII one', () => {
+    expect(redactCpr(`a 311279-9923 b ${CPR_WRITTEN_FORMS.find((f) => f.name === 'full-width digits')!.write(CPR)}`, '[r]')).toBe('a [r] b [r]');
+  });
+
   it('knows more than a dozen forms, each distinct', () => {
     const written = CPR_WRITTEN_FORMS.map((f) => f.write(CPR));
     expect(new Set(written).size).toBe(CPR_WRITTEN_FORMS.length);
@@ -59,6 +67,8 @@ describe('what is not a CPR number', () => {
     ['a Danish phone number', '+45 3112 7999'],
     ['a version', 'employment.citizen-status.v1'],
     ['a serial in a long digit run', `4${CPR}4`],
+    ['a time with milliseconds', '15:48:14.123'],
+    ['a case number and a date', 'SAG 2024-0042 af 07.12.2026'],
   ])('%s: %s', (_what, text) => {
     expect(mayHoldCpr(text)).toBe(false);
     expect(redactCpr(text, '[redacted]')).toBe(text);
@@ -121,6 +131,14 @@ describe('property: no generated CPR number slips through', () => {
         const text = `${before}${f.write(digits)}${after}`;
         return mayHoldCpr(text) && !mayHoldCpr(redactCpr(text, '[redacted]'));
       }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('finds the number after any digits and separators before it (a case number, a phone number)', () => {
+    const numbersBefore = fc.stringMatching(/^[0-9]{1,4}(?:[ .,:\/-][0-9]{1,4}){0,4}[ .\/-]$/);
+    fc.assert(
+      fc.property(cprNumber, form, numbersBefore, beside, (digits, f, before, after) => mayHoldCpr(`${before}${f.write(digits)}${after}`)),
       { numRuns: 5000 },
     );
   });

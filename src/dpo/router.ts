@@ -73,6 +73,11 @@ function validDay(day: string): boolean {
   return DAY_PATTERN.test(day) && !Number.isNaN(Date.parse(`${day}T00:00:00Z`)) && new Date(`${day}T00:00:00Z`).toISOString().slice(0, 10) === day;
 }
 
+/** A form value shown again on a page with an error: never one that may hold a CPR number, and a day only when it is one. */
+function echoable<T extends object>(values: T): T {
+  return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, typeof v !== 'string' || (/Day$/.test(k) ? v === '' || validDay(v) : !mayHoldCpr(v)) ? v : ''])) as T;
+}
+
 function daysBetween(from: string, to: string): number {
   return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);
 }
@@ -392,7 +397,7 @@ export function dpoRouter(gateway: Gateway, options: DpoRouterOptions = {}): Rou
     const parsed = parseSearch(ctx, (req.body ?? {}) as Body);
     if ('error' in parsed) {
       res.locals.problemCode = 'DPO_INPUT_INVALID';
-      return html(res, 400, searchPage(ctx, parsed.values, parsed.error));
+      return html(res, 400, searchPage(ctx, echoable(parsed.values), parsed.error));
     }
     await auditAccess(res, 'AUDIT_SEARCH', parsed.criteria.subjects?.[0] ?? null);
     const id = randomUUID();
@@ -505,7 +510,7 @@ export function dpoRouter(gateway: Gateway, options: DpoRouterOptions = {}): Rou
     const parsed = parseReport(ctx, (req.body ?? {}) as Body);
     if ('error' in parsed) {
       res.locals.problemCode = 'DPO_INPUT_INVALID';
-      html(res, 400, reportFormPage(ctx, parsed.error, parsed));
+      html(res, 400, reportFormPage(ctx, parsed.error, echoable(parsed)));
       return undefined;
     }
     const made = await dpoCitizenReport(auditDeps(), caller(res), {

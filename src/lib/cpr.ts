@@ -43,24 +43,35 @@ export function isSyntheticCpr(value: string): boolean {
  * CPR number is read with `parseCpr`.
  *
  * A hit is a real date (DDMMYY) followed by a four-digit serial, not inside a longer run of
- * digits, with or without separators (spaces, hyphens and dashes, dots, slashes, underscores,
- * up to three of them) between the day, month, year and serial, a two- or (between separators)
- * four-digit year, in ASCII or full-width digits, standing alone, inside longer text or glued
- * to letters. Canonical UUIDs and hex runs of 32 or more characters are identifiers made by
+ * digits, with or without separators (spaces, hyphens and dashes, dots, commas, colons, plus
+ * signs, slashes, underscores, up to four of them) between the day, month, year and serial, a
+ * two- or (followed by a separator) four-digit year, in the digits of any script, with
+ * invisible format characters (zero-width space, soft hyphen) anywhere, standing alone, inside
+ * longer text or glued to letters, whatever digits or text stand before it. Canonical UUIDs and hex runs of 32 or more characters are identifiers made by
  * machines, not text: a digit run in them is random and is not a hit.
  */
 
-/** Separator characters: white space (any Unicode space), hyphens and dashes, dot, slash, backslash, underscore. */
-const SEP_CHARS = '\\s._/\\\\\\u2010-\\u2015\\u2212\\uFE58\\uFE63-';
-const SEP = `[${SEP_CHARS}]{0,3}`;
-const SEP1 = `[${SEP_CHARS}]{1,3}`;
-const CPR_IN_TEXT = new RegExp(`(?<![0-9])([0-9]{2})${SEP}([0-9]{2})(?:${SEP}([0-9]{2})${SEP}|${SEP1}(?:18|19|20)([0-9]{2})${SEP1})([0-9]{4})(?![0-9])`, 'g');
-const CPR_WHOLE = new RegExp(`^\\s*(?:${CPR_IN_TEXT.source})\\s*$`);
+/** Separator characters: white space (any Unicode space), hyphens and dashes, dot, comma, colon, plus, slash, backslash, underscore. */
+const SEP_CHARS = '\\s.,:+_/\\\\\\u2010-\\u2015\\u2212\\uFE58\\uFE63-';
+const SEP = `[${SEP_CHARS}]{0,4}`;
+const SEP1 = `[${SEP_CHARS}]{1,4}`;
+/**
+ * Day, month, then a two-digit year or (followed by a separator) a four-digit one, then the
+ * serial. Sticky: `spans` tries it at every position itself, so that a candidate that is no
+ * date (a case number or a phone number just before the CPR number) never hides the number.
+ */
+const CPR_AT = new RegExp(`(?<![0-9])([0-9]{2})${SEP}([0-9]{2})(?:${SEP}([0-9]{2})${SEP}|${SEP}(?:18|19|20)([0-9]{2})${SEP1})([0-9]{4})(?![0-9])`, 'y');
+const CPR_WHOLE = new RegExp(`^\\s*(?:${CPR_AT.source})\\s*$`);
 /** Identifiers that are read as a whole, never as text: canonical UUIDs and long hex digests. */
 const IDENTIFIER = /(?<![0-9A-Za-z])(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9a-fA-F]{32,})(?![0-9A-Za-z])/g;
 /** Ten digits need at least ten characters; cheaper than the full pattern for short ids. */
-const TEN_DIGITS = /(?:[0-9][^0-9]{0,8}){9}[0-9]/;
+const TEN_DIGITS = /(?:[0-9][^0-9]{0,4}){9}[0-9]/;
 const ASCII = /^[\x00-\x7f]*$/;
+/** Invisible format characters (zero-width space, soft hyphen, joiners, direction marks) that may sit between digits. */
+const FORMAT_CHARS = /\p{Cf}/gu;
+/** Decimal digits of any script that NFKC leaves as they are (Arabic-Indic, Devanagari, ...). */
+const OTHER_DIGITS = /(?![0-9])\p{Nd}/gu;
+const IS_DIGIT = /^\p{Nd}$/u;
 
 /** A piece of text where a CPR number was found: [start, end) in the text searched. */
 interface CprSpan {
@@ -68,9 +79,20 @@ interface CprSpan {
   readonly end: number;
 }
 
-/** Full-width and other compatibility digits become ASCII (NFKC); ASCII text is returned as is. */
+/** The value of a decimal digit of any script: each script's digits are one run, 0 to 9. */
+function digitValue(ch: string): string {
+  const cp = ch.codePointAt(0)!;
+  let value = 0;
+  while (value < 9 && IS_DIGIT.test(String.fromCodePoint(cp - value - 1))) value += 1;
+  return String(value);
+}
+
+/**
+ * ASCII text is returned as is. Other text loses its invisible format characters, and its
+ * digits become ASCII: compatibility forms (full-width) through NFKC, other scripts by value.
+ */
 function fold(text: string): string {
-  return ASCII.test(text) ? text : text.normalize('NFKC');
+  return ASCII.test(text) ? text : text.normalize('NFKC').replace(FORMAT_CHARS, '').replace(OTHER_DIGITS, digitValue);
 }
 
 function spans(text: string): CprSpan[] {
@@ -78,8 +100,20 @@ function spans(text: string): CprSpan[] {
   // Identifiers are blanked with same-length filler, so positions still match the text.
   const searched = text.includes('-') || text.length >= 32 ? text.replace(IDENTIFIER, (m) => 'x'.repeat(m.length)) : text;
   const found: CprSpan[] = [];
-  for (const m of searched.matchAll(CPR_IN_TEXT)) {
-    if (isValidCpr(`${m[1]}${m[2]}${m[3] ?? m[4]}${m[5]}`)) found.push({ start: m.index, end: m.index + m[0].length });
+  for (let at = 0; at <= searched.length - 10; ) {
+    const c = searched.charCodeAt(at);
+    if (c < 48 || c > 57) {
+      at += 1;
+      continue;
+    }
+    CPR_AT.lastIndex = at;
+    const m = CPR_AT.exec(searched);
+    if (m !== null && isValidCpr(`${m[1]}${m[2]}${m[3] ?? m[4]}${m[5]}`)) {
+      found.push({ start: at, end: at + m[0].length });
+      at += m[0].length;
+    } else {
+      at += 1;
+    }
   }
   return found;
 }
@@ -97,19 +131,15 @@ export function mayHoldCpr(text: string): boolean {
 }
 
 /**
- * The text with every CPR number in it replaced by `replacement`. Text in which compatibility
- * digits hide a number comes back in its NFKC form, redacted.
+ * The text with every CPR number in it replaced by `replacement`. Non-ASCII text in which a
+ * number is found comes back folded (NFKC, format characters removed, digits in ASCII), redacted.
  *
  * @example
  * redactCpr('cpr 311279-9923 seen', '[redacted]') // 'cpr [redacted] seen'
  */
 export function redactCpr(text: string, replacement: string): string {
-  let folded = text;
-  let found = spans(text);
-  if (found.length === 0 && !ASCII.test(text)) {
-    folded = fold(text);
-    found = spans(folded);
-  }
+  const folded = fold(text);
+  const found = spans(folded);
   if (found.length === 0) return text;
   let out = '';
   let at = 0;
@@ -145,6 +175,7 @@ export interface CprWrittenForm {
 const parts = (d: string): [string, string, string, string] => [d.slice(0, 2), d.slice(2, 4), d.slice(4, 6), d.slice(6)];
 const fullYear = (d: string): string => String(cprCentury(Number(d.slice(4, 6)), Number(d[6])) ?? 1900 + Number(d.slice(4, 6)));
 const fullWidth = (s: string): string => s.replace(/[0-9]/g, (c) => String.fromCharCode(0xff10 + Number(c)));
+const arabicIndic = (s: string): string => s.replace(/[0-9]/g, (c) => String.fromCharCode(0x0660 + Number(c)));
 
 /** The written forms the detector recognises, each tested for every position in text. */
 export const CPR_WRITTEN_FORMS: readonly CprWrittenForm[] = [
@@ -167,4 +198,12 @@ export const CPR_WRITTEN_FORMS: readonly CprWrittenForm[] = [
   { name: 'dotted four-digit year', write: (d) => { const [dd, mm, , s] = parts(d); return `${dd}.${mm}.${fullYear(d)} ${s}`; } },
   { name: 'full-width digits', write: (d) => fullWidth(d) },
   { name: 'full-width digits, hyphen', write: (d) => fullWidth(`${d.slice(0, 6)}-${d.slice(6)}`) },
+  { name: 'Arabic-Indic digits', write: (d) => arabicIndic(d) },
+  { name: 'zero-width space', write: (d) => `${d.slice(0, 6)}\u200b${d.slice(6)}` },
+  { name: 'soft hyphens', write: (d) => parts(d).join('\u00ad') },
+  { name: 'colon', write: (d) => `${d.slice(0, 6)}:${d.slice(6)}` },
+  { name: 'plus', write: (d) => `${d.slice(0, 6)}+${d.slice(6)}` },
+  { name: 'commas', write: (d) => parts(d).join(',') },
+  { name: 'four spaces', write: (d) => `${d.slice(0, 6)}    ${d.slice(6)}` },
+  { name: 'four-digit year, no separator before it', write: (d) => { const [dd, mm, , s] = parts(d); return `${dd}${mm}${fullYear(d)}-${s}`; } },
 ];

@@ -148,6 +148,21 @@ describe('the DPO pages', () => {
     },
   );
 
+  it.each(ASCII_WRITTEN.slice(0, 30))('does not show a CPR number (%s) typed into the search or report form again', async (_name, w) => {
+    const form = await page('/dpo/');
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(form.text)![1]!;
+    for (const [urlPath, fields] of [
+      ['/dpo/search', { caseworker: `cw-${w}`, from: w }],
+      ['/dpo/search', { caseworker: 'cw-1', from: w, to: '2026-01-01' }],
+      ['/dpo/citizen-report', { cpr: CITIZEN, from: w, to: '2026-01-01' }],
+    ] as const) {
+      const body = new URLSearchParams({ _csrf: csrf, ...fields }).toString();
+      const res = await send(env.url, { method: 'POST', path: urlPath, headers: { 'content-type': 'application/x-www-form-urlencoded', cookie }, body, creds: dpo });
+      expect({ urlPath, status: res.status }).toEqual({ urlPath, status: 400 });
+      nothingEchoed(res);
+    }
+  });
+
   it('does not send the language switch back to an address holding a CPR number', async () => {
     const form = await page('/dpo/');
     const csrf = /name="_csrf" value="([^"]+)"/.exec(form.text)![1]!;
