@@ -60,12 +60,8 @@ export function createApp(gateway: Gateway): express.Express {
 
   // Everything else: a registered client system, recognised by its certificate.
   app.use((req, res, next) => {
-    try {
-      locals(res).client = identifyClient(req.socket as TLSSocket, gateway.rules().clients, (serial) => gateway.revocations().isRevoked(serial));
-      next();
-    } catch (err) {
-      next(err);
-    }
+    locals(res).client = identifyClient(req.socket as TLSSocket, gateway.rules().clients, (serial) => gateway.revocations().isRevoked(serial));
+    next();
   });
   app.use(clientLimits(new ClientLimiter(gateway.config.limits)));
   app.use(catalogueRoutes(gateway));

@@ -15,30 +15,26 @@ export function authenticate(gateway: Gateway, route: string, roles: readonly st
   const check = async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     const l = locals(res);
     l.route = route;
-    try {
-      const client = l.client!;
-      if (!client.roles.some((r) => roles.includes(r))) throw new GatewayError('FORBIDDEN_ROLE');
-      const body = bodyBytes(req);
-      l.token = await verifyRequestToken({
-        authorization: req.get('authorization'),
-        client,
-        method: req.method,
-        path: req.originalUrl.split('?')[0]!,
-        body,
-        audience: gateway.config.gatewayId,
-        maxLifetimeSeconds: gateway.config.tokens.maxLifetimeSeconds,
-        clockToleranceSeconds: gateway.config.tokens.clockToleranceSeconds,
-        replay: gateway.store.replay,
-      });
-      if (req.method === 'POST') {
-        const json = parseStrictJson(new TextDecoder().decode(body));
-        if (!json) throw new GatewayError('BODY_MALFORMED');
-        l.json = json;
-      }
-      next();
-    } catch (err) {
-      next(err);
+    const client = l.client!;
+    if (!client.roles.some((r) => roles.includes(r))) throw new GatewayError('FORBIDDEN_ROLE');
+    const body = bodyBytes(req);
+    l.token = await verifyRequestToken({
+      authorization: req.get('authorization'),
+      client,
+      method: req.method,
+      path: req.originalUrl.split('?')[0]!,
+      body,
+      audience: gateway.config.gatewayId,
+      maxLifetimeSeconds: gateway.config.tokens.maxLifetimeSeconds,
+      clockToleranceSeconds: gateway.config.tokens.clockToleranceSeconds,
+      replay: gateway.store.replay,
+    });
+    if (req.method === 'POST') {
+      const json = parseStrictJson(new TextDecoder().decode(body));
+      if (!json) throw new GatewayError('BODY_MALFORMED');
+      l.json = json;
     }
+    next();
   };
   return [requireJson, rawBody(gateway), check];
 }

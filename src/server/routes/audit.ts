@@ -31,35 +31,23 @@ export function auditRoutes(gateway: Gateway): Router {
     return { requestId: l.requestId, client: l.client!, token: l.token! };
   };
 
-  router.post('/v1/audit/search', ...authenticate(gateway, 'audit-search', AUDIT_ROLES), async (_req, res, next) => {
-    try {
-      res.json(await dpoSearch(deps(), caller(res), locals(res).json));
-    } catch (err) {
-      next(err);
-    }
+  router.post('/v1/audit/search', ...authenticate(gateway, 'audit-search', AUDIT_ROLES), async (_req, res) => {
+    res.json(await dpoSearch(deps(), caller(res), locals(res).json));
   });
 
-  router.get('/v1/audit/verify', ...authenticate(gateway, 'audit-verify', AUDIT_ROLES), async (_req, res, next) => {
-    try {
-      res.json(await dpoVerify(deps(), caller(res)));
-    } catch (err) {
-      next(err);
-    }
+  router.get('/v1/audit/verify', ...authenticate(gateway, 'audit-verify', AUDIT_ROLES), async (_req, res) => {
+    res.json(await dpoVerify(deps(), caller(res)));
   });
 
-  router.post('/v1/audit/citizen-report', ...authenticate(gateway, 'audit-citizen-report', AUDIT_ROLES), async (_req, res, next) => {
-    try {
-      const { report, format, lang, auditId } = await dpoCitizenReport(deps(), caller(res), locals(res).json);
-      res.set('x-audit-id', auditId);
-      if (format === 'csv') {
-        res.type('text/csv; charset=utf-8').set('content-disposition', 'attachment; filename="citizen-report.csv"').send(citizenReportCsv(report, lang));
-      } else if (format === 'html') {
-        res.type('text/html; charset=utf-8').set('content-security-policy', CITIZEN_REPORT_CSP).send(citizenReportHtml(report, lang));
-      } else {
-        res.json({ ...report, auditId });
-      }
-    } catch (err) {
-      next(err);
+  router.post('/v1/audit/citizen-report', ...authenticate(gateway, 'audit-citizen-report', AUDIT_ROLES), async (_req, res) => {
+    const { report, format, lang, auditId } = await dpoCitizenReport(deps(), caller(res), locals(res).json);
+    res.set('x-audit-id', auditId);
+    if (format === 'csv') {
+      res.type('text/csv; charset=utf-8').set('content-disposition', 'attachment; filename="citizen-report.csv"').send(citizenReportCsv(report, lang));
+    } else if (format === 'html') {
+      res.type('text/html; charset=utf-8').set('content-security-policy', CITIZEN_REPORT_CSP).send(citizenReportHtml(report, lang));
+    } else {
+      res.json({ ...report, auditId });
     }
   });
   return router;

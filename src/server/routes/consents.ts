@@ -32,27 +32,15 @@ export function consentRoutes(gateway: Gateway): Router {
     return { requestId: l.requestId, client: l.client!, token: l.token! };
   };
 
-  router.post('/v1/consents', ...authenticate(gateway, 'consent-record', CONSENT_ROLES), async (_req, res, next) => {
-    try {
-      const result = await recordConsent(deps(), caller(res), locals(res).json);
-      res.status(201).json(result);
-    } catch (err) {
-      next(err);
-    }
+  router.post('/v1/consents', ...authenticate(gateway, 'consent-record', CONSENT_ROLES), async (_req, res) => {
+    const result = await recordConsent(deps(), caller(res), locals(res).json);
+    res.status(201).json(result);
   });
-  router.post('/v1/consents/search', ...authenticate(gateway, 'consent-search', CONSENT_SEARCH_ROLES), async (_req, res, next) => {
-    try {
-      res.json(await searchConsents(deps(), caller(res), locals(res).json));
-    } catch (err) {
-      next(err);
-    }
+  router.post('/v1/consents/search', ...authenticate(gateway, 'consent-search', CONSENT_SEARCH_ROLES), async (_req, res) => {
+    res.json(await searchConsents(deps(), caller(res), locals(res).json));
   });
-  router.post('/v1/consents/:id/withdraw', ...authenticate(gateway, 'consent-withdraw', CONSENT_ROLES), async (req, res, next) => {
-    try {
-      res.json(await withdrawConsent(deps(), caller(res), req.params.id as string, locals(res).json));
-    } catch (err) {
-      next(err);
-    }
+  router.post('/v1/consents/:id/withdraw', ...authenticate(gateway, 'consent-withdraw', CONSENT_ROLES), async (req, res) => {
+    res.json(await withdrawConsent(deps(), caller(res), req.params.id as string, locals(res).json));
   });
   return router;
 }

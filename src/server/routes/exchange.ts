@@ -18,27 +18,23 @@ export function exchangeRoute(
   status: number,
 ): void {
   const path = route === 'query' ? '/v1/queries/:contractId' : '/v1/notifications/:contractId';
-  router.post(path, requireJson, rawBody(gateway), async (req, res, next) => {
+  router.post(path, requireJson, rawBody(gateway), async (req, res) => {
     const l = locals(res);
     l.route = route;
     const contractId = req.params.contractId as string;
     if (gateway.rules().contracts.get(contractId)) l.contract = contractId;
-    try {
-      const result = await run({
-        requestId: l.requestId,
-        contractId,
-        client: l.client!,
-        authorization: req.get('authorization'),
-        method: 'POST',
-        path: req.originalUrl.split('?')[0]!,
-        body: bodyBytes(req),
-        receivedAt: l.started,
-        idempotencyKey: req.get('idempotency-key'),
-      });
-      res.status(status).json(result);
-    } catch (err) {
-      next(err);
-    }
+    const result = await run({
+      requestId: l.requestId,
+      contractId,
+      client: l.client!,
+      authorization: req.get('authorization'),
+      method: 'POST',
+      path: req.originalUrl.split('?')[0]!,
+      body: bodyBytes(req),
+      receivedAt: l.started,
+      idempotencyKey: req.get('idempotency-key'),
+    });
+    res.status(status).json(result);
   });
   router.all(path, (_req, res, next) => {
     locals(res).route = route;
