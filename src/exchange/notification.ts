@@ -4,11 +4,10 @@ import type { RequestToken } from '../auth/token.js';
 import type { AuditEntry } from '../audit/types.js';
 import type { Contract } from '../contracts/types.js';
 import { GatewayError, isGatewayError } from '../errors.js';
-import type { DeliveryMeta } from '../outbox/types.js';
+import { isIdempotencyKey, keyDigest } from '../outbox/idempotency-key.js';
+import { IdempotencyKeyTakenError, type AcceptedNotification, type DeliveryMeta, type NewDelivery, type OutboxStore } from '../outbox/types.js';
 import { decide } from '../policy/evaluate.js';
 import type { Decision, PolicySet } from '../policy/types.js';
-import { IdempotencyKeyTakenError, keyDigest, type AcceptedNotification, type NewDelivery, type OutboxStore } from '../store/outbox.js';
-import { mayHoldCpr } from '../lib/cpr.js';
 import { sha256b64url } from '../lib/digest.js';
 import { auditEntry, type ExchangeFacts } from './audit-step.js';
 import { beginExchange, elapsedMs } from './begin.js';
@@ -52,9 +51,6 @@ export const NOTIFICATION_AUDIT = {
   alreadyAccepted: 'ALREADY_ACCEPTED',
 } as const;
 
-/** An Idempotency-Key as a provider may send it (see docs/consent-and-notifications.md). */
-const IDEMPOTENCY_KEY = /^[A-Za-z0-9._:-]{1,100}$/;
-
 /**
  * A notification, end to end: token, contract, sender, policy per recipient, audit, outbox.
  *
@@ -96,7 +92,7 @@ export async function runNotification(deps: NotificationDeps, req: ExchangeReque
     if (!rules.policies.purposes.has(token.purpose)) throw new GatewayError('PURPOSE_UNKNOWN');
 
     if (req.idempotencyKey !== undefined) {
-      if (!IDEMPOTENCY_KEY.test(req.idempotencyKey) || mayHoldCpr(req.idempotencyKey)) throw new GatewayError('IDEMPOTENCY_KEY_INVALID');
+      if (!isIdempotencyKey(req.idempotencyKey)) throw new GatewayError('IDEMPOTENCY_KEY_INVALID');
       idempotency = { keyDigest: keyDigest(req.client.id, req.idempotencyKey), bodyDigest: sha256b64url(req.body) };
       try {
         acceptedBefore = await deps.outbox.accepted(idempotency.keyDigest);

@@ -7,9 +7,9 @@ import type { Logger } from '../log.js';
 import type { Rules } from '../exchange/deps.js';
 import { NOTIFICATION_AUDIT } from '../exchange/notification.js';
 import type { ConsentEvidence } from '../policy/types.js';
-import type { Delivery, DeliveryOutcome, OutboxStore } from '../store/outbox.js';
 import { postJson, signGatewayToken, type UpstreamIdentity } from '../upstream/provider.js';
 import { backoffMs } from './backoff.js';
+import type { Delivery, DeliveryOutcome, OutboxStore } from './types.js';
 
 /** Delivery settings: the configuration's notifications section (documented there), less the worker switch. */
 export type OutboxSettings = Omit<GatewayConfig['notifications'], 'worker'>;
