@@ -7,7 +7,7 @@ import { AuditTrail } from '../src/audit/trail.js';
 import { runImpact } from '../src/cli/commands/impact.js';
 import { loadContracts } from '../src/contracts/registry.js';
 import { auditEntry } from '../src/exchange/audit-step.js';
-import { legalBasisText } from '../src/exchange/query.js';
+import { legalBasisText } from '../src/policy/legal-basis.js';
 import { decide } from '../src/policy/evaluate.js';
 import { decisionRecords, replayDecisions, type ImpactReport } from '../src/policy/impact.js';
 import { loadPolicySet } from '../src/policy/loader.js';

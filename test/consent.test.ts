@@ -11,7 +11,7 @@ import { receiptDigest, signReceipt, verifyReceipt, type ReceiptContent } from '
 import { consentHistory, consentStatus, covers } from '../src/consent/status.js';
 import type { ConsentRecord } from '../src/consent/types.js';
 import { loadContracts } from '../src/contracts/registry.js';
-import { checkConsent } from '../src/exchange/query.js';
+import { checkConsent } from '../src/exchange/consent-check.js';
 import type { ExchangeDeps } from '../src/exchange/deps.js';
 import { decide } from '../src/policy/evaluate.js';
 import { loadPolicySet } from '../src/policy/loader.js';

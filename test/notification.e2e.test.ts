@@ -9,7 +9,7 @@ import type { AuditRecord } from '../src/audit/types.js';
 import { verifyTrail } from '../src/audit/verify-trail.js';
 import { OutboxWorker } from '../src/outbox/worker.js';
 import { emitNotification, simulatedEvent } from '../src/simulators/emit.js';
-import { keyDigest } from '../src/store/outbox.js';
+import { keyDigest } from '../src/outbox/idempotency-key.js';
 import { population } from '../src/simulators/population.js';
 import { postAs, waitFor } from './support/calls.js';
 import { DATABASES, type TestDatabase } from './support/databases.js';

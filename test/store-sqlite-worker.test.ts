@@ -18,7 +18,7 @@ import type { AuditEntry, AuditRecord } from '../src/audit/types.js';
 import { canonicalJson } from '../src/lib/digest.js';
 import { CheckpointConflictError, ChainInUseError } from '../src/store/audit-checkpoints.js';
 import { openStore } from '../src/store/index.js';
-import { InvalidDeliveryCursorError } from '../src/store/outbox.js';
+import { InvalidDeliveryCursorError } from '../src/outbox/types.js';
 import { rememberCanonical } from '../src/store/rows.js';
 import { openSqliteStore } from '../src/store/sqlite.js';
 import { SqliteWorkerStore, StoreThreadError } from '../src/store/sqlite-worker.js';

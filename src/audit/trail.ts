@@ -2,7 +2,7 @@ import { deepFreeze } from '../lib/digest.js';
 import { Batcher } from '../store/batch.js';
 import { rememberCanonical } from '../store/rows.js';
 import { ChainLeaseLostError, type ChainFence, type ChainLease } from '../store/audit-checkpoints.js';
-import { IdempotencyKeyTakenError, OutboxWriteError, type QueuedNotification } from '../store/outbox.js';
+import { IdempotencyKeyTakenError, OutboxWriteError, type QueuedNotification } from '../outbox/types.js';
 import { ChainConflictError, ReplayedClaimError, type AuditStore, type ReplayClaim } from '../store/types.js';
 import { GENESIS } from './chain.js';
 import { assertNoPersonalData } from './guard.js';

@@ -1,7 +1,7 @@
 import type { AuditTrail } from '../audit/trail.js';
 import type { AuditEntry, AuditRecord } from '../audit/types.js';
 import { GatewayError } from '../errors.js';
-import { IdempotencyKeyTakenError, OutboxWriteError, type QueuedNotification } from '../store/outbox.js';
+import { IdempotencyKeyTakenError, OutboxWriteError, type QueuedNotification } from '../outbox/types.js';
 import { ReplayedClaimError, type ReplayClaim } from '../store/types.js';
 import type { PipelineObserver } from './deps.js';
 

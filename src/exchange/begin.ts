@@ -1,7 +1,7 @@
 import { ReplayGuard } from '../auth/replay-guard.js';
 import { verifyRequestToken, type RequestToken } from '../auth/token.js';
 import type { ReplayClaim } from '../store/types.js';
-import { IdempotencyKeyTakenError, type QueuedNotification } from '../store/outbox.js';
+import { IdempotencyKeyTakenError, type QueuedNotification } from '../outbox/types.js';
 import { isGatewayError } from '../errors.js';
 import type { AuditEntry } from '../audit/types.js';
 import { auditEntry, writeAudit, writeAudits, type ExchangeFacts } from './audit-step.js';

@@ -27,6 +27,34 @@ export function minimise(contract: Contract, permitted: readonly string[], reque
   if (!contract.validateResponse(known)) {
     return { ok: false, dropped, errors: (contract.validateResponse.errors ?? []).slice(0, 10).map((e) => `${e.instancePath || '/'} ${e.message ?? 'invalid'}`) };
   }
+  const { data, released, withheld } = keep(known, permitted, requested);
+  for (const name of Object.keys(known)) {
+    if (!released.includes(name) && !withheld.includes(name)) dropped.push(name);
+  }
+  return { ok: true, data, released, withheld, dropped };
+}
+
+/**
+ * Minimise for a notification, per recipient: the event was validated against the contract's
+ * request schema when it came in (step 3), so no name is dropped; the recipient gets only the
+ * fields in the event ∩ permitted, and the other fields of the event are withheld.
+ *
+ * `permitted` is the recipient's decision's field set (policy ∩ `present`); `present` the
+ * contract's fields the event holds.
+ */
+export function minimiseEvent(event: Record<string, unknown>, permitted: readonly string[], present: readonly string[]): Kept {
+  return keep(event, permitted, present);
+}
+
+/** What a recipient gets of an answer or an event, and the names it does not get. */
+export interface Kept {
+  readonly data: Record<string, unknown>;
+  readonly released: readonly string[];
+  readonly withheld: readonly string[];
+}
+
+/** The fields in `known` ∩ permitted ∩ requested, each once, in the requested order; the other requested names are withheld. */
+function keep(known: Record<string, unknown>, permitted: readonly string[], requested: readonly string[]): Kept {
   const allowed = new Set(permitted);
   const data: Record<string, unknown> = {};
   const released: string[] = [];
@@ -40,8 +68,5 @@ export function minimise(contract: Contract, permitted: readonly string[], reque
       withheld.push(name);
     }
   }
-  for (const name of Object.keys(known)) {
-    if (!released.includes(name) && !withheld.includes(name)) dropped.push(name);
-  }
-  return { ok: true, data, released, withheld, dropped };
+  return { data, released, withheld };
 }

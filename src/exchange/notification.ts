@@ -4,17 +4,18 @@ import type { RequestToken } from '../auth/token.js';
 import type { AuditEntry } from '../audit/types.js';
 import type { Contract } from '../contracts/types.js';
 import { GatewayError, isGatewayError } from '../errors.js';
-import type { DeliveryMeta } from '../outbox/types.js';
+import { isIdempotencyKey, keyDigest } from '../outbox/idempotency-key.js';
+import { IdempotencyKeyTakenError, type AcceptedNotification, type DeliveryMeta, type NewDelivery, type OutboxStore } from '../outbox/types.js';
 import { decide } from '../policy/evaluate.js';
+import { legalBasisText } from '../policy/legal-basis.js';
 import type { Decision, PolicySet } from '../policy/types.js';
-import { IdempotencyKeyTakenError, keyDigest, type AcceptedNotification, type NewDelivery, type OutboxStore } from '../store/outbox.js';
-import { mayHoldCpr } from '../lib/cpr.js';
 import { sha256b64url } from '../lib/digest.js';
 import { auditEntry, type ExchangeFacts } from './audit-step.js';
 import { beginExchange, elapsedMs } from './begin.js';
+import { categoriesOf, consentCheck, consentRequirement } from './consent-check.js';
 import { checkContract, type CheckedRequest } from './contract-check.js';
 import type { ExchangeDeps, ExchangeRequest } from './deps.js';
-import { checkConsent, legalBasisText } from './query.js';
+import { minimiseEvent, type Kept } from './minimise.js';
 
 /** The notification pipeline's extra parts: the durable outbox and a nudge for its worker. */
 export interface NotificationDeps extends ExchangeDeps {
@@ -52,11 +53,9 @@ export const NOTIFICATION_AUDIT = {
   alreadyAccepted: 'ALREADY_ACCEPTED',
 } as const;
 
-/** An Idempotency-Key as a provider may send it (see docs/consent-and-notifications.md). */
-const IDEMPOTENCY_KEY = /^[A-Za-z0-9._:-]{1,100}$/;
-
 /**
- * A notification, end to end: token, contract, sender, policy per recipient, audit, outbox.
+ * A notification, end to end: token, contract and sender, policy per recipient, minimise per
+ * recipient, audit and outbox in one commit, respond.
  *
  * The provider system the contract names posts an event about a citizen. For every registered
  * recipient system (a client with an endpoint, in an administration some policy of this
@@ -64,15 +63,16 @@ const IDEMPOTENCY_KEY = /^[A-Za-z0-9._:-]{1,100}$/;
  * it may receive the event and which fields, exactly as for a query with the recipient as the
  * receiving party (consent included). One audit record per recipient decision and one outbox
  * row per permitted recipient, holding the minimised payload, are made durable in one commit
- * (with the Idempotency-Key, if any); only then does the provider get 202 with the audit id. Delivery (src/outbox/worker.ts) happens after,
- * with retries, and survives restarts. If no recipient is permitted, the answer is 403
- * POLICY_DENIED with every recipient's reasons, audited the same way.
+ * (with the Idempotency-Key, if any); only then does the provider get 202 with the audit id.
+ * Delivery (src/outbox/worker.ts) happens after, with retries, and survives restarts. If no
+ * recipient is permitted, the answer is 403 POLICY_DENIED with every recipient's reasons,
+ * audited the same way.
  */
 export async function runNotification(deps: NotificationDeps, req: ExchangeRequest): Promise<NotificationResult> {
   const exchange = beginExchange(deps, req);
   const { rules, at, facts, refuse } = exchange;
 
-  // 2 token, 3 contract, and the sender
+  // 2 token
   let token: RequestToken;
   let checked: CheckedRequest;
   let present: string[];
@@ -81,7 +81,8 @@ export async function runNotification(deps: NotificationDeps, req: ExchangeReque
   try {
     token = await exchange.verifyToken();
 
-    // Only the contract's provider system may send it: checked before its body is looked at.
+    // 3 contract, and the sender: only the contract's provider system may send it, checked
+    // before its body is looked at; and the Idempotency-Key, if any
     const named = rules.contracts.get(req.contractId);
     if (named?.kind === 'notification' && (req.client.id !== named.provider.system || !req.client.roles.includes('provider'))) {
       facts.contract = named.id;
@@ -96,7 +97,7 @@ export async function runNotification(deps: NotificationDeps, req: ExchangeReque
     if (!rules.policies.purposes.has(token.purpose)) throw new GatewayError('PURPOSE_UNKNOWN');
 
     if (req.idempotencyKey !== undefined) {
-      if (!IDEMPOTENCY_KEY.test(req.idempotencyKey) || mayHoldCpr(req.idempotencyKey)) throw new GatewayError('IDEMPOTENCY_KEY_INVALID');
+      if (!isIdempotencyKey(req.idempotencyKey)) throw new GatewayError('IDEMPOTENCY_KEY_INVALID');
       idempotency = { keyDigest: keyDigest(req.client.id, req.idempotencyKey), bodyDigest: sha256b64url(req.body) };
       try {
         acceptedBefore = await deps.outbox.accepted(idempotency.keyDigest);
@@ -128,11 +129,13 @@ export async function runNotification(deps: NotificationDeps, req: ExchangeReque
       purpose: token.purpose,
       requestedFields: present,
       at,
-    }, (policy, fields) => checkConsent(deps, checked.cpr, recipient.administration, policy, contract.id, fields.map((f) => contract.fields[f]!.category), fields, at));
+    }, consentCheck(deps, checked.cpr, recipient.administration, contract, at));
     decisions.push({ recipient, decision });
   }
 
-  // 5 audit every decision, together
+  // 5 minimise, recipient by recipient: a permitted recipient's delivery holds only its released
+  // fields; every decision gets its audit record
+  const notification: Notification = { req, token, facts, policySet: rules.policies.digest, contract, cpr: checked.cpr, present };
   let entries: AuditEntry[] = [];
   const deliveries: NewDelivery[] = [];
   const receipts: DeliveryReceipt[] = [];
@@ -148,47 +151,19 @@ export async function runNotification(deps: NotificationDeps, req: ExchangeReque
       receipts.push({ recipient: who, status: 'refused', reasons: decision.reasons });
       continue;
     }
-    const released = decision.fields;
-    const withheld = present.filter((n) => !released.includes(n));
+    const kept = minimiseEvent(event, decision.fields, present);
+    const { released, withheld } = kept;
     entries.push(withRecipient(auditEntry('notification', { ...f, decision: 'permit', reasons: [NOTIFICATION_AUDIT.queued], fields: { requested: present, released, withheld }, latencyMs: elapsedMs(req.receivedAt) }), who));
-    const minimised: Record<string, unknown> = {};
-    for (const name of released) minimised[name] = event[name];
-    const policy = decision.policy;
-    const meta: DeliveryMeta = {
-      purpose: token.purpose,
-      policy: { id: policy.id, version: policy.version },
-      policySet: rules.policies.digest,
-      legalBasis: legalBasisText(policy),
-      consent: decision.consent?.receiptDigest ?? null,
-      consentCheck: policy.consent.required
-        ? { recipient: recipient.administration, purpose: policy.purpose, contract: contract.id, categories: [...new Set(released.map((n) => contract.fields[n]!.category))], fields: released }
-        : null,
-      fields: { requested: present, released, withheld },
-      caller: { system: req.client.id, administration: req.client.administration },
-      caseworker: token.caseworker,
-      caseRef: token.caseRef,
-      tokenDigest: token.digest,
-    };
-    const id = randomUUID();
-    deliveries.push({
-      id,
-      auditId: facts.auditId,
-      requestId: req.requestId,
-      contract: contract.id,
-      recipient: who,
-      subject: facts.subject!,
-      meta,
-      payload: JSON.stringify({ cpr: checked.cpr, event: minimised }),
-      createdAt: Date.now(),
-    });
-    receipts.push({ recipient: who, status: 'queued', deliveryId: id, released, withheld });
+    const delivery = newDelivery(notification, who, decision, kept);
+    deliveries.push(delivery);
+    receipts.push({ recipient: who, status: 'queued', deliveryId: delivery.id, released, withheld });
   }
   if (entries.length === 0) {
     // Nobody could receive it: no policy names a recipient, or no such system is registered.
     const reasons = rules.policies.policies.some((p) => p.contract === contract.id) ? [NOTIFICATION_AUDIT.noRecipient] : ['NO_POLICY'];
     entries.push(auditEntry('notification', { ...facts, decision: 'deny', reasons, latencyMs: elapsedMs(req.receivedAt) }));
   }
-  // The status the provider gets: 202 if anyone may receive it, else 403.
+  // The status the provider gets: 202 if anyone may receive it, else 403 (audited, nothing queued).
   const status = deliveries.length > 0 ? 202 : 403;
   entries = entries.map((e) => ({ ...e, status }));
   if (deliveries.length === 0) {
@@ -197,9 +172,9 @@ export async function runNotification(deps: NotificationDeps, req: ExchangeReque
     throw Object.assign(new GatewayError('POLICY_DENIED', { reasons }), { auditId: facts.auditId });
   }
 
-  // 6 the outbox, in the commit of the decision records: a QUEUED record exists exactly when its
-  // deliveries (and the answer under the Idempotency-Key) do, and the provider hears "accepted"
-  // only after that commit.
+  // 6 audit and outbox, in one commit: a QUEUED record exists exactly when its deliveries (and
+  // the answer under the Idempotency-Key) do, and the provider hears "accepted" only after that
+  // commit.
   const result: NotificationResult = { auditId: facts.auditId, contract: contract.id, purpose: token.purpose, deliveries: receipts };
   const accepted = idempotency && { ...idempotency, sender: req.client.id, auditId: facts.auditId, result: JSON.stringify(result), createdAt: Date.now() };
   try {
@@ -220,8 +195,56 @@ export async function runNotification(deps: NotificationDeps, req: ExchangeReque
     await exchange.recordDecision([alreadyAccepted({ ...facts, auditId: first.auditId }, req)]);
     return JSON.parse(first.result) as NotificationResult;
   }
+
+  // 7 respond: 202, and the delivery worker is told there is something to send
   deps.wake?.();
   return result;
+}
+
+/** The notification being queued: what every one of its deliveries shares. */
+interface Notification {
+  readonly req: ExchangeRequest;
+  readonly token: RequestToken;
+  readonly facts: ExchangeFacts;
+  readonly policySet: string;
+  readonly contract: Contract;
+  readonly cpr: string;
+  /** The contract's fields the event holds. */
+  readonly present: readonly string[];
+}
+
+/**
+ * The outbox row of one permitted recipient: the minimised event, and what the worker needs to
+ * deliver it, to check consent again before sending, and to write the delivery's audit record.
+ */
+function newDelivery(n: Notification, who: Recipient, decision: Extract<Decision, { decision: 'permit' }>, kept: Kept): NewDelivery {
+  const { req, token, contract } = n;
+  const { released, withheld } = kept;
+  const policy = decision.policy;
+  const meta: DeliveryMeta = {
+    purpose: token.purpose,
+    policy: { id: policy.id, version: policy.version },
+    policySet: n.policySet,
+    legalBasis: legalBasisText(policy),
+    consent: decision.consent?.receiptDigest ?? null,
+    consentCheck: policy.consent.required ? consentRequirement(who.administration, policy, contract.id, categoriesOf(contract, released), released) : null,
+    fields: { requested: n.present, released, withheld },
+    caller: { system: req.client.id, administration: req.client.administration },
+    caseworker: token.caseworker,
+    caseRef: token.caseRef,
+    tokenDigest: token.digest,
+  };
+  return {
+    id: randomUUID(),
+    auditId: n.facts.auditId,
+    requestId: req.requestId,
+    contract: contract.id,
+    recipient: who,
+    subject: n.facts.subject!,
+    meta,
+    payload: JSON.stringify({ cpr: n.cpr, event: kept.data }),
+    createdAt: Date.now(),
+  };
 }
 
 /** The record of a notification answered from one accepted before under the same key. */

@@ -2,10 +2,12 @@ import type { RequestToken } from '../auth/token.js';
 import { GatewayError } from '../errors.js';
 import { sha256b64url, canonicalJson } from '../lib/digest.js';
 import { decide } from '../policy/evaluate.js';
-import type { ConsentEvidence, Decision, Policy } from '../policy/types.js';
+import { legalBasisText } from '../policy/legal-basis.js';
+import type { ConsentEvidence, Decision } from '../policy/types.js';
 import { postJson, signGatewayToken } from '../upstream/provider.js';
 import { auditEntry, writeAudit } from './audit-step.js';
 import { beginExchange, elapsedMs } from './begin.js';
+import { consentCheck } from './consent-check.js';
 import { checkContract, type CheckedRequest } from './contract-check.js';
 import type { ExchangeDeps, ExchangeRequest } from './deps.js';
 import { minimise } from './minimise.js';
@@ -23,11 +25,6 @@ export interface Disclosure {
 export interface QueryResult {
   readonly data: Record<string, unknown>;
   readonly disclosure: Disclosure;
-}
-
-export function legalBasisText(policy: Policy): string {
-  const b = policy.legalBasis;
-  return [b.gdpr, b.gdprSpecial, b.national].filter((x) => x !== undefined && x !== '').join('; ');
 }
 
 /**
@@ -62,7 +59,7 @@ export async function runQuery(deps: ExchangeDeps, req: ExchangeRequest): Promis
       purpose: token.purpose,
       requestedFields: checked.requestedFields,
       at,
-    }, (policy, fields) => checkConsent(deps, checked.cpr, req.client.administration, policy, contract.id, fields.map((f) => contract.fields[f]!.category), fields, at));
+    }, consentCheck(deps, checked.cpr, req.client.administration, contract, at));
   } catch (err) {
     return refuse(err);
   }
@@ -148,13 +145,3 @@ export async function runQuery(deps: ExchangeDeps, req: ExchangeRequest): Promis
   // 9 respond
   return { data: kept.data, disclosure };
 }
-
-/** The consent step of a decision, fail closed: a look-up that throws denies. */
-export async function checkConsent(deps: ExchangeDeps, cpr: string, recipient: string, policy: Policy, contract: string, categories: ExchangeFactsCategories, fields: readonly string[], at: Date): Promise<ConsentEvidence> {
-  try {
-    return await deps.consent.check({ cpr, recipient, purpose: policy.purpose, contract, categories: [...new Set(categories)], fields, at });
-  } catch {
-    return { status: 'unavailable' };
-  }
-}
-type ExchangeFactsCategories = Parameters<ExchangeDeps['consent']['check']>[0]['categories'];

@@ -6,8 +6,7 @@ import { CONTRACT_ID } from '../contracts/meta-schema.js';
 import { GatewayError } from '../errors.js';
 import { auditEntry, writeAudit } from '../exchange/audit-step.js';
 import { NOTIFICATION_AUDIT, withRecipient } from '../exchange/notification.js';
-import { InvalidDeliveryCursorError, MAX_DELIVERY_PAGE, type Delivery, type OutboxStore } from '../store/outbox.js';
-import { DELIVERY_STATES, type DeliveryState } from './types.js';
+import { DELIVERY_STATES, InvalidDeliveryCursorError, MAX_DELIVERY_PAGE, type Delivery, type DeliveryState, type OutboxStore } from './types.js';
 
 export interface DeadLetterDeps {
   readonly outbox: OutboxStore;

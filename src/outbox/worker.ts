@@ -4,12 +4,13 @@ import type { AuditEntry } from '../audit/types.js';
 import type { ConsentSource } from '../consent/types.js';
 import { canonicalJson, sha256b64url } from '../lib/digest.js';
 import type { Logger } from '../log.js';
+import { consentDenial, recheckConsent } from '../exchange/consent-check.js';
 import type { Rules } from '../exchange/deps.js';
 import { NOTIFICATION_AUDIT } from '../exchange/notification.js';
 import type { ConsentEvidence } from '../policy/types.js';
-import type { Delivery, DeliveryOutcome, OutboxStore } from '../store/outbox.js';
 import { postJson, signGatewayToken, type UpstreamIdentity } from '../upstream/provider.js';
 import { backoffMs } from './backoff.js';
+import type { Delivery, DeliveryOutcome, OutboxStore } from './types.js';
 
 /** Delivery settings: the configuration's notifications section (documented there), less the worker switch. */
 export type OutboxSettings = Omit<GatewayConfig['notifications'], 'worker'>;
@@ -176,9 +177,9 @@ export class OutboxWorker {
       // Consent again, just before sending: a withdrawal stops what was queued before it.
       if (d.meta.consentCheck) {
         const evidence = await this.#consent(d, d.payload);
-        if (evidence.status === 'unavailable') return await this.#failed(d, lease, null, 'CONSENT_SOURCE_UNAVAILABLE');
+        if (evidence.status === 'unavailable') return await this.#failed(d, lease, null, consentDenial(evidence.status));
         if (evidence.status !== 'active') {
-          const reason = { missing: 'CONSENT_MISSING', withdrawn: 'CONSENT_WITHDRAWN', expired: 'CONSENT_EXPIRED', scope: 'CONSENT_SCOPE' }[evidence.status];
+          const reason = consentDenial(evidence.status);
           await this.#audit(d, { decision: 'deny', reasons: [reason, NOTIFICATION_AUDIT.cancelled] });
           await this.#finish(d, lease, { state: 'cancelled', at: this.#now(), status: null, error: reason });
           this.#stats.cancelled += 1;
@@ -245,15 +246,15 @@ export class OutboxWorker {
     if (!held) this.#o.logger?.warn('outbox: lease lost before the attempt was recorded (another instance took over)', { delivery: d.id });
   }
 
+  /** The consent step again (src/exchange/consent-check.ts), fail closed: a payload that cannot be read is "unavailable". */
   async #consent(d: Delivery, payload: string): Promise<ConsentEvidence> {
-    const check = d.meta.consentCheck!;
+    let cpr: string;
     try {
-      const { cpr } = JSON.parse(payload) as { cpr: string };
-      const evidence = await this.#o.consent.check({ cpr, recipient: check.recipient, purpose: check.purpose, contract: check.contract, categories: check.categories, fields: check.fields, at: new Date(this.#now()) });
-      return ['active', 'missing', 'withdrawn', 'expired', 'scope'].includes(evidence?.status) ? evidence : { status: 'unavailable' };
+      ({ cpr } = JSON.parse(payload) as { cpr: string });
     } catch {
       return { status: 'unavailable' };
     }
+    return recheckConsent(this.#o.consent, cpr, d.meta.consentCheck!, new Date(this.#now()));
   }
 
   /** The delivery's audit record, on the notification's audit id. Resolves once durable. */

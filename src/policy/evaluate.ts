@@ -9,7 +9,8 @@ import type { ConsentEvidence, ConsentStatus, Decision, DecisionRequest, DenyRea
  */
 export type ConsentCheck = (policy: Policy, fields: readonly string[]) => Promise<ConsentEvidence>;
 
-const CONSENT_DENIALS: Readonly<Record<Exclude<ConsentStatus, 'active'>, DenyReason>> = {
+/** The deny reason for each consent status that does not permit. */
+export const CONSENT_DENIALS: Readonly<Record<Exclude<ConsentStatus, 'active'>, DenyReason>> = {
   missing: 'CONSENT_MISSING',
   withdrawn: 'CONSENT_WITHDRAWN',
   expired: 'CONSENT_EXPIRED',

@@ -1,6 +1,7 @@
 import type { ContractRegistry } from '../contracts/types.js';
 import { dayEnd, dayStart } from './dates.js';
 import { decide } from './evaluate.js';
+import { legalBasisText } from './legal-basis.js';
 import type { ConsentStatus, DenyReason, Policy, PolicySet } from './types.js';
 
 /**
@@ -61,11 +62,6 @@ export interface Explanation {
 
 const CONSENT_OK: readonly ConsentStatus[] = ['active'];
 
-function legalBasis(policy: Policy): string {
-  const b = policy.legalBasis;
-  return [b.gdpr, b.gdprSpecial, b.national].filter((x) => x !== undefined && x !== '').join('; ');
-}
-
 /**
  * Explains a request against a policy set.
  *
@@ -93,7 +89,7 @@ export async function explain(set: PolicySet, contracts: ContractRegistry, req: 
     request: { contract: req.contract, administration: req.administration, roles: req.roles, purpose: req.purpose, fields, consent, at: req.at.toISOString() },
     contractKnown: contract !== undefined,
     decision: decision.decision,
-    ...(decision.decision === 'permit' ? { policy: { id: decision.policy.id, version: decision.policy.version }, legalBasis: legalBasis(decision.policy) } : {}),
+    ...(decision.decision === 'permit' ? { policy: { id: decision.policy.id, version: decision.policy.version }, legalBasis: legalBasisText(decision.policy) } : {}),
     released,
     withheld: fields.filter((f) => !released.includes(f)),
     reasons: decision.decision === 'deny' ? decision.reasons : [],

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import type { DeliveryState } from '../outbox/types.js';
+import type { DeliveryState, OutboxStore, QueuedNotification } from '../outbox/types.js';
 import {
   ACCEPTED_COLUMNS, OUTBOX_COLUMNS, deliveryListSql, forgetSql, deliveryPage, emptyCounts, fromAcceptedRow, fromOutboxRow, toAcceptedRow, toOutboxRow,
-  type AcceptedRow, type OutboxRow, type OutboxStore, type QueuedNotification,
+  type AcceptedRow, type OutboxRow,
 } from './outbox.js';
 import type { PgRead, PgTransaction } from './postgres-consents.js';
 

@@ -5,7 +5,7 @@ import { POSTGRES_MIGRATIONS } from './migrations.js';
 import { postgresDpo } from './postgres-dpo.js';
 import { postgresConsents } from './postgres-consents.js';
 import { postgresOutbox, queueNotifications } from './postgres-outbox.js';
-import { IdempotencyKeyTakenError, OutboxWriteError } from './outbox.js';
+import { IdempotencyKeyTakenError, OutboxWriteError } from '../outbox/types.js';
 import { DURABLE_SESSION, postgresCheckpointStore } from './postgres-audit-checkpoints.js';
 import { ChainLeaseLostError, leaseMovedOn, type AuditCheckpointStore } from './audit-checkpoints.js';
 import { AUDIT_COLUMNS, CHAINS_SQL, byChain, checkContinues, parseRecord, scanPageSql, searchPage, searchSql, toRow, toStoredPage, toStoredRow, type AuditRow, type SearchDialect } from './rows.js';

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
-import type { DeliveryState } from '../outbox/types.js';
+import type { AcceptedNotification, DeliveryState, OutboxStore, QueuedNotification } from '../outbox/types.js';
 import {
   ACCEPTED_COLUMNS, OUTBOX_COLUMNS, deliveryListSql, forgetSql, deliveryPage, emptyCounts, fromAcceptedRow, fromOutboxRow, toAcceptedRow, toOutboxRow,
-  type AcceptedNotification, type AcceptedRow, type OutboxRow, type OutboxStore, type QueuedNotification,
+  type AcceptedRow, type OutboxRow,
 } from './outbox.js';
 
 /**

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { ChainInUseError, CheckpointConflictError } from './audit-checkpoints.js';
-import { IdempotencyKeyTakenError, InvalidDeliveryCursorError, OutboxWriteError } from './outbox.js';
+import { IdempotencyKeyTakenError, InvalidDeliveryCursorError, OutboxWriteError } from '../outbox/types.js';
 import { ChainConflictError, InvalidCursorError, ReplayedClaimError, type Store, type StoreStats } from './types.js';
 
 /**

@@ -7,7 +7,7 @@ import { SQLITE_MIGRATIONS } from './migrations.js';
 import { sqliteDpo } from './sqlite-dpo.js';
 import { sqliteConsents } from './sqlite-consents.js';
 import { sqliteOutbox } from './sqlite-outbox.js';
-import { IdempotencyKeyTakenError, OutboxWriteError } from './outbox.js';
+import { IdempotencyKeyTakenError, OutboxWriteError } from '../outbox/types.js';
 import { sqliteCheckpointStore } from './sqlite-audit-checkpoints.js';
 import { openSqliteWorkerStore } from './sqlite-worker.js';
 import type { AuditCheckpointStore } from './audit-checkpoints.js';

@@ -1,6 +1,6 @@
 import type { AuditKind, AuditRecord } from '../audit/types.js';
 import type { ConsentStore } from './consents.js';
-import type { OutboxStore, QueuedNotification } from './outbox.js';
+import type { OutboxStore, QueuedNotification } from '../outbox/types.js';
 import type { DpoStore } from './dpo-types.js';
 import type { AuditCheckpointStore, ChainFence } from './audit-checkpoints.js';
 
@@ -147,7 +147,7 @@ export interface Store {
   readonly replay: ReplayCache;
   /** The consent registry (consents.ts): no CPR numbers, only pseudonyms. */
   readonly consents: ConsentStore;
-  /** The durable outbox of notification deliveries (outbox.ts). */
+  /** The durable outbox of notification deliveries (src/outbox/types.ts; SQL in sqlite-outbox.ts, postgres-outbox.ts). */
   readonly outbox: OutboxStore;
   /** Signed checkpoints, Merkle nodes, exports, retention and the chain lease of the audit trail (audit-checkpoints.ts). */
   readonly checkpoints: AuditCheckpointStore;

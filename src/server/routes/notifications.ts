@@ -18,20 +18,12 @@ export function notificationRoutes(gateway: Gateway): Router {
   const router = Router();
   const wake = (): void => gateway.outbox.wake();
 
-  router.post('/v1/notifications/dead-letters/search', ...authenticate(gateway, 'dead-letters', DEAD_LETTER_ROLES), async (_req, res, next) => {
-    try {
-      res.json(await searchDeliveries({ outbox: gateway.store.outbox, trail: gateway.trail, wake }, locals(res).json));
-    } catch (err) {
-      next(err);
-    }
+  router.post('/v1/notifications/dead-letters/search', ...authenticate(gateway, 'dead-letters', DEAD_LETTER_ROLES), async (_req, res) => {
+    res.json(await searchDeliveries({ outbox: gateway.store.outbox, trail: gateway.trail, wake }, locals(res).json));
   });
-  router.post('/v1/notifications/dead-letters/:id/redrive', ...authenticate(gateway, 'dead-letters', DEAD_LETTER_ROLES), async (req, res, next) => {
+  router.post('/v1/notifications/dead-letters/:id/redrive', ...authenticate(gateway, 'dead-letters', DEAD_LETTER_ROLES), async (req, res) => {
     const l = locals(res);
-    try {
-      res.json(await redriveDelivery({ outbox: gateway.store.outbox, trail: gateway.trail, wake }, { requestId: l.requestId, client: l.client!, token: l.token! }, req.params.id as string));
-    } catch (err) {
-      next(err);
-    }
+    res.json(await redriveDelivery({ outbox: gateway.store.outbox, trail: gateway.trail, wake }, { requestId: l.requestId, client: l.client!, token: l.token! }, req.params.id as string));
   });
 
   const deps: NotificationDeps = { ...gateway.deps, outbox: gateway.store.outbox, wake };

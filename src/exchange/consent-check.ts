@@ -1,0 +1,63 @@
+import type { ConsentQuery, ConsentSource } from '../consent/types.js';
+import type { Contract, DataCategory } from '../contracts/types.js';
+import { CONSENT_DENIALS, type ConsentCheck } from '../policy/evaluate.js';
+import type { ConsentEvidence, ConsentStatus, DenyReason, Policy } from '../policy/types.js';
+import type { ExchangeDeps } from './deps.js';
+
+/** What a consent must cover for one release: its query without the citizen and the moment. */
+export type ConsentRequirement = Omit<ConsentQuery, 'cpr' | 'at'>;
+
+/**
+ * The part of step 4 (policy) that asks the consent source, for a query and for each recipient
+ * of a notification: the check `decide` calls for a policy that requires consent, releasing
+ * `fields` of `contract` to the administration `recipient`.
+ *
+ * @example
+ *   decide(rules.policies, rules.contracts, request, consentCheck(deps, checked.cpr, req.client.administration, checked.contract, at));
+ */
+export function consentCheck(deps: ExchangeDeps, cpr: string, recipient: string, contract: Contract, at: Date): ConsentCheck {
+  return (policy, fields) => checkConsent(deps, cpr, recipient, policy, contract.id, categoriesOf(contract, fields), fields, at);
+}
+
+/** The consent step of a decision, fail closed: a look-up that throws denies. */
+export async function checkConsent(deps: ExchangeDeps, cpr: string, recipient: string, policy: Policy, contract: string, categories: readonly DataCategory[], fields: readonly string[], at: Date): Promise<ConsentEvidence> {
+  try {
+    return await ask(deps.consent, cpr, consentRequirement(recipient, policy, contract, categories, fields), at);
+  } catch {
+    return { status: 'unavailable' };
+  }
+}
+
+/** What the consent must cover: the policy's purpose and the fields' categories, each once. */
+export function consentRequirement(recipient: string, policy: Policy, contract: string, categories: readonly DataCategory[], fields: readonly string[]): ConsentRequirement {
+  return { recipient, purpose: policy.purpose, contract, categories: [...new Set(categories)], fields };
+}
+
+/** The data categories of `fields` of `contract`, in the same order. */
+export function categoriesOf(contract: Contract, fields: readonly string[]): DataCategory[] {
+  return fields.map((f) => contract.fields[f]!.category);
+}
+
+/**
+ * The consent a queued delivery relied on, asked again just before it is sent (a withdrawal
+ * stops what was queued before it). Fail closed: a look-up that throws, or answers with a status
+ * the policy evaluator does not know, is `unavailable`.
+ */
+export async function recheckConsent(source: ConsentSource, cpr: string, requirement: ConsentRequirement, at: Date): Promise<ConsentEvidence> {
+  try {
+    const evidence = await ask(source, cpr, requirement, at);
+    const status = (evidence as Partial<ConsentEvidence> | null | undefined)?.status;
+    return status === 'active' || (typeof status === 'string' && Object.hasOwn(CONSENT_DENIALS, status)) ? evidence : { status: 'unavailable' };
+  } catch {
+    return { status: 'unavailable' };
+  }
+}
+
+function ask(source: ConsentSource, cpr: string, r: ConsentRequirement, at: Date): Promise<ConsentEvidence> {
+  return source.check({ cpr, recipient: r.recipient, purpose: r.purpose, contract: r.contract, categories: r.categories, fields: r.fields, at });
+}
+
+/** The deny reason for a consent that is not active, the same as the policy evaluator gives. */
+export function consentDenial(status: Exclude<ConsentStatus, 'active'>): DenyReason {
+  return CONSENT_DENIALS[status];
+}
