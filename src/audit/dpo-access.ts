@@ -2,15 +2,15 @@ import type { Client } from '../auth/clients.js';
 import type { RequestToken } from '../auth/token.js';
 import { callerSchemaErrors, contractAjv } from '../contracts/ajv.js';
 import { GatewayError } from '../errors.js';
-import { writeAudit } from '../exchange/audit-step.js';
-import type { PipelineObserver, Rules } from '../exchange/deps.js';
 import type { Store } from '../store/types.js';
 import type { CheckpointVerifier } from './checkpoint.js';
+import { auditEntry } from './entry.js';
 import type { Pseudonymizer } from './pseudonym.js';
-import { buildCitizenReport, type CitizenReport, type Lang } from './report.js';
+import { buildCitizenReport, type CitizenReport, type Lang, type ReportRules } from './report.js';
 import { parseAuditSearch, searchAuditTrail, type AuditSearchResult } from './search.js';
 import type { AuditTrail } from './trail.js';
 import type { AuditEntry } from './types.js';
+import { writeAudit, type AuditWriteObserver } from './write.js';
 import { verifyTrail, type TrailVerification } from './verify-trail.js';
 import { newAuditId } from './id.js';
 
@@ -26,10 +26,10 @@ export interface DpoAuditDeps {
   readonly trail: AuditTrail;
   readonly pseudonyms: Pseudonymizer;
   readonly verifier: CheckpointVerifier;
-  readonly rules: () => Rules;
+  readonly rules: () => ReportRules;
   /** Whether access reports name the employee (config audit.reportIncludesEmployee). */
   readonly includeEmployee: boolean;
-  readonly observe?: Pick<PipelineObserver, 'auditWrite'>;
+  readonly observe?: AuditWriteObserver;
 }
 
 /** The DPO's console as the HTTP shell identified it. */
@@ -44,29 +44,18 @@ export type DpoAccess = 'AUDIT_SEARCH' | 'AUDIT_VERIFY' | 'CITIZEN_REPORT';
 /** The audit entry of a DPO's access to the trail. */
 export function dpoAccessEntry(deps: Pick<DpoAuditDeps, 'rules'>, caller: DpoCaller, access: DpoAccess, subject: string | null, auditId: string): AuditEntry {
   const purpose = deps.rules().policies.purposes.has(caller.token.purpose) ? caller.token.purpose : null;
-  return {
-    kind: 'dpo-access',
+  return auditEntry('dpo-access', {
     auditId,
     requestId: caller.requestId,
-    contract: null,
     caller: { system: caller.client.id, administration: caller.client.administration },
     caseworker: caller.token.caseworker,
     caseRef: caller.token.caseRef,
     purpose,
     subject,
-    policy: null,
-    policySet: null,
-    legalBasis: null,
-    decision: null,
     reasons: [access],
-    fields: { requested: [], released: [], withheld: [], dropped: [] },
-    consent: null,
     tokenDigest: caller.token.digest,
-    upstream: null,
-    responseDigest: null,
     status: 200,
-    latencyMs: null,
-  };
+  });
 }
 
 async function audit(deps: DpoAuditDeps, caller: DpoCaller, access: DpoAccess, cpr: string | undefined): Promise<string> {

@@ -7,8 +7,9 @@ import type { AuditTrail } from '../audit/trail.js';
 import type { DataCategory } from '../contracts/types.js';
 import { GatewayError } from '../errors.js';
 import { mayHoldCpr } from '../lib/cpr.js';
-import { auditEntry, writeAudit, type ExchangeFacts } from '../exchange/audit-step.js';
-import type { PipelineObserver, Rules } from '../exchange/deps.js';
+import { auditEntry, type ExchangeFacts } from '../audit/entry.js';
+import { writeAudit, type AuditWriteObserver } from '../audit/write.js';
+import type { Rules } from '../exchange/deps.js';
 import { copenhagenDate, isCalendarDate } from '../policy/dates.js';
 import type { ConsentStore, StoredConsent } from '../store/consents.js';
 import { signReceipt } from './receipt.js';
@@ -26,7 +27,7 @@ export interface ConsentRegistryDeps {
   readonly signingKey: CryptoKey;
   readonly gatewayId: string;
   readonly rules: () => Rules;
-  readonly observe?: Pick<PipelineObserver, 'auditWrite'>;
+  readonly observe?: AuditWriteObserver;
 }
 
 /** The authenticated caller of a consent operation. */

@@ -8,7 +8,7 @@ import type { RequestToken } from '../auth/token.js';
 import { searchConsents } from '../consent/records.js';
 import type { ConsentView } from '../consent/types.js';
 import { GatewayError, isGatewayError } from '../errors.js';
-import { writeAudit } from '../exchange/audit-step.js';
+import { writeAudit } from '../audit/write.js';
 import type { Gateway } from '../gateway.js';
 import { mayHoldCpr, parseCpr } from '../lib/cpr.js';
 import { sha256b64url } from '../lib/digest.js';

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from '../auth/clients.js';
 import type { RequestToken } from '../auth/token.js';
+import { auditEntry, withRecipient, type ExchangeFacts } from '../audit/entry.js';
 import type { AuditEntry } from '../audit/types.js';
 import type { Contract } from '../contracts/types.js';
 import { GatewayError, isGatewayError } from '../errors.js';
@@ -10,7 +11,6 @@ import type { Decision, PolicySet } from '../policy/types.js';
 import { IdempotencyKeyTakenError, keyDigest, type AcceptedNotification, type NewDelivery, type OutboxStore } from '../store/outbox.js';
 import { mayHoldCpr } from '../lib/cpr.js';
 import { sha256b64url } from '../lib/digest.js';
-import { auditEntry, type ExchangeFacts } from './audit-step.js';
 import { beginExchange, elapsedMs } from './begin.js';
 import { checkContract, type CheckedRequest } from './contract-check.js';
 import type { ExchangeDeps, ExchangeRequest } from './deps.js';
@@ -227,11 +227,6 @@ export async function runNotification(deps: NotificationDeps, req: ExchangeReque
 /** The record of a notification answered from one accepted before under the same key. */
 function alreadyAccepted(facts: ExchangeFacts, req: ExchangeRequest): AuditEntry {
   return auditEntry('notification', { ...facts, decision: null, reasons: [NOTIFICATION_AUDIT.alreadyAccepted], status: 202, latencyMs: elapsedMs(req.receivedAt) });
-}
-
-/** An audit entry about one recipient. */
-export function withRecipient(entry: AuditEntry, recipient: Recipient): AuditEntry {
-  return { ...entry, recipient: { system: recipient.system, administration: recipient.administration } };
 }
 
 const recipientCache = new WeakMap<PolicySet, Map<string, ReadonlyMap<string, ReadonlySet<string>>>>();

@@ -1,5 +1,6 @@
 import type { AuditTrail } from '../audit/trail.js';
 import type { GatewayConfig } from '../config/config.js';
+import { auditEntry, withRecipient, type ExchangeFacts } from '../audit/entry.js';
 import type { AuditEntry } from '../audit/types.js';
 import type { ConsentSource } from '../consent/types.js';
 import { canonicalJson, sha256b64url } from '../lib/digest.js';
@@ -257,10 +258,9 @@ export class OutboxWorker {
   }
 
   /** The delivery's audit record, on the notification's audit id. Resolves once durable. */
-  async #audit(d: Delivery, over: Partial<AuditEntry> & Pick<AuditEntry, 'decision' | 'reasons'>): Promise<void> {
+  async #audit(d: Delivery, over: Pick<ExchangeFacts, 'upstream' | 'responseDigest'> & Pick<AuditEntry, 'decision' | 'reasons'>): Promise<void> {
     const m = d.meta;
-    const entry: AuditEntry = {
-      kind: 'notification',
+    const entry = withRecipient(auditEntry('notification', {
       auditId: d.auditId,
       requestId: d.requestId,
       contract: d.contract,
@@ -272,16 +272,11 @@ export class OutboxWorker {
       policy: m.policy,
       policySet: m.policySet,
       legalBasis: m.legalBasis,
-      fields: { requested: m.fields.requested, released: over.decision === 'permit' ? m.fields.released : [], withheld: over.decision === 'permit' ? m.fields.withheld : m.fields.requested, dropped: [] },
+      fields: { requested: m.fields.requested, released: over.decision === 'permit' ? m.fields.released : [], withheld: over.decision === 'permit' ? m.fields.withheld : m.fields.requested },
       consent: m.consent,
       tokenDigest: m.tokenDigest,
-      upstream: null,
-      responseDigest: null,
-      status: null,
-      latencyMs: null,
-      recipient: d.recipient,
       ...over,
-    };
+    }), d.recipient);
     await this.#o.trail.append(entry);
   }
 }
