@@ -5,6 +5,7 @@ import { GatewayError } from '../errors.js';
 import type { Store } from '../store/types.js';
 import type { CheckpointVerifier } from './checkpoint.js';
 import { auditEntry } from './entry.js';
+import { DPO_ACCESS, type DpoAccess } from './reasons.js';
 import type { Pseudonymizer } from './pseudonym.js';
 import { buildCitizenReport, type CitizenReport, type Lang, type ReportRules } from './report.js';
 import { parseAuditSearch, searchAuditTrail, type AuditSearchResult } from './search.js';
@@ -39,8 +40,6 @@ export interface DpoCaller {
   readonly token: RequestToken;
 }
 
-export type DpoAccess = 'AUDIT_SEARCH' | 'AUDIT_VERIFY' | 'CITIZEN_REPORT';
-
 /** The audit entry of a DPO's access to the trail. */
 export function dpoAccessEntry(deps: Pick<DpoAuditDeps, 'rules'>, caller: DpoCaller, access: DpoAccess, subject: string | null, auditId: string): AuditEntry {
   const purpose = deps.rules().policies.purposes.has(caller.token.purpose) ? caller.token.purpose : null;
@@ -67,13 +66,13 @@ async function audit(deps: DpoAuditDeps, caller: DpoCaller, access: DpoAccess, c
 /** POST /v1/audit/search. */
 export async function dpoSearch(deps: DpoAuditDeps, caller: DpoCaller, body: unknown): Promise<{ results: AuditSearchResult[]; next?: string; auditId: string }> {
   const request = parseAuditSearch(body);
-  const auditId = await audit(deps, caller, 'AUDIT_SEARCH', request.cpr);
+  const auditId = await audit(deps, caller, DPO_ACCESS.search, request.cpr);
   return { ...(await searchAuditTrail(deps, request)), auditId };
 }
 
 /** GET /v1/audit/verify: every chain, with its checkpoints. */
 export async function dpoVerify(deps: DpoAuditDeps, caller: DpoCaller): Promise<TrailVerification & { auditId: string }> {
-  const auditId = await audit(deps, caller, 'AUDIT_VERIFY', undefined);
+  const auditId = await audit(deps, caller, DPO_ACCESS.verify, undefined);
   return { ...(await verifyTrail({ store: deps.store, verifier: deps.verifier })), auditId };
 }
 
@@ -111,7 +110,7 @@ export function parseCitizenReportRequest(body: unknown): CitizenReportRequest {
 /** POST /v1/audit/citizen-report. */
 export async function dpoCitizenReport(deps: DpoAuditDeps, caller: DpoCaller, body: unknown): Promise<{ report: CitizenReport; format: 'json' | 'csv' | 'html'; lang: Lang; auditId: string }> {
   const request = parseCitizenReportRequest(body);
-  const auditId = await audit(deps, caller, 'CITIZEN_REPORT', request.cpr);
+  const auditId = await audit(deps, caller, DPO_ACCESS.citizenReport, request.cpr);
   const report = await buildCitizenReport(
     { store: deps.store, pseudonyms: deps.pseudonyms, rules: deps.rules(), includeEmployee: deps.includeEmployee },
     { cpr: request.cpr, ...(request.from !== undefined ? { from: request.from } : {}), ...(request.to !== undefined ? { to: request.to } : {}) },

@@ -5,6 +5,7 @@ import type { ContractRegistry, DataCategory } from '../contracts/types.js';
 import type { LoadedPolicySet, PolicySet } from '../policy/types.js';
 import type { Store } from '../store/types.js';
 import type { Pseudonymizer } from './pseudonym.js';
+import { NOTIFICATION_AUDIT } from './reasons.js';
 import type { AuditRecord } from './types.js';
 
 /**
@@ -211,16 +212,16 @@ function entryOf(group: readonly AuditRecord[], rules: ReportRules, includeEmplo
 
   let outcome: ReportOutcome;
   if (group.some((r) => r.decision === 'deny' || r.kind === 'refusal')) outcome = 'refused';
-  else if (isNotification) outcome = group.some((r) => r.decision === 'permit' && r.reasons.includes('DELIVERED') && r.fields.released.length > 0) ? 'disclosed' : 'not-disclosed';
+  else if (isNotification) outcome = group.some((r) => r.decision === 'permit' && r.reasons.includes(NOTIFICATION_AUDIT.delivered) && r.fields.released.length > 0) ? 'disclosed' : 'not-disclosed';
   else outcome = group.some((r) => r.kind === 'release' && r.status === 200 && r.fields.released.length > 0) ? 'disclosed' : 'not-disclosed';
 
-  const releasedBy = isNotification ? group.find((r) => r.reasons.includes('DELIVERED')) : group.find((r) => r.kind === 'release' && r.status === 200);
+  const releasedBy = isNotification ? group.find((r) => r.reasons.includes(NOTIFICATION_AUDIT.delivered)) : group.find((r) => r.kind === 'release' && r.status === 200);
   const caller = last.caller ?? first.caller;
   const recipient = isNotification ? recipientOf(last) ?? recipientOf(first) : caller ?? undefined;
   const source = isNotification ? caller : info !== undefined ? { administration: info.provider.administration, system: info.provider.system } : null;
   const requested = [...new Set(group.flatMap((r) => r.fields.requested))];
   const codes = [...new Set(group.flatMap((r) => r.reasons))];
-  const reasons = outcome === 'disclosed' ? [] : codes.length > 1 ? codes.filter((c) => c !== 'QUEUED') : codes;
+  const reasons = outcome === 'disclosed' ? [] : codes.length > 1 ? codes.filter((c) => c !== NOTIFICATION_AUDIT.queued) : codes;
   const purposeId = last.purpose ?? first.purpose;
   const purpose = purposeId !== null ? rules.policies.purposes.get(purposeId) : undefined;
 

@@ -3,8 +3,8 @@ import type { Store } from '../store/types.js';
 import type { CheckpointVerifier } from './checkpoint.js';
 import { auditEntry } from './entry.js';
 import { MerkleFrontier, type FrontierJson } from './merkle.js';
+import { retentionReasons } from './reasons.js';
 import type { AuditEntry, AuditRecord } from './types.js';
-import { RETENTION_REASON } from './verify-trail.js';
 import { newAuditId } from './id.js';
 
 /**
@@ -81,7 +81,7 @@ async function retainChain(deps: RetentionDeps, chain: string, cutoff: string, b
     auditId,
     requestId: auditId,
     caller: null,
-    reasons: [RETENTION_REASON, `chain=${chain}`, `through=${target.seq}`, `export=${covered.entry.id}`],
+    reasons: retentionReasons(chain, target.seq, covered.entry.id),
     responseDigest: covered.entry.manifestDigest,
   }));
   await store.checkpoints.markRetention({ chain, throughSeq: target.seq, auditId, exportId: covered.entry.id, time: now.toISOString() });

@@ -8,6 +8,7 @@ import type { DataCategory } from '../contracts/types.js';
 import { GatewayError } from '../errors.js';
 import { mayHoldCpr } from '../lib/cpr.js';
 import { auditEntry, type ExchangeFacts } from '../audit/entry.js';
+import { CONSENT_AUDIT } from '../audit/reasons.js';
 import { writeAudit, type AuditWriteObserver } from '../audit/write.js';
 import type { Rules } from '../exchange/deps.js';
 import { copenhagenDate, isCalendarDate } from '../policy/dates.js';
@@ -47,9 +48,6 @@ export interface RecordConsentBody {
   readonly validTo: string;
   readonly evidence: { readonly kind: EvidenceKind; readonly reference: string };
 }
-
-/** The audit reasons of consent records. */
-export const CONSENT_AUDIT = { recorded: 'CONSENT_RECORDED', withdrawn: 'CONSENT_WITHDRAWAL', searched: 'CONSENT_SEARCH' } as const;
 
 const CONSENT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Client } from '../auth/clients.js';
 import type { RequestToken } from '../auth/token.js';
 import { auditEntry, withRecipient, type ExchangeFacts } from '../audit/entry.js';
+import { DENY_REASON, NOTIFICATION_AUDIT } from '../audit/reasons.js';
 import type { AuditEntry } from '../audit/types.js';
 import type { Contract } from '../contracts/types.js';
 import { GatewayError, isGatewayError } from '../errors.js';
@@ -40,17 +41,6 @@ export interface NotificationResult {
   readonly purpose: string;
   readonly deliveries: readonly DeliveryReceipt[];
 }
-
-/** The audit reasons of notification records that are not policy reasons. */
-export const NOTIFICATION_AUDIT = {
-  queued: 'QUEUED',
-  delivered: 'DELIVERED',
-  deadLetter: 'DEAD_LETTER',
-  cancelled: 'DELIVERY_CANCELLED',
-  redriven: 'REDRIVEN',
-  noRecipient: 'NO_RECIPIENT',
-  alreadyAccepted: 'ALREADY_ACCEPTED',
-} as const;
 
 /** An Idempotency-Key as a provider may send it (see docs/consent-and-notifications.md). */
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9._:-]{1,100}$/;
@@ -185,7 +175,7 @@ export async function runNotification(deps: NotificationDeps, req: ExchangeReque
   }
   if (entries.length === 0) {
     // Nobody could receive it: no policy names a recipient, or no such system is registered.
-    const reasons = rules.policies.policies.some((p) => p.contract === contract.id) ? [NOTIFICATION_AUDIT.noRecipient] : ['NO_POLICY'];
+    const reasons = rules.policies.policies.some((p) => p.contract === contract.id) ? [NOTIFICATION_AUDIT.noRecipient] : [DENY_REASON.noPolicy];
     entries.push(auditEntry('notification', { ...facts, decision: 'deny', reasons, latencyMs: elapsedMs(req.receivedAt) }));
   }
   // The status the provider gets: 202 if anyone may receive it, else 403.

@@ -5,8 +5,8 @@ import { callerSchemaErrors, contractAjv } from '../contracts/ajv.js';
 import { CONTRACT_ID } from '../contracts/meta-schema.js';
 import { GatewayError } from '../errors.js';
 import { auditEntry, withRecipient } from '../audit/entry.js';
+import { NOTIFICATION_AUDIT } from '../audit/reasons.js';
 import { writeAudit } from '../audit/write.js';
-import { NOTIFICATION_AUDIT } from '../exchange/notification.js';
 import { InvalidDeliveryCursorError, MAX_DELIVERY_PAGE, type Delivery, type OutboxStore } from '../store/outbox.js';
 import { DELIVERY_STATES, type DeliveryState } from './types.js';
 

@@ -1,12 +1,12 @@
 import type { AuditTrail } from '../audit/trail.js';
 import type { GatewayConfig } from '../config/config.js';
 import { auditEntry, withRecipient, type ExchangeFacts } from '../audit/entry.js';
+import { CONSENT_DENIAL, DELIVERY_FAILURE, NOTIFICATION_AUDIT } from '../audit/reasons.js';
 import type { AuditEntry } from '../audit/types.js';
 import type { ConsentSource } from '../consent/types.js';
 import { canonicalJson, sha256b64url } from '../lib/digest.js';
 import type { Logger } from '../log.js';
 import type { Rules } from '../exchange/deps.js';
-import { NOTIFICATION_AUDIT } from '../exchange/notification.js';
 import type { ConsentEvidence } from '../policy/types.js';
 import type { Delivery, DeliveryOutcome, OutboxStore } from '../store/outbox.js';
 import { postJson, signGatewayToken, type UpstreamIdentity } from '../upstream/provider.js';
@@ -171,15 +171,15 @@ export class OutboxWorker {
     const lease = d.lease!.id;
     try {
       if (d.payload === null) {
-        await this.#finish(d, lease, { state: 'cancelled', at: this.#now(), status: null, error: 'PAYLOAD_ERASED' });
+        await this.#finish(d, lease, { state: 'cancelled', at: this.#now(), status: null, error: DELIVERY_FAILURE.payloadErased });
         return;
       }
       // Consent again, just before sending: a withdrawal stops what was queued before it.
       if (d.meta.consentCheck) {
         const evidence = await this.#consent(d, d.payload);
-        if (evidence.status === 'unavailable') return await this.#failed(d, lease, null, 'CONSENT_SOURCE_UNAVAILABLE');
+        if (evidence.status === 'unavailable') return await this.#failed(d, lease, null, DELIVERY_FAILURE.consentSourceUnavailable);
         if (evidence.status !== 'active') {
-          const reason = { missing: 'CONSENT_MISSING', withdrawn: 'CONSENT_WITHDRAWN', expired: 'CONSENT_EXPIRED', scope: 'CONSENT_SCOPE' }[evidence.status];
+          const reason = CONSENT_DENIAL[evidence.status];
           await this.#audit(d, { decision: 'deny', reasons: [reason, NOTIFICATION_AUDIT.cancelled] });
           await this.#finish(d, lease, { state: 'cancelled', at: this.#now(), status: null, error: reason });
           this.#stats.cancelled += 1;
@@ -187,7 +187,7 @@ export class OutboxWorker {
         }
       }
       const recipient = this.#o.rules().clients.byId(d.recipient.system);
-      if (!recipient?.endpoint) return await this.#failed(d, lease, null, 'NO_ENDPOINT');
+      if (!recipient?.endpoint) return await this.#failed(d, lease, null, DELIVERY_FAILURE.noEndpoint);
       const path = `/snitflade/v1/notifications/${d.contract}`;
       const token = await signGatewayToken(this.#o.upstream, {
         audience: d.recipient.system,
@@ -203,7 +203,7 @@ export class OutboxWorker {
         'x-request-id': d.requestId,
       });
       const ok = answer.status !== null && answer.status >= 200 && answer.status < 300;
-      if (!ok) return await this.#failed(d, lease, answer.status, answer.status !== null ? 'RECIPIENT_STATUS' : !answer.ok && answer.code === 'PROVIDER_TIMEOUT' ? 'RECIPIENT_TIMEOUT' : 'RECIPIENT_UNREACHABLE');
+      if (!ok) return await this.#failed(d, lease, answer.status, answer.status !== null ? DELIVERY_FAILURE.recipientStatus : !answer.ok && answer.code === 'PROVIDER_TIMEOUT' ? DELIVERY_FAILURE.recipientTimeout : DELIVERY_FAILURE.recipientUnreachable);
       await this.#audit(d, {
         decision: 'permit',
         reasons: [NOTIFICATION_AUDIT.delivered],
@@ -215,7 +215,7 @@ export class OutboxWorker {
     } catch (err) {
       // The audit trail or the store failed: nothing was recorded as done, so try again later.
       this.#o.logger?.warn('outbox: delivery attempt could not be recorded; it will be retried', { delivery: d.id, error: (err as Error).message });
-      await this.#failed(d, lease, null, 'GATEWAY_STORE_UNAVAILABLE').catch(() => undefined);
+      await this.#failed(d, lease, null, DELIVERY_FAILURE.storeUnavailable).catch(() => undefined);
     }
   }
 
