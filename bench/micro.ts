@@ -12,7 +12,7 @@ import { loadClients } from '../src/auth/clients.js';
 import { mintRequestToken } from '../src/auth/mint.js';
 import { verifyRequestToken } from '../src/auth/token.js';
 import { loadContracts } from '../src/contracts/registry.js';
-import { auditEntry } from '../src/exchange/audit-step.js';
+import { auditEntry } from '../src/audit/entry.js';
 import { checkContract } from '../src/exchange/contract-check.js';
 import { minimise } from '../src/exchange/minimise.js';
 import { sha256b64url } from '../src/lib/digest.js';
@@ -236,15 +236,14 @@ function decisionEntry(subject: string, n: number): AuditEntry {
 }
 
 function releaseEntry(decision: AuditEntry): AuditEntry {
-  return {
+  return auditEntry('release', {
     ...decision,
-    kind: 'release',
-    fields: { requested: [...FIELDS], released: [...FIELDS], withheld: [], dropped: [] },
+    fields: { requested: [...FIELDS], released: [...FIELDS] },
     upstream: { status: 200, latencyMs: 1.234 },
     responseDigest: sha256b64url(decision.auditId),
     status: 200,
     latencyMs: 4.321,
-  };
+  });
 }
 
 /** Synthetic citizens' pseudonyms: CPR numbers of the form DDMMYY99NN (never real), keyed with a bench-only key. */

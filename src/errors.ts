@@ -118,6 +118,25 @@ export function isGatewayError(err: unknown): err is GatewayError {
   return err instanceof GatewayError;
 }
 
+/**
+ * The base of the errors a module raises inside the gateway (a store, the audit trail), as
+ * opposed to a refusal given to a caller (GatewayError): a stable `ERR_...` code to switch on, and
+ * the class's own name as `name`. Never shown to a caller; an unhandled one becomes INTERNAL.
+ *
+ * @example
+ *   export class InvalidCursorError extends CodedError {
+ *     readonly code = 'ERR_AUDIT_CURSOR_INVALID';
+ *   }
+ */
+export abstract class CodedError extends Error {
+  abstract readonly code: string;
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
 export interface Problem {
   type: string;
   title: string;

@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { GENESIS, recordHash } from '../src/audit/chain.js';
 import { entryMembers, membersText, placeRecord } from '../src/audit/place.js';
 import type { AuditEntry } from '../src/audit/types.js';
-import { auditEntry } from '../src/exchange/audit-step.js';
+import { auditEntry } from '../src/audit/entry.js';
 import { canonicalJson } from '../src/lib/digest.js';
 
 const base = auditEntry('decision', {

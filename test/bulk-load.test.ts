@@ -3,7 +3,7 @@ import { GENESIS, recordHash } from '../src/audit/chain.js';
 import { recordId } from '../src/audit/id.js';
 import type { AuditRecord } from '../src/audit/types.js';
 import { verifyChain } from '../src/audit/verify.js';
-import { auditEntry } from '../src/exchange/audit-step.js';
+import { auditEntry } from '../src/audit/entry.js';
 import { postgresBulkLoader, sqliteBulkLoader, type AuditBulkLoader } from '../src/store/bulk-load.js';
 import { ChainConflictError } from '../src/store/types.js';
 import { DATABASES, type TestDatabase } from './support/databases.js';

@@ -6,7 +6,7 @@ import { Pseudonymizer } from '../src/audit/pseudonym.js';
 import { AuditTrail } from '../src/audit/trail.js';
 import { runImpact } from '../src/cli/commands/impact.js';
 import { loadContracts } from '../src/contracts/registry.js';
-import { auditEntry } from '../src/exchange/audit-step.js';
+import { auditEntry } from '../src/audit/entry.js';
 import { legalBasisText } from '../src/policy/legal-basis.js';
 import { decide } from '../src/policy/evaluate.js';
 import { decisionRecords, replayDecisions, type ImpactReport } from '../src/policy/impact.js';

@@ -6,12 +6,11 @@
  * searches behave. PostgreSQL must be reachable (SNITFLADE_TEST_PG, default
  * postgres://postgres@127.0.0.1:5432/postgres).
  */
+import { CONSENT_AUDIT, NOTIFICATION_AUDIT, ROLLUP_REASONS } from '../src/audit/reasons.js';
 import { AuditTrail } from '../src/audit/trail.js';
 import type { AuditEntry } from '../src/audit/types.js';
-import { CONSENT_AUDIT } from '../src/consent/records.js';
 import { RollupCatchUp } from '../src/dpo/statistics.js';
-import { NOTIFICATION_AUDIT } from '../src/exchange/notification.js';
-import { copenhagen, copenhagenDayStart, isOffHours, rollupBatch, ROLLUP_REASONS } from '../src/store/dpo-rollup.js';
+import { copenhagen, copenhagenDayStart, isOffHours, rollupBatch } from '../src/store/dpo-rollup.js';
 import type { Store } from '../src/store/types.js';
 import { auditEntry, testPseudonyms } from './support/audit-entries.js';
 import { postgresDatabase, sqliteDatabase, type TestDatabase } from './support/databases.js';

@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { AuditEntry } from '../audit/types.js';
 import { isGatewayError } from '../errors.js';
-import { auditEntry, writeAudit } from '../exchange/audit-step.js';
+import { auditEntry } from '../audit/entry.js';
+import { ADMIN_AUDIT } from '../audit/reasons.js';
+import { writeAudit } from '../audit/write.js';
 import type { Rules } from '../exchange/deps.js';
 import { loadRules, type Gateway } from '../gateway.js';
 import { LoadError, LoadErrors } from '../lib/load-error.js';
@@ -82,7 +84,7 @@ async function reloadNow(gateway: Gateway, trigger: ReloadTrigger): Promise<Relo
   const inForce = gateway.rules().policies.digest;
   const { config, logger } = gateway;
   const auditId = newAuditId();
-  const record = (reason: 'RULES_RELOADED' | 'RULES_INVALID', policySet: string): AuditEntry =>
+  const record = (reason: typeof ADMIN_AUDIT.rulesReloaded | typeof ADMIN_AUDIT.rulesInvalid, policySet: string): AuditEntry =>
     auditEntry('admin', {
       auditId,
       requestId: trigger.requestId ?? randomUUID(),
@@ -91,13 +93,13 @@ async function reloadNow(gateway: Gateway, trigger: ReloadTrigger): Promise<Relo
       tokenDigest: trigger.tokenDigest ?? null,
       policySet,
       reasons: [reason],
-      status: trigger.via === 'api' ? (reason === 'RULES_RELOADED' ? 200 : 422) : null,
+      status: trigger.via === 'api' ? (reason === ADMIN_AUDIT.rulesReloaded ? 200 : 422) : null,
       latencyMs: Math.round((performance.now() - started) * 1000) / 1000,
     });
   const refuse = async (errors: readonly LoadError[]): Promise<ReloadOutcome> => {
     logger.error('reload refused; the previous rules stay in force', { via: trigger.via, requestId: trigger.requestId, problems: errors.length });
     for (const e of errors) logger.error('reload problem', { via: trigger.via, requestId: trigger.requestId, problem: e.message });
-    await writeAudit(gateway.trail, record('RULES_INVALID', inForce), gateway.metrics);
+    await writeAudit(gateway.trail, record(ADMIN_AUDIT.rulesInvalid, inForce), gateway.metrics);
     return { ok: false, auditId, policySet: inForce, errors };
   };
 
@@ -121,7 +123,7 @@ async function reloadNow(gateway: Gateway, trigger: ReloadTrigger): Promise<Relo
   if (checked.errors.length > 0) return refuse(checked.errors);
 
   try {
-    await writeAudit(gateway.trail, record('RULES_RELOADED', policies.digest), gateway.metrics);
+    await writeAudit(gateway.trail, record(ADMIN_AUDIT.rulesReloaded, policies.digest), gateway.metrics);
   } catch (err) {
     logger.error('reload not done: the audit trail cannot write', { via: trigger.via, requestId: trigger.requestId, code: isGatewayError(err) ? err.code : 'INTERNAL' });
     throw err;

@@ -1,5 +1,6 @@
 import { createPublicKey } from 'node:crypto';
 import { CompactSign, calculateJwkThumbprint, compactVerify, decodeProtectedHeader, importJWK, importPKCS8, type CryptoKey, type JWK } from 'jose';
+import { CodedError } from '../errors.js';
 import { canonicalJson } from '../lib/digest.js';
 
 /**
@@ -34,12 +35,8 @@ const HEX64 = /^[0-9a-f]{64}$/;
 const CHAIN = /^[A-Za-z0-9._-]{1,64}$/;
 
 /** A checkpoint that does not verify: bad signature, unknown key, or a malformed payload. */
-export class CheckpointInvalidError extends Error {
+export class CheckpointInvalidError extends CodedError {
   readonly code = 'ERR_AUDIT_CHECKPOINT_INVALID';
-  constructor(message: string) {
-    super(message);
-    this.name = 'CheckpointInvalidError';
-  }
 }
 
 /** The public half of a checkpoint key, as published to whoever verifies. */

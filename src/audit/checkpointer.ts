@@ -1,3 +1,4 @@
+import { CodedError } from '../errors.js';
 import { ChainLeaseLostError, MERKLE_STORED_LEVEL, type ChainFence, type ChainLease, type StoredCheckpoint, type StoredMerkleNode } from '../store/audit-checkpoints.js';
 import type { Store } from '../store/types.js';
 import { GENESIS, recordHash } from './chain.js';
@@ -7,13 +8,12 @@ import { MerkleFrontier, recordLeaf, type FrontierJson } from './merkle.js';
 import type { ChainHead } from './trail.js';
 
 /** The chain does not hold what the trail wrote, or the last checkpoint cannot be continued. Nothing was signed. */
-export class AuditIntegrityError extends Error {
+export class AuditIntegrityError extends CodedError {
   readonly code = 'ERR_AUDIT_INTEGRITY';
   readonly chain: string;
   readonly seq: number;
   constructor(chain: string, seq: number, message: string) {
     super(message);
-    this.name = 'AuditIntegrityError';
     this.chain = chain;
     this.seq = seq;
   }

@@ -2,15 +2,16 @@ import type { Client } from '../auth/clients.js';
 import type { RequestToken } from '../auth/token.js';
 import { callerSchemaErrors, contractAjv } from '../contracts/ajv.js';
 import { GatewayError } from '../errors.js';
-import { writeAudit } from '../exchange/audit-step.js';
-import type { PipelineObserver, Rules } from '../exchange/deps.js';
 import type { Store } from '../store/types.js';
 import type { CheckpointVerifier } from './checkpoint.js';
+import { auditEntry } from './entry.js';
+import { DPO_ACCESS, type DpoAccess } from './reasons.js';
 import type { Pseudonymizer } from './pseudonym.js';
-import { buildCitizenReport, type CitizenReport, type Lang } from './report.js';
+import { buildCitizenReport, type CitizenReport, type Lang, type ReportRules } from './report.js';
 import { parseAuditSearch, searchAuditTrail, type AuditSearchResult } from './search.js';
 import type { AuditTrail } from './trail.js';
 import type { AuditEntry } from './types.js';
+import { writeAudit, type AuditWriteObserver } from './write.js';
 import { verifyTrail, type TrailVerification } from './verify-trail.js';
 import { newAuditId } from './id.js';
 
@@ -26,10 +27,10 @@ export interface DpoAuditDeps {
   readonly trail: AuditTrail;
   readonly pseudonyms: Pseudonymizer;
   readonly verifier: CheckpointVerifier;
-  readonly rules: () => Rules;
+  readonly rules: () => ReportRules;
   /** Whether access reports name the employee (config audit.reportIncludesEmployee). */
   readonly includeEmployee: boolean;
-  readonly observe?: Pick<PipelineObserver, 'auditWrite'>;
+  readonly observe?: AuditWriteObserver;
 }
 
 /** The DPO's console as the HTTP shell identified it. */
@@ -39,34 +40,21 @@ export interface DpoCaller {
   readonly token: RequestToken;
 }
 
-export type DpoAccess = 'AUDIT_SEARCH' | 'AUDIT_VERIFY' | 'CITIZEN_REPORT';
-
 /** The audit entry of a DPO's access to the trail. */
 export function dpoAccessEntry(deps: Pick<DpoAuditDeps, 'rules'>, caller: DpoCaller, access: DpoAccess, subject: string | null, auditId: string): AuditEntry {
   const purpose = deps.rules().policies.purposes.has(caller.token.purpose) ? caller.token.purpose : null;
-  return {
-    kind: 'dpo-access',
+  return auditEntry('dpo-access', {
     auditId,
     requestId: caller.requestId,
-    contract: null,
     caller: { system: caller.client.id, administration: caller.client.administration },
     caseworker: caller.token.caseworker,
     caseRef: caller.token.caseRef,
     purpose,
     subject,
-    policy: null,
-    policySet: null,
-    legalBasis: null,
-    decision: null,
     reasons: [access],
-    fields: { requested: [], released: [], withheld: [], dropped: [] },
-    consent: null,
     tokenDigest: caller.token.digest,
-    upstream: null,
-    responseDigest: null,
     status: 200,
-    latencyMs: null,
-  };
+  });
 }
 
 async function audit(deps: DpoAuditDeps, caller: DpoCaller, access: DpoAccess, cpr: string | undefined): Promise<string> {
@@ -78,13 +66,13 @@ async function audit(deps: DpoAuditDeps, caller: DpoCaller, access: DpoAccess, c
 /** POST /v1/audit/search. */
 export async function dpoSearch(deps: DpoAuditDeps, caller: DpoCaller, body: unknown): Promise<{ results: AuditSearchResult[]; next?: string; auditId: string }> {
   const request = parseAuditSearch(body);
-  const auditId = await audit(deps, caller, 'AUDIT_SEARCH', request.cpr);
+  const auditId = await audit(deps, caller, DPO_ACCESS.search, request.cpr);
   return { ...(await searchAuditTrail(deps, request)), auditId };
 }
 
 /** GET /v1/audit/verify: every chain, with its checkpoints. */
 export async function dpoVerify(deps: DpoAuditDeps, caller: DpoCaller): Promise<TrailVerification & { auditId: string }> {
-  const auditId = await audit(deps, caller, 'AUDIT_VERIFY', undefined);
+  const auditId = await audit(deps, caller, DPO_ACCESS.verify, undefined);
   return { ...(await verifyTrail({ store: deps.store, verifier: deps.verifier })), auditId };
 }
 
@@ -122,7 +110,7 @@ export function parseCitizenReportRequest(body: unknown): CitizenReportRequest {
 /** POST /v1/audit/citizen-report. */
 export async function dpoCitizenReport(deps: DpoAuditDeps, caller: DpoCaller, body: unknown): Promise<{ report: CitizenReport; format: 'json' | 'csv' | 'html'; lang: Lang; auditId: string }> {
   const request = parseCitizenReportRequest(body);
-  const auditId = await audit(deps, caller, 'CITIZEN_REPORT', request.cpr);
+  const auditId = await audit(deps, caller, DPO_ACCESS.citizenReport, request.cpr);
   const report = await buildCitizenReport(
     { store: deps.store, pseudonyms: deps.pseudonyms, rules: deps.rules(), includeEmployee: deps.includeEmployee },
     { cpr: request.cpr, ...(request.from !== undefined ? { from: request.from } : {}), ...(request.to !== undefined ? { to: request.to } : {}) },

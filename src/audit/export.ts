@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
+import { CodedError } from '../errors.js';
 import { canonicalJson } from '../lib/digest.js';
 import { projectRoot } from '../lib/root.js';
 import type { AuditExportEntry, StoredCheckpoint } from '../store/audit-checkpoints.js';
@@ -69,11 +70,10 @@ export interface ExportDeps {
 }
 
 /** The trail does not verify where the export reads it: nothing is recorded as exported. */
-export class ExportIntegrityError extends Error {
+export class ExportIntegrityError extends CodedError {
   readonly code = 'ERR_AUDIT_EXPORT_INTEGRITY';
   constructor(chain: string, seq: number, message: string) {
     super(`chain ${chain}, seq ${seq}: ${message}; the export was stopped`);
-    this.name = 'ExportIntegrityError';
   }
 }
 

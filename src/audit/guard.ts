@@ -1,3 +1,4 @@
+import { CodedError } from '../errors.js';
 import { mayHoldCpr } from '../lib/cpr.js';
 import { PSEUDONYM } from './pseudonym.js';
 import type { AuditEntry } from './types.js';
@@ -7,12 +8,11 @@ import type { AuditEntry } from './types.js';
  * not a pseudonym, or a CPR number in a text field. Nothing is written. The message names the
  * field, never the value.
  */
-export class PersonalDataInAuditError extends Error {
+export class PersonalDataInAuditError extends CodedError {
   readonly code = 'ERR_AUDIT_PERSONAL_DATA';
   readonly field: string;
   constructor(field: string, message: string) {
     super(message);
-    this.name = 'PersonalDataInAuditError';
     this.field = field;
   }
 }

@@ -1,3 +1,4 @@
+import { CodedError } from '../errors.js';
 import { MERKLE_STORED_LEVEL, type StoredCheckpoint } from '../store/audit-checkpoints.js';
 import type { Store } from '../store/types.js';
 import { recordHash } from './chain.js';
@@ -23,12 +24,8 @@ export interface InclusionProof {
 }
 
 /** A record or node the proof needs is not in the store (deleted, or never sealed). */
-export class ProofUnavailableError extends Error {
+export class ProofUnavailableError extends CodedError {
   readonly code = 'ERR_AUDIT_PROOF_UNAVAILABLE';
-  constructor(message: string) {
-    super(message);
-    this.name = 'ProofUnavailableError';
-  }
 }
 
 const key = (n: PerfectNode): string => `${n.level}:${n.index}`;

@@ -1,10 +1,11 @@
 import { REPORT_TEXT } from './report-text.js';
 import { createHash } from 'node:crypto';
-import type { DataCategory } from '../contracts/types.js';
-import type { Rules } from '../exchange/deps.js';
-import type { LoadedPolicySet } from '../policy/types.js';
+import type { ClientRegistry } from '../auth/clients.js';
+import type { ContractRegistry, DataCategory } from '../contracts/types.js';
+import type { LoadedPolicySet, PolicySet } from '../policy/types.js';
 import type { Store } from '../store/types.js';
 import type { Pseudonymizer } from './pseudonym.js';
+import { NOTIFICATION_AUDIT } from './reasons.js';
 import type { AuditRecord } from './types.js';
 
 /**
@@ -125,6 +126,13 @@ function reasonLabel(code: string): Text {
   return REASON_LABELS[code] ?? (code.startsWith('TOKEN_') || code.startsWith('CERTIFICATE_') || code.startsWith('BODY_') ? { da: 'Forespørgslen blev afvist af sikkerhedshensyn', en: 'The request was refused for security reasons' } : { da: code, en: code });
 }
 
+/** What the report reads of the rules in force (the gateway's rules are one): contract, purpose, administration and system names. */
+export interface ReportRules {
+  readonly contracts: Pick<ContractRegistry, 'get'>;
+  readonly policies: PolicySet;
+  readonly clients: Pick<ClientRegistry, 'byId'>;
+}
+
 /** Kinds that record an exchange about the citizen (consent events, admin and DPO access are not). */
 const EXCHANGE_KINDS = new Set(['decision', 'release', 'refusal', 'notification']);
 
@@ -136,7 +144,7 @@ const EXCHANGE_KINDS = new Set(['decision', 'release', 'refusal', 'notification'
  * const report = await buildCitizenReport({ store, pseudonyms, rules: gateway.rules(), includeEmployee: false }, { cpr, from: '2026-01-01T00:00:00Z' });
  */
 export async function buildCitizenReport(
-  deps: { store: Store; pseudonyms: Pseudonymizer; rules: Rules; includeEmployee: boolean },
+  deps: { store: Store; pseudonyms: Pseudonymizer; rules: ReportRules; includeEmployee: boolean },
   opts: { cpr: string; from?: string; to?: string },
 ): Promise<CitizenReport> {
   const subject = deps.pseudonyms.all(opts.cpr);
@@ -190,7 +198,7 @@ function recipientOf(r: AuditRecord): { system: string; administration: string }
   return r.recipient ?? undefined;
 }
 
-function entryOf(group: readonly AuditRecord[], rules: Rules, includeEmployee: boolean): CitizenReportEntry {
+function entryOf(group: readonly AuditRecord[], rules: ReportRules, includeEmployee: boolean): CitizenReportEntry {
   const last = group[group.length - 1] as AuditRecord;
   const first = group[0] as AuditRecord;
   const isNotification = group.some((r) => r.kind === 'notification');
@@ -204,16 +212,16 @@ function entryOf(group: readonly AuditRecord[], rules: Rules, includeEmployee: b
 
   let outcome: ReportOutcome;
   if (group.some((r) => r.decision === 'deny' || r.kind === 'refusal')) outcome = 'refused';
-  else if (isNotification) outcome = group.some((r) => r.decision === 'permit' && r.reasons.includes('DELIVERED') && r.fields.released.length > 0) ? 'disclosed' : 'not-disclosed';
+  else if (isNotification) outcome = group.some((r) => r.decision === 'permit' && r.reasons.includes(NOTIFICATION_AUDIT.delivered) && r.fields.released.length > 0) ? 'disclosed' : 'not-disclosed';
   else outcome = group.some((r) => r.kind === 'release' && r.status === 200 && r.fields.released.length > 0) ? 'disclosed' : 'not-disclosed';
 
-  const releasedBy = isNotification ? group.find((r) => r.reasons.includes('DELIVERED')) : group.find((r) => r.kind === 'release' && r.status === 200);
+  const releasedBy = isNotification ? group.find((r) => r.reasons.includes(NOTIFICATION_AUDIT.delivered)) : group.find((r) => r.kind === 'release' && r.status === 200);
   const caller = last.caller ?? first.caller;
   const recipient = isNotification ? recipientOf(last) ?? recipientOf(first) : caller ?? undefined;
   const source = isNotification ? caller : info !== undefined ? { administration: info.provider.administration, system: info.provider.system } : null;
   const requested = [...new Set(group.flatMap((r) => r.fields.requested))];
   const codes = [...new Set(group.flatMap((r) => r.reasons))];
-  const reasons = outcome === 'disclosed' ? [] : codes.length > 1 ? codes.filter((c) => c !== 'QUEUED') : codes;
+  const reasons = outcome === 'disclosed' ? [] : codes.length > 1 ? codes.filter((c) => c !== NOTIFICATION_AUDIT.queued) : codes;
   const purposeId = last.purpose ?? first.purpose;
   const purpose = purposeId !== null ? rules.policies.purposes.get(purposeId) : undefined;
 
@@ -235,7 +243,7 @@ function entryOf(group: readonly AuditRecord[], rules: Rules, includeEmployee: b
   };
 }
 
-function party(rules: Rules, administration: string, system: string | null): ReportParty {
+function party(rules: ReportRules, administration: string, system: string | null): ReportParty {
   const admins = (rules.policies as Partial<LoadedPolicySet>).administrations;
   const name = admins?.get(administration)?.name ?? null;
   return { administration, administrationName: name, system, systemName: system !== null ? rules.clients.byId(system)?.title ?? null : null };

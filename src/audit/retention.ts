@@ -1,9 +1,10 @@
 import type { AuditExportEntry } from '../store/audit-checkpoints.js';
 import type { Store } from '../store/types.js';
 import type { CheckpointVerifier } from './checkpoint.js';
+import { auditEntry } from './entry.js';
 import { MerkleFrontier, type FrontierJson } from './merkle.js';
+import { retentionReasons } from './reasons.js';
 import type { AuditEntry, AuditRecord } from './types.js';
-import { RETENTION_REASON } from './verify-trail.js';
 import { newAuditId } from './id.js';
 
 /**
@@ -76,29 +77,13 @@ async function retainChain(deps: RetentionDeps, chain: string, cutoff: string, b
   }
 
   const auditId = newAuditId();
-  await deps.append({
-    kind: 'admin',
+  await deps.append(auditEntry('admin', {
     auditId,
     requestId: auditId,
-    contract: null,
     caller: null,
-    caseworker: null,
-    caseRef: null,
-    purpose: null,
-    subject: null,
-    policy: null,
-    policySet: null,
-    legalBasis: null,
-    decision: null,
-    reasons: [RETENTION_REASON, `chain=${chain}`, `through=${target.seq}`, `export=${covered.entry.id}`],
-    fields: { requested: [], released: [], withheld: [], dropped: [] },
-    consent: null,
-    tokenDigest: null,
-    upstream: null,
+    reasons: retentionReasons(chain, target.seq, covered.entry.id),
     responseDigest: covered.entry.manifestDigest,
-    status: null,
-    latencyMs: null,
-  });
+  }));
   await store.checkpoints.markRetention({ chain, throughSeq: target.seq, auditId, exportId: covered.entry.id, time: now.toISOString() });
   const deleted = await finishDeletion(store, chain, target.seq, batch);
   return { chain, deleted, throughSeq: target.seq, auditId, exportId: covered.entry.id };

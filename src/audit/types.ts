@@ -28,7 +28,7 @@ export interface AuditEntry {
   readonly policySet: string | null; // digest of the policy set in force
   readonly legalBasis: string | null;
   readonly decision: 'permit' | 'deny' | null;
-  /** Reason codes: a DenyReason, an error code, or a delivery state. */
+  /** Reason codes: those of audit/reasons.ts (a deny reason, a delivery state ...), or an error code of errors.ts. */
   readonly reasons: readonly string[];
   readonly fields: {
     readonly requested: readonly string[];

@@ -2,11 +2,9 @@ import type { RetentionMark, StoredCheckpoint } from '../store/audit-checkpoints
 import type { Store } from '../store/types.js';
 import type { CheckpointPayload, CheckpointVerifier } from './checkpoint.js';
 import { MerkleFrontier, recordLeaf, type FrontierJson } from './merkle.js';
+import { documentsRetention } from './reasons.js';
 import type { ChainHead } from './trail.js';
 import { verifyChain, type ChainProblem, type ChainProblemKind } from './verify.js';
-
-/** The reason code an admin audit record carries when records were deleted under the retention rule. */
-export const RETENTION_REASON = 'AUDIT_RETENTION';
 
 export interface ChainVerification {
   readonly chain: string;
@@ -211,7 +209,7 @@ async function startAt(deps: VerifyTrailDeps, chain: string, seq: number, what: 
 /** The admin record that documents a retention deletion must exist and say what was deleted. */
 async function retentionDocumented(store: Pick<Store, 'audit'>, chain: string, mark: RetentionMark): Promise<ChainProblem | undefined> {
   const { records } = await store.audit.search({ auditId: mark.auditId, kind: 'admin', limit: 10 });
-  const documented = records.some((r) => r.reasons.includes(RETENTION_REASON) && r.reasons.includes(`chain=${chain}`) && r.reasons.includes(`through=${mark.throughSeq}`));
+  const documented = records.some((r) => documentsRetention(r.reasons, chain, mark.throughSeq));
   return documented
     ? undefined
     : problem(mark.throughSeq + 1, 'retention-unproven', `records 1-${mark.throughSeq} are gone, and no audit record documents their deletion under the retention rule`);

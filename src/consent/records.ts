@@ -7,8 +7,10 @@ import type { AuditTrail } from '../audit/trail.js';
 import type { DataCategory } from '../contracts/types.js';
 import { GatewayError } from '../errors.js';
 import { mayHoldCpr } from '../lib/cpr.js';
-import { auditEntry, writeAudit, type ExchangeFacts } from '../exchange/audit-step.js';
-import type { PipelineObserver, Rules } from '../exchange/deps.js';
+import { auditEntry, type ExchangeFacts } from '../audit/entry.js';
+import { CONSENT_AUDIT } from '../audit/reasons.js';
+import { writeAudit, type AuditWriteObserver } from '../audit/write.js';
+import type { Rules } from '../exchange/deps.js';
 import { copenhagenDate, isCalendarDate } from '../policy/dates.js';
 import type { ConsentStore, StoredConsent } from '../store/consents.js';
 import { signReceipt } from './receipt.js';
@@ -26,7 +28,7 @@ export interface ConsentRegistryDeps {
   readonly signingKey: CryptoKey;
   readonly gatewayId: string;
   readonly rules: () => Rules;
-  readonly observe?: Pick<PipelineObserver, 'auditWrite'>;
+  readonly observe?: AuditWriteObserver;
 }
 
 /** The authenticated caller of a consent operation. */
@@ -46,9 +48,6 @@ export interface RecordConsentBody {
   readonly validTo: string;
   readonly evidence: { readonly kind: EvidenceKind; readonly reference: string };
 }
-
-/** The audit reasons of consent records. */
-export const CONSENT_AUDIT = { recorded: 'CONSENT_RECORDED', withdrawn: 'CONSENT_WITHDRAWAL', searched: 'CONSENT_SEARCH' } as const;
 
 const CONSENT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 

@@ -1,4 +1,5 @@
 import type { Pseudonymizer } from '../audit/pseudonym.js';
+import { CodedError } from '../errors.js';
 import type { ConsentStore } from '../store/consents.js';
 import { consentStatus } from './status.js';
 import type { ConsentSource } from './types.js';
@@ -9,11 +10,10 @@ export interface LedgerConsentSourceOptions {
 }
 
 /** A consent look-up that did not answer in time. */
-export class ConsentLookupTimeoutError extends Error {
+export class ConsentLookupTimeoutError extends CodedError {
   readonly code = 'ERR_CONSENT_LOOKUP_TIMEOUT';
   constructor(ms: number) {
     super(`the consent look-up did not answer within ${ms} ms`);
-    this.name = 'ConsentLookupTimeoutError';
   }
 }
 

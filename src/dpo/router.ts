@@ -2,13 +2,14 @@ import { randomUUID } from 'node:crypto';
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
 import { dpoAccessEntry, dpoCitizenReport, type DpoAuditDeps, type DpoCaller } from '../audit/dpo-access.js';
+import { DPO_ACCESS, type DpoAccess } from '../audit/reasons.js';
 import { citizenReportCsv, type CitizenReport } from '../audit/report.js';
 import type { Client } from '../auth/clients.js';
 import type { RequestToken } from '../auth/token.js';
 import { searchConsents } from '../consent/records.js';
 import type { ConsentView } from '../consent/types.js';
 import { GatewayError, isGatewayError } from '../errors.js';
-import { writeAudit } from '../exchange/audit-step.js';
+import { writeAudit } from '../audit/write.js';
 import type { Gateway } from '../gateway.js';
 import { mayHoldCpr, parseCpr } from '../lib/cpr.js';
 import { sha256b64url } from '../lib/digest.js';
@@ -271,7 +272,7 @@ export function dpoRouter(gateway: Gateway, options: DpoRouterOptions = {}): Rou
   });
 
   /** Writes the DPO's access to the trail (kind dpo-access); durable before anything is shown. */
-  const auditAccess = async (res: Response, access: 'AUDIT_SEARCH' | 'AUDIT_VERIFY', subject: string | null): Promise<void> => {
+  const auditAccess = async (res: Response, access: DpoAccess, subject: string | null): Promise<void> => {
     await writeAudit(gateway.trail, dpoAccessEntry(auditDeps(), caller(res), access, subject, newAuditId()), gateway.metrics);
   };
 
@@ -399,7 +400,7 @@ export function dpoRouter(gateway: Gateway, options: DpoRouterOptions = {}): Rou
       res.locals.problemCode = 'DPO_INPUT_INVALID';
       return html(res, 400, searchPage(ctx, echoable(parsed.values), parsed.error));
     }
-    await auditAccess(res, 'AUDIT_SEARCH', parsed.criteria.subjects?.[0] ?? null);
+    await auditAccess(res, DPO_ACCESS.search, parsed.criteria.subjects?.[0] ?? null);
     const id = randomUUID();
     await store.dpo.saveSearch({ id, sessionHash: dpoOf(res).session.idHash, createdAt: Date.now(), query: JSON.stringify(parsed.criteria) });
     res.redirect(303, `/dpo/search/${id}`);
@@ -486,7 +487,7 @@ export function dpoRouter(gateway: Gateway, options: DpoRouterOptions = {}): Rou
   });
 
   router.post('/integrity/verify', async (req, res) => {
-    await auditAccess(res, 'AUDIT_VERIFY', null);
+    await auditAccess(res, DPO_ACCESS.verify, null);
     integrity.startFull(logError('dpo full verification failed'));
     res.redirect(303, '/dpo/integrity');
   });

@@ -3,8 +3,9 @@ import { verifyRequestToken, type RequestToken } from '../auth/token.js';
 import type { ReplayClaim } from '../store/types.js';
 import { IdempotencyKeyTakenError, type QueuedNotification } from '../outbox/types.js';
 import { isGatewayError } from '../errors.js';
+import { auditEntry, type ExchangeFacts } from '../audit/entry.js';
 import type { AuditEntry } from '../audit/types.js';
-import { auditEntry, writeAudit, writeAudits, type ExchangeFacts } from './audit-step.js';
+import { writeAudit, writeAudits } from '../audit/write.js';
 import type { ExchangeDeps, ExchangeRequest, Rules } from './deps.js';
 import { newAuditId } from '../audit/id.js';
 

@@ -1,7 +1,9 @@
 import type { ConsentQuery, ConsentSource } from '../consent/types.js';
 import type { Contract, DataCategory } from '../contracts/types.js';
-import { CONSENT_DENIALS, type ConsentCheck } from '../policy/evaluate.js';
-import type { ConsentEvidence, ConsentStatus, DenyReason, Policy } from '../policy/types.js';
+import { CONSENT_DENIAL } from '../audit/reasons.js';
+import type { ConsentCheck } from '../policy/evaluate.js';
+import type { ConsentEvidence, ConsentStatus, Policy } from '../policy/types.js';
+import type { DenyReason } from '../audit/reasons.js';
 import type { ExchangeDeps } from './deps.js';
 
 /** What a consent must cover for one release: its query without the citizen and the moment. */
@@ -47,7 +49,7 @@ export async function recheckConsent(source: ConsentSource, cpr: string, require
   try {
     const evidence = await ask(source, cpr, requirement, at);
     const status = (evidence as Partial<ConsentEvidence> | null | undefined)?.status;
-    return status === 'active' || (typeof status === 'string' && Object.hasOwn(CONSENT_DENIALS, status)) ? evidence : { status: 'unavailable' };
+    return status === 'active' || (typeof status === 'string' && Object.hasOwn(CONSENT_DENIAL, status)) ? evidence : { status: 'unavailable' };
   } catch {
     return { status: 'unavailable' };
   }
@@ -59,5 +61,5 @@ function ask(source: ConsentSource, cpr: string, r: ConsentRequirement, at: Date
 
 /** The deny reason for a consent that is not active, the same as the policy evaluator gives. */
 export function consentDenial(status: Exclude<ConsentStatus, 'active'>): DenyReason {
-  return CONSENT_DENIALS[status];
+  return CONSENT_DENIAL[status];
 }

@@ -1,6 +1,7 @@
 import type { ClientRegistry, Client } from '../auth/clients.js';
 import type { AuditTrail } from '../audit/trail.js';
 import type { Pseudonymizer } from '../audit/pseudonym.js';
+import type { AuditWriteObserver } from '../audit/write.js';
 import type { ConsentSource } from '../consent/types.js';
 import type { ContractRegistry } from '../contracts/types.js';
 import type { PolicySet } from '../policy/types.js';
@@ -17,8 +18,7 @@ export interface Rules {
 }
 
 /** Observations the pipeline reports; implemented by the metrics module. */
-export interface PipelineObserver {
-  auditWrite(seconds: number): void;
+export interface PipelineObserver extends AuditWriteObserver {
   provider(system: string, status: string, seconds: number): void;
 }
 

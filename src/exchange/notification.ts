@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from '../auth/clients.js';
 import type { RequestToken } from '../auth/token.js';
+import { auditEntry, withRecipient, type ExchangeFacts } from '../audit/entry.js';
+import { DENY_REASON, NOTIFICATION_AUDIT } from '../audit/reasons.js';
 import type { AuditEntry } from '../audit/types.js';
 import type { Contract } from '../contracts/types.js';
 import { GatewayError, isGatewayError } from '../errors.js';
@@ -10,7 +12,6 @@ import { decide } from '../policy/evaluate.js';
 import { legalBasisText } from '../policy/legal-basis.js';
 import type { Decision, PolicySet } from '../policy/types.js';
 import { sha256b64url } from '../lib/digest.js';
-import { auditEntry, type ExchangeFacts } from './audit-step.js';
 import { beginExchange, elapsedMs } from './begin.js';
 import { categoriesOf, consentCheck, consentRequirement } from './consent-check.js';
 import { checkContract, type CheckedRequest } from './contract-check.js';
@@ -42,16 +43,6 @@ export interface NotificationResult {
   readonly deliveries: readonly DeliveryReceipt[];
 }
 
-/** The audit reasons of notification records that are not policy reasons. */
-export const NOTIFICATION_AUDIT = {
-  queued: 'QUEUED',
-  delivered: 'DELIVERED',
-  deadLetter: 'DEAD_LETTER',
-  cancelled: 'DELIVERY_CANCELLED',
-  redriven: 'REDRIVEN',
-  noRecipient: 'NO_RECIPIENT',
-  alreadyAccepted: 'ALREADY_ACCEPTED',
-} as const;
 
 /**
  * A notification, end to end: token, contract and sender, policy per recipient, minimise per
@@ -160,7 +151,7 @@ export async function runNotification(deps: NotificationDeps, req: ExchangeReque
   }
   if (entries.length === 0) {
     // Nobody could receive it: no policy names a recipient, or no such system is registered.
-    const reasons = rules.policies.policies.some((p) => p.contract === contract.id) ? [NOTIFICATION_AUDIT.noRecipient] : ['NO_POLICY'];
+    const reasons = rules.policies.policies.some((p) => p.contract === contract.id) ? [NOTIFICATION_AUDIT.noRecipient] : [DENY_REASON.noPolicy];
     entries.push(auditEntry('notification', { ...facts, decision: 'deny', reasons, latencyMs: elapsedMs(req.receivedAt) }));
   }
   // The status the provider gets: 202 if anyone may receive it, else 403 (audited, nothing queued).
@@ -250,11 +241,6 @@ function newDelivery(n: Notification, who: Recipient, decision: Extract<Decision
 /** The record of a notification answered from one accepted before under the same key. */
 function alreadyAccepted(facts: ExchangeFacts, req: ExchangeRequest): AuditEntry {
   return auditEntry('notification', { ...facts, decision: null, reasons: [NOTIFICATION_AUDIT.alreadyAccepted], status: 202, latencyMs: elapsedMs(req.receivedAt) });
-}
-
-/** An audit entry about one recipient. */
-export function withRecipient(entry: AuditEntry, recipient: Recipient): AuditEntry {
-  return { ...entry, recipient: { system: recipient.system, administration: recipient.administration } };
 }
 
 const recipientCache = new WeakMap<PolicySet, Map<string, ReadonlyMap<string, ReadonlySet<string>>>>();

@@ -1,11 +1,12 @@
 import type { RequestToken } from '../auth/token.js';
+import { auditEntry } from '../audit/entry.js';
+import { writeAudit } from '../audit/write.js';
 import { GatewayError } from '../errors.js';
 import { sha256b64url, canonicalJson } from '../lib/digest.js';
 import { decide } from '../policy/evaluate.js';
 import { legalBasisText } from '../policy/legal-basis.js';
 import type { ConsentEvidence, Decision } from '../policy/types.js';
 import { postJson, signGatewayToken } from '../upstream/provider.js';
-import { auditEntry, writeAudit } from './audit-step.js';
 import { beginExchange, elapsedMs } from './begin.js';
 import { consentCheck } from './consent-check.js';
 import { checkContract, type CheckedRequest } from './contract-check.js';

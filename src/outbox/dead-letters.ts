@@ -4,8 +4,9 @@ import type { AuditTrail } from '../audit/trail.js';
 import { callerSchemaErrors, contractAjv } from '../contracts/ajv.js';
 import { CONTRACT_ID } from '../contracts/meta-schema.js';
 import { GatewayError } from '../errors.js';
-import { auditEntry, writeAudit } from '../exchange/audit-step.js';
-import { NOTIFICATION_AUDIT, withRecipient } from '../exchange/notification.js';
+import { auditEntry, withRecipient } from '../audit/entry.js';
+import { NOTIFICATION_AUDIT } from '../audit/reasons.js';
+import { writeAudit } from '../audit/write.js';
 import { DELIVERY_STATES, InvalidDeliveryCursorError, MAX_DELIVERY_PAGE, type Delivery, type DeliveryState, type OutboxStore } from './types.js';
 
 export interface DeadLetterDeps {

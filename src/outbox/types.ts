@@ -1,4 +1,5 @@
 import type { DataCategory } from '../contracts/types.js';
+import { CodedError } from '../errors.js';
 
 /**
  * What a delivery carries besides its payload: everything the worker needs to deliver it, to
@@ -171,30 +172,27 @@ export interface ForgottenRows {
  * Idempotency-Key that is taken: by an earlier commit, or by an earlier notification of the same
  * append. Nothing of the append was written.
  */
-export class IdempotencyKeyTakenError extends Error {
+export class IdempotencyKeyTakenError extends CodedError {
   readonly code = 'ERR_IDEMPOTENCY_KEY_TAKEN';
   readonly positions: readonly number[];
   constructor(positions: readonly number[]) {
     super(`audit append refused: ${positions.length} notification(s) under an Idempotency-Key already taken; nothing was written`);
-    this.name = 'IdempotencyKeyTakenError';
     this.positions = positions;
   }
 }
 
 /** The outbox part of an append failed (the cause says why); nothing of the append was written. */
-export class OutboxWriteError extends Error {
+export class OutboxWriteError extends CodedError {
   readonly code = 'ERR_OUTBOX_WRITE';
   constructor(cause: unknown) {
     super(`audit append refused: the outbox could not be written (${cause instanceof Error ? cause.message : String(cause)}); nothing was written`, { cause });
-    this.name = 'OutboxWriteError';
   }
 }
 
 /** OutboxStore.list was given a cursor that no page of it handed out. */
-export class InvalidDeliveryCursorError extends Error {
+export class InvalidDeliveryCursorError extends CodedError {
   readonly code = 'ERR_OUTBOX_CURSOR_INVALID';
   constructor() {
     super('the delivery list cursor is not valid');
-    this.name = 'InvalidDeliveryCursorError';
   }
 }

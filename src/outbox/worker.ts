@@ -1,12 +1,13 @@
 import type { AuditTrail } from '../audit/trail.js';
 import type { GatewayConfig } from '../config/config.js';
+import { auditEntry, withRecipient, type ExchangeFacts } from '../audit/entry.js';
+import { DELIVERY_FAILURE, NOTIFICATION_AUDIT } from '../audit/reasons.js';
 import type { AuditEntry } from '../audit/types.js';
 import type { ConsentSource } from '../consent/types.js';
 import { canonicalJson, sha256b64url } from '../lib/digest.js';
 import type { Logger } from '../log.js';
 import { consentDenial, recheckConsent } from '../exchange/consent-check.js';
 import type { Rules } from '../exchange/deps.js';
-import { NOTIFICATION_AUDIT } from '../exchange/notification.js';
 import type { ConsentEvidence } from '../policy/types.js';
 import { postJson, signGatewayToken, type UpstreamIdentity } from '../upstream/provider.js';
 import { backoffMs } from './backoff.js';
@@ -171,13 +172,13 @@ export class OutboxWorker {
     const lease = d.lease!.id;
     try {
       if (d.payload === null) {
-        await this.#finish(d, lease, { state: 'cancelled', at: this.#now(), status: null, error: 'PAYLOAD_ERASED' });
+        await this.#finish(d, lease, { state: 'cancelled', at: this.#now(), status: null, error: DELIVERY_FAILURE.payloadErased });
         return;
       }
       // Consent again, just before sending: a withdrawal stops what was queued before it.
       if (d.meta.consentCheck) {
         const evidence = await this.#consent(d, d.payload);
-        if (evidence.status === 'unavailable') return await this.#failed(d, lease, null, consentDenial(evidence.status));
+        if (evidence.status === 'unavailable') return await this.#failed(d, lease, null, DELIVERY_FAILURE.consentSourceUnavailable);
         if (evidence.status !== 'active') {
           const reason = consentDenial(evidence.status);
           await this.#audit(d, { decision: 'deny', reasons: [reason, NOTIFICATION_AUDIT.cancelled] });
@@ -187,7 +188,7 @@ export class OutboxWorker {
         }
       }
       const recipient = this.#o.rules().clients.byId(d.recipient.system);
-      if (!recipient?.endpoint) return await this.#failed(d, lease, null, 'NO_ENDPOINT');
+      if (!recipient?.endpoint) return await this.#failed(d, lease, null, DELIVERY_FAILURE.noEndpoint);
       const path = `/snitflade/v1/notifications/${d.contract}`;
       const token = await signGatewayToken(this.#o.upstream, {
         audience: d.recipient.system,
@@ -203,7 +204,7 @@ export class OutboxWorker {
         'x-request-id': d.requestId,
       });
       const ok = answer.status !== null && answer.status >= 200 && answer.status < 300;
-      if (!ok) return await this.#failed(d, lease, answer.status, answer.status !== null ? 'RECIPIENT_STATUS' : !answer.ok && answer.code === 'PROVIDER_TIMEOUT' ? 'RECIPIENT_TIMEOUT' : 'RECIPIENT_UNREACHABLE');
+      if (!ok) return await this.#failed(d, lease, answer.status, answer.status !== null ? DELIVERY_FAILURE.recipientStatus : !answer.ok && answer.code === 'PROVIDER_TIMEOUT' ? DELIVERY_FAILURE.recipientTimeout : DELIVERY_FAILURE.recipientUnreachable);
       await this.#audit(d, {
         decision: 'permit',
         reasons: [NOTIFICATION_AUDIT.delivered],
@@ -215,7 +216,7 @@ export class OutboxWorker {
     } catch (err) {
       // The audit trail or the store failed: nothing was recorded as done, so try again later.
       this.#o.logger?.warn('outbox: delivery attempt could not be recorded; it will be retried', { delivery: d.id, error: (err as Error).message });
-      await this.#failed(d, lease, null, 'GATEWAY_STORE_UNAVAILABLE').catch(() => undefined);
+      await this.#failed(d, lease, null, DELIVERY_FAILURE.storeUnavailable).catch(() => undefined);
     }
   }
 
@@ -258,10 +259,9 @@ export class OutboxWorker {
   }
 
   /** The delivery's audit record, on the notification's audit id. Resolves once durable. */
-  async #audit(d: Delivery, over: Partial<AuditEntry> & Pick<AuditEntry, 'decision' | 'reasons'>): Promise<void> {
+  async #audit(d: Delivery, over: Pick<ExchangeFacts, 'upstream' | 'responseDigest'> & Pick<AuditEntry, 'decision' | 'reasons'>): Promise<void> {
     const m = d.meta;
-    const entry: AuditEntry = {
-      kind: 'notification',
+    const entry = withRecipient(auditEntry('notification', {
       auditId: d.auditId,
       requestId: d.requestId,
       contract: d.contract,
@@ -273,16 +273,11 @@ export class OutboxWorker {
       policy: m.policy,
       policySet: m.policySet,
       legalBasis: m.legalBasis,
-      fields: { requested: m.fields.requested, released: over.decision === 'permit' ? m.fields.released : [], withheld: over.decision === 'permit' ? m.fields.withheld : m.fields.requested, dropped: [] },
+      fields: { requested: m.fields.requested, released: over.decision === 'permit' ? m.fields.released : [], withheld: over.decision === 'permit' ? m.fields.withheld : m.fields.requested },
       consent: m.consent,
       tokenDigest: m.tokenDigest,
-      upstream: null,
-      responseDigest: null,
-      status: null,
-      latencyMs: null,
-      recipient: d.recipient,
       ...over,
-    };
+    }), d.recipient);
     await this.#o.trail.append(entry);
   }
 }

@@ -1,6 +1,7 @@
+import { CONSENT_DENIAL, DENY_REASON, type DenyReason } from '../audit/reasons.js';
 import type { ContractRegistry } from '../contracts/types.js';
 import { copenhagenDate, dayEnd, dayStart } from './dates.js';
-import type { ConsentEvidence, ConsentStatus, Decision, DecisionRequest, DenyReason, Policy, PolicySet } from './types.js';
+import type { ConsentEvidence, ConsentStatus, Decision, DecisionRequest, Policy, PolicySet } from './types.js';
 
 /**
  * Asks whether the citizen's consent covers releasing `fields` under `policy`. Resolves the
@@ -9,14 +10,8 @@ import type { ConsentEvidence, ConsentStatus, Decision, DecisionRequest, DenyRea
  */
 export type ConsentCheck = (policy: Policy, fields: readonly string[]) => Promise<ConsentEvidence>;
 
-/** The deny reason for each consent status that does not permit. */
-export const CONSENT_DENIALS: Readonly<Record<Exclude<ConsentStatus, 'active'>, DenyReason>> = {
-  missing: 'CONSENT_MISSING',
-  withdrawn: 'CONSENT_WITHDRAWN',
-  expired: 'CONSENT_EXPIRED',
-  scope: 'CONSENT_SCOPE',
-  unavailable: 'CONSENT_SOURCE_UNAVAILABLE',
-};
+/** The deny reason of each consent status but active (typed here, so a new status without one does not compile). */
+const CONSENT_DENIALS: Readonly<Record<Exclude<ConsentStatus, 'active'>, DenyReason>> = CONSENT_DENIAL;
 
 /** What the evaluator precomputes per policy, once: sets for look-ups, validity as instants. */
 interface Prepared {
@@ -136,18 +131,18 @@ export async function decide(set: PolicySet, contracts: ContractRegistry, req: D
   const all = set.candidates(req.contract, req.administration);
   if (all.length === 0) {
     trace.push(`No policy lets ${req.administration} use ${req.contract}: default deny.`);
-    return deny(['NO_POLICY'], trace);
+    return deny([DENY_REASON.noPolicy], trace);
   }
   const byPurpose = groups(all);
   const group = byPurpose.get(req.purpose);
   if (!group) {
     trace.push(`${all.length} ${all.length === 1 ? 'policy lets' : 'policies let'} ${req.administration} use ${req.contract}, but none for purpose "${req.purpose}" (purposes allowed: ${list(byPurpose.keys())}).`);
-    return deny(['PURPOSE_NOT_ALLOWED'], trace);
+    return deny([DENY_REASON.purposeNotAllowed], trace);
   }
   const matched = forRoles(group, req.roles);
   if (matched.length === 0) {
     trace.push(`${group.policies.length} ${group.policies.length === 1 ? 'policy lets' : 'policies let'} ${req.administration} use ${req.contract} for purpose "${req.purpose}", for role(s) ${list(group.byRole.keys())}; the caller has ${list(req.roles)}.`);
-    return deny(['ROLE_NOT_ALLOWED'], trace, group.policies[0]);
+    return deny([DENY_REASON.roleNotAllowed], trace, group.policies[0]);
   }
   trace.push(`Policies letting ${req.administration} use ${req.contract} for purpose "${req.purpose}" with the caller's role(s) ${list(req.roles)}: ${list(matched.map((p) => prepare(p).label))}.`);
 
@@ -164,7 +159,7 @@ export async function decide(set: PolicySet, contracts: ContractRegistry, req: D
       trace.push(`${pp.label}: not in force on ${day} (valid ${policy.validity.from} to ${policy.validity.to ?? 'open end'}, Copenhagen dates).`);
     }
   }
-  if (inForce.length === 0) return deny(['POLICY_NOT_IN_FORCE'], trace, matched[0]);
+  if (inForce.length === 0) return deny([DENY_REASON.policyNotInForce], trace, matched[0]);
 
   // Fields: policy ∩ requested, in the contract's order.
   const requested = new Set(req.requestedFields);
@@ -189,7 +184,7 @@ export async function decide(set: PolicySet, contracts: ContractRegistry, req: D
     const label = prepare(policy).label;
     if (fields.length === 0) {
       trace.push(`${label}: permits ${list(policy.fields)}; none of the requested ${list(req.requestedFields)}.`);
-      if (!reasons.includes('NO_FIELDS_PERMITTED')) reasons.push('NO_FIELDS_PERMITTED');
+      if (!reasons.includes(DENY_REASON.noFieldsPermitted)) reasons.push(DENY_REASON.noFieldsPermitted);
       continue;
     }
     if (!policy.consent.required) {

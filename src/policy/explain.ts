@@ -1,8 +1,9 @@
+import type { DenyReason } from '../audit/reasons.js';
 import type { ContractRegistry } from '../contracts/types.js';
 import { dayEnd, dayStart } from './dates.js';
 import { decide } from './evaluate.js';
 import { legalBasisText } from './legal-basis.js';
-import type { ConsentStatus, DenyReason, Policy, PolicySet } from './types.js';
+import type { ConsentStatus, Policy, PolicySet } from './types.js';
 
 /**
  * `snitflade explain`: the decision the gateway would take for a request, and why, policy by

@@ -1,6 +1,7 @@
+import { DENY_REASONS } from '../audit/reasons.js';
 import { CONTRACT_ID, DATA_CATEGORIES, FIELD_NAME } from '../contracts/meta-schema.js';
 import { ROLES } from './roles.js';
-import type { ConsentStatus, DenyReason } from './types.js';
+import type { ConsentStatus } from './types.js';
 
 /**
  * JSON Schemas (draft 2020-12) of the files in policies/: administrations.yaml, purposes.yaml,
@@ -126,18 +127,6 @@ export const policySchema = {
 } as const;
 
 export const CONSENT_STATUSES = ['active', 'missing', 'withdrawn', 'expired', 'scope', 'unavailable'] as const satisfies readonly ConsentStatus[];
-export const DENY_REASONS = [
-  'NO_POLICY',
-  'PURPOSE_NOT_ALLOWED',
-  'ROLE_NOT_ALLOWED',
-  'POLICY_NOT_IN_FORCE',
-  'NO_FIELDS_PERMITTED',
-  'CONSENT_MISSING',
-  'CONSENT_WITHDRAWN',
-  'CONSENT_EXPIRED',
-  'CONSENT_SCOPE',
-  'CONSENT_SOURCE_UNAVAILABLE',
-] as const satisfies readonly DenyReason[];
 
 export const policyCasesSchema = {
   $id: 'urn:snitflade:policy-cases-file',

@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import type { DenyReason } from '../audit/reasons.js';
 import { contractAjv } from '../contracts/ajv.js';
 import { displayPath } from '../contracts/registry.js';
 import { byFileAndLine, parseYamlSource, schemaErrors } from '../contracts/source.js';
@@ -7,7 +8,7 @@ import type { ContractRegistry } from '../contracts/types.js';
 import { LoadError, LoadErrors } from '../lib/load-error.js';
 import { decide } from './evaluate.js';
 import { policyCasesSchema } from './schemas.js';
-import type { ConsentStatus, DenyReason, PolicySet } from './types.js';
+import type { ConsentStatus, PolicySet } from './types.js';
 
 /**
  * Policy test cases: a lawyer's intent written beside the policy (policies/<id>.test.yaml) and

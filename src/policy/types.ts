@@ -1,3 +1,4 @@
+import type { DenyReason } from '../audit/reasons.js';
 import type { Administration, DataCategory } from '../contracts/types.js';
 
 export interface Purpose {
@@ -49,19 +50,6 @@ export interface Policy {
   readonly owner: string;
   readonly file: string;
 }
-
-/** Why a request was denied. Stable codes; the DPO pages and the audit trail use them. */
-export type DenyReason =
-  | 'NO_POLICY' // no policy for this contract and requesting administration
-  | 'PURPOSE_NOT_ALLOWED' // policies exist for contract + administration, none for this purpose
-  | 'ROLE_NOT_ALLOWED'
-  | 'POLICY_NOT_IN_FORCE' // outside the validity period
-  | 'NO_FIELDS_PERMITTED' // nothing asked for is permitted
-  | 'CONSENT_MISSING'
-  | 'CONSENT_WITHDRAWN'
-  | 'CONSENT_EXPIRED'
-  | 'CONSENT_SCOPE'
-  | 'CONSENT_SOURCE_UNAVAILABLE';
 
 /** What the evaluator needs to know about a request. Holds no CPR number. */
 export interface DecisionRequest {

@@ -6,6 +6,8 @@
  * implementation (sqlite-audit-checkpoints.ts, postgres-audit-checkpoints.ts).
  */
 
+import { CodedError } from '../errors.js';
+
 /** A signed checkpoint as stored. The JWS is the evidence; the other columns index it. */
 export interface StoredCheckpoint {
   readonly chain: string;
@@ -79,26 +81,23 @@ export interface ChainLease {
   release(): Promise<void>;
 }
 
-/** This instance does not hold its chain's lease (lost, or taken since by another process): nothing was written. */
-export class ChainLeaseLostError extends Error {
-  readonly code = 'ERR_AUDIT_CHAIN_LEASE_LOST';
+/** A store error about one audit chain, named in `chain`. */
+export abstract class ChainError extends CodedError {
   readonly chain: string;
   constructor(chain: string, message: string) {
     super(message);
-    this.name = 'ChainLeaseLostError';
     this.chain = chain;
   }
 }
 
+/** This instance does not hold its chain's lease (lost, or taken since by another process): nothing was written. */
+export class ChainLeaseLostError extends ChainError {
+  readonly code = 'ERR_AUDIT_CHAIN_LEASE_LOST';
+}
+
 /** Another running instance holds the chain: two instances must not share an instance id. */
-export class ChainInUseError extends Error {
+export class ChainInUseError extends ChainError {
   readonly code = 'ERR_AUDIT_CHAIN_IN_USE';
-  readonly chain: string;
-  constructor(chain: string, message: string) {
-    super(message);
-    this.name = 'ChainInUseError';
-    this.chain = chain;
-  }
 }
 
 /** The refusal of a write whose fence is no longer the chain's current one. */
@@ -107,11 +106,10 @@ export function leaseMovedOn(fence: ChainFence): ChainLeaseLostError {
 }
 
 /** A checkpoint at this seq of this chain is already stored. Nothing was written. */
-export class CheckpointConflictError extends Error {
+export class CheckpointConflictError extends CodedError {
   readonly code = 'ERR_AUDIT_CHECKPOINT_CONFLICT';
   constructor(chain: string, seq: number) {
     super(`a checkpoint of chain ${chain} at seq ${seq} already exists`);
-    this.name = 'CheckpointConflictError';
   }
 }
 

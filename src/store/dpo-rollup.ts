@@ -1,3 +1,4 @@
+import { ROLLUP_REASONS } from '../audit/reasons.js';
 import type { AuditRecord } from '../audit/types.js';
 import type {
   CaseworkerIncrement,
@@ -31,9 +32,6 @@ import type {
  */
 
 export const TIME_ZONE = 'Europe/Copenhagen';
-
-/** Reason codes of other modules' records that the rollups recognise (see test/dpo-store.test.ts). */
-export const ROLLUP_REASONS = { consentWithdrawal: 'CONSENT_WITHDRAWAL', notificationQueued: 'QUEUED', deliveryCancelled: 'DELIVERY_CANCELLED' } as const;
 
 /** Office hours: Monday to Friday, 07:00 to 18:00 Copenhagen time. Public holidays are not modelled. */
 export const OFFICE_HOURS = { fromHour: 7, toHour: 18 } as const;

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { AuditRecord } from '../audit/types.js';
+import { CodedError } from '../errors.js';
 import { canonicalText } from './rows.js';
 import { sqliteChainLease } from './sqlite-audit-checkpoints.js';
 import { ROUTES, reviveError, type Call, type Request, type Response, type SubStores, type Target, type ThreadData } from './sqlite-thread-protocol.js';
@@ -25,12 +26,8 @@ import type { Store, StoreDurability, StoreStats } from './types.js';
  */
 
 /** The store's worker thread stopped without being closed; the store cannot be used any more. */
-export class StoreThreadError extends Error {
+export class StoreThreadError extends CodedError {
   readonly code = 'ERR_STORE_THREAD_STOPPED';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'StoreThreadError';
-  }
 }
 
 /** Opens the SQLite store in a worker thread; rejects as the in-thread open would (same error class, message and code). */

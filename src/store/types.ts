@@ -2,7 +2,8 @@ import type { AuditKind, AuditRecord } from '../audit/types.js';
 import type { ConsentStore } from './consents.js';
 import type { OutboxStore, QueuedNotification } from '../outbox/types.js';
 import type { DpoStore } from './dpo-types.js';
-import type { AuditCheckpointStore, ChainFence } from './audit-checkpoints.js';
+import { CodedError } from '../errors.js';
+import { ChainError, type AuditCheckpointStore, type ChainFence } from './audit-checkpoints.js';
 
 /**
  * Stores are interfaces with a SQLite and a PostgreSQL implementation that pass one shared test
@@ -164,33 +165,25 @@ export interface Store {
  * An append that does not continue its chain: another writer got there first, or the caller's
  * idea of the head is stale. Nothing was written.
  */
-export class ChainConflictError extends Error {
+export class ChainConflictError extends ChainError {
   readonly code = 'ERR_AUDIT_CHAIN_CONFLICT';
-  readonly chain: string;
-  constructor(chain: string, message: string) {
-    super(message);
-    this.name = 'ChainConflictError';
-    this.chain = chain;
-  }
 }
 
 /** A search cursor that this store did not hand out (hostile or corrupted input). */
-export class InvalidCursorError extends Error {
+export class InvalidCursorError extends CodedError {
   readonly code = 'ERR_AUDIT_CURSOR_INVALID';
   constructor() {
     super('the search cursor is not valid');
-    this.name = 'InvalidCursorError';
   }
 }
 
 /** An append whose required replay claims were already taken: nothing was written. */
-export class ReplayedClaimError extends Error {
+export class ReplayedClaimError extends CodedError {
   readonly code = 'ERR_REPLAYED_CLAIM';
   /** The required keys that were already claimed. */
   readonly keys: readonly string[];
   constructor(keys: readonly string[]) {
     super(`audit append refused: ${keys.length} replay claim(s) already taken; nothing was written`);
-    this.name = 'ReplayedClaimError';
     this.keys = keys;
   }
 }

@@ -1,0 +1,100 @@
+/**
+ * The reason codes of the audit trail: every code an audit record's `reasons` can hold, besides
+ * an error code of the registry in src/errors.ts (the code a refused request got, or why a
+ * release failed). The strings are in stored trails and are read by the DPO pages, the
+ * citizen's report and the rollups: add codes, never change one.
+ *
+ * @example
+ *   auditEntry('consent', { ...facts, reasons: [CONSENT_AUDIT.recorded], status: 201 })
+ */
+
+/** Why the policy evaluator denied an exchange: on decision and notification records, and in POLICY_DENIED's reasons. */
+export const DENY_REASON = {
+  noPolicy: 'NO_POLICY', // no policy for this contract and requesting administration
+  purposeNotAllowed: 'PURPOSE_NOT_ALLOWED', // policies exist for contract + administration, none for this purpose
+  roleNotAllowed: 'ROLE_NOT_ALLOWED', // the receiving system holds no role such a policy names
+  policyNotInForce: 'POLICY_NOT_IN_FORCE', // outside the validity period
+  noFieldsPermitted: 'NO_FIELDS_PERMITTED', // nothing asked for is permitted
+  consentMissing: 'CONSENT_MISSING', // the policy requires consent and none is recorded
+  consentWithdrawn: 'CONSENT_WITHDRAWN', // the citizen withdrew the consent
+  consentExpired: 'CONSENT_EXPIRED', // the consent's validity ended
+  consentScope: 'CONSENT_SCOPE', // the consent does not cover this recipient, purpose, contract or data
+  consentSourceUnavailable: 'CONSENT_SOURCE_UNAVAILABLE', // consent could not be checked, so nothing is released (fail closed)
+} as const;
+
+/** Why a request was denied. Stable codes; the DPO pages and the audit trail use them. */
+export type DenyReason = (typeof DENY_REASON)[keyof typeof DENY_REASON];
+
+/** Every deny reason, in the order above (the policy test cases' schema lists them). */
+export const DENY_REASONS: readonly DenyReason[] = Object.values(DENY_REASON);
+
+/** The deny reason of each consent status that does not permit: the evaluator's, and the delivery worker's before it sends. */
+export const CONSENT_DENIAL = {
+  missing: DENY_REASON.consentMissing,
+  withdrawn: DENY_REASON.consentWithdrawn,
+  expired: DENY_REASON.consentExpired,
+  scope: DENY_REASON.consentScope,
+  unavailable: DENY_REASON.consentSourceUnavailable,
+} as const;
+
+/** Notification records that are not a policy's denial: a delivery's course (kind notification). */
+export const NOTIFICATION_AUDIT = {
+  queued: 'QUEUED', // the recipient is permitted; its delivery is in the outbox
+  delivered: 'DELIVERED', // the recipient acknowledged the delivery
+  deadLetter: 'DEAD_LETTER', // the last attempt failed; followed by the DELIVERY_FAILURE code
+  cancelled: 'DELIVERY_CANCELLED', // the consent lapsed before sending; follows the deny reason
+  redriven: 'REDRIVEN', // operations or the DPO sent a dead letter back to pending
+  noRecipient: 'NO_RECIPIENT', // policies exist, but no registered system may receive it
+  alreadyAccepted: 'ALREADY_ACCEPTED', // sent again under the same Idempotency-Key: answered as the first time
+} as const;
+
+/** Why a delivery attempt failed: kept on the outbox row, and after DEAD_LETTER on the record of the last attempt. */
+export const DELIVERY_FAILURE = {
+  noEndpoint: 'NO_ENDPOINT', // the recipient system has no registered endpoint
+  recipientStatus: 'RECIPIENT_STATUS', // the recipient answered with a status other than 2xx
+  recipientTimeout: 'RECIPIENT_TIMEOUT', // the recipient did not answer in time
+  recipientUnreachable: 'RECIPIENT_UNREACHABLE', // no connection to the recipient
+  storeUnavailable: 'GATEWAY_STORE_UNAVAILABLE', // the outcome could not be recorded (trail or outbox)
+  consentSourceUnavailable: DENY_REASON.consentSourceUnavailable, // the consent could not be checked again before sending
+  payloadErased: 'PAYLOAD_ERASED', // nothing left to send (a cancellation, on the outbox row only)
+} as const;
+
+/** Consent records (kind consent). */
+export const CONSENT_AUDIT = {
+  recorded: 'CONSENT_RECORDED', // a consent was recorded
+  withdrawn: 'CONSENT_WITHDRAWAL', // a consent was withdrawn; the record cites its receipt digest
+  searched: 'CONSENT_SEARCH', // a citizen's consents were looked up
+} as const;
+
+/** The DPO's accesses to the trail (kind dpo-access). */
+export const DPO_ACCESS = {
+  search: 'AUDIT_SEARCH', // searched the trail
+  verify: 'AUDIT_VERIFY', // verified the trail
+  citizenReport: 'CITIZEN_REPORT', // made a citizen's access report
+} as const;
+
+export type DpoAccess = (typeof DPO_ACCESS)[keyof typeof DPO_ACCESS];
+
+/** Operations (kind admin). */
+export const ADMIN_AUDIT = {
+  rulesReloaded: 'RULES_RELOADED', // a reload switched to new rules; policySet is their digest
+  rulesInvalid: 'RULES_INVALID', // a reload was refused and the rules in force stay; policySet is theirs
+  retention: 'AUDIT_RETENTION', // records were deleted under the retention rule (see retentionReasons)
+} as const;
+
+/** The reasons of a retention record: the code, the chain, the last seq deleted and the export that holds them. */
+export function retentionReasons(chain: string, throughSeq: number, exportId: string): string[] {
+  return [ADMIN_AUDIT.retention, `chain=${chain}`, `through=${throughSeq}`, `export=${exportId}`];
+}
+
+/** Whether these reasons are those of the retention record that deleted records 1..throughSeq of the chain. */
+export function documentsRetention(reasons: readonly string[], chain: string, throughSeq: number): boolean {
+  return reasons.includes(ADMIN_AUDIT.retention) && reasons.includes(`chain=${chain}`) && reasons.includes(`through=${throughSeq}`);
+}
+
+/** The codes the DPO rollups recognise in other modules' records (see store/dpo-rollup.ts). */
+export const ROLLUP_REASONS = {
+  consentWithdrawal: CONSENT_AUDIT.withdrawn, // counts a withdrawal of the consent the record cites
+  notificationQueued: NOTIFICATION_AUDIT.queued, // a notification decided for a recipient (permitted)
+  deliveryCancelled: NOTIFICATION_AUDIT.cancelled, // a deny that is a cancelled delivery, not a decision
+} as const;
