@@ -1,7 +1,7 @@
 import { REPORT_TEXT } from './report-text.js';
 import { createHash } from 'node:crypto';
 import type { DataCategory } from '../contracts/types.js';
-import type { Rules } from '../exchange/deps.js';
+import type { Rules } from '../rules/types.js';
 import type { LoadedPolicySet } from '../policy/types.js';
 import type { Store } from '../store/types.js';
 import type { Pseudonymizer } from './pseudonym.js';

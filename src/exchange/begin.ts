@@ -5,7 +5,8 @@ import { IdempotencyKeyTakenError, type QueuedNotification } from '../store/outb
 import { isGatewayError } from '../errors.js';
 import type { AuditEntry } from '../audit/types.js';
 import { auditEntry, writeAudit, writeAudits, type ExchangeFacts } from './audit-step.js';
-import type { ExchangeDeps, ExchangeRequest, Rules } from './deps.js';
+import type { ExchangeDeps, ExchangeRequest } from './deps.js';
+import type { Rules } from '../rules/types.js';
 import { newAuditId } from '../audit/id.js';
 
 export type MutableFacts = { -readonly [K in keyof ExchangeFacts]: ExchangeFacts[K] };

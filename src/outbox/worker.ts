@@ -4,7 +4,7 @@ import type { AuditEntry } from '../audit/types.js';
 import type { ConsentSource } from '../consent/types.js';
 import { canonicalJson, sha256b64url } from '../lib/digest.js';
 import type { Logger } from '../log.js';
-import type { Rules } from '../exchange/deps.js';
+import type { Rules } from '../rules/types.js';
 import { NOTIFICATION_AUDIT } from '../exchange/notification.js';
 import type { ConsentEvidence } from '../policy/types.js';
 import type { Delivery, DeliveryOutcome, OutboxStore } from '../store/outbox.js';
