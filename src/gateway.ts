@@ -1,18 +1,15 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { importPKCS8, type CryptoKey } from 'jose';
-import { loadClients } from './auth/clients.js';
 import { ReplayGuard } from './auth/replay-guard.js';
 import type { Pseudonymizer } from './audit/pseudonym.js';
 import { loadPseudonymizer, openAuditServices, type AuditServices } from './audit/services.js';
 import { AuditTrail } from './audit/trail.js';
 import type { GatewayConfig } from './config/config.js';
 import type { ConsentSource } from './consent/types.js';
-import { loadContracts } from './contracts/registry.js';
-import type { ExchangeDeps, Rules } from './exchange/deps.js';
+import type { ExchangeDeps } from './exchange/deps.js';
 import { ProviderSlots } from './upstream/provider-slots.js';
 import { createLogger, type Logger } from './log.js';
-import { loadPolicySet } from './policy/loader.js';
 import { Metrics } from './server/metrics.js';
 import { openStore } from './store/index.js';
 import type { Store } from './store/types.js';
@@ -20,15 +17,11 @@ import { createUpstreamAgent, type UpstreamIdentity } from './upstream/provider.
 import { ledgerConsentSource } from './consent/registry.js';
 import { OutboxWorker } from './outbox/worker.js';
 import { RollupCatchUp } from './dpo/statistics.js';
+import type { LoadError } from './lib/load-error.js';
 import { loadRevocationList, type RevocationList } from './auth/crl.js';
-
-/** Loads contracts, policies and clients as one frozen set, or throws naming what is broken. */
-export async function loadRules(config: GatewayConfig): Promise<Rules> {
-  const contracts = loadContracts(config.paths.schemas);
-  const policies = loadPolicySet({ dir: config.paths.policies, contracts });
-  const clients = await loadClients(path.join(config.paths.policies, 'clients.yaml'), config.paths.certs, config.endpoints);
-  return Object.freeze({ contracts, policies, clients });
-}
+import { RulesInForce } from './rules/in-force.js';
+import { loadRules } from './rules/load.js';
+import type { Rules } from './rules/types.js';
 
 /** How often the DPO rollups catch up with the trail: how far behind the trail they can be. */
 const ROLLUP_EVERY_MS = 2000;
@@ -56,8 +49,9 @@ export interface Gateway {
   /** The CA's certificate revocation list in force (swapped by reload). */
   revocations(): RevocationList;
   /**
-   * Loads and validates a new rule set (or takes `candidate`, already loaded and checked, see
-   * src/admin/reload.ts) and switches to it atomically; the old set stays on failure.
+   * Loads and checks a new rule set as start-up does (or takes `candidate`, already loaded and
+   * checked, see src/rules/reload.ts), reloads the revocation list, and switches to both at once;
+   * the old ones stay on failure.
    */
   reload(candidate?: Rules): Promise<Rules>;
   close(): Promise<void>;
@@ -70,7 +64,10 @@ export interface GatewayOptions {
 
 export async function createGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
   const logger = options.logger ?? createLogger({ ...config.log, service: 'snitflade-gateway' });
-  let rules = await loadRules(config);
+  const warn = (w: LoadError): void => {
+    logger.warn('rules warning', { problem: w.message });
+  };
+  const rules = new RulesInForce(await loadRules(config, { warn }));
   const loadCrl = (): RevocationList => {
     const list = loadRevocationList({ certsDir: config.paths.certs, crlFile: config.paths.crl });
     if (list.nextUpdate !== undefined && list.nextUpdate.getTime() <= Date.now()) {
@@ -102,7 +99,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   metrics.watchRevocations(() => revocations);
   const consent = options.consent ?? ledgerConsentSource(store, pseudonyms, { timeoutMs: config.consent.timeoutMs });
   const deps: ExchangeDeps = {
-    rules: () => rules,
+    rules: () => rules.current(),
     trail,
     // Exchanges claim each token's jti in the commit of their first audit record (src/auth/replay-guard.ts).
     replay: new ReplayGuard(),
@@ -113,7 +110,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     tokens: { audience: config.gatewayId, maxLifetimeSeconds: config.tokens.maxLifetimeSeconds, clockToleranceSeconds: config.tokens.clockToleranceSeconds },
     observe: metrics,
   };
-  const outbox = new OutboxWorker({ outbox: store.outbox, trail, upstream, rules: () => rules, consent, owner: config.instanceId, settings: config.notifications, logger });
+  const outbox = new OutboxWorker({ outbox: store.outbox, trail, upstream, rules: () => rules.current(), consent, owner: config.instanceId, settings: config.notifications, logger });
   if (config.notifications.worker) await outbox.start();
   const rollups = new RollupCatchUp(store);
   rollups.start({ everyMs: ROLLUP_EVERY_MS, onError: (err) => logger.error('dpo rollup catch-up failed', { error: (err as Error)?.message }) });
@@ -133,12 +130,12 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     deps,
     outbox,
     rollups,
-    rules: () => rules,
+    rules: () => rules.current(),
     revocations: () => revocations,
     async reload(candidate?: Rules) {
-      const next = candidate ?? (await loadRules(config));
+      const next = candidate ?? (await loadRules(config, { warn }));
       const nextCrl = loadCrl();
-      rules = next;
+      rules.swap(next);
       revocations = nextCrl;
       logger.info('rules reloaded', { policySet: next.policies.digest, contracts: next.contracts.list().length, policies: next.policies.policies.length });
       return next;

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { reloadRules } from './admin/reload.js';
+import { reloadRules } from './rules/reload.js';
 import { registeredClientIds } from './auth/client-ids.js';
 import { loadConfig } from './config/config.js';
 import { createGateway } from './gateway.js';

@@ -12,8 +12,8 @@ import { buildCitizenReport, CITIZEN_REPORT_CSP, citizenReportCsv, citizenReport
 import { AuditTrail } from '../src/audit/trail.js';
 import type { AuditEntry } from '../src/audit/types.js';
 import { loadConfig } from '../src/config/config.js';
-import type { Rules } from '../src/exchange/deps.js';
-import { loadRules } from '../src/gateway.js';
+import type { Rules } from '../src/rules/types.js';
+import { loadRules } from '../src/rules/load.js';
 import { openStore } from '../src/store/index.js';
 import type { Store } from '../src/store/types.js';
 import { ROOT, testCerts } from './support/env.js';

@@ -1,4 +1,4 @@
-import { deepFreeze } from '../lib/digest.js';
+import { deepFreeze } from '../lib/deep-freeze.js';
 import { Batcher } from '../store/batch.js';
 import { rememberCanonical } from '../store/rows.js';
 import { ChainLeaseLostError, type ChainFence, type ChainLease } from '../store/audit-checkpoints.js';

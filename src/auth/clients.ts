@@ -4,7 +4,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { importSPKI, importJWK, type CryptoKey, type JWK } from 'jose';
 import { parseDocument } from 'yaml';
 import { LoadError, LoadErrors } from '../lib/load-error.js';
-import { deepFreeze } from '../lib/digest.js';
+import { deepFreeze } from '../lib/deep-freeze.js';
 
 /** A registered calling (and possibly providing) system. */
 export interface Client {

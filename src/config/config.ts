@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import { deepFreeze } from '../lib/digest.js';
+import { deepFreeze } from '../lib/deep-freeze.js';
 import { LoadError } from '../lib/load-error.js';
 
 /**

@@ -10,7 +10,7 @@ import { mayHoldCpr } from '../lib/cpr.js';
 import { auditEntry, type ExchangeFacts } from '../audit/entry.js';
 import { CONSENT_AUDIT } from '../audit/reasons.js';
 import { writeAudit, type AuditWriteObserver } from '../audit/write.js';
-import type { Rules } from '../exchange/deps.js';
+import type { Rules } from '../rules/types.js';
 import { copenhagenDate, isCalendarDate } from '../policy/dates.js';
 import type { ConsentStore, StoredConsent } from '../store/consents.js';
 import { signReceipt } from './receipt.js';

@@ -1,5 +1,5 @@
 import { ERRORS } from '../errors.js';
-import type { Rules } from '../exchange/deps.js';
+import type { Rules } from '../rules/types.js';
 import type { Lang } from './html.js';
 
 /** Reason codes in words: the policy's deny reasons and the error registry's codes. */

@@ -6,7 +6,8 @@ import { isGatewayError } from '../errors.js';
 import { auditEntry, type ExchangeFacts } from '../audit/entry.js';
 import type { AuditEntry } from '../audit/types.js';
 import { writeAudit, writeAudits } from '../audit/write.js';
-import type { ExchangeDeps, ExchangeRequest, Rules } from './deps.js';
+import type { ExchangeDeps, ExchangeRequest } from './deps.js';
+import type { Rules } from '../rules/types.js';
 import { newAuditId } from '../audit/id.js';
 
 export type MutableFacts = { -readonly [K in keyof ExchangeFacts]: ExchangeFacts[K] };

@@ -1,21 +1,13 @@
-import type { ClientRegistry, Client } from '../auth/clients.js';
+import type { Client } from '../auth/clients.js';
 import type { AuditTrail } from '../audit/trail.js';
 import type { Pseudonymizer } from '../audit/pseudonym.js';
 import type { AuditWriteObserver } from '../audit/write.js';
 import type { ConsentSource } from '../consent/types.js';
-import type { ContractRegistry } from '../contracts/types.js';
-import type { PolicySet } from '../policy/types.js';
+import type { Rules } from '../rules/types.js';
 import type { ReplayCache } from '../store/types.js';
 import type { ReplayGuard } from '../auth/replay-guard.js';
 import type { UpstreamIdentity } from '../upstream/provider.js';
 import type { ProviderSlots } from '../upstream/provider-slots.js';
-
-/** Contracts, policies and clients in force: loaded, validated, frozen; reloads swap it whole. */
-export interface Rules {
-  readonly contracts: ContractRegistry;
-  readonly policies: PolicySet;
-  readonly clients: ClientRegistry;
-}
 
 /** Observations the pipeline reports; implemented by the metrics module. */
 export interface PipelineObserver extends AuditWriteObserver {

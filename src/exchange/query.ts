@@ -79,8 +79,9 @@ export async function runQuery(deps: ExchangeDeps, req: ExchangeRequest): Promis
     throw denied;
   }
   const policy = decision.policy;
-  // The provider's token is signed while the decision record is being made durable; nothing is
-  // sent before it is (the signature only saves time, it leaves nothing).
+  // The provider's token is signed here, before the decision record is written (signing is
+  // synchronous, it does not overlap the write); it is sent only once the record is durable, and a
+  // decision that fails to write leaves it unused.
   const provider = rules.clients.byId(checked.contract.provider.system);
   const upstreamPath = `/snitflade/v1/queries/${checked.contract.id}`;
   const upstreamBody = JSON.stringify({ cpr: checked.cpr, fields: decision.fields });

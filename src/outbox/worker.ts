@@ -7,7 +7,7 @@ import type { ConsentSource } from '../consent/types.js';
 import { canonicalJson, sha256b64url } from '../lib/digest.js';
 import type { Logger } from '../log.js';
 import { consentDenial, recheckConsent } from '../exchange/consent-check.js';
-import type { Rules } from '../exchange/deps.js';
+import type { Rules } from '../rules/types.js';
 import type { ConsentEvidence } from '../policy/types.js';
 import { postJson, signGatewayToken, type UpstreamIdentity } from '../upstream/provider.js';
 import { backoffMs } from './backoff.js';

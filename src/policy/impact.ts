@@ -1,6 +1,4 @@
-import type { AuditRecord } from '../audit/types.js';
 import type { ContractRegistry } from '../contracts/types.js';
-import type { AuditStore } from '../store/types.js';
 import { decide } from './evaluate.js';
 import type { ConsentStatus, PolicySet } from './types.js';
 
@@ -8,6 +6,9 @@ import type { ConsentStatus, PolicySet } from './types.js';
  * `snitflade impact`: before a changed policy set goes live, replay the decisions recorded in
  * the audit trail over a period against it and list exactly what would now be decided
  * differently. The DPO reviews this list with the policy owner before the reload.
+ *
+ * The replay is pure evaluation: it takes the recorded decisions as plain data and reads no
+ * store (the command, src/cli/commands/impact.ts, reads them from the trail).
  *
  * A decision record holds what the evaluator needs: the contract, the caller's system and
  * administration, the purpose, the fields asked for, the time, and the outcome (permit with the
@@ -18,9 +19,29 @@ import type { ConsentStatus, PolicySet } from './types.js';
  * (and the change says so when the answer depends on it).
  */
 
+/** What the replay needs of one recorded decision: an audit trail decision record has all of it. */
+export interface RecordedDecision {
+  /** Only 'decision' records are replayed; any other kind is passed over. */
+  readonly kind: string;
+  readonly auditId: string;
+  /** ISO 8601: when the decision was made, and so the day the policies are evaluated for. */
+  readonly time: string;
+  readonly contract: string | null;
+  readonly caller: { readonly system: string; readonly administration: string } | null;
+  readonly purpose: string | null;
+  readonly decision: 'permit' | 'deny' | null;
+  readonly policy: { readonly id: string; readonly version: number } | null;
+  /** Digest of the policy set the decision was made under. */
+  readonly policySet: string | null;
+  readonly reasons: readonly string[];
+  readonly fields: { readonly requested: readonly string[]; readonly released: readonly string[] };
+  /** The consent relied on (its receipt digest), if any. */
+  readonly consent: string | null;
+}
+
 export interface ReplayInput {
-  /** Decision records, in any order (see `decisionRecords`). */
-  readonly records: AsyncIterable<AuditRecord> | Iterable<AuditRecord>;
+  /** Recorded decisions, in any order. */
+  readonly records: AsyncIterable<RecordedDecision> | Iterable<RecordedDecision>;
   /** The changed policy set and the contracts it refers to. */
   readonly policies: PolicySet;
   readonly contracts: ContractRegistry;
@@ -79,14 +100,14 @@ const CONSENT_REASONS: Readonly<Record<string, ConsentStatus>> = {
 };
 
 /** The consent state at the time, as far as the record tells it. */
-function consentAtTheTime(record: AuditRecord): { status: ConsentStatus; known: boolean } {
+function consentAtTheTime(record: RecordedDecision): { status: ConsentStatus; known: boolean } {
   if (record.decision === 'permit' && record.consent !== null) return { status: 'active', known: true };
   const reason = record.reasons.find((r) => Object.hasOwn(CONSENT_REASONS, r));
   if (reason !== undefined) return { status: CONSENT_REASONS[reason]!, known: true };
   return { status: 'missing', known: false };
 }
 
-function recorded(record: AuditRecord): Outcome {
+function recorded(record: RecordedDecision): Outcome {
   const permit = record.decision === 'permit';
   return {
     decision: permit ? 'permit' : 'deny',
@@ -179,26 +200,6 @@ export async function replayDecisions(input: ReplayInput): Promise<ImpactReport>
   const summary: Record<ChangeKind, number> = { 'permit-to-deny': 0, 'deny-to-permit': 0, 'fields-changed': 0, 'policy-changed': 0 };
   for (const c of changes) summary[c.kind]++;
   return { policySet: input.policies.digest, replayed, unchanged, skipped, recordedUnder, changes, summary };
-}
-
-/**
- * The decision records of a period, page by page from the store's search (newest first).
- * `from` is inclusive, `to` exclusive (ISO times).
- */
-export async function* decisionRecords(store: Pick<AuditStore, 'search'>, period: { readonly from?: string; readonly to?: string }): AsyncGenerator<AuditRecord> {
-  let after: string | undefined;
-  for (;;) {
-    const page = await store.search({
-      kind: 'decision',
-      limit: 500,
-      ...(period.from !== undefined ? { from: period.from } : {}),
-      ...(period.to !== undefined ? { to: period.to } : {}),
-      ...(after !== undefined ? { after } : {}),
-    });
-    yield* page.records;
-    if (page.next === undefined) return;
-    after = page.next;
-  }
 }
 
 const LABELS: Readonly<Record<ChangeKind, string>> = {

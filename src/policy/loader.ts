@@ -5,9 +5,10 @@ import { contractAjv } from '../contracts/ajv.js';
 import { displayPath } from '../contracts/registry.js';
 import { byFileAndLine, parseYamlSource, schemaErrors, type SourceFile } from '../contracts/source.js';
 import { SPECIAL_CATEGORIES, type Administration, type ContractRegistry } from '../contracts/types.js';
-import { canonicalJson, deepFreeze, sha256hex } from '../lib/digest.js';
+import { deepFreeze } from '../lib/deep-freeze.js';
+import { canonicalJson, sha256hex } from '../lib/digest.js';
 import { LoadError, LoadErrors } from '../lib/load-error.js';
-import { FrozenMap } from './frozen-map.js';
+import { FrozenMap } from '../lib/frozen-map.js';
 import { administrationsSchema, policySchema, purposesSchema } from './schemas.js';
 import type { AdministrationInfo, LoadedPolicySet, Policy, Purpose } from './types.js';
 

@@ -119,6 +119,11 @@ export function loadPolicyCases(dir: string): PolicyCase[] {
   return cases;
 }
 
+/** An expected or actual outcome of a case, in words. */
+export function describeOutcome(o: PolicyCaseOutcome): string {
+  return o.decision === 'permit' ? `permit by ${o.policy} of [${o.fields.join(', ')}]` : `deny (${o.reasons.join(', ')})`;
+}
+
 /** A case's day as an instant: noon UTC is the same calendar date in Copenhagen. */
 function caseInstant(at: string | undefined): Date {
   return at === undefined ? new Date() : new Date(`${at}T12:00:00Z`);

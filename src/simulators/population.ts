@@ -1,5 +1,5 @@
 import { isSyntheticCpr } from '../lib/cpr.js';
-import { deepFreeze } from '../lib/digest.js';
+import { deepFreeze } from '../lib/deep-freeze.js';
 import { Random } from './prng.js';
 import {
   EFFORTS,

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { checkRules } from '../../policy/check.js';
+import { checkRules } from '../../rules/check.js';
 import { processIO, rulePaths, withDirOptions, type CliIO, type DirOptions } from './shared.js';
 
 export interface CheckCommandOptions extends DirOptions {
@@ -50,7 +50,7 @@ export function registerCheck(program: Command, io: CliIO = processIO): void {
       .command('check')
       .description('validate every contract, policy, purpose, policy test and client file and the references between them'),
   )
-    .option('--cases', 'also run the policy test cases (as a reload does)')
+    .option('--cases', 'also run the policy test cases (as start-up and a reload do)')
     .option('--json', 'print the report as JSON')
     .action(async (o: CheckCommandOptions) => {
       process.exitCode = await runCheck(o, io);

@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { parse } from 'yaml';
 import { CONTRACT_ID, DATA_CATEGORIES, FIELD_NAME } from '../../contracts/meta-schema.js';
 import { SPECIAL_CATEGORIES, type DataCategory } from '../../contracts/types.js';
-import { checkRules } from '../../policy/check.js';
+import { checkRules } from '../../rules/check.js';
 import { copenhagenDate } from '../../policy/dates.js';
 import { ROLES } from '../../policy/roles.js';
 import { POLICY_ID } from '../../policy/schemas.js';

@@ -2,8 +2,10 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { dayEnd, dayStart } from '../../policy/dates.js';
-import { decisionRecords, formatImpact, replayDecisions } from '../../policy/impact.js';
+import type { AuditRecord } from '../../audit/types.js';
+import { formatImpact, replayDecisions } from '../../policy/impact.js';
 import { openStore, type Store } from '../../store/index.js';
+import type { AuditStore } from '../../store/types.js';
 import { cliConfig, loadContractsAndPolicies, processIO, readClientRoles, reportLoadErrors, type CliIO } from './shared.js';
 
 export interface ImpactOptions {
@@ -39,6 +41,26 @@ export function periodBound(value: string | undefined, end: boolean): string | u
   const ms = Date.parse(value);
   if (Number.isNaN(ms)) throw new TypeError(`"${value}" is neither a date (YYYY-MM-DD) nor an ISO time`);
   return new Date(ms).toISOString();
+}
+
+/**
+ * The decision records of a period, page by page from the store's search (newest first): what
+ * the replay (src/policy/impact.ts) is given. `from` is inclusive, `to` exclusive (ISO times).
+ */
+export async function* decisionRecords(store: Pick<AuditStore, 'search'>, period: { readonly from?: string; readonly to?: string }): AsyncGenerator<AuditRecord> {
+  let after: string | undefined;
+  for (;;) {
+    const page = await store.search({
+      kind: 'decision',
+      limit: 500,
+      ...(period.from !== undefined ? { from: period.from } : {}),
+      ...(period.to !== undefined ? { to: period.to } : {}),
+      ...(after !== undefined ? { after } : {}),
+    });
+    yield* page.records;
+    if (page.next === undefined) return;
+    after = page.next;
+  }
 }
 
 /**

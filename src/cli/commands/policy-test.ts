@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import { describeOutcome } from '../../policy/check.js';
-import { loadPolicyCases, runPolicyCases, type PolicyCaseResult, type PolicyCoverage } from '../../policy/testing.js';
+import { describeOutcome, loadPolicyCases, runPolicyCases, type PolicyCaseResult, type PolicyCoverage } from '../../policy/testing.js';
 import { loadContractsAndPolicies, processIO, reportLoadErrors, rulePaths, withDirOptions, type CliIO, type DirOptions } from './shared.js';
 
 export interface PolicyTestOptions extends DirOptions {

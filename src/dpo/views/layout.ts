@@ -1,4 +1,4 @@
-import type { Rules } from '../../exchange/deps.js';
+import type { Rules } from '../../rules/types.js';
 import { html, type Html, type Lang, type Translate } from '../html.js';
 
 /** What every page needs to know about the request it answers. */

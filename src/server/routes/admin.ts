@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { reloadRules } from '../../admin/reload.js';
+import { reloadRules } from '../../rules/reload.js';
 import { GatewayError } from '../../errors.js';
 import type { Gateway } from '../../gateway.js';
 import { authenticate } from '../authenticate.js';

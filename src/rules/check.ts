@@ -6,15 +6,16 @@ import { byFileAndLine, parseJsonSource, parseYamlSource, type SourceFile } from
 import type { ContractRegistry } from '../contracts/types.js';
 import { LoadError, LoadErrors } from '../lib/load-error.js';
 import { projectRoot } from '../lib/root.js';
-import { loadPolicySet } from './loader.js';
-import { ROLES } from './roles.js';
-import { loadPolicyCases, runPolicyCases, type PolicyCase, type PolicyCaseResult, type PolicyCoverage } from './testing.js';
-import type { LoadedPolicySet, Policy } from './types.js';
+import { loadPolicySet } from '../policy/loader.js';
+import { ROLES } from '../policy/roles.js';
+import { describeOutcome, loadPolicyCases, runPolicyCases, type PolicyCase, type PolicyCaseResult, type PolicyCoverage } from '../policy/testing.js';
+import type { LoadedPolicySet, Policy } from '../policy/types.js';
 
 /**
- * `snitflade check` and the reload's validation: every contract, policy, purpose, policy case
- * and client file, and the references between them, checked at once. Every problem is a
- * LoadError naming the file, the line and what to do; nothing stops at the first problem.
+ * The rule set's checks: what `snitflade check` reports, and what start-up and a reload
+ * (load.ts) refuse. Every contract, policy, purpose, policy case and client file, and the
+ * references between them, checked at once. Every problem is a LoadError naming the file, the
+ * line and what to do; nothing stops at the first problem.
  */
 
 /** Where the rule files are. */
@@ -119,9 +120,7 @@ export async function checkRules(files: RuleFiles, options: CheckOptions = {}): 
   let coverage: PolicyCoverage | undefined;
   if (options.runCases && cases && contracts && policies) {
     ({ results: caseResults, coverage } = await runPolicyCases(policies, contracts, cases));
-    for (const r of caseResults.filter((x) => !x.ok)) {
-      errors.push(new LoadError(r.file, '', `policy test case "${r.name}" fails: expected ${describeOutcome(r.expected)}, the policies decide ${describeOutcome(r.actual)}; run "npx snitflade explain" with the case's request to see why`, r.line));
-    }
+    errors.push(...failingCases(caseResults, '; run "npx snitflade explain" with the case\'s request to see why'));
   }
 
   return {
@@ -142,8 +141,11 @@ export async function checkRules(files: RuleFiles, options: CheckOptions = {}): 
   };
 }
 
-export function describeOutcome(o: PolicyCaseResult['expected']): string {
-  return o.decision === 'permit' ? `permit by ${o.policy} of [${o.fields.join(', ')}]` : `deny (${o.reasons.join(', ')})`;
+/** A failing policy test case is an error: the lawyers' intent no longer holds. */
+function failingCases(results: readonly PolicyCaseResult[], hint = ''): LoadError[] {
+  return results
+    .filter((r) => !r.ok)
+    .map((r) => new LoadError(r.file, '', `policy test case "${r.name}" fails: expected ${describeOutcome(r.expected)}, the policies decide ${describeOutcome(r.actual)}${hint}`, r.line));
 }
 
 function casesAboutUnknownPolicies(cases: readonly PolicyCase[], policies: LoadedPolicySet): LoadError[] {
@@ -307,8 +309,9 @@ function policyWarning(policy: Policy, problem: string): LoadError {
 }
 
 /**
- * The checks a loaded rule set gets on top of its loaders' (a reload's validation): the client
- * registry's references and the policy test cases. `clientsFile` gives lines for the messages.
+ * The checks a loaded rule set gets on top of its loaders' (loadRules runs them at start-up and
+ * on every reload): the client registry's references and the policy test cases. `clientsFile`
+ * gives lines for the messages.
  */
 export async function checkLoadedRules(input: {
   readonly contracts: ContractRegistry;
@@ -331,9 +334,7 @@ export async function checkLoadedRules(input: {
     const cases = loadPolicyCases(input.policiesDir);
     errors.push(...casesAboutUnknownPolicies(cases, input.policies));
     const { results } = await runPolicyCases(input.policies, input.contracts, cases);
-    for (const r of results.filter((x) => !x.ok)) {
-      errors.push(new LoadError(r.file, '', `policy test case "${r.name}" fails: expected ${describeOutcome(r.expected)}, the policies decide ${describeOutcome(r.actual)}`, r.line));
-    }
+    errors.push(...failingCases(results));
   } catch (err) {
     errors.push(...asLoadErrors(err));
   }

@@ -1,27 +1,28 @@
 import { randomUUID } from 'node:crypto';
-import path from 'node:path';
 import type { AuditEntry } from '../audit/types.js';
 import { isGatewayError } from '../errors.js';
 import { auditEntry } from '../audit/entry.js';
 import { ADMIN_AUDIT } from '../audit/reasons.js';
 import { writeAudit } from '../audit/write.js';
-import type { Rules } from '../exchange/deps.js';
-import { loadRules, type Gateway } from '../gateway.js';
+import type { Gateway } from '../gateway.js';
 import { LoadError, LoadErrors } from '../lib/load-error.js';
-import { checkLoadedRules } from '../policy/check.js';
-import type { LoadedPolicySet, PolicySet } from '../policy/types.js';
 import { newAuditId } from '../audit/id.js';
+import { loadRules } from './load.js';
+import type { Rules } from './types.js';
 
 /**
  * Reloading the rules (contracts, policies, purposes, clients) while the gateway runs: on SIGHUP
- * and on POST /v1/admin/reload. The new set is loaded and validated completely (the loaders'
- * checks, the client registry's references and the policy test cases), then switched to in one
- * step; requests in flight keep the set they started with. A broken set is refused and the
+ * and on POST /v1/admin/reload. The new set is built as at start-up (loadRules: the loaders'
+ * checks, the client registry's references and the policy test cases; frozen), then swapped in
+ * whole; requests in flight keep the set they started with. A broken set is refused and the
  * rules in force stay. Either way the attempt is in the audit trail (kind "admin"): reason
  * RULES_RELOADED with the new policy set's digest, or RULES_INVALID with the digest still in
  * force. A successful reload is audited before the switch: if the trail cannot write, nothing
  * changes.
  */
+
+/** What a reload works with: the gateway's rules, trail and log, and its switch. */
+export type ReloadTarget = Pick<Gateway, 'config' | 'logger' | 'metrics' | 'trail' | 'rules' | 'reload'>;
 
 /** Who or what asked for the reload. */
 export interface ReloadTrigger {
@@ -50,10 +51,6 @@ export type ReloadOutcome =
       readonly errors: readonly LoadError[];
     };
 
-function isLoaded(set: PolicySet): set is LoadedPolicySet {
-  return (set as Partial<LoadedPolicySet>).administrations !== undefined;
-}
-
 function loadErrorsOf(err: unknown): LoadError[] | undefined {
   if (err instanceof LoadErrors) return [...err.errors];
   if (err instanceof LoadError) return [err];
@@ -61,7 +58,7 @@ function loadErrorsOf(err: unknown): LoadError[] | undefined {
 }
 
 /** One reload at a time per gateway: a second waits for the first. */
-const queues = new WeakMap<Gateway, Promise<unknown>>();
+const queues = new WeakMap<ReloadTarget, Promise<unknown>>();
 
 /**
  * Loads, validates, audits and switches. Resolves with the outcome (a refused set is an
@@ -72,14 +69,14 @@ const queues = new WeakMap<Gateway, Promise<unknown>>();
  *   const outcome = await reloadRules(gateway, { via: 'SIGHUP' });
  *   if (!outcome.ok) for (const e of outcome.errors) console.error(e.message);
  */
-export function reloadRules(gateway: Gateway, trigger: ReloadTrigger): Promise<ReloadOutcome> {
+export function reloadRules(gateway: ReloadTarget, trigger: ReloadTrigger): Promise<ReloadOutcome> {
   const previous = queues.get(gateway) ?? Promise.resolve();
   const run = previous.catch(() => undefined).then(() => reloadNow(gateway, trigger));
   queues.set(gateway, run);
   return run;
 }
 
-async function reloadNow(gateway: Gateway, trigger: ReloadTrigger): Promise<ReloadOutcome> {
+async function reloadNow(gateway: ReloadTarget, trigger: ReloadTrigger): Promise<ReloadOutcome> {
   const started = performance.now();
   const inForce = gateway.rules().policies.digest;
   const { config, logger } = gateway;
@@ -103,24 +100,16 @@ async function reloadNow(gateway: Gateway, trigger: ReloadTrigger): Promise<Relo
     return { ok: false, auditId, policySet: inForce, errors };
   };
 
+  const warnings: LoadError[] = [];
   let candidate: Rules;
   try {
-    candidate = await loadRules(config);
+    candidate = await loadRules(config, { warn: (w) => warnings.push(w) });
   } catch (err) {
     const errors = loadErrorsOf(err);
     if (!errors) throw err;
     return refuse(errors);
   }
   const policies = candidate.policies;
-  if (!isLoaded(policies)) throw new TypeError('reload: loadRules returned a policy set without its administrations');
-  const checked = await checkLoadedRules({
-    contracts: candidate.contracts,
-    policies,
-    clients: candidate.clients.clients,
-    clientsFile: path.join(config.paths.policies, 'clients.yaml'),
-    policiesDir: config.paths.policies,
-  });
-  if (checked.errors.length > 0) return refuse(checked.errors);
 
   try {
     await writeAudit(gateway.trail, record(ADMIN_AUDIT.rulesReloaded, policies.digest), gateway.metrics);
@@ -135,7 +124,7 @@ async function reloadNow(gateway: Gateway, trigger: ReloadTrigger): Promise<Relo
     const errors = loadErrorsOf(err) ?? [new LoadError('(reload)', '', (err as Error).message)];
     return refuse(errors);
   }
-  for (const w of checked.warnings) logger.warn('rules warning', { problem: w.message });
+  for (const w of warnings) logger.warn('rules warning', { problem: w.message });
   return {
     ok: true,
     auditId,
@@ -143,6 +132,6 @@ async function reloadNow(gateway: Gateway, trigger: ReloadTrigger): Promise<Relo
     previousPolicySet: inForce,
     contracts: candidate.contracts.list().length,
     policies: policies.policies.length,
-    warnings: checked.warnings,
+    warnings,
   };
 }

@@ -1,0 +1,14 @@
+import type { ClientRegistry } from '../auth/clients.js';
+import type { ContractRegistry } from '../contracts/types.js';
+import type { PolicySet } from '../policy/types.js';
+
+/**
+ * The rule set: the contracts, policies (with purposes and administrations) and clients in force.
+ * src/rules/ owns its life: loaded and checked as one (load.ts, check.ts), frozen, and swapped
+ * whole (in-force.ts, reload.ts).
+ */
+export interface Rules {
+  readonly contracts: ContractRegistry;
+  readonly policies: PolicySet;
+  readonly clients: ClientRegistry;
+}
