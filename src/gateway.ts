@@ -19,7 +19,7 @@ import type { Store } from './store/types.js';
 import { createUpstreamAgent, type UpstreamIdentity } from './upstream/provider.js';
 import { ledgerConsentSource } from './consent/registry.js';
 import { OutboxWorker } from './outbox/worker.js';
-import { RollupCatchUp } from './dpo/statistics.js';
+import { RollupCatchUp } from './audit/rollups.js';
 import { loadRevocationList, type RevocationList } from './auth/crl.js';
 
 /** Loads contracts, policies and clients as one frozen set, or throws naming what is broken. */
@@ -48,7 +48,7 @@ export interface Gateway {
   /** Delivers queued notifications (src/outbox/); running unless config.notifications.worker is false. */
   readonly outbox: OutboxWorker;
   /**
-   * Counts the trail into the DPO rollups (src/dpo/statistics.ts): every ROLLUP_EVERY_MS in the
+   * Counts the trail into the DPO rollups (src/audit/rollups.ts): every ROLLUP_EVERY_MS in the
    * background, and before a DPO page reads them.
    */
   readonly rollups: RollupCatchUp;

@@ -9,7 +9,7 @@
 import { AuditTrail } from '../src/audit/trail.js';
 import type { AuditEntry } from '../src/audit/types.js';
 import { CONSENT_AUDIT } from '../src/consent/records.js';
-import { RollupCatchUp } from '../src/dpo/statistics.js';
+import { RollupCatchUp } from '../src/audit/rollups.js';
 import { NOTIFICATION_AUDIT } from '../src/exchange/notification.js';
 import { copenhagen, copenhagenDayStart, isOffHours, rollupBatch, ROLLUP_REASONS } from '../src/store/dpo-rollup.js';
 import type { Store } from '../src/store/types.js';
