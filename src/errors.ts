@@ -170,3 +170,80 @@ export function toProblem(err: unknown, requestId?: string): Problem {
   if (known.extras.errors !== undefined) problem.errors = known.extras.errors;
   return problem;
 }
+
+/** Words in the DPO pages' two languages: Danish (their default) and English. */
+interface DpoWords<T> {
+  readonly da: T;
+  readonly en: T;
+}
+
+/** A refusal as a DPO page words it: the code it is given (and so its status) and a page's title and message. */
+export interface DpoRefusalSpec extends DpoWords<{ readonly title: string; readonly message: string }> {
+  readonly code: ErrorCode;
+}
+
+/**
+ * The DPO review pages' refusals (src/dpo/). The pages answer a person in a browser, in Danish
+ * or English, with an HTML page that shows the code; the status is the code's above.
+ */
+export const DPO_REFUSALS = {
+  signInFormExpired: {
+    code: 'DPO_FORM_EXPIRED',
+    da: { title: 'Formularen er udløbet', message: 'Åbn log ind-siden igen og log ind derfra.' },
+    en: { title: 'The form has expired', message: 'Open the sign-in page again and sign in from there.' },
+  },
+  sessionExpired: {
+    code: 'DPO_FORM_EXPIRED',
+    da: { title: 'Du er ikke logget ind', message: 'Din session er udløbet. Log ind igen på /dpo/sign-in.' },
+    en: { title: 'You are not signed in', message: 'Your session has expired. Sign in again at /dpo/sign-in.' },
+  },
+  formRefused: {
+    code: 'DPO_FORM_EXPIRED',
+    da: { title: 'Formularen blev afvist', message: 'Formularen er udløbet eller kom fra et andet websted. Genindlæs siden og prøv igen.' },
+    en: { title: 'The form was refused', message: 'The form has expired or came from another site. Reload the page and try again.' },
+  },
+  searchExpired: {
+    code: 'DPO_SEARCH_EXPIRED',
+    da: { title: 'Søgningen findes ikke længere', message: 'En søgning gemmes kun i den session, der lavede den. Søg igen.' },
+    en: { title: 'The search is no longer available', message: 'A search is kept only for the session that ran it. Search again.' },
+  },
+  cursorInvalid: {
+    code: 'DPO_INPUT_INVALID',
+    da: { title: 'Ugyldig side', message: 'Sidemarkøren er ikke gyldig. Start fra første side.' },
+    en: { title: 'Invalid page', message: 'The page cursor is not valid. Start from the first page.' },
+  },
+  recordNotFound: {
+    code: 'NOT_FOUND',
+    da: { title: 'Posten findes ikke', message: 'Der er ingen post med dette id i revisionssporet.' },
+    en: { title: 'No such record', message: 'There is no record with this id in the audit trail.' },
+  },
+  pageNotFound: {
+    code: 'NOT_FOUND',
+    da: { title: 'Siden findes ikke', message: 'Der er ingen side på denne adresse.' },
+    en: { title: 'Page not found', message: 'There is no page at this address.' },
+  },
+  auditUnavailable: {
+    code: 'AUDIT_UNAVAILABLE',
+    da: { title: 'Noget gik galt', message: 'Revisionssporet kan ikke skrives lige nu, så intet vises. Prøv igen senere.' },
+    en: { title: 'Something went wrong', message: 'The audit trail cannot be written right now, so nothing is shown. Try again later.' },
+  },
+  /** Any other failure; a GatewayError's own message stands in for this one. */
+  internal: {
+    code: 'INTERNAL',
+    da: { title: 'Noget gik galt', message: 'Siden kunne ikke vises. Driften har detaljerne under forespørgslens id.' },
+    en: { title: 'Something went wrong', message: 'The page could not be shown. The operator has the details under the request id.' },
+  },
+} as const satisfies Record<string, DpoRefusalSpec>;
+
+/** DPO_INPUT_INVALID as the DPO pages' forms word it, above the form. Never echoes a value. */
+export const DPO_INPUT_ERRORS = {
+  cprInvalid: { da: 'CPR-nummeret er ikke gyldigt: ti cifre (DDMMÅÅXXXX) med en rigtig dato.', en: 'The CPR number is not valid: ten digits (DDMMYYXXXX) with a real date.' },
+  callerUnknown: { da: 'Ukendt kaldende system.', en: 'Unknown calling system.' },
+  contractUnknown: { da: 'Ukendt kontrakt.', en: 'Unknown contract.' },
+  purposeUnknown: { da: 'Ukendt formål.', en: 'Unknown purpose.' },
+  decisionUnknown: { da: 'Ukendt afgørelse.', en: 'Unknown decision.' },
+  kindUnknown: { da: 'Ukendt posttype.', en: 'Unknown record kind.' },
+  caseworkerInvalid: { da: 'Sagsbehandler-id er ikke gyldigt (og må ikke indeholde et CPR-nummer).', en: 'The caseworker id is not valid (and must not hold a CPR number).' },
+  dateInvalid: { da: 'Datoer skrives ÅÅÅÅ-MM-DD.', en: 'Dates are written YYYY-MM-DD.' },
+  periodReversed: { da: 'Perioden slutter, før den begynder.', en: 'The period ends before it starts.' },
+} as const satisfies Record<string, DpoWords<string>>;

@@ -16,7 +16,7 @@ import type { Store } from './store/types.js';
 import { createUpstreamAgent, type UpstreamIdentity } from './upstream/provider.js';
 import { ledgerConsentSource } from './consent/registry.js';
 import { OutboxWorker } from './outbox/worker.js';
-import { RollupCatchUp } from './dpo/statistics.js';
+import { RollupCatchUp } from './audit/rollups.js';
 import type { LoadError } from './lib/load-error.js';
 import { loadRevocationList, type RevocationList } from './auth/crl.js';
 import { RulesInForce } from './rules/in-force.js';
@@ -41,7 +41,7 @@ export interface Gateway {
   /** Delivers queued notifications (src/outbox/); running unless config.notifications.worker is false. */
   readonly outbox: OutboxWorker;
   /**
-   * Counts the trail into the DPO rollups (src/dpo/statistics.ts): every ROLLUP_EVERY_MS in the
+   * Counts the trail into the DPO rollups (src/audit/rollups.ts): every ROLLUP_EVERY_MS in the
    * background, and before a DPO page reads them.
    */
   readonly rollups: RollupCatchUp;

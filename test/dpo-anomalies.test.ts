@@ -7,7 +7,7 @@ import { AuditTrail } from '../src/audit/trail.js';
 import type { AuditEntry } from '../src/audit/types.js';
 import { DEFAULT_THRESHOLDS, findAnomalies, type Anomaly, type AnomalyInput } from '../src/dpo/anomalies.js';
 import { reasonText } from '../src/dpo/labels.js';
-import { RollupCatchUp } from '../src/dpo/statistics.js';
+import { RollupCatchUp } from '../src/audit/rollups.js';
 import type { Store } from '../src/store/types.js';
 import { auditEntry, testPseudonyms } from './support/audit-entries.js';
 import { sqliteDatabase, type TestDatabase } from './support/databases.js';

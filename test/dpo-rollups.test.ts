@@ -7,7 +7,7 @@
 import { jest } from '@jest/globals';
 import { AuditTrail } from '../src/audit/trail.js';
 import type { AuditEntry } from '../src/audit/types.js';
-import { RollupCatchUp } from '../src/dpo/statistics.js';
+import { RollupCatchUp } from '../src/audit/rollups.js';
 import type { Store } from '../src/store/types.js';
 import { auditEntry, testPseudonyms } from './support/audit-entries.js';
 import { waitFor } from './support/calls.js';

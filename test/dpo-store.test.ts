@@ -9,7 +9,7 @@
 import { CONSENT_AUDIT, NOTIFICATION_AUDIT, ROLLUP_REASONS } from '../src/audit/reasons.js';
 import { AuditTrail } from '../src/audit/trail.js';
 import type { AuditEntry } from '../src/audit/types.js';
-import { RollupCatchUp } from '../src/dpo/statistics.js';
+import { RollupCatchUp } from '../src/audit/rollups.js';
 import { copenhagen, copenhagenDayStart, isOffHours, rollupBatch } from '../src/store/dpo-rollup.js';
 import type { Store } from '../src/store/types.js';
 import { auditEntry, testPseudonyms } from './support/audit-entries.js';

@@ -2,6 +2,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import os from 'node:os';
 import path from 'node:path';
 import { jest } from '@jest/globals';
+import { loadConfig } from '../src/config/config.js';
 import { LoadErrors } from '../src/lib/load-error.js';
 import { loadRules } from '../src/rules/load.js';
 import { startTestEnv, testCerts } from './support/env.js';
@@ -32,7 +33,7 @@ function edit(file: string, from: string, to: string): void {
 }
 
 async function config() {
-  return { paths: { certs: await testCerts(), data: dir, policies, schemas: path.join(ROOT, 'schemas') }, endpoints: {} };
+  return loadConfig({ root: ROOT, env: {}, overrides: { paths: { certs: await testCerts(), data: dir, policies } } });
 }
 
 async function loadErrorsOf(load: Promise<unknown>): Promise<LoadErrors> {

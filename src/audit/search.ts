@@ -134,13 +134,7 @@ export async function searchAuditTrail(deps: SearchDeps, request: AuditSearchReq
     ...(request.cursor !== undefined ? { after: request.cursor } : {}),
     limit: Math.min(request.limit ?? 50, MAX_DPO_PAGE),
   };
-  let page: { records: AuditRecord[]; next?: string };
-  try {
-    page = await deps.store.audit.search(query);
-  } catch (err) {
-    if (err instanceof InvalidCursorError) throw new GatewayError('AUDIT_QUERY_INVALID', { errors: [{ path: '/cursor', message: 'is not a cursor this gateway handed out' }] });
-    throw err;
-  }
+  const page = await searchRecords(deps.store, query);
   const statuses = await verificationStatuses(deps, page.records, { proofs: request.proofs === true });
   const results = page.records.map((record, i) => ({ record, verification: statuses[i] as RecordVerification }));
   return page.next !== undefined ? { results, next: page.next } : { results };
@@ -213,4 +207,27 @@ async function builderFor(store: Pick<Store, 'audit' | 'checkpoints'>, chain: st
     retained = undefined;
   }
   return new ProofBuilder(store, chain, retained);
+}
+
+/**
+ * One page of the trail's records matching a query, newest first, without their verification
+ * status. A cursor this gateway did not hand out is AUDIT_QUERY_INVALID.
+ */
+export async function searchRecords(store: Pick<Store, 'audit'>, query: AuditQuery): Promise<{ records: AuditRecord[]; next?: string }> {
+  try {
+    return await store.audit.search(query);
+  } catch (err) {
+    if (err instanceof InvalidCursorError) throw new GatewayError('AUDIT_QUERY_INVALID', { errors: [{ path: '/cursor', message: 'is not a cursor this gateway handed out' }] });
+    throw err;
+  }
+}
+
+/** A record by its id (not its audit id). */
+export function recordById(deps: { readonly store: Pick<Store, 'dpo'> }, id: string): Promise<AuditRecord | undefined> {
+  return deps.store.dpo.record(id);
+}
+
+/** The records of one exchange (one audit id), newest first, at most `limit`. */
+export async function exchangeRecords(deps: { readonly store: Pick<Store, 'audit'> }, auditId: string, limit: number): Promise<AuditRecord[]> {
+  return (await deps.store.audit.search({ auditId, limit })).records;
 }

@@ -1,11 +1,12 @@
-import { copenhagenDayStart, nextDay, OFFICE_HOURS } from '../store/dpo-rollup.js';
-import type { CaseworkerActivity, DayRange, DpoStore, OffHoursLookup, ReasonCount, WithheldCount } from '../store/dpo-types.js';
+import { copenhagenDayStart, nextDay, OFFICE_HOURS, type AnomalySource, type CaseworkerActivity, type DayRange, type OffHoursLookup, type ReasonCount, type WithdrawnConsentUse, type WithheldCount } from '../audit/statistics.js';
+import type { Lang } from './html.js';
+import { texts, type Texts } from './texts/index.js';
 
 /**
  * Unusual patterns in the audit trail, each explained in words for the DPO. These are leads
  * for a human to look into, not verdicts: every anomaly names the numbers it is based on and
- * the rule that flagged it. All of them are computed from the rollups (src/store/dpo-types.ts),
- * so they cost the same at a million records as at a hundred.
+ * the rule that flagged it. All of them are computed from the rollups (src/audit/statistics.ts),
+ * so they cost the same at a million records as at a hundred. Their words are in texts/.
  */
 
 export type AnomalyKind = 'many-citizens' | 'off-hours' | 'repeated-refusals' | 'withheld-fields' | 'withdrawn-consent';
@@ -49,13 +50,6 @@ export const DEFAULT_THRESHOLDS: AnomalyThresholds = {
   withheldShare: 0.25,
 };
 
-/** A release that relied on a consent that was withdrawn afterwards. */
-export interface WithdrawnConsentUse {
-  readonly consentId: string;
-  readonly withdrawnAt: string;
-  readonly uses: readonly { readonly recordId: string; readonly time: string; readonly callerSystem: string; readonly contract: string }[];
-}
-
 export interface AnomalyInput {
   readonly range: DayRange;
   readonly thresholds?: AnomalyThresholds;
@@ -78,25 +72,28 @@ const Who = (a: { callerSystem: string; caseworker: string }, lang: 'da' | 'en')
   return s.charAt(0).toUpperCase() + s.slice(1);
 };
 
-const who = (a: { callerSystem: string; caseworker: string }, lang: 'da' | 'en'): string =>
-  a.caseworker === ''
-    ? lang === 'da' ? `kaldende system ${a.callerSystem || '(ukendt)'}` : `calling system ${a.callerSystem || '(unknown)'}`
-    : lang === 'da' ? `sagsbehandler ${a.caseworker} (${a.callerSystem})` : `caseworker ${a.caseworker} (${a.callerSystem})`;
+const who = (a: { callerSystem: string; caseworker: string }, lang: 'da' | 'en'): string => {
+  const words = texts(lang).explanations;
+  return a.caseworker === '' ? words.system(a.callerSystem || words.unknownSystem) : words.caseworker(a.caseworker, a.callerSystem);
+};
+
+/** An explanation in both languages, each from its own words. */
+const explain = (say: (words: Texts['explanations'], lang: Lang) => string): Anomaly['explanation'] => ({ da: say(texts('da').explanations, 'da'), en: say(texts('en').explanations, 'en') });
 
 const pct = (x: number): string => `${Math.round(x * 100)} %`;
 const NUMBERS = { da: new Intl.NumberFormat('da-DK', { maximumFractionDigits: 1 }), en: new Intl.NumberFormat('en-GB', { maximumFractionDigits: 1 }) };
 const num = (n: number, lang: 'da' | 'en'): string => NUMBERS[lang].format(n);
 
-/** Every anomaly in the period, most telling first within each kind. */
-export async function findAnomalies(store: DpoStore, input: AnomalyInput): Promise<Anomaly[]> {
+/** Every anomaly in the period, most telling first within each kind, from the period's rollups. */
+export async function findAnomalies(rollups: AnomalySource, input: AnomalyInput): Promise<Anomaly[]> {
   const t = input.thresholds ?? DEFAULT_THRESHOLDS;
   const describe = input.describeReason ?? ((code: string) => code);
   const range = input.range;
   const [caseworkers, reasons, withheld, offHours] = await Promise.all([
-    store.caseworkers(range),
-    store.reasons(range),
-    store.withheld(range),
-    store.offHours(copenhagenDayStart(range.fromDay), copenhagenDayStart(nextDay(range.toDay)), 5000),
+    rollups.caseworkers(range),
+    rollups.reasons(range),
+    rollups.withheld(range),
+    rollups.offHours(copenhagenDayStart(range.fromDay), copenhagenDayStart(nextDay(range.toDay)), 5000),
   ]);
   const out: Anomaly[] = [
     ...manyCitizens(caseworkers, t),
@@ -126,10 +123,7 @@ export function manyCitizens(activity: readonly CaseworkerActivity[], t: Anomaly
         kind: 'many-citizens',
         callerSystem: system,
         caseworker: a.caseworker,
-        explanation: {
-          da: `${Who(a, 'da')} slog ${a.citizens} forskellige borgere op i perioden. De ${peers.length} andre sagsbehandlere i samme system slog typisk (median) ${num(norm, 'da')} op: ${num(times, 'da')} gange så mange. Reglen: mindst ${t.manyCitizensMin} borgere og mere end ${t.manyCitizensFactor} gange medianen.`,
-          en: `${Who(a, 'en')} looked up ${a.citizens} distinct citizens in the period. The ${peers.length} other caseworkers of the same system typically (median) looked up ${num(norm, 'en')}: ${num(times, 'en')} times as many. The rule: at least ${t.manyCitizensMin} citizens and more than ${t.manyCitizensFactor} times the median.`,
-        },
+        explanation: explain((w, lang) => w.manyCitizens({ who: Who(a, lang), citizens: a.citizens, peers: peers.length, median: num(norm, lang), times: num(times, lang), min: t.manyCitizensMin, factor: t.manyCitizensFactor })),
         evidence: [],
         citizens: a.citizens,
       });
@@ -153,10 +147,7 @@ export function offHoursLookups(lookups: readonly OffHoursLookup[], t: AnomalyTh
       kind: 'off-hours',
       callerSystem: first.callerSystem,
       caseworker: first.caseworker,
-      explanation: {
-        da: `${Who(first, 'da')} slog borgere op ${n} ${n === 1 ? 'gang' : 'gange'} uden for kontortid (mandag-fredag ${OFFICE_HOURS.fromHour}-${OFFICE_HOURS.toHour}, dansk tid). Opslagene er vist nedenfor.`,
-        en: `${Who(first, 'en')} looked up citizens ${n} ${n === 1 ? 'time' : 'times'} outside office hours (Monday to Friday ${OFFICE_HOURS.fromHour}:00-${OFFICE_HOURS.toHour}:00, Copenhagen time). The look-ups are listed below.`,
-      },
+      explanation: explain((w, lang) => w.offHours({ who: Who(first, lang), n, fromHour: OFFICE_HOURS.fromHour, toHour: OFFICE_HOURS.toHour })),
       evidence: list.slice(0, 5).map((l) => ({ recordId: l.recordId, time: l.time })),
     });
   }
@@ -173,10 +164,7 @@ export function repeatedRefusals(activity: readonly CaseworkerActivity[], reason
       kind: 'repeated-refusals',
       callerSystem: a.callerSystem,
       caseworker: a.caseworker,
-      explanation: {
-        da: `${Who(a, 'da')} fik ${a.refused} af ${a.requests} forespørgsler afvist i perioden (${pct(a.refused / Math.max(1, a.requests))}). Reglen: mindst ${t.refusalsMin} afvisninger. De hyppigste grunde for systemet: ${list('da')}.`,
-        en: `${Who(a, 'en')} had ${a.refused} of ${a.requests} requests refused in the period (${pct(a.refused / Math.max(1, a.requests))}). The rule: at least ${t.refusalsMin} refusals. The system's most common reasons: ${list('en')}.`,
-      },
+      explanation: explain((w, lang) => w.repeatedRefusals({ who: Who(a, lang), refused: a.refused, requests: a.requests, share: pct(a.refused / Math.max(1, a.requests)), min: t.refusalsMin, reasons: list(lang) })),
       evidence: [],
     });
   }
@@ -199,10 +187,7 @@ export function withheldFields(activity: readonly CaseworkerActivity[], withheld
       kind: 'withheld-fields',
       callerSystem: system,
       caseworker: '',
-      explanation: {
-        da: `Kaldende system ${system} bad i ${s.askedWithheld} af ${s.asked} tilladte forespørgsler (${pct(s.askedWithheld / Math.max(1, s.asked))}) om felter, som politikkerne ikke udleverer. Felterne: ${fields}. Systemet bør kun bede om det, det må få (dataminimering).`,
-        en: `Calling system ${system} asked in ${s.askedWithheld} of ${s.asked} permitted requests (${pct(s.askedWithheld / Math.max(1, s.asked))}) for fields the policies do not release. The fields: ${fields}. The system should ask only for what it may receive (data minimisation).`,
-      },
+      explanation: explain((w) => w.withheldFields({ system, withheld: s.askedWithheld, asked: s.asked, share: pct(s.askedWithheld / Math.max(1, s.asked)), fields })),
       evidence: [],
     });
   }
@@ -219,10 +204,7 @@ export function withdrawnConsents(list: readonly WithdrawnConsentUse[]): Anomaly
         kind: 'withdrawn-consent' as const,
         callerSystem: systems,
         caseworker: '',
-        explanation: {
-          da: `${n} ${n === 1 ? 'udlevering' : 'udleveringer'} til ${systems} byggede på samtykke ${w.consentId}, som borgeren senere trak tilbage (${w.withdrawnAt.slice(0, 10)}). Udleveringerne var lovlige, da de skete; overvej om modtagerne skal orienteres om tilbagetrækningen.`,
-          en: `${n} ${n === 1 ? 'disclosure' : 'disclosures'} to ${systems} relied on consent ${w.consentId}, which the citizen later withdrew (${w.withdrawnAt.slice(0, 10)}). They were lawful when made; consider whether the recipients should be told of the withdrawal.`,
-        },
+        explanation: explain((words) => words.withdrawnConsent({ n, systems, consent: w.consentId, day: w.withdrawnAt.slice(0, 10) })),
         evidence: w.uses.slice(0, 5).map((u) => ({ recordId: u.recordId, time: u.time })),
       };
     });

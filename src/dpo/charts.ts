@@ -1,4 +1,5 @@
 import { html, type Html, type Lang, formatNumber } from './html.js';
+import { texts } from './texts/index.js';
 
 /**
  * Charts as server-rendered SVG: no library, no script. Colours come from the stylesheet
@@ -53,7 +54,7 @@ export function dailyChart(id: string, title: string, days: readonly Series[], l
   return html`<figure class="chart" id="${id}">
   <svg viewBox="0 0 ${width} ${height}" role="img" aria-labelledby="${id}-t ${id}-d" class="chart-svg">
     <title id="${id}-t">${title}</title>
-    <desc id="${id}-d">${`${days.length} ${lang === 'da' ? 'dage' : 'days'}, ${formatNumber(total, lang)} ${lang === 'da' ? 'forespørgsler i alt' : 'requests in all'}`}</desc>
+    <desc id="${id}-d">${texts(lang).charts.daysSummary(days.length, formatNumber(total, lang))}</desc>
     ${ticks.map(
       (v) => html`<line class="grid" x1="${left}" x2="${width - right}" y1="${round(y(v))}" y2="${round(y(v))}"></line>
     <text class="axis" x="${left - 6}" y="${round(y(v) + 4)}" text-anchor="end">${formatNumber(v, lang)}</text>`,
@@ -91,7 +92,7 @@ export function barChart(id: string, title: string, rows: readonly Series[], lan
   return html`<figure class="chart" id="${id}">
   <svg viewBox="0 0 ${width} ${height}" role="img" aria-labelledby="${id}-t" class="chart-svg">
     <title id="${id}-t">${title}</title>
-    ${rows.length === 0 ? html`<text class="axis" x="${labelW}" y="${top + 16}">${lang === 'da' ? 'Ingen forespørgsler i perioden' : 'No requests in the period'}</text>` : ''}
+    ${rows.length === 0 ? html`<text class="axis" x="${labelW}" y="${top + 16}">${texts(lang).charts.noRequests}</text>` : ''}
     ${rows.map((r, i) => {
       const yy = top + i * rowH;
       const wp = (r.permitted / max) * plotW;
@@ -105,7 +106,7 @@ export function barChart(id: string, title: string, rows: readonly Series[], lan
     <rect class="bar-permitted" x="${labelW}" y="${height - 14}" width="10" height="10"></rect>
     <text class="legend" x="${labelW + 14}" y="${height - 5}">${legend.permitted}</text>
     <rect class="bar-refused" x="${labelW + 100}" y="${height - 14}" width="10" height="10"></rect>
-    <text class="legend" x="${labelW + 114}" y="${height - 5}">${`${legend.refused} (${lang === 'da' ? 'i parentes' : 'in brackets'})`}</text>
+    <text class="legend" x="${labelW + 114}" y="${height - 5}">${`${legend.refused} (${texts(lang).charts.inBrackets})`}</text>
   </svg>
 </figure>`;
 }
@@ -123,7 +124,7 @@ export function countChart(id: string, title: string, rows: readonly { label: st
   return html`<figure class="chart" id="${id}">
   <svg viewBox="0 0 ${width} ${height}" role="img" aria-labelledby="${id}-t" class="chart-svg">
     <title id="${id}-t">${title}</title>
-    ${rows.length === 0 ? html`<text class="axis" x="${labelW}" y="${top + 16}">${lang === 'da' ? 'Ingen afvisninger i perioden' : 'No refusals in the period'}</text>` : ''}
+    ${rows.length === 0 ? html`<text class="axis" x="${labelW}" y="${top + 16}">${texts(lang).charts.noRefusals}</text>` : ''}
     ${rows.map((r, i) => {
       const yy = top + i * rowH;
       const w = (r.n / max) * plotW;

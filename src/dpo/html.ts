@@ -43,13 +43,8 @@ export function trusted(markup: string): Html {
   return new Html(markup);
 }
 
-/** Two-language labels: Danish first, as the pages are Danish by default. */
+/** The pages' languages: Danish, their default, and English (their words are in texts/). */
 export type Lang = 'da' | 'en';
-export type Translate = (da: string, en: string) => string;
-
-export function translator(lang: Lang): Translate {
-  return (da, en) => (lang === 'da' ? da : en);
-}
 
 const numberFormat = { da: new Intl.NumberFormat('da-DK'), en: new Intl.NumberFormat('en-GB') };
 

@@ -7,6 +7,8 @@ import { isGatewayError, type ErrorCode } from '../errors.js';
 import type { Gateway } from '../gateway.js';
 import type { DpoSession } from '../store/dpo-types.js';
 
+export type { DpoSession };
+
 /**
  * Sign-in to the DPO pages. The DPO's browser presents the DPO client certificate (role `dpo`)
  * on the TLS connection; signing in turns it into a short-lived session:

@@ -8,7 +8,7 @@ import { AUDIT_COLUMNS, checkContinues, parseRecord, toRow } from './rows.js';
  * into audit_record over a connection of its own: for benchmarks (bench/micro.ts builds a trail
  * of millions of records with it) and for imports. One transaction per call, and nothing but the
  * rows: the DPO rollups count them from their watermark like any appended record (the gateway's
- * catch-up pass, src/dpo/statistics.ts, every few seconds and before a DPO page reads them). It
+ * catch-up pass, src/audit/rollups.ts, every few seconds and before a DPO page reads them). It
  * refuses a batch that does not continue its chain, as append does. The schema must exist (open
  * the store with openStore once first).
  *

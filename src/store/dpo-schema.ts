@@ -3,7 +3,7 @@
  * migrations.ts. The rollup tables' primary keys start with the day, so every aggregate the
  * pages read is one index range scan over the period asked for. dpo_rollup_state is the
  * watermark: per chain, the seq up to which its records are counted in the rollups. The audit
- * append never writes these tables; the catch-up pass (src/dpo/statistics.ts) counts from the
+ * append never writes these tables; the catch-up pass (src/audit/rollups.ts) counts from the
  * watermark, every few seconds while a gateway runs and before a DPO page reads the rollups.
  */
 

@@ -10,7 +10,7 @@ import type { AuditRecord } from '../audit/types.js';
  * caller from audit_record itself reads every record of the period on every page view. The
  * rollup tables hold one row per (day, dimension...) instead. An audit append does not touch
  * them: a watermark per chain says up to which seq a chain is counted, and a catch-up pass
- * (src/dpo/statistics.ts) counts the records after it, every few seconds in the background and
+ * (src/audit/rollups.ts) counts the records after it, every few seconds in the background and
  * before a DPO page reads the rollups, one compare-and-set batch at a time (addToRollups). Days
  * are Copenhagen calendar days.
  */

@@ -1,12 +1,12 @@
-import { recordHash } from '../audit/chain.js';
-import type { CheckpointVerifier } from '../audit/checkpoint.js';
-import { verificationStatuses, type RecordVerification as SealStatus } from '../audit/search.js';
-import type { AuditRecord } from '../audit/types.js';
-import type { ChainHead } from '../audit/trail.js';
-import { verifyChain, type ChainProblem } from '../audit/verify.js';
-import { verifySealedChain } from '../audit/verify-trail.js';
+import { recordHash } from './chain.js';
+import type { CheckpointVerifier } from './checkpoint.js';
+import { verificationStatuses, type RecordVerification as SealStatus } from './search.js';
+import type { AuditRecord } from './types.js';
+import type { ChainHead } from './trail.js';
+import { verifyChain, type ChainProblem } from './verify.js';
+import { verifySealedChain } from './verify-trail.js';
 import type { AuditStore, Store } from '../store/types.js';
-import { yieldToLoop } from './statistics.js';
+import { yieldToLoop } from './rollups.js';
 
 /**
  * The trail's integrity as the DPO pages show it.
@@ -51,6 +51,15 @@ export interface IntegrityStatus {
   readonly chains: readonly ChainIntegrity[];
   readonly checkedAt: string;
   readonly full: FullRun;
+}
+
+/** A chain's latest signed checkpoint, as the overview and the integrity page list it. */
+export interface CheckpointSummary {
+  readonly chain: string;
+  readonly seq: number;
+  readonly time: string;
+  /** The checkpoint's signature verified with the gateway's public key. */
+  readonly signatureValid: boolean;
 }
 
 /** What the detail page says about one record. */
@@ -194,6 +203,24 @@ export class IntegrityMonitor {
       seal: seal ?? { status: 'failed', reason: 'not checked' },
       chain: this.#chainStatus(record.chain, headSeq),
     };
+  }
+
+  /** Each chain's latest signed checkpoint and whether its signature verifies with the gateway's keys; chains without one are left out. */
+  async checkpoints(chains: readonly string[]): Promise<CheckpointSummary[]> {
+    const out: CheckpointSummary[] = [];
+    for (const chain of chains) {
+      const latest = await this.#store.checkpoints.latest(chain);
+      if (latest === undefined) continue;
+      let signatureValid = false;
+      try {
+        const payload = await this.#verifier.verify(latest.jws);
+        signatureValid = payload.chain === chain && payload.seq === latest.seq;
+      } catch {
+        signatureValid = false;
+      }
+      out.push({ chain, seq: latest.seq, time: latest.time, signatureValid });
+    }
+    return out;
   }
 
   async #chains(): Promise<string[]> {

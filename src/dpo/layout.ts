@@ -1,10 +1,12 @@
-import type { Rules } from '../../rules/types.js';
-import { html, type Html, type Lang, type Translate } from '../html.js';
+import type { Rules } from '../rules/types.js';
+import { html, type Html, type Lang } from './html.js';
+import type { Texts } from './texts/index.js';
 
 /** What every page needs to know about the request it answers. */
 export interface PageContext {
   readonly lang: Lang;
-  readonly t: Translate;
+  /** The page's words, in its language. */
+  readonly t: Texts;
   readonly rules: Rules;
   /** The signed-in DPO's client id, or undefined on the sign-in and refusal pages. */
   readonly clientId?: string;
@@ -24,13 +26,13 @@ export function csrfField(ctx: PageContext): Html {
 export function page(ctx: PageContext, options: { title: string; section: Section; body: Html | Html[]; refreshSeconds?: number }): string {
   const { t } = ctx;
   const nav: [Section, string, string][] = [
-    ['overview', '/dpo/', t('Overblik', 'Overview')],
-    ['search', '/dpo/search', t('Søg i sporet', 'Search the trail')],
-    ['anomalies', '/dpo/anomalies', t('Anomalier', 'Anomalies')],
-    ['report', '/dpo/citizen-report', t('Borgerens indsigt', 'Citizen access report')],
-    ['consents', '/dpo/consents', t('Samtykker', 'Consents')],
-    ['notifications', '/dpo/notifications', t('Notifikationer', 'Notifications')],
-    ['integrity', '/dpo/integrity', t('Integritet', 'Integrity')],
+    ['overview', '/dpo/', t.nav.overview],
+    ['search', '/dpo/search', t.nav.search],
+    ['anomalies', '/dpo/anomalies', t.nav.anomalies],
+    ['report', '/dpo/citizen-report', t.nav.report],
+    ['consents', '/dpo/consents', t.nav.consents],
+    ['notifications', '/dpo/notifications', t.nav.notifications],
+    ['integrity', '/dpo/integrity', t.nav.integrity],
   ];
   const signedIn = ctx.clientId !== undefined;
   const doc = html`<!doctype html>
@@ -47,13 +49,13 @@ ${options.refreshSeconds !== undefined ? html`<meta http-equiv="refresh" content
 </head>
 <body>
 <header class="top">
-  <span class="brand">Snitflade · ${t('Databeskyttelsesrådgiver', 'Data protection officer')}</span>
+  <span class="brand">Snitflade · ${t.layout.brand}</span>
   ${signedIn
-    ? html`<nav aria-label="${t('Hovedmenu', 'Main menu')}">${nav.map(([s, href, label]) => html`<a href="${href}"${s === options.section ? html` aria-current="page"` : ''}>${label}</a>`)}</nav>
+    ? html`<nav aria-label="${t.layout.mainMenu}">${nav.map(([s, href, label]) => html`<a href="${href}"${s === options.section ? html` aria-current="page"` : ''}>${label}</a>`)}</nav>
   <span class="who">
-    <form method="post" action="/dpo/lang">${csrfField(ctx)}<input type="hidden" name="back" value="${ctx.path}"><input type="hidden" name="lang" value="${ctx.lang === 'da' ? 'en' : 'da'}"><button type="submit" id="lang-switch">${ctx.lang === 'da' ? 'English' : 'Dansk'}</button></form>
-    <span id="signed-in-as">${t('Logget ind som', 'Signed in as')} ${ctx.clientId}</span>
-    <form method="post" action="/dpo/sign-out">${csrfField(ctx)}<button type="submit" id="sign-out">${t('Log ud', 'Sign out')}</button></form>
+    <form method="post" action="/dpo/lang">${csrfField(ctx)}<input type="hidden" name="back" value="${ctx.path}"><input type="hidden" name="lang" value="${ctx.lang === 'da' ? 'en' : 'da'}"><button type="submit" id="lang-switch">${t.layout.otherLanguage}</button></form>
+    <span id="signed-in-as">${t.layout.signedInAs} ${ctx.clientId}</span>
+    <form method="post" action="/dpo/sign-out">${csrfField(ctx)}<button type="submit" id="sign-out">${t.layout.signOut}</button></form>
   </span>`
     : ''}
 </header>
