@@ -46,6 +46,13 @@ module.exports = {
       to: { path: '^test/' },
     },
     {
+      name: 'no-runtime-cycles',
+      comment: 'Modules load in one order: a cycle of runtime imports makes start-up order-dependent.',
+      severity: 'error',
+      from: {},
+      to: { circular: true, viaOnly: { dependencyTypesNot: ['type-only'] } },
+    },
+    {
       name: 'not-to-unresolvable',
       comment: 'Every import resolves to a file or an installed package.',
       severity: 'error',

@@ -136,7 +136,7 @@ export class Child {
   request<T>(message: Record<string, unknown>): Promise<T> {
     const id = this.#next++;
     return new Promise<T>((resolve, reject) => {
-      this.#waiting.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.#waiting.set(id, { resolve: resolve, reject });
       this.process.send({ ...message, id });
     });
   }

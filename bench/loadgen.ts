@@ -238,7 +238,8 @@ class Tally {
       if (this.samples.length < 5) {
         let code = o.error ?? '';
         try {
-          code = String((JSON.parse(o.body ?? '') as { code?: unknown }).code ?? code);
+          const answered = (JSON.parse(o.body ?? '') as { code?: unknown }).code;
+          if (typeof answered === 'string') code = answered;
         } catch {
           // not JSON
         }

@@ -110,8 +110,8 @@ async function tokenBench(quick: boolean): Promise<MicroReport['token']> {
   for (let b = 0; b < (quick ? 4 : 20); b++) {
     const full = await timeEach(BLOCK, (i) => verifyOne(b * BLOCK + i), true);
     const bare = await timeEach(BLOCK, (i) => nodeOne(b * BLOCK + i), true);
-    fullSamples.push(...(full as number[]));
-    bareSamples.push(...(bare as number[]));
+    fullSamples.push(...(full));
+    bareSamples.push(...(bare));
   }
   const full = summarize(fullSamples);
   const bare = summarize(bareSamples);

@@ -45,7 +45,7 @@ export interface Gateway {
    * background, and before a DPO page reads them.
    */
   readonly rollups: RollupCatchUp;
-  rules(): Rules;
+  readonly rules: () => Rules;
   /** The CA's certificate revocation list in force (swapped by reload). */
   revocations(): RevocationList;
   /**

@@ -47,6 +47,7 @@ const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACKET = 0x5d;
 
 /** A control character or a surrogate anywhere: not on the fast path. */
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
 const CONTROL_OR_SURROGATE = /[\u0000-\u001f\ud800-\udfff]/;
 
 /**

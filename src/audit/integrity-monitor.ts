@@ -186,7 +186,7 @@ export class IntegrityMonitor {
     const own = at(record.seq);
     const prev = record.seq > 1 ? at(record.seq - 1) : undefined;
     const next = at(record.seq + 1);
-    let hashIntact = false;
+    let hashIntact: boolean;
     try {
       hashIntact = recordHash(record.prevHash, record) === record.hash;
     } catch {
@@ -211,7 +211,7 @@ export class IntegrityMonitor {
     for (const chain of chains) {
       const latest = await this.#store.checkpoints.latest(chain);
       if (latest === undefined) continue;
-      let signatureValid = false;
+      let signatureValid: boolean;
       try {
         const payload = await this.#verifier.verify(latest.jws);
         signatureValid = payload.chain === chain && payload.seq === latest.seq;

@@ -93,7 +93,8 @@ export class MerkleFrontier {
     // The nodes must be exactly the decomposition of size: one per set bit, largest first.
     let covered = 0;
     const nodes: HashedNode[] = [];
-    for (const n of from.nodes) {
+    // (Array.isArray widens the nodes to any[]; they are read as the JSON they claim to be and checked one by one.)
+    for (const n of from.nodes as FrontierJson['nodes']) {
       if (!Number.isInteger(n.level) || n.level < 0 || n.level > 52 || typeof n.hash !== 'string' || !/^[0-9a-f]{64}$/.test(n.hash)) throw new TypeError('MerkleFrontier: not a frontier');
       const width = 2 ** n.level;
       if (covered % width !== 0 || n.index !== covered / width || (nodes.length > 0 && n.level >= (nodes[nodes.length - 1] as HashedNode).level)) {

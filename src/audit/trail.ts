@@ -184,7 +184,7 @@ export class AuditTrail {
   }
 
   async #commit(submissions: readonly Submission[]): Promise<(AuditRecord[] | Refusal)[]> {
-    const outcomes: (AuditRecord[] | Refusal)[] = new Array(submissions.length);
+    const outcomes = new Array<AuditRecord[] | Refusal>(submissions.length);
     let pending = submissions.map((submission, index) => ({ submission, index }));
     while (pending.length > 0) {
       this.#stats.batches += 1;

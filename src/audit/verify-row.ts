@@ -65,6 +65,7 @@ const SOURCES: Readonly<Record<(typeof ENCODED_COLUMNS)[number], readonly [Membe
 const ENCODED_MEMBER = ENCODED_COLUMNS.map((c) => at(SOURCES[c][0]));
 const ENCODED_NESTED = ENCODED_COLUMNS.map((c) => SOURCES[c][1] ?? '');
 
+// eslint-disable-next-line no-control-regex -- the range starts at NUL on purpose: every non-ASCII character
 const NOT_ASCII = /[^\u0000-\u007f]/;
 const QUOTE = 0x22;
 const COMMA = 0x2c;

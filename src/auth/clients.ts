@@ -67,7 +67,11 @@ const clientsSchema = {
   },
 } as const;
 
-const validateClients = new Ajv2020({ allErrors: true, strict: true }).compile(clientsSchema);
+/** policies/clients.yaml once its schema has checked it. */
+interface ClientsDoc {
+  clients: Array<{ id: string; title: string; administration: string; roles: string[]; certificate: { subject: string }; signingKeys: Array<{ kid: string; file?: string; jwk?: JWK }>; endpoint?: string }>;
+}
+const validateClients = new Ajv2020({ allErrors: true, strict: true }).compile<ClientsDoc>(clientsSchema);
 
 async function importKey(file: string, where: string, spec: { file?: string; jwk?: JWK }, certsDir: string): Promise<{ alg: 'ES256' | 'EdDSA'; key: CryptoKey }> {
   if (spec.jwk) {
@@ -111,7 +115,7 @@ export async function loadClients(file: string, certsDir: string, endpoints: Rea
   if (!validateClients(data)) {
     throw new LoadErrors((validateClients.errors ?? []).map((e) => new LoadError(file, e.instancePath, e.message ?? 'invalid')));
   }
-  const raw = (data as { clients: Array<{ id: string; title: string; administration: string; roles: string[]; certificate: { subject: string }; signingKeys: Array<{ kid: string; file?: string; jwk?: JWK }>; endpoint?: string }> }).clients;
+  const raw = data.clients;
   const errors: LoadError[] = [];
   const clients: Client[] = [];
   const ids = new Set<string>();

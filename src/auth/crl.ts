@@ -190,7 +190,7 @@ export function parseCrl(pem: string, caPem: string, options: { file?: string; n
   if (fields[i] && (fields[i]!.tag === UTC_TIME || fields[i]!.tag === GENERALIZED_TIME)) nextUpdate = time(der, fields[i++]!);
   const revoked = new Set<string>();
   if (fields[i]?.tag === SEQUENCE) {
-    for (const entry of children(der, fields[i++]!)) {
+    for (const entry of children(der, fields[i]!)) {
       const serial = expect(children(der, expect(entry, SEQUENCE, 'revoked entry'))[0], INTEGER, 'revoked serial');
       revoked.add(normaliseSerialHex(der.subarray(serial.body, serial.end).toString('hex')));
     }
@@ -199,7 +199,7 @@ export function parseCrl(pem: string, caPem: string, options: { file?: string; n
   const bits = der.subarray(sigBits!.body, sigBits!.end);
   if (bits[0] !== 0) throw new CrlError('the CRL signature has unused bits');
   const hash = SIGNATURE_ALGORITHMS[algOid]!;
-  let valid = false;
+  let valid: boolean;
   try {
     valid = verifySignature(hash, der.subarray(tbs!.start, tbs!.end), caKey, bits.subarray(1));
   } catch {

@@ -1,4 +1,4 @@
-import { KeyObject, sign as nodeSign, verify as nodeVerify, type webcrypto } from 'node:crypto';
+import { KeyObject, sign as nodeSign, verify as nodeVerify } from 'node:crypto';
 import type { CryptoKey } from 'jose';
 
 /**
@@ -18,7 +18,7 @@ const keyObjects = new WeakMap<CryptoKey, KeyObject>();
 function keyObjectOf(key: CryptoKey): KeyObject {
   let k = keyObjects.get(key);
   if (k === undefined) {
-    k = KeyObject.from(key as unknown as webcrypto.CryptoKey);
+    k = KeyObject.from(key);
     keyObjects.set(key, k);
   }
   return k;

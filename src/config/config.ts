@@ -293,7 +293,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv): ConfigInput {
   if (env.SNITFLADE_REPORT_INCLUDES_EMPLOYEE) set(['audit', 'reportIncludesEmployee'], env.SNITFLADE_REPORT_INCLUDES_EMPLOYEE === 'true');
   if (env.SNITFLADE_LOG_LEVEL) set(['log', 'level'], env.SNITFLADE_LOG_LEVEL);
   if (env.SNITFLADE_LOG_FILE) set(['log', 'file'], path.resolve(env.SNITFLADE_LOG_FILE));
-  return input as ConfigInput;
+  return input;
 }
 
 /**

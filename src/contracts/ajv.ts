@@ -6,7 +6,7 @@ import { isValidCpr, mayHoldCpr } from '../lib/cpr.js';
 // ajv-formats is CommonJS: imported from ESM, the default is module.exports, which is the plugin
 // itself (and also carries it as .default, which is what its typings describe).
 type FormatsPlugin = typeof formatsModule.default;
-const addFormats: FormatsPlugin = typeof formatsModule === 'function' ? (formatsModule as unknown as FormatsPlugin) : formatsModule.default;
+const addFormats: FormatsPlugin = typeof formatsModule === 'function' ? (formatsModule) : formatsModule.default;
 
 /**
  * The Ajv instance contract schemas are compiled with: draft 2020-12, strict mode (unknown

@@ -102,7 +102,7 @@ function checkContract(src: SourceFile, fileName: string): Contract | LoadError[
   if (otherKey in doc) errors.push(src.error(`/${otherKey}`, `a ${kind} contract has "${payloadKey}", not "${otherKey}"`));
 
   const request = doc.request as Json;
-  const payload = doc[payloadKey] as Json;
+  const payload = doc[payloadKey];
   const fields = doc.fields as Record<string, { category: DataCategory; label: { da: string; en: string } }>;
 
   for (const [key, schema] of [['request', request], [payloadKey, payload]] as const) {

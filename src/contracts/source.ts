@@ -12,7 +12,7 @@ export interface SourceFile {
   /** 1-based line of the value at `pointer`, or of its nearest existing ancestor. */
   lineOf(pointer: string): number | undefined;
   /** A LoadError at `pointer`, with its line. */
-  error(pointer: string, problem: string): LoadError;
+  readonly error: (pointer: string, problem: string) => LoadError;
 }
 
 const MAX_ALIASES = 100;
@@ -31,7 +31,7 @@ export function pointerSegment(segment: string | number): string {
 function locator(contents: Node | null, lines: LineCounter): (pointer: string) => number | undefined {
   return (pointer) => {
     let node: unknown = contents;
-    let offset = (contents as Node | null)?.range?.[0];
+    let offset = (contents)?.range?.[0];
     for (const segment of pointerSegments(pointer)) {
       if (isMap(node)) {
         const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === segment);
@@ -68,7 +68,7 @@ export function parseYamlSource(file: string, text: string): SourceFile | LoadEr
   } catch (err) {
     return [new LoadError(file, '', `cannot read YAML: ${(err as Error).message}`)];
   }
-  return source(file, value, locator(doc.contents as Node | null, lines));
+  return source(file, value, locator(doc.contents, lines));
 }
 
 /**
@@ -89,7 +89,7 @@ export function parseJsonSource(file: string, text: string): SourceFile | LoadEr
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
   const duplicate = doc.errors.find((e) => e.code === 'DUPLICATE_KEY');
   if (duplicate) return [new LoadError(file, '', firstLine(duplicate.message), duplicate.linePos?.[0]?.line)];
-  const lineOf = doc.errors.length === 0 ? locator(doc.contents as Node | null, lines) : () => undefined;
+  const lineOf = doc.errors.length === 0 ? locator(doc.contents, lines) : () => undefined;
   return source(file, value, lineOf);
 }
 

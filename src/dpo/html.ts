@@ -23,14 +23,17 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ESCAPES[c] as string);
 }
 
-function render(value: unknown): string {
+/** What a template may interpolate: markup, text, numbers, nothing, or lists of those. */
+export type Renderable = Html | string | number | bigint | boolean | null | undefined | readonly Renderable[];
+
+function render(value: Renderable): string {
   if (value instanceof Html) return value.value;
   if (Array.isArray(value)) return value.map(render).join('');
   if (value === null || value === undefined || value === false) return '';
   return escapeHtml(String(value));
 }
 
-export function html(strings: TemplateStringsArray, ...values: unknown[]): Html {
+export function html(strings: TemplateStringsArray, ...values: Renderable[]): Html {
   let out = strings[0] ?? '';
   values.forEach((v, i) => {
     out += render(v) + (strings[i + 1] ?? '');

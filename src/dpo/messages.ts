@@ -20,7 +20,7 @@ export function refusedPage(ctx: PageContext, o: { code: ErrorCode | 'NOT_DPO'; 
   <p>${t.refused.presented} <strong id="refused-client">${o.clientTitle ?? ''} (${o.clientId ?? ''})</strong>${t.refused.notDpo}</p>
   <p class="small muted">${t.common.code}: FORBIDDEN_ROLE</p>`
       : html`<h1 id="refused">${t.refused.certificateRequired}</h1>
-  <p>${ERRORS[o.code as ErrorCode]?.detail ?? ''}</p>
+  <p>${ERRORS[o.code]?.detail ?? ''}</p>
   <p>${t.refused.needsDpoCertificate}</p>
   <p class="small muted">${t.common.code}: ${o.code}</p>`;
   return page(ctx, { title: t.refused.title, section: 'none', body: html`<section class="panel signin">${body}</section>` });

@@ -106,7 +106,7 @@ export function dpoRouter(gateway: Gateway, options: DpoRouterOptions = {}): Rou
   });
 
   router.get('/assets/:name', (req, res, next) => {
-    const asset = ASSETS.get(req.params.name as string);
+    const asset = ASSETS.get(req.params.name);
     if (asset === undefined) return next();
     res.set({ 'content-type': asset.type, 'cache-control': 'private, max-age=300', etag: asset.etag });
     res.send(asset.body);

@@ -21,7 +21,7 @@ export interface Exchange {
   /** What is known so far; every audit record of the exchange is built from it. */
   readonly facts: MutableFacts;
   /** Audits a refusal (unless the trail itself failed) and rethrows it with its audit id. */
-  refuse(err: unknown): Promise<never>;
+  readonly refuse: (err: unknown) => Promise<never>;
   /** Step 2, token: verifies the caller's token and records who asks, why and for which case. */
   verifyToken(): Promise<RequestToken>;
   /**

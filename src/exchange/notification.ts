@@ -248,7 +248,7 @@ const recipientCache = new WeakMap<PolicySet, Map<string, ReadonlyMap<string, Re
 /** The administrations named as recipients by the policies of a contract, each with the roles named. */
 function recipientRoles(set: PolicySet, contract: string): ReadonlyMap<string, ReadonlySet<string>> {
   let byContract = recipientCache.get(set);
-  if (!byContract) recipientCache.set(set, (byContract = new Map()));
+  if (!byContract) recipientCache.set(set, (byContract = new Map<string, ReadonlyMap<string, ReadonlySet<string>>>()));
   let roles = byContract.get(contract);
   if (!roles) {
     const built = new Map<string, Set<string>>();

@@ -66,6 +66,7 @@ const CPR_WHOLE = new RegExp(`^\\s*(?:${CPR_AT.source})\\s*$`);
 const IDENTIFIER = /(?<![0-9A-Za-z])(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9a-fA-F]{32,})(?![0-9A-Za-z])/g;
 /** Ten digits need at least ten characters; cheaper than the full pattern for short ids. */
 const TEN_DIGITS = /(?:[0-9][^0-9]{0,4}){9}[0-9]/;
+// eslint-disable-next-line no-control-regex -- the range starts at NUL on purpose: all of ASCII
 const ASCII = /^[\x00-\x7f]*$/;
 /** Invisible format characters (zero-width space, soft hyphen, joiners, direction marks) that may sit between digits. */
 const FORMAT_CHARS = /\p{Cf}/gu;

@@ -130,7 +130,7 @@ class Generator {
     const keyPem = await this.ensure(files.signingKey, KEY_MODE, newEcSigningKey);
     const derived = spkiPem(keyPem);
     const pubPem = await this.ensure(files.signingPub, PUBLIC_MODE, async () => derived);
-    let same = false;
+    let same: boolean;
     try {
       same = createPublicKey(pubPem).export({ type: 'spki', format: 'der' }).equals(createPublicKey(derived).export({ type: 'spki', format: 'der' }));
     } catch {

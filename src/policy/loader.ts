@@ -293,7 +293,7 @@ function buildSet(digest: string, administrations: readonly AdministrationInfo[]
   const index = new Map<string, Map<Administration, Policy[]>>();
   for (const p of frozen) {
     let byAdmin = index.get(p.contract);
-    if (!byAdmin) index.set(p.contract, (byAdmin = new Map()));
+    if (!byAdmin) index.set(p.contract, (byAdmin = new Map<string, Policy[]>()));
     for (const a of p.requester.administrations) {
       const list = byAdmin.get(a);
       if (list) list.push(p);

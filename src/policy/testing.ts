@@ -71,7 +71,9 @@ export interface PolicyCoverage {
   readonly unknownPolicies: readonly string[];
 }
 
-const validateCases = contractAjv({ allErrors: true }).compile(policyCasesSchema);
+/** A cases file once its schema has checked it. */
+type PolicyCasesDoc = { policy: string; cases: Omit<PolicyCase, 'file' | 'line' | 'policy'>[] };
+const validateCases = contractAjv({ allErrors: true }).compile<PolicyCasesDoc>(policyCasesSchema);
 
 /**
  * Reads every `*.test.yaml` in `dir`. Throws LoadErrors (file, line, path) for a broken file,
@@ -104,7 +106,7 @@ export function loadPolicyCases(dir: string): PolicyCase[] {
       errors.push(...schemaErrors(src, validateCases.errors ?? [], validateCases.schema));
       continue;
     }
-    const doc = src.value as unknown as { policy: string; cases: Omit<PolicyCase, 'file' | 'line' | 'policy'>[] };
+    const doc = src.value;
     if (name !== `${doc.policy}${CASES_SUFFIX}`) {
       errors.push(src.error('/policy', `the cases are about "${doc.policy}" but the file is named ${name}; name it "${doc.policy}${CASES_SUFFIX}"`));
     }

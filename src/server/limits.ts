@@ -18,7 +18,7 @@ interface Bucket {
   inFlight: number;
 }
 
-export type Admission = { readonly ok: true; release(): void } | { readonly ok: false; readonly reason: 'rate' | 'concurrency'; readonly retryAfterSeconds: number };
+export type Admission = { readonly ok: true; readonly release: () => void } | { readonly ok: false; readonly reason: 'rate' | 'concurrency'; readonly retryAfterSeconds: number };
 
 /**
  * Per-client admission control for one gateway instance: a token bucket (rate and burst) and a

@@ -143,7 +143,7 @@ export function rollupBatch(chain: string, afterSeq: number, records: readonly A
     const callerSystem = r.caller?.system ?? '';
     const contract = r.contract ?? '';
     if (isRelease) {
-      consentUses.push({ consent: r.consent as string, recordId: r.id, time: r.time, callerSystem, contract });
+      consentUses.push({ consent: r.consent, recordId: r.id, time: r.time, callerSystem, contract });
       continue;
     }
     const caseworker = r.caseworker ?? '';

@@ -119,7 +119,7 @@ export function decodeDeliveryCursor(cursor: string): { createdAt: number; id: s
   if (!Array.isArray(v) || v.length !== 3 || v[0] !== 1 || !Number.isSafeInteger(v[1]) || typeof v[2] !== 'string' || v[2].length === 0 || v[2].length > 100) {
     throw new InvalidDeliveryCursorError();
   }
-  return { createdAt: v[1] as number, id: v[2] as string };
+  return { createdAt: v[1] as number, id: v[2] };
 }
 
 

@@ -168,7 +168,7 @@ async function advisoryLease(url: string, chain: string, options: { onLost?: (er
     client.on('error', () => undefined); // until watched; a failed connect rejects on its own
     await client.connect();
     let fence: ChainFence | undefined;
-    let ok = false;
+    let ok: boolean;
     try {
       const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS ok', [key]);
       ok = rows[0]?.ok === true;

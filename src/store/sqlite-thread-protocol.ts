@@ -165,7 +165,7 @@ export function serializeError(err: unknown, depth = 0): SerializedError {
 export function reviveError(s: SerializedError): Error {
   const cls = Object.hasOwn(ERROR_CLASSES, s.class) ? ERROR_CLASSES[s.class] : Error;
   const base = cls === TypeError || cls === RangeError || cls === SyntaxError ? cls : Error;
-  const err = Reflect.construct(base, [s.message], cls) as Error;
+  const err = Reflect.construct<[string], Error>(base, [s.message], cls);
   for (const [key, value] of Object.entries(s.props)) {
     Object.defineProperty(err, key, { value, writable: true, enumerable: true, configurable: true });
   }

@@ -18,7 +18,7 @@ export const consentsRoutes: DpoPages = (router, deps) => {
     const cpr = parseCpr(field(bodyOf(req), 'cpr'));
     if (cpr === undefined) return sendFormAgain(res, consentsPage(ctx, { error: inputError(ctx, 'cprInvalid') }));
     const { consents } = await searchConsents(deps.consents, caller(res), { cpr });
-    sendPage(res, 200, consentsPage(ctx, { consents: consents as ConsentView[] }));
+    sendPage(res, 200, consentsPage(ctx, { consents: consents }));
   });
 };
 

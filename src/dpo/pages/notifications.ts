@@ -17,7 +17,7 @@ export const notificationsRoutes: DpoPages = (router, deps) => {
   router.post('/notifications/:id/redrive', async (req, res) => {
     const ctx = pageContext(deps, req, res);
     try {
-      await redriveDelivery(deps.deadLetters, caller(res), req.params.id as string);
+      await redriveDelivery(deps.deadLetters, caller(res), req.params.id);
     } catch (err) {
       // A dead letter gone or expired meanwhile: the list again, saying so.
       if (!isGatewayError(err) || (err.code !== 'DEAD_LETTER_NOT_FOUND' && err.code !== 'DEAD_LETTER_EXPIRED')) throw err;

@@ -12,7 +12,7 @@ import { decisionBadge, recordsTable } from './search.js';
 export const recordRoutes: DpoPages = (router, deps) => {
   router.get('/records/:id', async (req, res) => {
     const ctx = pageContext(deps, req, res);
-    const id = req.params.id as string;
+    const id = req.params.id;
     const record = UUID.test(id) ? await recordById(deps.audit, id) : undefined;
     if (record === undefined) return sendRefusal(res, ctx, 'recordNotFound', 'record-not-found');
     const [related, verification] = await Promise.all([exchangeRecords(deps.audit, record.auditId, PAGE_SIZE), deps.integrity.verifyRecord(record)]);

@@ -31,7 +31,7 @@ export const searchRoutes: DpoPages = (router, deps) => {
 
   router.get('/search/:id', async (req, res) => {
     const ctx = pageContext(deps, req, res);
-    const id = req.params.id as string;
+    const id = req.params.id;
     const criteria = UUID.test(id) ? await savedSearch(deps.audit, id, dpoOf(res).session.idHash) : undefined;
     if (criteria === undefined) return sendRefusal(res, ctx, 'searchExpired', 'search-expired');
     const after = queryParam(req, 'after');
