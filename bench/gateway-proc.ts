@@ -27,14 +27,18 @@ async function main(): Promise<void> {
   // so that they do not shape the result. (Each only if this version has it, for A/B runs.)
   const defaults = defaultConfig(ROOT) as unknown as { limits: Record<string, unknown> };
   const bulkhead = 'providerConcurrency' in defaults.limits ? { providerConcurrency: 100_000 } : {};
-  const limits = 'ratePerSecond' in defaults.limits ? { limits: { ratePerSecond: 1_000_000, burst: 1_000_000, concurrency: 100_000, ...bulkhead } } : {};
+  const limits =
+    'ratePerSecond' in defaults.limits ? { limits: { ratePerSecond: 1_000_000, burst: 1_000_000, concurrency: 100_000, ...bulkhead } } : {};
   const config = loadConfig({
     root: ROOT,
     env: {},
     overrides: {
       listen: { host: '127.0.0.1', port: 0 },
       paths: { certs: CERTS, data: dataDir },
-      store: kind === 'sqlite' ? { kind: 'sqlite', file: path.join(dataDir, 'snitflade.db') } : { kind: 'postgres', url: env.BENCH_DATABASE_URL! },
+      store:
+        kind === 'sqlite'
+          ? { kind: 'sqlite', file: path.join(dataDir, 'snitflade.db') }
+          : { kind: 'postgres', url: env.BENCH_DATABASE_URL! },
       endpoints: { [PROVIDER]: env.BENCH_PROVIDER_URL! },
       log: { level: 'info', console: false, file: logFile },
       ...(limits as ConfigInput),
@@ -64,7 +68,14 @@ async function main(): Promise<void> {
         return {};
       }
       if (msg.type === 'usage') {
-        return { usage: usageNow({ store: gateway.store.stats, trail: gateway.trail.stats, head: gateway.trail.head.seq, eventLoop: eventLoopDelaySinceLast() }) };
+        return {
+          usage: usageNow({
+            store: gateway.store.stats,
+            trail: gateway.trail.stats,
+            head: gateway.trail.head.seq,
+            eventLoop: eventLoopDelaySinceLast(),
+          }),
+        };
       }
       throw new Error(`unknown request ${String(msg.type)}`);
     },

@@ -75,7 +75,12 @@ export class Child {
   constructor(name: string, module: string, args: readonly string[] = [], env: NodeJS.ProcessEnv = {}, execArgv: readonly string[] = []) {
     this.name = name;
     const file = fileURLToPath(new URL(module, import.meta.url));
-    this.process = fork(file, [...args], { env: { ...process.env, ...env }, execArgv: [...process.execArgv, ...execArgv], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' });
+    this.process = fork(file, [...args], {
+      env: { ...process.env, ...env },
+      execArgv: [...process.execArgv, ...execArgv],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      serialization: 'advanced',
+    });
     this.process.on('message', (raw) => {
       const msg = raw as Record<string, unknown>;
       const id = msg.id as number | undefined;

@@ -61,7 +61,12 @@ function profile(): string[] {
   return process.env.BENCH_PROFILE === '1' ? ['--cpu-prof', `--cpu-prof-dir=${path.join(WORK, 'profiles')}`] : [];
 }
 
-async function startTarget(name: TargetName, options: BenchOptions, sim: Simulator, scratch: { db?: ScratchDatabase; dirs: string[] }): Promise<Target> {
+async function startTarget(
+  name: TargetName,
+  options: BenchOptions,
+  sim: Simulator,
+  scratch: { db?: ScratchDatabase; dirs: string[] },
+): Promise<Target> {
   const providerUrl = `https://127.0.0.1:${sim.port}`;
   if (name === 'direct') {
     return {
@@ -84,11 +89,33 @@ async function startTarget(name: TargetName, options: BenchOptions, sim: Simulat
     rmSync(path.join(WORK, 'logs', 'gateway-sqlite.log'), { force: true });
     const dataDir = mkdtempSync(path.join(WORK, 'sqlite-'));
     scratch.dirs.push(dataDir);
-    child = new Child('gateway-sqlite', './gateway-proc.js', [], { BENCH_STORE: 'sqlite', BENCH_DATA_DIR: dataDir, BENCH_PROVIDER_URL: sim.url, BENCH_LOG_FILE: path.join(WORK, 'logs', 'gateway-sqlite.log') }, profile());
+    child = new Child(
+      'gateway-sqlite',
+      './gateway-proc.js',
+      [],
+      {
+        BENCH_STORE: 'sqlite',
+        BENCH_DATA_DIR: dataDir,
+        BENCH_PROVIDER_URL: sim.url,
+        BENCH_LOG_FILE: path.join(WORK, 'logs', 'gateway-sqlite.log'),
+      },
+      profile(),
+    );
   } else {
     rmSync(path.join(WORK, 'logs', 'gateway-postgres.log'), { force: true });
     scratch.db = await createScratchDatabase(options.postgresUrl, 'load');
-    child = new Child('gateway-postgres', './gateway-proc.js', [], { BENCH_STORE: 'postgres', BENCH_DATABASE_URL: scratch.db.url, BENCH_PROVIDER_URL: sim.url, BENCH_LOG_FILE: path.join(WORK, 'logs', 'gateway-postgres.log') }, profile());
+    child = new Child(
+      'gateway-postgres',
+      './gateway-proc.js',
+      [],
+      {
+        BENCH_STORE: 'postgres',
+        BENCH_DATABASE_URL: scratch.db.url,
+        BENCH_PROVIDER_URL: sim.url,
+        BENCH_LOG_FILE: path.join(WORK, 'logs', 'gateway-postgres.log'),
+      },
+      profile(),
+    );
   }
   const ready = await child.waitFor<{ port: number }>('ready');
   return {
@@ -113,7 +140,12 @@ interface Snapshot {
 async function measured(loadgen: Child, target: Target, job: LoadJob, database: string | undefined): Promise<Window> {
   const snap = async (): Promise<Snapshot> => {
     const dbPids = database !== undefined ? postgresBackends(database) : [];
-    return { target: await target.usage(), provider: usageNow(), loadgen: processCpuSeconds(loadgen.pid), db: new Map(dbPids.map((pid) => [pid, processCpuSeconds(pid)])) };
+    return {
+      target: await target.usage(),
+      provider: usageNow(),
+      loadgen: processCpuSeconds(loadgen.pid),
+      db: new Map(dbPids.map((pid) => [pid, processCpuSeconds(pid)])),
+    };
   };
   let start: Promise<Snapshot> | undefined;
   let end: Promise<Snapshot> | undefined;
@@ -136,7 +168,8 @@ async function measured(loadgen: Child, target: Target, job: LoadJob, database: 
   let dbSeconds = 0;
   for (const [pid, cpu] of b.db) dbSeconds += cpu - (a.db.get(pid) ?? 0);
   const extraA = a.target.extra as { store?: { commits: number; auditRecords: number } } | undefined;
-  const extraB = b.target.extra as { store?: { commits: number; auditRecords: number }; eventLoop?: { p50: number; p99: number; max: number } } | undefined;
+  const extraB = b.target.extra as
+    { store?: { commits: number; auditRecords: number }; eventLoop?: { p50: number; p99: number; max: number } } | undefined;
   return {
     ...result,
     targetCpu: cpuShare(a.target, b.target),
@@ -177,7 +210,10 @@ export async function runLoad(options: BenchOptions, sim: Simulator, log: (line:
 
     // Warm every target up once (JIT, connections on both sides, the stores' first pages).
     for (const t of targets) {
-      await loadgen.request({ type: 'run', job: job(t, { mode: 'closed', concurrency: 16, warmupSeconds: 0, durationSeconds: options.quick ? 1 : 3, tokensPerSecond: 2000 }) });
+      await loadgen.request({
+        type: 'run',
+        job: job(t, { mode: 'closed', concurrency: 16, warmupSeconds: 0, durationSeconds: options.quick ? 1 : 3, tokensPerSecond: 2000 }),
+      });
     }
 
     const open: Window[] = [];
@@ -185,14 +221,18 @@ export async function runLoad(options: BenchOptions, sim: Simulator, log: (line:
       for (const t of targets) {
         const w = await measured(loadgen, t, job(t, { mode: 'open', rate }), dbName(t));
         open.push(w);
-        log(`  ${TARGET_LABELS[t.name].padEnd(26)} ${String(rate).padStart(5)} rps: ${w.throughput.toFixed(0).padStart(5)} ok/s  p50 ${w.latencyMs.p50.toFixed(2)} ms  p99 ${w.latencyMs.p99.toFixed(2)} ms  errors ${w.errors}  cpu ${(w.targetCpu * 100).toFixed(0)}%`);
+        log(
+          `  ${TARGET_LABELS[t.name].padEnd(26)} ${String(rate).padStart(5)} rps: ${w.throughput.toFixed(0).padStart(5)} ok/s  p50 ${w.latencyMs.p50.toFixed(2)} ms  p99 ${w.latencyMs.p99.toFixed(2)} ms  errors ${w.errors}  cpu ${(w.targetCpu * 100).toFixed(0)}%`,
+        );
       }
     }
     const closed: Window[] = [];
     for (const t of targets) {
       const w = await measured(loadgen, t, job(t, { mode: 'closed', durationSeconds: options.closedSeconds }), dbName(t));
       closed.push(w);
-      log(`  ${TARGET_LABELS[t.name].padEnd(26)} closed loop x${options.concurrency}: ${w.throughput.toFixed(0).padStart(5)} ok/s  p50 ${w.latencyMs.p50.toFixed(2)} ms  p99 ${w.latencyMs.p99.toFixed(2)} ms  errors ${w.errors}${w.tokensExhausted ? ' (tokens ran out: raise BENCH_CLOSED_TOKENS_PER_SECOND)' : ''}`);
+      log(
+        `  ${TARGET_LABELS[t.name].padEnd(26)} closed loop x${options.concurrency}: ${w.throughput.toFixed(0).padStart(5)} ok/s  p50 ${w.latencyMs.p50.toFixed(2)} ms  p99 ${w.latencyMs.p99.toFixed(2)} ms  errors ${w.errors}${w.tokensExhausted ? ' (tokens ran out: raise BENCH_CLOSED_TOKENS_PER_SECOND)' : ''}`,
+      );
     }
     return { targets: options.targets, open, closed };
   } finally {

@@ -116,7 +116,14 @@ async function mintOne(job: LoadJob): Promise<Prepared> {
       lifetimeSeconds: 240,
     });
   } else {
-    token = await signGatewayToken(upstreamIdentity!, { audience: PROVIDER, purpose: PURPOSE, policy: POLICY, auditId: randomUUID(), path: job.path, body });
+    token = await signGatewayToken(upstreamIdentity!, {
+      audience: PROVIDER,
+      purpose: PURPOSE,
+      policy: POLICY,
+      auditId: randomUUID(),
+      path: job.path,
+      body,
+    });
   }
   return { body: Buffer.from(body), authorization: `Bearer ${token}` };
 }
@@ -201,7 +208,12 @@ function expected(job: LoadJob, body: string): boolean {
     const v = JSON.parse(body) as Record<string, unknown>;
     if (job.tokens === 'client') {
       const d = v.disclosure as { released?: unknown } | undefined;
-      return typeof v.data === 'object' && Array.isArray(d?.released) && d.released.length > 0 && (d.released as string[]).every((f) => (FIELDS as readonly string[]).includes(f));
+      return (
+        typeof v.data === 'object' &&
+        Array.isArray(d?.released) &&
+        d.released.length > 0 &&
+        (d.released as string[]).every((f) => (FIELDS as readonly string[]).includes(f))
+      );
     }
     return typeof v.targetGroup === 'string';
   } catch {

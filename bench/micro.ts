@@ -24,7 +24,21 @@ import { postgresBulkLoader, sqliteBulkLoader, type AuditBulkLoader } from '../s
 import { openStore } from '../src/store/index.js';
 import type { ReplayCache, Store } from '../src/store/types.js';
 import type { BenchOptions } from './options.js';
-import { CALLER, CERTS, CONTRACT, FIELDS, GATEWAY_ID, PROVIDER, PURPOSE, QUERY_PATH, ROOT, WORK, createScratchDatabase, employmentCitizens, type ScratchDatabase } from './setup.js';
+import {
+  CALLER,
+  CERTS,
+  CONTRACT,
+  FIELDS,
+  GATEWAY_ID,
+  PROVIDER,
+  PURPOSE,
+  QUERY_PATH,
+  ROOT,
+  WORK,
+  createScratchDatabase,
+  employmentCitizens,
+  type ScratchDatabase,
+} from './setup.js';
 import { round, roundSummary, summarize, timeEach, type Summary } from './stats.js';
 
 /**
@@ -86,14 +100,36 @@ async function tokenBench(quick: boolean): Promise<MicroReport['token']> {
   const items = await Promise.all(
     Array.from({ length: n }, async (_, i) => {
       const body = Buffer.from(JSON.stringify({ cpr: cprs[i % cprs.length], fields: FIELDS }));
-      const token = await mintRequestToken({ clientId: CALLER, kid: `${CALLER}-1`, key, audience: GATEWAY_ID, caseworker: 'sof-cw-0042', purpose: PURPOSE, caseRef: 'SOF-2026-0001', method: 'POST', path: QUERY_PATH, body, lifetimeSeconds: 240 });
+      const token = await mintRequestToken({
+        clientId: CALLER,
+        kid: `${CALLER}-1`,
+        key,
+        audience: GATEWAY_ID,
+        caseworker: 'sof-cw-0042',
+        purpose: PURPOSE,
+        caseRef: 'SOF-2026-0001',
+        method: 'POST',
+        path: QUERY_PATH,
+        body,
+        lifetimeSeconds: 240,
+      });
       const [h, p, s] = token.split('.') as [string, string, string];
       return { body, authorization: `Bearer ${token}`, input: Buffer.from(`${h}.${p}`), signature: Buffer.from(s, 'base64url') };
     }),
   );
   const verifyOne = (i: number): Promise<unknown> => {
     const it = items[i % n]!;
-    return verifyRequestToken({ authorization: it.authorization, client, method: 'POST', path: QUERY_PATH, body: it.body, audience: GATEWAY_ID, maxLifetimeSeconds: 300, clockToleranceSeconds: 30, replay: noReplay });
+    return verifyRequestToken({
+      authorization: it.authorization,
+      client,
+      method: 'POST',
+      path: QUERY_PATH,
+      body: it.body,
+      audience: GATEWAY_ID,
+      maxLifetimeSeconds: 300,
+      clockToleranceSeconds: 30,
+      replay: noReplay,
+    });
   };
   const nodeOne = (i: number): boolean => {
     const it = items[i % n]!;
@@ -110,8 +146,8 @@ async function tokenBench(quick: boolean): Promise<MicroReport['token']> {
   for (let b = 0; b < (quick ? 4 : 20); b++) {
     const full = await timeEach(BLOCK, (i) => verifyOne(b * BLOCK + i), true);
     const bare = await timeEach(BLOCK, (i) => nodeOne(b * BLOCK + i), true);
-    fullSamples.push(...(full));
-    bareSamples.push(...(bare));
+    fullSamples.push(...full);
+    bareSamples.push(...bare);
   }
   const full = summarize(fullSamples);
   const bare = summarize(bareSamples);
@@ -143,11 +179,23 @@ async function schemaBench(quick: boolean): Promise<MicroReport['schema']> {
 function syntheticPolicySet(base: ReturnType<typeof loadPolicySet>, contracts: ReturnType<typeof loadContracts>, total: number) {
   // The real policy the measured request matches; the other real policies are left out so that
   // the set holds exactly `total` policies whatever is in policies/.
-  const template = base.policies.find((p) => p.contract === CONTRACT && p.purpose === PURPOSE && p.requester.administrations.includes('SOF') && p.requester.roles.includes('caseworker-system'))!;
+  const template = base.policies.find(
+    (p) =>
+      p.contract === CONTRACT &&
+      p.purpose === PURPOSE &&
+      p.requester.administrations.includes('SOF') &&
+      p.requester.roles.includes('caseworker-system'),
+  )!;
   const policies: Policy[] = [template];
   const purposes: Purpose[] = [...base.purposes.values()];
   const add = (p: Partial<Policy> & { id: string }): void => {
-    policies.push({ ...template, example: false, legalBasis: { ...template.legalBasis, description: 'Synthetic benchmark policy.' }, ...p, file: `bench/${p.id}.policy.yaml` });
+    policies.push({
+      ...template,
+      example: false,
+      legalBasis: { ...template.legalBasis, description: 'Synthetic benchmark policy.' },
+      ...p,
+      file: `bench/${p.id}.policy.yaml`,
+    });
   };
   for (let year = 2010; year < 2019 && policies.length < total; year++) {
     add({ id: `bench-old-${year}`, validity: { from: `${year}-01-01`, to: `${year}-12-31` } });
@@ -155,7 +203,13 @@ function syntheticPolicySet(base: ReturnType<typeof loadPolicySet>, contracts: R
   const rest = total - policies.length;
   const purposeCount = Math.max(1, Math.ceil(rest / 10));
   for (let k = 0; k < Math.min(purposeCount, rest); k++) {
-    purposes.push({ id: `bench-purpose-${k}`, title: { da: `Formål ${k}`, en: `Purpose ${k}` }, description: 'Synthetic benchmark purpose.', legalBases: ['Art. 6(1)(e)'], retention: 'P5Y' });
+    purposes.push({
+      id: `bench-purpose-${k}`,
+      title: { da: `Formål ${k}`, en: `Purpose ${k}` },
+      description: 'Synthetic benchmark purpose.',
+      legalBases: ['Art. 6(1)(e)'],
+      retention: 'P5Y',
+    });
   }
   for (let i = 0; i < rest; i++) {
     add({
@@ -174,7 +228,14 @@ async function policyBench(quick: boolean): Promise<MicroReport['policy']> {
   const contracts = loadContracts(path.join(ROOT, 'schemas'));
   const base = loadPolicySet({ dir: path.join(ROOT, 'policies'), contracts });
   const out: { policies: number; buildMs: number; decideUs: Summary }[] = [];
-  const request = { contract: CONTRACT, administration: 'SOF', roles: ['caseworker-system'], purpose: PURPOSE, requestedFields: [...FIELDS], at: new Date() };
+  const request = {
+    contract: CONTRACT,
+    administration: 'SOF',
+    roles: ['caseworker-system'],
+    purpose: PURPOSE,
+    requestedFields: [...FIELDS],
+    at: new Date(),
+  };
   const consent = async () => ({ status: 'active' as const });
   for (const total of [10, 1000, 10_000]) {
     const { set, buildMs } = syntheticPolicySet(base, contracts, total);
@@ -212,7 +273,8 @@ async function minimiseBench(quick: boolean): Promise<MicroReport['minimise']> {
 // The audit trail
 
 const POLICY_SET_DIGEST = 'a'.repeat(64);
-const LEGAL_BASIS = "Art. 6(1)(e); Retssikkerhedsloven § 11 c; Forvaltningsloven § 28 (example: to be confirmed by the municipality's lawyers)";
+const LEGAL_BASIS =
+  "Art. 6(1)(e); Retssikkerhedsloven § 11 c; Forvaltningsloven § 28 (example: to be confirmed by the municipality's lawyers)";
 
 /** A decision record as the query pipeline writes it, for a citizen's pseudonym. */
 function decisionEntry(subject: string, n: number): AuditEntry {
@@ -329,7 +391,16 @@ async function appendBench(kind: 'sqlite' | 'postgres', options: BenchOptions, c
     const seconds = (performance.now() - started) / 1000;
     const commits = s.store.stats.commits - commitsBefore;
     await trail.close();
-    return { store: kind, concurrency, seconds: round(seconds), records, recordsPerSecond: Math.round(records / seconds), commits, meanBatch: round(records / Math.max(1, commits)), appendLatencyMs: roundSummary(summarize(samples)) };
+    return {
+      store: kind,
+      concurrency,
+      seconds: round(seconds),
+      records,
+      recordsPerSecond: Math.round(records / seconds),
+      commits,
+      meanBatch: round(records / Math.max(1, commits)),
+      appendLatencyMs: roundSummary(summarize(samples)),
+    };
   } finally {
     await s.close();
   }
@@ -381,7 +452,14 @@ class ChainWriter {
       }
       this.seq += 1;
       const ms = this.#t0 + this.seq * this.#stepMs;
-      const unhashed = { ...entry, id: recordId(Math.floor(ms)), chain: this.#chain, seq: this.seq, time: new Date(ms).toISOString(), prevHash: this.hash };
+      const unhashed = {
+        ...entry,
+        id: recordId(Math.floor(ms)),
+        chain: this.#chain,
+        seq: this.seq,
+        time: new Date(ms).toISOString(),
+        prevHash: this.hash,
+      };
       this.hash = recordHash(this.hash, unhashed);
       if (this.#keep.has(this.seq)) this.#hashes.set(this.seq, this.hash);
       out.push({ ...unhashed, hash: this.hash });
@@ -404,7 +482,12 @@ async function searchOnce(store: Store, subject: string): Promise<number> {
  * side), and after each step times
  * searches by citizen; at the end, times verifyChain over the last `verifyRecords` records.
  */
-async function trailBench(stores: readonly MicroStore[], steps: readonly number[], options: BenchOptions, log: (l: string) => void): Promise<{ search: SearchResult[]; verify: VerifyResult[] }> {
+async function trailBench(
+  stores: readonly MicroStore[],
+  steps: readonly number[],
+  options: BenchOptions,
+  log: (l: string) => void,
+): Promise<{ search: SearchResult[]; verify: VerifyResult[] }> {
   const total = steps[steps.length - 1]!;
   const citizens = Math.max(1000, Math.floor(steps[0]! / 10));
   const subjects = pseudonymsOf(citizens);
@@ -428,7 +511,9 @@ async function trailBench(stores: readonly MicroStore[], steps: readonly number[
         records = next;
         if (performance.now() - lastReport > 15_000) {
           lastReport = performance.now();
-          log(`    loaded ${writer.seq.toLocaleString('en')} of ${step.toLocaleString('en')} records (${Math.round(writer.seq / ((performance.now() - started) / 1000) || 0)}/s this step)`);
+          log(
+            `    loaded ${writer.seq.toLocaleString('en')} of ${step.toLocaleString('en')} records (${Math.round(writer.seq / ((performance.now() - started) / 1000) || 0)}/s this step)`,
+          );
         }
       }
       const loadSeconds = round((performance.now() - started) / 1000);
@@ -438,8 +523,17 @@ async function trailBench(stores: readonly MicroStore[], steps: readonly number[
         for (let i = 0; i < queries; i++) by.push(await searchOnce(s.store, subjects[1 + ((i * 7919) % (subjects.length - 1))]!));
         const busiest: number[] = [];
         for (let i = 0; i < Math.min(50, queries); i++) busiest.push(await searchOnce(s.store, subjects[0]!));
-        search.push({ store: s.kind, records: step, citizens, loadSeconds, byCitizenMs: roundSummary(summarize(by)), busiestCitizenMs: roundSummary(summarize(busiest)) });
-        log(`    ${s.kind} at ${step.toLocaleString('en')} records: search by citizen p50 ${round(summarize(by).p50)} ms, p99 ${round(summarize(by).p99)} ms (loaded in ${loadSeconds} s)`);
+        search.push({
+          store: s.kind,
+          records: step,
+          citizens,
+          loadSeconds,
+          byCitizenMs: roundSummary(summarize(by)),
+          busiestCitizenMs: roundSummary(summarize(busiest)),
+        });
+        log(
+          `    ${s.kind} at ${step.toLocaleString('en')} records: search by citizen p50 ${round(summarize(by).p50)} ms, p99 ${round(summarize(by).p99)} ms (loaded in ${loadSeconds} s)`,
+        );
       }
     }
   } finally {
@@ -449,10 +543,22 @@ async function trailBench(stores: readonly MicroStore[], steps: readonly number[
   for (const s of stores) {
     const anchorHash = writer.hashAt(verifyFrom);
     const started = performance.now();
-    const result = await verifyChain(s.store, 'bench-gw1', verifyFrom > 0 && anchorHash !== undefined ? { anchor: { seq: verifyFrom, hash: anchorHash }, pageSize: 5000 } : { pageSize: 5000 });
+    const result = await verifyChain(
+      s.store,
+      'bench-gw1',
+      verifyFrom > 0 && anchorHash !== undefined ? { anchor: { seq: verifyFrom, hash: anchorHash }, pageSize: 5000 } : { pageSize: 5000 },
+    );
     const seconds = (performance.now() - started) / 1000;
-    verify.push({ store: s.kind, records: result.checked, seconds: round(seconds), recordsPerSecond: Math.round(result.checked / seconds), ok: result.ok });
-    log(`    ${s.kind}: verified ${result.checked.toLocaleString('en')} records in ${round(seconds)} s (${Math.round(result.checked / seconds)}/s)${result.ok ? '' : ` PROBLEM: ${result.problem?.kind}`}`);
+    verify.push({
+      store: s.kind,
+      records: result.checked,
+      seconds: round(seconds),
+      recordsPerSecond: Math.round(result.checked / seconds),
+      ok: result.ok,
+    });
+    log(
+      `    ${s.kind}: verified ${result.checked.toLocaleString('en')} records in ${round(seconds)} s (${Math.round(result.checked / seconds)}/s)${result.ok ? '' : ` PROBLEM: ${result.problem?.kind}`}`,
+    );
   }
   return { search, verify };
 }
@@ -461,13 +567,18 @@ export async function runMicro(options: BenchOptions, log: (line: string) => voi
   const notes: string[] = [];
   log('  token verification');
   const token = await tokenBench(options.quick);
-  log(`    verifyRequestToken (no replay claim) mean ${token.verifyRequestTokenUs.mean} µs; crypto.verify ES256 mean ${token.cryptoVerifyUs.mean} µs; ratio ${token.ratio}`);
+  log(
+    `    verifyRequestToken (no replay claim) mean ${token.verifyRequestTokenUs.mean} µs; crypto.verify ES256 mean ${token.cryptoVerifyUs.mean} µs; ratio ${token.ratio}`,
+  );
   log('  schema validation');
   const schema = await schemaBench(options.quick);
-  log(`    validateRequest p50 ${schema.validateRequestUs.p50} µs, p99 ${schema.validateRequestUs.p99} µs; checkContract (decode, strict parse, validate) p50 ${schema.checkContractUs.p50} µs`);
+  log(
+    `    validateRequest p50 ${schema.validateRequestUs.p50} µs, p99 ${schema.validateRequestUs.p99} µs; checkContract (decode, strict parse, validate) p50 ${schema.checkContractUs.p50} µs`,
+  );
   log('  policy evaluation');
   const policy = await policyBench(options.quick);
-  for (const p of policy) log(`    ${p.policies} policies: decide p50 ${p.decideUs.p50} µs, p99 ${p.decideUs.p99} µs (set built in ${p.buildMs} ms)`);
+  for (const p of policy)
+    log(`    ${p.policies} policies: decide p50 ${p.decideUs.p50} µs, p99 ${p.decideUs.p99} µs (set built in ${p.buildMs} ms)`);
   log('  minimisation');
   const min = await minimiseBench(options.quick);
   log(`    minimise p50 ${min.us.p50} µs, p99 ${min.us.p99} µs`);
@@ -479,18 +590,25 @@ export async function runMicro(options: BenchOptions, log: (line: string) => voi
     for (const concurrency of [64, 256]) {
       const r = await appendBench(kind, options, concurrency);
       append.push(r);
-      log(`    ${kind}, ${concurrency} writers: ${r.recordsPerSecond} records/s, ${r.meanBatch} records per commit, append p99 ${r.appendLatencyMs.p99} ms`);
+      log(
+        `    ${kind}, ${concurrency} writers: ${r.recordsPerSecond} records/s, ${r.meanBatch} records per commit, append p99 ${r.appendLatencyMs.p99} ms`,
+      );
     }
   }
 
-  log(`  audit search and verification (${options.searchRecords.toLocaleString('en')} records${options.search10m ? ', then 10,000,000' : ''})`);
+  log(
+    `  audit search and verification (${options.searchRecords.toLocaleString('en')} records${options.search10m ? ', then 10,000,000' : ''})`,
+  );
   const stores: MicroStore[] = [];
   let trail: { search: SearchResult[]; verify: VerifyResult[] };
   try {
     for (const kind of kinds) stores.push(await openMicroStore(kind, 'search', options));
     const steps = [options.searchRecords];
     if (options.search10m && options.searchRecords < 10_000_000) steps.push(10_000_000);
-    else if (!options.search10m) notes.push('The 10,000,000-record search step is optional (--search-10m): loading 10 M records into both stores takes 35 minutes or more here (about 4,500 records/s at 1 M, slowing as the PostgreSQL indexes outgrow its buffer cache), beyond the 15-minute budget.');
+    else if (!options.search10m)
+      notes.push(
+        'The 10,000,000-record search step is optional (--search-10m): loading 10 M records into both stores takes 35 minutes or more here (about 4,500 records/s at 1 M, slowing as the PostgreSQL indexes outgrow its buffer cache), beyond the 15-minute budget.',
+      );
     trail = await trailBench(stores, steps, options, log);
   } finally {
     for (const s of stores) await s.close().catch(() => undefined);

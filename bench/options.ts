@@ -93,7 +93,27 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv, ro
     if (!m) throw new TypeError(`bench: unknown argument "${arg}"; see --help`);
     flags.set(m[1]!, m[2] ?? 'true');
   }
-  const known = new Set(['quick', 'micro', 'load', 'targets', 'rates', 'duration', 'warmup', 'closed', 'concurrency', 'connections', 'search-records', 'search-10m', 'verify-records', 'append-seconds', 'no-postgres', 'pg', 'out', 'render', 'help']);
+  const known = new Set([
+    'quick',
+    'micro',
+    'load',
+    'targets',
+    'rates',
+    'duration',
+    'warmup',
+    'closed',
+    'concurrency',
+    'connections',
+    'search-records',
+    'search-10m',
+    'verify-records',
+    'append-seconds',
+    'no-postgres',
+    'pg',
+    'out',
+    'render',
+    'help',
+  ]);
   for (const k of flags.keys()) if (!known.has(k)) throw new TypeError(`bench: unknown flag --${k}; see --help`);
   if (flags.has('help')) {
     process.stdout.write(HELP);
@@ -109,7 +129,9 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv, ro
   const t = get('targets', 'BENCH_TARGETS');
   if (t !== undefined) {
     targets = t.split(',').map((s) => s.trim()) as TargetName[];
-    for (const name of targets) if (!(TARGETS as readonly string[]).includes(name)) throw new TypeError(`bench: unknown target "${name}"; known: ${TARGETS.join(', ')}`);
+    for (const name of targets)
+      if (!(TARGETS as readonly string[]).includes(name))
+        throw new TypeError(`bench: unknown target "${name}"; known: ${TARGETS.join(', ')}`);
   }
   if (!postgres) targets = targets.filter((x) => x !== 'postgres');
 

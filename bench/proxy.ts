@@ -30,7 +30,15 @@ async function main(): Promise<void> {
 
   const server = https.createServer({ ...tls, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.2' }, (req, res) => {
     const up = https.request(
-      { host: upstream.hostname, port: upstream.port, servername: 'localhost', method: req.method, path: req.url, headers: forwardHeaders(req.headers), agent },
+      {
+        host: upstream.hostname,
+        port: upstream.port,
+        servername: 'localhost',
+        method: req.method,
+        path: req.url,
+        headers: forwardHeaders(req.headers),
+        agent,
+      },
       (answer) => {
         res.writeHead(answer.statusCode ?? 502, forwardHeaders(answer.headers));
         answer.pipe(res);

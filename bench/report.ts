@@ -100,8 +100,17 @@ export function derive(load: LoadReport): Derived {
   return { added, throughputRatio };
 }
 
-function target(id: string, what: string, value: number | null | undefined, unit: string, goal: string, atMost: boolean, limit: number): Target {
-  if (value === null || value === undefined || !Number.isFinite(value)) return { id, what, value: null, unit, goal, met: null, missBy: null };
+function target(
+  id: string,
+  what: string,
+  value: number | null | undefined,
+  unit: string,
+  goal: string,
+  atMost: boolean,
+  limit: number,
+): Target {
+  if (value === null || value === undefined || !Number.isFinite(value))
+    return { id, what, value: null, unit, goal, met: null, missBy: null };
   const met = atMost ? value <= limit : value >= limit;
   return { id, what, value: round(value), unit, goal, met, missBy: met ? null : round(Math.abs(value - limit)) };
 }
@@ -112,28 +121,125 @@ export function evaluateTargets(load: LoadReport | null, derived: Derived | null
     const added = (t: TargetName, rate: number): number | undefined => derived.added.find((x) => x.target === t && x.rate === rate)?.p99;
     const errorsAt = (t: TargetName, rate: number): number | undefined => find(load.open, t, rate)?.errors;
     if (load.targets.includes('sqlite')) {
-      out.push(target('sqlite-throughput', 'SQLite: closed-loop throughput, gateway / bare proxy (c/b)', derived.throughputRatio.sqlite, '×', '≥ 0.5', false, 0.5));
+      out.push(
+        target(
+          'sqlite-throughput',
+          'SQLite: closed-loop throughput, gateway / bare proxy (c/b)',
+          derived.throughputRatio.sqlite,
+          '×',
+          '≥ 0.5',
+          false,
+          0.5,
+        ),
+      );
       out.push(target('sqlite-added-p99', 'SQLite: added p99 latency at 500 rps (c−a)', added('sqlite', 500), 'ms', '≤ 5 ms', true, 5));
       out.push(target('sqlite-errors-1000', 'SQLite: errors at 1,000 rps', errorsAt('sqlite', 1000), 'requests', '0', true, 0));
       // No error is only meaningful if the rate was served: a backlog that grows for the whole window shows here.
       const w = find(load.open, 'sqlite', 1000);
-      out.push(target('sqlite-sustains-1000', 'SQLite: share of 1,000 rps served (ok/s ÷ offered)', w ? w.throughput / 1000 : undefined, '×', '≥ 0.97', false, 0.97));
+      out.push(
+        target(
+          'sqlite-sustains-1000',
+          'SQLite: share of 1,000 rps served (ok/s ÷ offered)',
+          w ? w.throughput / 1000 : undefined,
+          '×',
+          '≥ 0.97',
+          false,
+          0.97,
+        ),
+      );
     }
     if (load.targets.includes('postgres')) {
-      out.push(target('postgres-throughput', 'PostgreSQL: closed-loop throughput, gateway / bare proxy (d/b)', derived.throughputRatio.postgres, '×', '≥ 0.4', false, 0.4));
-      out.push(target('postgres-added-p99', 'PostgreSQL: added p99 latency at 500 rps (d−a)', added('postgres', 500), 'ms', '≤ 8 ms', true, 8));
+      out.push(
+        target(
+          'postgres-throughput',
+          'PostgreSQL: closed-loop throughput, gateway / bare proxy (d/b)',
+          derived.throughputRatio.postgres,
+          '×',
+          '≥ 0.4',
+          false,
+          0.4,
+        ),
+      );
+      out.push(
+        target('postgres-added-p99', 'PostgreSQL: added p99 latency at 500 rps (d−a)', added('postgres', 500), 'ms', '≤ 8 ms', true, 8),
+      );
     }
   }
   if (micro) {
-    out.push(target('token-verify', 'Token verification (verifyRequestToken without the replay claim) / crypto.verify ES256, mean', micro.token.ratio, '×', '≤ 1.5×', true, 1.5));
+    out.push(
+      target(
+        'token-verify',
+        'Token verification (verifyRequestToken without the replay claim) / crypto.verify ES256, mean',
+        micro.token.ratio,
+        '×',
+        '≤ 1.5×',
+        true,
+        1.5,
+      ),
+    );
     out.push(target('schema-validate', 'Request schema validation, p99', micro.schema.validateRequestUs.p99, 'µs', '≤ 20 µs', true, 20));
-    for (const p of micro.policy) out.push(target(`policy-${p.policies}`, `Policy evaluation with ${p.policies.toLocaleString('en')} policies, p99`, p.decideUs.p99, 'µs', '≤ 50 µs', true, 50));
+    for (const p of micro.policy)
+      out.push(
+        target(
+          `policy-${p.policies}`,
+          `Policy evaluation with ${p.policies.toLocaleString('en')} policies, p99`,
+          p.decideUs.p99,
+          'µs',
+          '≤ 50 µs',
+          true,
+          50,
+        ),
+      );
     const small = micro.policy[0];
     const large = micro.policy[micro.policy.length - 1];
-    if (small && large) out.push(target('policy-flat', `Policy evaluation flat: p50 at ${large.policies.toLocaleString('en')} / p50 at ${small.policies} policies`, large.decideUs.p50 / small.decideUs.p50, '×', '≤ 1.5× (flat)', true, 1.5));
-    for (const a of micro.append.filter((x) => x.concurrency === 256)) out.push(target(`append-${a.store}`, `Durable audit append with group commit, ${a.store}, ${a.concurrency} writers`, a.recordsPerSecond, 'records/s', '≥ 10,000/s', false, 10_000));
-    for (const s of micro.search) out.push(target(`search-${s.store}-${s.records}`, `Audit search by citizen, ${s.store}, ${s.records.toLocaleString('en')} records, p99`, s.byCitizenMs.p99, 'ms', '≤ 50 ms', true, 50));
-    for (const v of micro.verify) out.push(target(`verify-${v.store}`, `Chain verification (verifyChain), ${v.store}`, v.recordsPerSecond, 'records/s', '≥ 300,000/s', false, 300_000));
+    if (small && large)
+      out.push(
+        target(
+          'policy-flat',
+          `Policy evaluation flat: p50 at ${large.policies.toLocaleString('en')} / p50 at ${small.policies} policies`,
+          large.decideUs.p50 / small.decideUs.p50,
+          '×',
+          '≤ 1.5× (flat)',
+          true,
+          1.5,
+        ),
+      );
+    for (const a of micro.append.filter((x) => x.concurrency === 256))
+      out.push(
+        target(
+          `append-${a.store}`,
+          `Durable audit append with group commit, ${a.store}, ${a.concurrency} writers`,
+          a.recordsPerSecond,
+          'records/s',
+          '≥ 10,000/s',
+          false,
+          10_000,
+        ),
+      );
+    for (const s of micro.search)
+      out.push(
+        target(
+          `search-${s.store}-${s.records}`,
+          `Audit search by citizen, ${s.store}, ${s.records.toLocaleString('en')} records, p99`,
+          s.byCitizenMs.p99,
+          'ms',
+          '≤ 50 ms',
+          true,
+          50,
+        ),
+      );
+    for (const v of micro.verify)
+      out.push(
+        target(
+          `verify-${v.store}`,
+          `Chain verification (verifyChain), ${v.store}`,
+          v.recordsPerSecond,
+          'records/s',
+          '≥ 300,000/s',
+          false,
+          300_000,
+        ),
+      );
   }
   return out;
 }
@@ -163,7 +269,22 @@ function windowRow(w: Window): string[] {
   ];
 }
 
-const WINDOW_HEAD = ['target', 'offered rps', 'ok/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'errors', 'target CPU', 'RSS MB', 'loop delay p99/max ms', 'DB CPU', 'provider CPU', 'loadgen CPU'];
+const WINDOW_HEAD = [
+  'target',
+  'offered rps',
+  'ok/s',
+  'p50 ms',
+  'p90 ms',
+  'p99 ms',
+  'max ms',
+  'errors',
+  'target CPU',
+  'RSS MB',
+  'loop delay p99/max ms',
+  'DB CPU',
+  'provider CPU',
+  'loadgen CPU',
+];
 
 function markdownTable(head: readonly string[], rows: readonly (readonly string[])[]): string {
   const line = (cells: readonly string[]): string => `| ${cells.join(' | ')} |`;
@@ -172,12 +293,18 @@ function markdownTable(head: readonly string[], rows: readonly (readonly string[
 
 function plainTable(head: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: readonly string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  const line = (cells: readonly string[]): string =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
 function targetRows(targets: readonly Target[]): string[][] {
-  return targets.map((t) => [t.what, t.value === null ? '—' : `${t.value} ${t.unit}`, t.goal, t.met === null ? 'not measured' : t.met ? 'met' : `missed by ${t.missBy} ${t.unit}`]);
+  return targets.map((t) => [
+    t.what,
+    t.value === null ? '—' : `${t.value} ${t.unit}`,
+    t.goal,
+    t.met === null ? 'not measured' : t.met ? 'met' : `missed by ${t.missBy} ${t.unit}`,
+  ]);
 }
 
 /** The console summary: the load table, the derived ratios and every target. */
@@ -188,7 +315,11 @@ export function printable(report: BenchReport): string {
     if (report.derived) {
       const rows = report.derived.added.map((a) => [`${TARGET_LABELS[a.target]} − (a)`, String(a.rate), f(a.p50), f(a.p99)]);
       parts.push(plainTable(['added latency', 'rps', 'p50 ms', 'p99 ms'], rows));
-      parts.push(`throughput / bare proxy (closed loop): ${Object.entries(report.derived.throughputRatio).map(([k, v]) => `${k} ${f(v)}`).join(', ')}`);
+      parts.push(
+        `throughput / bare proxy (closed loop): ${Object.entries(report.derived.throughputRatio)
+          .map(([k, v]) => `${k} ${f(v)}`)
+          .join(', ')}`,
+      );
     }
   }
   parts.push(plainTable(['target', 'value', 'goal', 'result'], targetRows(report.targets)));
@@ -200,18 +331,24 @@ export function markdown(report: BenchReport): string {
   const out: string[] = [];
   out.push(`# Snitflade benchmark, ${report.date}${report.quick ? ' (quick smoke run)' : ''}`);
   out.push('');
-  out.push(`Machine: ${m.cpuModel}, ${m.cpus} cores, ${m.memoryGb} GB RAM, ${m.os}; Node ${m.node}; ${m.postgres ?? 'PostgreSQL not used'}. ` +
-    `1-minute load average ${m.loadAverage.start} at the start and ${m.loadAverage.end} at the end (other work on the machine shares its cores); ` +
-    `a 4 KiB write + fdatasync took ${m.fsyncUs.start} µs (median) at the start and ${m.fsyncUs.end} µs at the end. ` +
-    `The run took ${Math.round(report.durationSeconds)} s. Command: \`${commandLine(report)}\`.`);
+  out.push(
+    `Machine: ${m.cpuModel}, ${m.cpus} cores, ${m.memoryGb} GB RAM, ${m.os}; Node ${m.node}; ${m.postgres ?? 'PostgreSQL not used'}. ` +
+      `1-minute load average ${m.loadAverage.start} at the start and ${m.loadAverage.end} at the end (other work on the machine shares its cores); ` +
+      `a 4 KiB write + fdatasync took ${m.fsyncUs.start} µs (median) at the start and ${m.fsyncUs.end} µs at the end. ` +
+      `The run took ${Math.round(report.durationSeconds)} s. Command: \`${commandLine(report)}\`.`,
+  );
   out.push('');
   if (!report.load) out.push('Micro-benchmarks only: no load run (the targets a-d were not started).');
-  else out.push('Everything runs on this one machine: the simulated provider (`bif-jobcentre-system`), the target under test in a process of its own, the load generator in another, and PostgreSQL. ' +
-    'Targets: (a) the provider directly over mutual TLS, the floor; (b) a bare Node mutual-TLS reverse proxy (keep-alive both sides, no checks); (c) the full gateway on SQLite; (d) the full gateway on PostgreSQL (a fresh database, dropped after). ' +
-    'Every request carries its own token, signed before the timed window, for a synthetic citizen; open-loop latency runs from the intended send time (coordinated omission corrected). ' +
-    `Windows: ${report.options.durationSeconds} s per rate after ${report.options.warmupSeconds} s of warm-up; closed loop ${report.options.closedSeconds} s with ${report.options.concurrency} requests in flight. ` +
-    'CPU columns are shares of one core during the window: the measured process (the provider itself for (a)), the PostgreSQL backends serving (d), the simulated provider, and the load generator; the machine has ' + `${m.cpus} cores in all. ` +
-    'Loop delay is the event-loop delay of the measured process (p99 and max during the window, from perf_hooks.monitorEventLoopDelay sampling every 5 ms; the figure includes that interval, so an idle loop shows 5-6 ms): time in which it could not start on anything, e.g. blocked in a synchronous fsync or a long loop.');
+  else
+    out.push(
+      'Everything runs on this one machine: the simulated provider (`bif-jobcentre-system`), the target under test in a process of its own, the load generator in another, and PostgreSQL. ' +
+        'Targets: (a) the provider directly over mutual TLS, the floor; (b) a bare Node mutual-TLS reverse proxy (keep-alive both sides, no checks); (c) the full gateway on SQLite; (d) the full gateway on PostgreSQL (a fresh database, dropped after). ' +
+        'Every request carries its own token, signed before the timed window, for a synthetic citizen; open-loop latency runs from the intended send time (coordinated omission corrected). ' +
+        `Windows: ${report.options.durationSeconds} s per rate after ${report.options.warmupSeconds} s of warm-up; closed loop ${report.options.closedSeconds} s with ${report.options.concurrency} requests in flight. ` +
+        'CPU columns are shares of one core during the window: the measured process (the provider itself for (a)), the PostgreSQL backends serving (d), the simulated provider, and the load generator; the machine has ' +
+        `${m.cpus} cores in all. ` +
+        'Loop delay is the event-loop delay of the measured process (p99 and max during the window, from perf_hooks.monitorEventLoopDelay sampling every 5 ms; the figure includes that interval, so an idle loop shows 5-6 ms): time in which it could not start on anything, e.g. blocked in a synchronous fsync or a long loop.',
+    );
   if (report.load) {
     out.push('');
     out.push('## Load');
@@ -223,14 +360,35 @@ export function markdown(report: BenchReport): string {
       out.push('');
       out.push('Latency added over the provider alone:');
       out.push('');
-      out.push(markdownTable(['target', 'rps', 'added p50 ms', 'added p99 ms'], report.derived.added.map((a) => [TARGET_LABELS[a.target], String(a.rate), f(a.p50), f(a.p99)])));
+      out.push(
+        markdownTable(
+          ['target', 'rps', 'added p50 ms', 'added p99 ms'],
+          report.derived.added.map((a) => [TARGET_LABELS[a.target], String(a.rate), f(a.p50), f(a.p99)]),
+        ),
+      );
       out.push('');
-      out.push(`Closed-loop throughput relative to the bare proxy: ${Object.entries(report.derived.throughputRatio).map(([k, v]) => `${TARGET_LABELS[k as TargetName]} ${f(v)}`).join('; ')}.`);
+      out.push(
+        `Closed-loop throughput relative to the bare proxy: ${Object.entries(report.derived.throughputRatio)
+          .map(([k, v]) => `${TARGET_LABELS[k as TargetName]} ${f(v)}`)
+          .join('; ')}.`,
+      );
     }
     const failures = [...report.load.open, ...report.load.closed].filter((w) => w.errors > 0);
     if (failures.length > 0) {
       out.push('');
-      out.push('Errors seen: ' + failures.map((w) => `${TARGET_LABELS[w.target as TargetName]} at ${w.rate ?? 'closed loop'}: ${Object.entries(w.statuses).filter(([k]) => k !== '200').map(([k, v]) => `${v}× ${k}`).join(', ')} (${w.errorSamples.join('; ')})`).join('. ') + '.');
+      out.push(
+        'Errors seen: ' +
+          failures
+            .map(
+              (w) =>
+                `${TARGET_LABELS[w.target as TargetName]} at ${w.rate ?? 'closed loop'}: ${Object.entries(w.statuses)
+                  .filter(([k]) => k !== '200')
+                  .map(([k, v]) => `${v}× ${k}`)
+                  .join(', ')} (${w.errorSamples.join('; ')})`,
+            )
+            .join('. ') +
+          '.',
+      );
     }
   }
   if (report.micro) {
@@ -239,20 +397,65 @@ export function markdown(report: BenchReport): string {
     out.push('## Micro-benchmarks');
     out.push('');
     const us = (s: { p50: number; p99: number; mean: number }): string[] => [f(s.mean, 1), f(s.p50, 1), f(s.p99, 1)];
-    out.push(markdownTable(['what', 'mean µs', 'p50 µs', 'p99 µs'], [
-      ['verifyRequestToken, without the replay claim (ES256)', ...us(mi.token.verifyRequestTokenUs)],
-      ['crypto.verify, ES256 (Node, the yardstick)', ...us(mi.token.cryptoVerifyUs)],
-      ['request schema validation (ajv, validateRequest)', ...us(mi.schema.validateRequestUs)],
-      ['contract step (decode, strict JSON parse, validate)', ...us(mi.schema.checkContractUs)],
-      ...mi.policy.map((p) => [`policy evaluation, ${p.policies.toLocaleString('en')} policies (set built in ${p.buildMs} ms)`, ...us(p.decideUs)]),
-      ['minimisation (response schema, field intersection)', ...us(mi.minimise.us)],
-    ]));
+    out.push(
+      markdownTable(
+        ['what', 'mean µs', 'p50 µs', 'p99 µs'],
+        [
+          ['verifyRequestToken, without the replay claim (ES256)', ...us(mi.token.verifyRequestTokenUs)],
+          ['crypto.verify, ES256 (Node, the yardstick)', ...us(mi.token.cryptoVerifyUs)],
+          ['request schema validation (ajv, validateRequest)', ...us(mi.schema.validateRequestUs)],
+          ['contract step (decode, strict JSON parse, validate)', ...us(mi.schema.checkContractUs)],
+          ...mi.policy.map((p) => [
+            `policy evaluation, ${p.policies.toLocaleString('en')} policies (set built in ${p.buildMs} ms)`,
+            ...us(p.decideUs),
+          ]),
+          ['minimisation (response schema, field intersection)', ...us(mi.minimise.us)],
+        ],
+      ),
+    );
     out.push('');
-    out.push(markdownTable(['durable audit append (group commit)', 'writers', 'records/s', 'records per commit', 'append p50 ms', 'append p99 ms'], mi.append.map((a) => [a.store, String(a.concurrency), String(a.recordsPerSecond), f(a.meanBatch, 1), f(a.appendLatencyMs.p50), f(a.appendLatencyMs.p99)])));
+    out.push(
+      markdownTable(
+        ['durable audit append (group commit)', 'writers', 'records/s', 'records per commit', 'append p50 ms', 'append p99 ms'],
+        mi.append.map((a) => [
+          a.store,
+          String(a.concurrency),
+          String(a.recordsPerSecond),
+          f(a.meanBatch, 1),
+          f(a.appendLatencyMs.p50),
+          f(a.appendLatencyMs.p99),
+        ]),
+      ),
+    );
     out.push('');
-    out.push(markdownTable(['audit search by citizen (page of 100)', 'records', 'citizens', 'p50 ms', 'p99 ms', 'max ms', 'busiest citizen p99 ms', 'load s'], mi.search.map((s) => [s.store, s.records.toLocaleString('en'), s.citizens.toLocaleString('en'), f(s.byCitizenMs.p50), f(s.byCitizenMs.p99), f(s.byCitizenMs.max), f(s.busiestCitizenMs.p99), f(s.loadSeconds, 0)])));
+    out.push(
+      markdownTable(
+        ['audit search by citizen (page of 100)', 'records', 'citizens', 'p50 ms', 'p99 ms', 'max ms', 'busiest citizen p99 ms', 'load s'],
+        mi.search.map((s) => [
+          s.store,
+          s.records.toLocaleString('en'),
+          s.citizens.toLocaleString('en'),
+          f(s.byCitizenMs.p50),
+          f(s.byCitizenMs.p99),
+          f(s.byCitizenMs.max),
+          f(s.busiestCitizenMs.p99),
+          f(s.loadSeconds, 0),
+        ]),
+      ),
+    );
     out.push('');
-    out.push(markdownTable(['chain verification', 'records', 'seconds', 'records/s', 'ok'], mi.verify.map((v) => [v.store, v.records.toLocaleString('en'), f(v.seconds), v.recordsPerSecond.toLocaleString('en'), String(v.ok)])));
+    out.push(
+      markdownTable(
+        ['chain verification', 'records', 'seconds', 'records/s', 'ok'],
+        mi.verify.map((v) => [
+          v.store,
+          v.records.toLocaleString('en'),
+          f(v.seconds),
+          v.recordsPerSecond.toLocaleString('en'),
+          String(v.ok),
+        ]),
+      ),
+    );
   }
   out.push('');
   out.push('## Targets');
@@ -288,12 +491,17 @@ export function chart(report: BenchReport): string {
   const lo = Math.pow(10, Math.floor(Math.log10(Math.min(1, ...values))));
   const hi = Math.pow(10, Math.ceil(Math.log10(Math.max(10, ...values))));
   const x = (rate: number): number => left + (rates.length <= 1 ? 0 : (rates.indexOf(rate) / (rates.length - 1)) * (W - left - right));
-  const y = (ms: number): number => top + (1 - (Math.log10(Math.max(lo, ms)) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))) * (H - top - bottom);
+  const y = (ms: number): number =>
+    top + (1 - (Math.log10(Math.max(lo, ms)) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))) * (H - top - bottom);
   const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
   const parts: string[] = [];
-  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="Helvetica, Arial, sans-serif" font-size="12">`);
+  parts.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="Helvetica, Arial, sans-serif" font-size="12">`,
+  );
   parts.push(`<rect width="${W}" height="${H}" fill="#ffffff"/>`);
-  parts.push(`<text x="${left}" y="22" font-size="15" font-weight="bold">p99 latency against offered rate (open loop), ${esc(report.date)}</text>`);
+  parts.push(
+    `<text x="${left}" y="22" font-size="15" font-weight="bold">p99 latency against offered rate (open loop), ${esc(report.date)}</text>`,
+  );
   for (let d = lo; d <= hi; d *= 10) {
     const yy = y(d);
     parts.push(`<line x1="${left}" y1="${yy}" x2="${W - right}" y2="${yy}" stroke="#dddddd"/>`);
@@ -310,9 +518,13 @@ export function chart(report: BenchReport): string {
     const pts = rates.map((r) => find(windows, t, r)).filter((w): w is Window => w !== undefined);
     if (pts.length === 0) return;
     const colour = COLOURS[t];
-    parts.push(`<polyline fill="none" stroke="${colour}" stroke-width="2" points="${pts.map((w) => `${x(w.rate!).toFixed(1)},${y(w.latencyMs.p99).toFixed(1)}`).join(' ')}"/>`);
+    parts.push(
+      `<polyline fill="none" stroke="${colour}" stroke-width="2" points="${pts.map((w) => `${x(w.rate!).toFixed(1)},${y(w.latencyMs.p99).toFixed(1)}`).join(' ')}"/>`,
+    );
     for (const w of pts) {
-      parts.push(`<circle cx="${x(w.rate!).toFixed(1)}" cy="${y(w.latencyMs.p99).toFixed(1)}" r="3.5" fill="${colour}"><title>${esc(`${TARGET_LABELS[t]} at ${w.rate} rps: p99 ${w.latencyMs.p99} ms, ${w.errors} errors`)}</title></circle>`);
+      parts.push(
+        `<circle cx="${x(w.rate!).toFixed(1)}" cy="${y(w.latencyMs.p99).toFixed(1)}" r="3.5" fill="${colour}"><title>${esc(`${TARGET_LABELS[t]} at ${w.rate} rps: p99 ${w.latencyMs.p99} ms, ${w.errors} errors`)}</title></circle>`,
+      );
     }
     const ly = top + 10 + i * 20;
     parts.push(`<line x1="${W - right + 15}" y1="${ly}" x2="${W - right + 35}" y2="${ly}" stroke="${colour}" stroke-width="2"/>`);

@@ -51,7 +51,9 @@ async function main(): Promise<void> {
 
   let load: LoadReport | null = null;
   if (options.load && options.targets.length > 0) {
-    log(`load: targets ${options.targets.join(', ')}; rates ${options.rates.join(', ')} rps, ${options.durationSeconds} s each after ${options.warmupSeconds} s warm-up; closed loop ${options.closedSeconds} s`);
+    log(
+      `load: targets ${options.targets.join(', ')}; rates ${options.rates.join(', ')} rps, ${options.durationSeconds} s each after ${options.warmupSeconds} s warm-up; closed loop ${options.closedSeconds} s`,
+    );
     let sim: Simulator | undefined;
     try {
       sim = await startSimulator({ system: PROVIDER, port: 0, certsDir: CERTS, gatewayId: GATEWAY_ID });

@@ -36,7 +36,9 @@ export function tlsFiles(system: string): { cert: string; key: string; ca: strin
 
 /** CPR numbers of the synthetic citizens the jobcentre has a case for (serial 99NN, never real). */
 export function employmentCitizens(): string[] {
-  return population().filter((c) => c.employment !== null).map((c) => c.cpr);
+  return population()
+    .filter((c) => c.employment !== null)
+    .map((c) => c.cpr);
 }
 
 /** A fresh PostgreSQL database on the bench server; `drop` removes it (and its connections). */

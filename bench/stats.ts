@@ -31,7 +31,15 @@ export function round(n: number): number {
 }
 
 export function roundSummary(s: Summary): Summary {
-  return { count: s.count, mean: round(s.mean), p50: round(s.p50), p90: round(s.p90), p99: round(s.p99), p999: round(s.p999), max: round(s.max) };
+  return {
+    count: s.count,
+    mean: round(s.mean),
+    p50: round(s.p50),
+    p90: round(s.p90),
+    p99: round(s.p99),
+    p999: round(s.p999),
+    max: round(s.max),
+  };
 }
 
 /**

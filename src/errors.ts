@@ -13,79 +13,261 @@ export interface ErrorSpec {
 
 export const ERRORS = {
   // transport and identity
-  CERTIFICATE_REQUIRED: { status: 401, title: 'Client certificate required', detail: 'Connect with the client certificate issued to your system by the gateway operator.' },
-  CERTIFICATE_UNTRUSTED: { status: 401, title: 'Client certificate not trusted', detail: 'The client certificate is not issued by a trusted authority, has expired or is revoked. Ask the gateway operator for a valid certificate.' },
-  CLIENT_UNKNOWN: { status: 401, title: 'Unknown client system', detail: 'The client certificate is valid but belongs to no registered client system. Ask the gateway operator to register your system.' },
+  CERTIFICATE_REQUIRED: {
+    status: 401,
+    title: 'Client certificate required',
+    detail: 'Connect with the client certificate issued to your system by the gateway operator.',
+  },
+  CERTIFICATE_UNTRUSTED: {
+    status: 401,
+    title: 'Client certificate not trusted',
+    detail:
+      'The client certificate is not issued by a trusted authority, has expired or is revoked. Ask the gateway operator for a valid certificate.',
+  },
+  CLIENT_UNKNOWN: {
+    status: 401,
+    title: 'Unknown client system',
+    detail: 'The client certificate is valid but belongs to no registered client system. Ask the gateway operator to register your system.',
+  },
   FORBIDDEN_ROLE: { status: 403, title: 'Role not allowed', detail: 'Your client system does not hold the role this operation requires.' },
 
   // request token
-  TOKEN_MISSING: { status: 401, title: 'Request token missing', detail: 'Send "Authorization: Bearer <JWT>" signed with your system\'s registered signing key.' },
-  TOKEN_MALFORMED: { status: 401, title: 'Request token malformed', detail: 'The bearer token is not a compact JWS (header.payload.signature).' },
+  TOKEN_MISSING: {
+    status: 401,
+    title: 'Request token missing',
+    detail: 'Send "Authorization: Bearer <JWT>" signed with your system\'s registered signing key.',
+  },
+  TOKEN_MALFORMED: {
+    status: 401,
+    title: 'Request token malformed',
+    detail: 'The bearer token is not a compact JWS (header.payload.signature).',
+  },
   TOKEN_ALG_NOT_ALLOWED: { status: 401, title: 'Token algorithm not allowed', detail: 'Sign request tokens with ES256 or EdDSA.' },
-  TOKEN_HEADER_NOT_ALLOWED: { status: 401, title: 'Token header not allowed', detail: 'Token headers may carry only alg, typ and kid; keys are never taken from the token (jku, jwk, x5u, x5c, crit are refused).' },
-  TOKEN_KEY_UNKNOWN: { status: 401, title: 'Token key unknown', detail: 'The token\'s kid names no signing key registered for your system.' },
-  TOKEN_SIGNATURE_INVALID: { status: 401, title: 'Token signature invalid', detail: 'The token signature does not verify with your system\'s registered signing key.' },
+  TOKEN_HEADER_NOT_ALLOWED: {
+    status: 401,
+    title: 'Token header not allowed',
+    detail: 'Token headers may carry only alg, typ and kid; keys are never taken from the token (jku, jwk, x5u, x5c, crit are refused).',
+  },
+  TOKEN_KEY_UNKNOWN: {
+    status: 401,
+    title: 'Token key unknown',
+    detail: "The token's kid names no signing key registered for your system.",
+  },
+  TOKEN_SIGNATURE_INVALID: {
+    status: 401,
+    title: 'Token signature invalid',
+    detail: "The token signature does not verify with your system's registered signing key.",
+  },
   TOKEN_EXPIRED: { status: 401, title: 'Token expired', detail: 'Mint a fresh token for each request.' },
-  TOKEN_NOT_YET_VALID: { status: 401, title: 'Token not yet valid', detail: 'The token\'s iat or nbf lies in the future; check your system clock.' },
-  TOKEN_LIFETIME_TOO_LONG: { status: 401, title: 'Token lifetime too long', detail: 'A request token may live at most 5 minutes (exp - iat <= 300 seconds).' },
-  TOKEN_LIFETIME_INVALID: { status: 401, title: 'Token lifetime invalid', detail: 'A request token must expire after it is issued: exp must be later than iat.' },
-  TOKEN_AUDIENCE_INVALID: { status: 401, title: 'Token audience invalid', detail: 'Set aud to this gateway\'s identifier.' },
-  TOKEN_ISSUER_MISMATCH: { status: 401, title: 'Token issuer does not match certificate', detail: 'The token\'s iss must be the client id of the TLS client certificate it is sent with.' },
-  TOKEN_CLAIM_MISSING: { status: 401, title: 'Token claim missing or invalid', detail: 'Request tokens need iss, aud, iat, exp, jti, sub (caseworker), purpose, case, htm, htu and body_sha256, as printable text of at most 200 characters; sub, case and purpose must not contain a CPR number in any written form.' },
+  TOKEN_NOT_YET_VALID: {
+    status: 401,
+    title: 'Token not yet valid',
+    detail: "The token's iat or nbf lies in the future; check your system clock.",
+  },
+  TOKEN_LIFETIME_TOO_LONG: {
+    status: 401,
+    title: 'Token lifetime too long',
+    detail: 'A request token may live at most 5 minutes (exp - iat <= 300 seconds).',
+  },
+  TOKEN_LIFETIME_INVALID: {
+    status: 401,
+    title: 'Token lifetime invalid',
+    detail: 'A request token must expire after it is issued: exp must be later than iat.',
+  },
+  TOKEN_AUDIENCE_INVALID: { status: 401, title: 'Token audience invalid', detail: "Set aud to this gateway's identifier." },
+  TOKEN_ISSUER_MISMATCH: {
+    status: 401,
+    title: 'Token issuer does not match certificate',
+    detail: "The token's iss must be the client id of the TLS client certificate it is sent with.",
+  },
+  TOKEN_CLAIM_MISSING: {
+    status: 401,
+    title: 'Token claim missing or invalid',
+    detail:
+      'Request tokens need iss, aud, iat, exp, jti, sub (caseworker), purpose, case, htm, htu and body_sha256, as printable text of at most 200 characters; sub, case and purpose must not contain a CPR number in any written form.',
+  },
   TOKEN_REPLAYED: { status: 401, title: 'Token already used', detail: 'Each token may be used once; mint a new token with a new jti.' },
-  TOKEN_BODY_MISMATCH: { status: 401, title: 'Token does not match request body', detail: 'body_sha256 must be the base64url SHA-256 digest of the exact request body bytes.' },
-  TOKEN_REQUEST_MISMATCH: { status: 401, title: 'Token does not match request', detail: 'htm and htu must name this request\'s method and path.' },
+  TOKEN_BODY_MISMATCH: {
+    status: 401,
+    title: 'Token does not match request body',
+    detail: 'body_sha256 must be the base64url SHA-256 digest of the exact request body bytes.',
+  },
+  TOKEN_REQUEST_MISMATCH: {
+    status: 401,
+    title: 'Token does not match request',
+    detail: "htm and htu must name this request's method and path.",
+  },
 
   // request shape
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported media type', detail: 'Send the request body as application/json.' },
-  BODY_TOO_LARGE: { status: 413, title: 'Request body too large', detail: 'The request body exceeds the gateway\'s size limit.' },
-  BODY_MALFORMED: { status: 400, title: 'Request body is not valid JSON', detail: 'Send one JSON object, UTF-8 encoded, without duplicate keys or __proto__/constructor/prototype keys.' },
-  CONTRACT_UNKNOWN: { status: 404, title: 'Unknown contract', detail: 'No contract with this id is registered; GET /v1/contracts lists the registered contracts.' },
-  CONTRACT_KIND_MISMATCH: { status: 404, title: 'Contract is of another kind', detail: 'This contract is not offered on this path; query contracts go to /v1/queries, notification contracts to /v1/notifications.' },
-  REQUEST_INVALID: { status: 400, title: 'Request does not match the contract', detail: 'The request body does not validate against the contract\'s request schema; see errors.' },
-  PURPOSE_UNKNOWN: { status: 400, title: 'Unknown purpose', detail: 'The token\'s purpose is not in the purpose registry.' },
+  BODY_TOO_LARGE: { status: 413, title: 'Request body too large', detail: "The request body exceeds the gateway's size limit." },
+  BODY_MALFORMED: {
+    status: 400,
+    title: 'Request body is not valid JSON',
+    detail: 'Send one JSON object, UTF-8 encoded, without duplicate keys or __proto__/constructor/prototype keys.',
+  },
+  CONTRACT_UNKNOWN: {
+    status: 404,
+    title: 'Unknown contract',
+    detail: 'No contract with this id is registered; GET /v1/contracts lists the registered contracts.',
+  },
+  CONTRACT_KIND_MISMATCH: {
+    status: 404,
+    title: 'Contract is of another kind',
+    detail: 'This contract is not offered on this path; query contracts go to /v1/queries, notification contracts to /v1/notifications.',
+  },
+  REQUEST_INVALID: {
+    status: 400,
+    title: 'Request does not match the contract',
+    detail: "The request body does not validate against the contract's request schema; see errors.",
+  },
+  PURPOSE_UNKNOWN: { status: 400, title: 'Unknown purpose', detail: "The token's purpose is not in the purpose registry." },
   NOT_FOUND: { status: 404, title: 'Not found', detail: 'There is nothing at this path.' },
   METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed', detail: 'This path does not accept this method.' },
-  HTTP_MALFORMED: { status: 400, title: 'Malformed HTTP request', detail: 'The request is not valid HTTP/1.1 (request line, headers, path encoding, Content-Length or Transfer-Encoding). Send one well-formed request per message.' },
-  HEADERS_TOO_LARGE: { status: 431, title: 'Request headers too large', detail: 'The request line and headers together exceed the gateway\'s limit (16 KiB). Send the request token in Authorization and nothing else that is large.' },
-  REQUEST_TIMEOUT: { status: 408, title: 'Request timed out', detail: 'The request (headers and body) did not arrive in time. Send the whole request at once.' },
+  HTTP_MALFORMED: {
+    status: 400,
+    title: 'Malformed HTTP request',
+    detail:
+      'The request is not valid HTTP/1.1 (request line, headers, path encoding, Content-Length or Transfer-Encoding). Send one well-formed request per message.',
+  },
+  HEADERS_TOO_LARGE: {
+    status: 431,
+    title: 'Request headers too large',
+    detail:
+      "The request line and headers together exceed the gateway's limit (16 KiB). Send the request token in Authorization and nothing else that is large.",
+  },
+  REQUEST_TIMEOUT: {
+    status: 408,
+    title: 'Request timed out',
+    detail: 'The request (headers and body) did not arrive in time. Send the whole request at once.',
+  },
 
   // policy (403): the reasons are in `reasons`
-  POLICY_DENIED: { status: 403, title: 'No policy permits this exchange', detail: 'Default deny: no policy permits this contract for your administration, role and purpose. See reasons.' },
+  POLICY_DENIED: {
+    status: 403,
+    title: 'No policy permits this exchange',
+    detail: 'Default deny: no policy permits this contract for your administration, role and purpose. See reasons.',
+  },
   SUBJECT_NOT_FOUND: { status: 404, title: 'No record of this citizen', detail: 'The providing system holds no case for this citizen.' },
 
   // upstream
-  PROVIDER_UNAVAILABLE: { status: 502, title: 'Provider system unavailable', detail: 'The providing system could not be reached or answered with an error; try again later.' },
-  PROVIDER_TIMEOUT: { status: 504, title: 'Provider system timed out', detail: 'The providing system did not answer in time; try again later.' },
-  PROVIDER_BUSY: { status: 503, title: 'Provider system busy', detail: 'Too many requests are waiting for the providing system\'s answer at once; nothing was sent to it. Try again after the time given in Retry-After.' },
-  PROVIDER_RESPONSE_INVALID: { status: 502, title: 'Provider answer rejected', detail: 'The providing system\'s answer does not match the contract and was not forwarded.' },
+  PROVIDER_UNAVAILABLE: {
+    status: 502,
+    title: 'Provider system unavailable',
+    detail: 'The providing system could not be reached or answered with an error; try again later.',
+  },
+  PROVIDER_TIMEOUT: {
+    status: 504,
+    title: 'Provider system timed out',
+    detail: 'The providing system did not answer in time; try again later.',
+  },
+  PROVIDER_BUSY: {
+    status: 503,
+    title: 'Provider system busy',
+    detail:
+      "Too many requests are waiting for the providing system's answer at once; nothing was sent to it. Try again after the time given in Retry-After.",
+  },
+  PROVIDER_RESPONSE_INVALID: {
+    status: 502,
+    title: 'Provider answer rejected',
+    detail: "The providing system's answer does not match the contract and was not forwarded.",
+  },
 
   // consent registry
-  CONSENT_NOT_FOUND: { status: 404, title: 'No such consent', detail: 'No consent with this id is recorded for this citizen. Search the citizen\'s consents with POST /v1/consents/search.' },
-  CONSENT_ALREADY_WITHDRAWN: { status: 409, title: 'Consent already withdrawn', detail: 'This consent was withdrawn before; nothing changed. Its history is in POST /v1/consents/search.' },
-  CONSENT_REGISTRY_UNAVAILABLE: { status: 503, title: 'Consent registry unavailable', detail: 'The gateway cannot read or write its consent registry right now; nothing was changed. Try again later.' },
+  CONSENT_NOT_FOUND: {
+    status: 404,
+    title: 'No such consent',
+    detail: "No consent with this id is recorded for this citizen. Search the citizen's consents with POST /v1/consents/search.",
+  },
+  CONSENT_ALREADY_WITHDRAWN: {
+    status: 409,
+    title: 'Consent already withdrawn',
+    detail: 'This consent was withdrawn before; nothing changed. Its history is in POST /v1/consents/search.',
+  },
+  CONSENT_REGISTRY_UNAVAILABLE: {
+    status: 503,
+    title: 'Consent registry unavailable',
+    detail: 'The gateway cannot read or write its consent registry right now; nothing was changed. Try again later.',
+  },
 
   // notifications
-  NOTIFICATION_SENDER_INVALID: { status: 403, title: 'Not the provider of this notification', detail: 'Only the provider system the contract names may send this notification, with the provider role.' },
-  IDEMPOTENCY_KEY_INVALID: { status: 400, title: 'Idempotency-Key invalid', detail: 'An Idempotency-Key is 1 to 100 characters: letters, digits, ".", "_", ":" or "-", and holds no CPR number.' },
-  IDEMPOTENCY_KEY_REUSED: { status: 409, title: 'Idempotency-Key used for another event', detail: 'This key was used before for a notification with another body. Send a new event with a new key; send an event again with the key it was first sent with.' },
-  OUTBOX_UNAVAILABLE: { status: 503, title: 'Outbox unavailable', detail: 'The gateway could not store the notification for delivery, so nothing will be sent. Send it again later.' },
-  DEAD_LETTER_NOT_FOUND: { status: 404, title: 'No such dead letter', detail: 'No delivery with this id is in the dead-letter state. List them with POST /v1/notifications/dead-letters/search.' },
-  DEAD_LETTER_EXPIRED: { status: 410, title: 'Dead letter expired', detail: 'The payload of this delivery was erased when its dead-letter retention ended; ask the provider system to send the event again.' },
+  NOTIFICATION_SENDER_INVALID: {
+    status: 403,
+    title: 'Not the provider of this notification',
+    detail: 'Only the provider system the contract names may send this notification, with the provider role.',
+  },
+  IDEMPOTENCY_KEY_INVALID: {
+    status: 400,
+    title: 'Idempotency-Key invalid',
+    detail: 'An Idempotency-Key is 1 to 100 characters: letters, digits, ".", "_", ":" or "-", and holds no CPR number.',
+  },
+  IDEMPOTENCY_KEY_REUSED: {
+    status: 409,
+    title: 'Idempotency-Key used for another event',
+    detail:
+      'This key was used before for a notification with another body. Send a new event with a new key; send an event again with the key it was first sent with.',
+  },
+  OUTBOX_UNAVAILABLE: {
+    status: 503,
+    title: 'Outbox unavailable',
+    detail: 'The gateway could not store the notification for delivery, so nothing will be sent. Send it again later.',
+  },
+  DEAD_LETTER_NOT_FOUND: {
+    status: 404,
+    title: 'No such dead letter',
+    detail: 'No delivery with this id is in the dead-letter state. List them with POST /v1/notifications/dead-letters/search.',
+  },
+  DEAD_LETTER_EXPIRED: {
+    status: 410,
+    title: 'Dead letter expired',
+    detail:
+      'The payload of this delivery was erased when its dead-letter retention ended; ask the provider system to send the event again.',
+  },
 
   // operations
-  RULES_INVALID: { status: 422, title: 'New rules refused', detail: 'The contracts, policies, policy tests or clients on disk do not all load and check, so the rules in force stay. errors lists the files and lines; run "npx snitflade check" where the files are for the details.' },
+  RULES_INVALID: {
+    status: 422,
+    title: 'New rules refused',
+    detail:
+      'The contracts, policies, policy tests or clients on disk do not all load and check, so the rules in force stay. errors lists the files and lines; run "npx snitflade check" where the files are for the details.',
+  },
 
   // DPO review pages (src/dpo/): shown as HTML pages with the code, not as problem+json
-  DPO_FORM_EXPIRED: { status: 403, title: 'Form expired or sent from another site', detail: 'Reload the page and send the form again: the forms of the DPO pages are valid only in your session and from the pages themselves.' },
-  DPO_SEARCH_EXPIRED: { status: 404, title: 'Search no longer available', detail: 'A search is kept only for the session that ran it. Search again.' },
+  DPO_FORM_EXPIRED: {
+    status: 403,
+    title: 'Form expired or sent from another site',
+    detail:
+      'Reload the page and send the form again: the forms of the DPO pages are valid only in your session and from the pages themselves.',
+  },
+  DPO_SEARCH_EXPIRED: {
+    status: 404,
+    title: 'Search no longer available',
+    detail: 'A search is kept only for the session that ran it. Search again.',
+  },
   DPO_INPUT_INVALID: { status: 400, title: 'Form input not valid', detail: 'Correct the marked field and send the form again.' },
 
   // gateway
-  AUDIT_QUERY_INVALID: { status: 400, title: 'Audit query invalid', detail: 'The body does not match this audit API\'s schema; see errors. A CPR number is ten digits (or DDMMYY-SSSS), times are ISO 8601 with a time zone, and a cursor is one this gateway handed out.' },
-  AUDIT_UNAVAILABLE: { status: 503, title: 'Audit trail unavailable', detail: 'The gateway cannot write its audit trail, so it releases nothing. Try again later.' },
-  RATE_LIMITED: { status: 429, title: 'Too many requests', detail: 'Your system exceeded its request rate; retry after the time given in Retry-After.' },
-  INTERNAL: { status: 500, title: 'Internal error', detail: 'The gateway failed to handle the request. The operator has the details under the request id.' },
+  AUDIT_QUERY_INVALID: {
+    status: 400,
+    title: 'Audit query invalid',
+    detail:
+      "The body does not match this audit API's schema; see errors. A CPR number is ten digits (or DDMMYY-SSSS), times are ISO 8601 with a time zone, and a cursor is one this gateway handed out.",
+  },
+  AUDIT_UNAVAILABLE: {
+    status: 503,
+    title: 'Audit trail unavailable',
+    detail: 'The gateway cannot write its audit trail, so it releases nothing. Try again later.',
+  },
+  RATE_LIMITED: {
+    status: 429,
+    title: 'Too many requests',
+    detail: 'Your system exceeded its request rate; retry after the time given in Retry-After.',
+  },
+  INTERNAL: {
+    status: 500,
+    title: 'Internal error',
+    detail: 'The gateway failed to handle the request. The operator has the details under the request id.',
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;
@@ -237,13 +419,19 @@ export const DPO_REFUSALS = {
 
 /** DPO_INPUT_INVALID as the DPO pages' forms word it, above the form. Never echoes a value. */
 export const DPO_INPUT_ERRORS = {
-  cprInvalid: { da: 'CPR-nummeret er ikke gyldigt: ti cifre (DDMMÅÅXXXX) med en rigtig dato.', en: 'The CPR number is not valid: ten digits (DDMMYYXXXX) with a real date.' },
+  cprInvalid: {
+    da: 'CPR-nummeret er ikke gyldigt: ti cifre (DDMMÅÅXXXX) med en rigtig dato.',
+    en: 'The CPR number is not valid: ten digits (DDMMYYXXXX) with a real date.',
+  },
   callerUnknown: { da: 'Ukendt kaldende system.', en: 'Unknown calling system.' },
   contractUnknown: { da: 'Ukendt kontrakt.', en: 'Unknown contract.' },
   purposeUnknown: { da: 'Ukendt formål.', en: 'Unknown purpose.' },
   decisionUnknown: { da: 'Ukendt afgørelse.', en: 'Unknown decision.' },
   kindUnknown: { da: 'Ukendt posttype.', en: 'Unknown record kind.' },
-  caseworkerInvalid: { da: 'Sagsbehandler-id er ikke gyldigt (og må ikke indeholde et CPR-nummer).', en: 'The caseworker id is not valid (and must not hold a CPR number).' },
+  caseworkerInvalid: {
+    da: 'Sagsbehandler-id er ikke gyldigt (og må ikke indeholde et CPR-nummer).',
+    en: 'The caseworker id is not valid (and must not hold a CPR number).',
+  },
   dateInvalid: { da: 'Datoer skrives ÅÅÅÅ-MM-DD.', en: 'Dates are written YYYY-MM-DD.' },
   periodReversed: { da: 'Perioden slutter, før den begynder.', en: 'The period ends before it starts.' },
 } as const satisfies Record<string, DpoWords<string>>;

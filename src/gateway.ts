@@ -71,7 +71,10 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const loadCrl = (): RevocationList => {
     const list = loadRevocationList({ certsDir: config.paths.certs, crlFile: config.paths.crl });
     if (list.nextUpdate !== undefined && list.nextUpdate.getTime() <= Date.now()) {
-      logger.warn('certificate revocation list is past its nextUpdate; it stays in force until a newer one is loaded', { file: list.file, nextUpdate: list.nextUpdate.toISOString() });
+      logger.warn('certificate revocation list is past its nextUpdate; it stays in force until a newer one is loaded', {
+        file: list.file,
+        nextUpdate: list.nextUpdate.toISOString(),
+      });
     }
     return list;
   };
@@ -87,7 +90,15 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     maxResponseBytes: config.upstream.maxResponseBytes,
   };
   const pseudonyms = loadPseudonymizer(config);
-  const store = await openStore(config.store.kind === 'sqlite' ? { kind: 'sqlite', file: config.store.file, ...(config.store.busyTimeoutMs !== undefined ? { busyTimeoutMs: config.store.busyTimeoutMs } : {}) } : { kind: 'postgres', url: config.store.url });
+  const store = await openStore(
+    config.store.kind === 'sqlite'
+      ? {
+          kind: 'sqlite',
+          file: config.store.file,
+          ...(config.store.busyTimeoutMs !== undefined ? { busyTimeoutMs: config.store.busyTimeoutMs } : {}),
+        }
+      : { kind: 'postgres', url: config.store.url },
+  );
   // The chain lease first: a second instance with the same instance id stops here.
   const audit = await openAuditServices({ config, store, logger }).catch(async (err: unknown) => {
     await store.close();
@@ -107,13 +118,29 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     consent,
     upstream,
     providerSlots: new ProviderSlots(config.limits.providerConcurrency),
-    tokens: { audience: config.gatewayId, maxLifetimeSeconds: config.tokens.maxLifetimeSeconds, clockToleranceSeconds: config.tokens.clockToleranceSeconds },
+    tokens: {
+      audience: config.gatewayId,
+      maxLifetimeSeconds: config.tokens.maxLifetimeSeconds,
+      clockToleranceSeconds: config.tokens.clockToleranceSeconds,
+    },
     observe: metrics,
   };
-  const outbox = new OutboxWorker({ outbox: store.outbox, trail, upstream, rules: () => rules.current(), consent, owner: config.instanceId, settings: config.notifications, logger });
+  const outbox = new OutboxWorker({
+    outbox: store.outbox,
+    trail,
+    upstream,
+    rules: () => rules.current(),
+    consent,
+    owner: config.instanceId,
+    settings: config.notifications,
+    logger,
+  });
   if (config.notifications.worker) await outbox.start();
   const rollups = new RollupCatchUp(store);
-  rollups.start({ everyMs: ROLLUP_EVERY_MS, onError: (err) => logger.error('dpo rollup catch-up failed', { error: (err as Error)?.message }) });
+  rollups.start({
+    everyMs: ROLLUP_EVERY_MS,
+    onError: (err) => logger.error('dpo rollup catch-up failed', { error: (err as Error)?.message }),
+  });
   const pruner = setInterval(() => {
     store.replay.prune(new Date()).catch((err: unknown) => logger.warn('replay cache prune failed', { error: (err as Error).message }));
   }, 60_000);
@@ -137,7 +164,11 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       const nextCrl = loadCrl();
       rules.swap(next);
       revocations = nextCrl;
-      logger.info('rules reloaded', { policySet: next.policies.digest, contracts: next.contracts.list().length, policies: next.policies.policies.length });
+      logger.info('rules reloaded', {
+        policySet: next.policies.digest,
+        contracts: next.contracts.list().length,
+        policies: next.policies.policies.length,
+      });
       return next;
     },
     async close() {

@@ -33,7 +33,11 @@ export function createLogger(options: { level: string; file?: string; console: b
   return winston.createLogger({
     level: options.level,
     defaultMeta: { service: options.service ?? 'snitflade' },
-    format: winston.format.combine(scrubFormat(), winston.format.timestamp(), winston.format.json({ replacer: (_k, v) => (typeof v === 'string' ? scrub(v) : v) })),
+    format: winston.format.combine(
+      scrubFormat(),
+      winston.format.timestamp(),
+      winston.format.json({ replacer: (_k, v) => (typeof v === 'string' ? scrub(v) : v) }),
+    ),
     transports,
   });
 }

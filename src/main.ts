@@ -10,7 +10,6 @@ import { handleSignals } from './server/shutdown.js';
 import { projectRoot } from './lib/root.js';
 import { startSimulator, type Simulator } from './simulators/server.js';
 
-
 /** The simulated provider systems `npm start` runs beside the gateway, on the next ports. */
 export const SIMULATED_SYSTEMS = ['bif-jobcentre-system', 'sof-case-system', 'suf-health-system', 'buf-youth-system'] as const;
 

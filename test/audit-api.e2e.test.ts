@@ -36,15 +36,30 @@ async function post(client: string, urlPath: string, body: unknown, caseworker?:
   const text = JSON.stringify(body);
   const token = await tokenFor(client, urlPath, text, caseworker !== undefined ? { caseworker } : {});
   const creds = tls(client);
-  return request(env.url).post(urlPath).ca(creds.ca).cert(creds.cert).key(creds.key).set('content-type', 'application/json').set('authorization', `Bearer ${token}`).send(text);
+  return request(env.url)
+    .post(urlPath)
+    .ca(creds.ca)
+    .cert(creds.cert)
+    .key(creds.key)
+    .set('content-type', 'application/json')
+    .set('authorization', `Bearer ${token}`)
+    .send(text);
 }
 
 const dpo = (urlPath: string, body: unknown, client = 'dpo-console') => post(client, urlPath, body, 'dpo-anne');
 
 async function verifyCall(client = 'dpo-console') {
   const token = await mintRequestToken({
-    clientId: client, kid: `${client}-1`, key: readFileSync(path.join(TEST_CERTS, 'clients', client, 'signing.key.pem'), 'utf8'),
-    audience: 'snitflade-gateway', caseworker: 'dpo-anne', purpose: 'audit-review', caseRef: 'DPO-2026-1', method: 'GET', path: '/v1/audit/verify', body: '',
+    clientId: client,
+    kid: `${client}-1`,
+    key: readFileSync(path.join(TEST_CERTS, 'clients', client, 'signing.key.pem'), 'utf8'),
+    audience: 'snitflade-gateway',
+    caseworker: 'dpo-anne',
+    purpose: 'audit-review',
+    caseRef: 'DPO-2026-1',
+    method: 'GET',
+    path: '/v1/audit/verify',
+    body: '',
   });
   const creds = tls(client);
   return request(env.url).get('/v1/audit/verify').ca(creds.ca).cert(creds.cert).key(creds.key).set('authorization', `Bearer ${token}`);
@@ -52,7 +67,10 @@ async function verifyCall(client = 'dpo-console') {
 
 beforeAll(async () => {
   siemFile = path.join(mkdtempSync(path.join(tmpdir(), 'snitflade-siem-')), 'siem.jsonl');
-  env = await startTestEnv({ name: 'audit-api', overrides: { audit: { checkpointEveryRecords: 1000, checkpointEverySeconds: 3600, siem: { target: 'file', file: siemFile } } } });
+  env = await startTestEnv({
+    name: 'audit-api',
+    overrides: { audit: { checkpointEveryRecords: 1000, checkpointEverySeconds: 3600, siem: { target: 'file', file: siemFile } } },
+  });
 
   const r1 = await post('sof-case-system', STATUS, { cpr: A.cpr, fields: ['targetGroup', 'benefit'] }, 'sof-cw-0042');
   const r2 = await post('bif-jobcentre-system', SUMMARY, { cpr: A.cpr, fields: ['openSocialCase', 'efforts'] }, 'bif-cw-0007');
@@ -70,18 +88,25 @@ afterAll(async () => {
 });
 
 describe('POST /v1/audit/search', () => {
-  it('finds exactly the citizen\'s records by CPR number, each verified against a signed checkpoint', async () => {
+  it("finds exactly the citizen's records by CPR number, each verified against a signed checkpoint", async () => {
     const res = await dpo('/v1/audit/search', { cpr: A.cpr, limit: 200 });
     expect(res.status).toBe(200);
     const results = res.body.results as { record: AuditRecord; verification: { status: string; checkpoint?: { seq: number } } }[];
     const exchangesFound = results.filter((r) => r.record.kind !== 'dpo-access');
-    expect(new Set(exchangesFound.map((r) => r.record.auditId))).toEqual(new Set([exchanges.aStatus, exchanges.aSummary, exchanges.aDenied]));
+    expect(new Set(exchangesFound.map((r) => r.record.auditId))).toEqual(
+      new Set([exchanges.aStatus, exchanges.aSummary, exchanges.aDenied]),
+    );
     const mine = env.gateway.pseudonyms.all(A.cpr);
     for (const r of results) expect(mine).toContain(r.record.subject);
     for (const r of exchangesFound) expect(r.verification).toMatchObject({ status: 'verified', checkpoint: { seq: expect.any(Number) } });
     // The search itself is in the trail, about the citizen by pseudonym, written before the answer.
     const access = results.find((r) => r.record.kind === 'dpo-access' && r.record.auditId === res.body.auditId);
-    expect(access?.record).toMatchObject({ caller: { system: 'dpo-console', administration: 'DPO' }, caseworker: 'dpo-anne', reasons: ['AUDIT_SEARCH'], subject: env.gateway.pseudonyms.pseudonym(A.cpr) });
+    expect(access?.record).toMatchObject({
+      caller: { system: 'dpo-console', administration: 'DPO' },
+      caseworker: 'dpo-anne',
+      reasons: ['AUDIT_SEARCH'],
+      subject: env.gateway.pseudonyms.pseudonym(A.cpr),
+    });
     expect(access?.verification.status).toBe('pending');
     expect(JSON.stringify(res.body)).not.toContain(A.cpr);
   });
@@ -107,11 +132,18 @@ describe('POST /v1/audit/search', () => {
   });
 
   it('filters by calling system, caseworker, contract, purpose, policy, decision, reason and time', async () => {
-    const search = async (body: object) => ((await dpo('/v1/audit/search', { ...body, limit: 200 })).body.results as { record: AuditRecord }[]).map((r) => r.record);
-    expect(new Set((await search({ cpr: A.cpr, callerSystem: 'bif-jobcentre-system' })).map((r) => r.auditId))).toEqual(new Set([exchanges.aSummary]));
+    const search = async (body: object) =>
+      ((await dpo('/v1/audit/search', { ...body, limit: 200 })).body.results as { record: AuditRecord }[]).map((r) => r.record);
+    expect(new Set((await search({ cpr: A.cpr, callerSystem: 'bif-jobcentre-system' })).map((r) => r.auditId))).toEqual(
+      new Set([exchanges.aSummary]),
+    );
     expect(new Set((await search({ caseworker: 'sof-cw-0099' })).map((r) => r.auditId))).toEqual(new Set([exchanges.bStatus]));
-    expect(new Set((await search({ cpr: A.cpr, contract: 'employment.citizen-status.v1' })).map((r) => r.auditId))).toEqual(new Set([exchanges.aStatus]));
-    expect(new Set((await search({ cpr: B.cpr, purpose: 'plan-coordination', policy: 'sof-reads-employment-status' })).map((r) => r.auditId))).toEqual(new Set([exchanges.bStatus]));
+    expect(new Set((await search({ cpr: A.cpr, contract: 'employment.citizen-status.v1' })).map((r) => r.auditId))).toEqual(
+      new Set([exchanges.aStatus]),
+    );
+    expect(
+      new Set((await search({ cpr: B.cpr, purpose: 'plan-coordination', policy: 'sof-reads-employment-status' })).map((r) => r.auditId)),
+    ).toEqual(new Set([exchanges.bStatus]));
     const denied = await search({ cpr: A.cpr, decision: 'deny' });
     expect(denied.map((r) => r.auditId)).toEqual([exchanges.aDenied]);
     expect((await search({ reason: 'NO_POLICY', cpr: A.cpr })).map((r) => r.auditId)).toEqual([exchanges.aDenied]);
@@ -139,7 +171,9 @@ describe('POST /v1/audit/citizen-report', () => {
     const res = await dpo('/v1/audit/citizen-report', { cpr: A.cpr });
     expect(res.status).toBe(200);
     const report = res.body;
-    expect(report.entries.map((e: { auditId: string }) => e.auditId).sort()).toEqual([exchanges.aStatus, exchanges.aSummary, exchanges.aDenied].sort());
+    expect(report.entries.map((e: { auditId: string }) => e.auditId).sort()).toEqual(
+      [exchanges.aStatus, exchanges.aSummary, exchanges.aDenied].sort(),
+    );
     expect(report.summary).toEqual({ disclosed: 2, refused: 1, notDisclosed: 0 });
     expect(report.includesEmployee).toBe(false);
     const status = report.entries.find((e: { auditId: string }) => e.auditId === exchanges.aStatus);
@@ -149,11 +183,26 @@ describe('POST /v1/audit/citizen-report', () => {
       recipient: { administration: 'SOF', administrationName: { da: 'Socialforvaltningen' }, system: 'sof-case-system' },
       source: { administration: 'BIF', system: 'bif-jobcentre-system' },
       contract: { id: 'employment.citizen-status.v1' },
-      purpose: { id: 'plan-coordination', title: { da: 'Koordinering af jobplan og handleplan', en: 'Coordination of the job plan and the social action plan' } },
+      purpose: {
+        id: 'plan-coordination',
+        title: { da: 'Koordinering af jobplan og handleplan', en: 'Coordination of the job plan and the social action plan' },
+      },
     });
     expect(status.fields).toEqual([
-      { name: 'targetGroup', category: 'employment', categoryLabel: { da: 'Beskæftigelse og ydelser', en: 'Employment and benefits' }, label: { da: 'Målgruppe', en: 'Target group' }, special: false },
-      { name: 'benefit', category: 'employment', categoryLabel: { da: 'Beskæftigelse og ydelser', en: 'Employment and benefits' }, label: { da: 'Ydelse', en: 'Benefit' }, special: false },
+      {
+        name: 'targetGroup',
+        category: 'employment',
+        categoryLabel: { da: 'Beskæftigelse og ydelser', en: 'Employment and benefits' },
+        label: { da: 'Målgruppe', en: 'Target group' },
+        special: false,
+      },
+      {
+        name: 'benefit',
+        category: 'employment',
+        categoryLabel: { da: 'Beskæftigelse og ydelser', en: 'Employment and benefits' },
+        label: { da: 'Ydelse', en: 'Benefit' },
+        special: false,
+      },
     ]);
     expect(status.legalBasis).toMatch(/Art\. 6\(1\)\(e\)/);
     const summary = report.entries.find((e: { auditId: string }) => e.auditId === exchanges.aSummary);
@@ -172,7 +221,10 @@ describe('POST /v1/audit/citizen-report', () => {
 
   it('names the employee only when configured to', async () => {
     const g = env.gateway;
-    const report = await buildCitizenReport({ store: g.store, pseudonyms: g.pseudonyms, rules: g.rules(), includeEmployee: true }, { cpr: A.cpr });
+    const report = await buildCitizenReport(
+      { store: g.store, pseudonyms: g.pseudonyms, rules: g.rules(), includeEmployee: true },
+      { cpr: A.cpr },
+    );
     expect(report.entries.find((e) => e.auditId === exchanges.aStatus)?.caseworker).toBe('sof-cw-0042');
     expect(report.entries.find((e) => e.auditId === exchanges.aSummary)?.caseworker).toBe('bif-cw-0007');
   });
@@ -181,8 +233,13 @@ describe('POST /v1/audit/citizen-report', () => {
     const csv = await dpo('/v1/audit/citizen-report', { cpr: A.cpr, format: 'csv', lang: 'da' });
     expect(csv.status).toBe(200);
     expect(csv.headers['content-type']).toMatch(/^text\/csv/);
-    const lines = csv.text.replace(/^\uFEFF/, '').trimEnd().split('\r\n');
-    expect(lines[0]).toBe('Tidspunkt,Udfald,Modtager (forvaltning),Modtagende system,Oplysningerne kom fra,Oplysninger,Formål,Hjemmel,Samtykke (kvittering),Begrundelse');
+    const lines = csv.text
+      .replace(/^\uFEFF/, '')
+      .trimEnd()
+      .split('\r\n');
+    expect(lines[0]).toBe(
+      'Tidspunkt,Udfald,Modtager (forvaltning),Modtagende system,Oplysningerne kom fra,Oplysninger,Formål,Hjemmel,Samtykke (kvittering),Begrundelse',
+    );
     expect(lines).toHaveLength(4);
     expect(csv.text).toContain('Målgruppe (Beskæftigelse og ydelser); Ydelse (Beskæftigelse og ydelser)');
 
@@ -208,7 +265,11 @@ describe('GET /v1/audit/verify and tampering in the database file', () => {
     const target = (await env.gateway.store.audit.search({ auditId: exchanges.aStatus, kind: 'release', limit: 1 })).records[0]!;
     const db = new Database(env.config.store.kind === 'sqlite' ? env.config.store.file : '', { timeout: 5000 });
     try {
-      db.prepare('UPDATE audit_record SET record = ? WHERE chain = ? AND seq = ?').run(canonicalJson({ ...target, fields: { ...target.fields, released: ['targetGroup'] } }), target.chain, target.seq);
+      db.prepare('UPDATE audit_record SET record = ? WHERE chain = ? AND seq = ?').run(
+        canonicalJson({ ...target, fields: { ...target.fields, released: ['targetGroup'] } }),
+        target.chain,
+        target.seq,
+      );
     } finally {
       db.close();
     }
@@ -220,19 +281,28 @@ describe('GET /v1/audit/verify and tampering in the database file', () => {
   });
 
   it('forwarded every record and checkpoint to the SIEM file as JSON lines without CPR numbers or pseudonyms', () => {
-    const lines = readFileSync(siemFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = readFileSync(siemFile, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines.filter((l) => l.type === 'snitflade.audit').length).toBeGreaterThanOrEqual(7);
     expect(lines.some((l) => l.type === 'snitflade.checkpoint' && typeof l.jws === 'string')).toBe(true);
     const text = JSON.stringify(lines);
     for (const c of [A, B]) expect(text).not.toContain(c.cpr);
     expect(text).not.toContain(env.gateway.pseudonyms.pseudonym(A.cpr));
-    expect(lines.find((l) => l.auditId === exchanges.aStatus && l.kind === 'release')).toMatchObject({ citizen: true, fields: { released: ['targetGroup', 'benefit'] } });
+    expect(lines.find((l) => l.auditId === exchanges.aStatus && l.kind === 'release')).toMatchObject({
+      citizen: true,
+      fields: { released: ['targetGroup', 'benefit'] },
+    });
   });
 
   it('no file of the database holds a CPR number', () => {
     const files = readdirSync(env.dataDir).filter((f) => f.startsWith('snitflade.db'));
     expect(files.length).toBeGreaterThan(0);
-    const bytes = files.filter((f) => existsSync(path.join(env.dataDir, f))).map((f) => readFileSync(path.join(env.dataDir, f)).toString('latin1')).join('');
+    const bytes = files
+      .filter((f) => existsSync(path.join(env.dataDir, f)))
+      .map((f) => readFileSync(path.join(env.dataDir, f)).toString('latin1'))
+      .join('');
     expect(bytes).toContain(env.gateway.pseudonyms.pseudonym(A.cpr));
     for (const c of [A, B]) {
       expect(bytes).not.toContain(c.cpr);

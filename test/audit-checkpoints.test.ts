@@ -83,7 +83,11 @@ function describeStore(makeHarness: () => Promise<Harness>, label: string): void
     });
 
     /** A chain of n records, sealed by checkpoints after the seqs listed (the last one at n unless told otherwise). */
-    async function sealedChain(n: number, sealAt: readonly number[], over: (i: number) => Partial<AuditEntry> = (i) => ({ caseworker: `cw-${i}` })) {
+    async function sealedChain(
+      n: number,
+      sealAt: readonly number[],
+      over: (i: number) => Partial<AuditEntry> = (i) => ({ caseworker: `cw-${i}` }),
+    ) {
       const chain = freshChain('c');
       const trail = await AuditTrail.open(store, { chain });
       const checkpointer = new Checkpointer({ store, trail, signer, verifier, gatewayId: 'snitflade-gateway' });
@@ -103,14 +107,32 @@ function describeStore(makeHarness: () => Promise<Harness>, label: string): void
     it('seals the chain in signed checkpoints whose roots every record can be proven against', async () => {
       const { chain, checkpointer, records } = await sealedChain(150, [37, 100, 150]);
       expect(checkpointer.last?.seq).toBe(150);
-      expect((await store.checkpoints.list(chain, 0, 10)).map((c) => [c.seq, c.prev])).toEqual([[37, 0], [100, 37], [150, 100]]);
+      expect((await store.checkpoints.list(chain, 0, 10)).map((c) => [c.seq, c.prev])).toEqual([
+        [37, 0],
+        [100, 37],
+        [150, 100],
+      ]);
       const latest = (await store.checkpoints.latest(chain))!;
       const payload = await verifier.verify(latest.jws);
       expect(payload).toMatchObject({ chain, seq: 150, head: records[149]!.hash, prev: 100 });
       // Upper levels of the tree are stored (subtrees of 64 and 128 leaves).
-      expect((await store.checkpoints.nodes(chain, [{ level: 6, index: 0 }, { level: 6, index: 1 }, { level: 7, index: 0 }, { level: 6, index: 2 }])).map((n) => `${n.level}:${n.index}`).sort()).toEqual(['6:0', '6:1', '7:0']);
+      expect(
+        (
+          await store.checkpoints.nodes(chain, [
+            { level: 6, index: 0 },
+            { level: 6, index: 1 },
+            { level: 7, index: 0 },
+            { level: 6, index: 2 },
+          ])
+        )
+          .map((n) => `${n.level}:${n.index}`)
+          .sort(),
+      ).toEqual(['6:0', '6:1', '7:0']);
 
-      const proofs = await new ProofBuilder(store, chain).prove(records.map((r) => r.seq), latest);
+      const proofs = await new ProofBuilder(store, chain).prove(
+        records.map((r) => r.seq),
+        latest,
+      );
       for (const r of records) {
         const proof = proofs.get(r.seq);
         if (proof === undefined || proof instanceof Error) throw new Error(`no proof for ${r.seq}`);
@@ -131,7 +153,9 @@ function describeStore(makeHarness: () => Promise<Harness>, label: string): void
       expect(await verifyInclusionProof(records[42]!, proofs.get(42) as never, verifier)).toMatchObject({ ok: false });
       const stranger = await checkpointSigner(pem());
       const forged = await stranger.sign(payload);
-      expect(await verifyInclusionProof(records[41]!, { ...(proofs.get(42) as never as object), checkpoint: forged } as never, verifier)).toMatchObject({ ok: false, reason: 'checkpoint-invalid' });
+      expect(
+        await verifyInclusionProof(records[41]!, { ...(proofs.get(42) as never as object), checkpoint: forged } as never, verifier),
+      ).toMatchObject({ ok: false, reason: 'checkpoint-invalid' });
 
       // After the stored record is tampered with, its proof is built from the stored data and fails.
       await h.exec('UPDATE audit_record SET record = ? WHERE chain = ? AND seq = ?', [canonicalJson(changed), chain, 42]);
@@ -169,10 +193,18 @@ function describeStore(makeHarness: () => Promise<Harness>, label: string): void
           const r = { ...records[s - 1]!, prevHash: prev, ...(s === seq ? { caseworker: 'someone-else' } : {}) };
           const rewritten = { ...r, hash: recordHash(prev, r) };
           prev = rewritten.hash;
-          await h.exec('UPDATE audit_record SET record = ?, caseworker = ? WHERE chain = ? AND seq = ?', [canonicalJson(rewritten), rewritten.caseworker, chain, s]);
+          await h.exec('UPDATE audit_record SET record = ?, caseworker = ? WHERE chain = ? AND seq = ?', [
+            canonicalJson(rewritten),
+            rewritten.caseworker,
+            chain,
+            s,
+          ]);
         }
         // Only the signed checkpoints can tell: the first one after the change names the place.
-        expect((await verifySealedChain({ store, verifier }, chain)).problem).toMatchObject({ seq: seq <= 8 ? 8 : 12, kind: 'checkpoint-mismatch' });
+        expect((await verifySealedChain({ store, verifier }, chain)).problem).toMatchObject({
+          seq: seq <= 8 ? 8 : 12,
+          kind: 'checkpoint-mismatch',
+        });
       });
 
       it.each(positions)('a removed record at seq %i', async (seq) => {
@@ -191,7 +223,25 @@ function describeStore(makeHarness: () => Promise<Harness>, label: string): void
         const row = { ...forged, hash: recordHash(prevHash, forged) };
         await h.exec(
           'INSERT INTO audit_record (chain, seq, id, audit_id, time, kind, subject, caller_system, administration, caseworker, contract, purpose, policy_id, policy_version, decision, reasons, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-          [chain, seq, row.id, row.auditId, row.time, row.kind, row.subject, row.caller?.system, row.caller?.administration, row.caseworker, row.contract, row.purpose, row.policy?.id, row.policy?.version, row.decision, JSON.stringify(row.reasons), canonicalJson(row)],
+          [
+            chain,
+            seq,
+            row.id,
+            row.auditId,
+            row.time,
+            row.kind,
+            row.subject,
+            row.caller?.system,
+            row.caller?.administration,
+            row.caseworker,
+            row.contract,
+            row.purpose,
+            row.policy?.id,
+            row.policy?.version,
+            row.decision,
+            JSON.stringify(row.reasons),
+            canonicalJson(row),
+          ],
         );
         expect((await verifySealedChain({ store, verifier }, chain)).problem).toMatchObject({ seq, kind: 'inserted' });
       });
@@ -229,11 +279,24 @@ function describeStore(makeHarness: () => Promise<Harness>, label: string): void
       it('verifies from a trusted checkpoint onward: earlier records are taken on trust, later ones checked', async () => {
         const { chain, records } = await sealedChain(16, [8, 16]);
         const changed = { ...records[2]!, decision: 'deny' as const };
-        await h.exec('UPDATE audit_record SET record = ?, decision = ? WHERE chain = ? AND seq = ?', [canonicalJson(changed), 'deny', chain, 3]);
+        await h.exec('UPDATE audit_record SET record = ?, decision = ? WHERE chain = ? AND seq = ?', [
+          canonicalJson(changed),
+          'deny',
+          chain,
+          3,
+        ]);
         expect((await verifySealedChain({ store, verifier }, chain)).problem).toMatchObject({ seq: 3, kind: 'hash-mismatch' });
-        expect(await verifySealedChain({ store, verifier }, chain, { fromCheckpoint: 8 })).toMatchObject({ ok: true, fromSeq: 9, checked: 8, checkpoints: 1 });
+        expect(await verifySealedChain({ store, verifier }, chain, { fromCheckpoint: 8 })).toMatchObject({
+          ok: true,
+          fromSeq: 9,
+          checked: 8,
+          checkpoints: 1,
+        });
         await h.exec('DELETE FROM audit_record WHERE chain = ? AND seq = ?', [chain, 11]);
-        expect((await verifySealedChain({ store, verifier }, chain, { fromCheckpoint: 8 })).problem).toMatchObject({ seq: 11, kind: 'gap' });
+        expect((await verifySealedChain({ store, verifier }, chain, { fromCheckpoint: 8 })).problem).toMatchObject({
+          seq: 11,
+          kind: 'gap',
+        });
       });
     });
 
@@ -246,7 +309,11 @@ function describeStore(makeHarness: () => Promise<Harness>, label: string): void
       await checkpointer.checkpoint();
       await trail.append(entry());
       const r7 = (await store.audit.range(chain, 7, 1))[0]!;
-      await h.exec('UPDATE audit_record SET record = ? WHERE chain = ? AND seq = ?', [canonicalJson({ ...r7, purpose: 'whole-person-plan' }), chain, 7]);
+      await h.exec('UPDATE audit_record SET record = ? WHERE chain = ? AND seq = ?', [
+        canonicalJson({ ...r7, purpose: 'whole-person-plan' }),
+        chain,
+        7,
+      ]);
       await expect(checkpointer.checkpoint()).rejects.toBeInstanceOf(AuditIntegrityError);
       expect((await store.checkpoints.latest(chain))?.seq).toBe(6);
     });
@@ -258,7 +325,11 @@ function describeStore(makeHarness: () => Promise<Harness>, label: string): void
       for (let i = 0; i < 6; i++) await trail.append(entry());
       // The same record, stored as indented JSON: not canonical text, so only the slow path can hash it.
       const r3 = (await store.audit.range(chain, 3, 1))[0]!;
-      await h.exec('UPDATE audit_record SET record = ? WHERE chain = ? AND seq = ?', [JSON.stringify(JSON.parse(canonicalJson(r3)), null, 2), chain, 3]);
+      await h.exec('UPDATE audit_record SET record = ? WHERE chain = ? AND seq = ?', [
+        JSON.stringify(JSON.parse(canonicalJson(r3)), null, 2),
+        chain,
+        3,
+      ]);
       expect((await checkpointer.checkpoint())?.seq).toBe(6);
 
       for (let i = 0; i < 3; i++) await trail.append(entry());
@@ -270,9 +341,15 @@ function describeStore(makeHarness: () => Promise<Harness>, label: string): void
     it('exports sealed records with their checkpoints; the standalone verifier accepts the export and names the first bad record of a tampered one', async () => {
       const { chain } = await sealedChain(30, [10, 20, 30]);
       const out = path.join(tmp(), 'export');
-      const { manifest, entries } = await exportTrail({ store, verifier, gatewayId: 'snitflade-gateway' }, { out, chains: [chain], segmentRecords: 15 });
+      const { manifest, entries } = await exportTrail(
+        { store, verifier, gatewayId: 'snitflade-gateway' },
+        { out, chains: [chain], segmentRecords: 15 },
+      );
       expect(manifest.chains[0]).toMatchObject({ chain, fromSeq: 1, toSeq: 30 });
-      expect(manifest.chains[0]!.segments.map((s) => [s.fromSeq, s.toSeq])).toEqual([[1, 20], [21, 30]]);
+      expect(manifest.chains[0]!.segments.map((s) => [s.fromSeq, s.toSeq])).toEqual([
+        [1, 20],
+        [21, 30],
+      ]);
       expect(entries).toHaveLength(1);
       expect((await store.checkpoints.exports(chain)).map((e) => e.toSeq)).toEqual([30]);
       expect(readdirSync(out).sort()).toEqual(['README.txt', 'chains', 'keys.jwks.json', 'manifest.json', 'verify-export.mjs']);
@@ -284,7 +361,10 @@ function describeStore(makeHarness: () => Promise<Harness>, label: string): void
       const original = readFileSync(file, 'utf8');
       const lines = original.split('\n');
       const fails = async (): Promise<string> => {
-        const r = await run(process.execPath, [VERIFIER_SCRIPT, out]).then(() => ({ code: 0, stdout: '' }), (e: { code: number; stdout: string }) => e);
+        const r = await run(process.execPath, [VERIFIER_SCRIPT, out]).then(
+          () => ({ code: 0, stdout: '' }),
+          (e: { code: number; stdout: string }) => e,
+        );
         expect(r.code).toBe(1);
         return r.stdout;
       };
@@ -300,13 +380,15 @@ function describeStore(makeHarness: () => Promise<Harness>, label: string): void
       expect(await fails()).toContain(`FAIL chain ${chain}, seq 7: the records at seq 7 and 8 are out of order`);
       // A whole segment rewritten consistently: only the signed checkpoint can tell.
       let prev = '0'.repeat(64);
-      const rewritten = lines.filter((l) => l !== '').map((l, i) => {
-        const r = { ...JSON.parse(l), prevHash: prev, ...(i === 2 ? { caseworker: 'someone-else' } : {}) };
-        delete r.hash;
-        const hash = recordHash(prev, r);
-        prev = hash;
-        return canonicalJson({ ...r, hash });
-      });
+      const rewritten = lines
+        .filter((l) => l !== '')
+        .map((l, i) => {
+          const r = { ...JSON.parse(l), prevHash: prev, ...(i === 2 ? { caseworker: 'someone-else' } : {}) };
+          delete r.hash;
+          const hash = recordHash(prev, r);
+          prev = hash;
+          return canonicalJson({ ...r, hash });
+        });
       writeFileSync(file, `${rewritten.join('\n')}\n`);
       expect(await fails()).toContain(`FAIL chain ${chain}, seq 10: the record is not the one the signed checkpoint names`);
       writeFileSync(file, original);
@@ -315,17 +397,29 @@ function describeStore(makeHarness: () => Promise<Harness>, label: string): void
       const cpLines = readFileSync(cps, 'utf8').split('\n');
       const stranger = await checkpointSigner(pem());
       const c20 = JSON.parse(cpLines[1]!);
-      writeFileSync(cps, [cpLines[0], JSON.stringify({ seq: 20, jws: await stranger.sign(await verifier.verify(c20.jws)) }), ...cpLines.slice(2)].join('\n'));
+      writeFileSync(
+        cps,
+        [cpLines[0], JSON.stringify({ seq: 20, jws: await stranger.sign(await verifier.verify(c20.jws)) }), ...cpLines.slice(2)].join('\n'),
+      );
       expect(await fails()).toContain(`FAIL chain ${chain}, seq 20: the checkpoint: signed with a key that is not trusted`);
       // A key that is not the pinned one.
-      const pinned = await run(process.execPath, [VERIFIER_SCRIPT, out, '--kid', 'x'.repeat(43)]).then(() => 0, (e: { code: number }) => e.code);
+      const pinned = await run(process.execPath, [VERIFIER_SCRIPT, out, '--kid', 'x'.repeat(43)]).then(
+        () => 0,
+        (e: { code: number }) => e.code,
+      );
       expect(pinned).toBe(2);
     });
 
     it('refuses to export a trail that does not verify', async () => {
       const { chain, records } = await sealedChain(6, [6]);
-      await h.exec('UPDATE audit_record SET record = ? WHERE chain = ? AND seq = ?', [canonicalJson({ ...records[3]!, caseworker: 'x' }), chain, 4]);
-      await expect(exportTrail({ store, verifier, gatewayId: 'g' }, { out: path.join(tmp(), 'bad'), chains: [chain] })).rejects.toBeInstanceOf(ExportIntegrityError);
+      await h.exec('UPDATE audit_record SET record = ? WHERE chain = ? AND seq = ?', [
+        canonicalJson({ ...records[3]!, caseworker: 'x' }),
+        chain,
+        4,
+      ]);
+      await expect(
+        exportTrail({ store, verifier, gatewayId: 'g' }, { out: path.join(tmp(), 'bad'), chains: [chain] }),
+      ).rejects.toBeInstanceOf(ExportIntegrityError);
       expect(await store.checkpoints.exports(chain)).toEqual([]);
     });
 
@@ -334,7 +428,9 @@ function describeStore(makeHarness: () => Promise<Harness>, label: string): void
       const deps = { store, verifier, append: (e: AuditEntry) => trail.append(e) };
       const later = new Date(Date.now() + 40 * 86_400_000);
       // Not exported: nothing is deleted.
-      expect(await applyRetention(deps, { retentionDays: 30, now: later, chains: [chain] })).toEqual([expect.objectContaining({ chain, deleted: 0, skipped: 'not-exported' })]);
+      expect(await applyRetention(deps, { retentionDays: 30, now: later, chains: [chain] })).toEqual([
+        expect.objectContaining({ chain, deleted: 0, skipped: 'not-exported' }),
+      ]);
       expect((await store.audit.range(chain, 1, 1))[0]?.seq).toBe(1);
 
       // Exported through seq 20 (the last checkpoint then), later records added and sealed.
@@ -368,7 +464,13 @@ function describeStore(makeHarness: () => Promise<Harness>, label: string): void
       const { chain } = await sealedChain(10, [5, 10]);
       await h.exec('DELETE FROM audit_record WHERE chain = ? AND seq <= ?', [chain, 5]);
       expect((await verifySealedChain({ store, verifier }, chain)).problem).toMatchObject({ seq: 1, kind: 'gap' });
-      await store.checkpoints.markRetention({ chain, throughSeq: 5, auditId: 'made-up', exportId: 'made-up', time: new Date().toISOString() });
+      await store.checkpoints.markRetention({
+        chain,
+        throughSeq: 5,
+        auditId: 'made-up',
+        exportId: 'made-up',
+        time: new Date().toISOString(),
+      });
       expect((await verifySealedChain({ store, verifier }, chain)).problem).toMatchObject({ seq: 6, kind: 'retention-unproven' });
     });
 
@@ -429,7 +531,9 @@ describeStore(async () => {
       // The database file itself, WAL included, as bytes.
       await db.query('PRAGMA wal_checkpoint(TRUNCATE)');
       const dir = path.dirname((db.storeConfig as { file: string }).file);
-      return readdirSync(dir).map((f) => readFileSync(path.join(dir, f)).toString('latin1')).join('\n');
+      return readdirSync(dir)
+        .map((f) => readFileSync(path.join(dir, f)).toString('latin1'))
+        .join('\n');
     },
   };
 }, 'SQLite');

@@ -26,7 +26,10 @@ let dataDir: string;
 let env: NodeJS.ProcessEnv;
 
 async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return run(process.execPath, ['--no-warnings', '--import', './test/support/register-ts.mjs', 'src/cli/snitflade.ts', ...args], { cwd: ROOT, env }).then(
+  return run(process.execPath, ['--no-warnings', '--import', './test/support/register-ts.mjs', 'src/cli/snitflade.ts', ...args], {
+    cwd: ROOT,
+    env,
+  }).then(
     (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
     (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
   );
@@ -35,7 +38,14 @@ async function cli(...args: string[]): Promise<{ code: number; stdout: string; s
 beforeAll(async () => {
   const certs = await testCerts();
   dataDir = mkdtempSync(path.join(tmpdir(), 'snitflade-cli-'));
-  env = { ...process.env, SNITFLADE_CERTS_DIR: certs, SNITFLADE_DATA_DIR: dataDir, SNITFLADE_INSTANCE_ID: 'gw1', DATABASE_URL: '', SNITFLADE_CONFIG: '' };
+  env = {
+    ...process.env,
+    SNITFLADE_CERTS_DIR: certs,
+    SNITFLADE_DATA_DIR: dataDir,
+    SNITFLADE_INSTANCE_ID: 'gw1',
+    DATABASE_URL: '',
+    SNITFLADE_CONFIG: '',
+  };
   const config = loadConfig({ root: ROOT, env });
   const pseudonyms = loadPseudonymizer(config);
   const store = await openStore({ kind: 'sqlite', file: config.store.kind === 'sqlite' ? config.store.file : '' });
@@ -44,10 +54,27 @@ beforeAll(async () => {
     const { signer, verifier } = await loadCheckpointKeys(config);
     const checkpointer = new Checkpointer({ store, trail, signer, verifier, gatewayId: config.gatewayId });
     const entry = (i: number): AuditEntry => ({
-      kind: 'release', auditId: `a-${i}`, requestId: `r-${i}`, contract: 'employment.citizen-status.v1', caller: { system: 'sof-case-system', administration: 'SOF' },
-      caseworker: `cw-${i % 17}`, caseRef: 'SOF-1', purpose: 'plan-coordination', subject: pseudonyms.pseudonym('0101909901'), policy: { id: 'p', version: 1 }, policySet: null,
-      legalBasis: 'Art. 6(1)(e)', decision: 'permit', reasons: [], fields: { requested: ['benefit'], released: ['benefit'], withheld: [], dropped: [] }, consent: null,
-      tokenDigest: randomBytes(8).toString('hex'), upstream: null, responseDigest: null, status: 200, latencyMs: 1,
+      kind: 'release',
+      auditId: `a-${i}`,
+      requestId: `r-${i}`,
+      contract: 'employment.citizen-status.v1',
+      caller: { system: 'sof-case-system', administration: 'SOF' },
+      caseworker: `cw-${i % 17}`,
+      caseRef: 'SOF-1',
+      purpose: 'plan-coordination',
+      subject: pseudonyms.pseudonym('0101909901'),
+      policy: { id: 'p', version: 1 },
+      policySet: null,
+      legalBasis: 'Art. 6(1)(e)',
+      decision: 'permit',
+      reasons: [],
+      fields: { requested: ['benefit'], released: ['benefit'], withheld: [], dropped: [] },
+      consent: null,
+      tokenDigest: randomBytes(8).toString('hex'),
+      upstream: null,
+      responseDigest: null,
+      status: 200,
+      latencyMs: 1,
     });
     for (let batch = 0; batch < 3; batch++) {
       await Promise.all(Array.from({ length: 1000 }, (_, i) => trail.append(entry(batch * 1000 + i))));
@@ -90,7 +117,11 @@ it('audit verify names the record changed in the database and fails', async () =
   const db = new Database(path.join(dataDir, 'snitflade.db'));
   try {
     const row = db.prepare('SELECT record FROM audit_record WHERE chain = ? AND seq = ?').get('gw1', 1234) as { record: string };
-    db.prepare('UPDATE audit_record SET record = ? WHERE chain = ? AND seq = ?').run(canonicalJson({ ...JSON.parse(row.record), caseworker: 'someone-else' }), 'gw1', 1234);
+    db.prepare('UPDATE audit_record SET record = ? WHERE chain = ? AND seq = ?').run(
+      canonicalJson({ ...JSON.parse(row.record), caseworker: 'someone-else' }),
+      'gw1',
+      1234,
+    );
   } finally {
     db.close();
   }

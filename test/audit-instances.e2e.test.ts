@@ -23,7 +23,9 @@ jest.setTimeout(120_000);
 const ADMIN_URL = process.env.SNITFLADE_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const STATUS = '/v1/queries/employment.citizen-status.v1';
 const SUMMARY = '/v1/queries/social.coordination-summary.v1';
-const shared = population().filter((c) => c.employment && c.social && !c.extras.employment && !c.extras.social).slice(0, 11); // odd: each citizen is asked through both gateways
+const shared = population()
+  .filter((c) => c.employment && c.social && !c.extras.employment && !c.extras.social)
+  .slice(0, 11); // odd: each citizen is asked through both gateways
 
 const dbName = `snitflade_inst_${randomBytes(6).toString('hex')}`;
 let dbUrl: string;
@@ -42,13 +44,28 @@ async function query(env: TestEnv, client: string, urlPath: string, body: unknow
   const text = JSON.stringify(body);
   const token = await tokenFor(client, urlPath, text);
   const creds = tls(client);
-  return request(env.url).post(urlPath).ca(creds.ca).cert(creds.cert).key(creds.key).set('content-type', 'application/json').set('authorization', `Bearer ${token}`).send(text);
+  return request(env.url)
+    .post(urlPath)
+    .ca(creds.ca)
+    .cert(creds.cert)
+    .key(creds.key)
+    .set('content-type', 'application/json')
+    .set('authorization', `Bearer ${token}`)
+    .send(text);
 }
 
 async function verifyVia(env: TestEnv) {
   const token = await mintRequestToken({
-    clientId: 'dpo-console', kid: 'dpo-console-1', key: readFileSync(path.join(TEST_CERTS, 'clients', 'dpo-console', 'signing.key.pem'), 'utf8'),
-    audience: 'snitflade-gateway', caseworker: 'dpo-anne', purpose: 'audit-review', caseRef: 'DPO-2026-2', method: 'GET', path: '/v1/audit/verify', body: '',
+    clientId: 'dpo-console',
+    kid: 'dpo-console-1',
+    key: readFileSync(path.join(TEST_CERTS, 'clients', 'dpo-console', 'signing.key.pem'), 'utf8'),
+    audience: 'snitflade-gateway',
+    caseworker: 'dpo-anne',
+    purpose: 'audit-review',
+    caseRef: 'DPO-2026-2',
+    method: 'GET',
+    path: '/v1/audit/verify',
+    body: '',
   });
   const creds = tls('dpo-console');
   return request(env.url).get('/v1/audit/verify').ca(creds.ca).cert(creds.cert).key(creds.key).set('authorization', `Bearer ${token}`);
@@ -62,7 +79,10 @@ beforeAll(async () => {
   url.pathname = `/${dbName}`;
   dbUrl = url.toString();
   // Both start at once: the schema is created once, each takes its own chain.
-  [a, b] = await Promise.all([startTestEnv({ name: 'instance-a', overrides: pgConfig('gw-a') }), startTestEnv({ name: 'instance-b', overrides: pgConfig('gw-b') })]);
+  [a, b] = await Promise.all([
+    startTestEnv({ name: 'instance-a', overrides: pgConfig('gw-a') }),
+    startTestEnv({ name: 'instance-b', overrides: pgConfig('gw-b') }),
+  ]);
 });
 afterAll(async () => {
   if (!stopped) {
@@ -74,7 +94,9 @@ afterAll(async () => {
 });
 
 it('refuses to start a second instance with an instance id that is running', async () => {
-  await expect(startTestEnv({ name: 'instance-dup', simulators: false, overrides: pgConfig('gw-a') })).rejects.toThrow(/chain gw-a is held by another running gateway instance/);
+  await expect(startTestEnv({ name: 'instance-dup', simulators: false, overrides: pgConfig('gw-a') })).rejects.toThrow(
+    /chain gw-a is held by another running gateway instance/,
+  );
 });
 
 it('two instances under concurrent queries leave one trail, every record durable and every chain verifying', async () => {
@@ -121,8 +143,19 @@ it('two instances under concurrent queries leave one trail, every record durable
   const text = JSON.stringify({ cpr: shared[1]!.cpr, limit: 200 });
   const creds = tls('dpo-console');
   const token = await tokenFor('dpo-console', '/v1/audit/search', text);
-  const found = await request(a.url).post('/v1/audit/search').ca(creds.ca).cert(creds.cert).key(creds.key).set('content-type', 'application/json').set('authorization', `Bearer ${token}`).send(text);
-  const chainsSeen = new Set((found.body.results as { record: { chain: string; kind: string } }[]).filter((r) => r.record.kind !== 'dpo-access').map((r) => r.record.chain));
+  const found = await request(a.url)
+    .post('/v1/audit/search')
+    .ca(creds.ca)
+    .cert(creds.cert)
+    .key(creds.key)
+    .set('content-type', 'application/json')
+    .set('authorization', `Bearer ${token}`)
+    .send(text);
+  const chainsSeen = new Set(
+    (found.body.results as { record: { chain: string; kind: string } }[])
+      .filter((r) => r.record.kind !== 'dpo-access')
+      .map((r) => r.record.chain),
+  );
   expect(chainsSeen).toEqual(new Set(['gw-a', 'gw-b']));
 });
 
@@ -131,7 +164,15 @@ it('a token used at one instance is refused at the other (TOKEN_REPLAYED), with 
   const token = await tokenFor('sof-case-system', STATUS, text);
   const creds = tls('sof-case-system');
   const send = (env: TestEnv, requestId: string) =>
-    request(env.url).post(STATUS).ca(creds.ca).cert(creds.cert).key(creds.key).set('content-type', 'application/json').set('x-request-id', requestId).set('authorization', `Bearer ${token}`).send(text);
+    request(env.url)
+      .post(STATUS)
+      .ca(creds.ca)
+      .cert(creds.cert)
+      .key(creds.key)
+      .set('content-type', 'application/json')
+      .set('x-request-id', requestId)
+      .set('authorization', `Bearer ${token}`)
+      .send(text);
   const first = await send(a, 'replay-first');
   expect(first.status).toBe(200);
   // Instance b has never seen the token: only the claim in the shared store can tell.
@@ -155,17 +196,23 @@ it('after both stopped, the trail is fully sealed and verifies from outside; no 
     const { verifier } = await loadCheckpointKeys(config);
     const report = await verifyTrail({ store, verifier });
     expect(report.ok).toBe(true);
-    expect(report.chains.map((c) => [c.chain, c.ok, c.unsealed])).toEqual([['gw-a', true, 0], ['gw-b', true, 0]]);
+    expect(report.chains.map((c) => [c.chain, c.ok, c.unsealed])).toEqual([
+      ['gw-a', true, 0],
+      ['gw-b', true, 0],
+    ]);
   } finally {
     await store.close();
   }
   const raw = new pg.Client({ connectionString: dbUrl });
   await raw.connect();
   try {
-    const tables = (await raw.query<{ tablename: string }>("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")).rows.map((r) => r.tablename);
+    const tables = (await raw.query<{ tablename: string }>("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")).rows.map(
+      (r) => r.tablename,
+    );
     expect(tables).toEqual(expect.arrayContaining(['audit_record', 'audit_checkpoint', 'audit_merkle_node']));
     let text = '';
-    for (const t of tables) text += (await raw.query(`SELECT ${t}::text AS row FROM ${t}`)).rows.map((r: { row: string }) => r.row).join('\n');
+    for (const t of tables)
+      text += (await raw.query(`SELECT ${t}::text AS row FROM ${t}`)).rows.map((r: { row: string }) => r.row).join('\n');
     expect(text.length).toBeGreaterThan(10_000);
     for (const c of shared) {
       expect(text).not.toContain(c.cpr);

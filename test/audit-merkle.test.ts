@@ -4,7 +4,18 @@
  */
 import { generateKeyPairSync } from 'node:crypto';
 import { CHECKPOINT_TYP, checkpointSigner, CheckpointInvalidError, CheckpointVerifier, publicKeyOf } from '../src/audit/checkpoint.js';
-import { auditPath, auditPathRanges, decompose, EMPTY_ROOT, foldRange, leafHash, MerkleFrontier, rootOf, verifyInclusion, type HashedNode } from '../src/audit/merkle.js';
+import {
+  auditPath,
+  auditPathRanges,
+  decompose,
+  EMPTY_ROOT,
+  foldRange,
+  leafHash,
+  MerkleFrontier,
+  rootOf,
+  verifyInclusion,
+  type HashedNode,
+} from '../src/audit/merkle.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const unhex = (h: string): Buffer => Buffer.from(h, 'hex');
@@ -50,7 +61,7 @@ describe('Merkle tree (RFC 6962)', () => {
     expect(auditPath(2, CT_LEAVES.slice(0, 3)).map(hex)).toEqual(['fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125']);
   });
 
-  const many = Array.from({ length: 71 }, (_, i) => leafHash(Buffer.from([i, i * 7 % 256])));
+  const many = Array.from({ length: 71 }, (_, i) => leafHash(Buffer.from([i, (i * 7) % 256])));
 
   it('proves every leaf of every tree size up to 70, and nothing else', () => {
     for (let size = 1; size < many.length; size++) {
@@ -63,7 +74,8 @@ describe('Merkle tree (RFC 6962)', () => {
         expect(verifyInclusion(i, size, leafHash(Buffer.from('forged')), path, root)).toBe(false);
         if (size > 1) expect(verifyInclusion((i + 1) % size, size, leaves[i] as Buffer, path, root)).toBe(false);
         expect(verifyInclusion(i, size + 1, leaves[i] as Buffer, path, rootOf(many.slice(0, size + 1)))).toBe(false);
-        if (path.length > 0) expect(verifyInclusion(i, size, leaves[i] as Buffer, [...path.slice(0, -1), leafHash(Buffer.from('x'))], root)).toBe(false);
+        if (path.length > 0)
+          expect(verifyInclusion(i, size, leaves[i] as Buffer, [...path.slice(0, -1), leafHash(Buffer.from('x'))], root)).toBe(false);
       }
     }
   });
@@ -76,8 +88,14 @@ describe('Merkle tree (RFC 6962)', () => {
         }
       }
     }
-    expect(decompose(8, 15)).toEqual([{ level: 2, index: 2 }, { level: 1, index: 6 }, { level: 0, index: 14 }]);
-    expect(hex(foldRange(decompose(0, 7).map((n) => rootOf(many.slice(n.index * 2 ** n.level, (n.index + 1) * 2 ** n.level)))))).toBe(hex(rootOf(many.slice(0, 7))));
+    expect(decompose(8, 15)).toEqual([
+      { level: 2, index: 2 },
+      { level: 1, index: 6 },
+      { level: 0, index: 14 },
+    ]);
+    expect(hex(foldRange(decompose(0, 7).map((n) => rootOf(many.slice(n.index * 2 ** n.level, (n.index + 1) * 2 ** n.level)))))).toBe(
+      hex(rootOf(many.slice(0, 7))),
+    );
   });
 
   it('the frontier reports each perfect subtree it completes, and survives a round trip through JSON', () => {
@@ -98,8 +116,18 @@ describe('Merkle tree (RFC 6962)', () => {
 });
 
 describe('checkpoint signatures', () => {
-  const pem = (): string => generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
-  const payload = { v: 1 as const, gateway: 'snitflade-gateway', chain: 'gw1', seq: 8, head: 'a'.repeat(64), root: CT_ROOTS[8] as string, prev: 0, time: '2026-01-05T10:00:00.000Z' };
+  const pem = (): string =>
+    generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+  const payload = {
+    v: 1 as const,
+    gateway: 'snitflade-gateway',
+    chain: 'gw1',
+    seq: 8,
+    head: 'a'.repeat(64),
+    root: CT_ROOTS[8] as string,
+    prev: 0,
+    time: '2026-01-05T10:00:00.000Z',
+  };
 
   it('signs an ES256 compact JWS with the key thumbprint as kid, which the verifier accepts', async () => {
     const signer = await checkpointSigner(pem());

@@ -49,7 +49,16 @@ describe('placing a record', () => {
   });
 
   it('replaces members of the entry that placing owns, and leaves out undefined ones', () => {
-    const entry = { ...base, id: 'forged', seq: 99, hash: 'x', prevHash: 'y', chain: 'other', time: 'then', caseRef: undefined } as unknown as AuditEntry;
+    const entry = {
+      ...base,
+      id: 'forged',
+      seq: 99,
+      hash: 'x',
+      prevHash: 'y',
+      chain: 'other',
+      time: 'then',
+      caseRef: undefined,
+    } as unknown as AuditEntry;
     const { record, text } = place(entry, 7, GENESIS);
     expect(record).toMatchObject({ id: 'id-7', seq: 7, chain: 'gw-1', prevHash: GENESIS, time: '2026-11-23T10:00:00.000Z' });
     expect(text).toBe(canonicalJson(record));

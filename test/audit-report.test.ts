@@ -26,11 +26,28 @@ let store: Store;
 let rules: Rules;
 
 const base = (over: Partial<AuditEntry>): AuditEntry => ({
-  kind: 'notification', auditId: 'n-1', requestId: 'r-1', contract: 'employment.sanction-notice.v1', caller: { system: 'bif-jobcentre-system', administration: 'BIF' },
-  caseworker: 'bif-cw-0007', caseRef: 'BIF-1', purpose: 'sanction-notice', subject: pseudonyms.pseudonym(CPR), policy: { id: 'bif-notifies-sof-of-sanctions', version: 1 },
-  policySet: null, legalBasis: 'Art. 6(1)(e); Lov om aktiv socialpolitik', decision: 'permit', reasons: ['QUEUED'],
-  fields: { requested: ['sanctionDate', 'amountDkk'], released: ['sanctionDate', 'amountDkk'], withheld: [], dropped: [] }, consent: null, tokenDigest: null,
-  upstream: null, responseDigest: null, status: null, latencyMs: null, ...over,
+  kind: 'notification',
+  auditId: 'n-1',
+  requestId: 'r-1',
+  contract: 'employment.sanction-notice.v1',
+  caller: { system: 'bif-jobcentre-system', administration: 'BIF' },
+  caseworker: 'bif-cw-0007',
+  caseRef: 'BIF-1',
+  purpose: 'sanction-notice',
+  subject: pseudonyms.pseudonym(CPR),
+  policy: { id: 'bif-notifies-sof-of-sanctions', version: 1 },
+  policySet: null,
+  legalBasis: 'Art. 6(1)(e); Lov om aktiv socialpolitik',
+  decision: 'permit',
+  reasons: ['QUEUED'],
+  fields: { requested: ['sanctionDate', 'amountDkk'], released: ['sanctionDate', 'amountDkk'], withheld: [], dropped: [] },
+  consent: null,
+  tokenDigest: null,
+  upstream: null,
+  responseDigest: null,
+  status: null,
+  latencyMs: null,
+  ...over,
 });
 
 beforeAll(async () => {
@@ -43,7 +60,14 @@ beforeAll(async () => {
   const suf = { system: 'suf-health-system', administration: 'SUF' };
   // One sanction notice: queued for SOF and delivered; refused for SUF.
   await trail.append(base({ recipient: sof }));
-  await trail.append(base({ recipient: suf, decision: 'deny', reasons: ['NO_POLICY'], fields: { requested: ['sanctionDate', 'amountDkk'], released: [], withheld: ['sanctionDate', 'amountDkk'], dropped: [] } }));
+  await trail.append(
+    base({
+      recipient: suf,
+      decision: 'deny',
+      reasons: ['NO_POLICY'],
+      fields: { requested: ['sanctionDate', 'amountDkk'], released: [], withheld: ['sanctionDate', 'amountDkk'], dropped: [] },
+    }),
+  );
   await trail.append(base({ recipient: sof, reasons: ['DELIVERED'], consent: 'receipt-digest-1' }));
   // A second notice, still waiting for delivery.
   await trail.append(base({ auditId: 'n-2', requestId: 'r-2', recipient: sof }));
@@ -52,8 +76,29 @@ beforeAll(async () => {
   await trail.append(base({ kind: 'dpo-access', auditId: 'd-1', reasons: ['AUDIT_SEARCH'], contract: null, policy: null }));
   await trail.append(base({ kind: 'consent', auditId: 'c-1', reasons: ['CONSENT_GIVEN'] }));
   // A query whose release carries something a spreadsheet would run as a formula.
-  await trail.append(base({ kind: 'decision', auditId: 'q-1', contract: 'employment.citizen-status.v1', caller: sof, purpose: 'plan-coordination', reasons: [], fields: { requested: ['benefit'], released: ['benefit'], withheld: [], dropped: [] } }));
-  await trail.append(base({ kind: 'release', auditId: 'q-1', contract: 'employment.citizen-status.v1', caller: sof, purpose: 'plan-coordination', reasons: ['=HYPERLINK("http://x")<script>'], status: 502, fields: { requested: ['benefit'], released: [], withheld: ['benefit'], dropped: [] } }));
+  await trail.append(
+    base({
+      kind: 'decision',
+      auditId: 'q-1',
+      contract: 'employment.citizen-status.v1',
+      caller: sof,
+      purpose: 'plan-coordination',
+      reasons: [],
+      fields: { requested: ['benefit'], released: ['benefit'], withheld: [], dropped: [] },
+    }),
+  );
+  await trail.append(
+    base({
+      kind: 'release',
+      auditId: 'q-1',
+      contract: 'employment.citizen-status.v1',
+      caller: sof,
+      purpose: 'plan-coordination',
+      reasons: ['=HYPERLINK("http://x")<script>'],
+      status: 502,
+      fields: { requested: ['benefit'], released: [], withheld: ['benefit'], dropped: [] },
+    }),
+  );
   await trail.close();
 });
 afterAll(async () => {
@@ -70,7 +115,8 @@ it('reports each notice per recipient: delivered with its fields and consent, re
     ['n-2', 'SOF', 'not-disclosed'],
     ['q-1', 'SOF', 'not-disclosed'],
   ]);
-  const entry = (auditId: string, admin: string) => report.entries.find((e) => e.auditId === auditId && e.recipient.administration === admin)!;
+  const entry = (auditId: string, admin: string) =>
+    report.entries.find((e) => e.auditId === auditId && e.recipient.administration === admin)!;
   const delivered = entry('n-1', 'SOF');
   expect(delivered).toMatchObject({
     kind: 'notification',
@@ -80,14 +126,24 @@ it('reports each notice per recipient: delivered with its fields and consent, re
     consent: 'receipt-digest-1',
     reasons: [],
   });
-  expect(delivered.fields.map((f) => [f.name, f.category, f.label.da])).toEqual([['sanctionDate', 'employment', 'Sanktionsdato'], ['amountDkk', 'employment', 'Beløb (kr.)']]);
-  expect(entry('n-1', 'SUF').reasons).toEqual([{ code: 'NO_POLICY', label: { da: 'Ingen regel tillader, at oplysningerne gives videre', en: 'No rule allows the data to be passed on' } }]);
+  expect(delivered.fields.map((f) => [f.name, f.category, f.label.da])).toEqual([
+    ['sanctionDate', 'employment', 'Sanktionsdato'],
+    ['amountDkk', 'employment', 'Beløb (kr.)'],
+  ]);
+  expect(entry('n-1', 'SUF').reasons).toEqual([
+    {
+      code: 'NO_POLICY',
+      label: { da: 'Ingen regel tillader, at oplysningerne gives videre', en: 'No rule allows the data to be passed on' },
+    },
+  ]);
   expect(entry('n-2', 'SOF').reasons.map((r) => r.code)).toEqual(['QUEUED']);
   // The query went to SOF, from BIF (the contract's provider).
   expect(entry('q-1', 'SOF')).toMatchObject({ kind: 'query', source: { administration: 'BIF' }, fields: [] });
   expect(report.summary).toEqual({ disclosed: 1, refused: 1, notDisclosed: 2 });
   // A period that ends before everything: empty.
-  expect((await buildCitizenReport({ store, pseudonyms, rules, includeEmployee: false }, { cpr: CPR, to: '2000-01-01T00:00:00Z' })).entries).toEqual([]);
+  expect(
+    (await buildCitizenReport({ store, pseudonyms, rules, includeEmployee: false }, { cpr: CPR, to: '2000-01-01T00:00:00Z' })).entries,
+  ).toEqual([]);
 });
 
 it('CSV cells never start a formula; the HTML page escapes everything and carries no script', async () => {

@@ -83,7 +83,9 @@ function withoutHash(text: string, hash: string): string {
 /** A text with its hash member set to what SHA-256 gives for the text itself: a forger's record. */
 function selfHashed(text: string, prevHash: string): string {
   const placeholder = 'f'.repeat(64);
-  const hash = createHash('sha256').update(`${prevHash}\n${withoutHash(text, placeholder)}`).digest('hex');
+  const hash = createHash('sha256')
+    .update(`${prevHash}\n${withoutHash(text, placeholder)}`)
+    .digest('hex');
   return text.replace(`"hash":"${placeholder}"`, `"hash":"${hash}"`);
 }
 
@@ -95,7 +97,10 @@ const NON_CANONICAL: readonly [string, (record: AuditRecord) => string][] = [
   ['a key twice, the same value', (r) => canonicalJson(r).replace('"id":', `"decision":${JSON.stringify(r.decision)},"id":`)],
   ['a key twice, another value', (r) => canonicalJson(r).replace('"id":', '"decision":"deny","id":')],
   ['an escape JSON.stringify does not write', (r) => canonicalJson(r).replace('"caseRef":"S', '"caseRef":"\\u0053')],
-  ['an escaped slash', (r) => canonicalJson(r).replace('"contract":"employment.citizen-status.v1"', '"contract":"employment.citizen-status.v1\\/"')],
+  [
+    'an escaped slash',
+    (r) => canonicalJson(r).replace('"contract":"employment.citizen-status.v1"', '"contract":"employment.citizen-status.v1\\/"'),
+  ],
   ['a number written another way', (r) => canonicalJson(r).replace('"latencyMs":17.25', '"latencyMs":1.725e1')],
   ['a number with a trailing zero', (r) => canonicalJson(r).replace('"version":2', '"version":2.0')],
   ['minus zero', (r) => canonicalJson(r).replace('"status":200', '"status":-0')],
@@ -120,7 +125,10 @@ function describeStore(name: string, makeHarness: () => Promise<TestDatabase>): 
     });
 
     /** A chain of n well-formed records. */
-    async function chainOf(n: number, over: (i: number) => Partial<AuditEntry> = () => ({})): Promise<{ chain: string; records: AuditRecord[] }> {
+    async function chainOf(
+      n: number,
+      over: (i: number) => Partial<AuditEntry> = () => ({}),
+    ): Promise<{ chain: string; records: AuditRecord[] }> {
       const chain = freshChain(name.toLowerCase());
       const trail = await AuditTrail.open(store, { chain });
       const records: AuditRecord[] = [];
@@ -128,7 +136,8 @@ function describeStore(name: string, makeHarness: () => Promise<TestDatabase>): 
       return { chain, records };
     }
 
-    const setText = (chain: string, seq: number, text: string): Promise<void> => h.exec('UPDATE audit_record SET record = ? WHERE chain = ? AND seq = ?', [text, chain, seq]);
+    const setText = (chain: string, seq: number, text: string): Promise<void> =>
+      h.exec('UPDATE audit_record SET record = ? WHERE chain = ? AND seq = ?', [text, chain, seq]);
 
     /** verifyChain's answer, after checking that the reading through scan gives the very same. */
     async function verified(chain: string, options: Parameters<typeof verifyChain>[2] = {}): Promise<VerifyResult> {
@@ -213,7 +222,10 @@ function describeStore(name: string, makeHarness: () => Promise<TestDatabase>): 
       ];
       for (const [column, set, value] of edits) {
         const { chain } = await chainOf(5);
-        await h.exec(`UPDATE audit_record SET ${set} = ${set === 'reasons' && name === 'PostgreSQL' ? '?::jsonb' : '?'} WHERE chain = ? AND seq = ?`, [value, chain, 4]);
+        await h.exec(
+          `UPDATE audit_record SET ${set} = ${set === 'reasons' && name === 'PostgreSQL' ? '?::jsonb' : '?'} WHERE chain = ? AND seq = ?`,
+          [value, chain, 4],
+        );
         const result = await verified(chain);
         expect(result.problem).toMatchObject({ seq: 4, kind: 'column-mismatch' });
         expect(result.problem?.message).toContain(`(${column})`);
@@ -229,12 +241,24 @@ function describeStore(name: string, makeHarness: () => Promise<TestDatabase>): 
       expect((await verified(chain, { pageSize: 3 })).problem).toMatchObject({ seq: 3, kind: 'reordered' });
       await h.exec('DELETE FROM audit_record WHERE chain = ? AND seq IN (3, 4)', [chain]);
       expect((await verified(chain, { pageSize: 3 })).problem).toMatchObject({ seq: 3, kind: 'gap' });
-      expect(await verified(chain, { anchor: { seq: 5, hash: records[4]?.hash as string }, trustedHead: { seq: 9, hash: records[8]?.hash as string } })).toMatchObject({ ok: true, checked: 4 });
-      expect((await verified(chain, { anchor: { seq: 5, hash: records[4]?.hash as string }, trustedHead: { seq: 9, hash: 'd'.repeat(64) } })).problem).toMatchObject({ seq: 9, kind: 'head-mismatch' });
+      expect(
+        await verified(chain, {
+          anchor: { seq: 5, hash: records[4]?.hash as string },
+          trustedHead: { seq: 9, hash: records[8]?.hash as string },
+        }),
+      ).toMatchObject({ ok: true, checked: 4 });
+      expect(
+        (await verified(chain, { anchor: { seq: 5, hash: records[4]?.hash as string }, trustedHead: { seq: 9, hash: 'd'.repeat(64) } }))
+          .problem,
+      ).toMatchObject({ seq: 9, kind: 'head-mismatch' });
     });
 
     it('encodes the search columns in SQL exactly as encodeColumns does', async () => {
-      const { chain } = await chainOf(4, (i) => ({ caseworker: ['søren-ærø', 'cw-"1"', 'a\\b', 'x'][i] as string, subject: i === 1 ? null : `k1:${'B'.repeat(43)}`, policy: i === 2 ? null : { id: 'p', version: 7 } }));
+      const { chain } = await chainOf(4, (i) => ({
+        caseworker: ['søren-ærø', 'cw-"1"', 'a\\b', 'x'][i] as string,
+        subject: i === 1 ? null : `k1:${'B'.repeat(43)}`,
+        policy: i === 2 ? null : { id: 'p', version: 7 },
+      }));
       const page = await store.audit.scanPage?.(chain, 1, 10);
       const rows = await store.audit.scan(chain, 1, 10);
       expect(page?.seq).toEqual([1, 2, 3, 4]);
@@ -243,9 +267,19 @@ function describeStore(name: string, makeHarness: () => Promise<TestDatabase>): 
           const record = r.record as AuditRecord;
           const row = Object.fromEntries(AUDIT_COLUMNS.map((c) => [c, null])) as unknown as Record<keyof AuditRow, unknown>;
           Object.assign(row, {
-            chain: record.chain, id: record.id, audit_id: record.auditId, kind: record.kind, subject: record.subject, caller_system: record.caller?.system ?? null,
-            administration: record.caller?.administration ?? null, caseworker: record.caseworker, contract: record.contract, purpose: record.purpose,
-            policy_id: record.policy?.id ?? null, policy_version: record.policy?.version ?? null, decision: record.decision,
+            chain: record.chain,
+            id: record.id,
+            audit_id: record.auditId,
+            kind: record.kind,
+            subject: record.subject,
+            caller_system: record.caller?.system ?? null,
+            administration: record.caller?.administration ?? null,
+            caseworker: record.caseworker,
+            contract: record.contract,
+            purpose: record.purpose,
+            policy_id: record.policy?.id ?? null,
+            policy_version: record.policy?.version ?? null,
+            decision: record.decision,
           });
           return encodeColumns(row as unknown as AuditRow);
         }),
@@ -256,13 +290,23 @@ function describeStore(name: string, makeHarness: () => Promise<TestDatabase>): 
 
 /** Whether some key in `v` is written with an escape. */
 const escapedKey = (v: unknown): boolean =>
-  v !== null && typeof v === 'object' && (Array.isArray(v) ? v.some(escapedKey) : Object.entries(v).some(([k, x]) => JSON.stringify(k).length !== k.length + 2 || escapedKey(x)));
+  v !== null &&
+  typeof v === 'object' &&
+  (Array.isArray(v) ? v.some(escapedKey) : Object.entries(v).some(([k, x]) => JSON.stringify(k).length !== k.length + 2 || escapedKey(x)));
 
 describe('canonicalMembers', () => {
   const spans = new MemberSpans();
 
   it('accepts the canonical JSON of records and finds their members', () => {
-    const record = { ...entry({ caseRef: 'a "quoted"\n\\ ø € \u0000\u001f' }), id: 'r', chain: 'c', seq: 1, time: '2024-01-01T00:00:00.000Z', prevHash: GENESIS, hash: 'x' };
+    const record = {
+      ...entry({ caseRef: 'a "quoted"\n\\ ø € \u0000\u001f' }),
+      id: 'r',
+      chain: 'c',
+      seq: 1,
+      time: '2024-01-01T00:00:00.000Z',
+      prevHash: GENESIS,
+      hash: 'x',
+    };
     const text = canonicalJson(record);
     expect(canonicalMembers(text, spans)).toBe(true);
     const keys = Array.from({ length: spans.count }, (_, i) => text.slice(spans.keyStart(i), spans.keyEnd(i)));
@@ -273,9 +317,30 @@ describe('canonicalMembers', () => {
   it('accepts only texts that are canonicalJson of what they say', () => {
     // A seeded walk through values and ways of writing them: whatever is accepted must be canonical.
     let seed = 42;
-    const random = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const random = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)] as T;
-    const strings = ['', 'a', 'ab', 'b', 'é', '€', '"', '\\', '\n', '\u0001', '\u001f', '\u007f', '\u2028', '/', 'a"b', '\ud83d\ude00', '\ud800', '10', '9', '__proto__'];
+    const strings = [
+      '',
+      'a',
+      'ab',
+      'b',
+      'é',
+      '€',
+      '"',
+      '\\',
+      '\n',
+      '\u0001',
+      '\u001f',
+      '\u007f',
+      '\u2028',
+      '/',
+      'a"b',
+      '\ud83d\ude00',
+      '\ud800',
+      '10',
+      '9',
+      '__proto__',
+    ];
     const numbers = [0, 1, -1, 1.5, -0.25, 1e21, 1e-7, 123456789012345, 2 ** 53, 0.1 + 0.2, 17.25];
     const value = (depth: number): unknown => {
       const r = random();
@@ -342,7 +407,11 @@ describe('canonicalMembers', () => {
     const record = { ...entry(), id: 'r', chain: 'c', seq: 1, time: '2024-01-01T00:00:00.000Z', prevHash: GENESIS };
     const hash = recordHash(GENESIS, record);
     const text = canonicalJson({ ...record, hash });
-    expect(createHash('sha256').update(`${GENESIS}\n${withoutHash(text, hash)}`).digest('hex')).toBe(hash);
+    expect(
+      createHash('sha256')
+        .update(`${GENESIS}\n${withoutHash(text, hash)}`)
+        .digest('hex'),
+    ).toBe(hash);
   });
 });
 

@@ -187,9 +187,9 @@ describe('assertNoPersonalData', () => {
   it('refuses a subject that is not a pseudonym and a CPR number in any text field', () => {
     expect(() => assertNoPersonalData(entry({ subject: '0101909901' }))).toThrow(PersonalDataInAuditError);
     expect(() => assertNoPersonalData(entry({ caseworker: '010190-9901' }))).toThrow(expect.objectContaining({ field: 'caseworker' }));
-    expect(() => assertNoPersonalData(entry({ fields: { requested: ['a'], released: [], withheld: ['0101909901'], dropped: [] } }))).toThrow(
-      expect.objectContaining({ field: 'fields.withheld' }),
-    );
+    expect(() =>
+      assertNoPersonalData(entry({ fields: { requested: ['a'], released: [], withheld: ['0101909901'], dropped: [] } })),
+    ).toThrow(expect.objectContaining({ field: 'fields.withheld' }));
     try {
       assertNoPersonalData(entry({ caseRef: 'about 0101909901' }));
     } catch (err) {
@@ -256,10 +256,13 @@ describe('Batcher', () => {
 
   it('splits at maxBatch and drains on close', async () => {
     const sizes: number[] = [];
-    const b = new Batcher<number, number>((items) => {
-      sizes.push(items.length);
-      return [...items];
-    }, { maxBatch: 4 });
+    const b = new Batcher<number, number>(
+      (items) => {
+        sizes.push(items.length);
+        return [...items];
+      },
+      { maxBatch: 4 },
+    );
     const all = Promise.all(Array.from({ length: 10 }, (_, i) => b.submit(i)));
     await b.close();
     expect(await all).toHaveLength(10);
@@ -339,7 +342,10 @@ describe('AuditTrail', () => {
   it('appendMany writes a group consecutively, all or nothing', async () => {
     const store = new MemoryAuditStore();
     const trail = await AuditTrail.open({ audit: store }, { chain: 'gw' });
-    const [a, b] = await Promise.all([trail.appendMany([entry({ kind: 'decision' }), entry({ kind: 'release' })]), trail.appendMany([entry()])]);
+    const [a, b] = await Promise.all([
+      trail.appendMany([entry({ kind: 'decision' }), entry({ kind: 'release' })]),
+      trail.appendMany([entry()]),
+    ]);
     expect(a?.map((r) => r.seq)).toEqual([1, 2]);
     expect(b?.map((r) => r.seq)).toEqual([3]);
     await expect(trail.appendMany([entry(), entry({ subject: '0101909901' })])).rejects.toBeInstanceOf(PersonalDataInAuditError);

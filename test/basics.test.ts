@@ -9,7 +9,15 @@ import { createLogger, scrub } from '../src/log.js';
 import { toProblem, GatewayError } from '../src/errors.js';
 
 describe('CPR numbers', () => {
-  it.each([['0101709901', true], ['2902009901', true], ['2902019901', false], ['3104709901', false], ['0013709901', false], ['010170990', false], ['01017099O1', false]])('%s valid in form: %s', (cpr, ok) => {
+  it.each([
+    ['0101709901', true],
+    ['2902009901', true],
+    ['2902019901', false],
+    ['3104709901', false],
+    ['0013709901', false],
+    ['010170990', false],
+    ['01017099O1', false],
+  ])('%s valid in form: %s', (cpr, ok) => {
     expect(isValidCpr(cpr)).toBe(ok);
   });
   it('recognises the synthetic population by its 99NN serial', () => {
@@ -30,7 +38,11 @@ describe('canonical JSON', () => {
 
 describe('configuration', () => {
   it('layers defaults, environment and overrides, and freezes the result', () => {
-    const c = loadConfig({ root: '/srv/snitflade', env: { SNITFLADE_PORT: '9443', DATABASE_URL: 'postgres://u@db/x' }, overrides: { instanceId: 'gw7' } });
+    const c = loadConfig({
+      root: '/srv/snitflade',
+      env: { SNITFLADE_PORT: '9443', DATABASE_URL: 'postgres://u@db/x' },
+      overrides: { instanceId: 'gw7' },
+    });
     expect(c.listen.port).toBe(9443);
     expect(c.store).toEqual({ kind: 'postgres', url: 'postgres://u@db/x' });
     expect(c.instanceId).toBe('gw7');
@@ -41,13 +53,17 @@ describe('configuration', () => {
     expect(() => loadConfig({ root: '/x', overrides: { tokens: { maxLifetimeSeconds: 3600 } } })).toThrow(LoadError);
     const dir = mkdtempSync(path.join(os.tmpdir(), 'cfg-'));
     writeFileSync(path.join(dir, 'c.json'), '{"upstream":{"timeoutMs":0}}');
-    expect(() => loadConfig({ root: '/x', env: { SNITFLADE_CONFIG: path.join(dir, 'c.json') } })).toThrow(/c\.json at \/upstream\/timeoutMs/);
+    expect(() => loadConfig({ root: '/x', env: { SNITFLADE_CONFIG: path.join(dir, 'c.json') } })).toThrow(
+      /c\.json at \/upstream\/timeoutMs/,
+    );
   });
 });
 
 describe('operational logs', () => {
   it('scrub removes CPR-shaped numbers and tokens', () => {
-    expect(scrub('cpr 0101709901 and 010170-9901 token eyJhbGciOi.eyJzdWIiOi.sig')).toBe('cpr [redacted] and [redacted] token [redacted-token]');
+    expect(scrub('cpr 0101709901 and 010170-9901 token eyJhbGciOi.eyJzdWIiOi.sig')).toBe(
+      'cpr [redacted] and [redacted] token [redacted-token]',
+    );
   });
   it('never writes a CPR number even when code passes one by mistake', async () => {
     const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'log-')), 'x.log');
@@ -69,6 +85,12 @@ describe('problem+json', () => {
   it('carries code, reasons and audit id of a refusal', () => {
     const e = new GatewayError('POLICY_DENIED', { reasons: ['NO_POLICY'] });
     e.auditId = 'a-1';
-    expect(toProblem(e)).toMatchObject({ status: 403, code: 'POLICY_DENIED', reasons: ['NO_POLICY'], auditId: 'a-1', type: 'urn:snitflade:problem:policy-denied' });
+    expect(toProblem(e)).toMatchObject({
+      status: 403,
+      code: 'POLICY_DENIED',
+      reasons: ['NO_POLICY'],
+      auditId: 'a-1',
+      type: 'urn:snitflade:problem:policy-denied',
+    });
   });
 });

@@ -23,7 +23,14 @@ function records(chain: string, after: { seq: number; hash: string }, count: num
       subject,
       decision: 'permit',
     });
-    const unhashed = { ...entry, id: recordId(), chain, seq, time: new Date(Date.UTC(2026, 0, 1) + seq * 1000).toISOString(), prevHash: hash };
+    const unhashed = {
+      ...entry,
+      id: recordId(),
+      chain,
+      seq,
+      time: new Date(Date.UTC(2026, 0, 1) + seq * 1000).toISOString(),
+      prevHash: hash,
+    };
     hash = recordHash(hash, unhashed);
     out.push({ ...unhashed, hash });
   }
@@ -67,7 +74,10 @@ describe.each(DATABASES)('bulk loading of audit records (%s)', (_name, make) => 
   });
 
   it('refuses records of several chains in one batch', async () => {
-    const mixed = [...records('bulk-3', { seq: 0, hash: GENESIS }, 2, SUBJECT), ...records('bulk-4', { seq: 0, hash: GENESIS }, 2, SUBJECT)];
+    const mixed = [
+      ...records('bulk-3', { seq: 0, hash: GENESIS }, 2, SUBJECT),
+      ...records('bulk-4', { seq: 0, hash: GENESIS }, 2, SUBJECT),
+    ];
     await expect(loader.load(mixed)).rejects.toThrow(TypeError);
   });
 });

@@ -27,7 +27,11 @@ beforeAll(() => {
 
 describe('the built snitflade command', () => {
   it('check passes on the repository (exit 0)', () => {
-    const r = spawnSync(process.execPath, [CLI, 'check'], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, SNITFLADE_CERTS_DIR: path.join(ROOT, 'test-output', 'no-certs-here') } });
+    const r = spawnSync(process.execPath, [CLI, 'check'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, SNITFLADE_CERTS_DIR: path.join(ROOT, 'test-output', 'no-certs-here') },
+    });
     expect(r.stderr).not.toContain('✘');
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^check passed: \d+ contracts, \d+ policies, \d+ purposes, \d+ policy test cases, \d+ clients/);
@@ -36,7 +40,9 @@ describe('the built snitflade command', () => {
   it('check fails on a broken fixture with the file, the line and what to do (exit 1)', () => {
     const r = spawnSync(process.execPath, [CLI, 'check', '--dir', 'test/fixtures/check/unknown-purpose'], { cwd: ROOT, encoding: 'utf8' });
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain(`✘ ${path.join('test', 'fixtures', 'check', 'unknown-purpose', 'policies', 'sof-reads-employment-status.policy.yaml')}:11 at /purpose: unknown purpose "plan-cordination"`);
+    expect(r.stderr).toContain(
+      `✘ ${path.join('test', 'fixtures', 'check', 'unknown-purpose', 'policies', 'sof-reads-employment-status.policy.yaml')}:11 at /purpose: unknown purpose "plan-cordination"`,
+    );
   });
 });
 
@@ -80,7 +86,7 @@ function waitFor(child: ChildProcessWithoutNullStreams, read: () => string, pred
   });
 }
 
-describe('npm start\'s gateway process', () => {
+describe("npm start's gateway process", () => {
   let dir: string;
   let child: ChildProcessWithoutNullStreams | undefined;
   afterAll(() => {
@@ -110,7 +116,11 @@ describe('npm start\'s gateway process', () => {
     let stdout = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stdout += d.toString()));
-    await waitFor(child, () => stdout, (t) => t.includes('Snitflade is running'));
+    await waitFor(
+      child,
+      () => stdout,
+      (t) => t.includes('Snitflade is running'),
+    );
     expect(stdout).toContain('simulated suf-health-system');
     expect(stdout).toContain('simulated buf-youth-system');
     const log = () => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : '');

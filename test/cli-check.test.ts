@@ -21,7 +21,7 @@ async function check(fixture: string, extra: { cases?: boolean } = {}) {
 }
 
 describe('snitflade check on the repository', () => {
-  it('passes on the repository\'s contracts, policies, purposes, policy tests and clients', async () => {
+  it("passes on the repository's contracts, policies, purposes, policy tests and clients", async () => {
     const io = captureIO();
     const code = await runCheck({ certs: path.join(ROOT, 'test-output', 'no-certs-here') }, io);
     expect(io.err()).not.toContain('✘');
@@ -66,7 +66,9 @@ describe('snitflade check on broken fixtures: fails with a precise message', () 
     const r = await check('bad-schema');
     expect(r.code).toBe(1);
     const file = 'schemas/employment.citizen-status.v1.json';
-    expect(r.err).toContain(`✘ ${at('bad-schema', file)}:${lineOf('bad-schema', file, '"jobcentreUnit": {')} at /response/properties/jobcentreUnit: string without "maxLength"; add maxLength`);
+    expect(r.err).toContain(
+      `✘ ${at('bad-schema', file)}:${lineOf('bad-schema', file, '"jobcentreUnit": {')} at /response/properties/jobcentreUnit: string without "maxLength"; add maxLength`,
+    );
     expect(r.err).toContain('check failed: 1 error(s)');
   });
 
@@ -83,21 +85,27 @@ describe('snitflade check on broken fixtures: fails with a precise message', () 
     const r = await check('special-without-art9');
     expect(r.code).toBe(1);
     const file = 'policies/bif-reads-social-coordination-summary.policy.yaml';
-    expect(r.err).toContain(`✘ ${at('special-without-art9', file)}:${lineOf('special-without-art9', file, 'fields:')} at /fields/3: "efforts" is health data, a special category (GDPR Art. 9); a policy that permits it needs legalBasis.gdprSpecial`);
+    expect(r.err).toContain(
+      `✘ ${at('special-without-art9', file)}:${lineOf('special-without-art9', file, 'fields:')} at /fields/3: "efforts" is health data, a special category (GDPR Art. 9); a policy that permits it needs legalBasis.gdprSpecial`,
+    );
   });
 
   it('an unknown purpose', async () => {
     const r = await check('unknown-purpose');
     expect(r.code).toBe(1);
     const file = 'policies/sof-reads-employment-status.policy.yaml';
-    expect(r.err).toContain(`✘ ${at('unknown-purpose', file)}:${lineOf('unknown-purpose', file, 'plan-cordination')} at /purpose: unknown purpose "plan-cordination"; the purposes in purposes.yaml are: plan-coordination, rehabilitation-team-assessment`);
+    expect(r.err).toContain(
+      `✘ ${at('unknown-purpose', file)}:${lineOf('unknown-purpose', file, 'plan-cordination')} at /purpose: unknown purpose "plan-cordination"; the purposes in purposes.yaml are: plan-coordination, rehabilitation-team-assessment`,
+    );
   });
 
   it('overlapping policies', async () => {
     const r = await check('overlapping');
     expect(r.code).toBe(1);
     const file = 'policies/sof-reads-employment-status-2025.policy.yaml';
-    expect(r.err).toContain(`✘ ${at('overlapping', file)}:${lineOf('overlapping', file, 'validity:')} at /validity: policy "sof-reads-employment-status-2025" overlaps policy "sof-reads-employment-status"`);
+    expect(r.err).toContain(
+      `✘ ${at('overlapping', file)}:${lineOf('overlapping', file, 'validity:')} at /validity: policy "sof-reads-employment-status-2025" overlaps policy "sof-reads-employment-status"`,
+    );
     expect(r.err).toContain('for administration SOF, role caseworker-system and purpose plan-coordination in overlapping periods');
     expect(r.err).toContain('Make them disjoint');
   });
@@ -106,14 +114,18 @@ describe('snitflade check on broken fixtures: fails with a precise message', () 
     const r = await check('yaml-syntax');
     expect(r.code).toBe(1);
     const file = 'policies/sof-reads-employment-status.policy.yaml';
-    expect(r.err).toContain(`✘ ${at('yaml-syntax', file)}:${lineOf('yaml-syntax', file, 'roles: [caseworker-system]')}: YAML syntax error: Flow sequence in block collection must be sufficiently indented and end with a ]`);
+    expect(r.err).toContain(
+      `✘ ${at('yaml-syntax', file)}:${lineOf('yaml-syntax', file, 'roles: [caseworker-system]')}: YAML syntax error: Flow sequence in block collection must be sufficiently indented and end with a ]`,
+    );
   });
 
   it('a provider system that is not in the client registry', async () => {
     const r = await check('provider-unregistered');
     expect(r.code).toBe(1);
     const file = 'schemas/employment.citizen-status.v1.json';
-    expect(r.err).toContain(`✘ ${at('provider-unregistered', file)}:${lineOf('provider-unregistered', file, '"provider"')} at /provider/system: the provider system "bif-jobcentre-system" is not registered in clients.yaml; register it`);
+    expect(r.err).toContain(
+      `✘ ${at('provider-unregistered', file)}:${lineOf('provider-unregistered', file, '"provider"')} at /provider/system: the provider system "bif-jobcentre-system" is not registered in clients.yaml; register it`,
+    );
     // and a warning, not an error: no BIF client can use the BIF policy
     expect(r.err).toContain('! warning: ');
     expect(r.err).toContain('no registered client of BIF holds the role caseworker-system');
@@ -124,13 +136,17 @@ describe('snitflade check on broken fixtures: fails with a precise message', () 
     const r = await check('unknown-role');
     expect(r.code).toBe(1);
     const file = 'policies/clients.yaml';
-    expect(r.err).toContain(`✘ ${at('unknown-role', file)}:${lineOf('unknown-role', file, 'case-worker')} at /clients/0/roles/0: unknown role "case-worker"; the roles are: caseworker-system,`);
+    expect(r.err).toContain(
+      `✘ ${at('unknown-role', file)}:${lineOf('unknown-role', file, 'case-worker')} at /clients/0/roles/0: unknown role "case-worker"; the roles are: caseworker-system,`,
+    );
   });
 
   it('a failing policy test case passes the file check, and fails it with --cases', async () => {
     expect((await check('failing-case')).code).toBe(0);
     const r = await check('failing-case', { cases: true });
     expect(r.code).toBe(1);
-    expect(r.err).toContain('policy test case "social caseworker system gets only the fields it asks for" fails: expected permit by sof-reads-employment-status of [benefit, sanctions, jobcentreUnit], the policies decide permit by sof-reads-employment-status of [benefit, sanctions]');
+    expect(r.err).toContain(
+      'policy test case "social caseworker system gets only the fields it asks for" fails: expected permit by sof-reads-employment-status of [benefit, sanctions, jobcentreUnit], the policies decide permit by sof-reads-employment-status of [benefit, sanctions]',
+    );
   });
 });

@@ -43,14 +43,71 @@ interface Asked {
 }
 
 const ASKED: Asked[] = [
-  { name: 'status-with-sanctions', time: '2025-06-02T08:00:00.000Z', client: 'sof-case-system', contract: 'employment.citizen-status.v1', purpose: 'plan-coordination', fields: ['targetGroup', 'benefit', 'sanctions'] },
-  { name: 'status-benefit', time: '2025-06-03T09:00:00.000Z', client: 'sof-case-system', contract: 'employment.citizen-status.v1', purpose: 'plan-coordination', fields: ['benefit'] },
-  { name: 'summary', time: '2025-06-04T10:00:00.000Z', client: 'bif-jobcentre-system', contract: 'social.coordination-summary.v1', purpose: 'plan-coordination', fields: ['openSocialCase', 'supportContact'] },
-  { name: 'summary-wrong-purpose', time: '2025-06-05T11:00:00.000Z', client: 'bif-jobcentre-system', contract: 'social.coordination-summary.v1', purpose: 'whole-person-plan', fields: ['openSocialCase'] },
-  { name: 'rehab-with-consent', time: '2025-06-06T12:00:00.000Z', client: 'bif-jobcentre-system', contract: 'social.coordination-summary.v1', purpose: 'rehabilitation-team-assessment', fields: ['efforts'], consent: 'active' },
-  { name: 'status-for-hoi', time: '2025-06-09T13:00:00.000Z', client: 'sof-case-system', contract: 'employment.citizen-status.v1', purpose: 'whole-person-plan', fields: ['benefit', 'targetGroup'] },
-  { name: 'before-the-period', time: '2025-01-15T08:00:00.000Z', client: 'sof-case-system', contract: 'employment.citizen-status.v1', purpose: 'plan-coordination', fields: ['sanctions'] },
-  { name: 'youth', time: '2025-06-10T14:00:00.000Z', client: 'bif-jobcentre-system', contract: 'youth.education-status.v1', purpose: 'youth-coordination', fields: ['educationStatus'] },
+  {
+    name: 'status-with-sanctions',
+    time: '2025-06-02T08:00:00.000Z',
+    client: 'sof-case-system',
+    contract: 'employment.citizen-status.v1',
+    purpose: 'plan-coordination',
+    fields: ['targetGroup', 'benefit', 'sanctions'],
+  },
+  {
+    name: 'status-benefit',
+    time: '2025-06-03T09:00:00.000Z',
+    client: 'sof-case-system',
+    contract: 'employment.citizen-status.v1',
+    purpose: 'plan-coordination',
+    fields: ['benefit'],
+  },
+  {
+    name: 'summary',
+    time: '2025-06-04T10:00:00.000Z',
+    client: 'bif-jobcentre-system',
+    contract: 'social.coordination-summary.v1',
+    purpose: 'plan-coordination',
+    fields: ['openSocialCase', 'supportContact'],
+  },
+  {
+    name: 'summary-wrong-purpose',
+    time: '2025-06-05T11:00:00.000Z',
+    client: 'bif-jobcentre-system',
+    contract: 'social.coordination-summary.v1',
+    purpose: 'whole-person-plan',
+    fields: ['openSocialCase'],
+  },
+  {
+    name: 'rehab-with-consent',
+    time: '2025-06-06T12:00:00.000Z',
+    client: 'bif-jobcentre-system',
+    contract: 'social.coordination-summary.v1',
+    purpose: 'rehabilitation-team-assessment',
+    fields: ['efforts'],
+    consent: 'active',
+  },
+  {
+    name: 'status-for-hoi',
+    time: '2025-06-09T13:00:00.000Z',
+    client: 'sof-case-system',
+    contract: 'employment.citizen-status.v1',
+    purpose: 'whole-person-plan',
+    fields: ['benefit', 'targetGroup'],
+  },
+  {
+    name: 'before-the-period',
+    time: '2025-01-15T08:00:00.000Z',
+    client: 'sof-case-system',
+    contract: 'employment.citizen-status.v1',
+    purpose: 'plan-coordination',
+    fields: ['sanctions'],
+  },
+  {
+    name: 'youth',
+    time: '2025-06-10T14:00:00.000Z',
+    client: 'bif-jobcentre-system',
+    contract: 'youth.education-status.v1',
+    purpose: 'youth-coordination',
+    fields: ['educationStatus'],
+  },
 ];
 
 let dir: string;
@@ -69,8 +126,18 @@ beforeAll(async () => {
     const d = await decide(
       current,
       contracts,
-      { contract: a.contract, administration: ADMIN[a.client]!, roles: ROLES[a.client]!, purpose: a.purpose, requestedFields: a.fields, at: now },
-      async () => (a.consent === 'active' ? { status: 'active', consentId: 'c-1', receiptDigest: 'receipt-digest-1' } : { status: a.consent ?? 'missing' }),
+      {
+        contract: a.contract,
+        administration: ADMIN[a.client]!,
+        roles: ROLES[a.client]!,
+        purpose: a.purpose,
+        requestedFields: a.fields,
+        at: now,
+      },
+      async () =>
+        a.consent === 'active'
+          ? { status: 'active', consentId: 'c-1', receiptDigest: 'receipt-digest-1' }
+          : { status: a.consent ?? 'missing' },
     );
     const auditId = randomUUID();
     auditIds[a.name] = auditId;
@@ -106,9 +173,17 @@ beforeAll(async () => {
     if (!text.includes(from)) throw new Error(`${from} not in ${file}`);
     writeFileSync(p, text.replace(from, to));
   };
-  edit('sof-reads-employment-status.policy.yaml', 'fields: [targetGroup, benefit, jobcentreUnit, caseworkerContact, nextMeeting, sanctions]', 'fields: [targetGroup, benefit, jobcentreUnit, caseworkerContact, nextMeeting]');
+  edit(
+    'sof-reads-employment-status.policy.yaml',
+    'fields: [targetGroup, benefit, jobcentreUnit, caseworkerContact, nextMeeting, sanctions]',
+    'fields: [targetGroup, benefit, jobcentreUnit, caseworkerContact, nextMeeting]',
+  );
   edit('bif-reads-youth-education-status.policy.yaml', '  to: 2027-12-31', '  to: 2025-05-31');
-  edit('bif-reads-social-coordination-summary.policy.yaml', 'consent:\n  required: false', 'consent:\n  required: true\n  categories: [social, contact, plan]');
+  edit(
+    'bif-reads-social-coordination-summary.policy.yaml',
+    'consent:\n  required: false',
+    'consent:\n  required: true\n  categories: [social, contact, plan]',
+  );
   writeFileSync(
     path.join(changed, 'sof-reads-employment-status-for-hoi.policy.yaml'),
     readFileSync(path.join(ROOT, 'policies', 'sof-reads-employment-status.policy.yaml'), 'utf8')
@@ -131,15 +206,26 @@ function expectExactlyTheFlips(report: ImpactReport): void {
   ]);
   const [fields, consent, hoi, youth] = report.changes;
   expect(fields).toMatchObject({
-    before: { decision: 'permit', policy: { id: 'sof-reads-employment-status', version: 1 }, fields: ['targetGroup', 'benefit', 'sanctions'] },
+    before: {
+      decision: 'permit',
+      policy: { id: 'sof-reads-employment-status', version: 1 },
+      fields: ['targetGroup', 'benefit', 'sanctions'],
+    },
     after: { decision: 'permit', policy: { id: 'sof-reads-employment-status', version: 1 }, fields: ['targetGroup', 'benefit'] },
     fieldsAdded: [],
     fieldsRemoved: ['sanctions'],
     assumptions: [],
   });
-  expect(consent).toMatchObject({ after: { decision: 'deny', reasons: ['CONSENT_MISSING'] }, fieldsRemoved: ['openSocialCase', 'supportContact'] });
+  expect(consent).toMatchObject({
+    after: { decision: 'deny', reasons: ['CONSENT_MISSING'] },
+    fieldsRemoved: ['openSocialCase', 'supportContact'],
+  });
   expect(consent!.assumptions).toEqual(['the citizen\'s consent at the time is not in the record: replayed as "missing"']);
-  expect(hoi).toMatchObject({ before: { decision: 'deny', reasons: ['PURPOSE_NOT_ALLOWED'] }, after: { decision: 'permit', policy: { id: 'sof-reads-employment-status-for-hoi' }, fields: ['benefit'] }, fieldsAdded: ['benefit'] });
+  expect(hoi).toMatchObject({
+    before: { decision: 'deny', reasons: ['PURPOSE_NOT_ALLOWED'] },
+    after: { decision: 'permit', policy: { id: 'sof-reads-employment-status-for-hoi' }, fields: ['benefit'] },
+    fieldsAdded: ['benefit'],
+  });
   expect(youth).toMatchObject({ after: { decision: 'deny', reasons: ['POLICY_NOT_IN_FORCE'] }, fieldsRemoved: ['educationStatus'] });
   expect(report.summary).toEqual({ 'permit-to-deny': 2, 'deny-to-permit': 1, 'fields-changed': 1, 'policy-changed': 0 });
 }
@@ -148,7 +234,12 @@ describe('impact: replaying the audit trail against a changed policy set', () =>
   it('replaying the policies in force changes nothing', async () => {
     const store = await openStore({ kind: 'sqlite', file: db });
     try {
-      const report = await replayDecisions({ records: decisionRecords(store.audit, {}), policies: current, contracts, rolesOf: (s) => ROLES[s] });
+      const report = await replayDecisions({
+        records: decisionRecords(store.audit, {}),
+        policies: current,
+        contracts,
+        rolesOf: (s) => ROLES[s],
+      });
       expect(report.replayed).toBe(ASKED.length);
       expect(report.changes).toEqual([]);
       expect(report.recordedUnder).toEqual({ [current.digest]: ASKED.length });
@@ -161,7 +252,12 @@ describe('impact: replaying the audit trail against a changed policy set', () =>
     const store = await openStore({ kind: 'sqlite', file: db });
     try {
       const next = loadPolicySet({ dir: changed, contracts });
-      const report = await replayDecisions({ records: decisionRecords(store.audit, { from: '2025-06-01T00:00:00.000Z', to: '2025-07-01T00:00:00.000Z' }), policies: next, contracts, rolesOf: (s) => ROLES[s] });
+      const report = await replayDecisions({
+        records: decisionRecords(store.audit, { from: '2025-06-01T00:00:00.000Z', to: '2025-07-01T00:00:00.000Z' }),
+        policies: next,
+        contracts,
+        rolesOf: (s) => ROLES[s],
+      });
       expect(report.replayed).toBe(ASKED.length - 1);
       expect(report.unchanged).toBe(3);
       expectExactlyTheFlips(report);
@@ -173,7 +269,12 @@ describe('impact: replaying the audit trail against a changed policy set', () =>
   it('skips callers that are no longer registered, and says so', async () => {
     const store = await openStore({ kind: 'sqlite', file: db });
     try {
-      const report = await replayDecisions({ records: decisionRecords(store.audit, {}), policies: current, contracts, rolesOf: (s) => (s === 'sof-case-system' ? ROLES[s] : undefined) });
+      const report = await replayDecisions({
+        records: decisionRecords(store.audit, {}),
+        policies: current,
+        contracts,
+        rolesOf: (s) => (s === 'sof-case-system' ? ROLES[s] : undefined),
+      });
       expect(report.skipped).toEqual({ 'caller system no longer registered': 4 });
       expect(report.replayed).toBe(4);
     } finally {
@@ -194,7 +295,9 @@ describe('impact: replaying the audit trail against a changed policy set', () =>
     expect(await runImpact({ policies: changed, db, from: '2025-06-01', to: '2025-06-30', failOnChange: true }, text)).toBe(1);
     expect(text.out()).toContain('replayed 7 decision(s): 4 would now be decided differently, 3 the same');
     expect(text.out()).toContain(`deny → permit  2025-06-09T13:00:00.000Z  audit ${auditIds['status-for-hoi']}`);
-    expect(text.out()).toContain('    was deny (PURPOSE_NOT_ALLOWED)\n    now permit (sof-reads-employment-status-for-hoi v1) [benefit]\n    fields added: benefit');
+    expect(text.out()).toContain(
+      '    was deny (PURPOSE_NOT_ALLOWED)\n    now permit (sof-reads-employment-status-for-hoi v1) [benefit]\n    fields added: benefit',
+    );
     expect(text.out()).toContain('    fields removed: sanctions');
   });
 

@@ -58,7 +58,13 @@ describe('snitflade explain', () => {
   it('explains a permit policy by policy: released, withheld, legal basis and each condition', async () => {
     const io = captureIO();
     const code = await runExplain(
-      { contract: 'social.coordination-summary.v1', client: 'bif-jobcentre-system', purpose: 'plan-coordination', fields: ['openSocialCase', 'efforts'], at: '2025-06-01' },
+      {
+        contract: 'social.coordination-summary.v1',
+        client: 'bif-jobcentre-system',
+        purpose: 'plan-coordination',
+        fields: ['openSocialCase', 'efforts'],
+        at: '2025-06-01',
+      },
       io,
     );
     expect(code).toBe(0);
@@ -67,14 +73,32 @@ describe('snitflade explain', () => {
     expect(out).toContain('  released: openSocialCase\n  withheld: efforts\n');
     expect(out).toContain('legal basis: Art. 6(1)(e); Retssikkerhedsloven § 11 c');
     expect(out).toMatch(/✔ bif-reads-social-coordination-summary v1[^\n]*\n(.*\n){4}.*fields +would release openSocialCase; not efforts/);
-    expect(out).toMatch(/✘ bif-rehab-team-reads-social-efforts v1[^\n]*\n.*\n.*ok +role +the caller holds rehabilitation-team\n.*FAIL purpose +only for "rehabilitation-team-assessment", not "plan-coordination"/);
+    expect(out).toMatch(
+      /✘ bif-rehab-team-reads-social-efforts v1[^\n]*\n.*\n.*ok +role +the caller holds rehabilitation-team\n.*FAIL purpose +only for "rehabilitation-team-assessment", not "plan-coordination"/,
+    );
   });
 
   it('explains a deny: the consent the policy needs and what the registry answered', async () => {
     const io = captureIO();
-    await runExplain({ contract: 'health.rehabilitation-info.v1', administration: 'BIF', roles: ['rehabilitation-team'], purpose: 'rehabilitation-team-assessment', consent: 'withdrawn', at: '2025-06-01', json: true }, io);
+    await runExplain(
+      {
+        contract: 'health.rehabilitation-info.v1',
+        administration: 'BIF',
+        roles: ['rehabilitation-team'],
+        purpose: 'rehabilitation-team-assessment',
+        consent: 'withdrawn',
+        at: '2025-06-01',
+        json: true,
+      },
+      io,
+    );
     const e = JSON.parse(io.out());
-    expect(e).toMatchObject({ decision: 'deny', reasons: ['CONSENT_WITHDRAWN'], released: [], withheld: ['healthServices', 'functionalLevel', 'healthContact'] });
+    expect(e).toMatchObject({
+      decision: 'deny',
+      reasons: ['CONSENT_WITHDRAWN'],
+      released: [],
+      withheld: ['healthServices', 'functionalLevel', 'healthContact'],
+    });
     expect(e.policies).toHaveLength(1);
     expect(e.policies[0].checks.find((c: { check: string }) => c.check === 'consent')).toEqual({
       check: 'consent',
@@ -85,7 +109,16 @@ describe('snitflade explain', () => {
 
   it('says default deny when no policy names the contract for the administration', async () => {
     const io = captureIO();
-    await runExplain({ contract: 'employment.citizen-status.v1', administration: 'BUF', roles: ['caseworker-system'], purpose: 'plan-coordination', at: '2025-06-01' }, io);
+    await runExplain(
+      {
+        contract: 'employment.citizen-status.v1',
+        administration: 'BUF',
+        roles: ['caseworker-system'],
+        purpose: 'plan-coordination',
+        at: '2025-06-01',
+      },
+      io,
+    );
     expect(io.out()).toContain('Decision: DENY (NO_POLICY)');
     expect(io.out()).toContain('No policy lets BUF use employment.citizen-status.v1: default deny.');
     expect(io.out()).toMatch(/FAIL administration +names SOF, not BUF/);
@@ -93,7 +126,9 @@ describe('snitflade explain', () => {
 
   it('refuses an unknown client with the registered ones', async () => {
     const io = captureIO();
-    expect(await runExplain({ contract: 'employment.citizen-status.v1', client: 'no-such-system', purpose: 'plan-coordination' }, io)).toBe(2);
+    expect(await runExplain({ contract: 'employment.citizen-status.v1', client: 'no-such-system', purpose: 'plan-coordination' }, io)).toBe(
+      2,
+    );
     expect(io.err()).toContain('no client "no-such-system"');
     expect(io.err()).toContain('sof-case-system');
   });
@@ -167,7 +202,11 @@ describe('snitflade contract new', () => {
         title: 'Housing status at social services',
         description: 'Whether the citizen has housing support and lives in municipally assigned housing.',
         provider: 'sof-case-system',
-        field: ['housingSupport:social:boolean:Bostøtte:Housing support', 'assignedHousing:social:enum=none|temporary|permanent', 'housingContact:contact'],
+        field: [
+          'housingSupport:social:boolean:Bostøtte:Housing support',
+          'assignedHousing:social:enum=none|temporary|permanent',
+          'housingContact:contact',
+        ],
         requester: ['BIF'],
         purpose: 'plan-coordination',
         national: 'Retssikkerhedsloven § 11 c (example)',
@@ -187,7 +226,9 @@ describe('snitflade contract new', () => {
     expect(policy).toContain('example: true');
     expect(policy).toContain('fields: [housingSupport, assignedHousing, housingContact]');
     const cases = readFileSync(path.join(dir, 'policies', 'bif-reads-housing-status.test.yaml'), 'utf8');
-    expect(cases).toContain('expect: { decision: permit, policy: bif-reads-housing-status, fields: [housingSupport, assignedHousing, housingContact] }');
+    expect(cases).toContain(
+      'expect: { decision: permit, policy: bif-reads-housing-status, fields: [housingSupport, assignedHousing, housingContact] }',
+    );
     expect(cases).toContain('expect: { decision: deny, reasons: [NO_POLICY] }');
     const tested = captureIO();
     expect(await runPolicyTest({ dir }, tested)).toBe(0);
@@ -196,7 +237,17 @@ describe('snitflade contract new', () => {
   it('scaffolds a health field with an Art. 9 consent basis, consent required, and a consent deny case', async () => {
     const io = captureIO();
     const code = await runContractNew(
-      { dir, id: 'health.care-contact.v1', title: 'Care contact', provider: 'suf-health-system', field: ['homeCare:health:boolean'], requester: ['BIF'], role: ['rehabilitation-team'], purpose: 'rehabilitation-team-assessment', art9: 'Art. 9(2)(a)' },
+      {
+        dir,
+        id: 'health.care-contact.v1',
+        title: 'Care contact',
+        provider: 'suf-health-system',
+        field: ['homeCare:health:boolean'],
+        requester: ['BIF'],
+        role: ['rehabilitation-team'],
+        purpose: 'rehabilitation-team-assessment',
+        art9: 'Art. 9(2)(a)',
+      },
       io,
     );
     expect(io.err()).toBe('');
@@ -209,21 +260,49 @@ describe('snitflade contract new', () => {
 
   it('asks for what the flags do not give when standard input is a terminal', async () => {
     const stdin = Object.assign(new PassThrough(), { isTTY: true });
-    stdin.end(['social.housing-status.v1', 'sof-case-system', 'Housing status', '', 'housingSupport:social:boolean', '', 'BIF', '', 'plan-coordination', ''].join('\n'));
+    stdin.end(
+      [
+        'social.housing-status.v1',
+        'sof-case-system',
+        'Housing status',
+        '',
+        'housingSupport:social:boolean',
+        '',
+        'BIF',
+        '',
+        'plan-coordination',
+        '',
+      ].join('\n'),
+    );
     const io = { ...captureIO(), stdin };
     expect(await runContractNew({ dir, national: 'Retssikkerhedsloven § 11 c' }, io)).toBe(0);
     expect(io.err()).toContain('Contract id (<area>.<name>.v1, e.g. social.housing-status.v1): ');
-    expect(io.err()).toContain('Role(s) of the asking system (caseworker-system, rehabilitation-team, coordinating-caseworker, provider, dpo, operations) [caseworker-system]: ');
+    expect(io.err()).toContain(
+      'Role(s) of the asking system (caseworker-system, rehabilitation-team, coordinating-caseworker, provider, dpo, operations) [caseworker-system]: ',
+    );
     const contract = JSON.parse(readFileSync(path.join(dir, 'schemas', 'social.housing-status.v1.json'), 'utf8'));
     expect(contract).toMatchObject({ title: 'Housing status', description: 'Housing status', provider: { system: 'sof-case-system' } });
     expect(contract.fields).toEqual({ housingSupport: { category: 'social', label: { da: 'Housing support', en: 'Housing support' } } });
-    expect(readFileSync(path.join(dir, 'policies', 'bif-reads-housing-status.policy.yaml'), 'utf8')).toContain('roles: [caseworker-system]');
+    expect(readFileSync(path.join(dir, 'policies', 'bif-reads-housing-status.policy.yaml'), 'utf8')).toContain(
+      'roles: [caseworker-system]',
+    );
   });
 
   it('writes nothing and says what is missing when a special-category field has no Art. 9 basis', async () => {
     const before = readdirSync(path.join(dir, 'policies')).length;
     const io = captureIO();
-    const code = await runContractNew({ dir, id: 'health.care-contact.v1', title: 'Care contact', provider: 'suf-health-system', field: ['homeCare:health:boolean'], requester: ['BIF'], purpose: 'rehabilitation-team-assessment' }, io);
+    const code = await runContractNew(
+      {
+        dir,
+        id: 'health.care-contact.v1',
+        title: 'Care contact',
+        provider: 'suf-health-system',
+        field: ['homeCare:health:boolean'],
+        requester: ['BIF'],
+        purpose: 'rehabilitation-team-assessment',
+      },
+      io,
+    );
     expect(code).toBe(2);
     expect(io.err()).toContain('✘ --art9: homeCare (health) is a special category (GDPR Art. 9); give the Art. 9(2) basis');
     expect(io.err()).toContain('nothing was written');
@@ -233,7 +312,18 @@ describe('snitflade contract new', () => {
 
   it('refuses unknown providers, purposes, categories and field names, and never overwrites', async () => {
     const io = captureIO();
-    const code = await runContractNew({ dir, id: 'social.x.v1', title: 'X', provider: 'nobody', field: ['Bad-Name:social', 'ok:secret'], requester: ['XYZ'], purpose: 'gossip' }, io);
+    const code = await runContractNew(
+      {
+        dir,
+        id: 'social.x.v1',
+        title: 'X',
+        provider: 'nobody',
+        field: ['Bad-Name:social', 'ok:secret'],
+        requester: ['XYZ'],
+        purpose: 'gossip',
+      },
+      io,
+    );
     expect(code).toBe(2);
     const err = io.err();
     expect(err).toContain('--provider: "nobody" is not registered');
@@ -242,7 +332,20 @@ describe('snitflade contract new', () => {
     expect(err).toContain('--requester: "XYZ" is not in administrations.yaml');
     expect(err).toContain('--purpose: "gossip" is not in purposes.yaml');
     const again = captureIO();
-    expect(await runContractNew({ dir, id: 'employment.citizen-status.v1', title: 'X', provider: 'bif-jobcentre-system', field: ['a:social'], requester: ['SOF'], purpose: 'plan-coordination' }, again)).toBe(2);
+    expect(
+      await runContractNew(
+        {
+          dir,
+          id: 'employment.citizen-status.v1',
+          title: 'X',
+          provider: 'bif-jobcentre-system',
+          field: ['a:social'],
+          requester: ['SOF'],
+          purpose: 'plan-coordination',
+        },
+        again,
+      ),
+    ).toBe(2);
     expect(again.err()).toContain('employment.citizen-status.v1.json already exists; nothing was written');
   });
 });

@@ -67,7 +67,8 @@ describe.each(DATABASES)('consents on %s', (name, makeDatabase) => {
   let env: TestEnv;
   let next = 0;
   const citizen = () => withJob[(name === 'SQLite' ? 10 : 700) + next++]!;
-  const record = (body: ConsentBody, client = 'sof-case-system') => postAs(env.url, client, '/v1/consents', body, { purpose: 'summons-copy' });
+  const record = (body: ConsentBody, client = 'sof-case-system') =>
+    postAs(env.url, client, '/v1/consents', body, { purpose: 'summons-copy' });
   const summons = (cpr: string) => emitNotification('summons-copy', cpr, { gatewayUrl: env.url, certsDir: TEST_CERTS });
   const sof = () => env.simulators['sof-case-system']!;
 
@@ -81,11 +82,14 @@ describe.each(DATABASES)('consents on %s', (name, makeDatabase) => {
   });
 
   describe('the registry', () => {
-    it('records a consent under the citizen\'s pseudonym and returns a receipt signed by the gateway, cited by the audit record', async () => {
+    it("records a consent under the citizen's pseudonym and returns a receipt signed by the gateway, cited by the audit record", async () => {
       const c = citizen();
       const res = await record(summonsConsent(c.cpr));
       expect(res.status).toBe(201);
-      const { consent, auditId } = res.body as { consent: Record<string, unknown> & { id: string; receipt: string; receiptDigest: string }; auditId: string };
+      const { consent, auditId } = res.body as {
+        consent: Record<string, unknown> & { id: string; receipt: string; receiptDigest: string };
+        auditId: string;
+      };
       expect(consent).toMatchObject({
         state: 'active',
         recipients: ['SOF'],
@@ -96,43 +100,66 @@ describe.each(DATABASES)('consents on %s', (name, makeDatabase) => {
         validTo: '2099-12-31',
         evidence: { kind: 'signed-form', reference: 'SOF-FORM-2026-0042' },
         recordedBy: { system: 'sof-case-system', administration: 'SOF', caseworker: 'sof-case-system-cw-0042' },
-        events: [{ type: 'given', actor: { system: 'sof-case-system', administration: 'SOF', caseworker: 'sof-case-system-cw-0042' }, auditId }],
+        events: [
+          { type: 'given', actor: { system: 'sof-case-system', administration: 'SOF', caseworker: 'sof-case-system-cw-0042' }, auditId },
+        ],
       });
       expect(JSON.stringify(res.body)).not.toContain(c.cpr);
 
       // The receipt verifies with the gateway's public key and names the pseudonym, never the CPR number.
       const key = await importSPKI(readFileSync(path.join(TEST_CERTS, 'gateway', 'signing.pub.pem'), 'utf8'), 'ES256');
       const content = await verifyReceipt(consent.receipt, key);
-      expect(content).toMatchObject({ consentId: consent.id, subject: env.gateway.pseudonyms.pseudonym(c.cpr), scope: { recipients: ['SOF'], purposes: ['summons-copy'] }, evidence: { reference: 'SOF-FORM-2026-0042' } });
+      expect(content).toMatchObject({
+        consentId: consent.id,
+        subject: env.gateway.pseudonyms.pseudonym(c.cpr),
+        scope: { recipients: ['SOF'], purposes: ['summons-copy'] },
+        evidence: { reference: 'SOF-FORM-2026-0042' },
+      });
       expect(consent.receiptDigest).toBe(receiptDigest(consent.receipt));
       const tampered = `${consent.receipt.split('.')[0]}.${Buffer.from(JSON.stringify({ ...content, scope: { ...content.scope, purposes: ['plan-coordination'] } })).toString('base64url')}.${consent.receipt.split('.')[2]}`;
       await expect(verifyReceipt(tampered, key)).rejects.toThrow();
 
       const trail = await records(env, auditId);
-      expect(trail.map((r) => [r.kind, r.reasons, r.consent, r.subject])).toEqual([['consent', ['CONSENT_RECORDED'], consent.receiptDigest, env.gateway.pseudonyms.pseudonym(c.cpr)]]);
+      expect(trail.map((r) => [r.kind, r.reasons, r.consent, r.subject])).toEqual([
+        ['consent', ['CONSENT_RECORDED'], consent.receiptDigest, env.gateway.pseudonyms.pseudonym(c.cpr)],
+      ]);
       // The registry keeps no CPR number.
       expect(JSON.stringify(await env.gateway.store.consents.get(consent.id))).not.toContain(c.cpr);
     });
 
     it('refuses a consent with unknown recipients or purposes, no data named, a past period or a CPR number in the evidence', async () => {
       const c = citizen();
-      const res = await record(summonsConsent(c.cpr, { recipients: ['XYZ'], purposes: ['gossip'], categories: [], validTo: '2020-01-01', evidence: { kind: 'signed-form', reference: `form of ${c.cpr}` } }));
+      const res = await record(
+        summonsConsent(c.cpr, {
+          recipients: ['XYZ'],
+          purposes: ['gossip'],
+          categories: [],
+          validTo: '2020-01-01',
+          evidence: { kind: 'signed-form', reference: `form of ${c.cpr}` },
+        }),
+      );
       expect(res.status).toBe(400);
       expect(res.body.code).toBe('REQUEST_INVALID');
-      expect((res.body.errors as { path: string }[]).map((e) => e.path).sort()).toEqual(['/', '/evidence/reference', '/purposes/0', '/recipients/0', '/validTo']);
+      expect((res.body.errors as { path: string }[]).map((e) => e.path).sort()).toEqual([
+        '/',
+        '/evidence/reference',
+        '/purposes/0',
+        '/recipients/0',
+        '/validTo',
+      ]);
       expect(JSON.stringify(res.body)).not.toContain(c.cpr);
       expect(res.body.auditId).toEqual(expect.any(String)); // the refusal is audited
       const schema = await record({ ...summonsConsent(c.cpr), evidence: { kind: 'verbal', reference: 'x' } });
       expect(schema.status).toBe(400);
     });
 
-    it('lets only caseworkers\' systems record a consent', async () => {
+    it("lets only caseworkers' systems record a consent", async () => {
       const res = await record(summonsConsent(citizen().cpr), 'dpo-console');
       expect(res.status).toBe(403);
       expect(res.body.code).toBe('FORBIDDEN_ROLE');
     });
 
-    it('shows the citizen\'s consents with their history, and records a withdrawal once', async () => {
+    it("shows the citizen's consents with their history, and records a withdrawal once", async () => {
       const c = citizen();
       const given = await record(summonsConsent(c.cpr));
       const id = given.body.consent.id as string;
@@ -145,7 +172,9 @@ describe.each(DATABASES)('consents on %s', (name, makeDatabase) => {
       expect(withdrawn.status).toBe(200);
       expect(withdrawn.body.consent).toMatchObject({ id, state: 'withdrawn' });
       expect((withdrawn.body.consent.events as { type: string }[]).map((e) => e.type)).toEqual(['given', 'withdrawn']);
-      expect((await records(env, withdrawn.body.auditId)).map((r) => [r.kind, r.reasons, r.consent])).toEqual([['consent', ['CONSENT_WITHDRAWAL'], given.body.consent.receiptDigest]]);
+      expect((await records(env, withdrawn.body.auditId)).map((r) => [r.kind, r.reasons, r.consent])).toEqual([
+        ['consent', ['CONSENT_WITHDRAWAL'], given.body.consent.receiptDigest],
+      ]);
 
       const twice = await postAs(env.url, 'sof-case-system', `/v1/consents/${id}/withdraw`, { cpr: c.cpr });
       expect(twice.status).toBe(409);
@@ -154,8 +183,14 @@ describe.each(DATABASES)('consents on %s', (name, makeDatabase) => {
       const found = await postAs(env.url, 'dpo-console', '/v1/consents/search', { cpr: c.cpr });
       expect(found.status).toBe(200);
       expect(found.body.consents).toHaveLength(1);
-      expect(found.body.consents[0]).toMatchObject({ id, state: 'withdrawn', events: [{ type: 'given' }, { type: 'withdrawn', reason: 'citizen-request', actor: { system: 'sof-case-system' } }] });
-      expect((await records(env, found.body.auditId)).map((r) => [r.kind, r.reasons, r.caller?.system])).toEqual([['consent', ['CONSENT_SEARCH'], 'dpo-console']]);
+      expect(found.body.consents[0]).toMatchObject({
+        id,
+        state: 'withdrawn',
+        events: [{ type: 'given' }, { type: 'withdrawn', reason: 'citizen-request', actor: { system: 'sof-case-system' } }],
+      });
+      expect((await records(env, found.body.auditId)).map((r) => [r.kind, r.reasons, r.caller?.system])).toEqual([
+        ['consent', ['CONSENT_SEARCH'], 'dpo-console'],
+      ]);
       expect((await postAs(env.url, 'dpo-console', '/v1/consents/search', { cpr: citizen().cpr })).body.consents).toEqual([]);
     });
   });
@@ -164,7 +199,12 @@ describe.each(DATABASES)('consents on %s', (name, makeDatabase) => {
     /** Sends a summons copy and returns the answer; for a 202, waits until social services have it. */
     async function copy(cpr: string) {
       const res = await summons(cpr);
-      const body = res.body as { auditId: string; code?: string; reasons?: string[]; deliveries?: { status: string; deliveryId: string }[] };
+      const body = res.body as {
+        auditId: string;
+        code?: string;
+        reasons?: string[];
+        deliveries?: { status: string; deliveryId: string }[];
+      };
       return { status: res.status, body, trail: await records(env, body.auditId) };
     }
 
@@ -179,7 +219,7 @@ describe.each(DATABASES)('consents on %s', (name, makeDatabase) => {
       expect(sof().inbox.received.filter((n) => n.cpr === c.cpr)).toEqual([]);
     });
 
-    it('is delivered while an active consent covers it, citing the consent\'s receipt; refused after the withdrawal', async () => {
+    it("is delivered while an active consent covers it, citing the consent's receipt; refused after the withdrawal", async () => {
       const c = citizen();
       const given = await record(summonsConsent(c.cpr));
       expect(given.status).toBe(201);
@@ -222,8 +262,27 @@ describe.each(DATABASES)('consents on %s', (name, makeDatabase) => {
       // A consent given in 2024, for 2024: recorded then, expired now.
       const gw = env.gateway;
       const { consent } = await recordConsent(
-        { consents: gw.store.consents, trail: gw.trail, pseudonyms: gw.pseudonyms, signingKey: gw.signingKey, gatewayId: gw.config.gatewayId, rules: () => gw.rules() },
-        { requestId: 'consent-e2e-expired', client: gw.rules().clients.byId('sof-case-system')!, token: { issuer: 'sof-case-system', caseworker: 'sof-cw-0042', purpose: 'summons-copy', caseRef: 'SOF-2024-0001', jti: 'x', expiresAt: new Date(), digest: 'x' } },
+        {
+          consents: gw.store.consents,
+          trail: gw.trail,
+          pseudonyms: gw.pseudonyms,
+          signingKey: gw.signingKey,
+          gatewayId: gw.config.gatewayId,
+          rules: () => gw.rules(),
+        },
+        {
+          requestId: 'consent-e2e-expired',
+          client: gw.rules().clients.byId('sof-case-system')!,
+          token: {
+            issuer: 'sof-case-system',
+            caseworker: 'sof-cw-0042',
+            purpose: 'summons-copy',
+            caseRef: 'SOF-2024-0001',
+            jti: 'x',
+            expiresAt: new Date(),
+            digest: 'x',
+          },
+        },
         summonsConsent(c.cpr, { validFrom: '2024-01-01', validTo: '2024-12-31' }),
         new Date('2024-03-01T10:00:00Z'),
       );
@@ -232,7 +291,12 @@ describe.each(DATABASES)('consents on %s', (name, makeDatabase) => {
       expect(body.reasons).toEqual(['CONSENT_EXPIRED']);
       const found = await postAs(env.url, 'sof-case-system', '/v1/consents/search', { cpr: c.cpr });
       expect(found.body.consents[0]).toMatchObject({ id: consent.id, state: 'expired' });
-      expect((found.body.consents[0].events as { type: string; at: string; actor: unknown }[]).map((e) => [e.type, e.actor === null])).toEqual([['given', false], ['expired', true]]);
+      expect(
+        (found.body.consents[0].events as { type: string; at: string; actor: unknown }[]).map((e) => [e.type, e.actor === null]),
+      ).toEqual([
+        ['given', false],
+        ['expired', true],
+      ]);
     });
 
     it('is cancelled, not delivered, when the consent is withdrawn while the copy waits in the outbox', async () => {
@@ -259,11 +323,26 @@ describe.each(DATABASES)('consents on %s', (name, makeDatabase) => {
 
   it('lets the rehabilitation team read health data (efforts) only under an explicit consent for the contract', async () => {
     const c = citizen();
-    const ask = () => postAs(env.url, 'bif-jobcentre-system', '/v1/queries/social.coordination-summary.v1', { cpr: c.cpr, fields: ['efforts'] }, { purpose: 'rehabilitation-team-assessment' });
+    const ask = () =>
+      postAs(
+        env.url,
+        'bif-jobcentre-system',
+        '/v1/queries/social.coordination-summary.v1',
+        { cpr: c.cpr, fields: ['efforts'] },
+        { purpose: 'rehabilitation-team-assessment' },
+      );
     const before = await ask();
     expect(before.status).toBe(403);
     expect(before.body.reasons).toEqual(['CONSENT_MISSING']);
-    const given = await record(summonsConsent(c.cpr, { recipients: ['BIF'], purposes: ['rehabilitation-team-assessment'], categories: [], contracts: ['social.coordination-summary.v1'] }), 'bif-jobcentre-system');
+    const given = await record(
+      summonsConsent(c.cpr, {
+        recipients: ['BIF'],
+        purposes: ['rehabilitation-team-assessment'],
+        categories: [],
+        contracts: ['social.coordination-summary.v1'],
+      }),
+      'bif-jobcentre-system',
+    );
     expect(given.status).toBe(201);
     const after = await ask();
     expect(after.status).toBe(200);

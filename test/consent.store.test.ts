@@ -18,7 +18,14 @@ function consent(cpr: string, over: Partial<ConsentRecord> = {}): ConsentRecord 
   return {
     id: randomUUID(),
     subject: pseudonyms.pseudonym(cpr),
-    scope: { recipients: ['SOF'], purposes: ['summons-copy'], contracts: [], categories: ['employment', 'contact'], validFrom: '2025-01-01', validTo: '2026-12-31' },
+    scope: {
+      recipients: ['SOF'],
+      purposes: ['summons-copy'],
+      contracts: [],
+      categories: ['employment', 'contact'],
+      validFrom: '2025-01-01',
+      validTo: '2026-12-31',
+    },
     evidence: { kind: 'signed-form', reference: 'FORM-2025-0042' },
     recordedBy: actor,
     recordedAt: new Date().toISOString(),
@@ -29,7 +36,13 @@ function consent(cpr: string, over: Partial<ConsentRecord> = {}): ConsentRecord 
 }
 
 const given = (c: ConsentRecord): ConsentEventRecord => ({ type: 'given', at: c.recordedAt, actor, auditId: randomUUID(), reason: null });
-const withdrawal = (): ConsentEventRecord => ({ type: 'withdrawn', at: new Date().toISOString(), actor, auditId: randomUUID(), reason: 'citizen-request' });
+const withdrawal = (): ConsentEventRecord => ({
+  type: 'withdrawn',
+  at: new Date().toISOString(),
+  actor,
+  auditId: randomUUID(),
+  reason: 'citizen-request',
+});
 
 describe.each(DATABASES)('%s consent store', (name, makeDatabase) => {
   let db: TestDatabase;
@@ -54,7 +67,7 @@ describe.each(DATABASES)('%s consent store', (name, makeDatabase) => {
     expect(await store.consents.bySubject([])).toEqual([]);
   });
 
-  it('lists a citizen\'s consents newest first', async () => {
+  it("lists a citizen's consents newest first", async () => {
     const cpr = '0202909903';
     const older = consent(cpr, { recordedAt: '2025-01-01T10:00:00.000Z' });
     const newer = consent(cpr, { recordedAt: '2025-06-01T10:00:00.000Z' });

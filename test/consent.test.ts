@@ -23,11 +23,23 @@ const CPR = '0101909901';
 const NOON = (day: string) => new Date(`${day}T12:00:00Z`);
 const actor = { system: 'sof-case-system', administration: 'SOF', caseworker: 'cw' };
 
-function stored(scope: Partial<ConsentRecord['scope']> = {}, state: 'active' | 'withdrawn' = 'active', recordedAt = '2025-01-01T09:00:00.000Z'): StoredConsent {
+function stored(
+  scope: Partial<ConsentRecord['scope']> = {},
+  state: 'active' | 'withdrawn' = 'active',
+  recordedAt = '2025-01-01T09:00:00.000Z',
+): StoredConsent {
   const consent: ConsentRecord = {
     id: randomUUID(),
     subject: pseudonyms.pseudonym(CPR),
-    scope: { recipients: ['SOF'], purposes: ['summons-copy'], contracts: [], categories: ['employment', 'contact'], validFrom: '2025-01-01', validTo: '2025-12-31', ...scope },
+    scope: {
+      recipients: ['SOF'],
+      purposes: ['summons-copy'],
+      contracts: [],
+      categories: ['employment', 'contact'],
+      validFrom: '2025-01-01',
+      validTo: '2025-12-31',
+      ...scope,
+    },
     evidence: { kind: 'signed-form', reference: 'F-1' },
     recordedBy: actor,
     recordedAt,
@@ -35,11 +47,24 @@ function stored(scope: Partial<ConsentRecord['scope']> = {}, state: 'active' | '
     receiptDigest: `digest-${randomUUID()}`,
   };
   const events = [{ type: 'given' as const, at: recordedAt, actor, auditId: randomUUID(), reason: null }];
-  if (state === 'withdrawn') events.push({ type: 'withdrawn' as never, at: '2025-06-01T10:00:00.000Z', actor, auditId: randomUUID(), reason: 'citizen-request' as never });
+  if (state === 'withdrawn')
+    events.push({
+      type: 'withdrawn' as never,
+      at: '2025-06-01T10:00:00.000Z',
+      actor,
+      auditId: randomUUID(),
+      reason: 'citizen-request' as never,
+    });
   return { consent, state, events };
 }
 
-const ask = { recipient: 'SOF', purpose: 'summons-copy', contract: 'employment.summons-copy.v1', categories: ['employment', 'contact'] as ('employment' | 'contact')[], at: NOON('2025-06-15') };
+const ask = {
+  recipient: 'SOF',
+  purpose: 'summons-copy',
+  contract: 'employment.summons-copy.v1',
+  categories: ['employment', 'contact'] as ('employment' | 'contact')[],
+  at: NOON('2025-06-15'),
+};
 
 describe('which consent covers a release', () => {
   it('an active consent for this recipient, purpose and every category covers it, and is cited', () => {
@@ -83,7 +108,10 @@ describe('which consent covers a release', () => {
     expect(consentHistory(s, NOON('2025-03-31'))).toMatchObject({ state: 'active', events: [{ type: 'given' }] });
     const after = consentHistory(s, NOON('2025-04-01'));
     expect(after.state).toBe('expired');
-    expect(after.events.map((e) => [e.type, e.actor === null])).toEqual([['given', false], ['expired', true]]);
+    expect(after.events.map((e) => [e.type, e.actor === null])).toEqual([
+      ['given', false],
+      ['expired', true],
+    ]);
     expect(after.events[1]!.at).toBe('2025-03-31T22:00:00.000Z'); // midnight in Copenhagen
     expect(consentHistory(stored({}, 'withdrawn'), NOON('2026-06-01')).events.map((e) => e.type)).toEqual(['given', 'withdrawn']);
   });
@@ -92,7 +120,16 @@ describe('which consent covers a release', () => {
 describe('consent receipts', () => {
   it('are a JWS over the consent that verifies with the gateway key, whose digest audit records cite', async () => {
     const { privateKey, publicKey } = await generateKeyPair('ES256');
-    const content: ReceiptContent = { v: 1, iss: 'snitflade-gateway', consentId: randomUUID(), subject: pseudonyms.pseudonym(CPR), scope: stored().consent.scope, evidence: { kind: 'digital', reference: 'MIT-1' }, recordedBy: actor, recordedAt: new Date().toISOString() };
+    const content: ReceiptContent = {
+      v: 1,
+      iss: 'snitflade-gateway',
+      consentId: randomUUID(),
+      subject: pseudonyms.pseudonym(CPR),
+      scope: stored().consent.scope,
+      evidence: { kind: 'digital', reference: 'MIT-1' },
+      recordedBy: actor,
+      recordedAt: new Date().toISOString(),
+    };
     const { receipt, digest } = await signReceipt(privateKey, content);
     expect(digest).toBe(receiptDigest(receipt));
     expect(await verifyReceipt(receipt, publicKey)).toEqual(content);
@@ -105,19 +142,40 @@ describe('consent receipts', () => {
 describe('the registry as a consent source', () => {
   const contracts = loadContracts(path.join(ROOT, 'schemas'));
   const policies = loadPolicySet({ dir: path.join(ROOT, 'policies'), contracts });
-  const summons = { contract: 'employment.summons-copy.v1', administration: 'SOF', roles: ['caseworker-system'], purpose: 'summons-copy', requestedFields: ['meetingDate', 'caseworkerContact'], at: new Date() };
+  const summons = {
+    contract: 'employment.summons-copy.v1',
+    administration: 'SOF',
+    roles: ['caseworker-system'],
+    purpose: 'summons-copy',
+    requestedFields: ['meetingDate', 'caseworkerContact'],
+    at: new Date(),
+  };
 
   function storeWith(bySubject: ConsentStore['bySubject']): ConsentStore {
     return { bySubject, add: async () => undefined, get: async () => undefined, withdraw: async () => 'not-found' };
   }
   const deps = (consent: ExchangeDeps['consent']) => ({ consent }) as unknown as ExchangeDeps;
   const viaPolicy = (source: ExchangeDeps['consent']) =>
-    decide(policies, contracts, summons, (policy, fields) => checkConsent(deps(source), CPR, 'SOF', policy, summons.contract, fields.map((f) => contracts.get(summons.contract)!.fields[f]!.category), fields, summons.at));
+    decide(policies, contracts, summons, (policy, fields) =>
+      checkConsent(
+        deps(source),
+        CPR,
+        'SOF',
+        policy,
+        summons.contract,
+        fields.map((f) => contracts.get(summons.contract)!.fields[f]!.category),
+        fields,
+        summons.at,
+      ),
+    );
 
   it('looks the citizen up by pseudonym under every key, never by CPR number', async () => {
     const seen: string[][] = [];
     const s = stored({ validTo: '2099-12-31' });
-    const source = ledgerConsentSource(storeWith(async (subjects) => (seen.push([...subjects]), [s])), pseudonyms);
+    const source = ledgerConsentSource(
+      storeWith(async (subjects) => (seen.push([...subjects]), [s])),
+      pseudonyms,
+    );
     const decision = await viaPolicy(source);
     expect(decision).toMatchObject({ decision: 'permit', consent: { status: 'active', consentId: s.consent.id } });
     expect(seen).toEqual([pseudonyms.all(CPR)]);
@@ -125,16 +183,36 @@ describe('the registry as a consent source', () => {
   });
 
   it('fails closed: a look-up that times out or fails denies with CONSENT_SOURCE_UNAVAILABLE', async () => {
-    const slow = ledgerConsentSource(storeWith(() => new Promise(() => undefined)), pseudonyms, { timeoutMs: 30 });
-    await expect(slow.check({ cpr: CPR, recipient: 'SOF', purpose: 'summons-copy', contract: summons.contract, categories: ['employment'], fields: ['meetingDate'], at: new Date() })).rejects.toBeInstanceOf(ConsentLookupTimeoutError);
+    const slow = ledgerConsentSource(
+      storeWith(() => new Promise(() => undefined)),
+      pseudonyms,
+      { timeoutMs: 30 },
+    );
+    await expect(
+      slow.check({
+        cpr: CPR,
+        recipient: 'SOF',
+        purpose: 'summons-copy',
+        contract: summons.contract,
+        categories: ['employment'],
+        fields: ['meetingDate'],
+        at: new Date(),
+      }),
+    ).rejects.toBeInstanceOf(ConsentLookupTimeoutError);
     expect(await viaPolicy(slow)).toMatchObject({ decision: 'deny', reasons: ['CONSENT_SOURCE_UNAVAILABLE'] });
-    const broken = ledgerConsentSource(storeWith(async () => Promise.reject(new Error('connection refused'))), pseudonyms);
+    const broken = ledgerConsentSource(
+      storeWith(async () => Promise.reject(new Error('connection refused'))),
+      pseudonyms,
+    );
     expect(await viaPolicy(broken)).toMatchObject({ decision: 'deny', reasons: ['CONSENT_SOURCE_UNAVAILABLE'] });
   });
 
   it('reads the store on every check: no answer outlives a withdrawal', async () => {
     let current = stored({ validTo: '2099-12-31' });
-    const source = ledgerConsentSource(storeWith(async () => [current]), pseudonyms);
+    const source = ledgerConsentSource(
+      storeWith(async () => [current]),
+      pseudonyms,
+    );
     expect((await viaPolicy(source)).decision).toBe('permit');
     current = { ...current, state: 'withdrawn' };
     expect(await viaPolicy(source)).toMatchObject({ decision: 'deny', reasons: ['CONSENT_WITHDRAWN'] });

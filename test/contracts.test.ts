@@ -27,10 +27,18 @@ describe('the repository contracts', () => {
   const summary = registry.get('social.coordination-summary.v1')!;
 
   it('loads every contract in the folder, sorted by id, with their provider, version and fields in order', () => {
-    const files = readdirSync(SCHEMAS).filter((f) => f.endsWith('.json')).map((f) => f.replace(/\.json$/, '')).sort((a, b) => a.localeCompare(b));
+    const files = readdirSync(SCHEMAS)
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => f.replace(/\.json$/, ''))
+      .sort((a, b) => a.localeCompare(b));
     expect(registry.list().map((c) => c.id)).toEqual(files);
     expect(files).toEqual(expect.arrayContaining(['employment.citizen-status.v1', 'social.coordination-summary.v1']));
-    expect(status).toMatchObject({ version: 1, kind: 'query', provider: { administration: 'BIF', system: 'bif-jobcentre-system' }, file: path.join('schemas', 'employment.citizen-status.v1.json') });
+    expect(status).toMatchObject({
+      version: 1,
+      kind: 'query',
+      provider: { administration: 'BIF', system: 'bif-jobcentre-system' },
+      file: path.join('schemas', 'employment.citizen-status.v1.json'),
+    });
     expect(status.fieldNames).toEqual(['targetGroup', 'benefit', 'jobcentreUnit', 'caseworkerContact', 'nextMeeting', 'sanctions']);
     expect(summary.provider).toEqual({ administration: 'SOF', system: 'sof-case-system' });
     expect(summary.fieldNames).toEqual(['openSocialCase', 'supportContact', 'actionPlan', 'efforts']);
@@ -65,7 +73,14 @@ describe('the repository contracts', () => {
     expect(status.validateResponse({ ...answer, caseworkerContact: { ...answer.caseworkerContact, cpr: '0101909912' } })).toBe(false);
     expect(status.validateResponse({ ...answer, sanctions: [{ date: '2025-01-15', type: 'reduction', amountDkk: -1 }] })).toBe(false);
     expect(status.validateResponse({ ...answer, benefit: 'disability-pension' })).toBe(false);
-    expect(summary.validateResponse({ openSocialCase: true, supportContact: null, actionPlan: { exists: true, created: '2024-05-01', nextReview: null }, efforts: ['mentor', 'housing-support'] })).toBe(true);
+    expect(
+      summary.validateResponse({
+        openSocialCase: true,
+        supportContact: null,
+        actionPlan: { exists: true, created: '2024-05-01', nextReview: null },
+        efforts: ['mentor', 'housing-support'],
+      }),
+    ).toBe(true);
     expect(summary.validateResponse({ efforts: ['diagnosis'] })).toBe(false);
     expect(summary.validateResponse({ actionPlan: { exists: false } })).toBe(false);
   });
@@ -82,7 +97,13 @@ describe('the repository contracts', () => {
   it('describes each contract in the catalogue without compiled parts', () => {
     const entry = catalogueEntry(summary);
     expect(JSON.parse(JSON.stringify(entry))).toEqual(entry);
-    expect(entry).toMatchObject({ id: 'social.coordination-summary.v1', version: 1, kind: 'query', path: '/v1/queries/social.coordination-summary.v1', provider: { administration: 'SOF' } });
+    expect(entry).toMatchObject({
+      id: 'social.coordination-summary.v1',
+      version: 1,
+      kind: 'query',
+      path: '/v1/queries/social.coordination-summary.v1',
+      provider: { administration: 'SOF' },
+    });
     expect(entry.fields.map((f) => [f.name, f.category, f.special])).toEqual([
       ['openSocialCase', 'social', false],
       ['supportContact', 'contact', false],
@@ -101,8 +122,15 @@ describe('the repository contracts', () => {
     };
     expect(doc.openapi).toBe('3.1.0');
     expect(doc.servers).toEqual([{ url: 'https://localhost:8443' }]);
-    expect(Object.keys(doc.paths).sort()).toEqual(registry.list().map((c) => `/v1/${c.kind === 'query' ? 'queries' : 'notifications'}/${c.id}`).sort());
-    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/queries/employment.citizen-status.v1', '/v1/queries/social.coordination-summary.v1']));
+    expect(Object.keys(doc.paths).sort()).toEqual(
+      registry
+        .list()
+        .map((c) => `/v1/${c.kind === 'query' ? 'queries' : 'notifications'}/${c.id}`)
+        .sort(),
+    );
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(['/v1/queries/employment.citizen-status.v1', '/v1/queries/social.coordination-summary.v1']),
+    );
     expect(doc.components.securitySchemes.mutualTLS!.type).toBe('mutualTLS');
     expect(doc.components.securitySchemes.requestToken).toMatchObject({ type: 'http', scheme: 'bearer' });
     const op = doc.paths['/v1/queries/employment.citizen-status.v1']!.post;
@@ -110,7 +138,9 @@ describe('the repository contracts', () => {
     expect(Object.keys(op.responses['403']!.content)).toEqual(['application/problem+json']);
     const envelope = op.responses['200']!.content['application/json']!.schema as { properties: Record<string, unknown> };
     expect(envelope.properties.data).toEqual({ $ref: '#/components/schemas/employment.citizen-status.v1.response' });
-    expect(doc.components.schemas['employment.citizen-status.v1.response']).toEqual(registry.get('employment.citizen-status.v1')!.responseSchema);
+    expect(doc.components.schemas['employment.citizen-status.v1.response']).toEqual(
+      registry.get('employment.citizen-status.v1')!.responseSchema,
+    );
     // Every $ref resolves, and the component schemas compile as draft 2020-12.
     const refs = JSON.stringify(doc).match(/"\$ref":"#\/components\/schemas\/[^"]+"/g) ?? [];
     for (const r of refs) expect(doc.components.schemas[r.slice('"$ref":"#/components/schemas/'.length, -1)]).toBeDefined();
@@ -130,14 +160,17 @@ describe('the repository contracts', () => {
 });
 
 describe('refusing broken contracts (file, line and place named)', () => {
-  const fixtureFile = (fixture: string, name = 'demo.status.v1.json'): string => path.join('test', 'fixtures', 'contracts-broken', fixture, name);
+  const fixtureFile = (fixture: string, name = 'demo.status.v1.json'): string =>
+    path.join('test', 'fixtures', 'contracts-broken', fixture, name);
 
   it('refuses an object schema without additionalProperties: false', () => {
     const errors = loadErrors('no-additional-properties');
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatchObject({ file: fixtureFile('no-additional-properties'), path: '/response/properties/contact', line: 20 });
     expect(errors[0]!.message).toContain('additionalProperties');
-    expect(errors[0]!.message).toMatch(/^test\/fixtures\/contracts-broken\/no-additional-properties\/demo\.status\.v1\.json:20 at \/response\/properties\/contact: /);
+    expect(errors[0]!.message).toMatch(
+      /^test\/fixtures\/contracts-broken\/no-additional-properties\/demo\.status\.v1\.json:20 at \/response\/properties\/contact: /,
+    );
   });
 
   it('refuses a field without a category', () => {
@@ -218,9 +251,22 @@ describe('refusing broken contracts (file, line and place named)', () => {
 
 describe('schema safety rules', () => {
   it('accepts bounded schemas and names each unsafe place', () => {
-    expect(checkSchemaSafety({ type: 'object', additionalProperties: false, properties: { d: { type: ['string', 'null'], format: 'date' }, e: { enum: ['a'] } } })).toEqual([]);
-    expect(checkSchemaSafety({ type: 'object', additionalProperties: false, properties: { any: {} } })).toEqual([{ pointer: '/properties/any', problem: expect.stringContaining('accepts any value') }]);
-    expect(checkSchemaSafety({ type: 'object', additionalProperties: false, properties: { e: { type: 'string', format: 'email' } } })[0]!.problem).toContain('format "email" is not of bounded length');
-    expect(checkSchemaSafety({ anyOf: [{ type: 'object', properties: {} }, { type: 'null' }] })).toEqual([{ pointer: '/anyOf/0', problem: expect.stringContaining('additionalProperties') }]);
+    expect(
+      checkSchemaSafety({
+        type: 'object',
+        additionalProperties: false,
+        properties: { d: { type: ['string', 'null'], format: 'date' }, e: { enum: ['a'] } },
+      }),
+    ).toEqual([]);
+    expect(checkSchemaSafety({ type: 'object', additionalProperties: false, properties: { any: {} } })).toEqual([
+      { pointer: '/properties/any', problem: expect.stringContaining('accepts any value') },
+    ]);
+    expect(
+      checkSchemaSafety({ type: 'object', additionalProperties: false, properties: { e: { type: 'string', format: 'email' } } })[0]!
+        .problem,
+    ).toContain('format "email" is not of bounded length');
+    expect(checkSchemaSafety({ anyOf: [{ type: 'object', properties: {} }, { type: 'null' }] })).toEqual([
+      { pointer: '/anyOf/0', problem: expect.stringContaining('additionalProperties') },
+    ]);
   });
 });

@@ -30,17 +30,29 @@ describe('the written forms of a CPR number', () => {
     expect(mayHoldCpr(redacted)).toBe(false);
   });
 
-  it.each(CPR_WRITTEN_FORMS.map((f) => [f.name, f.write(CPR)] as const))('reads the form "%s" as the citizen\'s ten digits', (_form, text) => {
-    expect(parseCpr(text)).toBe(CPR);
-    expect(parseCpr(` ${text} `)).toBe(CPR);
-  });
+  it.each(CPR_WRITTEN_FORMS.map((f) => [f.name, f.write(CPR)] as const))(
+    'reads the form "%s" as the citizen\'s ten digits',
+    (_form, text) => {
+      expect(parseCpr(text)).toBe(CPR);
+      expect(parseCpr(` ${text} `)).toBe(CPR);
+    },
+  );
 
   it('finds a number that a case number or a phone number just before it used to hide', () => {
-    for (const text of [`sag 2024-0042 311279-9923`, `tlf 12 34 56 78 311279-9923`, `j.nr 12.34 311279-9923`, `1234 311279-9923`, `12.34.311279-9923`]) expect({ text, found: mayHoldCpr(text) }).toEqual({ text, found: true });
+    for (const text of [
+      `sag 2024-0042 311279-9923`,
+      `tlf 12 34 56 78 311279-9923`,
+      `j.nr 12.34 311279-9923`,
+      `1234 311279-9923`,
+      `12.34.311279-9923`,
+    ])
+      expect({ text, found: mayHoldCpr(text) }).toEqual({ text, found: true });
   });
 
   it('redacts a full-width number in a line that also holds an ASCII one', () => {
-    expect(redactCpr(`a 311279-9923 b ${CPR_WRITTEN_FORMS.find((f) => f.name === 'full-width digits')!.write(CPR)}`, '[r]')).toBe('a [r] b [r]');
+    expect(redactCpr(`a 311279-9923 b ${CPR_WRITTEN_FORMS.find((f) => f.name === 'full-width digits')!.write(CPR)}`, '[r]')).toBe(
+      'a [r] b [r]',
+    );
   });
 
   it('knows more than a dozen forms, each distinct', () => {
@@ -118,12 +130,25 @@ describe('the log scrubber', () => {
 describe('property: no generated CPR number slips through', () => {
   /** A real date between 1858 and 2057 and a serial that gives that century. */
   const cprNumber = fc
-    .record({ day: fc.integer({ min: 1, max: 31 }), month: fc.integer({ min: 1, max: 12 }), yy: fc.integer({ min: 0, max: 99 }), serial: fc.integer({ min: 0, max: 9999 }) })
-    .map(({ day, month, yy, serial }) => `${String(day).padStart(2, '0')}${String(month).padStart(2, '0')}${String(yy).padStart(2, '0')}${String(serial).padStart(4, '0')}`)
+    .record({
+      day: fc.integer({ min: 1, max: 31 }),
+      month: fc.integer({ min: 1, max: 12 }),
+      yy: fc.integer({ min: 0, max: 99 }),
+      serial: fc.integer({ min: 0, max: 9999 }),
+    })
+    .map(
+      ({ day, month, yy, serial }) =>
+        `${String(day).padStart(2, '0')}${String(month).padStart(2, '0')}${String(yy).padStart(2, '0')}${String(serial).padStart(4, '0')}`,
+    )
     .filter(isValidCpr);
   const form = fc.constantFrom(...CPR_WRITTEN_FORMS);
   // What may stand beside the number: nothing, text, letters glued to it, punctuation; never a digit.
-  const beside = fc.oneof(fc.constant(''), fc.constant(' '), fc.stringMatching(/^[A-Za-zæøåÆØÅ]{1,6}$/), fc.stringMatching(/^[A-Za-z ,;:()"'=-]{0,12}[A-Za-z ,;:()"'=]$/));
+  const beside = fc.oneof(
+    fc.constant(''),
+    fc.constant(' '),
+    fc.stringMatching(/^[A-Za-zæøåÆØÅ]{1,6}$/),
+    fc.stringMatching(/^[A-Za-z ,;:()"'=-]{0,12}[A-Za-z ,;:()"'=]$/),
+  );
 
   it('finds the number in every form, wherever it stands', () => {
     fc.assert(
@@ -144,6 +169,9 @@ describe('property: no generated CPR number slips through', () => {
   });
 
   it('reads every form back as the same ten digits', () => {
-    fc.assert(fc.property(cprNumber, form, (digits, f) => parseCpr(f.write(digits)) === digits), { numRuns: 2000 });
+    fc.assert(
+      fc.property(cprNumber, form, (digits, f) => parseCpr(f.write(digits)) === digits),
+      { numRuns: 2000 },
+    );
   });
 });

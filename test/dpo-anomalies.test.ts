@@ -39,13 +39,15 @@ beforeAll(async () => {
   for (let cw = 1; cw <= 4; cw++) for (let i = 0; i < 2; i++) await add({ caseworker: `sof-${cw}`, subject: citizen(cw * 10 + i) });
   for (let i = 0; i < 15; i++) await add({ caseworker: 'sof-many', subject: citizen(50 + i) });
   // The jobcentre system: two caseworkers, one with many citizens, but too few peers for a norm.
-  for (let i = 0; i < 15; i++) await add({ caller: { system: 'bif-jobcentre-system', administration: 'BIF' }, caseworker: 'bif-alone', subject: citizen(i) });
+  for (let i = 0; i < 15; i++)
+    await add({ caller: { system: 'bif-jobcentre-system', administration: 'BIF' }, caseworker: 'bif-alone', subject: citizen(i) });
   await add({ caller: { system: 'bif-jobcentre-system', administration: 'BIF' }, caseworker: 'bif-other', subject: citizen(1) });
   // Saturday-night look-ups by one caseworker.
   await add({ caseworker: 'sof-night', subject: citizen(70) }, SATURDAY);
   await add({ caseworker: 'sof-night', subject: citizen(71) }, SATURDAY);
   // Six refusals for one caseworker, four for another.
-  for (let i = 0; i < 6; i++) await add({ caseworker: 'sof-refused', decision: 'deny', reasons: ['NO_POLICY'], contract: 'social.coordination-summary.v1' });
+  for (let i = 0; i < 6; i++)
+    await add({ caseworker: 'sof-refused', decision: 'deny', reasons: ['NO_POLICY'], contract: 'social.coordination-summary.v1' });
   for (let i = 0; i < 4; i++) await add({ caseworker: 'sof-some', decision: 'deny', reasons: ['PURPOSE_NOT_ALLOWED'] });
   // A system that asks for a withheld field in 6 of its 10 permitted requests.
   for (let i = 0; i < 10; i++) {
@@ -53,14 +55,23 @@ beforeAll(async () => {
       caller: { system: 'greedy-system', administration: 'BIF' },
       caseworker: `g-${i}`,
       contract: 'social.coordination-summary.v1',
-      fields: i < 6 ? { requested: ['openSocialCase', 'efforts'], released: ['openSocialCase'], withheld: [], dropped: [] } : { requested: ['openSocialCase'], released: ['openSocialCase'], withheld: [], dropped: [] },
+      fields:
+        i < 6
+          ? { requested: ['openSocialCase', 'efforts'], released: ['openSocialCase'], withheld: [], dropped: [] }
+          : { requested: ['openSocialCase'], released: ['openSocialCase'], withheld: [], dropped: [] },
     });
   }
   await trail.close();
   const input: AnomalyInput = {
     range: RANGE,
     describeReason: reasonText,
-    withdrawnConsents: async () => [{ consentId: 'consent-1', withdrawnAt: '2026-02-20T10:00:00.000Z', uses: [{ recordId: 'r-1', time: WEEKDAY, callerSystem: 'bif-jobcentre-system', contract: 'social.coordination-summary.v1' }] }],
+    withdrawnConsents: async () => [
+      {
+        consentId: 'consent-1',
+        withdrawnAt: '2026-02-20T10:00:00.000Z',
+        uses: [{ recordId: 'r-1', time: WEEKDAY, callerSystem: 'bif-jobcentre-system', contract: 'social.coordination-summary.v1' }],
+      },
+    ],
   };
   beforeCatchUp = await findAnomalies(store.dpo, input);
   // Pages of 7 records: batch boundaries fall inside every group of look-ups planted above.

@@ -23,7 +23,12 @@ function pdfText(pdf: Buffer): string {
   return out.join('\n');
 }
 
-const party = (administration: string, da: string, system: string) => ({ administration, administrationName: { da, en: da }, system, systemName: system });
+const party = (administration: string, da: string, system: string) => ({
+  administration,
+  administrationName: { da, en: da },
+  system,
+  systemName: system,
+});
 
 const report: CitizenReport = {
   generatedAt: '2026-02-02T09:00:00.000Z',
@@ -40,9 +45,20 @@ const report: CitizenReport = {
       recipient: party('SOF', 'Socialforvaltningen', 'sof-case-system'),
       source: party('BIF', 'Beskæftigelses- og Integrationsforvaltningen', 'bif-jobcentre-system'),
       contract: { id: 'employment.citizen-status.v1', title: 'Status' },
-      fields: [{ name: 'efforts', category: 'health', categoryLabel: { da: 'Helbredsoplysninger', en: 'Health' }, label: { da: 'Indsatser', en: 'Efforts' }, special: true }],
+      fields: [
+        {
+          name: 'efforts',
+          category: 'health',
+          categoryLabel: { da: 'Helbredsoplysninger', en: 'Health' },
+          label: { da: 'Indsatser', en: 'Efforts' },
+          special: true,
+        },
+      ],
       requested: [],
-      purpose: { id: 'plan-coordination', title: { da: 'Koordinering af jobplan og handleplan', en: 'Coordination of the job plan and the social action plan' } },
+      purpose: {
+        id: 'plan-coordination',
+        title: { da: 'Koordinering af jobplan og handleplan', en: 'Coordination of the job plan and the social action plan' },
+      },
       legalBasis: 'Art. 6(1)(e); Retssikkerhedsloven § 11 c',
       consent: null,
       reasons: [],
@@ -60,7 +76,12 @@ const report: CitizenReport = {
       purpose: null,
       legalBasis: null,
       consent: null,
-      reasons: [{ code: 'NO_POLICY', label: { da: 'Ingen regel tillader, at oplysningerne gives videre', en: 'No rule allows the data to be passed on' } }],
+      reasons: [
+        {
+          code: 'NO_POLICY',
+          label: { da: 'Ingen regel tillader, at oplysningerne gives videre', en: 'No rule allows the data to be passed on' },
+        },
+      ],
     },
   ],
 };
@@ -70,7 +91,17 @@ it('writes the report in Danish: who received what, when, why and on which basis
   expect(pdf.subarray(0, 5).toString('latin1')).toBe('%PDF-');
   expect(pdf.subarray(-8).toString('latin1')).toContain('%%EOF');
   const text = pdfText(pdf);
-  for (const s of ['Oversigt over videregivelse af dine oplysninger', 'Socialforvaltningen', 'Beskæftigelses- og Integrationsforvaltningen', 'Indsatser *', 'Koordinering af jobplan og handleplan', '§ 11 c', 'Ingen regel tillader', '5. januar 2026 kl. 11.00', 'Afvist']) {
+  for (const s of [
+    'Oversigt over videregivelse af dine oplysninger',
+    'Socialforvaltningen',
+    'Beskæftigelses- og Integrationsforvaltningen',
+    'Indsatser *',
+    'Koordinering af jobplan og handleplan',
+    '§ 11 c',
+    'Ingen regel tillader',
+    '5. januar 2026 kl. 11.00',
+    'Afvist',
+  ]) {
     expect(text).toContain(s);
   }
 });

@@ -19,7 +19,8 @@ jest.setTimeout(60_000);
 const DAY = { fromDay: '2026-09-01', toDay: '2026-09-01' };
 
 /** Entry n of a planted trail: caseworkers cw-0, cw-1 and cw-2 in turn, up to 100 citizens. */
-const entry = (n: number): AuditEntry => auditEntry({ caseworker: `cw-${n % 3}`, subject: testPseudonyms.pseudonym(`01019099${String(n % 100).padStart(2, '0')}`) });
+const entry = (n: number): AuditEntry =>
+  auditEntry({ caseworker: `cw-${n % 3}`, subject: testPseudonyms.pseudonym(`01019099${String(n % 100).padStart(2, '0')}`) });
 
 async function plant(store: Store, chain: string, n: number): Promise<number> {
   const trail = await AuditTrail.open(store, { chain, now: () => new Date('2026-09-01T08:00:00.000Z') });
@@ -36,7 +37,19 @@ describe('the background catch-up', () => {
   beforeEach(async () => {
     db = await sqliteDatabase('dpo-rollups');
     store = await db.open();
-    jest.useFakeTimers({ doNotFake: ['Date', 'hrtime', 'nextTick', 'performance', 'queueMicrotask', 'setImmediate', 'clearImmediate', 'setTimeout', 'clearTimeout'] });
+    jest.useFakeTimers({
+      doNotFake: [
+        'Date',
+        'hrtime',
+        'nextTick',
+        'performance',
+        'queueMicrotask',
+        'setImmediate',
+        'clearImmediate',
+        'setTimeout',
+        'clearTimeout',
+      ],
+    });
   });
   afterEach(async () => {
     jest.useRealTimers();
@@ -87,7 +100,7 @@ describe('the background catch-up', () => {
     expect(await watermark(reopened, 'gw-stop')).toBe(counted);
   });
 
-  it('lets a page catch up at once, and queues a page\'s pass behind the scheduled one', async () => {
+  it("lets a page catch up at once, and queues a page's pass behind the scheduled one", async () => {
     const head = await plant(store, 'gw-view', 30);
     const rollups = new RollupCatchUp(store, { pageSize: 4 });
     rollups.start({ everyMs: 2000, onError: () => undefined });
@@ -119,15 +132,24 @@ describe('one pass', () => {
     // Steady traffic: a record is appended while each page is being read.
     const busy = {
       ...store,
-      audit: { ...store.audit, range: async (chain: string, fromSeq: number, limit: number) => {
-        const page = await store.audit.range(chain, fromSeq, limit);
-        await trail.append(entry(fromSeq));
-        return page;
-      }, chains: () => store.audit.chains(), head: (chain: string) => store.audit.head(chain) },
-      dpo: { ...store.dpo, rollupWatermarks: () => store.dpo.rollupWatermarks(), addToRollups: (batch: Parameters<Store['dpo']['addToRollups']>[0]) => {
-        batches += 1;
-        return store.dpo.addToRollups(batch);
-      } },
+      audit: {
+        ...store.audit,
+        range: async (chain: string, fromSeq: number, limit: number) => {
+          const page = await store.audit.range(chain, fromSeq, limit);
+          await trail.append(entry(fromSeq));
+          return page;
+        },
+        chains: () => store.audit.chains(),
+        head: (chain: string) => store.audit.head(chain),
+      },
+      dpo: {
+        ...store.dpo,
+        rollupWatermarks: () => store.dpo.rollupWatermarks(),
+        addToRollups: (batch: Parameters<Store['dpo']['addToRollups']>[0]) => {
+          batches += 1;
+          return store.dpo.addToRollups(batch);
+        },
+      },
     } as unknown as Store;
     expect(await new RollupCatchUp(busy, { pageSize: 4 }).run(1000)).toBe(0);
     expect(batches).toBe(3); // 4 + 4 + 2

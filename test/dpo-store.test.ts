@@ -15,7 +15,8 @@ import type { Store } from '../src/store/types.js';
 import { auditEntry, testPseudonyms } from './support/audit-entries.js';
 import { postgresDatabase, sqliteDatabase, type TestDatabase } from './support/databases.js';
 
-const citizen = (n: number): string => testPseudonyms.pseudonym(`0101${String(90 + (n % 9)).padStart(2, '0')}99${String(n % 100).padStart(2, '0')}`);
+const citizen = (n: number): string =>
+  testPseudonyms.pseudonym(`0101${String(90 + (n % 9)).padStart(2, '0')}99${String(n % 100).padStart(2, '0')}`);
 const entry = (over: Partial<AuditEntry> = {}): AuditEntry => auditEntry({ subject: citizen(1), ...over });
 
 // Tuesday 10 March 2026: 09:00 and 14:00 Copenhagen (CET, UTC+1) are office hours; Saturday 14 March 02:30 is not.
@@ -35,27 +36,98 @@ async function plant(store: Store, chain: string): Promise<void> {
   };
   // cw-1: three look-ups of two citizens, one asking for a field the policy does not release.
   await at(TUE_0900, { subject: citizen(1) });
-  await at(TUE_0900, { subject: citizen(1), kind: 'release', status: 200, fields: { requested: ['targetGroup'], released: ['targetGroup'], withheld: [], dropped: [] } });
-  await at(TUE_1400, { subject: citizen(2), fields: { requested: ['targetGroup', 'efforts'], released: ['targetGroup'], withheld: [], dropped: [] } });
+  await at(TUE_0900, {
+    subject: citizen(1),
+    kind: 'release',
+    status: 200,
+    fields: { requested: ['targetGroup'], released: ['targetGroup'], withheld: [], dropped: [] },
+  });
+  await at(TUE_1400, {
+    subject: citizen(2),
+    fields: { requested: ['targetGroup', 'efforts'], released: ['targetGroup'], withheld: [], dropped: [] },
+  });
   await at(WED_1000, { subject: citizen(2) });
   // cw-2: a denied look-up and a Saturday-night look-up.
-  await at(WED_1000, { caseworker: 'cw-2', subject: citizen(3), decision: 'deny', reasons: ['NO_POLICY'], purpose: 'whole-person-plan', fields: { requested: ['x'], released: [], withheld: [], dropped: [] } });
+  await at(WED_1000, {
+    caseworker: 'cw-2',
+    subject: citizen(3),
+    decision: 'deny',
+    reasons: ['NO_POLICY'],
+    purpose: 'whole-person-plan',
+    fields: { requested: ['x'], released: [], withheld: [], dropped: [] },
+  });
   await at(SAT_0230, { caseworker: 'cw-2', subject: citizen(4) });
   // a refusal before any decision (no caseworker known, no contract)
-  await at(WED_1000, { kind: 'refusal', caseworker: null, contract: null, purpose: null, subject: null, policy: null, decision: null, reasons: ['TOKEN_MISSING'] });
+  await at(WED_1000, {
+    kind: 'refusal',
+    caseworker: null,
+    contract: null,
+    purpose: null,
+    subject: null,
+    policy: null,
+    decision: null,
+    reasons: ['TOKEN_MISSING'],
+  });
   // a release relying on a consent, and the consent's later withdrawal
-  await at(WED_1000, { caller: { system: 'bif-jobcentre-system', administration: 'BIF' }, caseworker: 'bif-1', contract: 'social.coordination-summary.v1', purpose: 'rehabilitation-team-assessment', subject: citizen(5), consent: 'receipt-digest-1' });
-  await at(WED_1000, { caller: { system: 'bif-jobcentre-system', administration: 'BIF' }, caseworker: 'bif-1', contract: 'social.coordination-summary.v1', kind: 'release', status: 200, subject: citizen(5), consent: 'receipt-digest-1' });
-  await at('2026-03-20T10:00:00.000Z', { kind: 'consent', decision: null, subject: citizen(5), consent: 'receipt-digest-1', reasons: [CONSENT_AUDIT.withdrawn], policy: null });
+  await at(WED_1000, {
+    caller: { system: 'bif-jobcentre-system', administration: 'BIF' },
+    caseworker: 'bif-1',
+    contract: 'social.coordination-summary.v1',
+    purpose: 'rehabilitation-team-assessment',
+    subject: citizen(5),
+    consent: 'receipt-digest-1',
+  });
+  await at(WED_1000, {
+    caller: { system: 'bif-jobcentre-system', administration: 'BIF' },
+    caseworker: 'bif-1',
+    contract: 'social.coordination-summary.v1',
+    kind: 'release',
+    status: 200,
+    subject: citizen(5),
+    consent: 'receipt-digest-1',
+  });
+  await at('2026-03-20T10:00:00.000Z', {
+    kind: 'consent',
+    decision: null,
+    subject: citizen(5),
+    consent: 'receipt-digest-1',
+    reasons: [CONSENT_AUDIT.withdrawn],
+    policy: null,
+  });
   // a notification the gateway queued for one recipient, and its later delivery (not a request)
-  await at(WED_1000, { kind: 'notification', caller: { system: 'bif-jobcentre-system', administration: 'BIF' }, caseworker: 'bif-1', contract: 'employment.sanction-notice.v1', purpose: 'sanction-notice', subject: citizen(6), reasons: [NOTIFICATION_AUDIT.queued] });
-  await at(WED_1000, { kind: 'notification', caller: { system: 'bif-jobcentre-system', administration: 'BIF' }, caseworker: 'bif-1', contract: 'employment.sanction-notice.v1', purpose: 'sanction-notice', subject: citizen(6), reasons: [NOTIFICATION_AUDIT.delivered] });
+  await at(WED_1000, {
+    kind: 'notification',
+    caller: { system: 'bif-jobcentre-system', administration: 'BIF' },
+    caseworker: 'bif-1',
+    contract: 'employment.sanction-notice.v1',
+    purpose: 'sanction-notice',
+    subject: citizen(6),
+    reasons: [NOTIFICATION_AUDIT.queued],
+  });
+  await at(WED_1000, {
+    kind: 'notification',
+    caller: { system: 'bif-jobcentre-system', administration: 'BIF' },
+    caseworker: 'bif-1',
+    contract: 'employment.sanction-notice.v1',
+    purpose: 'sanction-notice',
+    subject: citizen(6),
+    reasons: [NOTIFICATION_AUDIT.delivered],
+  });
   // an admin record counts nowhere
   await at(WED_1000, { kind: 'admin', caseworker: null, subject: null, decision: null, reasons: ['RULES_RELOADED'] });
   await trail.close();
 }
 
-const ROLLUP_TABLES = ['dpo_daily_traffic', 'dpo_daily_reason', 'dpo_daily_caseworker', 'dpo_daily_citizen', 'dpo_daily_withheld', 'dpo_off_hours', 'dpo_consent_use', 'dpo_consent_withdrawal'];
+const ROLLUP_TABLES = [
+  'dpo_daily_traffic',
+  'dpo_daily_reason',
+  'dpo_daily_caseworker',
+  'dpo_daily_citizen',
+  'dpo_daily_withheld',
+  'dpo_off_hours',
+  'dpo_consent_use',
+  'dpo_consent_withdrawal',
+];
 
 /** Forgets every count: as if the trail had been written before the rollup tables existed. */
 async function forgetRollups(h: TestDatabase): Promise<void> {
@@ -76,7 +148,11 @@ function countingRefusals(store: Store, counter: { refused: number }): Store {
     if (!added) counter.refused += 1;
     return added;
   };
-  return { ...store, audit: store.audit, dpo: { ...dpo, rollupWatermarks: () => dpo.rollupWatermarks(), addToRollups } } as unknown as Store;
+  return {
+    ...store,
+    audit: store.audit,
+    dpo: { ...dpo, rollupWatermarks: () => dpo.rollupWatermarks(), addToRollups },
+  } as unknown as Store;
 }
 
 async function snapshot(store: Store) {
@@ -87,11 +163,15 @@ async function snapshot(store: Store) {
     contracts: await dpo.trafficBy('contract', MARCH),
     purposes: await dpo.trafficBy('purpose', MARCH),
     reasons: await dpo.reasons(MARCH),
-    caseworkers: (await dpo.caseworkers(MARCH)).sort((a, b) => `${a.callerSystem}/${a.caseworker}`.localeCompare(`${b.callerSystem}/${b.caseworker}`)),
+    caseworkers: (await dpo.caseworkers(MARCH)).sort((a, b) =>
+      `${a.callerSystem}/${a.caseworker}`.localeCompare(`${b.callerSystem}/${b.caseworker}`),
+    ),
     withheld: await dpo.withheld(MARCH),
     offHours: (await dpo.offHours('2026-03-01T00:00:00.000Z', '2026-04-01T00:00:00.000Z', 100)).map(({ recordId: _r, ...rest }) => rest),
     uses: (await dpo.consentUses(['receipt-digest-1', 'other'], 10)).map(({ recordId: _r, ...rest }) => rest),
-    withdrawals: (await dpo.consentWithdrawals('2026-03-01T00:00:00.000Z', '2026-04-01T00:00:00.000Z', 10)).map(({ recordId: _r, ...rest }) => rest),
+    withdrawals: (await dpo.consentWithdrawals('2026-03-01T00:00:00.000Z', '2026-04-01T00:00:00.000Z', 10)).map(
+      ({ recordId: _r, ...rest }) => rest,
+    ),
   };
 }
 
@@ -126,29 +206,66 @@ function describeDpoStore(name: string, makeHarness: () => Promise<TestDatabase>
         { key: 'sof-case-system', requests: 6, refused: 2 },
         { key: 'bif-jobcentre-system', requests: 2, refused: 0 },
       ]);
-      expect(s.purposes).toEqual(expect.arrayContaining([
-        { key: 'plan-coordination', requests: 4, refused: 0 },
-        { key: 'whole-person-plan', requests: 1, refused: 1 },
-        { key: '', requests: 1, refused: 1 },
-        { key: 'sanction-notice', requests: 1, refused: 0 },
-      ]));
-      expect(s.contracts.find((c) => c.key === 'employment.sanction-notice.v1')).toEqual({ key: 'employment.sanction-notice.v1', requests: 1, refused: 0 });
+      expect(s.purposes).toEqual(
+        expect.arrayContaining([
+          { key: 'plan-coordination', requests: 4, refused: 0 },
+          { key: 'whole-person-plan', requests: 1, refused: 1 },
+          { key: '', requests: 1, refused: 1 },
+          { key: 'sanction-notice', requests: 1, refused: 0 },
+        ]),
+      );
+      expect(s.contracts.find((c) => c.key === 'employment.sanction-notice.v1')).toEqual({
+        key: 'employment.sanction-notice.v1',
+        requests: 1,
+        refused: 0,
+      });
       expect(s.reasons).toEqual([
         { callerSystem: 'sof-case-system', reason: 'NO_POLICY', n: 1 },
         { callerSystem: 'sof-case-system', reason: 'TOKEN_MISSING', n: 1 },
       ]);
       expect(s.caseworkers).toEqual([
-        { callerSystem: 'bif-jobcentre-system', caseworker: 'bif-1', requests: 2, refused: 0, offHours: 0, asked: 1, askedWithheld: 0, citizens: 1 },
+        {
+          callerSystem: 'bif-jobcentre-system',
+          caseworker: 'bif-1',
+          requests: 2,
+          refused: 0,
+          offHours: 0,
+          asked: 1,
+          askedWithheld: 0,
+          citizens: 1,
+        },
         { callerSystem: 'sof-case-system', caseworker: '', requests: 1, refused: 1, offHours: 0, asked: 0, askedWithheld: 0, citizens: 0 },
-        { callerSystem: 'sof-case-system', caseworker: 'cw-1', requests: 3, refused: 0, offHours: 0, asked: 3, askedWithheld: 1, citizens: 2 },
-        { callerSystem: 'sof-case-system', caseworker: 'cw-2', requests: 2, refused: 1, offHours: 1, asked: 1, askedWithheld: 0, citizens: 2 },
+        {
+          callerSystem: 'sof-case-system',
+          caseworker: 'cw-1',
+          requests: 3,
+          refused: 0,
+          offHours: 0,
+          asked: 3,
+          askedWithheld: 1,
+          citizens: 2,
+        },
+        {
+          callerSystem: 'sof-case-system',
+          caseworker: 'cw-2',
+          requests: 2,
+          refused: 1,
+          offHours: 1,
+          asked: 1,
+          askedWithheld: 0,
+          citizens: 2,
+        },
       ]);
       expect(s.withheld).toEqual([{ callerSystem: 'sof-case-system', contract: 'employment.citizen-status.v1', field: 'efforts', n: 1 }]);
       expect(s.offHours).toEqual([{ time: SAT_0230, callerSystem: 'sof-case-system', caseworker: 'cw-2' }]);
-      expect(s.uses).toEqual([{ consent: 'receipt-digest-1', time: WED_1000, callerSystem: 'bif-jobcentre-system', contract: 'social.coordination-summary.v1' }]);
+      expect(s.uses).toEqual([
+        { consent: 'receipt-digest-1', time: WED_1000, callerSystem: 'bif-jobcentre-system', contract: 'social.coordination-summary.v1' },
+      ]);
       expect(s.withdrawals).toEqual([{ consent: 'receipt-digest-1', time: '2026-03-20T10:00:00.000Z', subject: citizen(5) }]);
       // periods are bounded by day
-      expect(await store.dpo.trafficByDay({ fromDay: '2026-03-11', toDay: '2026-03-11' })).toEqual([{ day: '2026-03-11', requests: 5, refused: 2 }]);
+      expect(await store.dpo.trafficByDay({ fromDay: '2026-03-11', toDay: '2026-03-11' })).toEqual([
+        { day: '2026-03-11', requests: 5, refused: 2 },
+      ]);
       expect(await store.dpo.caseworkers({ fromDay: '2026-04-01', toDay: '2026-04-30' })).toEqual([]);
     });
 
@@ -162,7 +279,7 @@ function describeDpoStore(name: string, makeHarness: () => Promise<TestDatabase>
       }
     });
 
-    it('counts from each chain\'s watermark, within a budget, and says how many records are left', async () => {
+    it("counts from each chain's watermark, within a budget, and says how many records are left", async () => {
       const chain = 'gw-b';
       const before = await snapshot(store); // gw-a, counted
       await plant(store, chain);
@@ -180,7 +297,11 @@ function describeDpoStore(name: string, makeHarness: () => Promise<TestDatabase>
       // Both chains are counted: twice the planted trail plus cw-9's look-up.
       const wed = before.days.find((d) => d.day === '2026-03-11')!;
       expect(after.days.find((d) => d.day === '2026-03-10')).toEqual({ day: '2026-03-10', requests: 2 * 2 + 1, refused: 0 });
-      expect(after.days.find((d) => d.day === '2026-03-11')).toEqual({ day: '2026-03-11', requests: 2 * wed.requests, refused: 2 * wed.refused });
+      expect(after.days.find((d) => d.day === '2026-03-11')).toEqual({
+        day: '2026-03-11',
+        requests: 2 * wed.requests,
+        refused: 2 * wed.refused,
+      });
       expect(after.caseworkers.find((c) => c.caseworker === 'cw-9')).toMatchObject({ requests: 1, citizens: 1 });
       expect(after.reasons).toEqual(before.reasons.map((r) => ({ ...r, n: 2 * r.n })));
       expect(after.offHours).toEqual([...before.offHours, ...before.offHours]);
@@ -197,21 +318,32 @@ function describeDpoStore(name: string, makeHarness: () => Promise<TestDatabase>
       expect(await store.dpo.addToRollups(first)).toBe(true);
       expect(await store.dpo.addToRollups(first)).toBe(false); // already counted
       expect((await store.dpo.rollupWatermarks()).get(chain)).toBe(1);
-      expect(await store.dpo.trafficByDay({ fromDay: '2026-05-05', toDay: '2026-05-05' })).toEqual([{ day: '2026-05-05', requests: 1, refused: 0 }]);
+      expect(await store.dpo.trafficByDay({ fromDay: '2026-05-05', toDay: '2026-05-05' })).toEqual([
+        { day: '2026-05-05', requests: 1, refused: 0 },
+      ]);
     });
 
     it('counts a batch once when two stores on one database add it at the same time', async () => {
       const chain = 'gw-race';
       const other = await h.open(); // a second gateway instance
       const trail = await AuditTrail.open(store, { chain, now: () => new Date('2026-07-07T08:00:00.000Z') });
-      const records = await trail.appendMany(Array.from({ length: 6 }, (_, i) => entry({ caseworker: `cw-r${i % 2}`, subject: citizen(i) })));
+      const records = await trail.appendMany(
+        Array.from({ length: 6 }, (_, i) => entry({ caseworker: `cw-r${i % 2}`, subject: citizen(i) })),
+      );
       await trail.close();
       for (let at = 0; at < records.length; at += 2) {
         const batch = rollupBatch(chain, at, records.slice(at, at + 2));
-        const added = await Promise.all([store.dpo.addToRollups(batch), other.dpo.addToRollups(batch), store.dpo.addToRollups(batch), other.dpo.addToRollups(batch)]);
+        const added = await Promise.all([
+          store.dpo.addToRollups(batch),
+          other.dpo.addToRollups(batch),
+          store.dpo.addToRollups(batch),
+          other.dpo.addToRollups(batch),
+        ]);
         expect(added.filter(Boolean)).toHaveLength(1);
       }
-      expect(await store.dpo.trafficByDay({ fromDay: '2026-07-07', toDay: '2026-07-07' })).toEqual([{ day: '2026-07-07', requests: 6, refused: 0 }]);
+      expect(await store.dpo.trafficByDay({ fromDay: '2026-07-07', toDay: '2026-07-07' })).toEqual([
+        { day: '2026-07-07', requests: 6, refused: 0 },
+      ]);
     });
 
     it('never counts a record twice when catch-up passes of two stores race', async () => {
@@ -221,19 +353,35 @@ function describeDpoStore(name: string, makeHarness: () => Promise<TestDatabase>
       const trail = await AuditTrail.open(store, { chain, now: () => new Date('2026-08-04T08:00:00.000Z') });
       const n = 240;
       for (let i = 0; i < n; i += 40) {
-        await trail.appendMany(Array.from({ length: 40 }, (_, j) => entry({ caseworker: `cw-m${(i + j) % 5}`, subject: citizen(i + j), decision: (i + j) % 4 === 0 ? 'deny' : 'permit', reasons: (i + j) % 4 === 0 ? ['NO_POLICY'] : [] })));
+        await trail.appendMany(
+          Array.from({ length: 40 }, (_, j) =>
+            entry({
+              caseworker: `cw-m${(i + j) % 5}`,
+              subject: citizen(i + j),
+              decision: (i + j) % 4 === 0 ? 'deny' : 'permit',
+              reasons: (i + j) % 4 === 0 ? ['NO_POLICY'] : [],
+            }),
+          ),
+        );
       }
       await trail.close();
       const counted = { refused: 0 };
       const [a, b] = [countingRefusals(store, counted), countingRefusals(other, counted)];
       // Different page sizes on both stores, so that the passes' batches overlap without lining up.
-      const passes = [new RollupCatchUp(a, { pageSize: 7 }), new RollupCatchUp(b, { pageSize: 5 }), new RollupCatchUp(a, { pageSize: 11 }), new RollupCatchUp(b, { pageSize: 3 })];
-      const left = await Promise.all(passes.map(async (p) => {
-        let behind: number;
-        do behind = await p.run(1000);
-        while (behind > 0);
-        return behind;
-      }));
+      const passes = [
+        new RollupCatchUp(a, { pageSize: 7 }),
+        new RollupCatchUp(b, { pageSize: 5 }),
+        new RollupCatchUp(a, { pageSize: 11 }),
+        new RollupCatchUp(b, { pageSize: 3 }),
+      ];
+      const left = await Promise.all(
+        passes.map(async (p) => {
+          let behind: number;
+          do behind = await p.run(1000);
+          while (behind > 0);
+          return behind;
+        }),
+      );
       expect(left).toEqual([0, 0, 0, 0]);
       expect(counted.refused).toBeGreaterThan(0); // the passes did collide
       expect(await store.dpo.trafficByDay(day)).toEqual([{ day: day.fromDay, requests: n, refused: n / 4 }]);
@@ -259,7 +407,9 @@ function describeDpoStore(name: string, makeHarness: () => Promise<TestDatabase>
         await h.exec('ALTER TABLE dpo_daily_traffic_away RENAME TO dpo_daily_traffic');
       }
       expect(await new RollupCatchUp(store).run(1000)).toBe(0);
-      expect(await store.dpo.trafficByDay({ fromDay: '2026-06-02', toDay: '2026-06-02' })).toEqual([{ day: '2026-06-02', requests: 1, refused: 0 }]);
+      expect(await store.dpo.trafficByDay({ fromDay: '2026-06-02', toDay: '2026-06-02' })).toEqual([
+        { day: '2026-06-02', requests: 1, refused: 0 },
+      ]);
     });
 
     it('finds a record by its id', async () => {

@@ -21,7 +21,8 @@ jest.setTimeout(180_000);
 const CHROMIUM = '/usr/bin/chromium';
 // Every run takes the screenshots; they replace the README's (docs/screenshots) only when asked
 // with SNITFLADE_UPDATE_SCREENSHOTS=1, so an ordinary `npm test` leaves the tracked files alone.
-const SCREENSHOTS = process.env.SNITFLADE_UPDATE_SCREENSHOTS === '1' ? path.join(ROOT, 'docs', 'screenshots') : path.join(ROOT, 'test-output', 'screenshots');
+const SCREENSHOTS =
+  process.env.SNITFLADE_UPDATE_SCREENSHOTS === '1' ? path.join(ROOT, 'docs', 'screenshots') : path.join(ROOT, 'test-output', 'screenshots');
 const STATUS = '/v1/queries/employment.citizen-status.v1';
 const SUMMARY = '/v1/queries/social.coordination-summary.v1';
 
@@ -48,13 +49,30 @@ async function openBrowser(client: string | null): Promise<BrowserContext> {
   return chromium.launchPersistentContext(dir, {
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
     ignoreHTTPSErrors: true,
     acceptDownloads: true,
     viewport: { width: 1280, height: 860 },
     locale: 'da-DK',
     ...(client !== null
-      ? { clientCertificates: [{ origin: env.url, certPath: path.join(TEST_CERTS, 'clients', client, 'tls.crt.pem'), keyPath: path.join(TEST_CERTS, 'clients', client, 'tls.key.pem') }] }
+      ? {
+          clientCertificates: [
+            {
+              origin: env.url,
+              certPath: path.join(TEST_CERTS, 'clients', client, 'tls.crt.pem'),
+              keyPath: path.join(TEST_CERTS, 'clients', client, 'tls.key.pem'),
+            },
+          ],
+        }
       : {}),
   });
 }
@@ -66,7 +84,8 @@ function query(client: string, urlPath: string, cpr: string, fields: string[], o
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium); the suite never downloads a browser`);
+  if (!existsSync(CHROMIUM))
+    throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium); the suite never downloads a browser`);
   mkdirSync(SCREENSHOTS, { recursive: true });
   env = await startTestEnv({
     name: 'dpo-e2e',
@@ -81,7 +100,9 @@ beforeAll(async () => {
   const sof = await query('sof-case-system', STATUS, subject.cpr, ['targetGroup', 'benefit', 'nextMeeting'], { caseworker: 'sof-cw-0001' });
   expect(sof.status).toBe(200);
   disclosureAuditId = sof.body.disclosure.auditId;
-  expect((await query('bif-jobcentre-system', SUMMARY, subject.cpr, ['openSocialCase', 'efforts'], { caseworker: 'bif-cw-0001' })).status).toBe(200);
+  expect(
+    (await query('bif-jobcentre-system', SUMMARY, subject.cpr, ['openSocialCase', 'efforts'], { caseworker: 'bif-cw-0001' })).status,
+  ).toBe(200);
   expect((await query('sof-case-system', SUMMARY, subject.cpr, ['openSocialCase'], { caseworker: 'sof-cw-0002' })).status).toBe(403);
   // ... caseworkers of the social services system each looking up a couple of citizens ...
   for (let cw = 1; cw <= 4; cw++) {
@@ -95,29 +116,60 @@ beforeAll(async () => {
     expect((await query('sof-case-system', STATUS, withJob[40 + i]!.cpr, ['targetGroup'], { caseworker: SNOOP })).status).toBe(200);
   }
   // A disclosure that relies on a consent, which the citizen then withdraws.
-  const consent = await postAs(env.url, 'bif-jobcentre-system', '/v1/consents', {
-    cpr: consenting.cpr,
-    recipients: ['BIF'],
-    purposes: ['rehabilitation-team-assessment'],
-    contracts: ['social.coordination-summary.v1'],
-    categories: ['social', 'contact', 'plan', 'health'],
-    validFrom: '2025-01-01',
-    validTo: '2099-12-31',
-    evidence: { kind: 'signed-form', reference: 'BIF-FORM-2026-0007' },
-  }, { purpose: 'rehabilitation-team-assessment' });
+  const consent = await postAs(
+    env.url,
+    'bif-jobcentre-system',
+    '/v1/consents',
+    {
+      cpr: consenting.cpr,
+      recipients: ['BIF'],
+      purposes: ['rehabilitation-team-assessment'],
+      contracts: ['social.coordination-summary.v1'],
+      categories: ['social', 'contact', 'plan', 'health'],
+      validFrom: '2025-01-01',
+      validTo: '2099-12-31',
+      evidence: { kind: 'signed-form', reference: 'BIF-FORM-2026-0007' },
+    },
+    { purpose: 'rehabilitation-team-assessment' },
+  );
   expect(consent.status).toBe(201);
-  const rehab = await query('bif-jobcentre-system', SUMMARY, consenting.cpr, ['openSocialCase', 'efforts'], { purpose: 'rehabilitation-team-assessment', caseworker: 'bif-cw-0002' });
+  const rehab = await query('bif-jobcentre-system', SUMMARY, consenting.cpr, ['openSocialCase', 'efforts'], {
+    purpose: 'rehabilitation-team-assessment',
+    caseworker: 'bif-cw-0002',
+  });
   expect(rehab.status).toBe(200);
-  const withdrawn = await postAs(env.url, 'bif-jobcentre-system', `/v1/consents/${consent.body.consent.id}/withdraw`, { cpr: consenting.cpr }, { purpose: 'rehabilitation-team-assessment' });
+  const withdrawn = await postAs(
+    env.url,
+    'bif-jobcentre-system',
+    `/v1/consents/${consent.body.consent.id}/withdraw`,
+    { cpr: consenting.cpr },
+    { purpose: 'rehabilitation-team-assessment' },
+  );
   expect(withdrawn.status).toBe(200);
   // A sanction notice social services never receives: a dead letter.
   env.simulators['sof-case-system']!.setFault({ kind: 'status', status: 503 });
-  const notice = await postAs(env.url, 'bif-jobcentre-system', '/v1/notifications/employment.sanction-notice.v1', {
-    cpr: subject.cpr,
-    event: { sanctionDate: '2026-01-05', sanctionType: 'reduction', amountDkk: 1200, benefit: 'cash-benefit', jobcentreUnit: 'Jobcenter København, Nørrebro', caseworkerContact: { name: 'Sagsbehandler 0001', phone: '+45 0000 0001', email: 'sagsbehandler.0001@example.invalid' } },
-  }, { purpose: 'sanction-notice' });
+  const notice = await postAs(
+    env.url,
+    'bif-jobcentre-system',
+    '/v1/notifications/employment.sanction-notice.v1',
+    {
+      cpr: subject.cpr,
+      event: {
+        sanctionDate: '2026-01-05',
+        sanctionType: 'reduction',
+        amountDkk: 1200,
+        benefit: 'cash-benefit',
+        jobcentreUnit: 'Jobcenter København, Nørrebro',
+        caseworkerContact: { name: 'Sagsbehandler 0001', phone: '+45 0000 0001', email: 'sagsbehandler.0001@example.invalid' },
+      },
+    },
+    { purpose: 'sanction-notice' },
+  );
   expect(notice.status).toBe(202);
-  await waitFor('the notice is dead-lettered', async () => (await env.gateway.store.outbox.list({ state: 'dead', limit: 10 })).deliveries[0]);
+  await waitFor(
+    'the notice is dead-lettered',
+    async () => (await env.gateway.store.outbox.list({ state: 'dead', limit: 10 })).deliveries[0],
+  );
   env.simulators['sof-case-system']!.setFault(null);
 
   dpo = await openBrowser('dpo-console');
@@ -185,7 +237,9 @@ describe('who may use the pages', () => {
     expect(h['strict-transport-security']).toContain('max-age=');
     expect(h['cache-control']).toBe('no-store');
     // and the pages hold no inline script or style for it to allow
-    const inline = await page.evaluate("({ scripts: [...document.querySelectorAll('script')].filter((s) => !s.src).length, styles: document.querySelectorAll('style, [style]').length })");
+    const inline = await page.evaluate(
+      "({ scripts: [...document.querySelectorAll('script')].filter((s) => !s.src).length, styles: document.querySelectorAll('style, [style]').length })",
+    );
     expect(inline).toEqual({ scripts: 0, styles: 0 });
   });
 });
@@ -201,14 +255,22 @@ describe('the overview', () => {
     await expect(page.locator('#chart-contract').textContent()).resolves.toContain('employment');
     await expect(page.locator('#chart-caller').textContent()).resolves.toContain('sof-case-system');
     await expect(page.locator('#reasons-table').textContent()).resolves.toContain('NO_POLICY');
-    await waitFor('the trail verified intact', async () => {
-      await page.goto(`${env.url}/dpo/`);
-      return (await page.getAttribute('[data-integrity]', 'data-integrity')) === 'intact';
-    }, 30_000);
-    await waitFor('a signed checkpoint', async () => {
-      await page.goto(`${env.url}/dpo/`);
-      return (await page.textContent('#last-checkpoint'))?.includes('gw1');
-    }, 30_000);
+    await waitFor(
+      'the trail verified intact',
+      async () => {
+        await page.goto(`${env.url}/dpo/`);
+        return (await page.getAttribute('[data-integrity]', 'data-integrity')) === 'intact';
+      },
+      30_000,
+    );
+    await waitFor(
+      'a signed checkpoint',
+      async () => {
+        await page.goto(`${env.url}/dpo/`);
+        return (await page.textContent('#last-checkpoint'))?.includes('gw1');
+      },
+      30_000,
+    );
     await shot('overview');
   });
 });
@@ -225,7 +287,11 @@ describe('search', () => {
     await expect(page.textContent('#results')).resolves.toContain('Udlevering');
     await shot('search');
     // The search itself is in the trail, under the citizen's pseudonym.
-    const { records } = await env.gateway.store.audit.search({ kind: 'dpo-access', subject: env.gateway.pseudonyms.pseudonym(subject.cpr), limit: 10 });
+    const { records } = await env.gateway.store.audit.search({
+      kind: 'dpo-access',
+      subject: env.gateway.pseudonyms.pseudonym(subject.cpr),
+      limit: 10,
+    });
     expect(records.map((r) => r.reasons)).toContainEqual(['AUDIT_SEARCH']);
     expect(urls.filter((u) => u.includes(subject.cpr))).toEqual([]);
   });
@@ -262,7 +328,10 @@ describe('search', () => {
   it('refuses a CPR number that is not one, without repeating it', async () => {
     await page.goto(`${env.url}/dpo/search`);
     await page.fill('#f-cpr', '3213999999');
-    const [res] = await Promise.all([page.waitForResponse((r) => r.url().endsWith('/dpo/search') && r.request().method() === 'POST'), page.click('#search-submit')]);
+    const [res] = await Promise.all([
+      page.waitForResponse((r) => r.url().endsWith('/dpo/search') && r.request().method() === 'POST'),
+      page.click('#search-submit'),
+    ]);
     expect(res.status()).toBe(400);
     await expect(page.textContent('#search-error')).resolves.toContain('CPR-nummeret er ikke gyldigt');
     expect(await page.content()).not.toContain('3213999999');
@@ -274,7 +343,9 @@ describe('a record', () => {
     const { records } = await env.gateway.store.audit.search({ auditId: disclosureAuditId, kind: 'release', limit: 1 });
     const release = records[0]!;
     await page.goto(`${env.url}/dpo/records/${release.id}`);
-    await expect(page.textContent('#policy-title')).resolves.toContain(env.gateway.rules().policies.policies.find((p) => p.id === 'sof-reads-employment-status')!.title);
+    await expect(page.textContent('#policy-title')).resolves.toContain(
+      env.gateway.rules().policies.policies.find((p) => p.id === 'sof-reads-employment-status')!.title,
+    );
     await expect(page.textContent('#legal-basis')).resolves.toContain('Retssikkerhedsloven § 11 c');
     await expect(page.textContent('#legal-basis-text')).resolves.toContain('Art. 6(1)(e)');
     await expect(page.textContent('#record-purpose')).resolves.toContain('Koordinering af jobplan og handleplan');
@@ -282,10 +353,14 @@ describe('a record', () => {
     await expect(page.textContent('#record-caseworker')).resolves.toBe('sof-cw-0001');
     expect(await page.getAttribute('#verification', 'data-verified')).toBe('intact');
     // sealed by a signed checkpoint by now (one every second in this test)
-    await waitFor('the record sealed by a checkpoint', async () => {
-      await page.goto(`${env.url}/dpo/records/${release.id}`);
-      return (await page.getAttribute('#seal', 'data-seal')) === 'verified';
-    }, 30_000);
+    await waitFor(
+      'the record sealed by a checkpoint',
+      async () => {
+        await page.goto(`${env.url}/dpo/records/${release.id}`);
+        return (await page.getAttribute('#seal', 'data-seal')) === 'verified';
+      },
+      30_000,
+    );
     expect(await page.content()).not.toContain(subject.cpr);
     await shot('record');
   });
@@ -320,7 +395,9 @@ describe("the citizen's access report", () => {
     await expect(page.textContent('#citizen-report h1')).resolves.toBe('Oversigt over videregivelse af dine oplysninger');
     expect(Number(await page.textContent('#report-summary [data-outcome="disclosed"]'))).toBeGreaterThanOrEqual(2);
     expect(Number(await page.textContent('#report-summary [data-outcome="refused"]'))).toBeGreaterThanOrEqual(1);
-    await expect(page.locator(`#citizen-report [data-audit-id="${disclosureAuditId}"]`).textContent()).resolves.toContain('Koordinering af jobplan og handleplan');
+    await expect(page.locator(`#citizen-report [data-audit-id="${disclosureAuditId}"]`).textContent()).resolves.toContain(
+      'Koordinering af jobplan og handleplan',
+    );
     expect(await page.content()).not.toContain(`>${subject.cpr}<`);
     await shot('citizen-report');
 
@@ -337,7 +414,11 @@ describe("the citizen's access report", () => {
     expect(bytes.subarray(-8).toString('latin1')).toContain('%%EOF');
     expect(pdf.suggestedFilename()).toMatch(/\.pdf$/);
 
-    const reports = await env.gateway.store.audit.search({ kind: 'dpo-access', subject: env.gateway.pseudonyms.pseudonym(subject.cpr), limit: 50 });
+    const reports = await env.gateway.store.audit.search({
+      kind: 'dpo-access',
+      subject: env.gateway.pseudonyms.pseudonym(subject.cpr),
+      limit: 50,
+    });
     expect(reports.records.filter((r) => r.reasons.includes('CITIZEN_REPORT')).length).toBeGreaterThanOrEqual(3);
     expect(urls.filter((u) => u.includes(subject.cpr))).toEqual([]);
   });
@@ -360,7 +441,10 @@ describe('consents and notifications', () => {
     await page.click('#consent-submit');
     const section = page.locator('section.consent[data-state="withdrawn"]');
     await section.waitFor();
-    expect(await section.locator('tr[data-event]').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-event')))).toEqual(['given', 'withdrawn']);
+    expect(await section.locator('tr[data-event]').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-event')))).toEqual([
+      'given',
+      'withdrawn',
+    ]);
     await expect(section.textContent()).resolves.toContain('BIF-FORM-2026-0007');
     await shot('consents');
   });
@@ -384,13 +468,16 @@ describe('consents and notifications', () => {
 });
 
 describe('forms and sessions', () => {
-  it('refuses a state-changing form without the session\'s CSRF token', async () => {
+  it("refuses a state-changing form without the session's CSRF token", async () => {
     await page.goto(`${env.url}/dpo/search`);
     await page.locator('#search-form input[name="_csrf"]').evaluate((el) => {
       (el as unknown as { value: string }).value = 'A'.repeat(43);
     });
     await page.fill('#f-caseworker', SNOOP);
-    const [res] = await Promise.all([page.waitForResponse((r) => r.url().endsWith('/dpo/search') && r.request().method() === 'POST'), page.click('#search-submit')]);
+    const [res] = await Promise.all([
+      page.waitForResponse((r) => r.url().endsWith('/dpo/search') && r.request().method() === 'POST'),
+      page.click('#search-submit'),
+    ]);
     expect(res.status()).toBe(403);
     await expect(page.locator('#csrf-refused').isVisible()).resolves.toBe(true);
   });
@@ -402,19 +489,37 @@ describe('forms and sessions', () => {
     const csrf = (await page.getAttribute('#search-form input[name="_csrf"]', 'value'))!;
     const creds = tls('dpo-console');
     const post = (site: string) =>
-      request(env.url).post('/dpo/search').ca(creds.ca).cert(creds.cert).key(creds.key).set('cookie', `${session.name}=${session.value}`).set('sec-fetch-site', site).type('form').send({ _csrf: csrf, caseworker: SNOOP });
+      request(env.url)
+        .post('/dpo/search')
+        .ca(creds.ca)
+        .cert(creds.cert)
+        .key(creds.key)
+        .set('cookie', `${session.name}=${session.value}`)
+        .set('sec-fetch-site', site)
+        .type('form')
+        .send({ _csrf: csrf, caseworker: SNOOP });
     expect((await post('cross-site')).status).toBe(403);
     const same = await post('same-origin');
     expect(same.status).toBe(303);
     expect(same.headers.location).toMatch(/^\/dpo\/search\/[0-9a-f-]{36}$/);
     // the cookie is no good without the certificate it was issued with, even another DPO certificate
-    const ca = { certPem: readFileSync(path.join(TEST_CERTS, 'ca', 'ca.crt.pem'), 'utf8'), keyPem: readFileSync(path.join(TEST_CERTS, 'ca', 'ca.key.pem'), 'utf8') };
+    const ca = {
+      certPem: readFileSync(path.join(TEST_CERTS, 'ca', 'ca.crt.pem'), 'utf8'),
+      keyPem: readFileSync(path.join(TEST_CERTS, 'ca', 'ca.key.pem'), 'utf8'),
+    };
     const twin = issueCertificate({ ca, cn: 'dpo-console', eku: ['clientAuth'] });
-    const stolen = await request(env.url).get('/dpo/').ca(creds.ca).cert(twin.certPem).key(twin.keyPem).set('cookie', `${session.name}=${session.value}`);
+    const stolen = await request(env.url)
+      .get('/dpo/')
+      .ca(creds.ca)
+      .cert(twin.certPem)
+      .key(twin.keyPem)
+      .set('cookie', `${session.name}=${session.value}`);
     expect(stolen.status).toBe(303);
     expect(stolen.headers.location).toBe('/dpo/sign-in');
     const sof = tls('sof-case-system');
-    expect((await request(env.url).get('/dpo/').ca(sof.ca).cert(sof.cert).key(sof.key).set('cookie', `${session.name}=${session.value}`)).status).toBe(403);
+    expect(
+      (await request(env.url).get('/dpo/').ca(sof.ca).cert(sof.cert).key(sof.key).set('cookie', `${session.name}=${session.value}`)).status,
+    ).toBe(403);
   });
 
   it('switches the pages to English and back', async () => {
@@ -446,10 +551,17 @@ describe('forms and sessions', () => {
 describe('integrity', () => {
   it('turns the integrity status to failed after a record is changed in the database file', async () => {
     await page.goto(`${env.url}/dpo/integrity`);
-    await waitFor('intact before', async () => {
-      await page.goto(`${env.url}/dpo/integrity`);
-      return (await page.getAttribute('#integrity-status', 'data-state')) === 'intact' && (await page.getAttribute('#full-verification', 'data-running')) === 'no';
-    }, 30_000);
+    await waitFor(
+      'intact before',
+      async () => {
+        await page.goto(`${env.url}/dpo/integrity`);
+        return (
+          (await page.getAttribute('#integrity-status', 'data-state')) === 'intact' &&
+          (await page.getAttribute('#full-verification', 'data-running')) === 'no'
+        );
+      },
+      30_000,
+    );
     await shot('integrity');
 
     // Tamper: the caseworker of the disclosure's release record, straight in the SQLite file.
@@ -457,7 +569,11 @@ describe('integrity', () => {
     const target = records[0]!;
     const db = new Database(path.join(env.dataDir, 'snitflade.db'));
     try {
-      const changed = db.prepare("UPDATE audit_record SET record = replace(record, '\"caseworker\":\"sof-cw-0001\"', '\"caseworker\":\"sof-cw-0009\"') WHERE id = ?").run(target.id).changes;
+      const changed = db
+        .prepare(
+          'UPDATE audit_record SET record = replace(record, \'"caseworker":"sof-cw-0001"\', \'"caseworker":"sof-cw-0009"\') WHERE id = ?',
+        )
+        .run(target.id).changes;
       expect(changed).toBe(1);
     } finally {
       db.close();

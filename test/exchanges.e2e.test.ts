@@ -5,7 +5,14 @@ import request from 'supertest';
 import type { ConsentQuery, ConsentSource } from '../src/consent/types.js';
 import { loadContracts } from '../src/contracts/registry.js';
 import { rehabilitationInfo } from '../src/simulators/health.js';
-import { actionPlanSummary, employmentOverview, jobPlanSummary, progressionAssessment, socialOverview, wholePersonPlan } from '../src/simulators/plans.js';
+import {
+  actionPlanSummary,
+  employmentOverview,
+  jobPlanSummary,
+  progressionAssessment,
+  socialOverview,
+  wholePersonPlan,
+} from '../src/simulators/plans.js';
 import { population } from '../src/simulators/population.js';
 import { SIMULATED_CONTRACTS } from '../src/simulators/contracts.js';
 import { educationStatus } from '../src/simulators/youth.js';
@@ -23,18 +30,27 @@ jest.setTimeout(60_000);
 const ROOT = process.cwd();
 const contracts = loadContracts(path.join(ROOT, 'schemas'));
 const citizens = population();
-const shared = citizens.find((c) => c.group === 'shared' && c.employment && c.social && jobPlanSummary(c, c.employment).jobPlan.exists && c.social.supportContact !== null)!;
+const shared = citizens.find(
+  (c) =>
+    c.group === 'shared' && c.employment && c.social && jobPlanSummary(c, c.employment).jobPlan.exists && c.social.supportContact !== null,
+)!;
 const withPlan = citizens.find((c) => wholePersonPlan(c).plan.exists && wholePersonPlan(c).goalAreas.length > 1)!;
 const atSuf = citizens.find((c) => rehabilitationInfo(c)?.extras.journalNote !== undefined)!;
 const young = citizens.find((c) => educationStatus(c)?.educationStatus === 'in-education')!;
 const older = citizens.find((c) => educationStatus(c) === undefined)!;
-const assessed = citizens.find((c) => progressionAssessment(c, 'jobcentre').latestAssessment !== null && progressionAssessment(c, 'social-services').latestAssessment !== null)!;
+const assessed = citizens.find(
+  (c) =>
+    progressionAssessment(c, 'jobcentre').latestAssessment !== null &&
+    progressionAssessment(c, 'social-services').latestAssessment !== null,
+)!;
 
 /** Consent, as a consent source answers it: active only for the citizens (and purposes) listed. */
 const consenting = new Map<string, string>();
 const consentSource: ConsentSource = {
   async check(q: ConsentQuery) {
-    return consenting.get(q.cpr) === q.purpose ? { status: 'active', consentId: 'consent-e2e', receiptDigest: 'receipt-digest-e2e' } : { status: 'missing' };
+    return consenting.get(q.cpr) === q.purpose
+      ? { status: 'active', consentId: 'consent-e2e', receiptDigest: 'receipt-digest-e2e' }
+      : { status: 'missing' };
   },
 };
 
@@ -51,39 +67,78 @@ async function ask(client: string, contract: string, purpose: string, cpr: strin
   const body = JSON.stringify({ cpr, fields });
   const token = await tokenFor(client, urlPath, body, { purpose });
   const creds = tls(client);
-  return request(env.url).post(urlPath).ca(creds.ca).cert(creds.cert).key(creds.key).set('content-type', 'application/json').set('authorization', `Bearer ${token}`).send(body);
+  return request(env.url)
+    .post(urlPath)
+    .ca(creds.ca)
+    .cert(creds.cert)
+    .key(creds.key)
+    .set('content-type', 'application/json')
+    .set('authorization', `Bearer ${token}`)
+    .send(body);
 }
 
 const all = (id: string): readonly string[] => contracts.get(id)!.fieldNames;
-const pick = (record: object, fields: readonly string[]): Record<string, unknown> => Object.fromEntries(fields.map((f) => [f, (record as Record<string, unknown>)[f]]));
+const pick = (record: object, fields: readonly string[]): Record<string, unknown> =>
+  Object.fromEntries(fields.map((f) => [f, (record as Record<string, unknown>)[f]]));
 
 describe('plan coordination both ways', () => {
   it('social services read the job plan summary from the jobcentre system', async () => {
-    const res = await ask('sof-case-system', 'employment.job-plan-summary.v1', 'plan-coordination', shared.cpr, all('employment.job-plan-summary.v1'));
+    const res = await ask(
+      'sof-case-system',
+      'employment.job-plan-summary.v1',
+      'plan-coordination',
+      shared.cpr,
+      all('employment.job-plan-summary.v1'),
+    );
     expect(res.status).toBe(200);
     expect(res.body.data).toEqual(pick(jobPlanSummary(shared, shared.employment!), all('employment.job-plan-summary.v1')));
-    expect(res.body.disclosure).toMatchObject({ policy: { id: 'sof-reads-job-plan-summary', version: 1 }, purpose: 'plan-coordination', withheld: [] });
+    expect(res.body.disclosure).toMatchObject({
+      policy: { id: 'sof-reads-job-plan-summary', version: 1 },
+      purpose: 'plan-coordination',
+      withheld: [],
+    });
   });
 
   it('the jobcentre reads the social action plan summary from the social services system', async () => {
-    const res = await ask('bif-jobcentre-system', 'social.action-plan-summary.v1', 'plan-coordination', shared.cpr, all('social.action-plan-summary.v1'));
+    const res = await ask(
+      'bif-jobcentre-system',
+      'social.action-plan-summary.v1',
+      'plan-coordination',
+      shared.cpr,
+      all('social.action-plan-summary.v1'),
+    );
     expect(res.status).toBe(200);
     expect(res.body.data).toEqual(pick(actionPlanSummary(shared, shared.social!), all('social.action-plan-summary.v1')));
     expect(res.body.disclosure.policy.id).toBe('bif-reads-action-plan-summary');
   });
 });
 
-describe('the coordinating caseworker\'s overview', () => {
-  it('a coordinating caseworker in social services reads the jobcentre\'s part', async () => {
-    const res = await ask('sof-case-system', 'employment.coordination-overview.v1', 'coordinating-caseworker', shared.cpr, all('employment.coordination-overview.v1'));
+describe("the coordinating caseworker's overview", () => {
+  it("a coordinating caseworker in social services reads the jobcentre's part", async () => {
+    const res = await ask(
+      'sof-case-system',
+      'employment.coordination-overview.v1',
+      'coordinating-caseworker',
+      shared.cpr,
+      all('employment.coordination-overview.v1'),
+    );
     expect(res.status).toBe(200);
     expect(res.body.data).toEqual(pick(employmentOverview(shared, shared.employment!), all('employment.coordination-overview.v1')));
   });
 
-  it('a coordinating caseworker at the jobcentre reads social services\' part, without the kinds of effort (health)', async () => {
-    const res = await ask('bif-jobcentre-system', 'social.coordination-overview.v1', 'coordinating-caseworker', shared.cpr, all('social.coordination-overview.v1'));
+  it("a coordinating caseworker at the jobcentre reads social services' part, without the kinds of effort (health)", async () => {
+    const res = await ask(
+      'bif-jobcentre-system',
+      'social.coordination-overview.v1',
+      'coordinating-caseworker',
+      shared.cpr,
+      all('social.coordination-overview.v1'),
+    );
     expect(res.status).toBe(200);
-    const expected = pick(socialOverview(shared, shared.social!), all('social.coordination-overview.v1').filter((f) => f !== 'efforts'));
+    const expected = pick(
+      socialOverview(shared, shared.social!),
+      all('social.coordination-overview.v1').filter((f) => f !== 'efforts'),
+    );
     expect(res.body.data).toEqual(expected);
     expect(res.body.disclosure.withheld).toEqual(['efforts']);
   });
@@ -96,11 +151,20 @@ describe('the coordinating caseworker\'s overview', () => {
 });
 
 describe('the shared progression assessment both ways', () => {
-  it('social services read the jobcentre\'s assessment and the jobcentre reads social services\'', async () => {
-    const fromBif = await ask('sof-case-system', 'employment.progression-assessment.v1', 'progression-assessment', assessed.cpr, all('employment.progression-assessment.v1'));
+  it("social services read the jobcentre's assessment and the jobcentre reads social services'", async () => {
+    const fromBif = await ask(
+      'sof-case-system',
+      'employment.progression-assessment.v1',
+      'progression-assessment',
+      assessed.cpr,
+      all('employment.progression-assessment.v1'),
+    );
     expect(fromBif.status).toBe(200);
     expect(fromBif.body.data).toEqual(pick(progressionAssessment(assessed, 'jobcentre'), all('employment.progression-assessment.v1')));
-    const fromSof = await ask('bif-jobcentre-system', 'social.progression-assessment.v1', 'progression-assessment', assessed.cpr, ['latestAssessment', 'referral']);
+    const fromSof = await ask('bif-jobcentre-system', 'social.progression-assessment.v1', 'progression-assessment', assessed.cpr, [
+      'latestAssessment',
+      'referral',
+    ]);
     expect(fromSof.status).toBe(200);
     expect(fromSof.body.data).toEqual(pick(progressionAssessment(assessed, 'social-services'), ['latestAssessment', 'referral']));
   });
@@ -109,11 +173,15 @@ describe('the shared progression assessment both ways', () => {
 describe('the whole-person plan (HOI)', () => {
   const fields = all('social.whole-person-plan.v1');
 
-  it('without the citizen\'s consent the jobcentre gets the outline only', async () => {
+  it("without the citizen's consent the jobcentre gets the outline only", async () => {
     consenting.delete(withPlan.cpr);
     const res = await ask('bif-jobcentre-system', 'social.whole-person-plan.v1', 'whole-person-plan', withPlan.cpr, fields);
     expect(res.status).toBe(200);
-    expect(res.body.disclosure).toMatchObject({ policy: { id: 'bif-reads-whole-person-plan' }, released: ['plan', 'coordinatingCaseworker', 'nextCoordinationMeeting'], withheld: ['goalAreas', 'participants'] });
+    expect(res.body.disclosure).toMatchObject({
+      policy: { id: 'bif-reads-whole-person-plan' },
+      released: ['plan', 'coordinatingCaseworker', 'nextCoordinationMeeting'],
+      withheld: ['goalAreas', 'participants'],
+    });
     expect(res.body.data).toEqual(pick(wholePersonPlan(withPlan), ['plan', 'coordinatingCaseworker', 'nextCoordinationMeeting']));
   });
 
@@ -132,7 +200,7 @@ describe('the whole-person plan (HOI)', () => {
 describe('the rehabilitation team and the Health and Care Administration (SUF)', () => {
   const fields = all('health.rehabilitation-info.v1');
 
-  it('refuses health information without the citizen\'s consent', async () => {
+  it("refuses health information without the citizen's consent", async () => {
     consenting.delete(atSuf.cpr);
     const res = await ask('bif-jobcentre-system', 'health.rehabilitation-info.v1', 'rehabilitation-team-assessment', atSuf.cpr, fields);
     expect(res.status).toBe(403);
@@ -159,7 +227,7 @@ describe('the rehabilitation team and the Health and Care Administration (SUF)',
 describe('the coordinated youth effort (KUI) with the Children and Youth Administration (BUF)', () => {
   const fields = all('youth.education-status.v1');
 
-  it('the jobcentre reads the young person\'s education status from the simulated BUF system', async () => {
+  it("the jobcentre reads the young person's education status from the simulated BUF system", async () => {
     const res = await ask('bif-jobcentre-system', 'youth.education-status.v1', 'youth-coordination', young.cpr, fields);
     expect(res.status).toBe(200);
     expect(res.body.data).toEqual(pick(educationStatus(young)!, fields));
@@ -186,7 +254,9 @@ describe('the coordinated youth effort (KUI) with the Children and Youth Adminis
 });
 
 describe('every contract', () => {
-  const files = readdirSync(path.join(ROOT, 'schemas')).filter((f) => f.endsWith('.json')).map((f) => f.replace(/\.json$/, ''));
+  const files = readdirSync(path.join(ROOT, 'schemas'))
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => f.replace(/\.json$/, ''));
 
   it('there are at least ten, and each is in GET /v1/contracts and /openapi.json', async () => {
     expect(files.length).toBeGreaterThanOrEqual(10);
@@ -196,7 +266,8 @@ describe('every contract', () => {
     expect((list.body.contracts as { id: string }[]).map((c) => c.id).sort()).toEqual([...files].sort());
     const doc = await request(env.url).get('/openapi.json').ca(creds.ca).cert(creds.cert).key(creds.key);
     expect(doc.status).toBe(200);
-    for (const c of contracts.list()) expect(Object.keys(doc.body.paths)).toContain(`/v1/${c.kind === 'query' ? 'queries' : 'notifications'}/${c.id}`);
+    for (const c of contracts.list())
+      expect(Object.keys(doc.body.paths)).toContain(`/v1/${c.kind === 'query' ? 'queries' : 'notifications'}/${c.id}`);
   });
 
   it('has at least one permitted and one denied policy test case', () => {
@@ -208,7 +279,7 @@ describe('every contract', () => {
     }
   });
 
-  it('every query contract is served by its provider\'s simulated system, with records valid for the whole population', () => {
+  it("every query contract is served by its provider's simulated system, with records valid for the whole population", () => {
     for (const c of contracts.list().filter((x) => x.kind === 'query')) {
       const sim = SIMULATED_CONTRACTS[c.provider.system]?.[c.id];
       expect({ id: c.id, simulated: sim !== undefined }).toEqual({ id: c.id, simulated: true });

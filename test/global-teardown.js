@@ -12,7 +12,8 @@ let mayHoldCpr;
 
 const JWT_LIKE = /eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\./;
 // The shapes of the synthetic population's data values (src/simulators/population.ts).
-const DATA_VALUE = /Sagsbehandler \d{4}|Kontaktperson \d{4}|\+45 000[01] \d{4}|[a-z]+\.\d{4}@example\.invalid|SYNTETISK TESTDATA|0000 00000\d{5}|SYNT-\d{2}\.\d/;
+const DATA_VALUE =
+  /Sagsbehandler \d{4}|Kontaktperson \d{4}|\+45 000[01] \d{4}|[a-z]+\.\d{4}@example\.invalid|SYNTETISK TESTDATA|0000 00000\d{5}|SYNT-\d{2}\.\d/;
 const STACK_TRACE = /\bat [^\s]+ \(|\.(ts|js):\d+:\d+|node:internal/;
 // Metrics values may be ten-digit timestamps; label values may not hold a CPR number.
 const LABEL_VALUES = /="([^"]*)"/g;
@@ -45,9 +46,10 @@ function scanEvidence() {
       if (line === '') continue;
       items++;
       const { kind, text } = JSON.parse(line);
-      const bad = kind === 'metrics'
-        ? cprInLabels(text) || JWT_LIKE.test(text) || DATA_VALUE.test(text)
-        : mayHoldCpr(text) || JWT_LIKE.test(text) || DATA_VALUE.test(text) || STACK_TRACE.test(text);
+      const bad =
+        kind === 'metrics'
+          ? cprInLabels(text) || JWT_LIKE.test(text) || DATA_VALUE.test(text)
+          : mayHoldCpr(text) || JWT_LIKE.test(text) || DATA_VALUE.test(text) || STACK_TRACE.test(text);
       if (bad) leaks.push(`${f} (${kind}): ${mask(text)}`);
     }
   }
@@ -64,5 +66,7 @@ export default async function globalTeardown() {
   if (leaks.length > 0) {
     throw new Error(`personal data, tokens, data values or stack traces leaked (${leaks.length}):\n${leaks.slice(0, 10).join('\n')}`);
   }
-  process.stdout.write(`\nleak scan: ${logs.lines} operational log lines in ${logs.files} files and ${evidence.items} collected error responses/metrics pages; no CPR number in any of ${detector.CPR_WRITTEN_FORMS.length} written forms, no token, data value or stack trace found\n`);
+  process.stdout.write(
+    `\nleak scan: ${logs.lines} operational log lines in ${logs.files} files and ${evidence.items} collected error responses/metrics pages; no CPR number in any of ${detector.CPR_WRITTEN_FORMS.length} written forms, no token, data value or stack trace found\n`,
+  );
 }

@@ -9,7 +9,15 @@ const parts = (token: string): { input: Buffer; signature: Buffer } => {
 describe('compact JWS with crypto.sign and crypto.verify', () => {
   it('signs an ES256 token that jose verifies, with the header and claims given', async () => {
     const { privateKey, publicKey } = await generateKeyPair('ES256');
-    const payload = { iss: 'snitflade-gateway', aud: 'bif-jobcentre-system', iat: 1_790_000_000, exp: 1_790_000_060, jti: 'j-1', purpose: 'plan-coordination', htu: '/x' };
+    const payload = {
+      iss: 'snitflade-gateway',
+      aud: 'bif-jobcentre-system',
+      iat: 1_790_000_000,
+      exp: 1_790_000_060,
+      jti: 'j-1',
+      purpose: 'plan-coordination',
+      htu: '/x',
+    };
     const token = signCompactEs256(jwsHeader({ alg: 'ES256', typ: 'JWT' }), payload, privateKey);
     const verified = await jwtVerify(token, publicKey, { currentDate: new Date(1_790_000_010_000), audience: 'bif-jobcentre-system' });
     expect(verified.protectedHeader).toEqual({ alg: 'ES256', typ: 'JWT' });

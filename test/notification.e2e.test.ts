@@ -48,12 +48,20 @@ describe.each(DATABASES)('notifications on %s', (name, makeDatabase) => {
 
   const sof = () => env.simulators['sof-case-system']!;
   const emit = (kind: 'sanction-notice' | 'summons-copy', cpr: string, idempotencyKey?: string, event?: Record<string, unknown>) =>
-    emitNotification(kind, cpr, { gatewayUrl: env.url, certsDir: TEST_CERTS, ...(idempotencyKey !== undefined ? { idempotencyKey } : {}) }, event);
-  const records = async (auditId: string): Promise<AuditRecord[]> => (await env.gateway.store.audit.search({ auditId, limit: 50 })).records.reverse();
+    emitNotification(
+      kind,
+      cpr,
+      { gatewayUrl: env.url, certsDir: TEST_CERTS, ...(idempotencyKey !== undefined ? { idempotencyKey } : {}) },
+      event,
+    );
+  const records = async (auditId: string): Promise<AuditRecord[]> =>
+    (await env.gateway.store.audit.search({ auditId, limit: 50 })).records.reverse();
   const received = (auditId: string) => sof().inbox.received.filter((n) => n.auditId === auditId);
   /** The ids of the deliveries queued about a citizen. */
   const queuedFor = async (cpr: string): Promise<string[]> =>
-    (await env.gateway.store.outbox.list({ contract: 'employment.sanction-notice.v1', limit: 200 })).deliveries.filter((d) => d.subject === env.gateway.pseudonyms.pseudonym(cpr)).map((d) => d.id);
+    (await env.gateway.store.outbox.list({ contract: 'employment.sanction-notice.v1', limit: 200 })).deliveries
+      .filter((d) => d.subject === env.gateway.pseudonyms.pseudonym(cpr))
+      .map((d) => d.id);
   /** What `snitflade audit verify` reports for the whole trail. */
   const verified = async (): Promise<boolean> => (await verifyTrail({ store: env.gateway.store, verifier: env.gateway.audit.verifier })).ok;
 
@@ -61,13 +69,28 @@ describe.each(DATABASES)('notifications on %s', (name, makeDatabase) => {
     const c = citizen();
     const res = await emit('sanction-notice', c.cpr);
     expect(res.status).toBe(202);
-    const body = res.body as { auditId: string; deliveries: { recipient: { system: string }; status: string; deliveryId: string; released: string[]; withheld: string[] }[] };
+    const body = res.body as {
+      auditId: string;
+      deliveries: { recipient: { system: string }; status: string; deliveryId: string; released: string[]; withheld: string[] }[];
+    };
     expect(body.deliveries).toEqual([
-      { recipient: { system: 'sof-case-system', administration: 'SOF' }, status: 'queued', deliveryId: expect.any(String), released: SANCTION_FIELDS, withheld: ['caseworkerNote'] },
+      {
+        recipient: { system: 'sof-case-system', administration: 'SOF' },
+        status: 'queued',
+        deliveryId: expect.any(String),
+        released: SANCTION_FIELDS,
+        withheld: ['caseworkerNote'],
+      },
     ]);
 
     const [got] = await waitFor('the notice reaches social services', () => received(body.auditId)[0] && received(body.auditId));
-    expect(got).toMatchObject({ contract: 'employment.sanction-notice.v1', cpr: c.cpr, policy: 'bif-notifies-sof-of-sanctions@1', purpose: 'sanction-notice', idempotencyKey: body.deliveries[0]!.deliveryId });
+    expect(got).toMatchObject({
+      contract: 'employment.sanction-notice.v1',
+      cpr: c.cpr,
+      policy: 'bif-notifies-sof-of-sanctions@1',
+      purpose: 'sanction-notice',
+      idempotencyKey: body.deliveries[0]!.deliveryId,
+    });
     expect(Object.keys(got!.event).sort()).toEqual([...SANCTION_FIELDS].sort());
     expect(got!.event.benefit).toBe(c.employment!.benefit);
     expect(got!.event).not.toHaveProperty('caseworkerNote');
@@ -98,9 +121,15 @@ describe.each(DATABASES)('notifications on %s', (name, makeDatabase) => {
     expect(JSON.stringify(trail)).not.toContain(c.cpr);
   });
 
-  it('refuses a notification from a system that is not the contract\'s provider, audited', async () => {
+  it("refuses a notification from a system that is not the contract's provider, audited", async () => {
     const c = citizen();
-    const res = await postAs(env.url, 'sof-case-system', SANCTION, { cpr: c.cpr, event: simulatedEvent('sanction-notice', c.cpr) }, { purpose: 'sanction-notice' });
+    const res = await postAs(
+      env.url,
+      'sof-case-system',
+      SANCTION,
+      { cpr: c.cpr, event: simulatedEvent('sanction-notice', c.cpr) },
+      { purpose: 'sanction-notice' },
+    );
     expect(res.status).toBe(403);
     expect(res.body.code).toBe('NOTIFICATION_SENDER_INVALID');
     expect((await records(res.body.auditId)).map((r) => [r.kind, r.reasons])).toEqual([['refusal', ['NOTIFICATION_SENDER_INVALID']]]);
@@ -108,17 +137,31 @@ describe.each(DATABASES)('notifications on %s', (name, makeDatabase) => {
 
   it('refuses an event under a purpose no policy gives the recipients, audited per recipient, and queues nothing', async () => {
     const c = citizen();
-    const res = await postAs(env.url, 'bif-jobcentre-system', SANCTION, { cpr: c.cpr, event: simulatedEvent('sanction-notice', c.cpr) }, { purpose: 'plan-coordination' });
+    const res = await postAs(
+      env.url,
+      'bif-jobcentre-system',
+      SANCTION,
+      { cpr: c.cpr, event: simulatedEvent('sanction-notice', c.cpr) },
+      { purpose: 'plan-coordination' },
+    );
     expect(res.status).toBe(403);
     expect(res.body).toMatchObject({ code: 'POLICY_DENIED', reasons: ['PURPOSE_NOT_ALLOWED'] });
     const trail = await records(res.body.auditId);
-    expect(trail.map((r) => [r.kind, r.decision, r.reasons, r.recipient?.system])).toEqual([['notification', 'deny', ['PURPOSE_NOT_ALLOWED'], 'sof-case-system']]);
+    expect(trail.map((r) => [r.kind, r.decision, r.reasons, r.recipient?.system])).toEqual([
+      ['notification', 'deny', ['PURPOSE_NOT_ALLOWED'], 'sof-case-system'],
+    ]);
     expect((await env.gateway.store.outbox.list({ auditId: res.body.auditId, limit: 10 })).deliveries).toEqual([]);
   });
 
   it('refuses an event that does not match the contract (400), before any decision', async () => {
     const c = citizen();
-    const res = await postAs(env.url, 'bif-jobcentre-system', SANCTION, { cpr: c.cpr, event: { sanctionDate: 'yesterday' } }, { purpose: 'sanction-notice' });
+    const res = await postAs(
+      env.url,
+      'bif-jobcentre-system',
+      SANCTION,
+      { cpr: c.cpr, event: { sanctionDate: 'yesterday' } },
+      { purpose: 'sanction-notice' },
+    );
     expect(res.status).toBe(400);
     expect(res.body.code).toBe('REQUEST_INVALID');
   });
@@ -149,7 +192,10 @@ describe.each(DATABASES)('notifications on %s', (name, makeDatabase) => {
     const again = await Promise.all([emit('sanction-notice', c.cpr, key, event), emit('sanction-notice', c.cpr, key, event)]);
     for (const res of again) expect(res).toEqual({ status: 202, body: first.body });
     await waitFor('the notice reaches social services', () => received(auditId).length > 0);
-    await waitFor('the outbox marks it delivered', async () => (await env.gateway.store.outbox.get(deliveries[0]!.deliveryId))?.state === 'delivered');
+    await waitFor(
+      'the outbox marks it delivered',
+      async () => (await env.gateway.store.outbox.get(deliveries[0]!.deliveryId))?.state === 'delivered',
+    );
     // One delivery in the outbox for this citizen, one notice received.
     const subject = (await env.gateway.store.outbox.get(deliveries[0]!.deliveryId))!.subject;
     const queued = await env.gateway.store.outbox.list({ contract: 'employment.sanction-notice.v1', limit: 200 });
@@ -176,7 +222,9 @@ describe.each(DATABASES)('notifications on %s', (name, makeDatabase) => {
     const failed = await emit('sanction-notice', c.cpr, `bif-event-${Date.now()}-lookup`, simulatedEvent('sanction-notice', c.cpr));
     lookup.mockRestore();
     expect(failed).toMatchObject({ status: 503, body: { code: 'OUTBOX_UNAVAILABLE', auditId: expect.any(String) } });
-    expect((await records((failed.body as { auditId: string }).auditId)).map((r) => [r.kind, r.reasons])).toEqual([['refusal', ['OUTBOX_UNAVAILABLE']]]);
+    expect((await records((failed.body as { auditId: string }).auditId)).map((r) => [r.kind, r.reasons])).toEqual([
+      ['refusal', ['OUTBOX_UNAVAILABLE']],
+    ]);
     expect(await queuedFor(c.cpr)).toEqual([]);
   });
 
@@ -194,7 +242,9 @@ describe.each(DATABASES)('notifications on %s', (name, makeDatabase) => {
     expect(failed).toMatchObject({ status: 503, body: { code: 'OUTBOX_UNAVAILABLE', auditId: expect.any(String) } });
     // The refusal is the request's only record: no decision claims a delivery that was never queued,
     // no delivery and no Idempotency-Key answer were kept.
-    expect((await records((failed.body as { auditId: string }).auditId)).map((r) => [r.kind, r.reasons])).toEqual([['refusal', ['OUTBOX_UNAVAILABLE']]]);
+    expect((await records((failed.body as { auditId: string }).auditId)).map((r) => [r.kind, r.reasons])).toEqual([
+      ['refusal', ['OUTBOX_UNAVAILABLE']],
+    ]);
     expect(await queuedFor(c.cpr)).toEqual([]);
     expect(await env.gateway.store.outbox.accepted(keyDigest('bif-jobcentre-system', key))).toBeUndefined();
 
@@ -234,7 +284,12 @@ describe.each(DATABASES)('notifications on %s', (name, makeDatabase) => {
       emitNotification('sanction-notice', cpr, { gatewayUrl: gw.url, certsDir: TEST_CERTS, idempotencyKey: key }, event);
     /** The records about a citizen on both chains, oldest first, without the deliveries' own. */
     const about = async (cpr: string): Promise<AuditRecord[]> =>
-      (await env.gateway.store.audit.search({ subject: [env.gateway.pseudonyms.pseudonym(cpr), b.gateway.pseudonyms.pseudonym(cpr)], limit: 50 })).records
+      (
+        await env.gateway.store.audit.search({
+          subject: [env.gateway.pseudonyms.pseudonym(cpr), b.gateway.pseudonyms.pseudonym(cpr)],
+          limit: 50,
+        })
+      ).records
         .reverse()
         .filter((r) => !r.reasons.includes('DELIVERED'));
     try {
@@ -261,7 +316,9 @@ describe.each(DATABASES)('notifications on %s', (name, makeDatabase) => {
       const citizens = [citizen(), citizen(), citizen(), citizen()];
       const events = citizens.map((x) => simulatedEvent('sanction-notice', x.cpr));
       const keys = citizens.map((x, i) => `bif-event-${x.cpr.slice(-4)}-${Date.now()}-race-${i}`);
-      const answers = await Promise.all(citizens.flatMap((x, i) => [via(env, x.cpr, keys[i]!, events[i]!), via(b, x.cpr, keys[i]!, events[i]!)]));
+      const answers = await Promise.all(
+        citizens.flatMap((x, i) => [via(env, x.cpr, keys[i]!, events[i]!), via(b, x.cpr, keys[i]!, events[i]!)]),
+      );
       for (const [i, x] of citizens.entries()) {
         const [one, other] = [answers[2 * i]!, answers[2 * i + 1]!];
         expect(one.status).toBe(202);
@@ -269,7 +326,9 @@ describe.each(DATABASES)('notifications on %s', (name, makeDatabase) => {
         const firstId = (one.body as { auditId: string }).auditId;
         const records = await about(x.cpr);
         expect(records.filter((r) => r.reasons.includes('QUEUED')).map((r) => r.auditId)).toEqual([firstId]);
-        expect(records.every((r) => r.auditId === firstId && (r.reasons.includes('QUEUED') || r.reasons.includes('ALREADY_ACCEPTED')))).toBe(true);
+        expect(
+          records.every((r) => r.auditId === firstId && (r.reasons.includes('QUEUED') || r.reasons.includes('ALREADY_ACCEPTED'))),
+        ).toBe(true);
         expect(records).toHaveLength(2);
         expect(await queuedFor(x.cpr)).toHaveLength(1);
       }
@@ -295,10 +354,21 @@ describe.each(DATABASES)('notifications on %s', (name, makeDatabase) => {
     expect((await records(auditId)).map((r) => r.reasons)).toEqual([['QUEUED'], ['DEAD_LETTER', 'RECIPIENT_STATUS']]);
 
     // The DPO (and operations) see it, without any payload.
-    const list = await postAs(env.url, 'dpo-console', '/v1/notifications/dead-letters/search', { contract: 'employment.sanction-notice.v1', limit: 200 });
+    const list = await postAs(env.url, 'dpo-console', '/v1/notifications/dead-letters/search', {
+      contract: 'employment.sanction-notice.v1',
+      limit: 200,
+    });
     expect(list.status).toBe(200);
     const shown = (list.body.deliveries as { id: string }[]).find((x) => x.id === id);
-    expect(shown).toMatchObject({ id, auditId, state: 'dead', attempts: 3, lastError: 'RECIPIENT_STATUS', payloadAvailable: true, recipient: { system: 'sof-case-system' } });
+    expect(shown).toMatchObject({
+      id,
+      auditId,
+      state: 'dead',
+      attempts: 3,
+      lastError: 'RECIPIENT_STATUS',
+      payloadAvailable: true,
+      recipient: { system: 'sof-case-system' },
+    });
     expect(JSON.stringify(list.body)).not.toContain(c.cpr);
     // A case system may not.
     const notAllowed = await postAs(env.url, 'sof-case-system', '/v1/notifications/dead-letters/search', {});
@@ -339,8 +409,14 @@ describe.each(DATABASES)('notifications on %s', (name, makeDatabase) => {
     // The gateway's own worker, one retention period and a minute later.
     const gw = env.gateway;
     const later = new OutboxWorker({
-      outbox: gw.store.outbox, trail: gw.trail, upstream: gw.deps.upstream, rules: gw.deps.rules, consent: gw.deps.consent,
-      owner: 'retention-test', settings: gw.config.notifications, now: () => Date.now() + gw.config.notifications.finishedRetentionMs + 60_000,
+      outbox: gw.store.outbox,
+      trail: gw.trail,
+      upstream: gw.deps.upstream,
+      rules: gw.deps.rules,
+      consent: gw.deps.consent,
+      owner: 'retention-test',
+      settings: gw.config.notifications,
+      now: () => Date.now() + gw.config.notifications.finishedRetentionMs + 60_000,
     });
     await later.runOnce();
     expect(await gw.store.outbox.get(id)).toBeUndefined();

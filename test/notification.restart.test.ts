@@ -49,7 +49,11 @@ describe.each(DATABASES)('a gateway restart on %s', (name, makeDatabase) => {
       endpoints: { 'sof-case-system': `https://localhost:${port}` },
       upstream: { timeoutMs: 3000, maxResponseBytes: 1048576 },
       notifications: { maxAttempts: 1000, baseDelayMs: 50, maxDelayMs: 200, pollMs: 50, leaseMs: 6000 },
-      log: { level: 'debug', console: false, file: path.join(ROOT, 'test-output', 'logs', `restart-${name.toLowerCase()}-${process.pid}-${Date.now()}.log`) },
+      log: {
+        level: 'debug',
+        console: false,
+        file: path.join(ROOT, 'test-output', 'logs', `restart-${name.toLowerCase()}-${process.pid}-${Date.now()}.log`),
+      },
     };
   });
   afterAll(async () => {
@@ -74,7 +78,7 @@ describe.each(DATABASES)('a gateway restart on %s', (name, makeDatabase) => {
 
     // Social services are down: the gateway keeps trying.
     await waitFor('a few failed attempts', async () => ((await deliveryOf(auditId))?.attempts ?? 0) >= 3);
-    expect((await deliveryOf(auditId))).toMatchObject({ lastError: 'RECIPIENT_UNREACHABLE' });
+    expect(await deliveryOf(auditId)).toMatchObject({ lastError: 'RECIPIENT_UNREACHABLE' });
     await first.kill();
 
     sof = await startSimulator({ system: 'sof-case-system', port, certsDir, inbox });

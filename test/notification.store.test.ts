@@ -7,7 +7,13 @@ import type { DeliveryMeta } from '../src/outbox/types.js';
 import { AuditTrail } from '../src/audit/trail.js';
 import { verifyChain } from '../src/audit/verify.js';
 import { keyDigest } from '../src/outbox/idempotency-key.js';
-import { IdempotencyKeyTakenError, OutboxWriteError, type AcceptedNotification, type NewDelivery, type QueuedNotification } from '../src/outbox/types.js';
+import {
+  IdempotencyKeyTakenError,
+  OutboxWriteError,
+  type AcceptedNotification,
+  type NewDelivery,
+  type QueuedNotification,
+} from '../src/outbox/types.js';
 import type { Store } from '../src/store/types.js';
 import { auditEntry } from './support/audit-entries.js';
 import { DATABASES, type TestDatabase } from './support/databases.js';
@@ -62,13 +68,21 @@ describe.each(DATABASES)('%s outbox store', (name, makeDatabase) => {
   /** Leaves nothing due behind: every test's rows end delivered. */
   afterEach(async () => {
     const far = T0 + 1e15;
-    for (const d of await store.outbox.claim('cleanup', far, LEASE, 1000)) await store.outbox.finish(d.id, d.lease!.id, { state: 'delivered', at: far, status: 202, error: null });
+    for (const d of await store.outbox.claim('cleanup', far, LEASE, 1000))
+      await store.outbox.finish(d.id, d.lease!.id, { state: 'delivered', at: far, status: 202, error: null });
   });
 
   it('records a notification under its Idempotency-Key in the commit of its deliveries; a taken key stores nothing and names the first', async () => {
     const now = at();
     const key = keyDigest('bif-jobcentre-system', `event-${randomUUID()}`);
-    const accepted = (auditId: string, bodyDigest: string): AcceptedNotification => ({ keyDigest: key, sender: 'bif-jobcentre-system', bodyDigest, auditId, result: JSON.stringify({ auditId }), createdAt: now });
+    const accepted = (auditId: string, bodyDigest: string): AcceptedNotification => ({
+      keyDigest: key,
+      sender: 'bif-jobcentre-system',
+      bodyDigest,
+      auditId,
+      result: JSON.stringify({ auditId }),
+      createdAt: now,
+    });
     expect(await store.outbox.accepted(key)).toBeUndefined();
 
     const first = delivery({ createdAt: now });
@@ -87,7 +101,18 @@ describe.each(DATABASES)('%s outbox store', (name, makeDatabase) => {
     const now = at();
     const key = keyDigest('bif-jobcentre-system', `event-${randomUUID()}`);
     const [a, b] = [delivery({ createdAt: now }), delivery({ createdAt: now })];
-    const results = await Promise.all([a, b].map((d) => store.outbox.enqueue([d], { keyDigest: key, sender: 'bif-jobcentre-system', bodyDigest: 'same', auditId: d.auditId, result: '{}', createdAt: now })));
+    const results = await Promise.all(
+      [a, b].map((d) =>
+        store.outbox.enqueue([d], {
+          keyDigest: key,
+          sender: 'bif-jobcentre-system',
+          bodyDigest: 'same',
+          auditId: d.auditId,
+          result: '{}',
+          createdAt: now,
+        }),
+      ),
+    );
     expect(results.filter((r) => r === undefined)).toHaveLength(1);
     const winner = results[0] === undefined ? a : b;
     const loser = winner === a ? b : a;
@@ -96,11 +121,14 @@ describe.each(DATABASES)('%s outbox store', (name, makeDatabase) => {
     expect(await store.outbox.get(loser.id)).toBeUndefined();
   });
 
-  it('commits a notification\'s audit records, deliveries and Idempotency-Key in one append; a taken key or a failed outbox write writes none of them, and the rest of the commit goes on', async () => {
+  it("commits a notification's audit records, deliveries and Idempotency-Key in one append; a taken key or a failed outbox write writes none of them, and the rest of the commit goes on", async () => {
     const trail = await AuditTrail.open(store, { chain: `outbox-${randomUUID().slice(0, 8)}` });
     const now = at();
     const key = keyDigest('bif-jobcentre-system', `event-${randomUUID()}`);
-    const notification = (d: NewDelivery): QueuedNotification => ({ deliveries: [d], accepted: { keyDigest: key, sender: 'bif-jobcentre-system', bodyDigest: 'same', auditId: d.auditId, result: '{}', createdAt: now } });
+    const notification = (d: NewDelivery): QueuedNotification => ({
+      deliveries: [d],
+      accepted: { keyDigest: key, sender: 'bif-jobcentre-system', bodyDigest: 'same', auditId: d.auditId, result: '{}', createdAt: now },
+    });
     const queued = (d: NewDelivery) => auditEntry({ kind: 'notification', auditId: d.auditId, reasons: ['QUEUED'], status: 202 });
     const recordsOf = async (auditId: string) => (await store.audit.search({ auditId, limit: 10 })).records;
 
@@ -147,7 +175,16 @@ describe.each(DATABASES)('%s outbox store', (name, makeDatabase) => {
     const now = at();
     const d = delivery({ createdAt: now });
     await store.outbox.enqueue([d]);
-    expect(await store.outbox.get(d.id)).toMatchObject({ id: d.id, state: 'pending', attempts: 0, nextAttemptAt: now, lease: null, payload: d.payload, meta, recipient: d.recipient });
+    expect(await store.outbox.get(d.id)).toMatchObject({
+      id: d.id,
+      state: 'pending',
+      attempts: 0,
+      nextAttemptAt: now,
+      lease: null,
+      payload: d.payload,
+      meta,
+      recipient: d.recipient,
+    });
   });
 
   it('leases a due delivery to one claimer until the lease runs out, counting attempts', async () => {
@@ -164,7 +201,13 @@ describe.each(DATABASES)('%s outbox store', (name, makeDatabase) => {
     // The old lease can no longer record anything.
     expect(await store.outbox.finish(d.id, first!.lease!.id, { state: 'delivered', at: now, status: 202, error: null })).toBe(false);
     expect(await store.outbox.finish(d.id, taken!.lease!.id, { state: 'delivered', at: now + LEASE, status: 202, error: null })).toBe(true);
-    expect(await store.outbox.get(d.id)).toMatchObject({ state: 'delivered', payload: null, lease: null, finishedAt: now + LEASE, lastStatus: 202 });
+    expect(await store.outbox.get(d.id)).toMatchObject({
+      state: 'delivered',
+      payload: null,
+      lease: null,
+      finishedAt: now + LEASE,
+      lastStatus: 202,
+    });
   });
 
   it('schedules a failed attempt for later and does not hand it out before then', async () => {
@@ -172,8 +215,23 @@ describe.each(DATABASES)('%s outbox store', (name, makeDatabase) => {
     const d = delivery({ createdAt: now });
     await store.outbox.enqueue([d]);
     const [c] = await store.outbox.claim('gw-a', now, LEASE, 10);
-    expect(await store.outbox.finish(d.id, c!.lease!.id, { state: 'pending', at: now, nextAttemptAt: now + 5000, status: 503, error: 'RECIPIENT_STATUS' })).toBe(true);
-    expect(await store.outbox.get(d.id)).toMatchObject({ state: 'pending', attempts: 1, nextAttemptAt: now + 5000, lastError: 'RECIPIENT_STATUS', lastStatus: 503, payload: d.payload });
+    expect(
+      await store.outbox.finish(d.id, c!.lease!.id, {
+        state: 'pending',
+        at: now,
+        nextAttemptAt: now + 5000,
+        status: 503,
+        error: 'RECIPIENT_STATUS',
+      }),
+    ).toBe(true);
+    expect(await store.outbox.get(d.id)).toMatchObject({
+      state: 'pending',
+      attempts: 1,
+      nextAttemptAt: now + 5000,
+      lastError: 'RECIPIENT_STATUS',
+      lastStatus: 503,
+      payload: d.payload,
+    });
     expect(await store.outbox.claim('gw-a', now + 4999, LEASE, 10)).toEqual([]);
     expect((await store.outbox.claim('gw-a', now + 5000, LEASE, 10)).map((x) => x.attempts)).toEqual([2]);
   });
@@ -196,7 +254,7 @@ describe.each(DATABASES)('%s outbox store', (name, makeDatabase) => {
     for (const d of claims.flat()) expect(d.attempts).toBe(1);
   });
 
-  it('dead-letters, lists, re-drives and finally erases a dead letter\'s payload', async () => {
+  it("dead-letters, lists, re-drives and finally erases a dead letter's payload", async () => {
     const now = at();
     const d = delivery({ createdAt: now });
     await store.outbox.enqueue([d]);
@@ -252,12 +310,15 @@ describe.each(DATABASES)('%s outbox store', (name, makeDatabase) => {
     expect(counts.pending).toBeGreaterThanOrEqual(4);
   });
 
-  it('writes a notification\'s deliveries all or none', async () => {
+  it("writes a notification's deliveries all or none", async () => {
     const now = at();
     const a = delivery({ createdAt: now });
     await store.outbox.enqueue([a]);
     const b = delivery({ createdAt: now });
-    await expect(store.outbox.enqueue([b, { ...delivery({ createdAt: now }), id: a.id }])).rejects.toHaveProperty('message', expect.stringMatching(/unique|duplicate/i));
+    await expect(store.outbox.enqueue([b, { ...delivery({ createdAt: now }), id: a.id }])).rejects.toHaveProperty(
+      'message',
+      expect.stringMatching(/unique|duplicate/i),
+    );
     expect(await store.outbox.get(b.id)).toBeUndefined();
   });
   it('forgets ended deliveries without a payload and Idempotency-Key answers from before the cut-off, and nothing else', async () => {
@@ -268,7 +329,13 @@ describe.each(DATABASES)('%s outbox store', (name, makeDatabase) => {
       await store.outbox.enqueue([d]);
       const [c] = await store.outbox.claim('gw-forget', now, LEASE, 1);
       expect(c?.id).toBe(d.id);
-      await store.outbox.finish(d.id, c!.lease!.id, state === 'dead' ? { state, at: endedAt, status: 503, error: 'RECIPIENT_STATUS' } : { state, at: endedAt, status: null, error: null });
+      await store.outbox.finish(
+        d.id,
+        c!.lease!.id,
+        state === 'dead'
+          ? { state, at: endedAt, status: 503, error: 'RECIPIENT_STATUS' }
+          : { state, at: endedAt, status: null, error: null },
+      );
       return d.id;
     };
     const delivered = await ended('delivered', now + 10);
@@ -283,7 +350,14 @@ describe.each(DATABASES)('%s outbox store', (name, makeDatabase) => {
     const inFlight = delivery({ createdAt: now });
     await store.outbox.enqueue([inFlight]);
     expect((await store.outbox.claim('gw-forget', now, LEASE, 1)).map((d) => d.id)).toEqual([inFlight.id]);
-    const answer = (key: string, createdAt: number): AcceptedNotification => ({ keyDigest: keyDigest('bif-jobcentre-system', key), sender: 'bif-jobcentre-system', bodyDigest: 'b', auditId: randomUUID(), result: '{}', createdAt });
+    const answer = (key: string, createdAt: number): AcceptedNotification => ({
+      keyDigest: keyDigest('bif-jobcentre-system', key),
+      sender: 'bif-jobcentre-system',
+      bodyDigest: 'b',
+      auditId: randomUUID(),
+      result: '{}',
+      createdAt,
+    });
     const oldKey = answer(`old-${randomUUID()}`, now + 100);
     const newKey = answer(`new-${randomUUID()}`, now + 1_000);
     await store.outbox.enqueue([], oldKey);
@@ -304,7 +378,7 @@ describe.each(DATABASES)('%s outbox store', (name, makeDatabase) => {
     // At most `limit` of each kind per call: a backlog is deleted a batch at a time.
     const later = [await ended('delivered', now + 2_000), await ended('delivered', now + 2_000), await ended('delivered', now + 2_000)];
     const counts: number[] = [];
-    for (let n = -1; n !== 0; ) {
+    for (let n = -1; n !== 0;) {
       n = (await store.outbox.forget(now + 3_000, 2)).deliveries;
       counts.push(n);
     }

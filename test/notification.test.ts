@@ -74,7 +74,10 @@ describe('who is asked to receive a notification', () => {
   it('the registered systems with an endpoint, in a recipient administration, holding a named role; never the sender', async () => {
     const certs = await testCerts();
     const policies = loadPolicySet({ dir: path.join(ROOT, 'policies'), contracts });
-    const clients = await loadClients(path.join(ROOT, 'policies', 'clients.yaml'), certs, { 'sof-case-system': 'https://localhost:1', 'bif-jobcentre-system': 'https://localhost:2' });
+    const clients = await loadClients(path.join(ROOT, 'policies', 'clients.yaml'), certs, {
+      'sof-case-system': 'https://localhost:1',
+      'bif-jobcentre-system': 'https://localhost:2',
+    });
     const sanction = contracts.get('employment.sanction-notice.v1')!;
     expect(recipientSystems(policies, clients.clients, sanction, 'bif-jobcentre-system').map((c) => c.id)).toEqual(['sof-case-system']);
     expect(recipientSystems(policies, clients.clients, sanction, 'sof-case-system').map((c) => c.id)).toEqual([]);
@@ -114,7 +117,14 @@ describe('the recipient protocol of the simulated systems', () => {
 
   async function deliver(o: { key?: string | null; tokenBody?: string; path?: string; as?: UpstreamIdentity; audience?: string } = {}) {
     const p = o.path ?? PATH;
-    const token = await signGatewayToken(gateway, { audience: o.audience ?? 'sof-case-system', purpose: 'sanction-notice', policy: 'bif-notifies-sof-of-sanctions@1', auditId: 'audit-1', path: p, body: o.tokenBody ?? body });
+    const token = await signGatewayToken(gateway, {
+      audience: o.audience ?? 'sof-case-system',
+      purpose: 'sanction-notice',
+      policy: 'bif-notifies-sof-of-sanctions@1',
+      auditId: 'audit-1',
+      path: p,
+      body: o.tokenBody ?? body,
+    });
     const headers: Record<string, string> = { authorization: `Bearer ${token}` };
     if (o.key !== null) headers['idempotency-key'] = o.key ?? '6f1c1a55-3a3e-4c55-9d7e-0b7f1d2e0a01';
     return postJson(o.as ?? gateway, sim.url, p, body, headers);
@@ -124,7 +134,13 @@ describe('the recipient protocol of the simulated systems', () => {
     expect(await deliver()).toMatchObject({ ok: true, status: 202, data: { status: 'received' } });
     expect(await deliver()).toMatchObject({ ok: true, status: 200, data: { status: 'duplicate' } });
     expect(inbox.received).toHaveLength(1);
-    expect(inbox.received[0]).toMatchObject({ contract: 'employment.sanction-notice.v1', auditId: 'audit-1', policy: 'bif-notifies-sof-of-sanctions@1', cpr: '0101909901', event: { sanctionType: 'reduction' } });
+    expect(inbox.received[0]).toMatchObject({
+      contract: 'employment.sanction-notice.v1',
+      auditId: 'audit-1',
+      policy: 'bif-notifies-sof-of-sanctions@1',
+      cpr: '0101909901',
+      event: { sanctionType: 'reduction' },
+    });
     expect(inbox.duplicates).toBe(1);
   });
 

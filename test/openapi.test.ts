@@ -35,7 +35,8 @@ function servedRoutes(stack: readonly Layer[]): string[] {
   for (const layer of stack) {
     if (layer.route) {
       const path = layer.route.path.replace(/:([A-Za-z]+)/g, '{$1}');
-      for (const [method, on] of Object.entries(layer.route.methods)) if (on && method !== '_all') out.push(`${method.toUpperCase()} ${path}`);
+      for (const [method, on] of Object.entries(layer.route.methods))
+        if (on && method !== '_all') out.push(`${method.toUpperCase()} ${path}`);
     } else if (layer.handle.stack && layer.slash !== false) {
       out.push(...servedRoutes(layer.handle.stack));
     }
@@ -44,7 +45,7 @@ function servedRoutes(stack: readonly Layer[]): string[] {
 }
 
 describe('GET /openapi.json', () => {
-  it('describes every route the gateway serves: each contract\'s exchange path and the gateway\'s own API', async () => {
+  it("describes every route the gateway serves: each contract's exchange path and the gateway's own API", async () => {
     const creds = tls('sof-case-system');
     const res = await request(env.url).get('/openapi.json').ca(creds.ca).cert(creds.cert).key(creds.key);
     expect(res.status).toBe(200);
@@ -67,10 +68,17 @@ describe('GET /openapi.json', () => {
   it('gives each call of the own API the request schema its route validates with, and the credentials it needs', async () => {
     const creds = tls('sof-case-system');
     const doc = (await request(env.url).get('/openapi.json').ca(creds.ca).cert(creds.cert).key(creds.key)).body as {
-      paths: Record<string, Record<string, { security: unknown[]; description: string; requestBody?: { content: Record<string, { schema: { $ref: string } }> } }>>;
+      paths: Record<
+        string,
+        Record<
+          string,
+          { security: unknown[]; description: string; requestBody?: { content: Record<string, { schema: { $ref: string } }> } }
+        >
+      >;
       components: { schemas: Record<string, unknown> };
     };
-    const schemaOf = (path: string): unknown => doc.components.schemas[doc.paths[path]!.post!.requestBody!.content['application/json']!.schema.$ref.split('/').pop()!];
+    const schemaOf = (path: string): unknown =>
+      doc.components.schemas[doc.paths[path]!.post!.requestBody!.content['application/json']!.schema.$ref.split('/').pop()!];
     expect(schemaOf('/v1/consents')).toEqual(JSON.parse(JSON.stringify(recordConsentSchema)));
     expect(schemaOf('/v1/audit/search')).toEqual(JSON.parse(JSON.stringify(auditSearchSchema)));
     expect(schemaOf('/v1/audit/citizen-report')).toEqual(JSON.parse(JSON.stringify(citizenReportSchema)));

@@ -49,7 +49,10 @@ function snapshot(dir: string): Record<string, { content: string; mtimeMs: numbe
 }
 
 function cn(cert: X509Certificate): string | undefined {
-  return cert.subject.split('\n').find((l) => l.startsWith('CN='))?.slice(3);
+  return cert.subject
+    .split('\n')
+    .find((l) => l.startsWith('CN='))
+    ?.slice(3);
 }
 
 describe('ensureDevPki', () => {
@@ -125,7 +128,9 @@ describe('ensureDevPki', () => {
     }
     expect(serials.size).toBe(leaves.length);
     // SHA-256 with RSA
-    const text = execFileSync('openssl', ['x509', '-noout', '-text'], { input: readFileSync(path.join(certs, 'gateway/tls.crt.pem')) }).toString();
+    const text = execFileSync('openssl', ['x509', '-noout', '-text'], {
+      input: readFileSync(path.join(certs, 'gateway/tls.crt.pem')),
+    }).toString();
     expect(text).toContain('sha256WithRSAEncryption');
   });
 
@@ -140,7 +145,9 @@ describe('ensureDevPki', () => {
       await expect(jwtVerify(jwt, await importSPKI(pubPem, 'ES256'))).resolves.toBeDefined();
     }
     const other = readFileSync(path.join(certs, 'clients/sof-case-system/signing.pub.pem'), 'utf8');
-    const gwJwt = await new SignJWT({}).setProtectedHeader({ alg: 'ES256' }).sign(await importPKCS8(readFileSync(path.join(certs, 'gateway/signing.key.pem'), 'utf8'), 'ES256'));
+    const gwJwt = await new SignJWT({})
+      .setProtectedHeader({ alg: 'ES256' })
+      .sign(await importPKCS8(readFileSync(path.join(certs, 'gateway/signing.key.pem'), 'utf8'), 'ES256'));
     await expect(jwtVerify(gwJwt, await importSPKI(other, 'ES256'))).rejects.toThrow();
   });
 
@@ -197,7 +204,9 @@ describe('ensureDevPki repairs and refusals', () => {
     const certs = tmpCerts();
     await ensureDevPki(certs, { systems: [], gatewayId: 'gateway-a' });
     const before = readFileSync(path.join(certs, 'gateway/tls.crt.pem'), 'utf8');
-    await expect(ensureDevPki(certs, { systems: [], gatewayId: 'gateway-b' })).rejects.toThrow(/names CN=gateway-a, not CN=gateway-b; delete that file/);
+    await expect(ensureDevPki(certs, { systems: [], gatewayId: 'gateway-b' })).rejects.toThrow(
+      /names CN=gateway-a, not CN=gateway-b; delete that file/,
+    );
     expect(readFileSync(path.join(certs, 'gateway/tls.crt.pem'), 'utf8')).toBe(before);
   });
 
@@ -240,7 +249,15 @@ describe('certificate builders for unusual certificates', () => {
   it('issues with the given validity, serial, EKU and SANs', async () => {
     const notBefore = new Date('2020-01-01T00:00:00Z');
     const notAfter = new Date('2020-06-01T00:00:00Z');
-    const leaf = issueCertificate({ ca, cn: 'server-only', eku: ['serverAuth'], sans: ['example.test', '10.0.0.1'], notBefore, notAfter, serial: '0A:bc:01' });
+    const leaf = issueCertificate({
+      ca,
+      cn: 'server-only',
+      eku: ['serverAuth'],
+      sans: ['example.test', '10.0.0.1'],
+      notBefore,
+      notAfter,
+      serial: '0A:bc:01',
+    });
     const cert = new X509Certificate(leaf.certPem);
     expect(cert.serialNumber).toBe('0ABC01');
     expect(cert.keyUsage).toEqual([SERVER_AUTH]);
@@ -267,7 +284,13 @@ describe('certificate builders for unusual certificates', () => {
 
   it('certificateInfo gives CN, expiry and days left', async () => {
     const now = new Date('2030-01-01T00:00:00Z');
-    const leaf = issueCertificate({ ca, cn: 'info', eku: ['clientAuth'], notBefore: new Date('2029-01-01T00:00:00Z'), notAfter: new Date('2030-01-31T12:00:00Z') });
+    const leaf = issueCertificate({
+      ca,
+      cn: 'info',
+      eku: ['clientAuth'],
+      notBefore: new Date('2029-01-01T00:00:00Z'),
+      notAfter: new Date('2030-01-31T12:00:00Z'),
+    });
     const info = certificateInfo(leaf.certPem, now);
     expect(info).toMatchObject({ subjectCN: 'info', issuerCN: 'Test CA', daysLeft: 30 });
     expect(info.notAfter.toISOString()).toBe('2030-01-31T12:00:00.000Z');
@@ -281,13 +304,19 @@ describe('certificate builders for unusual certificates', () => {
     tmpDirs.push(dir);
     writeFileSync(path.join(dir, 'crl.pem'), crl);
     writeFileSync(path.join(dir, 'ca.pem'), ca.certPem);
-    const text = execFileSync('openssl', ['crl', '-in', path.join(dir, 'crl.pem'), '-noout', '-text', '-CAfile', path.join(dir, 'ca.pem')], { stdio: ['ignore', 'pipe', 'pipe'] }).toString();
+    const text = execFileSync(
+      'openssl',
+      ['crl', '-in', path.join(dir, 'crl.pem'), '-noout', '-text', '-CAfile', path.join(dir, 'ca.pem')],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    ).toString();
     expect(text).toContain('Version 2');
     expect(text).toContain('Issuer: CN = Test CA, O = Snitflade development');
     expect(text).toMatch(/X509v3 CRL Number:\s*\n\s*7/);
     expect(text).toContain('Serial Number: 0ABC01');
     expect(text).toContain('Serial Number: FF01');
-    const verify = execFileSync('openssl', ['crl', '-in', path.join(dir, 'crl.pem'), '-noout', '-CAfile', path.join(dir, 'ca.pem')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const verify = execFileSync('openssl', ['crl', '-in', path.join(dir, 'crl.pem'), '-noout', '-CAfile', path.join(dir, 'ca.pem')], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     expect(verify).toBeDefined(); // openssl exits non-zero (throws) when the signature does not verify
   });
 
@@ -296,18 +325,24 @@ describe('certificate builders for unusual certificates', () => {
     const good = issueCertificate({ ca, cn: 'good-client', eku: ['clientAuth'] });
     const revoked = issueCertificate({ ca, cn: 'revoked-client', eku: ['clientAuth'] });
     const crl = createCrl(ca, [new X509Certificate(revoked.certPem).serialNumber]);
-    const srv = https.createServer({ cert: server.certPem, key: server.keyPem, ca: ca.certPem, crl, requestCert: true, rejectUnauthorized: true }, (_req, res) => res.end('ok'));
+    const srv = https.createServer(
+      { cert: server.certPem, key: server.keyPem, ca: ca.certPem, crl, requestCert: true, rejectUnauthorized: true },
+      (_req, res) => res.end('ok'),
+    );
     srv.on('tlsClientError', () => {});
     await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
     const port = (srv.address() as AddressInfo).port;
     const get = (client: { certPem: string; keyPem: string }): Promise<string> =>
       new Promise((resolve, reject) => {
         https
-          .get({ host: '127.0.0.1', port, servername: 'localhost', ca: ca.certPem, cert: client.certPem, key: client.keyPem, agent: false }, (res) => {
-            let body = '';
-            res.on('data', (c: Buffer) => (body += c.toString()));
-            res.on('end', () => resolve(body));
-          })
+          .get(
+            { host: '127.0.0.1', port, servername: 'localhost', ca: ca.certPem, cert: client.certPem, key: client.keyPem, agent: false },
+            (res) => {
+              let body = '';
+              res.on('data', (c: Buffer) => (body += c.toString()));
+              res.on('end', () => resolve(body));
+            },
+          )
           .on('error', reject);
       });
     try {

@@ -68,7 +68,7 @@ describe('decide: default deny, reason by reason', () => {
     expect(d.trace[0]).toContain('purposes allowed: plan-coordination');
   });
 
-  it('denies ROLE_NOT_ALLOWED when no policy for the purpose names one of the caller\'s roles', async () => {
+  it("denies ROLE_NOT_ALLOWED when no policy for the purpose names one of the caller's roles", async () => {
     const d = await decide(set, contracts, rehab({ roles: ['caseworker-system', 'provider'] }), noConsentExpected);
     expect(d).toMatchObject({ decision: 'deny', reasons: ['ROLE_NOT_ALLOWED'], policy: { id: 'bif-rehab-team-reads-social-efforts' } });
     expect(d.trace[0]).toContain('for role(s) rehabilitation-team; the caller has caseworker-system, provider');
@@ -83,11 +83,20 @@ describe('decide: default deny, reason by reason', () => {
   });
 
   it('denies NO_FIELDS_PERMITTED when nothing asked for is permitted', async () => {
-    const d = await decide(set, contracts, { ...rehab(), roles: ['caseworker-system'], purpose: 'plan-coordination', requestedFields: ['efforts'] }, noConsentExpected);
-    expect(d).toMatchObject({ decision: 'deny', reasons: ['NO_FIELDS_PERMITTED'], policy: { id: 'bif-reads-social-coordination-summary' } });
+    const d = await decide(
+      set,
+      contracts,
+      { ...rehab(), roles: ['caseworker-system'], purpose: 'plan-coordination', requestedFields: ['efforts'] },
+      noConsentExpected,
+    );
+    expect(d).toMatchObject({
+      decision: 'deny',
+      reasons: ['NO_FIELDS_PERMITTED'],
+      policy: { id: 'bif-reads-social-coordination-summary' },
+    });
   });
 
-  it('permits policy ∩ requested, in the contract\'s field order, without asking for consent when none is required', async () => {
+  it("permits policy ∩ requested, in the contract's field order, without asking for consent when none is required", async () => {
     const d = await decide(set, contracts, sofStatus({ requestedFields: ['sanctions', 'targetGroup', 'nextMeeting'] }), noConsentExpected);
     expect(d.decision).toBe('permit');
     if (d.decision !== 'permit') return;
@@ -98,7 +107,17 @@ describe('decide: default deny, reason by reason', () => {
   });
 
   it('withholds fields the policy does not permit (efforts for plan coordination)', async () => {
-    const d = await decide(set, contracts, { ...rehab(), roles: ['caseworker-system'], purpose: 'plan-coordination', requestedFields: ['efforts', 'actionPlan', 'openSocialCase'] }, noConsentExpected);
+    const d = await decide(
+      set,
+      contracts,
+      {
+        ...rehab(),
+        roles: ['caseworker-system'],
+        purpose: 'plan-coordination',
+        requestedFields: ['efforts', 'actionPlan', 'openSocialCase'],
+      },
+      noConsentExpected,
+    );
     expect(d).toMatchObject({ decision: 'permit', fields: ['openSocialCase', 'actionPlan'] });
   });
 });
@@ -107,7 +126,11 @@ describe('decide: consent', () => {
   it('permits with the consent evidence when the consent is active, asking for exactly the releasable fields', async () => {
     const consent = consentAnswering('active');
     const d = await decide(set, contracts, rehab({ requestedFields: ['efforts', 'openSocialCase'] }), consent);
-    expect(d).toMatchObject({ decision: 'permit', fields: ['openSocialCase', 'efforts'], consent: { status: 'active', consentId: 'c-1', receiptDigest: 'd-1' } });
+    expect(d).toMatchObject({
+      decision: 'permit',
+      fields: ['openSocialCase', 'efforts'],
+      consent: { status: 'active', consentId: 'c-1', receiptDigest: 'd-1' },
+    });
     expect(consent.calls).toEqual([{ policy: 'bif-rehab-team-reads-social-efforts', fields: ['openSocialCase', 'efforts'] }]);
   });
 
@@ -119,7 +142,12 @@ describe('decide: consent', () => {
     ['unavailable', 'CONSENT_SOURCE_UNAVAILABLE'],
   ] as const)('denies consent status %s as %s, naming the policy and the evidence', async (status, reason) => {
     const d = await decide(set, contracts, rehab(), consentAnswering(status));
-    expect(d).toMatchObject({ decision: 'deny', reasons: [reason], policy: { id: 'bif-rehab-team-reads-social-efforts' }, consent: { status } });
+    expect(d).toMatchObject({
+      decision: 'deny',
+      reasons: [reason],
+      policy: { id: 'bif-rehab-team-reads-social-efforts' },
+      consent: { status },
+    });
   });
 
   it('fails closed when the consent check throws, keeping the error out of the trace', async () => {
@@ -192,12 +220,16 @@ describe('decide: several policies for one caller', () => {
   it('falls back to a policy without consent when the consent is missing, releasing only what it permits', async () => {
     const d = await decide(s, contracts, both, consentAnswering('missing'));
     expect(d).toMatchObject({ decision: 'permit', policy: { id: 'status-plain' }, fields: ['targetGroup'] });
-    expect(d.trace.some((l) => l.includes('status-wide-with-consent v1: requires the citizen\'s consent'))).toBe(true);
+    expect(d.trace.some((l) => l.includes("status-wide-with-consent v1: requires the citizen's consent"))).toBe(true);
   });
 
   it('reports every reason, the closest policy first, when none permits', async () => {
     const d = await decide(s, contracts, { ...both, requestedFields: ['benefit'] }, consentAnswering('withdrawn'));
-    expect(d).toMatchObject({ decision: 'deny', reasons: ['CONSENT_WITHDRAWN', 'NO_FIELDS_PERMITTED'], policy: { id: 'status-wide-with-consent' } });
+    expect(d).toMatchObject({
+      decision: 'deny',
+      reasons: ['CONSENT_WITHDRAWN', 'NO_FIELDS_PERMITTED'],
+      policy: { id: 'status-wide-with-consent' },
+    });
   });
 });
 
@@ -211,15 +243,24 @@ describe('decide: with many policies', () => {
       policies.push(
         base(`generated-${i}`, {
           contract,
-          requester: { administrations: [admins[Math.floor(i / 2) % admins.length]!], roles: i % 7 === 0 ? [`team-${i}`, `team-${i}-deputy`] : [`team-${i}`] },
+          requester: {
+            administrations: [admins[Math.floor(i / 2) % admins.length]!],
+            roles: i % 7 === 0 ? [`team-${i}`, `team-${i}-deputy`] : [`team-${i}`],
+          },
           purpose: purposes[i % purposes.length]!,
           fields: contract === STATUS ? ['targetGroup', 'benefit', 'sanctions'] : ['openSocialCase', 'actionPlan'],
         }),
       );
     }
     const big = setOf(...policies);
-    const caller = [...big.policies].find((p) => p.contract === STATUS && p.requester.roles.length === 2 && p.requester.administrations[0] === 'SOF')!;
-    const req = sofStatus({ roles: ['provider', caller.requester.roles[0]!], purpose: caller.purpose, requestedFields: ['sanctions', 'benefit'] });
+    const caller = [...big.policies].find(
+      (p) => p.contract === STATUS && p.requester.roles.length === 2 && p.requester.administrations[0] === 'SOF',
+    )!;
+    const req = sofStatus({
+      roles: ['provider', caller.requester.roles[0]!],
+      purpose: caller.purpose,
+      requestedFields: ['sanctions', 'benefit'],
+    });
     const first = await decide(big, contracts, req, noConsentExpected);
     expect(first).toMatchObject({ decision: 'permit', policy: { id: caller.id }, fields: ['benefit', 'sanctions'] });
 
@@ -240,8 +281,21 @@ describe('loadPolicySet: the repository policies', () => {
       'youth-coordination',
     ]);
     expect([...set.administrations.keys()]).toEqual(['BIF', 'SOF', 'SUF', 'BUF', 'DPO', 'OPS']);
-    expect(set.policies.map((p) => p.id)).toEqual(expect.arrayContaining(['bif-copies-summons-to-sof-contact', 'bif-notifies-sof-of-sanctions', 'bif-reads-social-coordination-summary', 'bif-rehab-team-reads-social-efforts', 'sof-reads-employment-status']));
-    expect(set.policies.map((p) => p.id)).toEqual(readdirSync(POLICIES).filter((f) => f.endsWith('.policy.yaml')).map((f) => f.replace(/\.policy\.yaml$/, '')).sort());
+    expect(set.policies.map((p) => p.id)).toEqual(
+      expect.arrayContaining([
+        'bif-copies-summons-to-sof-contact',
+        'bif-notifies-sof-of-sanctions',
+        'bif-reads-social-coordination-summary',
+        'bif-rehab-team-reads-social-efforts',
+        'sof-reads-employment-status',
+      ]),
+    );
+    expect(set.policies.map((p) => p.id)).toEqual(
+      readdirSync(POLICIES)
+        .filter((f) => f.endsWith('.policy.yaml'))
+        .map((f) => f.replace(/\.policy\.yaml$/, ''))
+        .sort(),
+    );
     for (const p of set.policies) {
       expect(p.example).toBe(true);
       expect(p.legalBasis.description).toMatch(/^Example for legal review/);
@@ -251,7 +305,10 @@ describe('loadPolicySet: the repository policies', () => {
   });
 
   it('finds candidates through its index', () => {
-    expect(set.candidates(SUMMARY, 'BIF').map((p) => p.id)).toEqual(['bif-reads-social-coordination-summary', 'bif-rehab-team-reads-social-efforts']);
+    expect(set.candidates(SUMMARY, 'BIF').map((p) => p.id)).toEqual([
+      'bif-reads-social-coordination-summary',
+      'bif-rehab-team-reads-social-efforts',
+    ]);
     expect(set.candidates(STATUS, 'SOF').map((p) => p.id)).toEqual(['sof-reads-employment-status']);
     expect(set.candidates(STATUS, 'BIF')).toEqual([]);
   });
@@ -269,7 +326,9 @@ describe('loadPolicySet: the repository policies', () => {
   it('has a stable SHA-256 digest of everything loaded', () => {
     expect(set.digest).toMatch(/^[0-9a-f]{64}$/);
     expect(loadPolicySet({ dir: POLICIES, contracts }).digest).toBe(set.digest);
-    const changed = setOf(...set.policies.map((p) => (p.id === 'sof-reads-employment-status' ? { ...p, fields: p.fields.slice(0, 2) } : p)));
+    const changed = setOf(
+      ...set.policies.map((p) => (p.id === 'sof-reads-employment-status' ? { ...p, fields: p.fields.slice(0, 2) } : p)),
+    );
     expect(changed.digest).not.toBe(set.digest);
     expect(setOf(...set.policies).digest).toBe(set.digest);
   });
@@ -308,7 +367,9 @@ describe('loadPolicySet: refusing broken files, naming file, line and place', ()
     const [e, ...rest] = problems('unknown-purpose');
     expect(rest).toEqual([]);
     expect(e).toMatchObject({ path: '/purpose', line: 7 });
-    expect(e!.problem).toBe('unknown purpose "curiosity"; the purposes in purposes.yaml are: plan-coordination, rehabilitation-team-assessment');
+    expect(e!.problem).toBe(
+      'unknown purpose "curiosity"; the purposes in purposes.yaml are: plan-coordination, rehabilitation-team-assessment',
+    );
   });
 
   it('refuses overlapping policies, once per pair, and accepts periods that only touch', () => {
@@ -332,9 +393,17 @@ describe('loadPolicySet: refusing broken files, naming file, line and place', ()
     expect(errors.map((e) => [e.path, e.line, e.problem])).toEqual([
       ['', 1, 'missing required property "fields"'],
       ['/version', 2, 'must be integer'],
-      ['/requester/roles/0', 8, 'must be one of ["caseworker-system","rehabilitation-team","coordinating-caseworker","provider","dpo","operations"]'],
+      [
+        '/requester/roles/0',
+        8,
+        'must be one of ["caseworker-system","rehabilitation-team","coordinating-caseworker","provider","dpo","operations"]',
+      ],
       ['/legalBasis/gdpr', 11, 'must match pattern "^Art\\. 6\\(1\\)\\([a-f]\\)"'],
-      ['/feilds', 15, 'unknown property "feilds" (allowed here: id, version, example, title, contract, requester, recipient, purpose, legalBasis, consent, fields, validity, owner); did you mean "fields"?'],
+      [
+        '/feilds',
+        15,
+        'unknown property "feilds" (allowed here: id, version, example, title, contract, requester, recipient, purpose, legalBasis, consent, fields, validity, owner); did you mean "fields"?',
+      ],
       ['/validity/from', 16, 'must be a real calendar date, YYYY-MM-DD'],
     ]);
   });
@@ -370,7 +439,9 @@ describe('loadPolicySet: refusing broken files, naming file, line and place', ()
   });
 
   it('puts every problem in one error message', () => {
-    expect(() => loadPolicySet({ dir: path.join(BROKEN, 'cross-checks'), contracts })).toThrow(/^8 problem\(s\) in the gateway's files:\n {2}- test\/fixtures\/policies-broken\/cross-checks\/bif-consent-scope\.policy\.yaml:13 at \/consent\/categories: /);
+    expect(() => loadPolicySet({ dir: path.join(BROKEN, 'cross-checks'), contracts })).toThrow(
+      /^8 problem\(s\) in the gateway's files:\n {2}- test\/fixtures\/policies-broken\/cross-checks\/bif-consent-scope\.policy\.yaml:13 at \/consent\/categories: /,
+    );
   });
 });
 
@@ -381,13 +452,22 @@ describe('policy test cases', () => {
       line: 1,
       policy: 'bif-reads-social-coordination-summary',
       name: 'a caseworker system may read the efforts (wrong: it may not)',
-      request: { contract: SUMMARY, administration: 'BIF', roles: ['caseworker-system'], purpose: 'plan-coordination', fields: ['efforts'], at: '2025-06-01' },
+      request: {
+        contract: SUMMARY,
+        administration: 'BIF',
+        roles: ['caseworker-system'],
+        purpose: 'plan-coordination',
+        fields: ['efforts'],
+        at: '2025-06-01',
+      },
       expect: { decision: 'permit', policy: 'bif-reads-social-coordination-summary', fields: ['efforts'] },
     };
     const { results, coverage } = await runPolicyCases(set, contracts, [wrong]);
     expect(results[0]).toMatchObject({ ok: false, actual: { decision: 'deny', reasons: ['NO_FIELDS_PERMITTED'] } });
     expect(coverage.complete).toBe(false);
-    expect(coverage.policiesWithoutCases).toEqual(set.policies.map((p) => p.id).filter((id) => id !== 'bif-reads-social-coordination-summary'));
+    expect(coverage.policiesWithoutCases).toEqual(
+      set.policies.map((p) => p.id).filter((id) => id !== 'bif-reads-social-coordination-summary'),
+    );
     expect(coverage.policiesWithoutDenyCase).toContain('bif-reads-social-coordination-summary');
     expect(coverage.fieldsNotExercised).toContainEqual({ policy: 'bif-reads-social-coordination-summary', field: 'actionPlan' });
   });
@@ -403,7 +483,12 @@ describe('policy test cases', () => {
     expect((caught as LoadErrors).errors.map((e) => [e.file.split(path.sep).pop(), e.path, e.line, e.problem])).toEqual([
       ['misnamed.test.yaml', '/cases/1/expect/reasons/0', 20, expect.stringContaining('must be one of')],
       ['misnamed.test.yaml', '/cases/2/expect', 28, 'missing required property "fields"'],
-      ['twice.test.yaml', '/policy', 1, 'the cases are about "sof-reads-employment-status" but the file is named twice.test.yaml; name it "sof-reads-employment-status.test.yaml"'],
+      [
+        'twice.test.yaml',
+        '/policy',
+        1,
+        'the cases are about "sof-reads-employment-status" but the file is named twice.test.yaml; name it "sof-reads-employment-status.test.yaml"',
+      ],
       ['twice.test.yaml', '/cases/1/name', 12, 'two cases are named "the same name"; give each case its own name'],
     ]);
   });

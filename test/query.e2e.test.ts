@@ -31,7 +31,17 @@ afterEach(() => {
 });
 
 /** POST as a registered client system over mutual TLS, with a token it minted for this body. */
-async function post(client: string, urlPath: string, bodyObj: unknown, opts: { token?: string | null; tokenOverrides?: Parameters<typeof tokenFor>[3]; sendBody?: string; tlsOf?: ReturnType<typeof tls> | null } = {}) {
+async function post(
+  client: string,
+  urlPath: string,
+  bodyObj: unknown,
+  opts: {
+    token?: string | null;
+    tokenOverrides?: Parameters<typeof tokenFor>[3];
+    sendBody?: string;
+    tlsOf?: ReturnType<typeof tls> | null;
+  } = {},
+) {
   const body = JSON.stringify(bodyObj);
   const token = opts.token !== undefined ? opts.token : await tokenFor(client, urlPath, body, opts.tokenOverrides);
   let r = request(env.url).post(urlPath);
@@ -112,14 +122,21 @@ describe('refusals', () => {
   it('refuses a certificate from an unknown CA (401 CERTIFICATE_UNTRUSTED)', async () => {
     const rogueCa = createCa({ cn: 'Rogue CA' });
     const rogue = issueCertificate({ ca: rogueCa, cn: 'sof-case-system', eku: ['clientAuth'] });
-    const res = await post('sof-case-system', STATUS, body(), { tlsOf: { ca: tls('sof-case-system').ca, cert: Buffer.from(rogue.certPem), key: Buffer.from(rogue.keyPem) } });
+    const res = await post('sof-case-system', STATUS, body(), {
+      tlsOf: { ca: tls('sof-case-system').ca, cert: Buffer.from(rogue.certPem), key: Buffer.from(rogue.keyPem) },
+    });
     expectProblem(res, 401, 'CERTIFICATE_UNTRUSTED');
   });
 
   it('refuses a trusted certificate of an unregistered system (401 CLIENT_UNKNOWN)', async () => {
-    const ca = { certPem: readFileSync(path.join(TEST_CERTS, 'ca', 'ca.crt.pem'), 'utf8'), keyPem: readFileSync(path.join(TEST_CERTS, 'ca', 'ca.key.pem'), 'utf8') };
+    const ca = {
+      certPem: readFileSync(path.join(TEST_CERTS, 'ca', 'ca.crt.pem'), 'utf8'),
+      keyPem: readFileSync(path.join(TEST_CERTS, 'ca', 'ca.key.pem'), 'utf8'),
+    };
     const stranger = issueCertificate({ ca, cn: 'unregistered-system', eku: ['clientAuth'] });
-    const res = await post('sof-case-system', STATUS, body(), { tlsOf: { ca: tls('sof-case-system').ca, cert: Buffer.from(stranger.certPem), key: Buffer.from(stranger.keyPem) } });
+    const res = await post('sof-case-system', STATUS, body(), {
+      tlsOf: { ca: tls('sof-case-system').ca, cert: Buffer.from(stranger.certPem), key: Buffer.from(stranger.keyPem) },
+    });
     expectProblem(res, 401, 'CLIENT_UNKNOWN');
   });
 
@@ -209,7 +226,13 @@ describe('refusals', () => {
   });
 
   it('refuses a body that is not JSON by content type (415 UNSUPPORTED_MEDIA_TYPE), audited', async () => {
-    const res = await request(env.url).post(STATUS).ca(tls('sof-case-system').ca).cert(tls('sof-case-system').cert).key(tls('sof-case-system').key).set('content-type', 'text/plain').send('hello');
+    const res = await request(env.url)
+      .post(STATUS)
+      .ca(tls('sof-case-system').ca)
+      .cert(tls('sof-case-system').cert)
+      .key(tls('sof-case-system').key)
+      .set('content-type', 'text/plain')
+      .send('hello');
     expectProblem(res, 415, 'UNSUPPORTED_MEDIA_TYPE');
     await audited(res, 'UNSUPPORTED_MEDIA_TYPE');
   });
@@ -236,7 +259,12 @@ describe('refusals', () => {
   });
 
   it('denies when consent is required and none is recorded (403 CONSENT_MISSING)', async () => {
-    const res = await post('bif-jobcentre-system', SUMMARY, { cpr: shared.cpr, fields: ['efforts'] }, { tokenOverrides: { purpose: 'rehabilitation-team-assessment' } });
+    const res = await post(
+      'bif-jobcentre-system',
+      SUMMARY,
+      { cpr: shared.cpr, fields: ['efforts'] },
+      { tokenOverrides: { purpose: 'rehabilitation-team-assessment' } },
+    );
     expectProblem(res, 403, 'POLICY_DENIED');
     expect(res.body.reasons).toEqual(['CONSENT_MISSING']);
   });
@@ -260,7 +288,10 @@ describe('faults', () => {
 
   it('does not forward a provider answer that breaks the response schema (502)', async () => {
     env.simulators['bif-jobcentre-system']!.setFault({ kind: 'schema-break' });
-    const res = await post('sof-case-system', STATUS, { cpr: shared.cpr, fields: ['targetGroup', 'benefit', 'jobcentreUnit', 'caseworkerContact', 'nextMeeting', 'sanctions'] });
+    const res = await post('sof-case-system', STATUS, {
+      cpr: shared.cpr,
+      fields: ['targetGroup', 'benefit', 'jobcentreUnit', 'caseworkerContact', 'nextMeeting', 'sanctions'],
+    });
     expectProblem(res, 502, 'PROVIDER_RESPONSE_INVALID');
     expect(res.body.data).toBeUndefined();
   });
@@ -289,7 +320,9 @@ describe('catalogue and operations', () => {
     const c = tls('sof-case-system');
     const res = await request(env.url).get('/v1/contracts').ca(c.ca).cert(c.cert).key(c.key);
     expect(res.status).toBe(200);
-    expect(res.body.contracts.map((x: { id: string }) => x.id)).toEqual(expect.arrayContaining(['employment.citizen-status.v1', 'social.coordination-summary.v1']));
+    expect(res.body.contracts.map((x: { id: string }) => x.id)).toEqual(
+      expect.arrayContaining(['employment.citizen-status.v1', 'social.coordination-summary.v1']),
+    );
   });
 
   it('reports readiness with certificate days left, and metrics without personal data', async () => {
@@ -303,7 +336,9 @@ describe('catalogue and operations', () => {
     expect(ready.body.certificates[0].daysLeft).toBeGreaterThan(300);
     const metrics = await request(env.url).get('/metrics').ca(c.ca);
     expect(metrics.status).toBe(200);
-    expect(metrics.text).toContain('snitflade_requests_total{route="query",contract="employment.citizen-status.v1",outcome="ok",code="OK"}');
+    expect(metrics.text).toContain(
+      'snitflade_requests_total{route="query",contract="employment.citizen-status.v1",outcome="ok",code="OK"}',
+    );
     expect(metrics.text).toContain('snitflade_audit_write_duration_seconds_bucket');
     expect(metrics.text).not.toMatch(/="[^"]*[0-9]{6}-?[0-9]{4}[^"]*"/); // no CPR-shaped label value
   });

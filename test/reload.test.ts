@@ -53,7 +53,14 @@ async function post(client: string, urlPath: string, bodyObj: unknown) {
   const body = JSON.stringify(bodyObj);
   const token = await tokenFor(client, urlPath, body);
   const creds = tls(client);
-  return request(env.url).post(urlPath).ca(creds.ca).cert(creds.cert).key(creds.key).set('content-type', 'application/json').set('authorization', `Bearer ${token}`).send(body);
+  return request(env.url)
+    .post(urlPath)
+    .ca(creds.ca)
+    .cert(creds.cert)
+    .key(creds.key)
+    .set('content-type', 'application/json')
+    .set('authorization', `Bearer ${token}`)
+    .send(body);
 }
 const reload = () => post('ops-console', RELOAD, {});
 const askStatus = () => post('sof-case-system', STATUS, { cpr: citizen.cpr, fields: ['benefit', 'sanctions'] });
@@ -68,12 +75,19 @@ describe('POST /v1/admin/reload', () => {
     const before = env.gateway.rules().policies.digest;
     const first = await askStatus();
     expect(first.status).toBe(200);
-    expect(first.body.disclosure).toMatchObject({ policy: { id: 'sof-reads-employment-status', version: 1 }, released: ['benefit', 'sanctions'] });
+    expect(first.body.disclosure).toMatchObject({
+      policy: { id: 'sof-reads-employment-status', version: 1 },
+      released: ['benefit', 'sanctions'],
+    });
 
     // The policy owner drops sanctions (and says so in the policy's test cases).
     edit('sof-reads-employment-status.policy.yaml', 'version: 1', 'version: 2');
     edit('sof-reads-employment-status.policy.yaml', 'nextMeeting, sanctions]', 'nextMeeting]');
-    edit('sof-reads-employment-status.test.yaml', 'policy: sof-reads-employment-status\n      fields: [targetGroup, benefit, jobcentreUnit, caseworkerContact, nextMeeting, sanctions]', 'policy: sof-reads-employment-status\n      fields: [targetGroup, benefit, jobcentreUnit, caseworkerContact, nextMeeting]');
+    edit(
+      'sof-reads-employment-status.test.yaml',
+      'policy: sof-reads-employment-status\n      fields: [targetGroup, benefit, jobcentreUnit, caseworkerContact, nextMeeting, sanctions]',
+      'policy: sof-reads-employment-status\n      fields: [targetGroup, benefit, jobcentreUnit, caseworkerContact, nextMeeting]',
+    );
     edit('sof-reads-employment-status.test.yaml', 'fields: [benefit, sanctions] }', 'fields: [benefit] }');
 
     const res = await reload();
@@ -84,15 +98,26 @@ describe('POST /v1/admin/reload', () => {
 
     const after = await askStatus();
     expect(after.status).toBe(200);
-    expect(after.body.disclosure).toMatchObject({ policy: { id: 'sof-reads-employment-status', version: 2 }, released: ['benefit'], withheld: ['sanctions'] });
+    expect(after.body.disclosure).toMatchObject({
+      policy: { id: 'sof-reads-employment-status', version: 2 },
+      released: ['benefit'],
+      withheld: ['sanctions'],
+    });
     expect(after.body.data).not.toHaveProperty('sanctions');
 
     const [record] = await adminRecord(res.body.auditId);
-    expect(record).toMatchObject({ kind: 'admin', reasons: ['RULES_RELOADED'], policySet: res.body.policySet, caller: { system: 'ops-console', administration: 'OPS' }, status: 200 });
+    expect(record).toMatchObject({
+      kind: 'admin',
+      reasons: ['RULES_RELOADED'],
+      policySet: res.body.policySet,
+      caller: { system: 'ops-console', administration: 'OPS' },
+      status: 200,
+    });
     expect(record!.caseworker).toEqual(expect.any(String));
     expect(record!.tokenDigest).toEqual(expect.any(String));
     // Each decision record names the policy set it was made under.
-    const decisionOf = async (auditId: string) => (await env.gateway.store.audit.search({ auditId, kind: 'decision', limit: 1 })).records[0]!;
+    const decisionOf = async (auditId: string) =>
+      (await env.gateway.store.audit.search({ auditId, kind: 'decision', limit: 1 })).records[0]!;
     expect((await decisionOf(first.body.disclosure.auditId)).policySet).toBe(before);
     expect((await decisionOf(after.body.disclosure.auditId)).policySet).toBe(res.body.policySet);
 
@@ -125,15 +150,25 @@ describe('POST /v1/admin/reload', () => {
     expect(still.body.disclosure.released).toEqual(['benefit', 'sanctions']);
 
     const [record] = await adminRecord(res.body.auditId);
-    expect(record).toMatchObject({ kind: 'admin', reasons: ['RULES_INVALID'], policySet: before, caller: { system: 'ops-console' }, status: 422 });
+    expect(record).toMatchObject({
+      kind: 'admin',
+      reasons: ['RULES_INVALID'],
+      policySet: before,
+      caller: { system: 'ops-console' },
+      status: 422,
+    });
   });
 
-  it('refuses a set whose policy test cases fail (the lawyers\' intent is checked before a switch)', async () => {
+  it("refuses a set whose policy test cases fail (the lawyers' intent is checked before a switch)", async () => {
     const before = env.gateway.rules().policies.digest;
     edit('sof-reads-employment-status.policy.yaml', 'nextMeeting, sanctions]', 'nextMeeting]');
     const res = await reload();
     expect(res.status).toBe(422);
-    expect(res.body.errors).toEqual(expect.arrayContaining([{ path: expect.stringMatching(/sof-reads-employment-status\.test\.yaml$/), message: expect.stringMatching(/^line \d+$/) }]));
+    expect(res.body.errors).toEqual(
+      expect.arrayContaining([
+        { path: expect.stringMatching(/sof-reads-employment-status\.test\.yaml$/), message: expect.stringMatching(/^line \d+$/) },
+      ]),
+    );
     expect(env.gateway.rules().policies.digest).toBe(before);
   });
 

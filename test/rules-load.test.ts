@@ -54,7 +54,11 @@ describe('the rule set at start-up', () => {
 
   it('refuses a set whose policy test case fails, naming the cases file', async () => {
     // The lawyer's intent says "deny"; the policy permits: the set must not come into force.
-    edit('bif-notifies-sof-of-sanctions.test.yaml', 'expect: { decision: permit, policy: bif-notifies-sof-of-sanctions, fields: [sanctionDate, sanctionType] }', 'expect: { decision: deny }');
+    edit(
+      'bif-notifies-sof-of-sanctions.test.yaml',
+      'expect: { decision: permit, policy: bif-notifies-sof-of-sanctions, fields: [sanctionDate, sanctionType] }',
+      'expect: { decision: deny }',
+    );
     const err = await loadErrorsOf(loadRules(await config()));
     expect(err.errors.some((e) => e.file.endsWith('bif-notifies-sof-of-sanctions.test.yaml'))).toBe(true);
   });
@@ -66,7 +70,13 @@ describe('the rule set at start-up', () => {
   });
 
   it('stops the gateway from starting with a set a reload would refuse', async () => {
-    edit('bif-notifies-sof-of-sanctions.test.yaml', 'expect: { decision: permit, policy: bif-notifies-sof-of-sanctions, fields: [sanctionDate, sanctionType] }', 'expect: { decision: deny }');
-    await loadErrorsOf(startTestEnv({ name: 'rules-load', simulators: false, overrides: { paths: { certs: await testCerts(), data: dir, policies } } }));
+    edit(
+      'bif-notifies-sof-of-sanctions.test.yaml',
+      'expect: { decision: permit, policy: bif-notifies-sof-of-sanctions, fields: [sanctionDate, sanctionType] }',
+      'expect: { decision: deny }',
+    );
+    await loadErrorsOf(
+      startTestEnv({ name: 'rules-load', simulators: false, overrides: { paths: { certs: await testCerts(), data: dir, policies } } }),
+    );
   });
 });

@@ -12,7 +12,15 @@ import { isSyntheticCpr } from '../src/lib/cpr.js';
 import { sha256b64url } from '../src/lib/digest.js';
 import { createCa, ensureDevPki, issueCertificate } from '../src/pki/devpki.js';
 import { findCitizen, generatePopulation, population, type SyntheticCitizen } from '../src/simulators/population.js';
-import { BENEFITS, EFFORTS, EMPLOYMENT_FIELDS, MEETING_KINDS, SANCTION_TYPES, SOCIAL_FIELDS, TARGET_GROUPS } from '../src/simulators/records.js';
+import {
+  BENEFITS,
+  EFFORTS,
+  EMPLOYMENT_FIELDS,
+  MEETING_KINDS,
+  SANCTION_TYPES,
+  SOCIAL_FIELDS,
+  TARGET_GROUPS,
+} from '../src/simulators/records.js';
 import { startSimulator, type Simulator } from '../src/simulators/server.js';
 
 const GATEWAY = 'snitflade-gateway';
@@ -79,7 +87,7 @@ describe('synthetic population', () => {
     expect(withExtras.some((c) => c.extras.social)).toBe(true);
   });
 
-  it('holds records of exactly the contracts\' shapes, with obviously synthetic contacts', () => {
+  it("holds records of exactly the contracts' shapes, with obviously synthetic contacts", () => {
     const contact = (x: { name: string; phone: string; email: string }): void => {
       expect(x.name).toMatch(/^(Sagsbehandler|Kontaktperson) \d{4}$/);
       expect(x.phone).toMatch(/^\+45 000[01] \d{4}$/);
@@ -109,7 +117,9 @@ describe('synthetic population', () => {
         const s = c.social;
         expect(Object.keys(s).sort()).toEqual([...SOCIAL_FIELDS].sort());
         if (s.supportContact) contact(s.supportContact);
-        expect(s.actionPlan.exists ? s.actionPlan.created !== null : s.actionPlan.created === null && s.actionPlan.nextReview === null).toBe(true);
+        expect(
+          s.actionPlan.exists ? s.actionPlan.created !== null : s.actionPlan.created === null && s.actionPlan.nextReview === null,
+        ).toBe(true);
         for (const d of [s.actionPlan.created, s.actionPlan.nextReview]) if (d !== null) expect(d).toMatch(ISO_DATE);
         for (const eff of s.efforts) expect(EFFORTS).toContain(eff);
         expect(new Set(s.efforts).size).toBe(s.efforts.length);
@@ -158,7 +168,16 @@ function request(
     }
     if (opts.authorization !== undefined) headers.authorization = opts.authorization;
     const req = https.request(
-      { host: 'localhost', port: sim.port, method: opts.method ?? 'POST', path: opts.path, ca: opts.ca ?? caPem, ...tlsCreds, headers, agent: false },
+      {
+        host: 'localhost',
+        port: sim.port,
+        method: opts.method ?? 'POST',
+        path: opts.path,
+        ca: opts.ca ?? caPem,
+        ...tlsCreds,
+        headers,
+        agent: false,
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -197,7 +216,12 @@ async function token(audience: string, body: string, path_: string, o: TokenOpti
   };
   for (const k of o.omit ?? []) delete claims[k];
   const iat = o.iat ?? Math.floor(Date.now() / 1000);
-  let jwt = new SignJWT(claims).setProtectedHeader({ alg: 'ES256', typ: 'JWT' }).setIssuer(o.issuer ?? GATEWAY).setAudience(o.audience ?? audience).setIssuedAt(iat).setExpirationTime(iat + 300);
+  let jwt = new SignJWT(claims)
+    .setProtectedHeader({ alg: 'ES256', typ: 'JWT' })
+    .setIssuer(o.issuer ?? GATEWAY)
+    .setAudience(o.audience ?? audience)
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + 300);
   if (!(o.omit ?? []).includes('jti')) jwt = jwt.setJti(randomUUID());
   return jwt.sign(o.key ?? gatewayKey);
 }
@@ -226,7 +250,11 @@ beforeAll(async () => {
   caPem = read('ca/ca.crt.pem');
   const logger = winston.createLogger({
     format: winston.format.json(),
-    transports: [new winston.transports.Stream({ stream: new Writable({ write: (chunk: Buffer, _e, cb) => (logLines.push(chunk.toString()), cb()) }) })],
+    transports: [
+      new winston.transports.Stream({
+        stream: new Writable({ write: (chunk: Buffer, _e, cb) => (logLines.push(chunk.toString()), cb()) }),
+      }),
+    ],
   });
   bif = await startSimulator({ system: BIF, port: 0, certsDir: certs, gatewayId: GATEWAY, logger });
   sof = await startSimulator({ system: SOF, certsDir: certs, logger });
@@ -257,7 +285,11 @@ describe('simulated provider systems', () => {
     const r = await query(bif, EMPLOYMENT, c.cpr, ['targetGroup', 'sanctions', 'caseworkerContact']);
     expect(r.status).toBe(200);
     expect(r.headers['content-type']).toMatch(/^application\/json/);
-    expect(r.json()).toEqual({ targetGroup: c.employment!.targetGroup, sanctions: c.employment!.sanctions, caseworkerContact: c.employment!.caseworkerContact });
+    expect(r.json()).toEqual({
+      targetGroup: c.employment!.targetGroup,
+      sanctions: c.employment!.sanctions,
+      caseworkerContact: c.employment!.caseworkerContact,
+    });
   });
 
   it('social services serve the coordination summary, including a null support contact', async () => {
@@ -268,7 +300,7 @@ describe('simulated provider systems', () => {
     expect(r.json().supportContact).toBeNull();
   });
 
-  it('sends the record\'s extra fields along, whatever was asked', async () => {
+  it("sends the record's extra fields along, whatever was asked", async () => {
     const c = plain((x) => x.extras.employment !== undefined);
     const r = await query(bif, EMPLOYMENT, c.cpr, ['benefit']);
     expect(r.status).toBe(200);
@@ -378,13 +410,18 @@ describe('the gateway token', () => {
     const p = `/snitflade/v1/queries/${EMPLOYMENT}`;
     const secret = readFileSync(path.join(certs, 'gateway/signing.pub.pem'));
     const jwt = await new SignJWT({ purpose: 'x', policy: 'y', audit_id: 'z', body_sha256: sha256b64url(body) })
-      .setProtectedHeader({ alg: 'HS256' }).setIssuer(GATEWAY).setAudience(BIF).setIssuedAt().setJti('j1').sign(secret);
+      .setProtectedHeader({ alg: 'HS256' })
+      .setIssuer(GATEWAY)
+      .setAudience(BIF)
+      .setIssuedAt()
+      .setJti('j1')
+      .sign(secret);
     await refused(request(bif, { path: p, body, authorization: `Bearer ${jwt}` }));
   });
 });
 
 describe('mutual TLS', () => {
-  it('refuses a valid client certificate that is not the gateway\'s with 403', async () => {
+  it("refuses a valid client certificate that is not the gateway's with 403", async () => {
     const c = plain((x) => x.employment !== null);
     const body = JSON.stringify({ cpr: c.cpr, fields: ['benefit'] });
     const p = `/snitflade/v1/queries/${EMPLOYMENT}`;
@@ -400,7 +437,9 @@ describe('mutual TLS', () => {
   it('refuses a certificate named like the gateway from another CA', async () => {
     const rogueCa = createCa({ cn: 'Rogue CA' });
     const rogue = issueCertificate({ ca: rogueCa, cn: GATEWAY, eku: ['clientAuth'] });
-    await expect(request(bif, { method: 'GET', path: '/healthz', tls: { cert: rogue.certPem, key: rogue.keyPem } })).rejects.toHaveProperty('code');
+    await expect(request(bif, { method: 'GET', path: '/healthz', tls: { cert: rogue.certPem, key: rogue.keyPem } })).rejects.toHaveProperty(
+      'code',
+    );
   });
 
   it('refuses a gateway-named certificate of the right CA that is not for client authentication', async () => {
@@ -411,7 +450,12 @@ describe('mutual TLS', () => {
     const p = `/snitflade/v1/queries/${EMPLOYMENT}`;
     // OpenSSL checks the certificate's purpose and ends the handshake (the simulator would answer 403).
     await expect(
-      request(bif, { path: p, body, authorization: `Bearer ${await token(BIF, body, p)}`, tls: { cert: serverOnly.certPem, key: serverOnly.keyPem } }),
+      request(bif, {
+        path: p,
+        body,
+        authorization: `Bearer ${await token(BIF, body, p)}`,
+        tls: { cert: serverOnly.certPem, key: serverOnly.keyPem },
+      }),
     ).rejects.toMatchObject({ code: 'ECONNRESET' });
     // The same request with the gateway's real certificate goes through.
     expect((await request(bif, { path: p, body, authorization: `Bearer ${await token(BIF, body, p)}` })).status).toBe(200);
@@ -488,7 +532,9 @@ describe('startSimulator refuses what it cannot run', () => {
   });
 
   it('a folder without the development PKI', async () => {
-    await expect(startSimulator({ system: BIF, certsDir: path.join(certsRoot, 'nothing') })).rejects.toThrow(/generate the development PKI first/);
+    await expect(startSimulator({ system: BIF, certsDir: path.join(certsRoot, 'nothing') })).rejects.toThrow(
+      /generate the development PKI first/,
+    );
   });
 });
 

@@ -18,9 +18,9 @@ import { ChainConflictError, type Store } from '../src/store/types.js';
 import { auditEntry, testPseudonyms } from './support/audit-entries.js';
 import { postgresDatabase, type TestDatabase } from './support/databases.js';
 
-
 /** Entry n of a planted trail: caseworkers cw-0, cw-1 and cw-2 in turn, up to 100 citizens. */
-const entry = (n: number): AuditEntry => auditEntry({ caseworker: `cw-${n % 3}`, subject: testPseudonyms.pseudonym(`01019099${String(n % 100).padStart(2, '0')}`) });
+const entry = (n: number): AuditEntry =>
+  auditEntry({ caseworker: `cw-${n % 3}`, subject: testPseudonyms.pseudonym(`01019099${String(n % 100).padStart(2, '0')}`) });
 
 /** Another record for the place after `head` (seq and prevHash), hashed. */
 function nextAfter(template: AuditRecord, head: { seq: number; hash: string }, id: string): AuditRecord {
@@ -91,7 +91,11 @@ it('keeps synchronous commit on on its own connections when the database is swit
     for (let i = 0; i < 5 && durability === undefined; i++) durability = await running.checkWritable().catch(() => undefined); // the first may meet a terminated connection
     expect(durability).toEqual({ setting: 'synchronous_commit', value: 'on', durable: true });
     let appended = false;
-    for (let i = 0; i < 5 && !appended; i++) appended = await trail.append(entry(1)).then(() => true, () => false);
+    for (let i = 0; i < 5 && !appended; i++)
+      appended = await trail.append(entry(1)).then(
+        () => true,
+        () => false,
+      );
     expect(appended).toBe(true);
     expect(await verifyChain(running, trail.chain)).toMatchObject({ ok: true, checked: 2 });
   } finally {
@@ -99,7 +103,7 @@ it('keeps synchronous commit on on its own connections when the database is swit
   }
 });
 
-it('refuses an append or a checkpoint carrying a lease generation that is no longer the chain\'s, and writes nothing', async () => {
+it("refuses an append or a checkpoint carrying a lease generation that is no longer the chain's, and writes nothing", async () => {
   const chain = freshChain('fence');
   const other = await db.open();
   const first = await store.checkpoints.lockChain(chain);
@@ -109,7 +113,10 @@ it('refuses an append or a checkpoint carrying a lease generation that is no lon
   const [record] = await trail.appendMany([entry(0)]);
   // The holder's lock connection is cut (a database restart for it); another process takes the chain at once.
   const name = new URL((db.storeConfig as { url: string }).url).pathname.slice(1);
-  await raw.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND application_name = 'snitflade-chain-lease'", [name]);
+  await raw.query(
+    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND application_name = 'snitflade-chain-lease'",
+    [name],
+  );
   let second;
   for (let i = 0; i < 50 && second === undefined; i++) {
     second = await other.checkpoints.lockChain(chain).catch(() => undefined);
@@ -118,8 +125,19 @@ it('refuses an append or a checkpoint carrying a lease generation that is no lon
   try {
     expect(second!.fence!.generation).toBeGreaterThan(old.generation);
     const next = nextAfter(record!, { seq: record!.seq, hash: record!.hash }, 'old-holder-1');
-    await expect(store.audit.append([next], [], [], old)).rejects.toMatchObject({ name: 'ChainLeaseLostError', code: 'ERR_AUDIT_CHAIN_LEASE_LOST', chain });
-    await expect(store.audit.append([next], [{ key: `fence-${randomBytes(4).toString('hex')}`, expiresAt: Date.now() + 60_000, required: true }], [], old)).rejects.toMatchObject({ code: 'ERR_AUDIT_CHAIN_LEASE_LOST' });
+    await expect(store.audit.append([next], [], [], old)).rejects.toMatchObject({
+      name: 'ChainLeaseLostError',
+      code: 'ERR_AUDIT_CHAIN_LEASE_LOST',
+      chain,
+    });
+    await expect(
+      store.audit.append(
+        [next],
+        [{ key: `fence-${randomBytes(4).toString('hex')}`, expiresAt: Date.now() + 60_000, required: true }],
+        [],
+        old,
+      ),
+    ).rejects.toMatchObject({ code: 'ERR_AUDIT_CHAIN_LEASE_LOST' });
     // The old holder's trail refuses by itself too, however the lease is doing.
     await expect(trail.append(entry(1))).rejects.toMatchObject({ code: 'ERR_AUDIT_CHAIN_LEASE_LOST' });
     const checkpoint = { chain, seq: 1, time: new Date().toISOString(), head: record!.hash, root: 'x', prev: 0, jws: 'x', frontier: '{}' };
@@ -142,7 +160,9 @@ it('refuses records that do not continue the stored head, and writes none of the
   const gap = nextAfter(first!, { seq: head.seq + 1, hash: head.hash }, 'gap-1');
   const fork = nextAfter(first!, { seq: head.seq, hash: first!.hash }, 'fork-1');
   const good = nextAfter(first!, head, 'good-1');
-  await expect(store.audit.append([gap])).rejects.toThrow(new ChainConflictError(trail.chain, `audit append to chain ${trail.chain} does not continue its head (seq 2); refused`));
+  await expect(store.audit.append([gap])).rejects.toThrow(
+    new ChainConflictError(trail.chain, `audit append to chain ${trail.chain} does not continue its head (seq 2); refused`),
+  );
   await expect(store.audit.append([fork])).rejects.toBeInstanceOf(ChainConflictError);
   // A good record first and a broken link after it: refused before anything is sent.
   const broken = nextAfter(first!, { seq: good.seq, hash: 'f'.repeat(64) }, 'broken-1');
@@ -183,13 +203,22 @@ it('refuses a writer whose seq another transaction inserted after the head was r
   await raw.query('BEGIN');
   let committed = false;
   try {
-    await raw.query(`INSERT INTO audit_record (${AUDIT_COLUMNS.join(', ')}) VALUES (${AUDIT_COLUMNS.map((c, i) => (c === 'reasons' ? `$${i + 1}::jsonb` : `$${i + 1}`)).join(', ')})`, AUDIT_COLUMNS.map((c) => row[c]));
+    await raw.query(
+      `INSERT INTO audit_record (${AUDIT_COLUMNS.join(', ')}) VALUES (${AUDIT_COLUMNS.map((c, i) => (c === 'reasons' ? `$${i + 1}::jsonb` : `$${i + 1}`)).join(', ')})`,
+      AUDIT_COLUMNS.map((c) => row[c]),
+    );
     // Ours reads the head (seq 1: theirs is not committed) and waits on the primary key.
-    const settled = store.audit.append([ours]).then(() => undefined, (err: unknown) => err);
+    const settled = store.audit.append([ours]).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
     const db_ = new URL((db.storeConfig as { url: string }).url).pathname.slice(1);
     let waiting = false;
     for (let i = 0; i < 200 && !waiting; i++) {
-      const { rows } = await raw.query("SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND application_name = 'snitflade' AND wait_event_type = 'Lock'", [db_]);
+      const { rows } = await raw.query(
+        "SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND application_name = 'snitflade' AND wait_event_type = 'Lock'",
+        [db_],
+      );
       waiting = rows.length > 0;
       if (!waiting) await new Promise((resolve) => setTimeout(resolve, 10));
     }
@@ -209,7 +238,9 @@ it('with replay claims, a refused append takes back its claims', async () => {
   const [first, second] = await trail.appendMany([entry(0), entry(1)]);
   const stale = nextAfter(first!, { seq: first!.seq, hash: first!.hash }, 'stale-1'); // seq 2 is taken
   const key = `claim-${randomBytes(6).toString('hex')}`;
-  await expect(store.audit.append([stale], [{ key, expiresAt: Date.now() + 60_000, required: true }])).rejects.toBeInstanceOf(ChainConflictError);
+  await expect(store.audit.append([stale], [{ key, expiresAt: Date.now() + 60_000, required: true }])).rejects.toBeInstanceOf(
+    ChainConflictError,
+  );
   expect(await store.replay.claim(key, new Date(Date.now() + 60_000))).toBe(true); // was not kept
   const next = nextAfter(first!, { seq: second!.seq, hash: second!.hash }, 'next-1');
   const key2 = `claim-${randomBytes(6).toString('hex')}`;

@@ -84,7 +84,9 @@ describe('the SQLite store in a worker thread', () => {
     expect(viaIndex).toBeInstanceOf(SqliteWorkerStore);
     expect(await open(file)).toBeInstanceOf(SqliteWorkerStore);
     expect(await open(file, { thread: false })).not.toBeInstanceOf(SqliteWorkerStore);
-    await expect(openSqliteStore({ file, thread: 'yes' as unknown as boolean })).rejects.toThrow(new TypeError('openSqliteStore: thread must be a boolean'));
+    await expect(openSqliteStore({ file, thread: 'yes' as unknown as boolean })).rejects.toThrow(
+      new TypeError('openSqliteStore: thread must be a boolean'),
+    );
   });
 
   describe('errors keep their class, message and code across the thread boundary', () => {
@@ -110,7 +112,16 @@ describe('the SQLite store in a worker thread', () => {
 
     it('CheckpointConflictError keeps the message its constructor made', async () => {
       const store = await open(fresh('checkpoint'));
-      const checkpoint = { chain: 'gw-1', seq: 1, time: new Date().toISOString(), head: 'a'.repeat(64), root: 'b'.repeat(64), prev: 0, jws: 'x.y.z', frontier: '[]' };
+      const checkpoint = {
+        chain: 'gw-1',
+        seq: 1,
+        time: new Date().toISOString(),
+        head: 'a'.repeat(64),
+        root: 'b'.repeat(64),
+        prev: 0,
+        jws: 'x.y.z',
+        frontier: '[]',
+      };
       await store.checkpoints.add(checkpoint, []);
       const err = await rejection(store.checkpoints.add(checkpoint, []));
       expect(err).toBeInstanceOf(CheckpointConflictError);
@@ -167,7 +178,7 @@ describe('the SQLite store in a worker thread', () => {
       await expect(store.checkWritable()).resolves.toMatchObject({ durable: true });
     });
 
-    it('ReplayedClaimError, with its keys: the append\'s second argument reaches the worker', async () => {
+    it("ReplayedClaimError, with its keys: the append's second argument reaches the worker", async () => {
       const store = await open(fresh('claims'));
       const [first, second] = await chainOf(2);
       const key = `jti-${randomBytes(4).toString('hex')}`;
@@ -276,8 +287,12 @@ describe('the SQLite store in a worker thread', () => {
     const records = await chainOf(50);
     const events: string[] = [];
     const calls = [
-      ...Array.from({ length: 5 }, (_, i) => store.audit.append(records.slice(i * 10, i * 10 + 10)).then(() => events.push(`appended ${i}`))),
-      ...Array.from({ length: 20 }, (_, i) => store.replay.claim(`close-${i}`, new Date(Date.now() + 60_000)).then((fresh) => events.push(`claimed ${String(fresh)}`))),
+      ...Array.from({ length: 5 }, (_, i) =>
+        store.audit.append(records.slice(i * 10, i * 10 + 10)).then(() => events.push(`appended ${i}`)),
+      ),
+      ...Array.from({ length: 20 }, (_, i) =>
+        store.replay.claim(`close-${i}`, new Date(Date.now() + 60_000)).then((fresh) => events.push(`claimed ${String(fresh)}`)),
+      ),
     ];
     await store.close().then(() => events.push('closed'));
     expect(events).toHaveLength(26);
@@ -301,7 +316,12 @@ describe('the SQLite store in a worker thread', () => {
     try {
       // A write the worker gets stuck in (waiting for the lock), and calls queued behind it; the
       // thread ends after them without answering any, as a thread that crashes does.
-      const pending = [store.audit.append([record as AuditRecord]), store.audit.chains(), store.checkWritable(), store.dpo.rollupWatermarks()];
+      const pending = [
+        store.audit.append([record as AuditRecord]),
+        store.audit.chains(),
+        store.checkWritable(),
+        store.dpo.rollupWatermarks(),
+      ];
       const stopped = store.abort();
       const results = await Promise.allSettled(pending);
       for (const r of results) {
@@ -345,11 +365,15 @@ void store.checkWritable().catch(() => undefined); // the worker waits for the l
 setTimeout(() => process.exit(3), 200);
 `,
     );
-    const child = spawnSync(process.execPath, ['--no-warnings', '--import', pathToFileURL(path.join(ROOT, 'test/support/register-ts.mjs')).href, script], {
-      cwd: ROOT,
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
+    const child = spawnSync(
+      process.execPath,
+      ['--no-warnings', '--import', pathToFileURL(path.join(ROOT, 'test/support/register-ts.mjs')).href, script],
+      {
+        cwd: ROOT,
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
+    );
     expect(child.stderr).not.toMatch(/FATAL ERROR/);
     expect(child.signal).toBeNull();
     expect(child.status).toBe(3);
@@ -366,11 +390,15 @@ const store = await openStore({ kind: 'sqlite', file: ${JSON.stringify(file)} })
 store.replay.claim('only-key', new Date(Date.now() + 60000)).then((fresh) => console.log('claimed', fresh, store.stats.commits));
 `,
     );
-    const child = spawnSync(process.execPath, ['--no-warnings', '--import', pathToFileURL(path.join(ROOT, 'test/support/register-ts.mjs')).href, script], {
-      cwd: ROOT,
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
+    const child = spawnSync(
+      process.execPath,
+      ['--no-warnings', '--import', pathToFileURL(path.join(ROOT, 'test/support/register-ts.mjs')).href, script],
+      {
+        cwd: ROOT,
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
+    );
     expect(child.stderr).toBe('');
     expect(child.stdout).toBe('claimed true 1\n');
     expect(child.status).toBe(0);

@@ -119,7 +119,9 @@ function describeStore(name: string, makeHarness: () => Promise<Harness>): void 
         const trail = await AuditTrail.open(store, { chain });
         const [first] = await fill(trail, 1);
         const forged = { ...(first as AuditRecord), id: 'forged-1', seq: 3, prevHash: first?.hash ?? '' };
-        await expect(store.audit.append([{ ...forged, hash: recordHash(forged.prevHash, forged) }])).rejects.toBeInstanceOf(ChainConflictError);
+        await expect(store.audit.append([{ ...forged, hash: recordHash(forged.prevHash, forged) }])).rejects.toBeInstanceOf(
+          ChainConflictError,
+        );
         const fork = { ...(first as AuditRecord), id: 'forged-2', seq: 2, prevHash: 'f'.repeat(64) };
         await expect(store.audit.append([{ ...fork, hash: recordHash(fork.prevHash, fork) }])).rejects.toBeInstanceOf(ChainConflictError);
         expect((await store.audit.head(chain))?.seq).toBe(1);
@@ -149,7 +151,11 @@ function describeStore(name: string, makeHarness: () => Promise<Harness>): void 
         const other = await h.open();
         try {
           expect((await other.audit.range(chain, 1, 1000)).map((r) => r.id)).toEqual(records.map((r) => r.id));
-          expect(await verifyChain(other, chain, { pageSize: 37 })).toMatchObject({ ok: true, checked: 200, last: { seq: 200, hash: records[199]?.hash } });
+          expect(await verifyChain(other, chain, { pageSize: 37 })).toMatchObject({
+            ok: true,
+            checked: 200,
+            last: { seq: 200, hash: records[199]?.hash },
+          });
         } finally {
           await other.close();
         }
@@ -219,7 +225,12 @@ function describeStore(name: string, makeHarness: () => Promise<Harness>): void 
       it('a changed record', async () => {
         const { chain, records } = await chainOf(8);
         const changed = { ...recordAt(records, 4), decision: 'deny' as const };
-        await h.exec('UPDATE audit_record SET record = ?, decision = ? WHERE chain = ? AND seq = ?', [canonicalJson(changed), 'deny', chain, 4]);
+        await h.exec('UPDATE audit_record SET record = ?, decision = ? WHERE chain = ? AND seq = ?', [
+          canonicalJson(changed),
+          'deny',
+          chain,
+          4,
+        ]);
         expect((await verifyChain(store, chain)).problem).toMatchObject({ seq: 4, kind: 'hash-mismatch' });
       });
 
@@ -227,7 +238,12 @@ function describeStore(name: string, makeHarness: () => Promise<Harness>): void 
         const { chain, records } = await chainOf(8);
         const changed = { ...recordAt(records, 3), caseworker: 'someone-else' };
         const rehashed = { ...changed, hash: recordHash(changed.prevHash, changed) };
-        await h.exec('UPDATE audit_record SET record = ?, caseworker = ? WHERE chain = ? AND seq = ?', [canonicalJson(rehashed), 'someone-else', chain, 3]);
+        await h.exec('UPDATE audit_record SET record = ?, caseworker = ? WHERE chain = ? AND seq = ?', [
+          canonicalJson(rehashed),
+          'someone-else',
+          chain,
+          3,
+        ]);
         expect((await verifyChain(store, chain)).problem).toMatchObject({ seq: 4, kind: 'prev-mismatch' });
       });
 
@@ -267,11 +283,35 @@ function describeStore(name: string, makeHarness: () => Promise<Harness>): void 
         // Make room at seq 5 and put a well-formed, correctly hashed record there.
         await h.exec('UPDATE audit_record SET seq = seq + 1000000 WHERE chain = ? AND seq >= ?', [chain, 5]);
         await h.exec('UPDATE audit_record SET seq = seq - 999999 WHERE chain = ? AND seq > 1000000', [chain]);
-        const forged = { ...recordAt(records, 4), id: `forged-${chain}`, seq: 5, prevHash: recordAt(records, 4).hash, decision: 'permit' as const };
+        const forged = {
+          ...recordAt(records, 4),
+          id: `forged-${chain}`,
+          seq: 5,
+          prevHash: recordAt(records, 4).hash,
+          decision: 'permit' as const,
+        };
         const row = { ...forged, hash: recordHash(forged.prevHash, forged) };
         await h.exec(
           'INSERT INTO audit_record (chain, seq, id, audit_id, time, kind, subject, caller_system, administration, caseworker, contract, purpose, policy_id, policy_version, decision, reasons, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-          [chain, 5, row.id, row.auditId, row.time, row.kind, row.subject, row.caller?.system, row.caller?.administration, row.caseworker, row.contract, row.purpose, row.policy?.id, row.policy?.version, row.decision, JSON.stringify(row.reasons), canonicalJson(row)],
+          [
+            chain,
+            5,
+            row.id,
+            row.auditId,
+            row.time,
+            row.kind,
+            row.subject,
+            row.caller?.system,
+            row.caller?.administration,
+            row.caseworker,
+            row.contract,
+            row.purpose,
+            row.policy?.id,
+            row.policy?.version,
+            row.decision,
+            JSON.stringify(row.reasons),
+            canonicalJson(row),
+          ],
         );
         expect((await verifyChain(store, chain)).problem).toMatchObject({ seq: 5, kind: 'inserted' });
       });
@@ -294,7 +334,10 @@ function describeStore(name: string, makeHarness: () => Promise<Harness>): void 
         expect(first).toMatchObject({ ok: true, checked: 5 });
         await fill(trail, 4);
         expect(await verifyChain(store, chain, { anchor: first.last })).toMatchObject({ ok: true, checked: 4, last: { seq: 9 } });
-        expect((await verifyChain(store, chain, { anchor: { seq: 5, hash: 'e'.repeat(64) } })).problem).toMatchObject({ seq: 6, kind: 'prev-mismatch' });
+        expect((await verifyChain(store, chain, { anchor: { seq: 5, hash: 'e'.repeat(64) } })).problem).toMatchObject({
+          seq: 6,
+          kind: 'prev-mismatch',
+        });
       });
     });
 
@@ -331,7 +374,11 @@ function describeStore(name: string, makeHarness: () => Promise<Harness>): void 
         }
       });
 
-      const expected = (pred: (r: AuditRecord) => boolean): string[] => seeded.filter(pred).sort(newestFirst).map((r) => r.id);
+      const expected = (pred: (r: AuditRecord) => boolean): string[] =>
+        seeded
+          .filter(pred)
+          .sort(newestFirst)
+          .map((r) => r.id);
       const ids = (records: AuditRecord[]): string[] => records.map((r) => r.id);
 
       it('returns newest first by (time, chain, seq) and pages with a cursor without repeats or gaps', async () => {
@@ -362,8 +409,12 @@ function describeStore(name: string, makeHarness: () => Promise<Harness>): void 
         ['audit id', { auditId: 'search-audit-17' }, (r) => r.auditId === 'search-audit-17'],
         ['kind', { kind: 'release' }, (r) => r.kind === 'release'],
         ['chain', { chain: chains[1] as string }, (r) => r.chain === chains[1]],
-        ['several filters', { subject: pseudonyms.all(CITIZEN_B), purpose: 'coordination-of-plans', callerSystem: 'sof-case' }, (r) =>
-          pseudonyms.all(CITIZEN_B).includes(r.subject ?? '') && r.purpose === 'coordination-of-plans' && r.caller?.system === 'sof-case'],
+        [
+          'several filters',
+          { subject: pseudonyms.all(CITIZEN_B), purpose: 'coordination-of-plans', callerSystem: 'sof-case' },
+          (r) =>
+            pseudonyms.all(CITIZEN_B).includes(r.subject ?? '') && r.purpose === 'coordination-of-plans' && r.caller?.system === 'sof-case',
+        ],
       ])('filters by %s', async (_name, query, pred) => {
         const want = expected(pred);
         expect(want.length).toBeGreaterThan(0);
@@ -430,7 +481,15 @@ function describeStore(name: string, makeHarness: () => Promise<Harness>): void 
         const head = await store.audit.head(chain);
         const next = { ...head!, id: 'next', seq: 2, prevHash: head!.hash };
         const placed = { ...next, hash: recordHash(next.prevHash, next) };
-        await expect(store.audit.append([placed], [{ key: other, expiresAt, required: true }, { key, expiresAt, required: true }])).rejects.toMatchObject({ name: 'ReplayedClaimError', keys: [key] });
+        await expect(
+          store.audit.append(
+            [placed],
+            [
+              { key: other, expiresAt, required: true },
+              { key, expiresAt, required: true },
+            ],
+          ),
+        ).rejects.toMatchObject({ name: 'ReplayedClaimError', keys: [key] });
         expect((await store.audit.head(chain))?.seq).toBe(1);
         expect(await store.replay.claim(other, new Date(expiresAt))).toBe(true); // rolled back with the rest
 
@@ -441,7 +500,15 @@ function describeStore(name: string, makeHarness: () => Promise<Harness>): void 
         // One key required twice in one commit is fresh once at most.
         const twice = `client:${randomBytes(8).toString('hex')}`;
         const third = { ...placed, id: 'third', seq: 3, prevHash: placed.hash };
-        await expect(store.audit.append([{ ...third, hash: recordHash(third.prevHash, third) }], [{ key: twice, expiresAt, required: true }, { key: twice, expiresAt, required: true }])).rejects.toMatchObject({ name: 'ReplayedClaimError', keys: [twice] });
+        await expect(
+          store.audit.append(
+            [{ ...third, hash: recordHash(third.prevHash, third) }],
+            [
+              { key: twice, expiresAt, required: true },
+              { key: twice, expiresAt, required: true },
+            ],
+          ),
+        ).rejects.toMatchObject({ name: 'ReplayedClaimError', keys: [twice] });
       });
 
       it('group commit with claims: a replayed submission is refused alone, the others share the commit and the chain verifies', async () => {
@@ -457,7 +524,12 @@ function describeStore(name: string, makeHarness: () => Promise<Harness>): void 
           trail.append(entry({ caseworker: 'cw-refusal', kind: 'refusal' }), { claim: { key: used, expiresAt, required: false } }),
           ...keys.slice(10).map((key) => trail.append(entry(), { claim: { key, expiresAt, required: true } })),
         ]);
-        expect(outcomes.map((o) => o.status)).toEqual([...Array(10).fill('fulfilled'), 'rejected', 'fulfilled', ...Array(10).fill('fulfilled')]);
+        expect(outcomes.map((o) => o.status)).toEqual([
+          ...Array(10).fill('fulfilled'),
+          'rejected',
+          'fulfilled',
+          ...Array(10).fill('fulfilled'),
+        ]);
         expect((outcomes[10] as PromiseRejectedResult).reason).toMatchObject({ name: 'ReplayedClaimError', keys: [used] });
         const written = outcomes.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []));
         expect(written.map((r) => r.seq).sort((x, y) => x - y)).toEqual(Array.from({ length: 21 }, (_, i) => i + 1));
@@ -479,7 +551,11 @@ function describeStore(name: string, makeHarness: () => Promise<Harness>): void 
     });
 
     it('is writable, with durable commits on its own connection', async () => {
-      await expect(store.checkWritable()).resolves.toEqual(store.kind === 'sqlite' ? { setting: 'synchronous', value: 'FULL', durable: true } : { setting: 'synchronous_commit', value: 'on', durable: true });
+      await expect(store.checkWritable()).resolves.toEqual(
+        store.kind === 'sqlite'
+          ? { setting: 'synchronous', value: 'FULL', durable: true }
+          : { setting: 'synchronous_commit', value: 'on', durable: true },
+      );
     });
   });
 }
@@ -493,7 +569,13 @@ function storeHarness(db: TestDatabase): Harness {
   return {
     ...db,
     open: (options = {}) =>
-      db.open(config.kind === 'sqlite' ? { busyTimeoutMs: options.failFast === true ? 100 : 2000 } : options.failFast === true ? { lockTimeoutMs: 200 } : {}),
+      db.open(
+        config.kind === 'sqlite'
+          ? { busyTimeoutMs: options.failFast === true ? 100 : 2000 }
+          : options.failFast === true
+            ? { lockTimeoutMs: 200 }
+            : {},
+      ),
     async blockWrites() {
       if (config.kind === 'sqlite') {
         const locker = new Database(config.file);
@@ -530,7 +612,9 @@ describe('SQLite store, start-up', () => {
       const raw = new Database(file, { readonly: true });
       try {
         expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
-        expect(raw.prepare('SELECT version FROM schema_migrations ORDER BY version').all()).toEqual(SQLITE_MIGRATIONS.map((m) => ({ version: m.version })));
+        expect(raw.prepare('SELECT version FROM schema_migrations ORDER BY version').all()).toEqual(
+          SQLITE_MIGRATIONS.map((m) => ({ version: m.version })),
+        );
       } finally {
         raw.close();
       }
@@ -566,7 +650,9 @@ describe('PostgreSQL store, start-up and connection failures', () => {
     const fresh = await postgresDatabase('store-migrations');
     try {
       const stores = await Promise.all(Array.from({ length: 4 }, () => fresh.open()));
-      expect(await fresh.query('SELECT version FROM schema_migrations ORDER BY version')).toEqual(POSTGRES_MIGRATIONS.map((m) => ({ version: m.version })));
+      expect(await fresh.query('SELECT version FROM schema_migrations ORDER BY version')).toEqual(
+        POSTGRES_MIGRATIONS.map((m) => ({ version: m.version })),
+      );
       await Promise.all(stores.map((s) => s.checkWritable()));
     } finally {
       await fresh.cleanup();
@@ -591,7 +677,10 @@ describe('PostgreSQL store, start-up and connection failures', () => {
       let pending: Promise<AuditRecord> | undefined;
       try {
         pending = trail.append(entry());
-        const settled = pending.then(() => 'resolved', () => 'rejected');
+        const settled = pending.then(
+          () => 'resolved',
+          () => 'rejected',
+        );
         let waiting: number | undefined;
         for (let i = 0; i < 100 && waiting === undefined; i++) {
           waiting = (await backends()).find((b) => b.wait_event_type === 'Lock')?.pid;

@@ -28,11 +28,29 @@ let ed25519: { privateKey: CryptoKey; publicKey: CryptoKey };
 let other: { privateKey: CryptoKey; publicKey: CryptoKey };
 
 function client(keys: Client['signingKeys']): Client {
-  return { id: 'sof-case-system', title: 'test', administration: 'SOF', roles: ['caseworker-system'], certificateSubject: 'sof-case-system', signingKeys: keys };
+  return {
+    id: 'sof-case-system',
+    title: 'test',
+    administration: 'SOF',
+    roles: ['caseworker-system'],
+    certificateSubject: 'sof-case-system',
+    signingKeys: keys,
+  };
 }
 
 function check(authorization: string, c: Client, over: Partial<TokenCheck> = {}): TokenCheck {
-  return { authorization: `Bearer ${authorization}`, client: c, method: 'POST', path: PATH, body: BODY, audience: AUDIENCE, maxLifetimeSeconds: 300, clockToleranceSeconds: 30, replay: store.replay, ...over };
+  return {
+    authorization: `Bearer ${authorization}`,
+    client: c,
+    method: 'POST',
+    path: PATH,
+    body: BODY,
+    audience: AUDIENCE,
+    maxLifetimeSeconds: 300,
+    clockToleranceSeconds: 30,
+    replay: store.replay,
+    ...over,
+  };
 }
 
 async function codeOf(p: Promise<unknown>): Promise<string> {
@@ -47,7 +65,20 @@ async function codeOf(p: Promise<unknown>): Promise<string> {
 /** A token with free-form claims, signed like a client would (for claims mintRequestToken will not write). */
 async function signed(claims: Record<string, unknown>, key: CryptoKey = es256.privateKey, alg = 'ES256'): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({ iss: 'sof-case-system', aud: AUDIENCE, iat: now, exp: now + 60, jti: `jti-${Math.random()}`, sub: 'sof-cw-0042', purpose: 'plan-coordination', case: 'SOF-2026-0001', htm: 'POST', htu: PATH, body_sha256: sha256b64url(BODY), ...claims })
+  return new SignJWT({
+    iss: 'sof-case-system',
+    aud: AUDIENCE,
+    iat: now,
+    exp: now + 60,
+    jti: `jti-${Math.random()}`,
+    sub: 'sof-cw-0042',
+    purpose: 'plan-coordination',
+    case: 'SOF-2026-0001',
+    htm: 'POST',
+    htu: PATH,
+    body_sha256: sha256b64url(BODY),
+    ...claims,
+  })
     .setProtectedHeader({ alg, typ: 'JWT', kid: alg === 'ES256' ? 'k-es' : 'k-ed' })
     .sign(key);
 }
@@ -73,8 +104,13 @@ const keys = (): Client['signingKeys'] => [
 describe('request token verification', () => {
   it('accepts a good ES256 token and a good EdDSA token', async () => {
     const c = client(keys());
-    await expect(verifyRequestToken(check(await signed({}), c))).resolves.toMatchObject({ caseworker: 'sof-cw-0042', purpose: 'plan-coordination' });
-    await expect(verifyRequestToken(check(await signed({}, ed25519.privateKey, 'EdDSA'), c))).resolves.toMatchObject({ issuer: 'sof-case-system' });
+    await expect(verifyRequestToken(check(await signed({}), c))).resolves.toMatchObject({
+      caseworker: 'sof-cw-0042',
+      purpose: 'plan-coordination',
+    });
+    await expect(verifyRequestToken(check(await signed({}, ed25519.privateKey, 'EdDSA'), c))).resolves.toMatchObject({
+      issuer: 'sof-case-system',
+    });
   });
 
   it('refuses a signature by another key, a changed payload and a truncated signature (TOKEN_SIGNATURE_INVALID)', async () => {
@@ -122,7 +158,18 @@ describe('request token verification', () => {
     const c = client([{ kid: 'k-es', alg: 'ES256', key: es256.publicKey }]);
     const tokens = await Promise.all(
       Array.from({ length: 400 }, () =>
-        mintRequestToken({ clientId: 'sof-case-system', kid: 'k-es', key: es256.privateKey, audience: AUDIENCE, caseworker: 'sof-cw-0042', purpose: 'plan-coordination', caseRef: 'SOF-2026-0001', method: 'POST', path: PATH, body: BODY }),
+        mintRequestToken({
+          clientId: 'sof-case-system',
+          kid: 'k-es',
+          key: es256.privateKey,
+          audience: AUDIENCE,
+          caseworker: 'sof-cw-0042',
+          purpose: 'plan-coordination',
+          caseRef: 'SOF-2026-0001',
+          method: 'POST',
+          path: PATH,
+          body: BODY,
+        }),
       ),
     );
     const codes = await Promise.all(tokens.map((t) => codeOf(verifyRequestToken(check(t, c)))));

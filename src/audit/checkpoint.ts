@@ -1,5 +1,14 @@
 import { createPublicKey } from 'node:crypto';
-import { CompactSign, calculateJwkThumbprint, compactVerify, decodeProtectedHeader, importJWK, importPKCS8, type CryptoKey, type JWK } from 'jose';
+import {
+  CompactSign,
+  calculateJwkThumbprint,
+  compactVerify,
+  decodeProtectedHeader,
+  importJWK,
+  importPKCS8,
+  type CryptoKey,
+  type JWK,
+} from 'jose';
 import { CodedError } from '../errors.js';
 import { canonicalJson } from '../lib/digest.js';
 
@@ -83,10 +92,24 @@ export async function checkpointSigner(privatePem: string): Promise<CheckpointSi
 function checkPayload(p: unknown): asserts p is CheckpointPayload {
   const c = p as Partial<CheckpointPayload> | null;
   const ok =
-    c !== null && typeof c === 'object' && c.v === 1 && typeof c.gateway === 'string' && typeof c.chain === 'string' && CHAIN.test(c.chain) &&
-    Number.isSafeInteger(c.seq) && (c.seq as number) >= 1 && typeof c.head === 'string' && HEX64.test(c.head) &&
-    typeof c.root === 'string' && HEX64.test(c.root) && Number.isSafeInteger(c.prev) && (c.prev as number) >= 0 && (c.prev as number) < (c.seq as number) &&
-    typeof c.time === 'string' && !Number.isNaN(Date.parse(c.time)) && Object.keys(c).length === 8;
+    c !== null &&
+    typeof c === 'object' &&
+    c.v === 1 &&
+    typeof c.gateway === 'string' &&
+    typeof c.chain === 'string' &&
+    CHAIN.test(c.chain) &&
+    Number.isSafeInteger(c.seq) &&
+    (c.seq as number) >= 1 &&
+    typeof c.head === 'string' &&
+    HEX64.test(c.head) &&
+    typeof c.root === 'string' &&
+    HEX64.test(c.root) &&
+    Number.isSafeInteger(c.prev) &&
+    (c.prev as number) >= 0 &&
+    (c.prev as number) < (c.seq as number) &&
+    typeof c.time === 'string' &&
+    !Number.isNaN(Date.parse(c.time)) &&
+    Object.keys(c).length === 8;
   if (!ok) throw new CheckpointInvalidError('the checkpoint payload is malformed');
 }
 
@@ -134,9 +157,11 @@ export class CheckpointVerifier {
     } catch {
       throw new CheckpointInvalidError('the checkpoint header cannot be read');
     }
-    if (header.alg !== 'ES256' || header.typ !== CHECKPOINT_TYP || typeof header.kid !== 'string') throw new CheckpointInvalidError('the checkpoint header is not an ES256 snitflade checkpoint header');
+    if (header.alg !== 'ES256' || header.typ !== CHECKPOINT_TYP || typeof header.kid !== 'string')
+      throw new CheckpointInvalidError('the checkpoint header is not an ES256 snitflade checkpoint header');
     const known = this.#keys.get(header.kid);
-    if (known === undefined) throw new CheckpointInvalidError(`the checkpoint is signed with a key the gateway does not trust (kid ${header.kid.slice(0, 43)})`);
+    if (known === undefined)
+      throw new CheckpointInvalidError(`the checkpoint is signed with a key the gateway does not trust (kid ${header.kid.slice(0, 43)})`);
     let imported = this.#imported.get(known.kid);
     if (imported === undefined) {
       imported = importJWK({ kty: known.jwk.kty, crv: known.jwk.crv, x: known.jwk.x, y: known.jwk.y }, 'ES256');

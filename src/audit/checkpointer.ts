@@ -1,5 +1,12 @@
 import { CodedError } from '../errors.js';
-import { ChainLeaseLostError, MERKLE_STORED_LEVEL, type ChainFence, type ChainLease, type StoredCheckpoint, type StoredMerkleNode } from '../store/audit-checkpoints.js';
+import {
+  ChainLeaseLostError,
+  MERKLE_STORED_LEVEL,
+  type ChainFence,
+  type ChainLease,
+  type StoredCheckpoint,
+  type StoredMerkleNode,
+} from '../store/audit-checkpoints.js';
 import type { Store } from '../store/types.js';
 import { GENESIS, recordHash } from './chain.js';
 import { CheckpointInvalidError, type CheckpointSigner, type CheckpointVerifier } from './checkpoint.js';
@@ -82,7 +89,8 @@ export class Checkpointer {
     this.#o = options;
     this.#everyRecords = options.everyRecords ?? 1000;
     this.#everySeconds = options.everySeconds ?? 60;
-    if (!Number.isInteger(this.#everyRecords) || this.#everyRecords < 1) throw new TypeError('Checkpointer: everyRecords must be a positive integer');
+    if (!Number.isInteger(this.#everyRecords) || this.#everyRecords < 1)
+      throw new TypeError('Checkpointer: everyRecords must be a positive integer');
     if (!Number.isFinite(this.#everySeconds) || this.#everySeconds <= 0) throw new TypeError('Checkpointer: everySeconds must be positive');
     this.#now = options.now ?? (() => new Date());
   }
@@ -96,11 +104,14 @@ export class Checkpointer {
   start(): void {
     if (this.#timer !== undefined) return;
     this.#lastAt = Date.now();
-    this.#timer = setInterval(() => {
-      const unsealed = this.#o.trail.head.seq - (this.#state?.last?.seq ?? 0);
-      const due = unsealed >= this.#everyRecords || (unsealed > 0 && Date.now() - this.#lastAt >= this.#everySeconds * 1000);
-      if (due) this.checkpoint().catch((err: unknown) => this.#o.onError?.(err instanceof Error ? err : new Error(String(err))));
-    }, Math.min(1000, this.#everySeconds * 1000));
+    this.#timer = setInterval(
+      () => {
+        const unsealed = this.#o.trail.head.seq - (this.#state?.last?.seq ?? 0);
+        const due = unsealed >= this.#everyRecords || (unsealed > 0 && Date.now() - this.#lastAt >= this.#everySeconds * 1000);
+        if (due) this.checkpoint().catch((err: unknown) => this.#o.onError?.(err instanceof Error ? err : new Error(String(err))));
+      },
+      Math.min(1000, this.#everySeconds * 1000),
+    );
     this.#timer.unref();
   }
 
@@ -137,7 +148,12 @@ export class Checkpointer {
     this.#state = state;
     const from = state.last?.seq ?? 0;
     if (target.seq <= from) {
-      if (target.seq < from) throw new AuditIntegrityError(chain, target.seq, `chain ${chain}: the trail's head (seq ${target.seq}) is behind its last checkpoint (seq ${from})`);
+      if (target.seq < from)
+        throw new AuditIntegrityError(
+          chain,
+          target.seq,
+          `chain ${chain}: the trail's head (seq ${target.seq}) is behind its last checkpoint (seq ${from})`,
+        );
       return undefined;
     }
 
@@ -161,7 +177,12 @@ export class Checkpointer {
       seq += hashes.length;
       prev = hashes[hashes.length - 1]!;
     }
-    if (prev !== target.hash) throw new AuditIntegrityError(chain, target.seq, `chain ${chain}: the record at seq ${target.seq} is not the one this instance wrote; not signed`);
+    if (prev !== target.hash)
+      throw new AuditIntegrityError(
+        chain,
+        target.seq,
+        `chain ${chain}: the record at seq ${target.seq} is not the one this instance wrote; not signed`,
+      );
 
     const time = this.#now().toISOString();
     const root = frontier.root().toString('hex');
@@ -169,10 +190,23 @@ export class Checkpointer {
     // Only ever continue a checkpoint this instance knows: one stored by anyone else since would split the checkpoint chain.
     const stored = await this.#o.store.checkpoints.latest(chain);
     if (stored?.seq !== state.last?.seq || stored?.jws !== state.last?.jws) {
-      throw new AuditIntegrityError(chain, stored?.seq ?? 0, `chain ${chain}: the last stored checkpoint (seq ${stored?.seq ?? 'none'}) is not the one this instance continues (seq ${state.last?.seq ?? 'none'}); not signed`);
+      throw new AuditIntegrityError(
+        chain,
+        stored?.seq ?? 0,
+        `chain ${chain}: the last stored checkpoint (seq ${stored?.seq ?? 'none'}) is not the one this instance continues (seq ${state.last?.seq ?? 'none'}); not signed`,
+      );
     }
     const jws = await this.#o.signer.sign(payload);
-    const checkpoint: StoredCheckpoint = { chain, seq: target.seq, time, head: target.hash, root, prev: from, jws, frontier: JSON.stringify(frontier.toJSON()) };
+    const checkpoint: StoredCheckpoint = {
+      chain,
+      seq: target.seq,
+      time,
+      head: target.hash,
+      root,
+      prev: from,
+      jws,
+      frontier: JSON.stringify(frontier.toJSON()),
+    };
     await this.#o.store.checkpoints.add(checkpoint, nodes, fence);
     this.#state = { last: checkpoint, frontier };
     this.#lastAt = Date.now();
@@ -209,8 +243,10 @@ export class Checkpointer {
     let seq = from - 1;
     for (const r of page) {
       seq += 1;
-      if (r.seq !== seq || r.chain !== chain) throw new AuditIntegrityError(chain, seq, `chain ${chain}: the record stored at seq ${seq} is out of place; not signed`);
-      if (r.prevHash !== prev || recordHash(r.prevHash, r) !== r.hash) throw new AuditIntegrityError(chain, seq, `chain ${chain}: the record at seq ${seq} does not hash or link as written; not signed`);
+      if (r.seq !== seq || r.chain !== chain)
+        throw new AuditIntegrityError(chain, seq, `chain ${chain}: the record stored at seq ${seq} is out of place; not signed`);
+      if (r.prevHash !== prev || recordHash(r.prevHash, r) !== r.hash)
+        throw new AuditIntegrityError(chain, seq, `chain ${chain}: the record at seq ${seq} does not hash or link as written; not signed`);
       hashes.push(r.hash);
       prev = r.hash;
       if (hashes.length === limit) break;
@@ -223,14 +259,19 @@ export class Checkpointer {
     const last = await this.#o.store.checkpoints.latest(chain);
     if (last === undefined) {
       const head = await this.#o.store.audit.range(chain, 1, 1);
-      if (head[0] !== undefined && head[0].seq !== 1) throw new AuditIntegrityError(chain, 1, `chain ${chain} starts at seq ${head[0].seq} and has no checkpoint to continue from`);
+      if (head[0] !== undefined && head[0].seq !== 1)
+        throw new AuditIntegrityError(chain, 1, `chain ${chain} starts at seq ${head[0].seq} and has no checkpoint to continue from`);
       return { last: undefined, frontier: new MerkleFrontier() };
     }
     let payload;
     try {
       payload = await this.#o.verifier.verify(last.jws);
     } catch (err) {
-      throw new AuditIntegrityError(chain, last.seq, `chain ${chain}: the last checkpoint (seq ${last.seq}) does not verify: ${(err as CheckpointInvalidError).message}`);
+      throw new AuditIntegrityError(
+        chain,
+        last.seq,
+        `chain ${chain}: the last checkpoint (seq ${last.seq}) does not verify: ${(err as CheckpointInvalidError).message}`,
+      );
     }
     if (payload.chain !== chain || payload.seq !== last.seq || payload.head !== last.head || payload.root !== last.root) {
       throw new AuditIntegrityError(chain, last.seq, `chain ${chain}: the last checkpoint's columns disagree with its signed payload`);
@@ -254,13 +295,28 @@ export class Checkpointer {
     while (seq < size) {
       const page = await this.#o.store.audit.range(chain, seq + 1, Math.min(PAGE, size - seq));
       for (const r of page) {
-        if (r.seq !== seq + 1) throw new AuditIntegrityError(chain, seq + 1, `chain ${chain}: cannot rebuild the Merkle tree, records from seq ${seq + 1} are missing`);
+        if (r.seq !== seq + 1)
+          throw new AuditIntegrityError(
+            chain,
+            seq + 1,
+            `chain ${chain}: cannot rebuild the Merkle tree, records from seq ${seq + 1} are missing`,
+          );
         seq += 1;
         frontier.push(recordLeaf(r.hash));
       }
-      if (page.length === 0) throw new AuditIntegrityError(chain, seq + 1, `chain ${chain}: cannot rebuild the Merkle tree, records from seq ${seq + 1} are missing`);
+      if (page.length === 0)
+        throw new AuditIntegrityError(
+          chain,
+          seq + 1,
+          `chain ${chain}: cannot rebuild the Merkle tree, records from seq ${seq + 1} are missing`,
+        );
     }
-    if (frontier.root().toString('hex') !== root) throw new AuditIntegrityError(chain, size, `chain ${chain}: the records up to the last checkpoint (seq ${size}) do not give its signed root`);
+    if (frontier.root().toString('hex') !== root)
+      throw new AuditIntegrityError(
+        chain,
+        size,
+        `chain ${chain}: the records up to the last checkpoint (seq ${size}) do not give its signed root`,
+      );
     return frontier;
   }
 }

@@ -37,7 +37,9 @@ export async function loadCheckpointVerifier(config: GatewayConfig): Promise<Che
 }
 
 function openConfiguredStore(config: GatewayConfig): Promise<Store> {
-  return openStore(config.store.kind === 'sqlite' ? { kind: 'sqlite', file: config.store.file } : { kind: 'postgres', url: config.store.url });
+  return openStore(
+    config.store.kind === 'sqlite' ? { kind: 'sqlite', file: config.store.file } : { kind: 'postgres', url: config.store.url },
+  );
 }
 
 /** Progress on stderr in steps of 1%: a bar redrawn in place on a terminal, a line every 10% otherwise. */
@@ -65,8 +67,10 @@ export function progressBar(io: AuditCliIO, label: string): { update(done: numbe
 
 function describeResult(r: ChainVerification): string {
   const range = r.checked > 0 ? `records ${r.fromSeq}-${r.fromSeq + r.checked - 1}` : 'no records';
-  const sealed = r.lastCheckpoint !== undefined ? `last checkpoint at seq ${r.lastCheckpoint.seq} (${r.lastCheckpoint.time})` : 'no checkpoint yet';
-  const retained = r.retained !== undefined ? `; records 1-${r.retained.throughSeq} deleted under the retention rule (${r.retained.time})` : '';
+  const sealed =
+    r.lastCheckpoint !== undefined ? `last checkpoint at seq ${r.lastCheckpoint.seq} (${r.lastCheckpoint.time})` : 'no checkpoint yet';
+  const retained =
+    r.retained !== undefined ? `; records 1-${r.retained.throughSeq} deleted under the retention rule (${r.retained.time})` : '';
   const unsealed = r.unsealed > 0 ? `; ${r.unsealed} records after the last checkpoint (sealed at the next one)` : '';
   if (r.ok) return `✔ chain ${r.chain}: ${range} verified, ${r.checkpoints} signed checkpoints checked, ${sealed}${retained}${unsealed}\n`;
   const p = r.problem!;
@@ -74,12 +78,17 @@ function describeResult(r: ChainVerification): string {
 }
 
 /** `snitflade audit verify`: exit code 0 when every chain verifies, 1 when one does not. */
-export async function auditVerify(config: GatewayConfig, o: { chain?: string; fromCheckpoint?: number; json?: boolean }, io: AuditCliIO = processIO): Promise<number> {
+export async function auditVerify(
+  config: GatewayConfig,
+  o: { chain?: string; fromCheckpoint?: number; json?: boolean },
+  io: AuditCliIO = processIO,
+): Promise<number> {
   if (o.fromCheckpoint !== undefined && o.chain === undefined) throw new InvalidArgumentError('--from-checkpoint needs --chain');
   const store = await openConfiguredStore(config);
   try {
     const verifier = await loadCheckpointVerifier(config);
-    const chains = o.chain !== undefined ? [o.chain] : [...new Set([...(await store.audit.chains()), ...(await store.checkpoints.chains())])].sort();
+    const chains =
+      o.chain !== undefined ? [o.chain] : [...new Set([...(await store.audit.chains()), ...(await store.checkpoints.chains())])].sort();
     if (chains.length === 0) io.out('the audit trail is empty\n');
     const results: ChainVerification[] = [];
     for (const chain of chains) {
@@ -102,7 +111,11 @@ export async function auditVerify(config: GatewayConfig, o: { chain?: string; fr
 }
 
 /** `snitflade audit export`: writes the export folder and records it (the retention rule needs it). */
-export async function auditExport(config: GatewayConfig, o: { out: string; chain?: string; fromSeq?: number; segmentRecords?: number }, io: AuditCliIO = processIO): Promise<number> {
+export async function auditExport(
+  config: GatewayConfig,
+  o: { out: string; chain?: string; fromSeq?: number; segmentRecords?: number },
+  io: AuditCliIO = processIO,
+): Promise<number> {
   const store = await openConfiguredStore(config);
   try {
     const verifier = await loadCheckpointVerifier(config);
@@ -126,7 +139,8 @@ export async function auditExport(config: GatewayConfig, o: { out: string; chain
       },
     );
     bar?.end();
-    for (const c of manifest.chains) io.out(`chain ${c.chain}: records ${c.fromSeq}-${c.toSeq} in ${c.segments.length} segment(s), with their signed checkpoints\n`);
+    for (const c of manifest.chains)
+      io.out(`chain ${c.chain}: records ${c.fromSeq}-${c.toSeq} in ${c.segments.length} segment(s), with their signed checkpoints\n`);
     if (manifest.chains.length === 0) io.out('nothing sealed to export (no signed checkpoint since the last export start)\n');
     io.out(`export written to ${path.resolve(o.out)} (manifest sha256 ${manifestDigest})\n`);
     io.out(`a third party verifies it with: node ${path.join(path.resolve(o.out), 'verify-export.mjs')} ${path.resolve(o.out)}\n`);
@@ -150,7 +164,11 @@ export function registerAuditCommands(program: Command, io: AuditCliIO = process
     .command('verify')
     .description('verify every chain of the audit trail (hash chain, signed checkpoints, Merkle roots), with a progress bar on stderr')
     .option('--chain <id>', 'only this chain (a gateway instance id)')
-    .option('--from-checkpoint <seq>', 'start after this stored checkpoint of --chain (the records up to it are taken on trust)', positiveInt)
+    .option(
+      '--from-checkpoint <seq>',
+      'start after this stored checkpoint of --chain (the records up to it are taken on trust)',
+      positiveInt,
+    )
     .option('--json', 'print the result as JSON')
     .action(async (o: { chain?: string; fromCheckpoint?: number; json?: boolean }) => {
       process.exitCode = await auditVerify(config(), o, io);

@@ -41,7 +41,13 @@ export interface DpoCaller {
 }
 
 /** The audit entry of a DPO's access to the trail. */
-export function dpoAccessEntry(deps: Pick<DpoAuditDeps, 'rules'>, caller: DpoCaller, access: DpoAccess, subject: string | null, auditId: string): AuditEntry {
+export function dpoAccessEntry(
+  deps: Pick<DpoAuditDeps, 'rules'>,
+  caller: DpoCaller,
+  access: DpoAccess,
+  subject: string | null,
+  auditId: string,
+): AuditEntry {
   const purpose = deps.rules().policies.purposes.has(caller.token.purpose) ? caller.token.purpose : null;
   return auditEntry('dpo-access', {
     auditId,
@@ -59,12 +65,20 @@ export function dpoAccessEntry(deps: Pick<DpoAuditDeps, 'rules'>, caller: DpoCal
 
 async function audit(deps: DpoAuditDeps, caller: DpoCaller, access: DpoAccess, cpr: string | undefined): Promise<string> {
   const auditId = newAuditId();
-  await writeAudit(deps.trail, dpoAccessEntry(deps, caller, access, cpr !== undefined ? deps.pseudonyms.pseudonym(cpr) : null, auditId), deps.observe);
+  await writeAudit(
+    deps.trail,
+    dpoAccessEntry(deps, caller, access, cpr !== undefined ? deps.pseudonyms.pseudonym(cpr) : null, auditId),
+    deps.observe,
+  );
   return auditId;
 }
 
 /** POST /v1/audit/search. */
-export async function dpoSearch(deps: DpoAuditDeps, caller: DpoCaller, body: unknown): Promise<{ results: AuditSearchResult[]; next?: string; auditId: string }> {
+export async function dpoSearch(
+  deps: DpoAuditDeps,
+  caller: DpoCaller,
+  body: unknown,
+): Promise<{ results: AuditSearchResult[]; next?: string; auditId: string }> {
   const request = parseAuditSearch(body);
   const auditId = await audit(deps, caller, DPO_ACCESS.search, request.cpr);
   return { ...(await searchAuditTrail(deps, request)), auditId };
@@ -103,17 +117,26 @@ const validateReport = contractAjv({ allErrors: true }).compile(citizenReportSch
 export function parseCitizenReportRequest(body: unknown): CitizenReportRequest {
   if (!validateReport(body)) throw new GatewayError('AUDIT_QUERY_INVALID', { errors: callerSchemaErrors(validateReport.errors) });
   const b = body as CitizenReportRequest;
-  if (b.from !== undefined && b.to !== undefined && Date.parse(b.from) >= Date.parse(b.to)) throw new GatewayError('AUDIT_QUERY_INVALID', { errors: [{ path: '/to', message: 'must be after from' }] });
+  if (b.from !== undefined && b.to !== undefined && Date.parse(b.from) >= Date.parse(b.to))
+    throw new GatewayError('AUDIT_QUERY_INVALID', { errors: [{ path: '/to', message: 'must be after from' }] });
   return b;
 }
 
 /** POST /v1/audit/citizen-report. */
-export async function dpoCitizenReport(deps: DpoAuditDeps, caller: DpoCaller, body: unknown): Promise<{ report: CitizenReport; format: 'json' | 'csv' | 'html'; lang: Lang; auditId: string }> {
+export async function dpoCitizenReport(
+  deps: DpoAuditDeps,
+  caller: DpoCaller,
+  body: unknown,
+): Promise<{ report: CitizenReport; format: 'json' | 'csv' | 'html'; lang: Lang; auditId: string }> {
   const request = parseCitizenReportRequest(body);
   const auditId = await audit(deps, caller, DPO_ACCESS.citizenReport, request.cpr);
   const report = await buildCitizenReport(
     { store: deps.store, pseudonyms: deps.pseudonyms, rules: deps.rules(), includeEmployee: deps.includeEmployee },
-    { cpr: request.cpr, ...(request.from !== undefined ? { from: request.from } : {}), ...(request.to !== undefined ? { to: request.to } : {}) },
+    {
+      cpr: request.cpr,
+      ...(request.from !== undefined ? { from: request.from } : {}),
+      ...(request.to !== undefined ? { to: request.to } : {}),
+    },
   );
   return { report, format: request.format ?? 'json', lang: request.lang ?? 'da', auditId };
 }

@@ -1,9 +1,10 @@
 import type { AuditEntry } from './types.js';
 
 /** Everything known about an exchange when one of its records is written. */
-export type ExchangeFacts = Pick<AuditEntry, 'auditId' | 'requestId' | 'caller'> & Partial<Omit<AuditEntry, 'auditId' | 'requestId' | 'caller' | 'kind' | 'fields'>> & {
-  readonly fields?: Partial<AuditEntry['fields']>;
-};
+export type ExchangeFacts = Pick<AuditEntry, 'auditId' | 'requestId' | 'caller'> &
+  Partial<Omit<AuditEntry, 'auditId' | 'requestId' | 'caller' | 'kind' | 'fields'>> & {
+    readonly fields?: Partial<AuditEntry['fields']>;
+  };
 
 /**
  * An audit entry of this kind from what is known: every field the facts leave out is null (or

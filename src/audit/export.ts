@@ -48,7 +48,13 @@ export interface ExportedChain {
   /** The checkpoint the export starts from, when fromSeq > 1. */
   readonly anchor?: { readonly checkpoint: string; readonly frontier: FrontierJson };
   readonly checkpoints: string;
-  readonly segments: readonly { readonly file: string; readonly fromSeq: number; readonly toSeq: number; readonly records: number; readonly sha256: string }[];
+  readonly segments: readonly {
+    readonly file: string;
+    readonly fromSeq: number;
+    readonly toSeq: number;
+    readonly records: number;
+    readonly sha256: string;
+  }[];
 }
 
 export interface ExportOptions {
@@ -86,12 +92,16 @@ export const OFFLINE_VERIFIER = path.join(projectRoot(), 'src', 'audit', 'offlin
  * @example
  * const { manifest } = await exportTrail({ store, verifier, gatewayId }, { out: 'exports/2026-01' });
  */
-export async function exportTrail(deps: ExportDeps, options: ExportOptions): Promise<{ manifest: ExportManifest; manifestDigest: string; entries: AuditExportEntry[] }> {
+export async function exportTrail(
+  deps: ExportDeps,
+  options: ExportOptions,
+): Promise<{ manifest: ExportManifest; manifestDigest: string; entries: AuditExportEntry[] }> {
   const out = path.resolve(options.out);
   if (existsSync(out) && readdirSync(out).length > 0) throw new TypeError(`exportTrail: ${out} is not empty; export into a new folder`);
   mkdirSync(out, { recursive: true });
   const segmentRecords = options.segmentRecords ?? 100_000;
-  if (!Number.isInteger(segmentRecords) || segmentRecords < 1) throw new TypeError('exportTrail: segmentRecords must be a positive integer');
+  if (!Number.isInteger(segmentRecords) || segmentRecords < 1)
+    throw new TypeError('exportTrail: segmentRecords must be a positive integer');
 
   const chains = options.chains ?? (await deps.store.checkpoints.chains());
   const exported: ExportedChain[] = [];
@@ -117,7 +127,15 @@ export async function exportTrail(deps: ExportDeps, options: ExportOptions): Pro
   const manifestDigest = createHash('sha256').update(text).digest('hex');
   const entries: AuditExportEntry[] = [];
   for (const c of exported) {
-    const entry = { id: randomUUID(), chain: c.chain, fromSeq: c.fromSeq, toSeq: c.toSeq, time: manifest.exportedAt, location: out, manifestDigest };
+    const entry = {
+      id: randomUUID(),
+      chain: c.chain,
+      fromSeq: c.fromSeq,
+      toSeq: c.toSeq,
+      time: manifest.exportedAt,
+      location: out,
+      manifestDigest,
+    };
     await deps.store.checkpoints.recordExport(entry);
     entries.push(entry);
   }
@@ -151,7 +169,8 @@ async function exportChain(
     if (start === undefined || start.seq !== startSeq) return fail(startSeq, 'there is no checkpoint to start the export from');
     const payload = await verified(verifier, start, fail);
     const f = new MerkleFrontier(JSON.parse(start.frontier) as FrontierJson);
-    if (f.size !== startSeq || f.root().toString('hex') !== payload.root) fail(startSeq, 'the Merkle frontier stored with the starting checkpoint does not give its signed root');
+    if (f.size !== startSeq || f.root().toString('hex') !== payload.root)
+      fail(startSeq, 'the Merkle frontier stored with the starting checkpoint does not give its signed root');
     frontier = f;
     prevHash = payload.head;
     anchor = { checkpoint: start.jws, frontier: f.toJSON() };
@@ -167,14 +186,22 @@ async function exportChain(
   let afterSeq = startSeq;
   const total = latest.seq - startSeq;
 
-  let segment: { from: number; file: string; handle: Awaited<ReturnType<typeof open>>; hash: ReturnType<typeof createHash>; records: number } | undefined;
+  let segment:
+    | { from: number; file: string; handle: Awaited<ReturnType<typeof open>>; hash: ReturnType<typeof createHash>; records: number }
+    | undefined;
   const closeSegment = async (): Promise<void> => {
     if (segment === undefined) return;
     await segment.handle.sync();
     await segment.handle.close();
     const finalName = `records-${segment.from}-${seq}.jsonl`;
     renameSync(path.join(dir, segment.file), path.join(dir, finalName));
-    segments.push({ file: `chains/${dirName}/${finalName}`, fromSeq: segment.from, toSeq: seq, records: segment.records, sha256: segment.hash.digest('hex') });
+    segments.push({
+      file: `chains/${dirName}/${finalName}`,
+      fromSeq: segment.from,
+      toSeq: seq,
+      records: segment.records,
+      sha256: segment.hash.digest('hex'),
+    });
     segment = undefined;
   };
 
@@ -228,7 +255,11 @@ async function exportChain(
   };
 }
 
-async function verified(verifier: CheckpointVerifier, c: StoredCheckpoint, fail: (seq: number, message: string) => never): Promise<CheckpointPayload> {
+async function verified(
+  verifier: CheckpointVerifier,
+  c: StoredCheckpoint,
+  fail: (seq: number, message: string) => never,
+): Promise<CheckpointPayload> {
   let payload: CheckpointPayload;
   try {
     payload = await verifier.verify(c.jws);

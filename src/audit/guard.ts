@@ -23,7 +23,10 @@ const DIGEST_FIELDS = new Set(['tokenDigest', 'responseDigest', 'consent', 'poli
 /** Throws PersonalDataInAuditError unless the entry holds only pseudonyms and no CPR number. */
 export function assertNoPersonalData(entry: AuditEntry): void {
   if (entry.subject !== null && (typeof entry.subject !== 'string' || !PSEUDONYM.test(entry.subject))) {
-    throw new PersonalDataInAuditError('subject', 'audit entry subject is not a pseudonym ("<keyId>:<base64url>"); pseudonymise the CPR number first');
+    throw new PersonalDataInAuditError(
+      'subject',
+      'audit entry subject is not a pseudonym ("<keyId>:<base64url>"); pseudonymise the CPR number first',
+    );
   }
   const visit = (value: unknown, field: string): void => {
     if (typeof value === 'string') {

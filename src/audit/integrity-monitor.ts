@@ -129,7 +129,10 @@ export class IntegrityMonitor {
   readonly #tail = new Map<string, ChainState>();
   /** Per chain, what the last full run found. */
   #fullFound = new Map<string, ChainState>();
-  #full: { running: boolean; startedAt?: string; finishedAt?: string; checked: number; ok?: boolean; error?: string } = { running: false, checked: 0 };
+  #full: { running: boolean; startedAt?: string; finishedAt?: string; checked: number; ok?: boolean; error?: string } = {
+    running: false,
+    checked: 0,
+  };
   #queue: Promise<unknown> = Promise.resolve();
   /** A full run was asked for while one was running: it runs again once that one ends. */
   #again = false;
@@ -196,7 +199,8 @@ export class IntegrityMonitor {
     const [seal] = await verificationStatuses({ store, verifier: this.#verifier }, [record]);
     return {
       hashIntact,
-      linksToPrevious: record.seq === 1 ? record.prevHash === '0'.repeat(64) : prev?.record === undefined ? null : prev.record.hash === record.prevHash,
+      linksToPrevious:
+        record.seq === 1 ? record.prevHash === '0'.repeat(64) : prev?.record === undefined ? null : prev.record.hash === record.prevHash,
       linkedFromNext: next === undefined ? (headSeq > record.seq ? false : null) : next.record?.prevHash === record.hash,
       columnsIntact: own !== undefined && own.columnMismatch.length === 0,
       inPlace: own?.record?.id === record.id,
@@ -242,13 +246,23 @@ export class IntegrityMonitor {
           if (anchor.seq < headSeq) {
             const result = await verifyChain({ audit: pacedAudit(store.audit, anchor.seq + budget) }, chain, { anchor });
             const last = result.last ?? anchor;
-            this.#tail.set(chain, { ...previous, verifiedThrough: last.seq, anchor: last, ...(result.problem !== undefined ? { problem: result.problem } : {}) });
+            this.#tail.set(chain, {
+              ...previous,
+              verifiedThrough: last.seq,
+              anchor: last,
+              ...(result.problem !== undefined ? { problem: result.problem } : {}),
+            });
           }
         } else {
           // From the latest signed checkpoint (its signature and Merkle frontier checked), or the start.
           const fromSeq = (latest?.seq ?? 0) + 1;
-          const result = await verifySealedChain({ store: { audit: pacedAudit(store.audit, fromSeq + budget - 1), checkpoints: store.checkpoints }, verifier: this.#verifier }, chain, latest !== undefined ? { fromCheckpoint: latest.seq } : {});
-          const checkpoint = result.lastCheckpoint !== undefined ? { seq: result.lastCheckpoint.seq, time: result.lastCheckpoint.time } : undefined;
+          const result = await verifySealedChain(
+            { store: { audit: pacedAudit(store.audit, fromSeq + budget - 1), checkpoints: store.checkpoints }, verifier: this.#verifier },
+            chain,
+            latest !== undefined ? { fromCheckpoint: latest.seq } : {},
+          );
+          const checkpoint =
+            result.lastCheckpoint !== undefined ? { seq: result.lastCheckpoint.seq, time: result.lastCheckpoint.time } : undefined;
           const head = result.head ?? (result.ok && latest !== undefined ? { seq: latest.seq, hash: latest.head } : undefined);
           this.#tail.set(chain, {
             verifiedThrough: head?.seq ?? 0,
@@ -271,14 +285,19 @@ export class IntegrityMonitor {
     let checked = 0;
     for (const chain of await this.#chains()) {
       const base = checked;
-      const result = await verifySealedChain({ store: { audit: pacedAudit(store.audit), checkpoints: store.checkpoints }, verifier: this.#verifier }, chain, {
-        pageSize: FULL_RUN_PAGE,
-        onProgress: (p) => {
-          this.#full = { ...this.#full, checked: base + p.done };
+      const result = await verifySealedChain(
+        { store: { audit: pacedAudit(store.audit), checkpoints: store.checkpoints }, verifier: this.#verifier },
+        chain,
+        {
+          pageSize: FULL_RUN_PAGE,
+          onProgress: (p) => {
+            this.#full = { ...this.#full, checked: base + p.done };
+          },
         },
-      });
+      );
       checked += result.checked;
-      const checkpoint = result.lastCheckpoint !== undefined ? { seq: result.lastCheckpoint.seq, time: result.lastCheckpoint.time } : undefined;
+      const checkpoint =
+        result.lastCheckpoint !== undefined ? { seq: result.lastCheckpoint.seq, time: result.lastCheckpoint.time } : undefined;
       found.set(chain, {
         verifiedThrough: result.head?.seq ?? 0,
         ...(result.head !== undefined ? { anchor: result.head } : {}),
@@ -289,7 +308,13 @@ export class IntegrityMonitor {
     // The full run is the authority: it replaces what the tail checks found.
     this.#fullFound = found;
     this.#tail.clear();
-    this.#full = { running: false, startedAt: this.#full.startedAt!, finishedAt: new Date().toISOString(), checked, ok: [...found.values()].every((k) => k.problem === undefined) };
+    this.#full = {
+      running: false,
+      startedAt: this.#full.startedAt!,
+      finishedAt: new Date().toISOString(),
+      checked,
+      ok: [...found.values()].every((k) => k.problem === undefined),
+    };
   }
 
   #chainStatus(chain: string, headSeq: number): ChainIntegrity {
@@ -304,7 +329,11 @@ export class IntegrityMonitor {
   }
 
   #summary(chains: ChainIntegrity[]): IntegrityStatus {
-    const state: IntegrityState = chains.some((c) => c.state === 'failed') ? 'failed' : chains.some((c) => c.state === 'pending') ? 'pending' : 'intact';
+    const state: IntegrityState = chains.some((c) => c.state === 'failed')
+      ? 'failed'
+      : chains.some((c) => c.state === 'pending')
+        ? 'pending'
+        : 'intact';
     return { state, chains, checkedAt: new Date().toISOString(), full: this.full };
   }
 }

@@ -24,7 +24,8 @@ export function leafHash(data: Uint8Array): Buffer {
 
 /** The leaf of an audit record: SHA-256(0x00 || the 32 bytes of its hex record hash). */
 export function recordLeaf(recordHashHex: string): Buffer {
-  if (typeof recordHashHex !== 'string' || !/^[0-9a-f]{64}$/.test(recordHashHex)) throw new TypeError('recordLeaf: a record hash is 64 lower-case hex digits');
+  if (typeof recordHashHex !== 'string' || !/^[0-9a-f]{64}$/.test(recordHashHex))
+    throw new TypeError('recordLeaf: a record hash is 64 lower-case hex digits');
   return leafHash(Buffer.from(recordHashHex, 'hex'));
 }
 
@@ -89,15 +90,21 @@ export class MerkleFrontier {
       this.#nodes = [];
       return;
     }
-    if (!Number.isSafeInteger(from.size) || from.size < 0 || !Array.isArray(from.nodes)) throw new TypeError('MerkleFrontier: not a frontier');
+    if (!Number.isSafeInteger(from.size) || from.size < 0 || !Array.isArray(from.nodes))
+      throw new TypeError('MerkleFrontier: not a frontier');
     // The nodes must be exactly the decomposition of size: one per set bit, largest first.
     let covered = 0;
     const nodes: HashedNode[] = [];
     // (Array.isArray widens the nodes to any[]; they are read as the JSON they claim to be and checked one by one.)
     for (const n of from.nodes as FrontierJson['nodes']) {
-      if (!Number.isInteger(n.level) || n.level < 0 || n.level > 52 || typeof n.hash !== 'string' || !/^[0-9a-f]{64}$/.test(n.hash)) throw new TypeError('MerkleFrontier: not a frontier');
+      if (!Number.isInteger(n.level) || n.level < 0 || n.level > 52 || typeof n.hash !== 'string' || !/^[0-9a-f]{64}$/.test(n.hash))
+        throw new TypeError('MerkleFrontier: not a frontier');
       const width = 2 ** n.level;
-      if (covered % width !== 0 || n.index !== covered / width || (nodes.length > 0 && n.level >= (nodes[nodes.length - 1] as HashedNode).level)) {
+      if (
+        covered % width !== 0 ||
+        n.index !== covered / width ||
+        (nodes.length > 0 && n.level >= (nodes[nodes.length - 1] as HashedNode).level)
+      ) {
         throw new TypeError('MerkleFrontier: the nodes do not decompose the tree size');
       }
       covered += width;
@@ -121,7 +128,11 @@ export class MerkleFrontier {
   push(leaf: Uint8Array, completed?: (node: HashedNode) => void): void {
     let node: HashedNode = { level: 0, index: this.#size, hash: Buffer.from(leaf) };
     this.#size += 1;
-    for (let top = this.#nodes[this.#nodes.length - 1]; top !== undefined && top.level === node.level; top = this.#nodes[this.#nodes.length - 1]) {
+    for (
+      let top = this.#nodes[this.#nodes.length - 1];
+      top !== undefined && top.level === node.level;
+      top = this.#nodes[this.#nodes.length - 1]
+    ) {
       this.#nodes.pop();
       node = { level: node.level + 1, index: top.index / 2, hash: nodeHash(top.hash, node.hash) };
       completed?.(node);

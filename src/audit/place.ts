@@ -38,7 +38,11 @@ export interface Placed {
  * canonicalJson, but with every value serialised only once (the entry's members were serialised
  * at submission). test/audit-place.test.ts holds it to that equivalence.
  */
-export function placeRecord(snapshot: AuditEntry, members: CanonicalMembers, chain: { id: string; chain: string; seq: number; time: string; prevHash: string }): Placed {
+export function placeRecord(
+  snapshot: AuditEntry,
+  members: CanonicalMembers,
+  chain: { id: string; chain: string; seq: number; time: string; prevHash: string },
+): Placed {
   const all: (readonly [string, string])[] = [
     ...members,
     ['chain', JSON.stringify(chain.chain)],
@@ -53,6 +57,14 @@ export function placeRecord(snapshot: AuditEntry, members: CanonicalMembers, cha
   const hash = sha256hex(`${chain.prevHash}\n{${parts.join(',')}}`);
   const at = all.findIndex(([k]) => k > 'hash');
   parts.splice(at === -1 ? parts.length : at, 0, `"hash":${JSON.stringify(hash)}`);
-  const record = Object.freeze({ ...snapshot, id: chain.id, chain: chain.chain, seq: chain.seq, time: chain.time, prevHash: chain.prevHash, hash }) as AuditRecord;
+  const record = Object.freeze({
+    ...snapshot,
+    id: chain.id,
+    chain: chain.chain,
+    seq: chain.seq,
+    time: chain.time,
+    prevHash: chain.prevHash,
+    hash,
+  }) as AuditRecord;
   return { record, text: `{${parts.join(',')}}` };
 }

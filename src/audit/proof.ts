@@ -3,7 +3,16 @@ import { MERKLE_STORED_LEVEL, type StoredCheckpoint } from '../store/audit-check
 import type { Store } from '../store/types.js';
 import { recordHash } from './chain.js';
 import type { CheckpointPayload, CheckpointVerifier } from './checkpoint.js';
-import { auditPathRanges, foldRange, nodeHash, recordLeaf, rootOf, verifyInclusion, type FrontierJson, type PerfectNode } from './merkle.js';
+import {
+  auditPathRanges,
+  foldRange,
+  nodeHash,
+  recordLeaf,
+  rootOf,
+  verifyInclusion,
+  type FrontierJson,
+  type PerfectNode,
+} from './merkle.js';
 import type { AuditRecord } from './types.js';
 
 /**
@@ -59,13 +68,17 @@ export class ProofBuilder {
     if (checkpoint.chain !== this.#chain) throw new TypeError('ProofBuilder: the checkpoint is of another chain');
     const paths = new Map<number, PerfectNode[][]>();
     for (const seq of seqs) {
-      if (!Number.isSafeInteger(seq) || seq < 1 || seq > checkpoint.seq) throw new TypeError(`ProofBuilder: seq ${seq} is not covered by the checkpoint at seq ${checkpoint.seq}`);
+      if (!Number.isSafeInteger(seq) || seq < 1 || seq > checkpoint.seq)
+        throw new TypeError(`ProofBuilder: seq ${seq} is not covered by the checkpoint at seq ${checkpoint.seq}`);
       paths.set(seq, auditPathRanges(seq - 1, checkpoint.seq));
     }
     // One query for every stored node any of the paths needs.
     const high = new Map<string, PerfectNode>();
-    for (const ranges of paths.values()) for (const range of ranges) for (const n of range) if (n.level >= MERKLE_STORED_LEVEL && !this.#known.has(key(n))) high.set(key(n), n);
-    for (const n of await this.#store.checkpoints.nodes(this.#chain, [...high.values()])) this.#known.set(key(n), Buffer.from(n.hash, 'hex'));
+    for (const ranges of paths.values())
+      for (const range of ranges)
+        for (const n of range) if (n.level >= MERKLE_STORED_LEVEL && !this.#known.has(key(n))) high.set(key(n), n);
+    for (const n of await this.#store.checkpoints.nodes(this.#chain, [...high.values()]))
+      this.#known.set(key(n), Buffer.from(n.hash, 'hex'));
 
     const out = new Map<number, InclusionProof | ProofUnavailableError>();
     for (const [seq, ranges] of paths) {
@@ -99,13 +112,19 @@ export class ProofBuilder {
       const leaves: Buffer[] = [];
       for (let i = first; i < first + width; i++) {
         const leaf = block.get(i + 1);
-        if (leaf === undefined) throw new ProofUnavailableError(`chain ${this.#chain}: the record at seq ${i + 1} is not in the store; no proof can be built through it`);
+        if (leaf === undefined)
+          throw new ProofUnavailableError(
+            `chain ${this.#chain}: the record at seq ${i + 1} is not in the store; no proof can be built through it`,
+          );
         leaves.push(leaf);
       }
       hash = rootOf(leaves);
     } else {
       // Not stored (e.g. sealed before nodes were kept): from its two halves.
-      hash = nodeHash(await this.#node({ level: n.level - 1, index: n.index * 2 }), await this.#node({ level: n.level - 1, index: n.index * 2 + 1 }));
+      hash = nodeHash(
+        await this.#node({ level: n.level - 1, index: n.index * 2 }),
+        await this.#node({ level: n.level - 1, index: n.index * 2 + 1 }),
+      );
     }
     this.#known.set(key(n), hash);
     return hash;
@@ -136,7 +155,11 @@ export type InclusionCheck =
  * record's hash is recomputed from its content (a changed record fails even if its stored hash
  * was left alone), and the audit path must lead from it to the signed root.
  */
-export async function verifyInclusionProof(record: AuditRecord, proof: InclusionProof, verifier: CheckpointVerifier): Promise<InclusionCheck> {
+export async function verifyInclusionProof(
+  record: AuditRecord,
+  proof: InclusionProof,
+  verifier: CheckpointVerifier,
+): Promise<InclusionCheck> {
   let payload: CheckpointPayload;
   try {
     payload = await verifier.verify(proof.checkpoint);
@@ -144,7 +167,11 @@ export async function verifyInclusionProof(record: AuditRecord, proof: Inclusion
     return { ok: false, reason: 'checkpoint-invalid', message: (err as Error).message };
   }
   if (payload.chain !== record.chain || payload.seq !== proof.treeSize || proof.seq !== record.seq || record.seq > payload.seq) {
-    return { ok: false, reason: 'wrong-checkpoint', message: 'the proof is for another record, chain or tree size than the checkpoint names' };
+    return {
+      ok: false,
+      reason: 'wrong-checkpoint',
+      message: 'the proof is for another record, chain or tree size than the checkpoint names',
+    };
   }
   let leaf: Buffer;
   try {
@@ -153,8 +180,15 @@ export async function verifyInclusionProof(record: AuditRecord, proof: Inclusion
     return { ok: false, reason: 'not-included', message: 'the record cannot be hashed' };
   }
   const path = proof.path.map((h) => Buffer.from(h, 'hex'));
-  if (proof.path.some((h) => !/^[0-9a-f]{64}$/.test(h)) || !verifyInclusion(record.seq - 1, payload.seq, leaf, path, Buffer.from(payload.root, 'hex'))) {
-    return { ok: false, reason: 'not-included', message: `the record at seq ${record.seq} is not the one the checkpoint at seq ${payload.seq} includes` };
+  if (
+    proof.path.some((h) => !/^[0-9a-f]{64}$/.test(h)) ||
+    !verifyInclusion(record.seq - 1, payload.seq, leaf, path, Buffer.from(payload.root, 'hex'))
+  ) {
+    return {
+      ok: false,
+      reason: 'not-included',
+      message: `the record at seq ${record.seq} is not the one the checkpoint at seq ${payload.seq} includes`,
+    };
   }
   return { ok: true, checkpoint: payload };
 }

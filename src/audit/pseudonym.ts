@@ -40,8 +40,10 @@ export class Pseudonymizer {
   constructor(options: PseudonymizerOptions) {
     const keys = new Map<string, Buffer>();
     for (const key of options.keys) {
-      if (typeof key.id !== 'string' || !KEY_ID.test(key.id)) throw new TypeError('Pseudonymizer: a key id must be 1-32 characters of A-Z, a-z, 0-9, "_" or "-"');
-      if (!Buffer.isBuffer(key.secret) || key.secret.length < MIN_SECRET_BYTES) throw new TypeError(`Pseudonymizer: key ${key.id} is shorter than ${MIN_SECRET_BYTES} bytes`);
+      if (typeof key.id !== 'string' || !KEY_ID.test(key.id))
+        throw new TypeError('Pseudonymizer: a key id must be 1-32 characters of A-Z, a-z, 0-9, "_" or "-"');
+      if (!Buffer.isBuffer(key.secret) || key.secret.length < MIN_SECRET_BYTES)
+        throw new TypeError(`Pseudonymizer: key ${key.id} is shorter than ${MIN_SECRET_BYTES} bytes`);
       if (keys.has(key.id)) throw new TypeError(`Pseudonymizer: key id ${key.id} appears twice`);
       keys.set(key.id, Buffer.from(key.secret));
     }
@@ -98,7 +100,8 @@ export function loadPseudonymKey(file: string, id?: string): PseudonymKey {
   const line = text.trim();
   if (!/^[A-Za-z0-9_-]+={0,2}$/.test(line)) throw new LoadError(file, '', 'the pseudonym key must be one line of base64url', 1);
   const secret = Buffer.from(line, 'base64url');
-  if (secret.length < MIN_SECRET_BYTES) throw new LoadError(file, '', `the pseudonym key is ${secret.length} bytes; it must be at least ${MIN_SECRET_BYTES}`, 1);
+  if (secret.length < MIN_SECRET_BYTES)
+    throw new LoadError(file, '', `the pseudonym key is ${secret.length} bytes; it must be at least ${MIN_SECRET_BYTES}`, 1);
   const keyId = id ?? `k${sha256b64url(secret).slice(0, 8)}`;
   if (!KEY_ID.test(keyId)) throw new TypeError('loadPseudonymKey: a key id must be 1-32 characters of A-Z, a-z, 0-9, "_" or "-"');
   return { id: keyId, secret };

@@ -25,12 +25,18 @@ export const REPORT_TEXT = {
   consent: { da: 'Byggede på dit samtykke (kvittering)', en: 'Relied on your consent (receipt)' },
   reason: { da: 'Begrundelse', en: 'Reason' },
   employee: { da: 'Medarbejder', en: 'Employee' },
-  special: { da: 'Følsomme oplysninger (databeskyttelsesforordningens art. 9) er markeret med *.', en: 'Special category data (GDPR Art. 9) are marked with *.' },
+  special: {
+    da: 'Følsomme oplysninger (databeskyttelsesforordningens art. 9) er markeret med *.',
+    en: 'Special category data (GDPR Art. 9) are marked with *.',
+  },
   noEmployee: {
     da: 'Efter Datatilsynets praksis viser oversigten ikke, hvilken medarbejder der foretog opslaget.',
     en: "Following the Danish Data Protection Agency's practice, the overview does not show which employee made the look-up.",
   },
-  truncated: { da: 'Oversigten er afkortet: der er flere udvekslinger end én oversigt kan rumme. Vælg en kortere periode.', en: 'The overview is cut short: there are more exchanges than one overview holds. Choose a shorter period.' },
+  truncated: {
+    da: 'Oversigten er afkortet: der er flere udvekslinger end én oversigt kan rumme. Vælg en kortere periode.',
+    en: 'The overview is cut short: there are more exchanges than one overview holds. Choose a shorter period.',
+  },
   questions: {
     da: 'Har du spørgsmål til oversigten, kan du kontakte kommunens databeskyttelsesrådgiver.',
     en: "If you have questions about the overview, contact the municipality's data protection officer.",

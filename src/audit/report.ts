@@ -107,11 +107,17 @@ const REASON_LABELS: Record<string, Text> = {
   CONSENT_WITHDRAWN: { da: 'Du havde trukket dit samtykke tilbage', en: 'You had withdrawn your consent' },
   CONSENT_EXPIRED: { da: 'Dit samtykke var udløbet', en: 'Your consent had expired' },
   CONSENT_SCOPE: { da: 'Dit samtykke dækkede ikke oplysningerne', en: 'Your consent did not cover the data' },
-  CONSENT_SOURCE_UNAVAILABLE: { da: 'Samtykket kunne ikke kontrolleres, så intet blev givet videre', en: 'Consent could not be checked, so nothing was passed on' },
+  CONSENT_SOURCE_UNAVAILABLE: {
+    da: 'Samtykket kunne ikke kontrolleres, så intet blev givet videre',
+    en: 'Consent could not be checked, so nothing was passed on',
+  },
   SUBJECT_NOT_FOUND: { da: 'Forvaltningen havde ingen sag om dig', en: 'The administration had no case about you' },
   PROVIDER_UNAVAILABLE: { da: 'Systemet med oplysningerne kunne ikke nås', en: 'The system holding the data could not be reached' },
   PROVIDER_TIMEOUT: { da: 'Systemet med oplysningerne svarede ikke i tide', en: 'The system holding the data did not answer in time' },
-  PROVIDER_BUSY: { da: 'Systemet med oplysningerne var optaget, så intet blev hentet', en: 'The system holding the data was busy, so nothing was fetched' },
+  PROVIDER_BUSY: {
+    da: 'Systemet med oplysningerne var optaget, så intet blev hentet',
+    en: 'The system holding the data was busy, so nothing was fetched',
+  },
   PROVIDER_RESPONSE_INVALID: { da: 'Svaret blev afvist og ikke givet videre', en: 'The answer was rejected and not passed on' },
   PURPOSE_UNKNOWN: { da: 'Forespørgslen angav et ukendt formål', en: 'The request named an unknown purpose' },
   REQUEST_INVALID: { da: 'Forespørgslen var ikke gyldig', en: 'The request was not valid' },
@@ -119,11 +125,19 @@ const REASON_LABELS: Record<string, Text> = {
   DELIVERED: { da: 'Underretningen blev leveret', en: 'The notice was delivered' },
   DEAD_LETTER: { da: 'Underretningen kunne ikke leveres', en: 'The notice could not be delivered' },
   DELIVERY_CANCELLED: { da: 'Leveringen blev annulleret', en: 'The delivery was cancelled' },
-  ALREADY_ACCEPTED: { da: 'Underretningen blev sendt igen og kun leveret én gang', en: 'The notice was sent again and delivered only once' },
+  ALREADY_ACCEPTED: {
+    da: 'Underretningen blev sendt igen og kun leveret én gang',
+    en: 'The notice was sent again and delivered only once',
+  },
 };
 
 function reasonLabel(code: string): Text {
-  return REASON_LABELS[code] ?? (code.startsWith('TOKEN_') || code.startsWith('CERTIFICATE_') || code.startsWith('BODY_') ? { da: 'Forespørgslen blev afvist af sikkerhedshensyn', en: 'The request was refused for security reasons' } : { da: code, en: code });
+  return (
+    REASON_LABELS[code] ??
+    (code.startsWith('TOKEN_') || code.startsWith('CERTIFICATE_') || code.startsWith('BODY_')
+      ? { da: 'Forespørgslen blev afvist af sikkerhedshensyn', en: 'The request was refused for security reasons' }
+      : { da: code, en: code })
+  );
 }
 
 /** What the report reads of the rules in force (the gateway's rules are one): contract, purpose, administration and system names. */
@@ -176,7 +190,9 @@ export async function buildCitizenReport(
   }
   const entries = [...groups.values()]
     .map((group) => entryOf(group.sort(byTime), deps.rules, deps.includeEmployee))
-    .sort((a, b) => compare(a.time, b.time) || compare(a.auditId, b.auditId) || compare(a.recipient.system ?? '', b.recipient.system ?? ''));
+    .sort(
+      (a, b) => compare(a.time, b.time) || compare(a.auditId, b.auditId) || compare(a.recipient.system ?? '', b.recipient.system ?? ''),
+    );
   return {
     generatedAt: new Date().toISOString(),
     period: { from: opts.from ?? null, to: opts.to ?? null },
@@ -207,18 +223,34 @@ function entryOf(group: readonly AuditRecord[], rules: ReportRules, includeEmplo
   const fieldOf = (name: string): ReportField => {
     const f = info?.fields[name];
     const category = f?.category ?? 'unknown';
-    return { name, category, categoryLabel: CATEGORY_LABELS[category], label: f?.label ?? { da: name, en: name }, special: SPECIAL.has(category) };
+    return {
+      name,
+      category,
+      categoryLabel: CATEGORY_LABELS[category],
+      label: f?.label ?? { da: name, en: name },
+      special: SPECIAL.has(category),
+    };
   };
 
   let outcome: ReportOutcome;
   if (group.some((r) => r.decision === 'deny' || r.kind === 'refusal')) outcome = 'refused';
-  else if (isNotification) outcome = group.some((r) => r.decision === 'permit' && r.reasons.includes(NOTIFICATION_AUDIT.delivered) && r.fields.released.length > 0) ? 'disclosed' : 'not-disclosed';
-  else outcome = group.some((r) => r.kind === 'release' && r.status === 200 && r.fields.released.length > 0) ? 'disclosed' : 'not-disclosed';
+  else if (isNotification)
+    outcome = group.some((r) => r.decision === 'permit' && r.reasons.includes(NOTIFICATION_AUDIT.delivered) && r.fields.released.length > 0)
+      ? 'disclosed'
+      : 'not-disclosed';
+  else
+    outcome = group.some((r) => r.kind === 'release' && r.status === 200 && r.fields.released.length > 0) ? 'disclosed' : 'not-disclosed';
 
-  const releasedBy = isNotification ? group.find((r) => r.reasons.includes(NOTIFICATION_AUDIT.delivered)) : group.find((r) => r.kind === 'release' && r.status === 200);
+  const releasedBy = isNotification
+    ? group.find((r) => r.reasons.includes(NOTIFICATION_AUDIT.delivered))
+    : group.find((r) => r.kind === 'release' && r.status === 200);
   const caller = last.caller ?? first.caller;
-  const recipient = isNotification ? recipientOf(last) ?? recipientOf(first) : caller ?? undefined;
-  const source = isNotification ? caller : info !== undefined ? { administration: info.provider.administration, system: info.provider.system } : null;
+  const recipient = isNotification ? (recipientOf(last) ?? recipientOf(first)) : (caller ?? undefined);
+  const source = isNotification
+    ? caller
+    : info !== undefined
+      ? { administration: info.provider.administration, system: info.provider.system }
+      : null;
   const requested = [...new Set(group.flatMap((r) => r.fields.requested))];
   const codes = [...new Set(group.flatMap((r) => r.reasons))];
   const reasons = outcome === 'disclosed' ? [] : codes.length > 1 ? codes.filter((c) => c !== NOTIFICATION_AUDIT.queued) : codes;
@@ -246,7 +278,12 @@ function entryOf(group: readonly AuditRecord[], rules: ReportRules, includeEmplo
 function party(rules: ReportRules, administration: string, system: string | null): ReportParty {
   const admins = (rules.policies as Partial<LoadedPolicySet>).administrations;
   const name = admins?.get(administration)?.name ?? null;
-  return { administration, administrationName: name, system, systemName: system !== null ? rules.clients.byId(system)?.title ?? null : null };
+  return {
+    administration,
+    administrationName: name,
+    system,
+    systemName: system !== null ? (rules.clients.byId(system)?.title ?? null) : null,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -261,10 +298,26 @@ const OUTCOME_LABELS: Record<ReportOutcome, Text> = {
 const COLUMNS: readonly { key: string; label: Text; value: (e: CitizenReportEntry, lang: Lang) => string; employee?: true }[] = [
   { key: 'time', label: { da: 'Tidspunkt', en: 'Time' }, value: (e) => localTime(e.time) },
   { key: 'outcome', label: { da: 'Udfald', en: 'Outcome' }, value: (e, l) => OUTCOME_LABELS[e.outcome][l] },
-  { key: 'recipient', label: { da: 'Modtager (forvaltning)', en: 'Recipient (administration)' }, value: (e, l) => e.recipient.administrationName?.[l] ?? e.recipient.administration },
-  { key: 'system', label: { da: 'Modtagende system', en: 'Receiving system' }, value: (e) => e.recipient.systemName ?? e.recipient.system ?? '' },
-  { key: 'source', label: { da: 'Oplysningerne kom fra', en: 'Data came from' }, value: (e, l) => (e.source === null ? '' : e.source.administrationName?.[l] ?? e.source.administration) },
-  { key: 'fields', label: { da: 'Oplysninger', en: 'Data' }, value: (e, l) => (e.outcome === 'disclosed' ? e.fields : e.requested).map((f) => `${f.label[l]} (${f.categoryLabel[l]})`).join('; ') },
+  {
+    key: 'recipient',
+    label: { da: 'Modtager (forvaltning)', en: 'Recipient (administration)' },
+    value: (e, l) => e.recipient.administrationName?.[l] ?? e.recipient.administration,
+  },
+  {
+    key: 'system',
+    label: { da: 'Modtagende system', en: 'Receiving system' },
+    value: (e) => e.recipient.systemName ?? e.recipient.system ?? '',
+  },
+  {
+    key: 'source',
+    label: { da: 'Oplysningerne kom fra', en: 'Data came from' },
+    value: (e, l) => (e.source === null ? '' : (e.source.administrationName?.[l] ?? e.source.administration)),
+  },
+  {
+    key: 'fields',
+    label: { da: 'Oplysninger', en: 'Data' },
+    value: (e, l) => (e.outcome === 'disclosed' ? e.fields : e.requested).map((f) => `${f.label[l]} (${f.categoryLabel[l]})`).join('; '),
+  },
   { key: 'purpose', label: { da: 'Formål', en: 'Purpose' }, value: (e, l) => e.purpose?.title[l] ?? '' },
   { key: 'legalBasis', label: { da: 'Hjemmel', en: 'Legal basis' }, value: (e) => e.legalBasis ?? '' },
   { key: 'consent', label: { da: 'Samtykke (kvittering)', en: 'Consent (receipt)' }, value: (e) => e.consent ?? '' },
@@ -276,7 +329,14 @@ function columns(report: CitizenReport): typeof COLUMNS {
   return COLUMNS.filter((c) => c.employee !== true || report.includesEmployee);
 }
 
-const CLOCK = new Intl.DateTimeFormat('sv-SE', { timeZone: 'Europe/Copenhagen', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' });
+const CLOCK = new Intl.DateTimeFormat('sv-SE', {
+  timeZone: 'Europe/Copenhagen',
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+  hour: '2-digit',
+  minute: '2-digit',
+});
 
 /** Copenhagen local time, "2026-01-05 14:03". */
 function localTime(iso: string): string {
@@ -296,7 +356,10 @@ function csvCell(value: string): string {
  */
 export function citizenReportCsv(report: CitizenReport, lang: Lang): string {
   const cols = columns(report);
-  const rows = [cols.map((c) => csvCell(c.label[lang])).join(','), ...report.entries.map((e) => cols.map((c) => csvCell(c.value(e, lang))).join(','))];
+  const rows = [
+    cols.map((c) => csvCell(c.label[lang])).join(','),
+    ...report.entries.map((e) => cols.map((c) => csvCell(c.value(e, lang))).join(',')),
+  ];
   return `\uFEFF${rows.join('\r\n')}\r\n`;
 }
 
@@ -315,7 +378,6 @@ export const CITIZEN_REPORT_CSP = `default-src 'none'; style-src 'sha256-${creat
 
 const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-
 /**
  * The report as a printable HTML page: one self-contained document, no script, no external
  * asset, its only style block allowed by CITIZEN_REPORT_CSP.
@@ -323,11 +385,19 @@ const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeA
 export function citizenReportHtml(report: CitizenReport, lang: Lang): string {
   const t = (k: keyof typeof REPORT_TEXT): string => esc(REPORT_TEXT[k][lang]);
   const cols = columns(report);
-  const period = report.period.from === null && report.period.to === null ? t('allRecords') : `${esc(report.period.from !== null ? localTime(report.period.from) : '…')} – ${esc(report.period.to !== null ? localTime(report.period.to) : '…')}`;
+  const period =
+    report.period.from === null && report.period.to === null
+      ? t('allRecords')
+      : `${esc(report.period.from !== null ? localTime(report.period.from) : '…')} – ${esc(report.period.to !== null ? localTime(report.period.to) : '…')}`;
   const cell = (e: CitizenReportEntry, c: (typeof COLUMNS)[number]): string => {
     if (c.key !== 'fields') return esc(c.value(e, lang));
     const fields = e.outcome === 'disclosed' ? e.fields : e.requested;
-    return fields.map((f) => `<span${f.special ? ' class="special"' : ''}>${esc(f.label[lang])}${f.special ? ' *' : ''} (${esc(f.categoryLabel[lang])})</span>`).join('<br>');
+    return fields
+      .map(
+        (f) =>
+          `<span${f.special ? ' class="special"' : ''}>${esc(f.label[lang])}${f.special ? ' *' : ''} (${esc(f.categoryLabel[lang])})</span>`,
+      )
+      .join('<br>');
   };
   const rows = report.entries
     .map((e) => `<tr${e.outcome === 'refused' ? ' class="refused"' : ''}>${cols.map((c) => `<td>${cell(e, c)}</td>`).join('')}</tr>`)
@@ -355,12 +425,16 @@ export function citizenReportHtml(report: CitizenReport, lang: Lang): string {
 <dt>${esc(OUTCOME_LABELS['not-disclosed'][lang])}</dt><dd>${s.notDisclosed}</dd>
 </dl>
 <h2>${t('entries')}</h2>
-${report.entries.length === 0 ? `<p>${t('none')}</p>` : `<table>
+${
+  report.entries.length === 0
+    ? `<p>${t('none')}</p>`
+    : `<table>
 <thead><tr>${cols.map((c) => `<th scope="col">${esc(c.label[lang])}</th>`).join('')}</tr></thead>
 <tbody>
 ${rows}
 </tbody>
-</table>`}
+</table>`
+}
 ${report.truncated ? `<p class="note">${t('truncated')}</p>` : ''}
 <p class="note">${t('special')}</p>
 ${report.includesEmployee ? '' : `<p class="note">${t('noEmployee')}</p>`}

@@ -32,7 +32,12 @@ export interface RetentionOptions {
 
 export type RetentionOutcome =
   | { readonly chain: string; readonly deleted: number; readonly throughSeq: number; readonly auditId: string; readonly exportId: string }
-  | { readonly chain: string; readonly deleted: 0; readonly skipped: 'nothing-expired' | 'not-exported' | 'checkpoint-invalid'; readonly message: string };
+  | {
+      readonly chain: string;
+      readonly deleted: 0;
+      readonly skipped: 'nothing-expired' | 'not-exported' | 'checkpoint-invalid';
+      readonly message: string;
+    };
 
 /**
  * Applies the retention rule to every chain; resolves what was done per chain.
@@ -41,7 +46,8 @@ export type RetentionOutcome =
  * await applyRetention({ store, verifier, append: (e) => trail.append(e) }, { retentionDays: 1826 });
  */
 export async function applyRetention(deps: RetentionDeps, options: RetentionOptions): Promise<RetentionOutcome[]> {
-  if (!Number.isFinite(options.retentionDays) || options.retentionDays <= 0) throw new TypeError('applyRetention: retentionDays must be positive');
+  if (!Number.isFinite(options.retentionDays) || options.retentionDays <= 0)
+    throw new TypeError('applyRetention: retentionDays must be positive');
   const batch = options.batch ?? 5000;
   const now = options.now ?? new Date();
   const cutoff = new Date(now.getTime() - options.retentionDays * 86_400_000).toISOString();
@@ -65,25 +71,43 @@ async function retainChain(deps: RetentionDeps, chain: string, cutoff: string, b
   const limit = Math.min(expired.seq, covered.seq);
   const target = limit > current ? await store.checkpoints.atOrBefore(chain, limit) : undefined;
   if (target === undefined || target.seq <= current || covered.entry === undefined) {
-    return { chain, deleted: 0, skipped: 'not-exported', message: `records ${current + 1}-${expired.seq} of chain ${chain} are past the retention period but not exported; export them first (snitflade audit export)` };
+    return {
+      chain,
+      deleted: 0,
+      skipped: 'not-exported',
+      message: `records ${current + 1}-${expired.seq} of chain ${chain} are past the retention period but not exported; export them first (snitflade audit export)`,
+    };
   }
   // Verification will continue from this checkpoint: it must be signed and its frontier sound.
   try {
     const payload = await deps.verifier.verify(target.jws);
     const frontier = new MerkleFrontier(JSON.parse(target.frontier) as FrontierJson);
-    if (payload.chain !== chain || payload.seq !== target.seq || frontier.size !== target.seq || frontier.root().toString('hex') !== payload.root) throw new Error('the checkpoint does not match its signed payload');
+    if (
+      payload.chain !== chain ||
+      payload.seq !== target.seq ||
+      frontier.size !== target.seq ||
+      frontier.root().toString('hex') !== payload.root
+    )
+      throw new Error('the checkpoint does not match its signed payload');
   } catch (err) {
-    return { chain, deleted: 0, skipped: 'checkpoint-invalid', message: `the checkpoint of chain ${chain} at seq ${target.seq} cannot anchor the rest of the chain: ${(err as Error).message}` };
+    return {
+      chain,
+      deleted: 0,
+      skipped: 'checkpoint-invalid',
+      message: `the checkpoint of chain ${chain} at seq ${target.seq} cannot anchor the rest of the chain: ${(err as Error).message}`,
+    };
   }
 
   const auditId = newAuditId();
-  await deps.append(auditEntry('admin', {
-    auditId,
-    requestId: auditId,
-    caller: null,
-    reasons: retentionReasons(chain, target.seq, covered.entry.id),
-    responseDigest: covered.entry.manifestDigest,
-  }));
+  await deps.append(
+    auditEntry('admin', {
+      auditId,
+      requestId: auditId,
+      caller: null,
+      reasons: retentionReasons(chain, target.seq, covered.entry.id),
+      responseDigest: covered.entry.manifestDigest,
+    }),
+  );
   await store.checkpoints.markRetention({ chain, throughSeq: target.seq, auditId, exportId: covered.entry.id, time: now.toISOString() });
   const deleted = await finishDeletion(store, chain, target.seq, batch);
   return { chain, deleted, throughSeq: target.seq, auditId, exportId: covered.entry.id };
@@ -92,7 +116,12 @@ async function retainChain(deps: RetentionDeps, chain: string, cutoff: string, b
 /** Deletes what remains of records 1..throughSeq, a batch per transaction. */
 async function finishDeletion(store: Pick<Store, 'checkpoints'>, chain: string, throughSeq: number, batch: number): Promise<number> {
   let deleted = 0;
-  for (let n = await store.checkpoints.deleteThrough(chain, throughSeq, batch); n > 0; n = await store.checkpoints.deleteThrough(chain, throughSeq, batch)) deleted += n;
+  for (
+    let n = await store.checkpoints.deleteThrough(chain, throughSeq, batch);
+    n > 0;
+    n = await store.checkpoints.deleteThrough(chain, throughSeq, batch)
+  )
+    deleted += n;
   return deleted;
 }
 
@@ -100,7 +129,7 @@ async function finishDeletion(store: Pick<Store, 'checkpoints'>, chain: string, 
 function exportedThrough(exports: readonly AuditExportEntry[], current: number): { seq: number; entry?: AuditExportEntry } {
   let seq = current;
   let entry: AuditExportEntry | undefined;
-  for (let moved = true; moved; ) {
+  for (let moved = true; moved;) {
     moved = false;
     for (const e of exports) {
       if (e.fromSeq <= seq + 1 && e.toSeq > seq) {

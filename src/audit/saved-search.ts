@@ -25,20 +25,32 @@ export interface SearchCriteria {
 }
 
 /** Saves the criteria for the session (by the SHA-256 of its token); resolves with the search's id. */
-export async function saveSearch(deps: { readonly store: Pick<Store, 'dpo'> }, sessionHash: string, criteria: SearchCriteria): Promise<string> {
+export async function saveSearch(
+  deps: { readonly store: Pick<Store, 'dpo'> },
+  sessionHash: string,
+  criteria: SearchCriteria,
+): Promise<string> {
   const id = randomUUID();
   await deps.store.dpo.saveSearch({ id, sessionHash, createdAt: Date.now(), query: JSON.stringify(criteria) });
   return id;
 }
 
 /** The criteria of a search this session saved; undefined for another session's or an expired one. */
-export async function savedSearch(deps: { readonly store: Pick<Store, 'dpo'> }, id: string, sessionHash: string): Promise<SearchCriteria | undefined> {
+export async function savedSearch(
+  deps: { readonly store: Pick<Store, 'dpo'> },
+  id: string,
+  sessionHash: string,
+): Promise<SearchCriteria | undefined> {
   const saved = await deps.store.dpo.savedSearch(id, sessionHash);
   return saved === undefined ? undefined : (JSON.parse(saved.query) as SearchCriteria);
 }
 
 /** One page of the records matching the criteria, newest first; an unknown cursor is AUDIT_QUERY_INVALID. */
-export function searchByCriteria(deps: { readonly store: Pick<Store, 'audit'> }, c: SearchCriteria, page: { after?: string; limit: number }): Promise<{ records: AuditRecord[]; next?: string }> {
+export function searchByCriteria(
+  deps: { readonly store: Pick<Store, 'audit'> },
+  c: SearchCriteria,
+  page: { after?: string; limit: number },
+): Promise<{ records: AuditRecord[]; next?: string }> {
   const query: AuditQuery = {
     ...(c.subjects !== undefined ? { subject: c.subjects } : {}),
     ...(c.callerSystem !== undefined ? { callerSystem: c.callerSystem } : {}),

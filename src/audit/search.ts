@@ -77,7 +77,8 @@ const validateSearch = ajv.compile(auditSearchSchema);
 export function parseAuditSearch(body: unknown): AuditSearchRequest {
   if (!validateSearch(body)) throw new GatewayError('AUDIT_QUERY_INVALID', { errors: callerSchemaErrors(validateSearch.errors) });
   const b = body as AuditSearchRequest;
-  if (b.from !== undefined && b.to !== undefined && Date.parse(b.from) >= Date.parse(b.to)) throw new GatewayError('AUDIT_QUERY_INVALID', { errors: [{ path: '/to', message: 'must be after from' }] });
+  if (b.from !== undefined && b.to !== undefined && Date.parse(b.from) >= Date.parse(b.to))
+    throw new GatewayError('AUDIT_QUERY_INVALID', { errors: [{ path: '/to', message: 'must be after from' }] });
   return b;
 }
 
@@ -115,7 +116,10 @@ export interface AuditSearchResult {
  * const page = await searchAuditTrail(deps, { cpr: '0101909901', limit: 20 });
  * page.results[0].verification.status // 'verified'
  */
-export async function searchAuditTrail(deps: SearchDeps, request: AuditSearchRequest): Promise<{ results: AuditSearchResult[]; next?: string }> {
+export async function searchAuditTrail(
+  deps: SearchDeps,
+  request: AuditSearchRequest,
+): Promise<{ results: AuditSearchResult[]; next?: string }> {
   const query: AuditQuery = {
     ...(request.cpr !== undefined ? { subject: deps.pseudonyms.all(request.cpr) } : {}),
     ...(request.callerSystem !== undefined ? { callerSystem: request.callerSystem } : {}),
@@ -145,7 +149,11 @@ export async function searchAuditTrail(deps: SearchDeps, request: AuditSearchReq
  * (recomputing the record's hash from its content), pending when written after it, failed
  * otherwise. For the DPO's search results and pages.
  */
-export async function verificationStatuses(deps: Omit<SearchDeps, 'pseudonyms'>, records: readonly AuditRecord[], options: { proofs?: boolean } = {}): Promise<RecordVerification[]> {
+export async function verificationStatuses(
+  deps: Omit<SearchDeps, 'pseudonyms'>,
+  records: readonly AuditRecord[],
+  options: { proofs?: boolean } = {},
+): Promise<RecordVerification[]> {
   const out = new Array<RecordVerification>(records.length);
   const byChain = new Map<string, number[]>();
   records.forEach((r, i) => byChain.set(r.chain, [...(byChain.get(r.chain) ?? []), i]));
@@ -162,11 +170,21 @@ export async function verificationStatuses(deps: Omit<SearchDeps, 'pseudonyms'>,
       }
     }
     const covered = indexes.filter((i) => latest !== undefined && (records[i] as AuditRecord).seq <= latest.seq);
-    const proofs = covered.length > 0 && checkpointOk !== undefined ? await builderFor(deps.store, chain).then((b) => b.prove(covered.map((i) => (records[i] as AuditRecord).seq), latest as StoredCheckpoint)) : new Map();
+    const proofs =
+      covered.length > 0 && checkpointOk !== undefined
+        ? await builderFor(deps.store, chain).then((b) =>
+            b.prove(
+              covered.map((i) => (records[i] as AuditRecord).seq),
+              latest as StoredCheckpoint,
+            ),
+          )
+        : new Map();
     for (const i of indexes) {
       const record = records[i] as AuditRecord;
       if (latest === undefined || record.seq > latest.seq) {
-        out[i] = hashIntact(record) ? { status: 'pending' } : { status: 'failed', reason: 'the record does not match its hash: it was changed after it was written' };
+        out[i] = hashIntact(record)
+          ? { status: 'pending' }
+          : { status: 'failed', reason: 'the record does not match its hash: it was changed after it was written' };
         continue;
       }
       if (checkpointOk === undefined) {
@@ -217,7 +235,8 @@ export async function searchRecords(store: Pick<Store, 'audit'>, query: AuditQue
   try {
     return await store.audit.search(query);
   } catch (err) {
-    if (err instanceof InvalidCursorError) throw new GatewayError('AUDIT_QUERY_INVALID', { errors: [{ path: '/cursor', message: 'is not a cursor this gateway handed out' }] });
+    if (err instanceof InvalidCursorError)
+      throw new GatewayError('AUDIT_QUERY_INVALID', { errors: [{ path: '/cursor', message: 'is not a cursor this gateway handed out' }] });
     throw err;
   }
 }
@@ -228,6 +247,10 @@ export function recordById(deps: { readonly store: Pick<Store, 'dpo'> }, id: str
 }
 
 /** The records of one exchange (one audit id), newest first, at most `limit`. */
-export async function exchangeRecords(deps: { readonly store: Pick<Store, 'audit'> }, auditId: string, limit: number): Promise<AuditRecord[]> {
+export async function exchangeRecords(
+  deps: { readonly store: Pick<Store, 'audit'> },
+  auditId: string,
+  limit: number,
+): Promise<AuditRecord[]> {
   return (await deps.store.audit.search({ auditId, limit })).records;
 }

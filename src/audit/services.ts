@@ -37,7 +37,9 @@ export interface AuditServices {
 export async function loadCheckpointKeys(config: GatewayConfig): Promise<{ signer: CheckpointSigner; verifier: CheckpointVerifier }> {
   const certs = config.paths.certs;
   const signer = await checkpointSigner(readFileSync(path.join(certs, 'gateway/signing.key.pem'), 'utf8'));
-  const previous = await Promise.all(config.audit.previousSigningKeys.map((f) => publicKeyOf(readFileSync(path.resolve(certs, f), 'utf8'))));
+  const previous = await Promise.all(
+    config.audit.previousSigningKeys.map((f) => publicKeyOf(readFileSync(path.resolve(certs, f), 'utf8'))),
+  );
   return { signer, verifier: new CheckpointVerifier([signer.publicKey, ...previous]) };
 }
 
@@ -84,7 +86,11 @@ export async function openAuditServices(o: { config: GatewayConfig; store: Store
     if (days === undefined) return Promise.resolve([]);
     if (trailRef === undefined) return Promise.reject(new Error('the audit services are not started'));
     const trail = trailRef;
-    const run = retentionRun.catch(() => undefined).then(() => applyRetention({ store, verifier, append: (e) => trail.append(e) }, { retentionDays: days, ...(now !== undefined ? { now } : {}) }));
+    const run = retentionRun
+      .catch(() => undefined)
+      .then(() =>
+        applyRetention({ store, verifier, append: (e) => trail.append(e) }, { retentionDays: days, ...(now !== undefined ? { now } : {}) }),
+      );
     retentionRun = run;
     return run;
   };
@@ -121,7 +127,13 @@ export async function openAuditServices(o: { config: GatewayConfig; store: Store
         const run = (): void => {
           retention().then(
             (outcomes) => {
-              for (const r of outcomes) if (r.deleted > 0 || 'skipped' in r) logger.info('audit retention', { chain: r.chain, deleted: r.deleted, ...('skipped' in r ? { skipped: r.skipped } : { throughSeq: r.throughSeq }) });
+              for (const r of outcomes)
+                if (r.deleted > 0 || 'skipped' in r)
+                  logger.info('audit retention', {
+                    chain: r.chain,
+                    deleted: r.deleted,
+                    ...('skipped' in r ? { skipped: r.skipped } : { throughSeq: r.throughSeq }),
+                  });
             },
             (err: unknown) => logger.error('audit retention failed', { error: (err as Error).message }),
           );

@@ -61,7 +61,10 @@ export function statisticsOf(store: Pick<Store, 'dpo' | 'consents'>): Statistics
     async withdrawnConsentUses(range) {
       const withdrawals = await dpo.consentWithdrawals(copenhagenDayStart(range.fromDay), copenhagenDayStart(nextDay(range.toDay)), 200);
       if (withdrawals.length === 0) return [];
-      const uses = await dpo.consentUses(withdrawals.map((w) => w.consent), 1000);
+      const uses = await dpo.consentUses(
+        withdrawals.map((w) => w.consent),
+        1000,
+      );
       const out: WithdrawnConsentUse[] = [];
       for (const w of withdrawals) {
         const consents = await store.consents.bySubject([w.subject]);

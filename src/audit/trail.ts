@@ -133,7 +133,12 @@ export class AuditTrail {
       throw new TypeError('AuditTrail: chain must be 1-64 characters of A-Z, a-z, 0-9, ".", "_" or "-"');
     }
     const head = await store.audit.head(options.chain);
-    return new AuditTrail(store.audit, options.chain, head === undefined ? { seq: 0, hash: GENESIS } : { seq: head.seq, hash: head.hash }, options);
+    return new AuditTrail(
+      store.audit,
+      options.chain,
+      head === undefined ? { seq: 0, hash: GENESIS } : { seq: head.seq, hash: head.hash },
+      options,
+    );
   }
 
   /** The last record this trail knows to be durable (seq 0 and GENESIS for an empty chain). */
@@ -190,7 +195,11 @@ export class AuditTrail {
       this.#stats.batches += 1;
       try {
         const lease = this.#lease;
-        if (lease?.lost === true) throw new ChainLeaseLostError(this.chain, `chain ${this.chain}: this instance has lost the chain's lease; nothing is written until it holds it again`);
+        if (lease?.lost === true)
+          throw new ChainLeaseLostError(
+            this.chain,
+            `chain ${this.chain}: this instance has lost the chain's lease; nothing is written until it holds it again`,
+          );
         const fence = lease?.fence;
         if (this.#conflict !== undefined) {
           if (this.#conflict.fence === fence) throw this.#conflict.error;
@@ -206,7 +215,13 @@ export class AuditTrail {
         const placed = pending.map(({ submission }) =>
           submission.entries.map(({ snapshot, members }) => {
             seq += 1;
-            const { record, text } = placeRecord(snapshot, members, { id: recordId(), chain: this.chain, seq, time: this.#now().toISOString(), prevHash: hash });
+            const { record, text } = placeRecord(snapshot, members, {
+              id: recordId(),
+              chain: this.chain,
+              seq,
+              time: this.#now().toISOString(),
+              prevHash: hash,
+            });
             rememberCanonical(record, text);
             hash = record.hash;
             return record;
@@ -215,7 +230,12 @@ export class AuditTrail {
         const records = placed.flat();
         const claims = pending.flatMap(({ submission }) => (submission.claim === undefined ? [] : [submission.claim]));
         const notifying = pending.filter(({ submission }) => submission.notification !== undefined);
-        await this.#store.append(records, claims, notifying.map(({ submission }) => submission.notification!), fence);
+        await this.#store.append(
+          records,
+          claims,
+          notifying.map(({ submission }) => submission.notification!),
+          fence,
+        );
         this.#head = { seq, hash };
         this.#stats.records += records.length;
         pending.forEach(({ index }, i) => {
@@ -227,7 +247,13 @@ export class AuditTrail {
         this.#stale = true;
         this.#stats.failures += 1;
         if (err instanceof ChainConflictError && this.#conflict === undefined) {
-          this.#conflict = { fence: this.#fence, error: new ChainConflictError(this.chain, `chain ${this.chain} was written by someone else than this instance (${err.message}); nothing is written until the chain's lease is taken again`) };
+          this.#conflict = {
+            fence: this.#fence,
+            error: new ChainConflictError(
+              this.chain,
+              `chain ${this.chain} was written by someone else than this instance (${err.message}); nothing is written until the chain's lease is taken again`,
+            ),
+          };
         }
         // A replayed token's records, a notification whose Idempotency-Key is taken, and (when the
         // outbox cannot be written) every notification, are refused; the rest of the commit is

@@ -35,7 +35,24 @@ import { storedRecordHash } from './chain.js';
  */
 
 /** The members read, in sorted order: the order a canonical text has them in. */
-const MEMBERS = ['auditId', 'caller', 'caseworker', 'chain', 'contract', 'decision', 'hash', 'id', 'kind', 'policy', 'prevHash', 'purpose', 'reasons', 'seq', 'subject', 'time'] as const;
+const MEMBERS = [
+  'auditId',
+  'caller',
+  'caseworker',
+  'chain',
+  'contract',
+  'decision',
+  'hash',
+  'id',
+  'kind',
+  'policy',
+  'prevHash',
+  'purpose',
+  'reasons',
+  'seq',
+  'subject',
+  'time',
+] as const;
 type Member = (typeof MEMBERS)[number];
 const at = (name: Member): number => MEMBERS.indexOf(name);
 const CHAIN = at('chain');
@@ -109,7 +126,13 @@ export class FastRowCheck {
     }
     if (w < MEMBERS.length) return undefined;
 
-    if (!this.#isString(CHAIN, chain) || !this.#isNumber(SEQ, page.seq[i]) || !this.#isString(TIME, page.time[i]) || !this.#isText(REASONS, page.reasons[i])) return undefined;
+    if (
+      !this.#isString(CHAIN, chain) ||
+      !this.#isNumber(SEQ, page.seq[i]) ||
+      !this.#isString(TIME, page.time[i]) ||
+      !this.#isText(REASONS, page.reasons[i])
+    )
+      return undefined;
     const columns = page.columns[i];
     if (typeof columns !== 'string') return undefined;
     this.#columns = columns;

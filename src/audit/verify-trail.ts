@@ -63,7 +63,10 @@ const problem = (seq: number, kind: ChainProblemKind, message: string): ChainPro
  * const report = await verifyTrail({ store, verifier });
  * report.chains.filter((c) => !c.ok).map((c) => c.problem) // [{ seq: 42, kind: 'hash-mismatch', ... }]
  */
-export async function verifyTrail(deps: VerifyTrailDeps, options: { readonly chains?: readonly string[] } & Omit<VerifyChainOptions, 'fromCheckpoint'> = {}): Promise<TrailVerification> {
+export async function verifyTrail(
+  deps: VerifyTrailDeps,
+  options: { readonly chains?: readonly string[] } & Omit<VerifyChainOptions, 'fromCheckpoint'> = {},
+): Promise<TrailVerification> {
   const chains = options.chains ?? [...new Set([...(await deps.store.audit.chains()), ...(await deps.store.checkpoints.chains())])].sort();
   const results: ChainVerification[] = [];
   for (const chain of chains) results.push(await verifySealedChain(deps, chain, options));
@@ -71,10 +74,19 @@ export async function verifyTrail(deps: VerifyTrailDeps, options: { readonly cha
 }
 
 /** Verifies one chain with its checkpoints; see verifyTrail. */
-export async function verifySealedChain(deps: VerifyTrailDeps, chain: string, options: VerifyChainOptions = {}): Promise<ChainVerification> {
+export async function verifySealedChain(
+  deps: VerifyTrailDeps,
+  chain: string,
+  options: VerifyChainOptions = {},
+): Promise<ChainVerification> {
   const { store, verifier } = deps;
   const mark = await store.checkpoints.retention(chain);
-  const base = { chain, checkpoints: 0, unsealed: 0, ...(mark !== undefined ? { retained: { throughSeq: mark.throughSeq, time: mark.time, auditId: mark.auditId } } : {}) };
+  const base = {
+    chain,
+    checkpoints: 0,
+    unsealed: 0,
+    ...(mark !== undefined ? { retained: { throughSeq: mark.throughSeq, time: mark.time, auditId: mark.auditId } } : {}),
+  };
   const failAt = (p: ChainProblem, fromSeq: number): ChainVerification => ({ ...base, ok: false, checked: 0, fromSeq, problem: p });
 
   // Where verification starts: seq 1, the retention mark, or a trusted checkpoint after it.
@@ -110,7 +122,8 @@ export async function verifySealedChain(deps: VerifyTrailDeps, chain: string, op
 
   let checkpoints = 0;
   let previous = anchor?.payload.seq ?? 0;
-  let lastCheckpoint: ChainVerification['lastCheckpoint'] = anchor !== undefined ? { seq: anchor.payload.seq, time: anchor.payload.time, root: anchor.payload.root } : undefined;
+  let lastCheckpoint: ChainVerification['lastCheckpoint'] =
+    anchor !== undefined ? { seq: anchor.payload.seq, time: anchor.payload.time, root: anchor.payload.root } : undefined;
   const checkCheckpoint = async (c: StoredCheckpoint, record: ChainHead | undefined): Promise<ChainProblem | undefined> => {
     let payload: CheckpointPayload;
     try {
@@ -118,10 +131,15 @@ export async function verifySealedChain(deps: VerifyTrailDeps, chain: string, op
     } catch (err) {
       return problem(c.seq, 'checkpoint-invalid', `the checkpoint at seq ${c.seq} does not verify: ${(err as Error).message}`);
     }
-    if (payload.chain !== chain || payload.seq !== c.seq) return problem(c.seq, 'checkpoint-invalid', `the checkpoint stored at seq ${c.seq} was signed for another chain or seq`);
+    if (payload.chain !== chain || payload.seq !== c.seq)
+      return problem(c.seq, 'checkpoint-invalid', `the checkpoint stored at seq ${c.seq} was signed for another chain or seq`);
     if (payload.prev !== previous) {
       return payload.prev > previous
-        ? problem(payload.prev, 'checkpoint-invalid', `the checkpoint at seq ${payload.prev} is missing: the checkpoint at seq ${c.seq} names it as the one before`)
+        ? problem(
+            payload.prev,
+            'checkpoint-invalid',
+            `the checkpoint at seq ${payload.prev} is missing: the checkpoint at seq ${c.seq} names it as the one before`,
+          )
         : problem(c.seq, 'checkpoint-invalid', `the checkpoint at seq ${c.seq} does not follow the one at seq ${previous}`);
     }
     if (record === undefined) return undefined;
@@ -129,11 +147,24 @@ export async function verifySealedChain(deps: VerifyTrailDeps, chain: string, op
       // The record the checkpoint names may still be there, one place further: this one was inserted.
       const [following] = await store.audit.scan(chain, c.seq + 1, 1);
       if (following?.record?.seq === c.seq && following.record.hash === payload.head) {
-        return problem(c.seq, 'inserted', `the record at seq ${c.seq} is not part of the chain: the record the signed checkpoint names follows it`);
+        return problem(
+          c.seq,
+          'inserted',
+          `the record at seq ${c.seq} is not part of the chain: the record the signed checkpoint names follows it`,
+        );
       }
-      return problem(c.seq, 'checkpoint-mismatch', `the record at seq ${c.seq} is not the one the signed checkpoint names: the chain was rewritten up to here`);
+      return problem(
+        c.seq,
+        'checkpoint-mismatch',
+        `the record at seq ${c.seq} is not the one the signed checkpoint names: the chain was rewritten up to here`,
+      );
     }
-    if (frontier.root().toString('hex') !== payload.root) return problem(c.seq, 'root-mismatch', `the records up to seq ${c.seq} do not give the Merkle root the checkpoint at seq ${c.seq} signs`);
+    if (frontier.root().toString('hex') !== payload.root)
+      return problem(
+        c.seq,
+        'root-mismatch',
+        `the records up to seq ${c.seq} do not give the Merkle root the checkpoint at seq ${c.seq} signs`,
+      );
     previous = c.seq;
     checkpoints += 1;
     lastCheckpoint = { seq: c.seq, time: payload.time, root: payload.root };
@@ -166,7 +197,13 @@ export async function verifySealedChain(deps: VerifyTrailDeps, chain: string, op
     const c = await nextCheckpoint();
     if (c !== undefined) {
       const last = result.last?.seq ?? fromSeq - 1;
-      p = (await checkCheckpoint(c, undefined)) ?? problem(last + 1, 'truncated', `the chain ends at seq ${last}, but a signed checkpoint covers it up to seq ${c.seq}: records ${last + 1}-${c.seq} were removed`);
+      p =
+        (await checkCheckpoint(c, undefined)) ??
+        problem(
+          last + 1,
+          'truncated',
+          `the chain ends at seq ${last}, but a signed checkpoint covers it up to seq ${c.seq}: records ${last + 1}-${c.seq} were removed`,
+        );
     }
   }
   const lastSeq = result.last?.seq ?? fromSeq - 1;
@@ -184,16 +221,31 @@ export async function verifySealedChain(deps: VerifyTrailDeps, chain: string, op
 }
 
 /** A stored checkpoint to start from: signed by a trusted key, with a frontier that gives its root. */
-async function startAt(deps: VerifyTrailDeps, chain: string, seq: number, what: string): Promise<{ checkpoint: StoredCheckpoint; payload: CheckpointPayload; frontier: MerkleFrontier } | { problem: ChainProblem }> {
+async function startAt(
+  deps: VerifyTrailDeps,
+  chain: string,
+  seq: number,
+  what: string,
+): Promise<{ checkpoint: StoredCheckpoint; payload: CheckpointPayload; frontier: MerkleFrontier } | { problem: ChainProblem }> {
   const c = await deps.store.checkpoints.atOrBefore(chain, seq);
-  if (c === undefined || c.seq !== seq) return { problem: problem(seq, what === 'retention mark' ? 'retention-unproven' : 'checkpoint-invalid', `there is no checkpoint at seq ${seq} (the ${what})`) };
+  if (c === undefined || c.seq !== seq)
+    return {
+      problem: problem(
+        seq,
+        what === 'retention mark' ? 'retention-unproven' : 'checkpoint-invalid',
+        `there is no checkpoint at seq ${seq} (the ${what})`,
+      ),
+    };
   let payload: CheckpointPayload;
   try {
     payload = await deps.verifier.verify(c.jws);
   } catch (err) {
-    return { problem: problem(seq, 'checkpoint-invalid', `the checkpoint at seq ${seq} (the ${what}) does not verify: ${(err as Error).message}`) };
+    return {
+      problem: problem(seq, 'checkpoint-invalid', `the checkpoint at seq ${seq} (the ${what}) does not verify: ${(err as Error).message}`),
+    };
   }
-  if (payload.chain !== chain || payload.seq !== seq) return { problem: problem(seq, 'checkpoint-invalid', `the checkpoint stored at seq ${seq} was signed for another chain or seq`) };
+  if (payload.chain !== chain || payload.seq !== seq)
+    return { problem: problem(seq, 'checkpoint-invalid', `the checkpoint stored at seq ${seq} was signed for another chain or seq`) };
   let frontier: MerkleFrontier | undefined;
   try {
     frontier = new MerkleFrontier(JSON.parse(c.frontier) as FrontierJson);
@@ -201,7 +253,13 @@ async function startAt(deps: VerifyTrailDeps, chain: string, seq: number, what: 
     frontier = undefined;
   }
   if (frontier === undefined || frontier.size !== seq || frontier.root().toString('hex') !== payload.root) {
-    return { problem: problem(seq, 'checkpoint-invalid', `the Merkle frontier stored with the checkpoint at seq ${seq} does not give its signed root`) };
+    return {
+      problem: problem(
+        seq,
+        'checkpoint-invalid',
+        `the Merkle frontier stored with the checkpoint at seq ${seq} does not give its signed root`,
+      ),
+    };
   }
   return { checkpoint: c, payload, frontier };
 }
@@ -212,5 +270,9 @@ async function retentionDocumented(store: Pick<Store, 'audit'>, chain: string, m
   const documented = records.some((r) => documentsRetention(r.reasons, chain, mark.throughSeq));
   return documented
     ? undefined
-    : problem(mark.throughSeq + 1, 'retention-unproven', `records 1-${mark.throughSeq} are gone, and no audit record documents their deletion under the retention rule`);
+    : problem(
+        mark.throughSeq + 1,
+        'retention-unproven',
+        `records 1-${mark.throughSeq} are gone, and no audit record documents their deletion under the retention rule`,
+      );
 }

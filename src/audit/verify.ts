@@ -90,12 +90,17 @@ export interface VerifyResult {
  * const result = await verifyChain(store, 'gw-1');
  * if (!result.ok) console.log(result.problem); // { seq: 42, kind: 'hash-mismatch', message: ... }
  */
-export async function verifyChain(store: { readonly audit: AuditStore }, chain: string, options: VerifyOptions = {}): Promise<VerifyResult> {
+export async function verifyChain(
+  store: { readonly audit: AuditStore },
+  chain: string,
+  options: VerifyOptions = {},
+): Promise<VerifyResult> {
   const pageSize = options.pageSize ?? 1000;
   if (!Number.isInteger(pageSize) || pageSize < 1) throw new TypeError('verifyChain: pageSize must be a positive integer');
   let fromSeq = options.fromSeq ?? 1;
   if (options.anchor !== undefined) {
-    if (options.fromSeq !== undefined && options.fromSeq !== options.anchor.seq + 1) throw new TypeError('verifyChain: fromSeq must be anchor.seq + 1 when both are given');
+    if (options.fromSeq !== undefined && options.fromSeq !== options.anchor.seq + 1)
+      throw new TypeError('verifyChain: fromSeq must be anchor.seq + 1 when both are given');
     fromSeq = options.anchor.seq + 1;
   }
   if (!Number.isSafeInteger(fromSeq) || fromSeq < 1) throw new TypeError('verifyChain: fromSeq must be a positive integer');
@@ -135,16 +140,29 @@ export async function verifyChain(store: { readonly audit: AuditStore }, chain: 
       if (record === undefined) return fail(at, 'malformed', `the record stored at seq ${at} cannot be read`);
       if (record.chain !== chain) return fail(at, 'wrong-chain', `the record stored at seq ${at} was written for another chain`);
       if (record.seq !== at) {
-        if (typeof record.seq !== 'number' || !Number.isSafeInteger(record.seq)) return fail(at, 'malformed', `the record stored at seq ${at} has no valid seq`);
+        if (typeof record.seq !== 'number' || !Number.isSafeInteger(record.seq))
+          return fail(at, 'malformed', `the record stored at seq ${at} has no valid seq`);
         if (record.seq > at) {
           const following = await rows.following();
           if (following?.record?.seq === at) {
-            return fail(at, 'reordered', `the record stored at seq ${at} was written as seq ${record.seq}, and the record written as seq ${at} follows it: records are out of order`);
+            return fail(
+              at,
+              'reordered',
+              `the record stored at seq ${at} was written as seq ${record.seq}, and the record written as seq ${at} follows it: records are out of order`,
+            );
           }
-          return fail(at, 'gap', `the record stored at seq ${at} was written as seq ${record.seq}: records ${range(at, record.seq - 1)} were removed and the rest renumbered`);
+          return fail(
+            at,
+            'gap',
+            `the record stored at seq ${at} was written as seq ${record.seq}: records ${range(at, record.seq - 1)} were removed and the rest renumbered`,
+          );
         }
         const inserted = at - record.seq;
-        return fail(record.seq, 'inserted', `the record stored at seq ${at} was written as seq ${record.seq}: ${inserted === 1 ? `the record at seq ${record.seq} was` : `the records at seq ${range(record.seq, at - 1)} were`} inserted into the chain`);
+        return fail(
+          record.seq,
+          'inserted',
+          `the record stored at seq ${at} was written as seq ${record.seq}: ${inserted === 1 ? `the record at seq ${record.seq} was` : `the records at seq ${range(record.seq, at - 1)} were`} inserted into the chain`,
+        );
       }
     }
     const prevHash: unknown = quick !== undefined ? quick.prevHash : record?.prevHash;
@@ -152,7 +170,11 @@ export async function verifyChain(store: { readonly audit: AuditStore }, chain: 
       if (prevPrev !== undefined && prevHash === prevPrev) {
         return fail(at - 1, 'inserted', `the record at seq ${at - 1} is not part of the chain: the record at seq ${at} links past it`);
       }
-      return fail(at, 'prev-mismatch', `the record at seq ${at} does not link to the record at seq ${at - 1}: that record was changed or replaced`);
+      return fail(
+        at,
+        'prev-mismatch',
+        `the record at seq ${at} does not link to the record at seq ${at - 1}: that record was changed or replaced`,
+      );
     }
     let hash: string;
     if (quick !== undefined) {
@@ -168,12 +190,20 @@ export async function verifyChain(store: { readonly audit: AuditStore }, chain: 
         return fail(at, 'hash-mismatch', `the record at seq ${at} was changed after it was written: its content does not match its hash`);
       }
       if (stored !== undefined && stored.columnMismatch.length > 0) {
-        return fail(at, 'column-mismatch', `the search columns of the record at seq ${at} were changed (${stored.columnMismatch.join(', ')}): they no longer match the record`);
+        return fail(
+          at,
+          'column-mismatch',
+          `the search columns of the record at seq ${at} were changed (${stored.columnMismatch.join(', ')}): they no longer match the record`,
+        );
       }
       hash = record.hash;
     }
     if (options.trustedHead !== undefined && at === options.trustedHead.seq && hash !== options.trustedHead.hash) {
-      return fail(at, 'head-mismatch', `the record at seq ${at} is not the record the trusted head names: the chain was rewritten up to here`);
+      return fail(
+        at,
+        'head-mismatch',
+        `the record at seq ${at} is not the record the trusted head names: the chain was rewritten up to here`,
+      );
     }
     if (options.onRecord !== undefined) {
       const found = options.onRecord({ seq: at, hash });
@@ -189,7 +219,11 @@ export async function verifyChain(store: { readonly audit: AuditStore }, chain: 
   }
 
   if (options.trustedHead !== undefined && expected <= options.trustedHead.seq) {
-    return fail(expected, 'truncated', `the chain ends at seq ${expected - 1}, but the trusted head is at seq ${options.trustedHead.seq}: records ${range(expected, options.trustedHead.seq)} were removed`);
+    return fail(
+      expected,
+      'truncated',
+      `the chain ends at seq ${expected - 1}, but the trusted head is at seq ${options.trustedHead.seq}: records ${range(expected, options.trustedHead.seq)} were removed`,
+    );
   }
   return { ok: true, chain, checked, ...(last !== undefined ? { last } : {}) };
 }
@@ -199,7 +233,8 @@ function range(from: number, to: number): string {
 }
 
 /** A page of rows as scanPage reads them (for the fast check), or as scan reads them. */
-type Page = { readonly fast: StoredAuditPage; readonly size: number } | { readonly stored: readonly StoredAuditRow[]; readonly size: number };
+type Page =
+  { readonly fast: StoredAuditPage; readonly size: number } | { readonly stored: readonly StoredAuditRow[]; readonly size: number };
 
 const seqAt = (page: Page, i: number): number => ('fast' in page ? (page.fast.seq[i] as number) : (page.stored[i] as StoredAuditRow).seq);
 

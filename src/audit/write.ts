@@ -15,7 +15,12 @@ export interface AuditWriteObserver {
  * replay claim that was taken before (the token was used already), nothing is written and it
  * throws TOKEN_REPLAYED.
  */
-export async function writeAudit(trail: AuditTrail, entry: AuditEntry, observe?: AuditWriteObserver, claim?: ReplayClaim): Promise<AuditRecord> {
+export async function writeAudit(
+  trail: AuditTrail,
+  entry: AuditEntry,
+  observe?: AuditWriteObserver,
+  claim?: ReplayClaim,
+): Promise<AuditRecord> {
   const [record] = await writeAudits(trail, [entry], observe, claim);
   return record!;
 }
@@ -26,10 +31,19 @@ export async function writeAudit(trail: AuditTrail, entry: AuditEntry, observe?:
  * store's IdempotencyKeyTakenError (nothing written); an outbox that cannot be written, with
  * OUTBOX_UNAVAILABLE (nothing written).
  */
-export async function writeAudits(trail: AuditTrail, entries: readonly AuditEntry[], observe?: AuditWriteObserver, claim?: ReplayClaim, notification?: QueuedNotification): Promise<AuditRecord[]> {
+export async function writeAudits(
+  trail: AuditTrail,
+  entries: readonly AuditEntry[],
+  observe?: AuditWriteObserver,
+  claim?: ReplayClaim,
+  notification?: QueuedNotification,
+): Promise<AuditRecord[]> {
   const started = performance.now();
   try {
-    return await trail.appendMany(entries, { ...(claim !== undefined ? { claim } : {}), ...(notification !== undefined ? { notification } : {}) });
+    return await trail.appendMany(entries, {
+      ...(claim !== undefined ? { claim } : {}),
+      ...(notification !== undefined ? { notification } : {}),
+    });
   } catch (err) {
     if (err instanceof ReplayedClaimError) throw new GatewayError('TOKEN_REPLAYED');
     if (err instanceof IdempotencyKeyTakenError) throw err;

@@ -40,15 +40,27 @@ const clientsSchema = {
           id: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{1,62}$' },
           title: { type: 'string', minLength: 1, maxLength: 200 },
           administration: { type: 'string', pattern: '^[A-Z][A-Z0-9-]{1,15}$' },
-          roles: { type: 'array', minItems: 1, uniqueItems: true, maxItems: 20, items: { type: 'string', pattern: '^[a-z][a-z0-9-]{1,40}$' } },
+          roles: {
+            type: 'array',
+            minItems: 1,
+            uniqueItems: true,
+            maxItems: 20,
+            items: { type: 'string', pattern: '^[a-z][a-z0-9-]{1,40}$' },
+          },
           certificate: {
-            type: 'object', additionalProperties: false, required: ['subject'],
+            type: 'object',
+            additionalProperties: false,
+            required: ['subject'],
             properties: { subject: { type: 'string', minLength: 1, maxLength: 200 } },
           },
           signingKeys: {
-            type: 'array', minItems: 1, maxItems: 5,
+            type: 'array',
+            minItems: 1,
+            maxItems: 5,
             items: {
-              type: 'object', additionalProperties: false, required: ['kid'],
+              type: 'object',
+              additionalProperties: false,
+              required: ['kid'],
               properties: {
                 kid: { type: 'string', minLength: 1, maxLength: 100 },
                 file: { type: 'string', minLength: 1, maxLength: 500 },
@@ -69,11 +81,24 @@ const clientsSchema = {
 
 /** policies/clients.yaml once its schema has checked it. */
 interface ClientsDoc {
-  clients: Array<{ id: string; title: string; administration: string; roles: string[]; certificate: { subject: string }; signingKeys: Array<{ kid: string; file?: string; jwk?: JWK }>; endpoint?: string }>;
+  clients: Array<{
+    id: string;
+    title: string;
+    administration: string;
+    roles: string[];
+    certificate: { subject: string };
+    signingKeys: Array<{ kid: string; file?: string; jwk?: JWK }>;
+    endpoint?: string;
+  }>;
 }
 const validateClients = new Ajv2020({ allErrors: true, strict: true }).compile<ClientsDoc>(clientsSchema);
 
-async function importKey(file: string, where: string, spec: { file?: string; jwk?: JWK }, certsDir: string): Promise<{ alg: 'ES256' | 'EdDSA'; key: CryptoKey }> {
+async function importKey(
+  file: string,
+  where: string,
+  spec: { file?: string; jwk?: JWK },
+  certsDir: string,
+): Promise<{ alg: 'ES256' | 'EdDSA'; key: CryptoKey }> {
   if (spec.jwk) {
     const alg = spec.jwk.crv === 'Ed25519' ? 'EdDSA' : spec.jwk.crv === 'P-256' ? 'ES256' : undefined;
     if (!alg) throw new LoadError(file, where, 'only P-256 (ES256) and Ed25519 (EdDSA) signing keys are accepted');
@@ -100,7 +125,11 @@ async function importKey(file: string, where: string, spec: { file?: string; jwk
  * Loads and validates the client registry (policies/clients.yaml) and imports every signing key
  * once, so the request path never parses a key.
  */
-export async function loadClients(file: string, certsDir: string, endpoints: Readonly<Record<string, string>> = {}): Promise<ClientRegistry> {
+export async function loadClients(
+  file: string,
+  certsDir: string,
+  endpoints: Readonly<Record<string, string>> = {},
+): Promise<ClientRegistry> {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -109,7 +138,9 @@ export async function loadClients(file: string, certsDir: string, endpoints: Rea
   }
   const doc = parseDocument(text, { prettyErrors: true });
   if (doc.errors.length > 0) {
-    throw new LoadErrors(doc.errors.map((e) => new LoadError(file, '', e.message.split('\n')[0] ?? 'YAML syntax error', e.linePos?.[0]?.line)));
+    throw new LoadErrors(
+      doc.errors.map((e) => new LoadError(file, '', e.message.split('\n')[0] ?? 'YAML syntax error', e.linePos?.[0]?.line)),
+    );
   }
   const data = doc.toJS() as unknown;
   if (!validateClients(data)) {
@@ -122,7 +153,10 @@ export async function loadClients(file: string, certsDir: string, endpoints: Rea
   const subjects = new Set<string>();
   for (const [i, c] of raw.entries()) {
     if (ids.has(c.id)) errors.push(new LoadError(file, `/clients/${i}/id`, `client id "${c.id}" is registered twice`));
-    if (subjects.has(c.certificate.subject)) errors.push(new LoadError(file, `/clients/${i}/certificate/subject`, `certificate subject "${c.certificate.subject}" belongs to two clients`));
+    if (subjects.has(c.certificate.subject))
+      errors.push(
+        new LoadError(file, `/clients/${i}/certificate/subject`, `certificate subject "${c.certificate.subject}" belongs to two clients`),
+      );
     ids.add(c.id);
     subjects.add(c.certificate.subject);
     const keys: Client['signingKeys'][number][] = [];

@@ -70,7 +70,7 @@ function tlv(der: Buffer, at: number, limit = der.length): Tlv {
 /** The elements of a constructed value. */
 function children(der: Buffer, parent: Tlv): Tlv[] {
   const out: Tlv[] = [];
-  for (let at = parent.body; at < parent.end; ) {
+  for (let at = parent.body; at < parent.end;) {
     const child = tlv(der, at, parent.end);
     out.push(child);
     at = child.end;
@@ -108,7 +108,12 @@ function oid(der: Buffer, t: Tlv): string {
 
 function time(der: Buffer, t: Tlv): Date {
   const s = der.subarray(t.body, t.end).toString('latin1');
-  const m = t.tag === UTC_TIME ? /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(s) : t.tag === GENERALIZED_TIME ? /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(s) : null;
+  const m =
+    t.tag === UTC_TIME
+      ? /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(s)
+      : t.tag === GENERALIZED_TIME
+        ? /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(s)
+        : null;
   if (!m) throw new CrlError('a CRL time is malformed');
   let year = Number(m[1]);
   if (t.tag === UTC_TIME) year += year < 50 ? 2000 : 1900;
@@ -117,7 +122,10 @@ function time(der: Buffer, t: Tlv): Date {
 
 /** A serial as upper-case hex without leading zeros (how Node's getPeerCertificate spells it, minus padding). */
 export function normaliseSerialHex(serial: string): string {
-  return serial.replaceAll(':', '').toUpperCase().replace(/^0+(?=.)/, '');
+  return serial
+    .replaceAll(':', '')
+    .toUpperCase()
+    .replace(/^0+(?=.)/, '');
 }
 
 /** Hash for crypto.verify, by signature algorithm OID; null for Ed25519. */
@@ -152,7 +160,11 @@ function subjectDer(cert: X509Certificate): Buffer {
  * const list = parseCrl(readFileSync('certs/ca/crl.pem', 'utf8'), readFileSync('certs/ca/ca.crt.pem', 'utf8'));
  * list.isRevoked(peer.serialNumber);
  */
-export function parseCrl(pem: string, caPem: string, options: { file?: string; now?: Date; clockToleranceSeconds?: number } = {}): RevocationList {
+export function parseCrl(
+  pem: string,
+  caPem: string,
+  options: { file?: string; now?: Date; clockToleranceSeconds?: number } = {},
+): RevocationList {
   const match = /-----BEGIN X509 CRL-----([A-Za-z0-9+/=\s]+)-----END X509 CRL-----/.exec(pem);
   if (!match) throw new CrlError('not a PEM "X509 CRL"');
   const der = Buffer.from(match[1]!.replace(/\s+/g, ''), 'base64');
@@ -182,9 +194,11 @@ export function parseCrl(pem: string, caPem: string, options: { file?: string; n
     throw new CrlError('the signature algorithm inside the CRL differs from the outer one');
   }
   const issuer = expect(fields[i++], SEQUENCE, 'CRL issuer');
-  if (!der.subarray(issuer.start, issuer.end).equals(subjectDer(ca))) throw new CrlError('the CRL is not issued by the trusted CA (issuer differs)');
+  if (!der.subarray(issuer.start, issuer.end).equals(subjectDer(ca)))
+    throw new CrlError('the CRL is not issued by the trusted CA (issuer differs)');
   const thisUpdateTlv = fields[i++];
-  if (!thisUpdateTlv || (thisUpdateTlv.tag !== UTC_TIME && thisUpdateTlv.tag !== GENERALIZED_TIME)) throw new CrlError('thisUpdate is missing');
+  if (!thisUpdateTlv || (thisUpdateTlv.tag !== UTC_TIME && thisUpdateTlv.tag !== GENERALIZED_TIME))
+    throw new CrlError('thisUpdate is missing');
   const thisUpdate = time(der, thisUpdateTlv);
   let nextUpdate: Date | undefined;
   if (fields[i] && (fields[i]!.tag === UTC_TIME || fields[i]!.tag === GENERALIZED_TIME)) nextUpdate = time(der, fields[i++]!);
@@ -207,7 +221,8 @@ export function parseCrl(pem: string, caPem: string, options: { file?: string; n
   }
   if (!valid) throw new CrlError('the CRL signature does not verify with the CA key');
   const now = (options.now ?? new Date()).getTime();
-  if (thisUpdate.getTime() > now + (options.clockToleranceSeconds ?? 300) * 1000) throw new CrlError('the CRL is dated in the future (thisUpdate)');
+  if (thisUpdate.getTime() > now + (options.clockToleranceSeconds ?? 300) * 1000)
+    throw new CrlError('the CRL is dated in the future (thisUpdate)');
 
   return Object.freeze({
     file: options.file,
@@ -223,7 +238,11 @@ export function parseCrl(pem: string, caPem: string, options: { file?: string; n
  * or none. A configured file that is missing, and any CRL that does not verify, is a LoadError
  * naming the file (start-up stops; a reload keeps the previous list).
  */
-export function loadRevocationList(options: { readonly certsDir: string; readonly crlFile?: string | undefined; readonly now?: Date }): RevocationList {
+export function loadRevocationList(options: {
+  readonly certsDir: string;
+  readonly crlFile?: string | undefined;
+  readonly now?: Date;
+}): RevocationList {
   const caFile = path.join(options.certsDir, 'ca', 'ca.crt.pem');
   const file = options.crlFile ?? path.join(options.certsDir, 'ca', 'crl.pem');
   if (options.crlFile === undefined && !existsSync(file)) return NO_REVOCATIONS;

@@ -52,7 +52,8 @@ const CLAIM_SHAPE = /^[\x21-\x7e][\x20-\x7e]{0,199}$/; // printable ASCII, bound
  */
 function str(payload: JWTPayload, name: string, text = true): string {
   const v = payload[name];
-  if (typeof v !== 'string' || !CLAIM_SHAPE.test(v) || (text && mayHoldCpr(v))) throw new GatewayError('TOKEN_CLAIM_MISSING', { reasons: [name] });
+  if (typeof v !== 'string' || !CLAIM_SHAPE.test(v) || (text && mayHoldCpr(v)))
+    throw new GatewayError('TOKEN_CLAIM_MISSING', { reasons: [name] });
   return v;
 }
 
@@ -116,7 +117,12 @@ export async function verifyRequestToken(check: TokenCheck): Promise<RequestToke
 
   // The signature first: nothing about the claims is told to a caller whose token is not signed.
   const dot = token.lastIndexOf('.');
-  const signed = signatureValid(key.alg, Buffer.from(token.slice(0, dot), 'latin1'), key.key, Buffer.from(token.slice(dot + 1), 'base64url'));
+  const signed = signatureValid(
+    key.alg,
+    Buffer.from(token.slice(0, dot), 'latin1'),
+    key.key,
+    Buffer.from(token.slice(dot + 1), 'base64url'),
+  );
   if (!signed) throw new GatewayError('TOKEN_SIGNATURE_INVALID');
   const payload = unverified;
   const now = check.now ?? new Date();

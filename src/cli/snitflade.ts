@@ -36,7 +36,7 @@ program
 
 program
   .command('token')
-  .description("mint a request token for a demo client, signed with its development key; prints the JWT")
+  .description('mint a request token for a demo client, signed with its development key; prints the JWT')
   .requiredOption('--path <path>', 'the request path, e.g. /v1/queries/employment.citizen-status.v1')
   .option('--client <id>', 'the calling client system', 'sof-case-system')
   .option('--caseworker <id>', 'the caseworker (sub claim)', 'sof-cw-0042')
@@ -46,31 +46,45 @@ program
   .option('--body <json>', 'the exact request body the token is bound to', '')
   .option('--body-file <file>', 'read the exact request body from a file instead')
   .option('--lifetime <seconds>', 'token lifetime in seconds (at most 300)', positiveInt, 120)
-  .action(async (o: { path: string; client: string; caseworker: string; purpose: string; case: string; method: string; body: string; bodyFile?: string; lifetime: number }) => {
-    const c = config();
-    const keyFile = path.join(c.paths.certs, 'clients', o.client, 'signing.key.pem');
-    let key: string;
-    try {
-      key = readFileSync(keyFile, 'utf8');
-    } catch {
-      throw new InvalidArgumentError(`no signing key for client "${o.client}" at ${keyFile}; run "npx snitflade certs" or "npm start" first`);
-    }
-    const body = o.bodyFile !== undefined ? readFileSync(o.bodyFile) : o.body;
-    const token = await mintRequestToken({
-      clientId: o.client,
-      kid: `${o.client}-1`,
-      key,
-      audience: c.gatewayId,
-      caseworker: o.caseworker,
-      purpose: o.purpose,
-      caseRef: o.case,
-      method: o.method.toUpperCase(),
-      path: o.path,
-      body,
-      lifetimeSeconds: o.lifetime,
-    });
-    process.stdout.write(`${token}\n`);
-  });
+  .action(
+    async (o: {
+      path: string;
+      client: string;
+      caseworker: string;
+      purpose: string;
+      case: string;
+      method: string;
+      body: string;
+      bodyFile?: string;
+      lifetime: number;
+    }) => {
+      const c = config();
+      const keyFile = path.join(c.paths.certs, 'clients', o.client, 'signing.key.pem');
+      let key: string;
+      try {
+        key = readFileSync(keyFile, 'utf8');
+      } catch {
+        throw new InvalidArgumentError(
+          `no signing key for client "${o.client}" at ${keyFile}; run "npx snitflade certs" or "npm start" first`,
+        );
+      }
+      const body = o.bodyFile !== undefined ? readFileSync(o.bodyFile) : o.body;
+      const token = await mintRequestToken({
+        clientId: o.client,
+        kid: `${o.client}-1`,
+        key,
+        audience: c.gatewayId,
+        caseworker: o.caseworker,
+        purpose: o.purpose,
+        caseRef: o.case,
+        method: o.method.toUpperCase(),
+        path: o.path,
+        body,
+        lifetimeSeconds: o.lifetime,
+      });
+      process.stdout.write(`${token}\n`);
+    },
+  );
 
 registerExchangeCommands(program);
 registerAuditCommands(program);
@@ -84,7 +98,8 @@ program
   .option('--idempotency-key <key>', 'sent as Idempotency-Key: the same event sent again with the same key gets the first answer')
   .action(async (event: string, o: { cpr: string; gateway?: string; idempotencyKey?: string }) => {
     const { emitNotification, EVENT_CONTRACTS } = await import('../simulators/emit.js');
-    if (!Object.hasOwn(EVENT_CONTRACTS, event)) throw new InvalidArgumentError(`unknown event "${event}"; use ${Object.keys(EVENT_CONTRACTS).join(' or ')}`);
+    if (!Object.hasOwn(EVENT_CONTRACTS, event))
+      throw new InvalidArgumentError(`unknown event "${event}"; use ${Object.keys(EVENT_CONTRACTS).join(' or ')}`);
     const c = config();
     const answer = await emitNotification(event as keyof typeof EVENT_CONTRACTS, o.cpr, {
       gatewayUrl: o.gateway ?? `https://localhost:${c.listen.port}`,

@@ -24,7 +24,9 @@ export interface GatewayConfig {
     readonly crl?: string;
   };
   /** SQLite: `busyTimeoutMs` is how long a write waits for another process's lock; the wait blocks the store's worker thread, and the store calls queued behind it (default 2000). */
-  readonly store: { readonly kind: 'sqlite'; readonly file: string; readonly busyTimeoutMs?: number } | { readonly kind: 'postgres'; readonly url: string };
+  readonly store:
+    | { readonly kind: 'sqlite'; readonly file: string; readonly busyTimeoutMs?: number }
+    | { readonly kind: 'postgres'; readonly url: string };
   readonly tokens: { readonly maxLifetimeSeconds: number; readonly clockToleranceSeconds: number };
   readonly upstream: { readonly timeoutMs: number; readonly maxResponseBytes: number };
   readonly limits: {
@@ -102,34 +104,77 @@ const schema = {
     gatewayId: { type: 'string', pattern: '^[a-z0-9][a-z0-9.-]{1,62}$' },
     instanceId: { type: 'string', pattern: '^[a-zA-Z0-9][a-zA-Z0-9._-]{0,62}$' },
     listen: {
-      type: 'object', additionalProperties: false, required: ['host', 'port'],
+      type: 'object',
+      additionalProperties: false,
+      required: ['host', 'port'],
       properties: { host: { type: 'string', minLength: 1 }, port: { type: 'integer', minimum: 0, maximum: 65535 } },
     },
     paths: {
-      type: 'object', additionalProperties: false, required: ['root', 'certs', 'data', 'schemas', 'policies'],
+      type: 'object',
+      additionalProperties: false,
+      required: ['root', 'certs', 'data', 'schemas', 'policies'],
       properties: {
-        root: { type: 'string', minLength: 1 }, certs: { type: 'string', minLength: 1 }, data: { type: 'string', minLength: 1 },
-        schemas: { type: 'string', minLength: 1 }, policies: { type: 'string', minLength: 1 },
+        root: { type: 'string', minLength: 1 },
+        certs: { type: 'string', minLength: 1 },
+        data: { type: 'string', minLength: 1 },
+        schemas: { type: 'string', minLength: 1 },
+        policies: { type: 'string', minLength: 1 },
         crl: { type: 'string', minLength: 1 },
       },
     },
     store: {
       oneOf: [
-        { type: 'object', additionalProperties: false, required: ['kind', 'file'], properties: { kind: { const: 'sqlite' }, file: { type: 'string', minLength: 1 }, busyTimeoutMs: { type: 'integer', minimum: 0, maximum: 60000 } } },
-        { type: 'object', additionalProperties: false, required: ['kind', 'url'], properties: { kind: { const: 'postgres' }, url: { type: 'string', pattern: '^postgres(ql)?://' } } },
+        {
+          type: 'object',
+          additionalProperties: false,
+          required: ['kind', 'file'],
+          properties: {
+            kind: { const: 'sqlite' },
+            file: { type: 'string', minLength: 1 },
+            busyTimeoutMs: { type: 'integer', minimum: 0, maximum: 60000 },
+          },
+        },
+        {
+          type: 'object',
+          additionalProperties: false,
+          required: ['kind', 'url'],
+          properties: { kind: { const: 'postgres' }, url: { type: 'string', pattern: '^postgres(ql)?://' } },
+        },
       ],
     },
     tokens: {
-      type: 'object', additionalProperties: false, required: ['maxLifetimeSeconds', 'clockToleranceSeconds'],
-      properties: { maxLifetimeSeconds: { type: 'integer', minimum: 1, maximum: 300 }, clockToleranceSeconds: { type: 'integer', minimum: 0, maximum: 120 } },
+      type: 'object',
+      additionalProperties: false,
+      required: ['maxLifetimeSeconds', 'clockToleranceSeconds'],
+      properties: {
+        maxLifetimeSeconds: { type: 'integer', minimum: 1, maximum: 300 },
+        clockToleranceSeconds: { type: 'integer', minimum: 0, maximum: 120 },
+      },
     },
     upstream: {
-      type: 'object', additionalProperties: false, required: ['timeoutMs', 'maxResponseBytes'],
-      properties: { timeoutMs: { type: 'integer', minimum: 1, maximum: 120000 }, maxResponseBytes: { type: 'integer', minimum: 1024, maximum: 67108864 } },
+      type: 'object',
+      additionalProperties: false,
+      required: ['timeoutMs', 'maxResponseBytes'],
+      properties: {
+        timeoutMs: { type: 'integer', minimum: 1, maximum: 120000 },
+        maxResponseBytes: { type: 'integer', minimum: 1024, maximum: 67108864 },
+      },
     },
     limits: {
-      type: 'object', additionalProperties: false,
-      required: ['bodyBytes', 'ratePerSecond', 'burst', 'concurrency', 'providerConcurrency', 'maxConnections', 'handshakeTimeoutMs', 'headersTimeoutMs', 'requestTimeoutMs', 'shutdownGraceMs'],
+      type: 'object',
+      additionalProperties: false,
+      required: [
+        'bodyBytes',
+        'ratePerSecond',
+        'burst',
+        'concurrency',
+        'providerConcurrency',
+        'maxConnections',
+        'handshakeTimeoutMs',
+        'headersTimeoutMs',
+        'requestTimeoutMs',
+        'shutdownGraceMs',
+      ],
       properties: {
         bodyBytes: { type: 'integer', minimum: 256, maximum: 10485760 },
         ratePerSecond: { type: 'number', exclusiveMinimum: 0, maximum: 1000000 },
@@ -145,12 +190,25 @@ const schema = {
     },
     endpoints: { type: 'object', additionalProperties: { type: 'string', pattern: '^https://' } },
     consent: {
-      type: 'object', additionalProperties: false, required: ['timeoutMs'],
+      type: 'object',
+      additionalProperties: false,
+      required: ['timeoutMs'],
       properties: { timeoutMs: { type: 'integer', minimum: 1, maximum: 60000 } },
     },
     notifications: {
-      type: 'object', additionalProperties: false,
-      required: ['worker', 'maxAttempts', 'baseDelayMs', 'maxDelayMs', 'pollMs', 'leaseMs', 'batch', 'deadLetterRetentionMs', 'finishedRetentionMs'],
+      type: 'object',
+      additionalProperties: false,
+      required: [
+        'worker',
+        'maxAttempts',
+        'baseDelayMs',
+        'maxDelayMs',
+        'pollMs',
+        'leaseMs',
+        'batch',
+        'deadLetterRetentionMs',
+        'finishedRetentionMs',
+      ],
       properties: {
         worker: { type: 'boolean' },
         maxAttempts: { type: 'integer', minimum: 1, maximum: 1000 },
@@ -164,26 +222,43 @@ const schema = {
       },
     },
     audit: {
-      type: 'object', additionalProperties: false,
-      required: ['checkpointEveryRecords', 'checkpointEverySeconds', 'reportIncludesEmployee', 'siem', 'pseudonymKeys', 'previousSigningKeys'],
+      type: 'object',
+      additionalProperties: false,
+      required: [
+        'checkpointEveryRecords',
+        'checkpointEverySeconds',
+        'reportIncludesEmployee',
+        'siem',
+        'pseudonymKeys',
+        'previousSigningKeys',
+      ],
       properties: {
         checkpointEveryRecords: { type: 'integer', minimum: 1, maximum: 10000000 },
         checkpointEverySeconds: { type: 'integer', minimum: 1, maximum: 86400 },
         retentionDays: { type: 'integer', minimum: 1, maximum: 36500 },
         reportIncludesEmployee: { type: 'boolean' },
         siem: {
-          type: 'object', additionalProperties: false, required: ['target'],
+          type: 'object',
+          additionalProperties: false,
+          required: ['target'],
           properties: { target: { enum: ['off', 'stdout', 'file'] }, file: { type: 'string', minLength: 1 } },
         },
         pseudonymKeys: {
-          type: 'object', additionalProperties: false, required: ['current', 'previous'],
-          properties: { current: { type: 'string', minLength: 1 }, previous: { type: 'array', items: { type: 'string', minLength: 1 }, maxItems: 100 } },
+          type: 'object',
+          additionalProperties: false,
+          required: ['current', 'previous'],
+          properties: {
+            current: { type: 'string', minLength: 1 },
+            previous: { type: 'array', items: { type: 'string', minLength: 1 }, maxItems: 100 },
+          },
         },
         previousSigningKeys: { type: 'array', items: { type: 'string', minLength: 1 }, maxItems: 100 },
       },
     },
     log: {
-      type: 'object', additionalProperties: false, required: ['level', 'console'],
+      type: 'object',
+      additionalProperties: false,
+      required: ['level', 'console'],
       properties: { level: { enum: ['error', 'warn', 'info', 'debug'] }, file: { type: 'string' }, console: { type: 'boolean' } },
     },
   },
@@ -222,7 +297,17 @@ export function defaultConfig(root: string): GatewayConfig {
     endpoints: {},
     consent: { timeoutMs: 2000 },
     // 20 attempts, 1 s doubling to at most 10 min: a recipient that is down for about two hours still gets everything.
-    notifications: { worker: true, maxAttempts: 20, baseDelayMs: 1000, maxDelayMs: 600000, pollMs: 1000, leaseMs: 60000, batch: 50, deadLetterRetentionMs: 14 * 24 * 3600 * 1000, finishedRetentionMs: 90 * 24 * 3600 * 1000 },
+    notifications: {
+      worker: true,
+      maxAttempts: 20,
+      baseDelayMs: 1000,
+      maxDelayMs: 600000,
+      pollMs: 1000,
+      leaseMs: 60000,
+      batch: 50,
+      deadLetterRetentionMs: 14 * 24 * 3600 * 1000,
+      finishedRetentionMs: 90 * 24 * 3600 * 1000,
+    },
     audit: {
       checkpointEveryRecords: 1000,
       checkpointEverySeconds: 60,
@@ -237,7 +322,14 @@ export function defaultConfig(root: string): GatewayConfig {
 
 function merge<T>(base: T, over: unknown): T {
   if (over === undefined) return base;
-  if (base === null || typeof base !== 'object' || Array.isArray(base) || over === null || typeof over !== 'object' || Array.isArray(over)) {
+  if (
+    base === null ||
+    typeof base !== 'object' ||
+    Array.isArray(base) ||
+    over === null ||
+    typeof over !== 'object' ||
+    Array.isArray(over)
+  ) {
     return over as T;
   }
   const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
@@ -275,7 +367,14 @@ export function configFromEnv(env: NodeJS.ProcessEnv): ConfigInput {
   const timeout = int('SNITFLADE_UPSTREAM_TIMEOUT_MS');
   if (timeout !== undefined) set(['upstream', 'timeoutMs'], timeout);
   if (env.SNITFLADE_CRL_FILE) set(['paths', 'crl'], path.resolve(env.SNITFLADE_CRL_FILE));
-  for (const [name, key] of [['SNITFLADE_RATE_PER_SECOND', 'ratePerSecond'], ['SNITFLADE_RATE_BURST', 'burst'], ['SNITFLADE_CONCURRENCY', 'concurrency'], ['SNITFLADE_PROVIDER_CONCURRENCY', 'providerConcurrency'], ['SNITFLADE_MAX_CONNECTIONS', 'maxConnections'], ['SNITFLADE_SHUTDOWN_GRACE_MS', 'shutdownGraceMs']] as const) {
+  for (const [name, key] of [
+    ['SNITFLADE_RATE_PER_SECOND', 'ratePerSecond'],
+    ['SNITFLADE_RATE_BURST', 'burst'],
+    ['SNITFLADE_CONCURRENCY', 'concurrency'],
+    ['SNITFLADE_PROVIDER_CONCURRENCY', 'providerConcurrency'],
+    ['SNITFLADE_MAX_CONNECTIONS', 'maxConnections'],
+    ['SNITFLADE_SHUTDOWN_GRACE_MS', 'shutdownGraceMs'],
+  ] as const) {
     const value = int(name);
     if (value !== undefined) set(['limits', key], value);
   }
@@ -287,9 +386,23 @@ export function configFromEnv(env: NodeJS.ProcessEnv): ConfigInput {
   if (checkpointSeconds !== undefined) set(['audit', 'checkpointEverySeconds'], checkpointSeconds);
   const retentionDays = int('SNITFLADE_AUDIT_RETENTION_DAYS');
   if (retentionDays !== undefined) set(['audit', 'retentionDays'], retentionDays);
-  if (env.SNITFLADE_AUDIT_SIEM) set(['audit', 'siem'], env.SNITFLADE_AUDIT_SIEM === 'stdout' ? { target: 'stdout' } : env.SNITFLADE_AUDIT_SIEM === 'off' ? { target: 'off' } : { target: 'file', file: path.resolve(env.SNITFLADE_AUDIT_SIEM) });
+  if (env.SNITFLADE_AUDIT_SIEM)
+    set(
+      ['audit', 'siem'],
+      env.SNITFLADE_AUDIT_SIEM === 'stdout'
+        ? { target: 'stdout' }
+        : env.SNITFLADE_AUDIT_SIEM === 'off'
+          ? { target: 'off' }
+          : { target: 'file', file: path.resolve(env.SNITFLADE_AUDIT_SIEM) },
+    );
   if (env.SNITFLADE_PSEUDONYM_KEY) set(['audit', 'pseudonymKeys', 'current'], env.SNITFLADE_PSEUDONYM_KEY);
-  if (env.SNITFLADE_PSEUDONYM_KEYS_PREVIOUS !== undefined) set(['audit', 'pseudonymKeys', 'previous'], env.SNITFLADE_PSEUDONYM_KEYS_PREVIOUS.split(',').map((f) => f.trim()).filter((f) => f !== ''));
+  if (env.SNITFLADE_PSEUDONYM_KEYS_PREVIOUS !== undefined)
+    set(
+      ['audit', 'pseudonymKeys', 'previous'],
+      env.SNITFLADE_PSEUDONYM_KEYS_PREVIOUS.split(',')
+        .map((f) => f.trim())
+        .filter((f) => f !== ''),
+    );
   if (env.SNITFLADE_REPORT_INCLUDES_EMPLOYEE) set(['audit', 'reportIncludesEmployee'], env.SNITFLADE_REPORT_INCLUDES_EMPLOYEE === 'true');
   if (env.SNITFLADE_LOG_LEVEL) set(['log', 'level'], env.SNITFLADE_LOG_LEVEL);
   if (env.SNITFLADE_LOG_FILE) set(['log', 'file'], path.resolve(env.SNITFLADE_LOG_FILE));

@@ -31,7 +31,9 @@ export interface ReceiptContent {
  *   const { receipt, digest } = await signReceipt(gateway.signingKey, content);
  */
 export async function signReceipt(key: CryptoKey, content: ReceiptContent): Promise<{ receipt: string; digest: string }> {
-  const receipt = await new CompactSign(new TextEncoder().encode(canonicalJson(content))).setProtectedHeader({ alg: 'ES256', typ: RECEIPT_TYPE }).sign(key);
+  const receipt = await new CompactSign(new TextEncoder().encode(canonicalJson(content)))
+    .setProtectedHeader({ alg: 'ES256', typ: RECEIPT_TYPE })
+    .sign(key);
   return { receipt, digest: receiptDigest(receipt) };
 }
 

@@ -113,7 +113,11 @@ function checkScope(deps: ConsentRegistryDeps, body: RecordConsentBody, now: Dat
   if (!isCalendarDate(body.validTo)) errors.push({ path: '/validTo', message: 'must be a real calendar date, YYYY-MM-DD' });
   else if (body.validTo < body.validFrom) errors.push({ path: '/validTo', message: 'the period ends before it starts' });
   else if (body.validTo < copenhagenDate(now)) errors.push({ path: '/validTo', message: 'the period has already ended' });
-  if (mayHoldCpr(body.evidence.reference)) errors.push({ path: '/evidence/reference', message: 'must not contain a CPR number; use the form\'s or the digital consent\'s own reference' });
+  if (mayHoldCpr(body.evidence.reference))
+    errors.push({
+      path: '/evidence/reference',
+      message: "must not contain a CPR number; use the form's or the digital consent's own reference",
+    });
   if (errors.length > 0) throw new GatewayError('REQUEST_INVALID', { errors });
 }
 
@@ -122,7 +126,12 @@ function checkScope(deps: ConsentRegistryDeps, body: RecordConsentBody, now: Dat
  * a receipt, writes the audit record (kind consent, CONSENT_RECORDED, citing the receipt's
  * digest), then stores the consent under the citizen's pseudonym. The CPR number is not kept.
  */
-export async function recordConsent(deps: ConsentRegistryDeps, caller: ConsentCaller, rawBody: unknown, now: Date = new Date()): Promise<{ consent: ConsentView; auditId: string }> {
+export async function recordConsent(
+  deps: ConsentRegistryDeps,
+  caller: ConsentCaller,
+  rawBody: unknown,
+  now: Date = new Date(),
+): Promise<{ consent: ConsentView; auditId: string }> {
   const body = validateBody<RecordConsentBody>('record', rawBody);
   checkScope(deps, body, now);
   const subject = deps.pseudonyms.pseudonym(body.cpr);
@@ -138,7 +147,16 @@ export async function recordConsent(deps: ConsentRegistryDeps, caller: ConsentCa
     validTo: body.validTo,
   };
   const evidence = { kind: body.evidence.kind, reference: body.evidence.reference };
-  const { receipt, digest } = await signReceipt(deps.signingKey, { v: 1, iss: deps.gatewayId, consentId: id, subject, scope, evidence, recordedBy, recordedAt });
+  const { receipt, digest } = await signReceipt(deps.signingKey, {
+    v: 1,
+    iss: deps.gatewayId,
+    consentId: id,
+    subject,
+    scope,
+    evidence,
+    recordedBy,
+    recordedAt,
+  });
   const consent: ConsentRecord = { id, subject, scope, evidence, recordedBy, recordedAt, receipt, receiptDigest: digest };
 
   const auditId = newAuditId();
@@ -157,7 +175,12 @@ export async function recordConsent(deps: ConsentRegistryDeps, caller: ConsentCa
  * POST /v1/consents/search: the citizen's consents with their history. The search itself is
  * audited (kind consent, CONSENT_SEARCH): it tells the caller what the citizen agreed to.
  */
-export async function searchConsents(deps: ConsentRegistryDeps, caller: ConsentCaller, rawBody: unknown, now: Date = new Date()): Promise<{ consents: ConsentView[]; auditId: string }> {
+export async function searchConsents(
+  deps: ConsentRegistryDeps,
+  caller: ConsentCaller,
+  rawBody: unknown,
+  now: Date = new Date(),
+): Promise<{ consents: ConsentView[]; auditId: string }> {
   const body = validateBody<{ cpr: string }>('search', rawBody);
   const subjects = deps.pseudonyms.all(body.cpr);
   const auditId = newAuditId();
@@ -178,7 +201,13 @@ export async function searchConsents(deps: ConsentRegistryDeps, caller: ConsentC
  * (kind consent, CONSENT_WITHDRAWAL), then stored; from the next request on, on every gateway
  * instance, the consent no longer permits anything.
  */
-export async function withdrawConsent(deps: ConsentRegistryDeps, caller: ConsentCaller, id: string, rawBody: unknown, now: Date = new Date()): Promise<{ consent: ConsentView; auditId: string }> {
+export async function withdrawConsent(
+  deps: ConsentRegistryDeps,
+  caller: ConsentCaller,
+  id: string,
+  rawBody: unknown,
+  now: Date = new Date(),
+): Promise<{ consent: ConsentView; auditId: string }> {
   const body = validateBody<{ cpr: string; reason?: WithdrawalReason }>('withdraw', rawBody);
   const subjects = deps.pseudonyms.all(body.cpr);
   const auditId = newAuditId();
@@ -195,7 +224,13 @@ export async function withdrawConsent(deps: ConsentRegistryDeps, caller: Consent
 
   const withFacts = { ...f, subject: stored.consent.subject, consent: stored.consent.receiptDigest };
   await writeAudit(deps.trail, auditEntry('consent', { ...withFacts, reasons: [CONSENT_AUDIT.withdrawn], status: 200 }), deps.observe);
-  const event: ConsentEventRecord = { type: 'withdrawn', at: now.toISOString(), actor: actorOf(caller), auditId, reason: body.reason ?? 'citizen-request' };
+  const event: ConsentEventRecord = {
+    type: 'withdrawn',
+    at: now.toISOString(),
+    actor: actorOf(caller),
+    auditId,
+    reason: body.reason ?? 'citizen-request',
+  };
   let outcome: Awaited<ReturnType<ConsentStore['withdraw']>>;
   try {
     outcome = await deps.consents.withdraw(id, event);

@@ -31,7 +31,11 @@ export class ConsentLookupTimeoutError extends CodedError {
  *   const consent = ledgerConsentSource(store.consents, pseudonyms, { timeoutMs: 2000 });
  *   await consent.check({ cpr, recipient: 'SOF', purpose: 'summons-copy', contract, categories, fields, at: new Date() });
  */
-export function ledgerConsentSource(store: { readonly consents: ConsentStore } | ConsentStore, pseudonyms: Pseudonymizer, options: LedgerConsentSourceOptions = {}): ConsentSource {
+export function ledgerConsentSource(
+  store: { readonly consents: ConsentStore } | ConsentStore,
+  pseudonyms: Pseudonymizer,
+  options: LedgerConsentSourceOptions = {},
+): ConsentSource {
   const consents: ConsentStore = 'consents' in store ? store.consents : store;
   const timeoutMs = options.timeoutMs ?? 2000;
   if (!Number.isInteger(timeoutMs) || timeoutMs < 1) throw new TypeError('ledgerConsentSource: timeoutMs must be a positive integer');

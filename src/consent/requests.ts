@@ -14,8 +14,20 @@ export const recordConsentSchema = {
   required: ['cpr', 'recipients', 'purposes', 'validFrom', 'validTo', 'evidence'],
   properties: {
     cpr: CPR,
-    recipients: { type: 'array', minItems: 1, maxItems: 20, uniqueItems: true, items: { type: 'string', pattern: ADMINISTRATION_ID, maxLength: 8 } },
-    purposes: { type: 'array', minItems: 1, maxItems: 20, uniqueItems: true, items: { type: 'string', pattern: PURPOSE_ID, maxLength: 64 } },
+    recipients: {
+      type: 'array',
+      minItems: 1,
+      maxItems: 20,
+      uniqueItems: true,
+      items: { type: 'string', pattern: ADMINISTRATION_ID, maxLength: 8 },
+    },
+    purposes: {
+      type: 'array',
+      minItems: 1,
+      maxItems: 20,
+      uniqueItems: true,
+      items: { type: 'string', pattern: PURPOSE_ID, maxLength: 64 },
+    },
     contracts: { type: 'array', maxItems: 100, uniqueItems: true, items: { type: 'string', pattern: CONTRACT_ID, maxLength: 128 } },
     categories: { type: 'array', maxItems: DATA_CATEGORIES.length, uniqueItems: true, items: { enum: DATA_CATEGORIES } },
     validFrom: DATE,

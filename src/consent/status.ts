@@ -34,7 +34,10 @@ export function covers(consent: ConsentRecord, q: Pick<ConsentQuery, 'recipient'
  *   recipient, purpose, contract or kind of data, or starts later;
  * - missing: nothing of the above.
  */
-export function consentStatus(consents: readonly StoredConsent[], q: Pick<ConsentQuery, 'recipient' | 'purpose' | 'contract' | 'categories' | 'at'>): ConsentEvidence {
+export function consentStatus(
+  consents: readonly StoredConsent[],
+  q: Pick<ConsentQuery, 'recipient' | 'purpose' | 'contract' | 'categories' | 'at'>,
+): ConsentEvidence {
   const day = copenhagenDate(q.at);
   let withdrawn: StoredConsent | undefined;
   let expired: StoredConsent | undefined;
@@ -58,7 +61,13 @@ export function consentStatus(consents: readonly StoredConsent[], q: Pick<Consen
 export function consentHistory(stored: StoredConsent, now: Date): { state: ConsentState; events: ConsentEvent[] } {
   const day = copenhagenDate(now);
   const state = consentState(stored, day);
-  const events: ConsentEvent[] = stored.events.map((e) => ({ type: e.type, at: e.at, actor: e.actor, auditId: e.auditId, reason: e.reason }));
+  const events: ConsentEvent[] = stored.events.map((e) => ({
+    type: e.type,
+    at: e.at,
+    actor: e.actor,
+    auditId: e.auditId,
+    reason: e.reason,
+  }));
   const endsAt = new Date(dayEnd(stored.consent.scope.validTo)).toISOString();
   const withdrawnAt = stored.events.find((e) => e.type === 'withdrawn')?.at;
   if (day > stored.consent.scope.validTo && (withdrawnAt === undefined || withdrawnAt > endsAt)) {

@@ -6,7 +6,7 @@ import { isValidCpr, mayHoldCpr } from '../lib/cpr.js';
 // ajv-formats is CommonJS: imported from ESM, the default is module.exports, which is the plugin
 // itself (and also carries it as .default, which is what its typings describe).
 type FormatsPlugin = typeof formatsModule.default;
-const addFormats: FormatsPlugin = typeof formatsModule === 'function' ? (formatsModule) : formatsModule.default;
+const addFormats: FormatsPlugin = typeof formatsModule === 'function' ? formatsModule : formatsModule.default;
 
 /**
  * The Ajv instance contract schemas are compiled with: draft 2020-12, strict mode (unknown
@@ -50,6 +50,11 @@ export function callerSchemaErrors(errors: readonly ErrorObject[] | null | undef
     if (e.keyword !== 'additionalProperties') return { path, message: e.message ?? 'invalid' };
     const name = (e.params as { additionalProperty?: unknown }).additionalProperty;
     const named = typeof name === 'string' && FIELD_NAME.test(name) && !mayHoldCpr(name);
-    return { path, message: named ? `unknown property "${name}"` : `unknown property; the properties allowed here are listed at ${e.schemaPath.replace(/\/additionalProperties$/, '/properties')}` };
+    return {
+      path,
+      message: named
+        ? `unknown property "${name}"`
+        : `unknown property; the properties allowed here are listed at ${e.schemaPath.replace(/\/additionalProperties$/, '/properties')}`,
+    };
   });
 }

@@ -47,7 +47,12 @@ export function catalogueEntry(contract: Contract): CatalogueEntry {
     response: structuredClone(contract.responseSchema),
     fields: contract.fieldNames.map((name) => {
       const info = contract.fields[name]!;
-      return { name, category: info.category, special: SPECIAL_CATEGORIES.includes(info.category), label: { da: info.label.da, en: info.label.en } };
+      return {
+        name,
+        category: info.category,
+        special: SPECIAL_CATEGORIES.includes(info.category),
+        label: { da: info.label.da, en: info.label.en },
+      };
     }),
   };
 }
@@ -77,9 +82,20 @@ const disclosureSchema = {
       properties: { id: { type: 'string' }, version: { type: 'integer', minimum: 1 } },
     },
     purpose: { type: 'string', description: 'The purpose from the purpose registry, as named in the request token.' },
-    legalBasis: { type: 'string', description: 'The legal basis of the release, as text (GDPR article; Art. 9 basis; national provision).' },
-    released: { type: 'array', items: { type: 'string' }, description: 'Fields released: in the contract, permitted by the policy and asked for.' },
-    withheld: { type: 'array', items: { type: 'string' }, description: 'Fields asked for but not released (not permitted, or not held by the provider).' },
+    legalBasis: {
+      type: 'string',
+      description: 'The legal basis of the release, as text (GDPR article; Art. 9 basis; national provision).',
+    },
+    released: {
+      type: 'array',
+      items: { type: 'string' },
+      description: 'Fields released: in the contract, permitted by the policy and asked for.',
+    },
+    withheld: {
+      type: 'array',
+      items: { type: 'string' },
+      description: 'Fields asked for but not released (not permitted, or not held by the provider).',
+    },
   },
 };
 
@@ -95,7 +111,11 @@ const problemSchema = {
     instance: { type: 'string' },
     requestId: { type: 'string' },
     auditId: { type: 'string', description: 'Set when the refusal was written to the audit trail.' },
-    reasons: { type: 'array', items: { type: 'string' }, description: 'Machine-readable reasons, e.g. policy deny reasons (NO_POLICY, CONSENT_MISSING, ...).' },
+    reasons: {
+      type: 'array',
+      items: { type: 'string' },
+      description: 'Machine-readable reasons, e.g. policy deny reasons (NO_POLICY, CONSENT_MISSING, ...).',
+    },
     errors: {
       type: 'array',
       items: { type: 'object', required: ['path', 'message'], properties: { path: { type: 'string' }, message: { type: 'string' } } },
@@ -109,7 +129,7 @@ const IDEMPOTENCY_KEY_HEADER = {
   in: 'header',
   required: false,
   description:
-    'The sender\'s own id for this event. Sent again with the same key and body (say, after a lost answer), the notification is answered ' +
+    "The sender's own id for this event. Sent again with the same key and body (say, after a lost answer), the notification is answered " +
     'as the first time and nothing is queued twice; the same key with another body is refused (409 IDEMPOTENCY_KEY_REUSED).',
   schema: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,100}$' },
 };
@@ -174,7 +194,9 @@ export function openApiDocument(registry: ContractRegistry, options: OpenApiOpti
         : {
             '202': {
               description: 'Accepted: the event is audited and queued for every recipient a policy permits.',
-              content: { 'application/json': { schema: { type: 'object', required: ['auditId'], properties: { auditId: { type: 'string' } } } } },
+              content: {
+                'application/json': { schema: { type: 'object', required: ['auditId'], properties: { auditId: { type: 'string' } } } },
+              },
             },
           };
     paths[contractPath(contract)] = {
@@ -198,7 +220,7 @@ export function openApiDocument(registry: ContractRegistry, options: OpenApiOpti
       version: options.version ?? '1',
       description:
         'Every call needs a client certificate of a registered system (mutual TLS) and a bearer JWT signed with that ' +
-        'system\'s registered key, naming the caseworker, case and purpose and bound to the request body (body_sha256). ' +
+        "system's registered key, naming the caseworker, case and purpose and bound to the request body (body_sha256). " +
         'Default deny: data flows only under a policy. Every decision and release is audited. Personal identifiers ' +
         'travel only in request bodies. The string format "cpr" is a Danish CPR number: ten digits, the first six a date.',
     },
@@ -212,7 +234,8 @@ export function openApiDocument(registry: ContractRegistry, options: OpenApiOpti
           type: 'http',
           scheme: 'bearer',
           bearerFormat: 'JWT',
-          description: 'ES256 or EdDSA, at most 5 minutes, single use (jti), aud = the gateway, with sub (caseworker), case, purpose, htm, htu and body_sha256.',
+          description:
+            'ES256 or EdDSA, at most 5 minutes, single use (jti), aud = the gateway, with sub (caseworker), case, purpose, htm, htu and body_sha256.',
         },
       },
     },

@@ -7,7 +7,15 @@ import type { DataCategory } from './types.js';
  * fields in the request) are checked in registry.ts.
  */
 
-export const DATA_CATEGORIES = ['identifier', 'contact', 'employment', 'social', 'health', 'child', 'plan'] as const satisfies readonly DataCategory[];
+export const DATA_CATEGORIES = [
+  'identifier',
+  'contact',
+  'employment',
+  'social',
+  'health',
+  'child',
+  'plan',
+] as const satisfies readonly DataCategory[];
 
 /** Contract ids: dotted lower-case names ending in the version, e.g. employment.citizen-status.v1. */
 export const CONTRACT_ID = '^[a-z][a-z0-9-]*(\\.[a-z][a-z0-9-]*)+\\.v[1-9][0-9]{0,3}$';

@@ -43,7 +43,9 @@ export function loadContracts(dir: string): ContractRegistry {
   let names: string[];
   try {
     if (!statSync(dir).isDirectory()) throw new Error('not a directory');
-    names = readdirSync(dir).filter((n) => n.endsWith('.json')).sort();
+    names = readdirSync(dir)
+      .filter((n) => n.endsWith('.json'))
+      .sort();
   } catch (err) {
     throw new LoadErrors([new LoadError(displayPath(dir), '', `cannot read the contracts folder: ${(err as Error).message}`)]);
   }
@@ -105,7 +107,10 @@ function checkContract(src: SourceFile, fileName: string): Contract | LoadError[
   const payload = doc[payloadKey];
   const fields = doc.fields as Record<string, { category: DataCategory; label: { da: string; en: string } }>;
 
-  for (const [key, schema] of [['request', request], [payloadKey, payload]] as const) {
+  for (const [key, schema] of [
+    ['request', request],
+    [payloadKey, payload],
+  ] as const) {
     for (const p of checkSchemaSafety(schema, `/${key}`)) errors.push(src.error(p.pointer, p.problem));
   }
 
@@ -114,15 +119,28 @@ function checkContract(src: SourceFile, fileName: string): Contract | LoadError[
   const propertyNames = Object.keys(properties);
   for (const name of propertyNames) {
     if (!Object.hasOwn(fields, name)) {
-      errors.push(src.error(`/${payloadKey}/properties/${pointerSegment(name)}`, `property "${name}" has no entry in "fields"; add its category and labels under /fields/${name}`));
+      errors.push(
+        src.error(
+          `/${payloadKey}/properties/${pointerSegment(name)}`,
+          `property "${name}" has no entry in "fields"; add its category and labels under /fields/${name}`,
+        ),
+      );
     }
   }
   for (const name of Object.keys(fields)) {
     if (!Object.hasOwn(properties, name)) {
-      errors.push(src.error(`/fields/${pointerSegment(name)}`, `field "${name}" is not a property of the ${payloadKey} schema; remove it or add the property`));
+      errors.push(
+        src.error(
+          `/fields/${pointerSegment(name)}`,
+          `field "${name}" is not a property of the ${payloadKey} schema; remove it or add the property`,
+        ),
+      );
     }
   }
-  if (propertyNames.length === 0) errors.push(src.error(`/${payloadKey}`, `the ${payloadKey} schema names no properties; each property is a field that policies release`));
+  if (propertyNames.length === 0)
+    errors.push(
+      src.error(`/${payloadKey}`, `the ${payloadKey} schema names no properties; each property is a field that policies release`),
+    );
 
   errors.push(...checkRequest(src, kind, request, propertyNames));
 
@@ -160,7 +178,12 @@ function checkRequest(src: SourceFile, kind: Contract['kind'], request: Json, fi
   const required = Array.isArray(request.required) ? request.required : [];
   const cpr = props.cpr;
   if (!isObject(cpr) || cpr.type !== 'string' || cpr.format !== 'cpr' || !required.includes('cpr')) {
-    errors.push(src.error('/request', 'the request needs a required property "cpr": {"type": "string", "format": "cpr"} (the citizen, by CPR number)'));
+    errors.push(
+      src.error(
+        '/request',
+        'the request needs a required property "cpr": {"type": "string", "format": "cpr"} (the citizen, by CPR number)',
+      ),
+    );
   }
   if (kind === 'query') {
     const f = props.fields;
@@ -184,7 +207,10 @@ function checkRequest(src: SourceFile, kind: Contract['kind'], request: Json, fi
     if (!isObject(props.event) || !required.includes('event')) {
       errors.push(src.error('/request', 'a notification request carries its payload in a required property "event"'));
     }
-    if ('fields' in props) errors.push(src.error('/request/properties/fields', 'a notification request does not name fields; recipients get what their policy permits'));
+    if ('fields' in props)
+      errors.push(
+        src.error('/request/properties/fields', 'a notification request does not name fields; recipients get what their policy permits'),
+      );
   }
   return errors;
 }

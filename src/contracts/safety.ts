@@ -72,7 +72,10 @@ function walk(schema: unknown, pointer: string, valuePosition: boolean, out: Sch
     if ('pattern' in schema && !('maxLength' in schema)) {
       out.push({ pointer, problem: 'string with "pattern" but no "maxLength"; bound the input a regular expression runs over' });
     } else if (!('maxLength' in schema) && !(format !== undefined && BOUNDED_FORMATS.has(format))) {
-      out.push({ pointer, problem: `string without "maxLength"${format ? ` (format "${format}" is not of bounded length)` : ''}; add maxLength, enum or a bounded format (${[...BOUNDED_FORMATS].join(', ')})` });
+      out.push({
+        pointer,
+        problem: `string without "maxLength"${format ? ` (format "${format}" is not of bounded length)` : ''}; add maxLength, enum or a bounded format (${[...BOUNDED_FORMATS].join(', ')})`,
+      });
     }
   }
   const isArray = t.has('array') || (valuePosition && t.size === 0 && ('items' in schema || 'prefixItems' in schema));

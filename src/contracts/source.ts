@@ -20,7 +20,10 @@ const MAX_ALIASES = 100;
 /** Splits a JSON pointer ("/a/0/b~1c") into unescaped segments. */
 export function pointerSegments(pointer: string): string[] {
   if (pointer === '' || pointer === '/') return [];
-  return pointer.slice(1).split('/').map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'));
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'));
 }
 
 /** Escapes one segment for a JSON pointer. */
@@ -31,7 +34,7 @@ export function pointerSegment(segment: string | number): string {
 function locator(contents: Node | null, lines: LineCounter): (pointer: string) => number | undefined {
   return (pointer) => {
     let node: unknown = contents;
-    let offset = (contents)?.range?.[0];
+    let offset = contents?.range?.[0];
     for (const segment of pointerSegments(pointer)) {
       if (isMap(node)) {
         const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === segment);
@@ -160,7 +163,8 @@ export function schemaErrors(src: SourceFile, errors: readonly AjvError[], schem
     let problem = e.message ?? 'is invalid';
     if (e.keyword === 'additionalProperties') {
       const name = String(e.params.additionalProperty);
-      const parent = schemaAt(schema, e.schemaPath.replace(/\/additionalProperties$/, '')) as { properties?: Record<string, unknown> } | undefined;
+      const parent = schemaAt(schema, e.schemaPath.replace(/\/additionalProperties$/, '')) as
+        { properties?: Record<string, unknown> } | undefined;
       pointer = `${e.instancePath}/${pointerSegment(name)}`;
       problem = unknownProperty(name, Object.keys(parent?.properties ?? {}));
     } else if (e.keyword === 'required') {

@@ -1,4 +1,15 @@
-import { copenhagenDayStart, nextDay, OFFICE_HOURS, type AnomalySource, type CaseworkerActivity, type DayRange, type OffHoursLookup, type ReasonCount, type WithdrawnConsentUse, type WithheldCount } from '../audit/statistics.js';
+import {
+  copenhagenDayStart,
+  nextDay,
+  OFFICE_HOURS,
+  type AnomalySource,
+  type CaseworkerActivity,
+  type DayRange,
+  type OffHoursLookup,
+  type ReasonCount,
+  type WithdrawnConsentUse,
+  type WithheldCount,
+} from '../audit/statistics.js';
 import type { Lang } from './html.js';
 import { texts, type Texts } from './texts/index.js';
 
@@ -78,10 +89,16 @@ const who = (a: { callerSystem: string; caseworker: string }, lang: 'da' | 'en')
 };
 
 /** An explanation in both languages, each from its own words. */
-const explain = (say: (words: Texts['explanations'], lang: Lang) => string): Anomaly['explanation'] => ({ da: say(texts('da').explanations, 'da'), en: say(texts('en').explanations, 'en') });
+const explain = (say: (words: Texts['explanations'], lang: Lang) => string): Anomaly['explanation'] => ({
+  da: say(texts('da').explanations, 'da'),
+  en: say(texts('en').explanations, 'en'),
+});
 
 const pct = (x: number): string => `${Math.round(x * 100)} %`;
-const NUMBERS = { da: new Intl.NumberFormat('da-DK', { maximumFractionDigits: 1 }), en: new Intl.NumberFormat('en-GB', { maximumFractionDigits: 1 }) };
+const NUMBERS = {
+  da: new Intl.NumberFormat('da-DK', { maximumFractionDigits: 1 }),
+  en: new Intl.NumberFormat('en-GB', { maximumFractionDigits: 1 }),
+};
 const num = (n: number, lang: 'da' | 'en'): string => NUMBERS[lang].format(n);
 
 /** Every anomaly in the period, most telling first within each kind, from the period's rollups. */
@@ -123,13 +140,25 @@ export function manyCitizens(activity: readonly CaseworkerActivity[], t: Anomaly
         kind: 'many-citizens',
         callerSystem: system,
         caseworker: a.caseworker,
-        explanation: explain((w, lang) => w.manyCitizens({ who: Who(a, lang), citizens: a.citizens, peers: peers.length, median: num(norm, lang), times: num(times, lang), min: t.manyCitizensMin, factor: t.manyCitizensFactor })),
+        explanation: explain((w, lang) =>
+          w.manyCitizens({
+            who: Who(a, lang),
+            citizens: a.citizens,
+            peers: peers.length,
+            median: num(norm, lang),
+            times: num(times, lang),
+            min: t.manyCitizensMin,
+            factor: t.manyCitizensFactor,
+          }),
+        ),
         evidence: [],
         citizens: a.citizens,
       });
     }
   }
-  return out.sort((a, b) => b.citizens - a.citizens || a.caseworker.localeCompare(b.caseworker)).map(({ citizens: _n, ...anomaly }) => anomaly);
+  return out
+    .sort((a, b) => b.citizens - a.citizens || a.caseworker.localeCompare(b.caseworker))
+    .map(({ citizens: _n, ...anomaly }) => anomaly);
 }
 
 export function offHoursLookups(lookups: readonly OffHoursLookup[], t: AnomalyThresholds): Anomaly[] {
@@ -147,14 +176,21 @@ export function offHoursLookups(lookups: readonly OffHoursLookup[], t: AnomalyTh
       kind: 'off-hours',
       callerSystem: first.callerSystem,
       caseworker: first.caseworker,
-      explanation: explain((w, lang) => w.offHours({ who: Who(first, lang), n, fromHour: OFFICE_HOURS.fromHour, toHour: OFFICE_HOURS.toHour })),
+      explanation: explain((w, lang) =>
+        w.offHours({ who: Who(first, lang), n, fromHour: OFFICE_HOURS.fromHour, toHour: OFFICE_HOURS.toHour }),
+      ),
       evidence: list.slice(0, 5).map((l) => ({ recordId: l.recordId, time: l.time })),
     });
   }
   return out.sort((a, b) => b.evidence.length - a.evidence.length);
 }
 
-export function repeatedRefusals(activity: readonly CaseworkerActivity[], reasons: readonly ReasonCount[], t: AnomalyThresholds, describe: (code: string, lang: 'da' | 'en') => string): Anomaly[] {
+export function repeatedRefusals(
+  activity: readonly CaseworkerActivity[],
+  reasons: readonly ReasonCount[],
+  t: AnomalyThresholds,
+  describe: (code: string, lang: 'da' | 'en') => string,
+): Anomaly[] {
   const out: Anomaly[] = [];
   const flagged = activity.filter((a) => a.refused >= t.refusalsMin).sort((a, b) => b.refused - a.refused);
   for (const a of flagged) {
@@ -164,14 +200,27 @@ export function repeatedRefusals(activity: readonly CaseworkerActivity[], reason
       kind: 'repeated-refusals',
       callerSystem: a.callerSystem,
       caseworker: a.caseworker,
-      explanation: explain((w, lang) => w.repeatedRefusals({ who: Who(a, lang), refused: a.refused, requests: a.requests, share: pct(a.refused / Math.max(1, a.requests)), min: t.refusalsMin, reasons: list(lang) })),
+      explanation: explain((w, lang) =>
+        w.repeatedRefusals({
+          who: Who(a, lang),
+          refused: a.refused,
+          requests: a.requests,
+          share: pct(a.refused / Math.max(1, a.requests)),
+          min: t.refusalsMin,
+          reasons: list(lang),
+        }),
+      ),
       evidence: [],
     });
   }
   return out;
 }
 
-export function withheldFields(activity: readonly CaseworkerActivity[], withheld: readonly WithheldCount[], t: AnomalyThresholds): Anomaly[] {
+export function withheldFields(
+  activity: readonly CaseworkerActivity[],
+  withheld: readonly WithheldCount[],
+  t: AnomalyThresholds,
+): Anomaly[] {
   const bySystem = new Map<string, { asked: number; askedWithheld: number }>();
   for (const a of activity) {
     const s = bySystem.get(a.callerSystem) ?? { asked: 0, askedWithheld: 0 };
@@ -182,12 +231,18 @@ export function withheldFields(activity: readonly CaseworkerActivity[], withheld
   const out: Anomaly[] = [];
   for (const [system, s] of bySystem) {
     if (s.askedWithheld < t.withheldMin || s.askedWithheld / Math.max(1, s.asked) < t.withheldShare) continue;
-    const fields = withheld.filter((w) => w.callerSystem === system).slice(0, 5).map((w) => `${w.field} (${w.contract}, ${w.n})`).join('; ');
+    const fields = withheld
+      .filter((w) => w.callerSystem === system)
+      .slice(0, 5)
+      .map((w) => `${w.field} (${w.contract}, ${w.n})`)
+      .join('; ');
     out.push({
       kind: 'withheld-fields',
       callerSystem: system,
       caseworker: '',
-      explanation: explain((w) => w.withheldFields({ system, withheld: s.askedWithheld, asked: s.asked, share: pct(s.askedWithheld / Math.max(1, s.asked)), fields })),
+      explanation: explain((w) =>
+        w.withheldFields({ system, withheld: s.askedWithheld, asked: s.asked, share: pct(s.askedWithheld / Math.max(1, s.asked)), fields }),
+      ),
       evidence: [],
     });
   }

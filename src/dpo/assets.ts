@@ -114,7 +114,8 @@ function asset(body: string, type: string): Asset {
   return { body, type, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 16)}"` };
 }
 
-const ICON = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="6" fill="#17233a"/><path d="M9 11h14M9 16h14M9 21h9" stroke="#8fb3ea" stroke-width="3" stroke-linecap="round"/></svg>';
+const ICON =
+  '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="6" fill="#17233a"/><path d="M9 11h14M9 16h14M9 21h9" stroke="#8fb3ea" stroke-width="3" stroke-linecap="round"/></svg>';
 
 export const ASSETS: ReadonlyMap<string, Asset> = new Map([
   ['favicon.svg', asset(ICON, 'image/svg+xml')],

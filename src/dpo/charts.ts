@@ -35,7 +35,13 @@ const round = (n: number): string => (Math.round(n * 10) / 10).toString();
 /**
  * Requests per day as stacked columns: permitted below, refused on top.
  */
-export function dailyChart(id: string, title: string, days: readonly Series[], lang: Lang, legend: { permitted: string; refused: string }): Html {
+export function dailyChart(
+  id: string,
+  title: string,
+  days: readonly Series[],
+  lang: Lang,
+  legend: { permitted: string; refused: string },
+): Html {
   const width = 760;
   const height = 240;
   const left = 48;
@@ -80,7 +86,13 @@ export function dailyChart(id: string, title: string, days: readonly Series[], l
 /**
  * Horizontal bars, one per row, permitted and refused side by side in one bar.
  */
-export function barChart(id: string, title: string, rows: readonly Series[], lang: Lang, legend: { permitted: string; refused: string }): Html {
+export function barChart(
+  id: string,
+  title: string,
+  rows: readonly Series[],
+  lang: Lang,
+  legend: { permitted: string; refused: string },
+): Html {
   const width = 520;
   const rowH = 24;
   const labelW = 190;

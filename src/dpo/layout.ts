@@ -50,14 +50,16 @@ ${options.refreshSeconds !== undefined ? html`<meta http-equiv="refresh" content
 <body>
 <header class="top">
   <span class="brand">Snitflade · ${t.layout.brand}</span>
-  ${signedIn
-    ? html`<nav aria-label="${t.layout.mainMenu}">${nav.map(([s, href, label]) => html`<a href="${href}"${s === options.section ? html` aria-current="page"` : ''}>${label}</a>`)}</nav>
+  ${
+    signedIn
+      ? html`<nav aria-label="${t.layout.mainMenu}">${nav.map(([s, href, label]) => html`<a href="${href}"${s === options.section ? html` aria-current="page"` : ''}>${label}</a>`)}</nav>
   <span class="who">
     <form method="post" action="/dpo/lang">${csrfField(ctx)}<input type="hidden" name="back" value="${ctx.path}"><input type="hidden" name="lang" value="${ctx.lang === 'da' ? 'en' : 'da'}"><button type="submit" id="lang-switch">${t.layout.otherLanguage}</button></form>
     <span id="signed-in-as">${t.layout.signedInAs} ${ctx.clientId}</span>
     <form method="post" action="/dpo/sign-out">${csrfField(ctx)}<button type="submit" id="sign-out">${t.layout.signOut}</button></form>
   </span>`
-    : ''}
+      : ''
+  }
 </header>
 <main>
 ${options.body}

@@ -32,12 +32,15 @@ export function refusedPage(ctx: PageContext, o: { code: ErrorCode | 'NOT_DPO'; 
  * switch leads back to the overview.
  */
 export function messagePage(ctx: PageContext, o: { title: string; message: string; code?: string; id?: string }): string {
-  return page({ ...ctx, path: '/dpo/' }, {
-    title: o.title,
-    section: 'none',
-    body: html`<section class="panel signin"><h1 id="${o.id ?? 'message'}">${o.title}</h1><p>${o.message}</p>${o.code !== undefined ? html`<p class="small muted">${ctx.t.common.code}: ${o.code}</p>` : ''}
+  return page(
+    { ...ctx, path: '/dpo/' },
+    {
+      title: o.title,
+      section: 'none',
+      body: html`<section class="panel signin"><h1 id="${o.id ?? 'message'}">${o.title}</h1><p>${o.message}</p>${o.code !== undefined ? html`<p class="small muted">${ctx.t.common.code}: ${o.code}</p>` : ''}
   <p><a href="/dpo/">${ctx.t.message.toOverview}</a></p></section>`,
-  });
+    },
+  );
 }
 
 /** Answers with one of the registry's DPO refusals as a message page, in the page's language, with its code and status. */

@@ -50,9 +50,18 @@ export function citizenReportPdf(report: CitizenReport, lang: Lang): Promise<Buf
   for (const e of report.entries) {
     if (doc.y > doc.page.height - doc.page.margins.bottom - 90) doc.addPage();
     const top = doc.y;
-    doc.moveTo(doc.page.margins.left, top).lineTo(doc.page.margins.left + width, top).lineWidth(0.5).strokeColor('#999999').stroke();
+    doc
+      .moveTo(doc.page.margins.left, top)
+      .lineTo(doc.page.margins.left + width, top)
+      .lineWidth(0.5)
+      .strokeColor('#999999')
+      .stroke();
     doc.moveDown(0.3);
-    doc.font('Helvetica-Bold').fontSize(11).fillColor('#000000').text(`${reportTime(e.time, lang)} · ${OUTCOME_TEXT[e.outcome][lang]}`);
+    doc
+      .font('Helvetica-Bold')
+      .fontSize(11)
+      .fillColor('#000000')
+      .text(`${reportTime(e.time, lang)} · ${OUTCOME_TEXT[e.outcome][lang]}`);
     for (const [label, value] of entryLines(e, lang, report.includesEmployee)) pair(label, value);
     doc.moveDown(0.5);
   }

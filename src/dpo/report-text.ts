@@ -29,8 +29,10 @@ export function reportPeriod(report: CitizenReport, lang: Lang): string {
 /** The lines of one entry as label/value pairs, in reading order. */
 export function entryLines(e: CitizenReportEntry, lang: Lang, includesEmployee: boolean): [string, string][] {
   const t = (k: keyof typeof REPORT_TEXT): string => REPORT_TEXT[k][lang];
-  const fields = (list: CitizenReportEntry['fields']): string => list.map((f) => `${f.label[lang]}${f.special ? ' *' : ''} (${f.categoryLabel[lang]})`).join(', ');
-  const party = (p: NonNullable<CitizenReportEntry['source']>): string => `${p.administrationName?.[lang] ?? p.administration}${p.systemName !== null ? `, ${p.systemName}` : ''}`;
+  const fields = (list: CitizenReportEntry['fields']): string =>
+    list.map((f) => `${f.label[lang]}${f.special ? ' *' : ''} (${f.categoryLabel[lang]})`).join(', ');
+  const party = (p: NonNullable<CitizenReportEntry['source']>): string =>
+    `${p.administrationName?.[lang] ?? p.administration}${p.systemName !== null ? `, ${p.systemName}` : ''}`;
   const lines: [string, string][] = [[t('recipient'), party(e.recipient)]];
   if (e.source !== null) lines.push([t('source'), party(e.source)]);
   if (e.outcome === 'disclosed') lines.push([t('data'), fields(e.fields)]);

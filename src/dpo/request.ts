@@ -121,7 +121,12 @@ export function caller(res: Response): DpoCaller {
 }
 
 /** Writes the DPO's access to the trail (kind dpo-access); durable before anything is shown. */
-export async function auditAccess(deps: Pick<DpoDeps, 'audit'>, res: Response, access: typeof DPO_ACCESS.search | typeof DPO_ACCESS.verify, subject: string | null): Promise<void> {
+export async function auditAccess(
+  deps: Pick<DpoDeps, 'audit'>,
+  res: Response,
+  access: typeof DPO_ACCESS.search | typeof DPO_ACCESS.verify,
+  subject: string | null,
+): Promise<void> {
   await writeAudit(deps.audit.trail, dpoAccessEntry(deps.audit, caller(res), access, subject, newAuditId()), deps.audit.observe);
 }
 
@@ -137,7 +142,8 @@ export function integrityStatus(deps: Pick<DpoDeps, 'integrity' | 'logger'>): Pr
   return deps.integrity.refresh(VIEW_BUDGET, logError(deps, 'dpo full verification failed'));
 }
 
-export const logError = (deps: Pick<DpoDeps, 'logger'>, what: string) => (err: unknown) => deps.logger.error(what, { error: (err as Error)?.message });
+export const logError = (deps: Pick<DpoDeps, 'logger'>, what: string) => (err: unknown) =>
+  deps.logger.error(what, { error: (err as Error)?.message });
 
 // --- reading the request ---------------------------------------------------------------------
 
@@ -155,12 +161,21 @@ export const field = (body: Body, name: string): string => {
 export const langField = (body: Body, name: string): Lang => (field(body, name) === 'en' ? 'en' : 'da');
 
 export function validDay(day: string): boolean {
-  return DAY_PATTERN.test(day) && !Number.isNaN(Date.parse(`${day}T00:00:00Z`)) && new Date(`${day}T00:00:00Z`).toISOString().slice(0, 10) === day;
+  return (
+    DAY_PATTERN.test(day) &&
+    !Number.isNaN(Date.parse(`${day}T00:00:00Z`)) &&
+    new Date(`${day}T00:00:00Z`).toISOString().slice(0, 10) === day
+  );
 }
 
 /** A form value shown again on a page with an error: never one that may hold a CPR number, and a day only when it is one. */
 export function echoable<T extends object>(values: T): T {
-  return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, typeof v !== 'string' || (/Day$/.test(k) ? v === '' || validDay(v) : !mayHoldCpr(v)) ? v : ''])) as T;
+  return Object.fromEntries(
+    Object.entries(values).map(([k, v]) => [
+      k,
+      typeof v !== 'string' || (/Day$/.test(k) ? v === '' || validDay(v) : !mayHoldCpr(v)) ? v : '',
+    ]),
+  ) as T;
 }
 
 /** The query string, read by hand: the app turns express's query parser off. */

@@ -18,7 +18,20 @@ import { recordRoutes } from './pages/record.js';
 import { reportRoutes } from './pages/report.js';
 import { searchRoutes } from './pages/search.js';
 import { signInRoutes } from './pages/signin.js';
-import { anyContext, bodyOf, dpoOf, field, guestContext, identityOf, langField, pageContext, sendPage, type DpoDeps, type DpoLocals, type DpoPages } from './request.js';
+import {
+  anyContext,
+  bodyOf,
+  dpoOf,
+  field,
+  guestContext,
+  identityOf,
+  langField,
+  pageContext,
+  sendPage,
+  type DpoDeps,
+  type DpoLocals,
+  type DpoPages,
+} from './request.js';
 import { identify, sameOrigin, sameToken, Sessions } from './session.js';
 
 /**
@@ -42,7 +55,16 @@ export interface DpoRouterOptions {
 }
 
 /** The pages behind the session check, in the order they are mounted. */
-const PAGES: readonly DpoPages[] = [overviewRoutes, searchRoutes, recordRoutes, anomaliesRoutes, integrityRoutes, reportRoutes, consentsRoutes, notificationsRoutes];
+const PAGES: readonly DpoPages[] = [
+  overviewRoutes,
+  searchRoutes,
+  recordRoutes,
+  anomaliesRoutes,
+  integrityRoutes,
+  reportRoutes,
+  consentsRoutes,
+  notificationsRoutes,
+];
 
 /** What the pages are given: the trail and the registries through audit/, consent/ and outbox/, never the store itself. */
 function dpoDeps(gateway: Gateway, options: DpoRouterOptions): DpoDeps {
@@ -65,8 +87,20 @@ function dpoDeps(gateway: Gateway, options: DpoRouterOptions): DpoDeps {
     statistics: statisticsOf(store),
     // The gateway's own catch-up (it also runs every few seconds): one pass at a time per process.
     rollups: gateway.rollups,
-    integrity: new IntegrityMonitor(store, gateway.audit.verifier, options.fullVerificationEveryMs !== undefined ? { fullEveryMs: options.fullVerificationEveryMs } : {}),
-    consents: { consents: store.consents, trail: gateway.trail, pseudonyms: gateway.pseudonyms, signingKey: gateway.signingKey, gatewayId: gateway.config.gatewayId, rules: gateway.rules, observe: gateway.metrics },
+    integrity: new IntegrityMonitor(
+      store,
+      gateway.audit.verifier,
+      options.fullVerificationEveryMs !== undefined ? { fullEveryMs: options.fullVerificationEveryMs } : {},
+    ),
+    consents: {
+      consents: store.consents,
+      trail: gateway.trail,
+      pseudonyms: gateway.pseudonyms,
+      signingKey: gateway.signingKey,
+      gatewayId: gateway.config.gatewayId,
+      rules: gateway.rules,
+      observe: gateway.metrics,
+    },
     deadLetters: { outbox: store.outbox, trail: gateway.trail, wake: () => gateway.outbox.wake() },
   };
 }
@@ -125,7 +159,14 @@ export function dpoRouter(gateway: Gateway, options: DpoRouterOptions = {}): Rou
     const code = id.code === 'NOT_DPO' ? 'FORBIDDEN_ROLE' : id.code;
     res.locals.problemCode = code;
     const ctx = guestContext(deps, req, 'da');
-    sendPage(res, ERRORS[code].status, refusedPage(ctx, id.code === 'NOT_DPO' ? { code: 'NOT_DPO', clientId: id.client?.id ?? '', clientTitle: id.client?.title ?? '' } : { code: id.code }));
+    sendPage(
+      res,
+      ERRORS[code].status,
+      refusedPage(
+        ctx,
+        id.code === 'NOT_DPO' ? { code: 'NOT_DPO', clientId: id.client?.id ?? '', clientTitle: id.client?.title ?? '' } : { code: id.code },
+      ),
+    );
   });
 
   signInRoutes(router, deps);
@@ -139,7 +180,8 @@ export function dpoRouter(gateway: Gateway, options: DpoRouterOptions = {}): Rou
       return sendRefusal(res, guestContext(deps, req, 'da'), 'sessionExpired', 'session-expired');
     }
     res.locals.dpo = { client: identity.client, fingerprint: identity.fingerprint, session: check.session } satisfies DpoLocals;
-    if (req.method === 'POST' && (!sameOrigin(req) || !sameToken(field(bodyOf(req), '_csrf'), check.session.csrf))) return sendRefusal(res, pageContext(deps, req, res), 'formRefused', 'csrf-refused');
+    if (req.method === 'POST' && (!sameOrigin(req) || !sameToken(field(bodyOf(req), '_csrf'), check.session.csrf)))
+      return sendRefusal(res, pageContext(deps, req, res), 'formRefused', 'csrf-refused');
     next();
   });
 
@@ -164,15 +206,28 @@ export function dpoRouter(gateway: Gateway, options: DpoRouterOptions = {}): Rou
   });
 
   router.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
-    const known = isGatewayError(err) ? err : err instanceof Error && (err as { type?: string }).type === 'entity.too.large' ? new GatewayError('BODY_TOO_LARGE') : undefined;
-    if (known === undefined) gateway.logger.error('dpo page failed', { requestId: locals(res).requestId, error: (err as Error)?.message, stack: (err as Error)?.stack });
+    const known = isGatewayError(err)
+      ? err
+      : err instanceof Error && (err as { type?: string }).type === 'entity.too.large'
+        ? new GatewayError('BODY_TOO_LARGE')
+        : undefined;
+    if (known === undefined)
+      gateway.logger.error('dpo page failed', {
+        requestId: locals(res).requestId,
+        error: (err as Error)?.message,
+        stack: (err as Error)?.stack,
+      });
     const code = known?.code ?? 'INTERNAL';
     res.locals.problemCode = code;
     const ctx = anyContext(deps, req, res);
     // The audit trail's refusal and an internal failure in the registry's words; any other refusal by its own message.
     const words = DPO_REFUSALS[code === 'AUDIT_UNAVAILABLE' ? 'auditUnavailable' : 'internal'][ctx.lang];
     const message = known !== undefined && code !== 'AUDIT_UNAVAILABLE' ? known.message : words.message;
-    sendPage(res, ERRORS[code].status, messagePage(ctx, { title: words.title, message: `${message} (${locals(res).requestId})`, code, id: 'error' }));
+    sendPage(
+      res,
+      ERRORS[code].status,
+      messagePage(ctx, { title: words.title, message: `${message} (${locals(res).requestId})`, code, id: 'error' }),
+    );
   });
 
   return router;

@@ -97,8 +97,7 @@ export function sameOrigin(req: Request): boolean {
 }
 
 export type SessionCheck =
-  | { readonly ok: true; readonly session: DpoSession }
-  | { readonly ok: false; readonly reason: 'none' | 'expired' | 'other-certificate' };
+  { readonly ok: true; readonly session: DpoSession } | { readonly ok: false; readonly reason: 'none' | 'expired' | 'other-certificate' };
 
 export class Sessions {
   readonly #gateway: Gateway;
@@ -113,7 +112,15 @@ export class Sessions {
   async open(res: Response, identity: { client: Client; fingerprint: string }, lang: 'da' | 'en'): Promise<DpoSession> {
     const token = newToken();
     const now = this.#now();
-    const session: DpoSession = { idHash: hashToken(token), clientId: identity.client.id, fingerprint: identity.fingerprint, csrf: newToken(), lang, createdAt: now, lastSeenAt: now };
+    const session: DpoSession = {
+      idHash: hashToken(token),
+      clientId: identity.client.id,
+      fingerprint: identity.fingerprint,
+      csrf: newToken(),
+      lang,
+      createdAt: now,
+      lastSeenAt: now,
+    };
     await this.#gateway.store.dpo.pruneSessions(now - IDLE_MS, now - ABSOLUTE_MS);
     await this.#gateway.store.dpo.createSession(session);
     setCookie(res, SESSION_COOKIE, token, Math.floor(ABSOLUTE_MS / 1000));
@@ -132,7 +139,8 @@ export class Sessions {
       await this.#gateway.store.dpo.deleteSession(idHash);
       return { ok: false, reason: 'expired' };
     }
-    if (session.fingerprint !== identity.fingerprint || session.clientId !== identity.client.id) return { ok: false, reason: 'other-certificate' };
+    if (session.fingerprint !== identity.fingerprint || session.clientId !== identity.client.id)
+      return { ok: false, reason: 'other-certificate' };
     if (now - session.lastSeenAt >= TOUCH_EVERY_MS) await this.#gateway.store.dpo.touchSession(idHash, now);
     return { ok: true, session };
   }

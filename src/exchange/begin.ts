@@ -59,7 +59,12 @@ export function beginExchange(deps: ExchangeDeps, req: ExchangeRequest): Exchang
     const code = isGatewayError(err) ? err.code : 'INTERNAL';
     if (code !== 'AUDIT_UNAVAILABLE') {
       const status = isGatewayError(err) ? err.status : 500;
-      await writeAudit(deps.trail, auditEntry('refusal', { ...facts, reasons: [code], status, latencyMs: elapsedMs(req.receivedAt) }), deps.observe, takeClaim(false));
+      await writeAudit(
+        deps.trail,
+        auditEntry('refusal', { ...facts, reasons: [code], status, latencyMs: elapsedMs(req.receivedAt) }),
+        deps.observe,
+        takeClaim(false),
+      );
       if (isGatewayError(err)) err.auditId = facts.auditId;
     }
     throw err;
@@ -81,7 +86,8 @@ export function beginExchange(deps: ExchangeDeps, req: ExchangeRequest): Exchang
         clockToleranceSeconds: deps.tokens.clockToleranceSeconds,
         replay: deps.replay,
       });
-      if (deps.replay instanceof ReplayGuard && token.replayKey !== undefined) claim = { key: token.replayKey, expiresAt: token.expiresAt.getTime() };
+      if (deps.replay instanceof ReplayGuard && token.replayKey !== undefined)
+        claim = { key: token.replayKey, expiresAt: token.expiresAt.getTime() };
       facts.tokenDigest = token.digest;
       facts.caseworker = token.caseworker;
       facts.caseRef = token.caseRef;

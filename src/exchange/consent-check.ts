@@ -22,7 +22,16 @@ export function consentCheck(deps: ExchangeDeps, cpr: string, recipient: string,
 }
 
 /** The consent step of a decision, fail closed: a look-up that throws denies. */
-export async function checkConsent(deps: ExchangeDeps, cpr: string, recipient: string, policy: Policy, contract: string, categories: readonly DataCategory[], fields: readonly string[], at: Date): Promise<ConsentEvidence> {
+export async function checkConsent(
+  deps: ExchangeDeps,
+  cpr: string,
+  recipient: string,
+  policy: Policy,
+  contract: string,
+  categories: readonly DataCategory[],
+  fields: readonly string[],
+  at: Date,
+): Promise<ConsentEvidence> {
   try {
     return await ask(deps.consent, cpr, consentRequirement(recipient, policy, contract, categories, fields), at);
   } catch {
@@ -31,7 +40,13 @@ export async function checkConsent(deps: ExchangeDeps, cpr: string, recipient: s
 }
 
 /** What the consent must cover: the policy's purpose and the fields' categories, each once. */
-export function consentRequirement(recipient: string, policy: Policy, contract: string, categories: readonly DataCategory[], fields: readonly string[]): ConsentRequirement {
+export function consentRequirement(
+  recipient: string,
+  policy: Policy,
+  contract: string,
+  categories: readonly DataCategory[],
+  fields: readonly string[],
+): ConsentRequirement {
   return { recipient, purpose: policy.purpose, contract, categories: [...new Set(categories)], fields };
 }
 
@@ -45,18 +60,33 @@ export function categoriesOf(contract: Contract, fields: readonly string[]): Dat
  * stops what was queued before it). Fail closed: a look-up that throws, or answers with a status
  * the policy evaluator does not know, is `unavailable`.
  */
-export async function recheckConsent(source: ConsentSource, cpr: string, requirement: ConsentRequirement, at: Date): Promise<ConsentEvidence> {
+export async function recheckConsent(
+  source: ConsentSource,
+  cpr: string,
+  requirement: ConsentRequirement,
+  at: Date,
+): Promise<ConsentEvidence> {
   try {
     const evidence = await ask(source, cpr, requirement, at);
     const status = (evidence as Partial<ConsentEvidence> | null | undefined)?.status;
-    return status === 'active' || (typeof status === 'string' && Object.hasOwn(CONSENT_DENIAL, status)) ? evidence : { status: 'unavailable' };
+    return status === 'active' || (typeof status === 'string' && Object.hasOwn(CONSENT_DENIAL, status))
+      ? evidence
+      : { status: 'unavailable' };
   } catch {
     return { status: 'unavailable' };
   }
 }
 
 function ask(source: ConsentSource, cpr: string, r: ConsentRequirement, at: Date): Promise<ConsentEvidence> {
-  return source.check({ cpr, recipient: r.recipient, purpose: r.purpose, contract: r.contract, categories: r.categories, fields: r.fields, at });
+  return source.check({
+    cpr,
+    recipient: r.recipient,
+    purpose: r.purpose,
+    contract: r.contract,
+    categories: r.categories,
+    fields: r.fields,
+    at,
+  });
 }
 
 /** The deny reason for a consent that is not active, the same as the policy evaluator gives. */

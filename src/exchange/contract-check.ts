@@ -16,7 +16,12 @@ export interface CheckedRequest {
  * strict JSON that validates against its request schema. Error messages name schema paths,
  * never values.
  */
-export function checkContract(contracts: ContractRegistry, contractId: string, kind: Contract['kind'], rawBody: Uint8Array): CheckedRequest {
+export function checkContract(
+  contracts: ContractRegistry,
+  contractId: string,
+  kind: Contract['kind'],
+  rawBody: Uint8Array,
+): CheckedRequest {
   const contract = contracts.get(contractId);
   if (!contract) throw new GatewayError('CONTRACT_UNKNOWN');
   if (contract.kind !== kind) throw new GatewayError('CONTRACT_KIND_MISMATCH');

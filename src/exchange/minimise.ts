@@ -1,7 +1,13 @@
 import type { Contract } from '../contracts/types.js';
 
 export type Minimised =
-  | { readonly ok: true; readonly data: Record<string, unknown>; readonly released: readonly string[]; readonly withheld: readonly string[]; readonly dropped: readonly string[] }
+  | {
+      readonly ok: true;
+      readonly data: Record<string, unknown>;
+      readonly released: readonly string[];
+      readonly withheld: readonly string[];
+      readonly dropped: readonly string[];
+    }
   | { readonly ok: false; readonly dropped: readonly string[]; readonly errors: readonly string[] };
 
 const MAX_DROPPED_NAMES = 50;
@@ -25,7 +31,11 @@ export function minimise(contract: Contract, permitted: readonly string[], reque
     else if (dropped.length < MAX_DROPPED_NAMES) dropped.push(SAFE_NAME.test(name) ? name : '(unnamed)');
   }
   if (!contract.validateResponse(known)) {
-    return { ok: false, dropped, errors: (contract.validateResponse.errors ?? []).slice(0, 10).map((e) => `${e.instancePath || '/'} ${e.message ?? 'invalid'}`) };
+    return {
+      ok: false,
+      dropped,
+      errors: (contract.validateResponse.errors ?? []).slice(0, 10).map((e) => `${e.instancePath || '/'} ${e.message ?? 'invalid'}`),
+    };
   }
   const { data, released, withheld } = keep(known, permitted, requested);
   for (const name of Object.keys(known)) {

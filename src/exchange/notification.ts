@@ -7,7 +7,13 @@ import type { AuditEntry } from '../audit/types.js';
 import type { Contract } from '../contracts/types.js';
 import { GatewayError, isGatewayError } from '../errors.js';
 import { isIdempotencyKey, keyDigest } from '../outbox/idempotency-key.js';
-import { IdempotencyKeyTakenError, type AcceptedNotification, type DeliveryMeta, type NewDelivery, type OutboxStore } from '../outbox/types.js';
+import {
+  IdempotencyKeyTakenError,
+  type AcceptedNotification,
+  type DeliveryMeta,
+  type NewDelivery,
+  type OutboxStore,
+} from '../outbox/types.js';
 import { decide } from '../policy/evaluate.js';
 import { legalBasisText } from '../policy/legal-basis.js';
 import type { Decision, PolicySet } from '../policy/types.js';
@@ -27,7 +33,13 @@ export interface NotificationDeps extends ExchangeDeps {
 
 /** What the provider learns about one recipient. */
 export type DeliveryReceipt =
-  | { readonly recipient: Recipient; readonly status: 'queued'; readonly deliveryId: string; readonly released: readonly string[]; readonly withheld: readonly string[] }
+  | {
+      readonly recipient: Recipient;
+      readonly status: 'queued';
+      readonly deliveryId: string;
+      readonly released: readonly string[];
+      readonly withheld: readonly string[];
+    }
   | { readonly recipient: Recipient; readonly status: 'refused'; readonly reasons: readonly string[] };
 
 export interface Recipient {
@@ -42,7 +54,6 @@ export interface NotificationResult {
   readonly purpose: string;
   readonly deliveries: readonly DeliveryReceipt[];
 }
-
 
 /**
  * A notification, end to end: token, contract and sender, policy per recipient, minimise per
@@ -95,7 +106,8 @@ export async function runNotification(deps: NotificationDeps, req: ExchangeReque
       } catch (err) {
         throw new GatewayError('OUTBOX_UNAVAILABLE', {}, { cause: err });
       }
-      if (acceptedBefore !== undefined && acceptedBefore.bodyDigest !== idempotency.bodyDigest) throw new GatewayError('IDEMPOTENCY_KEY_REUSED');
+      if (acceptedBefore !== undefined && acceptedBefore.bodyDigest !== idempotency.bodyDigest)
+        throw new GatewayError('IDEMPOTENCY_KEY_REUSED');
     }
   } catch (err) {
     return refuse(err);
@@ -113,14 +125,19 @@ export async function runNotification(deps: NotificationDeps, req: ExchangeReque
   const recipients = recipientSystems(rules.policies, rules.clients.clients, contract, req.client.id);
   const decisions: { recipient: Client; decision: Decision }[] = [];
   for (const recipient of recipients) {
-    const decision = await decide(rules.policies, rules.contracts, {
-      contract: contract.id,
-      administration: recipient.administration,
-      roles: recipient.roles,
-      purpose: token.purpose,
-      requestedFields: present,
-      at,
-    }, consentCheck(deps, checked.cpr, recipient.administration, contract, at));
+    const decision = await decide(
+      rules.policies,
+      rules.contracts,
+      {
+        contract: contract.id,
+        administration: recipient.administration,
+        roles: recipient.roles,
+        purpose: token.purpose,
+        requestedFields: present,
+        at,
+      },
+      consentCheck(deps, checked.cpr, recipient.administration, contract, at),
+    );
     decisions.push({ recipient, decision });
   }
 
@@ -134,24 +151,44 @@ export async function runNotification(deps: NotificationDeps, req: ExchangeReque
     const who: Recipient = { system: recipient.id, administration: recipient.administration };
     const f: ExchangeFacts = {
       ...facts,
-      ...(decision.policy ? { policy: { id: decision.policy.id, version: decision.policy.version }, legalBasis: legalBasisText(decision.policy) } : {}),
+      ...(decision.policy
+        ? { policy: { id: decision.policy.id, version: decision.policy.version }, legalBasis: legalBasisText(decision.policy) }
+        : {}),
       ...(decision.consent?.receiptDigest ? { consent: decision.consent.receiptDigest } : {}),
     };
     if (decision.decision === 'deny') {
-      entries.push(withRecipient(auditEntry('notification', { ...f, decision: 'deny', reasons: decision.reasons, latencyMs: elapsedMs(req.receivedAt) }), who));
+      entries.push(
+        withRecipient(
+          auditEntry('notification', { ...f, decision: 'deny', reasons: decision.reasons, latencyMs: elapsedMs(req.receivedAt) }),
+          who,
+        ),
+      );
       receipts.push({ recipient: who, status: 'refused', reasons: decision.reasons });
       continue;
     }
     const kept = minimiseEvent(event, decision.fields, present);
     const { released, withheld } = kept;
-    entries.push(withRecipient(auditEntry('notification', { ...f, decision: 'permit', reasons: [NOTIFICATION_AUDIT.queued], fields: { requested: present, released, withheld }, latencyMs: elapsedMs(req.receivedAt) }), who));
+    entries.push(
+      withRecipient(
+        auditEntry('notification', {
+          ...f,
+          decision: 'permit',
+          reasons: [NOTIFICATION_AUDIT.queued],
+          fields: { requested: present, released, withheld },
+          latencyMs: elapsedMs(req.receivedAt),
+        }),
+        who,
+      ),
+    );
     const delivery = newDelivery(notification, who, decision, kept);
     deliveries.push(delivery);
     receipts.push({ recipient: who, status: 'queued', deliveryId: delivery.id, released, withheld });
   }
   if (entries.length === 0) {
     // Nobody could receive it: no policy names a recipient, or no such system is registered.
-    const reasons = rules.policies.policies.some((p) => p.contract === contract.id) ? [NOTIFICATION_AUDIT.noRecipient] : [DENY_REASON.noPolicy];
+    const reasons = rules.policies.policies.some((p) => p.contract === contract.id)
+      ? [NOTIFICATION_AUDIT.noRecipient]
+      : [DENY_REASON.noPolicy];
     entries.push(auditEntry('notification', { ...facts, decision: 'deny', reasons, latencyMs: elapsedMs(req.receivedAt) }));
   }
   // The status the provider gets: 202 if anyone may receive it, else 403 (audited, nothing queued).
@@ -167,7 +204,13 @@ export async function runNotification(deps: NotificationDeps, req: ExchangeReque
   // the answer under the Idempotency-Key) do, and the provider hears "accepted" only after that
   // commit.
   const result: NotificationResult = { auditId: facts.auditId, contract: contract.id, purpose: token.purpose, deliveries: receipts };
-  const accepted = idempotency && { ...idempotency, sender: req.client.id, auditId: facts.auditId, result: JSON.stringify(result), createdAt: Date.now() };
+  const accepted = idempotency && {
+    ...idempotency,
+    sender: req.client.id,
+    auditId: facts.auditId,
+    result: JSON.stringify(result),
+    createdAt: Date.now(),
+  };
   try {
     await exchange.recordDecision(entries, accepted === undefined ? { deliveries } : { deliveries, accepted });
   } catch (err) {
@@ -218,7 +261,9 @@ function newDelivery(n: Notification, who: Recipient, decision: Extract<Decision
     policySet: n.policySet,
     legalBasis: legalBasisText(policy),
     consent: decision.consent?.receiptDigest ?? null,
-    consentCheck: policy.consent.required ? consentRequirement(who.administration, policy, contract.id, categoriesOf(contract, released), released) : null,
+    consentCheck: policy.consent.required
+      ? consentRequirement(who.administration, policy, contract.id, categoriesOf(contract, released), released)
+      : null,
     fields: { requested: n.present, released, withheld },
     caller: { system: req.client.id, administration: req.client.administration },
     caseworker: token.caseworker,
@@ -240,7 +285,13 @@ function newDelivery(n: Notification, who: Recipient, decision: Extract<Decision
 
 /** The record of a notification answered from one accepted before under the same key. */
 function alreadyAccepted(facts: ExchangeFacts, req: ExchangeRequest): AuditEntry {
-  return auditEntry('notification', { ...facts, decision: null, reasons: [NOTIFICATION_AUDIT.alreadyAccepted], status: 202, latencyMs: elapsedMs(req.receivedAt) });
+  return auditEntry('notification', {
+    ...facts,
+    decision: null,
+    reasons: [NOTIFICATION_AUDIT.alreadyAccepted],
+    status: 202,
+    latencyMs: elapsedMs(req.receivedAt),
+  });
 }
 
 const recipientCache = new WeakMap<PolicySet, Map<string, ReadonlyMap<string, ReadonlySet<string>>>>();

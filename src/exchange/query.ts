@@ -53,14 +53,19 @@ export async function runQuery(deps: ExchangeDeps, req: ExchangeRequest): Promis
 
     // 4 policy
     const contract = checked.contract;
-    decision = await decide(rules.policies, rules.contracts, {
-      contract: contract.id,
-      administration: req.client.administration,
-      roles: req.client.roles,
-      purpose: token.purpose,
-      requestedFields: checked.requestedFields,
-      at,
-    }, consentCheck(deps, checked.cpr, req.client.administration, contract, at));
+    decision = await decide(
+      rules.policies,
+      rules.contracts,
+      {
+        contract: contract.id,
+        administration: req.client.administration,
+        roles: req.client.roles,
+        purpose: token.purpose,
+        requestedFields: checked.requestedFields,
+        at,
+      },
+      consentCheck(deps, checked.cpr, req.client.administration, contract, at),
+    );
   } catch (err) {
     return refuse(err);
   }
@@ -74,7 +79,15 @@ export async function runQuery(deps: ExchangeDeps, req: ExchangeRequest): Promis
   if (consent?.receiptDigest) facts.consent = consent.receiptDigest;
   if (decision.decision === 'deny') {
     const denied = new GatewayError('POLICY_DENIED', { reasons: decision.reasons });
-    await exchange.recordDecision([auditEntry('decision', { ...facts, decision: 'deny', reasons: decision.reasons, status: denied.status, latencyMs: elapsedMs(req.receivedAt) })]);
+    await exchange.recordDecision([
+      auditEntry('decision', {
+        ...facts,
+        decision: 'deny',
+        reasons: decision.reasons,
+        status: denied.status,
+        latencyMs: elapsedMs(req.receivedAt),
+      }),
+    ]);
     denied.auditId = facts.auditId;
     throw denied;
   }
@@ -86,13 +99,33 @@ export async function runQuery(deps: ExchangeDeps, req: ExchangeRequest): Promis
   const upstreamPath = `/snitflade/v1/queries/${checked.contract.id}`;
   const upstreamBody = JSON.stringify({ cpr: checked.cpr, fields: decision.fields });
   const upstreamToken = provider?.endpoint
-    ? signGatewayToken(deps.upstream, { audience: provider.id, purpose: token.purpose, policy: `${policy.id}@${policy.version}`, auditId: facts.auditId, path: upstreamPath, body: upstreamBody })
+    ? signGatewayToken(deps.upstream, {
+        audience: provider.id,
+        purpose: token.purpose,
+        policy: `${policy.id}@${policy.version}`,
+        auditId: facts.auditId,
+        path: upstreamPath,
+        body: upstreamBody,
+      })
     : undefined;
   upstreamToken?.catch(() => undefined); // awaited below; a decision that fails to write leaves it unawaited
-  await exchange.recordDecision([auditEntry('decision', { ...facts, decision: 'permit', fields: { requested: checked.requestedFields, released: decision.fields } })]);
+  await exchange.recordDecision([
+    auditEntry('decision', { ...facts, decision: 'permit', fields: { requested: checked.requestedFields, released: decision.fields } }),
+  ]);
 
   const releaseFailure = async (err: GatewayError, dropped: readonly string[] = []): Promise<never> => {
-    await writeAudit(deps.trail, auditEntry('release', { ...facts, decision: 'permit', reasons: [err.code], fields: { requested: checked.requestedFields, withheld: checked.requestedFields, dropped }, status: err.status, latencyMs: elapsedMs(req.receivedAt) }), deps.observe);
+    await writeAudit(
+      deps.trail,
+      auditEntry('release', {
+        ...facts,
+        decision: 'permit',
+        reasons: [err.code],
+        fields: { requested: checked.requestedFields, withheld: checked.requestedFields, dropped },
+        status: err.status,
+        latencyMs: elapsedMs(req.receivedAt),
+      }),
+      deps.observe,
+    );
     err.auditId = facts.auditId;
     throw err;
   };
@@ -135,14 +168,18 @@ export async function runQuery(deps: ExchangeDeps, req: ExchangeRequest): Promis
     released: kept.released,
     withheld: kept.withheld,
   };
-  await writeAudit(deps.trail, auditEntry('release', {
-    ...facts,
-    decision: 'permit',
-    fields: { requested: checked.requestedFields, released: kept.released, withheld: kept.withheld, dropped: kept.dropped },
-    responseDigest: sha256b64url(canonicalJson(kept.data)),
-    status: 200,
-    latencyMs: elapsedMs(req.receivedAt),
-  }), deps.observe);
+  await writeAudit(
+    deps.trail,
+    auditEntry('release', {
+      ...facts,
+      decision: 'permit',
+      fields: { requested: checked.requestedFields, released: kept.released, withheld: kept.withheld, dropped: kept.dropped },
+      responseDigest: sha256b64url(canonicalJson(kept.data)),
+      status: 200,
+      latencyMs: elapsedMs(req.receivedAt),
+    }),
+    deps.observe,
+  );
 
   // 9 respond
   return { data: kept.data, disclosure };

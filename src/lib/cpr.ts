@@ -60,10 +60,14 @@ const SEP1 = `[${SEP_CHARS}]{1,4}`;
  * serial. Sticky: `spans` tries it at every position itself, so that a candidate that is no
  * date (a case number or a phone number just before the CPR number) never hides the number.
  */
-const CPR_AT = new RegExp(`(?<![0-9])([0-9]{2})${SEP}([0-9]{2})(?:${SEP}([0-9]{2})${SEP}|${SEP}(?:18|19|20)([0-9]{2})${SEP1})([0-9]{4})(?![0-9])`, 'y');
+const CPR_AT = new RegExp(
+  `(?<![0-9])([0-9]{2})${SEP}([0-9]{2})(?:${SEP}([0-9]{2})${SEP}|${SEP}(?:18|19|20)([0-9]{2})${SEP1})([0-9]{4})(?![0-9])`,
+  'y',
+);
 const CPR_WHOLE = new RegExp(`^\\s*(?:${CPR_AT.source})\\s*$`);
 /** Identifiers that are read as a whole, never as text: canonical UUIDs and long hex digests. */
-const IDENTIFIER = /(?<![0-9A-Za-z])(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9a-fA-F]{32,})(?![0-9A-Za-z])/g;
+const IDENTIFIER =
+  /(?<![0-9A-Za-z])(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9a-fA-F]{32,})(?![0-9A-Za-z])/g;
 /** Ten digits need at least ten characters; cheaper than the full pattern for short ids. */
 const TEN_DIGITS = /(?:[0-9][^0-9]{0,4}){9}[0-9]/;
 // eslint-disable-next-line no-control-regex -- the range starts at NUL on purpose: all of ASCII
@@ -101,7 +105,7 @@ function spans(text: string): CprSpan[] {
   // Identifiers are blanked with same-length filler, so positions still match the text.
   const searched = text.includes('-') || text.length >= 32 ? text.replace(IDENTIFIER, (m) => 'x'.repeat(m.length)) : text;
   const found: CprSpan[] = [];
-  for (let at = 0; at <= searched.length - 10; ) {
+  for (let at = 0; at <= searched.length - 10;) {
     const c = searched.charCodeAt(at);
     if (c < 48 || c > 57) {
       at += 1;
@@ -190,13 +194,49 @@ export const CPR_WRITTEN_FORMS: readonly CprWrittenForm[] = [
   { name: 'en dash', write: (d) => `${d.slice(0, 6)}\u2013${d.slice(6)}` },
   { name: 'non-breaking space', write: (d) => `${d.slice(0, 6)}\u00a0${d.slice(6)}` },
   { name: 'hyphenated date', write: (d) => parts(d).join('-') },
-  { name: 'dotted date, hyphen', write: (d) => { const [dd, mm, yy, s] = parts(d); return `${dd}.${mm}.${yy}-${s}`; } },
-  { name: 'dotted date, space', write: (d) => { const [dd, mm, yy, s] = parts(d); return `${dd}.${mm}.${yy} ${s}`; } },
-  { name: 'slashed date', write: (d) => { const [dd, mm, yy, s] = parts(d); return `${dd}/${mm}/${yy}-${s}`; } },
+  {
+    name: 'dotted date, hyphen',
+    write: (d) => {
+      const [dd, mm, yy, s] = parts(d);
+      return `${dd}.${mm}.${yy}-${s}`;
+    },
+  },
+  {
+    name: 'dotted date, space',
+    write: (d) => {
+      const [dd, mm, yy, s] = parts(d);
+      return `${dd}.${mm}.${yy} ${s}`;
+    },
+  },
+  {
+    name: 'slashed date',
+    write: (d) => {
+      const [dd, mm, yy, s] = parts(d);
+      return `${dd}/${mm}/${yy}-${s}`;
+    },
+  },
   { name: 'spaced date', write: (d) => parts(d).join(' ') },
-  { name: 'hyphenated date, space', write: (d) => { const [dd, mm, yy, s] = parts(d); return `${dd}-${mm}-${yy} ${s}`; } },
-  { name: 'four-digit year', write: (d) => { const [dd, mm, , s] = parts(d); return `${dd}-${mm}-${fullYear(d)}-${s}`; } },
-  { name: 'dotted four-digit year', write: (d) => { const [dd, mm, , s] = parts(d); return `${dd}.${mm}.${fullYear(d)} ${s}`; } },
+  {
+    name: 'hyphenated date, space',
+    write: (d) => {
+      const [dd, mm, yy, s] = parts(d);
+      return `${dd}-${mm}-${yy} ${s}`;
+    },
+  },
+  {
+    name: 'four-digit year',
+    write: (d) => {
+      const [dd, mm, , s] = parts(d);
+      return `${dd}-${mm}-${fullYear(d)}-${s}`;
+    },
+  },
+  {
+    name: 'dotted four-digit year',
+    write: (d) => {
+      const [dd, mm, , s] = parts(d);
+      return `${dd}.${mm}.${fullYear(d)} ${s}`;
+    },
+  },
   { name: 'full-width digits', write: (d) => fullWidth(d) },
   { name: 'full-width digits, hyphen', write: (d) => fullWidth(`${d.slice(0, 6)}-${d.slice(6)}`) },
   { name: 'Arabic-Indic digits', write: (d) => arabicIndic(d) },
@@ -206,5 +246,11 @@ export const CPR_WRITTEN_FORMS: readonly CprWrittenForm[] = [
   { name: 'plus', write: (d) => `${d.slice(0, 6)}+${d.slice(6)}` },
   { name: 'commas', write: (d) => parts(d).join(',') },
   { name: 'four spaces', write: (d) => `${d.slice(0, 6)}    ${d.slice(6)}` },
-  { name: 'four-digit year, no separator before it', write: (d) => { const [dd, mm, , s] = parts(d); return `${dd}${mm}${fullYear(d)}-${s}`; } },
+  {
+    name: 'four-digit year, no separator before it',
+    write: (d) => {
+      const [dd, mm, , s] = parts(d);
+      return `${dd}${mm}${fullYear(d)}-${s}`;
+    },
+  },
 ];

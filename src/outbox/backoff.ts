@@ -7,7 +7,11 @@
  * @example
  *   backoffMs(3, { baseMs: 1000, maxMs: 600_000 }) // between 2000 and 4000
  */
-export function backoffMs(failedAttempts: number, o: { readonly baseMs: number; readonly maxMs: number }, random: () => number = Math.random): number {
+export function backoffMs(
+  failedAttempts: number,
+  o: { readonly baseMs: number; readonly maxMs: number },
+  random: () => number = Math.random,
+): number {
   if (!Number.isInteger(failedAttempts) || failedAttempts < 1) throw new TypeError('backoffMs: failedAttempts must be a positive integer');
   const exp = Math.min(o.maxMs, o.baseMs * 2 ** Math.min(failedAttempts - 1, 40));
   const r = Math.min(Math.max(random(), 0), 1);

@@ -7,7 +7,14 @@ import { GatewayError } from '../errors.js';
 import { auditEntry, withRecipient } from '../audit/entry.js';
 import { NOTIFICATION_AUDIT } from '../audit/reasons.js';
 import { writeAudit } from '../audit/write.js';
-import { DELIVERY_STATES, InvalidDeliveryCursorError, MAX_DELIVERY_PAGE, type Delivery, type DeliveryState, type OutboxStore } from './types.js';
+import {
+  DELIVERY_STATES,
+  InvalidDeliveryCursorError,
+  MAX_DELIVERY_PAGE,
+  type Delivery,
+  type DeliveryState,
+  type OutboxStore,
+} from './types.js';
 
 export interface DeadLetterDeps {
   readonly outbox: OutboxStore;
@@ -99,7 +106,8 @@ export async function searchDeliveries(deps: DeadLetterDeps, body: unknown): Pro
     });
     return { deliveries: page.deliveries.map(deliveryView), ...(page.next !== undefined ? { next: page.next } : {}) };
   } catch (err) {
-    if (err instanceof InvalidDeliveryCursorError) throw new GatewayError('REQUEST_INVALID', { errors: [{ path: '/after', message: 'not a cursor this gateway handed out' }] });
+    if (err instanceof InvalidDeliveryCursorError)
+      throw new GatewayError('REQUEST_INVALID', { errors: [{ path: '/after', message: 'not a cursor this gateway handed out' }] });
     throw new GatewayError('OUTBOX_UNAVAILABLE', {}, { cause: err });
   }
 }
@@ -111,7 +119,12 @@ const DELIVERY_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
  * fresh count of attempts. The re-drive is audited (kind notification, REDRIVEN, on the
  * notification's audit id, with who asked), before it takes effect.
  */
-export async function redriveDelivery(deps: DeadLetterDeps, caller: { requestId: string; client: Client; token: RequestToken }, id: string, now: Date = new Date()): Promise<{ delivery: DeliveryView; auditId: string }> {
+export async function redriveDelivery(
+  deps: DeadLetterDeps,
+  caller: { requestId: string; client: Client; token: RequestToken },
+  id: string,
+  now: Date = new Date(),
+): Promise<{ delivery: DeliveryView; auditId: string }> {
   if (!DELIVERY_ID.test(id)) throw new GatewayError('DEAD_LETTER_NOT_FOUND');
   let d: Delivery | undefined;
   try {
@@ -121,22 +134,28 @@ export async function redriveDelivery(deps: DeadLetterDeps, caller: { requestId:
   }
   if (!d || d.state !== 'dead') throw new GatewayError('DEAD_LETTER_NOT_FOUND');
   if (d.payload === null) throw new GatewayError('DEAD_LETTER_EXPIRED');
-  await writeAudit(deps.trail, withRecipient(auditEntry('notification', {
-    auditId: d.auditId,
-    requestId: caller.requestId,
-    caller: { system: caller.client.id, administration: caller.client.administration },
-    caseworker: caller.token.caseworker,
-    caseRef: caller.token.caseRef,
-    contract: d.contract,
-    subject: d.subject,
-    purpose: d.meta.purpose,
-    policy: d.meta.policy,
-    policySet: d.meta.policySet,
-    legalBasis: d.meta.legalBasis,
-    reasons: [NOTIFICATION_AUDIT.redriven],
-    tokenDigest: caller.token.digest,
-    status: 200,
-  }), d.recipient));
+  await writeAudit(
+    deps.trail,
+    withRecipient(
+      auditEntry('notification', {
+        auditId: d.auditId,
+        requestId: caller.requestId,
+        caller: { system: caller.client.id, administration: caller.client.administration },
+        caseworker: caller.token.caseworker,
+        caseRef: caller.token.caseRef,
+        contract: d.contract,
+        subject: d.subject,
+        purpose: d.meta.purpose,
+        policy: d.meta.policy,
+        policySet: d.meta.policySet,
+        legalBasis: d.meta.legalBasis,
+        reasons: [NOTIFICATION_AUDIT.redriven],
+        tokenDigest: caller.token.digest,
+        status: 200,
+      }),
+      d.recipient,
+    ),
+  );
   let outcome: Awaited<ReturnType<OutboxStore['redrive']>>;
   try {
     outcome = await deps.outbox.redrive(id, now.getTime());
@@ -147,6 +166,8 @@ export async function redriveDelivery(deps: DeadLetterDeps, caller: { requestId:
   if (outcome === 'expired') throw Object.assign(new GatewayError('DEAD_LETTER_EXPIRED'), { auditId: d.auditId });
   deps.wake?.();
   const after = await deps.outbox.get(id).catch(() => undefined);
-  return { delivery: deliveryView(after ?? { ...d, state: 'pending', attempts: 0, nextAttemptAt: now.getTime(), finishedAt: null }), auditId: d.auditId };
+  return {
+    delivery: deliveryView(after ?? { ...d, state: 'pending', attempts: 0, nextAttemptAt: now.getTime(), finishedAt: null }),
+    auditId: d.auditId,
+  };
 }
-

@@ -81,7 +81,13 @@ export interface Delivery extends Omit<NewDelivery, 'payload'> {
 /** How a claimed delivery ends its attempt. */
 export type DeliveryOutcome =
   | { readonly state: 'delivered' | 'cancelled'; readonly at: number; readonly status: number | null; readonly error: string | null }
-  | { readonly state: 'pending'; readonly at: number; readonly nextAttemptAt: number; readonly status: number | null; readonly error: string }
+  | {
+      readonly state: 'pending';
+      readonly at: number;
+      readonly nextAttemptAt: number;
+      readonly status: number | null;
+      readonly error: string;
+    }
   | { readonly state: 'dead'; readonly at: number; readonly status: number | null; readonly error: string };
 
 export interface DeliveryQuery {
@@ -119,7 +125,6 @@ export interface QueuedNotification {
   readonly deliveries: readonly NewDelivery[];
   readonly accepted?: AcceptedNotification;
 }
-
 
 export interface OutboxStore {
   /**
@@ -185,7 +190,10 @@ export class IdempotencyKeyTakenError extends CodedError {
 export class OutboxWriteError extends CodedError {
   readonly code = 'ERR_OUTBOX_WRITE';
   constructor(cause: unknown) {
-    super(`audit append refused: the outbox could not be written (${cause instanceof Error ? cause.message : String(cause)}); nothing was written`, { cause });
+    super(
+      `audit append refused: the outbox could not be written (${cause instanceof Error ? cause.message : String(cause)}); nothing was written`,
+      { cause },
+    );
   }
 }
 

@@ -80,7 +80,8 @@ export class OutboxWorker {
 
   constructor(options: OutboxWorkerOptions) {
     const s = options.settings;
-    if (s.leaseMs <= options.upstream.timeoutMs) throw new TypeError('OutboxWorker: leaseMs must be longer than the delivery timeout (upstream.timeoutMs)');
+    if (s.leaseMs <= options.upstream.timeoutMs)
+      throw new TypeError('OutboxWorker: leaseMs must be longer than the delivery timeout (upstream.timeoutMs)');
     if (!Number.isInteger(s.maxAttempts) || s.maxAttempts < 1) throw new TypeError('OutboxWorker: maxAttempts must be a positive integer');
     this.#o = options;
     this.#now = options.now ?? Date.now;
@@ -98,7 +99,9 @@ export class OutboxWorker {
       const released = await this.#o.outbox.release(this.#o.owner, this.#now());
       if (released > 0) this.#o.logger?.info('outbox: resumed deliveries this instance held when it stopped', { released });
     } catch (err) {
-      this.#o.logger?.warn('outbox: could not give back stale leases; they are retried when their lease runs out', { error: (err as Error).message });
+      this.#o.logger?.warn('outbox: could not give back stale leases; they are retried when their lease runs out', {
+        error: (err as Error).message,
+      });
     }
     this.wake();
   }
@@ -134,7 +137,8 @@ export class OutboxWorker {
         const expired = await this.#o.outbox.expire(now - this.#o.settings.deadLetterRetentionMs);
         if (expired > 0) this.#o.logger?.info('outbox: erased the payload of dead letters past their retention', { expired });
         const forgotten = await this.#o.outbox.forget(now - this.#o.settings.finishedRetentionMs, FORGET_BATCH);
-        if (forgotten.deliveries + forgotten.requests > 0) this.#o.logger?.info('outbox: deleted ended deliveries and Idempotency-Key answers past their retention', { ...forgotten });
+        if (forgotten.deliveries + forgotten.requests > 0)
+          this.#o.logger?.info('outbox: deleted ended deliveries and Idempotency-Key answers past their retention', { ...forgotten });
       } catch (err) {
         this.#o.logger?.warn('outbox: retention pass failed (dead-letter payloads, ended rows)', { error: (err as Error).message });
       }
@@ -204,7 +208,17 @@ export class OutboxWorker {
         'x-request-id': d.requestId,
       });
       const ok = answer.status !== null && answer.status >= 200 && answer.status < 300;
-      if (!ok) return await this.#failed(d, lease, answer.status, answer.status !== null ? DELIVERY_FAILURE.recipientStatus : !answer.ok && answer.code === 'PROVIDER_TIMEOUT' ? DELIVERY_FAILURE.recipientTimeout : DELIVERY_FAILURE.recipientUnreachable);
+      if (!ok)
+        return await this.#failed(
+          d,
+          lease,
+          answer.status,
+          answer.status !== null
+            ? DELIVERY_FAILURE.recipientStatus
+            : !answer.ok && answer.code === 'PROVIDER_TIMEOUT'
+              ? DELIVERY_FAILURE.recipientTimeout
+              : DELIVERY_FAILURE.recipientUnreachable,
+        );
       await this.#audit(d, {
         decision: 'permit',
         reasons: [NOTIFICATION_AUDIT.delivered],
@@ -215,7 +229,10 @@ export class OutboxWorker {
       this.#stats.delivered += 1;
     } catch (err) {
       // The audit trail or the store failed: nothing was recorded as done, so try again later.
-      this.#o.logger?.warn('outbox: delivery attempt could not be recorded; it will be retried', { delivery: d.id, error: (err as Error).message });
+      this.#o.logger?.warn('outbox: delivery attempt could not be recorded; it will be retried', {
+        delivery: d.id,
+        error: (err as Error).message,
+      });
       await this.#failed(d, lease, null, DELIVERY_FAILURE.storeUnavailable).catch(() => undefined);
     }
   }
@@ -226,7 +243,11 @@ export class OutboxWorker {
     const at = this.#now();
     if (d.attempts >= this.#o.settings.maxAttempts) {
       try {
-        await this.#audit(d, { decision: 'permit', reasons: [NOTIFICATION_AUDIT.deadLetter, error], upstream: status === null ? null : { status, latencyMs: 0 } });
+        await this.#audit(d, {
+          decision: 'permit',
+          reasons: [NOTIFICATION_AUDIT.deadLetter, error],
+          upstream: status === null ? null : { status, latencyMs: 0 },
+        });
       } catch {
         // Not audited, so not dead yet: one more turn after the longest wait.
         await this.#finish(d, lease, { state: 'pending', at, nextAttemptAt: at + this.#o.settings.maxDelayMs, status, error });
@@ -234,12 +255,25 @@ export class OutboxWorker {
       }
       await this.#finish(d, lease, { state: 'dead', at, status, error });
       this.#stats.deadLettered += 1;
-      this.#o.logger?.warn('outbox: delivery dead-lettered', { delivery: d.id, contract: d.contract, recipient: d.recipient.system, attempts: d.attempts, error });
+      this.#o.logger?.warn('outbox: delivery dead-lettered', {
+        delivery: d.id,
+        contract: d.contract,
+        recipient: d.recipient.system,
+        attempts: d.attempts,
+        error,
+      });
       return;
     }
     const wait = backoffMs(d.attempts, { baseMs: this.#o.settings.baseDelayMs, maxMs: this.#o.settings.maxDelayMs }, this.#o.random);
     await this.#finish(d, lease, { state: 'pending', at, nextAttemptAt: at + wait, status, error });
-    this.#o.logger?.info('outbox: delivery attempt failed; retrying later', { delivery: d.id, contract: d.contract, recipient: d.recipient.system, attempts: d.attempts, error, waitMs: wait });
+    this.#o.logger?.info('outbox: delivery attempt failed; retrying later', {
+      delivery: d.id,
+      contract: d.contract,
+      recipient: d.recipient.system,
+      attempts: d.attempts,
+      error,
+      waitMs: wait,
+    });
   }
 
   async #finish(d: Delivery, lease: string, outcome: DeliveryOutcome): Promise<void> {
@@ -259,25 +293,35 @@ export class OutboxWorker {
   }
 
   /** The delivery's audit record, on the notification's audit id. Resolves once durable. */
-  async #audit(d: Delivery, over: Pick<ExchangeFacts, 'upstream' | 'responseDigest'> & Pick<AuditEntry, 'decision' | 'reasons'>): Promise<void> {
+  async #audit(
+    d: Delivery,
+    over: Pick<ExchangeFacts, 'upstream' | 'responseDigest'> & Pick<AuditEntry, 'decision' | 'reasons'>,
+  ): Promise<void> {
     const m = d.meta;
-    const entry = withRecipient(auditEntry('notification', {
-      auditId: d.auditId,
-      requestId: d.requestId,
-      contract: d.contract,
-      caller: m.caller,
-      caseworker: m.caseworker,
-      caseRef: m.caseRef,
-      purpose: m.purpose,
-      subject: d.subject,
-      policy: m.policy,
-      policySet: m.policySet,
-      legalBasis: m.legalBasis,
-      fields: { requested: m.fields.requested, released: over.decision === 'permit' ? m.fields.released : [], withheld: over.decision === 'permit' ? m.fields.withheld : m.fields.requested },
-      consent: m.consent,
-      tokenDigest: m.tokenDigest,
-      ...over,
-    }), d.recipient);
+    const entry = withRecipient(
+      auditEntry('notification', {
+        auditId: d.auditId,
+        requestId: d.requestId,
+        contract: d.contract,
+        caller: m.caller,
+        caseworker: m.caseworker,
+        caseRef: m.caseRef,
+        purpose: m.purpose,
+        subject: d.subject,
+        policy: m.policy,
+        policySet: m.policySet,
+        legalBasis: m.legalBasis,
+        fields: {
+          requested: m.fields.requested,
+          released: over.decision === 'permit' ? m.fields.released : [],
+          withheld: over.decision === 'permit' ? m.fields.withheld : m.fields.requested,
+        },
+        consent: m.consent,
+        tokenDigest: m.tokenDigest,
+        ...over,
+      }),
+      d.recipient,
+    );
     await this.#o.trail.append(entry);
   }
 }

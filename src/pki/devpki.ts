@@ -60,7 +60,10 @@ function spkiPem(privatePem: string): string {
 }
 
 function commonName(cert: X509Certificate): string | undefined {
-  return cert.subject.split('\n').find((l) => l.startsWith('CN='))?.slice(3);
+  return cert.subject
+    .split('\n')
+    .find((l) => l.startsWith('CN='))
+    ?.slice(3);
 }
 
 /** Generation of one PKI folder: remembers what it created and explains what it cannot fix. */
@@ -108,20 +111,26 @@ class Generator {
     const certPem = await this.ensure(files.cert, PUBLIC_MODE, async () => createCa({ cn: DEV_CA_CN, keyPem }).certPem);
     const cert = this.parseCert(files.cert, certPem);
     if (!cert.ca) throw this.problem(files.cert, 'is not a CA certificate');
-    if (!cert.checkPrivateKey(createPrivateKey(keyPem))) throw this.problem(files.cert, `does not belong to the key in ${this.rel(files.key)}`);
+    if (!cert.checkPrivateKey(createPrivateKey(keyPem)))
+      throw this.problem(files.cert, `does not belong to the key in ${this.rel(files.key)}`);
     this.checkValidity(files.cert, cert);
     return { certPem, keyPem };
   }
 
   async ensureTls(files: SystemPaths, ca: CertificateAuthority, cn: string): Promise<void> {
     const keyPem = await this.ensure(files.tlsKey, KEY_MODE, async () => (await newRsaKey()).privatePem);
-    const certPem = await this.ensure(files.tlsCert, PUBLIC_MODE, async () => issueCertificate({ ca, cn, sans: LOCAL_SANS, eku: LEAF_EKU, keyPem }).certPem);
+    const certPem = await this.ensure(
+      files.tlsCert,
+      PUBLIC_MODE,
+      async () => issueCertificate({ ca, cn, sans: LOCAL_SANS, eku: LEAF_EKU, keyPem }).certPem,
+    );
     const cert = this.parseCert(files.tlsCert, certPem);
     const caCert = new X509Certificate(ca.certPem);
     if (!cert.checkIssued(caCert) || !cert.verify(caCert.publicKey)) {
       throw this.problem(files.tlsCert, `is not issued by the CA in ${this.rel(path.join(this.root, 'ca', 'ca.crt.pem'))}`);
     }
-    if (!cert.checkPrivateKey(createPrivateKey(keyPem))) throw this.problem(files.tlsCert, `does not belong to the key in ${this.rel(files.tlsKey)}`);
+    if (!cert.checkPrivateKey(createPrivateKey(keyPem)))
+      throw this.problem(files.tlsCert, `does not belong to the key in ${this.rel(files.tlsKey)}`);
     if (commonName(cert) !== cn) throw this.problem(files.tlsCert, `names CN=${commonName(cert) ?? '(none)'}, not CN=${cn}`);
     this.checkValidity(files.tlsCert, cert);
   }
@@ -132,7 +141,9 @@ class Generator {
     const pubPem = await this.ensure(files.signingPub, PUBLIC_MODE, async () => derived);
     let same: boolean;
     try {
-      same = createPublicKey(pubPem).export({ type: 'spki', format: 'der' }).equals(createPublicKey(derived).export({ type: 'spki', format: 'der' }));
+      same = createPublicKey(pubPem)
+        .export({ type: 'spki', format: 'der' })
+        .equals(createPublicKey(derived).export({ type: 'spki', format: 'der' }));
     } catch {
       same = false;
     }
@@ -202,7 +213,9 @@ export interface DevPki {
 function mustRead(file: string): string {
   const text = readIfExists(file);
   if (text === undefined) {
-    throw new TypeError(`development PKI: ${file} is missing; generate the development certificates with "npx snitflade certs" or "npm start"`);
+    throw new TypeError(
+      `development PKI: ${file} is missing; generate the development certificates with "npx snitflade certs" or "npm start"`,
+    );
   }
   return text;
 }

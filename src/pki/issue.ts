@@ -1,6 +1,15 @@
 import forge from 'node-forge';
 import type { CertificateAuthority, ExtendedKeyUsage, IssuedCertificate } from './types.js';
-import { addDays, altNames, newRsaKeySync, normaliseSerial, randomSerial, rsaPublicPem, signCertificate, subjectAttributes } from './lib/x509.js';
+import {
+  addDays,
+  altNames,
+  newRsaKeySync,
+  normaliseSerial,
+  randomSerial,
+  rsaPublicPem,
+  signCertificate,
+  subjectAttributes,
+} from './lib/x509.js';
 
 export interface IssueOptions {
   readonly ca: CertificateAuthority;

@@ -99,7 +99,11 @@ function list(names: Iterable<string>, max = 8): string {
 }
 
 function deny(reasons: readonly DenyReason[], trace: string[], policy?: Policy, consent?: ConsentEvidence): Decision {
-  const d: { decision: 'deny'; reasons: readonly DenyReason[]; trace: readonly string[]; policy?: Policy; consent?: ConsentEvidence } = { decision: 'deny', reasons, trace };
+  const d: { decision: 'deny'; reasons: readonly DenyReason[]; trace: readonly string[]; policy?: Policy; consent?: ConsentEvidence } = {
+    decision: 'deny',
+    reasons,
+    trace,
+  };
   if (policy) d.policy = policy;
   if (consent) d.consent = consent;
   return d;
@@ -136,15 +140,21 @@ export async function decide(set: PolicySet, contracts: ContractRegistry, req: D
   const byPurpose = groups(all);
   const group = byPurpose.get(req.purpose);
   if (!group) {
-    trace.push(`${all.length} ${all.length === 1 ? 'policy lets' : 'policies let'} ${req.administration} use ${req.contract}, but none for purpose "${req.purpose}" (purposes allowed: ${list(byPurpose.keys())}).`);
+    trace.push(
+      `${all.length} ${all.length === 1 ? 'policy lets' : 'policies let'} ${req.administration} use ${req.contract}, but none for purpose "${req.purpose}" (purposes allowed: ${list(byPurpose.keys())}).`,
+    );
     return deny([DENY_REASON.purposeNotAllowed], trace);
   }
   const matched = forRoles(group, req.roles);
   if (matched.length === 0) {
-    trace.push(`${group.policies.length} ${group.policies.length === 1 ? 'policy lets' : 'policies let'} ${req.administration} use ${req.contract} for purpose "${req.purpose}", for role(s) ${list(group.byRole.keys())}; the caller has ${list(req.roles)}.`);
+    trace.push(
+      `${group.policies.length} ${group.policies.length === 1 ? 'policy lets' : 'policies let'} ${req.administration} use ${req.contract} for purpose "${req.purpose}", for role(s) ${list(group.byRole.keys())}; the caller has ${list(req.roles)}.`,
+    );
     return deny([DENY_REASON.roleNotAllowed], trace, group.policies[0]);
   }
-  trace.push(`Policies letting ${req.administration} use ${req.contract} for purpose "${req.purpose}" with the caller's role(s) ${list(req.roles)}: ${list(matched.map((p) => prepare(p).label))}.`);
+  trace.push(
+    `Policies letting ${req.administration} use ${req.contract} for purpose "${req.purpose}" with the caller's role(s) ${list(req.roles)}: ${list(matched.map((p) => prepare(p).label))}.`,
+  );
 
   // Validity, policy by policy.
   const inForce: Policy[] = [];
@@ -156,7 +166,9 @@ export async function decide(set: PolicySet, contracts: ContractRegistry, req: D
       inForce.push(policy);
     } else {
       day ??= Number.isNaN(at) ? 'an invalid date' : copenhagenDate(req.at);
-      trace.push(`${pp.label}: not in force on ${day} (valid ${policy.validity.from} to ${policy.validity.to ?? 'open end'}, Copenhagen dates).`);
+      trace.push(
+        `${pp.label}: not in force on ${day} (valid ${policy.validity.from} to ${policy.validity.to ?? 'open end'}, Copenhagen dates).`,
+      );
     }
   }
   if (inForce.length === 0) return deny([DENY_REASON.policyNotInForce], trace, matched[0]);
@@ -194,7 +206,9 @@ export async function decide(set: PolicySet, contracts: ContractRegistry, req: D
     const { evidence, failed } = await askConsent(consent, policy, fields);
     firstEvidence ??= evidence;
     if (evidence.status === 'active') {
-      trace.push(`${label}: the citizen's consent is active${evidence.consentId ? ` (consent ${evidence.consentId})` : ''}; releases ${fields.join(', ')} under ${basis(policy)}.`);
+      trace.push(
+        `${label}: the citizen's consent is active${evidence.consentId ? ` (consent ${evidence.consentId})` : ''}; releases ${fields.join(', ')} under ${basis(policy)}.`,
+      );
       return { decision: 'permit', policy, fields, consent: evidence, trace };
     }
     const reason = CONSENT_DENIALS[evidence.status];
@@ -209,7 +223,11 @@ export async function decide(set: PolicySet, contracts: ContractRegistry, req: D
 }
 
 /** Calls the consent check, failing closed: a throw or an answer with an unknown status is "unavailable". */
-async function askConsent(consent: ConsentCheck, policy: Policy, fields: readonly string[]): Promise<{ evidence: ConsentEvidence; failed: boolean }> {
+async function askConsent(
+  consent: ConsentCheck,
+  policy: Policy,
+  fields: readonly string[],
+): Promise<{ evidence: ConsentEvidence; failed: boolean }> {
   try {
     const evidence = await consent(policy, fields);
     const status = (evidence as Partial<ConsentEvidence> | null | undefined)?.status;

@@ -78,19 +78,34 @@ export async function explain(set: PolicySet, contracts: ContractRegistry, req: 
   const decision = await decide(
     set,
     contracts,
-    { contract: req.contract, administration: req.administration, roles: req.roles, purpose: req.purpose, requestedFields: fields, at: req.at },
+    {
+      contract: req.contract,
+      administration: req.administration,
+      roles: req.roles,
+      purpose: req.purpose,
+      requestedFields: fields,
+      at: req.at,
+    },
     async () => (consent === 'active' ? { status: 'active', consentId: 'explain-assumed-consent' } : { status: consent }),
   );
   const order = contract?.fieldNames ?? fields;
-  const verdicts = set.policies
-    .filter((p) => p.contract === req.contract)
-    .map((p) => verdict(p, req, fields, order, consent));
+  const verdicts = set.policies.filter((p) => p.contract === req.contract).map((p) => verdict(p, req, fields, order, consent));
   const released = decision.decision === 'permit' ? decision.fields : [];
   return {
-    request: { contract: req.contract, administration: req.administration, roles: req.roles, purpose: req.purpose, fields, consent, at: req.at.toISOString() },
+    request: {
+      contract: req.contract,
+      administration: req.administration,
+      roles: req.roles,
+      purpose: req.purpose,
+      fields,
+      consent,
+      at: req.at.toISOString(),
+    },
     contractKnown: contract !== undefined,
     decision: decision.decision,
-    ...(decision.decision === 'permit' ? { policy: { id: decision.policy.id, version: decision.policy.version }, legalBasis: legalBasisText(decision.policy) } : {}),
+    ...(decision.decision === 'permit'
+      ? { policy: { id: decision.policy.id, version: decision.policy.version }, legalBasis: legalBasisText(decision.policy) }
+      : {}),
     released,
     withheld: fields.filter((f) => !released.includes(f)),
     reasons: decision.decision === 'deny' ? decision.reasons : [],
@@ -99,19 +114,30 @@ export async function explain(set: PolicySet, contracts: ContractRegistry, req: 
   };
 }
 
-function verdict(p: Policy, req: ExplainRequest, fields: readonly string[], order: readonly string[], consent: ConsentStatus): PolicyVerdict {
+function verdict(
+  p: Policy,
+  req: ExplainRequest,
+  fields: readonly string[],
+  order: readonly string[],
+  consent: ConsentStatus,
+): PolicyVerdict {
   const checks: PolicyCheck[] = [];
   const admins = p.requester.administrations;
   checks.push({
     check: 'administration',
     ok: admins.includes(req.administration),
-    detail: admins.includes(req.administration) ? `${req.administration} is named` : `names ${admins.join(', ')}, not ${req.administration}`,
+    detail: admins.includes(req.administration)
+      ? `${req.administration} is named`
+      : `names ${admins.join(', ')}, not ${req.administration}`,
   });
   const roles = p.requester.roles.filter((r) => req.roles.includes(r));
   checks.push({
     check: 'role',
     ok: roles.length > 0,
-    detail: roles.length > 0 ? `the caller holds ${roles.join(', ')}` : `needs ${p.requester.roles.join(' or ')}; the caller holds ${req.roles.join(', ') || '(no role)'}`,
+    detail:
+      roles.length > 0
+        ? `the caller holds ${roles.join(', ')}`
+        : `needs ${p.requester.roles.join(' or ')}; the caller holds ${req.roles.join(', ') || '(no role)'}`,
   });
   checks.push({
     check: 'purpose',
@@ -122,7 +148,11 @@ function verdict(p: Policy, req: ExplainRequest, fields: readonly string[], orde
   const from = dayStart(p.validity.from);
   const to = p.validity.to === undefined ? Number.POSITIVE_INFINITY : dayEnd(p.validity.to);
   const inForce = at >= from && at < to;
-  checks.push({ check: 'validity', ok: inForce, detail: `valid ${p.validity.from} to ${p.validity.to ?? 'open end'} (Copenhagen dates)${inForce ? '' : ': not on this day'}` });
+  checks.push({
+    check: 'validity',
+    ok: inForce,
+    detail: `valid ${p.validity.from} to ${p.validity.to ?? 'open end'} (Copenhagen dates)${inForce ? '' : ': not on this day'}`,
+  });
   const allowed = new Set(p.fields);
   const releasable = order.filter((f) => allowed.has(f) && fields.includes(f));
   const refused = fields.filter((f) => !allowed.has(f));

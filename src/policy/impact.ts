@@ -220,13 +220,17 @@ export function formatImpact(report: ImpactReport, period: { from?: string; to?:
   const lines = [
     `Impact of policy set ${report.policySet.slice(0, 12)} on the decisions ${period.from ? `from ${period.from}` : 'since the start'}${period.to ? ` to ${period.to}` : ''}`,
     `  replayed ${report.replayed} decision(s): ${report.changes.length} would now be decided differently, ${report.unchanged} the same`,
-    `  ${Object.entries(report.summary).map(([k, n]) => `${LABELS[k as ChangeKind]}: ${n}`).join('; ')}`,
+    `  ${Object.entries(report.summary)
+      .map(([k, n]) => `${LABELS[k as ChangeKind]}: ${n}`)
+      .join('; ')}`,
   ];
   for (const [why, n] of Object.entries(report.skipped)) lines.push(`  not replayed: ${n} (${why})`);
   if (report.changes.length > 0) lines.push('');
   for (const c of report.changes) {
     lines.push(`${LABELS[c.kind].padEnd(14)} ${c.time}  audit ${c.auditId}`);
-    lines.push(`    ${c.caller.system} (${c.caller.administration}) → ${c.contract}, purpose ${c.purpose}, asked [${c.requested.join(', ')}]`);
+    lines.push(
+      `    ${c.caller.system} (${c.caller.administration}) → ${c.contract}, purpose ${c.purpose}, asked [${c.requested.join(', ')}]`,
+    );
     lines.push(`    was ${describe(c.before)}`);
     lines.push(`    now ${describe(c.after)}`);
     if (c.fieldsAdded.length > 0) lines.push(`    fields added: ${c.fieldsAdded.join(', ')}`);

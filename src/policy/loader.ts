@@ -55,7 +55,13 @@ export function loadPolicySet(options: PolicySetOptions): LoadedPolicySet {
     throw new LoadErrors([new LoadError(displayPath(dir), '', `cannot read the policies folder: ${(err as Error).message}`)]);
   }
 
-  const administrations = readRegistry(dir, ADMINISTRATIONS_FILE, validateAdministrations, errors, (doc) => (doc as { administrations: AdministrationInfo[] }).administrations);
+  const administrations = readRegistry(
+    dir,
+    ADMINISTRATIONS_FILE,
+    validateAdministrations,
+    errors,
+    (doc) => (doc as { administrations: AdministrationInfo[] }).administrations,
+  );
   const purposes = readRegistry(dir, PURPOSES_FILE, validatePurposes, errors, (doc) => (doc as { purposes: Purpose[] }).purposes);
 
   const entries: PolicyEntry[] = [];
@@ -68,12 +74,19 @@ export function loadPolicySet(options: PolicySetOptions): LoadedPolicySet {
     }
     const raw = src.value as unknown as Omit<Policy, 'file'>;
     if (name !== `${raw.id}${POLICY_SUFFIX}`) {
-      errors.push(src.error('/id', `the id "${raw.id}" does not match the file name; name the file "${raw.id}${POLICY_SUFFIX}" (or fix the id)`));
+      errors.push(
+        src.error('/id', `the id "${raw.id}" does not match the file name; name the file "${raw.id}${POLICY_SUFFIX}" (or fix the id)`),
+      );
     }
     // A notification policy names its recipients; the evaluator matches them as the receiving party.
-    const policy: Policy = raw.recipient !== undefined && raw.requester === undefined ? { ...raw, requester: raw.recipient, file: src.file } : { ...raw, file: src.file };
+    const policy: Policy =
+      raw.recipient !== undefined && raw.requester === undefined
+        ? { ...raw, requester: raw.recipient, file: src.file }
+        : { ...raw, file: src.file };
     if (raw.requester === undefined && raw.recipient === undefined) {
-      errors.push(src.error('', 'a policy names who receives the fields: "requester" (a query policy) or "recipient" (a notification policy)'));
+      errors.push(
+        src.error('', 'a policy names who receives the fields: "requester" (a query policy) or "recipient" (a notification policy)'),
+      );
       continue;
     }
     entries.push({ policy, error: src.error });
@@ -95,8 +108,17 @@ export function policySetFrom(input: {
   readonly contracts: ContractRegistry;
 }): LoadedPolicySet {
   const errors: LoadError[] = [];
-  const entries = input.policies.map((policy) => ({ policy, error: (pointer: string, problem: string) => new LoadError(policy.file, pointer, problem) }));
-  const set = assemble({ items: input.administrations, src: undefined }, { items: input.purposes, src: undefined }, entries, input.contracts, errors);
+  const entries = input.policies.map((policy) => ({
+    policy,
+    error: (pointer: string, problem: string) => new LoadError(policy.file, pointer, problem),
+  }));
+  const set = assemble(
+    { items: input.administrations, src: undefined },
+    { items: input.purposes, src: undefined },
+    entries,
+    input.contracts,
+    errors,
+  );
   if (!set || errors.length > 0) throw new LoadErrors(errors);
   return set;
 }
@@ -124,7 +146,13 @@ interface Registry<T> {
   readonly src: SourceFile | undefined;
 }
 
-function readRegistry<T extends { id: string }>(dir: string, name: string, validate: ValidateFunction, errors: LoadError[], pick: (doc: unknown) => T[]): Registry<T> {
+function readRegistry<T extends { id: string }>(
+  dir: string,
+  name: string,
+  validate: ValidateFunction,
+  errors: LoadError[],
+  pick: (doc: unknown) => T[],
+): Registry<T> {
   const src = readSource(path.join(dir, name), errors);
   if (!src) return { items: undefined, src };
   if (!validate(src.value)) {
@@ -176,58 +204,117 @@ function assemble(
 }
 
 /** The rules between one policy and the contracts, purposes and administrations. */
-function crossCheck(entry: PolicyEntry, contracts: ContractRegistry, adminIds: ReadonlySet<string> | undefined, purposeIds: ReadonlySet<string> | undefined): LoadError[] {
+function crossCheck(
+  entry: PolicyEntry,
+  contracts: ContractRegistry,
+  adminIds: ReadonlySet<string> | undefined,
+  purposeIds: ReadonlySet<string> | undefined,
+): LoadError[] {
   const p = entry.policy;
   const errors: LoadError[] = [];
   const contract = contracts.get(p.contract);
   const party = p.recipient !== undefined ? 'recipient' : 'requester';
   if (p.recipient !== undefined && p.recipient !== p.requester) {
-    errors.push(entry.error('/recipient', 'name the receiving party once: "requester" for a query policy or "recipient" for a notification policy, not both'));
+    errors.push(
+      entry.error(
+        '/recipient',
+        'name the receiving party once: "requester" for a query policy or "recipient" for a notification policy, not both',
+      ),
+    );
   }
   if (contract && contract.kind === 'notification' && party !== 'recipient') {
-    errors.push(entry.error('/requester', `${contract.id} is a notification contract: its policy names the recipient administrations and roles under "recipient", not "requester"`));
+    errors.push(
+      entry.error(
+        '/requester',
+        `${contract.id} is a notification contract: its policy names the recipient administrations and roles under "recipient", not "requester"`,
+      ),
+    );
   } else if (contract && contract.kind === 'query' && party !== 'requester') {
-    errors.push(entry.error('/recipient', `${contract.id} is a query contract: its policy names the requesting administrations and roles under "requester", not "recipient"`));
+    errors.push(
+      entry.error(
+        '/recipient',
+        `${contract.id} is a query contract: its policy names the requesting administrations and roles under "requester", not "recipient"`,
+      ),
+    );
   }
   if (!contract) {
     const known = contracts.list().map((c) => c.id);
-    errors.push(entry.error('/contract', `unknown contract "${p.contract}"; the contracts in schemas/ are: ${known.join(', ') || '(none)'}`));
+    errors.push(
+      entry.error('/contract', `unknown contract "${p.contract}"; the contracts in schemas/ are: ${known.join(', ') || '(none)'}`),
+    );
   } else {
     const special = p.legalBasis.gdprSpecial?.startsWith('Art. 9') === true;
     p.fields.forEach((field, i) => {
       const info = contract.fields[field];
       if (!info) {
-        errors.push(entry.error(`/fields/${i}`, `"${field}" is not a field of ${contract.id}; its fields are: ${contract.fieldNames.join(', ')}`));
+        errors.push(
+          entry.error(`/fields/${i}`, `"${field}" is not a field of ${contract.id}; its fields are: ${contract.fieldNames.join(', ')}`),
+        );
       } else if (SPECIAL_CATEGORIES.includes(info.category) && !special) {
-        errors.push(entry.error(`/fields/${i}`, `"${field}" is ${info.category} data, a special category (GDPR Art. 9); a policy that permits it needs legalBasis.gdprSpecial citing an Art. 9(2) basis, or must not permit it`));
+        errors.push(
+          entry.error(
+            `/fields/${i}`,
+            `"${field}" is ${info.category} data, a special category (GDPR Art. 9); a policy that permits it needs legalBasis.gdprSpecial citing an Art. 9(2) basis, or must not permit it`,
+          ),
+        );
       }
     });
     if (p.consent.required && p.consent.categories) {
-      const missing = [...new Set(p.fields.map((f) => contract.fields[f]?.category).filter((c) => c !== undefined && !p.consent.categories!.includes(c)))];
+      const missing = [
+        ...new Set(p.fields.map((f) => contract.fields[f]?.category).filter((c) => c !== undefined && !p.consent.categories!.includes(c))),
+      ];
       if (missing.length > 0) {
-        errors.push(entry.error('/consent/categories', `the consent must cover every category this policy releases; add ${missing.join(', ')} (or remove the fields)`));
+        errors.push(
+          entry.error(
+            '/consent/categories',
+            `the consent must cover every category this policy releases; add ${missing.join(', ')} (or remove the fields)`,
+          ),
+        );
       }
     }
   }
   if (!p.consent.required && p.consent.categories) {
-    errors.push(entry.error('/consent/categories', 'consent categories apply only when consent is required; set consent.required: true or remove the categories'));
+    errors.push(
+      entry.error(
+        '/consent/categories',
+        'consent categories apply only when consent is required; set consent.required: true or remove the categories',
+      ),
+    );
   }
   if (p.legalBasis.gdprSpecial?.startsWith('Art. 9(2)(a)') && !p.consent.required) {
-    errors.push(entry.error('/consent/required', 'the Art. 9 basis is the citizen\'s explicit consent (Art. 9(2)(a)), so consent.required must be true'));
+    errors.push(
+      entry.error(
+        '/consent/required',
+        "the Art. 9 basis is the citizen's explicit consent (Art. 9(2)(a)), so consent.required must be true",
+      ),
+    );
   }
   if (purposeIds && !purposeIds.has(p.purpose)) {
-    errors.push(entry.error('/purpose', `unknown purpose "${p.purpose}"; the purposes in purposes.yaml are: ${[...purposeIds].join(', ')}`));
+    errors.push(
+      entry.error('/purpose', `unknown purpose "${p.purpose}"; the purposes in purposes.yaml are: ${[...purposeIds].join(', ')}`),
+    );
   }
   if (adminIds) {
     p.requester.administrations.forEach((a, i) => {
-      if (!adminIds.has(a)) errors.push(entry.error(`/${party}/administrations/${i}`, `unknown administration "${a}"; administrations.yaml lists: ${[...adminIds].join(', ')}`));
+      if (!adminIds.has(a))
+        errors.push(
+          entry.error(
+            `/${party}/administrations/${i}`,
+            `unknown administration "${a}"; administrations.yaml lists: ${[...adminIds].join(', ')}`,
+          ),
+        );
     });
   }
   if (p.validity.to !== undefined && p.validity.to < p.validity.from) {
     errors.push(entry.error('/validity/to', `the validity ends (${p.validity.to}) before it starts (${p.validity.from})`));
   }
   if (p.example && !/example/i.test(p.legalBasis.description)) {
-    errors.push(entry.error('/legalBasis/description', 'an example policy must say so in its legal-basis description (e.g. "Example for legal review: ...")'));
+    errors.push(
+      entry.error(
+        '/legalBasis/description',
+        'an example policy must say so in its legal-basis description (e.g. "Example for legal review: ...")',
+      ),
+    );
   }
   return errors;
 }
@@ -287,7 +374,12 @@ function overlaps(entries: readonly PolicyEntry[]): LoadError[] {
 
 const NO_POLICIES: readonly Policy[] = Object.freeze([]);
 
-function buildSet(digest: string, administrations: readonly AdministrationInfo[], purposes: readonly Purpose[], policies: readonly Policy[]): LoadedPolicySet {
+function buildSet(
+  digest: string,
+  administrations: readonly AdministrationInfo[],
+  purposes: readonly Purpose[],
+  policies: readonly Policy[],
+): LoadedPolicySet {
   const frozen = policies.map((p) => deepFreeze({ ...p }));
   // contract -> administration -> policies, sorted by id: two Map look-ups per request.
   const index = new Map<string, Map<Administration, Policy[]>>();

@@ -32,7 +32,14 @@ export interface DataCategoryEntry {
 }
 
 export interface ExchangeEntry {
-  readonly policy: { readonly id: string; readonly version: number; readonly title: string; readonly file: string; readonly example: boolean; readonly owner: string };
+  readonly policy: {
+    readonly id: string;
+    readonly version: number;
+    readonly title: string;
+    readonly file: string;
+    readonly example: boolean;
+    readonly owner: string;
+  };
   readonly contract: { readonly id: string; readonly title: string; readonly kind: 'query' | 'notification' };
   /** Who discloses: the administration providing the data. */
   readonly provider: Administration;
@@ -79,7 +86,12 @@ export interface ProcessingRecord {
   readonly securityMeasures: readonly string[];
 }
 
-const UNITS: Readonly<Record<string, [string, string]>> = { Y: ['year', 'years'], M: ['month', 'months'], W: ['week', 'weeks'], D: ['day', 'days'] };
+const UNITS: Readonly<Record<string, [string, string]>> = {
+  Y: ['year', 'years'],
+  M: ['month', 'months'],
+  W: ['week', 'weeks'],
+  D: ['day', 'days'],
+};
 
 /** "P5Y" -> "5 years", "P1Y6M" -> "1 year and 6 months". */
 export function durationText(iso: string): string {
@@ -111,7 +123,11 @@ function exchange(set: LoadedPolicySet, contracts: ContractRegistry, p: Policy):
     recipients: p.requester.administrations.map((a) => admin(set, a)),
     roles: p.requester.roles,
     fields,
-    legalBasis: { gdpr: p.legalBasis.gdpr, ...(p.legalBasis.gdprSpecial ? { gdprSpecial: p.legalBasis.gdprSpecial } : {}), national: p.legalBasis.national },
+    legalBasis: {
+      gdpr: p.legalBasis.gdpr,
+      ...(p.legalBasis.gdprSpecial ? { gdprSpecial: p.legalBasis.gdprSpecial } : {}),
+      national: p.legalBasis.national,
+    },
     consent: { required: p.consent.required, ...(p.consent.categories ? { categories: p.consent.categories } : {}) },
     validity: { from: p.validity.from, ...(p.validity.to ? { to: p.validity.to } : {}) },
   };
@@ -124,7 +140,8 @@ function activity(set: LoadedPolicySet, contracts: ContractRegistry, purpose: Pu
   for (const e of exchanges) {
     for (const f of e.fields) {
       const list = categories.get(f.category) ?? [];
-      if (!list.some((x) => x.contract === e.contract.id && x.name === f.name)) list.push({ contract: e.contract.id, name: f.name, label: f.label });
+      if (!list.some((x) => x.contract === e.contract.id && x.name === f.name))
+        list.push({ contract: e.contract.id, name: f.name, label: f.label });
       categories.set(f.category, list);
     }
   }
@@ -136,19 +153,33 @@ function activity(set: LoadedPolicySet, contracts: ContractRegistry, purpose: Pu
     const text = `${e.legalBasis.gdpr}${e.legalBasis.gdprSpecial ? ` and ${e.legalBasis.gdprSpecial}` : ''}; ${e.legalBasis.national}`;
     byBasis.set(text, [...(byBasis.get(text) ?? []), e.policy.id]);
   }
-  const bases = [...purpose.legalBases, ...[...byBasis].map(([text, ids]) => `${text} (${ids.length === 1 ? 'policy' : 'policies'} ${ids.join(', ')})`)];
+  const bases = [
+    ...purpose.legalBases,
+    ...[...byBasis].map(([text, ids]) => `${text} (${ids.length === 1 ? 'policy' : 'policies'} ${ids.join(', ')})`),
+  ];
   const dataCategories = [...categories.entries()]
     .map(([category, fields]) => ({ category, special: SPECIAL_CATEGORIES.includes(category), fields }))
     .sort((a, b) => Number(b.special) - Number(a.special) || a.category.localeCompare(b.category));
   return {
     purpose: { id: purpose.id, title: purpose.title, description: purpose.description },
     legalBases: bases,
-    dataSubjects: providers.map((p) => `Citizens with a case at ${p.name} (${p.id}) who are also known to ${recipients.filter((r) => r.id !== p.id).map((r) => r.id).join(', ') || 'another administration'}`),
+    dataSubjects: providers.map(
+      (p) =>
+        `Citizens with a case at ${p.name} (${p.id}) who are also known to ${
+          recipients
+            .filter((r) => r.id !== p.id)
+            .map((r) => r.id)
+            .join(', ') || 'another administration'
+        }`,
+    ),
     dataCategories,
     specialCategories: dataCategories.some((c) => c.special),
     recipients,
     providers,
-    retention: { duration: purpose.retention, text: `Disclosure records are kept ${durationText(purpose.retention)} in the audit trail; the data released is kept by the recipient under its own records.` },
+    retention: {
+      duration: purpose.retention,
+      text: `Disclosure records are kept ${durationText(purpose.retention)} in the audit trail; the data released is kept by the recipient under its own records.`,
+    },
     transfersToThirdCountries: 'None: all processing is within the municipality.',
     exchanges,
     inUse: exchanges.length > 0,
@@ -165,24 +196,37 @@ function activity(set: LoadedPolicySet, contracts: ContractRegistry, purpose: Pu
 export function processingRecord(set: LoadedPolicySet, contracts: ContractRegistry, options: RecordOptions = {}): ProcessingRecord {
   const purposes = [...set.purposes.values()];
   const activities = purposes.map((p) => activity(set, contracts, p));
-  const longest = purposes.reduce<string | undefined>((max, p) => (max === undefined || years(p.retention) > years(max) ? p.retention : max), undefined);
+  const longest = purposes.reduce<string | undefined>(
+    (max, p) => (max === undefined || years(p.retention) > years(max) ? p.retention : max),
+    undefined,
+  );
   return {
     title: 'Record of processing activities (GDPR Art. 30): exchanges through the Snitflade gateway',
-    controller: options.controller ?? 'The municipality (fill in the controller\'s name and contact details, and those of the DPO)',
+    controller: options.controller ?? "The municipality (fill in the controller's name and contact details, and those of the DPO)",
     generatedAt: (options.now ?? new Date()).toISOString(),
     policySet: set.digest,
     examplePolicies: set.policies.filter((p) => p.example).length,
     activities,
     auditTrail: {
-      purpose: 'Accountability and security of the disclosures (GDPR Art. 5(2), Art. 24 and Art. 32); the citizen\'s right of access (Art. 15)',
-      legalBasis: 'GDPR Art. 6(1)(c) and (e): the controller\'s duty to document and secure its processing',
-      dataSubjects: ['Citizens about whom data was asked for or disclosed (as a keyed pseudonym of the CPR number, never the number itself)', 'Caseworkers who asked (their user id in the calling system)'],
-      data: ['keyed pseudonym of the CPR number', 'caller system, caseworker id and case reference', 'purpose, policy, legal basis and decision with its reasons', 'names of the fields asked for, released and withheld (never their values)', 'digests of the token and the response, times and statuses'],
+      purpose:
+        "Accountability and security of the disclosures (GDPR Art. 5(2), Art. 24 and Art. 32); the citizen's right of access (Art. 15)",
+      legalBasis: "GDPR Art. 6(1)(c) and (e): the controller's duty to document and secure its processing",
+      dataSubjects: [
+        'Citizens about whom data was asked for or disclosed (as a keyed pseudonym of the CPR number, never the number itself)',
+        'Caseworkers who asked (their user id in the calling system)',
+      ],
+      data: [
+        'keyed pseudonym of the CPR number',
+        'caller system, caseworker id and case reference',
+        'purpose, policy, legal basis and decision with its reasons',
+        'names of the fields asked for, released and withheld (never their values)',
+        'digests of the token and the response, times and statuses',
+      ],
       recipients: ['The DPO (search, verification, access reports)', 'The citizen (access report, Art. 15)'],
       retention: longest ? `Per purpose, as above (the longest is ${durationText(longest)})` : 'Per purpose',
     },
     securityMeasures: [
-      'Mutual TLS between every system and the gateway; requests signed by the calling system\'s key, bound to the request, used once',
+      "Mutual TLS between every system and the gateway; requests signed by the calling system's key, bound to the request, used once",
       'Default deny: data flows only under a declared, tested policy; minimisation to the fields in the contract, the policy and the request',
       'Hash-chained, signed audit trail written before any release; no data values and no CPR numbers in it',
       'Special categories (GDPR Art. 9) only under a policy with an Art. 9 basis; consent checked at every request, withdrawal effective at once',
@@ -192,7 +236,8 @@ export function processingRecord(set: LoadedPolicySet, contracts: ContractRegist
 
 function years(iso: string): number {
   let y = 0;
-  for (const [, n, u] of iso.matchAll(/([0-9]+)([YMWD])/g)) y += Number(n) * (u === 'Y' ? 1 : u === 'M' ? 1 / 12 : u === 'W' ? 7 / 365 : 1 / 365);
+  for (const [, n, u] of iso.matchAll(/([0-9]+)([YMWD])/g))
+    y += Number(n) * (u === 'Y' ? 1 : u === 'M' ? 1 / 12 : u === 'W' ? 7 / 365 : 1 / 365);
   return y;
 }
 
@@ -204,12 +249,16 @@ export function processingRecordMarkdown(r: ProcessingRecord): string {
   out.push(`- **Controller:** ${r.controller}`);
   out.push(`- **Generated:** ${r.generatedAt} from policy set \`${r.policySet.slice(0, 16)}\``);
   if (r.examplePolicies > 0) {
-    out.push(`- **Status:** ${r.examplePolicies} of the policies are examples awaiting legal review (\`example: true\`); their legal bases are to be confirmed by the municipality's lawyers and DPO.`);
+    out.push(
+      `- **Status:** ${r.examplePolicies} of the policies are examples awaiting legal review (\`example: true\`); their legal bases are to be confirmed by the municipality's lawyers and DPO.`,
+    );
   }
   out.push('');
   out.push('## Overview', '', '| purpose | recipients | providers | special categories | retention |', '|---|---|---|---|---|');
   for (const a of r.activities) {
-    out.push(`| ${md(a.purpose.title.en)} (\`${a.purpose.id}\`) | ${a.recipients.map((x) => x.id).join(', ') || '—'} | ${a.providers.map((x) => x.id).join(', ') || '—'} | ${a.specialCategories ? 'yes (Art. 9)' : 'no'} | ${durationText(a.retention.duration)} |`);
+    out.push(
+      `| ${md(a.purpose.title.en)} (\`${a.purpose.id}\`) | ${a.recipients.map((x) => x.id).join(', ') || '—'} | ${a.providers.map((x) => x.id).join(', ') || '—'} | ${a.specialCategories ? 'yes (Art. 9)' : 'no'} | ${durationText(a.retention.duration)} |`,
+    );
   }
   for (const a of r.activities) {
     out.push('', `## ${a.purpose.title.en} (\`${a.purpose.id}\`)`, '', `*${a.purpose.title.da}*`, '', a.purpose.description, '');
@@ -221,12 +270,19 @@ export function processingRecordMarkdown(r: ProcessingRecord): string {
     out.push('**Categories of data subjects**', '', ...a.dataSubjects.map((s) => `- ${s}`), '');
     out.push('**Categories of personal data**', '');
     for (const c of a.dataCategories) {
-      out.push(`- ${c.category}${c.special ? ' (special category, GDPR Art. 9)' : ''}: ${c.fields.map((f) => `${f.label} (\`${f.contract}\` ${f.name})`).join('; ')}`);
+      out.push(
+        `- ${c.category}${c.special ? ' (special category, GDPR Art. 9)' : ''}: ${c.fields.map((f) => `${f.label} (\`${f.contract}\` ${f.name})`).join('; ')}`,
+      );
     }
     out.push('', `**Recipients:** ${a.recipients.map((x) => `${x.name} (${x.id})`).join('; ')}`, '');
     out.push(`**Disclosed by:** ${a.providers.map((x) => `${x.name} (${x.id})`).join('; ')}`, '');
     out.push(`**Retention:** ${a.retention.text}`, '', `**Transfers to third countries:** ${a.transfersToThirdCountries}`, '');
-    out.push('**Exchanges (policies)**', '', '| policy | contract | recipients (roles) | fields | legal basis | consent | valid |', '|---|---|---|---|---|---|---|');
+    out.push(
+      '**Exchanges (policies)**',
+      '',
+      '| policy | contract | recipients (roles) | fields | legal basis | consent | valid |',
+      '|---|---|---|---|---|---|---|',
+    );
     for (const e of a.exchanges) {
       const basis = `${e.legalBasis.gdpr}${e.legalBasis.gdprSpecial ? `, ${e.legalBasis.gdprSpecial}` : ''}; ${e.legalBasis.national}`;
       const consent = e.consent.required ? `required${e.consent.categories ? ` (${e.consent.categories.join(', ')})` : ''}` : 'no';
@@ -237,8 +293,19 @@ export function processingRecordMarkdown(r: ProcessingRecord): string {
     if (a.specialCategories) out.push('', 'Fields marked * are special categories (GDPR Art. 9).');
   }
   const t = r.auditTrail;
-  out.push('', '## The gateway\'s audit trail', '', `- **Purpose:** ${t.purpose}`, `- **Legal basis:** ${t.legalBasis}`);
-  out.push(`- **Data subjects:** ${t.dataSubjects.join('; ')}`, `- **Data:** ${t.data.join('; ')}`, `- **Recipients:** ${t.recipients.join('; ')}`, `- **Retention:** ${t.retention}`);
-  out.push('', '## Technical and organisational security measures (Art. 32), in outline', '', ...r.securityMeasures.map((m) => `- ${m}`), '');
+  out.push('', "## The gateway's audit trail", '', `- **Purpose:** ${t.purpose}`, `- **Legal basis:** ${t.legalBasis}`);
+  out.push(
+    `- **Data subjects:** ${t.dataSubjects.join('; ')}`,
+    `- **Data:** ${t.data.join('; ')}`,
+    `- **Recipients:** ${t.recipients.join('; ')}`,
+    `- **Retention:** ${t.retention}`,
+  );
+  out.push(
+    '',
+    '## Technical and organisational security measures (Art. 32), in outline',
+    '',
+    ...r.securityMeasures.map((m) => `- ${m}`),
+    '',
+  );
   return out.join('\n');
 }

@@ -74,7 +74,13 @@ const party = {
   additionalProperties: false,
   required: ['administrations', 'roles'],
   properties: {
-    administrations: { type: 'array', minItems: 1, maxItems: 100, uniqueItems: true, items: { type: 'string', pattern: ADMINISTRATION_ID, maxLength: 8 } },
+    administrations: {
+      type: 'array',
+      minItems: 1,
+      maxItems: 100,
+      uniqueItems: true,
+      items: { type: 'string', pattern: ADMINISTRATION_ID, maxLength: 8 },
+    },
     roles: { type: 'array', minItems: 1, maxItems: ROLES.length, uniqueItems: true, items: { enum: ROLES } },
   },
 } as const;
@@ -126,7 +132,14 @@ export const policySchema = {
   },
 } as const;
 
-export const CONSENT_STATUSES = ['active', 'missing', 'withdrawn', 'expired', 'scope', 'unavailable'] as const satisfies readonly ConsentStatus[];
+export const CONSENT_STATUSES = [
+  'active',
+  'missing',
+  'withdrawn',
+  'expired',
+  'scope',
+  'unavailable',
+] as const satisfies readonly ConsentStatus[];
 
 export const policyCasesSchema = {
   $id: 'urn:snitflade:policy-cases-file',

@@ -84,7 +84,9 @@ export function loadPolicyCases(dir: string): PolicyCase[] {
   const cases: PolicyCase[] = [];
   let names: string[];
   try {
-    names = readdirSync(dir).filter((n) => n.endsWith(CASES_SUFFIX)).sort();
+    names = readdirSync(dir)
+      .filter((n) => n.endsWith(CASES_SUFFIX))
+      .sort();
   } catch (err) {
     throw new LoadErrors([new LoadError(displayPath(dir), '', `cannot read the policies folder: ${(err as Error).message}`)]);
   }
@@ -108,7 +110,9 @@ export function loadPolicyCases(dir: string): PolicyCase[] {
     }
     const doc = src.value;
     if (name !== `${doc.policy}${CASES_SUFFIX}`) {
-      errors.push(src.error('/policy', `the cases are about "${doc.policy}" but the file is named ${name}; name it "${doc.policy}${CASES_SUFFIX}"`));
+      errors.push(
+        src.error('/policy', `the cases are about "${doc.policy}" but the file is named ${name}; name it "${doc.policy}${CASES_SUFFIX}"`),
+      );
     }
     const seen = new Set<string>();
     doc.cases.forEach((c, i) => {
@@ -165,7 +169,11 @@ export async function runPolicyCase(set: PolicySet, contracts: ContractRegistry,
  * Runs every case and measures coverage: each policy needs at least one permit case and one
  * deny case, and every field it permits must be released by some passing permit case.
  */
-export async function runPolicyCases(set: PolicySet, contracts: ContractRegistry, cases: readonly PolicyCase[]): Promise<{ results: PolicyCaseResult[]; coverage: PolicyCoverage }> {
+export async function runPolicyCases(
+  set: PolicySet,
+  contracts: ContractRegistry,
+  cases: readonly PolicyCase[],
+): Promise<{ results: PolicyCaseResult[]; coverage: PolicyCoverage }> {
   const results: PolicyCaseResult[] = [];
   for (const c of cases) results.push(await runPolicyCase(set, contracts, c));
   return { results, coverage: coverage(set, results) };
@@ -186,10 +194,18 @@ function coverage(set: PolicySet, results: readonly PolicyCaseResult[]): PolicyC
   const policiesWithoutCases = set.policies.filter((p) => !about.has(p.id)).map((p) => p.id);
   const policiesWithoutPermitCase = set.policies.filter((p) => !permitExpected.has(p.id)).map((p) => p.id);
   const policiesWithoutDenyCase = set.policies.filter((p) => !denyCase.has(p.id)).map((p) => p.id);
-  const fieldsNotExercised = set.policies.flatMap((p) => p.fields.filter((f) => !released.get(p.id)?.has(f)).map((field) => ({ policy: p.id, field })));
+  const fieldsNotExercised = set.policies.flatMap((p) =>
+    p.fields.filter((f) => !released.get(p.id)?.has(f)).map((field) => ({ policy: p.id, field })),
+  );
   const unknownPolicies = [...about].filter((id) => !ids.has(id));
   return {
-    complete: policiesWithoutCases.length + policiesWithoutPermitCase.length + policiesWithoutDenyCase.length + fieldsNotExercised.length + unknownPolicies.length === 0,
+    complete:
+      policiesWithoutCases.length +
+        policiesWithoutPermitCase.length +
+        policiesWithoutDenyCase.length +
+        fieldsNotExercised.length +
+        unknownPolicies.length ===
+      0,
     policiesWithoutCases,
     policiesWithoutPermitCase,
     policiesWithoutDenyCase,

@@ -8,7 +8,14 @@ import { LoadError, LoadErrors } from '../lib/load-error.js';
 import { projectRoot } from '../lib/root.js';
 import { loadPolicySet } from '../policy/loader.js';
 import { ROLES } from '../policy/roles.js';
-import { describeOutcome, loadPolicyCases, runPolicyCases, type PolicyCase, type PolicyCaseResult, type PolicyCoverage } from '../policy/testing.js';
+import {
+  describeOutcome,
+  loadPolicyCases,
+  runPolicyCases,
+  type PolicyCase,
+  type PolicyCaseResult,
+  type PolicyCoverage,
+} from '../policy/testing.js';
 import type { LoadedPolicySet, Policy } from '../policy/types.js';
 
 /**
@@ -47,7 +54,13 @@ export interface CheckReport {
   readonly caseResults?: readonly PolicyCaseResult[];
   readonly coverage?: PolicyCoverage;
   /** What was checked, for the summary line. */
-  readonly counts: { readonly contracts: number; readonly policies: number; readonly purposes: number; readonly cases: number; readonly clients: number };
+  readonly counts: {
+    readonly contracts: number;
+    readonly policies: number;
+    readonly purposes: number;
+    readonly cases: number;
+    readonly clients: number;
+  };
 }
 
 const NO_CONTRACTS: ContractRegistry = Object.freeze({ get: () => undefined, list: () => [] });
@@ -93,11 +106,19 @@ export async function checkRules(files: RuleFiles, options: CheckOptions = {}): 
     policies = loadPolicySet({ dir: files.policies, contracts: contracts ?? NO_CONTRACTS });
   } catch (err) {
     // With broken contracts every policy's contract is "unknown": those follow from the contract errors.
-    errors.push(...asLoadErrors(err).filter((e) => contracts !== undefined || !(e.path === '/contract' && e.problem.startsWith('unknown contract'))));
+    errors.push(
+      ...asLoadErrors(err).filter((e) => contracts !== undefined || !(e.path === '/contract' && e.problem.startsWith('unknown contract'))),
+    );
   }
   if (contracts === undefined) {
     policies = undefined;
-    warnings.push(new LoadError(displayPath(files.policies), '', 'the policies could not be checked against their contracts (fields, categories, providers); fix the contract errors and run the check again'));
+    warnings.push(
+      new LoadError(
+        displayPath(files.policies),
+        '',
+        'the policies could not be checked against their contracts (fields, categories, providers); fix the contract errors and run the check again',
+      ),
+    );
   }
 
   let cases: PolicyCase[] | undefined;
@@ -145,7 +166,15 @@ export async function checkRules(files: RuleFiles, options: CheckOptions = {}): 
 function failingCases(results: readonly PolicyCaseResult[], hint = ''): LoadError[] {
   return results
     .filter((r) => !r.ok)
-    .map((r) => new LoadError(r.file, '', `policy test case "${r.name}" fails: expected ${describeOutcome(r.expected)}, the policies decide ${describeOutcome(r.actual)}${hint}`, r.line));
+    .map(
+      (r) =>
+        new LoadError(
+          r.file,
+          '',
+          `policy test case "${r.name}" fails: expected ${describeOutcome(r.expected)}, the policies decide ${describeOutcome(r.actual)}${hint}`,
+          r.line,
+        ),
+    );
 }
 
 function casesAboutUnknownPolicies(cases: readonly PolicyCase[], policies: LoadedPolicySet): LoadError[] {
@@ -155,7 +184,14 @@ function casesAboutUnknownPolicies(cases: readonly PolicyCase[], policies: Loade
   for (const c of cases) {
     if (ids.has(c.policy) || seen.has(c.file)) continue;
     seen.add(c.file);
-    out.push(new LoadError(c.file, '/policy', `the cases are about policy "${c.policy}", which does not exist; rename the file after an existing policy or delete it`, 1));
+    out.push(
+      new LoadError(
+        c.file,
+        '/policy',
+        `the cases are about policy "${c.policy}", which does not exist; rename the file after an existing policy or delete it`,
+        1,
+      ),
+    );
   }
   for (const c of cases) {
     if (c.expect.decision === 'permit' && !ids.has(c.expect.policy)) {
@@ -182,7 +218,13 @@ function sourceOf(file: string): SourceFile | LoadError[] {
  * loader), with lines added to the loader's messages. Without a certificate folder (a fresh
  * clone) the key files cannot be checked: that is a warning, not an error.
  */
-async function checkClientFile(file: string, certs: string, endpoints: Readonly<Record<string, string>>, errors: LoadError[], warnings: LoadError[]): Promise<ClientEntry[] | undefined> {
+async function checkClientFile(
+  file: string,
+  certs: string,
+  endpoints: Readonly<Record<string, string>>,
+  errors: LoadError[],
+  warnings: LoadError[],
+): Promise<ClientEntry[] | undefined> {
   const src = sourceOf(file);
   if (Array.isArray(src)) {
     errors.push(...src);
@@ -217,7 +259,14 @@ async function checkClientFile(file: string, certs: string, endpoints: Readonly<
   }
   if (!schemaOk) return undefined;
   const raw = (src.value as { clients?: { id: string; administration: string; roles: string[]; endpoint?: string }[] }).clients ?? [];
-  return raw.map((c, i) => ({ id: c.id, administration: c.administration, roles: c.roles, endpoint: endpoints[c.id] ?? c.endpoint, pointer: `/clients/${i}`, src }));
+  return raw.map((c, i) => ({
+    id: c.id,
+    administration: c.administration,
+    roles: c.roles,
+    endpoint: endpoints[c.id] ?? c.endpoint,
+    pointer: `/clients/${i}`,
+    src,
+  }));
 }
 
 /** A file as Contract.file and Policy.file name it (relative to the project root) to read it again. */
@@ -249,7 +298,11 @@ function contractError(file: string, pointer: string, problem: string): LoadErro
  * - every policy can be used: some registered client of each administration it names holds one
  *   of its roles (a warning: the policy may be written before the system is registered).
  */
-export function crossCheckClients(clients: readonly ClientEntry[], contracts: ContractRegistry, policies: LoadedPolicySet): { errors: LoadError[]; warnings: LoadError[] } {
+export function crossCheckClients(
+  clients: readonly ClientEntry[],
+  contracts: ContractRegistry,
+  policies: LoadedPolicySet,
+): { errors: LoadError[]; warnings: LoadError[] } {
   const errors: LoadError[] = [];
   const warnings: LoadError[] = [];
   const at = (c: ClientEntry, sub: string, problem: string): LoadError =>
@@ -258,7 +311,13 @@ export function crossCheckClients(clients: readonly ClientEntry[], contracts: Co
   const roles: readonly string[] = ROLES;
   for (const c of clients) {
     if (!policies.administrations.has(c.administration)) {
-      errors.push(at(c, '/administration', `client "${c.id}" belongs to administration "${c.administration}", which is not in administrations.yaml (${admins.join(', ')}); add it there or fix the client`));
+      errors.push(
+        at(
+          c,
+          '/administration',
+          `client "${c.id}" belongs to administration "${c.administration}", which is not in administrations.yaml (${admins.join(', ')}); add it there or fix the client`,
+        ),
+      );
     }
     c.roles.forEach((role, i) => {
       if (!roles.includes(role)) errors.push(at(c, `/roles/${i}`, `unknown role "${role}"; the roles are: ${roles.join(', ')}`));
@@ -269,17 +328,35 @@ export function crossCheckClients(clients: readonly ClientEntry[], contracts: Co
     const system = contract.provider.system;
     const provider = byId.get(system);
     if (!provider) {
-      errors.push(contractError(contract.file, '/provider/system', `the provider system "${system}" is not registered in clients.yaml; register it (id, administration ${contract.provider.administration}, roles [provider], certificate, signing key${contract.kind === 'query' ? ', endpoint' : ''})`));
+      errors.push(
+        contractError(
+          contract.file,
+          '/provider/system',
+          `the provider system "${system}" is not registered in clients.yaml; register it (id, administration ${contract.provider.administration}, roles [provider], certificate, signing key${contract.kind === 'query' ? ', endpoint' : ''})`,
+        ),
+      );
       continue;
     }
     if (provider.administration !== contract.provider.administration) {
-      errors.push(contractError(contract.file, '/provider/administration', `the provider system "${system}" belongs to ${provider.administration} in clients.yaml, not ${contract.provider.administration}; make them agree`));
+      errors.push(
+        contractError(
+          contract.file,
+          '/provider/administration',
+          `the provider system "${system}" belongs to ${provider.administration} in clients.yaml, not ${contract.provider.administration}; make them agree`,
+        ),
+      );
     }
     if (!provider.roles.includes('provider')) {
       errors.push(at(provider, '/roles', `"${system}" provides ${contract.id} but does not hold the role "provider"; add it to its roles`));
     }
     if (contract.kind === 'query' && provider.endpoint === undefined) {
-      errors.push(at(provider, '', `"${system}" provides ${contract.id} but has no endpoint; add "endpoint: https://..." (where the gateway calls it)`));
+      errors.push(
+        at(
+          provider,
+          '',
+          `"${system}" provides ${contract.id} but has no endpoint; add "endpoint: https://..." (where the gateway calls it)`,
+        ),
+      );
     }
   }
   for (const policy of policies.policies) {
@@ -288,9 +365,19 @@ export function crossCheckClients(clients: readonly ClientEntry[], contracts: Co
       const parties = clients.filter((c) => c.administration === admin && c.roles.some((r) => policy.requester.roles.includes(r)));
       const roles = `${policy.requester.roles.length === 1 ? 'the role' : 'one of the roles'} ${policy.requester.roles.join(', ')}`;
       if (parties.length === 0) {
-        warnings.push(policyWarning(policy, `no registered client of ${admin} holds ${roles}, so nobody can use this policy yet; register one in clients.yaml (or remove ${admin} from the policy)`));
+        warnings.push(
+          policyWarning(
+            policy,
+            `no registered client of ${admin} holds ${roles}, so nobody can use this policy yet; register one in clients.yaml (or remove ${admin} from the policy)`,
+          ),
+        );
       } else if (notification && !parties.some((c) => c.endpoint !== undefined)) {
-        warnings.push(policyWarning(policy, `no registered client of ${admin} holding ${roles} has an endpoint, so the notifications cannot be delivered; add "endpoint: https://..." to the recipient system in clients.yaml`));
+        warnings.push(
+          policyWarning(
+            policy,
+            `no registered client of ${admin} holding ${roles} has an endpoint, so the notifications cannot be delivered; add "endpoint: https://..." to the recipient system in clients.yaml`,
+          ),
+        );
       }
     }
   }
@@ -316,7 +403,12 @@ function policyWarning(policy: Policy, problem: string): LoadError {
 export async function checkLoadedRules(input: {
   readonly contracts: ContractRegistry;
   readonly policies: LoadedPolicySet;
-  readonly clients: readonly { readonly id: string; readonly administration: string; readonly roles: readonly string[]; readonly endpoint?: string }[];
+  readonly clients: readonly {
+    readonly id: string;
+    readonly administration: string;
+    readonly roles: readonly string[];
+    readonly endpoint?: string;
+  }[];
   readonly clientsFile: string;
   readonly policiesDir: string;
 }): Promise<{ errors: LoadError[]; warnings: LoadError[] }> {

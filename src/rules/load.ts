@@ -31,7 +31,13 @@ export async function loadRules(config: Pick<GatewayConfig, 'paths' | 'endpoints
   const contracts = loadContracts(config.paths.schemas);
   const policies = loadPolicySet({ dir: config.paths.policies, contracts });
   const clients = await loadClients(clientsFile, config.paths.certs, config.endpoints);
-  const checked = await checkLoadedRules({ contracts, policies, clients: clients.clients, clientsFile, policiesDir: config.paths.policies });
+  const checked = await checkLoadedRules({
+    contracts,
+    policies,
+    clients: clients.clients,
+    clientsFile,
+    policiesDir: config.paths.policies,
+  });
   if (checked.errors.length > 0) throw new LoadErrors(checked.errors);
   for (const w of checked.warnings) options.warn?.(w);
   return Object.freeze({ contracts, policies, clients });

@@ -94,7 +94,11 @@ async function reloadNow(gateway: ReloadTarget, trigger: ReloadTrigger): Promise
       latencyMs: Math.round((performance.now() - started) * 1000) / 1000,
     });
   const refuse = async (errors: readonly LoadError[]): Promise<ReloadOutcome> => {
-    logger.error('reload refused; the previous rules stay in force', { via: trigger.via, requestId: trigger.requestId, problems: errors.length });
+    logger.error('reload refused; the previous rules stay in force', {
+      via: trigger.via,
+      requestId: trigger.requestId,
+      problems: errors.length,
+    });
     for (const e of errors) logger.error('reload problem', { via: trigger.via, requestId: trigger.requestId, problem: e.message });
     await writeAudit(gateway.trail, record(ADMIN_AUDIT.rulesInvalid, inForce), gateway.metrics);
     return { ok: false, auditId, policySet: inForce, errors };
@@ -114,7 +118,11 @@ async function reloadNow(gateway: ReloadTarget, trigger: ReloadTrigger): Promise
   try {
     await writeAudit(gateway.trail, record(ADMIN_AUDIT.rulesReloaded, policies.digest), gateway.metrics);
   } catch (err) {
-    logger.error('reload not done: the audit trail cannot write', { via: trigger.via, requestId: trigger.requestId, code: isGatewayError(err) ? err.code : 'INTERNAL' });
+    logger.error('reload not done: the audit trail cannot write', {
+      via: trigger.via,
+      requestId: trigger.requestId,
+      code: isGatewayError(err) ? err.code : 'INTERNAL',
+    });
     throw err;
   }
   try {

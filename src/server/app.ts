@@ -25,7 +25,8 @@ import { mayHoldCpr } from '../lib/cpr.js';
  * form. Anything else is replaced by a fresh id, which the x-request-id header returns.
  */
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
-const safeRequestId = (incoming: string | undefined): incoming is string => incoming !== undefined && REQUEST_ID.test(incoming) && !mayHoldCpr(incoming);
+const safeRequestId = (incoming: string | undefined): incoming is string =>
+  incoming !== undefined && REQUEST_ID.test(incoming) && !mayHoldCpr(incoming);
 
 /**
  * The HTTP shell: the public paths of ARCHITECTURE.md, each feature's routes in
@@ -47,8 +48,22 @@ export function createApp(gateway: Gateway): express.Express {
       const l = locals(res);
       const seconds = (performance.now() - l.started) / 1000;
       const code = (res.locals.problemCode as string | undefined) ?? 'OK';
-      gateway.metrics.request(l.route, l.contract, res.statusCode < 400 ? 'ok' : code === 'POLICY_DENIED' ? 'deny' : 'error', code, seconds);
-      gateway.logger.info('request', { requestId: l.requestId, method: req.method, route: l.route, status: res.statusCode, code, client: l.client?.id, ms: Math.round(seconds * 1000) });
+      gateway.metrics.request(
+        l.route,
+        l.contract,
+        res.statusCode < 400 ? 'ok' : code === 'POLICY_DENIED' ? 'deny' : 'error',
+        code,
+        seconds,
+      );
+      gateway.logger.info('request', {
+        requestId: l.requestId,
+        method: req.method,
+        route: l.route,
+        status: res.statusCode,
+        code,
+        client: l.client?.id,
+        ms: Math.round(seconds * 1000),
+      });
     });
     // HTTP/1.1 requires Host (RFC 9112 3.2); the server leaves this check to the app so the refusal is problem+json.
     if (req.httpVersion === '1.1' && req.headers.host === undefined) return next(new GatewayError('HTTP_MALFORMED'));
@@ -61,7 +76,9 @@ export function createApp(gateway: Gateway): express.Express {
 
   // Everything else: a registered client system, recognised by its certificate.
   app.use((req, res, next) => {
-    locals(res).client = identifyClient(req.socket as TLSSocket, gateway.rules().clients, (serial) => gateway.revocations().isRevoked(serial));
+    locals(res).client = identifyClient(req.socket as TLSSocket, gateway.rules().clients, (serial) =>
+      gateway.revocations().isRevoked(serial),
+    );
     next();
   });
   app.use(clientLimits(new ClientLimiter(gateway.config.limits)));
@@ -88,25 +105,37 @@ function errorHandler(gateway: Gateway) {
     else if (type === 'encoding.unsupported') error = new GatewayError('UNSUPPORTED_MEDIA_TYPE');
     else if (type !== undefined && !isGatewayError(err)) error = new GatewayError('BODY_MALFORMED');
     // A client error raised by express itself (e.g. a path that cannot be percent-decoded).
-    else if (!isGatewayError(err) && typeof status === 'number' && status >= 400 && status < 500) error = new GatewayError('HTTP_MALFORMED');
+    else if (!isGatewayError(err) && typeof status === 'number' && status >= 400 && status < 500)
+      error = new GatewayError('HTTP_MALFORMED');
     if (!isGatewayError(error)) {
       gateway.logger.error('unhandled error', { requestId: l.requestId, error: (err as Error)?.message, stack: (err as Error)?.stack });
     }
     // A refusal of an identified caller that the pipeline did not audit is audited here
     // (the public catalogue excepted: it holds no citizen data).
-    if (isGatewayError(error) && error.auditId === undefined && l.client !== undefined && l.route !== 'contracts' && l.route !== 'openapi' && error.code !== 'AUDIT_UNAVAILABLE') {
+    if (
+      isGatewayError(error) &&
+      error.auditId === undefined &&
+      l.client !== undefined &&
+      l.route !== 'contracts' &&
+      l.route !== 'openapi' &&
+      error.code !== 'AUDIT_UNAVAILABLE'
+    ) {
       try {
         const auditId = newAuditId();
-        await writeAudit(gateway.trail, auditEntry('refusal', {
-          auditId,
-          requestId: l.requestId,
-          caller: { system: l.client.id, administration: l.client.administration },
-          contract: l.contract === 'none' ? null : l.contract,
-          caseworker: l.token?.caseworker ?? null,
-          tokenDigest: l.token?.digest ?? null,
-          reasons: [error.code],
-          status: error.status,
-        }), gateway.metrics);
+        await writeAudit(
+          gateway.trail,
+          auditEntry('refusal', {
+            auditId,
+            requestId: l.requestId,
+            caller: { system: l.client.id, administration: l.client.administration },
+            contract: l.contract === 'none' ? null : l.contract,
+            caseworker: l.token?.caseworker ?? null,
+            tokenDigest: l.token?.digest ?? null,
+            reasons: [error.code],
+            status: error.status,
+          }),
+          gateway.metrics,
+        );
         error.auditId = auditId;
       } catch (auditErr) {
         error = auditErr;
@@ -114,7 +143,8 @@ function errorHandler(gateway: Gateway) {
     }
     const problem = toProblem(error, l.requestId);
     res.locals.problemCode = problem.code;
-    if (isGatewayError(error) && error.extras.retryAfterSeconds !== undefined) res.set('retry-after', String(error.extras.retryAfterSeconds));
+    if (isGatewayError(error) && error.extras.retryAfterSeconds !== undefined)
+      res.set('retry-after', String(error.extras.retryAfterSeconds));
     res.status(problem.status).type('application/problem+json').send(JSON.stringify(problem));
   };
 }

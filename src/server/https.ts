@@ -39,7 +39,12 @@ function parserRefusal(err: NodeJS.ErrnoException): ErrorCode {
   return 'HTTP_MALFORMED';
 }
 
-const REASONS: Readonly<Record<number, string>> = { 400: 'Bad Request', 405: 'Method Not Allowed', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' };
+const REASONS: Readonly<Record<number, string>> = {
+  400: 'Bad Request',
+  405: 'Method Not Allowed',
+  408: 'Request Timeout',
+  431: 'Request Header Fields Too Large',
+};
 
 /**
  * Listens with mutual TLS only. The handshake asks for a client certificate but completes
@@ -144,7 +149,8 @@ export async function listen(gateway: Gateway): Promise<RunningGateway> {
           await new Promise((resolve) => setTimeout(resolve, 20));
           server.closeIdleConnections();
         }
-        if (responses.size > 0) gateway.logger.warn('shutdown: closing connections with requests still in progress', { inFlight: responses.size });
+        if (responses.size > 0)
+          gateway.logger.warn('shutdown: closing connections with requests still in progress', { inFlight: responses.size });
         server.closeAllConnections();
         for (const socket of sockets) socket.destroy();
         await closed;

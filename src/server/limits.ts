@@ -18,7 +18,9 @@ interface Bucket {
   inFlight: number;
 }
 
-export type Admission = { readonly ok: true; readonly release: () => void } | { readonly ok: false; readonly reason: 'rate' | 'concurrency'; readonly retryAfterSeconds: number };
+export type Admission =
+  | { readonly ok: true; readonly release: () => void }
+  | { readonly ok: false; readonly reason: 'rate' | 'concurrency'; readonly retryAfterSeconds: number };
 
 /**
  * Per-client admission control for one gateway instance: a token bucket (rate and burst) and a
@@ -36,7 +38,13 @@ export class ClientLimiter {
   readonly #now: () => number;
 
   constructor(limits: ClientLimits, now: () => number = () => performance.now()) {
-    if (!(limits.ratePerSecond > 0) || !Number.isInteger(limits.burst) || limits.burst < 1 || !Number.isInteger(limits.concurrency) || limits.concurrency < 1) {
+    if (
+      !(limits.ratePerSecond > 0) ||
+      !Number.isInteger(limits.burst) ||
+      limits.burst < 1 ||
+      !Number.isInteger(limits.concurrency) ||
+      limits.concurrency < 1
+    ) {
       throw new TypeError('ClientLimiter: ratePerSecond must be > 0, burst and concurrency positive integers');
     }
     this.#limits = limits;
@@ -88,7 +96,13 @@ export function clientLimits(limiter: ClientLimiter): RequestHandler {
     const client = locals(res).client;
     if (!client) return next();
     const admission = limiter.admit(client.id);
-    if (!admission.ok) return next(new GatewayError('RATE_LIMITED', { reasons: [admission.reason === 'rate' ? 'RATE' : 'CONCURRENCY'], retryAfterSeconds: admission.retryAfterSeconds }));
+    if (!admission.ok)
+      return next(
+        new GatewayError('RATE_LIMITED', {
+          reasons: [admission.reason === 'rate' ? 'RATE' : 'CONCURRENCY'],
+          retryAfterSeconds: admission.retryAfterSeconds,
+        }),
+      );
     res.once('close', admission.release);
     next();
   };

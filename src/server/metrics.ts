@@ -16,11 +16,38 @@ export class Metrics implements PipelineObserver {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'snitflade_process_' });
-    this.requests = new Counter({ name: 'snitflade_requests_total', help: 'Requests by route, contract, outcome (permit/deny/error) and code', labelNames: ['route', 'contract', 'outcome', 'code'], registers: [this.registry] });
-    this.duration = new Histogram({ name: 'snitflade_request_duration_seconds', help: 'Request latency at the gateway', labelNames: ['route'], buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [this.registry] });
-    this.providerCalls = new Counter({ name: 'snitflade_provider_calls_total', help: 'Calls to provider systems by status or error code', labelNames: ['system', 'status'], registers: [this.registry] });
-    this.providerDuration = new Histogram({ name: 'snitflade_provider_duration_seconds', help: 'Provider call latency', labelNames: ['system'], buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [this.registry] });
-    this.auditWrites = new Histogram({ name: 'snitflade_audit_write_duration_seconds', help: 'Time until an audit record is durable', buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1], registers: [this.registry] });
+    this.requests = new Counter({
+      name: 'snitflade_requests_total',
+      help: 'Requests by route, contract, outcome (permit/deny/error) and code',
+      labelNames: ['route', 'contract', 'outcome', 'code'],
+      registers: [this.registry],
+    });
+    this.duration = new Histogram({
+      name: 'snitflade_request_duration_seconds',
+      help: 'Request latency at the gateway',
+      labelNames: ['route'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [this.registry],
+    });
+    this.providerCalls = new Counter({
+      name: 'snitflade_provider_calls_total',
+      help: 'Calls to provider systems by status or error code',
+      labelNames: ['system', 'status'],
+      registers: [this.registry],
+    });
+    this.providerDuration = new Histogram({
+      name: 'snitflade_provider_duration_seconds',
+      help: 'Provider call latency',
+      labelNames: ['system'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [this.registry],
+    });
+    this.auditWrites = new Histogram({
+      name: 'snitflade_audit_write_duration_seconds',
+      help: 'Time until an audit record is durable',
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers: [this.registry],
+    });
   }
 
   request(route: string, contract: string, outcome: string, code: string, seconds: number): void {

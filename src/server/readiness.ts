@@ -101,7 +101,13 @@ export async function readiness(gateway: Gateway): Promise<Readiness> {
   const own = certificates.slice(0, 2).every((c) => c.valid);
   return {
     ready: writable && durability?.durable === true && !lease.lost && own,
-    store: { kind: gateway.store.kind, writable, ...(durability !== undefined ? { durability: { setting: durability.setting, value: durability.value, durable: durability.durable } } : {}) },
+    store: {
+      kind: gateway.store.kind,
+      writable,
+      ...(durability !== undefined
+        ? { durability: { setting: durability.setting, value: durability.value, durable: durability.durable } }
+        : {}),
+    },
     chain: { id: lease.chain, lease: lease.lost ? 'lost' : 'held' },
     rules: { contracts: rules.contracts.list().length, policies: rules.policies.policies.length, policySet: rules.policies.digest },
     certificates,

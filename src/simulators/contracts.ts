@@ -43,8 +43,19 @@ export const socialCoordinationSummary: SimulatedContract = {
 
 /** Which contracts each simulated system serves: system id -> contract id -> contract. Add new ones here. */
 export const SIMULATED_CONTRACTS: Readonly<Record<string, Readonly<Record<string, SimulatedContract>>>> = {
-  'bif-jobcentre-system': byId(employmentCitizenStatus, employmentJobPlanSummary, employmentCoordinationOverview, employmentProgressionAssessment),
-  'sof-case-system': byId(socialCoordinationSummary, socialActionPlanSummary, socialCoordinationOverview, socialProgressionAssessment, socialWholePersonPlan),
+  'bif-jobcentre-system': byId(
+    employmentCitizenStatus,
+    employmentJobPlanSummary,
+    employmentCoordinationOverview,
+    employmentProgressionAssessment,
+  ),
+  'sof-case-system': byId(
+    socialCoordinationSummary,
+    socialActionPlanSummary,
+    socialCoordinationOverview,
+    socialProgressionAssessment,
+    socialWholePersonPlan,
+  ),
   'suf-health-system': byId(healthRehabilitationInfo),
   'buf-youth-system': byId(youthEducationStatus),
 };

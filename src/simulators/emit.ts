@@ -13,7 +13,9 @@ import { findCitizen } from './population.js';
 
 export type SimulatedEvent = 'sanction-notice' | 'summons-copy';
 
-export const EVENT_CONTRACTS: Readonly<Record<SimulatedEvent, { readonly contract: string; readonly purpose: string; readonly sender: string }>> = {
+export const EVENT_CONTRACTS: Readonly<
+  Record<SimulatedEvent, { readonly contract: string; readonly purpose: string; readonly sender: string }>
+> = {
   'sanction-notice': { contract: 'employment.sanction-notice.v1', purpose: 'sanction-notice', sender: 'bif-jobcentre-system' },
   'summons-copy': { contract: 'employment.summons-copy.v1', purpose: 'summons-copy', sender: 'bif-jobcentre-system' },
 };
@@ -27,7 +29,10 @@ const isoDay = (d: Date): string => d.toISOString().slice(0, 10);
  */
 export function simulatedEvent(kind: SimulatedEvent, cpr: string, today: Date = new Date()): Record<string, unknown> {
   const record = findCitizen(cpr)?.employment;
-  if (!record) throw new TypeError('the simulated jobcentre has no case for this citizen (use a CPR number of the synthetic population with a jobcentre case)');
+  if (!record)
+    throw new TypeError(
+      'the simulated jobcentre has no case for this citizen (use a CPR number of the synthetic population with a jobcentre case)',
+    );
   if (kind === 'sanction-notice') {
     const last = record.sanctions[record.sanctions.length - 1];
     return {
@@ -63,7 +68,12 @@ export interface EmitOptions {
 }
 
 /** Sends the event through the gateway; resolves the HTTP status and the parsed answer. */
-export async function emitNotification(kind: SimulatedEvent, cpr: string, o: EmitOptions, event: Record<string, unknown> = simulatedEvent(kind, cpr)): Promise<{ status: number; body: unknown }> {
+export async function emitNotification(
+  kind: SimulatedEvent,
+  cpr: string,
+  o: EmitOptions,
+  event: Record<string, unknown> = simulatedEvent(kind, cpr),
+): Promise<{ status: number; body: unknown }> {
   const { contract, purpose, sender } = EVENT_CONTRACTS[kind];
   const read = (rel: string): string => readFileSync(path.join(o.certsDir, rel), 'utf8');
   const urlPath = `/v1/notifications/${contract}`;

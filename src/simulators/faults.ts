@@ -21,13 +21,16 @@ export function checkFault(fault: Fault | null): Fault | null {
   if (fault === null) return null;
   switch (fault.kind) {
     case 'delay':
-      if (!Number.isInteger(fault.ms) || fault.ms < 0 || fault.ms > 600_000) throw new TypeError('delay fault: ms must be an integer 0-600000');
+      if (!Number.isInteger(fault.ms) || fault.ms < 0 || fault.ms > 600_000)
+        throw new TypeError('delay fault: ms must be an integer 0-600000');
       return { kind: 'delay', ms: fault.ms };
     case 'status':
-      if (!Number.isInteger(fault.status) || fault.status < 200 || fault.status > 599) throw new TypeError('status fault: status must be an integer 200-599');
+      if (!Number.isInteger(fault.status) || fault.status < 200 || fault.status > 599)
+        throw new TypeError('status fault: status must be an integer 200-599');
       return { kind: 'status', status: fault.status };
     case 'oversized':
-      if (!Number.isInteger(fault.bytes) || fault.bytes < 1 || fault.bytes > 64 * 1024 * 1024) throw new TypeError('oversized fault: bytes must be an integer 1-67108864');
+      if (!Number.isInteger(fault.bytes) || fault.bytes < 1 || fault.bytes > 64 * 1024 * 1024)
+        throw new TypeError('oversized fault: bytes must be an integer 1-67108864');
       return { kind: 'oversized', bytes: fault.bytes };
     case 'garbage':
     case 'schema-break':

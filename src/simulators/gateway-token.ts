@@ -20,7 +20,11 @@ export type GatewayTokenVerifier = (authorization: string | undefined, body: Uin
  * bound to these exact body bytes (and to this path and method, when the token names them).
  * Resolves undefined for any token that fails; the reason is not given to the caller.
  */
-export async function gatewayTokenVerifier(options: { publicKeyPem: string; gatewayId: string; audience: string }): Promise<GatewayTokenVerifier> {
+export async function gatewayTokenVerifier(options: {
+  publicKeyPem: string;
+  gatewayId: string;
+  audience: string;
+}): Promise<GatewayTokenVerifier> {
   const key: CryptoKey = await importSPKI(options.publicKeyPem, 'ES256');
   return async (authorization, body, path) => {
     const match = BEARER.exec(authorization ?? '');
@@ -41,7 +45,12 @@ export async function gatewayTokenVerifier(options: { publicKeyPem: string; gate
       if (payload.body_sha256 !== sha256b64url(body)) return undefined;
       if (payload.htu !== undefined && payload.htu !== path) return undefined;
       if (payload.htm !== undefined && payload.htm !== 'POST') return undefined;
-      return { jti: payload.jti!, purpose: payload.purpose as string, policy: payload.policy as string, auditId: payload.audit_id as string };
+      return {
+        jti: payload.jti!,
+        purpose: payload.purpose as string,
+        policy: payload.policy as string,
+        auditId: payload.audit_id as string,
+      };
     } catch {
       return undefined;
     }

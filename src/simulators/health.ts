@@ -12,7 +12,13 @@ import type { Contact, ExtraFields, IsoDate } from './records.js';
  * note anyway, so the gateway's minimisation has something to remove.
  */
 
-export const HEALTH_SERVICES = ['home-care', 'home-nursing', 'rehabilitation-training', 'alcohol-treatment', 'preventive-health-talk'] as const;
+export const HEALTH_SERVICES = [
+  'home-care',
+  'home-nursing',
+  'rehabilitation-training',
+  'alcohol-treatment',
+  'preventive-health-talk',
+] as const;
 export const FUNCTIONAL_LEVELS = ['no-limitation', 'minor-limitation', 'moderate-limitation', 'severe-limitation'] as const;
 
 /** health.rehabilitation-info.v1 */
@@ -37,17 +43,22 @@ export function rehabilitationInfo(citizen: SyntheticCitizen): { record: Rehabil
   if (efforts.includes('addiction-treatment') && r.chance(0.5)) services.add('alcohol-treatment');
   if (efforts.includes('disability-support') && r.chance(0.6)) services.add('home-care');
   if (ageOf(citizen) >= 55 && r.chance(0.3)) services.add('home-nursing');
-  services.add(r.weighted({ 'rehabilitation-training': 45, 'preventive-health-talk': 35, 'home-care': 10, 'home-nursing': 5, 'alcohol-treatment': 5 }));
-  const level = benefit === 'flex-job-benefit' || benefit === 'resource-course'
-    ? r.weighted({ 'moderate-limitation': 50, 'severe-limitation': 25, 'minor-limitation': 25, 'no-limitation': 0 })
-    : r.weighted({ 'minor-limitation': 40, 'no-limitation': 30, 'moderate-limitation': 25, 'severe-limitation': 5 });
+  services.add(
+    r.weighted({ 'rehabilitation-training': 45, 'preventive-health-talk': 35, 'home-care': 10, 'home-nursing': 5, 'alcohol-treatment': 5 }),
+  );
+  const level =
+    benefit === 'flex-job-benefit' || benefit === 'resource-course'
+      ? r.weighted({ 'moderate-limitation': 50, 'severe-limitation': 25, 'minor-limitation': 25, 'no-limitation': 0 })
+      : r.weighted({ 'minor-limitation': 40, 'no-limitation': 30, 'moderate-limitation': 25, 'severe-limitation': 5 });
   const n = r.int(1, 200);
   const record: RehabilitationInfo = {
     healthServices: HEALTH_SERVICES.filter((s) => services.has(s)),
     functionalLevel: r.chance(0.8) ? { assessedOn: dayFromToday(-r.int(10, 400)), level } : null,
     healthContact: r.chance(0.85) ? syntheticContact('Sundhedskoordinator', 5, n) : null,
   };
-  const extras: ExtraFields = r.chance(1 / 8) ? { journalNote: `SYNTETISK TESTDATA: journalnotat ${String(n).padStart(4, '0')}, må ikke deles` } : {};
+  const extras: ExtraFields = r.chance(1 / 8)
+    ? { journalNote: `SYNTETISK TESTDATA: journalnotat ${String(n).padStart(4, '0')}, må ikke deles` }
+    : {};
   return { record, extras };
 }
 

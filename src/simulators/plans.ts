@@ -14,7 +14,14 @@ import type { Contact, EmploymentStatus, IsoDate, MeetingKind, SocialSummary } f
 // ---- the jobcentre (bif-jobcentre-system) ----
 
 export const JOB_GOALS = ['ordinary-employment', 'flex-job', 'education', 'clarification'] as const;
-export const ACTIVITY_KINDS = ['guidance-course', 'company-internship', 'wage-subsidy-job', 'mentor', 'education', 'job-search-support'] as const;
+export const ACTIVITY_KINDS = [
+  'guidance-course',
+  'company-internship',
+  'wage-subsidy-job',
+  'mentor',
+  'education',
+  'job-search-support',
+] as const;
 
 /** employment.job-plan-summary.v1 */
 export interface JobPlanSummary {
@@ -27,7 +34,12 @@ export interface JobPlanSummary {
 export function jobPlanSummary(citizen: SyntheticCitizen, employment: EmploymentStatus): JobPlanSummary {
   const r = recordRandom(citizen, 'job-plan');
   if (!r.chance(citizen.group === 'shared' ? 0.85 : 0.75)) {
-    return { jobPlan: { exists: false, created: null, nextFollowUp: null }, jobGoal: null, activities: [], caseworkerContact: employment.caseworkerContact };
+    return {
+      jobPlan: { exists: false, created: null, nextFollowUp: null },
+      jobGoal: null,
+      activities: [],
+      caseworkerContact: employment.caseworkerContact,
+    };
   }
   const flex = employment.benefit === 'flex-job' || employment.benefit === 'flex-job-benefit';
   const jobGoal =
@@ -43,8 +55,22 @@ export function jobPlanSummary(citizen: SyntheticCitizen, employment: Employment
   for (let i = 0; i < count; i++) {
     const kind =
       jobGoal === 'education'
-        ? r.weighted({ education: 45, mentor: 25, 'guidance-course': 20, 'company-internship': 10, 'wage-subsidy-job': 0, 'job-search-support': 0 })
-        : r.weighted({ 'company-internship': 30, 'job-search-support': 25, 'guidance-course': 20, mentor: 15, 'wage-subsidy-job': 10, education: 0 });
+        ? r.weighted({
+            education: 45,
+            mentor: 25,
+            'guidance-course': 20,
+            'company-internship': 10,
+            'wage-subsidy-job': 0,
+            'job-search-support': 0,
+          })
+        : r.weighted({
+            'company-internship': 30,
+            'job-search-support': 25,
+            'guidance-course': 20,
+            mentor: 15,
+            'wage-subsidy-job': 10,
+            education: 0,
+          });
     if (activities.some((a) => a.kind === kind)) continue;
     activities.push({ kind, from: dayFromToday(-r.int(0, 200)), to: r.chance(0.7) ? dayFromToday(r.int(10, 180)) : null });
   }
@@ -102,7 +128,8 @@ export interface ProgressionAssessment {
 }
 
 const clamp = (n: number): number => Math.min(5, Math.max(1, n));
-const total = (s: ProgressionScores): number => s.workReadiness + s.educationReadiness + s.everydayLife + s.socialNetwork + s.housingStability;
+const total = (s: ProgressionScores): number =>
+  s.workReadiness + s.educationReadiness + s.everydayLife + s.socialNetwork + s.housingStability;
 
 /**
  * The progression assessment one administration made of a shared citizen. Only shared citizens
@@ -110,7 +137,12 @@ const total = (s: ProgressionScores): number => s.workReadiness + s.educationRea
  */
 export function progressionAssessment(citizen: SyntheticCitizen, by: 'jobcentre' | 'social-services'): ProgressionAssessment {
   const r = recordRandom(citizen, `progression-${by}`);
-  const none: ProgressionAssessment = { latestAssessment: null, previousAssessment: null, trend: 'not-enough-data', referral: { recommended: false, to: null } };
+  const none: ProgressionAssessment = {
+    latestAssessment: null,
+    previousAssessment: null,
+    trend: 'not-enough-data',
+    referral: { recommended: false, to: null },
+  };
   if (citizen.group !== 'shared' || !r.chance(by === 'jobcentre' ? 0.7 : 0.6)) return none;
   const base = citizen.employment?.targetGroup === 'job-ready' ? 4 : citizen.employment?.targetGroup === 'education-ready' ? 3 : 2;
   const housingBase = citizen.social?.efforts.includes('shelter') ? 1 : citizen.social?.efforts.includes('housing-support') ? 2 : 4;
@@ -127,7 +159,12 @@ export function progressionAssessment(citizen: SyntheticCitizen, by: 'jobcentre'
   const change = previous ? total(latest.scores) - total(previous.scores) : 0;
   const trend = previous === null ? 'not-enough-data' : change > 1 ? 'improving' : change < -1 ? 'declining' : 'stable';
   const recommended = r.chance(0.2);
-  return { latestAssessment: latest, previousAssessment: previous, trend, referral: { recommended, to: recommended ? (by === 'jobcentre' ? 'social-services' : 'jobcentre') : null } };
+  return {
+    latestAssessment: latest,
+    previousAssessment: previous,
+    trend,
+    referral: { recommended, to: recommended ? (by === 'jobcentre' ? 'social-services' : 'jobcentre') : null },
+  };
 }
 
 // ---- social services (sof-case-system) ----
@@ -164,7 +201,8 @@ export function actionPlanSummary(citizen: SyntheticCitizen, social: SocialSumma
     if (social.efforts.includes('shelter') || social.efforts.includes('housing-support')) goals.add('housing');
     if (citizen.employment) goals.add(citizen.employment.targetGroup === 'education-ready' ? 'education' : 'employment');
     const more = r.int(0, 2);
-    for (let i = 0; i < more; i++) goals.add(r.weighted({ finances: 35, 'social-network': 35, 'everyday-life': 30, housing: 0, employment: 0, education: 0 }));
+    for (let i = 0; i < more; i++)
+      goals.add(r.weighted({ finances: 35, 'social-network': 35, 'everyday-life': 30, housing: 0, employment: 0, education: 0 }));
     if (goals.size === 0) goals.add('everyday-life');
   }
   return {
@@ -197,12 +235,27 @@ export function socialOverview(citizen: SyntheticCitizen, social: SocialSummary)
   };
 }
 
-export const PLAN_GOAL_AREAS = ['employment', 'education', 'housing', 'finances', 'social-network', 'everyday-life', 'physical-health', 'mental-health', 'substance-use'] as const;
+export const PLAN_GOAL_AREAS = [
+  'employment',
+  'education',
+  'housing',
+  'finances',
+  'social-network',
+  'everyday-life',
+  'physical-health',
+  'mental-health',
+  'substance-use',
+] as const;
 export const PARTICIPANTS = ['BIF', 'SOF', 'SUF', 'BUF'] as const;
 
 /** social.whole-person-plan.v1 */
 export interface WholePersonPlan {
-  readonly plan: { readonly exists: boolean; readonly created: IsoDate | null; readonly nextReview: IsoDate | null; readonly madeWithCitizen: boolean };
+  readonly plan: {
+    readonly exists: boolean;
+    readonly created: IsoDate | null;
+    readonly nextReview: IsoDate | null;
+    readonly madeWithCitizen: boolean;
+  };
   readonly coordinatingCaseworker: Contact | null;
   readonly nextCoordinationMeeting: IsoDate | null;
   readonly goalAreas: readonly (typeof PLAN_GOAL_AREAS)[number][];
@@ -213,20 +266,45 @@ export interface WholePersonPlan {
 export function wholePersonPlan(citizen: SyntheticCitizen): WholePersonPlan {
   const r = recordRandom(citizen, 'whole-person-plan');
   if (citizen.group !== 'shared' || citizen.social === null || !r.chance(0.25)) {
-    return { plan: { exists: false, created: null, nextReview: null, madeWithCitizen: false }, coordinatingCaseworker: null, nextCoordinationMeeting: null, goalAreas: [], participants: [] };
+    return {
+      plan: { exists: false, created: null, nextReview: null, madeWithCitizen: false },
+      coordinatingCaseworker: null,
+      nextCoordinationMeeting: null,
+      goalAreas: [],
+      participants: [],
+    };
   }
   const efforts = citizen.social.efforts;
   const goals = new Set<(typeof PLAN_GOAL_AREAS)[number]>(['employment']);
   if (efforts.includes('shelter') || efforts.includes('housing-support')) goals.add('housing');
   if (efforts.includes('mental-health-support')) goals.add('mental-health');
   if (efforts.includes('addiction-treatment')) goals.add('substance-use');
-  goals.add(r.weighted({ education: 15, finances: 25, 'social-network': 25, 'everyday-life': 20, 'physical-health': 15, employment: 0, housing: 0, 'mental-health': 0, 'substance-use': 0 }));
-  const health = efforts.some((e) => e === 'addiction-treatment' || e === 'mental-health-support' || e === 'disability-support') || goals.has('physical-health');
+  goals.add(
+    r.weighted({
+      education: 15,
+      finances: 25,
+      'social-network': 25,
+      'everyday-life': 20,
+      'physical-health': 15,
+      employment: 0,
+      housing: 0,
+      'mental-health': 0,
+      'substance-use': 0,
+    }),
+  );
+  const health =
+    efforts.some((e) => e === 'addiction-treatment' || e === 'mental-health-support' || e === 'disability-support') ||
+    goals.has('physical-health');
   const participants = new Set<(typeof PARTICIPANTS)[number]>(['SOF', 'BIF']);
   if (health) participants.add('SUF');
   if (ageOf(citizen) <= 25) participants.add('BUF');
   return {
-    plan: { exists: true, created: dayFromToday(-r.int(20, 600)), nextReview: dayFromToday(r.int(10, 120)), madeWithCitizen: r.chance(0.95) },
+    plan: {
+      exists: true,
+      created: dayFromToday(-r.int(20, 600)),
+      nextReview: dayFromToday(r.int(10, 120)),
+      madeWithCitizen: r.chance(0.95),
+    },
     coordinatingCaseworker: syntheticContact('Koordinerende sagsbehandler', 3, r.int(1, 120)),
     nextCoordinationMeeting: r.chance(0.8) ? dayFromToday(r.int(5, 60)) : null,
     goalAreas: PLAN_GOAL_AREAS.filter((g) => goals.has(g)),
@@ -236,7 +314,11 @@ export function wholePersonPlan(citizen: SyntheticCitizen): WholePersonPlan {
 
 // ---- as simulated contracts ----
 
-function fromEmployment<K extends string>(id: string, fields: readonly K[], derive: (c: SyntheticCitizen, e: EmploymentStatus) => Readonly<Record<K, unknown>>): SimulatedContract {
+function fromEmployment<K extends string>(
+  id: string,
+  fields: readonly K[],
+  derive: (c: SyntheticCitizen, e: EmploymentStatus) => Readonly<Record<K, unknown>>,
+): SimulatedContract {
   return {
     id,
     fields,
@@ -248,7 +330,11 @@ function fromEmployment<K extends string>(id: string, fields: readonly K[], deri
   };
 }
 
-function fromSocial<K extends string>(id: string, fields: readonly K[], derive: (c: SyntheticCitizen, s: SocialSummary) => Readonly<Record<K, unknown>>): SimulatedContract {
+function fromSocial<K extends string>(
+  id: string,
+  fields: readonly K[],
+  derive: (c: SyntheticCitizen, s: SocialSummary) => Readonly<Record<K, unknown>>,
+): SimulatedContract {
   return {
     id,
     fields,
@@ -260,21 +346,56 @@ function fromSocial<K extends string>(id: string, fields: readonly K[], derive: 
   };
 }
 
-const PROGRESSION_FIELDS = ['latestAssessment', 'previousAssessment', 'trend', 'referral'] as const satisfies readonly (keyof ProgressionAssessment)[];
+const PROGRESSION_FIELDS = [
+  'latestAssessment',
+  'previousAssessment',
+  'trend',
+  'referral',
+] as const satisfies readonly (keyof ProgressionAssessment)[];
 
-export const employmentJobPlanSummary = fromEmployment('employment.job-plan-summary.v1', ['jobPlan', 'jobGoal', 'activities', 'caseworkerContact'] satisfies (keyof JobPlanSummary)[], jobPlanSummary);
+export const employmentJobPlanSummary = fromEmployment(
+  'employment.job-plan-summary.v1',
+  ['jobPlan', 'jobGoal', 'activities', 'caseworkerContact'] satisfies (keyof JobPlanSummary)[],
+  jobPlanSummary,
+);
 export const employmentCoordinationOverview = fromEmployment(
   'employment.coordination-overview.v1',
-  ['openEmploymentCase', 'targetGroup', 'benefit', 'caseworkerContact', 'upcomingMeetings', 'jobPlanNextFollowUp'] satisfies (keyof EmploymentOverview)[],
+  [
+    'openEmploymentCase',
+    'targetGroup',
+    'benefit',
+    'caseworkerContact',
+    'upcomingMeetings',
+    'jobPlanNextFollowUp',
+  ] satisfies (keyof EmploymentOverview)[],
   employmentOverview,
 );
-export const employmentProgressionAssessment = fromEmployment('employment.progression-assessment.v1', PROGRESSION_FIELDS, (c) => progressionAssessment(c, 'jobcentre'));
+export const employmentProgressionAssessment = fromEmployment('employment.progression-assessment.v1', PROGRESSION_FIELDS, (c) =>
+  progressionAssessment(c, 'jobcentre'),
+);
 
-export const socialActionPlanSummary = fromSocial('social.action-plan-summary.v1', ['actionPlan', 'goalAreas', 'socialCaseworkerContact', 'nextMeeting'] satisfies (keyof ActionPlanSummary)[], actionPlanSummary);
+export const socialActionPlanSummary = fromSocial(
+  'social.action-plan-summary.v1',
+  ['actionPlan', 'goalAreas', 'socialCaseworkerContact', 'nextMeeting'] satisfies (keyof ActionPlanSummary)[],
+  actionPlanSummary,
+);
 export const socialCoordinationOverview = fromSocial(
   'social.coordination-overview.v1',
-  ['openSocialCase', 'socialCaseworkerContact', 'supportContact', 'upcomingMeetings', 'actionPlanNextReview', 'efforts'] satisfies (keyof SocialOverview)[],
+  [
+    'openSocialCase',
+    'socialCaseworkerContact',
+    'supportContact',
+    'upcomingMeetings',
+    'actionPlanNextReview',
+    'efforts',
+  ] satisfies (keyof SocialOverview)[],
   socialOverview,
 );
-export const socialProgressionAssessment = fromSocial('social.progression-assessment.v1', PROGRESSION_FIELDS, (c) => progressionAssessment(c, 'social-services'));
-export const socialWholePersonPlan = fromSocial('social.whole-person-plan.v1', ['plan', 'coordinatingCaseworker', 'nextCoordinationMeeting', 'goalAreas', 'participants'] satisfies (keyof WholePersonPlan)[], (c) => wholePersonPlan(c));
+export const socialProgressionAssessment = fromSocial('social.progression-assessment.v1', PROGRESSION_FIELDS, (c) =>
+  progressionAssessment(c, 'social-services'),
+);
+export const socialWholePersonPlan = fromSocial(
+  'social.whole-person-plan.v1',
+  ['plan', 'coordinatingCaseworker', 'nextCoordinationMeeting', 'goalAreas', 'participants'] satisfies (keyof WholePersonPlan)[],
+  (c) => wholePersonPlan(c),
+);

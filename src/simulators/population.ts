@@ -109,11 +109,35 @@ function targetGroupFor(rng: Random, age: number, group: CitizenGroup): TargetGr
 function benefitFor(rng: Random, targetGroup: TargetGroup): Benefit {
   switch (targetGroup) {
     case 'education-ready':
-      return rng.weighted<Benefit>({ 'education-benefit': 88, 'sickness-benefit': 7, 'cash-benefit': 5, 'unemployment-insurance': 0, 'resource-course': 0, 'flex-job': 0, 'flex-job-benefit': 0 });
+      return rng.weighted<Benefit>({
+        'education-benefit': 88,
+        'sickness-benefit': 7,
+        'cash-benefit': 5,
+        'unemployment-insurance': 0,
+        'resource-course': 0,
+        'flex-job': 0,
+        'flex-job-benefit': 0,
+      });
     case 'activity-ready':
-      return rng.weighted<Benefit>({ 'cash-benefit': 55, 'resource-course': 17, 'sickness-benefit': 12, 'flex-job-benefit': 8, 'flex-job': 4, 'education-benefit': 4, 'unemployment-insurance': 0 });
+      return rng.weighted<Benefit>({
+        'cash-benefit': 55,
+        'resource-course': 17,
+        'sickness-benefit': 12,
+        'flex-job-benefit': 8,
+        'flex-job': 4,
+        'education-benefit': 4,
+        'unemployment-insurance': 0,
+      });
     case 'job-ready':
-      return rng.weighted<Benefit>({ 'cash-benefit': 45, 'unemployment-insurance': 35, 'sickness-benefit': 8, 'flex-job': 8, 'flex-job-benefit': 4, 'education-benefit': 0, 'resource-course': 0 });
+      return rng.weighted<Benefit>({
+        'cash-benefit': 45,
+        'unemployment-insurance': 35,
+        'sickness-benefit': 8,
+        'flex-job': 8,
+        'flex-job-benefit': 4,
+        'education-benefit': 0,
+        'resource-course': 0,
+      });
   }
 }
 
@@ -235,7 +259,8 @@ export function generatePopulation(options: PopulationOptions = {}): SyntheticCi
   const reference = options.referenceDate ?? REFERENCE_DATE;
   if (!Number.isInteger(size) || size < 1 || size > 100_000) throw new TypeError('generatePopulation: size must be 1-100000');
   const today = Date.parse(`${reference}T00:00:00Z`);
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(reference) || Number.isNaN(today)) throw new TypeError('generatePopulation: referenceDate must be YYYY-MM-DD');
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(reference) || Number.isNaN(today))
+    throw new TypeError('generatePopulation: referenceDate must be YYYY-MM-DD');
   const refYear = new Date(today).getUTCFullYear();
   // Ages 18 to 66, and births within 1937-2036 so that the seventh digit 9 stays valid.
   const bornFrom = Math.max(Date.UTC(refYear - 66, 0, 1), Date.UTC(1937, 0, 1));
@@ -248,13 +273,11 @@ export function generatePopulation(options: PopulationOptions = {}): SyntheticCi
     const age = Math.floor((today - Date.parse(`${birthDate}T00:00:00Z`)) / (365.25 * DAY));
     const group = rng.weighted<CitizenGroup>({ shared: 70, 'employment-only': 18, 'social-only': 12 });
     const employment = group === 'social-only' ? null : employmentRecord(rng, age, group, today);
-    const social =
-      group === 'employment-only' ? (rng.chance(1 / 3) ? CLOSED_SOCIAL_CASE : null) : openSocialRecord(rng, group, today);
+    const social = group === 'employment-only' ? (rng.chance(1 / 3) ? CLOSED_SOCIAL_CASE : null) : openSocialRecord(rng, group, today);
 
     const extras: { employment?: ExtraFields; social?: ExtraFields } = {};
     if (rng.chance(1 / 8)) {
-      const where =
-        employment && social ? rng.weighted({ employment: 50, social: 30, both: 20 }) : employment ? 'employment' : 'social';
+      const where = employment && social ? rng.weighted({ employment: 50, social: 30, both: 20 }) : employment ? 'employment' : 'social';
       if (employment && (where === 'employment' || where === 'both')) extras.employment = extraFields(rng, 'employment', i);
       if (social && (where === 'social' || where === 'both')) extras.social = extraFields(rng, 'social', i);
     }

@@ -131,7 +131,12 @@ function parseNotification(body: Buffer): { cpr: string; event: Record<string, u
  * Handles one notification delivery once the caller is known to be the gateway (mutual TLS,
  * checked by the server) and no fault has answered it. Returns the status sent.
  */
-export async function receiveNotification(ctx: RecipientContext, req: IncomingMessage, res: ServerResponse, contractId: string): Promise<number> {
+export async function receiveNotification(
+  ctx: RecipientContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  contractId: string,
+): Promise<number> {
   if (!(SIMULATED_RECEIVES[ctx.system] ?? []).includes(contractId)) return ctx.problem(res, 'CONTRACT_UNKNOWN');
   const body = await ctx.readBody(req);
   if (body === undefined) return ctx.problem(res, 'BODY_TOO_LARGE');

@@ -68,8 +68,20 @@ export interface SocialSummary {
   readonly efforts: readonly Effort[];
 }
 
-export const EMPLOYMENT_FIELDS = ['targetGroup', 'benefit', 'jobcentreUnit', 'caseworkerContact', 'nextMeeting', 'sanctions'] as const satisfies readonly (keyof EmploymentStatus)[];
-export const SOCIAL_FIELDS = ['openSocialCase', 'supportContact', 'actionPlan', 'efforts'] as const satisfies readonly (keyof SocialSummary)[];
+export const EMPLOYMENT_FIELDS = [
+  'targetGroup',
+  'benefit',
+  'jobcentreUnit',
+  'caseworkerContact',
+  'nextMeeting',
+  'sanctions',
+] as const satisfies readonly (keyof EmploymentStatus)[];
+export const SOCIAL_FIELDS = [
+  'openSocialCase',
+  'supportContact',
+  'actionPlan',
+  'efforts',
+] as const satisfies readonly (keyof SocialSummary)[];
 
 /**
  * Fields a provider system holds but no contract names (internal notes, a diagnosis code, a

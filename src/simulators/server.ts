@@ -129,7 +129,9 @@ function readCredential(certsDir: string, rel: string): string {
   try {
     return readFileSync(file, 'utf8');
   } catch {
-    throw new TypeError(`simulator: cannot read ${file}; generate the development PKI first (ensureDevPki, "npx snitflade certs" or "npm start")`);
+    throw new TypeError(
+      `simulator: cannot read ${file}; generate the development PKI first (ensureDevPki, "npx snitflade certs" or "npm start")`,
+    );
   }
 }
 
@@ -168,7 +170,13 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
   const delays = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
   const sleep = (ms: number): Promise<void> =>
     new Promise((resolve) => {
-      const entry = { timer: setTimeout(() => { delays.delete(entry); resolve(); }, ms), resolve };
+      const entry = {
+        timer: setTimeout(() => {
+          delays.delete(entry);
+          resolve();
+        }, ms),
+        resolve,
+      };
       delays.add(entry);
     });
 
@@ -243,53 +251,50 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     return receiveNotification({ system, inbox, verifyToken, readBody, send, problem }, req, res, contractId);
   }
 
-  const server = https.createServer(
-    { ...tls, ...TLS_POLICY, requestCert: true, rejectUnauthorized: true },
-    (req, res) => {
-      const started = performance.now();
-      let pathname: string;
-      try {
-        pathname = new URL(req.url ?? '/', 'https://localhost').pathname;
-      } catch {
-        problem(res, 'NOT_FOUND');
-        return;
-      }
-      if (pathname === '/healthz') {
-        if (req.method !== 'GET') problem(res, 'METHOD_NOT_ALLOWED');
-        else send(res, 200, JSON.stringify({ status: 'ok', system }), 'application/json');
-        return;
-      }
-      const notification = NOTIFICATION_PATH.exec(pathname);
-      if (notification) {
-        const contractId = notification[1]!;
-        handleNotification(req, res, contractId).then(
-          (status) => opts.logger?.info('simulated notification received', { system, status, ms: Math.round(performance.now() - started) }),
-          () => {
-            if (!res.headersSent) problem(res, 'SIMULATED_FAULT', 500);
-            else res.destroy();
-          },
-        );
-        return;
-      }
-      const match = QUERY_PATH.exec(pathname);
-      if (!match) {
-        problem(res, 'NOT_FOUND');
-        return;
-      }
-      requests++;
-      const contractId = match[1]!;
-      // Only a known contract id is logged: the path is the caller's input.
-      const contract = Object.hasOwn(contracts, contractId) ? contractId : '(unknown)';
-      handleQuery(req, res, contractId).then(
-        (status) => opts.logger?.info('simulated query', { system, contract, status, ms: Math.round(performance.now() - started) }),
+  const server = https.createServer({ ...tls, ...TLS_POLICY, requestCert: true, rejectUnauthorized: true }, (req, res) => {
+    const started = performance.now();
+    let pathname: string;
+    try {
+      pathname = new URL(req.url ?? '/', 'https://localhost').pathname;
+    } catch {
+      problem(res, 'NOT_FOUND');
+      return;
+    }
+    if (pathname === '/healthz') {
+      if (req.method !== 'GET') problem(res, 'METHOD_NOT_ALLOWED');
+      else send(res, 200, JSON.stringify({ status: 'ok', system }), 'application/json');
+      return;
+    }
+    const notification = NOTIFICATION_PATH.exec(pathname);
+    if (notification) {
+      const contractId = notification[1]!;
+      handleNotification(req, res, contractId).then(
+        (status) => opts.logger?.info('simulated notification received', { system, status, ms: Math.round(performance.now() - started) }),
         () => {
-          opts.logger?.warn('simulated query failed', { system, contract });
           if (!res.headersSent) problem(res, 'SIMULATED_FAULT', 500);
           else res.destroy();
         },
       );
-    },
-  );
+      return;
+    }
+    const match = QUERY_PATH.exec(pathname);
+    if (!match) {
+      problem(res, 'NOT_FOUND');
+      return;
+    }
+    requests++;
+    const contractId = match[1]!;
+    // Only a known contract id is logged: the path is the caller's input.
+    const contract = Object.hasOwn(contracts, contractId) ? contractId : '(unknown)';
+    handleQuery(req, res, contractId).then(
+      (status) => opts.logger?.info('simulated query', { system, contract, status, ms: Math.round(performance.now() - started) }),
+      () => {
+        opts.logger?.warn('simulated query failed', { system, contract });
+        if (!res.headersSent) problem(res, 'SIMULATED_FAULT', 500);
+        else res.destroy();
+      },
+    );
+  });
   // Handshake failures (no or untrusted client certificate) end at the TLS layer, as they should.
   server.on('tlsClientError', () => {});
 

@@ -36,7 +36,16 @@ export function educationStatus(citizen: SyntheticCitizen): EducationStatus | un
     educationStatus: status,
     currentEducation:
       status === 'in-education'
-        ? { kind: r.weighted({ 'preparatory-basic-education': 35, vocational: 30, 'higher-preparatory': 15, 'upper-secondary': 15, other: 5 }), started: dayFromToday(-r.int(30, 700)) }
+        ? {
+            kind: r.weighted({
+              'preparatory-basic-education': 35,
+              vocational: 30,
+              'higher-preparatory': 15,
+              'upper-secondary': 15,
+              other: 5,
+            }),
+            started: dayFromToday(-r.int(30, 700)),
+          }
         : null,
     youthGuidanceContact: r.chance(0.85) ? syntheticContact('Ungdomsvejleder', 4, r.int(1, 80)) : null,
     kuiCoordination: { enrolled, nextMeeting: enrolled && r.chance(0.8) ? dayFromToday(r.int(5, 60)) : null },

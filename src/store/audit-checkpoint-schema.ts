@@ -58,7 +58,11 @@ function statements(d: Dialect): string[] {
 export const SQLITE_CHECKPOINT_SCHEMA: readonly string[] = statements({ chain: 'TEXT', bigint: 'INTEGER', time: 'TEXT' });
 
 /** The checkpoint store's tables on PostgreSQL (postgres-audit-checkpoints.ts). */
-export const POSTGRES_CHECKPOINT_SCHEMA: readonly string[] = statements({ chain: 'TEXT COLLATE "C"', bigint: 'BIGINT', time: 'TIMESTAMPTZ(3)' });
+export const POSTGRES_CHECKPOINT_SCHEMA: readonly string[] = statements({
+  chain: 'TEXT COLLATE "C"',
+  bigint: 'BIGINT',
+  time: 'TIMESTAMPTZ(3)',
+});
 
 export const CHAIN_LEASE_MIGRATION_NAME = 'chain lease generations (fencing)';
 

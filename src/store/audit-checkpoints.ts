@@ -102,7 +102,10 @@ export class ChainInUseError extends ChainError {
 
 /** The refusal of a write whose fence is no longer the chain's current one. */
 export function leaseMovedOn(fence: ChainFence): ChainLeaseLostError {
-  return new ChainLeaseLostError(fence.chain, `chain ${fence.chain}: this instance no longer holds the chain's lease (generation ${fence.generation} is not the current one); nothing was written`);
+  return new ChainLeaseLostError(
+    fence.chain,
+    `chain ${fence.chain}: this instance no longer holds the chain's lease (generation ${fence.generation} is not the current one); nothing was written`,
+  );
 }
 
 /** A checkpoint at this seq of this chain is already stored. Nothing was written. */
@@ -217,7 +220,13 @@ export function fromRetentionRow(r: RetentionRow): RetentionMark {
 }
 
 export function checkCheckpoint(c: StoredCheckpoint): void {
-  if (typeof c.chain !== 'string' || !Number.isSafeInteger(c.seq) || c.seq < 1 || typeof c.jws !== 'string' || typeof c.frontier !== 'string') {
+  if (
+    typeof c.chain !== 'string' ||
+    !Number.isSafeInteger(c.seq) ||
+    c.seq < 1 ||
+    typeof c.jws !== 'string' ||
+    typeof c.frontier !== 'string'
+  ) {
     throw new TypeError('AuditCheckpointStore.add: not a checkpoint');
   }
 }

@@ -25,7 +25,8 @@ export interface AuditBulkLoader {
 
 function oneChain(records: readonly AuditRecord[]): string {
   const chain = records[0]?.chain;
-  if (typeof chain !== 'string' || records.some((r) => r.chain !== chain)) throw new TypeError('AuditBulkLoader.load: records of exactly one chain');
+  if (typeof chain !== 'string' || records.some((r) => r.chain !== chain))
+    throw new TypeError('AuditBulkLoader.load: records of exactly one chain');
   return chain;
 }
 
@@ -34,7 +35,9 @@ export function sqliteBulkLoader(file: string): AuditBulkLoader {
   db.pragma('busy_timeout = 5000');
   db.pragma('synchronous = FULL');
   const head = db.prepare('SELECT record FROM audit_record WHERE chain = ? ORDER BY seq DESC LIMIT 1').pluck();
-  const insert = db.prepare(`INSERT INTO audit_record (${AUDIT_COLUMNS.join(', ')}) VALUES (${AUDIT_COLUMNS.map((c) => `@${c}`).join(', ')})`);
+  const insert = db.prepare(
+    `INSERT INTO audit_record (${AUDIT_COLUMNS.join(', ')}) VALUES (${AUDIT_COLUMNS.map((c) => `@${c}`).join(', ')})`,
+  );
   const load = db.transaction((records: readonly AuditRecord[]) => {
     const chain = oneChain(records);
     const last = head.get(chain) as string | undefined;
@@ -52,9 +55,23 @@ export function sqliteBulkLoader(file: string): AuditBulkLoader {
 }
 
 const PG_TYPES: Record<(typeof AUDIT_COLUMNS)[number], string> = {
-  chain: 'text', seq: 'bigint', id: 'text', audit_id: 'text', time: 'timestamptz', kind: 'text', subject: 'text',
-  caller_system: 'text', administration: 'text', caseworker: 'text', contract: 'text', purpose: 'text',
-  policy_id: 'text', policy_version: 'int', decision: 'text', reasons: 'text', record: 'text',
+  chain: 'text',
+  seq: 'bigint',
+  id: 'text',
+  audit_id: 'text',
+  time: 'timestamptz',
+  kind: 'text',
+  subject: 'text',
+  caller_system: 'text',
+  administration: 'text',
+  caseworker: 'text',
+  contract: 'text',
+  purpose: 'text',
+  policy_id: 'text',
+  policy_version: 'int',
+  decision: 'text',
+  reasons: 'text',
+  record: 'text',
 };
 
 const PG_INSERT =
@@ -71,9 +88,15 @@ export async function postgresBulkLoader(url: string): Promise<AuditBulkLoader> 
       const rows = records.map(toRow);
       await client.query('BEGIN');
       try {
-        const { rows: last } = await client.query<{ record: string }>('SELECT record FROM audit_record WHERE chain = $1 ORDER BY seq DESC LIMIT 1 FOR UPDATE', [chain]);
+        const { rows: last } = await client.query<{ record: string }>(
+          'SELECT record FROM audit_record WHERE chain = $1 ORDER BY seq DESC LIMIT 1 FOR UPDATE',
+          [chain],
+        );
         checkContinues(chain, last[0] === undefined ? undefined : parseRecord(last[0].record), records);
-        await client.query(PG_INSERT, AUDIT_COLUMNS.map((c) => rows.map((r) => r[c])));
+        await client.query(
+          PG_INSERT,
+          AUDIT_COLUMNS.map((c) => rows.map((r) => r[c])),
+        );
         await client.query('COMMIT');
       } catch (err) {
         await client.query('ROLLBACK').catch(() => undefined);

@@ -68,7 +68,11 @@ function statements(d: Dialect): string[] {
 
 export const CONSENT_OUTBOX_MIGRATION_NAME = 'consent registry and notification outbox';
 export const CONSENT_OUTBOX_SQLITE_STATEMENTS: readonly string[] = statements({ bigint: 'INTEGER', int: 'INTEGER', key: 'TEXT' });
-export const CONSENT_OUTBOX_POSTGRES_STATEMENTS: readonly string[] = statements({ bigint: 'BIGINT', int: 'INTEGER', key: 'TEXT COLLATE "C"' });
+export const CONSENT_OUTBOX_POSTGRES_STATEMENTS: readonly string[] = statements({
+  bigint: 'BIGINT',
+  int: 'INTEGER',
+  key: 'TEXT COLLATE "C"',
+});
 
 /**
  * Notifications a provider sent with an Idempotency-Key (migration 7): one row per sender and
@@ -91,12 +95,22 @@ function notificationRequestStatements(d: Dialect): string[] {
 }
 
 export const NOTIFICATION_REQUEST_MIGRATION_NAME = 'notifications accepted under an Idempotency-Key';
-export const NOTIFICATION_REQUEST_SQLITE_STATEMENTS: readonly string[] = notificationRequestStatements({ bigint: 'INTEGER', int: 'INTEGER', key: 'TEXT' });
-export const NOTIFICATION_REQUEST_POSTGRES_STATEMENTS: readonly string[] = notificationRequestStatements({ bigint: 'BIGINT', int: 'INTEGER', key: 'TEXT COLLATE "C"' });
+export const NOTIFICATION_REQUEST_SQLITE_STATEMENTS: readonly string[] = notificationRequestStatements({
+  bigint: 'INTEGER',
+  int: 'INTEGER',
+  key: 'TEXT',
+});
+export const NOTIFICATION_REQUEST_POSTGRES_STATEMENTS: readonly string[] = notificationRequestStatements({
+  bigint: 'BIGINT',
+  int: 'INTEGER',
+  key: 'TEXT COLLATE "C"',
+});
 
 /**
  * Migration 8: answers to Idempotency-Keys are forgotten after `notifications.finishedRetentionMs`
  * (OutboxStore.forget), by their time of acceptance.
  */
 export const NOTIFICATION_REQUEST_AGE_MIGRATION_NAME = 'Idempotency-Key answers by age, to forget them';
-export const NOTIFICATION_REQUEST_AGE_STATEMENTS: readonly string[] = ['CREATE INDEX notification_request_created ON notification_request (created_at)'];
+export const NOTIFICATION_REQUEST_AGE_STATEMENTS: readonly string[] = [
+  'CREATE INDEX notification_request_created ON notification_request (created_at)',
+];

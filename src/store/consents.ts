@@ -85,7 +85,10 @@ function fromEventRow(r: ConsentEventRow): ConsentEventRecord {
 }
 
 /** Joins consent rows with their event rows (any order) into stored consents, keeping the rows' order. */
-export function assembleConsents(rows: readonly Pick<ConsentRow, 'id' | 'state' | 'record'>[], events: readonly ConsentEventRow[]): StoredConsent[] {
+export function assembleConsents(
+  rows: readonly Pick<ConsentRow, 'id' | 'state' | 'record'>[],
+  events: readonly ConsentEventRow[],
+): StoredConsent[] {
   const byConsent = new Map<string, ConsentEventRow[]>();
   for (const e of events) {
     const list = byConsent.get(e.consent_id);
@@ -102,6 +105,7 @@ export function assembleConsents(rows: readonly Pick<ConsentRow, 'id' | 'state' 
 /** Refuses values that are not what a caller of the store may pass (programming mistakes). */
 export function checkConsentRecord(c: ConsentRecord, given: ConsentEventRecord): void {
   if (typeof c?.id !== 'string' || c.id.length === 0) throw new TypeError('ConsentStore.add: consent id is required');
-  if (typeof c.subject !== 'string' || !/^[A-Za-z0-9_-]{1,32}:[A-Za-z0-9_-]{43}$/.test(c.subject)) throw new TypeError('ConsentStore.add: subject must be a pseudonym');
+  if (typeof c.subject !== 'string' || !/^[A-Za-z0-9_-]{1,32}:[A-Za-z0-9_-]{43}$/.test(c.subject))
+    throw new TypeError('ConsentStore.add: subject must be a pseudonym');
   if (given?.type !== 'given') throw new TypeError('ConsentStore.add: the first event must be "given"');
 }

@@ -81,7 +81,8 @@ export function isOffHours(local: LocalTime): boolean {
 
 /** The UTC instant (ISO) at which a Copenhagen calendar day begins. */
 export function copenhagenDayStart(day: string): string {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(day) || Number.isNaN(Date.parse(`${day}T00:00:00Z`))) throw new TypeError('copenhagenDayStart: not a YYYY-MM-DD day');
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(day) || Number.isNaN(Date.parse(`${day}T00:00:00Z`)))
+    throw new TypeError('copenhagenDayStart: not a YYYY-MM-DD day');
   const midnightUtc = Date.parse(`${day}T00:00:00Z`);
   for (const offsetHours of [1, 2, 0]) {
     const candidate = midnightUtc - offsetHours * 3_600_000;
@@ -131,10 +132,14 @@ export function rollupBatch(chain: string, afterSeq: number, records: readonly A
   for (const r of records) {
     throughSeq = r.seq;
     if (r.kind === 'consent') {
-      if (r.consent !== null && r.subject !== null && r.reasons.includes(ROLLUP_REASONS.consentWithdrawal)) withdrawals.push({ consent: r.consent, recordId: r.id, time: r.time, subject: r.subject });
+      if (r.consent !== null && r.subject !== null && r.reasons.includes(ROLLUP_REASONS.consentWithdrawal))
+        withdrawals.push({ consent: r.consent, recordId: r.id, time: r.time, subject: r.subject });
       continue;
     }
-    const notificationDecided = r.kind === 'notification' && (r.reasons.includes(ROLLUP_REASONS.notificationQueued) || (r.decision === 'deny' && !r.reasons.includes(ROLLUP_REASONS.deliveryCancelled)));
+    const notificationDecided =
+      r.kind === 'notification' &&
+      (r.reasons.includes(ROLLUP_REASONS.notificationQueued) ||
+        (r.decision === 'deny' && !r.reasons.includes(ROLLUP_REASONS.deliveryCancelled)));
     const isRequest = r.kind === 'decision' || r.kind === 'refusal' || notificationDecided;
     const isRelease = r.kind === 'release' && r.status === 200 && r.consent !== null;
     if (!isRequest && !isRelease) continue;
@@ -149,15 +154,23 @@ export function rollupBatch(chain: string, afterSeq: number, records: readonly A
     const caseworker = r.caseworker ?? '';
     const refused = r.kind === 'refusal' || r.decision === 'deny' ? 1 : 0;
     const purpose = r.purpose ?? '';
-    traffic.add(`${day}\u0000${callerSystem}\u0000${contract}\u0000${purpose}`, () => ({ day, callerSystem, contract, purpose, requests: 0, refused: 0 }), (row) => {
-      row.requests += 1;
-      row.refused += refused;
-    });
+    traffic.add(
+      `${day}\u0000${callerSystem}\u0000${contract}\u0000${purpose}`,
+      () => ({ day, callerSystem, contract, purpose, requests: 0, refused: 0 }),
+      (row) => {
+        row.requests += 1;
+        row.refused += refused;
+      },
+    );
     if (refused === 1) {
       for (const reason of new Set(r.reasons)) {
-        reasons.add(`${day}\u0000${callerSystem}\u0000${reason}`, () => ({ day, callerSystem, reason, n: 0 }), (row) => {
-          row.n += 1;
-        });
+        reasons.add(
+          `${day}\u0000${callerSystem}\u0000${reason}`,
+          () => ({ day, callerSystem, reason, n: 0 }),
+          (row) => {
+            row.n += 1;
+          },
+        );
       }
     }
     const lookup = r.kind === 'decision';
@@ -165,21 +178,34 @@ export function rollupBatch(chain: string, afterSeq: number, records: readonly A
     const permitted = new Set(r.fields.released);
     const policyWithheld = lookup && r.decision === 'permit' ? r.fields.requested.filter((f) => !permitted.has(f)) : [];
     const asked = lookup && r.decision === 'permit' && r.fields.requested.length > 0 ? 1 : 0;
-    caseworkers.add(`${day}\u0000${callerSystem}\u0000${caseworker}`, () => ({ day, callerSystem, caseworker, requests: 0, refused: 0, offHours: 0, asked: 0, askedWithheld: 0 }), (row) => {
-      row.requests += 1;
-      row.refused += refused;
-      row.offHours += off;
-      row.asked += asked;
-      row.askedWithheld += policyWithheld.length > 0 ? 1 : 0;
-    });
+    caseworkers.add(
+      `${day}\u0000${callerSystem}\u0000${caseworker}`,
+      () => ({ day, callerSystem, caseworker, requests: 0, refused: 0, offHours: 0, asked: 0, askedWithheld: 0 }),
+      (row) => {
+        row.requests += 1;
+        row.refused += refused;
+        row.offHours += off;
+        row.asked += asked;
+        row.askedWithheld += policyWithheld.length > 0 ? 1 : 0;
+      },
+    );
     for (const field of new Set(policyWithheld)) {
-      withheld.add(`${day}\u0000${callerSystem}\u0000${contract}\u0000${field}`, () => ({ day, callerSystem, contract, field, n: 0 }), (row) => {
-        row.n += 1;
-      });
+      withheld.add(
+        `${day}\u0000${callerSystem}\u0000${contract}\u0000${field}`,
+        () => ({ day, callerSystem, contract, field, n: 0 }),
+        (row) => {
+          row.n += 1;
+        },
+      );
     }
     if (off === 1) offHours.push({ recordId: r.id, time: r.time, callerSystem, caseworker });
     if (lookup && r.subject !== null) {
-      citizens.set(`${day}\u0000${callerSystem}\u0000${caseworker}\u0000${r.subject}`, { day, callerSystem, caseworker, subject: r.subject });
+      citizens.set(`${day}\u0000${callerSystem}\u0000${caseworker}\u0000${r.subject}`, {
+        day,
+        callerSystem,
+        caseworker,
+        subject: r.subject,
+      });
     }
   }
   return {

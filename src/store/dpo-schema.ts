@@ -65,6 +65,16 @@ function statements(d: Dialect): string[] {
 
 export const DPO_MIGRATION_NAME = 'DPO review pages: rollups, sessions, saved searches';
 
-export const DPO_SQLITE_STATEMENTS: readonly string[] = statements({ int: 'INTEGER', bigint: 'INTEGER', text: 'TEXT', withoutRowid: ' WITHOUT ROWID' });
+export const DPO_SQLITE_STATEMENTS: readonly string[] = statements({
+  int: 'INTEGER',
+  bigint: 'INTEGER',
+  text: 'TEXT',
+  withoutRowid: ' WITHOUT ROWID',
+});
 
-export const DPO_POSTGRES_STATEMENTS: readonly string[] = statements({ int: 'INTEGER', bigint: 'BIGINT', text: 'TEXT COLLATE "C"', withoutRowid: '' });
+export const DPO_POSTGRES_STATEMENTS: readonly string[] = statements({
+  int: 'INTEGER',
+  bigint: 'BIGINT',
+  text: 'TEXT COLLATE "C"',
+  withoutRowid: '',
+});

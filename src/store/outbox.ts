@@ -1,4 +1,13 @@
-import { InvalidDeliveryCursorError, MAX_DELIVERY_PAGE, type AcceptedNotification, type Delivery, type DeliveryMeta, type DeliveryQuery, type DeliveryState, type NewDelivery } from '../outbox/types.js';
+import {
+  InvalidDeliveryCursorError,
+  MAX_DELIVERY_PAGE,
+  type AcceptedNotification,
+  type Delivery,
+  type DeliveryMeta,
+  type DeliveryQuery,
+  type DeliveryState,
+  type NewDelivery,
+} from '../outbox/types.js';
 import { canonicalJson } from '../lib/digest.js';
 
 /**
@@ -47,12 +56,31 @@ export interface OutboxRow {
 }
 
 export const OUTBOX_COLUMNS = [
-  'id', 'audit_id', 'request_id', 'contract', 'recipient_system', 'recipient_administration', 'subject', 'state', 'attempts',
-  'next_attempt_at', 'lease_owner', 'lease_id', 'lease_until', 'last_error', 'last_status', 'created_at', 'updated_at', 'finished_at', 'meta', 'payload',
+  'id',
+  'audit_id',
+  'request_id',
+  'contract',
+  'recipient_system',
+  'recipient_administration',
+  'subject',
+  'state',
+  'attempts',
+  'next_attempt_at',
+  'lease_owner',
+  'lease_id',
+  'lease_until',
+  'last_error',
+  'last_status',
+  'created_at',
+  'updated_at',
+  'finished_at',
+  'meta',
+  'payload',
 ] as const satisfies readonly (keyof OutboxRow)[];
 
 export function toOutboxRow(d: NewDelivery): OutboxRow {
-  if (typeof d?.id !== 'string' || d.id.length === 0 || typeof d.payload !== 'string') throw new TypeError('OutboxStore.enqueue: a delivery needs an id and a payload');
+  if (typeof d?.id !== 'string' || d.id.length === 0 || typeof d.payload !== 'string')
+    throw new TypeError('OutboxStore.enqueue: a delivery needs an id and a payload');
   if (!Number.isSafeInteger(d.createdAt)) throw new TypeError('OutboxStore.enqueue: createdAt must be ms since the epoch');
   return {
     id: d.id,
@@ -93,7 +121,10 @@ export function fromOutboxRow(r: OutboxRow): Delivery {
     state: r.state as DeliveryState,
     attempts: num(r.attempts),
     nextAttemptAt: num(r.next_attempt_at),
-    lease: r.lease_owner !== null && r.lease_id !== null && r.lease_until !== null ? { owner: r.lease_owner, id: r.lease_id, until: num(r.lease_until) } : null,
+    lease:
+      r.lease_owner !== null && r.lease_id !== null && r.lease_until !== null
+        ? { owner: r.lease_owner, id: r.lease_id, until: num(r.lease_until) }
+        : null,
     lastError: r.last_error,
     lastStatus: r.last_status === null ? null : Number(r.last_status),
     updatedAt: num(r.updated_at),
@@ -116,12 +147,19 @@ export function decodeDeliveryCursor(cursor: string): { createdAt: number; id: s
   } catch {
     throw new InvalidDeliveryCursorError();
   }
-  if (!Array.isArray(v) || v.length !== 3 || v[0] !== 1 || !Number.isSafeInteger(v[1]) || typeof v[2] !== 'string' || v[2].length === 0 || v[2].length > 100) {
+  if (
+    !Array.isArray(v) ||
+    v.length !== 3 ||
+    v[0] !== 1 ||
+    !Number.isSafeInteger(v[1]) ||
+    typeof v[2] !== 'string' ||
+    v[2].length === 0 ||
+    v[2].length > 100
+  ) {
     throw new InvalidDeliveryCursorError();
   }
   return { createdAt: v[1] as number, id: v[2] };
 }
-
 
 /** The WHERE clause of a list, for a dialect's placeholders. */
 export function deliveryListSql(param: (n: number) => string, q: DeliveryQuery): { sql: string; params: unknown[]; limit: number } {
@@ -160,12 +198,33 @@ export function emptyCounts(): Record<DeliveryState, number> {
 
 /** The columns of notification_request, in AcceptedNotification's order. */
 export const ACCEPTED_COLUMNS = ['key_digest', 'sender', 'body_digest', 'audit_id', 'result', 'created_at'] as const;
-export type AcceptedRow = { key_digest: string; sender: string; body_digest: string; audit_id: string; result: string; created_at: number | string };
+export type AcceptedRow = {
+  key_digest: string;
+  sender: string;
+  body_digest: string;
+  audit_id: string;
+  result: string;
+  created_at: number | string;
+};
 
 export function toAcceptedRow(a: AcceptedNotification): AcceptedRow {
-  return { key_digest: a.keyDigest, sender: a.sender, body_digest: a.bodyDigest, audit_id: a.auditId, result: a.result, created_at: a.createdAt };
+  return {
+    key_digest: a.keyDigest,
+    sender: a.sender,
+    body_digest: a.bodyDigest,
+    audit_id: a.auditId,
+    result: a.result,
+    created_at: a.createdAt,
+  };
 }
 
 export function fromAcceptedRow(r: AcceptedRow): AcceptedNotification {
-  return { keyDigest: r.key_digest, sender: r.sender, bodyDigest: r.body_digest, auditId: r.audit_id, result: r.result, createdAt: Number(r.created_at) };
+  return {
+    keyDigest: r.key_digest,
+    sender: r.sender,
+    bodyDigest: r.body_digest,
+    auditId: r.audit_id,
+    result: r.result,
+    createdAt: Number(r.created_at),
+  };
 }

@@ -37,7 +37,8 @@ export const DURABLE_SESSION = '-c synchronous_commit=on';
  * checkpoint is durable when `add` resolves.
  */
 export function postgresCheckpointStore(pool: pg.Pool, url: string): AuditCheckpointStore {
-  const read = async <T extends pg.QueryResultRow>(text: string, values: unknown[]): Promise<T[]> => (await pool.query<T>(text, values)).rows;
+  const read = async <T extends pg.QueryResultRow>(text: string, values: unknown[]): Promise<T[]> =>
+    (await pool.query<T>(text, values)).rows;
   const tx = async <T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> => {
     const c = await pool.connect();
     let broken: Error | undefined;
@@ -55,7 +56,8 @@ export function postgresCheckpointStore(pool: pg.Pool, url: string): AuditCheckp
         await c.query('ROLLBACK').catch((rollbackErr: unknown) => {
           broken ??= rollbackErr instanceof Error ? rollbackErr : new Error(String(rollbackErr));
         });
-        if (!(err instanceof pg.DatabaseError) && !(err instanceof CheckpointConflictError) && !(err instanceof ChainLeaseLostError)) broken ??= err instanceof Error ? err : new Error(String(err));
+        if (!(err instanceof pg.DatabaseError) && !(err instanceof CheckpointConflictError) && !(err instanceof ChainLeaseLostError))
+          broken ??= err instanceof Error ? err : new Error(String(err));
         throw err;
       }
     } finally {
@@ -71,12 +73,24 @@ export function postgresCheckpointStore(pool: pg.Pool, url: string): AuditCheckp
       await tx(async (c) => {
         if (fence !== undefined) {
           // FOR SHARE: a new holder's generation bump waits for this commit (see postgres.ts, appendStatement).
-          const held = await c.query('SELECT 1 FROM audit_chain_lease WHERE chain = $1 AND generation = $2 FOR SHARE', [fence.chain, fence.generation]);
+          const held = await c.query('SELECT 1 FROM audit_chain_lease WHERE chain = $1 AND generation = $2 FOR SHARE', [
+            fence.chain,
+            fence.generation,
+          ]);
           if (held.rowCount !== 1 || fence.chain !== checkpoint.chain) throw leaseMovedOn(fence);
         }
         const { rowCount } = await c.query(
           'INSERT INTO audit_checkpoint (chain, seq, time, head, root, prev, jws, frontier) VALUES ($1, $2, $3::timestamptz, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING',
-          [checkpoint.chain, checkpoint.seq, checkpoint.time, checkpoint.head, checkpoint.root, checkpoint.prev, checkpoint.jws, checkpoint.frontier],
+          [
+            checkpoint.chain,
+            checkpoint.seq,
+            checkpoint.time,
+            checkpoint.head,
+            checkpoint.root,
+            checkpoint.prev,
+            checkpoint.jws,
+            checkpoint.frontier,
+          ],
         );
         if (rowCount !== 1) throw new CheckpointConflictError(checkpoint.chain, checkpoint.seq);
         if (nodes.length > 0) {
@@ -95,13 +109,26 @@ export function postgresCheckpointStore(pool: pg.Pool, url: string): AuditCheckp
       return one(await read<CheckpointRow>('SELECT * FROM audit_checkpoint WHERE chain = $1 ORDER BY seq DESC LIMIT 1', [chain]));
     },
     async list(chain, afterSeq, limit) {
-      return (await read<CheckpointRow>('SELECT * FROM audit_checkpoint WHERE chain = $1 AND seq > $2 ORDER BY seq LIMIT $3', [chain, afterSeq, limit])).map(fromCheckpointRow);
+      return (
+        await read<CheckpointRow>('SELECT * FROM audit_checkpoint WHERE chain = $1 AND seq > $2 ORDER BY seq LIMIT $3', [
+          chain,
+          afterSeq,
+          limit,
+        ])
+      ).map(fromCheckpointRow);
     },
     async atOrBefore(chain, seq) {
-      return one(await read<CheckpointRow>('SELECT * FROM audit_checkpoint WHERE chain = $1 AND seq <= $2 ORDER BY seq DESC LIMIT 1', [chain, seq]));
+      return one(
+        await read<CheckpointRow>('SELECT * FROM audit_checkpoint WHERE chain = $1 AND seq <= $2 ORDER BY seq DESC LIMIT 1', [chain, seq]),
+      );
     },
     async lastBefore(chain, time) {
-      return one(await read<CheckpointRow>('SELECT * FROM audit_checkpoint WHERE chain = $1 AND time < $2::timestamptz ORDER BY time DESC, seq DESC LIMIT 1', [chain, time]));
+      return one(
+        await read<CheckpointRow>(
+          'SELECT * FROM audit_checkpoint WHERE chain = $1 AND time < $2::timestamptz ORDER BY time DESC, seq DESC LIMIT 1',
+          [chain, time],
+        ),
+      );
     },
     async nodes(chain, wanted) {
       if (wanted.length === 0) return [];
@@ -113,9 +140,10 @@ export function postgresCheckpointStore(pool: pg.Pool, url: string): AuditCheckp
     },
     async recordExport(e) {
       await tx((c) =>
-        c.query('INSERT INTO audit_export (id, chain, from_seq, to_seq, time, location, manifest_digest) VALUES ($1, $2, $3, $4, $5::timestamptz, $6, $7)', [
-          e.id, e.chain, e.fromSeq, e.toSeq, e.time, e.location, e.manifestDigest,
-        ]),
+        c.query(
+          'INSERT INTO audit_export (id, chain, from_seq, to_seq, time, location, manifest_digest) VALUES ($1, $2, $3, $4, $5::timestamptz, $6, $7)',
+          [e.id, e.chain, e.fromSeq, e.toSeq, e.time, e.location, e.manifestDigest],
+        ),
       );
     },
     async exports(chain) {
@@ -161,10 +189,20 @@ const RETAKE_EVERY_MS = 1000;
  * fence until it is taken again (with a new generation), and tries to take it every second.
  * Another process may take it first; then this one stays lost, and its writes are refused.
  */
-async function advisoryLease(url: string, chain: string, options: { onLost?: (err: Error) => void; onRegained?: () => void }): Promise<ChainLease> {
+async function advisoryLease(
+  url: string,
+  chain: string,
+  options: { onLost?: (err: Error) => void; onRegained?: () => void },
+): Promise<ChainLease> {
   const key = chainLockKey(chain);
   const connect = async (): Promise<{ client: pg.Client; fence: ChainFence }> => {
-    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000, application_name: 'snitflade-chain-lease', keepAlive: true, options: DURABLE_SESSION });
+    const client = new pg.Client({
+      connectionString: url,
+      connectionTimeoutMillis: 5000,
+      application_name: 'snitflade-chain-lease',
+      keepAlive: true,
+      options: DURABLE_SESSION,
+    });
     client.on('error', () => undefined); // until watched; a failed connect rejects on its own
     await client.connect();
     let fence: ChainFence | undefined;
@@ -183,7 +221,11 @@ async function advisoryLease(url: string, chain: string, options: { onLost?: (er
     } finally {
       if (fence === undefined) await client.end().catch(() => undefined);
     }
-    if (!ok) throw new ChainInUseError(chain, `chain ${chain} is held by another running gateway instance on this database; each running instance needs its own instance id (SNITFLADE_INSTANCE_ID)`);
+    if (!ok)
+      throw new ChainInUseError(
+        chain,
+        `chain ${chain} is held by another running gateway instance on this database; each running instance needs its own instance id (SNITFLADE_INSTANCE_ID)`,
+      );
     return { client, fence: fence! };
   };
 

@@ -1,8 +1,15 @@
 import type pg from 'pg';
 import type { ConsentEventRecord, ConsentRecord } from '../consent/types.js';
 import {
-  MAX_CONSENTS_PER_SUBJECT, assembleConsents, checkConsentRecord, toConsentRow, toEventRow,
-  type ConsentEventRow, type ConsentRow, type ConsentStore, type StoredConsent,
+  MAX_CONSENTS_PER_SUBJECT,
+  assembleConsents,
+  checkConsentRecord,
+  toConsentRow,
+  toEventRow,
+  type ConsentEventRow,
+  type ConsentRow,
+  type ConsentStore,
+  type StoredConsent,
 } from './consents.js';
 
 export type PgRead = <T extends pg.QueryResultRow>(text: string, values: unknown[]) => Promise<T[]>;
@@ -20,8 +27,10 @@ function eventValues(r: ConsentEventRow): unknown[] {
  * withdrawal committed by one gateway instance is seen by the next check on every other one.
  */
 export function postgresConsents(read: PgRead, transaction: PgTransaction): ConsentStore {
-  const withEvents = async (rows: Pick<ConsentRow, 'id' | 'state' | 'record'>[], events: (ids: string[]) => Promise<ConsentEventRow[]>): Promise<StoredConsent[]> =>
-    rows.length === 0 ? [] : assembleConsents(rows, await events(rows.map((r) => r.id)));
+  const withEvents = async (
+    rows: Pick<ConsentRow, 'id' | 'state' | 'record'>[],
+    events: (ids: string[]) => Promise<ConsentEventRow[]>,
+  ): Promise<StoredConsent[]> => (rows.length === 0 ? [] : assembleConsents(rows, await events(rows.map((r) => r.id))));
 
   return {
     async add(consent: ConsentRecord, given: ConsentEventRecord) {
@@ -37,7 +46,9 @@ export function postgresConsents(read: PgRead, transaction: PgTransaction): Cons
     },
     async get(id) {
       const rows = await read<Pick<ConsentRow, 'id' | 'state' | 'record'>>('SELECT id, state, record FROM consent WHERE id = $1', [id]);
-      const found = await withEvents(rows, (ids) => read<ConsentEventRow>(`SELECT ${EVENT_COLUMNS} FROM consent_event WHERE consent_id = ANY($1::text[]) ORDER BY seq`, [ids]));
+      const found = await withEvents(rows, (ids) =>
+        read<ConsentEventRow>(`SELECT ${EVENT_COLUMNS} FROM consent_event WHERE consent_id = ANY($1::text[]) ORDER BY seq`, [ids]),
+      );
       return found[0];
     },
     async bySubject(subjects) {
@@ -50,7 +61,10 @@ export function postgresConsents(read: PgRead, transaction: PgTransaction): Cons
            FROM consent c WHERE c.subject = ANY($1::text[]) ORDER BY c.recorded_at DESC, c.id DESC LIMIT $2`,
         [[...subjects], MAX_CONSENTS_PER_SUBJECT],
       );
-      return assembleConsents(rows, rows.flatMap((r) => r.events ?? []));
+      return assembleConsents(
+        rows,
+        rows.flatMap((r) => r.events ?? []),
+      );
     },
     async withdraw(id, event) {
       if (event?.type !== 'withdrawn') throw new TypeError('ConsentStore.withdraw: the event must be "withdrawn"');

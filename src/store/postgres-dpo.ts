@@ -41,7 +41,8 @@ const APPLY = `WITH
 UPDATE dpo_rollup_state SET seq = $42 WHERE chain = $41`;
 
 /** Locks the chain's watermark row (creating it at 0) and returns the watermark. */
-const LOCK_WATERMARK = 'INSERT INTO dpo_rollup_state (chain, seq) VALUES ($1, 0) ON CONFLICT (chain) DO UPDATE SET seq = dpo_rollup_state.seq RETURNING seq';
+const LOCK_WATERMARK =
+  'INSERT INTO dpo_rollup_state (chain, seq) VALUES ($1, 0) ON CONFLICT (chain) DO UPDATE SET seq = dpo_rollup_state.seq RETURNING seq';
 
 function applyParams(b: RollupBatch): unknown[] {
   const cols = <T>(rows: readonly T[], ...keys: (keyof T)[]): unknown[][] => keys.map((k) => rows.map((r) => r[k]));
@@ -157,7 +158,13 @@ export function postgresDpo(
         'SELECT consent, record_id, time, caller_system, contract FROM dpo_consent_use WHERE consent = ANY($1::text[]) ORDER BY time DESC LIMIT $2',
         [[...consents], limit],
       );
-      return rows.map((x) => ({ consent: x.consent, recordId: x.record_id, time: x.time, callerSystem: x.caller_system, contract: x.contract }));
+      return rows.map((x) => ({
+        consent: x.consent,
+        recordId: x.record_id,
+        time: x.time,
+        callerSystem: x.caller_system,
+        contract: x.contract,
+      }));
     },
     async consentWithdrawals(from, to, limit) {
       const rows = await read<{ consent: string; record_id: string; time: string; subject: string }>(
@@ -172,26 +179,39 @@ export function postgresDpo(
     },
     async createSession(s) {
       await transaction((c) =>
-        c.query('INSERT INTO dpo_session (id_hash, client_id, fingerprint, csrf, lang, created_at, last_seen_at) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
-          s.idHash, s.clientId, s.fingerprint, s.csrf, s.lang, s.createdAt, s.lastSeenAt,
-        ]),
+        c.query(
+          'INSERT INTO dpo_session (id_hash, client_id, fingerprint, csrf, lang, created_at, last_seen_at) VALUES ($1, $2, $3, $4, $5, $6, $7)',
+          [s.idHash, s.clientId, s.fingerprint, s.csrf, s.lang, s.createdAt, s.lastSeenAt],
+        ),
       );
     },
     async session(idHash) {
-      const rows = await read<{ id_hash: string; client_id: string; fingerprint: string; csrf: string; lang: string; created_at: string; last_seen_at: string }>(
-        'SELECT * FROM dpo_session WHERE id_hash = $1',
-        [idHash],
-      );
+      const rows = await read<{
+        id_hash: string;
+        client_id: string;
+        fingerprint: string;
+        csrf: string;
+        lang: string;
+        created_at: string;
+        last_seen_at: string;
+      }>('SELECT * FROM dpo_session WHERE id_hash = $1', [idHash]);
       const r = rows[0];
       if (r === undefined) return undefined;
       const session: DpoSession = {
-        idHash: r.id_hash, clientId: r.client_id, fingerprint: r.fingerprint, csrf: r.csrf, lang: r.lang === 'en' ? 'en' : 'da',
-        createdAt: num(r.created_at), lastSeenAt: num(r.last_seen_at),
+        idHash: r.id_hash,
+        clientId: r.client_id,
+        fingerprint: r.fingerprint,
+        csrf: r.csrf,
+        lang: r.lang === 'en' ? 'en' : 'da',
+        createdAt: num(r.created_at),
+        lastSeenAt: num(r.last_seen_at),
       };
       return session;
     },
     async touchSession(idHash, at, lang) {
-      await transaction((c) => c.query('UPDATE dpo_session SET last_seen_at = $1, lang = coalesce($2, lang) WHERE id_hash = $3', [at, lang ?? null, idHash]));
+      await transaction((c) =>
+        c.query('UPDATE dpo_session SET last_seen_at = $1, lang = coalesce($2, lang) WHERE id_hash = $3', [at, lang ?? null, idHash]),
+      );
     },
     async deleteSession(idHash) {
       await transaction(async (c) => {
@@ -201,13 +221,23 @@ export function postgresDpo(
     },
     async pruneSessions(idleBefore, createdBefore) {
       return transaction(async (c) => {
-        const { rowCount } = await c.query('DELETE FROM dpo_session WHERE last_seen_at < $1 OR created_at < $2', [idleBefore, createdBefore]);
+        const { rowCount } = await c.query('DELETE FROM dpo_session WHERE last_seen_at < $1 OR created_at < $2', [
+          idleBefore,
+          createdBefore,
+        ]);
         await c.query('DELETE FROM dpo_search s WHERE NOT EXISTS (SELECT 1 FROM dpo_session WHERE id_hash = s.session_hash)');
         return rowCount ?? 0;
       });
     },
     async saveSearch(s) {
-      await transaction((c) => c.query('INSERT INTO dpo_search (id, session_hash, created_at, query) VALUES ($1, $2, $3, $4)', [s.id, s.sessionHash, s.createdAt, s.query]));
+      await transaction((c) =>
+        c.query('INSERT INTO dpo_search (id, session_hash, created_at, query) VALUES ($1, $2, $3, $4)', [
+          s.id,
+          s.sessionHash,
+          s.createdAt,
+          s.query,
+        ]),
+      );
     },
     async savedSearch(id, sessionHash) {
       const rows = await read<{ id: string; session_hash: string; created_at: string; query: string }>(
@@ -215,7 +245,8 @@ export function postgresDpo(
         [id, sessionHash],
       );
       const r = rows[0];
-      const search: SavedSearch | undefined = r === undefined ? undefined : { id: r.id, sessionHash: r.session_hash, createdAt: num(r.created_at), query: r.query };
+      const search: SavedSearch | undefined =
+        r === undefined ? undefined : { id: r.id, sessionHash: r.session_hash, createdAt: num(r.created_at), query: r.query };
       return search;
     },
   };

@@ -2,8 +2,18 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { DeliveryState, OutboxStore, QueuedNotification } from '../outbox/types.js';
 import {
-  ACCEPTED_COLUMNS, OUTBOX_COLUMNS, deliveryListSql, forgetSql, deliveryPage, emptyCounts, fromAcceptedRow, fromOutboxRow, toAcceptedRow, toOutboxRow,
-  type AcceptedRow, type OutboxRow,
+  ACCEPTED_COLUMNS,
+  OUTBOX_COLUMNS,
+  deliveryListSql,
+  forgetSql,
+  deliveryPage,
+  emptyCounts,
+  fromAcceptedRow,
+  fromOutboxRow,
+  toAcceptedRow,
+  toOutboxRow,
+  type AcceptedRow,
+  type OutboxRow,
 } from './outbox.js';
 import type { PgRead, PgTransaction } from './postgres-consents.js';
 
@@ -11,9 +21,26 @@ const FORGET = forgetSql('$1', '$2');
 
 const COLS = OUTBOX_COLUMNS.join(', ');
 const TYPES: Record<(typeof OUTBOX_COLUMNS)[number], string> = {
-  id: 'text', audit_id: 'text', request_id: 'text', contract: 'text', recipient_system: 'text', recipient_administration: 'text',
-  subject: 'text', state: 'text', attempts: 'int', next_attempt_at: 'bigint', lease_owner: 'text', lease_id: 'text', lease_until: 'bigint',
-  last_error: 'text', last_status: 'int', created_at: 'bigint', updated_at: 'bigint', finished_at: 'bigint', meta: 'text', payload: 'text',
+  id: 'text',
+  audit_id: 'text',
+  request_id: 'text',
+  contract: 'text',
+  recipient_system: 'text',
+  recipient_administration: 'text',
+  subject: 'text',
+  state: 'text',
+  attempts: 'int',
+  next_attempt_at: 'bigint',
+  lease_owner: 'text',
+  lease_id: 'text',
+  lease_until: 'bigint',
+  last_error: 'text',
+  last_status: 'int',
+  created_at: 'bigint',
+  updated_at: 'bigint',
+  finished_at: 'bigint',
+  meta: 'text',
+  payload: 'text',
 };
 /** One INSERT for a whole notification: each column travels as one array parameter. */
 const INSERT = `INSERT INTO outbox (${COLS}) SELECT * FROM unnest(${OUTBOX_COLUMNS.map((c, i) => `$${i + 1}::${TYPES[c]}[]`).join(', ')})`;
@@ -40,13 +67,22 @@ export async function queueNotifications(c: pg.ClientBase, notifications: readon
     else firstOfKey.set(n.accepted.keyDigest, i);
   });
   if (firstOfKey.size > 0) {
-    const accepted = [...firstOfKey.values()].map((i) => toAcceptedRow(notifications[i]!.accepted!)).sort((a, b) => (a.key_digest < b.key_digest ? -1 : a.key_digest > b.key_digest ? 1 : 0));
-    const { rows } = await c.query<{ key_digest: string }>(ACCEPT, ACCEPTED_COLUMNS.map((col) => accepted.map((r) => r[col])));
+    const accepted = [...firstOfKey.values()]
+      .map((i) => toAcceptedRow(notifications[i]!.accepted!))
+      .sort((a, b) => (a.key_digest < b.key_digest ? -1 : a.key_digest > b.key_digest ? 1 : 0));
+    const { rows } = await c.query<{ key_digest: string }>(
+      ACCEPT,
+      ACCEPTED_COLUMNS.map((col) => accepted.map((r) => r[col])),
+    );
     const took = new Set(rows.map((r) => r.key_digest));
     for (const [key, i] of firstOfKey) if (!took.has(key)) taken.add(i);
   }
   const rows = notifications.flatMap((n, i) => (taken.has(i) ? [] : n.deliveries.map(toOutboxRow)));
-  if (rows.length > 0) await c.query(INSERT, OUTBOX_COLUMNS.map((col) => rows.map((r) => r[col])));
+  if (rows.length > 0)
+    await c.query(
+      INSERT,
+      OUTBOX_COLUMNS.map((col) => rows.map((r) => r[col])),
+    );
   return [...taken].sort((a, b) => a - b);
 }
 
@@ -60,7 +96,8 @@ export function postgresOutbox(read: PgRead, transaction: PgTransaction): Outbox
     async enqueue(deliveries, accepted) {
       if (deliveries.length === 0 && accepted === undefined) return undefined;
       return transaction(async (c) => {
-        if ((await queueNotifications(c, [accepted === undefined ? { deliveries } : { deliveries, accepted }])).length === 0) return undefined;
+        if ((await queueNotifications(c, [accepted === undefined ? { deliveries } : { deliveries, accepted }])).length === 0)
+          return undefined;
         // Taken, by a commit before this one (the insert waited for it if it was in flight).
         return fromAcceptedRow((await c.query<AcceptedRow>(ACCEPTED, [accepted!.keyDigest])).rows[0]!);
       });
@@ -108,7 +145,10 @@ export function postgresOutbox(read: PgRead, transaction: PgTransaction): Outbox
     },
     async release(owner, now) {
       return transaction(async (c) => {
-        const r = await c.query("UPDATE outbox SET state = 'pending', lease_owner = NULL, lease_id = NULL, lease_until = NULL, updated_at = $2 WHERE state = 'delivering' AND lease_owner = $1", [owner, now]);
+        const r = await c.query(
+          "UPDATE outbox SET state = 'pending', lease_owner = NULL, lease_id = NULL, lease_until = NULL, updated_at = $2 WHERE state = 'delivering' AND lease_owner = $1",
+          [owner, now],
+        );
         return r.rowCount ?? 0;
       });
     },
@@ -132,7 +172,11 @@ export function postgresOutbox(read: PgRead, transaction: PgTransaction): Outbox
       });
     },
     async expire(before) {
-      return transaction(async (c) => (await c.query("UPDATE outbox SET payload = NULL WHERE state = 'dead' AND finished_at < $1 AND payload IS NOT NULL", [before])).rowCount ?? 0);
+      return transaction(
+        async (c) =>
+          (await c.query("UPDATE outbox SET payload = NULL WHERE state = 'dead' AND finished_at < $1 AND payload IS NOT NULL", [before]))
+            .rowCount ?? 0,
+      );
     },
     async forget(before, limit) {
       return transaction(async (c) => ({
@@ -142,7 +186,8 @@ export function postgresOutbox(read: PgRead, transaction: PgTransaction): Outbox
     },
     async counts() {
       const out = emptyCounts();
-      for (const r of await read<{ state: DeliveryState; n: string }>('SELECT state, count(*) AS n FROM outbox GROUP BY state', [])) out[r.state] = Number(r.n);
+      for (const r of await read<{ state: DeliveryState; n: string }>('SELECT state, count(*) AS n FROM outbox GROUP BY state', []))
+        out[r.state] = Number(r.n);
       return out;
     },
   };

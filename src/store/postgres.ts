@@ -8,8 +8,34 @@ import { postgresOutbox, queueNotifications } from './postgres-outbox.js';
 import { IdempotencyKeyTakenError, OutboxWriteError } from '../outbox/types.js';
 import { DURABLE_SESSION, postgresCheckpointStore } from './postgres-audit-checkpoints.js';
 import { ChainLeaseLostError, leaseMovedOn, type AuditCheckpointStore } from './audit-checkpoints.js';
-import { AUDIT_COLUMNS, CHAINS_SQL, byChain, checkContinues, parseRecord, scanPageSql, searchPage, searchSql, toRow, toStoredPage, toStoredRow, type AuditRow, type SearchDialect } from './rows.js';
-import { ChainConflictError, ReplayedClaimError, replayedClaims, type AuditQuery, type AuditStore, type ReplayCache, type Store, type StoreStats, type StoreDurability, type StoredAuditPage, type StoredAuditRow } from './types.js';
+import {
+  AUDIT_COLUMNS,
+  CHAINS_SQL,
+  byChain,
+  checkContinues,
+  parseRecord,
+  scanPageSql,
+  searchPage,
+  searchSql,
+  toRow,
+  toStoredPage,
+  toStoredRow,
+  type AuditRow,
+  type SearchDialect,
+} from './rows.js';
+import {
+  ChainConflictError,
+  ReplayedClaimError,
+  replayedClaims,
+  type AuditQuery,
+  type AuditStore,
+  type ReplayCache,
+  type Store,
+  type StoreStats,
+  type StoreDurability,
+  type StoredAuditPage,
+  type StoredAuditRow,
+} from './types.js';
 
 export interface PostgresStoreOptions {
   /** postgres://user@host:port/database */
@@ -39,9 +65,23 @@ const SCHEMA_LOCK = [0x536e6974, 0x666c6164] as const;
 
 /** Every column of audit_record with the array type it is sent as by append. */
 const COLUMN_TYPES: Record<(typeof AUDIT_COLUMNS)[number], string> = {
-  chain: 'text', seq: 'bigint', id: 'text', audit_id: 'text', time: 'timestamptz', kind: 'text', subject: 'text',
-  caller_system: 'text', administration: 'text', caseworker: 'text', contract: 'text', purpose: 'text',
-  policy_id: 'text', policy_version: 'int', decision: 'text', reasons: 'jsonb', record: 'text',
+  chain: 'text',
+  seq: 'bigint',
+  id: 'text',
+  audit_id: 'text',
+  time: 'timestamptz',
+  kind: 'text',
+  subject: 'text',
+  caller_system: 'text',
+  administration: 'text',
+  caseworker: 'text',
+  contract: 'text',
+  purpose: 'text',
+  policy_id: 'text',
+  policy_version: 'int',
+  decision: 'text',
+  reasons: 'jsonb',
+  record: 'text',
 };
 
 /** One INSERT for a whole batch: each column travels as one array parameter. */
@@ -75,9 +115,11 @@ function appendStatement(claiming: boolean, fenced: boolean): { readonly name: s
   const go = `NOT EXISTS (SELECT 1 FROM stale)${fenced ? ' AND EXISTS (SELECT 1 FROM fence)' : ''}`;
   const text =
     'WITH expect AS (SELECT * FROM unnest($18::text[], $19::bigint[], $20::text[]) AS e(chain, seq, hash)), ' +
-    (fenced ? `fence AS (SELECT 1 FROM audit_chain_lease WHERE chain = $${fenceAt}::text AND generation = $${fenceAt + 1}::bigint FOR SHARE), ` : '') +
-    'head AS (SELECT e.chain, e.seq AS expected_seq, e.hash AS expected_hash, coalesce(h.seq, 0) AS seq, coalesce(h.hash, repeat(\'0\', 64)) AS hash ' +
-    'FROM expect e LEFT JOIN LATERAL (SELECT a.seq, a.record::json->>\'hash\' AS hash FROM audit_record a WHERE a.chain = e.chain ORDER BY a.seq DESC LIMIT 1) h ON true), ' +
+    (fenced
+      ? `fence AS (SELECT 1 FROM audit_chain_lease WHERE chain = $${fenceAt}::text AND generation = $${fenceAt + 1}::bigint FOR SHARE), `
+      : '') +
+    "head AS (SELECT e.chain, e.seq AS expected_seq, e.hash AS expected_hash, coalesce(h.seq, 0) AS seq, coalesce(h.hash, repeat('0', 64)) AS hash " +
+    "FROM expect e LEFT JOIN LATERAL (SELECT a.seq, a.record::json->>'hash' AS hash FROM audit_record a WHERE a.chain = e.chain ORDER BY a.seq DESC LIMIT 1) h ON true), " +
     'stale AS (SELECT chain, seq FROM head WHERE seq IS DISTINCT FROM expected_seq OR hash IS DISTINCT FROM expected_hash), ' +
     `ins AS (${INSERT_AUDIT} WHERE ${go} RETURNING 1)` +
     (claiming
@@ -92,7 +134,8 @@ function appendStatement(claiming: boolean, fenced: boolean): { readonly name: s
 const APPEND = [false, true].map((claiming) => [false, true].map((fenced) => appendStatement(claiming, fenced)));
 
 /** Claims replay keys; returns the ones this statement inserted (a key listed twice, once). */
-const CLAIM_KEYS = 'INSERT INTO replay_key (key, expires_at) SELECT * FROM unnest($1::text[], $2::bigint[]) ON CONFLICT (key) DO NOTHING RETURNING key';
+const CLAIM_KEYS =
+  'INSERT INTO replay_key (key, expires_at) SELECT * FROM unnest($1::text[], $2::bigint[]) ON CONFLICT (key) DO NOTHING RETURNING key';
 
 interface Claim {
   readonly key: string;
@@ -170,7 +213,13 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
 /** Errors after which a connection must not go back to the pool. */
 function breaksConnection(err: unknown): boolean {
   if ((err as { rollbackFailed?: boolean } | null)?.rollbackFailed === true) return true;
-  if (err instanceof ChainConflictError || err instanceof ChainLeaseLostError || err instanceof TypeError || err instanceof IdempotencyKeyTakenError) return false; // ours, the connection is fine
+  if (
+    err instanceof ChainConflictError ||
+    err instanceof ChainLeaseLostError ||
+    err instanceof TypeError ||
+    err instanceof IdempotencyKeyTakenError
+  )
+    return false; // ours, the connection is fine
   if (err instanceof OutboxWriteError) return breaksConnection(err.cause);
   if (!(err instanceof pg.DatabaseError)) return true; // network error, client-side timeout, protocol error
   const code = err.code ?? '';
@@ -197,7 +246,9 @@ class PostgresStore implements Store {
     const read = <T extends pg.QueryResultRow>(text: string, values: unknown[]): Promise<T[]> =>
       this.#withClient(async (c) => (await c.query<T>(text, values)).rows);
     const headOf = async (c: pg.PoolClient, chain: string): Promise<AuditRecord | undefined> => {
-      const { rows } = await c.query<{ record: string }>('SELECT record FROM audit_record WHERE chain = $1 ORDER BY seq DESC LIMIT 1', [chain]);
+      const { rows } = await c.query<{ record: string }>('SELECT record FROM audit_record WHERE chain = $1 ORDER BY seq DESC LIMIT 1', [
+        chain,
+      ]);
       return rows[0] === undefined ? undefined : parseRecord(rows[0].record);
     };
     const dpo = postgresDpo(read, (fn) => this.#transaction(fn));
@@ -230,8 +281,13 @@ class PostgresStore implements Store {
         const requiredKeys = new Set(required.map(([k]) => k));
         const twice = replayedClaims(claims, requiredKeys);
         if (twice.length > 0) throw new ReplayedClaimError(twice);
-        const optional = [...new Map(claims.filter((c) => !c.required && !requiredKeys.has(c.key)).map((c) => [c.key, c.expiresAt])).entries()];
-        const claimValues = claims.length === 0 ? [] : [required.map(([k]) => k), required.map(([, e]) => e), optional.map(([k]) => k), optional.map(([, e]) => e)];
+        const optional = [
+          ...new Map(claims.filter((c) => !c.required && !requiredKeys.has(c.key)).map((c) => [c.key, c.expiresAt])).entries(),
+        ];
+        const claimValues =
+          claims.length === 0
+            ? []
+            : [required.map(([k]) => k), required.map(([, e]) => e), optional.map(([k]) => k), optional.map(([, e]) => e)];
         const fenceValues = fence === undefined ? [] : [fence.chain, fence.generation];
         const statement = APPEND[claims.length === 0 ? 0 : 1]![fence === undefined ? 0 : 1]!;
         const params = [...values, ...claimValues, ...fenceValues];
@@ -272,13 +328,21 @@ class PostgresStore implements Store {
         stats.replayClaims += claims.length;
       },
       range: async (chain, fromSeq, limit) =>
-        (await read<{ record: string }>('SELECT record FROM audit_record WHERE chain = $1 AND seq >= $2 ORDER BY seq LIMIT $3', [chain, fromSeq, limit])).map((r) =>
-          parseRecord(r.record),
-        ),
+        (
+          await read<{ record: string }>('SELECT record FROM audit_record WHERE chain = $1 AND seq >= $2 ORDER BY seq LIMIT $3', [
+            chain,
+            fromSeq,
+            limit,
+          ])
+        ).map((r) => parseRecord(r.record)),
       scan: async (chain, fromSeq, limit): Promise<StoredAuditRow[]> =>
-        (await read<PgRow>(`SELECT ${AUDIT_COLUMNS.join(', ')} FROM audit_record WHERE chain = $1 AND seq >= $2 ORDER BY seq LIMIT $3`, [chain, fromSeq, limit])).map(
-          (r) => toStoredRow(fromPg(r)),
-        ),
+        (
+          await read<PgRow>(`SELECT ${AUDIT_COLUMNS.join(', ')} FROM audit_record WHERE chain = $1 AND seq >= $2 ORDER BY seq LIMIT $3`, [
+            chain,
+            fromSeq,
+            limit,
+          ])
+        ).map((r) => toStoredRow(fromPg(r))),
       scanPage: async (chain, fromSeq, limit): Promise<StoredAuditPage> => {
         type Row = [string, string, string | null, unknown, string | null];
         const rows = await this.#withClient(async (c) => {
@@ -288,7 +352,9 @@ class PostgresStore implements Store {
           // of the chain for each `ORDER BY seq LIMIT` page.) Otherwise (a gap, the chain's end),
           // the rows from fromSeq on, at most `limit`.
           const range = await c.query<Row>({ text: SCAN_PAGE_RANGE_SQL, values: [chain, fromSeq, fromSeq + limit], rowMode: 'array' });
-          return range.rows.length === limit ? range.rows : (await c.query<Row>({ text: SCAN_PAGE_SQL, values: [chain, fromSeq, limit], rowMode: 'array' })).rows;
+          return range.rows.length === limit
+            ? range.rows
+            : (await c.query<Row>({ text: SCAN_PAGE_SQL, values: [chain, fromSeq, limit], rowMode: 'array' })).rows;
         });
         return toStoredPage(rows.map((r) => [Number(r[0]), r[1], r[2], JSON.stringify(r[3]), r[4]]));
       },
@@ -297,7 +363,10 @@ class PostgresStore implements Store {
         const s = searchSql(dialect, query);
         if (s.empty) return { records: [] };
         const rows = await read<{ time: Date; chain: string; seq: string; record: string }>(s.sql, s.params);
-        return searchPage(rows.map((r) => ({ position: { time: r.time.toISOString(), chain: r.chain, seq: Number(r.seq) }, record: r.record })), s.limit);
+        return searchPage(
+          rows.map((r) => ({ position: { time: r.time.toISOString(), chain: r.chain, seq: Number(r.seq) }, record: r.record })),
+          s.limit,
+        );
       },
     };
 
@@ -312,12 +381,14 @@ class PostgresStore implements Store {
     const claims = this.#claims;
     this.replay = {
       claim(key, expiresAt) {
-        if (typeof key !== 'string' || key.length === 0) return Promise.reject(new TypeError('ReplayCache.claim: key must be a non-empty string'));
+        if (typeof key !== 'string' || key.length === 0)
+          return Promise.reject(new TypeError('ReplayCache.claim: key must be a non-empty string'));
         const ms = expiresAt instanceof Date ? expiresAt.getTime() : Number.NaN;
         if (Number.isNaN(ms)) return Promise.reject(new TypeError('ReplayCache.claim: expiresAt must be a valid Date'));
         return claims.submit({ key, expiresAt: ms });
       },
-      prune: (now) => this.#transaction(async (c) => (await c.query('DELETE FROM replay_key WHERE expires_at < $1', [now.getTime()])).rowCount ?? 0),
+      prune: (now) =>
+        this.#transaction(async (c) => (await c.query('DELETE FROM replay_key WHERE expires_at < $1', [now.getTime()])).rowCount ?? 0),
     };
   }
 
@@ -329,7 +400,9 @@ class PostgresStore implements Store {
   async init(): Promise<void> {
     await this.#transaction(async (c) => {
       await c.query('SELECT pg_advisory_xact_lock($1, $2)', [...SCHEMA_LOCK]);
-      await c.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())');
+      await c.query(
+        'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())',
+      );
       const done = new Set((await c.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version));
       for (const m of POSTGRES_MIGRATIONS) {
         if (done.has(m.version)) continue;
@@ -384,7 +457,10 @@ class PostgresStore implements Store {
    * a statement outside BEGIN ... COMMIT commits (and waits for the WAL flush, DURABLE_SESSION)
    * before its result comes back.
    */
-  async #commitStatement<T extends pg.QueryResultRow>(query: string | { readonly name: string; readonly text: string }, values: unknown[]): Promise<pg.QueryResult<T>> {
+  async #commitStatement<T extends pg.QueryResultRow>(
+    query: string | { readonly name: string; readonly text: string },
+    values: unknown[],
+  ): Promise<pg.QueryResult<T>> {
     const config = typeof query === 'string' ? { text: query, values } : { ...query, values };
     const result = await this.#withClient((c) => c.query<T>(config));
     this.#stats.commits += 1;

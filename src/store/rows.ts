@@ -1,6 +1,13 @@
 import type { AuditRecord } from '../audit/types.js';
 import { canonicalJson } from '../lib/digest.js';
-import { ChainConflictError, InvalidCursorError, MAX_SEARCH_LIMIT, type AuditQuery, type StoredAuditPage, type StoredAuditRow } from './types.js';
+import {
+  ChainConflictError,
+  InvalidCursorError,
+  MAX_SEARCH_LIMIT,
+  type AuditQuery,
+  type StoredAuditPage,
+  type StoredAuditRow,
+} from './types.js';
 
 /** The columns of audit_record, as values both dialects accept as parameters. */
 export interface AuditRow {
@@ -24,8 +31,23 @@ export interface AuditRow {
 }
 
 export const AUDIT_COLUMNS = [
-  'chain', 'seq', 'id', 'audit_id', 'time', 'kind', 'subject', 'caller_system', 'administration', 'caseworker',
-  'contract', 'purpose', 'policy_id', 'policy_version', 'decision', 'reasons', 'record',
+  'chain',
+  'seq',
+  'id',
+  'audit_id',
+  'time',
+  'kind',
+  'subject',
+  'caller_system',
+  'administration',
+  'caseworker',
+  'contract',
+  'purpose',
+  'policy_id',
+  'policy_version',
+  'decision',
+  'reasons',
+  'record',
 ] as const satisfies readonly (keyof AuditRow)[];
 
 /** Chains by a loose index scan over the primary key: one probe per chain, not one per row. */
@@ -114,7 +136,19 @@ export function toStoredRow(columns: AuditRow): StoredAuditRow {
  * makes the whole text NULL. `time` and `reasons` come as columns of their own.
  */
 export const ENCODED_COLUMNS = [
-  'chain', 'id', 'audit_id', 'kind', 'subject', 'caller_system', 'administration', 'caseworker', 'contract', 'purpose', 'policy_id', 'policy_version', 'decision',
+  'chain',
+  'id',
+  'audit_id',
+  'kind',
+  'subject',
+  'caller_system',
+  'administration',
+  'caseworker',
+  'contract',
+  'purpose',
+  'policy_id',
+  'policy_version',
+  'decision',
 ] as const satisfies readonly (keyof AuditRow)[];
 
 const isIntegerColumn = (column: (typeof ENCODED_COLUMNS)[number]): boolean => column === 'policy_version';
@@ -144,7 +178,9 @@ export function scanPageSql(dialect: 'sqlite' | 'postgres', bounded = false): st
         ? `CASE typeof(${c}) WHEN 'integer' THEN 'i' || ${c} || ';' WHEN 'null' THEN 'n' END`
         : `CASE typeof(${c}) WHEN 'text' THEN 's' || length(CAST(${c} AS BLOB)) || ':' || ${c} WHEN 'null' THEN 'n' END`;
     }
-    return isIntegerColumn(c) ? `CASE WHEN ${c} IS NULL THEN 'n' ELSE 'i' || ${c} || ';' END` : `CASE WHEN ${c} IS NULL THEN 'n' ELSE 's' || octet_length(${c}) || ':' || ${c} END`;
+    return isIntegerColumn(c)
+      ? `CASE WHEN ${c} IS NULL THEN 'n' ELSE 'i' || ${c} || ';' END`
+      : `CASE WHEN ${c} IS NULL THEN 'n' ELSE 's' || octet_length(${c}) || ':' || ${c} END`;
   });
   const [chain, fromSeq, third] = dialect === 'sqlite' ? ['?', '?', '?'] : ['$1', '$2', '$3'];
   // PostgreSQL writes the time as toStoredRow reads it (Date.toISOString) itself, sparing a Date per
@@ -153,7 +189,9 @@ export function scanPageSql(dialect: 'sqlite' | 'postgres', bounded = false): st
     dialect === 'sqlite'
       ? 'time'
       : `CASE WHEN time >= '0001-01-01 00:00:00+00' AND time < '10000-01-01 00:00:00+00' THEN to_char(time AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') END`;
-  const where = bounded ? `chain = ${chain} AND seq >= ${fromSeq} AND seq < ${third} ORDER BY seq` : `chain = ${chain} AND seq >= ${fromSeq} ORDER BY seq LIMIT ${third}`;
+  const where = bounded
+    ? `chain = ${chain} AND seq >= ${fromSeq} AND seq < ${third} ORDER BY seq`
+    : `chain = ${chain} AND seq >= ${fromSeq} ORDER BY seq LIMIT ${third}`;
   return `SELECT seq, record, ${time} AS time, reasons, ${encoded.join(' || ')} AS columns FROM audit_record WHERE ${where}`;
 }
 
@@ -337,7 +375,10 @@ export function searchSql(dialect: SearchDialect, query: AuditQuery): SearchSql 
 }
 
 /** Turns the fetched rows (limit + 1 at most) into a page. */
-export function searchPage(rows: readonly { position: Position; record: string }[], limit: number): { records: AuditRecord[]; next?: string } {
+export function searchPage(
+  rows: readonly { position: Position; record: string }[],
+  limit: number,
+): { records: AuditRecord[]; next?: string } {
   const page = rows.slice(0, limit);
   const records = page.map((r) => parseRecord(r.record));
   const last = page[page.length - 1];

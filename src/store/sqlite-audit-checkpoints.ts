@@ -20,15 +20,21 @@ import {
  */
 export function sqliteCheckpointStore(db: Database.Database, write: <T>(fn: () => T) => T): AuditCheckpointStore {
   const sql = {
-    insert: db.prepare('INSERT INTO audit_checkpoint (chain, seq, time, head, root, prev, jws, frontier) VALUES (@chain, @seq, @time, @head, @root, @prev, @jws, @frontier) ON CONFLICT DO NOTHING'),
-    node: db.prepare('INSERT INTO audit_merkle_node (chain, level, idx, hash) VALUES (?, ?, ?, ?) ON CONFLICT (chain, level, idx) DO UPDATE SET hash = excluded.hash'),
+    insert: db.prepare(
+      'INSERT INTO audit_checkpoint (chain, seq, time, head, root, prev, jws, frontier) VALUES (@chain, @seq, @time, @head, @root, @prev, @jws, @frontier) ON CONFLICT DO NOTHING',
+    ),
+    node: db.prepare(
+      'INSERT INTO audit_merkle_node (chain, level, idx, hash) VALUES (?, ?, ?, ?) ON CONFLICT (chain, level, idx) DO UPDATE SET hash = excluded.hash',
+    ),
     latest: db.prepare('SELECT * FROM audit_checkpoint WHERE chain = ? ORDER BY seq DESC LIMIT 1'),
     chains: db.prepare('SELECT DISTINCT chain FROM audit_checkpoint ORDER BY chain').pluck(),
     list: db.prepare('SELECT * FROM audit_checkpoint WHERE chain = ? AND seq > ? ORDER BY seq LIMIT ?'),
     atOrBefore: db.prepare('SELECT * FROM audit_checkpoint WHERE chain = ? AND seq <= ? ORDER BY seq DESC LIMIT 1'),
     lastBefore: db.prepare('SELECT * FROM audit_checkpoint WHERE chain = ? AND time < ? ORDER BY time DESC, seq DESC LIMIT 1'),
     getNode: db.prepare('SELECT level, idx, hash FROM audit_merkle_node WHERE chain = ? AND level = ? AND idx = ?'),
-    addExport: db.prepare('INSERT INTO audit_export (id, chain, from_seq, to_seq, time, location, manifest_digest) VALUES (@id, @chain, @fromSeq, @toSeq, @time, @location, @manifestDigest)'),
+    addExport: db.prepare(
+      'INSERT INTO audit_export (id, chain, from_seq, to_seq, time, location, manifest_digest) VALUES (@id, @chain, @fromSeq, @toSeq, @time, @location, @manifestDigest)',
+    ),
     exports: db.prepare('SELECT * FROM audit_export WHERE chain = ? ORDER BY to_seq, time'),
     retention: db.prepare('SELECT * FROM audit_retention WHERE chain = ?'),
     mark: db.prepare(
@@ -36,7 +42,9 @@ export function sqliteCheckpointStore(db: Database.Database, write: <T>(fn: () =
         'ON CONFLICT (chain) DO UPDATE SET through_seq = excluded.through_seq, audit_id = excluded.audit_id, export_id = excluded.export_id, time = excluded.time ' +
         'WHERE excluded.through_seq > audit_retention.through_seq',
     ),
-    deleteThrough: db.prepare('DELETE FROM audit_record WHERE chain = ? AND seq IN (SELECT seq FROM audit_record WHERE chain = ? AND seq <= ? ORDER BY seq LIMIT ?)'),
+    deleteThrough: db.prepare(
+      'DELETE FROM audit_record WHERE chain = ? AND seq IN (SELECT seq FROM audit_record WHERE chain = ? AND seq <= ? ORDER BY seq LIMIT ?)',
+    ),
   };
 
   return {
@@ -128,7 +136,10 @@ function fileLease(file: string, chain: string): ChainLease {
   } catch (err) {
     lock.close();
     if ((err as { code?: unknown }).code === 'SQLITE_BUSY') {
-      throw new ChainInUseError(chain, `chain ${chain} is held by another running gateway process on this data folder (${path.basename(file)}); each running instance needs its own instance id (SNITFLADE_INSTANCE_ID)`);
+      throw new ChainInUseError(
+        chain,
+        `chain ${chain} is held by another running gateway process on this data folder (${path.basename(file)}); each running instance needs its own instance id (SNITFLADE_INSTANCE_ID)`,
+      );
     }
     throw err;
   }

@@ -1,15 +1,26 @@
 import type Database from 'better-sqlite3';
 import type { ConsentEventRecord, ConsentRecord } from '../consent/types.js';
 import {
-  MAX_CONSENTS_PER_SUBJECT, assembleConsents, checkConsentRecord, toConsentRow, toEventRow,
-  type ConsentEventRow, type ConsentRow, type ConsentStore, type StoredConsent,
+  MAX_CONSENTS_PER_SUBJECT,
+  assembleConsents,
+  checkConsentRecord,
+  toConsentRow,
+  toEventRow,
+  type ConsentEventRow,
+  type ConsentRow,
+  type ConsentStore,
+  type StoredConsent,
 } from './consents.js';
 
 /** The consent registry on SQLite. `write` runs a function in one IMMEDIATE transaction. */
 export function sqliteConsents(db: Database.Database, write: <T>(fn: () => T) => T): ConsentStore {
   const sql = {
-    insert: db.prepare('INSERT INTO consent (id, subject, state, valid_from, valid_to, recorded_at, receipt_digest, record) VALUES (@id, @subject, @state, @valid_from, @valid_to, @recorded_at, @receipt_digest, @record)'),
-    insertEvent: db.prepare('INSERT INTO consent_event (consent_id, seq, type, at, actor, audit_id, reason) VALUES (@consent_id, @seq, @type, @at, @actor, @audit_id, @reason)'),
+    insert: db.prepare(
+      'INSERT INTO consent (id, subject, state, valid_from, valid_to, recorded_at, receipt_digest, record) VALUES (@id, @subject, @state, @valid_from, @valid_to, @recorded_at, @receipt_digest, @record)',
+    ),
+    insertEvent: db.prepare(
+      'INSERT INTO consent_event (consent_id, seq, type, at, actor, audit_id, reason) VALUES (@consent_id, @seq, @type, @at, @actor, @audit_id, @reason)',
+    ),
     get: db.prepare('SELECT id, state, record FROM consent WHERE id = ?'),
     events: db.prepare('SELECT consent_id, seq, type, at, actor, audit_id, reason FROM consent_event WHERE consent_id = ? ORDER BY seq'),
     lastSeq: db.prepare('SELECT max(seq) FROM consent_event WHERE consent_id = ?').pluck(),
@@ -35,7 +46,9 @@ export function sqliteConsents(db: Database.Database, write: <T>(fn: () => T) =>
       // One read transaction: the consents and their events as of one moment.
       return db.transaction(() => {
         const rows = db
-          .prepare(`SELECT id, state, record FROM consent WHERE subject IN (${subjects.map(() => '?').join(', ')}) ORDER BY recorded_at DESC, id DESC LIMIT ?`)
+          .prepare(
+            `SELECT id, state, record FROM consent WHERE subject IN (${subjects.map(() => '?').join(', ')}) ORDER BY recorded_at DESC, id DESC LIMIT ?`,
+          )
           .all(...subjects, MAX_CONSENTS_PER_SUBJECT) as Pick<ConsentRow, 'id' | 'state' | 'record'>[];
         return assembleConsents(rows, eventsOf(rows.map((r) => r.id)));
       })();

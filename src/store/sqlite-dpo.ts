@@ -1,5 +1,16 @@
 import type Database from 'better-sqlite3';
-import type { CaseworkerActivity, ConsentUse, ConsentWithdrawal, DayRange, DpoSession, DpoStore, KeyCount, OffHoursLookup, RollupBatch, SavedSearch } from './dpo-types.js';
+import type {
+  CaseworkerActivity,
+  ConsentUse,
+  ConsentWithdrawal,
+  DayRange,
+  DpoSession,
+  DpoStore,
+  KeyCount,
+  OffHoursLookup,
+  RollupBatch,
+  SavedSearch,
+} from './dpo-types.js';
 import { parseRecord } from './rows.js';
 
 const DIMENSION_COLUMNS = { callerSystem: 'caller_system', contract: 'contract', purpose: 'purpose' } as const;
@@ -18,7 +29,15 @@ interface SessionRow {
 }
 
 function toSession(r: SessionRow): DpoSession {
-  return { idHash: r.id_hash, clientId: r.client_id, fingerprint: r.fingerprint, csrf: r.csrf, lang: r.lang === 'en' ? 'en' : 'da', createdAt: r.created_at, lastSeenAt: r.last_seen_at };
+  return {
+    idHash: r.id_hash,
+    clientId: r.client_id,
+    fingerprint: r.fingerprint,
+    csrf: r.csrf,
+    lang: r.lang === 'en' ? 'en' : 'da',
+    createdAt: r.created_at,
+    lastSeenAt: r.last_seen_at,
+  };
 }
 
 export interface SqliteDpo {
@@ -33,7 +52,9 @@ export function sqliteDpo(db: Database.Database, write: <T>(fn: () => T) => T): 
   const sql = {
     watermark: db.prepare('SELECT seq FROM dpo_rollup_state WHERE chain = ?').pluck(),
     watermarks: db.prepare('SELECT chain, seq FROM dpo_rollup_state'),
-    setWatermark: db.prepare('INSERT INTO dpo_rollup_state (chain, seq) VALUES (?, ?) ON CONFLICT (chain) DO UPDATE SET seq = excluded.seq'),
+    setWatermark: db.prepare(
+      'INSERT INTO dpo_rollup_state (chain, seq) VALUES (?, ?) ON CONFLICT (chain) DO UPDATE SET seq = excluded.seq',
+    ),
     traffic: db.prepare(
       'INSERT INTO dpo_daily_traffic (day, caller_system, contract, purpose, requests, refused) VALUES (@day, @callerSystem, @contract, @purpose, @requests, @refused) ' +
         'ON CONFLICT (day, caller_system, contract, purpose) DO UPDATE SET requests = requests + excluded.requests, refused = refused + excluded.refused',
@@ -48,18 +69,28 @@ export function sqliteDpo(db: Database.Database, write: <T>(fn: () => T) => T): 
         'ON CONFLICT (day, caller_system, caseworker) DO UPDATE SET requests = requests + excluded.requests, refused = refused + excluded.refused, ' +
         'off_hours = off_hours + excluded.off_hours, asked = asked + excluded.asked, asked_withheld = asked_withheld + excluded.asked_withheld',
     ),
-    citizen: db.prepare('INSERT INTO dpo_daily_citizen (day, caller_system, caseworker, subject) VALUES (@day, @callerSystem, @caseworker, @subject) ON CONFLICT DO NOTHING'),
+    citizen: db.prepare(
+      'INSERT INTO dpo_daily_citizen (day, caller_system, caseworker, subject) VALUES (@day, @callerSystem, @caseworker, @subject) ON CONFLICT DO NOTHING',
+    ),
     withheld: db.prepare(
       'INSERT INTO dpo_daily_withheld (day, caller_system, contract, field, n) VALUES (@day, @callerSystem, @contract, @field, @n) ' +
         'ON CONFLICT (day, caller_system, contract, field) DO UPDATE SET n = n + excluded.n',
     ),
-    offHours: db.prepare('INSERT INTO dpo_off_hours (record_id, time, caller_system, caseworker) VALUES (@recordId, @time, @callerSystem, @caseworker) ON CONFLICT DO NOTHING'),
+    offHours: db.prepare(
+      'INSERT INTO dpo_off_hours (record_id, time, caller_system, caseworker) VALUES (@recordId, @time, @callerSystem, @caseworker) ON CONFLICT DO NOTHING',
+    ),
     consentUse: db.prepare(
       'INSERT INTO dpo_consent_use (consent, record_id, time, caller_system, contract) VALUES (@consent, @recordId, @time, @callerSystem, @contract) ON CONFLICT DO NOTHING',
     ),
-    withdrawal: db.prepare('INSERT INTO dpo_consent_withdrawal (consent, record_id, time, subject) VALUES (@consent, @recordId, @time, @subject) ON CONFLICT DO NOTHING'),
-    withdrawalsIn: db.prepare('SELECT consent, record_id AS recordId, time, subject FROM dpo_consent_withdrawal WHERE time >= ? AND time < ? ORDER BY time DESC LIMIT ?'),
-    byDay: db.prepare('SELECT day, SUM(requests) AS requests, SUM(refused) AS refused FROM dpo_daily_traffic WHERE day >= ? AND day <= ? GROUP BY day ORDER BY day'),
+    withdrawal: db.prepare(
+      'INSERT INTO dpo_consent_withdrawal (consent, record_id, time, subject) VALUES (@consent, @recordId, @time, @subject) ON CONFLICT DO NOTHING',
+    ),
+    withdrawalsIn: db.prepare(
+      'SELECT consent, record_id AS recordId, time, subject FROM dpo_consent_withdrawal WHERE time >= ? AND time < ? ORDER BY time DESC LIMIT ?',
+    ),
+    byDay: db.prepare(
+      'SELECT day, SUM(requests) AS requests, SUM(refused) AS refused FROM dpo_daily_traffic WHERE day >= ? AND day <= ? GROUP BY day ORDER BY day',
+    ),
     reasons: db.prepare(
       'SELECT caller_system AS callerSystem, reason, SUM(n) AS n FROM dpo_daily_reason WHERE day >= ? AND day <= ? GROUP BY caller_system, reason ORDER BY n DESC, caller_system, reason',
     ),
@@ -73,7 +104,9 @@ export function sqliteDpo(db: Database.Database, write: <T>(fn: () => T) => T): 
     withheldBy: db.prepare(
       'SELECT caller_system AS callerSystem, contract, field, SUM(n) AS n FROM dpo_daily_withheld WHERE day >= ? AND day <= ? GROUP BY caller_system, contract, field ORDER BY n DESC, caller_system, contract, field',
     ),
-    offHoursIn: db.prepare('SELECT record_id AS recordId, time, caller_system AS callerSystem, caseworker FROM dpo_off_hours WHERE time >= ? AND time < ? ORDER BY time DESC LIMIT ?'),
+    offHoursIn: db.prepare(
+      'SELECT record_id AS recordId, time, caller_system AS callerSystem, caseworker FROM dpo_off_hours WHERE time >= ? AND time < ? ORDER BY time DESC LIMIT ?',
+    ),
     record: db.prepare('SELECT record FROM audit_record WHERE id = ?').pluck(),
     createSession: db.prepare(
       'INSERT INTO dpo_session (id_hash, client_id, fingerprint, csrf, lang, created_at, last_seen_at) VALUES (@idHash, @clientId, @fingerprint, @csrf, @lang, @createdAt, @lastSeenAt)',
@@ -85,12 +118,16 @@ export function sqliteDpo(db: Database.Database, write: <T>(fn: () => T) => T): 
     pruneSessions: db.prepare('DELETE FROM dpo_session WHERE last_seen_at < ? OR created_at < ?'),
     pruneSearches: db.prepare('DELETE FROM dpo_search WHERE session_hash NOT IN (SELECT id_hash FROM dpo_session)'),
     saveSearch: db.prepare('INSERT INTO dpo_search (id, session_hash, created_at, query) VALUES (@id, @sessionHash, @createdAt, @query)'),
-    savedSearch: db.prepare('SELECT id, session_hash AS sessionHash, created_at AS createdAt, query FROM dpo_search WHERE id = ? AND session_hash = ?'),
+    savedSearch: db.prepare(
+      'SELECT id, session_hash AS sessionHash, created_at AS createdAt, query FROM dpo_search WHERE id = ? AND session_hash = ?',
+    ),
   };
   const byDimension = Object.fromEntries(
     Object.entries(DIMENSION_COLUMNS).map(([dim, col]) => [
       dim,
-      db.prepare(`SELECT ${col} AS key, SUM(requests) AS requests, SUM(refused) AS refused FROM dpo_daily_traffic WHERE day >= ? AND day <= ? GROUP BY ${col} ORDER BY requests DESC, ${col}`),
+      db.prepare(
+        `SELECT ${col} AS key, SUM(requests) AS requests, SUM(refused) AS refused FROM dpo_daily_traffic WHERE day >= ? AND day <= ? GROUP BY ${col} ORDER BY requests DESC, ${col}`,
+      ),
     ]),
   ) as Record<keyof typeof DIMENSION_COLUMNS, Database.Statement>;
 
@@ -134,7 +171,12 @@ export function sqliteDpo(db: Database.Database, write: <T>(fn: () => T) => T): 
     },
     async caseworkers(r) {
       const rows = sql.caseworkers.all(...range(r)) as Omit<CaseworkerActivity, 'citizens'>[];
-      const citizens = new Map((sql.citizens.all(...range(r)) as { callerSystem: string; caseworker: string; citizens: number }[]).map((c) => [`${c.callerSystem}\u0000${c.caseworker}`, c.citizens]));
+      const citizens = new Map(
+        (sql.citizens.all(...range(r)) as { callerSystem: string; caseworker: string; citizens: number }[]).map((c) => [
+          `${c.callerSystem}\u0000${c.caseworker}`,
+          c.citizens,
+        ]),
+      );
       return rows.map((row) => ({ ...row, citizens: citizens.get(`${row.callerSystem}\u0000${row.caseworker}`) ?? 0 }));
     },
     async withheld(r) {

@@ -2,8 +2,18 @@ import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import type { AcceptedNotification, DeliveryState, OutboxStore, QueuedNotification } from '../outbox/types.js';
 import {
-  ACCEPTED_COLUMNS, OUTBOX_COLUMNS, deliveryListSql, forgetSql, deliveryPage, emptyCounts, fromAcceptedRow, fromOutboxRow, toAcceptedRow, toOutboxRow,
-  type AcceptedRow, type OutboxRow,
+  ACCEPTED_COLUMNS,
+  OUTBOX_COLUMNS,
+  deliveryListSql,
+  forgetSql,
+  deliveryPage,
+  emptyCounts,
+  fromAcceptedRow,
+  fromOutboxRow,
+  toAcceptedRow,
+  toOutboxRow,
+  type AcceptedRow,
+  type OutboxRow,
 } from './outbox.js';
 
 /**
@@ -12,15 +22,24 @@ import {
  * `queue` writes notifications inside a transaction the caller holds (the audit append's): it
  * returns the positions of those whose Idempotency-Key is taken, whose rows it did not write.
  */
-export function sqliteOutbox(db: Database.Database, write: <T>(fn: () => T) => T): { outbox: OutboxStore; queue(notifications: readonly QueuedNotification[]): number[] } {
+export function sqliteOutbox(
+  db: Database.Database,
+  write: <T>(fn: () => T) => T,
+): { outbox: OutboxStore; queue(notifications: readonly QueuedNotification[]): number[] } {
   const cols = OUTBOX_COLUMNS.join(', ');
   const sql = {
     insert: db.prepare(`INSERT INTO outbox (${cols}) VALUES (${OUTBOX_COLUMNS.map((c) => `@${c}`).join(', ')})`),
-    due: db.prepare(
-      `SELECT id FROM outbox WHERE (state = 'pending' AND next_attempt_at <= @now) OR (state = 'delivering' AND lease_until <= @now) ` +
-        'ORDER BY next_attempt_at, id LIMIT @limit',
-    ).pluck(),
-    anyDue: db.prepare("SELECT 1 FROM outbox WHERE (state = 'pending' AND next_attempt_at <= @now) OR (state = 'delivering' AND lease_until <= @now) LIMIT 1").pluck(),
+    due: db
+      .prepare(
+        `SELECT id FROM outbox WHERE (state = 'pending' AND next_attempt_at <= @now) OR (state = 'delivering' AND lease_until <= @now) ` +
+          'ORDER BY next_attempt_at, id LIMIT @limit',
+      )
+      .pluck(),
+    anyDue: db
+      .prepare(
+        "SELECT 1 FROM outbox WHERE (state = 'pending' AND next_attempt_at <= @now) OR (state = 'delivering' AND lease_until <= @now) LIMIT 1",
+      )
+      .pluck(),
     lease: db.prepare(
       "UPDATE outbox SET state = 'delivering', lease_owner = @owner, lease_id = @lease, lease_until = @until, attempts = attempts + 1, updated_at = @now WHERE id = @id",
     ),
@@ -30,7 +49,9 @@ export function sqliteOutbox(db: Database.Database, write: <T>(fn: () => T) => T
         'last_status = @status, updated_at = @at, finished_at = @finished, payload = CASE WHEN @erase = 1 THEN NULL ELSE payload END ' +
         "WHERE id = @id AND lease_id = @lease AND state = 'delivering'",
     ),
-    release: db.prepare("UPDATE outbox SET state = 'pending', lease_owner = NULL, lease_id = NULL, lease_until = NULL, updated_at = @now WHERE state = 'delivering' AND lease_owner = @owner"),
+    release: db.prepare(
+      "UPDATE outbox SET state = 'pending', lease_owner = NULL, lease_id = NULL, lease_until = NULL, updated_at = @now WHERE state = 'delivering' AND lease_owner = @owner",
+    ),
     redrive: db.prepare(
       "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = @now, finished_at = NULL, updated_at = @now WHERE id = @id AND state = 'dead' AND payload IS NOT NULL",
     ),
@@ -39,7 +60,9 @@ export function sqliteOutbox(db: Database.Database, write: <T>(fn: () => T) => T
     counts: db.prepare('SELECT state, count(*) AS n FROM outbox GROUP BY state'),
     forgetDeliveries: db.prepare(forgetSql('@before', '@limit').deliveries),
     forgetRequests: db.prepare(forgetSql('@before', '@limit').requests),
-    accept: db.prepare(`INSERT INTO notification_request (${ACCEPTED_COLUMNS.join(', ')}) VALUES (${ACCEPTED_COLUMNS.map((c) => `@${c}`).join(', ')}) ON CONFLICT (key_digest) DO NOTHING`),
+    accept: db.prepare(
+      `INSERT INTO notification_request (${ACCEPTED_COLUMNS.join(', ')}) VALUES (${ACCEPTED_COLUMNS.map((c) => `@${c}`).join(', ')}) ON CONFLICT (key_digest) DO NOTHING`,
+    ),
     accepted: db.prepare(`SELECT ${ACCEPTED_COLUMNS.join(', ')} FROM notification_request WHERE key_digest = ?`),
   };
 
@@ -84,7 +107,20 @@ export function sqliteOutbox(db: Database.Database, write: <T>(fn: () => T) => T
       const erase = o.state === 'delivered' || o.state === 'cancelled';
       const finished = o.state === 'pending' ? null : o.at;
       const next = o.state === 'pending' ? o.nextAttemptAt : o.at;
-      return write(() => sql.finish.run({ id, lease: leaseId, state: o.state, next, error: o.error, status: o.status, at: o.at, finished, erase: erase ? 1 : 0 }).changes === 1);
+      return write(
+        () =>
+          sql.finish.run({
+            id,
+            lease: leaseId,
+            state: o.state,
+            next,
+            error: o.error,
+            status: o.status,
+            at: o.at,
+            finished,
+            erase: erase ? 1 : 0,
+          }).changes === 1,
+      );
     },
     async release(owner, now) {
       return write(() => sql.release.run({ owner, now }).changes);
@@ -108,7 +144,10 @@ export function sqliteOutbox(db: Database.Database, write: <T>(fn: () => T) => T
       return write(() => sql.expire.run(before).changes);
     },
     async forget(before, limit) {
-      return write(() => ({ deliveries: sql.forgetDeliveries.run({ before, limit }).changes, requests: sql.forgetRequests.run({ before, limit }).changes }));
+      return write(() => ({
+        deliveries: sql.forgetDeliveries.run({ before, limit }).changes,
+        requests: sql.forgetRequests.run({ before, limit }).changes,
+      }));
     },
     async counts() {
       const out = emptyCounts();

@@ -14,7 +14,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export async function resolve(specifier, context, nextResolve) {
-  if ((specifier.startsWith('./') || specifier.startsWith('../')) && specifier.endsWith('.js') && context.parentURL?.startsWith('file:') && !context.parentURL.includes('/node_modules/')) {
+  if (
+    (specifier.startsWith('./') || specifier.startsWith('../')) &&
+    specifier.endsWith('.js') &&
+    context.parentURL?.startsWith('file:') &&
+    !context.parentURL.includes('/node_modules/')
+  ) {
     const url = new URL(specifier.replace(/\.js$/, '.ts'), context.parentURL);
     if (existsSync(fileURLToPath(url))) return { url: url.href, shortCircuit: true, format: 'module' };
   }

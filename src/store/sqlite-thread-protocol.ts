@@ -11,7 +11,9 @@ import { ChainConflictError, InvalidCursorError, ReplayedClaimError, type Store,
  */
 
 /** The sub-stores of Store whose methods are called across the thread boundary, and Store's own (close is a message of its own). */
-export type SubStores = Pick<Store, 'audit' | 'replay' | 'consents' | 'outbox' | 'checkpoints' | 'dpo'> & { readonly store: Pick<Store, 'checkWritable'> };
+export type SubStores = Pick<Store, 'audit' | 'replay' | 'consents' | 'outbox' | 'checkpoints' | 'dpo'> & {
+  readonly store: Pick<Store, 'checkWritable'>;
+};
 
 export type Target = keyof SubStores;
 
@@ -21,24 +23,63 @@ export type Target = keyof SubStores;
  * interfaces does not compile until it is routed here, and a method that is not asynchronous
  * cannot be forwarded at all.
  */
-type Routes<T> = { readonly [K in keyof T]-?: NonNullable<T[K]> extends (...args: never[]) => Promise<unknown> ? 'thread' | 'here' : never };
+type Routes<T> = {
+  readonly [K in keyof T]-?: NonNullable<T[K]> extends (...args: never[]) => Promise<unknown> ? 'thread' | 'here' : never;
+};
 
 export const ROUTES = {
   audit: { head: 'thread', append: 'thread', range: 'thread', scan: 'thread', scanPage: 'thread', chains: 'thread', search: 'thread' },
   replay: { claim: 'thread', prune: 'thread' },
   consents: { add: 'thread', get: 'thread', bySubject: 'thread', withdraw: 'thread' },
-  outbox: { enqueue: 'thread', accepted: 'thread', claim: 'thread', finish: 'thread', release: 'thread', get: 'thread', list: 'thread', redrive: 'thread', expire: 'thread', forget: 'thread', counts: 'thread' },
+  outbox: {
+    enqueue: 'thread',
+    accepted: 'thread',
+    claim: 'thread',
+    finish: 'thread',
+    release: 'thread',
+    get: 'thread',
+    list: 'thread',
+    redrive: 'thread',
+    expire: 'thread',
+    forget: 'thread',
+    counts: 'thread',
+  },
   checkpoints: {
-    add: 'thread', chains: 'thread', latest: 'thread', list: 'thread', atOrBefore: 'thread', lastBefore: 'thread', nodes: 'thread',
-    recordExport: 'thread', exports: 'thread', retention: 'thread', markRetention: 'thread', deleteThrough: 'thread',
+    add: 'thread',
+    chains: 'thread',
+    latest: 'thread',
+    list: 'thread',
+    atOrBefore: 'thread',
+    lastBefore: 'thread',
+    nodes: 'thread',
+    recordExport: 'thread',
+    exports: 'thread',
+    retention: 'thread',
+    markRetention: 'thread',
+    deleteThrough: 'thread',
     // The chain lease is a lock file and a set of the chains this process holds: it must live in
     // the gateway's thread, where the lease is used and released (a worker has a set of its own).
     lockChain: 'here',
   },
   dpo: {
-    rollupWatermarks: 'thread', addToRollups: 'thread', trafficByDay: 'thread', trafficBy: 'thread', reasons: 'thread', caseworkers: 'thread',
-    withheld: 'thread', offHours: 'thread', consentUses: 'thread', consentWithdrawals: 'thread', record: 'thread', createSession: 'thread',
-    session: 'thread', touchSession: 'thread', deleteSession: 'thread', pruneSessions: 'thread', saveSearch: 'thread', savedSearch: 'thread',
+    rollupWatermarks: 'thread',
+    addToRollups: 'thread',
+    trafficByDay: 'thread',
+    trafficBy: 'thread',
+    reasons: 'thread',
+    caseworkers: 'thread',
+    withheld: 'thread',
+    offHours: 'thread',
+    consentUses: 'thread',
+    consentWithdrawals: 'thread',
+    record: 'thread',
+    createSession: 'thread',
+    session: 'thread',
+    touchSession: 'thread',
+    deleteSession: 'thread',
+    pruneSessions: 'thread',
+    saveSearch: 'thread',
+    savedSearch: 'thread',
   },
   store: { checkWritable: 'thread' },
 } as const satisfies { readonly [T in Target]: Routes<SubStores[T]> };
@@ -74,7 +115,9 @@ export interface Call {
   readonly canonical?: readonly string[];
 }
 
-export type Reply = { readonly id: number; readonly ok: true; readonly value: unknown } | { readonly id: number; readonly ok: false; readonly error: SerializedError };
+export type Reply =
+  | { readonly id: number; readonly ok: true; readonly value: unknown }
+  | { readonly id: number; readonly ok: false; readonly error: SerializedError };
 
 /** Gateway's thread to worker. */
 export type Request =
@@ -170,6 +213,7 @@ export function reviveError(s: SerializedError): Error {
     Object.defineProperty(err, key, { value, writable: true, enumerable: true, configurable: true });
   }
   if (s.stack !== undefined) Object.defineProperty(err, 'stack', { value: s.stack, writable: true, enumerable: false, configurable: true });
-  if (s.cause !== undefined) Object.defineProperty(err, 'cause', { value: reviveError(s.cause), writable: true, enumerable: false, configurable: true });
+  if (s.cause !== undefined)
+    Object.defineProperty(err, 'cause', { value: reviveError(s.cause), writable: true, enumerable: false, configurable: true });
   return err;
 }

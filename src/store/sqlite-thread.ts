@@ -2,7 +2,15 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { AuditRecord } from '../audit/types.js';
 import { rememberCanonical } from './rows.js';
 import { openSqliteStore } from './sqlite.js';
-import { runsInThread, serializeError, type Call, type Reply, type Request, type Response, type ThreadData } from './sqlite-thread-protocol.js';
+import {
+  runsInThread,
+  serializeError,
+  type Call,
+  type Reply,
+  type Request,
+  type Response,
+  type ThreadData,
+} from './sqlite-thread-protocol.js';
 import type { Store } from './types.js';
 
 /**
@@ -25,7 +33,9 @@ function send(message: Response): void {
       try {
         port.postMessage({ ...message, replies: [reply] });
       } catch (cloneErr) {
-        const error = serializeError(new TypeError(`the store's answer cannot be passed back from its thread (${(cloneErr as Error).message})`));
+        const error = serializeError(
+          new TypeError(`the store's answer cannot be passed back from its thread (${(cloneErr as Error).message})`),
+        );
         port.postMessage({ ...message, replies: [{ id: reply.id, ok: false, error }] });
       }
     }
@@ -84,8 +94,12 @@ function serve(store: Store): void {
   function run(call: Call): void {
     let result: Promise<unknown>;
     try {
-      if (!runsInThread(call.target, call.method)) throw new TypeError(`the store thread has no method ${String(call.target)}.${String(call.method)}`);
-      const target = (call.target === 'store' ? store : store[call.target]) as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
+      if (!runsInThread(call.target, call.method))
+        throw new TypeError(`the store thread has no method ${String(call.target)}.${String(call.method)}`);
+      const target = (call.target === 'store' ? store : store[call.target]) as unknown as Record<
+        string,
+        (...args: unknown[]) => Promise<unknown>
+      >;
       const args = call.canonical !== undefined ? [recordsOf(call.canonical), ...call.args.slice(1)] : call.args;
       result = Promise.resolve(target[call.method]!.apply(target, args as unknown[]));
     } catch (err) {

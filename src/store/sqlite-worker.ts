@@ -5,7 +5,16 @@ import type { AuditRecord } from '../audit/types.js';
 import { CodedError } from '../errors.js';
 import { canonicalText } from './rows.js';
 import { sqliteChainLease } from './sqlite-audit-checkpoints.js';
-import { ROUTES, reviveError, type Call, type Request, type Response, type SubStores, type Target, type ThreadData } from './sqlite-thread-protocol.js';
+import {
+  ROUTES,
+  reviveError,
+  type Call,
+  type Request,
+  type Response,
+  type SubStores,
+  type Target,
+  type ThreadData,
+} from './sqlite-thread-protocol.js';
 import type { Store, StoreDurability, StoreStats } from './types.js';
 
 /**
@@ -77,7 +86,8 @@ function threadEntry(): { url: URL; execArgv?: string[] } {
   if (existsSync(fileURLToPath(compiled))) return { url: compiled };
   const source = new URL('./sqlite-thread.ts', import.meta.url);
   const hooks = new URL('./sqlite-thread-dev-hooks.mjs', import.meta.url);
-  if (!existsSync(fileURLToPath(source)) || !existsSync(fileURLToPath(hooks))) throw new Error(`openSqliteStore: the store thread's entry is missing beside ${import.meta.url}`);
+  if (!existsSync(fileURLToPath(source)) || !existsSync(fileURLToPath(hooks)))
+    throw new Error(`openSqliteStore: the store thread's entry is missing beside ${import.meta.url}`);
   const register = `data:text/javascript,import { register } from 'node:module'; register(${JSON.stringify(hooks.href)});`;
   return { url: source, execArgv: ['--import', register] };
 }
@@ -152,13 +162,19 @@ export class SqliteWorkerStore implements Store {
       if (this.#state === 'opening') {
         this.#state = 'dead';
         const why = this.#crash instanceof Error ? `: ${this.#crash.message}` : '';
-        this.#failure = new StoreThreadError(`the SQLite store's thread stopped while opening (exit code ${code})${why}`, { cause: this.#crash });
+        this.#failure = new StoreThreadError(`the SQLite store's thread stopped while opening (exit code ${code})${why}`, {
+          cause: this.#crash,
+        });
         opened.reject(this.#reported ?? this.#failure);
       } else if (this.#state === 'closing' && this.#closedCleanly) {
         this.#state = 'closed';
         this.#rejectAll(new StoreThreadError("the SQLite store's thread ended before it answered"));
       } else {
-        this.#die(this.#aborted ? "the SQLite store's thread was stopped (abort)" : `the SQLite store's thread stopped unexpectedly (exit code ${code})`);
+        this.#die(
+          this.#aborted
+            ? "the SQLite store's thread was stopped (abort)"
+            : `the SQLite store's thread stopped unexpectedly (exit code ${code})`,
+        );
       }
       stopOnExit.delete(stopForExit);
       exited();
@@ -222,14 +238,19 @@ export class SqliteWorkerStore implements Store {
   #forward<T extends Exclude<Target, 'store'>>(target: T, here: Pick<SubStores[T], HereMethods<T>>): SubStores[T] {
     const sub: Record<string, unknown> = {};
     for (const [method, route] of Object.entries(ROUTES[target])) {
-      sub[method] = route === 'thread' ? (...args: unknown[]) => this.#call(target, method, args) : (here as Record<string, unknown>)[method];
+      sub[method] =
+        route === 'thread' ? (...args: unknown[]) => this.#call(target, method, args) : (here as Record<string, unknown>)[method];
     }
     return sub as unknown as SubStores[T]; // not frozen: wrappers such as forwardingAuditStore (a Proxy) need configurable members
   }
 
   #call(target: Target, method: string, args: unknown[]): Promise<unknown> {
     if (this.#state !== 'open') {
-      return Promise.reject(this.#failure !== undefined ? new StoreThreadError(this.#failure.message, { cause: this.#failure.cause }) : new Error('store is closed'));
+      return Promise.reject(
+        this.#failure !== undefined
+          ? new StoreThreadError(this.#failure.message, { cause: this.#failure.cause })
+          : new Error('store is closed'),
+      );
     }
     let call: Call = { id: this.#nextId++, target, method, args };
     if (target === 'audit' && method === 'append') {
@@ -265,7 +286,11 @@ export class SqliteWorkerStore implements Store {
       try {
         this.#worker.postMessage({ type: 'calls', calls: [call] } satisfies Request);
       } catch (err) {
-        this.#settle(call.id, (p) => p.reject(new TypeError(`${call.target}.${call.method}: an argument cannot be passed to the store thread (${(err as Error).message})`)));
+        this.#settle(call.id, (p) =>
+          p.reject(
+            new TypeError(`${call.target}.${call.method}: an argument cannot be passed to the store thread (${(err as Error).message})`),
+          ),
+        );
       }
     }
   }

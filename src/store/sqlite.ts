@@ -11,8 +11,33 @@ import { IdempotencyKeyTakenError, OutboxWriteError } from '../outbox/types.js';
 import { sqliteCheckpointStore } from './sqlite-audit-checkpoints.js';
 import { openSqliteWorkerStore } from './sqlite-worker.js';
 import type { AuditCheckpointStore } from './audit-checkpoints.js';
-import { AUDIT_COLUMNS, CHAINS_SQL, byChain, checkContinues, parseRecord, scanPageSql, searchPage, searchSql, toRow, toStoredPage, toStoredRow, type AuditRow, type SearchDialect } from './rows.js';
-import { ReplayedClaimError, replayedClaims, type AuditQuery, type AuditStore, type ReplayCache, type Store, type StoreDurability, type StoreStats, type StoredAuditPage, type StoredAuditRow } from './types.js';
+import {
+  AUDIT_COLUMNS,
+  CHAINS_SQL,
+  byChain,
+  checkContinues,
+  parseRecord,
+  scanPageSql,
+  searchPage,
+  searchSql,
+  toRow,
+  toStoredPage,
+  toStoredRow,
+  type AuditRow,
+  type SearchDialect,
+} from './rows.js';
+import {
+  ReplayedClaimError,
+  replayedClaims,
+  type AuditQuery,
+  type AuditStore,
+  type ReplayCache,
+  type Store,
+  type StoreDurability,
+  type StoreStats,
+  type StoredAuditPage,
+  type StoredAuditRow,
+} from './types.js';
 
 export interface SqliteStoreOptions {
   /** The database file; its folder is created if missing. */
@@ -62,7 +87,8 @@ interface Claim {
 export async function openSqliteStore(options: SqliteStoreOptions): Promise<Store> {
   if (typeof options.file !== 'string' || options.file.length === 0) throw new TypeError('openSqliteStore: file is required');
   const busyTimeoutMs = options.busyTimeoutMs ?? 2000;
-  if (!Number.isInteger(busyTimeoutMs) || busyTimeoutMs < 0) throw new TypeError('openSqliteStore: busyTimeoutMs must be a non-negative integer');
+  if (!Number.isInteger(busyTimeoutMs) || busyTimeoutMs < 0)
+    throw new TypeError('openSqliteStore: busyTimeoutMs must be a non-negative integer');
   if (options.thread !== undefined && typeof options.thread !== 'boolean') throw new TypeError('openSqliteStore: thread must be a boolean');
   if (options.thread === false) return openInThread(options.file, busyTimeoutMs);
   return openSqliteWorkerStore({ file: options.file, busyTimeoutMs });
@@ -76,7 +102,8 @@ async function openInThread(file: string, busyTimeoutMs: number): Promise<Store>
   try {
     db.pragma(`busy_timeout = ${busyTimeoutMs}`);
     const mode = db.pragma('journal_mode = WAL', { simple: true });
-    if (mode !== 'wal' && file !== ':memory:') throw new Error(`openSqliteStore: could not switch the database to WAL mode (got ${String(mode)})`);
+    if (mode !== 'wal' && file !== ':memory:')
+      throw new Error(`openSqliteStore: could not switch the database to WAL mode (got ${String(mode)})`);
     db.pragma('synchronous = FULL');
     migrate(db);
   } catch (err) {
@@ -188,7 +215,10 @@ class SqliteStore implements Store {
         const s = searchSql(dialect, query);
         if (s.empty) return { records: [] };
         const rows = db.prepare(s.sql).all(...s.params) as { time: string; chain: string; seq: number; record: string }[];
-        return searchPage(rows.map((r) => ({ position: { time: r.time, chain: r.chain, seq: r.seq }, record: r.record })), s.limit);
+        return searchPage(
+          rows.map((r) => ({ position: { time: r.time, chain: r.chain, seq: r.seq }, record: r.record })),
+          s.limit,
+        );
       },
     };
 
@@ -200,7 +230,8 @@ class SqliteStore implements Store {
     const claims = this.#claims;
     this.replay = {
       claim(key, expiresAt) {
-        if (typeof key !== 'string' || key.length === 0) return Promise.reject(new TypeError('ReplayCache.claim: key must be a non-empty string'));
+        if (typeof key !== 'string' || key.length === 0)
+          return Promise.reject(new TypeError('ReplayCache.claim: key must be a non-empty string'));
         const ms = expiresAt instanceof Date ? expiresAt.getTime() : Number.NaN;
         if (Number.isNaN(ms)) return Promise.reject(new TypeError('ReplayCache.claim: expiresAt must be a valid Date'));
         return claims.submit({ key, expiresAt: ms });

@@ -82,7 +82,12 @@ export interface AuditStore {
    * ChainLeaseLostError and writes nothing; a store whose lease cannot be lost while its
    * process lives (SQLite) has nothing to check.
    */
-  append(records: readonly AuditRecord[], claims?: readonly ReplayClaim[], notifications?: readonly QueuedNotification[], fence?: ChainFence): Promise<void>;
+  append(
+    records: readonly AuditRecord[],
+    claims?: readonly ReplayClaim[],
+    notifications?: readonly QueuedNotification[],
+    fence?: ChainFence,
+  ): Promise<void>;
   /** Records of a chain in seq order, from `fromSeq` (inclusive), at most `limit`. */
   range(chain: string, fromSeq: number, limit: number): Promise<AuditRecord[]>;
   /** Like range, but row by row as stored, for verification (see StoredAuditRow). */

@@ -26,28 +26,41 @@ export type ProviderAnswer =
 const GATEWAY_TOKEN_HEADER = jwsHeader({ alg: 'ES256', typ: 'JWT' });
 
 /** The token the gateway sends upstream: who it is, why it asks, under which policy and audit id. */
-export async function signGatewayToken(id: UpstreamIdentity, claims: { audience: string; purpose: string; policy: string; auditId: string; path: string; body: string }): Promise<string> {
+export async function signGatewayToken(
+  id: UpstreamIdentity,
+  claims: { audience: string; purpose: string; policy: string; auditId: string; path: string; body: string },
+): Promise<string> {
   const iat = Math.floor(Date.now() / 1000);
-  return signCompactEs256(GATEWAY_TOKEN_HEADER, {
-    purpose: claims.purpose,
-    policy: claims.policy,
-    audit_id: claims.auditId,
-    htm: 'POST',
-    htu: claims.path,
-    body_sha256: sha256b64url(claims.body),
-    iss: id.gatewayId,
-    aud: claims.audience,
-    iat,
-    exp: iat + 60,
-    jti: randomUUID(),
-  }, id.signingKey);
+  return signCompactEs256(
+    GATEWAY_TOKEN_HEADER,
+    {
+      purpose: claims.purpose,
+      policy: claims.policy,
+      audit_id: claims.auditId,
+      htm: 'POST',
+      htu: claims.path,
+      body_sha256: sha256b64url(claims.body),
+      iss: id.gatewayId,
+      aud: claims.audience,
+      iat,
+      exp: iat + 60,
+      jti: randomUUID(),
+    },
+    id.signingKey,
+  );
 }
 
 /**
  * Step 6, forward: POSTs JSON to a provider system over mutual TLS. Always bounded: a total
  * timeout and a cap on the answer's size. Never throws; failures come back as a code.
  */
-export function postJson(id: UpstreamIdentity, endpoint: string, path: string, body: string, headers: Record<string, string>): Promise<ProviderAnswer> {
+export function postJson(
+  id: UpstreamIdentity,
+  endpoint: string,
+  path: string,
+  body: string,
+  headers: Record<string, string>,
+): Promise<ProviderAnswer> {
   const started = performance.now();
   const elapsed = (): number => Math.round((performance.now() - started) * 1000) / 1000;
   return new Promise((resolve) => {
@@ -94,7 +107,8 @@ export function postJson(id: UpstreamIdentity, endpoint: string, path: string, b
         if (status === 404) return finish({ ok: false, code: 'SUBJECT_NOT_FOUND', status, latencyMs: elapsed() });
         if (status < 200 || status > 299) return finish({ ok: false, code: 'PROVIDER_UNAVAILABLE', status, latencyMs: elapsed() });
         const type = String(res.headers['content-type'] ?? '');
-        if (!/^application\/json\b/.test(type)) return finish({ ok: false, code: 'PROVIDER_RESPONSE_INVALID', status, latencyMs: elapsed() });
+        if (!/^application\/json\b/.test(type))
+          return finish({ ok: false, code: 'PROVIDER_RESPONSE_INVALID', status, latencyMs: elapsed() });
         let data: unknown;
         try {
           data = JSON.parse(Buffer.concat(chunks).toString('utf8'));

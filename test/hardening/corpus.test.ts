@@ -62,8 +62,24 @@ interface Route {
   readonly foreignField: string;
 }
 const ROUTES: readonly Route[] = [
-  { client: SOF, other: BIF, path: STATUS, otherPath: SUMMARY, fields: ['targetGroup'], allFields: ['targetGroup', 'benefit', 'jobcentreUnit', 'caseworkerContact', 'nextMeeting', 'sanctions'], foreignField: 'openSocialCase' },
-  { client: BIF, other: SOF, path: SUMMARY, otherPath: STATUS, fields: ['openSocialCase'], allFields: ['openSocialCase', 'supportContact', 'actionPlan', 'efforts'], foreignField: 'targetGroup' },
+  {
+    client: SOF,
+    other: BIF,
+    path: STATUS,
+    otherPath: SUMMARY,
+    fields: ['targetGroup'],
+    allFields: ['targetGroup', 'benefit', 'jobcentreUnit', 'caseworkerContact', 'nextMeeting', 'sanctions'],
+    foreignField: 'openSocialCase',
+  },
+  {
+    client: BIF,
+    other: SOF,
+    path: SUMMARY,
+    otherPath: STATUS,
+    fields: ['openSocialCase'],
+    allFields: ['openSocialCase', 'supportContact', 'actionPlan', 'efforts'],
+    foreignField: 'targetGroup',
+  },
 ];
 const validBody = (r: Route): string => JSON.stringify({ cpr: CPR, fields: r.fields });
 
@@ -99,14 +115,20 @@ let env: TestEnv;
 let certs: Record<'rogue' | 'selfSigned' | 'expired' | 'notYet' | 'revoked' | 'serverOnly' | 'stranger', Creds>;
 const counted: string[] = [];
 
-function leaf(ca: { certPem: string; keyPem: string }, o: Partial<Parameters<typeof issueCertificate>[0]> & { cn: string }): Creds & { serial: string } {
+function leaf(
+  ca: { certPem: string; keyPem: string },
+  o: Partial<Parameters<typeof issueCertificate>[0]> & { cn: string },
+): Creds & { serial: string } {
   const issued = issueCertificate({ ca, eku: ['clientAuth'], keyPem: testRsaKey(2), ...o });
   return { ca: caOnly().ca, cert: issued.certPem, key: issued.keyPem, serial: new X509Certificate(issued.certPem).serialNumber };
 }
 
 beforeAll(async () => {
   await testCerts();
-  const ca = { certPem: readFileSync(path.join(TEST_CERTS, 'ca', 'ca.crt.pem'), 'utf8'), keyPem: readFileSync(path.join(TEST_CERTS, 'ca', 'ca.key.pem'), 'utf8') };
+  const ca = {
+    certPem: readFileSync(path.join(TEST_CERTS, 'ca', 'ca.crt.pem'), 'utf8'),
+    keyPem: readFileSync(path.join(TEST_CERTS, 'ca', 'ca.key.pem'), 'utf8'),
+  };
   const day = 86_400_000;
   const rogueCa = createCa({ cn: 'Rogue CA', keyPem: testRsaKey(0) });
   const selfSigned = createCa({ cn: SOF, keyPem: testRsaKey(1) });
@@ -159,7 +181,14 @@ async function run(c: Case): Promise<void> {
   const before = providerRequests();
   const res = c.raw
     ? await sendRaw(env.running.port, clientCreds(as), c.raw())
-    : await send(env.url, { method, path: urlPath, headers, ...(body !== undefined ? { body } : {}), creds: c.creds ? c.creds() : clientCreds(as), fresh: c.creds !== undefined });
+    : await send(env.url, {
+        method,
+        path: urlPath,
+        headers,
+        ...(body !== undefined ? { body } : {}),
+        creds: c.creds ? c.creds() : clientCreds(as),
+        fresh: c.creds !== undefined,
+      });
   counted.push(c.name);
   evidence('corpus', 'error-response', res.text);
 
@@ -191,7 +220,12 @@ async function run(c: Case): Promise<void> {
 /** One normal query: the gateway still serves after a category of hostile input. */
 async function stillServes(r: Route = ROUTES[0]!): Promise<void> {
   const body = validBody(r);
-  const res = await send(env.url, { path: r.path, headers: { 'content-type': 'application/json', authorization: `Bearer ${tokenWith(r.client, r.path, body)}` }, body, creds: clientCreds(r.client) });
+  const res = await send(env.url, {
+    path: r.path,
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${tokenWith(r.client, r.path, body)}` },
+    body,
+    creds: clientCreds(r.client),
+  });
   expect(res.status).toBe(200);
   expect(res.json.disclosure.released).toEqual(r.fields);
 }
@@ -213,7 +247,14 @@ function category(title: string, cases: () => readonly Case[]): void {
 // 1 transport: who is at the other end of the TLS connection
 
 category('transport', () => {
-  const c = (name: string, creds: () => Creds, code: string, method = 'POST', p = STATUS): Case => ({ name, creds, code, status: 401, method, path: p });
+  const c = (name: string, creds: () => Creds, code: string, method = 'POST', p = STATUS): Case => ({
+    name,
+    creds,
+    code,
+    status: 401,
+    method,
+    path: p,
+  });
   return [
     c('no client certificate', () => caOnly(), 'CERTIFICATE_REQUIRED'),
     c('no client certificate, catalogue', () => caOnly(), 'CERTIFICATE_REQUIRED', 'GET', '/v1/contracts'),
@@ -236,10 +277,28 @@ category('method and path', () => {
   const cases: Case[] = [];
   for (const p of [STATUS, SUMMARY]) {
     for (const method of ['GET', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE']) {
-      cases.push({ name: `${method} on ${p}`, method, path: p, contentType: null, token: null, status: 405, code: 'METHOD_NOT_ALLOWED', check: (r) => expect(r.headers.allow).toBe('POST') });
+      cases.push({
+        name: `${method} on ${p}`,
+        method,
+        path: p,
+        contentType: null,
+        token: null,
+        status: 405,
+        code: 'METHOD_NOT_ALLOWED',
+        check: (r) => expect(r.headers.allow).toBe('POST'),
+      });
     }
   }
-  for (const p of ['/v1/queries', '/v1/queries/', '/v1/query/employment.citizen-status.v1', '/v2/queries/employment.citizen-status.v1', `${STATUS}/extra`, `/${STATUS}`, '/v1/notifications-typo/x', '/v1/queries/employment.citizen-status.v1;x/y']) {
+  for (const p of [
+    '/v1/queries',
+    '/v1/queries/',
+    '/v1/query/employment.citizen-status.v1',
+    '/v2/queries/employment.citizen-status.v1',
+    `${STATUS}/extra`,
+    `/${STATUS}`,
+    '/v1/notifications-typo/x',
+    '/v1/queries/employment.citizen-status.v1;x/y',
+  ]) {
     cases.push({ name: `POST to ${p}`, path: p, status: 404, code: 'NOT_FOUND' });
   }
   for (const p of ['/', '/v1', '/admin', '/.env', '/v1/queries/../../etc/passwd', '/server-status']) {
@@ -263,18 +322,42 @@ category('method and path', () => {
     'toString',
   ];
   // A path the token cannot name (htu is at most 200 printable characters).
-  cases.push({ name: 'a contract id of 2000 characters', path: `/v1/queries/${'a'.repeat(2000)}`, status: 401, code: 'TOKEN_CLAIM_MISSING' });
+  cases.push({
+    name: 'a contract id of 2000 characters',
+    path: `/v1/queries/${'a'.repeat(2000)}`,
+    status: 401,
+    code: 'TOKEN_CLAIM_MISSING',
+  });
   // htu is only compared with the path (a path may hold a random id with a CPR-shaped run): a CPR
   // number in place of the contract id is an unknown contract, refused and audited without it.
   cases.push({ name: 'a CPR number as the contract id', path: `/v1/queries/${CPR}`, status: 404, code: 'CONTRACT_UNKNOWN' });
   for (const id of unknownIds) {
-    cases.push({ name: `unknown contract id ${id.length > 40 ? `${id.slice(0, 12)}... (${id.length} chars)` : id === CPR ? '(a CPR number)' : id}`, path: `/v1/queries/${id}`, status: 404, code: 'CONTRACT_UNKNOWN' });
+    cases.push({
+      name: `unknown contract id ${id.length > 40 ? `${id.slice(0, 12)}... (${id.length} chars)` : id === CPR ? '(a CPR number)' : id}`,
+      path: `/v1/queries/${id}`,
+      status: 404,
+      code: 'CONTRACT_UNKNOWN',
+    });
   }
   for (const id of ['nope.v1', '__proto__', 'constructor', CPR]) {
-    cases.push({ name: `GET /v1/contracts/${id === CPR ? '(a CPR number)' : id}`, method: 'GET', path: `/v1/contracts/${id}`, contentType: null, token: null, status: 404, code: 'CONTRACT_UNKNOWN', audited: false });
+    cases.push({
+      name: `GET /v1/contracts/${id === CPR ? '(a CPR number)' : id}`,
+      method: 'GET',
+      path: `/v1/contracts/${id}`,
+      contentType: null,
+      token: null,
+      status: 404,
+      code: 'CONTRACT_UNKNOWN',
+      audited: false,
+    });
   }
   cases.push({ name: 'a path that cannot be percent-decoded', path: '/v1/queries/%ZZ', status: 400, code: 'HTTP_MALFORMED' });
-  cases.push({ name: 'a path with an encoded NUL that cannot be decoded as UTF-8', path: '/v1/queries/%C0%80', status: 400, code: 'HTTP_MALFORMED' });
+  cases.push({
+    name: 'a path with an encoded NUL that cannot be decoded as UTF-8',
+    path: '/v1/queries/%C0%80',
+    status: 400,
+    code: 'HTTP_MALFORMED',
+  });
   return cases;
 });
 
@@ -283,7 +366,20 @@ category('method and path', () => {
 
 category('headers', () => {
   const cases: Case[] = [];
-  for (const ct of [null, 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/xml', 'text/json', 'application/problem+json', 'application/json-patch+json', 'application/jsonx', 'application/octet-stream', 'application', '*/*']) {
+  for (const ct of [
+    null,
+    'text/plain',
+    'application/x-www-form-urlencoded',
+    'multipart/form-data; boundary=x',
+    'application/xml',
+    'text/json',
+    'application/problem+json',
+    'application/json-patch+json',
+    'application/jsonx',
+    'application/octet-stream',
+    'application',
+    '*/*',
+  ]) {
     cases.push({ name: `content type ${ct ?? '(none)'}`, contentType: ct, status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' });
   }
   for (const enc of ['gzip', 'deflate', 'br', 'compress']) {
@@ -302,9 +398,27 @@ category('headers', () => {
       },
     });
   }
-  cases.push({ name: 'a header larger than 16 KiB', headers: { 'x-padding': 'a'.repeat(17_000) }, status: 431, code: 'HEADERS_TOO_LARGE', audited: false });
-  cases.push({ name: 'an Authorization header larger than 16 KiB', token: `${'a'.repeat(9000)}.${'b'.repeat(9000)}.c`, status: 431, code: 'HEADERS_TOO_LARGE', audited: false });
-  cases.push({ name: 'many headers adding up to more than 16 KiB', headers: Object.fromEntries(Array.from({ length: 90 }, (_, i) => [`x-h${i}`, 'v'.repeat(200)])), status: 431, code: 'HEADERS_TOO_LARGE', audited: false });
+  cases.push({
+    name: 'a header larger than 16 KiB',
+    headers: { 'x-padding': 'a'.repeat(17_000) },
+    status: 431,
+    code: 'HEADERS_TOO_LARGE',
+    audited: false,
+  });
+  cases.push({
+    name: 'an Authorization header larger than 16 KiB',
+    token: `${'a'.repeat(9000)}.${'b'.repeat(9000)}.c`,
+    status: 431,
+    code: 'HEADERS_TOO_LARGE',
+    audited: false,
+  });
+  cases.push({
+    name: 'many headers adding up to more than 16 KiB',
+    headers: Object.fromEntries(Array.from({ length: 90 }, (_, i) => [`x-h${i}`, 'v'.repeat(200)])),
+    status: 431,
+    code: 'HEADERS_TOO_LARGE',
+    audited: false,
+  });
   return cases;
 });
 
@@ -315,8 +429,14 @@ category('HTTP framing', () => {
   const P = STATUS;
   const raw = (name: string, bytes: string, status = 400, code = 'HTTP_MALFORMED'): Case => ({ name, raw: () => bytes, status, code });
   return [
-    raw('Content-Length and Transfer-Encoding together (smuggling)', `POST ${P} HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`),
-    raw('two different Content-Length headers', `POST ${P} HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n{}{}{}`),
+    raw(
+      'Content-Length and Transfer-Encoding together (smuggling)',
+      `POST ${P} HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`,
+    ),
+    raw(
+      'two different Content-Length headers',
+      `POST ${P} HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n{}{}{}`,
+    ),
     raw('a negative Content-Length', `POST ${P} HTTP/1.1\r\nHost: localhost\r\nContent-Length: -1\r\n\r\n`),
     raw('a non-numeric Content-Length', `POST ${P} HTTP/1.1\r\nHost: localhost\r\nContent-Length: abc\r\n\r\n`),
     raw('Transfer-Encoding not ending in chunked', `POST ${P} HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked, gzip\r\n\r\n`),
@@ -331,7 +451,12 @@ category('HTTP framing', () => {
     raw('a control character in the path', `POST /v1/queries/a\u0001b HTTP/1.1\r\nHost: localhost\r\n\r\n`),
     raw('TLS-looking garbage instead of a request line', `\u0016\u0003\u0001 garbage\r\n\r\n`),
     raw('HTTP/1.1 without Host', `POST ${P} HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}`),
-    raw('a request line longer than 16 KiB', `POST ${P}?${'a'.repeat(20_000)} HTTP/1.1\r\nHost: localhost\r\n\r\n`, 431, 'HEADERS_TOO_LARGE'),
+    raw(
+      'a request line longer than 16 KiB',
+      `POST ${P}?${'a'.repeat(20_000)} HTTP/1.1\r\nHost: localhost\r\n\r\n`,
+      431,
+      'HEADERS_TOO_LARGE',
+    ),
     raw('CONNECT (the gateway is no proxy)', `CONNECT localhost:443 HTTP/1.1\r\nHost: localhost\r\n\r\n`, 405, 'METHOD_NOT_ALLOWED'),
   ];
 });
@@ -344,7 +469,14 @@ for (const r of ROUTES) {
     const body = validBody(r);
     const good = (): string => tokenWith(r.client, r.path, body);
     const base = { as: r.client, path: r.path, body };
-    const hdr = (name: string, value: string, code: string): Case => ({ ...base, name, token: null, headers: { authorization: value }, status: 401, code });
+    const hdr = (name: string, value: string, code: string): Case => ({
+      ...base,
+      name,
+      token: null,
+      headers: { authorization: value },
+      status: 401,
+      code,
+    });
     const tok = (name: string, token: () => string, code: string): Case => ({ ...base, name, token, status: 401, code });
     const seg = (o: unknown): string => Buffer.from(typeof o === 'string' ? o : JSON.stringify(o)).toString('base64url');
     const parts = (): string[] => good().split('.');
@@ -369,17 +501,41 @@ for (const r of ROUTES) {
       tok('a header segment that is not base64 JSON', () => `abcd.${parts()[1]}.${parts()[2]}`, 'TOKEN_MALFORMED'),
       tok('a header that is a JSON array', () => `${seg(['ES256'])}.${parts()[1]}.${parts()[2]}`, 'TOKEN_MALFORMED'),
       tok('a header that is a JSON string', () => `${seg('"ES256"')}.${parts()[1]}.${parts()[2]}`, 'TOKEN_MALFORMED'),
-      tok('a payload that is not JSON', () => compactJws({ alg: 'ES256', kid: `${r.client}-1` }, 'not json', { alg: 'ES256', keyPem: signingKeyPem(r.client) }), 'TOKEN_MALFORMED'),
-      tok('a payload that is a JSON array', () => compactJws({ alg: 'ES256', kid: `${r.client}-1` }, [1, 2], { alg: 'ES256', keyPem: signingKeyPem(r.client) }), 'TOKEN_MALFORMED'),
+      tok(
+        'a payload that is not JSON',
+        () => compactJws({ alg: 'ES256', kid: `${r.client}-1` }, 'not json', { alg: 'ES256', keyPem: signingKeyPem(r.client) }),
+        'TOKEN_MALFORMED',
+      ),
+      tok(
+        'a payload that is a JSON array',
+        () => compactJws({ alg: 'ES256', kid: `${r.client}-1` }, [1, 2], { alg: 'ES256', keyPem: signingKeyPem(r.client) }),
+        'TOKEN_MALFORMED',
+      ),
       tok('an empty signature', () => `${parts()[0]}.${parts()[1]}.`, 'TOKEN_SIGNATURE_INVALID'),
       tok('a truncated signature', () => `${parts()[0]}.${parts()[1]}.${parts()[2]!.slice(0, 40)}`, 'TOKEN_SIGNATURE_INVALID'),
-      tok('the signature of another token', () => `${parts()[0]}.${parts()[1]}.${tokenWith(r.client, r.path, body).split('.')[2]}`, 'TOKEN_SIGNATURE_INVALID'),
-      tok('a payload changed after signing', () => {
-        const [a, , c] = parts();
-        const claims = { ...claimsFor(r.client, r.path, body), purpose: 'whole-person-plan' };
-        return `${a}.${seg(claims)}.${c}`;
-      }, 'TOKEN_SIGNATURE_INVALID'),
-      tok('no alg in the header', () => compactJws({ typ: 'JWT', kid: `${r.client}-1` }, claimsFor(r.client, r.path, body), { alg: 'ES256', keyPem: signingKeyPem(r.client) }), 'TOKEN_ALG_NOT_ALLOWED'),
+      tok(
+        'the signature of another token',
+        () => `${parts()[0]}.${parts()[1]}.${tokenWith(r.client, r.path, body).split('.')[2]}`,
+        'TOKEN_SIGNATURE_INVALID',
+      ),
+      tok(
+        'a payload changed after signing',
+        () => {
+          const [a, , c] = parts();
+          const claims = { ...claimsFor(r.client, r.path, body), purpose: 'whole-person-plan' };
+          return `${a}.${seg(claims)}.${c}`;
+        },
+        'TOKEN_SIGNATURE_INVALID',
+      ),
+      tok(
+        'no alg in the header',
+        () =>
+          compactJws({ typ: 'JWT', kid: `${r.client}-1` }, claimsFor(r.client, r.path, body), {
+            alg: 'ES256',
+            keyPem: signingKeyPem(r.client),
+          }),
+        'TOKEN_ALG_NOT_ALLOWED',
+      ),
     ];
   });
 }
@@ -393,7 +549,12 @@ for (const r of ROUTES) {
     const base = { as: r.client, path: r.path, body };
     const now = (): number => Math.floor(Date.now() / 1000);
     // Changes are made when the token is minted, so that times are relative to the request.
-    const t = (name: string, code: string, change: Parameters<typeof tokenWith>[3] | (() => Parameters<typeof tokenWith>[3]), status = 401): Case => ({
+    const t = (
+      name: string,
+      code: string,
+      change: Parameters<typeof tokenWith>[3] | (() => Parameters<typeof tokenWith>[3]),
+      status = 401,
+    ): Case => ({
       ...base,
       name,
       token: () => tokenWith(r.client, r.path, body, typeof change === 'function' ? change() : change),
@@ -406,12 +567,24 @@ for (const r of ROUTES) {
       // algorithms
       signed('alg none', 'TOKEN_ALG_NOT_ALLOWED', () => compactJws({ alg: 'none', typ: 'JWT' }, claims(), { alg: 'none' })),
       signed('alg None', 'TOKEN_ALG_NOT_ALLOWED', () => compactJws({ alg: 'None' }, claims(), { alg: 'none' })),
-      signed('alg NONE with a kid', 'TOKEN_ALG_NOT_ALLOWED', () => compactJws({ alg: 'NONE', kid: `${r.client}-1` }, claims(), { alg: 'none' })),
-      signed('HS256 with the registered public key as the HMAC secret', 'TOKEN_ALG_NOT_ALLOWED', () => compactJws({ alg: 'HS256', kid: `${r.client}-1` }, claims(), { alg: 'HS256', secret: signingPubPem(r.client) })),
-      signed('HS384 with the public key as secret', 'TOKEN_ALG_NOT_ALLOWED', () => compactJws({ alg: 'HS384' }, claims(), { alg: 'HS384', secret: signingPubPem(r.client) })),
-      signed('HS512 with the public key as secret', 'TOKEN_ALG_NOT_ALLOWED', () => compactJws({ alg: 'HS512' }, claims(), { alg: 'HS512', secret: signingPubPem(r.client) })),
-      signed('RS256 signed with the client\'s TLS key', 'TOKEN_ALG_NOT_ALLOWED', () => compactJws({ alg: 'RS256', kid: `${r.client}-1` }, claims(), { alg: 'RS256', keyPem: tlsKeyPem(r.client) })),
-      signed('PS256 header', 'TOKEN_ALG_NOT_ALLOWED', () => compactJws({ alg: 'PS256' }, claims(), { alg: 'RS256', keyPem: tlsKeyPem(r.client) })),
+      signed('alg NONE with a kid', 'TOKEN_ALG_NOT_ALLOWED', () =>
+        compactJws({ alg: 'NONE', kid: `${r.client}-1` }, claims(), { alg: 'none' }),
+      ),
+      signed('HS256 with the registered public key as the HMAC secret', 'TOKEN_ALG_NOT_ALLOWED', () =>
+        compactJws({ alg: 'HS256', kid: `${r.client}-1` }, claims(), { alg: 'HS256', secret: signingPubPem(r.client) }),
+      ),
+      signed('HS384 with the public key as secret', 'TOKEN_ALG_NOT_ALLOWED', () =>
+        compactJws({ alg: 'HS384' }, claims(), { alg: 'HS384', secret: signingPubPem(r.client) }),
+      ),
+      signed('HS512 with the public key as secret', 'TOKEN_ALG_NOT_ALLOWED', () =>
+        compactJws({ alg: 'HS512' }, claims(), { alg: 'HS512', secret: signingPubPem(r.client) }),
+      ),
+      signed("RS256 signed with the client's TLS key", 'TOKEN_ALG_NOT_ALLOWED', () =>
+        compactJws({ alg: 'RS256', kid: `${r.client}-1` }, claims(), { alg: 'RS256', keyPem: tlsKeyPem(r.client) }),
+      ),
+      signed('PS256 header', 'TOKEN_ALG_NOT_ALLOWED', () =>
+        compactJws({ alg: 'PS256' }, claims(), { alg: 'RS256', keyPem: tlsKeyPem(r.client) }),
+      ),
       t('ES384 header on an ES256 signature', 'TOKEN_ALG_NOT_ALLOWED', { header: { alg: 'ES384' } }),
       t('ES512 header', 'TOKEN_ALG_NOT_ALLOWED', { header: { alg: 'ES512' } }),
       t('EdDSA header for an ES256 key', 'TOKEN_ALG_NOT_ALLOWED', { header: { alg: 'EdDSA' } }),
@@ -431,11 +604,13 @@ for (const r of ROUTES) {
       t('an enc header', 'TOKEN_HEADER_NOT_ALLOWED', { header: { enc: 'A256GCM' } }),
       // keys
       t('an unknown kid', 'TOKEN_KEY_UNKNOWN', { header: { kid: 'nope' } }),
-      t('another client\'s kid', 'TOKEN_KEY_UNKNOWN', { header: { kid: `${r.other}-1` } }),
+      t("another client's kid", 'TOKEN_KEY_UNKNOWN', { header: { kid: `${r.other}-1` } }),
       t('an empty kid', 'TOKEN_KEY_UNKNOWN', { header: { kid: '' } }),
       t('a path in the kid', 'TOKEN_KEY_UNKNOWN', { header: { kid: '../../../../etc/passwd' } }),
       t('a kid as a number', 'TOKEN_KEY_UNKNOWN', { header: { kid: 1 } }),
-      signed('signed with another client\'s key, claiming to be this client', 'TOKEN_SIGNATURE_INVALID', () => compactJws({ alg: 'ES256', kid: `${r.client}-1` }, claims(), { alg: 'ES256', keyPem: signingKeyPem(r.other) })),
+      signed("signed with another client's key, claiming to be this client", 'TOKEN_SIGNATURE_INVALID', () =>
+        compactJws({ alg: 'ES256', kid: `${r.client}-1` }, claims(), { alg: 'ES256', keyPem: signingKeyPem(r.other) }),
+      ),
       // times
       t('expired ten minutes ago', 'TOKEN_EXPIRED', () => ({ claims: { iat: now() - 660, exp: now() - 600 } })),
       t('expired just beyond the clock tolerance', 'TOKEN_EXPIRED', () => ({ claims: { iat: now() - 100, exp: now() - 45 } })),
@@ -456,11 +631,13 @@ for (const r of ROUTES) {
       t('the audience in upper case', 'TOKEN_AUDIENCE_INVALID', { claims: { aud: 'SNITFLADE-GATEWAY' } }),
       t('the provider system as audience', 'TOKEN_AUDIENCE_INVALID', { claims: { aud: r.other } }),
       // issuer
-      t('the issuer of another client, signed with this client\'s key', 'TOKEN_ISSUER_MISMATCH', { claims: { iss: r.other } }),
+      t("the issuer of another client, signed with this client's key", 'TOKEN_ISSUER_MISMATCH', { claims: { iss: r.other } }),
       t('an issuer that is a number', 'TOKEN_ISSUER_MISMATCH', { claims: { iss: 42 } }),
-      signed('another client\'s own valid token on this connection', 'TOKEN_ISSUER_MISMATCH', () => tokenWith(r.other, r.path, body)),
+      signed("another client's own valid token on this connection", 'TOKEN_ISSUER_MISMATCH', () => tokenWith(r.other, r.path, body)),
       // claims: missing, wrong type, bad value
-      ...['iss', 'aud', 'iat', 'exp', 'jti', 'sub', 'purpose', 'case', 'htm', 'htu', 'body_sha256'].map((name) => t(`without ${name}`, 'TOKEN_CLAIM_MISSING', { drop: [name] })),
+      ...['iss', 'aud', 'iat', 'exp', 'jti', 'sub', 'purpose', 'case', 'htm', 'htu', 'body_sha256'].map((name) =>
+        t(`without ${name}`, 'TOKEN_CLAIM_MISSING', { drop: [name] }),
+      ),
       ...(
         [
           ['sub', 42],
@@ -487,11 +664,24 @@ for (const r of ROUTES) {
       t('minted for another contract', 'TOKEN_REQUEST_MISMATCH', { claims: { htu: r.otherPath } }),
       t('minted for the path with a trailing slash', 'TOKEN_REQUEST_MISMATCH', { claims: { htu: `${r.path}/` } }),
       t('minted for the full URL', 'TOKEN_REQUEST_MISMATCH', { claims: { htu: `https://localhost${r.path}` } }),
-      t('minted for another body (another citizen)', 'TOKEN_BODY_MISMATCH', { claims: { body_sha256: bodyDigest(JSON.stringify({ cpr: citizens[7]!.cpr, fields: r.fields })) } }),
-      t('the body digest in hex', 'TOKEN_BODY_MISMATCH', { claims: { body_sha256: Buffer.from(bodyDigest(body), 'base64url').toString('hex') } }),
+      t('minted for another body (another citizen)', 'TOKEN_BODY_MISMATCH', {
+        claims: { body_sha256: bodyDigest(JSON.stringify({ cpr: citizens[7]!.cpr, fields: r.fields })) },
+      }),
+      t('the body digest in hex', 'TOKEN_BODY_MISMATCH', {
+        claims: { body_sha256: Buffer.from(bodyDigest(body), 'base64url').toString('hex') },
+      }),
       t('the digest of the body with a trailing newline', 'TOKEN_BODY_MISMATCH', { claims: { body_sha256: bodyDigest(`${body}\n`) } }),
-      t('minted for more fields than sent', 'TOKEN_BODY_MISMATCH', { claims: { body_sha256: bodyDigest(JSON.stringify({ cpr: CPR, fields: r.allFields })) } }),
-      { ...base, name: 'the body changed after signing (whitespace)', body: `${body} `, token: () => tokenWith(r.client, r.path, body), status: 401, code: 'TOKEN_BODY_MISMATCH' },
+      t('minted for more fields than sent', 'TOKEN_BODY_MISMATCH', {
+        claims: { body_sha256: bodyDigest(JSON.stringify({ cpr: CPR, fields: r.allFields })) },
+      }),
+      {
+        ...base,
+        name: 'the body changed after signing (whitespace)',
+        body: `${body} `,
+        token: () => tokenWith(r.client, r.path, body),
+        status: 401,
+        code: 'TOKEN_BODY_MISMATCH',
+      },
     ];
     // Replays: the first use is served, the second refused.
     const replay = (name: string, second: (first: string) => string): Case => ({
@@ -499,7 +689,12 @@ for (const r of ROUTES) {
       name,
       token: async () => {
         const first = tokenWith(r.client, r.path, body);
-        const ok = await send(env.url, { path: r.path, headers: { 'content-type': 'application/json', authorization: `Bearer ${first}` }, body, creds: clientCreds(r.client) });
+        const ok = await send(env.url, {
+          path: r.path,
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${first}` },
+          body,
+          creds: clientCreds(r.client),
+        });
         expect(ok.status).toBe(200);
         return second(first);
       },
@@ -507,7 +702,11 @@ for (const r of ROUTES) {
       code: 'TOKEN_REPLAYED',
     });
     cases.push(replay('a replayed token', (first) => first));
-    cases.push(replay('a new token reusing a used jti', (first) => tokenWith(r.client, r.path, body, { claims: { jti: JSON.parse(Buffer.from(first.split('.')[1]!, 'base64url').toString()).jti } })));
+    cases.push(
+      replay('a new token reusing a used jti', (first) =>
+        tokenWith(r.client, r.path, body, { claims: { jti: JSON.parse(Buffer.from(first.split('.')[1]!, 'base64url').toString()).jti } }),
+      ),
+    );
     return cases;
   });
 }
@@ -520,7 +719,8 @@ for (const r of ROUTES) {
     const base = { as: r.client, path: r.path };
     const valid = validBody(r);
     const m = (name: string, body: string | Buffer): Case => ({ ...base, name, body, status: 400, code: 'BODY_MALFORMED' });
-    const u8 = (...parts: (string | number[])[]): Buffer => Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p))));
+    const u8 = (...parts: (string | number[])[]): Buffer =>
+      Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p))));
     const nest = (n: number, open: string, close: string): string => `{"cpr":"${CPR}","fields":${open.repeat(n)}${close.repeat(n)}}`;
     const fields = JSON.stringify(r.fields);
     return [
@@ -577,9 +777,22 @@ for (const r of ROUTES) {
       m('33 nested arrays', nest(33, '[', ']')),
       m('33 nested objects', `{"cpr":"${CPR}","fields":${fields},"x":${'{"a":'.repeat(32)}1${'}'.repeat(32)}}`),
       m('30000 nested arrays', nest(30_000, '[', ']')),
-      { ...base, name: 'a body of 64 KiB + 1 byte', body: `{"cpr":"${CPR}","fields":${fields},"pad":"${'x'.repeat(65_537)}"}`, status: 413, code: 'BODY_TOO_LARGE' },
+      {
+        ...base,
+        name: 'a body of 64 KiB + 1 byte',
+        body: `{"cpr":"${CPR}","fields":${fields},"pad":"${'x'.repeat(65_537)}"}`,
+        status: 413,
+        code: 'BODY_TOO_LARGE',
+      },
       { ...base, name: 'a body of 1 MiB', body: 'x'.repeat(1_048_576), status: 413, code: 'BODY_TOO_LARGE' },
-      { ...base, name: 'a chunked body over the limit', headers: { 'transfer-encoding': 'chunked' }, body: `{"pad":"${'y'.repeat(100_000)}"}`, status: 413, code: 'BODY_TOO_LARGE' },
+      {
+        ...base,
+        name: 'a chunked body over the limit',
+        headers: { 'transfer-encoding': 'chunked' },
+        body: `{"pad":"${'y'.repeat(100_000)}"}`,
+        status: 413,
+        code: 'BODY_TOO_LARGE',
+      },
     ];
   });
 }
@@ -634,7 +847,7 @@ for (const r of ROUTES) {
       fields(['internalNote'], 'naming a provider-internal field'),
       fields(['bankAccount', ...f], 'naming a bank account'),
       fields(['__proto__'], 'naming __proto__'),
-      fields([r.foreignField], 'naming another contract\'s field'),
+      fields([r.foreignField], "naming another contract's field"),
       fields([f[0]!.toUpperCase()], 'in upper case'),
       fields([`${f[0]} `], 'with a trailing space'),
       fields([f[0], f[0]], 'with a duplicate'),
@@ -646,7 +859,13 @@ for (const r of ROUTES) {
       inv('a property name of 300 characters', { cpr: CPR, fields: f, ['k'.repeat(300)]: 1 }),
       inv('a purpose in the body', { cpr: CPR, fields: f, purpose: 'whole-person-plan' }),
       inv('a string of 60000 characters', { cpr: CPR, fields: f, note: 'n'.repeat(60_000) }),
-      { ...base, name: 'a number beyond double range in an extra property', body: `{"cpr":"${CPR}","fields":${JSON.stringify(f)},"n":1e400}`, status: 400, code: 'REQUEST_INVALID' },
+      {
+        ...base,
+        name: 'a number beyond double range in an extra property',
+        body: `{"cpr":"${CPR}","fields":${JSON.stringify(f)},"n":1e400}`,
+        status: 400,
+        code: 'REQUEST_INVALID',
+      },
     ];
   });
 }
@@ -672,7 +891,14 @@ category('CPR numbers in every written form', () => {
       const w = put(f.write(other));
       const label = `${f.name}, ${where}`;
       for (const claim of ['sub', 'case', 'purpose']) {
-        cases.push({ name: `${claim} claim: ${label}`, body, token: () => tokenWith(SOF, STATUS, body, { claims: { [claim]: w } }), status: 401, code: 'TOKEN_CLAIM_MISSING', check: (r) => expect(withoutIds(r.text)).not.toContain(other.slice(6)) });
+        cases.push({
+          name: `${claim} claim: ${label}`,
+          body,
+          token: () => tokenWith(SOF, STATUS, body, { claims: { [claim]: w } }),
+          status: 401,
+          code: 'TOKEN_CLAIM_MISSING',
+          check: (r) => expect(withoutIds(r.text)).not.toContain(other.slice(6)),
+        });
       }
       if (headerSafe(w)) {
         cases.push({
@@ -710,9 +936,25 @@ category('CPR numbers in every written form', () => {
 
 category('policy', () => {
   const body = (fields: readonly string[]): string => JSON.stringify({ cpr: CPR, fields });
-  const deny = (name: string, as: string, p: string, fields: readonly string[], reasons: readonly string[], purpose = 'plan-coordination'): Case => {
+  const deny = (
+    name: string,
+    as: string,
+    p: string,
+    fields: readonly string[],
+    reasons: readonly string[],
+    purpose = 'plan-coordination',
+  ): Case => {
     const b = body(fields);
-    return { name, as, path: p, body: b, token: () => tokenWith(as, p, b, { claims: { purpose } }), status: 403, code: 'POLICY_DENIED', reasons };
+    return {
+      name,
+      as,
+      path: p,
+      body: b,
+      token: () => tokenWith(as, p, b, { claims: { purpose } }),
+      status: 403,
+      code: 'POLICY_DENIED',
+      reasons,
+    };
   };
   return [
     deny('the DPO console asking for employment status', 'dpo-console', STATUS, ['targetGroup'], ['NO_POLICY']),

@@ -64,7 +64,11 @@ describe.each(DATABASES)('SIGKILL under load on %s', (name, makeDatabase) => {
       upstream: { timeoutMs: 2000, maxResponseBytes: 1_048_576 },
       limits: { ratePerSecond: 100_000, burst: 100_000, concurrency: 1000 },
       notifications: { maxAttempts: 1000, baseDelayMs: 50, maxDelayMs: 200, pollMs: 50, leaseMs: 3000 },
-      log: { level: 'info' as const, console: false, file: path.join(ROOT, 'test-output', 'logs', `hardening-crash-${name.toLowerCase()}-${process.pid}.log`) },
+      log: {
+        level: 'info' as const,
+        console: false,
+        file: path.join(ROOT, 'test-output', 'logs', `hardening-crash-${name.toLowerCase()}-${process.pid}.log`),
+      },
     };
     const first = await startChildGateway(config);
     children.push(first);
@@ -77,7 +81,15 @@ describe.each(DATABASES)('SIGKILL under load on %s', (name, makeDatabase) => {
         const body = JSON.stringify({ cpr: c.cpr, fields: ['targetGroup', 'benefit'] });
         const purpose = i % 5 === 4 ? 'curiosity' : 'plan-coordination'; // every fifth is refused, audited
         try {
-          const res = await send(first.url, { path: STATUS, headers: { 'content-type': 'application/json', authorization: `Bearer ${tokenWith('sof-case-system', STATUS, body, { claims: { purpose } })}` }, body, creds: clientCreds('sof-case-system') });
+          const res = await send(first.url, {
+            path: STATUS,
+            headers: {
+              'content-type': 'application/json',
+              authorization: `Bearer ${tokenWith('sof-case-system', STATUS, body, { claims: { purpose } })}`,
+            },
+            body,
+            creds: clientCreds('sof-case-system'),
+          });
           if (res.status === 200) receipts.push({ auditId: res.json.disclosure.auditId, kind: 'released' });
           else if (typeof res.json?.auditId === 'string') receipts.push({ auditId: res.json.auditId, kind: 'refused' });
         } catch {
@@ -120,7 +132,12 @@ describe.each(DATABASES)('SIGKILL under load on %s', (name, makeDatabase) => {
     // and every delivery its QUEUED record (they are one commit), acknowledged or not.
     const queued: string[] = [];
     for (let after: string | undefined, page = 0; page === 0 || after !== undefined; page++) {
-      const found = await store.audit.search({ kind: 'notification', reason: 'QUEUED', limit: 500, ...(after !== undefined ? { after } : {}) });
+      const found = await store.audit.search({
+        kind: 'notification',
+        reason: 'QUEUED',
+        limit: 500,
+        ...(after !== undefined ? { after } : {}),
+      });
       queued.push(...found.records.map((r) => `${r.auditId} ${r.recipient?.system}`));
       after = found.next;
     }
@@ -138,13 +155,24 @@ describe.each(DATABASES)('SIGKILL under load on %s', (name, makeDatabase) => {
 
     // Every notification acknowledged with 202 reaches social services (the restarted gateway delivers what was left).
     const acknowledged = told.filter((r) => r.kind === 'notification').map((r) => r.auditId);
-    await waitFor('every acknowledged notification delivered', () => acknowledged.every((id) => inbox.received.some((n) => n.auditId === id)), 60_000);
+    await waitFor(
+      'every acknowledged notification delivered',
+      () => acknowledged.every((id) => inbox.received.some((n) => n.auditId === id)),
+      60_000,
+    );
 
     // The restarted gateway serves, and continues the chain.
     const body = JSON.stringify({ cpr: withJob[0]!.cpr, fields: ['targetGroup'] });
-    const after = await send(second.url, { path: STATUS, headers: { 'content-type': 'application/json', authorization: `Bearer ${tokenWith('sof-case-system', STATUS, body)}` }, body, creds: clientCreds('sof-case-system') });
+    const after = await send(second.url, {
+      path: STATUS,
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${tokenWith('sof-case-system', STATUS, body)}` },
+      body,
+      creds: clientCreds('sof-case-system'),
+    });
     expect(after.status).toBe(200);
     expect((await verifyChain(store, instanceId)).ok).toBe(true);
-    process.stdout.write(`\ncrash (${name}): ${told.length} audit ids received before SIGKILL (${acknowledged.length} notifications), all in the trail after restart\n`);
+    process.stdout.write(
+      `\ncrash (${name}): ${told.length} audit ids received before SIGKILL (${acknowledged.length} notifications), all in the trail after restart\n`,
+    );
   });
 });

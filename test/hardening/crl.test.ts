@@ -43,7 +43,9 @@ describe('parseCrl', () => {
 
   it('reads an empty CRL and its dates', () => {
     const thisUpdate = new Date(Date.UTC(2026, 0, 1));
-    const list = parseCrl(createCrl(ca, [], { thisUpdate, nextUpdate: new Date(Date.UTC(2026, 1, 1)) }), ca.certPem, { now: new Date(Date.UTC(2026, 0, 2)) });
+    const list = parseCrl(createCrl(ca, [], { thisUpdate, nextUpdate: new Date(Date.UTC(2026, 1, 1)) }), ca.certPem, {
+      now: new Date(Date.UTC(2026, 0, 2)),
+    });
     expect(list.count).toBe(0);
     expect(list.thisUpdate).toEqual(thisUpdate);
     expect(list.nextUpdate).toEqual(new Date(Date.UTC(2026, 1, 1)));
@@ -81,10 +83,29 @@ describe('parseCrl', () => {
   it('reads a CRL made by OpenSSL for an ECDSA CA', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'snitflade-crl-'));
     const run = (...args: string[]): string => execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] }).toString();
-    run('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-subj', '/CN=EC test CA', '-days', '30');
+    run(
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.crt',
+      '-subj',
+      '/CN=EC test CA',
+      '-days',
+      '30',
+    );
     writeFileSync(path.join(dir, 'index.txt'), 'R\t301231235959Z\t260101000000Z\t0123ABCD\tunknown\t/CN=revoked\n');
     writeFileSync(path.join(dir, 'crlnumber'), '01\n');
-    writeFileSync(path.join(dir, 'ca.cnf'), '[ ca ]\ndefault_ca = d\n[ d ]\ndatabase = index.txt\ncrlnumber = crlnumber\ndefault_md = sha256\ndefault_crl_days = 30\n');
+    writeFileSync(
+      path.join(dir, 'ca.cnf'),
+      '[ ca ]\ndefault_ca = d\n[ d ]\ndatabase = index.txt\ncrlnumber = crlnumber\ndefault_md = sha256\ndefault_crl_days = 30\n',
+    );
     run('ca', '-gencrl', '-config', 'ca.cnf', '-keyfile', 'ca.key', '-cert', 'ca.crt', '-out', 'crl.pem');
     const caPem = readFileSync(path.join(dir, 'ca.crt'), 'utf8');
     const list = parseCrl(readFileSync(path.join(dir, 'crl.pem'), 'utf8'), caPem);
@@ -125,7 +146,10 @@ describe('revocation at the gateway', () => {
 
   beforeAll(async () => {
     await testCerts();
-    ca = { certPem: readFileSync(path.join(TEST_CERTS, 'ca', 'ca.crt.pem'), 'utf8'), keyPem: readFileSync(path.join(TEST_CERTS, 'ca', 'ca.key.pem'), 'utf8') };
+    ca = {
+      certPem: readFileSync(path.join(TEST_CERTS, 'ca', 'ca.crt.pem'), 'utf8'),
+      keyPem: readFileSync(path.join(TEST_CERTS, 'ca', 'ca.key.pem'), 'utf8'),
+    };
     first = leaf();
     second = leaf();
     const data = mkdtempSync(path.join(os.tmpdir(), 'snitflade-crl-env-'));
@@ -170,7 +194,13 @@ describe('revocation at the gateway', () => {
     await env.gateway.reload();
     let r = await ready();
     expect(r.status).toBe(200);
-    expect(r.json.revocation).toEqual({ configured: true, revoked: 1, thisUpdate: expect.any(String), nextUpdate: expect.any(String), current: true });
+    expect(r.json.revocation).toEqual({
+      configured: true,
+      revoked: 1,
+      thisUpdate: expect.any(String),
+      nextUpdate: expect.any(String),
+      current: true,
+    });
     expect(await scrapeNextUpdate()).toBe(Math.floor(Date.parse(r.json.revocation.nextUpdate as string) / 1000));
 
     // Past its nextUpdate: still in force, reported as not current, the gateway still ready.
@@ -180,7 +210,12 @@ describe('revocation at the gateway', () => {
     r = await ready();
     expect(r.status).toBe(200);
     expect(r.json.ready).toBe(true);
-    expect(r.json.revocation).toMatchObject({ configured: true, revoked: 1, nextUpdate: new Date(Math.floor(staleNext.getTime() / 1000) * 1000).toISOString(), current: false });
+    expect(r.json.revocation).toMatchObject({
+      configured: true,
+      revoked: 1,
+      nextUpdate: new Date(Math.floor(staleNext.getTime() / 1000) * 1000).toISOString(),
+      current: false,
+    });
     expect(await status(first)).toEqual({ status: 401, code: 'CERTIFICATE_UNTRUSTED' });
     expect(await scrapeNextUpdate()).toBeLessThan(now / 1000);
   });
@@ -189,7 +224,17 @@ describe('revocation at the gateway', () => {
     const data = mkdtempSync(path.join(os.tmpdir(), 'snitflade-crl-bad-'));
     const bad = path.join(data, 'crl.pem');
     writeFileSync(bad, createCrl(createCa({ cn: 'Snitflade development CA', keyPem: testRsaKey(1) }), []));
-    const config = loadConfig({ root: ROOT, env: {}, overrides: { paths: { certs: TEST_CERTS, data, crl: bad }, store: { kind: 'sqlite', file: path.join(data, 'db.sqlite') }, log: { level: 'error', console: false } } });
-    await expect(createGateway(config, { logger: createLogger({ level: 'error', console: false }) })).rejects.toThrow(new RegExp(`${bad.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}.*signature does not verify`));
+    const config = loadConfig({
+      root: ROOT,
+      env: {},
+      overrides: {
+        paths: { certs: TEST_CERTS, data, crl: bad },
+        store: { kind: 'sqlite', file: path.join(data, 'db.sqlite') },
+        log: { level: 'error', console: false },
+      },
+    });
+    await expect(createGateway(config, { logger: createLogger({ level: 'error', console: false }) })).rejects.toThrow(
+      new RegExp(`${bad.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}.*signature does not verify`),
+    );
   });
 });

@@ -25,7 +25,11 @@ const SERIAL = HIDDEN.slice(6);
 /** Every written form, alone and glued to letters on either side. */
 const WRITTEN: readonly (readonly [string, string])[] = CPR_WRITTEN_FORMS.flatMap((f) => {
   const w = f.write(HIDDEN);
-  return [[`${f.name}, alone`, w], [`${f.name}, after a letter`, `x${w}`], [`${f.name}, before a letter`, `${w}y`]] as const;
+  return [
+    [`${f.name}, alone`, w],
+    [`${f.name}, after a letter`, `x${w}`],
+    [`${f.name}, before a letter`, `${w}y`],
+  ] as const;
 });
 /** The written forms a header or a URL path can carry as they are. */
 const ASCII_WRITTEN = WRITTEN.filter(([, w]) => /^[\x21-\x7e]+$/.test(w));
@@ -33,15 +37,29 @@ const ASCII_WRITTEN = WRITTEN.filter(([, w]) => /^[\x21-\x7e]+$/.test(w));
 let env: TestEnv;
 
 beforeAll(async () => {
-  env = await startTestEnv({ name: 'hardening-entry-points', overrides: { limits: { ratePerSecond: 100_000, burst: 100_000, concurrency: 1000 } } });
+  env = await startTestEnv({
+    name: 'hardening-entry-points',
+    overrides: { limits: { ratePerSecond: 100_000, burst: 100_000, concurrency: 1000 } },
+  });
 });
 afterAll(async () => {
   await env?.close();
 });
 
-async function post(client: string, urlPath: string, body: string, purpose = 'plan-coordination', headers: Record<string, string> = {}): Promise<Answer> {
+async function post(
+  client: string,
+  urlPath: string,
+  body: string,
+  purpose = 'plan-coordination',
+  headers: Record<string, string> = {},
+): Promise<Answer> {
   const token = tokenWith(client, urlPath, body, { claims: { purpose } });
-  const res = await send(env.url, { path: urlPath, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, ...headers }, body, creds: clientCreds(client) });
+  const res = await send(env.url, {
+    path: urlPath,
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, ...headers },
+    body,
+    creds: clientCreds(client),
+  });
   evidence('entry-points', 'error-response', res.text);
   return res;
 }
@@ -55,7 +73,15 @@ function nothingEchoed(res: Answer): void {
 
 describe('consents', () => {
   const consent = (reference: string): string =>
-    JSON.stringify({ cpr: CITIZEN, recipients: ['BIF'], purposes: ['plan-coordination'], categories: ['social'], validFrom: '2026-01-01', validTo: '2027-12-31', evidence: { kind: 'signed-form', reference } });
+    JSON.stringify({
+      cpr: CITIZEN,
+      recipients: ['BIF'],
+      purposes: ['plan-coordination'],
+      categories: ['social'],
+      validFrom: '2026-01-01',
+      validTo: '2027-12-31',
+      evidence: { kind: 'signed-form', reference },
+    });
 
   it.each(WRITTEN)('refuses an evidence reference holding a CPR number (%s), and records nothing', async (_name, written) => {
     const res = await post(SOF, '/v1/consents', consent(`FORM-${written}`));
@@ -78,7 +104,7 @@ describe('consents', () => {
   });
 });
 
-describe('the DPO\'s audit API and the dead-letter search', () => {
+describe("the DPO's audit API and the dead-letter search", () => {
   it.each(WRITTEN)('refuses a caseworker filter holding a CPR number (%s)', async (_name, written) => {
     const res = await post(DPO, '/v1/audit/search', JSON.stringify({ caseworker: `cw-${written}` }), 'audit-review');
     expect({ status: res.status, code: res.json.code }).toEqual({ status: 400, code: 'AUDIT_QUERY_INVALID' });
@@ -108,7 +134,11 @@ describe('notifications', () => {
 
   it.each(keys)('refuses an Idempotency-Key holding a CPR number (%s), and queues nothing', async (_name, written) => {
     const before = await env.gateway.store.outbox.list({ state: 'pending', limit: 500 });
-    const res = await emitNotification('sanction-notice', CITIZEN, { gatewayUrl: env.url, certsDir: TEST_CERTS, idempotencyKey: `key-${written}` });
+    const res = await emitNotification('sanction-notice', CITIZEN, {
+      gatewayUrl: env.url,
+      certsDir: TEST_CERTS,
+      idempotencyKey: `key-${written}`,
+    });
     expect(res.status).toBe(400);
     expect((res.body as { code: string }).code).toBe('IDEMPOTENCY_KEY_INVALID');
     expect(withoutIds(JSON.stringify(res.body))).not.toContain(SERIAL);
@@ -126,7 +156,13 @@ describe('the DPO pages', () => {
     const token = /name="_signin" value="([^"]+)"/.exec(form.text)![1]!;
     const signinCookie = String(form.headers['set-cookie']).split(';')[0]!;
     const body = new URLSearchParams({ _signin: token, lang: 'da' }).toString();
-    const res = await send(env.url, { method: 'POST', path: '/dpo/sign-in', headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: signinCookie }, body, creds: dpo });
+    const res = await send(env.url, {
+      method: 'POST',
+      path: '/dpo/sign-in',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: signinCookie },
+      body,
+      creds: dpo,
+    });
     expect(res.status).toBe(303);
     cookie = (res.headers['set-cookie'] as string[]).map((c) => c.split(';')[0]).join('; ');
   });
@@ -138,15 +174,18 @@ describe('the DPO pages', () => {
     expect(res.status).toBe(200);
   });
 
-  it.each(ASCII_WRITTEN.flatMap(([name, w]) => ['/dpo/', '/dpo/search/', '/dpo/records/', '/dpo/nothing/'].map((prefix) => [`${prefix}… (${name})`, `${prefix}${encodeURIComponent(w)}`] as const)))(
-    'answers %s with a page that does not echo the address',
-    async (_name, urlPath) => {
-      const res = await page(urlPath);
-      expect(res.status).toBe(404);
-      expect(res.text).toContain('value="/dpo/"');
-      nothingEchoed(res);
-    },
-  );
+  it.each(
+    ASCII_WRITTEN.flatMap(([name, w]) =>
+      ['/dpo/', '/dpo/search/', '/dpo/records/', '/dpo/nothing/'].map(
+        (prefix) => [`${prefix}… (${name})`, `${prefix}${encodeURIComponent(w)}`] as const,
+      ),
+    ),
+  )('answers %s with a page that does not echo the address', async (_name, urlPath) => {
+    const res = await page(urlPath);
+    expect(res.status).toBe(404);
+    expect(res.text).toContain('value="/dpo/"');
+    nothingEchoed(res);
+  });
 
   it.each(ASCII_WRITTEN.slice(0, 30))('does not show a CPR number (%s) typed into the search or report form again', async (_name, w) => {
     const form = await page('/dpo/');
@@ -157,7 +196,13 @@ describe('the DPO pages', () => {
       ['/dpo/citizen-report', { cpr: CITIZEN, from: w, to: '2026-01-01' }],
     ] as const) {
       const body = new URLSearchParams({ _csrf: csrf, ...fields }).toString();
-      const res = await send(env.url, { method: 'POST', path: urlPath, headers: { 'content-type': 'application/x-www-form-urlencoded', cookie }, body, creds: dpo });
+      const res = await send(env.url, {
+        method: 'POST',
+        path: urlPath,
+        headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
+        body,
+        creds: dpo,
+      });
       expect({ urlPath, status: res.status }).toEqual({ urlPath, status: 400 });
       nothingEchoed(res);
     }
@@ -168,7 +213,13 @@ describe('the DPO pages', () => {
     const csrf = /name="_csrf" value="([^"]+)"/.exec(form.text)![1]!;
     for (const [, w] of ASCII_WRITTEN.filter(([, x]) => /^[A-Za-z0-9_-]+$/.test(x))) {
       const body = new URLSearchParams({ _csrf: csrf, lang: 'en', back: `/dpo/${w}` }).toString();
-      const res = await send(env.url, { method: 'POST', path: '/dpo/lang', headers: { 'content-type': 'application/x-www-form-urlencoded', cookie }, body, creds: dpo });
+      const res = await send(env.url, {
+        method: 'POST',
+        path: '/dpo/lang',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
+        body,
+        creds: dpo,
+      });
       expect(res.status).toBe(303);
       expect(res.headers.location).toBe('/dpo/');
     }

@@ -28,7 +28,12 @@ const shared = citizens.filter((c) => c.employment && c.social && !c.extras.empl
 
 function query(env: TestEnv, fields: readonly string[] = ['targetGroup', 'caseworkerContact'], cpr = shared[0]!.cpr): Promise<Answer> {
   const body = JSON.stringify({ cpr, fields });
-  return send(env.url, { path: STATUS, headers: { 'content-type': 'application/json', authorization: `Bearer ${tokenWith('sof-case-system', STATUS, body)}` }, body, creds: clientCreds('sof-case-system') });
+  return send(env.url, {
+    path: STATUS,
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${tokenWith('sof-case-system', STATUS, body)}` },
+    body,
+    creds: clientCreds('sof-case-system'),
+  });
 }
 
 function expectProblem(res: Answer, status: number, code: string): void {
@@ -44,7 +49,13 @@ async function records(env: TestEnv, auditId: string) {
 }
 
 const unhandled = (env: TestEnv): Promise<number> =>
-  import('node:fs').then((fs) => fs.readFileSync(env.logFile, 'utf8').split('\n').filter((l) => l.includes('"unhandled error"')).length);
+  import('node:fs').then(
+    (fs) =>
+      fs
+        .readFileSync(env.logFile, 'utf8')
+        .split('\n')
+        .filter((l) => l.includes('"unhandled error"')).length,
+  );
 
 describe('provider faults', () => {
   let env: TestEnv;
@@ -103,7 +114,13 @@ describe('provider faults', () => {
         s.close(() => resolve(port));
       });
     });
-    const gone = await startTestEnv({ name: 'hardening-faults-gone', overrides: { endpoints: { 'bif-jobcentre-system': `https://localhost:${closed}` }, upstream: { timeoutMs: 700, maxResponseBytes: 65_536 } } });
+    const gone = await startTestEnv({
+      name: 'hardening-faults-gone',
+      overrides: {
+        endpoints: { 'bif-jobcentre-system': `https://localhost:${closed}` },
+        upstream: { timeoutMs: 700, maxResponseBytes: 65_536 },
+      },
+    });
     try {
       const res = await query(gone);
       expectProblem(res, 502, 'PROVIDER_UNAVAILABLE');
@@ -124,7 +141,10 @@ describe('SQLite audit store faults', () => {
   beforeAll(async () => {
     // A short busy wait: a locked SQLite write blocks the event loop for that long.
     dbFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'snitflade-sqlite-faults-')), 'snitflade.db');
-    env = await startTestEnv({ name: 'hardening-sqlite-faults', overrides: { store: { kind: 'sqlite', file: dbFile, busyTimeoutMs: 200 }, upstream: { timeoutMs: 3000, maxResponseBytes: 65_536 } } });
+    env = await startTestEnv({
+      name: 'hardening-sqlite-faults',
+      overrides: { store: { kind: 'sqlite', file: dbFile, busyTimeoutMs: 200 }, upstream: { timeoutMs: 3000, maxResponseBytes: 65_536 } },
+    });
   });
   afterAll(async () => {
     await env?.close();
@@ -173,7 +193,10 @@ describe('PostgreSQL audit store faults (a dedicated database)', () => {
   let env: TestEnv;
   beforeAll(async () => {
     db = await createTestDatabase('hardening_faults');
-    env = await startTestEnv({ name: 'hardening-pg-faults', overrides: { store: { kind: 'postgres', url: db.url }, upstream: { timeoutMs: 3000, maxResponseBytes: 65_536 } } });
+    env = await startTestEnv({
+      name: 'hardening-pg-faults',
+      overrides: { store: { kind: 'postgres', url: db.url }, upstream: { timeoutMs: 3000, maxResponseBytes: 65_536 } },
+    });
   });
   afterAll(async () => {
     await env?.close();

@@ -17,7 +17,9 @@ jest.setTimeout(60_000);
 
 const STATUS = '/v1/queries/employment.citizen-status.v1';
 const SUMMARY = '/v1/queries/social.coordination-summary.v1';
-const citizens = population().filter((c) => c.employment && c.social).slice(0, 25);
+const citizens = population()
+  .filter((c) => c.employment && c.social)
+  .slice(0, 25);
 
 /** Every text inside a released value (names, phones, mail addresses, dates, units...). Numbers are too short to tell apart from ids. */
 function leaves(value: unknown, out: string[] = []): string[] {
@@ -37,7 +39,12 @@ describe('leaks', () => {
   async function post(client: string, urlPath: string, body: string, change: Parameters<typeof tokenWith>[3] = {}): Promise<Answer> {
     const token = tokenWith(client, urlPath, body, change);
     tokens.add(token);
-    const res = await send(env.url, { path: urlPath, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'x-request-id': `leak-test-${tokens.size}` }, body, creds: clientCreds(client) });
+    const res = await send(env.url, {
+      path: urlPath,
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'x-request-id': `leak-test-${tokens.size}` },
+      body,
+      creds: clientCreds(client),
+    });
     if (res.status >= 400) problems.push(res);
     return res;
   }
@@ -47,10 +54,17 @@ describe('leaks', () => {
     const bif = env.simulators['bif-jobcentre-system']!;
     for (const [i, c] of citizens.entries()) {
       cprs.add(c.cpr);
-      const body = JSON.stringify({ cpr: c.cpr, fields: ['targetGroup', 'benefit', 'jobcentreUnit', 'caseworkerContact', 'nextMeeting', 'sanctions'] });
+      const body = JSON.stringify({
+        cpr: c.cpr,
+        fields: ['targetGroup', 'benefit', 'jobcentreUnit', 'caseworkerContact', 'nextMeeting', 'sanctions'],
+      });
       const res = await post('sof-case-system', STATUS, body);
       if (res.status === 200) for (const v of leaves(res.json.data)) values.add(v);
-      const social = await post('bif-jobcentre-system', SUMMARY, JSON.stringify({ cpr: c.cpr, fields: ['openSocialCase', 'supportContact', 'actionPlan'] }));
+      const social = await post(
+        'bif-jobcentre-system',
+        SUMMARY,
+        JSON.stringify({ cpr: c.cpr, fields: ['openSocialCase', 'supportContact', 'actionPlan'] }),
+      );
       if (social.status === 200) for (const v of leaves(social.json.data)) values.add(v);
       // Refusals of many kinds, each carrying the citizen's CPR number somewhere in the request.
       await post('sof-case-system', STATUS, body, { claims: { purpose: 'curiosity' } });

@@ -55,7 +55,11 @@ function gatewayConfig(instanceId: string, store: { kind: 'sqlite'; file: string
     limits: { ratePerSecond: 100_000, burst: 100_000, concurrency: 1000 },
     notifications: { worker: false },
     audit: { checkpointEveryRecords: 5, checkpointEverySeconds: 1 },
-    log: { level: 'info' as const, console: false, file: path.join(ROOT, 'test-output', 'logs', `hardening-leases-${instanceId}-${process.pid}.log`) },
+    log: {
+      level: 'info' as const,
+      console: false,
+      file: path.join(ROOT, 'test-output', 'logs', `hardening-leases-${instanceId}-${process.pid}.log`),
+    },
   };
 }
 
@@ -69,11 +73,17 @@ let asked = 0;
 function query(gateway: ChildGateway): Promise<Answer> {
   const c = withJob[asked++ % withJob.length]!;
   const body = JSON.stringify({ cpr: c.cpr, fields: ['targetGroup'] });
-  return send(gateway.url, { path: STATUS, headers: { 'content-type': 'application/json', authorization: `Bearer ${tokenWith('sof-case-system', STATUS, body)}` }, body, creds: clientCreds('sof-case-system') });
+  return send(gateway.url, {
+    path: STATUS,
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${tokenWith('sof-case-system', STATUS, body)}` },
+    body,
+    creds: clientCreds('sof-case-system'),
+  });
 }
 
 /** The audit id of every answer that released data. */
-const released = (answers: readonly Answer[]): string[] => answers.filter((a) => a.status === 200).map((a) => a.json.disclosure.auditId as string);
+const released = (answers: readonly Answer[]): string[] =>
+  answers.filter((a) => a.status === 200).map((a) => a.json.disclosure.auditId as string);
 
 async function stop(child: ChildGateway): Promise<void> {
   child.process.kill('SIGTERM'); // seals what is left, as a deployment's stop does
@@ -81,7 +91,11 @@ async function stop(child: ChildGateway): Promise<void> {
 }
 
 /** Every audit id answered for has its release record, and the whole trail verifies, signatures and checkpoint chain included. */
-async function expectAccountedAndVerified(storeConfig: { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string }, auditIds: readonly string[], chain: string): Promise<void> {
+async function expectAccountedAndVerified(
+  storeConfig: { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string },
+  auditIds: readonly string[],
+  chain: string,
+): Promise<void> {
   const store = await openStore(storeConfig);
   try {
     const missing: string[] = [];

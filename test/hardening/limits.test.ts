@@ -87,9 +87,21 @@ describe('ClientLimiter (the bucket arithmetic, on a controlled clock)', () => {
   });
 });
 
-function query(env: TestEnv, client: string, urlPath: string, fields: readonly string[], claims: Record<string, unknown> = {}, cpr = shared.cpr): Promise<Answer> {
+function query(
+  env: TestEnv,
+  client: string,
+  urlPath: string,
+  fields: readonly string[],
+  claims: Record<string, unknown> = {},
+  cpr = shared.cpr,
+): Promise<Answer> {
   const body = JSON.stringify({ cpr, fields });
-  return send(env.url, { path: urlPath, headers: { 'content-type': 'application/json', authorization: `Bearer ${tokenWith(client, urlPath, body, { claims })}` }, body, creds: clientCreds(client) });
+  return send(env.url, {
+    path: urlPath,
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${tokenWith(client, urlPath, body, { claims })}` },
+    body,
+    creds: clientCreds(client),
+  });
 }
 
 async function expectRateLimited(env: TestEnv, res: Answer, reason: 'RATE' | 'CONCURRENCY', client: string): Promise<void> {
@@ -141,7 +153,8 @@ describe('the rate limit over HTTPS', () => {
   it('limits the catalogue too (every identified request spends a token)', async () => {
     const creds = clientCreds('dpo-console');
     const statuses: number[] = [];
-    for (let i = 0; i < 10 && !statuses.includes(429); i++) statuses.push((await send(env.url, { method: 'GET', path: '/v1/contracts', creds })).status);
+    for (let i = 0; i < 10 && !statuses.includes(429); i++)
+      statuses.push((await send(env.url, { method: 'GET', path: '/v1/contracts', creds })).status);
     expect(statuses.slice(0, 3)).toEqual([200, 200, 200]);
     expect(statuses[statuses.length - 1]).toBe(429);
   });
@@ -150,7 +163,13 @@ describe('the rate limit over HTTPS', () => {
 describe('the concurrency cap over HTTPS', () => {
   let env: TestEnv;
   beforeAll(async () => {
-    env = await startTestEnv({ name: 'hardening-concurrency', overrides: { limits: { ratePerSecond: 1000, burst: 1000, concurrency: 2 }, upstream: { timeoutMs: 10_000, maxResponseBytes: 1048576 } } });
+    env = await startTestEnv({
+      name: 'hardening-concurrency',
+      overrides: {
+        limits: { ratePerSecond: 1000, burst: 1000, concurrency: 2 },
+        upstream: { timeoutMs: 10_000, maxResponseBytes: 1048576 },
+      },
+    });
   });
   afterAll(async () => {
     await env?.close();
@@ -183,7 +202,14 @@ describe('the concurrency cap over HTTPS', () => {
     const https = await import('node:https');
     const requests = [0, 1].map(() => {
       const body = JSON.stringify({ cpr: shared.cpr, fields: ['targetGroup'] });
-      const req = https.request(`${env.url}${STATUS}`, { method: 'POST', ca: creds.ca, cert: creds.cert, key: creds.key, agent: false, headers: { 'content-type': 'application/json', authorization: `Bearer ${tokenWith('sof-case-system', STATUS, body)}` } });
+      const req = https.request(`${env.url}${STATUS}`, {
+        method: 'POST',
+        ca: creds.ca,
+        cert: creds.cert,
+        key: creds.key,
+        agent: false,
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${tokenWith('sof-case-system', STATUS, body)}` },
+      });
       req.on('error', () => undefined);
       req.end(body);
       return req;
@@ -220,14 +246,17 @@ describe('the bulkhead between providers over HTTPS', () => {
   beforeAll(async () => {
     env = await startTestEnv({
       name: 'hardening-bulkhead',
-      overrides: { limits: { ratePerSecond: 1000, burst: 1000, concurrency: 4, providerConcurrency: 2 }, upstream: { timeoutMs: 10_000, maxResponseBytes: 1048576 } },
+      overrides: {
+        limits: { ratePerSecond: 1000, burst: 1000, concurrency: 4, providerConcurrency: 2 },
+        upstream: { timeoutMs: 10_000, maxResponseBytes: 1048576 },
+      },
     });
   });
   afterAll(async () => {
     await env?.close();
   });
 
-  it('a hanging provider holds only its own slots: more requests for it get 503 PROVIDER_BUSY at once, audited, and the caller\'s denied requests and requests to other providers are served', async () => {
+  it("a hanging provider holds only its own slots: more requests for it get 503 PROVIDER_BUSY at once, audited, and the caller's denied requests and requests to other providers are served", async () => {
     const hanging = env.simulators['bif-jobcentre-system']!;
     const youth = env.simulators['buf-youth-system']!;
     hanging.setFault({ kind: 'delay', ms: 3000 });

@@ -28,7 +28,10 @@ export async function createTestDatabase(prefix: string): Promise<TestDatabase> 
   const url = new URL(ADMIN_URL);
   url.pathname = `/${name}`;
   const terminate = async (): Promise<number> => {
-    const { rows } = await admin.query<{ n: string }>('SELECT count(pg_terminate_backend(pid))::text AS n FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [name]);
+    const { rows } = await admin.query<{ n: string }>(
+      'SELECT count(pg_terminate_backend(pid))::text AS n FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
+      [name],
+    );
     return Number(rows[0]?.n ?? 0);
   };
   return {
@@ -40,7 +43,9 @@ export async function createTestDatabase(prefix: string): Promise<TestDatabase> 
       if (!allow) await terminate();
     },
     async readOnly(on) {
-      await admin.query(on ? `ALTER DATABASE ${name} SET default_transaction_read_only = on` : `ALTER DATABASE ${name} RESET default_transaction_read_only`);
+      await admin.query(
+        on ? `ALTER DATABASE ${name} SET default_transaction_read_only = on` : `ALTER DATABASE ${name} RESET default_transaction_read_only`,
+      );
       if (on) await terminate();
     },
     async drop() {
@@ -93,7 +98,12 @@ export async function createOwnCluster(settings: Readonly<Record<string, string>
       s.close(() => resolve(p));
     });
   });
-  const options = [`-p ${port}`, `-k ${dir}`, '-c listen_addresses=127.0.0.1', ...Object.entries(settings).map(([k, v]) => `-c ${k}=${v}`)].join(' ');
+  const options = [
+    `-p ${port}`,
+    `-k ${dir}`,
+    '-c listen_addresses=127.0.0.1',
+    ...Object.entries(settings).map(([k, v]) => `-c ${k}=${v}`),
+  ].join(' ');
   const start = async (): Promise<void> => run('pg_ctl', ['-D', data, '-l', path.join(dir, 'server.log'), '-o', options, '-w', 'start']);
   let started = false;
   try {

@@ -45,29 +45,45 @@ function recordFor(contract: Contract, cpr: string): Record<string, unknown> | u
 }
 
 const subset = <T>(xs: readonly T[]): fc.Arbitrary<T[]> => fc.subarray([...xs]);
-const junkName = fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom('__proto__', 'constructor', 'toString', 'internalNote', 'bankAccount', 'diagnosisCode'));
+const junkName = fc.oneof(
+  fc.string({ maxLength: 12 }),
+  fc.constantFrom('__proto__', 'constructor', 'toString', 'internalNote', 'bankAccount', 'diagnosisCode'),
+);
 
 describe('the policy evaluator and minimisation', () => {
   // Requests aimed at a policy (so permits happen), each part sometimes replaced by anything.
   const queryPolicies = policies.policies.filter((p) => contracts.get(p.contract)?.kind === 'query');
   const aimed = fc.constantFrom(...queryPolicies).chain((p) =>
     fc.record({
-      contract: fc.oneof({ weight: 4, arbitrary: fc.constant(contracts.get(p.contract)!) }, { weight: 1, arbitrary: fc.constantFrom(...queryContracts) }),
-      administration: fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...p.requester.administrations) }, { weight: 1, arbitrary: fc.oneof(fc.constantFrom(...administrations), fc.string({ maxLength: 6 })) }),
-      roles: fc.oneof({ weight: 4, arbitrary: fc.uniqueArray(fc.constantFrom(...p.requester.roles, ...roles), { minLength: 1, maxLength: 3 }) }, { weight: 1, arbitrary: fc.uniqueArray(fc.oneof(fc.constantFrom(...roles), fc.string({ maxLength: 8 })), { maxLength: 4 }) }),
-      purpose: fc.oneof({ weight: 4, arbitrary: fc.constant(p.purpose) }, { weight: 1, arbitrary: fc.oneof(fc.constantFrom(...purposes), fc.string({ maxLength: 10 })) }),
+      contract: fc.oneof(
+        { weight: 4, arbitrary: fc.constant(contracts.get(p.contract)!) },
+        { weight: 1, arbitrary: fc.constantFrom(...queryContracts) },
+      ),
+      administration: fc.oneof(
+        { weight: 4, arbitrary: fc.constantFrom(...p.requester.administrations) },
+        { weight: 1, arbitrary: fc.oneof(fc.constantFrom(...administrations), fc.string({ maxLength: 6 })) },
+      ),
+      roles: fc.oneof(
+        { weight: 4, arbitrary: fc.uniqueArray(fc.constantFrom(...p.requester.roles, ...roles), { minLength: 1, maxLength: 3 }) },
+        { weight: 1, arbitrary: fc.uniqueArray(fc.oneof(fc.constantFrom(...roles), fc.string({ maxLength: 8 })), { maxLength: 4 }) },
+      ),
+      purpose: fc.oneof(
+        { weight: 4, arbitrary: fc.constant(p.purpose) },
+        { weight: 1, arbitrary: fc.oneof(fc.constantFrom(...purposes), fc.string({ maxLength: 10 })) },
+      ),
     }),
   );
-  const request = fc.record({
-    aim: aimed,
-    at: fc.date({ min: new Date('2020-01-01T00:00:00Z'), max: new Date('2032-12-31T00:00:00Z'), noInvalidDate: true }),
-    consent: fc.oneof(fc.constantFrom(...CONSENT), fc.constant('throws' as const)),
-    citizen: fc.integer({ min: 0, max: citizens.length - 1 }),
-    extraRequested: fc.uniqueArray(junkName, { maxLength: 3 }),
-    extraAnswered: fc.dictionary(junkName, fc.jsonValue({ maxDepth: 2 }), { maxKeys: 3 }),
-    drop: fc.array(fc.nat(), { maxLength: 3 }),
-    mutate: fc.option(fc.tuple(fc.nat(), fc.jsonValue({ maxDepth: 2 })), { nil: undefined }),
-  })
+  const request = fc
+    .record({
+      aim: aimed,
+      at: fc.date({ min: new Date('2020-01-01T00:00:00Z'), max: new Date('2032-12-31T00:00:00Z'), noInvalidDate: true }),
+      consent: fc.oneof(fc.constantFrom(...CONSENT), fc.constant('throws' as const)),
+      citizen: fc.integer({ min: 0, max: citizens.length - 1 }),
+      extraRequested: fc.uniqueArray(junkName, { maxLength: 3 }),
+      extraAnswered: fc.dictionary(junkName, fc.jsonValue({ maxDepth: 2 }), { maxKeys: 3 }),
+      drop: fc.array(fc.nat(), { maxLength: 3 }),
+      mutate: fc.option(fc.tuple(fc.nat(), fc.jsonValue({ maxDepth: 2 })), { nil: undefined }),
+    })
     .map(({ aim, ...rest }) => ({ ...aim, ...rest }))
     .chain((r) => fc.record({ base: fc.constant(r), requested: subset(r.contract.fieldNames) }));
 
@@ -78,10 +94,22 @@ describe('the policy evaluator and minimisation', () => {
       fc.asyncProperty(request, async ({ base: r, requested: known }) => {
         const contract = r.contract;
         const requested = [...new Set([...known, ...r.extraRequested])];
-        const decision = await decide(policies, contracts, { contract: contract.id, administration: r.administration, roles: r.roles, purpose: r.purpose, requestedFields: requested, at: r.at }, async (): Promise<ConsentEvidence> => {
-          if (r.consent === 'throws') throw new Error('consent source down');
-          return { status: r.consent };
-        });
+        const decision = await decide(
+          policies,
+          contracts,
+          {
+            contract: contract.id,
+            administration: r.administration,
+            roles: r.roles,
+            purpose: r.purpose,
+            requestedFields: requested,
+            at: r.at,
+          },
+          async (): Promise<ConsentEvidence> => {
+            if (r.consent === 'throws') throw new Error('consent source down');
+            return { status: r.consent };
+          },
+        );
         if (decision.decision === 'deny') {
           expect(decision.reasons.length).toBeGreaterThan(0);
           expect('fields' in decision).toBe(false);
@@ -107,7 +135,9 @@ describe('the policy evaluator and minimisation', () => {
         const names = Object.keys(answer);
         for (const i of r.drop) if (names.length > 0) delete answer[names[i % names.length]!];
         if (r.mutate && names.length > 0) answer[names[r.mutate[0] % names.length]!] = r.mutate[1];
-        for (const [k, v] of Object.entries(r.extraAnswered)) if (!Object.hasOwn(contract.fields, k)) Object.defineProperty(answer, k, { value: v, enumerable: true, configurable: true, writable: true });
+        for (const [k, v] of Object.entries(r.extraAnswered))
+          if (!Object.hasOwn(contract.fields, k))
+            Object.defineProperty(answer, k, { value: v, enumerable: true, configurable: true, writable: true });
 
         const kept = minimise(contract, decision.fields, requested, answer);
         if (!kept.ok) {
@@ -136,20 +166,30 @@ describe('the policy evaluator and minimisation', () => {
   it('minimisation keeps nothing outside permitted ∩ requested ∩ schema, for any permitted set and any answer', () => {
     const answer = fc.oneof(
       fc.jsonValue({ maxDepth: 3 }),
-      fc.dictionary(fc.oneof(fc.constantFrom(...queryContracts.flatMap((c) => c.fieldNames)), junkName), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 8 }),
+      fc.dictionary(fc.oneof(fc.constantFrom(...queryContracts.flatMap((c) => c.fieldNames)), junkName), fc.jsonValue({ maxDepth: 2 }), {
+        maxKeys: 8,
+      }),
     );
     fc.assert(
-      fc.property(fc.constantFrom(...queryContracts), fc.array(fc.oneof(fc.constantFrom(...queryContracts.flatMap((c) => c.fieldNames)), junkName), { maxLength: 8 }), fc.array(fc.oneof(fc.constantFrom(...queryContracts.flatMap((c) => c.fieldNames)), junkName), { maxLength: 8 }), answer, fc.integer({ min: 0, max: citizens.length - 1 }), fc.boolean(), (contract, permitted, requested, junk, citizen, real) => {
-        const given = real ? recordFor(contract, citizens[citizen]!.cpr) ?? junk : junk;
-        const kept = minimise(contract, permitted, requested, given);
-        if (!kept.ok) return;
-        for (const f of Object.keys(kept.data)) {
-          expect(permitted).toContain(f);
-          expect(requested).toContain(f);
-          expect(Object.hasOwn(contract.fields, f)).toBe(true);
-        }
-        expect(Object.keys(kept.data).sort()).toEqual([...kept.released].sort());
-      }),
+      fc.property(
+        fc.constantFrom(...queryContracts),
+        fc.array(fc.oneof(fc.constantFrom(...queryContracts.flatMap((c) => c.fieldNames)), junkName), { maxLength: 8 }),
+        fc.array(fc.oneof(fc.constantFrom(...queryContracts.flatMap((c) => c.fieldNames)), junkName), { maxLength: 8 }),
+        answer,
+        fc.integer({ min: 0, max: citizens.length - 1 }),
+        fc.boolean(),
+        (contract, permitted, requested, junk, citizen, real) => {
+          const given = real ? (recordFor(contract, citizens[citizen]!.cpr) ?? junk) : junk;
+          const kept = minimise(contract, permitted, requested, given);
+          if (!kept.ok) return;
+          for (const f of Object.keys(kept.data)) {
+            expect(permitted).toContain(f);
+            expect(requested).toContain(f);
+            expect(Object.hasOwn(contract.fields, f)).toBe(true);
+          }
+          expect(Object.keys(kept.data).sort()).toEqual([...kept.released].sort());
+        },
+      ),
       { numRuns: 2000 },
     );
   });
@@ -167,7 +207,10 @@ describe('the request body against the running gateway', () => {
   ] as const;
 
   beforeAll(async () => {
-    env = await startTestEnv({ name: 'hardening-properties', overrides: { limits: { ratePerSecond: 100_000, burst: 100_000, concurrency: 1000 } } });
+    env = await startTestEnv({
+      name: 'hardening-properties',
+      overrides: { limits: { ratePerSecond: 100_000, burst: 100_000, concurrency: 1000 } },
+    });
   });
   afterAll(async () => {
     await env?.close();
@@ -176,7 +219,15 @@ describe('the request body against the running gateway', () => {
   const providerRequests = (): number => Object.values(env.simulators).reduce((n, s) => n + s.requests, 0);
 
   async function post(route: (typeof routes)[number], body: string | Buffer, purpose = 'plan-coordination') {
-    return send(env.url, { path: route.path, headers: { 'content-type': 'application/json', authorization: `Bearer ${tokenWith(route.client, route.path, body, { claims: { purpose } })}` }, body, creds: clientCreds(route.client) });
+    return send(env.url, {
+      path: route.path,
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${tokenWith(route.client, route.path, body, { claims: { purpose } })}`,
+      },
+      body,
+      creds: clientCreds(route.client),
+    });
   }
 
   function expectNo5xx(res: Awaited<ReturnType<typeof post>>): void {
@@ -209,20 +260,29 @@ describe('the request body against the running gateway', () => {
 
   it('for query-shaped bodies: never 5xx, a 200 releases only policy ∩ schema ∩ requested, a 403 forwards nothing', async () => {
     const fieldNames = [...new Set(routes.map((r) => contracts.get(r.contract)!.fieldNames).flat())];
-    const cpr = fc.oneof({ weight: 6, arbitrary: fc.constantFrom(...citizens.slice(0, 200).map((c) => c.cpr)) }, { weight: 1, arbitrary: fc.string({ maxLength: 12 }) }, { weight: 1, arbitrary: fc.stringMatching(/^[0-9]{10}$/) });
+    const cpr = fc.oneof(
+      { weight: 6, arbitrary: fc.constantFrom(...citizens.slice(0, 200).map((c) => c.cpr)) },
+      { weight: 1, arbitrary: fc.string({ maxLength: 12 }) },
+      { weight: 1, arbitrary: fc.stringMatching(/^[0-9]{10}$/) },
+    );
     const fields = fc.oneof(
       { weight: 6, arbitrary: fc.uniqueArray(fc.constantFrom(...fieldNames), { minLength: 1, maxLength: 4 }) },
       { weight: 1, arbitrary: fc.uniqueArray(fc.oneof(fc.constantFrom(...fieldNames), junkName), { maxLength: 7 }) },
     );
     const extra = fc.option(fc.dictionary(junkName, fc.jsonValue({ maxDepth: 2 }), { maxKeys: 2 }), { nil: undefined, freq: 6 });
-    const purpose = fc.oneof({ weight: 6, arbitrary: fc.constant('plan-coordination') }, { weight: 1, arbitrary: fc.constantFrom(...purposes, 'curiosity') });
+    const purpose = fc.oneof(
+      { weight: 6, arbitrary: fc.constant('plan-coordination') },
+      { weight: 1, arbitrary: fc.constantFrom(...purposes, 'curiosity') },
+    );
     let served = 0;
     let denied = 0;
     const seen: Record<string, number> = {}; // status and code of every answer, shown if the counts below fail
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(...routes), cpr, fields, extra, purpose, async (route, c, f, x, p) => {
         const value: Record<string, unknown> = { cpr: c, fields: f };
-        if (x) for (const [k, v] of Object.entries(x)) Object.defineProperty(value, k, { value: v, enumerable: true, configurable: true, writable: true });
+        if (x)
+          for (const [k, v] of Object.entries(x))
+            Object.defineProperty(value, k, { value: v, enumerable: true, configurable: true, writable: true });
         const before = providerRequests();
         const res = await post(route, JSON.stringify(value), p);
         expectNo5xx(res);

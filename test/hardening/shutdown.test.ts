@@ -50,7 +50,16 @@ async function gateway(name: string, graceMs: number): Promise<{ child: ChildGat
 
 function query(url: string, caseworker: string): Promise<Answer> {
   const body = JSON.stringify({ cpr: citizen.cpr, fields: ['targetGroup', 'benefit'] });
-  return send(url, { path: STATUS, headers: { 'content-type': 'application/json', authorization: `Bearer ${tokenWith('sof-case-system', STATUS, body, { claims: { sub: caseworker } })}` }, body, creds: clientCreds('sof-case-system'), fresh: true });
+  return send(url, {
+    path: STATUS,
+    headers: {
+      'content-type': 'application/json',
+      authorization: `Bearer ${tokenWith('sof-case-system', STATUS, body, { claims: { sub: caseworker } })}`,
+    },
+    body,
+    creds: clientCreds('sof-case-system'),
+    fresh: true,
+  });
 }
 
 /** Resolves once a new TCP connection to the port is refused. */

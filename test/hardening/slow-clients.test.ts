@@ -36,10 +36,12 @@ function trickle(port: number, creds: Creds, text: string, intervalMs: number, p
   });
   socket.on('data', (c: Buffer) => chunks.push(c));
   socket.on('error', () => undefined);
-  const closed = new Promise<string>((resolve) => socket.on('close', () => {
-    clearInterval(timer);
-    resolve(Buffer.concat(chunks).toString('utf8'));
-  }));
+  const closed = new Promise<string>((resolve) =>
+    socket.on('close', () => {
+      clearInterval(timer);
+      resolve(Buffer.concat(chunks).toString('utf8'));
+    }),
+  );
   return { closed, stop: () => socket.destroy() };
 }
 
@@ -53,7 +55,13 @@ function silentTcp(port: number, bytes: Buffer): SlowConnection {
 
 async function normalQuery(env: TestEnv): Promise<number> {
   const body = JSON.stringify({ cpr: shared.cpr, fields: ['targetGroup'] });
-  const res = await send(env.url, { path: STATUS, headers: { 'content-type': 'application/json', authorization: `Bearer ${tokenWith('sof-case-system', STATUS, body)}` }, body, creds: clientCreds('sof-case-system'), fresh: true });
+  const res = await send(env.url, {
+    path: STATUS,
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${tokenWith('sof-case-system', STATUS, body)}` },
+    body,
+    creds: clientCreds('sof-case-system'),
+    fresh: true,
+  });
   return res.status;
 }
 
@@ -75,7 +83,16 @@ describe('slow clients', () => {
   beforeAll(async () => {
     env = await startTestEnv({
       name: 'hardening-slow',
-      overrides: { limits: { handshakeTimeoutMs: 1500, headersTimeoutMs: 1500, requestTimeoutMs: 2500, ratePerSecond: 10_000, burst: 10_000, concurrency: 1000 } },
+      overrides: {
+        limits: {
+          handshakeTimeoutMs: 1500,
+          headersTimeoutMs: 1500,
+          requestTimeoutMs: 2500,
+          ratePerSecond: 10_000,
+          burst: 10_000,
+          concurrency: 1000,
+        },
+      },
     });
   });
   afterAll(async () => {
@@ -84,7 +101,9 @@ describe('slow clients', () => {
 
   it('serves a normal request while 200 connections trickle their headers, then closes each of them with 408', async () => {
     const creds = clientCreds('sof-case-system');
-    const slow = Array.from({ length: 200 }, () => trickle(env.running.port, creds, `POST ${STATUS} HTTP/1.1\r\nHost: localhost\r\nX-Slow: ${'s'.repeat(500)}`, 100));
+    const slow = Array.from({ length: 200 }, () =>
+      trickle(env.running.port, creds, `POST ${STATUS} HTTP/1.1\r\nHost: localhost\r\nX-Slow: ${'s'.repeat(500)}`, 100),
+    );
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(await normalQuery(env)).toBe(200);
     expect(await normalQuery(env)).toBe(200);
@@ -109,7 +128,14 @@ describe('slow clients', () => {
 
   it('does not cut off a well-behaved keep-alive connection that idles longer than the header deadline', async () => {
     const creds = clientCreds('sof-case-system');
-    const socket = tls.connect({ host: '127.0.0.1', port: env.running.port, servername: 'localhost', ca: creds.ca, cert: creds.cert, key: creds.key });
+    const socket = tls.connect({
+      host: '127.0.0.1',
+      port: env.running.port,
+      servername: 'localhost',
+      ca: creds.ca,
+      cert: creds.cert,
+      key: creds.key,
+    });
     let data = '';
     socket.on('data', (c: Buffer) => {
       data += c.toString('utf8');
@@ -136,7 +162,10 @@ describe('slow clients', () => {
 describe('the connection cap', () => {
   let env: TestEnv;
   beforeAll(async () => {
-    env = await startTestEnv({ name: 'hardening-conncap', overrides: { limits: { maxConnections: 20, handshakeTimeoutMs: 1500, headersTimeoutMs: 1500, requestTimeoutMs: 2500 } } });
+    env = await startTestEnv({
+      name: 'hardening-conncap',
+      overrides: { limits: { maxConnections: 20, handshakeTimeoutMs: 1500, headersTimeoutMs: 1500, requestTimeoutMs: 2500 } },
+    });
   });
   afterAll(async () => {
     await env?.close();

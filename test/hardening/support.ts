@@ -62,7 +62,8 @@ export function send(baseUrl: string, o: SendOptions): Promise<Answer> {
   const url = new URL(baseUrl);
   return new Promise((resolve, reject) => {
     const headers: Record<string, string | string[] | number> = { ...(o.headers ?? {}) };
-    if (o.body !== undefined && headers['content-length'] === undefined && headers['transfer-encoding'] === undefined) headers['content-length'] = Buffer.byteLength(o.body);
+    if (o.body !== undefined && headers['content-length'] === undefined && headers['transfer-encoding'] === undefined)
+      headers['content-length'] = Buffer.byteLength(o.body);
     const req = https.request({
       host: url.hostname,
       port: url.port,
@@ -70,7 +71,9 @@ export function send(baseUrl: string, o: SendOptions): Promise<Answer> {
       path: o.path,
       headers,
       servername: 'localhost',
-      ...(o.fresh ? { agent: false as const, ca: o.creds.ca, ...(o.creds.cert ? { cert: o.creds.cert, key: o.creds.key } : {}) } : { agent: agentFor(o.creds) }),
+      ...(o.fresh
+        ? { agent: false as const, ca: o.creds.ca, ...(o.creds.cert ? { cert: o.creds.cert, key: o.creds.key } : {}) }
+        : { agent: agentFor(o.creds) }),
     });
     req.setTimeout(20_000, () => req.destroy(new Error('test client: no answer in 20 s')));
     req.on('error', reject);
@@ -99,7 +102,13 @@ export function send(baseUrl: string, o: SendOptions): Promise<Answer> {
  */
 export function sendRaw(port: number, creds: Creds, bytes: Buffer | string, waitMs = 5000): Promise<Answer & { raw: string }> {
   return new Promise((resolve, reject) => {
-    const socket = tls.connect({ host: '127.0.0.1', port, servername: 'localhost', ca: creds.ca, ...(creds.cert ? { cert: creds.cert, key: creds.key } : {}) });
+    const socket = tls.connect({
+      host: '127.0.0.1',
+      port,
+      servername: 'localhost',
+      ca: creds.ca,
+      ...(creds.cert ? { cert: creds.cert, key: creds.key } : {}),
+    });
     const chunks: Buffer[] = [];
     const timer = setTimeout(() => socket.destroy(), waitMs);
     socket.on('secureConnect', () => socket.write(bytes));
@@ -158,7 +167,12 @@ export function tlsKeyPem(system: string): string {
 }
 
 /** The claims a well-behaved caller sends, for this path and these exact body bytes. */
-export function claimsFor(system: string, urlPath: string, body: string | Buffer, now = Math.floor(Date.now() / 1000)): Record<string, unknown> {
+export function claimsFor(
+  system: string,
+  urlPath: string,
+  body: string | Buffer,
+  now = Math.floor(Date.now() / 1000),
+): Record<string, unknown> {
   return {
     iss: system,
     sub: `${system}-cw-0042`,
@@ -174,7 +188,11 @@ export function claimsFor(system: string, urlPath: string, body: string | Buffer
   };
 }
 
-export type SignWith = { readonly alg: 'ES256' | 'EdDSA'; readonly keyPem: string } | { readonly alg: 'HS256' | 'HS384' | 'HS512'; readonly secret: string | Buffer } | { readonly alg: 'RS256'; readonly keyPem: string } | { readonly alg: 'none' };
+export type SignWith =
+  | { readonly alg: 'ES256' | 'EdDSA'; readonly keyPem: string }
+  | { readonly alg: 'HS256' | 'HS384' | 'HS512'; readonly secret: string | Buffer }
+  | { readonly alg: 'RS256'; readonly keyPem: string }
+  | { readonly alg: 'none' };
 
 /** A compact JWS with exactly this header and payload (the header is written as given). */
 export function compactJws(header: Record<string, unknown>, payload: unknown, how: SignWith): string {
@@ -193,7 +211,9 @@ export function compactJws(header: Record<string, unknown>, payload: unknown, ho
     case 'HS256':
     case 'HS384':
     case 'HS512':
-      signature = createHmac(`sha${how.alg.slice(2)}`, how.secret).update(input).digest();
+      signature = createHmac(`sha${how.alg.slice(2)}`, how.secret)
+        .update(input)
+        .digest();
       break;
     case 'none':
       signature = Buffer.alloc(0);
@@ -203,10 +223,18 @@ export function compactJws(header: Record<string, unknown>, payload: unknown, ho
 }
 
 /** A token as the registered client signs it, with header and claims changed as given. */
-export function tokenWith(system: string, urlPath: string, body: string | Buffer, change: { header?: Record<string, unknown>; claims?: Record<string, unknown>; drop?: readonly string[] } = {}): string {
+export function tokenWith(
+  system: string,
+  urlPath: string,
+  body: string | Buffer,
+  change: { header?: Record<string, unknown>; claims?: Record<string, unknown>; drop?: readonly string[] } = {},
+): string {
   const claims: Record<string, unknown> = { ...claimsFor(system, urlPath, body), ...(change.claims ?? {}) };
   for (const name of change.drop ?? []) delete claims[name];
-  return compactJws({ alg: 'ES256', typ: 'JWT', kid: `${system}-1`, ...(change.header ?? {}) }, claims, { alg: 'ES256', keyPem: signingKeyPem(system) });
+  return compactJws({ alg: 'ES256', typ: 'JWT', kid: `${system}-1`, ...(change.header ?? {}) }, claims, {
+    alg: 'ES256',
+    keyPem: signingKeyPem(system),
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -216,7 +244,10 @@ const EVIDENCE_DIR = path.join(ROOT, 'test-output', 'leak-evidence');
 
 export function evidence(name: string, kind: 'error-response' | 'metrics' | 'response-header', text: string): void {
   mkdirSync(EVIDENCE_DIR, { recursive: true });
-  appendFileSync(path.join(EVIDENCE_DIR, `${name}-${process.env.JEST_WORKER_ID ?? '0'}-${process.pid}.jsonl`), `${JSON.stringify({ kind, text })}\n`);
+  appendFileSync(
+    path.join(EVIDENCE_DIR, `${name}-${process.env.JEST_WORKER_ID ?? '0'}-${process.pid}.jsonl`),
+    `${JSON.stringify({ kind, text })}\n`,
+  );
 }
 
 /** The text without the UUIDs in it (request and audit ids), in which four random digits may stand by chance. */

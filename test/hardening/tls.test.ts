@@ -34,8 +34,24 @@ interface Handshake {
  * the simulated systems need a client certificate (the gateway's).
  */
 function handshake(port: number, args: readonly string[], clientCert = false): Promise<Handshake> {
-  const cert = clientCert ? ['-cert', path.join(TEST_CERTS, 'gateway', 'tls.crt.pem'), '-key', path.join(TEST_CERTS, 'gateway', 'tls.key.pem')] : [];
-  const child = spawn('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, '-servername', 'localhost', '-CAfile', path.join(TEST_CERTS, 'ca', 'ca.crt.pem'), ...cert, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const cert = clientCert
+    ? ['-cert', path.join(TEST_CERTS, 'gateway', 'tls.crt.pem'), '-key', path.join(TEST_CERTS, 'gateway', 'tls.key.pem')]
+    : [];
+  const child = spawn(
+    'openssl',
+    [
+      's_client',
+      '-connect',
+      `127.0.0.1:${port}`,
+      '-servername',
+      'localhost',
+      '-CAfile',
+      path.join(TEST_CERTS, 'ca', 'ca.crt.pem'),
+      ...cert,
+      ...args,
+    ],
+    { stdio: ['pipe', 'pipe', 'pipe'] },
+  );
   let text = '';
   child.stdout.on('data', (c: Buffer) => (text += c.toString()));
   child.stderr.on('data', (c: Buffer) => (text += c.toString()));
@@ -56,12 +72,18 @@ const listeners = (): readonly (readonly [string, number, boolean])[] => [
 ];
 
 describe.each(['the gateway', 'the simulated systems'])('%s', (which) => {
-  const each = (): readonly (readonly [string, number, boolean])[] => listeners().filter(([name]) => (which === 'the gateway' ? name === 'the gateway' : name !== 'the gateway'));
+  const each = (): readonly (readonly [string, number, boolean])[] =>
+    listeners().filter(([name]) => (which === 'the gateway' ? name === 'the gateway' : name !== 'the gateway'));
 
   it('prefers TLS 1.3 when the client offers it', async () => {
     for (const [name, port, cert] of each()) {
       const h = await handshake(port, [], cert);
-      expect({ name, ...h }).toEqual({ name, ok: true, protocol: 'TLSv1.3', cipher: expect.stringMatching(/^TLS_(AES_(128|256)_GCM|CHACHA20_POLY1305)_SHA(256|384)$/) });
+      expect({ name, ...h }).toEqual({
+        name,
+        ok: true,
+        protocol: 'TLSv1.3',
+        cipher: expect.stringMatching(/^TLS_(AES_(128|256)_GCM|CHACHA20_POLY1305)_SHA(256|384)$/),
+      });
     }
   });
 
@@ -69,7 +91,12 @@ describe.each(['the gateway', 'the simulated systems'])('%s', (which) => {
     for (const [name, port, cert] of each()) {
       for (const suite of ['AES128-GCM-SHA256', 'AES256-GCM-SHA384', 'CHACHA20-POLY1305']) {
         const offered = [`ECDHE-ECDSA-${suite}`, `ECDHE-RSA-${suite}`];
-        expect({ name, ...(await handshake(port, ['-tls1_2', '-cipher', offered.join(':')], cert)) }).toEqual({ name, ok: true, protocol: 'TLSv1.2', cipher: expect.stringMatching(new RegExp(`^ECDHE-(ECDSA|RSA)-${suite}$`)) });
+        expect({ name, ...(await handshake(port, ['-tls1_2', '-cipher', offered.join(':')], cert)) }).toEqual({
+          name,
+          ok: true,
+          protocol: 'TLSv1.2',
+          cipher: expect.stringMatching(new RegExp(`^ECDHE-(ECDSA|RSA)-${suite}$`)),
+        });
       }
     }
   });
@@ -89,8 +116,22 @@ describe.each(['the gateway', 'the simulated systems'])('%s', (which) => {
 
 describe('the cipher string', () => {
   it('expands to TLS 1.3 suites and ECDHE, AEAD-only TLS 1.2 suites, for ECDSA and RSA certificates', () => {
-    const out = spawnSync('openssl', ['ciphers', '-v', TLS_POLICY.ciphers.split(':').filter((c) => !c.startsWith('TLS_')).join(':')], { encoding: 'utf8' });
-    const lines = out.stdout.trim().split('\n').filter((l) => l.includes('TLSv1.2'));
+    const out = spawnSync(
+      'openssl',
+      [
+        'ciphers',
+        '-v',
+        TLS_POLICY.ciphers
+          .split(':')
+          .filter((c) => !c.startsWith('TLS_'))
+          .join(':'),
+      ],
+      { encoding: 'utf8' },
+    );
+    const lines = out.stdout
+      .trim()
+      .split('\n')
+      .filter((l) => l.includes('TLSv1.2'));
     expect(lines.map((l) => l.split(/\s+/)[0])).toEqual([...TLS12_SUITES]);
     for (const line of lines) {
       expect(line).toMatch(/Kx=ECDH\s/);

@@ -33,14 +33,21 @@ export async function startChildGateway(config: ConfigInput, options: ChildOptio
   writeFileSync(file, JSON.stringify(config));
   const child = spawn(process.execPath, ['--no-warnings', '--import', './test/support/register-ts.mjs', 'test/support/run-gateway.ts'], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', SNITFLADE_CONFIG: file, ...(options.hostname !== undefined ? { SNITFLADE_TEST_HOSTNAME: options.hostname } : {}) },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      SNITFLADE_CONFIG: file,
+      ...(options.hostname !== undefined ? { SNITFLADE_TEST_HOSTNAME: options.hostname } : {}),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let err = '';
   child.stderr!.on('data', (c: Buffer) => {
     err += c.toString('utf8');
   });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (c: Buffer) => {
@@ -48,7 +55,9 @@ export async function startChildGateway(config: ConfigInput, options: ChildOptio
       const m = /^(\{"event":"listening".*\})$/m.exec(out);
       if (m) resolve((JSON.parse(m[1]!) as { port: number }).port);
     });
-    void exited.then(({ code, signal }) => reject(new Error(`the gateway process ended before it listened (${code ?? signal}): ${err.slice(0, 2000)}`)));
+    void exited.then(({ code, signal }) =>
+      reject(new Error(`the gateway process ended before it listened (${code ?? signal}): ${err.slice(0, 2000)}`)),
+    );
   });
   return {
     process: child,

@@ -50,10 +50,14 @@ export async function sqliteDatabase(name: string): Promise<TestDatabase> {
       return s;
     },
     async exec(sql, params = []) {
-      connection().prepare(sql).run(...params.map((p) => (p === undefined ? null : p)));
+      connection()
+        .prepare(sql)
+        .run(...params.map((p) => (p === undefined ? null : p)));
     },
     async query<T>(sql: string, params: unknown[] = []) {
-      return connection().prepare(sql).all(...params) as T[];
+      return connection()
+        .prepare(sql)
+        .all(...params) as T[];
     },
     async failInserts(table, fail) {
       connection().exec(
@@ -108,7 +112,9 @@ export async function postgresDatabase(name: string): Promise<TestDatabase> {
       return (await (await connection()).query(toDollars(sql), params)).rows as T[];
     },
     async failInserts(table, fail) {
-      await (await connection()).query(
+      await (
+        await connection()
+      ).query(
         fail
           ? "CREATE OR REPLACE FUNCTION test_fail_insert() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'injected fault: % cannot be written', TG_TABLE_NAME; END $$; " +
               `CREATE TRIGGER test_fail_${table} BEFORE INSERT ON ${table} FOR EACH ROW EXECUTE FUNCTION test_fail_insert()`

@@ -17,7 +17,10 @@ const worker = process.env.JEST_WORKER_ID ?? '0';
 export const TEST_CERTS = path.join(ROOT, 'test-output', `certs-${worker}`);
 
 export async function testCerts(): Promise<string> {
-  await ensureDevPki(TEST_CERTS, { systems: registeredClientIds(path.join(ROOT, 'policies', 'clients.yaml')), gatewayId: 'snitflade-gateway' });
+  await ensureDevPki(TEST_CERTS, {
+    systems: registeredClientIds(path.join(ROOT, 'policies', 'clients.yaml')),
+    gatewayId: 'snitflade-gateway',
+  });
   return TEST_CERTS;
 }
 
@@ -45,7 +48,9 @@ export interface TestEnv {
  * the gateway over mutual TLS, with its own SQLite file (or the given store) and a log file the
  * suite's teardown scans for personal data.
  */
-export async function startTestEnv(options: { name: string; overrides?: ConfigInput; gatewayOptions?: GatewayOptions; simulators?: boolean } = { name: 'env' }): Promise<TestEnv> {
+export async function startTestEnv(
+  options: { name: string; overrides?: ConfigInput; gatewayOptions?: GatewayOptions; simulators?: boolean } = { name: 'env' },
+): Promise<TestEnv> {
   const certs = await testCerts();
   const simulators: Record<string, Simulator> = {};
   const endpoints: Record<string, string> = {};

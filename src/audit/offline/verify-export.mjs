@@ -46,7 +46,9 @@ function canonical(value) {
   }
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
   if (typeof value === 'object') {
-    const keys = Object.keys(value).filter((k) => value[k] !== undefined).sort();
+    const keys = Object.keys(value)
+      .filter((k) => value[k] !== undefined)
+      .sort();
     return `{${keys.map((k) => `${JSON.stringify(k)}:${canonical(value[k])}`).join(',')}}`;
   }
   throw new TypeError(`cannot encode a ${typeof value}`);
@@ -78,7 +80,8 @@ class Frontier {
       let covered = 0;
       for (const n of json.nodes) {
         const width = 2 ** n.level;
-        if (!HEX64.test(n.hash) || covered % width !== 0 || n.index !== covered / width) throw new Error('the anchor frontier is malformed');
+        if (!HEX64.test(n.hash) || covered % width !== 0 || n.index !== covered / width)
+          throw new Error('the anchor frontier is malformed');
         covered += width;
         this.nodes.push({ level: n.level, hash: Buffer.from(n.hash, 'hex') });
       }
@@ -118,7 +121,8 @@ function loadKeys(file, pinned) {
   for (const jwk of set.keys ?? []) {
     if (jwk.kty !== 'EC' || jwk.crv !== 'P-256') continue;
     const kid = thumbprint(jwk);
-    if (jwk.kid !== undefined && jwk.kid !== kid) throw new Error(`key ${jwk.kid} in ${file} is not what its kid says (its thumbprint is ${kid})`);
+    if (jwk.kid !== undefined && jwk.kid !== kid)
+      throw new Error(`key ${jwk.kid} in ${file} is not what its kid says (its thumbprint is ${kid})`);
     if (pinned !== undefined && kid !== pinned) continue;
     keys.set(kid, createPublicKey({ key: { kty: 'EC', crv: 'P-256', x: jwk.x, y: jwk.y }, format: 'jwk' }));
   }
@@ -136,7 +140,14 @@ function checkpointPayload(jws, keys, chain) {
   const ok = verifySignature('sha256', Buffer.from(`${parts[0]}.${parts[1]}`), { key, dsaEncoding: 'ieee-p1363' }, b64url(parts[2]));
   if (!ok) throw new Error('the signature does not verify');
   const p = JSON.parse(b64url(parts[1]).toString('utf8'));
-  if (p.v !== 1 || p.chain !== chain || !Number.isSafeInteger(p.seq) || !HEX64.test(p.head) || !HEX64.test(p.root) || !Number.isSafeInteger(p.prev)) {
+  if (
+    p.v !== 1 ||
+    p.chain !== chain ||
+    !Number.isSafeInteger(p.seq) ||
+    !HEX64.test(p.head) ||
+    !HEX64.test(p.root) ||
+    !Number.isSafeInteger(p.prev)
+  ) {
     throw new Error('the payload is not a checkpoint of this chain');
   }
   return p;
@@ -146,7 +157,10 @@ function checkpointPayload(jws, keys, chain) {
 
 async function verifyChain(dir, entry, keys, log) {
   const chain = entry.chain;
-  const checkpoints = readFileSync(path.join(dir, entry.checkpoints), 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l));
+  const checkpoints = readFileSync(path.join(dir, entry.checkpoints), 'utf8')
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l));
   let frontier = new Frontier();
   let prev = GENESIS;
   let previousCheckpoint = 0;
@@ -160,7 +174,8 @@ async function verifyChain(dir, entry, keys, log) {
       throw new Bad(chain, entry.fromSeq - 1, `the anchor checkpoint: ${err.message}`);
     }
     frontier = new Frontier(entry.anchor.frontier);
-    if (a.seq !== entry.fromSeq - 1 || frontier.size !== a.seq || frontier.root() !== a.root) throw new Bad(chain, a.seq, 'the anchor frontier does not give the anchor checkpoint\'s root');
+    if (a.seq !== entry.fromSeq - 1 || frontier.size !== a.seq || frontier.root() !== a.root)
+      throw new Bad(chain, a.seq, "the anchor frontier does not give the anchor checkpoint's root");
     prev = a.head;
     previousCheckpoint = a.seq;
     seq = a.seq;
@@ -177,7 +192,8 @@ async function verifyChain(dir, entry, keys, log) {
       throw new Bad(chain, c.seq, `the checkpoint: ${err.message}`);
     }
     if (p.seq !== c.seq) throw new Bad(chain, c.seq, 'the checkpoint was signed for another seq');
-    if (p.prev !== previousCheckpoint) throw new Bad(chain, p.prev, `the checkpoint at seq ${p.prev} is missing (the checkpoint at seq ${c.seq} names it)`);
+    if (p.prev !== previousCheckpoint)
+      throw new Bad(chain, p.prev, `the checkpoint at seq ${p.prev} is missing (the checkpoint at seq ${c.seq} names it)`);
     if (p.head !== record.hash) throw new Bad(chain, c.seq, 'the record is not the one the signed checkpoint names');
     if (frontier.root() !== p.root) throw new Bad(chain, c.seq, 'the records up to here do not give the Merkle root the checkpoint signs');
     previousCheckpoint = c.seq;
@@ -206,13 +222,26 @@ async function verifyChain(dir, entry, keys, log) {
       if (record.seq !== expected) {
         if (typeof record.seq === 'number' && record.seq > expected) {
           const following = await nextRecord();
-          if (following?.seq === expected) throw new Bad(chain, expected, `the records at seq ${expected} and ${record.seq} are out of order (reordered)`);
-          throw new Bad(chain, expected, expected === record.seq - 1 ? `record ${expected} is missing (removed)` : `records ${expected}-${record.seq - 1} are missing (removed)`);
+          if (following?.seq === expected)
+            throw new Bad(chain, expected, `the records at seq ${expected} and ${record.seq} are out of order (reordered)`);
+          throw new Bad(
+            chain,
+            expected,
+            expected === record.seq - 1
+              ? `record ${expected} is missing (removed)`
+              : `records ${expected}-${record.seq - 1} are missing (removed)`,
+          );
         }
-        if (typeof record.seq === 'number' && record.seq < expected) throw new Bad(chain, record.seq, `a second record numbered ${record.seq} follows seq ${seq} (inserted or reordered)`);
+        if (typeof record.seq === 'number' && record.seq < expected)
+          throw new Bad(chain, record.seq, `a second record numbered ${record.seq} follows seq ${seq} (inserted or reordered)`);
         throw new Bad(chain, expected, 'the record has no valid seq');
       }
-      if (record.prevHash !== prev) throw new Bad(chain, expected, 'the record does not link to the record before it (that one was changed, or this one inserted or moved)');
+      if (record.prevHash !== prev)
+        throw new Bad(
+          chain,
+          expected,
+          'the record does not link to the record before it (that one was changed, or this one inserted or moved)',
+        );
       let hash;
       try {
         hash = recordHash(record);
@@ -225,12 +254,17 @@ async function verifyChain(dir, entry, keys, log) {
       frontier.push(leafHash(record.hash));
       atCheckpoint(record);
     }
-    if (digest.digest('hex') !== segment.sha256) log(`note: ${segment.file} differs from the digest in manifest.json (its records were checked one by one above)`);
-    if (seq !== segment.toSeq) throw new Bad(chain, seq + 1, `${segment.file} ends at seq ${seq}, the manifest says ${segment.toSeq}: records are missing`);
+    if (digest.digest('hex') !== segment.sha256)
+      log(`note: ${segment.file} differs from the digest in manifest.json (its records were checked one by one above)`);
+    if (seq !== segment.toSeq)
+      throw new Bad(chain, seq + 1, `${segment.file} ends at seq ${seq}, the manifest says ${segment.toSeq}: records are missing`);
   }
-  if (seq !== entry.toSeq) throw new Bad(chain, seq + 1, `the export ends at seq ${seq}, the manifest says ${entry.toSeq}: records are missing`);
-  if (next < checkpoints.length) throw new Bad(chain, seq + 1, `the checkpoint at seq ${checkpoints[next].seq} has no record to seal (records were removed)`);
-  if (previousCheckpoint !== entry.toSeq) throw new Bad(chain, entry.toSeq, 'the last record of the export is not sealed by a signed checkpoint');
+  if (seq !== entry.toSeq)
+    throw new Bad(chain, seq + 1, `the export ends at seq ${seq}, the manifest says ${entry.toSeq}: records are missing`);
+  if (next < checkpoints.length)
+    throw new Bad(chain, seq + 1, `the checkpoint at seq ${checkpoints[next].seq} has no record to seal (records were removed)`);
+  if (previousCheckpoint !== entry.toSeq)
+    throw new Bad(chain, entry.toSeq, 'the last record of the export is not sealed by a signed checkpoint');
   return { chain, records: seq - entry.fromSeq + 1, checkpoints: checkpoints.length, from: entry.fromSeq, to: seq };
 }
 
@@ -253,14 +287,17 @@ async function main(argv) {
   let keys;
   try {
     manifest = JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
-    if (manifest.format !== 'snitflade-audit-export' || manifest.version !== 1) throw new Error('manifest.json is not a snitflade audit export (version 1)');
+    if (manifest.format !== 'snitflade-audit-export' || manifest.version !== 1)
+      throw new Error('manifest.json is not a snitflade audit export (version 1)');
     keys = loadKeys(option('--keys') ?? path.join(dir, manifest.keys), option('--kid'));
   } catch (err) {
     process.stderr.write(`cannot read the export: ${err.message}\n`);
     return 2;
   }
   log(`gateway ${manifest.gateway}, exported ${manifest.exportedAt}`);
-  log(`trusting checkpoint key(s): ${[...keys.keys()].join(', ')}${option('--kid') ? ' (pinned)' : ' (compare with the published key id, or pin it with --kid)'}`);
+  log(
+    `trusting checkpoint key(s): ${[...keys.keys()].join(', ')}${option('--kid') ? ' (pinned)' : ' (compare with the published key id, or pin it with --kid)'}`,
+  );
   let failed = false;
   for (const entry of manifest.chains) {
     try {

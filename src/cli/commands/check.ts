@@ -37,10 +37,14 @@ export async function runCheck(o: CheckCommandOptions, io: CliIO = processIO): P
   const c = report.counts;
   const what = `${c.contracts} contracts, ${c.policies} policies, ${c.purposes} purposes, ${c.cases} policy test cases, ${c.clients} clients`;
   if (report.errors.length > 0) {
-    io.stderr.write(`check failed: ${report.errors.length} error(s)${report.warnings.length > 0 ? `, ${report.warnings.length} warning(s)` : ''}. Fix each file at the line shown and run the check again.\n`);
+    io.stderr.write(
+      `check failed: ${report.errors.length} error(s)${report.warnings.length > 0 ? `, ${report.warnings.length} warning(s)` : ''}. Fix each file at the line shown and run the check again.\n`,
+    );
     return 1;
   }
-  io.stdout.write(`check passed: ${what}${report.warnings.length > 0 ? ` (${report.warnings.length} warning(s))` : ''}; policy set ${report.policies!.digest.slice(0, 12)}\n`);
+  io.stdout.write(
+    `check passed: ${what}${report.warnings.length > 0 ? ` (${report.warnings.length} warning(s))` : ''}; policy set ${report.policies!.digest.slice(0, 12)}\n`,
+  );
   return 0;
 }
 

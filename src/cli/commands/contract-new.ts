@@ -89,16 +89,23 @@ function fieldSchema(type: string): Record<string, unknown> | undefined {
   if (type === 'boolean') return { type: 'boolean' };
   if (type === 'date') return { type: ['string', 'null'], format: 'date' };
   if (type === 'integer') return { type: 'integer', minimum: 0, maximum: 1000000000 };
-  const values = /^enum=(.+)$/.exec(type)?.[1]?.split('|').map((v) => v.trim()).filter((v) => v.length > 0);
-  if (values && values.length > 0 && values.every((v) => /^[a-z0-9][a-z0-9-]{0,63}$/.test(v))) return { type: 'string', enum: [...new Set(values)] };
+  const values = /^enum=(.+)$/
+    .exec(type)?.[1]
+    ?.split('|')
+    .map((v) => v.trim())
+    .filter((v) => v.length > 0);
+  if (values && values.length > 0 && values.every((v) => /^[a-z0-9][a-z0-9-]{0,63}$/.test(v)))
+    return { type: 'string', enum: [...new Set(values)] };
   return undefined;
 }
 
 /** Parses one --field; returns the field or a problem. */
 export function parseField(spec: string): FieldSpec | string {
   const [name = '', category = '', type = 'text', da, en] = spec.split(':').map((s) => s.trim());
-  if (!new RegExp(FIELD_NAME).test(name)) return `field "${name}": names are plain camelCase (a letter, then letters and digits), e.g. housingSupport`;
-  if (!(DATA_CATEGORIES as readonly string[]).includes(category)) return `field "${name}": the category must be one of ${DATA_CATEGORIES.join(', ')}`;
+  if (!new RegExp(FIELD_NAME).test(name))
+    return `field "${name}": names are plain camelCase (a letter, then letters and digits), e.g. housingSupport`;
+  if (!(DATA_CATEGORIES as readonly string[]).includes(category))
+    return `field "${name}": the category must be one of ${DATA_CATEGORIES.join(', ')}`;
   const schema = fieldSchema(type);
   if (!schema) return `field "${name}": the type must be ${FIELD_TYPES.join(', ')} or enum=a|b|c (lower-case values)`;
   const english = en && en.length > 0 ? en : words(name);
@@ -108,8 +115,20 @@ export function parseField(spec: string): FieldSpec | string {
 const q = (s: string): string => JSON.stringify(s);
 
 function policyYaml(p: {
-  id: string; title: string; contract: string; requesters: string[]; roles: string[]; purpose: string; gdpr: string; art9?: string;
-  national: string; description: string; consent: DataCategory[] | undefined; fields: string[]; from: string; owner: string;
+  id: string;
+  title: string;
+  contract: string;
+  requesters: string[];
+  roles: string[];
+  purpose: string;
+  gdpr: string;
+  art9?: string;
+  national: string;
+  description: string;
+  consent: DataCategory[] | undefined;
+  fields: string[];
+  from: string;
+  owner: string;
 }): string {
   return [
     "# EXAMPLE POLICY FOR LEGAL REVIEW, scaffolded by `snitflade contract new`. The municipality's lawyers",
@@ -165,7 +184,13 @@ function casesYaml(policy: string, contract: string, cases: CaseSpec[]): string 
       `    expect: ${c.expect}`,
     ].join('\n'),
   );
-  return [`# What the policy ${policy} is meant to allow and refuse (scaffolded: add the cases the lawyers care about).`, `policy: ${policy}`, 'cases:', body.join('\n\n'), ''].join('\n');
+  return [
+    `# What the policy ${policy} is meant to allow and refuse (scaffolded: add the cases the lawyers care about).`,
+    `policy: ${policy}`,
+    'cases:',
+    body.join('\n\n'),
+    '',
+  ].join('\n');
 }
 
 function readIds(file: string, key: string): string[] {
@@ -201,12 +226,21 @@ async function scaffold(o: ContractNewOptions, io: CliIO, answers: Answers): Pro
   const administrations = readIds(path.join(paths.policies, 'administrations.yaml'), 'administrations');
 
   const id = o.id ?? (await answers.ask('Contract id (<area>.<name>.v1, e.g. social.housing-status.v1)'));
-  const providerId = o.provider ?? (await answers.ask(`Providing system (${[...clients.entries()].filter(([, c]) => c.roles.includes('provider')).map(([k]) => k).join(', ')})`));
+  const providerId =
+    o.provider ??
+    (await answers.ask(
+      `Providing system (${[...clients.entries()]
+        .filter(([, c]) => c.roles.includes('provider'))
+        .map(([k]) => k)
+        .join(', ')})`,
+    ));
   const title = o.title ?? (await answers.ask('Title (one line)'));
   const description = o.description ?? (await answers.ask('Description (what is exchanged and why)', title));
   let fieldSpecs = o.field ?? [];
   if (fieldSpecs.length === 0 && answers.interactive) {
-    io.stderr.write(`Fields, one per line as name:category[:type[:Danish label[:English label]]]; categories: ${DATA_CATEGORIES.join(', ')}; types: ${FIELD_TYPES.join(', ')}, enum=a|b|c. Empty line to finish.\n`);
+    io.stderr.write(
+      `Fields, one per line as name:category[:type[:Danish label[:English label]]]; categories: ${DATA_CATEGORIES.join(', ')}; types: ${FIELD_TYPES.join(', ')}, enum=a|b|c. Empty line to finish.\n`,
+    );
     for (;;) {
       const f = await answers.ask('Field');
       if (f === undefined || f === '') break;
@@ -214,13 +248,20 @@ async function scaffold(o: ContractNewOptions, io: CliIO, answers: Answers): Pro
     }
   }
   const requesters = o.requester ?? list((await answers.ask(`Requesting administration(s) (${administrations.join(', ')})`)) ?? '');
-  const roles = o.role ?? list((await answers.ask(`Role(s) of the asking system (${ROLES.join(', ')})`, 'caseworker-system')) ?? 'caseworker-system');
+  const roles =
+    o.role ?? list((await answers.ask(`Role(s) of the asking system (${ROLES.join(', ')})`, 'caseworker-system')) ?? 'caseworker-system');
   const purpose = o.purpose ?? (await answers.ask(`Purpose (${purposes.join(', ')})`));
 
-  if (!id || !new RegExp(CONTRACT_ID).test(id)) problems.push(`--id: a contract id is dotted lower-case words ending in the version, e.g. social.housing-status.v1${id ? ` (got "${id}")` : ''}`);
+  if (!id || !new RegExp(CONTRACT_ID).test(id))
+    problems.push(
+      `--id: a contract id is dotted lower-case words ending in the version, e.g. social.housing-status.v1${id ? ` (got "${id}")` : ''}`,
+    );
   const provider = providerId ? clients.get(providerId) : undefined;
   if (!providerId) problems.push('--provider: name the system that provides the data (a client in clients.yaml)');
-  else if (!provider) problems.push(`--provider: "${providerId}" is not registered in ${path.relative(process.cwd(), paths.clients) || paths.clients}; register it first (id, administration, roles [provider], certificate, signing key, endpoint)`);
+  else if (!provider)
+    problems.push(
+      `--provider: "${providerId}" is not registered in ${path.relative(process.cwd(), paths.clients) || paths.clients}; register it first (id, administration, roles [provider], certificate, signing key, endpoint)`,
+    );
   if (!title) problems.push('--title: give the contract a one-line title');
   const fields: FieldSpec[] = [];
   for (const spec of fieldSpecs) {
@@ -229,17 +270,29 @@ async function scaffold(o: ContractNewOptions, io: CliIO, answers: Answers): Pro
     else if (fields.some((x) => x.name === f.name)) problems.push(`--field "${f.name}" is given twice`);
     else fields.push(f);
   }
-  if (fieldSpecs.length === 0) problems.push('--field: name at least one response field, e.g. --field housingSupport:social:boolean:Bostøtte:Housing support');
+  if (fieldSpecs.length === 0)
+    problems.push('--field: name at least one response field, e.g. --field housingSupport:social:boolean:Bostøtte:Housing support');
   if (requesters.length === 0) problems.push('--requester: name the administration(s) that may ask, e.g. --requester BIF');
-  for (const a of requesters) if (administrations.length > 0 && !administrations.includes(a)) problems.push(`--requester: "${a}" is not in administrations.yaml (${administrations.join(', ')})`);
+  for (const a of requesters)
+    if (administrations.length > 0 && !administrations.includes(a))
+      problems.push(`--requester: "${a}" is not in administrations.yaml (${administrations.join(', ')})`);
   for (const r of roles) if (!(ROLES as readonly string[]).includes(r)) problems.push(`--role: "${r}" is not a role (${ROLES.join(', ')})`);
   if (!purpose) problems.push(`--purpose: name the purpose (${purposes.join(', ')})`);
-  else if (purposes.length > 0 && !purposes.includes(purpose)) problems.push(`--purpose: "${purpose}" is not in purposes.yaml (${purposes.join(', ')}); add it there first, with its legal bases and retention`);
+  else if (purposes.length > 0 && !purposes.includes(purpose))
+    problems.push(
+      `--purpose: "${purpose}" is not in purposes.yaml (${purposes.join(', ')}); add it there first, with its legal bases and retention`,
+    );
 
   const special = fields.filter((f) => SPECIAL_CATEGORIES.includes(f.category));
-  const art9 = o.art9 ?? (special.length > 0 ? await answers.ask(`Art. 9(2) basis for ${special.map((f) => f.name).join(', ')} (e.g. Art. 9(2)(a) = explicit consent)`) : undefined);
+  const art9 =
+    o.art9 ??
+    (special.length > 0
+      ? await answers.ask(`Art. 9(2) basis for ${special.map((f) => f.name).join(', ')} (e.g. Art. 9(2)(a) = explicit consent)`)
+      : undefined);
   if (special.length > 0 && !art9) {
-    problems.push(`--art9: ${special.map((f) => `${f.name} (${f.category})`).join(', ')} ${special.length === 1 ? 'is' : 'are'} a special category (GDPR Art. 9); give the Art. 9(2) basis, e.g. --art9 "Art. 9(2)(a)" (explicit consent), or drop the field`);
+    problems.push(
+      `--art9: ${special.map((f) => `${f.name} (${f.category})`).join(', ')} ${special.length === 1 ? 'is' : 'are'} a special category (GDPR Art. 9); give the Art. 9(2) basis, e.g. --art9 "Art. 9(2)(a)" (explicit consent), or drop the field`,
+    );
   }
   if (art9 !== undefined && !/^Art\. 9\(2\)\([a-j]\)/.test(art9)) problems.push(`--art9: write it as "Art. 9(2)(x)" (got "${art9}")`);
   const gdpr = o.gdpr ?? 'Art. 6(1)(e)';
@@ -266,7 +319,9 @@ async function scaffold(o: ContractNewOptions, io: CliIO, answers: Answers): Pro
   };
   const existing = Object.values(files).filter((f) => existsSync(f));
   if (existing.length > 0) {
-    io.stderr.write(`✘ ${existing.join(', ')} already exist${existing.length === 1 ? 's' : ''}; nothing was written (a new version of a contract is a new id, e.g. .v2)\n`);
+    io.stderr.write(
+      `✘ ${existing.join(', ')} already exist${existing.length === 1 ? 's' : ''}; nothing was written (a new version of a contract is a new id, e.g. .v2)\n`,
+    );
     return 2;
   }
 
@@ -303,7 +358,7 @@ async function scaffold(o: ContractNewOptions, io: CliIO, answers: Answers): Pro
       purpose: purpose!,
       gdpr,
       ...(art9 ? { art9 } : {}),
-      national: o.national ?? '(the national provision, to be written by the municipality\'s lawyers)',
+      national: o.national ?? "(the national provision, to be written by the municipality's lawyers)",
       description: `Example for legal review, not legal advice. ${description}`,
       consent: consentCategories,
       fields: names,
@@ -311,7 +366,9 @@ async function scaffold(o: ContractNewOptions, io: CliIO, answers: Answers): Pro
       owner,
     }),
   );
-  const other = administrations.find((a) => !requesters.includes(a) && a !== provider!.administration) ?? administrations.find((a) => !requesters.includes(a));
+  const other =
+    administrations.find((a) => !requesters.includes(a) && a !== provider!.administration) ??
+    administrations.find((a) => !requesters.includes(a));
   const cases: CaseSpec[] = [
     {
       name: `${requesters[0]} may read the ${name.replaceAll('-', ' ')} for ${purpose}`,
@@ -325,10 +382,28 @@ async function scaffold(o: ContractNewOptions, io: CliIO, answers: Answers): Pro
     },
   ];
   if (consentCategories) {
-    cases.push({ name: 'without a recorded consent nothing is released', administration: requesters[0]!, roles, purpose: purpose!, fields: names, at: from, consent: 'missing', expect: '{ decision: deny, reasons: [CONSENT_MISSING] }' });
+    cases.push({
+      name: 'without a recorded consent nothing is released',
+      administration: requesters[0]!,
+      roles,
+      purpose: purpose!,
+      fields: names,
+      at: from,
+      consent: 'missing',
+      expect: '{ decision: deny, reasons: [CONSENT_MISSING] }',
+    });
   }
   if (other) {
-    cases.push({ name: `${other} may not read it`, administration: other, roles, purpose: purpose!, fields: [names[0]!], at: from, ...(consentCategories ? { consent: 'active' } : {}), expect: '{ decision: deny, reasons: [NO_POLICY] }' });
+    cases.push({
+      name: `${other} may not read it`,
+      administration: other,
+      roles,
+      purpose: purpose!,
+      fields: [names[0]!],
+      at: from,
+      ...(consentCategories ? { consent: 'active' } : {}),
+      expect: '{ decision: deny, reasons: [NO_POLICY] }',
+    });
   }
   writeFileSync(files.cases, casesYaml(policyId, contractId, cases));
 
@@ -341,7 +416,7 @@ async function scaffold(o: ContractNewOptions, io: CliIO, answers: Answers): Pro
   }
   io.stdout.write(
     [
-      'check passed (the new policy\'s test cases included). Next:',
+      "check passed (the new policy's test cases included). Next:",
       `  1. labels: check the Danish and English labels in ${path.basename(files.contract)}; tighten the schemas (enums, lengths)`,
       `  2. the provider ${providerId} must answer POST /snitflade/v1/queries/${contractId} (the demo's systems are in src/simulators/)`,
       `  3. the lawyers and the DPO review ${path.basename(files.policy)} (legal basis, fields) and add cases to ${path.basename(files.cases)}`,
@@ -362,14 +437,18 @@ export function registerContractNew(program: Command, io: CliIO = processIO): vo
       .option('--title <text>', 'a one-line title')
       .option('--description <text>', 'what is exchanged and why')
       .option('--provider <system>', 'the providing system (a client in clients.yaml)')
-      .option('--field <spec>', 'a response field: name:category[:type[:Danish label[:English label]]] (repeat for more)', (v: string, prev: string[] = []) => [...prev, v])
+      .option(
+        '--field <spec>',
+        'a response field: name:category[:type[:Danish label[:English label]]] (repeat for more)',
+        (v: string, prev: string[] = []) => [...prev, v],
+      )
       .option('--requester <admins>', 'the requesting administration(s), comma-separated', list)
-      .option('--role <roles>', 'the asking system\'s role(s), comma-separated (default caseworker-system)', list)
+      .option('--role <roles>', "the asking system's role(s), comma-separated (default caseworker-system)", list)
       .option('--purpose <id>', 'the purpose from purposes.yaml')
       .option('--gdpr <text>', 'the GDPR Art. 6(1) basis', 'Art. 6(1)(e)')
       .option('--art9 <text>', 'the Art. 9(2) basis, needed for health or child fields, e.g. "Art. 9(2)(a)"')
       .option('--national <text>', 'the national provision, as text')
-      .option('--consent', 'the policy requires the citizen\'s consent')
+      .option('--consent', "the policy requires the citizen's consent")
       .option('--owner <text>', 'the policy owner (a role, not a person)')
       .option('--policy-id <id>', 'the policy id (default <requester>-reads-<name>)')
       .option('--from <date>', 'the policy is valid from (YYYY-MM-DD; default today)'),

@@ -1,7 +1,18 @@
 import { Option, type Command } from 'commander';
 import { explain, formatExplanation } from '../../policy/explain.js';
 import type { ConsentStatus } from '../../policy/types.js';
-import { calendarDate, list, loadContractsAndPolicies, processIO, readClientRoles, reportLoadErrors, rulePaths, withDirOptions, type CliIO, type DirOptions } from './shared.js';
+import {
+  calendarDate,
+  list,
+  loadContractsAndPolicies,
+  processIO,
+  readClientRoles,
+  reportLoadErrors,
+  rulePaths,
+  withDirOptions,
+  type CliIO,
+  type DirOptions,
+} from './shared.js';
 
 export interface ExplainOptions extends DirOptions {
   readonly contract: string;
@@ -76,8 +87,8 @@ export function registerExplain(program: Command, io: CliIO = processIO): void {
       .requiredOption('--purpose <id>', 'the purpose from the purpose registry')
       .option('--client <id>', 'the calling client system (its administration and roles from the client registry)')
       .option('--administration <id>', 'the requesting administration (instead of, or overriding, --client)')
-      .option('--roles <roles>', 'the caller\'s roles, comma-separated (instead of the client\'s)', list)
-      .option('--fields <fields>', 'the fields asked for, comma-separated (default: all of the contract\'s)', list)
+      .option('--roles <roles>', "the caller's roles, comma-separated (instead of the client's)", list)
+      .option('--fields <fields>', "the fields asked for, comma-separated (default: all of the contract's)", list)
       .addOption(new Option('--consent <status>', 'what the consent registry answers').choices(CONSENT).default('missing'))
       .option('--at <date>', 'the day of the request, YYYY-MM-DD (default today)', calendarDate)
       .option('--json', 'print the explanation as JSON'),
@@ -85,4 +96,3 @@ export function registerExplain(program: Command, io: CliIO = processIO): void {
     process.exitCode = await runExplain(o, io);
   });
 }
-

@@ -47,7 +47,10 @@ export function periodBound(value: string | undefined, end: boolean): string | u
  * The decision records of a period, page by page from the store's search (newest first): what
  * the replay (src/policy/impact.ts) is given. `from` is inclusive, `to` exclusive (ISO times).
  */
-export async function* decisionRecords(store: Pick<AuditStore, 'search'>, period: { readonly from?: string; readonly to?: string }): AsyncGenerator<AuditRecord> {
+export async function* decisionRecords(
+  store: Pick<AuditStore, 'search'>,
+  period: { readonly from?: string; readonly to?: string },
+): AsyncGenerator<AuditRecord> {
   let after: string | undefined;
   for (;;) {
     const page = await store.search({
@@ -80,7 +83,12 @@ export async function runImpact(o: ImpactOptions, io: CliIO = processIO): Promis
     return 2;
   }
   const policiesDir = path.resolve(o.policies);
-  const clientsFile = path.resolve(o.clients ?? (existsSync(path.join(policiesDir, 'clients.yaml')) ? path.join(policiesDir, 'clients.yaml') : path.join(config.paths.policies, 'clients.yaml')));
+  const clientsFile = path.resolve(
+    o.clients ??
+      (existsSync(path.join(policiesDir, 'clients.yaml'))
+        ? path.join(policiesDir, 'clients.yaml')
+        : path.join(config.paths.policies, 'clients.yaml')),
+  );
   let loaded;
   let clients;
   try {
@@ -121,10 +129,10 @@ export async function runImpact(o: ImpactOptions, io: CliIO = processIO): Promis
 export function registerImpact(program: Command, io: CliIO = processIO): void {
   program
     .command('impact')
-    .description('replay the audit trail\'s decisions over a period against a changed policy set; list the decisions that would change')
+    .description("replay the audit trail's decisions over a period against a changed policy set; list the decisions that would change")
     .requiredOption('--policies <folder>', 'the changed policies folder')
     .option('--schemas <folder>', 'the contracts folder (default: the configured one)')
-    .option('--clients <file>', 'the client registry giving the callers\' roles (default: the changed folder\'s, else the configured one)')
+    .option('--clients <file>', "the client registry giving the callers' roles (default: the changed folder's, else the configured one)")
     .option('--from <date>', 'first day (YYYY-MM-DD, Copenhagen) or ISO time')
     .option('--to <date>', 'last day (YYYY-MM-DD, Copenhagen, inclusive) or ISO time (exclusive)')
     .option('--db <file>', 'the SQLite audit store (default: the configured store)')

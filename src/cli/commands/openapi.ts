@@ -29,9 +29,13 @@ export async function runOpenApi(o: OpenApiCommandOptions, io: CliIO = processIO
 }
 
 export function registerOpenApi(program: Command, io: CliIO = processIO): void {
-  withDirOptions(program.command('openapi').description('write the OpenAPI 3.1 document of the contracts and the gateway\'s own API (as served at GET /openapi.json)'))
+  withDirOptions(
+    program
+      .command('openapi')
+      .description("write the OpenAPI 3.1 document of the contracts and the gateway's own API (as served at GET /openapi.json)"),
+  )
     .option('--out <file>', 'write to a file (default: standard output)')
-    .option('--server <url>', 'the gateway\'s base URL in the document', 'https://localhost:8443')
+    .option('--server <url>', "the gateway's base URL in the document", 'https://localhost:8443')
     .action(async (o: OpenApiCommandOptions) => {
       process.exitCode = await runOpenApi(o, io);
     });

@@ -39,19 +39,29 @@ export async function runPolicyTest(o: PolicyTestOptions, io: CliIO = processIO)
   const failed = results.filter((r) => !r.ok);
   const figures = coverageFigures(loaded.policies.policies, coverage);
   if (o.json) {
-    io.stdout.write(`${JSON.stringify({ ok: failed.length === 0 && coverage.complete, cases: results.length, failed: failed.map(plain), coverage, figures }, null, 2)}\n`);
+    io.stdout.write(
+      `${JSON.stringify({ ok: failed.length === 0 && coverage.complete, cases: results.length, failed: failed.map(plain), coverage, figures }, null, 2)}\n`,
+    );
     return failed.length === 0 && coverage.complete ? 0 : 1;
   }
   for (const r of results) io.stdout.write(`${r.ok ? '✔' : '✘'} ${r.policy}: ${r.name}\n`);
   for (const r of failed) {
-    io.stderr.write(`\n✘ ${r.file}:${r.line ?? '?'} "${r.name}"\n  expected ${describeOutcome(r.expected)}\n  actual   ${describeOutcome(r.actual)}\n  why:\n${r.trace.map((t) => `    ${t}`).join('\n')}\n`);
+    io.stderr.write(
+      `\n✘ ${r.file}:${r.line ?? '?'} "${r.name}"\n  expected ${describeOutcome(r.expected)}\n  actual   ${describeOutcome(r.actual)}\n  why:\n${r.trace.map((t) => `    ${t}`).join('\n')}\n`,
+    );
   }
   io.stdout.write(`\n${results.length} case(s): ${results.length - failed.length} passed, ${failed.length} failed\n`);
-  io.stdout.write(`coverage: ${figures.policiesCovered}/${figures.policies} policies have a permit and a deny case; ${figures.fieldsExercised}/${figures.fields} permitted fields are released by a case (${figures.percent}%)\n`);
+  io.stdout.write(
+    `coverage: ${figures.policiesCovered}/${figures.policies} policies have a permit and a deny case; ${figures.fieldsExercised}/${figures.fields} permitted fields are released by a case (${figures.percent}%)\n`,
+  );
   const gaps: string[] = [
     ...coverage.policiesWithoutCases.map((p) => `policy ${p} has no test file: add policies/${p}.test.yaml`),
-    ...coverage.policiesWithoutPermitCase.filter((p) => !coverage.policiesWithoutCases.includes(p)).map((p) => `policy ${p} has no permit case`),
-    ...coverage.policiesWithoutDenyCase.filter((p) => !coverage.policiesWithoutCases.includes(p)).map((p) => `policy ${p} has no deny case`),
+    ...coverage.policiesWithoutPermitCase
+      .filter((p) => !coverage.policiesWithoutCases.includes(p))
+      .map((p) => `policy ${p} has no permit case`),
+    ...coverage.policiesWithoutDenyCase
+      .filter((p) => !coverage.policiesWithoutCases.includes(p))
+      .map((p) => `policy ${p} has no deny case`),
     ...coverage.fieldsNotExercised.map((f) => `field ${f.field} of policy ${f.policy} is released by no case`),
     ...coverage.unknownPolicies.map((p) => `cases about policy ${p}, which does not exist`),
   ];

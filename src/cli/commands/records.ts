@@ -32,10 +32,12 @@ export async function runRecords(o: RecordsOptions, io: CliIO = processIO): Prom
 }
 
 export function registerRecords(program: Command, io: CliIO = processIO): void {
-  withDirOptions(program.command('records').description('generate the GDPR Art. 30 record of processing from purposes, policies and contracts'))
+  withDirOptions(
+    program.command('records').description('generate the GDPR Art. 30 record of processing from purposes, policies and contracts'),
+  )
     .addOption(new Option('--format <format>', 'output format').choices(['markdown', 'json']).default('markdown'))
     .option('--out <file>', 'write to a file (default: standard output)')
-    .option('--controller <text>', 'the controller\'s name and contact details')
+    .option('--controller <text>', "the controller's name and contact details")
     .action(async (o: RecordsOptions) => {
       process.exitCode = await runRecords(o, io);
     });

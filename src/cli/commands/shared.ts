@@ -67,7 +67,7 @@ export function withDirOptions<T extends { option(flags: string, description: st
     .option('--schemas <folder>', 'the contracts folder')
     .option('--policies <folder>', 'the policies folder (purposes, administrations, policies, policy tests)')
     .option('--clients <file>', 'the client registry (default: <policies>/clients.yaml)')
-    .option('--certs <folder>', 'the certificate folder the clients\' key files are relative to');
+    .option('--certs <folder>', "the certificate folder the clients' key files are relative to");
 }
 
 /** Prints load errors, one per line, with a hint; returns exit code 1. */
@@ -80,7 +80,10 @@ export function reportLoadErrors(io: CliIO, err: unknown): number {
 }
 
 /** Contracts and policies, or LoadErrors. */
-export function loadContractsAndPolicies(paths: Pick<RulePaths, 'schemas' | 'policies'>): { contracts: ContractRegistry; policies: LoadedPolicySet } {
+export function loadContractsAndPolicies(paths: Pick<RulePaths, 'schemas' | 'policies'>): {
+  contracts: ContractRegistry;
+  policies: LoadedPolicySet;
+} {
   const contracts = loadContracts(paths.schemas);
   const policies = loadPolicySet({ dir: paths.policies, contracts });
   return { contracts, policies };
@@ -106,7 +109,13 @@ export function readClientRoles(file: string): Map<string, { administration: str
 
 /** A comma-separated list option, repeatable: "--fields a,b --fields c". */
 export function list(value: string, previous: string[] = []): string[] {
-  return [...previous, ...value.split(',').map((s) => s.trim()).filter((s) => s.length > 0)];
+  return [
+    ...previous,
+    ...value
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s.length > 0),
+  ];
 }
 
 /** A calendar date option (YYYY-MM-DD). */

@@ -12,7 +12,11 @@ export const anomaliesRoutes: DpoPages = (router, deps) => {
     const ctx = pageContext(deps, req, res);
     const range = periodOf(req);
     const behind = await countRollups(deps);
-    const anomalies = await findAnomalies(deps.statistics, { range, describeReason: reasonText, withdrawnConsents: () => deps.statistics.withdrawnConsentUses(range) });
+    const anomalies = await findAnomalies(deps.statistics, {
+      range,
+      describeReason: reasonText,
+      withdrawnConsents: () => deps.statistics.withdrawnConsentUses(range),
+    });
     sendPage(res, 200, anomaliesPage(ctx, { range, anomalies, thresholds: DEFAULT_THRESHOLDS, consentsChecked: true, behind }));
   });
 };
@@ -20,7 +24,10 @@ export const anomaliesRoutes: DpoPages = (router, deps) => {
 /** At most this many anomalies of one kind on the page; the rest are counted. */
 const MAX_PER_KIND = 25;
 
-export function anomaliesPage(ctx: PageContext, o: { range: DayRange; anomalies: readonly Anomaly[]; thresholds: AnomalyThresholds; consentsChecked: boolean; behind: number }): string {
+export function anomaliesPage(
+  ctx: PageContext,
+  o: { range: DayRange; anomalies: readonly Anomaly[]; thresholds: AnomalyThresholds; consentsChecked: boolean; behind: number },
+): string {
   const { t, lang } = ctx;
   const perKind = new Map<string, number>();
   const shown = o.anomalies.filter((a) => {
@@ -28,7 +35,9 @@ export function anomaliesPage(ctx: PageContext, o: { range: DayRange; anomalies:
     perKind.set(a.kind, n);
     return n <= MAX_PER_KIND;
   });
-  const hidden = [...perKind.entries()].filter(([, n]) => n > MAX_PER_KIND).map(([kind, n]) => [kind as AnomalyKind, n - MAX_PER_KIND] as const);
+  const hidden = [...perKind.entries()]
+    .filter(([, n]) => n > MAX_PER_KIND)
+    .map(([kind, n]) => [kind as AnomalyKind, n - MAX_PER_KIND] as const);
   return page(ctx, {
     title: t.nav.anomalies,
     section: 'anomalies',

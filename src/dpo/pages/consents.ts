@@ -25,8 +25,13 @@ export const consentsRoutes: DpoPages = (router, deps) => {
 export function consentsPage(ctx: PageContext, o: { consents?: readonly ConsentView[]; error?: string } = {}): string {
   const { t, lang, rules } = ctx;
   const stateBadge = (s: string) =>
-    s === 'active' ? html`<span class="badge ok">${t.consents.active}</span>` : s === 'withdrawn' ? html`<span class="badge failed">${t.consents.withdrawn}</span>` : html`<span class="badge pending">${t.consents.expired}</span>`;
-  const eventText = (type: string) => (type === 'given' ? t.consents.given : type === 'withdrawn' ? t.consents.withdrawn : t.consents.expired);
+    s === 'active'
+      ? html`<span class="badge ok">${t.consents.active}</span>`
+      : s === 'withdrawn'
+        ? html`<span class="badge failed">${t.consents.withdrawn}</span>`
+        : html`<span class="badge pending">${t.consents.expired}</span>`;
+  const eventText = (type: string) =>
+    type === 'given' ? t.consents.given : type === 'withdrawn' ? t.consents.withdrawn : t.consents.expired;
   return page(ctx, {
     title: t.nav.consents,
     section: 'consents',
@@ -38,8 +43,13 @@ export function consentsPage(ctx: PageContext, o: { consents?: readonly ConsentV
   <button type="submit" id="consent-submit">${t.consents.lookUp}</button>
 </form>
 <p class="small muted">${t.consents.audited}</p>
-${o.consents === undefined ? '' : o.consents.length === 0 ? html`<p class="notice" id="no-consents">${t.consents.none}</p>` : o.consents.map(
-      (c) => html`<section class="panel consent" data-consent="${c.id}" data-state="${c.state}">
+${
+  o.consents === undefined
+    ? ''
+    : o.consents.length === 0
+      ? html`<p class="notice" id="no-consents">${t.consents.none}</p>`
+      : o.consents.map(
+          (c) => html`<section class="panel consent" data-consent="${c.id}" data-state="${c.state}">
   <h2>${stateBadge(c.state)} ${t.consents.consent} <code>${c.id}</code></h2>
   <dl class="facts">
     <dt>${t.consents.recipients}</dt><dd>${c.recipients.join(', ')}</dd>
@@ -55,6 +65,7 @@ ${o.consents === undefined ? '' : o.consents.length === 0 ? html`<p class="notic
   <table class="small"><thead><tr><th>${t.consents.event}</th><th>${t.common.time}</th><th>${t.consents.by}</th><th>${t.common.reason}</th></tr></thead>
   <tbody>${c.events.map((e) => html`<tr data-event="${e.type}"><td>${eventText(e.type)}</td><td>${formatTime(e.at, lang)}</td><td>${e.actor === null ? '-' : `${e.actor.system} (${e.actor.administration})`}</td><td>${e.reason ?? '-'}</td></tr>`)}</tbody></table>
 </section>`,
-    )}`,
+        )
+}`,
   });
 }

@@ -11,7 +11,16 @@ export const notificationsRoutes: DpoPages = (router, deps) => {
     const ctx = pageContext(deps, req, res);
     const after = queryParam(req, 'after');
     const found = await searchDeliveries(deps.deadLetters, { state: 'dead', limit: PAGE_SIZE, ...(after !== undefined ? { after } : {}) });
-    sendPage(res, 200, notificationsPage(ctx, { deliveries: found.deliveries, ...(found.next !== undefined ? { next: found.next } : {}), paged: after !== undefined, ...(queryParam(req, 'done') === 'redriven' ? { done: 'redriven' as const } : {}) }));
+    sendPage(
+      res,
+      200,
+      notificationsPage(ctx, {
+        deliveries: found.deliveries,
+        ...(found.next !== undefined ? { next: found.next } : {}),
+        paged: after !== undefined,
+        ...(queryParam(req, 'done') === 'redriven' ? { done: 'redriven' as const } : {}),
+      }),
+    );
   });
 
   router.post('/notifications/:id/redrive', async (req, res) => {
@@ -23,13 +32,20 @@ export const notificationsRoutes: DpoPages = (router, deps) => {
       if (!isGatewayError(err) || (err.code !== 'DEAD_LETTER_NOT_FOUND' && err.code !== 'DEAD_LETTER_EXPIRED')) throw err;
       res.locals.problemCode = err.code;
       const found = await searchDeliveries(deps.deadLetters, { state: 'dead', limit: PAGE_SIZE });
-      return sendPage(res, err.status, notificationsPage(ctx, { deliveries: found.deliveries, paged: false, error: `${err.message} (${err.code})` }));
+      return sendPage(
+        res,
+        err.status,
+        notificationsPage(ctx, { deliveries: found.deliveries, paged: false, error: `${err.message} (${err.code})` }),
+      );
     }
     res.redirect(303, '/dpo/notifications?done=redriven');
   });
 };
 
-export function notificationsPage(ctx: PageContext, o: { deliveries: readonly DeliveryView[]; next?: string; paged: boolean; done?: 'redriven'; error?: string }): string {
+export function notificationsPage(
+  ctx: PageContext,
+  o: { deliveries: readonly DeliveryView[]; next?: string; paged: boolean; done?: 'redriven'; error?: string },
+): string {
   const { t, lang, rules } = ctx;
   return page(ctx, {
     title: t.nav.notifications,
@@ -38,11 +54,17 @@ export function notificationsPage(ctx: PageContext, o: { deliveries: readonly De
 <p class="lead">${t.notifications.lead}</p>
 ${o.done === 'redriven' ? html`<p class="notice ok" id="redriven">${t.notifications.redriven}</p>` : ''}
 ${o.error !== undefined ? html`<p class="notice bad" id="redrive-error">${o.error}</p>` : ''}
-${o.deliveries.length === 0 ? html`<p class="notice ok" id="no-dead-letters">${t.notifications.none}</p>` : html`<table id="dead-letters"><thead><tr><th>${t.notifications.created}</th><th>${t.common.contract}</th><th>${t.notifications.recipient}</th><th class="num">${t.notifications.attempts}</th><th>${t.notifications.lastError}</th><th>${t.common.auditId}</th><th></th></tr></thead>
+${
+  o.deliveries.length === 0
+    ? html`<p class="notice ok" id="no-dead-letters">${t.notifications.none}</p>`
+    : html`<table id="dead-letters"><thead><tr><th>${t.notifications.created}</th><th>${t.common.contract}</th><th>${t.notifications.recipient}</th><th class="num">${t.notifications.attempts}</th><th>${t.notifications.lastError}</th><th>${t.common.auditId}</th><th></th></tr></thead>
 <tbody>${o.deliveries.map(
-      (d) => html`<tr data-delivery="${d.id}"><td>${formatTime(d.createdAt, lang)}</td><td>${contractTitle(rules, d.contract, lang)}</td><td>${d.recipient.system} (${d.recipient.administration})</td><td class="num">${d.attempts}</td><td class="small">${d.lastError ?? '-'}${d.lastStatus !== null ? ` (HTTP ${d.lastStatus})` : ''}</td><td><code class="small">${d.auditId}</code></td>
+        (
+          d,
+        ) => html`<tr data-delivery="${d.id}"><td>${formatTime(d.createdAt, lang)}</td><td>${contractTitle(rules, d.contract, lang)}</td><td>${d.recipient.system} (${d.recipient.administration})</td><td class="num">${d.attempts}</td><td class="small">${d.lastError ?? '-'}${d.lastStatus !== null ? ` (HTTP ${d.lastStatus})` : ''}</td><td><code class="small">${d.auditId}</code></td>
   <td>${d.payloadAvailable ? html`<form method="post" action="/dpo/notifications/${d.id}/redrive" data-confirm="${t.notifications.confirmRedrive}">${csrfField(ctx)}<button type="submit" class="secondary">${t.notifications.redrive}</button></form>` : html`<span class="muted small">${t.notifications.payloadErased}</span>`}</td></tr>`,
-    )}</tbody></table>`}
+      )}</tbody></table>`
+}
 <nav class="pager">${o.paged ? html`<a href="/dpo/notifications">${t.common.firstPage}</a>` : ''}${o.next !== undefined ? html`<a href="/dpo/notifications?after=${encodeURIComponent(o.next)}">${t.common.nextPage}</a>` : ''}</nav>`,
   });
 }

@@ -20,20 +20,24 @@ export const overviewRoutes: DpoPages = (router, deps) => {
       rows.map((r) => ({ label: label(r.key), permitted: r.requests - r.refused, refused: r.refused }));
     const byReason = new Map<string, number>();
     for (const r of traffic.reasons) byReason.set(r.reason, (byReason.get(r.reason) ?? 0) + r.n);
-    sendPage(res, 200, overviewPage(ctx, {
-      range,
-      days: allDays(range).map((day) => {
-        const d = perDay.get(day);
-        return { label: day, permitted: (d?.requests ?? 0) - (d?.refused ?? 0), refused: d?.refused ?? 0 };
+    sendPage(
+      res,
+      200,
+      overviewPage(ctx, {
+        range,
+        days: allDays(range).map((day) => {
+          const d = perDay.get(day);
+          return { label: day, permitted: (d?.requests ?? 0) - (d?.refused ?? 0), refused: d?.refused ?? 0 };
+        }),
+        byPurpose: series(traffic.byPurpose, (k) => purposeTitle(rules, k, ctx.lang)),
+        byContract: series(traffic.byContract, (k) => contractTitle(rules, k, ctx.lang)),
+        byCaller: series(traffic.byCaller, (k) => (k === '' ? ctx.t.overview.unknownCaller : k)),
+        reasons: [...byReason.entries()].sort((a, b) => b[1] - a[1]).map(([code, n]) => ({ code, label: reasonText(code, ctx.lang), n })),
+        integrity: status,
+        checkpoints: await deps.integrity.checkpoints(status.chains.map((c) => c.chain)),
+        behind,
       }),
-      byPurpose: series(traffic.byPurpose, (k) => purposeTitle(rules, k, ctx.lang)),
-      byContract: series(traffic.byContract, (k) => contractTitle(rules, k, ctx.lang)),
-      byCaller: series(traffic.byCaller, (k) => (k === '' ? ctx.t.overview.unknownCaller : k)),
-      reasons: [...byReason.entries()].sort((a, b) => b[1] - a[1]).map(([code, n]) => ({ code, label: reasonText(code, ctx.lang), n })),
-      integrity: status,
-      checkpoints: await deps.integrity.checkpoints(status.chains.map((c) => c.chain)),
-      behind,
-    }));
+    );
   });
 };
 
@@ -77,7 +81,10 @@ export function overviewPage(ctx: PageContext, d: OverviewData): string {
   const legend = { permitted: t.common.permitted, refused: t.common.refused };
   const requests = d.days.reduce((s, x) => s + x.permitted + x.refused, 0);
   const refused = d.days.reduce((s, x) => s + x.refused, 0);
-  const latest = d.checkpoints === undefined || d.checkpoints.length === 0 ? undefined : [...d.checkpoints].sort((a, b) => (a.time < b.time ? 1 : -1))[0];
+  const latest =
+    d.checkpoints === undefined || d.checkpoints.length === 0
+      ? undefined
+      : [...d.checkpoints].sort((a, b) => (a.time < b.time ? 1 : -1))[0];
   const failed = d.integrity.chains.find((c) => c.state === 'failed');
   return page(ctx, {
     title: t.nav.overview,

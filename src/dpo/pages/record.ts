@@ -15,7 +15,10 @@ export const recordRoutes: DpoPages = (router, deps) => {
     const id = req.params.id;
     const record = UUID.test(id) ? await recordById(deps.audit, id) : undefined;
     if (record === undefined) return sendRefusal(res, ctx, 'recordNotFound', 'record-not-found');
-    const [related, verification] = await Promise.all([exchangeRecords(deps.audit, record.auditId, PAGE_SIZE), deps.integrity.verifyRecord(record)]);
+    const [related, verification] = await Promise.all([
+      exchangeRecords(deps.audit, record.auditId, PAGE_SIZE),
+      deps.integrity.verifyRecord(record),
+    ]);
     sendPage(res, 200, recordPage(ctx, { record, related, verification }));
   });
 };
@@ -28,16 +31,22 @@ function fields(ctx: PageContext, contract: string | null, names: readonly strin
 function check(ctx: PageContext, ok: boolean | null, words: { good: string; bad: string; unknown?: string }): Html {
   const { t } = ctx;
   if (ok === null) return html`<li><span class="badge pending">${t.record.unknown}</span> ${words.unknown ?? ''}</li>`;
-  return ok ? html`<li><span class="badge ok">OK</span> ${words.good}</li>` : html`<li><span class="badge failed">${t.record.failedBadge}</span> ${words.bad}</li>`;
+  return ok
+    ? html`<li><span class="badge ok">OK</span> ${words.good}</li>`
+    : html`<li><span class="badge failed">${t.record.failedBadge}</span> ${words.bad}</li>`;
 }
 
-export function recordPage(ctx: PageContext, o: { record: AuditRecord; related: readonly AuditRecord[]; verification: RecordVerification }): string {
+export function recordPage(
+  ctx: PageContext,
+  o: { record: AuditRecord; related: readonly AuditRecord[]; verification: RecordVerification },
+): string {
   const { t, lang, rules } = ctx;
   const r = o.record;
   const v = o.verification;
   const policy = r.policy === null ? undefined : rules.policies.policies.find((p) => p.id === r.policy?.id);
   const purpose = r.purpose === null ? undefined : rules.policies.purposes.get(r.purpose);
-  const intact = v.hashIntact && v.linksToPrevious !== false && v.linkedFromNext !== false && v.columnsIntact && v.inPlace && v.seal.status !== 'failed';
+  const intact =
+    v.hashIntact && v.linksToPrevious !== false && v.linkedFromNext !== false && v.columnsIntact && v.inPlace && v.seal.status !== 'failed';
   const chainCovers = v.chain !== undefined && v.chain.state !== 'failed' && v.chain.verifiedThrough >= r.seq;
   return page(ctx, {
     title: t.common.record,
@@ -98,11 +107,15 @@ ${
   ${policy !== undefined && policy.version !== r.policy.version ? html`<dt></dt><dd class="notice small">${t.record.versionNow(policy.version)}</dd>` : ''}
   ${policy?.example === true ? html`<dt></dt><dd class="small muted">${t.record.examplePolicy}</dd>` : ''}
   <dt>${t.record.legalBasisRecorded}</dt><dd id="legal-basis-text">${r.legalBasis ?? '-'}</dd>
-  ${policy !== undefined ? html`<dt>GDPR</dt><dd>${policy.legalBasis.gdpr}${policy.legalBasis.gdprSpecial !== undefined ? `; ${policy.legalBasis.gdprSpecial}` : ''}</dd>
+  ${
+    policy !== undefined
+      ? html`<dt>GDPR</dt><dd>${policy.legalBasis.gdpr}${policy.legalBasis.gdprSpecial !== undefined ? `; ${policy.legalBasis.gdprSpecial}` : ''}</dd>
   <dt>${t.record.nationalProvision}</dt><dd>${policy.legalBasis.national}</dd>
   <dt>${t.record.description}</dt><dd>${policy.legalBasis.description}</dd>
   <dt>${t.record.consentRequired}</dt><dd>${policy.consent.required ? t.record.yes : t.record.no}</dd>
-  <dt>${t.record.owner}</dt><dd>${policy.owner}</dd>` : ''}
+  <dt>${t.record.owner}</dt><dd>${policy.owner}</dd>`
+      : ''
+  }
 </dl>`
 }
 ${purpose !== undefined ? html`<h3>${t.record.purposeHeading}</h3><p>${purpose.title[lang]}</p><p class="small">${purpose.description}</p>` : ''}

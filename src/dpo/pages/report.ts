@@ -8,7 +8,19 @@ import { csrfField, page, type PageContext } from '../layout.js';
 import { inputError, sendFormAgain } from '../messages.js';
 import { citizenReportPdf } from '../report-pdf.js';
 import { entryLines, OUTCOME_TEXT, REPORT_TEXT, reportPeriod, reportTime } from '../report-text.js';
-import { bodyOf, caller, echoable, field, langField, pageContext, sendPage, validDay, type Body, type DpoDeps, type DpoPages } from '../request.js';
+import {
+  bodyOf,
+  caller,
+  echoable,
+  field,
+  langField,
+  pageContext,
+  sendPage,
+  validDay,
+  type Body,
+  type DpoDeps,
+  type DpoPages,
+} from '../request.js';
 
 /**
  * The citizen's access report (GDPR Art. 15): the form (GET /dpo/citizen-report), and the report
@@ -49,19 +61,27 @@ export interface ReportRequest {
   readonly reportLang: 'da' | 'en';
 }
 
-function parseReport(ctx: PageContext, body: Body): ReportRequest | { error: string; fromDay?: string; toDay?: string; reportLang: 'da' | 'en' } {
+function parseReport(
+  ctx: PageContext,
+  body: Body,
+): ReportRequest | { error: string; fromDay?: string; toDay?: string; reportLang: 'da' | 'en' } {
   const reportLang = langField(body, 'reportLang');
   const fromDay = field(body, 'from');
   const toDay = field(body, 'to');
   const cpr = parseCpr(field(body, 'cpr'));
   if (cpr === undefined) return { error: inputError(ctx, 'cprInvalid'), fromDay, toDay, reportLang };
-  for (const d of [fromDay, toDay]) if (d !== '' && !validDay(d)) return { error: inputError(ctx, 'dateInvalid'), fromDay, toDay, reportLang };
+  for (const d of [fromDay, toDay])
+    if (d !== '' && !validDay(d)) return { error: inputError(ctx, 'dateInvalid'), fromDay, toDay, reportLang };
   if (fromDay !== '' && toDay !== '' && fromDay > toDay) return { error: inputError(ctx, 'periodReversed'), fromDay, toDay, reportLang };
   return { cpr, reportLang, ...(fromDay !== '' ? { fromDay } : {}), ...(toDay !== '' ? { toDay } : {}) };
 }
 
 /** Audits the access (kind dpo-access, CITIZEN_REPORT), then builds the report; or answers the form again. */
-async function makeReport(deps: DpoDeps, req: Request, res: Response): Promise<{ request: ReportRequest; report: CitizenReport } | undefined> {
+async function makeReport(
+  deps: DpoDeps,
+  req: Request,
+  res: Response,
+): Promise<{ request: ReportRequest; report: CitizenReport } | undefined> {
   const ctx = pageContext(deps, req, res);
   const parsed = parseReport(ctx, bodyOf(req));
   if ('error' in parsed) {
@@ -79,7 +99,11 @@ async function makeReport(deps: DpoDeps, req: Request, res: Response): Promise<{
 
 const filename = (ext: string): string => `indsigt-${copenhagen(Date.now()).day}.${ext}`;
 
-export function reportFormPage(ctx: PageContext, error?: string, values: { fromDay?: string; toDay?: string; reportLang?: 'da' | 'en' } = {}): string {
+export function reportFormPage(
+  ctx: PageContext,
+  error?: string,
+  values: { fromDay?: string; toDay?: string; reportLang?: 'da' | 'en' } = {},
+): string {
   const { t } = ctx;
   const lang = values.reportLang ?? 'da';
   return page(ctx, {

@@ -8,7 +8,21 @@ import { formatShortTime, html, type Html } from '../html.js';
 import { contractTitle, kindLabel, purposeTitle, reasonText } from '../labels.js';
 import { csrfField, page, type PageContext } from '../layout.js';
 import { inputError, sendFormAgain, sendRefusal } from '../messages.js';
-import { auditAccess, bodyOf, dpoOf, echoable, field, PAGE_SIZE, pageContext, queryParam, sendPage, UUID, validDay, type Body, type DpoPages } from '../request.js';
+import {
+  auditAccess,
+  bodyOf,
+  dpoOf,
+  echoable,
+  field,
+  PAGE_SIZE,
+  pageContext,
+  queryParam,
+  sendPage,
+  UUID,
+  validDay,
+  type Body,
+  type DpoPages,
+} from '../request.js';
 
 /**
  * Searching the trail (GET and POST /dpo/search) and the results (GET /dpo/search/:id). A search
@@ -42,14 +56,28 @@ export const searchRoutes: DpoPages = (router, deps) => {
       if (!isGatewayError(err) || err.code !== 'AUDIT_QUERY_INVALID') throw err;
       return sendRefusal(res, ctx, 'cursorInvalid');
     }
-    sendPage(res, 200, resultsPage(ctx, { id, criteria, records: found.records, ...(found.next !== undefined ? { next: found.next } : {}), paged: after !== undefined }));
+    sendPage(
+      res,
+      200,
+      resultsPage(ctx, {
+        id,
+        criteria,
+        records: found.records,
+        ...(found.next !== undefined ? { next: found.next } : {}),
+        paged: after !== undefined,
+      }),
+    );
   });
 };
 
 const KINDS: readonly AuditKind[] = ['decision', 'release', 'refusal', 'consent', 'notification', 'admin', 'dpo-access'];
 
 /** The search form, checked: the criteria to save (the citizen as pseudonyms), or what is wrong. */
-function parseSearch(ctx: PageContext, pseudonyms: Pseudonymizer, body: Body): { criteria: SearchCriteria; cpr?: string; values: SearchFormValues } | { error: string; values: SearchFormValues } {
+function parseSearch(
+  ctx: PageContext,
+  pseudonyms: Pseudonymizer,
+  body: Body,
+): { criteria: SearchCriteria; cpr?: string; values: SearchFormValues } | { error: string; values: SearchFormValues } {
   const rules = ctx.rules;
   const values: SearchFormValues = {
     callerSystem: field(body, 'callerSystem'),
@@ -64,12 +92,17 @@ function parseSearch(ctx: PageContext, pseudonyms: Pseudonymizer, body: Body): {
   const rawCpr = field(body, 'cpr');
   const cpr = rawCpr === '' ? undefined : parseCpr(rawCpr);
   if (rawCpr !== '' && cpr === undefined) return { error: inputError(ctx, 'cprInvalid'), values };
-  if (values.callerSystem && rules.clients.byId(values.callerSystem) === undefined) return { error: inputError(ctx, 'callerUnknown'), values };
+  if (values.callerSystem && rules.clients.byId(values.callerSystem) === undefined)
+    return { error: inputError(ctx, 'callerUnknown'), values };
   if (values.contract && rules.contracts.get(values.contract) === undefined) return { error: inputError(ctx, 'contractUnknown'), values };
   if (values.purpose && !rules.policies.purposes.has(values.purpose)) return { error: inputError(ctx, 'purposeUnknown'), values };
-  if (values.decision && values.decision !== 'permit' && values.decision !== 'deny') return { error: inputError(ctx, 'decisionUnknown'), values };
+  if (values.decision && values.decision !== 'permit' && values.decision !== 'deny')
+    return { error: inputError(ctx, 'decisionUnknown'), values };
   if (values.kind && !(KINDS as readonly string[]).includes(values.kind)) return { error: inputError(ctx, 'kindUnknown'), values };
-  if (values.caseworker && (values.caseworker.length > 200 || !/^[\x21-\x7e][\x20-\x7e]*$/.test(values.caseworker) || mayHoldCpr(values.caseworker))) {
+  if (
+    values.caseworker &&
+    (values.caseworker.length > 200 || !/^[\x21-\x7e][\x20-\x7e]*$/.test(values.caseworker) || mayHoldCpr(values.caseworker))
+  ) {
     return { error: inputError(ctx, 'caseworkerInvalid'), values: { ...values, caseworker: '' } };
   }
   for (const d of [values.fromDay, values.toDay]) if (d && !validDay(d)) return { error: inputError(ctx, 'dateInvalid'), values };
@@ -112,12 +145,45 @@ export function searchForm(ctx: PageContext, values: SearchFormValues = {}, erro
   ${csrfField(ctx)}
   ${error !== undefined ? html`<p class="notice bad" id="search-error">${error}</p>` : ''}
   <label>${t.common.cprNumber}<input name="cpr" id="f-cpr" inputmode="numeric" maxlength="11" placeholder="DDMMÅÅ-XXXX" autocomplete="off"></label>
-  ${select('callerSystem', t.common.callingSystem, rules.clients.clients.map((c) => [c.id, `${c.title} (${c.id})`]), values.callerSystem, any)}
+  ${select(
+    'callerSystem',
+    t.common.callingSystem,
+    rules.clients.clients.map((c) => [c.id, `${c.title} (${c.id})`]),
+    values.callerSystem,
+    any,
+  )}
   <label>${t.common.caseworker}<input name="caseworker" id="f-caseworker" maxlength="200" value="${values.caseworker ?? ''}"></label>
-  ${select('contract', t.common.contract, rules.contracts.list().map((c) => [c.id, `${c.title} (${c.id})`]), values.contract, any)}
-  ${select('purpose', t.common.purpose, [...rules.policies.purposes.values()].map((p) => [p.id, p.title[lang]]), values.purpose, any)}
-  ${select('decision', t.common.decision, [['permit', t.common.permitted], ['deny', t.search.denied]], values.decision, any)}
-  ${select('kind', t.common.recordKind, KINDS.map((k) => [k, kindLabel(k, lang)]), values.kind, any)}
+  ${select(
+    'contract',
+    t.common.contract,
+    rules.contracts.list().map((c) => [c.id, `${c.title} (${c.id})`]),
+    values.contract,
+    any,
+  )}
+  ${select(
+    'purpose',
+    t.common.purpose,
+    [...rules.policies.purposes.values()].map((p) => [p.id, p.title[lang]]),
+    values.purpose,
+    any,
+  )}
+  ${select(
+    'decision',
+    t.common.decision,
+    [
+      ['permit', t.common.permitted],
+      ['deny', t.search.denied],
+    ],
+    values.decision,
+    any,
+  )}
+  ${select(
+    'kind',
+    t.common.recordKind,
+    KINDS.map((k) => [k, kindLabel(k, lang)]),
+    values.kind,
+    any,
+  )}
   <label>${t.common.from}<input type="date" name="from" id="f-from" value="${values.fromDay ?? ''}"></label>
   <label>${t.common.toInclusive}<input type="date" name="to" id="f-to" value="${values.toDay ?? ''}"></label>
   <div><button type="submit" id="search-submit">${t.search.submit}</button></div>
@@ -159,7 +225,10 @@ export function recordsTable(ctx: PageContext, records: readonly AuditRecord[]):
   )}</tbody></table>`;
 }
 
-export function resultsPage(ctx: PageContext, o: { id: string; criteria: SearchCriteria; records: readonly AuditRecord[]; next?: string; paged: boolean }): string {
+export function resultsPage(
+  ctx: PageContext,
+  o: { id: string; criteria: SearchCriteria; records: readonly AuditRecord[]; next?: string; paged: boolean },
+): string {
   const { t, lang, rules } = ctx;
   const c = o.criteria;
   const filters: [string, string][] = [];

@@ -15,13 +15,24 @@ export const signInRoutes: DpoPages = (router, deps) => {
     if (current.ok) return res.redirect(303, '/dpo/');
     const lang = queryParam(req, 'lang') === 'en' ? 'en' : 'da';
     const token = issueSigninToken(res);
-    sendPage(res, 200, signInPage(guestContext(deps, req, lang), { clientId: identity.client.id, clientTitle: identity.client.title, token, expired: queryParam(req, 'expired') === '1', signedOut: queryParam(req, 'signed-out') === '1' }));
+    sendPage(
+      res,
+      200,
+      signInPage(guestContext(deps, req, lang), {
+        clientId: identity.client.id,
+        clientTitle: identity.client.title,
+        token,
+        expired: queryParam(req, 'expired') === '1',
+        signedOut: queryParam(req, 'signed-out') === '1',
+      }),
+    );
   });
 
   router.post('/sign-in', async (req, res) => {
     const identity = identityOf(res);
     const body = bodyOf(req);
-    if (!sameOrigin(req) || !sameToken(field(body, '_signin'), readCookie(req, SIGNIN_COOKIE))) return sendRefusal(res, guestContext(deps, req, 'da'), 'signInFormExpired', 'form-expired');
+    if (!sameOrigin(req) || !sameToken(field(body, '_signin'), readCookie(req, SIGNIN_COOKIE)))
+      return sendRefusal(res, guestContext(deps, req, 'da'), 'signInFormExpired', 'form-expired');
     clearCookie(res, SIGNIN_COOKIE);
     await deps.sessions.open(res, identity, langField(body, 'lang'));
     deps.logger.info('dpo signed in', { requestId: res.locals.requestId as string, client: identity.client.id });
@@ -29,7 +40,10 @@ export const signInRoutes: DpoPages = (router, deps) => {
   });
 };
 
-export function signInPage(ctx: PageContext, o: { clientId: string; clientTitle: string; token: string; expired: boolean; signedOut: boolean }): string {
+export function signInPage(
+  ctx: PageContext,
+  o: { clientId: string; clientTitle: string; token: string; expired: boolean; signedOut: boolean },
+): string {
   const { t } = ctx;
   return page(ctx, {
     title: t.signIn.title,

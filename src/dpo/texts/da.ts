@@ -116,7 +116,8 @@ export const da = {
     any: 'Alle',
     denied: 'Afvist',
     submit: 'Søg',
-    privacy: 'CPR-nummeret sendes kun i formularen og gemmes ikke: sporet søges på borgerens pseudonym, og adressen på resultatsiden indeholder kun et tilfældigt søge-id. Søgningen registreres i revisionssporet.',
+    privacy:
+      'CPR-nummeret sendes kun i formularen og gemmes ikke: sporet søges på borgerens pseudonym, og adressen på resultatsiden indeholder kun et tilfældigt søge-id. Søgningen registreres i revisionssporet.',
     heading: 'Søg i revisionssporet',
     fieldsReasons: 'Felter / grunde',
     released: 'Udleveret',
@@ -179,17 +180,25 @@ export const da = {
     tokenDigest: 'Tokenets digest',
     responseDigest: 'Svarets digest',
     related: 'Andre poster for samme udveksling',
-    sealVerified: (seq: string, time: string) => `Posten er med i det signerede kontrolpunkt til og med post ${seq} (${time}); inklusionsbeviset holder.`,
+    sealVerified: (seq: string, time: string) =>
+      `Posten er med i det signerede kontrolpunkt til og med post ${seq} (${time}); inklusionsbeviset holder.`,
     chainVerified: (chain: string, through: string) => `Kæden ${chain} er kontrolleret intakt til og med post ${through}.`,
     versionNow: (version: number) => `Gældende version er nu ${version}; teksten nedenfor er den gældende versions.`,
     checks: {
-      hash: { good: 'Indholdet passer til postens hash.', bad: 'Indholdet passer ikke til postens hash: posten er ændret, efter den blev skrevet.' },
+      hash: {
+        good: 'Indholdet passer til postens hash.',
+        bad: 'Indholdet passer ikke til postens hash: posten er ændret, efter den blev skrevet.',
+      },
       previous: {
         good: 'Posten er kædet til den forrige post.',
         bad: 'Posten peger ikke på den forrige post: den forrige er ændret eller udskiftet.',
         unknown: 'Den forrige post findes ikke længere (slettet efter opbevaringsreglen eller fjernet).',
       },
-      next: { good: 'Den næste post er kædet til denne.', bad: 'Den næste post peger ikke på denne: denne post er ændret eller udskiftet.', unknown: 'Dette er kædens seneste post.' },
+      next: {
+        good: 'Den næste post er kædet til denne.',
+        bad: 'Den næste post peger ikke på denne: denne post er ændret eller udskiftet.',
+        unknown: 'Dette er kædens seneste post.',
+      },
       columns: { good: 'Søgekolonnerne passer til posten.', bad: 'Søgekolonnerne er ændret bag om revisionssporet.' },
       place: { good: 'Posten står på sin plads i kæden.', bad: 'Posten står ikke på sin plads i kæden.' },
     },
@@ -211,10 +220,13 @@ export const da = {
       'withheld-fields': 'Beder om felter, der ikke udleveres',
       'withdrawn-consent': 'Udlevering på tilbagetrukket samtykke',
     },
-    moreHidden: (n: number, kind: string) => `${n} flere af slagsen "${kind}" vises ikke; vælg en kortere periode eller søg på det kaldende system.`,
-    ruleManyCitizens: (r: { min: number; factor: number; peers: number }) => `Mange borgere: mindst ${r.min} forskellige borgere og mere end ${r.factor} gange medianen for de andre sagsbehandlere i samme kaldende system (mindst ${r.peers} andre).`,
+    moreHidden: (n: number, kind: string) =>
+      `${n} flere af slagsen "${kind}" vises ikke; vælg en kortere periode eller søg på det kaldende system.`,
+    ruleManyCitizens: (r: { min: number; factor: number; peers: number }) =>
+      `Mange borgere: mindst ${r.min} forskellige borgere og mere end ${r.factor} gange medianen for de andre sagsbehandlere i samme kaldende system (mindst ${r.peers} andre).`,
     ruleRefusals: (min: number) => `Gentagne afvisninger: mindst ${min} afviste forespørgsler fra samme sagsbehandler i perioden.`,
-    ruleWithheld: (min: number, percent: number) => `Tilbageholdte felter: mindst ${min} tilladte forespørgsler og ${percent} % af systemets tilladte forespørgsler bad om felter, politikken ikke udleverer.`,
+    ruleWithheld: (min: number, percent: number) =>
+      `Tilbageholdte felter: mindst ${min} tilladte forespørgsler og ${percent} % af systemets tilladte forespørgsler bad om felter, politikken ikke udleverer.`,
   },
   /** What each anomaly rule found, in words (src/dpo/anomalies.ts). */
   explanations: {

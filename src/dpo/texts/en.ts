@@ -104,7 +104,8 @@ export const en: Texts = {
     any: 'Any',
     denied: 'Denied',
     submit: 'Search',
-    privacy: "The CPR number is sent only in the form and not kept: the trail is searched by the citizen's pseudonym, and the results page's address holds only a random search id. The search is recorded in the audit trail.",
+    privacy:
+      "The CPR number is sent only in the form and not kept: the trail is searched by the citizen's pseudonym, and the results page's address holds only a random search id. The search is recorded in the audit trail.",
     heading: 'Search the audit trail',
     fieldsReasons: 'Fields / reasons',
     released: 'Released',
@@ -166,17 +167,25 @@ export const en: Texts = {
     tokenDigest: "The token's digest",
     responseDigest: "The response's digest",
     related: 'Other records of the same exchange',
-    sealVerified: (seq: string, time: string) => `The record is included in the signed checkpoint through record ${seq} (${time}); its inclusion proof checks out.`,
+    sealVerified: (seq: string, time: string) =>
+      `The record is included in the signed checkpoint through record ${seq} (${time}); its inclusion proof checks out.`,
     chainVerified: (chain: string, through: string) => `Chain ${chain} was verified intact through record ${through}.`,
     versionNow: (version: number) => `The version in force is now ${version}; the text below is that version's.`,
     checks: {
-      hash: { good: "The content matches the record's hash.", bad: "The content does not match the record's hash: the record was changed after it was written." },
+      hash: {
+        good: "The content matches the record's hash.",
+        bad: "The content does not match the record's hash: the record was changed after it was written.",
+      },
       previous: {
         good: 'The record links to the record before it.',
         bad: 'The record does not link to the record before it: that one was changed or replaced.',
         unknown: 'The record before it is no longer stored (deleted under the retention rule, or removed).',
       },
-      next: { good: 'The next record links to this one.', bad: 'The next record does not link to this one: this record was changed or replaced.', unknown: "This is the chain's latest record." },
+      next: {
+        good: 'The next record links to this one.',
+        bad: 'The next record does not link to this one: this record was changed or replaced.',
+        unknown: "This is the chain's latest record.",
+      },
       columns: { good: 'The search columns agree with the record.', bad: "The search columns were changed behind the trail's back." },
       place: { good: 'The record is at its place in the chain.', bad: 'The record is not at its place in the chain.' },
     },
@@ -188,7 +197,8 @@ export const en: Texts = {
     none: 'No anomalies in the period.',
     showRecords: 'Show the records',
     rules: 'The rules',
-    ruleOffHours: 'Off hours: look-ups on Saturday, Sunday or outside 07:00-18:00 on weekdays, Copenhagen time. Public holidays are not modelled.',
+    ruleOffHours:
+      'Off hours: look-ups on Saturday, Sunday or outside 07:00-18:00 on weekdays, Copenhagen time. Public holidays are not modelled.',
     ruleWithdrawnConsent: 'Withdrawn consent: disclosures that relied on a consent that has since been withdrawn.',
     kinds: {
       'many-citizens': 'Many distinct citizens',
@@ -197,10 +207,13 @@ export const en: Texts = {
       'withheld-fields': 'Asks for fields that are not released',
       'withdrawn-consent': 'Disclosure on a withdrawn consent',
     },
-    moreHidden: (n: number, kind: string) => `${n} more of the kind "${kind}" are not shown; choose a shorter period or search by calling system.`,
-    ruleManyCitizens: (r: { min: number; factor: number; peers: number }) => `Many citizens: at least ${r.min} distinct citizens and more than ${r.factor} times the median of the other caseworkers of the same calling system (at least ${r.peers} others).`,
+    moreHidden: (n: number, kind: string) =>
+      `${n} more of the kind "${kind}" are not shown; choose a shorter period or search by calling system.`,
+    ruleManyCitizens: (r: { min: number; factor: number; peers: number }) =>
+      `Many citizens: at least ${r.min} distinct citizens and more than ${r.factor} times the median of the other caseworkers of the same calling system (at least ${r.peers} others).`,
     ruleRefusals: (min: number) => `Repeated refusals: at least ${min} refused requests from one caseworker in the period.`,
-    ruleWithheld: (min: number, percent: number) => `Withheld fields: at least ${min} permitted requests and ${percent} % of the system's permitted requests asked for fields the policy does not release.`,
+    ruleWithheld: (min: number, percent: number) =>
+      `Withheld fields: at least ${min} permitted requests and ${percent} % of the system's permitted requests asked for fields the policy does not release.`,
   },
   explanations: {
     system: (system: string) => `calling system ${system}`,
@@ -293,7 +306,7 @@ export const en: Texts = {
   reasons: {
     NO_POLICY: 'No policy permits the exchange',
     PURPOSE_NOT_ALLOWED: 'The purpose is not allowed for this exchange',
-    ROLE_NOT_ALLOWED: 'The system\'s role is not allowed',
+    ROLE_NOT_ALLOWED: "The system's role is not allowed",
     POLICY_NOT_IN_FORCE: 'The policy is not in force at this time',
     NO_FIELDS_PERMITTED: 'None of the fields asked for may be released',
     CONSENT_MISSING: 'Consent required but not recorded',

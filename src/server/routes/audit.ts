@@ -43,7 +43,10 @@ export function auditRoutes(gateway: Gateway): Router {
     const { report, format, lang, auditId } = await dpoCitizenReport(deps(), caller(res), locals(res).json);
     res.set('x-audit-id', auditId);
     if (format === 'csv') {
-      res.type('text/csv; charset=utf-8').set('content-disposition', 'attachment; filename="citizen-report.csv"').send(citizenReportCsv(report, lang));
+      res
+        .type('text/csv; charset=utf-8')
+        .set('content-disposition', 'attachment; filename="citizen-report.csv"')
+        .send(citizenReportCsv(report, lang));
     } else if (format === 'html') {
       res.type('text/html; charset=utf-8').set('content-security-policy', CITIZEN_REPORT_CSP).send(citizenReportHtml(report, lang));
     } else {

@@ -21,10 +21,20 @@ export function notificationRoutes(gateway: Gateway): Router {
   router.post('/v1/notifications/dead-letters/search', ...authenticate(gateway, 'dead-letters', DEAD_LETTER_ROLES), async (_req, res) => {
     res.json(await searchDeliveries({ outbox: gateway.store.outbox, trail: gateway.trail, wake }, locals(res).json));
   });
-  router.post('/v1/notifications/dead-letters/:id/redrive', ...authenticate(gateway, 'dead-letters', DEAD_LETTER_ROLES), async (req, res) => {
-    const l = locals(res);
-    res.json(await redriveDelivery({ outbox: gateway.store.outbox, trail: gateway.trail, wake }, { requestId: l.requestId, client: l.client!, token: l.token! }, req.params.id as string));
-  });
+  router.post(
+    '/v1/notifications/dead-letters/:id/redrive',
+    ...authenticate(gateway, 'dead-letters', DEAD_LETTER_ROLES),
+    async (req, res) => {
+      const l = locals(res);
+      res.json(
+        await redriveDelivery(
+          { outbox: gateway.store.outbox, trail: gateway.trail, wake },
+          { requestId: l.requestId, client: l.client!, token: l.token! },
+          req.params.id as string,
+        ),
+      );
+    },
+  );
 
   const deps: NotificationDeps = { ...gateway.deps, outbox: gateway.store.outbox, wake };
   exchangeRoute(router, gateway, 'notification', (req) => runNotification(deps, req), 202);
