@@ -1,5 +1,5 @@
 /**
- * The DPO rollups' background catch-up (src/dpo/statistics.ts): it runs by itself on a
+ * The DPO rollups' background catch-up (src/audit/rollups.ts): it runs by itself on a
  * schedule, so the rollups follow the trail without anyone viewing a page; it stops when told
  * (and with the gateway) without touching the store again; and a page view still catches up
  * first. The timer is jest's (only setInterval is faked), so nothing here waits for the clock.
