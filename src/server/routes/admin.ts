@@ -16,34 +16,30 @@ export const ADMIN_ROLES = ['operations'] as const;
 
 export function adminRoutes(gateway: Gateway): Router {
   const router = Router();
-  router.post('/v1/admin/reload', ...authenticate(gateway, 'admin-reload', ADMIN_ROLES), async (_req, res, next) => {
+  router.post('/v1/admin/reload', ...authenticate(gateway, 'admin-reload', ADMIN_ROLES), async (_req, res) => {
     const l = locals(res);
-    try {
-      const outcome = await reloadRules(gateway, {
-        via: 'api',
-        requestId: l.requestId,
-        caller: { system: l.client!.id, administration: l.client!.administration },
-        ...(l.token ? { caseworker: l.token.caseworker, tokenDigest: l.token.digest } : {}),
+    const outcome = await reloadRules(gateway, {
+      via: 'api',
+      requestId: l.requestId,
+      caller: { system: l.client!.id, administration: l.client!.administration },
+      ...(l.token ? { caseworker: l.token.caseworker, tokenDigest: l.token.digest } : {}),
+    });
+    if (!outcome.ok) {
+      const err = new GatewayError('RULES_INVALID', {
+        errors: outcome.errors.map((e) => ({ path: e.file, message: e.line !== undefined ? `line ${e.line}` : 'the file as a whole' })),
       });
-      if (!outcome.ok) {
-        const err = new GatewayError('RULES_INVALID', {
-          errors: outcome.errors.map((e) => ({ path: e.file, message: e.line !== undefined ? `line ${e.line}` : 'the file as a whole' })),
-        });
-        err.auditId = outcome.auditId;
-        throw err;
-      }
-      res.json({
-        status: 'reloaded',
-        auditId: outcome.auditId,
-        policySet: outcome.policySet,
-        previousPolicySet: outcome.previousPolicySet,
-        contracts: outcome.contracts,
-        policies: outcome.policies,
-        warnings: outcome.warnings.map((w) => ({ path: w.file, message: w.line !== undefined ? `line ${w.line}` : 'the file as a whole' })),
-      });
-    } catch (err) {
-      next(err);
+      err.auditId = outcome.auditId;
+      throw err;
     }
+    res.json({
+      status: 'reloaded',
+      auditId: outcome.auditId,
+      policySet: outcome.policySet,
+      previousPolicySet: outcome.previousPolicySet,
+      contracts: outcome.contracts,
+      policies: outcome.policies,
+      warnings: outcome.warnings.map((w) => ({ path: w.file, message: w.line !== undefined ? `line ${w.line}` : 'the file as a whole' })),
+    });
   });
   return router;
 }
