@@ -30,3 +30,10 @@ export class LoadErrors extends TypeError {
     this.errors = errors;
   }
 }
+
+/** The load errors a thrown value carries (one LoadError or several in LoadErrors), or undefined for anything else. */
+export function loadErrorsIn(err: unknown): LoadError[] | undefined {
+  if (err instanceof LoadErrors) return [...err.errors];
+  if (err instanceof LoadError) return [err];
+  return undefined;
+}

@@ -4,7 +4,7 @@ import { loadClients } from '../auth/clients.js';
 import { displayPath, loadContracts } from '../contracts/registry.js';
 import { byFileAndLine, parseJsonSource, parseYamlSource, type SourceFile } from '../contracts/source.js';
 import type { ContractRegistry } from '../contracts/types.js';
-import { LoadError, LoadErrors } from '../lib/load-error.js';
+import { LoadError, loadErrorsIn } from '../lib/load-error.js';
 import { projectRoot } from '../lib/root.js';
 import { loadPolicySet } from '../policy/loader.js';
 import { ROLES } from '../policy/roles.js';
@@ -65,10 +65,11 @@ export interface CheckReport {
 
 const NO_CONTRACTS: ContractRegistry = Object.freeze({ get: () => undefined, list: () => [] });
 
+/** The load errors `err` carries; anything else is not a problem in the files and is thrown on. */
 function asLoadErrors(err: unknown): LoadError[] {
-  if (err instanceof LoadErrors) return [...err.errors];
-  if (err instanceof LoadError) return [err];
-  throw err;
+  const found = loadErrorsIn(err);
+  if (found === undefined) throw err;
+  return found;
 }
 
 /** One registered client as the cross-checks see it (read from the file, with its place in it). */

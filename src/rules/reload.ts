@@ -5,7 +5,7 @@ import { auditEntry } from '../audit/entry.js';
 import { ADMIN_AUDIT } from '../audit/reasons.js';
 import { writeAudit } from '../audit/write.js';
 import type { Gateway } from '../gateway.js';
-import { LoadError, LoadErrors } from '../lib/load-error.js';
+import { LoadError, loadErrorsIn } from '../lib/load-error.js';
 import { newAuditId } from '../audit/id.js';
 import { loadRules } from './load.js';
 import type { Rules } from './types.js';
@@ -50,12 +50,6 @@ export type ReloadOutcome =
       readonly policySet: string;
       readonly errors: readonly LoadError[];
     };
-
-function loadErrorsOf(err: unknown): LoadError[] | undefined {
-  if (err instanceof LoadErrors) return [...err.errors];
-  if (err instanceof LoadError) return [err];
-  return undefined;
-}
 
 /** One reload at a time per gateway: a second waits for the first. */
 const queues = new WeakMap<ReloadTarget, Promise<unknown>>();
@@ -109,7 +103,7 @@ async function reloadNow(gateway: ReloadTarget, trigger: ReloadTrigger): Promise
   try {
     candidate = await loadRules(config, { warn: (w) => warnings.push(w) });
   } catch (err) {
-    const errors = loadErrorsOf(err);
+    const errors = loadErrorsIn(err);
     if (!errors) throw err;
     return refuse(errors);
   }
@@ -129,7 +123,7 @@ async function reloadNow(gateway: ReloadTarget, trigger: ReloadTrigger): Promise
     await gateway.reload(candidate);
   } catch (err) {
     // e.g. the revocation list that is reloaded with the rules is broken
-    const errors = loadErrorsOf(err) ?? [new LoadError('(reload)', '', (err as Error).message)];
+    const errors = loadErrorsIn(err) ?? [new LoadError('(reload)', '', (err as Error).message)];
     return refuse(errors);
   }
   for (const w of warnings) logger.warn('rules warning', { problem: w.message });
