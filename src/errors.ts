@@ -167,6 +167,12 @@ export const ERRORS = {
     detail:
       "Too many requests are waiting for the providing system's answer at once; nothing was sent to it. Try again after the time given in Retry-After.",
   },
+  PROVIDER_CONTRACT_UNKNOWN: {
+    status: 502,
+    title: 'Provider does not offer this contract',
+    detail:
+      "The providing system answered that it does not offer this contract (yet), so nothing was fetched; this says nothing about the citizen. Ask the providing system's operators to deploy the contract on their side; the gateway's rules alone do not make a provider offer it.",
+  },
   PROVIDER_RESPONSE_INVALID: {
     status: 502,
     title: 'Provider answer rejected',

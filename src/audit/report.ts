@@ -118,6 +118,10 @@ const REASON_LABELS: Record<string, Text> = {
     da: 'Systemet med oplysningerne var optaget, så intet blev hentet',
     en: 'The system holding the data was busy, so nothing was fetched',
   },
+  PROVIDER_CONTRACT_UNKNOWN: {
+    da: 'Systemet med oplysningerne tilbød endnu ikke denne udveksling, så intet blev hentet',
+    en: 'The system holding the data did not offer this exchange yet, so nothing was fetched',
+  },
   PROVIDER_RESPONSE_INVALID: { da: 'Svaret blev afvist og ikke givet videre', en: 'The answer was rejected and not passed on' },
   PURPOSE_UNKNOWN: { da: 'Forespørgslen angav et ukendt formål', en: 'The request named an unknown purpose' },
   REQUEST_INVALID: { da: 'Forespørgslen var ikke gyldig', en: 'The request was not valid' },

@@ -27,7 +27,10 @@ export { NotificationInbox, SIMULATED_RECEIVES, type ReceivedNotification } from
  *                  policy, audit_id, body_sha256 (base64url SHA-256 of the body bytes)>
  *   200 {requested fields, plus any extra fields the record carries}
  *   404 problem+json SUBJECT_NOT_FOUND      no case for this citizen
- *   401 TOKEN_INVALID, 403 CLIENT_FORBIDDEN, 400 REQUEST_INVALID, 404 CONTRACT_UNKNOWN
+ *   404 problem+json CONTRACT_UNKNOWN       this system does not offer the contract (the gateway
+ *                                           answers its caller 502 PROVIDER_CONTRACT_UNKNOWN, not
+ *                                           SUBJECT_NOT_FOUND; see src/upstream/provider-problem.ts)
+ *   401 TOKEN_INVALID, 403 CLIENT_FORBIDDEN, 400 REQUEST_INVALID
  *   GET /healthz                              200 {"status":"ok"}
  */
 
@@ -45,6 +48,12 @@ export interface SimulatorOptions {
   readonly logger?: Logger;
   /** Where received notifications go (see recipient.ts); pass one to keep it across a restart. */
   readonly inbox?: NotificationInbox;
+  /**
+   * Serve only these of the system's contracts (default: all of them in SIMULATED_CONTRACTS): a
+   * system that does not offer a contract yet, as a real one before its side is deployed. The
+   * others are answered 404 CONTRACT_UNKNOWN.
+   */
+  readonly contracts?: readonly string[];
 }
 
 export interface Simulator {
@@ -148,7 +157,15 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
   if (!Object.hasOwn(SIMULATED_CONTRACTS, opts.system)) {
     throw new TypeError(`simulator: no simulated system "${opts.system}"; known: ${Object.keys(SIMULATED_CONTRACTS).join(', ')}`);
   }
-  const contracts: Readonly<Record<string, SimulatedContract>> = SIMULATED_CONTRACTS[opts.system]!;
+  const all: Readonly<Record<string, SimulatedContract>> = SIMULATED_CONTRACTS[opts.system]!;
+  const unknown = (opts.contracts ?? []).filter((id) => !Object.hasOwn(all, id));
+  if (unknown.length > 0) {
+    throw new TypeError(
+      `simulator: ${opts.system} has no simulated contract ${unknown.join(', ')}; it has: ${Object.keys(all).join(', ')}`,
+    );
+  }
+  const contracts: Readonly<Record<string, SimulatedContract>> =
+    opts.contracts === undefined ? all : Object.fromEntries(opts.contracts.map((id) => [id, all[id]!]));
   const system = opts.system;
   const gatewayId = opts.gatewayId ?? 'snitflade-gateway';
   const certsDir = path.resolve(opts.certsDir);

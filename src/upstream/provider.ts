@@ -5,6 +5,7 @@ import { jwsHeader, signCompactEs256 } from '../auth/jws.js';
 import { sha256b64url } from '../lib/digest.js';
 import { TLS_POLICY } from '../lib/tls.js';
 import type { ErrorCode } from '../errors.js';
+import { MAX_PROBLEM_BYTES, offersNoSuchContract } from './provider-problem.js';
 
 /** The gateway's own credentials towards provider and recipient systems. */
 export interface UpstreamIdentity {
@@ -104,9 +105,13 @@ export function postJson(
       res.on('aborted', () => finish({ ok: false, code: 'PROVIDER_UNAVAILABLE', status, latencyMs: elapsed() }));
       res.on('error', () => finish({ ok: false, code: 'PROVIDER_UNAVAILABLE', status, latencyMs: elapsed() }));
       res.on('end', () => {
-        if (status === 404) return finish({ ok: false, code: 'SUBJECT_NOT_FOUND', status, latencyMs: elapsed() });
-        if (status < 200 || status > 299) return finish({ ok: false, code: 'PROVIDER_UNAVAILABLE', status, latencyMs: elapsed() });
         const type = String(res.headers['content-type'] ?? '');
+        if (status === 404) {
+          // Not offered at all is not "no case for this citizen": the caller and the trail must tell them apart.
+          const notOffered = size <= MAX_PROBLEM_BYTES && offersNoSuchContract(type, Buffer.concat(chunks));
+          return finish({ ok: false, code: notOffered ? 'PROVIDER_CONTRACT_UNKNOWN' : 'SUBJECT_NOT_FOUND', status, latencyMs: elapsed() });
+        }
+        if (status < 200 || status > 299) return finish({ ok: false, code: 'PROVIDER_UNAVAILABLE', status, latencyMs: elapsed() });
         if (!/^application\/json\b/.test(type))
           return finish({ ok: false, code: 'PROVIDER_RESPONSE_INVALID', status, latencyMs: elapsed() });
         let data: unknown;

@@ -418,7 +418,7 @@ async function scaffold(o: ContractNewOptions, io: CliIO, answers: Answers): Pro
     [
       "check passed (the new policy's test cases included). Next:",
       `  1. labels: check the Danish and English labels in ${path.basename(files.contract)}; tighten the schemas (enums, lengths)`,
-      `  2. the provider ${providerId} must answer POST /snitflade/v1/queries/${contractId} (the demo's systems are in src/simulators/)`,
+      `  2. the provider ${providerId} must answer POST /snitflade/v1/queries/${contractId} (the demo's systems are code in src/simulators/: stop and start npm start again, a reload does not change them)`,
       `  3. the lawyers and the DPO review ${path.basename(files.policy)} (legal basis, fields) and add cases to ${path.basename(files.cases)}`,
       '  4. the DPO runs "npx snitflade impact" and "npx snitflade records" on the change; then reload (SIGHUP or POST /v1/admin/reload)',
       '',

@@ -349,6 +349,7 @@ export const da = {
     PROVIDER_UNAVAILABLE: 'Udbydersystemet kunne ikke nås',
     PROVIDER_TIMEOUT: 'Udbydersystemet svarede ikke i tide',
     PROVIDER_BUSY: 'Udbydersystemet havde for mange ventende forespørgsler',
+    PROVIDER_CONTRACT_UNKNOWN: 'Udbyderen tilbyder (endnu) ikke denne kontrakt',
     PROVIDER_RESPONSE_INVALID: 'Udbyderens svar blev afvist',
     RATE_LIMITED: 'For mange forespørgsler',
     AUDIT_UNAVAILABLE: 'Revisionssporet kunne ikke skrives',

@@ -330,6 +330,7 @@ export const en: Texts = {
     PROVIDER_UNAVAILABLE: 'Provider system unavailable',
     PROVIDER_TIMEOUT: 'Provider system timed out',
     PROVIDER_BUSY: 'Provider system busy',
+    PROVIDER_CONTRACT_UNKNOWN: 'The provider does not offer this contract (yet)',
     PROVIDER_RESPONSE_INVALID: 'Provider answer rejected',
     RATE_LIMITED: 'Too many requests',
     AUDIT_UNAVAILABLE: 'Audit trail unavailable',
