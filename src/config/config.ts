@@ -91,6 +91,12 @@ export interface GatewayConfig {
     readonly previousSigningKeys: readonly string[];
   };
   readonly log: { readonly level: string; readonly file?: string; readonly console: boolean };
+  /**
+   * `npm start` only (src/demo.ts): the simulated provider systems listen on consecutive ports from
+   * `firstPort`, in the order of SIMULATED_SYSTEMS. Absent: the gateway's port + 1 (8444 by
+   * default), or ephemeral ports when the gateway's port is 0. A gateway alone never starts them.
+   */
+  readonly simulators?: { readonly firstPort: number };
 }
 
 type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
@@ -261,6 +267,12 @@ const schema = {
       required: ['level', 'console'],
       properties: { level: { enum: ['error', 'warn', 'info', 'debug'] }, file: { type: 'string' }, console: { type: 'boolean' } },
     },
+    simulators: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['firstPort'],
+      properties: { firstPort: { type: 'integer', minimum: 0, maximum: 65535 } },
+    },
   },
 } as const;
 
@@ -357,6 +369,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv): ConfigInput {
   if (env.SNITFLADE_HOST) set(['listen', 'host'], env.SNITFLADE_HOST);
   const port = int('SNITFLADE_PORT');
   if (port !== undefined) set(['listen', 'port'], port);
+  const simulatorPort = int('SNITFLADE_SIMULATOR_PORT');
+  if (simulatorPort !== undefined) set(['simulators', 'firstPort'], simulatorPort);
   if (env.SNITFLADE_CERTS_DIR) set(['paths', 'certs'], path.resolve(env.SNITFLADE_CERTS_DIR));
   if (env.SNITFLADE_DATA_DIR) {
     set(['paths', 'data'], path.resolve(env.SNITFLADE_DATA_DIR));

@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { AddressInfo, Socket } from 'node:net';
 import type { ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { listenOn } from '../lib/listen.js';
 import { TLS_POLICY } from '../lib/tls.js';
 import { ERRORS, GatewayError, toProblem, type ErrorCode } from '../errors.js';
 import { pinPeerCertificate } from '../auth/identity.js';
@@ -122,13 +123,7 @@ export async function listen(gateway: Gateway): Promise<RunningGateway> {
   });
 
   const { host, port } = gateway.config.listen;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  await listenOn(server, port, host);
   const actual = (server.address() as AddressInfo).port;
   return {
     gateway,

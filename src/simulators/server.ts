@@ -4,6 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { TLSSocket } from 'node:tls';
+import { listenOn } from '../lib/listen.js';
 import { TLS_POLICY } from '../lib/tls.js';
 import type { Logger } from '../log.js';
 import { SIMULATED_CONTRACTS, type SimulatedContract } from './contracts.js';
@@ -315,13 +316,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
   // Handshake failures (no or untrusted client certificate) end at the TLS layer, as they should.
   server.on('tlsClientError', () => {});
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  await listenOn(server, opts.port ?? 0, opts.host ?? '127.0.0.1');
   const port = (server.address() as AddressInfo).port;
 
   return {

@@ -1,0 +1,143 @@
+import path from 'node:path';
+import { registeredClientIds } from './auth/client-ids.js';
+import { loadConfig, type GatewayConfig } from './config/config.js';
+import { createGateway, type Gateway } from './gateway.js';
+import { PortInUseError, type PortSetting } from './lib/listen.js';
+import { LoadError } from './lib/load-error.js';
+import { projectRoot } from './lib/root.js';
+import { createLogger, type Logger } from './log.js';
+import { ensureDevPki } from './pki/devpki.js';
+import { listen, type RunningGateway } from './server/https.js';
+import { startSimulator, type Simulator } from './simulators/server.js';
+
+/** The simulated provider systems `npm start` runs beside the gateway, on consecutive ports in this order. */
+export const SIMULATED_SYSTEMS = ['bif-jobcentre-system', 'sof-case-system', 'suf-health-system', 'buf-youth-system'] as const;
+
+/** What `npm start` started; `close` stops it all. */
+export interface Demo {
+  readonly running: RunningGateway;
+  readonly simulators: readonly Simulator[];
+  readonly logger: Logger;
+  /**
+   * What it started and where, for a person to read. `npm start` prints it on stderr: stdout
+   * carries only the operational log's JSON lines, for a log shipper.
+   */
+  readonly banner: string;
+  close(): Promise<void>;
+}
+
+/** Another port to suggest in a message: a thousand above, or below near the top. */
+const elsewhere = (port: number): number => (port + 1000 + SIMULATED_SYSTEMS.length <= 65535 ? port + 1000 : port - 1000);
+
+function gatewayPortSetting(port: number): PortSetting {
+  return {
+    what: 'the gateway',
+    setting:
+      `SNITFLADE_PORT (or listen.port in the SNITFLADE_CONFIG file), e.g. SNITFLADE_PORT=${elsewhere(port)} npm start; ` +
+      'the simulated systems move with it unless SNITFLADE_SIMULATOR_PORT is set',
+  };
+}
+
+function simulatorPortSetting(system: string, first: number): PortSetting {
+  return {
+    what: `the simulated ${system}`,
+    setting:
+      `SNITFLADE_SIMULATOR_PORT (or simulators.firstPort in the SNITFLADE_CONFIG file), the first of the ` +
+      `${SIMULATED_SYSTEMS.length} simulated systems' consecutive ports (now ${first}), e.g. SNITFLADE_SIMULATOR_PORT=${elsewhere(first)} npm start`,
+  };
+}
+
+/**
+ * The simulated systems' ports, in the order of SIMULATED_SYSTEMS: consecutive from
+ * `simulators.firstPort`, by default from the gateway's port + 1; all 0 (ephemeral) when that
+ * is 0. Throws LoadError when they would run past 65535 or include the gateway's port.
+ */
+export function simulatorPorts(config: GatewayConfig): number[] {
+  const gateway = config.listen.port;
+  const first = config.simulators?.firstPort ?? (gateway === 0 ? 0 : gateway + 1);
+  if (first === 0) return SIMULATED_SYSTEMS.map(() => 0);
+  const last = first + SIMULATED_SYSTEMS.length - 1;
+  const clash = last > 65535 ? 'run past 65535' : gateway >= first && gateway <= last ? `include the gateway's port ${gateway}` : undefined;
+  if (clash !== undefined) {
+    throw new LoadError(
+      'configuration',
+      '/simulators/firstPort',
+      `the ${SIMULATED_SYSTEMS.length} simulated systems' ports ${first}-${last} would ${clash}; set SNITFLADE_SIMULATOR_PORT ` +
+        `to the first of ${SIMULATED_SYSTEMS.length} free consecutive ports apart from the gateway's (SNITFLADE_PORT)`,
+    );
+  }
+  return SIMULATED_SYSTEMS.map((_, i) => first + i);
+}
+
+/** A port in use, said with what it was for and the setting that moves it; anything else as it is. */
+function explainPort(setting: PortSetting): (err: unknown) => never {
+  return (err) => {
+    throw err instanceof PortInUseError ? err.withSetting(setting) : err;
+  };
+}
+
+/**
+ * `npm start` without the process around it: development certificates (generated on first
+ * start), the simulated provider systems and the gateway with its embedded store, configured from
+ * `env` as the gateway is. A port in use stops it with a PortInUseError naming the port, what it
+ * was for and the setting that moves it; whatever had started is stopped again.
+ *
+ * @example
+ *   const demo = await startDemo({ env: process.env });
+ *   process.stderr.write(demo.banner);
+ */
+export async function startDemo(options: { env: NodeJS.ProcessEnv; root?: string }): Promise<Demo> {
+  const root = options.root ?? projectRoot();
+  const base = loadConfig({ root, env: options.env });
+  const ports = simulatorPorts(base);
+  const systems = registeredClientIds(path.join(base.paths.policies, 'clients.yaml'));
+  await ensureDevPki(base.paths.certs, { systems, gatewayId: base.gatewayId });
+
+  const simulators: Simulator[] = [];
+  let logger: Logger | undefined;
+  let gateway: Gateway | undefined;
+  try {
+    const endpoints: Record<string, string> = {};
+    for (const [i, system] of SIMULATED_SYSTEMS.entries()) {
+      const sim = await startSimulator({ system, port: ports[i], certsDir: base.paths.certs, gatewayId: base.gatewayId }).catch(
+        explainPort(simulatorPortSetting(system, ports[0]!)),
+      );
+      simulators.push(sim);
+      endpoints[system] = sim.url;
+    }
+    // Endpoints configured for a system win over its simulator's.
+    const config = loadConfig({ root, env: options.env, overrides: { endpoints: { ...endpoints, ...base.endpoints } } });
+    logger = createLogger({ ...config.log, service: 'snitflade' });
+    gateway = await createGateway(config, { logger });
+    const running = await listen(gateway).catch(explainPort(gatewayPortSetting(config.listen.port)));
+
+    const rules = gateway.rules();
+    const banner = [
+      '',
+      'Snitflade is running (development demo; synthetic citizens only)',
+      `  gateway                 ${running.url}   (mutual TLS; store: ${config.store.kind === 'sqlite' ? config.store.file : 'PostgreSQL'})`,
+      ...simulators.map((s) => `  simulated ${s.system.padEnd(22)} ${s.url}`),
+      `  contracts ${rules.contracts.list().length}, policies ${rules.policies.policies.length}, policy set ${rules.policies.digest.slice(0, 12)}`,
+      `  certificates            ${config.paths.certs}`,
+      `  health                  ${running.url}/healthz  ${running.url}/readyz  ${running.url}/metrics`,
+      '',
+      'Try the walkthrough in README.md. Ctrl-C stops everything.',
+      '',
+    ].join('\n');
+    return {
+      running,
+      simulators,
+      logger,
+      banner,
+      async close() {
+        await running.close();
+        await Promise.all(simulators.map((s) => s.close()));
+      },
+    };
+  } catch (err) {
+    await gateway?.close().catch(() => undefined);
+    await Promise.all(simulators.map((s) => s.close().catch(() => undefined)));
+    logger?.end();
+    throw err;
+  }
+}
