@@ -141,6 +141,12 @@ export const ERRORS = {
     title: 'Request timed out',
     detail: 'The request (headers and body) did not arrive in time. Send the whole request at once.',
   },
+  QUERY_STRING_NOT_ALLOWED: {
+    status: 400,
+    title: 'Query string not allowed',
+    detail:
+      'This path takes no query string (only the DPO pages read one): send the request to the path alone, with nothing after it (not even a bare "?"), and put what you meant to send in the JSON body; mint the token for that path. Personal data such as a CPR number must never travel in a URL.',
+  },
 
   // policy (403): the reasons are in `reasons`
   POLICY_DENIED: {

@@ -325,10 +325,17 @@ describe('catalogue and operations', () => {
     );
   });
 
-  it('reports readiness with certificate days left, and metrics without personal data', async () => {
+  it('tells anyone only whether it is ready; the detail with certificate days left to the operators; metrics without personal data', async () => {
     const c = tls('sof-case-system');
-    const ready = await request(env.url).get('/readyz').ca(c.ca);
+    const summary = await request(env.url).get('/readyz').ca(c.ca);
+    expect(summary.status).toBe(200);
+    expect(summary.body).toEqual({ ready: true, reasons: [] });
+    // The detail: a registered client with role operations, by its certificate.
+    const ops = tls('ops-console');
+    const ready = await request(env.url).get('/v1/admin/readiness').ca(ops.ca).cert(ops.cert).key(ops.key);
     expect(ready.status).toBe(200);
+    expect(ready.body).toMatchObject({ ready: true, reasons: [] });
+    expect(ready.body.rules.policySet).toBe(env.gateway.rules().policies.digest);
     expect(ready.body.store.writable).toBe(true);
     expect(ready.body.store.durability).toEqual({ setting: 'synchronous', value: 'FULL', durable: true });
     expect(ready.body.chain).toEqual({ id: env.config.instanceId, lease: 'held' });
@@ -341,6 +348,16 @@ describe('catalogue and operations', () => {
     );
     expect(metrics.text).toContain('snitflade_audit_write_duration_seconds_bucket');
     expect(metrics.text).not.toMatch(/="[^"]*[0-9]{6}-?[0-9]{4}[^"]*"/); // no CPR-shaped label value
+  });
+
+  it('gives the readiness detail to the operations role only: 401 without a certificate, 403 to another client, audited', async () => {
+    const c = tls('sof-case-system');
+    const anonymous = await request(env.url).get('/v1/admin/readiness').ca(c.ca);
+    expectProblem(anonymous, 401, 'CERTIFICATE_REQUIRED');
+    const other = await request(env.url).get('/v1/admin/readiness').ca(c.ca).cert(c.cert).key(c.key);
+    expectProblem(other, 403, 'FORBIDDEN_ROLE');
+    expect(other.body.policySet).toBeUndefined();
+    expect((await auditRecords(other.body.auditId as string))[0]).toMatchObject({ kind: 'refusal', reasons: ['FORBIDDEN_ROLE'] });
   });
 
   it('uses only synthetic citizens', () => {

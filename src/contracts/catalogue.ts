@@ -222,7 +222,7 @@ export function openApiDocument(registry: ContractRegistry, options: OpenApiOpti
         'Every call needs a client certificate of a registered system (mutual TLS) and a bearer JWT signed with that ' +
         "system's registered key, naming the caseworker, case and purpose and bound to the request body (body_sha256). " +
         'Default deny: data flows only under a policy. Every decision and release is audited. Personal identifiers ' +
-        'travel only in request bodies. The string format "cpr" is a Danish CPR number: ten digits, the first six a date.',
+        'travel only in request bodies, and no path takes a query string (400 QUERY_STRING_NOT_ALLOWED). The string format "cpr" is a Danish CPR number: ten digits, the first six a date.',
     },
     servers: [{ url: options.serverUrl }],
     paths: { ...paths, ...options.more?.paths },

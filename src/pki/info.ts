@@ -1,6 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 
-/** What /readyz and the CLI show about a certificate. */
+/** What the readiness detail (GET /v1/admin/readiness) and the CLI show about a certificate. */
 export interface CertificateInfo {
   readonly subjectCN: string | undefined;
   readonly issuerCN: string | undefined;

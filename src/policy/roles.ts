@@ -7,7 +7,7 @@
  * - coordinating-caseworker: the citizen's coordinating caseworker across administrations
  * - provider: a system that answers queries or sends notifications for its administration
  * - dpo: the data protection officer's console (audit search, verification, access reports)
- * - operations: operators (health, readiness, metrics, checks); no personal data
+ * - operations: operators (reload the rules, the readiness detail, dead letters); no personal data
  */
 export const ROLES = ['caseworker-system', 'rehabilitation-team', 'coordinating-caseworker', 'provider', 'dpo', 'operations'] as const;
 

@@ -18,6 +18,7 @@ import { operationsRoutes } from './routes/operations.js';
 import { dpoRouter } from '../dpo/router.js';
 import { newAuditId } from '../audit/id.js';
 import { mayHoldCpr } from '../lib/cpr.js';
+import { refuseQueryString } from './request-target.js';
 
 /**
  * A caller's request id is echoed, audited, logged and forwarded, so it is kept only in a
@@ -69,6 +70,8 @@ export function createApp(gateway: Gateway): express.Express {
     if (req.httpVersion === '1.1' && req.headers.host === undefined) return next(new GatewayError('HTTP_MALFORMED'));
     next();
   });
+  // A query string (or fragment) is refused before anything else, on every path but the DPO pages'.
+  app.use(refuseQueryString);
 
   app.use(operationsRoutes(gateway));
   // The DPO review pages check the client certificate themselves and answer in HTML (src/dpo/).

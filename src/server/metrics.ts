@@ -61,7 +61,7 @@ export class Metrics implements PipelineObserver {
 
   /**
    * The revocation list's nextUpdate (Unix seconds; absent without a CRL), read at each scrape:
-   * alert when it is in the past, as /readyz's `revocation.current` says.
+   * alert when it is in the past, as the readiness detail's `revocation.current` says.
    */
   watchRevocations(current: () => RevocationList): void {
     new Gauge({

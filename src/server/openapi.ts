@@ -68,10 +68,10 @@ const OPERATIONS: readonly Operation[] = [
     operationId: 'readyz',
     summary: 'Readiness',
     description:
-      'Whether the store accepts writes with durable commits (the setting in force is reported), this instance holds its audit chain lease, and the rules are loaded; certificates with the days left; the revocation list in force and whether it is current. 503 when not ready.',
+      'Whether this instance is ready (the store accepts writes with durable commits, it holds its audit chain lease, its own and the CA certificate are valid) and, if not, why: {ready, reasons}. 503 when not ready. The detail is at GET /v1/admin/readiness.',
     tag: 'operations',
     credentials: 'none',
-    ok: [200, 'Ready (503 with the same body when not)'],
+    ok: [200, '{ready: true, reasons: []} (503 with {ready: false, reasons: [...]} when not)'],
   },
   {
     method: 'get',
@@ -225,6 +225,18 @@ const OPERATIONS: readonly Operation[] = [
     roles: ADMIN_ROLES,
     body: 'empty-object',
     ok: [200, '{status: "reloaded", auditId, policySet, previousPolicySet, contracts, policies, warnings}'],
+  },
+  {
+    method: 'get',
+    path: '/v1/admin/readiness',
+    operationId: 'admin.readiness',
+    summary: 'Readiness in detail',
+    description:
+      'What /readyz stands on: the store and the commit durability in force, whether this instance holds its audit chain lease, the rules and the policy set digest, certificates with the days left, the revocation list in force and whether it is current. 503 with the same body when not ready. The client certificate alone, no request token: it answers when the store cannot write.',
+    tag: 'operations',
+    credentials: 'certificate',
+    roles: ADMIN_ROLES,
+    ok: [200, '{ready, reasons, store, chain, rules, certificates, revocation} (503 with the same body when not ready)'],
   },
 ];
 

@@ -26,8 +26,21 @@ export interface RevocationStatus {
   readonly current: boolean;
 }
 
-export interface Readiness {
+/** Why an instance is not ready, in words a prober's log can show: fixed, and naming nothing of the set-up. */
+export type NotReadyReason =
+  'store-not-writable' | 'store-commits-not-durable' | 'audit-chain-lease-lost' | 'gateway-certificate-invalid' | 'ca-certificate-invalid';
+
+/**
+ * What GET /readyz tells anyone who asks (a load balancer, Kubernetes): ready or not, and why
+ * not. The detail (Readiness) is for the operators only: GET /v1/admin/readiness.
+ */
+export interface ReadinessSummary {
   readonly ready: boolean;
+  /** Empty when ready. */
+  readonly reasons: readonly NotReadyReason[];
+}
+
+export interface Readiness extends ReadinessSummary {
   readonly store: {
     readonly kind: string;
     readonly writable: boolean;
@@ -41,7 +54,7 @@ export interface Readiness {
   readonly revocation: RevocationStatus;
 }
 
-/** What /readyz says of a revocation list at `now`. */
+/** What the readiness detail says of a revocation list at `now`. */
 export function revocationStatus(list: RevocationList, now: number): RevocationStatus {
   return {
     configured: list.file !== undefined,
@@ -75,10 +88,11 @@ function readOptional(file: string): string | undefined {
 }
 
 /**
- * /readyz: the store accepts writes with durable commits, this instance holds its chain's lease,
- * rules are loaded, and the certificates the gateway relies on
- * (its own, the CA, and the providers' as far as this gateway holds them) are valid, with the
- * days left before each expires; and the revocation list in force, and whether it is current.
+ * Readiness in detail (GET /v1/admin/readiness; /readyz shows only its summary): the store accepts
+ * writes with durable commits, this instance holds its chain's lease, rules are loaded, and the
+ * certificates the gateway relies on (its own, the CA, and the providers' as far as this gateway
+ * holds them) are valid, with the days left before each expires; and the revocation list in
+ * force, and whether it is current.
  */
 export async function readiness(gateway: Gateway): Promise<Readiness> {
   const now = Date.now();
@@ -98,9 +112,15 @@ export async function readiness(gateway: Gateway): Promise<Readiness> {
     certificateStatus('ca', readOptional(path.join(certs, 'ca/ca.crt.pem')), now),
     ...providers.map((p) => certificateStatus(`provider:${p}`, readOptional(path.join(certs, 'clients', p, 'tls.crt.pem')), now)),
   ];
-  const own = certificates.slice(0, 2).every((c) => c.valid);
+  const reasons: NotReadyReason[] = [];
+  if (!writable) reasons.push('store-not-writable');
+  else if (durability?.durable !== true) reasons.push('store-commits-not-durable');
+  if (lease.lost) reasons.push('audit-chain-lease-lost');
+  if (!certificates[0]!.valid) reasons.push('gateway-certificate-invalid');
+  if (!certificates[1]!.valid) reasons.push('ca-certificate-invalid');
   return {
-    ready: writable && durability?.durable === true && !lease.lost && own,
+    ready: reasons.length === 0,
+    reasons,
     store: {
       kind: gateway.store.kind,
       writable,
@@ -113,4 +133,9 @@ export async function readiness(gateway: Gateway): Promise<Readiness> {
     certificates,
     revocation: revocationStatus(gateway.revocations(), now),
   };
+}
+
+/** What /readyz shows without a client certificate: ready or not, and the reasons. */
+export function readinessSummary(report: ReadinessSummary): ReadinessSummary {
+  return { ready: report.ready, reasons: report.reasons };
 }

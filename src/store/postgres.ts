@@ -173,9 +173,9 @@ const SCAN_PAGE_RANGE_SQL = scanPageSql('postgres', true);
  * synchronous_commit = on in its start-up packet (DURABLE_SESSION). A session's own setting
  * outranks the server's configuration file, ALTER SYSTEM, ALTER DATABASE and ALTER ROLE, so no
  * setting a database administrator changes while the gateway runs (and reloads) can make its
- * commits asynchronous; /readyz reports the setting in force on a connection of the store. A
- * write that is one statement (an audit append, a batch of replay claims) is sent on its own,
- * outside BEGIN ... COMMIT, and commits before its result comes back: one round trip. Connection
+ * commits asynchronous; the readiness detail reports the setting in force on a connection of the
+ * store. A write that is one statement (an audit append, a batch of replay claims) is sent on its
+ * own, outside BEGIN ... COMMIT, and commits before its result comes back: one round trip. Connection
  * failures reject the operation in progress (never crash the process); broken connections are
  * dropped and the pool opens new ones, so the store recovers by itself once the database is back.
  *

@@ -161,7 +161,7 @@ export interface Store {
   readonly dpo: DpoStore;
   /** The store's counters as of now (a fresh snapshot on every read). */
   readonly stats: StoreStats;
-  /** Throws if the store cannot write right now; else the durability in force on its connection (used by /readyz). */
+  /** Throws if the store cannot write right now; else the durability in force on its connection (used by src/server/readiness.ts). */
   checkWritable(): Promise<StoreDurability>;
   close(): Promise<void>;
 }

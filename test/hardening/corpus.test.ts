@@ -351,6 +351,21 @@ category('method and path', () => {
       audited: false,
     });
   }
+  // Nothing after the path: refused before the caller is identified, so not audited (query-string.e2e.test.ts has more).
+  for (const [name, p] of [
+    ['a CPR number in the query string', `${STATUS}?cpr=${CPR}`],
+    ['a bare "?" after the path', `${STATUS}?`],
+    ['a CPR number in the query string of a notification path', `/v1/notifications/employment.sanction-notice.v1?${CPR}`],
+  ] as const) {
+    cases.push({ name, path: p, status: 400, code: 'QUERY_STRING_NOT_ALLOWED', audited: false });
+  }
+  cases.push({
+    name: 'a CPR number in a fragment, the token minted for it',
+    path: `${STATUS}#${CPR}`,
+    status: 400,
+    code: 'HTTP_MALFORMED',
+    audited: false,
+  });
   cases.push({ name: 'a path that cannot be percent-decoded', path: '/v1/queries/%ZZ', status: 400, code: 'HTTP_MALFORMED' });
   cases.push({
     name: 'a path with an encoded NUL that cannot be decoded as UTF-8',

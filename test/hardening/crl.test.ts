@@ -16,7 +16,7 @@ import { LoadError } from '../../src/lib/load-error.js';
 import { createLogger } from '../../src/log.js';
 import { createCa, createCrl, issueCertificate } from '../../src/pki/devpki.js';
 import { ROOT, TEST_CERTS, startTestEnv, testCerts, type TestEnv } from '../support/env.js';
-import { caOnly, send, testRsaKey, type Creds } from './support.js';
+import { caOnly, clientCreds, send, testRsaKey, type Creds } from './support.js';
 
 jest.setTimeout(60_000);
 
@@ -180,9 +180,9 @@ describe('revocation at the gateway', () => {
     expect(await status(second)).toEqual({ status: 401, code: 'CERTIFICATE_UNTRUSTED' });
   });
 
-  it('reports the list in force on /readyz and /metrics, and a stale one as not current without going unready', async () => {
+  it('reports the list in force on the readiness detail and /metrics, and a stale one as not current without going unready', async () => {
     const ready = async (): Promise<{ status: number; json: { ready: boolean; revocation: Record<string, unknown> } }> =>
-      (await send(env.url, { method: 'GET', path: '/readyz', creds: second })) as never;
+      (await send(env.url, { method: 'GET', path: '/v1/admin/readiness', creds: clientCreds('ops-console') })) as never;
     const scrapeNextUpdate = async (): Promise<number> => {
       const text = (await send(env.url, { method: 'GET', path: '/metrics', creds: second })).text;
       return Number(/^snitflade_crl_next_update_timestamp_seconds (\d+)$/m.exec(text)?.[1]);
@@ -210,6 +210,7 @@ describe('revocation at the gateway', () => {
     r = await ready();
     expect(r.status).toBe(200);
     expect(r.json.ready).toBe(true);
+    expect((await send(env.url, { method: 'GET', path: '/readyz', creds: caOnly() })).json).toEqual({ ready: true, reasons: [] });
     expect(r.json.revocation).toMatchObject({
       configured: true,
       revoked: 1,

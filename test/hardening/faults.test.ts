@@ -17,7 +17,7 @@ import { population } from '../../src/simulators/population.js';
 import { waitFor } from '../support/calls.js';
 import { startTestEnv, type TestEnv } from '../support/env.js';
 import { createTestDatabase, type TestDatabase } from './pg.js';
-import { STACK_TRACE, clientCreds, evidence, send, tokenWith, type Answer } from './support.js';
+import { STACK_TRACE, caOnly, clientCreds, evidence, send, tokenWith, type Answer } from './support.js';
 
 jest.setTimeout(60_000);
 
@@ -211,7 +211,11 @@ describe('PostgreSQL audit store faults (a dedicated database)', () => {
     try {
       for (let i = 0; i < 3; i++) expectProblem(await query(env), 503, 'AUDIT_UNAVAILABLE');
       expect(provider.requests).toBe(before);
-      const ready = await send(env.url, { method: 'GET', path: '/readyz', creds: clientCreds('sof-case-system') });
+      const summary = await send(env.url, { method: 'GET', path: '/readyz', creds: caOnly() });
+      expect(summary.status).toBe(503);
+      expect(summary.json).toEqual({ ready: false, reasons: expect.arrayContaining(['store-not-writable']) });
+      // The operators' detail answers while the store cannot write (the client certificate alone, no token to claim).
+      const ready = await send(env.url, { method: 'GET', path: '/v1/admin/readiness', creds: clientCreds('ops-console') });
       expect(ready.status).toBe(503);
       expect(ready.json.store.writable).toBe(false);
     } finally {

@@ -19,7 +19,7 @@ import { waitFor } from '../support/calls.js';
 import { startChildGateway, type ChildGateway } from '../support/child-gateway.js';
 import { ROOT, testCerts } from '../support/env.js';
 import { createTestDatabase, type TestDatabase } from './pg.js';
-import { clientCreds, send, tokenWith, type Answer } from './support.js';
+import { caOnly, clientCreds, send, tokenWith, type Answer } from './support.js';
 
 jest.setTimeout(120_000);
 
@@ -114,8 +114,9 @@ async function expectAccountedAndVerified(
   }
 }
 
+/** The readiness detail, as the operators read it. */
 async function readiness(gateway: ChildGateway): Promise<Answer> {
-  return send(gateway.url, { method: 'GET', path: '/readyz', creds: clientCreds('sof-case-system') });
+  return send(gateway.url, { method: 'GET', path: '/v1/admin/readiness', creds: clientCreds('ops-console') });
 }
 
 it('PostgreSQL: a paused gateway whose database restarted, while a second one with its instance id took the chain, writes and seals nothing more; the trail does not fork', async () => {
@@ -151,6 +152,10 @@ it('PostgreSQL: a paused gateway whose database restarted, while a second one wi
     return r.json?.chain?.lease === 'lost' ? r : undefined;
   });
   expect(ready.status).toBe(503);
+  expect((await send(a.url, { method: 'GET', path: '/readyz', creds: caOnly() })).json).toEqual({
+    ready: false,
+    reasons: expect.arrayContaining(['audit-chain-lease-lost']),
+  });
   for (let i = 0; i < 8; i++) {
     const [fromA, more] = await Promise.all([query(a), query(b)]);
     expect({ status: fromA.status, code: fromA.json.code }).toEqual({ status: 503, code: 'AUDIT_UNAVAILABLE' });
