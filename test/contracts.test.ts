@@ -220,11 +220,11 @@ describe('refusing broken contracts (file, line and place named)', () => {
     expect(errors[1]!.problem).toContain('"enum": ["unit"]');
   });
 
-  it('refuses a schema Ajv strict mode rejects (a misspelt keyword)', () => {
+  it('refuses a schema Ajv strict mode rejects (a misspelt keyword), at the keyword', () => {
     const errors = loadErrors('strict-mode');
     expect(errors).toHaveLength(1);
-    expect(errors[0]).toMatchObject({ path: '/response' });
-    expect(errors[0]!.problem).toContain('maxlenght');
+    expect(errors[0]).toMatchObject({ path: '/response/properties/unit/maxlenght', line: 19 });
+    expect(errors[0]!.problem).toContain('unknown keyword "maxlenght"; did you mean "maxLength"?');
   });
 
   it('refuses a JSON syntax error with its line', () => {

@@ -1,10 +1,12 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { importSPKI, importJWK, type CryptoKey, type JWK } from 'jose';
-import { parseDocument } from 'yaml';
+import { displayPath } from '../contracts/registry.js';
+import { parseYamlSource, schemaErrors, type SourceFile } from '../contracts/source.js';
 import { LoadError, LoadErrors } from '../lib/load-error.js';
 import { deepFreeze } from '../lib/deep-freeze.js';
+import { systemPaths } from '../pki/layout.js';
 
 /** A registered calling (and possibly providing) system. */
 export interface Client {
@@ -93,23 +95,57 @@ interface ClientsDoc {
 }
 const validateClients = new Ajv2020({ allErrors: true, strict: true }).compile<ClientsDoc>(clientsSchema);
 
+/** Where the development PKI (`npx snitflade certs`) puts a client's public signing key, relative to the certificate folder. */
+export function developmentKeyFile(clientId: string): string {
+  const root = path.resolve('certs'); // any folder will do: what counts is the layout under it
+  return path.relative(root, systemPaths(root, clientId).signingPub).split(path.sep).join('/');
+}
+
+/** Whether a key file as written in the registry is where `npx snitflade certs` puts the client's key. */
+export function isDevelopmentKeyFile(written: string, clientId: string): boolean {
+  return path.posix.normalize(written.split(path.sep).join('/')) === developmentKeyFile(clientId);
+}
+
+/**
+ * Why a signing-key file named in the registry cannot be read, and what to do: the path as
+ * written (relative to the certificate folder), and the development keys only where
+ * `npx snitflade certs` really makes them.
+ */
+function unreadableKeyFile(registry: string, written: string, certsDir: string, clientId: string, err: unknown): string {
+  const certs = displayPath(certsDir);
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code !== 'ENOENT' && code !== 'ENOTDIR') {
+    return `cannot read the signing-key file "${written}" in the certificate folder ${certs} (${code ?? (err as Error).message})`;
+  }
+  const where = existsSync(certsDir) ? `in the certificate folder ${certs}` : `(there is no certificate folder ${certs})`;
+  const dev = isDevelopmentKeyFile(written, clientId)
+    ? `in development, "npx snitflade certs" makes it`
+    : `in development, "npx snitflade certs" makes a key only at ${developmentKeyFile(clientId)} for this client`;
+  return `signing-key file "${written}" not found ${where}; check the path in ${path.basename(registry)} (it is relative to the certificate folder); ${dev}`;
+}
+
 async function importKey(
-  file: string,
+  src: SourceFile,
   where: string,
+  clientId: string,
   spec: { file?: string; jwk?: JWK },
   certsDir: string,
 ): Promise<{ alg: 'ES256' | 'EdDSA'; key: CryptoKey }> {
   if (spec.jwk) {
     const alg = spec.jwk.crv === 'Ed25519' ? 'EdDSA' : spec.jwk.crv === 'P-256' ? 'ES256' : undefined;
-    if (!alg) throw new LoadError(file, where, 'only P-256 (ES256) and Ed25519 (EdDSA) signing keys are accepted');
-    return { alg, key: (await importJWK(spec.jwk, alg)) as CryptoKey };
+    if (!alg) throw src.error(`${where}/jwk`, 'only P-256 (ES256) and Ed25519 (EdDSA) signing keys are accepted');
+    try {
+      return { alg, key: (await importJWK(spec.jwk, alg)) as CryptoKey };
+    } catch (err) {
+      throw src.error(`${where}/jwk`, `the key is not a usable ${alg} public key (${(err as Error).message})`);
+    }
   }
-  const keyFile = path.resolve(certsDir, spec.file!);
+  const written = spec.file!;
   let pem: string;
   try {
-    pem = readFileSync(keyFile, 'utf8');
-  } catch {
-    throw new LoadError(file, where, `cannot read the public key file ${keyFile}; generate development keys with "npx snitflade certs"`);
+    pem = readFileSync(path.resolve(certsDir, written), 'utf8');
+  } catch (err) {
+    throw src.error(`${where}/file`, unreadableKeyFile(src.file, written, certsDir, clientId, err));
   }
   for (const alg of ['ES256', 'EdDSA'] as const) {
     try {
@@ -118,7 +154,10 @@ async function importKey(
       // try the next algorithm
     }
   }
-  throw new LoadError(file, where, `${keyFile} is not a P-256 or Ed25519 public key in SPKI PEM form`);
+  throw src.error(
+    `${where}/file`,
+    `signing-key file "${written}" in the certificate folder ${displayPath(certsDir)} is not a P-256 or Ed25519 public key in SPKI PEM form`,
+  );
 }
 
 /**
@@ -130,21 +169,18 @@ export async function loadClients(
   certsDir: string,
   endpoints: Readonly<Record<string, string>> = {},
 ): Promise<ClientRegistry> {
+  const shown = displayPath(file);
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new LoadError(file, '', `cannot read the client registry: ${(err as Error).message}`);
+    throw new LoadError(shown, '', `cannot read the client registry: ${(err as Error).message}`);
   }
-  const doc = parseDocument(text, { prettyErrors: true });
-  if (doc.errors.length > 0) {
-    throw new LoadErrors(
-      doc.errors.map((e) => new LoadError(file, '', e.message.split('\n')[0] ?? 'YAML syntax error', e.linePos?.[0]?.line)),
-    );
-  }
-  const data = doc.toJS() as unknown;
+  const src = parseYamlSource(shown, text);
+  if (Array.isArray(src)) throw new LoadErrors(src);
+  const data = src.value;
   if (!validateClients(data)) {
-    throw new LoadErrors((validateClients.errors ?? []).map((e) => new LoadError(file, e.instancePath, e.message ?? 'invalid')));
+    throw new LoadErrors(schemaErrors(src, validateClients.errors ?? [], validateClients.schema));
   }
   const raw = data.clients;
   const errors: LoadError[] = [];
@@ -152,17 +188,15 @@ export async function loadClients(
   const ids = new Set<string>();
   const subjects = new Set<string>();
   for (const [i, c] of raw.entries()) {
-    if (ids.has(c.id)) errors.push(new LoadError(file, `/clients/${i}/id`, `client id "${c.id}" is registered twice`));
+    if (ids.has(c.id)) errors.push(src.error(`/clients/${i}/id`, `client id "${c.id}" is registered twice`));
     if (subjects.has(c.certificate.subject))
-      errors.push(
-        new LoadError(file, `/clients/${i}/certificate/subject`, `certificate subject "${c.certificate.subject}" belongs to two clients`),
-      );
+      errors.push(src.error(`/clients/${i}/certificate/subject`, `certificate subject "${c.certificate.subject}" belongs to two clients`));
     ids.add(c.id);
     subjects.add(c.certificate.subject);
     const keys: Client['signingKeys'][number][] = [];
     for (const [j, k] of c.signingKeys.entries()) {
       try {
-        keys.push({ kid: k.kid, ...(await importKey(file, `/clients/${i}/signingKeys/${j}`, k, certsDir)) });
+        keys.push({ kid: k.kid, ...(await importKey(src, `/clients/${i}/signingKeys/${j}`, c.id, k, certsDir)) });
       } catch (err) {
         if (err instanceof LoadError) errors.push(err);
         else throw err;

@@ -6,12 +6,15 @@ import { deepFreeze } from '../lib/deep-freeze.js';
 import { LoadError, LoadErrors } from '../lib/load-error.js';
 import { projectRoot } from '../lib/root.js';
 import { contractAjv } from './ajv.js';
+import { checkSchemaKeywords } from './keywords.js';
 import { contractMetaSchema } from './meta-schema.js';
 import { checkSchemaSafety } from './safety.js';
 import { byFileAndLine, parseJsonSource, pointerSegment, schemaErrors, type SourceFile } from './source.js';
 import type { Administration, Contract, ContractRegistry, DataCategory, FieldInfo } from './types.js';
 
 const validateContractFile = new Ajv2020({ strict: true, allErrors: true }).compile(contractMetaSchema);
+/** The contract Ajv with every error reported, for checking the keywords of the schemas before they are compiled. */
+const keywordAjv = contractAjv({ allErrors: true });
 
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -215,7 +218,17 @@ function checkRequest(src: SourceFile, kind: Contract['kind'], request: Json, fi
   return errors;
 }
 
+/**
+ * Compiles one of the contract's schemas. Its keywords are checked first (keywords.ts), so a
+ * wrong keyword is reported at its own place and line with what it allows; the compiler's
+ * message is the fallback for what only the compiler finds.
+ */
 function compile(ajv: Ajv2020, src: SourceFile, pointer: string, schema: Json, errors: LoadError[]): ValidateFunction | undefined {
+  const problems = checkSchemaKeywords(keywordAjv, schema, pointer);
+  if (problems.length > 0) {
+    for (const p of problems) errors.push(src.error(p.pointer, p.problem));
+    return undefined;
+  }
   try {
     return ajv.compile(structuredClone(schema));
   } catch (err) {

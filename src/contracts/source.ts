@@ -136,11 +136,17 @@ function distance(a: string, b: string): number {
   return prev[b.length]!;
 }
 
+/** The allowed name nearest to a misspelt `name`, when it is near enough to be what was meant. */
+export function nearest(name: string, allowed: readonly string[]): string | undefined {
+  if (allowed.length === 0) return undefined;
+  const near = allowed.map((a) => [a, distance(name.toLowerCase(), a.toLowerCase())] as const).sort((x, y) => x[1] - y[1])[0]!;
+  return near[1] <= Math.max(2, Math.floor(name.length / 3)) ? near[0] : undefined;
+}
+
 function unknownProperty(name: string, allowed: readonly string[]): string {
   if (allowed.length === 0) return `unknown property "${name}"`;
-  const near = allowed.map((a) => [a, distance(name.toLowerCase(), a.toLowerCase())] as const).sort((x, y) => x[1] - y[1])[0]!;
-  const hint = near[1] <= Math.max(2, Math.floor(name.length / 3)) ? `; did you mean "${near[0]}"?` : '';
-  return `unknown property "${name}" (allowed here: ${allowed.join(', ')})${hint}`;
+  const guess = nearest(name, allowed);
+  return `unknown property "${name}" (allowed here: ${allowed.join(', ')})${guess !== undefined ? `; did you mean "${guess}"?` : ''}`;
 }
 
 interface AjvError {

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { loadClients } from '../auth/clients.js';
+import { developmentKeyFile, isDevelopmentKeyFile, loadClients, type ClientRegistry } from '../auth/clients.js';
 import { displayPath, loadContracts } from '../contracts/registry.js';
 import { byFileAndLine, parseJsonSource, parseYamlSource, type SourceFile } from '../contracts/source.js';
 import type { ContractRegistry } from '../contracts/types.js';
@@ -41,6 +41,12 @@ export interface RuleFiles {
 export interface CheckOptions {
   /** Also run the policy test cases; a failing case is an error. Default false. */
   readonly runCases?: boolean;
+  /**
+   * The signing-key files must be there (start-up and reload). By default a missing certificate
+   * folder (a fresh clone, a machine that only checks the files) is a warning that the key files
+   * were not checked; a key file missing from a certificate folder that exists is an error either way.
+   */
+  readonly requireKeys?: boolean;
 }
 
 export interface CheckReport {
@@ -50,6 +56,8 @@ export interface CheckReport {
   readonly warnings: readonly LoadError[];
   readonly contracts?: ContractRegistry;
   readonly policies?: LoadedPolicySet;
+  /** The client registry with its keys imported, when it loaded. */
+  readonly clients?: ClientRegistry;
   readonly cases?: readonly PolicyCase[];
   readonly caseResults?: readonly PolicyCaseResult[];
   readonly coverage?: PolicyCoverage;
@@ -131,7 +139,14 @@ export async function checkRules(files: RuleFiles, options: CheckOptions = {}): 
   if (cases && policies) errors.push(...casesAboutUnknownPolicies(cases, policies));
 
   const clientsFile = files.clients ?? path.join(files.policies, 'clients.yaml');
-  const clients = await checkClientFile(clientsFile, files.certs, files.endpoints ?? {}, errors, warnings);
+  const { entries: clients, registry } = await checkClientFile(
+    clientsFile,
+    files.certs,
+    files.endpoints ?? {},
+    options.requireKeys === true,
+    errors,
+    warnings,
+  );
   if (clients && contracts && policies) {
     const found = crossCheckClients(clients, contracts, policies);
     errors.push(...found.errors);
@@ -150,6 +165,7 @@ export async function checkRules(files: RuleFiles, options: CheckOptions = {}): 
     warnings: byFileAndLine(warnings),
     ...(contracts ? { contracts } : {}),
     ...(policies ? { policies } : {}),
+    ...(registry ? { clients: registry } : {}),
     ...(cases ? { cases } : {}),
     ...(caseResults ? { caseResults } : {}),
     ...(coverage ? { coverage } : {}),
@@ -214,53 +230,75 @@ function sourceOf(file: string): SourceFile | LoadError[] {
   return file.endsWith('.json') ? parseJsonSource(shown, text) : parseYamlSource(shown, text);
 }
 
+/** A signing-key file's place in the client registry: the loader's errors about key files stand there. */
+const KEY_FILE = /^\/clients\/([0-9]+)\/signingKeys\/([0-9]+)\/file$/;
+
+/** A client as written in the registry, once its schema has checked it. */
+interface RawClient {
+  readonly id: string;
+  readonly administration: string;
+  readonly roles: string[];
+  readonly endpoint?: string;
+  readonly signingKeys: readonly { readonly file?: string }[];
+}
+
 /**
- * The client registry: its syntax, its schema and its signing keys (through the gateway's own
- * loader), with lines added to the loader's messages. Without a certificate folder (a fresh
- * clone) the key files cannot be checked: that is a warning, not an error.
+ * The client registry: its syntax, its schema and its signing keys, through the gateway's own
+ * loader (which names the file, line and key path). Without a certificate folder (a fresh clone)
+ * and unless `requireKeys`, the key files cannot be checked: that is one warning, not an error.
  */
 async function checkClientFile(
   file: string,
   certs: string,
   endpoints: Readonly<Record<string, string>>,
+  requireKeys: boolean,
   errors: LoadError[],
   warnings: LoadError[],
-): Promise<ClientEntry[] | undefined> {
+): Promise<{ entries?: ClientEntry[]; registry?: ClientRegistry }> {
   const src = sourceOf(file);
   if (Array.isArray(src)) {
     errors.push(...src);
-    return undefined;
+    return {};
   }
+  const raw = (src.value as { clients?: RawClient[] } | null)?.clients ?? [];
+  let registry: ClientRegistry | undefined;
   let schemaOk = true;
   try {
-    await loadClients(file, certs, endpoints);
+    registry = await loadClients(file, certs, endpoints);
   } catch (err) {
-    const missingKeys: string[] = [];
+    const keysUnchecked = !requireKeys && !existsSync(certs);
+    let skipped = false;
     for (const e of asLoadErrors(err)) {
-      if (e.problem.startsWith('cannot read the public key file')) {
-        // A missing key file is a deployment step not yet done (development keys are generated at start).
-        const client = (src.value as { clients?: { id?: string }[] }).clients?.[Number(/^\/clients\/([0-9]+)/.exec(e.path)?.[1])]?.id;
-        missingKeys.push(client ?? e.path);
+      const key = KEY_FILE.exec(e.path);
+      if (keysUnchecked && key) {
+        // Not an error yet; but a path the development keys will never be at is worth naming now.
+        const client = raw[Number(key[1])]!;
+        const written = client.signingKeys[Number(key[2])]!.file!;
+        if (isDevelopmentKeyFile(written, client.id)) skipped = true;
+        else
+          warnings.push(
+            src.error(
+              e.path,
+              `signing-key file "${written}" was not checked (there is no certificate folder at ${displayPath(certs)}); check the path in ${path.basename(file)}: in development, "npx snitflade certs" makes a key only at ${developmentKeyFile(client.id)} for this client`,
+            ),
+          );
         continue;
       }
       if (!/\/signingKeys\//.test(e.path)) schemaOk = false;
-      errors.push(new LoadError(src.file, e.path, e.problem, e.line ?? src.lineOf(e.path)));
+      errors.push(e);
     }
-    if (missingKeys.length > 0) {
+    if (skipped) {
       warnings.push(
         new LoadError(
           src.file,
           '',
-          existsSync(certs)
-            ? `no signing-key file under ${displayPath(certs)} for ${[...new Set(missingKeys)].join(', ')}: the gateway cannot start or reload until they exist (for development keys run "npx snitflade certs")`
-            : `the signing-key files were not checked: there is no certificate folder at ${displayPath(certs)} (for development keys run "npx snitflade certs")`,
+          `the signing-key files were not checked: there is no certificate folder at ${displayPath(certs)} (in development, "npm start" or "npx snitflade certs" makes it, with a key for each registered client)`,
         ),
       );
     }
   }
-  if (!schemaOk) return undefined;
-  const raw = (src.value as { clients?: { id: string; administration: string; roles: string[]; endpoint?: string }[] }).clients ?? [];
-  return raw.map((c, i) => ({
+  if (!schemaOk) return {};
+  const entries = raw.map((c, i) => ({
     id: c.id,
     administration: c.administration,
     roles: c.roles,
@@ -268,6 +306,7 @@ async function checkClientFile(
     pointer: `/clients/${i}`,
     src,
   }));
+  return { entries, ...(registry ? { registry } : {}) };
 }
 
 /** A file as Contract.file and Policy.file name it (relative to the project root) to read it again. */
@@ -394,42 +433,4 @@ function policyWarning(policy: Policy, problem: string): LoadError {
     // the file name alone will do
   }
   return new LoadError(policy.file, `/${party}`, problem);
-}
-
-/**
- * The checks a loaded rule set gets on top of its loaders' (loadRules runs them at start-up and
- * on every reload): the client registry's references and the policy test cases. `clientsFile`
- * gives lines for the messages.
- */
-export async function checkLoadedRules(input: {
-  readonly contracts: ContractRegistry;
-  readonly policies: LoadedPolicySet;
-  readonly clients: readonly {
-    readonly id: string;
-    readonly administration: string;
-    readonly roles: readonly string[];
-    readonly endpoint?: string;
-  }[];
-  readonly clientsFile: string;
-  readonly policiesDir: string;
-}): Promise<{ errors: LoadError[]; warnings: LoadError[] }> {
-  const src = sourceOf(input.clientsFile);
-  const entries: ClientEntry[] = input.clients.map((c, i) => ({
-    id: c.id,
-    administration: c.administration,
-    roles: c.roles,
-    endpoint: c.endpoint,
-    pointer: `/clients/${i}`,
-    ...(Array.isArray(src) ? {} : { src }),
-  }));
-  const { errors, warnings } = crossCheckClients(entries, input.contracts, input.policies);
-  try {
-    const cases = loadPolicyCases(input.policiesDir);
-    errors.push(...casesAboutUnknownPolicies(cases, input.policies));
-    const { results } = await runPolicyCases(input.policies, input.contracts, cases);
-    errors.push(...failingCases(results));
-  } catch (err) {
-    errors.push(...asLoadErrors(err));
-  }
-  return { errors: byFileAndLine(errors), warnings: byFileAndLine(warnings) };
 }

@@ -1,17 +1,14 @@
-import path from 'node:path';
-import { loadClients } from '../auth/clients.js';
 import type { GatewayConfig } from '../config/config.js';
-import { loadContracts } from '../contracts/registry.js';
 import { LoadErrors, type LoadError } from '../lib/load-error.js';
-import { loadPolicySet } from '../policy/loader.js';
-import { checkLoadedRules } from './check.js';
+import { checkRules } from './check.js';
 import type { Rules } from './types.js';
 
 /**
- * Loading the rule set: the one path start-up and every reload take. The contracts, policies
- * and clients are loaded by their own loaders (each validates its files), then checked as one
- * set (check.ts: the client registry's references, the policy test cases) and frozen. A set
- * that would be refused on reload is refused at start-up too.
+ * Loading the rule set: the one path start-up and every reload take. The files are checked as
+ * `snitflade check --cases` checks them (check.ts: every contract, policy, purpose, policy case
+ * and client file, the references between them, the policy test cases), with every problem of
+ * every file reported at once, and the signing-key files required. A set that would be refused
+ * on reload is refused at start-up too; a set that loads is frozen.
  */
 
 export interface LoadRulesOptions {
@@ -27,18 +24,13 @@ export interface LoadRulesOptions {
  *   const rules = await loadRules(config, { warn: (w) => logger.warn('rules warning', { problem: w.message }) });
  */
 export async function loadRules(config: Pick<GatewayConfig, 'paths' | 'endpoints'>, options: LoadRulesOptions = {}): Promise<Rules> {
-  const clientsFile = path.join(config.paths.policies, 'clients.yaml');
-  const contracts = loadContracts(config.paths.schemas);
-  const policies = loadPolicySet({ dir: config.paths.policies, contracts });
-  const clients = await loadClients(clientsFile, config.paths.certs, config.endpoints);
-  const checked = await checkLoadedRules({
-    contracts,
-    policies,
-    clients: clients.clients,
-    clientsFile,
-    policiesDir: config.paths.policies,
-  });
-  if (checked.errors.length > 0) throw new LoadErrors(checked.errors);
-  for (const w of checked.warnings) options.warn?.(w);
+  const report = await checkRules(
+    { schemas: config.paths.schemas, policies: config.paths.policies, certs: config.paths.certs, endpoints: config.endpoints },
+    { runCases: true, requireKeys: true },
+  );
+  if (report.errors.length > 0) throw new LoadErrors(report.errors);
+  const { contracts, policies, clients } = report;
+  if (!contracts || !policies || !clients) throw new TypeError('loadRules: a rule set without errors must have been loaded whole');
+  for (const w of report.warnings) options.warn?.(w);
   return Object.freeze({ contracts, policies, clients });
 }
