@@ -7,6 +7,7 @@ import type { ContractRegistry } from '../contracts/types.js';
 import { LoadError, loadErrorsIn } from '../lib/load-error.js';
 import { projectRoot } from '../lib/root.js';
 import { loadPolicySet } from '../policy/loader.js';
+import { loadCapacities } from '../relations/capacities.js';
 import { ROLES } from '../policy/roles.js';
 import {
   describeOutcome,
@@ -120,6 +121,12 @@ export async function checkRules(files: RuleFiles, options: CheckOptions = {}): 
         'the policies could not be checked against their contracts (fields, categories, providers); fix the contract errors and run the check again',
       ),
     );
+  }
+
+  try {
+    loadCapacities(files.policies, policies ? new Set(policies.administrations.keys()) : undefined);
+  } catch (err) {
+    errors.push(...asLoadErrors(err));
   }
 
   let cases: PolicyCase[] | undefined;

@@ -4,12 +4,13 @@ import type { GatewayConfig } from '../config/config.js';
 import { loadContracts } from '../contracts/registry.js';
 import { LoadErrors, type LoadError } from '../lib/load-error.js';
 import { loadPolicySet } from '../policy/loader.js';
+import { loadCapacities } from '../relations/capacities.js';
 import { checkLoadedRules } from './check.js';
 import type { Rules } from './types.js';
 
 /**
- * Loading the rule set: the one path start-up and every reload take. The contracts, policies
- * and clients are loaded by their own loaders (each validates its files), then checked as one
+ * Loading the rule set: the one path start-up and every reload take. The contracts, policies,
+ * capacities and clients are loaded by their own loaders (each validates its files), then checked as one
  * set (check.ts: the client registry's references, the policy test cases) and frozen. A set
  * that would be refused on reload is refused at start-up too.
  */
@@ -30,6 +31,7 @@ export async function loadRules(config: Pick<GatewayConfig, 'paths' | 'endpoints
   const clientsFile = path.join(config.paths.policies, 'clients.yaml');
   const contracts = loadContracts(config.paths.schemas);
   const policies = loadPolicySet({ dir: config.paths.policies, contracts });
+  const capacities = loadCapacities(config.paths.policies, new Set(policies.administrations.keys()));
   const clients = await loadClients(clientsFile, config.paths.certs, config.endpoints);
   const checked = await checkLoadedRules({
     contracts,
@@ -40,5 +42,5 @@ export async function loadRules(config: Pick<GatewayConfig, 'paths' | 'endpoints
   });
   if (checked.errors.length > 0) throw new LoadErrors(checked.errors);
   for (const w of checked.warnings) options.warn?.(w);
-  return Object.freeze({ contracts, policies, clients });
+  return Object.freeze({ contracts, policies, clients, capacities });
 }
