@@ -190,6 +190,65 @@ export const ERRORS = {
     detail: 'The gateway cannot read or write its consent registry right now; nothing was changed. Try again later.',
   },
 
+  // relations register (who serves which citizen); refusals never say whether another administration serves the citizen
+  RELATION_CAPACITY_UNKNOWN: {
+    status: 400,
+    title: 'Unknown capacity',
+    detail:
+      'The capacity is not in the capacities registry (policies/capacities.yaml). Use one of its ids; the DPO or the gateway operator can add one.',
+  },
+  RELATION_CAPACITY_NOT_YOURS: {
+    status: 403,
+    title: 'Capacity of another administration',
+    detail:
+      "This capacity belongs to another administration in the capacities registry. Register your administration's relation in one of its own capacities.",
+  },
+  RELATION_ADMINISTRATION_FORBIDDEN: {
+    status: 403,
+    title: 'Not your administration',
+    detail: 'A case system registers relations for its own administration only. Leave out "administration" or name your system\'s own.',
+  },
+  RELATION_PERIOD_INVALID: {
+    status: 400,
+    title: 'The period ends before it starts',
+    detail:
+      'The end date is before the start date. Give an end date on or after the start date (YYYY-MM-DD, Copenhagen days, both inclusive).',
+  },
+  RELATION_CASE_REF_TAKEN: {
+    status: 409,
+    title: 'Case reference used by another administration',
+    detail:
+      "Another administration has registered a relation under this case reference; nothing changed. Register under your administration's own case reference.",
+  },
+  RELATION_CASE_REF_OTHER_CITIZEN: {
+    status: 409,
+    title: 'Case reference registered for another citizen',
+    detail:
+      'Your administration registered this case reference for another citizen; nothing changed. Check the CPR number and the case reference; a relation registered in error is ended with reason "recorded-in-error".',
+  },
+  RELATION_NOT_FOUND: {
+    status: 404,
+    title: 'No such relation',
+    detail: "Your administration has no relation with this id. Find your administration's relations with POST /v1/relations/search.",
+  },
+  RELATION_ALREADY_ENDED: {
+    status: 409,
+    title: 'Relation already ended',
+    detail:
+      'An end was recorded for this relation before, with another date or reason; nothing changed. To move the end date, register the relation again under its case reference with the new "to".',
+  },
+  RELATION_CHANGED_MEANWHILE: {
+    status: 409,
+    title: 'Relation changed meanwhile',
+    detail:
+      'Another request changed this relation (or took this case reference) while yours was handled; nothing of yours was stored. Search the relation and send your request again.',
+  },
+  RELATION_REGISTER_UNAVAILABLE: {
+    status: 503,
+    title: 'Relations register unavailable',
+    detail: 'The gateway cannot read or write its relations register right now; nothing was changed. Try again later.',
+  },
+
   // notifications
   NOTIFICATION_SENDER_INVALID: {
     status: 403,

@@ -113,7 +113,8 @@ export function loadCapacities(dir: string, administrations?: ReadonlySet<string
   const src = parseYamlSource(shown, source);
   if (Array.isArray(src)) throw new LoadErrors(src);
   if (!validate(src.value)) throw new LoadErrors(schemaErrors(src, validate.errors ?? [], validate.schema));
-  const items = (src.value as { capacities: Capacity[] }).capacities;
+  const value: unknown = src.value;
+  const items = (value as { capacities: Capacity[] }).capacities;
   const errors: LoadError[] = [];
   const seen = new Set<string>();
   items.forEach((c, i) => {
