@@ -58,10 +58,15 @@ describe('the capacities registry', () => {
         'coordinating-caseworker',
       ].sort(),
     );
-    expect(capacities.allows('cash-benefit', 'BIF')).toBe(true);
-    expect(capacities.allows('cash-benefit', 'SOF')).toBe(false);
-    expect(capacities.allows('coordinating-caseworker', 'SUF')).toBe(true);
-    expect(capacities.allows('gossip', 'BIF')).toBe(false);
+    const system = ['caseworker-system'];
+    const coordinator = ['caseworker-system', 'coordinating-caseworker'];
+    expect(capacities.allows('cash-benefit', 'BIF', system)).toBe(true);
+    expect(capacities.allows('cash-benefit', 'SOF', coordinator)).toBe(false);
+    // The coordinating caseworker: listed administrations only, and only a system holding that role.
+    expect(capacities.allows('coordinating-caseworker', 'SOF', coordinator)).toBe(true);
+    expect(capacities.allows('coordinating-caseworker', 'SOF', system)).toBe(false);
+    for (const other of ['SUF', 'DPO', 'OPS']) expect(capacities.allows('coordinating-caseworker', other, coordinator)).toBe(false);
+    expect(capacities.allows('gossip', 'BIF', coordinator)).toBe(false);
     expect(Object.isFrozen(capacities.capacities.get('social-case'))).toBe(true);
   });
 
@@ -77,12 +82,26 @@ describe('the capacities registry', () => {
 
   it('refuses a capacity listed twice and a schema violation, in snitflade check too', async () => {
     edit('id: sickness-benefit', 'id: cash-benefit');
-    edit('administrations: any\n', 'administrations: everyone\n');
+    edit('administrations: [BIF, SOF]\n', 'administrations: any\n');
     const report = await checkRules({ schemas: path.join(ROOT, 'schemas'), policies, certs: await testCerts() });
     const mine = report.errors.filter((e) => e.file.endsWith('capacities.yaml'));
     expect(mine.length).toBeGreaterThan(0);
     expect(mine.every((e) => e.line !== undefined)).toBe(true);
     expect(mine.some((e) => e.path.startsWith('/capacities/6/administrations'))).toBe(true);
+  });
+
+  it('refuses a role nobody knows in a capacity, naming the file and the line', () => {
+    edit('roles: [coordinating-caseworker]', 'roles: [coordinator]');
+    try {
+      loadCapacities(policies);
+      throw new Error('loaded');
+    } catch (err) {
+      expect(err).toBeInstanceOf(LoadErrors);
+      expect((err as LoadErrors).errors.map((e) => [e.path.startsWith('/capacities/6/roles'), e.line])).toContainEqual([
+        true,
+        lineOf('roles: [coordinator]'),
+      ]);
+    }
   });
 
   it('reports a capacity listed twice at its line', () => {
@@ -99,6 +118,6 @@ describe('the capacities registry', () => {
     rmSync(path.join(policies, 'capacities.yaml'));
     const none = loadCapacities(policies);
     expect(none.capacities.size).toBe(0);
-    expect(none.allows('cash-benefit', 'BIF')).toBe(false);
+    expect(none.allows('cash-benefit', 'BIF', ['caseworker-system'])).toBe(false);
   });
 });

@@ -65,7 +65,10 @@ describe.each(DATABASES)('%s relations store', (name, makeDatabase) => {
     const registered = event('registered');
     expect(await store.relations.save(r, registered, 0)).toBe('saved');
     expect(await store.relations.get(r.id)).toEqual({ relation: r, events: [registered] });
-    expect(await store.relations.byCaseRef(r.caseRef)).toEqual({ relation: r, events: [registered] });
+    expect(await store.relations.byCaseRef('SOF', r.caseRef)).toEqual({ relation: r, events: [registered] });
+    // The reference is compared without regard to letter case, within the administration only.
+    expect(await store.relations.byCaseRef('SOF', r.caseRef.toLowerCase())).toEqual({ relation: r, events: [registered] });
+    expect(await store.relations.byCaseRef('BIF', r.caseRef)).toBeUndefined();
     const found = await store.relations.search({ subjects: pseudonyms.all(CITIZEN), administrations: ['SOF'] });
     expect(found.map((s) => s.relation.id)).toContain(r.id);
     // No CPR number anywhere in the rows.
@@ -95,12 +98,17 @@ describe.each(DATABASES)('%s relations store', (name, makeDatabase) => {
     ]);
   });
 
-  it('keeps a case reference to one relation, whichever administration asks', async () => {
+  it("keeps a case reference to one relation per administration, in any letter case; other administrations' are theirs", async () => {
     const r = relation();
     await store.relations.save(r, event('registered'), 0);
-    const again = relation({ caseRef: r.caseRef, administration: 'BIF', capacity: 'cash-benefit' });
-    expect(await store.relations.save(again, event('registered'), 0)).toBe('conflict');
-    expect(await store.relations.get(again.id)).toBeUndefined();
+    const bif = relation({ caseRef: r.caseRef, administration: 'BIF', capacity: 'cash-benefit' });
+    expect(await store.relations.save(bif, event('registered'), 0)).toBe('saved');
+    expect((await store.relations.byCaseRef('BIF', r.caseRef))?.relation).toEqual(bif);
+    for (const caseRef of [r.caseRef, r.caseRef.toLowerCase()]) {
+      const again = relation({ caseRef });
+      expect(await store.relations.save(again, event('registered'), 0)).toBe('conflict');
+      expect(await store.relations.get(again.id)).toBeUndefined();
+    }
     // Nor can an update move a relation to another citizen, administration or case reference.
     const moved = { ...r, subject: pseudonyms.pseudonym(OTHER), version: 2 };
     expect(await store.relations.save(moved, event('changed'), 1)).toBe('conflict');
@@ -146,6 +154,42 @@ describe.each(DATABASES)('%s relations store', (name, makeDatabase) => {
     await expect(store.relations.active(pseudonyms.all(cpr), ['SOF'], '1 Feb 2026')).rejects.toThrow(TypeError);
   });
 
+  it('never answers a voided relation, nor one that ends before it starts, whatever the day', async () => {
+    const cpr = '0505959906';
+    const voided = relation({ subject: pseudonyms.pseudonym(cpr), from: '2026-01-01' });
+    const never = relation({ subject: pseudonyms.pseudonym(cpr), from: '2026-01-01' });
+    for (const r of [voided, never]) await store.relations.save(r, event('registered'), 0);
+    expect(await store.relations.active(pseudonyms.all(cpr), ['SOF'], '2026-02-01')).toHaveLength(2);
+    await store.relations.save(
+      { ...voided, endReason: 'recorded-in-error', version: 2 },
+      event('ended', { reason: 'recorded-in-error' }),
+      1,
+    );
+    await store.relations.save(
+      { ...never, to: '2025-12-31', endReason: 'case-closed', version: 2 },
+      event('ended', { reason: 'case-closed' }),
+      1,
+    );
+    for (const day of ['2025-12-31', '2026-01-01', '2026-02-01', '2030-01-01'])
+      expect(await store.relations.active(pseudonyms.all(cpr), ['SOF'], day)).toEqual([]);
+  });
+
+  it('updates a relation registered under a pseudonym key rotated since, and moves it to the current key', async () => {
+    const cpr = '0606969907';
+    const r = relation({ subject: before.pseudonym(cpr) });
+    await store.relations.save(r, event('registered'), 0);
+    const changed = { ...r, subject: pseudonyms.pseudonym(cpr), caseworker: 'sof-cw-0043', version: 2 };
+    // Matched under the current key only, the row is not found: stranded.
+    expect(await store.relations.save(changed, event('changed', { changed: ['caseworker'] }), 1)).toBe('conflict');
+    // Matched under any of the citizen's pseudonyms, it is updated and re-keyed.
+    expect(await store.relations.save(changed, event('changed', { changed: ['caseworker'] }), 1, pseudonyms.all(cpr))).toBe('saved');
+    expect((await store.relations.get(r.id))?.relation).toEqual(changed);
+    expect((await store.relations.search({ subjects: [pseudonyms.pseudonym(cpr)] })).map((s) => s.relation.id)).toEqual([r.id]);
+    // Another citizen's pseudonyms do not match.
+    const other = { ...changed, caseworker: 'sof-cw-0044', version: 3 };
+    expect(await store.relations.save(other, event('changed'), 2, pseudonyms.all(OTHER))).toBe('conflict');
+  });
+
   it('shows an end written through one store handle to the next read through another (no cache)', async () => {
     const other = await db.open();
     const cpr = '0404949905';
@@ -165,6 +209,7 @@ describe.each(DATABASES)('%s relations store', (name, makeDatabase) => {
     await expect(store.relations.save(relation({ subject: CITIZEN }), event('registered'), 0)).rejects.toThrow(TypeError);
     await expect(store.relations.save(relation({ version: 2 }), event('registered'), 0)).rejects.toThrow(TypeError);
     await expect(store.relations.save(relation(), event('changed'), 0)).rejects.toThrow(TypeError);
+    await expect(store.relations.save(relation(), event('registered'), 0, [CITIZEN])).rejects.toThrow(TypeError);
   });
 
   if (name === 'PostgreSQL') {
@@ -177,7 +222,10 @@ describe.each(DATABASES)('%s relations store', (name, makeDatabase) => {
       );
       await db.exec('ANALYZE relation');
       const plan = await db.query<{ 'QUERY PLAN': string }>(
-        `EXPLAIN ${ACTIVE_SQL.replace('$1::text[]', "ARRAY['k1:x','k0:y']::text[]").replace('$2::text[]', "ARRAY['SOF']::text[]").replaceAll('$3', "'2026-02-01'")}`,
+        `EXPLAIN ${ACTIVE_SQL.replace('$1::text[]', "ARRAY['k1:x','k0:y']::text[]")
+          .replace('$2::text[]', "ARRAY['SOF']::text[]")
+          .replaceAll('$3', "'2026-02-01'")
+          .replaceAll('$4', "'recorded-in-error'")}`,
       );
       const text = plan.map((p) => p['QUERY PLAN']).join('\n');
       expect(text).toContain('relation_active');

@@ -6,6 +6,7 @@ import { parseYamlSource, schemaErrors } from '../contracts/source.js';
 import { deepFreeze } from '../lib/deep-freeze.js';
 import { FrozenMap } from '../lib/frozen-map.js';
 import { LoadError, LoadErrors } from '../lib/load-error.js';
+import { ROLES } from '../policy/roles.js';
 import { ADMINISTRATION_ID } from '../policy/schemas.js';
 
 /**
@@ -19,8 +20,13 @@ export const CAPACITY_ID = '^[a-z][a-z0-9]*(-[a-z0-9]+)*$';
 
 export interface Capacity {
   readonly id: string;
-  /** The administrations that may serve a citizen in this capacity, or 'any'. */
-  readonly administrations: readonly string[] | 'any';
+  /** The administrations that may serve a citizen in this capacity, listed (there is no "any"). */
+  readonly administrations: readonly string[];
+  /**
+   * Roles the registering client system must hold (all of them), on top of the relations API's
+   * own roles; absent: none more. E.g. `coordinating-caseworker` requires that role.
+   */
+  readonly roles?: readonly string[];
   readonly title: { readonly da: string; readonly en: string };
   readonly description: string;
 }
@@ -28,8 +34,12 @@ export interface Capacity {
 /** The capacities in force, by id; frozen. */
 export interface CapacityRegistry {
   readonly capacities: ReadonlyMap<string, Capacity>;
-  /** Whether `administration` may register a relation in `capacity` (false for an unknown capacity). */
-  allows(capacity: string, administration: string): boolean;
+  /**
+   * Whether a client system of `administration` holding `roles` may register a relation in
+   * `capacity`: the capacity lists the administration and the system holds every role it
+   * requires (false for an unknown capacity).
+   */
+  allows(capacity: string, administration: string, roles: readonly string[]): boolean;
 }
 
 const text = (max: number) => ({ type: 'string', minLength: 1, maxLength: max });
@@ -51,17 +61,13 @@ export const capacitiesSchema = {
         properties: {
           id: { type: 'string', pattern: CAPACITY_ID, maxLength: 64 },
           administrations: {
-            oneOf: [
-              { const: 'any' },
-              {
-                type: 'array',
-                minItems: 1,
-                maxItems: 100,
-                uniqueItems: true,
-                items: { type: 'string', pattern: ADMINISTRATION_ID, maxLength: 8 },
-              },
-            ],
+            type: 'array',
+            minItems: 1,
+            maxItems: 100,
+            uniqueItems: true,
+            items: { type: 'string', pattern: ADMINISTRATION_ID, maxLength: 8 },
           },
+          roles: { type: 'array', minItems: 1, maxItems: 10, uniqueItems: true, items: { enum: ROLES } },
           title: {
             type: 'object',
             additionalProperties: false,
@@ -82,10 +88,10 @@ export function capacityRegistry(capacities: readonly Capacity[]): CapacityRegis
   const map = new FrozenMap(capacities.map((c) => [c.id, deepFreeze(structuredClone(c))] as const));
   return Object.freeze({
     capacities: map,
-    allows(capacity: string, administration: string): boolean {
+    allows(capacity: string, administration: string, roles: readonly string[]): boolean {
       const c = map.get(capacity);
       if (c === undefined) return false;
-      return c.administrations === 'any' || c.administrations.includes(administration);
+      return c.administrations.includes(administration) && (c.roles ?? []).every((r) => roles.includes(r));
     },
   });
 }
@@ -98,7 +104,7 @@ export function capacityRegistry(capacities: readonly Capacity[]): CapacityRegis
  *
  * @example
  *   const capacities = loadCapacities('policies', new Set(['BIF', 'SOF']));
- *   capacities.allows('cash-benefit', 'BIF'); // true
+ *   capacities.allows('cash-benefit', 'BIF', ['caseworker-system']); // true
  */
 export function loadCapacities(dir: string, administrations?: ReadonlySet<string>): CapacityRegistry {
   const file = path.join(dir, CAPACITIES_FILE);
@@ -120,7 +126,7 @@ export function loadCapacities(dir: string, administrations?: ReadonlySet<string
   items.forEach((c, i) => {
     if (seen.has(c.id)) errors.push(src.error(`/capacities/${i}/id`, `"${c.id}" is listed twice`));
     seen.add(c.id);
-    if (administrations !== undefined && c.administrations !== 'any') {
+    if (administrations !== undefined) {
       c.administrations.forEach((a, j) => {
         if (!administrations.has(a))
           errors.push(

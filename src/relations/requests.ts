@@ -8,13 +8,16 @@ import type { RelationEndReason } from './types.js';
 /**
  * JSON Schemas of the relations API's request bodies (draft 2020-12, strict). Every text a
  * caller chooses is printable ASCII of bounded length and format `no-cpr`: a case reference or
- * caseworker id that may hold a CPR number in any written form is refused (src/lib/cpr.ts).
+ * caseworker id that may hold a CPR number in any written form is refused (src/lib/cpr.ts). It
+ * neither starts nor ends with a space nor holds two in a row, so that `SOF-7` and `SOF-7 ` cannot
+ * be two references (letter case is handled by the register: compared without regard to case).
+ * Validation stops at the first error, as for all caller input.
  */
 
 const DATE = { type: 'string', format: 'date', maxLength: 10 };
 const CPR = { type: 'string', format: 'cpr' };
 /** A case system's own identifier: printable, no CPR number. */
-const REFERENCE = { type: 'string', minLength: 1, maxLength: 100, pattern: '^[\\x21-\\x7e][\\x20-\\x7e]*$', format: 'no-cpr' };
+const REFERENCE = { type: 'string', minLength: 1, maxLength: 100, pattern: '^[\\x21-\\x7e]+( [\\x21-\\x7e]+)*$', format: 'no-cpr' };
 
 export const registerRelationSchema = {
   type: 'object',
@@ -37,12 +40,18 @@ export const registerRelationSchema = {
 export const endRelationSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['to'],
   properties: {
-    /** The last day the administration serves the citizen (inclusive). */
+    /**
+     * The last day the administration serves the citizen (inclusive); at the earliest the day
+     * before the start (never in force), at the latest the current end. Required, except when
+     * voiding (reason recorded-in-error: then it defaults to the day before the start).
+     */
     to: DATE,
     reason: { enum: RELATION_END_REASONS },
   },
+  if: { required: ['reason'], properties: { reason: { const: 'recorded-in-error' } } },
+  then: {},
+  else: { required: ['to'], properties: { to: DATE } },
 } as const;
 
 export const searchRelationsSchema = {
@@ -66,7 +75,7 @@ export interface RegisterRelationBody {
 }
 
 export interface EndRelationBody {
-  readonly to: string;
+  readonly to?: string;
   readonly reason?: RelationEndReason;
 }
 
@@ -75,7 +84,7 @@ export interface SearchRelationsBody {
   readonly caseRef?: string;
 }
 
-const ajv = contractAjv({ allErrors: true });
+const ajv = contractAjv();
 const validators = {
   register: ajv.compile(registerRelationSchema),
   end: ajv.compile(endRelationSchema),

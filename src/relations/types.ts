@@ -25,13 +25,20 @@ export interface Relation {
   readonly subject: string;
   readonly administration: string;
   readonly capacity: string;
-  /** The administration's own case reference; unique across the register (never a CPR number). */
+  /**
+   * The administration's own case reference (never a CPR number): one relation per reference
+   * within the administration, compared without regard to upper and lower case; other
+   * administrations' references are theirs.
+   */
   readonly caseRef: string;
   /** The responsible caseworker's id, if the case system named one (never a CPR number). */
   readonly caseworker: string | null;
   readonly from: string;
   readonly to: string | null;
-  /** Why it ended, once an end was recorded through POST /v1/relations/{id}/end. */
+  /**
+   * Why it ended, once an end was recorded through POST /v1/relations/{id}/end. `recorded-in-error`
+   * voids the relation: it is never in force, whatever its dates.
+   */
   readonly endReason: RelationEndReason | null;
   /** 1 when registered, +1 on every change or end: a write names the version it read. */
   readonly version: number;
@@ -68,6 +75,9 @@ export interface RelationSearch {
   readonly administrations?: readonly string[];
 }
 
+/** The end reason that voids a relation: registered in error, never in force whatever its dates. */
+export const VOIDING_END_REASON = 'recorded-in-error' satisfies RelationEndReason;
+
 /** What a save did: stored, or nothing because another write got there first (the version or the case reference is taken). */
 export type RelationSaveOutcome = 'saved' | 'conflict';
 
@@ -80,14 +90,20 @@ export interface RelationStore {
   /**
    * Stores `relation` with `event` appended to its history, together. With `expectedVersion` 0 it
    * inserts a new relation; otherwise it replaces the stored one only if that is still at
-   * `expectedVersion` (and `relation.version` is one more). Resolves 'conflict' and writes nothing
-   * when the version moved on or the case reference is taken (a concurrent registration).
+   * `expectedVersion` (and `relation.version` is one more) and still under one of the pseudonyms
+   * `priorSubjects` (default: `relation.subject`), re-keying it to `relation.subject`: a relation
+   * registered before a pseudonym key rotation is updated and moves to the current key. Resolves
+   * 'conflict' and writes nothing when the version moved on or the administration already holds
+   * the case reference (a concurrent registration).
    */
-  save(relation: Relation, event: RelationEvent, expectedVersion: number): Promise<RelationSaveOutcome>;
+  save(relation: Relation, event: RelationEvent, expectedVersion: number, priorSubjects?: readonly string[]): Promise<RelationSaveOutcome>;
   /** The relation with its history, or undefined. */
   get(id: string): Promise<StoredRelation | undefined>;
-  /** The relation registered under this case reference (by any administration), or undefined. */
-  byCaseRef(caseRef: string): Promise<StoredRelation | undefined>;
+  /**
+   * The relation `administration` registered under this case reference, compared without regard
+   * to upper and lower case (the stored spelling is in the answer), or undefined.
+   */
+  byCaseRef(administration: string, caseRef: string): Promise<StoredRelation | undefined>;
   /**
    * Relations matching every given filter (at least subjects or caseRef), newest registration
    * first, at most MAX_RELATIONS_PER_SEARCH.
@@ -96,7 +112,8 @@ export interface RelationStore {
   /**
    * The need-to-know read, one indexed query: the relations that administrations `administrations`
    * hold for any of the pseudonyms `subjects` (one citizen under every pseudonym key) that are
-   * in force on the Copenhagen day `day` (from <= day, and to null or >= day). No history.
+   * in force on the Copenhagen day `day` (from <= day, to null or >= day, and not voided: end
+   * reason `recorded-in-error`). A relation whose `to` is before its `from` is never in force. No history.
    *
    * @example
    *   await store.relations.active(pseudonyms.all(cpr), ['SOF'], copenhagenDate(new Date()));

@@ -163,7 +163,7 @@ const OPERATIONS: readonly Operation[] = [
     operationId: 'relations.register',
     summary: 'Register that your administration serves a citizen',
     description:
-      "For the caller's own administration only, in a capacity of the capacities registry, under the administration's own case reference. Registering the case reference again updates that relation; the same body again changes nothing (200, outcome unchanged). 409 when another administration or another citizen holds the case reference. Audited.",
+      "For the caller's own administration only, in a capacity the capacities registry opens to its administration and roles, under the administration's own case reference (unique within the administration, compared without regard to letter case). Registering the case reference again updates that relation; the same body again changes nothing (200, outcome unchanged, audited). 409 when the reference names another citizen, or the relation was ended or voided (RELATION_ENDED). Dates are bounded (RELATION_DATE_OUT_OF_RANGE). Audited.",
     tag: 'relations',
     credentials: 'certificate and token',
     roles: RELATION_ROLES,
@@ -188,7 +188,7 @@ const OPERATIONS: readonly Operation[] = [
     operationId: 'relations.end',
     summary: 'End a relation',
     description:
-      "The administration no longer serves the citizen after the date given. Only the administration's own relation: any other id is 404 RELATION_NOT_FOUND. From the next request on, at every instance, the relation is not in force after that date. Audited.",
+      "The administration no longer serves the citizen after the date given, which may only shorten the period (at the latest the current end, at the earliest the day before the start). Reason recorded-in-error voids the relation: never in force. Only the administration's own relation: any other id is 404 RELATION_NOT_FOUND. From the next request on, at every instance, the relation is not in force after that date. Audited.",
     tag: 'relations',
     credentials: 'certificate and token',
     roles: RELATION_ROLES,

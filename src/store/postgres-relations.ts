@@ -1,4 +1,10 @@
-import { MAX_RELATIONS_PER_SEARCH, type Relation, type RelationStore, type StoredRelation } from '../relations/types.js';
+import {
+  MAX_RELATIONS_PER_SEARCH,
+  VOIDING_END_REASON,
+  type Relation,
+  type RelationStore,
+  type StoredRelation,
+} from '../relations/types.js';
 import type { PgRead, PgTransaction } from './postgres-consents.js';
 import {
   RELATION_COLUMNS,
@@ -16,8 +22,10 @@ import {
 const COLUMNS = RELATION_COLUMNS.join(', ');
 const INSERT = `INSERT INTO relation (${COLUMNS}) VALUES (${RELATION_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')}) ON CONFLICT DO NOTHING`;
 const INSERT_EVENT = `INSERT INTO relation_event (${RELATION_EVENT_COLUMNS.join(', ')}) VALUES (${RELATION_EVENT_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})`;
-const UPDATE = `UPDATE relation SET capacity = $2, caseworker = $3, valid_from = $4, valid_to = $5, end_reason = $6, version = $7, updated_at = $8
-  WHERE id = $1 AND version = $9 AND subject = $10 AND administration = $11 AND case_ref = $12`;
+/** Under any of the citizen's pseudonyms ($10: a key rotated since), re-keyed to the current one ($13). */
+const UPDATE = `UPDATE relation SET capacity = $2, caseworker = $3, valid_from = $4, valid_to = $5, end_reason = $6, version = $7, updated_at = $8,
+    subject = $13
+  WHERE id = $1 AND version = $9 AND subject = ANY($10::text[]) AND administration = $11 AND case_ref = $12`;
 /** Each relation's events as one JSON array, so that a read is one statement (one snapshot). */
 const WITH_EVENTS = `SELECT ${RELATION_COLUMNS.map((c) => `r.${c}`).join(', ')},
   (SELECT json_agg(json_build_object(${RELATION_EVENT_COLUMNS.map((c) => `'${c}', e.${c}`).join(', ')}) ORDER BY e.seq)
@@ -38,8 +46,8 @@ export function postgresRelations(read: PgRead, transaction: PgTransaction): Rel
     );
 
   return {
-    async save(relation, event, expectedVersion) {
-      checkRelationSave(relation, event, expectedVersion);
+    async save(relation, event, expectedVersion, priorSubjects = [relation.subject]) {
+      checkRelationSave(relation, event, expectedVersion, priorSubjects);
       const r = toRelationRow(relation);
       return transaction(async (c) => {
         if (expectedVersion === 0) {
@@ -59,9 +67,10 @@ export function postgresRelations(read: PgRead, transaction: PgTransaction): Rel
             r.version,
             r.updated_at,
             expectedVersion,
-            r.subject,
+            [...priorSubjects],
             r.administration,
             r.case_ref,
+            r.subject,
           ]);
           if (updated.rowCount !== 1) return 'conflict';
         }
@@ -76,8 +85,13 @@ export function postgresRelations(read: PgRead, transaction: PgTransaction): Rel
     async get(id) {
       return assemble(await read<RowWithEvents>(`${WITH_EVENTS} WHERE r.id = $1`, [id]))[0];
     },
-    async byCaseRef(caseRef) {
-      return assemble(await read<RowWithEvents>(`${WITH_EVENTS} WHERE r.case_ref = $1`, [caseRef]))[0];
+    async byCaseRef(administration, caseRef) {
+      return assemble(
+        await read<RowWithEvents>(`${WITH_EVENTS} WHERE r.administration = $1 AND lower(r.case_ref) = lower($2)`, [
+          administration,
+          caseRef,
+        ]),
+      )[0];
     },
     async search(query) {
       const where: string[] = [];
@@ -89,7 +103,7 @@ export function postgresRelations(read: PgRead, transaction: PgTransaction): Rel
       }
       if (query.caseRef !== undefined) {
         values.push(query.caseRef);
-        where.push(`r.case_ref = $${values.length}`);
+        where.push(`lower(r.case_ref) = lower($${values.length})`);
       }
       if (where.length === 0) throw new TypeError('RelationStore.search: give subjects or caseRef');
       if (query.administrations !== undefined) {
@@ -108,7 +122,7 @@ export function postgresRelations(read: PgRead, transaction: PgTransaction): Rel
     async active(subjects, administrations, day): Promise<Relation[]> {
       checkActiveQuery(subjects, administrations, day);
       if (subjects.length === 0 || administrations.length === 0) return [];
-      const rows = await read<RelationRow>(ACTIVE_SQL, [[...subjects], [...administrations], day]);
+      const rows = await read<RelationRow>(ACTIVE_SQL, [[...subjects], [...administrations], day, VOIDING_END_REASON]);
       return rows.map(fromRelationRow);
     },
   };
@@ -118,4 +132,5 @@ export function postgresRelations(read: PgRead, transaction: PgTransaction): Rel
 export const ACTIVE_SQL = `SELECT ${COLUMNS} FROM relation
   WHERE subject = ANY($1::text[]) AND administration = ANY($2::text[])
     AND valid_from <= $3 AND (valid_to IS NULL OR valid_to >= $3)
+    AND (end_reason IS NULL OR end_reason <> $4)
   ORDER BY id`;

@@ -6,8 +6,10 @@
  *
  * relation_active serves the need-to-know read (RelationStore.active): the relations of some
  * administrations for some pseudonyms on a day are one range per (subject, administration) pair,
- * with the period checked in the index. The unique case reference serves byCaseRef and keeps a
- * reference to one relation, whichever administration asks.
+ * with the period checked in the index (a voided relation is filtered out of that range).
+ * relation_case_ref keeps a case reference to one relation per administration, compared without
+ * regard to case (so that `SOF-7` and `sof-7` cannot become two relations), and serves byCaseRef;
+ * administrations' references never collide with each other.
  */
 
 interface Dialect {
@@ -23,7 +25,7 @@ function statements(d: Dialect): string[] {
       subject ${d.key} NOT NULL, -- keyed pseudonym of the CPR number; never the number
       administration ${d.key} NOT NULL,
       capacity TEXT NOT NULL,
-      case_ref ${d.key} NOT NULL UNIQUE,
+      case_ref ${d.key} NOT NULL,
       caseworker TEXT,
       valid_from TEXT NOT NULL,
       valid_to TEXT, -- NULL: open-ended
@@ -32,6 +34,7 @@ function statements(d: Dialect): string[] {
       registered_at TEXT NOT NULL,
       updated_at TEXT NOT NULL
     )`,
+    'CREATE UNIQUE INDEX relation_case_ref ON relation (administration, lower(case_ref))',
     'CREATE INDEX relation_active ON relation (subject, administration, valid_from, valid_to)',
     `CREATE TABLE relation_event (
       relation_id ${d.key} NOT NULL REFERENCES relation (id),

@@ -120,9 +120,15 @@ export function assembleRelations(rows: readonly RelationRow[], events: readonly
 const DAY = /^[0-9]{4}-[0-9]{2}-[0-9]{2}$/;
 
 /** Refuses values that are not what a caller of the store may pass (programming mistakes). */
-export function checkRelationSave(r: Relation, event: RelationEvent, expectedVersion: number): void {
+export function checkRelationSave(r: Relation, event: RelationEvent, expectedVersion: number, priorSubjects: readonly string[]): void {
   if (typeof r?.id !== 'string' || r.id.length === 0) throw new TypeError('RelationStore.save: relation id is required');
   if (typeof r.subject !== 'string' || !PSEUDONYM.test(r.subject)) throw new TypeError('RelationStore.save: subject must be a pseudonym');
+  if (
+    !Array.isArray(priorSubjects) ||
+    priorSubjects.length === 0 ||
+    !priorSubjects.every((s) => typeof s === 'string' && PSEUDONYM.test(s))
+  )
+    throw new TypeError('RelationStore.save: priorSubjects must be pseudonyms');
   if (!DAY.test(r.from) || (r.to !== null && !DAY.test(r.to))) throw new TypeError('RelationStore.save: from and to must be YYYY-MM-DD');
   if (!Number.isInteger(expectedVersion) || expectedVersion < 0 || r.version !== expectedVersion + 1)
     throw new TypeError('RelationStore.save: the relation must be one version after expectedVersion');

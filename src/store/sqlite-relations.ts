@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { MAX_RELATIONS_PER_SEARCH, type Relation, type RelationStore } from '../relations/types.js';
+import { MAX_RELATIONS_PER_SEARCH, VOIDING_END_REASON, type Relation, type RelationStore } from '../relations/types.js';
 import {
   RELATION_COLUMNS,
   RELATION_EVENT_COLUMNS,
@@ -20,17 +20,12 @@ const marks = (n: number): string => Array.from({ length: n }, () => '?').join('
 export function sqliteRelations(db: Database.Database, write: <T>(fn: () => T) => T): RelationStore {
   const sql = {
     insert: db.prepare(`INSERT INTO relation (${COLUMNS}) VALUES (${RELATION_COLUMNS.map((c) => `@${c}`).join(', ')})`),
-    update: db.prepare(
-      `UPDATE relation SET capacity = @capacity, caseworker = @caseworker, valid_from = @valid_from, valid_to = @valid_to,
-         end_reason = @end_reason, version = @version, updated_at = @updated_at
-       WHERE id = @id AND version = @expected AND subject = @subject AND administration = @administration AND case_ref = @case_ref`,
-    ),
-    caseRefTaken: db.prepare('SELECT 1 FROM relation WHERE case_ref = ?').pluck(),
+    caseRefTaken: db.prepare('SELECT 1 FROM relation WHERE administration = ? AND lower(case_ref) = lower(?)').pluck(),
     insertEvent: db.prepare(
       `INSERT INTO relation_event (${RELATION_EVENT_COLUMNS.join(', ')}) VALUES (${RELATION_EVENT_COLUMNS.map((c) => `@${c}`).join(', ')})`,
     ),
     get: db.prepare(`SELECT ${COLUMNS} FROM relation WHERE id = ?`),
-    byCaseRef: db.prepare(`SELECT ${COLUMNS} FROM relation WHERE case_ref = ?`),
+    byCaseRef: db.prepare(`SELECT ${COLUMNS} FROM relation WHERE administration = ? AND lower(case_ref) = lower(?)`),
     events: db.prepare(`SELECT ${RELATION_EVENT_COLUMNS.join(', ')} FROM relation_event WHERE relation_id = ? ORDER BY seq`),
   };
   const withEvents = (rows: readonly RelationRow[]) =>
@@ -41,15 +36,36 @@ export function sqliteRelations(db: Database.Database, write: <T>(fn: () => T) =
   const one = (row: RelationRow | undefined) => (row === undefined ? undefined : db.transaction(() => withEvents([row]))()[0]);
 
   return {
-    async save(relation, event, expectedVersion) {
-      checkRelationSave(relation, event, expectedVersion);
+    async save(relation, event, expectedVersion, priorSubjects = [relation.subject]) {
+      checkRelationSave(relation, event, expectedVersion, priorSubjects);
       const row = toRelationRow(relation);
       return write(() => {
         if (expectedVersion === 0) {
-          if (sql.caseRefTaken.get(row.case_ref) !== undefined || sql.get.get(row.id) !== undefined) return 'conflict';
+          if (sql.caseRefTaken.get(row.administration, row.case_ref) !== undefined || sql.get.get(row.id) !== undefined) return 'conflict';
           sql.insert.run(row);
-        } else if (sql.update.run({ ...row, expected: expectedVersion }).changes !== 1) {
-          return 'conflict';
+        } else {
+          // Under any of the citizen's pseudonyms (a key rotated since), re-keyed to the current one.
+          const updated = db
+            .prepare(
+              `UPDATE relation SET subject = ?, capacity = ?, caseworker = ?, valid_from = ?, valid_to = ?, end_reason = ?, version = ?, updated_at = ?
+                WHERE id = ? AND version = ? AND administration = ? AND case_ref = ? AND subject IN (${marks(priorSubjects.length)})`,
+            )
+            .run(
+              row.subject,
+              row.capacity,
+              row.caseworker,
+              row.valid_from,
+              row.valid_to,
+              row.end_reason,
+              row.version,
+              row.updated_at,
+              row.id,
+              expectedVersion,
+              row.administration,
+              row.case_ref,
+              ...priorSubjects,
+            );
+          if (updated.changes !== 1) return 'conflict';
         }
         sql.insertEvent.run(toRelationEventRow(relation.id, relation.version, event));
         return 'saved';
@@ -58,8 +74,8 @@ export function sqliteRelations(db: Database.Database, write: <T>(fn: () => T) =
     async get(id) {
       return one(sql.get.get(id) as RelationRow | undefined);
     },
-    async byCaseRef(caseRef) {
-      return one(sql.byCaseRef.get(caseRef) as RelationRow | undefined);
+    async byCaseRef(administration, caseRef) {
+      return one(sql.byCaseRef.get(administration, caseRef) as RelationRow | undefined);
     },
     async search(query) {
       const where: string[] = [];
@@ -70,7 +86,7 @@ export function sqliteRelations(db: Database.Database, write: <T>(fn: () => T) =
         values.push(...query.subjects);
       }
       if (query.caseRef !== undefined) {
-        where.push('case_ref = ?');
+        where.push('lower(case_ref) = lower(?)');
         values.push(query.caseRef);
       }
       if (where.length === 0) throw new TypeError('RelationStore.search: give subjects or caseRef');
@@ -96,9 +112,10 @@ export function sqliteRelations(db: Database.Database, write: <T>(fn: () => T) =
           `SELECT ${COLUMNS} FROM relation INDEXED BY relation_active
             WHERE subject IN (${marks(subjects.length)}) AND administration IN (${marks(administrations.length)})
               AND valid_from <= ? AND (valid_to IS NULL OR valid_to >= ?)
+              AND (end_reason IS NULL OR end_reason <> ?)
             ORDER BY id`,
         )
-        .all(...subjects, ...administrations, day, day) as RelationRow[];
+        .all(...subjects, ...administrations, day, day, VOIDING_END_REASON) as RelationRow[];
       return rows.map(fromRelationRow);
     },
   };

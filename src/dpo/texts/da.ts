@@ -362,6 +362,8 @@ export const da = {
     RELATION_REGISTERED: 'Relation registreret: forvaltningen betjener borgeren',
     RELATION_CHANGED: 'Relation ændret',
     RELATION_ENDED: 'Relation afsluttet',
+    RELATION_UNCHANGED: 'Relation sendt igen uden ændringer',
+    RELATION_BACKDATED: 'Relation tilbagedateret: starter før registreringsdagen',
     RELATION_SEARCH: 'Relationer slået op',
     QUEUED: 'Sat i kø til levering',
     DELIVERED: 'Leveret',

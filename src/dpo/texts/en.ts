@@ -343,6 +343,8 @@ export const en: Texts = {
     RELATION_REGISTERED: 'Relation registered: the administration serves the citizen',
     RELATION_CHANGED: 'Relation changed',
     RELATION_ENDED: 'Relation ended',
+    RELATION_UNCHANGED: 'Relation sent again, unchanged',
+    RELATION_BACKDATED: 'Relation backdated: starts before the day it was registered',
     RELATION_SEARCH: 'Relations looked up',
     QUEUED: 'Queued for delivery',
     DELIVERED: 'Delivered',

@@ -27,6 +27,7 @@ export function relationRoutes(gateway: Gateway): Router {
     pseudonyms: gateway.pseudonyms,
     rules: () => gateway.rules(),
     observe: gateway.metrics,
+    limits: gateway.config.relations,
   });
   const caller = (res: Parameters<typeof locals>[0]) => {
     const l = locals(res);
