@@ -202,6 +202,83 @@ export const ERRORS = {
     detail: 'The gateway cannot read or write its consent registry right now; nothing was changed. Try again later.',
   },
 
+  // relations register (who serves which citizen); refusals never say whether another administration serves the citizen
+  RELATION_CAPACITY_UNKNOWN: {
+    status: 400,
+    title: 'Unknown capacity',
+    detail:
+      'The capacity is not in the capacities registry (policies/capacities.yaml). Use one of its ids; the DPO or the gateway operator can add one.',
+  },
+  RELATION_CAPACITY_NOT_YOURS: {
+    status: 403,
+    title: 'Capacity not open to your system',
+    detail:
+      "The capacities registry does not give this capacity to your administration, or it requires a role your system does not hold (e.g. coordinating-caseworker). Register your administration's relation in a capacity open to it, or ask the gateway operator about the role.",
+  },
+  RELATION_ADMINISTRATION_FORBIDDEN: {
+    status: 403,
+    title: 'Not your administration',
+    detail: 'A case system registers relations for its own administration only. Leave out "administration" or name your system\'s own.',
+  },
+  RELATION_PERIOD_INVALID: {
+    status: 400,
+    title: 'The period ends before it starts',
+    detail:
+      'The end date is before the start date. Register with an end date on or after the start date; an end (POST /v1/relations/{id}/end) may be at the earliest the day before the start (never in force). Dates are YYYY-MM-DD, Copenhagen days, both inclusive.',
+  },
+  RELATION_DATE_OUT_OF_RANGE: {
+    status: 400,
+    title: 'Date out of range',
+    detail:
+      'A relation may start at the earliest the configured number of days before today (relations.backdateDays, default 365) and at the latest one year after today, and end at the latest ten years after today; nothing changed. Give dates within those bounds.',
+  },
+  RELATION_CASE_REF_SPELLING: {
+    status: 409,
+    title: 'Case reference registered with other letter case',
+    detail:
+      'Your administration registered this case reference with other upper and lower case letters; case references are compared without regard to case, and nothing changed. Send the reference exactly as registered, or use another reference.',
+  },
+  RELATION_CASE_REF_OTHER_CITIZEN: {
+    status: 409,
+    title: 'Case reference registered for another citizen',
+    detail:
+      'Your administration registered this case reference for another citizen; nothing changed. Check the CPR number and the case reference; a relation registered in error is voided through POST /v1/relations/{id}/end with reason "recorded-in-error".',
+  },
+  RELATION_NOT_FOUND: {
+    status: 404,
+    title: 'No such relation',
+    detail: "Your administration has no relation with this id. Find your administration's relations with POST /v1/relations/search.",
+  },
+  RELATION_ENDED: {
+    status: 409,
+    title: 'Relation ended',
+    detail:
+      'This relation was ended or voided through POST /v1/relations/{id}/end; registering its case reference again neither changes nor revives it, and nothing changed. If your administration serves the citizen again, register a new case reference.',
+  },
+  RELATION_END_LATER: {
+    status: 409,
+    title: 'An end may only shorten the period',
+    detail:
+      "The end date given is after the relation's current end date; nothing changed. Give a date on or before the current end date (search the relation to see it).",
+  },
+  RELATION_ALREADY_ENDED: {
+    status: 409,
+    title: 'Relation already ended',
+    detail:
+      'An end with another date or reason was recorded for this relation before; nothing changed. An ended relation can still be voided (reason "recorded-in-error"); a voided one cannot change.',
+  },
+  RELATION_CHANGED_MEANWHILE: {
+    status: 409,
+    title: 'Relation changed meanwhile',
+    detail:
+      'Another request changed this relation (or registered this case reference) while yours was handled; nothing of yours was stored. Search the relation and send your request again.',
+  },
+  RELATION_REGISTER_UNAVAILABLE: {
+    status: 503,
+    title: 'Relations register unavailable',
+    detail: 'The gateway cannot read or write its relations register right now; nothing was changed. Try again later.',
+  },
+
   // notifications
   NOTIFICATION_SENDER_INVALID: {
     status: 403,

@@ -66,6 +66,35 @@ export const CONSENT_AUDIT = {
   searched: 'CONSENT_SEARCH', // a citizen's consents were looked up
 } as const;
 
+/** The relations register (kind relation): who serves which citizen. */
+export const RELATION_AUDIT = {
+  registered: 'RELATION_REGISTERED', // a case system registered that its administration serves the citizen
+  changed: 'RELATION_CHANGED', // it changed the capacity, caseworker or period of its relation
+  ended: 'RELATION_ENDED', // it recorded the end of its relation (or voided it: recorded-in-error); followed by the end reason
+  unchanged: 'RELATION_UNCHANGED', // it sent a registration or end again that changed nothing
+  searched: 'RELATION_SEARCH', // relations were looked up (by citizen and/or case reference)
+} as const;
+
+/** Follows RELATION_REGISTERED or RELATION_CHANGED when the relation (newly) starts before today: backdated. */
+export const RELATION_BACKDATED = 'RELATION_BACKDATED';
+
+/** Why a relation ended (the body of POST /v1/relations/{id}/end); the code follows RELATION_ENDED in the record's reasons. */
+export const RELATION_END_REASONS = ['case-closed', 'transferred', 'deceased-or-moved', 'recorded-in-error', 'other'] as const;
+
+/**
+ * The reasons of a relation record: the code, then `relation=<id>`, `capacity=<id>` and
+ * `case=<the relation's case reference>` (ids and the administration's own reference, checked to
+ * hold no CPR number; no data values), then for an end its reason, for a change the names of what
+ * changed (`changed=caseworker`...). The record's own caseRef stays the token's case.
+ */
+export function relationReasons(
+  code: (typeof RELATION_AUDIT)[keyof typeof RELATION_AUDIT],
+  relation: { readonly id: string; readonly capacity: string; readonly caseRef: string },
+  more: readonly string[] = [],
+): string[] {
+  return [code, `relation=${relation.id}`, `capacity=${relation.capacity}`, `case=${relation.caseRef}`, ...more];
+}
+
 /** The DPO's accesses to the trail (kind dpo-access). */
 export const DPO_ACCESS = {
   search: 'AUDIT_SEARCH', // searched the trail

@@ -20,7 +20,7 @@ import type { AuditKind, AuditRecord } from './types.js';
  */
 
 const TEXT = '^[\\x21-\\x7e][\\x20-\\x7e]*$';
-const KINDS: readonly AuditKind[] = ['decision', 'release', 'refusal', 'consent', 'notification', 'admin', 'dpo-access'];
+const KINDS: readonly AuditKind[] = ['decision', 'release', 'refusal', 'consent', 'relation', 'notification', 'admin', 'dpo-access'];
 
 export const MAX_DPO_PAGE = 200;
 

@@ -8,6 +8,7 @@ export type AuditKind =
   | 'release' // what was released (or why nothing was), written before the response is sent
   | 'refusal' // a request refused before a decision could be made (token, contract, body)
   | 'consent' // a consent recorded or withdrawn
+  | 'relation' // a relation registered, changed, ended or searched (the relations register)
   | 'notification' // a notification accepted, delivered or dead-lettered
   | 'admin' // operations: policy reload, retention etc.
   | 'dpo-access'; // the DPO searched the trail, verified it or made a citizen's access report

@@ -52,6 +52,12 @@ export interface GatewayConfig {
   /** The consent registry: how long one consent look-up may take before it denies (fail closed). */
   readonly consent: { readonly timeoutMs: number };
   /**
+   * The relations register: how many days before today a relation's start (`from`) may lie when it
+   * is registered or moved (default 365), so that a relation cannot be backdated to cover past
+   * disclosures. A registration that starts before today is marked RELATION_BACKDATED in the trail.
+   */
+  readonly relations: { readonly backdateDays: number };
+  /**
    * Notification delivery (src/outbox/): attempts before a delivery is dead-lettered, exponential
    * backoff with jitter between attempts, how often the worker looks for due deliveries, how long
    * a claimed delivery is leased to one instance, and how long a dead letter keeps its payload.
@@ -201,6 +207,12 @@ const schema = {
       required: ['timeoutMs'],
       properties: { timeoutMs: { type: 'integer', minimum: 1, maximum: 60000 } },
     },
+    relations: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['backdateDays'],
+      properties: { backdateDays: { type: 'integer', minimum: 0, maximum: 3660 } },
+    },
     notifications: {
       type: 'object',
       additionalProperties: false,
@@ -308,6 +320,7 @@ export function defaultConfig(root: string): GatewayConfig {
     },
     endpoints: {},
     consent: { timeoutMs: 2000 },
+    relations: { backdateDays: 365 },
     // 20 attempts, 1 s doubling to at most 10 min: a recipient that is down for about two hours still gets everything.
     notifications: {
       worker: true,
@@ -392,6 +405,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv): ConfigInput {
     const value = int(name);
     if (value !== undefined) set(['limits', key], value);
   }
+  const backdateDays = int('SNITFLADE_RELATION_BACKDATE_DAYS');
+  if (backdateDays !== undefined) set(['relations', 'backdateDays'], backdateDays);
   const attempts = int('SNITFLADE_NOTIFY_MAX_ATTEMPTS');
   if (attempts !== undefined) set(['notifications', 'maxAttempts'], attempts);
   const checkpointRecords = int('SNITFLADE_CHECKPOINT_RECORDS');

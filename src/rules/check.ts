@@ -7,6 +7,7 @@ import type { ContractRegistry } from '../contracts/types.js';
 import { LoadError, loadErrorsIn } from '../lib/load-error.js';
 import { projectRoot } from '../lib/root.js';
 import { loadPolicySet } from '../policy/loader.js';
+import { loadCapacities, type CapacityRegistry } from '../relations/capacities.js';
 import { ROLES } from '../policy/roles.js';
 import {
   describeOutcome,
@@ -58,6 +59,8 @@ export interface CheckReport {
   readonly policies?: LoadedPolicySet;
   /** The client registry with its keys imported, when it loaded. */
   readonly clients?: ClientRegistry;
+  /** The capacities a relation may be registered in (policies/capacities.yaml), when they loaded. */
+  readonly capacities?: CapacityRegistry;
   readonly cases?: readonly PolicyCase[];
   readonly caseResults?: readonly PolicyCaseResult[];
   readonly coverage?: PolicyCoverage;
@@ -130,6 +133,13 @@ export async function checkRules(files: RuleFiles, options: CheckOptions = {}): 
     );
   }
 
+  let capacities: CapacityRegistry | undefined;
+  try {
+    capacities = loadCapacities(files.policies, policies ? new Set(policies.administrations.keys()) : undefined);
+  } catch (err) {
+    errors.push(...asLoadErrors(err));
+  }
+
   let cases: PolicyCase[] | undefined;
   try {
     cases = loadPolicyCases(files.policies);
@@ -166,6 +176,7 @@ export async function checkRules(files: RuleFiles, options: CheckOptions = {}): 
     ...(contracts ? { contracts } : {}),
     ...(policies ? { policies } : {}),
     ...(registry ? { clients: registry } : {}),
+    ...(capacities ? { capacities } : {}),
     ...(cases ? { cases } : {}),
     ...(caseResults ? { caseResults } : {}),
     ...(coverage ? { coverage } : {}),

@@ -5,8 +5,8 @@ import type { Rules } from './types.js';
 
 /**
  * Loading the rule set: the one path start-up and every reload take. The files are checked as
- * `snitflade check --cases` checks them (check.ts: every contract, policy, purpose, policy case
- * and client file, the references between them, the policy test cases), with every problem of
+ * `snitflade check --cases` checks them (check.ts: every contract, policy, purpose, capacity,
+ * policy case and client file, the references between them, the policy test cases), with every problem of
  * every file reported at once, and the signing-key files required. A set that would be refused
  * on reload is refused at start-up too; a set that loads is frozen.
  */
@@ -29,8 +29,9 @@ export async function loadRules(config: Pick<GatewayConfig, 'paths' | 'endpoints
     { runCases: true, requireKeys: true },
   );
   if (report.errors.length > 0) throw new LoadErrors(report.errors);
-  const { contracts, policies, clients } = report;
-  if (!contracts || !policies || !clients) throw new TypeError('loadRules: a rule set without errors must have been loaded whole');
+  const { contracts, policies, clients, capacities } = report;
+  if (!contracts || !policies || !clients || !capacities)
+    throw new TypeError('loadRules: a rule set without errors must have been loaded whole');
   for (const w of report.warnings) options.warn?.(w);
-  return Object.freeze({ contracts, policies, clients });
+  return Object.freeze({ contracts, policies, clients, capacities });
 }

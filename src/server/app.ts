@@ -12,6 +12,7 @@ import { adminRoutes } from './routes/admin.js';
 import { auditRoutes } from './routes/audit.js';
 import { catalogueRoutes } from './routes/catalogue.js';
 import { consentRoutes } from './routes/consents.js';
+import { relationRoutes } from './routes/relations.js';
 import { notificationRoutes } from './routes/notifications.js';
 import { exchangeRoutes } from './routes/exchange.js';
 import { operationsRoutes } from './routes/operations.js';
@@ -89,6 +90,7 @@ export function createApp(gateway: Gateway): express.Express {
   app.use(adminRoutes(gateway));
   app.use(exchangeRoutes(gateway));
   app.use(consentRoutes(gateway));
+  app.use(relationRoutes(gateway));
   app.use(notificationRoutes(gateway));
   app.use(auditRoutes(gateway));
 

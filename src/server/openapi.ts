@@ -7,11 +7,13 @@ import { deadLetterSearchSchema } from '../outbox/dead-letters.js';
 import { ADMIN_ROLES } from './routes/admin.js';
 import { AUDIT_ROLES } from './routes/audit.js';
 import { CONSENT_ROLES, CONSENT_SEARCH_ROLES } from './routes/consents.js';
+import { RELATION_ROLES, RELATION_SEARCH_ROLES } from './routes/relations.js';
+import { endRelationSchema, registerRelationSchema, searchRelationsSchema } from '../relations/requests.js';
 import { DEAD_LETTER_ROLES } from './routes/notifications.js';
 
 /**
  * The gateway's whole public API as OpenAPI 3.1: the contracts' exchange paths
- * (src/contracts/catalogue.ts) and the gateway's own API (consents, the DPO's audit API,
+ * (src/contracts/catalogue.ts) and the gateway's own API (consents, relations, the DPO's audit API,
  * dead letters, reload, the catalogue and operations), each with the roles it needs and its
  * request schema, the same schemas the routes validate with. The DPO review pages under /dpo/
  * are HTML for a browser and are not in it.
@@ -28,6 +30,9 @@ const GATEWAY_SCHEMAS = {
   'consent.record': recordConsentSchema,
   'consent.search': searchConsentsSchema,
   'consent.withdraw': withdrawConsentSchema,
+  'relation.register': registerRelationSchema,
+  'relation.end': endRelationSchema,
+  'relation.search': searchRelationsSchema,
   'audit.search': auditSearchSchema,
   'audit.citizen-report': citizenReportSchema,
   'dead-letters.search': deadLetterSearchSchema,
@@ -151,6 +156,45 @@ const OPERATIONS: readonly Operation[] = [
     body: 'consent.withdraw',
     pathParameter: 'id',
     ok: [200, '{consent, auditId}'],
+  },
+  {
+    method: 'post',
+    path: '/v1/relations',
+    operationId: 'relations.register',
+    summary: 'Register that your administration serves a citizen',
+    description:
+      "For the caller's own administration only, in a capacity the capacities registry opens to its administration and roles, under the administration's own case reference (unique within the administration, compared without regard to letter case). Registering the case reference again updates that relation; the same body again changes nothing (200, outcome unchanged, audited). 409 when the reference names another citizen, or the relation was ended or voided (RELATION_ENDED). Dates are bounded (RELATION_DATE_OUT_OF_RANGE). Audited.",
+    tag: 'relations',
+    credentials: 'certificate and token',
+    roles: RELATION_ROLES,
+    body: 'relation.register',
+    ok: [201, '{relation, auditId, outcome} (200 for a change or no change)'],
+  },
+  {
+    method: 'post',
+    path: '/v1/relations/search',
+    operationId: 'relations.search',
+    summary: 'Relations by citizen and/or case reference',
+    description: "A case system sees only its own administration's relations; the DPO sees all. Each relation with its history. Audited.",
+    tag: 'relations',
+    credentials: 'certificate and token',
+    roles: RELATION_SEARCH_ROLES,
+    body: 'relation.search',
+    ok: [200, '{relations, auditId}'],
+  },
+  {
+    method: 'post',
+    path: '/v1/relations/{id}/end',
+    operationId: 'relations.end',
+    summary: 'End a relation',
+    description:
+      "The administration no longer serves the citizen after the date given, which may only shorten the period (at the latest the current end, at the earliest the day before the start). Reason recorded-in-error voids the relation: never in force. Only the administration's own relation: any other id is 404 RELATION_NOT_FOUND. From the next request on, at every instance, the relation is not in force after that date. Audited.",
+    tag: 'relations',
+    credentials: 'certificate and token',
+    roles: RELATION_ROLES,
+    body: 'relation.end',
+    pathParameter: 'id',
+    ok: [200, '{relation, auditId, outcome}'],
   },
   {
     method: 'post',

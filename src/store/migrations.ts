@@ -27,6 +27,7 @@ import {
   NOTIFICATION_REQUEST_AGE_MIGRATION_NAME,
   NOTIFICATION_REQUEST_AGE_STATEMENTS,
 } from './consent-outbox-schema.js';
+import { RELATIONS_MIGRATION_NAME, RELATIONS_POSTGRES_STATEMENTS, RELATIONS_SQLITE_STATEMENTS } from './relations-schema.js';
 
 export interface Migration {
   readonly version: number;
@@ -89,6 +90,7 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
   { version: 6, name: DPO_MIGRATION_NAME, statements: DPO_SQLITE_STATEMENTS },
   { version: 7, name: NOTIFICATION_REQUEST_MIGRATION_NAME, statements: NOTIFICATION_REQUEST_SQLITE_STATEMENTS },
   { version: 8, name: NOTIFICATION_REQUEST_AGE_MIGRATION_NAME, statements: NOTIFICATION_REQUEST_AGE_STATEMENTS },
+  { version: 10, name: RELATIONS_MIGRATION_NAME, statements: RELATIONS_SQLITE_STATEMENTS },
 ];
 
 export const POSTGRES_MIGRATIONS: readonly Migration[] = [
@@ -129,4 +131,5 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
   { version: 7, name: NOTIFICATION_REQUEST_MIGRATION_NAME, statements: NOTIFICATION_REQUEST_POSTGRES_STATEMENTS },
   { version: 8, name: NOTIFICATION_REQUEST_AGE_MIGRATION_NAME, statements: NOTIFICATION_REQUEST_AGE_STATEMENTS },
   { version: 9, name: CHAIN_LEASE_MIGRATION_NAME, statements: POSTGRES_CHAIN_LEASE_SCHEMA },
+  { version: 10, name: RELATIONS_MIGRATION_NAME, statements: RELATIONS_POSTGRES_STATEMENTS },
 ];

@@ -4,6 +4,7 @@ import { Batcher } from './batch.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
 import { postgresDpo } from './postgres-dpo.js';
 import { postgresConsents } from './postgres-consents.js';
+import { postgresRelations } from './postgres-relations.js';
 import { postgresOutbox, queueNotifications } from './postgres-outbox.js';
 import { IdempotencyKeyTakenError, OutboxWriteError } from '../outbox/types.js';
 import { DURABLE_SESSION, postgresCheckpointStore } from './postgres-audit-checkpoints.js';
@@ -233,6 +234,7 @@ class PostgresStore implements Store {
   readonly replay: ReplayCache;
   readonly dpo: Store['dpo'];
   readonly consents: Store['consents'];
+  readonly relations: Store['relations'];
   readonly outbox: Store['outbox'];
   readonly checkpoints: AuditCheckpointStore;
   readonly #pool: pg.Pool;
@@ -253,6 +255,7 @@ class PostgresStore implements Store {
     };
     const dpo = postgresDpo(read, (fn) => this.#transaction(fn));
     this.consents = postgresConsents(read, (fn) => this.#transaction(fn));
+    this.relations = postgresRelations(read, (fn) => this.#transaction(fn));
     this.outbox = postgresOutbox(read, (fn) => this.#transaction(fn));
     this.dpo = dpo.dpo;
     this.checkpoints = postgresCheckpointStore(pool, pool.options.connectionString ?? '');

@@ -11,7 +11,7 @@ import { ChainConflictError, InvalidCursorError, ReplayedClaimError, type Store,
  */
 
 /** The sub-stores of Store whose methods are called across the thread boundary, and Store's own (close is a message of its own). */
-export type SubStores = Pick<Store, 'audit' | 'replay' | 'consents' | 'outbox' | 'checkpoints' | 'dpo'> & {
+export type SubStores = Pick<Store, 'audit' | 'replay' | 'consents' | 'relations' | 'outbox' | 'checkpoints' | 'dpo'> & {
   readonly store: Pick<Store, 'checkWritable'>;
 };
 
@@ -31,6 +31,7 @@ export const ROUTES = {
   audit: { head: 'thread', append: 'thread', range: 'thread', scan: 'thread', scanPage: 'thread', chains: 'thread', search: 'thread' },
   replay: { claim: 'thread', prune: 'thread' },
   consents: { add: 'thread', get: 'thread', bySubject: 'thread', withdraw: 'thread' },
+  relations: { save: 'thread', get: 'thread', byCaseRef: 'thread', search: 'thread', active: 'thread' },
   outbox: {
     enqueue: 'thread',
     accepted: 'thread',

@@ -97,6 +97,7 @@ export class SqliteWorkerStore implements Store {
   readonly audit: SubStores['audit'];
   readonly replay: SubStores['replay'];
   readonly consents: SubStores['consents'];
+  readonly relations: SubStores['relations'];
   readonly outbox: SubStores['outbox'];
   readonly checkpoints: SubStores['checkpoints'];
   readonly dpo: SubStores['dpo'];
@@ -188,6 +189,7 @@ export class SqliteWorkerStore implements Store {
     this.audit = this.#forward('audit', {});
     this.replay = this.#forward('replay', {});
     this.consents = this.#forward('consents', {});
+    this.relations = this.#forward('relations', {});
     this.outbox = this.#forward('outbox', {});
     this.checkpoints = this.#forward('checkpoints', here.checkpoints);
     this.dpo = this.#forward('dpo', {});

@@ -6,6 +6,7 @@ import { Batcher } from './batch.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
 import { sqliteDpo } from './sqlite-dpo.js';
 import { sqliteConsents } from './sqlite-consents.js';
+import { sqliteRelations } from './sqlite-relations.js';
 import { sqliteOutbox } from './sqlite-outbox.js';
 import { IdempotencyKeyTakenError, OutboxWriteError } from '../outbox/types.js';
 import { sqliteCheckpointStore } from './sqlite-audit-checkpoints.js';
@@ -133,6 +134,7 @@ class SqliteStore implements Store {
   readonly replay: ReplayCache;
   readonly dpo: Store['dpo'];
   readonly consents: Store['consents'];
+  readonly relations: Store['relations'];
   readonly outbox: Store['outbox'];
   readonly checkpoints: AuditCheckpointStore;
   readonly #db: Database.Database;
@@ -165,6 +167,7 @@ class SqliteStore implements Store {
     };
     const dpo = sqliteDpo(db, write);
     this.consents = sqliteConsents(db, write);
+    this.relations = sqliteRelations(db, write);
     const outbox = sqliteOutbox(db, write);
     this.outbox = outbox.outbox;
     this.dpo = dpo.dpo;

@@ -1,5 +1,6 @@
 import type { AuditKind, AuditRecord } from '../audit/types.js';
 import type { ConsentStore } from './consents.js';
+import type { RelationStore } from '../relations/types.js';
 import type { OutboxStore, QueuedNotification } from '../outbox/types.js';
 import type { DpoStore } from './dpo-types.js';
 import { CodedError } from '../errors.js';
@@ -153,6 +154,8 @@ export interface Store {
   readonly replay: ReplayCache;
   /** The consent registry (consents.ts): no CPR numbers, only pseudonyms. */
   readonly consents: ConsentStore;
+  /** The relations register (src/relations/types.ts): who serves which citizen; pseudonyms only. */
+  readonly relations: RelationStore;
   /** The durable outbox of notification deliveries (src/outbox/types.ts; SQL in sqlite-outbox.ts, postgres-outbox.ts). */
   readonly outbox: OutboxStore;
   /** Signed checkpoints, Merkle nodes, exports, retention and the chain lease of the audit trail (audit-checkpoints.ts). */

@@ -70,7 +70,7 @@ export const searchRoutes: DpoPages = (router, deps) => {
   });
 };
 
-const KINDS: readonly AuditKind[] = ['decision', 'release', 'refusal', 'consent', 'notification', 'admin', 'dpo-access'];
+const KINDS: readonly AuditKind[] = ['decision', 'release', 'refusal', 'consent', 'relation', 'notification', 'admin', 'dpo-access'];
 
 /** The search form, checked: the criteria to save (the citizen as pseudonyms), or what is wrong. */
 function parseSearch(

@@ -1,0 +1,144 @@
+import type { Relation, RelationEvent, StoredRelation } from '../relations/types.js';
+import { PSEUDONYM } from '../audit/pseudonym.js';
+import { canonicalJson } from '../lib/digest.js';
+
+/** The relation columns, as both dialects store them. */
+export interface RelationRow {
+  readonly id: string;
+  readonly subject: string;
+  readonly administration: string;
+  readonly capacity: string;
+  readonly case_ref: string;
+  readonly caseworker: string | null;
+  readonly valid_from: string;
+  readonly valid_to: string | null;
+  readonly end_reason: string | null;
+  readonly version: number;
+  readonly registered_at: string;
+  readonly updated_at: string;
+}
+
+export interface RelationEventRow {
+  readonly relation_id: string;
+  readonly seq: number;
+  readonly type: string;
+  readonly at: string;
+  readonly actor: string;
+  readonly audit_id: string;
+  readonly changed: string;
+  readonly reason: string | null;
+}
+
+export const RELATION_COLUMNS = [
+  'id',
+  'subject',
+  'administration',
+  'capacity',
+  'case_ref',
+  'caseworker',
+  'valid_from',
+  'valid_to',
+  'end_reason',
+  'version',
+  'registered_at',
+  'updated_at',
+] as const;
+export const RELATION_EVENT_COLUMNS = ['relation_id', 'seq', 'type', 'at', 'actor', 'audit_id', 'changed', 'reason'] as const;
+
+export function toRelationRow(r: Relation): RelationRow {
+  return {
+    id: r.id,
+    subject: r.subject,
+    administration: r.administration,
+    capacity: r.capacity,
+    case_ref: r.caseRef,
+    caseworker: r.caseworker,
+    valid_from: r.from,
+    valid_to: r.to,
+    end_reason: r.endReason,
+    version: r.version,
+    registered_at: r.registeredAt,
+    updated_at: r.updatedAt,
+  };
+}
+
+export function fromRelationRow(r: RelationRow): Relation {
+  return {
+    id: r.id,
+    subject: r.subject,
+    administration: r.administration,
+    capacity: r.capacity,
+    caseRef: r.case_ref,
+    caseworker: r.caseworker ?? null,
+    from: r.valid_from,
+    to: r.valid_to ?? null,
+    endReason: (r.end_reason ?? null) as Relation['endReason'],
+    version: Number(r.version),
+    registeredAt: r.registered_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+export function toRelationEventRow(relationId: string, seq: number, e: RelationEvent): RelationEventRow {
+  return {
+    relation_id: relationId,
+    seq,
+    type: e.type,
+    at: e.at,
+    actor: canonicalJson(e.actor),
+    audit_id: e.auditId,
+    changed: JSON.stringify(e.changed),
+    reason: e.reason,
+  };
+}
+
+function fromEventRow(r: RelationEventRow): RelationEvent {
+  return {
+    type: r.type as RelationEvent['type'],
+    at: r.at,
+    actor: JSON.parse(r.actor) as RelationEvent['actor'],
+    auditId: r.audit_id,
+    changed: JSON.parse(r.changed) as string[],
+    reason: (r.reason ?? null) as RelationEvent['reason'],
+  };
+}
+
+/** Joins relation rows with their event rows (any order) into stored relations, keeping the rows' order. */
+export function assembleRelations(rows: readonly RelationRow[], events: readonly RelationEventRow[]): StoredRelation[] {
+  const byRelation = new Map<string, RelationEventRow[]>();
+  for (const e of events) {
+    const list = byRelation.get(e.relation_id);
+    if (list) list.push(e);
+    else byRelation.set(e.relation_id, [e]);
+  }
+  return rows.map((r) => ({
+    relation: fromRelationRow(r),
+    events: (byRelation.get(r.id) ?? []).sort((a, b) => Number(a.seq) - Number(b.seq)).map(fromEventRow),
+  }));
+}
+
+const DAY = /^[0-9]{4}-[0-9]{2}-[0-9]{2}$/;
+
+/** Refuses values that are not what a caller of the store may pass (programming mistakes). */
+export function checkRelationSave(r: Relation, event: RelationEvent, expectedVersion: number, priorSubjects: readonly string[]): void {
+  if (typeof r?.id !== 'string' || r.id.length === 0) throw new TypeError('RelationStore.save: relation id is required');
+  if (typeof r.subject !== 'string' || !PSEUDONYM.test(r.subject)) throw new TypeError('RelationStore.save: subject must be a pseudonym');
+  if (
+    !Array.isArray(priorSubjects) ||
+    priorSubjects.length === 0 ||
+    !priorSubjects.every((s) => typeof s === 'string' && PSEUDONYM.test(s))
+  )
+    throw new TypeError('RelationStore.save: priorSubjects must be pseudonyms');
+  if (!DAY.test(r.from) || (r.to !== null && !DAY.test(r.to))) throw new TypeError('RelationStore.save: from and to must be YYYY-MM-DD');
+  if (!Number.isInteger(expectedVersion) || expectedVersion < 0 || r.version !== expectedVersion + 1)
+    throw new TypeError('RelationStore.save: the relation must be one version after expectedVersion');
+  if ((expectedVersion === 0) !== (event?.type === 'registered'))
+    throw new TypeError('RelationStore.save: a new relation starts with "registered", and only a new one');
+}
+
+/** Refuses a need-to-know read that is not what a caller may pass. */
+export function checkActiveQuery(subjects: readonly string[], administrations: readonly string[], day: string): void {
+  if (!Array.isArray(subjects) || !Array.isArray(administrations))
+    throw new TypeError('RelationStore.active: subjects and administrations are arrays');
+  if (!DAY.test(day)) throw new TypeError('RelationStore.active: day must be YYYY-MM-DD');
+}

@@ -1,0 +1,122 @@
+import type Database from 'better-sqlite3';
+import { MAX_RELATIONS_PER_SEARCH, VOIDING_END_REASON, type Relation, type RelationStore } from '../relations/types.js';
+import {
+  RELATION_COLUMNS,
+  RELATION_EVENT_COLUMNS,
+  assembleRelations,
+  checkActiveQuery,
+  checkRelationSave,
+  fromRelationRow,
+  toRelationEventRow,
+  toRelationRow,
+  type RelationEventRow,
+  type RelationRow,
+} from './relations.js';
+
+const COLUMNS = RELATION_COLUMNS.join(', ');
+const marks = (n: number): string => Array.from({ length: n }, () => '?').join(', ');
+
+/** The relations register on SQLite. `write` runs a function in one IMMEDIATE transaction. */
+export function sqliteRelations(db: Database.Database, write: <T>(fn: () => T) => T): RelationStore {
+  const sql = {
+    insert: db.prepare(`INSERT INTO relation (${COLUMNS}) VALUES (${RELATION_COLUMNS.map((c) => `@${c}`).join(', ')})`),
+    caseRefTaken: db.prepare('SELECT 1 FROM relation WHERE administration = ? AND lower(case_ref) = lower(?)').pluck(),
+    insertEvent: db.prepare(
+      `INSERT INTO relation_event (${RELATION_EVENT_COLUMNS.join(', ')}) VALUES (${RELATION_EVENT_COLUMNS.map((c) => `@${c}`).join(', ')})`,
+    ),
+    get: db.prepare(`SELECT ${COLUMNS} FROM relation WHERE id = ?`),
+    byCaseRef: db.prepare(`SELECT ${COLUMNS} FROM relation WHERE administration = ? AND lower(case_ref) = lower(?)`),
+    events: db.prepare(`SELECT ${RELATION_EVENT_COLUMNS.join(', ')} FROM relation_event WHERE relation_id = ? ORDER BY seq`),
+  };
+  const withEvents = (rows: readonly RelationRow[]) =>
+    assembleRelations(
+      rows,
+      rows.flatMap((r) => sql.events.all(r.id) as RelationEventRow[]),
+    );
+  const one = (row: RelationRow | undefined) => (row === undefined ? undefined : db.transaction(() => withEvents([row]))()[0]);
+
+  return {
+    async save(relation, event, expectedVersion, priorSubjects = [relation.subject]) {
+      checkRelationSave(relation, event, expectedVersion, priorSubjects);
+      const row = toRelationRow(relation);
+      return write(() => {
+        if (expectedVersion === 0) {
+          if (sql.caseRefTaken.get(row.administration, row.case_ref) !== undefined || sql.get.get(row.id) !== undefined) return 'conflict';
+          sql.insert.run(row);
+        } else {
+          // Under any of the citizen's pseudonyms (a key rotated since), re-keyed to the current one.
+          const updated = db
+            .prepare(
+              `UPDATE relation SET subject = ?, capacity = ?, caseworker = ?, valid_from = ?, valid_to = ?, end_reason = ?, version = ?, updated_at = ?
+                WHERE id = ? AND version = ? AND administration = ? AND case_ref = ? AND subject IN (${marks(priorSubjects.length)})`,
+            )
+            .run(
+              row.subject,
+              row.capacity,
+              row.caseworker,
+              row.valid_from,
+              row.valid_to,
+              row.end_reason,
+              row.version,
+              row.updated_at,
+              row.id,
+              expectedVersion,
+              row.administration,
+              row.case_ref,
+              ...priorSubjects,
+            );
+          if (updated.changes !== 1) return 'conflict';
+        }
+        sql.insertEvent.run(toRelationEventRow(relation.id, relation.version, event));
+        return 'saved';
+      });
+    },
+    async get(id) {
+      return one(sql.get.get(id) as RelationRow | undefined);
+    },
+    async byCaseRef(administration, caseRef) {
+      return one(sql.byCaseRef.get(administration, caseRef) as RelationRow | undefined);
+    },
+    async search(query) {
+      const where: string[] = [];
+      const values: unknown[] = [];
+      if (query.subjects !== undefined) {
+        if (query.subjects.length === 0) return [];
+        where.push(`subject IN (${marks(query.subjects.length)})`);
+        values.push(...query.subjects);
+      }
+      if (query.caseRef !== undefined) {
+        where.push('lower(case_ref) = lower(?)');
+        values.push(query.caseRef);
+      }
+      if (where.length === 0) throw new TypeError('RelationStore.search: give subjects or caseRef');
+      if (query.administrations !== undefined) {
+        if (query.administrations.length === 0) return [];
+        where.push(`administration IN (${marks(query.administrations.length)})`);
+        values.push(...query.administrations);
+      }
+      // One read transaction: the relations and their events as of one moment.
+      return db.transaction(() =>
+        withEvents(
+          db
+            .prepare(`SELECT ${COLUMNS} FROM relation WHERE ${where.join(' AND ')} ORDER BY registered_at DESC, id DESC LIMIT ?`)
+            .all(...values, MAX_RELATIONS_PER_SEARCH) as RelationRow[],
+        ),
+      )();
+    },
+    async active(subjects, administrations, day): Promise<Relation[]> {
+      checkActiveQuery(subjects, administrations, day);
+      if (subjects.length === 0 || administrations.length === 0) return [];
+      const rows = db
+        .prepare(
+          `SELECT ${COLUMNS} FROM relation INDEXED BY relation_active
+            WHERE subject IN (${marks(subjects.length)}) AND administration IN (${marks(administrations.length)})
+              AND valid_from <= ? AND (valid_to IS NULL OR valid_to >= ?)
+              AND (end_reason IS NULL OR end_reason <> ?)
+            ORDER BY id`,
+        )
+        .all(...subjects, ...administrations, day, day, VOIDING_END_REASON) as RelationRow[];
+      return rows.map(fromRelationRow);
+    },
+  };
+}
