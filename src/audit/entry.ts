@@ -1,3 +1,5 @@
+import type { Client } from '../auth/clients.js';
+import type { RequestToken } from '../auth/token.js';
 import type { AuditEntry } from './types.js';
 
 /** Everything known about an exchange when one of its records is written. */
@@ -47,4 +49,33 @@ export function auditEntry(kind: AuditEntry['kind'], f: ExchangeFacts): AuditEnt
 /** A notification's entry about one recipient system (the caller is the sender). */
 export function withRecipient(entry: AuditEntry, recipient: NonNullable<AuditEntry['recipient']>): AuditEntry {
   return { ...entry, recipient: { system: recipient.system, administration: recipient.administration } };
+}
+
+/** A registered system calling with a verified request token: who stands behind a registry operation. */
+export interface TokenCaller {
+  readonly requestId: string;
+  readonly client: Client;
+  readonly token: RequestToken;
+}
+
+/**
+ * What every record of a caller's registry operation (a consent, a relation) holds: the calling
+ * system, its caseworker, case and purpose from the token (a purpose the rules do not know is
+ * left out), the token's digest as evidence, and the policy set in force.
+ */
+export function callerFacts(
+  caller: TokenCaller,
+  policies: { readonly purposes: { has(id: string): boolean }; readonly digest: string },
+  auditId: string,
+): ExchangeFacts {
+  return {
+    auditId,
+    requestId: caller.requestId,
+    caller: { system: caller.client.id, administration: caller.client.administration },
+    caseworker: caller.token.caseworker,
+    caseRef: caller.token.caseRef,
+    purpose: policies.purposes.has(caller.token.purpose) ? caller.token.purpose : null,
+    tokenDigest: caller.token.digest,
+    policySet: policies.digest,
+  };
 }

@@ -1,13 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { CryptoKey } from 'jose';
-import type { Client } from '../auth/clients.js';
-import type { RequestToken } from '../auth/token.js';
 import type { Pseudonymizer } from '../audit/pseudonym.js';
 import type { AuditTrail } from '../audit/trail.js';
 import type { DataCategory } from '../contracts/types.js';
 import { GatewayError } from '../errors.js';
 import { mayHoldCpr } from '../lib/cpr.js';
-import { auditEntry, type ExchangeFacts } from '../audit/entry.js';
+import { auditEntry, callerFacts, type ExchangeFacts, type TokenCaller } from '../audit/entry.js';
 import { CONSENT_AUDIT } from '../audit/reasons.js';
 import { writeAudit, type AuditWriteObserver } from '../audit/write.js';
 import type { Rules } from '../rules/types.js';
@@ -32,11 +30,7 @@ export interface ConsentRegistryDeps {
 }
 
 /** The authenticated caller of a consent operation. */
-export interface ConsentCaller {
-  readonly requestId: string;
-  readonly client: Client;
-  readonly token: RequestToken;
-}
+export type ConsentCaller = TokenCaller;
 
 export interface RecordConsentBody {
   readonly cpr: string;
@@ -56,17 +50,7 @@ function actorOf(caller: ConsentCaller): ConsentActor {
 }
 
 function facts(deps: ConsentRegistryDeps, caller: ConsentCaller, auditId: string): ExchangeFacts {
-  const purposes = deps.rules().policies.purposes;
-  return {
-    auditId,
-    requestId: caller.requestId,
-    caller: { system: caller.client.id, administration: caller.client.administration },
-    caseworker: caller.token.caseworker,
-    caseRef: caller.token.caseRef,
-    purpose: purposes.has(caller.token.purpose) ? caller.token.purpose : null,
-    tokenDigest: caller.token.digest,
-    policySet: deps.rules().policies.digest,
-  };
+  return callerFacts(caller, deps.rules().policies, auditId);
 }
 
 /** A consent as the API shows it, with its state and history on the day of `now`. */

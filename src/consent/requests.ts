@@ -1,6 +1,5 @@
 import { CONTRACT_ID, DATA_CATEGORIES } from '../contracts/meta-schema.js';
-import { callerSchemaErrors, contractAjv } from '../contracts/ajv.js';
-import { GatewayError } from '../errors.js';
+import { bodyValidator } from '../contracts/ajv.js';
 import { ADMINISTRATION_ID, PURPOSE_ID } from '../policy/schemas.js';
 
 /** JSON Schemas of the consent API's request bodies (draft 2020-12, strict). */
@@ -63,16 +62,8 @@ export const withdrawConsentSchema = {
   },
 } as const;
 
-const ajv = contractAjv({ allErrors: true });
-const validators = {
-  record: ajv.compile(recordConsentSchema),
-  search: ajv.compile(searchConsentsSchema),
-  withdraw: ajv.compile(withdrawConsentSchema),
-};
-
 /** Validates a body; throws REQUEST_INVALID naming schema paths, never values. */
-export function validateBody<T>(kind: keyof typeof validators, body: unknown): T {
-  const validate = validators[kind];
-  if (!validate(body)) throw new GatewayError('REQUEST_INVALID', { errors: callerSchemaErrors(validate.errors) });
-  return body as T;
-}
+export const validateBody = bodyValidator(
+  { record: recordConsentSchema, search: searchConsentsSchema, withdraw: withdrawConsentSchema },
+  { allErrors: true },
+);

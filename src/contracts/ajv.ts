@@ -1,6 +1,7 @@
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import formatsModule from 'ajv-formats';
-import type { ErrorObject } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import { GatewayError } from '../errors.js';
 import { isValidCpr, mayHoldCpr } from '../lib/cpr.js';
 
 // ajv-formats is CommonJS: imported from ESM, the default is module.exports, which is the plugin
@@ -57,4 +58,26 @@ export function callerSchemaErrors(errors: readonly ErrorObject[] | null | undef
         : `unknown property; the properties allowed here are listed at ${e.schemaPath.replace(/\/additionalProperties$/, '/properties')}`,
     };
   });
+}
+
+/**
+ * One validator for the bodies an API takes, by name: it throws REQUEST_INVALID naming schema
+ * paths, never values (callerSchemaErrors), and otherwise hands the body back typed.
+ *
+ * @example
+ *   const validateBody = bodyValidator({ record: recordSchema, search: searchSchema });
+ *   const body = validateBody<RecordBody>('record', raw);
+ */
+export function bodyValidator<K extends string>(
+  schemas: Readonly<Record<K, object>>,
+  options: { allErrors?: boolean } = {},
+): <T>(kind: K, body: unknown) => T {
+  const ajv = contractAjv(options);
+  const validators = new Map<K, ValidateFunction>();
+  for (const kind of Object.keys(schemas) as K[]) validators.set(kind, ajv.compile(schemas[kind]));
+  return <T>(kind: K, body: unknown): T => {
+    const validate = validators.get(kind)!;
+    if (!validate(body)) throw new GatewayError('REQUEST_INVALID', { errors: callerSchemaErrors(validate.errors) });
+    return body as T;
+  };
 }

@@ -1,7 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Client } from '../auth/clients.js';
-import type { RequestToken } from '../auth/token.js';
-import { auditEntry, type ExchangeFacts } from '../audit/entry.js';
+import { auditEntry, callerFacts, type ExchangeFacts, type TokenCaller } from '../audit/entry.js';
 import { newAuditId } from '../audit/id.js';
 import type { Pseudonymizer } from '../audit/pseudonym.js';
 import { RELATION_AUDIT, RELATION_BACKDATED, relationReasons } from '../audit/reasons.js';
@@ -33,11 +31,7 @@ export interface RelationsDeps {
 }
 
 /** The authenticated caller of a relations operation. */
-export interface RelationCaller {
-  readonly requestId: string;
-  readonly client: Client;
-  readonly token: RequestToken;
-}
+export type RelationCaller = TokenCaller;
 
 /** Whether a relation is in force on the day asked about: not yet, in force, over, or void (registered in error). */
 export type RelationState = 'planned' | 'active' | 'ended' | 'voided';
@@ -104,17 +98,7 @@ function actorOf(caller: RelationCaller): RelationActor {
 
 /** What every record of the request holds; `caseRef` is the token's case (the relation's own is in the reasons as `case=`). */
 function facts(deps: RelationsDeps, caller: RelationCaller, auditId: string): ExchangeFacts {
-  const rules = deps.rules();
-  return {
-    auditId,
-    requestId: caller.requestId,
-    caller: { system: caller.client.id, administration: caller.client.administration },
-    caseworker: caller.token.caseworker,
-    caseRef: caller.token.caseRef,
-    purpose: rules.policies.purposes.has(caller.token.purpose) ? caller.token.purpose : null,
-    tokenDigest: caller.token.digest,
-    policySet: rules.policies.digest,
-  };
+  return callerFacts(caller, deps.rules().policies, auditId);
 }
 
 /** A Copenhagen date `days` days (or `years` years) after `day`; both YYYY-MM-DD. */

@@ -1,5 +1,4 @@
-import { callerSchemaErrors, contractAjv } from '../contracts/ajv.js';
-import { GatewayError } from '../errors.js';
+import { bodyValidator } from '../contracts/ajv.js';
 import { RELATION_END_REASONS } from '../audit/reasons.js';
 import { ADMINISTRATION_ID } from '../policy/schemas.js';
 import { CAPACITY_ID } from './capacities.js';
@@ -84,16 +83,9 @@ export interface SearchRelationsBody {
   readonly caseRef?: string;
 }
 
-const ajv = contractAjv();
-const validators = {
-  register: ajv.compile(registerRelationSchema),
-  end: ajv.compile(endRelationSchema),
-  search: ajv.compile(searchRelationsSchema),
-};
-
-/** Validates a body; throws REQUEST_INVALID naming schema paths, never values. */
-export function validateRelationBody<T>(kind: keyof typeof validators, body: unknown): T {
-  const validate = validators[kind];
-  if (!validate(body)) throw new GatewayError('REQUEST_INVALID', { errors: callerSchemaErrors(validate.errors) });
-  return body as T;
-}
+/** Validates a body; throws REQUEST_INVALID naming schema paths, never values (stops at the first error). */
+export const validateRelationBody = bodyValidator({
+  register: registerRelationSchema,
+  end: endRelationSchema,
+  search: searchRelationsSchema,
+});
