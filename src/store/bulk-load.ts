@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import type { AuditRecord } from '../audit/types.js';
+import { INSERT_AUDIT } from './postgres-audit-insert.js';
 import { AUDIT_COLUMNS, checkContinues, parseRecord, toRow } from './rows.js';
 
 /**
@@ -54,30 +55,6 @@ export function sqliteBulkLoader(file: string): AuditBulkLoader {
   };
 }
 
-const PG_TYPES: Record<(typeof AUDIT_COLUMNS)[number], string> = {
-  chain: 'text',
-  seq: 'bigint',
-  id: 'text',
-  audit_id: 'text',
-  time: 'timestamptz',
-  kind: 'text',
-  subject: 'text',
-  caller_system: 'text',
-  administration: 'text',
-  caseworker: 'text',
-  contract: 'text',
-  purpose: 'text',
-  policy_id: 'text',
-  policy_version: 'int',
-  decision: 'text',
-  reasons: 'text',
-  record: 'text',
-};
-
-const PG_INSERT =
-  `INSERT INTO audit_record (${AUDIT_COLUMNS.join(', ')}) SELECT ${AUDIT_COLUMNS.map((c) => (c === 'reasons' ? 'reasons::jsonb' : c)).join(', ')} ` +
-  `FROM unnest(${AUDIT_COLUMNS.map((c, i) => `$${i + 1}::${PG_TYPES[c]}[]`).join(', ')}) AS t(${AUDIT_COLUMNS.join(', ')})`;
-
 export async function postgresBulkLoader(url: string): Promise<AuditBulkLoader> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
   await client.connect();
@@ -94,7 +71,7 @@ export async function postgresBulkLoader(url: string): Promise<AuditBulkLoader> 
         );
         checkContinues(chain, last[0] === undefined ? undefined : parseRecord(last[0].record), records);
         await client.query(
-          PG_INSERT,
+          INSERT_AUDIT,
           AUDIT_COLUMNS.map((c) => rows.map((r) => r[c])),
         );
         await client.query('COMMIT');

@@ -24,6 +24,7 @@ import {
   type AuditRow,
   type SearchDialect,
 } from './rows.js';
+import { INSERT_AUDIT } from './postgres-audit-insert.js';
 import {
   ChainConflictError,
   ReplayedClaimError,
@@ -63,33 +64,6 @@ const dialect: SearchDialect = {
 
 /** pg_advisory_xact_lock key for schema changes: "Snit" and "flad" as two int4. */
 const SCHEMA_LOCK = [0x536e6974, 0x666c6164] as const;
-
-/** Every column of audit_record with the array type it is sent as by append. */
-const COLUMN_TYPES: Record<(typeof AUDIT_COLUMNS)[number], string> = {
-  chain: 'text',
-  seq: 'bigint',
-  id: 'text',
-  audit_id: 'text',
-  time: 'timestamptz',
-  kind: 'text',
-  subject: 'text',
-  caller_system: 'text',
-  administration: 'text',
-  caseworker: 'text',
-  contract: 'text',
-  purpose: 'text',
-  policy_id: 'text',
-  policy_version: 'int',
-  decision: 'text',
-  reasons: 'jsonb',
-  record: 'text',
-};
-
-/** One INSERT for a whole batch: each column travels as one array parameter. */
-const INSERT_AUDIT =
-  `INSERT INTO audit_record (${AUDIT_COLUMNS.join(', ')}) SELECT ${AUDIT_COLUMNS.map((c) => (c === 'reasons' ? 'reasons::jsonb' : c)).join(', ')} ` +
-  `FROM unnest(${AUDIT_COLUMNS.map((c, i) => `$${i + 1}::${COLUMN_TYPES[c] === 'jsonb' ? 'text' : COLUMN_TYPES[c]}[]`).join(', ')}) ` +
-  `AS t(${AUDIT_COLUMNS.join(', ')})`;
 
 /**
  * An append as one statement: it reads each chain's head (its seq and the record's "hash" member,
