@@ -7,9 +7,12 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Pseudonymizer } from '../src/audit/pseudonym.js';
-import type { Relation, RelationEvent } from '../src/relations/types.js';
+import { AuditTrail } from '../src/audit/trail.js';
+import { RelationConflictError, type Relation, type RelationEvent } from '../src/relations/types.js';
+import { ChainConflictError } from '../src/store/types.js';
 import { ACTIVE_SQL } from '../src/store/postgres-relations.js';
 import type { Store } from '../src/store/types.js';
+import { auditEntry } from './support/audit-entries.js';
 import { DATABASES, type TestDatabase } from './support/databases.js';
 
 const oldKey = { id: 'k0', secret: randomBytes(32) };
@@ -75,6 +78,49 @@ describe.each(DATABASES)('%s relations store', (name, makeDatabase) => {
     const rows = await db.query<Record<string, unknown>>('SELECT * FROM relation');
     const events = await db.query<Record<string, unknown>>('SELECT * FROM relation_event');
     expect(JSON.stringify([rows, events])).not.toContain(CITIZEN);
+  });
+
+  it('writes a relation on the audit append of its record: both in one commit, or neither', async () => {
+    const trail = await AuditTrail.open(store, { chain: `rel-${randomUUID().slice(0, 8)}` });
+    const recorded = async (auditId: string) => (await store.audit.search({ auditId, limit: 5 })).records.length;
+    const r = relation();
+    const registered = event('registered');
+    await trail.appendMany([auditEntry({ kind: 'relation', auditId: registered.auditId })], {
+      relation: { relation: r, event: registered, expectedVersion: 0 },
+    });
+    expect(await store.relations.get(r.id)).toEqual({ relation: r, events: [registered] });
+    expect(await recorded(registered.auditId)).toBe(1);
+
+    // Two writers read version 1 and share one commit: the one that lost writes nothing, neither
+    // relation nor record; the other, and an append without a relation, land.
+    const first = event('changed', { changed: ['caseworker'] });
+    const second = event('changed', { changed: ['capacity'] });
+    const plain = auditEntry();
+    const [won, lost, other] = await Promise.allSettled([
+      trail.appendMany([auditEntry({ kind: 'relation', auditId: first.auditId })], {
+        relation: { relation: { ...r, caseworker: 'sof-cw-0043', version: 2 }, event: first, expectedVersion: 1 },
+      }),
+      trail.appendMany([auditEntry({ kind: 'relation', auditId: second.auditId })], {
+        relation: { relation: { ...r, capacity: 'housing-support', version: 2 }, event: second, expectedVersion: 1 },
+      }),
+      trail.appendMany([plain]),
+    ]);
+    expect([won.status, other.status]).toEqual(['fulfilled', 'fulfilled']);
+    expect(lost.status === 'rejected' && lost.reason instanceof RelationConflictError).toBe(true);
+    expect(await recorded(first.auditId)).toBe(1);
+    expect(await recorded(second.auditId)).toBe(0);
+    expect(await recorded(plain.auditId)).toBe(1);
+    expect((await store.relations.get(r.id))?.events.map((e) => e.auditId)).toEqual([registered.auditId, first.auditId]);
+
+    // Records that do not continue the chain: the relation is not written either.
+    const orphan = relation();
+    const head = (await store.audit.head(trail.chain))!;
+    const stray = { ...head, id: randomUUID(), auditId: randomUUID() };
+    await expect(
+      store.audit.append([stray], [], [], undefined, [{ relation: orphan, event: event('registered'), expectedVersion: 0 }]),
+    ).rejects.toBeInstanceOf(ChainConflictError);
+    expect(await store.relations.get(orphan.id)).toBeUndefined();
+    await trail.close();
   });
 
   it('changes and ends a relation only from the version it read, appending to its history', async () => {

@@ -99,7 +99,7 @@ interface ChainState {
 export function pacedAudit(audit: AuditStore, upTo = Number.MAX_SAFE_INTEGER): AuditStore {
   return {
     head: (chain) => audit.head(chain),
-    append: (records, claims, notifications, fence) => audit.append(records, claims, notifications, fence),
+    append: (...args) => audit.append(...args),
     range: (chain, fromSeq, limit) => audit.range(chain, fromSeq, limit),
     chains: () => audit.chains(),
     search: (query) => audit.search(query),

@@ -87,8 +87,8 @@ export function siemCheckpoint(c: StoredCheckpoint): Record<string, unknown> {
  * other methods are the store's own.
  */
 export function forwardingAuditStore(audit: AuditStore, sink: SiemSink): AuditStore {
-  const append: AuditStore['append'] = async (records, claims, notifications, fence) => {
-    await audit.append(records, claims, notifications, fence);
+  const append: AuditStore['append'] = async (records, ...rest) => {
+    await audit.append(records, ...rest);
     for (const r of records) sink.write(JSON.stringify(siemRecord(r)));
   };
   return new Proxy(audit, {

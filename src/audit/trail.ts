@@ -3,6 +3,7 @@ import { Batcher } from '../store/batch.js';
 import { rememberCanonical } from '../store/rows.js';
 import { ChainLeaseLostError, type ChainFence, type ChainLease } from '../store/audit-checkpoints.js';
 import { IdempotencyKeyTakenError, OutboxWriteError, type QueuedNotification } from '../outbox/types.js';
+import { RelationConflictError, type RelationWrite } from '../relations/types.js';
 import { ChainConflictError, ReplayedClaimError, type AuditStore, type ReplayClaim } from '../store/types.js';
 import { GENESIS } from './chain.js';
 import { assertNoPersonalData } from './guard.js';
@@ -50,10 +51,11 @@ interface Submission {
   readonly entries: readonly Submitted[];
   readonly claim: ReplayClaim | undefined;
   readonly notification: QueuedNotification | undefined;
+  readonly relation: RelationWrite | undefined;
 }
 
 /** Why one appendMany call was refused while the rest of its commit was written. */
-type Refusal = ReplayedClaimError | IdempotencyKeyTakenError | OutboxWriteError;
+type Refusal = ReplayedClaimError | IdempotencyKeyTakenError | OutboxWriteError | RelationConflictError;
 
 export interface AppendOptions {
   /**
@@ -61,14 +63,21 @@ export interface AppendOptions {
    * already claimed, nothing of this call is written and it rejects with ReplayedClaimError;
    * the other calls sharing the commit are written without it.
    */
-  readonly claim?: ReplayClaim;
+  readonly claim?: ReplayClaim | undefined;
   /**
    * A notification's outbox rows (and Idempotency-Key answer) to write in the same transaction
    * as the records. If its key is taken, nothing of this call is written and it rejects with
    * IdempotencyKeyTakenError; if the outbox cannot be written, with OutboxWriteError. The other
    * calls sharing the commit are written without it.
    */
-  readonly notification?: QueuedNotification;
+  readonly notification?: QueuedNotification | undefined;
+  /**
+   * A relations register write to make in the same transaction as the records, so that the
+   * relation and its audit record are one commit. If it lost to another write (the version moved
+   * on, the case reference is taken), nothing of this call is written and it rejects with
+   * RelationConflictError; the other calls sharing the commit are written without it.
+   */
+  readonly relation?: RelationWrite | undefined;
 }
 
 const CHAIN_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -97,7 +106,8 @@ const CHAIN_ID = /^[A-Za-z0-9._-]{1,64}$/;
  * replay claim (AppendOptions.claim), made in the same transaction: a required claim already
  * taken refuses that append alone, and the rest of the batch is committed without it. So may a
  * notification's outbox rows (AppendOptions.notification): a taken Idempotency-Key or an outbox
- * that cannot be written refuses that append alone, in the same way.
+ * that cannot be written refuses that append alone, in the same way; and so may a relations
+ * register write (AppendOptions.relation), refused alone if it lost to another write.
  *
  * @example
  * const trail = await AuditTrail.open(store, { chain: 'gw-1' });
@@ -177,10 +187,12 @@ export class AuditTrail {
       return Promise.reject(err);
     }
     if (snapshot.length === 0) return Promise.resolve([]);
-    return this.#batcher.submit({ entries: snapshot, claim: options.claim, notification: options.notification }).then((outcome) => {
-      if (outcome instanceof Error) throw outcome;
-      return outcome;
-    });
+    return this.#batcher
+      .submit({ entries: snapshot, claim: options.claim, notification: options.notification, relation: options.relation })
+      .then((outcome) => {
+        if (outcome instanceof Error) throw outcome;
+        return outcome;
+      });
   }
 
   /** Waits for the entries already submitted and refuses new ones. */
@@ -230,11 +242,13 @@ export class AuditTrail {
         const records = placed.flat();
         const claims = pending.flatMap(({ submission }) => (submission.claim === undefined ? [] : [submission.claim]));
         const notifying = pending.filter(({ submission }) => submission.notification !== undefined);
+        const relating = pending.filter(({ submission }) => submission.relation !== undefined);
         await this.#store.append(
           records,
           claims,
           notifying.map(({ submission }) => submission.notification!),
           fence,
+          relating.map(({ submission }) => submission.relation!),
         );
         this.#head = { seq, hash };
         this.#stats.records += records.length;
@@ -255,9 +269,9 @@ export class AuditTrail {
             ),
           };
         }
-        // A replayed token's records, a notification whose Idempotency-Key is taken, and (when the
-        // outbox cannot be written) every notification, are refused; the rest of the commit is
-        // tried again without them.
+        // A replayed token's records, a notification whose Idempotency-Key is taken, (when the
+        // outbox cannot be written) every notification, and a relation write that lost, are
+        // refused; the rest of the commit is tried again without them.
         let refused: typeof pending;
         let refusal: (submission: Submission) => Refusal;
         if (err instanceof ReplayedClaimError) {
@@ -271,6 +285,10 @@ export class AuditTrail {
         } else if (err instanceof OutboxWriteError) {
           refused = pending.filter(({ submission }) => submission.notification !== undefined);
           refusal = () => err;
+        } else if (err instanceof RelationConflictError) {
+          const relating = pending.filter(({ submission }) => submission.relation !== undefined);
+          refused = err.positions.flatMap((i) => (relating[i] === undefined ? [] : [relating[i]]));
+          refusal = () => new RelationConflictError([0]);
         } else {
           throw err;
         }

@@ -1,7 +1,8 @@
 import { GatewayError } from '../errors.js';
-import { IdempotencyKeyTakenError, OutboxWriteError, type QueuedNotification } from '../outbox/types.js';
-import { ReplayedClaimError, type ReplayClaim } from '../store/types.js';
-import type { AuditTrail } from './trail.js';
+import { IdempotencyKeyTakenError, OutboxWriteError } from '../outbox/types.js';
+import { RelationConflictError } from '../relations/types.js';
+import { ReplayedClaimError } from '../store/types.js';
+import type { AppendOptions, AuditTrail } from './trail.js';
 import type { AuditEntry, AuditRecord } from './types.js';
 
 /** What a writer reports about its audit writes: how long each took to become durable (the metrics implement it). */
@@ -19,35 +20,33 @@ export async function writeAudit(
   trail: AuditTrail,
   entry: AuditEntry,
   observe?: AuditWriteObserver,
-  claim?: ReplayClaim,
+  with_?: AppendOptions,
 ): Promise<AuditRecord> {
-  const [record] = await writeAudits(trail, [entry], observe, claim);
+  const [record] = await writeAudits(trail, [entry], observe, with_);
   return record!;
 }
 
 /**
- * writeAudit for records that are written together, all or none; with a notification, its outbox
- * rows in the same commit. A notification whose Idempotency-Key is taken rejects with the
- * store's IdempotencyKeyTakenError (nothing written); an outbox that cannot be written, with
- * OUTBOX_UNAVAILABLE (nothing written).
+ * writeAudit for records that are written together, all or none, with what rides on their
+ * commit (AppendOptions): a replay claim, a notification's outbox rows, a relation write. A
+ * notification whose Idempotency-Key is taken rejects with the store's IdempotencyKeyTakenError
+ * (nothing written); an outbox that cannot be written, with OUTBOX_UNAVAILABLE; a relation write
+ * that lost to another, with RELATION_CHANGED_MEANWHILE (nothing written either way).
  */
 export async function writeAudits(
   trail: AuditTrail,
   entries: readonly AuditEntry[],
   observe?: AuditWriteObserver,
-  claim?: ReplayClaim,
-  notification?: QueuedNotification,
+  with_: AppendOptions = {},
 ): Promise<AuditRecord[]> {
   const started = performance.now();
   try {
-    return await trail.appendMany(entries, {
-      ...(claim !== undefined ? { claim } : {}),
-      ...(notification !== undefined ? { notification } : {}),
-    });
+    return await trail.appendMany(entries, with_);
   } catch (err) {
     if (err instanceof ReplayedClaimError) throw new GatewayError('TOKEN_REPLAYED');
     if (err instanceof IdempotencyKeyTakenError) throw err;
     if (err instanceof OutboxWriteError) throw new GatewayError('OUTBOX_UNAVAILABLE', {}, { cause: err });
+    if (err instanceof RelationConflictError) throw new GatewayError('RELATION_CHANGED_MEANWHILE', {}, { cause: err });
     throw new GatewayError('AUDIT_UNAVAILABLE', {}, { cause: err });
   } finally {
     observe?.auditWrite((performance.now() - started) / 1000);

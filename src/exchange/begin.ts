@@ -63,7 +63,7 @@ export function beginExchange(deps: ExchangeDeps, req: ExchangeRequest): Exchang
         deps.trail,
         auditEntry('refusal', { ...facts, reasons: [code], status, latencyMs: elapsedMs(req.receivedAt) }),
         deps.observe,
-        takeClaim(false),
+        { claim: takeClaim(false) },
       );
       if (isGatewayError(err)) err.auditId = facts.auditId;
     }
@@ -98,7 +98,7 @@ export function beginExchange(deps: ExchangeDeps, req: ExchangeRequest): Exchang
     async recordDecision(entries, notification) {
       const taken = claim;
       try {
-        await writeAudits(deps.trail, entries, deps.observe, takeClaim(true), notification);
+        await writeAudits(deps.trail, entries, deps.observe, { claim: takeClaim(true), notification });
       } catch (err) {
         if (err instanceof IdempotencyKeyTakenError || (isGatewayError(err) && err.code === 'OUTBOX_UNAVAILABLE')) claim = taken;
         if (isGatewayError(err) && err.code === 'TOKEN_REPLAYED') return refuse(err);

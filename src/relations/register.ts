@@ -16,6 +16,7 @@ import {
   type RelationEndReason,
   type RelationEvent,
   type RelationStore,
+  type RelationWrite,
   type StoredRelation,
 } from './types.js';
 
@@ -145,8 +146,8 @@ async function audited<T>(deps: RelationsDeps, base: ExchangeFacts, context: str
  * ended or voided through endRelation cannot be changed or revived this way (RELATION_ENDED).
  * Checks, in order: the body, the administration (403), the capacity, the period and its bounds;
  * then the case reference within the caller's administration (409 if it names another citizen or
- * is spelt in other letter case). The change is stored first, with the version check, and then
- * audited (kind relation): see `store`. The CPR number is not kept.
+ * is spelt in other letter case). The change, with its version check, and its audit record (kind
+ * relation) are one commit: see `store`. The CPR number is not kept.
  */
 export async function registerRelation(
   deps: RelationsDeps,
@@ -216,7 +217,13 @@ export async function registerRelation(
       reason: null,
     };
     const reasons = relationReasons(code, relation, [...changed.map((c) => `changed=${c}`), ...(backdated ? [RELATION_BACKDATED] : [])]);
-    await store(deps, base, relation, event, old?.version ?? 0, subjects, reasons, old === undefined ? 201 : 200);
+    await store(
+      deps,
+      base,
+      { relation, event, expectedVersion: old?.version ?? 0, priorSubjects: subjects },
+      reasons,
+      old === undefined ? 201 : 200,
+    );
     return {
       relation: relationView({ relation, events: [...(existing?.events ?? []), event] }, now),
       auditId: base.auditId,
@@ -233,8 +240,8 @@ export async function registerRelation(
  * before the start (never in force; RELATION_PERIOD_INVALID). Reason `recorded-in-error` voids the
  * relation: never in force, whatever its dates (`to` then defaults to the day before the start);
  * an ended relation can still be voided. The same end again changes nothing (audited as
- * RELATION_UNCHANGED); another end of an ended relation is RELATION_ALREADY_ENDED. Stored, then
- * audited; from the next request on, at every gateway instance, the relation is not in force after
+ * RELATION_UNCHANGED); another end of an ended relation is RELATION_ALREADY_ENDED. Stored and
+ * audited in one commit; from the next request on, at every gateway instance, the relation is not in force after
  * `to` (if voided, not at all).
  */
 export async function endRelation(
@@ -268,7 +275,13 @@ export async function endRelation(
     const at = now.toISOString();
     const relation: Relation = { ...old, to, endReason: reason, version: old.version + 1, updatedAt: at };
     const event: RelationEvent = { type: 'ended', at, actor: actorOf(caller), auditId: base.auditId, changed: [], reason };
-    await store(deps, base, relation, event, old.version, [old.subject], relationReasons(RELATION_AUDIT.ended, relation, [reason]), 200);
+    await store(
+      deps,
+      base,
+      { relation, event, expectedVersion: old.version, priorSubjects: [old.subject] },
+      relationReasons(RELATION_AUDIT.ended, relation, [reason]),
+      200,
+    );
     return {
       relation: relationView({ relation, events: [...stored.events, event] }, now),
       auditId: base.auditId,
@@ -325,34 +338,17 @@ export async function searchRelations(
 }
 
 /**
- * Stores the change, then audits it (kind relation), both before the answer. The save comes first
- * and carries the version check, so that the trail says "registered", "changed" or "ended" only for
- * the write that won: a concurrent request that lost writes nothing and is refused with
- * RELATION_CHANGED_MEANWHILE (audited as a refusal by `audited`). The relation row and the audit
- * record are two commits, not one: if the trail cannot write after the save (or the process stops
- * between them), the change is stored, the caller gets 503 AUDIT_UNAVAILABLE, and the relation's
- * event names an audit id the trail does not hold, which a reconciliation of relation_event with
- * the trail finds. Writing both in the audit trail's own commit is the next step.
+ * Stores the change and its audit record (kind relation) in one commit, before the answer: the
+ * relation write rides on the audit append (AppendOptions.relation). The write carries the
+ * version check, so the trail says "registered", "changed" or "ended" only for the write that
+ * won: a concurrent request that lost writes nothing, neither relation nor record, and is refused
+ * with RELATION_CHANGED_MEANWHILE (audited as a refusal by `audited`). If the commit fails,
+ * nothing of it is stored and the caller gets 503 AUDIT_UNAVAILABLE.
  */
-async function store(
-  deps: RelationsDeps,
-  base: ExchangeFacts,
-  relation: Relation,
-  event: RelationEvent,
-  expectedVersion: number,
-  priorSubjects: readonly string[],
-  reasons: string[],
-  status: number,
-): Promise<void> {
-  const f = { ...base, subject: relation.subject };
-  let outcome: Awaited<ReturnType<RelationStore['save']>>;
-  try {
-    outcome = await deps.relations.save(relation, event, expectedVersion, priorSubjects);
-  } catch (err) {
-    throw await registerFailure(deps, f, err);
-  }
-  if (outcome === 'conflict') throw new GatewayError('RELATION_CHANGED_MEANWHILE');
-  await writeAudit(deps.trail, auditEntry('relation', { ...f, reasons, status }), deps.observe);
+async function store(deps: RelationsDeps, base: ExchangeFacts, write: RelationWrite, reasons: string[], status: number): Promise<void> {
+  await writeAudit(deps.trail, auditEntry('relation', { ...base, subject: write.relation.subject, reasons, status }), deps.observe, {
+    relation: write,
+  });
 }
 
 async function read<T>(deps: RelationsDeps, f: ExchangeFacts, fn: () => Promise<T>): Promise<T> {

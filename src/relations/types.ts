@@ -1,3 +1,5 @@
+import { CodedError } from '../errors.js';
+
 /**
  * The relations register: which administration serves which citizen, in which capacity, for
  * which period. A case system declares it for its own administration only; a relation is what
@@ -82,6 +84,33 @@ export const VOIDING_END_REASON = 'recorded-in-error' satisfies RelationEndReaso
 export type RelationSaveOutcome = 'saved' | 'conflict';
 
 /**
+ * A relation to store together with its event, as RelationStore.save takes it, or as it rides on
+ * an audit append (AuditStore.append) so that the relation and its audit record are one commit.
+ */
+export interface RelationWrite {
+  readonly relation: Relation;
+  readonly event: RelationEvent;
+  /** 0: insert a new relation; otherwise the version the writer read. */
+  readonly expectedVersion: number;
+  /** The pseudonyms the stored relation may be under (default: relation.subject). */
+  readonly priorSubjects?: readonly string[];
+}
+
+/**
+ * An audit append whose relation writes (at these positions of its `relations`) lost to another
+ * write: the version moved on, or the administration already holds the case reference. Nothing
+ * of the append was written.
+ */
+export class RelationConflictError extends CodedError {
+  readonly code = 'ERR_RELATION_CONFLICT';
+  readonly positions: readonly number[];
+  constructor(positions: readonly number[]) {
+    super(`audit append refused: ${positions.length} relation write(s) lost to another write; nothing was written`);
+    this.positions = positions;
+  }
+}
+
+/**
  * The relations register's store (SQLite and PostgreSQL in src/store/). Every read goes to the
  * database: there is no cache, so an end recorded through one gateway instance holds on the very
  * next request at every instance sharing the store.
@@ -95,6 +124,10 @@ export interface RelationStore {
    * registered before a pseudonym key rotation is updated and moves to the current key. Resolves
    * 'conflict' and writes nothing when the version moved on or the administration already holds
    * the case reference (a concurrent registration).
+   *
+   * The gateway does not call this: it stores a relation on the audit append of its record
+   * (AuditStore.append's `relations`), so that the two are one commit. This is the same write in
+   * a commit of its own, for the store's tests and tools.
    */
   save(relation: Relation, event: RelationEvent, expectedVersion: number, priorSubjects?: readonly string[]): Promise<RelationSaveOutcome>;
   /** The relation with its history, or undefined. */

@@ -1,8 +1,11 @@
+import type pg from 'pg';
 import {
   MAX_RELATIONS_PER_SEARCH,
   VOIDING_END_REASON,
   type Relation,
+  type RelationSaveOutcome,
   type RelationStore,
+  type RelationWrite,
   type StoredRelation,
 } from '../relations/types.js';
 import type { PgRead, PgTransaction } from './postgres-consents.js';
@@ -45,42 +48,9 @@ export function postgresRelations(read: PgRead, transaction: PgTransaction): Rel
       rows.flatMap((r) => r.events ?? []),
     );
 
-  return {
+  const relations: RelationStore = {
     async save(relation, event, expectedVersion, priorSubjects = [relation.subject]) {
-      checkRelationSave(relation, event, expectedVersion, priorSubjects);
-      const r = toRelationRow(relation);
-      return transaction(async (c) => {
-        if (expectedVersion === 0) {
-          const inserted = await c.query(
-            INSERT,
-            RELATION_COLUMNS.map((k) => r[k]),
-          );
-          if (inserted.rowCount !== 1) return 'conflict';
-        } else {
-          const updated = await c.query(UPDATE, [
-            r.id,
-            r.capacity,
-            r.caseworker,
-            r.valid_from,
-            r.valid_to,
-            r.end_reason,
-            r.version,
-            r.updated_at,
-            expectedVersion,
-            [...priorSubjects],
-            r.administration,
-            r.case_ref,
-            r.subject,
-          ]);
-          if (updated.rowCount !== 1) return 'conflict';
-        }
-        const e = toRelationEventRow(relation.id, relation.version, event);
-        await c.query(
-          INSERT_EVENT,
-          RELATION_EVENT_COLUMNS.map((k) => e[k]),
-        );
-        return 'saved';
-      });
+      return transaction((c) => saveRelationIn(c, { relation, event, expectedVersion, priorSubjects }));
     },
     async get(id) {
       return assemble(await read<RowWithEvents>(`${WITH_EVENTS} WHERE r.id = $1`, [id]))[0];
@@ -126,6 +96,49 @@ export function postgresRelations(read: PgRead, transaction: PgTransaction): Rel
       return rows.map(fromRelationRow);
     },
   };
+  return relations;
+}
+
+/**
+ * Stores one relation write on `c`, inside a transaction the caller holds open (its own, or the
+ * audit append's); 'conflict' when it lost to another write (nothing of it written).
+ */
+export async function saveRelationIn(
+  c: Pick<pg.PoolClient, 'query'>,
+  { relation, event, expectedVersion, priorSubjects = [relation.subject] }: RelationWrite,
+): Promise<RelationSaveOutcome> {
+  checkRelationSave(relation, event, expectedVersion, priorSubjects);
+  const r = toRelationRow(relation);
+  if (expectedVersion === 0) {
+    const inserted = await c.query(
+      INSERT,
+      RELATION_COLUMNS.map((k) => r[k]),
+    );
+    if (inserted.rowCount !== 1) return 'conflict';
+  } else {
+    const updated = await c.query(UPDATE, [
+      r.id,
+      r.capacity,
+      r.caseworker,
+      r.valid_from,
+      r.valid_to,
+      r.end_reason,
+      r.version,
+      r.updated_at,
+      expectedVersion,
+      [...priorSubjects],
+      r.administration,
+      r.case_ref,
+      r.subject,
+    ]);
+    if (updated.rowCount !== 1) return 'conflict';
+  }
+  const e = toRelationEventRow(relation.id, relation.version, event);
+  await c.query(
+    INSERT_EVENT,
+    RELATION_EVENT_COLUMNS.map((k) => e[k]),
+  );
+  return 'saved';
 }
 
 /** The need-to-know read (RelationStore.active): an index scan of relation_active. Exported for the EXPLAIN test. */

@@ -4,9 +4,10 @@ import { Batcher } from './batch.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
 import { postgresDpo } from './postgres-dpo.js';
 import { postgresConsents } from './postgres-consents.js';
-import { postgresRelations } from './postgres-relations.js';
+import { postgresRelations, saveRelationIn } from './postgres-relations.js';
 import { postgresOutbox, queueNotifications } from './postgres-outbox.js';
 import { IdempotencyKeyTakenError, OutboxWriteError } from '../outbox/types.js';
+import { RelationConflictError } from '../relations/types.js';
 import { DURABLE_SESSION, postgresCheckpointStore } from './postgres-audit-checkpoints.js';
 import { ChainLeaseLostError, leaseMovedOn, type AuditCheckpointStore } from './audit-checkpoints.js';
 import {
@@ -192,7 +193,8 @@ function breaksConnection(err: unknown): boolean {
     err instanceof ChainConflictError ||
     err instanceof ChainLeaseLostError ||
     err instanceof TypeError ||
-    err instanceof IdempotencyKeyTakenError
+    err instanceof IdempotencyKeyTakenError ||
+    err instanceof RelationConflictError
   )
     return false; // ours, the connection is fine
   if (err instanceof OutboxWriteError) return breaksConnection(err.cause);
@@ -236,7 +238,7 @@ class PostgresStore implements Store {
 
     this.audit = {
       head: (chain) => this.#withClient((c) => headOf(c, chain)),
-      append: async (records, claims = [], notifications = [], fence) => {
+      append: async (records, claims = [], notifications = [], fence, relationWrites = []) => {
         if (records.length === 0) return;
         const groups = byChain(records);
         // Each chain's records must link to one another here; that the first continues the
@@ -273,19 +275,24 @@ class PostgresStore implements Store {
           if (result?.inserted !== records.length) throw notContinued(result);
         };
         try {
-          if (notifications.length === 0) {
+          if (notifications.length === 0 && relationWrites.length === 0) {
             appended((await this.#commitStatement<Appended>(statement, params)).rows[0]);
           } else {
-            // The records and the notifications' outbox rows: one transaction.
+            // The records, the notifications' outbox rows and the relation writes: one transaction.
             await this.#transaction(async (c) => {
               appended((await c.query<Appended>({ ...statement, values: params })).rows[0]);
-              let taken: number[];
-              try {
-                taken = await queueNotifications(c, notifications);
-              } catch (err) {
-                throw new OutboxWriteError(err);
+              if (notifications.length > 0) {
+                let taken: number[];
+                try {
+                  taken = await queueNotifications(c, notifications);
+                } catch (err) {
+                  throw new OutboxWriteError(err);
+                }
+                if (taken.length > 0) throw new IdempotencyKeyTakenError(taken);
               }
-              if (taken.length > 0) throw new IdempotencyKeyTakenError(taken);
+              const lost: number[] = [];
+              for (const [i, w] of relationWrites.entries()) if ((await saveRelationIn(c, w)) === 'conflict') lost.push(i);
+              if (lost.length > 0) throw new RelationConflictError(lost);
             });
           }
         } catch (err) {

@@ -1,5 +1,12 @@
 import type Database from 'better-sqlite3';
-import { MAX_RELATIONS_PER_SEARCH, VOIDING_END_REASON, type Relation, type RelationStore } from '../relations/types.js';
+import {
+  MAX_RELATIONS_PER_SEARCH,
+  VOIDING_END_REASON,
+  type Relation,
+  type RelationSaveOutcome,
+  type RelationStore,
+  type RelationWrite,
+} from '../relations/types.js';
 import {
   RELATION_COLUMNS,
   RELATION_EVENT_COLUMNS,
@@ -16,8 +23,14 @@ import {
 const COLUMNS = RELATION_COLUMNS.join(', ');
 const marks = (n: number): string => Array.from({ length: n }, () => '?').join(', ');
 
-/** The relations register on SQLite. `write` runs a function in one IMMEDIATE transaction. */
-export function sqliteRelations(db: Database.Database, write: <T>(fn: () => T) => T): RelationStore {
+/**
+ * The relations register on SQLite. `write` runs a function in one IMMEDIATE transaction;
+ * `saveIn` stores a relation write inside a transaction already open (the audit append's).
+ */
+export function sqliteRelations(
+  db: Database.Database,
+  write: <T>(fn: () => T) => T,
+): { relations: RelationStore; saveIn: (w: RelationWrite) => RelationSaveOutcome } {
   const sql = {
     insert: db.prepare(`INSERT INTO relation (${COLUMNS}) VALUES (${RELATION_COLUMNS.map((c) => `@${c}`).join(', ')})`),
     caseRefTaken: db.prepare('SELECT 1 FROM relation WHERE administration = ? AND lower(case_ref) = lower(?)').pluck(),
@@ -35,41 +48,44 @@ export function sqliteRelations(db: Database.Database, write: <T>(fn: () => T) =
     );
   const one = (row: RelationRow | undefined) => (row === undefined ? undefined : db.transaction(() => withEvents([row]))()[0]);
 
-  return {
+  /** Stores one write inside the caller's transaction; 'conflict' when it lost (nothing of it written). */
+  const saveIn = ({ relation, event, expectedVersion, priorSubjects = [relation.subject] }: RelationWrite): RelationSaveOutcome => {
+    checkRelationSave(relation, event, expectedVersion, priorSubjects);
+    const row = toRelationRow(relation);
+    if (expectedVersion === 0) {
+      if (sql.caseRefTaken.get(row.administration, row.case_ref) !== undefined || sql.get.get(row.id) !== undefined) return 'conflict';
+      sql.insert.run(row);
+    } else {
+      // Under any of the citizen's pseudonyms (a key rotated since), re-keyed to the current one.
+      const updated = db
+        .prepare(
+          `UPDATE relation SET subject = ?, capacity = ?, caseworker = ?, valid_from = ?, valid_to = ?, end_reason = ?, version = ?, updated_at = ?
+            WHERE id = ? AND version = ? AND administration = ? AND case_ref = ? AND subject IN (${marks(priorSubjects.length)})`,
+        )
+        .run(
+          row.subject,
+          row.capacity,
+          row.caseworker,
+          row.valid_from,
+          row.valid_to,
+          row.end_reason,
+          row.version,
+          row.updated_at,
+          row.id,
+          expectedVersion,
+          row.administration,
+          row.case_ref,
+          ...priorSubjects,
+        );
+      if (updated.changes !== 1) return 'conflict';
+    }
+    sql.insertEvent.run(toRelationEventRow(relation.id, relation.version, event));
+    return 'saved';
+  };
+
+  const relations: RelationStore = {
     async save(relation, event, expectedVersion, priorSubjects = [relation.subject]) {
-      checkRelationSave(relation, event, expectedVersion, priorSubjects);
-      const row = toRelationRow(relation);
-      return write(() => {
-        if (expectedVersion === 0) {
-          if (sql.caseRefTaken.get(row.administration, row.case_ref) !== undefined || sql.get.get(row.id) !== undefined) return 'conflict';
-          sql.insert.run(row);
-        } else {
-          // Under any of the citizen's pseudonyms (a key rotated since), re-keyed to the current one.
-          const updated = db
-            .prepare(
-              `UPDATE relation SET subject = ?, capacity = ?, caseworker = ?, valid_from = ?, valid_to = ?, end_reason = ?, version = ?, updated_at = ?
-                WHERE id = ? AND version = ? AND administration = ? AND case_ref = ? AND subject IN (${marks(priorSubjects.length)})`,
-            )
-            .run(
-              row.subject,
-              row.capacity,
-              row.caseworker,
-              row.valid_from,
-              row.valid_to,
-              row.end_reason,
-              row.version,
-              row.updated_at,
-              row.id,
-              expectedVersion,
-              row.administration,
-              row.case_ref,
-              ...priorSubjects,
-            );
-          if (updated.changes !== 1) return 'conflict';
-        }
-        sql.insertEvent.run(toRelationEventRow(relation.id, relation.version, event));
-        return 'saved';
-      });
+      return write(() => saveIn({ relation, event, expectedVersion, priorSubjects }));
     },
     async get(id) {
       return one(sql.get.get(id) as RelationRow | undefined);
@@ -119,4 +135,5 @@ export function sqliteRelations(db: Database.Database, write: <T>(fn: () => T) =
       return rows.map(fromRelationRow);
     },
   };
+  return { relations, saveIn };
 }

@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { ChainInUseError, CheckpointConflictError } from './audit-checkpoints.js';
 import { IdempotencyKeyTakenError, InvalidDeliveryCursorError, OutboxWriteError } from '../outbox/types.js';
+import { RelationConflictError } from '../relations/types.js';
 import { ChainConflictError, InvalidCursorError, ReplayedClaimError, type Store, type StoreStats } from './types.js';
 
 /**
@@ -148,6 +149,7 @@ const ERROR_CLASSES = {
   ReplayedClaimError,
   IdempotencyKeyTakenError,
   OutboxWriteError,
+  RelationConflictError,
   InvalidCursorError,
   InvalidDeliveryCursorError,
   CheckpointConflictError,

@@ -9,6 +9,7 @@ import { sqliteConsents } from './sqlite-consents.js';
 import { sqliteRelations } from './sqlite-relations.js';
 import { sqliteOutbox } from './sqlite-outbox.js';
 import { IdempotencyKeyTakenError, OutboxWriteError } from '../outbox/types.js';
+import { RelationConflictError } from '../relations/types.js';
 import { sqliteCheckpointStore } from './sqlite-audit-checkpoints.js';
 import { openSqliteWorkerStore } from './sqlite-worker.js';
 import type { AuditCheckpointStore } from './audit-checkpoints.js';
@@ -167,7 +168,8 @@ class SqliteStore implements Store {
     };
     const dpo = sqliteDpo(db, write);
     this.consents = sqliteConsents(db, write);
-    this.relations = sqliteRelations(db, write);
+    const relations = sqliteRelations(db, write);
+    this.relations = relations.relations;
     const outbox = sqliteOutbox(db, write);
     this.outbox = outbox.outbox;
     this.dpo = dpo.dpo;
@@ -177,7 +179,7 @@ class SqliteStore implements Store {
       async head(chain) {
         return headOf(chain);
       },
-      async append(records, claims = [], notifications = []) {
+      async append(records, claims = [], notifications = [], _fence, relationWrites = []) {
         if (records.length === 0) return;
         const groups = byChain(records);
         const rows = records.map(toRow);
@@ -198,6 +200,8 @@ class SqliteStore implements Store {
             }
             if (taken.length > 0) throw new IdempotencyKeyTakenError(taken);
           }
+          const lost = relationWrites.flatMap((w, i) => (relations.saveIn(w) === 'conflict' ? [i] : []));
+          if (lost.length > 0) throw new RelationConflictError(lost);
         });
         stats.auditRecords += records.length;
         stats.replayClaims += claims.length;

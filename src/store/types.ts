@@ -1,6 +1,6 @@
 import type { AuditKind, AuditRecord } from '../audit/types.js';
 import type { ConsentStore } from './consents.js';
-import type { RelationStore } from '../relations/types.js';
+import type { RelationStore, RelationWrite } from '../relations/types.js';
 import type { OutboxStore, QueuedNotification } from '../outbox/types.js';
 import type { DpoStore } from './dpo-types.js';
 import { CodedError } from '../errors.js';
@@ -82,12 +82,16 @@ export interface AuditStore {
    * the same transaction that it is still the chain's current one, and otherwise rejects with
    * ChainLeaseLostError and writes nothing; a store whose lease cannot be lost while its
    * process lives (SQLite) has nothing to check.
+   * `relations` are relations register writes (RelationStore.save's) made in the same
+   * transaction, so that a relation and its audit record are one commit: if one of them lost to
+   * another write, the call rejects with RelationConflictError naming them, and writes nothing.
    */
   append(
     records: readonly AuditRecord[],
     claims?: readonly ReplayClaim[],
     notifications?: readonly QueuedNotification[],
     fence?: ChainFence,
+    relations?: readonly RelationWrite[],
   ): Promise<void>;
   /** Records of a chain in seq order, from `fromSeq` (inclusive), at most `limit`. */
   range(chain: string, fromSeq: number, limit: number): Promise<AuditRecord[]>;
