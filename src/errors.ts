@@ -276,7 +276,7 @@ export const ERRORS = {
   RELATION_REGISTER_UNAVAILABLE: {
     status: 503,
     title: 'Relations register unavailable',
-    detail: 'The gateway cannot read or write its relations register right now; nothing was changed. Try again later.',
+    detail: 'The gateway cannot read or write its relations register right now; nothing was changed or released. Try again later.',
   },
 
   // notifications

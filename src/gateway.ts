@@ -116,6 +116,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     replay: new ReplayGuard(),
     pseudonyms,
     consent,
+    relations: store.relations,
     upstream,
     providerSlots: new ProviderSlots(config.limits.providerConcurrency),
     tokens: {

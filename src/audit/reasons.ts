@@ -20,6 +20,7 @@ export const DENY_REASON = {
   consentExpired: 'CONSENT_EXPIRED', // the consent's validity ended
   consentScope: 'CONSENT_SCOPE', // the consent does not cover this recipient, purpose, contract or data
   consentSourceUnavailable: 'CONSENT_SOURCE_UNAVAILABLE', // consent could not be checked, so nothing is released (fail closed)
+  relationMissing: 'RELATION_MISSING', // the policy requires a relation with the citizen (need to know) that is not in force
 } as const;
 
 /** Why a request was denied. Stable codes; the DPO pages and the audit trail use them. */
@@ -46,6 +47,7 @@ export const NOTIFICATION_AUDIT = {
   redriven: 'REDRIVEN', // operations or the DPO sent a dead letter back to pending
   noRecipient: 'NO_RECIPIENT', // policies exist, but no registered system may receive it
   alreadyAccepted: 'ALREADY_ACCEPTED', // sent again under the same Idempotency-Key: answered as the first time
+  skipped: 'RECIPIENT_SKIPPED', // the recipient does not serve the citizen (need to know); followed by RELATION_MISSING; the sender is not told
 } as const;
 
 /** Why a delivery attempt failed: kept on the outbox row, and after DEAD_LETTER on the record of the last attempt. */
@@ -126,4 +128,5 @@ export const ROLLUP_REASONS = {
   consentWithdrawal: CONSENT_AUDIT.withdrawn, // counts a withdrawal of the consent the record cites
   notificationQueued: NOTIFICATION_AUDIT.queued, // a notification decided for a recipient (permitted)
   deliveryCancelled: NOTIFICATION_AUDIT.cancelled, // a deny that is a cancelled delivery, not a decision
+  recipientSkipped: NOTIFICATION_AUDIT.skipped, // a deny that is a recipient without need to know, not a refusal of the sender
 } as const;

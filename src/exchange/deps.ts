@@ -3,6 +3,7 @@ import type { AuditTrail } from '../audit/trail.js';
 import type { Pseudonymizer } from '../audit/pseudonym.js';
 import type { AuditWriteObserver } from '../audit/write.js';
 import type { ConsentSource } from '../consent/types.js';
+import type { RelationStore } from '../relations/types.js';
 import type { Rules } from '../rules/types.js';
 import type { ReplayCache } from '../store/types.js';
 import type { ReplayGuard } from '../auth/replay-guard.js';
@@ -22,6 +23,8 @@ export interface ExchangeDeps {
   readonly replay: ReplayCache | ReplayGuard;
   readonly pseudonyms: Pseudonymizer;
   readonly consent: ConsentSource;
+  /** The relations register, for the need-to-know step (relation-check.ts): read on every request that needs it, never cached. */
+  readonly relations: Pick<RelationStore, 'active'>;
   readonly upstream: UpstreamIdentity;
   /** The bulkheads between provider systems (limits.providerConcurrency). */
   readonly providerSlots: ProviderSlots;

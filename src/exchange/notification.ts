@@ -21,6 +21,7 @@ import { sha256b64url } from '../lib/digest.js';
 import { beginExchange, elapsedMs } from './begin.js';
 import { categoriesOf, consentCheck, consentRequirement } from './consent-check.js';
 import { checkContract, type CheckedRequest } from './contract-check.js';
+import { relationCheck, relationReasonsOf } from './relation-check.js';
 import type { ExchangeDeps, ExchangeRequest } from './deps.js';
 import { minimiseEvent, type Kept } from './minimise.js';
 
@@ -123,22 +124,29 @@ export async function runNotification(deps: NotificationDeps, req: ExchangeReque
 
   // 4 policy, recipient by recipient
   const recipients = recipientSystems(rules.policies, rules.clients.clients, contract, req.client.id);
+  const relations = relationCheck(deps, checked.cpr, at, [req.client.administration, ...recipients.map((r) => r.administration)]);
   const decisions: { recipient: Client; decision: Decision }[] = [];
-  for (const recipient of recipients) {
-    const decision = await decide(
-      rules.policies,
-      rules.contracts,
-      {
-        contract: contract.id,
-        administration: recipient.administration,
-        roles: recipient.roles,
-        purpose: token.purpose,
-        requestedFields: present,
-        at,
-      },
-      consentCheck(deps, checked.cpr, recipient.administration, contract, at),
-    );
-    decisions.push({ recipient, decision });
+  try {
+    for (const recipient of recipients) {
+      const decision = await decide(
+        rules.policies,
+        rules.contracts,
+        {
+          contract: contract.id,
+          administration: recipient.administration,
+          roles: recipient.roles,
+          purpose: token.purpose,
+          requestedFields: present,
+          at,
+          provider: req.client.administration,
+        },
+        consentCheck(deps, checked.cpr, recipient.administration, contract, at),
+        relations,
+      );
+      decisions.push({ recipient, decision });
+    }
+  } catch (err) {
+    return refuse(err); // the relations register could not be read: nothing is decided
   }
 
   // 5 minimise, recipient by recipient: a permitted recipient's delivery holds only its released
@@ -157,13 +165,14 @@ export async function runNotification(deps: NotificationDeps, req: ExchangeReque
       ...(decision.consent?.receiptDigest ? { consent: decision.consent.receiptDigest } : {}),
     };
     if (decision.decision === 'deny') {
+      // A recipient that does not serve the citizen (need to know) is skipped: the sender's
+      // answer does not name it, so the sender learns nothing about it; the trail says why.
+      const skipped = decision.reasons.includes(DENY_REASON.relationMissing);
+      const reasons = skipped ? [NOTIFICATION_AUDIT.skipped, ...decision.reasons] : decision.reasons;
       entries.push(
-        withRecipient(
-          auditEntry('notification', { ...f, decision: 'deny', reasons: decision.reasons, latencyMs: elapsedMs(req.receivedAt) }),
-          who,
-        ),
+        withRecipient(auditEntry('notification', { ...f, decision: 'deny', reasons, latencyMs: elapsedMs(req.receivedAt) }), who),
       );
-      receipts.push({ recipient: who, status: 'refused', reasons: decision.reasons });
+      if (!skipped) receipts.push({ recipient: who, status: 'refused', reasons: decision.reasons });
       continue;
     }
     const kept = minimiseEvent(event, decision.fields, present);
@@ -173,7 +182,7 @@ export async function runNotification(deps: NotificationDeps, req: ExchangeReque
         auditEntry('notification', {
           ...f,
           decision: 'permit',
-          reasons: [NOTIFICATION_AUDIT.queued],
+          reasons: [NOTIFICATION_AUDIT.queued, ...relationReasonsOf(decision.relations)],
           fields: { requested: present, released, withheld },
           latencyMs: elapsedMs(req.receivedAt),
         }),
@@ -191,12 +200,17 @@ export async function runNotification(deps: NotificationDeps, req: ExchangeReque
       : [DENY_REASON.noPolicy];
     entries.push(auditEntry('notification', { ...facts, decision: 'deny', reasons, latencyMs: elapsedMs(req.receivedAt) }));
   }
-  // The status the provider gets: 202 if anyone may receive it, else 403 (audited, nothing queued).
-  const status = deliveries.length > 0 ? 202 : 403;
+  // The status the provider gets: 202 if anyone may receive it, or if every recipient was skipped
+  // for need to know (the answer lists nobody); else 403 with the reasons of the recipients it
+  // may hear of (audited, nothing queued).
+  const refusals = receipts.filter((r) => r.status === 'refused');
+  const skippedAll = deliveries.length === 0 && refusals.length === 0 && entries.some((e) => e.reasons[0] === NOTIFICATION_AUDIT.skipped);
+  const status = deliveries.length > 0 || skippedAll ? 202 : 403;
   entries = entries.map((e) => ({ ...e, status }));
-  if (deliveries.length === 0) {
+  if (deliveries.length === 0 && !skippedAll) {
     await exchange.recordDecision(entries);
-    const reasons = [...new Set(entries.flatMap((e) => e.reasons))];
+    const reasons =
+      refusals.length > 0 ? [...new Set(refusals.flatMap((r) => r.reasons))] : [...new Set(entries.flatMap((e) => e.reasons))];
     throw Object.assign(new GatewayError('POLICY_DENIED', { reasons }), { auditId: facts.auditId });
   }
 

@@ -12,6 +12,7 @@ import { consentCheck } from './consent-check.js';
 import { checkContract, type CheckedRequest } from './contract-check.js';
 import type { ExchangeDeps, ExchangeRequest } from './deps.js';
 import { minimise } from './minimise.js';
+import { relationCheck, relationReasonsOf } from './relation-check.js';
 
 /** What the caller receives for a permitted query (ARCHITECTURE step 9). */
 export interface Disclosure {
@@ -29,7 +30,8 @@ export interface QueryResult {
 }
 
 /**
- * A query, end to end: token, contract, policy, audit, forward, minimise, audit, respond.
+ * A query, end to end: token, contract, policy (need to know and consent included), audit,
+ * forward, minimise, audit, respond.
  * Every refusal after the caller is identified is in the audit trail before it is answered;
  * nothing is released unless its release record is durable.
  */
@@ -63,8 +65,11 @@ export async function runQuery(deps: ExchangeDeps, req: ExchangeRequest): Promis
         purpose: token.purpose,
         requestedFields: checked.requestedFields,
         at,
+        provider: contract.provider.administration,
+        caseworker: token.caseworker,
       },
       consentCheck(deps, checked.cpr, req.client.administration, contract, at),
+      relationCheck(deps, checked.cpr, at),
     );
   } catch (err) {
     return refuse(err);
@@ -110,7 +115,12 @@ export async function runQuery(deps: ExchangeDeps, req: ExchangeRequest): Promis
     : undefined;
   upstreamToken?.catch(() => undefined); // awaited below; a decision that fails to write leaves it unawaited
   await exchange.recordDecision([
-    auditEntry('decision', { ...facts, decision: 'permit', fields: { requested: checked.requestedFields, released: decision.fields } }),
+    auditEntry('decision', {
+      ...facts,
+      decision: 'permit',
+      reasons: relationReasonsOf(decision.relations),
+      fields: { requested: checked.requestedFields, released: decision.fields },
+    }),
   ]);
 
   const releaseFailure = async (err: GatewayError, dropped: readonly string[] = []): Promise<never> => {

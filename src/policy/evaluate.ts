@@ -1,7 +1,7 @@
 import { CONSENT_DENIAL, DENY_REASON, type DenyReason } from '../audit/reasons.js';
 import type { ContractRegistry } from '../contracts/types.js';
 import { copenhagenDate, dayEnd, dayStart } from './dates.js';
-import type { ConsentEvidence, ConsentStatus, Decision, DecisionRequest, Policy, PolicySet } from './types.js';
+import type { ConsentEvidence, ConsentStatus, Decision, DecisionRequest, Policy, PolicySet, RelationFact } from './types.js';
 
 /**
  * Asks whether the citizen's consent covers releasing `fields` under `policy`. Resolves the
@@ -9,6 +9,47 @@ import type { ConsentEvidence, ConsentStatus, Decision, DecisionRequest, Policy,
  * is treated the same way (fail closed).
  */
 export type ConsentCheck = (policy: Policy, fields: readonly string[]) => Promise<ConsentEvidence>;
+
+/**
+ * The relations register's answer for the citizen: the relations in force on the request's day
+ * that `administrations` hold. Asked at most once per decision, and only for a policy with a
+ * `relation:` clause. A look-up that fails should throw: the request is then refused, not decided.
+ */
+export type RelationCheck = (administrations: readonly string[]) => Promise<readonly RelationFact[]>;
+
+/** No relations are known (explain and policy cases without relations, and the default): a relation clause denies. */
+export const NO_RELATIONS: RelationCheck = () => Promise.resolve([]);
+
+/** The administration on the other side of `contract` (its provider, or the sender of a notification), for DecisionRequest.provider. */
+export function otherSide(contracts: ContractRegistry, contract: string): { provider?: string } {
+  const c = contracts.get(contract);
+  return c === undefined ? {} : { provider: c.provider.administration };
+}
+
+/** A relation taken as in force without asking the register: a policy test case's, or one `explain` is told of. */
+export interface AssumedRelation {
+  readonly administration: string;
+  readonly capacity: string;
+  readonly caseworker?: string | null;
+}
+
+/**
+ * The RelationCheck of relations assumed in force (policy test cases, `explain`, `impact`): each
+ * gets a stand-in id (`assumed-relation-<n>`), so a decision's trace and citations read as for
+ * real ones.
+ */
+export function assumedRelations(assumed: readonly AssumedRelation[]): RelationCheck {
+  const facts: RelationFact[] = assumed.map((r, i) => ({
+    id: `assumed-relation-${i + 1}`,
+    version: 1,
+    administration: r.administration,
+    capacity: r.capacity,
+    caseworker: r.caseworker ?? null,
+    from: '0001-01-01',
+    to: null,
+  }));
+  return (administrations) => Promise.resolve(facts.filter((r) => administrations.includes(r.administration)));
+}
 
 /** The deny reason of each consent status but active (typed here, so a new status without one does not compile). */
 const CONSENT_DENIALS: Readonly<Record<Exclude<ConsentStatus, 'active'>, DenyReason>> = CONSENT_DENIAL;
@@ -130,7 +171,13 @@ function deny(reasons: readonly DenyReason[], trace: string[], policy?: Policy, 
  *     purpose: 'plan-coordination', requestedFields: ['benefit'], at: new Date(),
  *   }, (policy, fields) => consentSource.check({ ... }));
  */
-export async function decide(set: PolicySet, contracts: ContractRegistry, req: DecisionRequest, consent: ConsentCheck): Promise<Decision> {
+export async function decide(
+  set: PolicySet,
+  contracts: ContractRegistry,
+  req: DecisionRequest,
+  consent: ConsentCheck,
+  relations: RelationCheck = NO_RELATIONS,
+): Promise<Decision> {
   const trace: string[] = [];
   const all = set.candidates(req.contract, req.administration);
   if (all.length === 0) {
@@ -192,6 +239,7 @@ export async function decide(set: PolicySet, contracts: ContractRegistry, req: D
 
   const reasons: DenyReason[] = [];
   let firstEvidence: ConsentEvidence | undefined;
+  let known: Promise<readonly RelationFact[]> | undefined;
   for (const { policy, fields } of ranked) {
     const label = prepare(policy).label;
     if (fields.length === 0) {
@@ -199,9 +247,22 @@ export async function decide(set: PolicySet, contracts: ContractRegistry, req: D
       if (!reasons.includes(DENY_REASON.noFieldsPermitted)) reasons.push(DENY_REASON.noFieldsPermitted);
       continue;
     }
+    // Need to know, before consent: one read of the register for the decision, whichever policies ask.
+    let relied: readonly RelationFact[] | undefined;
+    if (policy.relation !== undefined) {
+      known ??= relations([...new Set([req.administration, ...(req.provider !== undefined ? [req.provider] : [])])]);
+      const held = needToKnow(policy, req, await known);
+      trace.push(`${label}: ${held.line}`);
+      if (held.relied === undefined) {
+        if (!reasons.includes(DENY_REASON.relationMissing)) reasons.push(DENY_REASON.relationMissing);
+        continue;
+      }
+      relied = held.relied;
+    }
+    const withRelations = relied !== undefined ? { relations: relied } : {};
     if (!policy.consent.required) {
       trace.push(`${label}: in force for role and purpose; releases ${fields.join(', ')} under ${basis(policy)}.`);
-      return { decision: 'permit', policy, fields, trace };
+      return { decision: 'permit', policy, fields, ...withRelations, trace };
     }
     const { evidence, failed } = await askConsent(consent, policy, fields);
     firstEvidence ??= evidence;
@@ -209,7 +270,7 @@ export async function decide(set: PolicySet, contracts: ContractRegistry, req: D
       trace.push(
         `${label}: the citizen's consent is active${evidence.consentId ? ` (consent ${evidence.consentId})` : ''}; releases ${fields.join(', ')} under ${basis(policy)}.`,
       );
-      return { decision: 'permit', policy, fields, consent: evidence, trace };
+      return { decision: 'permit', policy, fields, consent: evidence, ...withRelations, trace };
     }
     const reason = CONSENT_DENIALS[evidence.status];
     trace.push(
@@ -220,6 +281,51 @@ export async function decide(set: PolicySet, contracts: ContractRegistry, req: D
     if (!reasons.includes(reason)) reasons.push(reason);
   }
   return deny(reasons, trace, ranked[0]!.policy, firstEvidence);
+}
+
+/**
+ * The policy's `relation:` clause against the relations in force: the requester's in one of the
+ * capacities named (with the token's caseworker as the responsible one, under `sameCaseworker`)
+ * and, when `provider` is named, the other side's. The relations relied on (in id order), or
+ * undefined and why not, in a trace line that names administrations and capacities, never the
+ * citizen.
+ */
+function needToKnow(
+  policy: Policy,
+  req: DecisionRequest,
+  inForce: readonly RelationFact[],
+): { relied: readonly RelationFact[] | undefined; line: string } {
+  const clause = policy.relation!;
+  const mine = inForce.filter((r) => r.administration === req.administration && clause.requester.includes(r.capacity));
+  if (mine.length === 0)
+    return {
+      relied: undefined,
+      line: `requires that ${req.administration} serves the citizen as ${list(clause.requester)}; no such relation is in force: deny (${DENY_REASON.relationMissing}).`,
+    };
+  const ours = clause.sameCaseworker ? mine.filter((r) => r.caseworker !== null && r.caseworker === req.caseworker) : mine;
+  if (ours.length === 0)
+    return {
+      relied: undefined,
+      line: `requires that the caseworker of the request is the one responsible on ${req.administration}'s relation as ${list(clause.requester)}; ${req.caseworker ? 'it names another' : 'the request names no caseworker'}: deny (${DENY_REASON.relationMissing}).`,
+    };
+  let theirs: readonly RelationFact[] = [];
+  if (clause.provider !== undefined) {
+    const wanted = clause.provider;
+    theirs =
+      req.provider === undefined
+        ? []
+        : inForce.filter((r) => r.administration === req.provider && (wanted === 'any' || wanted.includes(r.capacity)));
+    if (theirs.length === 0)
+      return {
+        relied: undefined,
+        line: `requires that ${req.provider ?? 'the other administration'} serves the citizen too${wanted === 'any' ? '' : ` as ${list(wanted)}`}; no such relation is in force: deny (${DENY_REASON.relationMissing}).`,
+      };
+  }
+  const relied = [...ours, ...theirs].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return {
+    relied,
+    line: `need to know: ${relied.map((r) => `${r.administration} as ${r.capacity} (relation ${r.id})`).join(', ')} in force.`,
+  };
 }
 
 /** Calls the consent check, failing closed: a throw or an answer with an unknown status is "unavailable". */

@@ -1,9 +1,9 @@
 import type { DenyReason } from '../audit/reasons.js';
 import type { ContractRegistry } from '../contracts/types.js';
 import { dayEnd, dayStart } from './dates.js';
-import { decide } from './evaluate.js';
+import { assumedRelations, decide, otherSide, type AssumedRelation } from './evaluate.js';
 import { legalBasisText } from './legal-basis.js';
-import type { ConsentStatus, Policy, PolicySet } from './types.js';
+import type { ConsentStatus, Policy, PolicySet, RelationRequirement } from './types.js';
 
 /**
  * `snitflade explain`: the decision the gateway would take for a request, and why, policy by
@@ -22,9 +22,13 @@ export interface ExplainRequest {
   readonly at: Date;
   /** What the consent registry would answer; default "missing". */
   readonly consent?: ConsentStatus;
+  /** The token's caseworker (a policy with `sameCaseworker` compares it with the relation's); default none. */
+  readonly caseworker?: string;
+  /** The relations taken as in force with the citizen (need to know); default none. */
+  readonly relations?: readonly AssumedRelation[];
 }
 
-export type CheckName = 'administration' | 'role' | 'purpose' | 'validity' | 'fields' | 'consent';
+export type CheckName = 'administration' | 'role' | 'purpose' | 'validity' | 'fields' | 'relation' | 'consent';
 
 export interface PolicyCheck {
   readonly check: CheckName;
@@ -45,7 +49,7 @@ export interface PolicyVerdict {
 }
 
 export interface Explanation {
-  readonly request: Required<Omit<ExplainRequest, 'at'>> & { readonly at: string };
+  readonly request: Required<Omit<ExplainRequest, 'at' | 'caseworker'>> & { readonly at: string; readonly caseworker: string | null };
   readonly contractKnown: boolean;
   readonly decision: 'permit' | 'deny';
   readonly policy?: { readonly id: string; readonly version: number };
@@ -75,6 +79,8 @@ export async function explain(set: PolicySet, contracts: ContractRegistry, req: 
   const contract = contracts.get(req.contract);
   const fields = req.fields ?? contract?.fieldNames ?? [];
   const consent = req.consent ?? 'missing';
+  const relations = req.relations ?? [];
+  const other = otherSide(contracts, req.contract);
   const decision = await decide(
     set,
     contracts,
@@ -85,11 +91,16 @@ export async function explain(set: PolicySet, contracts: ContractRegistry, req: 
       purpose: req.purpose,
       requestedFields: fields,
       at: req.at,
+      ...other,
+      caseworker: req.caseworker ?? null,
     },
     async () => (consent === 'active' ? { status: 'active', consentId: 'explain-assumed-consent' } : { status: consent }),
+    assumedRelations(relations),
   );
   const order = contract?.fieldNames ?? fields;
-  const verdicts = set.policies.filter((p) => p.contract === req.contract).map((p) => verdict(p, req, fields, order, consent));
+  const verdicts = set.policies
+    .filter((p) => p.contract === req.contract)
+    .map((p) => verdict(p, req, fields, order, consent, other.provider));
   const released = decision.decision === 'permit' ? decision.fields : [];
   return {
     request: {
@@ -99,6 +110,8 @@ export async function explain(set: PolicySet, contracts: ContractRegistry, req: 
       purpose: req.purpose,
       fields,
       consent,
+      relations,
+      caseworker: req.caseworker ?? null,
       at: req.at.toISOString(),
     },
     contractKnown: contract !== undefined,
@@ -120,6 +133,7 @@ function verdict(
   fields: readonly string[],
   order: readonly string[],
   consent: ConsentStatus,
+  provider: string | undefined,
 ): PolicyVerdict {
   const checks: PolicyCheck[] = [];
   const admins = p.requester.administrations;
@@ -164,6 +178,7 @@ function verdict(
         ? `permits ${p.fields.join(', ')}; none of those asked for`
         : `would release ${releasable.join(', ')}${refused.length > 0 ? `; not ${refused.join(', ')}` : ''}`,
   });
+  if (p.relation !== undefined) checks.push(relationVerdict(p.relation, req, provider));
   if (p.consent.required) {
     const ok = CONSENT_OK.includes(consent);
     checks.push({
@@ -177,12 +192,35 @@ function verdict(
   return { id: p.id, version: p.version, title: p.title, file: p.file, applies: checks.every((c) => c.ok), fields: releasable, checks };
 }
 
+/** The `relation:` clause against the relations the request assumes, in words. */
+function relationVerdict(clause: RelationRequirement, req: ExplainRequest, provider: string | undefined): PolicyCheck {
+  const assumed = req.relations ?? [];
+  const mine = assumed.filter((r) => r.administration === req.administration && clause.requester.includes(r.capacity));
+  const ours = clause.sameCaseworker ? mine.filter((r) => r.caseworker != null && r.caseworker === req.caseworker) : mine;
+  const wanted = clause.provider;
+  const theirs =
+    wanted === undefined
+      ? undefined
+      : assumed.filter((r) => r.administration === provider && (wanted === 'any' || wanted.includes(r.capacity)));
+  const needs = [
+    `${req.administration} as ${clause.requester.join(' or ')}${clause.sameCaseworker ? ", with the request's caseworker responsible" : ''}`,
+    ...(wanted === undefined
+      ? []
+      : [`${provider ?? 'the other administration'} as ${wanted === 'any' ? 'any capacity' : wanted.join(' or ')}`]),
+  ];
+  const ok = ours.length > 0 && (theirs === undefined || theirs.length > 0);
+  const have =
+    assumed.length === 0 ? 'none is assumed' : `assumed: ${assumed.map((r) => `${r.administration} as ${r.capacity}`).join(', ')}`;
+  return { check: 'relation', ok, detail: `needs relations with the citizen: ${needs.join('; ')}; ${have}` };
+}
+
 /** The explanation as text for a terminal. */
 export function formatExplanation(e: Explanation): string {
   const r = e.request;
   const lines = [
     `Request: ${r.administration} (roles ${r.roles.join(', ') || 'none'}) asks ${r.contract} for purpose "${r.purpose}" on ${r.at.slice(0, 10)}`,
     `  fields asked for: ${r.fields.join(', ') || '(none)'}; consent registry answers: ${r.consent}`,
+    `  relations in force: ${r.relations.length === 0 ? '(none)' : r.relations.map((x) => `${x.administration} as ${x.capacity}${x.caseworker ? ` (caseworker ${x.caseworker})` : ''}`).join(', ')}${r.caseworker ? `; caseworker of the request: ${r.caseworker}` : ''}`,
   ];
   if (!e.contractKnown) lines.push(`  note: there is no contract "${r.contract}" in the contracts folder`);
   lines.push('');

@@ -1,6 +1,6 @@
 import type { ContractRegistry } from '../contracts/types.js';
-import { decide } from './evaluate.js';
-import type { ConsentStatus, PolicySet } from './types.js';
+import { decide, otherSide } from './evaluate.js';
+import type { ConsentStatus, PolicySet, RelationFact } from './types.js';
 
 /**
  * `snitflade impact`: before a changed policy set goes live, replay the decisions recorded in
@@ -37,6 +37,10 @@ export interface RecordedDecision {
   readonly fields: { readonly requested: readonly string[]; readonly released: readonly string[] };
   /** The consent relied on (its receipt digest), if any. */
   readonly consent: string | null;
+  /** The citizen's pseudonym, for the relations held on the day (ReplayInput.relations). */
+  readonly subject: string | null;
+  /** The token's caseworker (for a policy with `sameCaseworker`). */
+  readonly caseworker: string | null;
 }
 
 export interface ReplayInput {
@@ -47,6 +51,11 @@ export interface ReplayInput {
   readonly contracts: ContractRegistry;
   /** The roles a caller system holds (client registry), or undefined for an unknown system. */
   readonly rolesOf: (system: string) => readonly string[] | undefined;
+  /**
+   * The relations `administrations` held with the record's citizen on the day of the decision,
+   * as the register holds them now (the command reads the register). Without it, none are known.
+   */
+  readonly relations?: (record: RecordedDecision, administrations: readonly string[]) => Promise<readonly RelationFact[]>;
 }
 
 export interface Outcome {
@@ -147,6 +156,8 @@ export async function replayDecisions(input: ReplayInput): Promise<ImpactReport>
     if (record.policySet !== null) recordedUnder[record.policySet] = (recordedUnder[record.policySet] ?? 0) + 1;
     const consent = consentAtTheTime(record);
     let asked = false;
+    let relationsAsked = false;
+    const lookUp = input.relations;
     const d = await decide(
       input.policies,
       input.contracts,
@@ -157,10 +168,16 @@ export async function replayDecisions(input: ReplayInput): Promise<ImpactReport>
         purpose: record.purpose,
         requestedFields: record.fields.requested,
         at: new Date(record.time),
+        ...otherSide(input.contracts, record.contract),
+        caseworker: record.caseworker,
       },
       async () => {
         asked = true;
         return consent.status === 'active' ? { status: 'active', consentId: 'replayed-consent' } : { status: consent.status };
+      },
+      async (administrations) => {
+        relationsAsked = true;
+        return lookUp === undefined ? [] : lookUp(record, administrations);
       },
     );
     const before = recorded(record);
@@ -181,6 +198,12 @@ export async function replayDecisions(input: ReplayInput): Promise<ImpactReport>
     }
     const assumptions: string[] = [];
     if (asked && !consent.known) assumptions.push('the citizen\'s consent at the time is not in the record: replayed as "missing"');
+    if (relationsAsked)
+      assumptions.push(
+        lookUp === undefined
+          ? 'the relations with the citizen were not looked up: replayed as none'
+          : "the relations with the citizen are the register's for the day of the decision, as it holds them now, under the record's pseudonym",
+      );
     changes.push({
       kind,
       auditId: record.auditId,

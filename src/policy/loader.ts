@@ -10,7 +10,7 @@ import { canonicalJson, sha256hex } from '../lib/digest.js';
 import { LoadError, LoadErrors } from '../lib/load-error.js';
 import { FrozenMap } from '../lib/frozen-map.js';
 import { administrationsSchema, policySchema, purposesSchema } from './schemas.js';
-import type { AdministrationInfo, LoadedPolicySet, Policy, Purpose } from './types.js';
+import type { AdministrationInfo, LoadedPolicySet, Policy, Purpose, RelationRequirement } from './types.js';
 
 export interface PolicySetOptions {
   /** The policies folder: administrations.yaml, purposes.yaml and *.policy.yaml. */
@@ -72,29 +72,79 @@ export function loadPolicySet(options: PolicySetOptions): LoadedPolicySet {
       errors.push(...schemaErrors(src, validatePolicy.errors ?? [], validatePolicy.schema));
       continue;
     }
-    const raw = src.value as unknown as Omit<Policy, 'file'>;
+    const { relation: rawRelation, ...raw } = src.value as unknown as Omit<Policy, 'file' | 'relation'> & { relation?: RelationClauseFile };
     if (name !== `${raw.id}${POLICY_SUFFIX}`) {
       errors.push(
         src.error('/id', `the id "${raw.id}" does not match the file name; name the file "${raw.id}${POLICY_SUFFIX}" (or fix the id)`),
       );
     }
-    // A notification policy names its recipients; the evaluator matches them as the receiving party.
-    const policy: Policy =
-      raw.recipient !== undefined && raw.requester === undefined
-        ? { ...raw, requester: raw.recipient, file: src.file }
-        : { ...raw, file: src.file };
     if (raw.requester === undefined && raw.recipient === undefined) {
       errors.push(
         src.error('', 'a policy names who receives the fields: "requester" (a query policy) or "recipient" (a notification policy)'),
       );
       continue;
     }
+    const relation = rawRelation === undefined ? undefined : relationClause(rawRelation, raw.recipient !== undefined, src, errors);
+    // A notification policy names its recipients; the evaluator matches them as the receiving party.
+    const policy: Policy = {
+      ...raw,
+      ...(raw.recipient !== undefined && raw.requester === undefined ? { requester: raw.recipient } : {}),
+      ...(relation !== undefined ? { relation } : {}),
+      file: src.file,
+    };
     entries.push({ policy, error: src.error });
   }
 
   const set = assemble(administrations, purposes, entries, contracts, errors);
   if (!set || errors.length > 0) throw new LoadErrors(byFileAndLine(errors));
   return set;
+}
+
+/** The `relation:` clause as written: requester/provider in a query policy, recipient/sender in a notification policy. */
+interface RelationClauseFile {
+  readonly requester?: readonly string[];
+  readonly recipient?: readonly string[];
+  readonly provider?: readonly string[] | 'any';
+  readonly sender?: readonly string[] | 'any';
+  readonly sameCaseworker?: boolean;
+}
+
+/**
+ * Reads a policy's `relation:` clause in the words of its kind (a notification policy names the
+ * recipient and the sender, a query policy the requester and the provider), or pushes the
+ * errors and returns undefined. Whether the capacities exist and belong to the administrations
+ * is checked against the capacities registry with the rest of the rule set (rules/check.ts).
+ */
+function relationClause(
+  clause: RelationClauseFile,
+  notification: boolean,
+  src: SourceFile,
+  errors: LoadError[],
+): RelationRequirement | undefined {
+  const [mine, other] = notification ? (['recipient', 'sender'] as const) : (['requester', 'provider'] as const);
+  const [wrongMine, wrongOther] = notification ? (['requester', 'provider'] as const) : (['recipient', 'sender'] as const);
+  const kind = notification ? 'a notification policy' : 'a query policy';
+  const before = errors.length;
+  for (const [wrong, right] of [
+    [wrongMine, mine],
+    [wrongOther, other],
+  ] as const) {
+    if (clause[wrong] !== undefined)
+      errors.push(src.error(`/relation/${wrong}`, `${kind} names "${right}" in its relation clause, not "${wrong}"`));
+  }
+  const requester = clause[mine];
+  if (requester === undefined)
+    errors.push(src.error('/relation', `the relation clause names the capacities the ${mine} must hold the citizen in, under "${mine}"`));
+  if (notification && clause.sameCaseworker !== undefined)
+    errors.push(
+      src.error(
+        '/relation/sameCaseworker',
+        "sameCaseworker applies to query policies only (a notification's token names the sender's caseworker)",
+      ),
+    );
+  if (errors.length > before || requester === undefined) return undefined;
+  const provider = clause[other];
+  return { requester, ...(provider !== undefined ? { provider } : {}), sameCaseworker: clause.sameCaseworker === true };
 }
 
 /**

@@ -85,6 +85,25 @@ const party = {
   },
 } as const;
 
+const CAPACITY_ID = { type: 'string', pattern: '^[a-z][a-z0-9]*(-[a-z0-9]+)*$', maxLength: 64 } as const;
+const capacityList = { type: 'array', minItems: 1, maxItems: 50, uniqueItems: true, items: CAPACITY_ID } as const;
+
+/**
+ * Need to know: `requester`/`provider` in a query policy, `recipient`/`sender` in a notification
+ * policy (the loader checks which, and reads them as requester/provider).
+ */
+const relationClause = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    requester: capacityList,
+    recipient: capacityList,
+    provider: { anyOf: [capacityList, { const: 'any' }] },
+    sender: { anyOf: [capacityList, { const: 'any' }] },
+    sameCaseworker: { type: 'boolean' },
+  },
+} as const;
+
 export const policySchema = {
   $id: 'urn:snitflade:policy-file',
   type: 'object',
@@ -121,6 +140,7 @@ export const policySchema = {
         categories: { type: 'array', minItems: 1, maxItems: DATA_CATEGORIES.length, uniqueItems: true, items: { enum: DATA_CATEGORIES } },
       },
     },
+    relation: relationClause,
     fields: { type: 'array', minItems: 1, maxItems: 200, uniqueItems: true, items: { type: 'string', pattern: FIELD_NAME, maxLength: 64 } },
     validity: {
       type: 'object',
@@ -170,6 +190,23 @@ export const policyCasesSchema = {
               fields: { type: 'array', minItems: 1, maxItems: 200, items: { type: 'string', maxLength: 64 } },
               at: DATE,
               consent: { enum: CONSENT_STATUSES },
+              /** The token's caseworker (for a policy with `sameCaseworker`). */
+              caseworker: { type: 'string', minLength: 1, maxLength: 64 },
+              /** The relations in force on the day (need to know); default none. */
+              relations: {
+                type: 'array',
+                maxItems: 20,
+                items: {
+                  type: 'object',
+                  additionalProperties: false,
+                  required: ['administration', 'capacity'],
+                  properties: {
+                    administration: { type: 'string', maxLength: 8 },
+                    capacity: { type: 'string', maxLength: 64 },
+                    caseworker: { type: 'string', minLength: 1, maxLength: 64 },
+                  },
+                },
+              },
             },
           },
           expect: {

@@ -6,7 +6,7 @@ import { displayPath } from '../contracts/registry.js';
 import { byFileAndLine, parseYamlSource, schemaErrors } from '../contracts/source.js';
 import type { ContractRegistry } from '../contracts/types.js';
 import { LoadError, LoadErrors } from '../lib/load-error.js';
-import { decide } from './evaluate.js';
+import { assumedRelations, decide, otherSide, type AssumedRelation } from './evaluate.js';
 import { policyCasesSchema } from './schemas.js';
 import type { ConsentStatus, PolicySet } from './types.js';
 
@@ -26,6 +26,10 @@ export interface PolicyCaseRequest {
   readonly at?: string;
   /** What the consent registry answers; default "missing". */
   readonly consent?: ConsentStatus;
+  /** The token's caseworker (a policy with `sameCaseworker` compares it with the relation's). */
+  readonly caseworker?: string;
+  /** The relations in force on the day, with the citizen (need to know); default none. */
+  readonly relations?: readonly AssumedRelation[];
 }
 
 export type PolicyCaseOutcome =
@@ -150,8 +154,11 @@ export async function runPolicyCase(set: PolicySet, contracts: ContractRegistry,
       purpose: c.request.purpose,
       requestedFields: c.request.fields,
       at: caseInstant(c.request.at),
+      ...otherSide(contracts, c.request.contract),
+      caseworker: c.request.caseworker ?? null,
     },
     async () => (status === 'active' ? { status, consentId: 'policy-case-consent' } : { status }),
+    assumedRelations(c.request.relations ?? []),
   );
   const actual: PolicyCaseOutcome =
     decision.decision === 'permit'

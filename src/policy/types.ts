@@ -27,6 +27,33 @@ export interface ConsentRequirement {
   readonly categories?: readonly DataCategory[];
 }
 
+/**
+ * Need to know (policy clause `relation:`): the relations with the citizen, in the relations
+ * register, that must be in force on the day of the request for the policy to permit.
+ */
+export interface RelationRequirement {
+  /** The receiving administration (the requester of a query, the recipient of a notification) holds one in one of these capacities. */
+  readonly requester: readonly string[];
+  /**
+   * The other side (the provider of a query, the sender of a notification) holds one too: in
+   * one of these capacities, or in any capacity ('any'). Absent: not required.
+   */
+  readonly provider?: readonly string[] | 'any';
+  /** The requester's relation names the token's caseworker as the responsible caseworker (query policies only). */
+  readonly sameCaseworker: boolean;
+}
+
+/** A relation as a decision relies on it (RelationStore.active's answer, without the citizen). */
+export interface RelationFact {
+  readonly id: string;
+  readonly version: number;
+  readonly administration: string;
+  readonly capacity: string;
+  readonly caseworker: string | null;
+  readonly from: string;
+  readonly to: string | null;
+}
+
 export interface Policy {
   readonly id: string;
   readonly version: number;
@@ -45,6 +72,8 @@ export interface Policy {
   readonly purpose: string;
   readonly legalBasis: LegalBasis;
   readonly consent: ConsentRequirement;
+  /** Need to know: the relations that must be in force (see RelationRequirement). Absent: none required. */
+  readonly relation?: RelationRequirement;
   readonly fields: readonly string[];
   readonly validity: { readonly from: string; readonly to?: string }; // ISO dates, inclusive
   readonly owner: string;
@@ -60,6 +89,13 @@ export interface DecisionRequest {
   readonly purpose: string;
   readonly requestedFields: readonly string[];
   readonly at: Date;
+  /**
+   * The administration on the other side: the provider of a query, the sender of a notification.
+   * Needed by a policy whose relation clause names `provider`; without it such a policy denies.
+   */
+  readonly provider?: Administration;
+  /** The token's caseworker (for `sameCaseworker`); without it such a policy denies. */
+  readonly caseworker?: string | null;
 }
 
 export type ConsentStatus = 'active' | 'missing' | 'withdrawn' | 'expired' | 'scope' | 'unavailable';
@@ -78,6 +114,8 @@ export type Decision =
       /** policy.fields ∩ requested, in the contract's field order. Never empty. */
       readonly fields: readonly string[];
       readonly consent?: ConsentEvidence;
+      /** The relations the policy's `relation:` clause relied on, in id order; absent without one. */
+      readonly relations?: readonly RelationFact[];
       /** Human-readable trace, policy by policy (for explain and the DPO). */
       readonly trace: readonly string[];
     }

@@ -140,6 +140,12 @@ export async function checkRules(files: RuleFiles, options: CheckOptions = {}): 
     errors.push(...asLoadErrors(err));
   }
 
+  if (policies && capacities && contracts) {
+    const found = crossCheckRelationClauses(policies, capacities, contracts);
+    errors.push(...found.errors);
+    warnings.push(...found.warnings);
+  }
+
   let cases: PolicyCase[] | undefined;
   try {
     cases = loadPolicyCases(files.policies);
@@ -349,6 +355,58 @@ function contractError(file: string, pointer: string, problem: string): LoadErro
  * - every policy can be used: some registered client of each administration it names holds one
  *   of its roles (a warning: the policy may be written before the system is registered).
  */
+/**
+ * The policies' `relation:` clauses against the capacities registry: every capacity named exists
+ * and belongs to an administration that could hold it on that side (the receiving
+ * administrations for `requester`/`recipient`, the contract's provider for `provider`/`sender`).
+ * A receiving administration that can hold none of the capacities named is a warning: the policy
+ * can never permit for it.
+ */
+export function crossCheckRelationClauses(
+  policies: LoadedPolicySet,
+  capacities: CapacityRegistry,
+  contracts: ContractRegistry,
+): { errors: LoadError[]; warnings: LoadError[] } {
+  const errors: LoadError[] = [];
+  const warnings: LoadError[] = [];
+  const known = [...capacities.capacities.keys()].join(', ') || '(none: policies/capacities.yaml is missing)';
+  for (const p of policies.policies) {
+    const clause = p.relation;
+    if (clause === undefined) continue;
+    const [mine, other] = p.recipient !== undefined ? ['recipient', 'sender'] : ['requester', 'provider'];
+    const check = (list: readonly string[], side: string, administrations: readonly string[]): void =>
+      list.forEach((id, i) => {
+        const capacity = capacities.capacities.get(id);
+        if (capacity === undefined)
+          errors.push(
+            new LoadError(p.file, `/relation/${side}/${i}`, `unknown capacity "${id}"; policies/capacities.yaml lists: ${known}`),
+          );
+        else if (!administrations.some((a) => capacity.administrations.includes(a)))
+          errors.push(
+            new LoadError(
+              p.file,
+              `/relation/${side}/${i}`,
+              `capacity "${id}" belongs to ${capacity.administrations.join(', ')}, not to ${administrations.join(', ') || '(no administration)'}: no relation could ever satisfy it`,
+            ),
+          );
+      });
+    check(clause.requester, mine, p.requester.administrations);
+    for (const a of p.requester.administrations) {
+      if (!clause.requester.some((id) => capacities.capacities.get(id)?.administrations.includes(a) === true))
+        warnings.push(
+          new LoadError(
+            p.file,
+            `/relation/${mine}`,
+            `${a} can hold none of the capacities ${clause.requester.join(', ')}: this policy never permits for ${a}`,
+          ),
+        );
+    }
+    const provider = contracts.get(p.contract)?.provider.administration;
+    if (Array.isArray(clause.provider) && provider !== undefined) check(clause.provider, other, [provider]);
+  }
+  return { errors, warnings };
+}
+
 export function crossCheckClients(
   clients: readonly ClientEntry[],
   contracts: ContractRegistry,

@@ -1,7 +1,4 @@
-import { readFileSync } from 'node:fs';
-import https from 'node:https';
-import path from 'node:path';
-import { mintRequestToken } from '../auth/mint.js';
+import { postAsSystem } from './gateway-client.js';
 import { findCitizen } from './population.js';
 
 /**
@@ -75,51 +72,16 @@ export async function emitNotification(
   event: Record<string, unknown> = simulatedEvent(kind, cpr),
 ): Promise<{ status: number; body: unknown }> {
   const { contract, purpose, sender } = EVENT_CONTRACTS[kind];
-  const read = (rel: string): string => readFileSync(path.join(o.certsDir, rel), 'utf8');
-  const urlPath = `/v1/notifications/${contract}`;
-  const body = JSON.stringify({ cpr, event });
-  const token = await mintRequestToken({
-    clientId: sender,
-    kid: `${sender}-1`,
-    key: read(path.join('clients', sender, 'signing.key.pem')),
-    audience: o.gatewayId ?? 'snitflade-gateway',
-    caseworker: o.caseworker ?? 'bif-cw-0007',
-    purpose,
-    caseRef: o.caseRef ?? 'BIF-2026-0001',
-    method: 'POST',
-    path: urlPath,
-    body,
-  });
-  return new Promise((resolve, reject) => {
-    const req = https.request(new URL(urlPath, o.gatewayUrl), {
-      method: 'POST',
-      cert: read(path.join('clients', sender, 'tls.crt.pem')),
-      key: read(path.join('clients', sender, 'tls.key.pem')),
-      ca: read(path.join('ca', 'ca.crt.pem')),
-      headers: {
-        'content-type': 'application/json',
-        authorization: `Bearer ${token}`,
-        'content-length': Buffer.byteLength(body),
-        ...(o.idempotencyKey !== undefined ? { 'idempotency-key': o.idempotencyKey } : {}),
-      },
-      timeout: o.timeoutMs ?? 10_000,
-    });
-    req.on('timeout', () => req.destroy(new Error('the gateway did not answer in time')));
-    req.on('error', reject);
-    req.on('response', (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let parsed: unknown = text;
-        try {
-          parsed = JSON.parse(text);
-        } catch {
-          // not JSON: shown as text
-        }
-        resolve({ status: res.statusCode ?? 0, body: parsed });
-      });
-    });
-    req.end(body);
-  });
+  return postAsSystem(
+    {
+      system: sender,
+      path: `/v1/notifications/${contract}`,
+      body: JSON.stringify({ cpr, event }),
+      purpose,
+      caseworker: o.caseworker ?? 'bif-cw-0007',
+      caseRef: o.caseRef ?? 'BIF-2026-0001',
+      headers: o.idempotencyKey !== undefined ? { 'idempotency-key': o.idempotencyKey } : {},
+    },
+    o,
+  );
 }

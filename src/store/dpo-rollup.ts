@@ -139,7 +139,9 @@ export function rollupBatch(chain: string, afterSeq: number, records: readonly A
     const notificationDecided =
       r.kind === 'notification' &&
       (r.reasons.includes(ROLLUP_REASONS.notificationQueued) ||
-        (r.decision === 'deny' && !r.reasons.includes(ROLLUP_REASONS.deliveryCancelled)));
+        (r.decision === 'deny' &&
+          !r.reasons.includes(ROLLUP_REASONS.deliveryCancelled) &&
+          !r.reasons.includes(ROLLUP_REASONS.recipientSkipped)));
     const isRequest = r.kind === 'decision' || r.kind === 'refusal' || notificationDecided;
     const isRelease = r.kind === 'release' && r.status === 200 && r.consent !== null;
     if (!isRequest && !isRelease) continue;

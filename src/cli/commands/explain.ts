@@ -1,4 +1,5 @@
-import { Option, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import type { AssumedRelation } from '../../policy/evaluate.js';
 import { explain, formatExplanation } from '../../policy/explain.js';
 import type { ConsentStatus } from '../../policy/types.js';
 import {
@@ -23,9 +24,20 @@ export interface ExplainOptions extends DirOptions {
   readonly roles?: string[];
   readonly fields?: string[];
   readonly consent?: ConsentStatus;
+  /** ADMINISTRATION:CAPACITY[:CASEWORKER], each a relation taken as in force. */
+  readonly relation?: AssumedRelation[];
+  readonly caseworker?: string;
   /** YYYY-MM-DD; default today. */
   readonly at?: string;
   readonly json?: boolean;
+}
+
+/** --relation ADMINISTRATION:CAPACITY[:CASEWORKER], repeatable. */
+function relationOption(value: string, previous: AssumedRelation[] | undefined): AssumedRelation[] {
+  const [administration, capacity, caseworker, ...rest] = value.split(':');
+  if (!administration || !capacity || rest.length > 0)
+    throw new InvalidArgumentError('give ADMINISTRATION:CAPACITY or ADMINISTRATION:CAPACITY:CASEWORKER, e.g. SOF:social-case');
+  return [...(previous ?? []), { administration, capacity, ...(caseworker ? { caseworker } : {}) }];
 }
 
 const CONSENT: readonly ConsentStatus[] = ['active', 'missing', 'withdrawn', 'expired', 'scope', 'unavailable'];
@@ -73,6 +85,8 @@ export async function runExplain(o: ExplainOptions, io: CliIO = processIO): Prom
     ...(o.fields !== undefined ? { fields: o.fields } : {}),
     at,
     consent: o.consent ?? 'missing',
+    relations: o.relation ?? [],
+    ...(o.caseworker !== undefined ? { caseworker: o.caseworker } : {}),
   });
   io.stdout.write(o.json ? `${JSON.stringify(e, null, 2)}\n` : formatExplanation(e));
   return 0;
@@ -90,6 +104,12 @@ export function registerExplain(program: Command, io: CliIO = processIO): void {
       .option('--roles <roles>', "the caller's roles, comma-separated (instead of the client's)", list)
       .option('--fields <fields>', "the fields asked for, comma-separated (default: all of the contract's)", list)
       .addOption(new Option('--consent <status>', 'what the consent registry answers').choices(CONSENT).default('missing'))
+      .option(
+        '--relation <admin:capacity[:caseworker]>',
+        'a relation with the citizen taken as in force, e.g. SOF:social-case:sof-cw-0042 (repeat for more)',
+        relationOption,
+      )
+      .option('--caseworker <id>', "the request's caseworker (for a policy with sameCaseworker)")
       .option('--at <date>', 'the day of the request, YYYY-MM-DD (default today)', calendarDate)
       .option('--json', 'print the explanation as JSON'),
   ).action(async (o: ExplainOptions) => {

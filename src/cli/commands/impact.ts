@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { dayEnd, dayStart } from '../../policy/dates.js';
 import type { AuditRecord } from '../../audit/types.js';
+import { copenhagenDate } from '../../policy/dates.js';
 import { formatImpact, replayDecisions } from '../../policy/impact.js';
 import { openStore, type Store } from '../../store/index.js';
 import type { AuditStore } from '../../store/types.js';
@@ -117,6 +118,8 @@ export async function runImpact(o: ImpactOptions, io: CliIO = processIO): Promis
       policies: loaded.policies,
       contracts: loaded.contracts,
       rolesOf: (system) => clients.get(system)?.roles,
+      relations: async (record, administrations) =>
+        record.subject === null ? [] : store.relations.active([record.subject], administrations, copenhagenDate(new Date(record.time))),
     });
     const period = { ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}) };
     io.stdout.write(o.json ? `${JSON.stringify({ period, ...report }, null, 2)}\n` : formatImpact(report, period));
