@@ -8,6 +8,7 @@ import { projectRoot } from './lib/root.js';
 import { createLogger, type Logger } from './log.js';
 import { ensureDevPki } from './pki/devpki.js';
 import { listen, type RunningGateway } from './server/https.js';
+import { seedDemoRelations } from './simulators/relations.js';
 import { startSimulator, type Simulator } from './simulators/server.js';
 
 /** The simulated provider systems `npm start` runs beside the gateway, on consecutive ports in this order. */
@@ -110,6 +111,21 @@ export async function startDemo(options: { env: NodeJS.ProcessEnv; root?: string
     logger = createLogger({ ...config.log, service: 'snitflade' });
     gateway = await createGateway(config, { logger });
     const running = await listen(gateway).catch(explainPort(gatewayPortSetting(config.listen.port)));
+    // The simulated case systems declare whom they serve, through the API (need to know): in the
+    // background, the README's citizens first (on a first start the rest takes a minute or so).
+    const stopSeeding = new AbortController();
+    const log = logger;
+    const seeding = seedDemoRelations({
+      gatewayUrl: running.url,
+      certsDir: config.paths.certs,
+      gatewayId: config.gatewayId,
+      signal: stopSeeding.signal,
+    }).then(
+      (s) => log.info('demo relations registered by the simulated case systems', { registered: s.written, alreadyThere: s.unchanged }),
+      (err: unknown) =>
+        stopSeeding.signal.aborted ||
+        log.error('the demo relations could not all be registered', { error: err instanceof Error ? err.message : String(err) }),
+    );
 
     const rules = gateway.rules();
     const banner = [
@@ -118,6 +134,7 @@ export async function startDemo(options: { env: NodeJS.ProcessEnv; root?: string
       `  gateway                 ${running.url}   (mutual TLS; store: ${config.store.kind === 'sqlite' ? config.store.file : 'PostgreSQL'})`,
       ...simulators.map((s) => `  simulated ${s.system.padEnd(22)} ${s.url}`),
       `  contracts ${rules.contracts.list().length}, policies ${rules.policies.policies.length}, policy set ${rules.policies.digest.slice(0, 12)}`,
+      '  relations register      filled by the simulated case systems through the API (the log says when it is done)',
       `  certificates            ${config.paths.certs}`,
       `  health                  ${running.url}/healthz  ${running.url}/readyz  ${running.url}/metrics`,
       '',
@@ -130,6 +147,8 @@ export async function startDemo(options: { env: NodeJS.ProcessEnv; root?: string
       logger,
       banner,
       async close() {
+        stopSeeding.abort();
+        await seeding;
         await running.close();
         await Promise.all(simulators.map((s) => s.close()));
       },

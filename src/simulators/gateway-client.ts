@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
+import { importPKCS8, type CryptoKey } from 'jose';
 import { mintRequestToken } from '../auth/mint.js';
 
 /**
@@ -29,13 +30,22 @@ export interface GatewayCall {
   readonly headers?: Readonly<Record<string, string>>;
 }
 
+/** A system's key files, read and imported once per process (seeding sends thousands of requests). */
+const keys = new Map<string, Promise<CryptoKey>>();
+
 /** Posts `call.body` to the gateway as `call.system`; resolves the HTTP status and the parsed answer. */
 export async function postAsSystem(call: GatewayCall, o: GatewayClientOptions): Promise<{ status: number; body: unknown }> {
   const read = (rel: string): string => readFileSync(path.join(o.certsDir, rel), 'utf8');
+  const keyFile = path.join(o.certsDir, 'clients', call.system, 'signing.key.pem');
+  let key = keys.get(keyFile);
+  if (key === undefined) keys.set(keyFile, (key = importPKCS8(readFileSync(keyFile, 'utf8'), 'ES256')));
   const token = await mintRequestToken({
     clientId: call.system,
     kid: `${call.system}-1`,
-    key: read(path.join('clients', call.system, 'signing.key.pem')),
+    key: await key.catch((err: unknown) => {
+      keys.delete(keyFile);
+      throw err;
+    }),
     audience: o.gatewayId ?? 'snitflade-gateway',
     caseworker: call.caseworker,
     purpose: call.purpose,

@@ -17,6 +17,12 @@ import { population, type SyntheticCitizen } from './population.js';
 /** The caseworker each simulated system names as the shared citizens' coordinating caseworker (the token CLI's default for SOF). */
 export const DEMO_COORDINATORS = { 'bif-jobcentre-system': 'bif-cw-0007', 'sof-case-system': 'sof-cw-0042' } as const;
 
+/** The shared citizen the README's walkthrough uses. */
+export const README_CITIZEN = '3112799923';
+/** A citizen the jobcentre serves and social services do not: the README shows social services refused for need to know. */
+export const README_EMPLOYMENT_ONLY_CITIZEN = '1605859992';
+const README_CITIZENS: readonly string[] = [README_CITIZEN, README_EMPLOYMENT_ONLY_CITIZEN];
+
 export interface DemoRelation {
   readonly system: keyof typeof DEMO_COORDINATORS;
   readonly body: RegisterRelationBody;
@@ -51,7 +57,8 @@ export function demoRelations(today: Date = new Date(), citizens: readonly Synth
           body: { cpr: c.cpr, capacity: 'support-contact-person', caseRef: `SOF-DEMO-${n}-SKP`, from },
         });
     }
-    if (c.group === 'shared') {
+    // The coordinating caseworkers: of one shared citizen in ten, and of the README's citizen.
+    if (c.group === 'shared' && (i % 10 === 0 || c.cpr === README_CITIZEN)) {
       for (const [system, caseworker] of Object.entries(DEMO_COORDINATORS) as [DemoRelation['system'], string][]) {
         const prefix = system === 'sof-case-system' ? 'SOF' : 'BIF';
         out.push({
@@ -63,6 +70,9 @@ export function demoRelations(today: Date = new Date(), citizens: readonly Synth
   });
   return out;
 }
+
+/** Requests in flight while seeding: enough for the trail's group commit to share each fsync. */
+const CONCURRENCY = 32;
 
 export interface SeedSummary {
   /** Relations registered or changed now. */
@@ -78,8 +88,11 @@ export interface SeedSummary {
  * already registered the same way answers `unchanged`. Throws on the first refusal, naming the
  * status and code (never the citizen).
  */
-export async function seedDemoRelations(o: GatewayClientOptions, all: readonly DemoRelation[] = demoRelations()): Promise<SeedSummary> {
-  const agent = new https.Agent({ keepAlive: true, maxSockets: 8 });
+export async function seedDemoRelations(
+  o: GatewayClientOptions & { readonly signal?: AbortSignal },
+  all: readonly DemoRelation[] = demoRelations(),
+): Promise<SeedSummary> {
+  const agent = new https.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
   let written = 0;
   let unchanged = 0;
   let next = 0;
@@ -100,10 +113,12 @@ export async function seedDemoRelations(o: GatewayClientOptions, all: readonly D
     );
     if (found.status === 200 && ((found.body as { relations?: unknown[] } | null)?.relations?.length ?? 0) > 0) done.add(system);
   }
-  const relations = all.filter((r) => !done.has(r.system));
+  // The README's citizens first, so that the walkthrough works while the rest is registered.
+  const first = (r: DemoRelation): number => (README_CITIZENS.includes(r.body.cpr) ? 0 : 1);
+  const relations = all.filter((r) => !done.has(r.system)).sort((a, b) => first(a) - first(b));
   unchanged += all.length - relations.length;
   const worker = async (): Promise<void> => {
-    while (next < relations.length) {
+    while (next < relations.length && o.signal?.aborted !== true) {
       const r = relations[next++]!;
       const answer = await postAsSystem(
         {
@@ -126,7 +141,7 @@ export async function seedDemoRelations(o: GatewayClientOptions, all: readonly D
     }
   };
   try {
-    await Promise.all(Array.from({ length: 8 }, worker));
+    await Promise.all(Array.from({ length: CONCURRENCY }, worker));
   } finally {
     agent.destroy();
   }
