@@ -2,11 +2,13 @@ import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import path from 'node:path';
 import { defaultConfig, loadConfig, type ConfigInput } from '../src/config/config.js';
-import { createGateway } from '../src/gateway.js';
+import { randomUUID } from 'node:crypto';
+import { createGateway, type Gateway } from '../src/gateway.js';
+import { registerRelation, type RelationCaller } from '../src/relations/register.js';
 import { createLogger } from '../src/log.js';
 import { listen } from '../src/server/https.js';
 import { eventLoopDelaySinceLast, failStartup, serveParent, usageNow } from './ipc.js';
-import { CERTS, PROVIDER, ROOT } from './setup.js';
+import { CERTS, PROVIDER, ROOT, employmentCitizens } from './setup.js';
 
 /**
  * Targets (c) and (d): the full gateway, as `npm start` runs it (mutual TLS, request tokens,
@@ -17,6 +19,34 @@ import { CERTS, PROVIDER, ROOT } from './setup.js';
  * Environment: BENCH_STORE (sqlite | postgres), BENCH_DATA_DIR (sqlite), BENCH_DATABASE_URL
  * (postgres), BENCH_PROVIDER_URL, BENCH_LOG_FILE.
  */
+/** Social services and the jobcentre declare that they serve every citizen the benchmark asks about. */
+async function registerBenchRelations(gateway: Gateway): Promise<void> {
+  if ((await gateway.store.relations.search({ caseRef: 'SOF-BENCH-00000' })).length > 0) return; // a data folder used before
+  const rules = gateway.rules();
+  const deps = { relations: gateway.store.relations, trail: gateway.trail, pseudonyms: gateway.pseudonyms, rules: () => gateway.rules() };
+  const caller = (system: string) => ({
+    requestId: randomUUID(),
+    client: rules.clients.byId(system)!,
+    token: { caseworker: `${system}-bench`, caseRef: null, purpose: 'plan-coordination', digest: 'b'.repeat(43) },
+  });
+  const from = `${new Date().toISOString().slice(0, 4)}-01-01`;
+  const bodies = employmentCitizens().flatMap((cpr, i) => {
+    const n = String(i).padStart(5, '0');
+    return [
+      { system: 'sof-case-system', body: { cpr, capacity: 'social-case', caseRef: `SOF-BENCH-${n}`, from } },
+      { system: 'bif-jobcentre-system', body: { cpr, capacity: 'cash-benefit', caseRef: `BIF-BENCH-${n}`, from } },
+    ];
+  });
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < bodies.length) {
+      const { system, body } = bodies[next++]!;
+      await registerRelation(deps, caller(system) as unknown as RelationCaller, body);
+    }
+  };
+  await Promise.all(Array.from({ length: 64 }, worker));
+}
+
 async function main(): Promise<void> {
   const env = process.env;
   const kind = env.BENCH_STORE === 'postgres' ? 'postgres' : 'sqlite';
@@ -47,6 +77,9 @@ async function main(): Promise<void> {
   const logger = createLogger({ ...config.log, service: `bench-gateway-${kind}` });
   const gateway = await createGateway(config, { logger });
   const running = await listen(gateway);
+  // The query measured (social services asking the jobcentre) needs both to serve the citizen
+  // (need to know): registered here through the register's own path, each audited, before any load.
+  await registerBenchRelations(gateway);
 
   // Profiling on request (BENCH_PROFILE=1 in bench/load.ts): the measured windows only, not start-up.
   let session: Session | undefined;

@@ -54,7 +54,17 @@ export interface MicroReport {
   readonly append: readonly AppendResult[];
   readonly search: readonly SearchResult[];
   readonly verify: readonly VerifyResult[];
+  /** The need-to-know read (RelationStore.active), per store; absent in reports of earlier versions. */
+  readonly relation?: readonly RelationCheckResult[];
   readonly notes: readonly string[];
+}
+
+export interface RelationCheckResult {
+  readonly store: 'sqlite' | 'postgres';
+  /** Relations in the register when measured (two administrations' for each citizen). */
+  readonly relations: number;
+  /** One RelationStore.active read: a citizen, two administrations, today (the query path's relation check). */
+  readonly activeUs: Summary;
 }
 
 export interface AppendResult {
@@ -357,6 +367,53 @@ async function openMicroStore(kind: 'sqlite' | 'postgres', label: string, option
   };
 }
 
+/**
+ * The need-to-know read a query with a relation clause costs: RelationStore.active for one
+ * citizen and two administrations, on a register holding `citizens` × 2 relations, read as the
+ * query path reads it (one call, awaited).
+ */
+async function relationBench(kind: 'sqlite' | 'postgres', options: BenchOptions): Promise<RelationCheckResult> {
+  const micro = await openMicroStore(kind, 'relations', options);
+  try {
+    const citizens = options.quick ? 2_000 : 20_000;
+    const subjects = pseudonymsOf(citizens);
+    const now = new Date().toISOString();
+    const actor = { system: 'bench', administration: 'SOF', caseworker: null };
+    let next = 0;
+    const write = async (): Promise<void> => {
+      while (next < citizens * 2) {
+        const i = next++;
+        const administration = i % 2 === 0 ? 'SOF' : 'BIF';
+        await micro.store.relations.save(
+          {
+            id: randomUUID(),
+            subject: subjects[i >> 1]!,
+            administration,
+            capacity: administration === 'SOF' ? 'social-case' : 'cash-benefit',
+            caseRef: `${administration}-BENCH-${i}`,
+            caseworker: null,
+            from: '2026-01-01',
+            to: null,
+            endReason: null,
+            version: 1,
+            registeredAt: now,
+            updatedAt: now,
+          },
+          { type: 'registered', at: now, actor: { ...actor, administration }, auditId: randomUUID(), changed: [], reason: null },
+          0,
+        );
+      }
+    };
+    await Promise.all(Array.from({ length: 16 }, write));
+    const day = now.slice(0, 10);
+    const reads = options.quick ? 500 : 5_000;
+    const activeUs = await timeEach(reads, (i) => micro.store.relations.active([subjects[(i * 7919) % citizens]!], ['SOF', 'BIF'], day));
+    return { store: kind, relations: citizens * 2, activeUs: roundSummary(activeUs) };
+  } finally {
+    await micro.close();
+  }
+}
+
 /** Durable appends through the AuditTrail (group commit), from `concurrency` writers at once. */
 async function appendBench(kind: 'sqlite' | 'postgres', options: BenchOptions, concurrency: number): Promise<AppendResult> {
   const s = await openMicroStore(kind, 'append', options);
@@ -596,6 +653,14 @@ export async function runMicro(options: BenchOptions, log: (line: string) => voi
     }
   }
 
+  const relation: RelationCheckResult[] = [];
+  log('  the need-to-know read (relations register)');
+  for (const kind of kinds) {
+    const r = await relationBench(kind, options);
+    relation.push(r);
+    log(`    ${kind}, ${r.relations.toLocaleString('en')} relations: active() p50 ${r.activeUs.p50} µs, p99 ${r.activeUs.p99} µs`);
+  }
+
   log(
     `  audit search and verification (${options.searchRecords.toLocaleString('en')} records${options.search10m ? ', then 10,000,000' : ''})`,
   );
@@ -613,5 +678,5 @@ export async function runMicro(options: BenchOptions, log: (line: string) => voi
   } finally {
     for (const s of stores) await s.close().catch(() => undefined);
   }
-  return { token, schema, policy, minimise: min, append, search: trail.search, verify: trail.verify, notes };
+  return { token, schema, policy, minimise: min, append, search: trail.search, verify: trail.verify, relation, notes };
 }

@@ -216,6 +216,22 @@ export function evaluateTargets(load: LoadReport | null, derived: Derived | null
           10_000,
         ),
       );
+    // The relation check against the gateway's own median, at the lowest rate measured on that store.
+    for (const r of micro.relation ?? []) {
+      const windows = (load?.open ?? []).filter((w) => w.target === r.store).sort((x, y) => (x.rate ?? 0) - (y.rate ?? 0));
+      const median = windows[0]?.latencyMs.p50;
+      out.push(
+        target(
+          `relation-check-${r.store}`,
+          `Need-to-know read (one indexed RelationStore.active), ${r.store}, p50, share of the gateway's query p50 at ${windows[0]?.rate ?? '?'} rps`,
+          median === undefined || median <= 0 ? undefined : (r.activeUs.p50 / 1000 / median) * 100,
+          '%',
+          '≤ 5 %',
+          true,
+          5,
+        ),
+      );
+    }
     for (const s of micro.search)
       out.push(
         target(
@@ -410,6 +426,10 @@ export function markdown(report: BenchReport): string {
             ...us(p.decideUs),
           ]),
           ['minimisation (response schema, field intersection)', ...us(mi.minimise.us)],
+          ...(mi.relation ?? []).map((r) => [
+            `need-to-know read, ${r.store} (RelationStore.active, ${r.relations.toLocaleString('en')} relations)`,
+            ...us(r.activeUs),
+          ]),
         ],
       ),
     );
