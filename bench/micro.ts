@@ -16,7 +16,7 @@ import { auditEntry } from '../src/audit/entry.js';
 import { checkContract } from '../src/exchange/contract-check.js';
 import { minimise } from '../src/exchange/minimise.js';
 import { sha256b64url } from '../src/lib/digest.js';
-import { decide } from '../src/policy/evaluate.js';
+import { assumedRelations, decide } from '../src/policy/evaluate.js';
 import { loadPolicySet, policySetFrom } from '../src/policy/loader.js';
 import type { Policy, Purpose } from '../src/policy/types.js';
 import { SIMULATED_CONTRACTS } from '../src/simulators/contracts.js';
@@ -245,15 +245,22 @@ async function policyBench(quick: boolean): Promise<MicroReport['policy']> {
     purpose: PURPOSE,
     requestedFields: [...FIELDS],
     at: new Date(),
+    provider: 'BIF',
+    caseworker: 'sof-cw-0042',
   };
   const consent = async () => ({ status: 'active' as const });
+  // The policy asked requires a shared citizen: the relations as the register would answer them (the read is measured apart).
+  const relations = assumedRelations([
+    { administration: 'SOF', capacity: 'social-case' },
+    { administration: 'BIF', capacity: 'cash-benefit' },
+  ]);
   for (const total of [10, 1000, 10_000]) {
     const { set, buildMs } = syntheticPolicySet(base, contracts, total);
     if (set.policies.length !== total) throw new Error(`policy set has ${set.policies.length} policies, wanted ${total}`);
-    const once = await decide(set, contracts, request, consent);
+    const once = await decide(set, contracts, request, consent, relations);
     if (once.decision !== 'permit') throw new Error('the benchmark request should be permitted');
-    await timeEach(5000, () => decide(set, contracts, request, consent));
-    const decideUs = await timeEach(quick ? 20_000 : 100_000, () => decide(set, contracts, request, consent));
+    await timeEach(5000, () => decide(set, contracts, request, consent, relations));
+    const decideUs = await timeEach(quick ? 20_000 : 100_000, () => decide(set, contracts, request, consent, relations));
     out.push({ policies: total, buildMs, decideUs: roundSummary(decideUs) });
   }
   return out;

@@ -113,15 +113,24 @@ export async function startDemo(options: { env: NodeJS.ProcessEnv; root?: string
     const running = await listen(gateway).catch(explainPort(gatewayPortSetting(config.listen.port)));
     // The simulated case systems declare whom they serve, through the API (need to know): in the
     // background, the README's citizens first (on a first start the rest takes a minute or so).
+    // Only into the demo's embedded SQLite store: never into a PostgreSQL database that might be
+    // a real one, as the development case systems.
     const stopSeeding = new AbortController();
     const log = logger;
-    const seeding = seedDemoRelations({
-      gatewayUrl: running.url,
-      certsDir: config.paths.certs,
-      gatewayId: config.gatewayId,
-      signal: stopSeeding.signal,
-    }).then(
-      (s) => log.info('demo relations registered by the simulated case systems', { registered: s.written, alreadyThere: s.unchanged }),
+    const seed = config.store.kind === 'sqlite';
+    const seeding = (
+      seed
+        ? seedDemoRelations({
+            gatewayUrl: running.url,
+            certsDir: config.paths.certs,
+            gatewayId: config.gatewayId,
+            signal: stopSeeding.signal,
+          })
+        : Promise.resolve(undefined)
+    ).then(
+      (s) =>
+        s === undefined ||
+        log.info('demo relations registered by the simulated case systems', { registered: s.written, alreadyThere: s.unchanged }),
       (err: unknown) =>
         stopSeeding.signal.aborted ||
         log.error('the demo relations could not all be registered', { error: err instanceof Error ? err.message : String(err) }),
@@ -134,7 +143,9 @@ export async function startDemo(options: { env: NodeJS.ProcessEnv; root?: string
       `  gateway                 ${running.url}   (mutual TLS; store: ${config.store.kind === 'sqlite' ? config.store.file : 'PostgreSQL'})`,
       ...simulators.map((s) => `  simulated ${s.system.padEnd(22)} ${s.url}`),
       `  contracts ${rules.contracts.list().length}, policies ${rules.policies.policies.length}, policy set ${rules.policies.digest.slice(0, 12)}`,
-      '  relations register      filled by the simulated case systems through the API (the log says when it is done)',
+      seed
+        ? '  relations register      filled by the simulated case systems through the API (the log says when it is done)'
+        : '  relations register      not filled: the demo registers its relations only in its embedded SQLite store',
       `  certificates            ${config.paths.certs}`,
       `  health                  ${running.url}/healthz  ${running.url}/readyz  ${running.url}/metrics`,
       '',

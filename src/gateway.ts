@@ -132,6 +132,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     upstream,
     rules: () => rules.current(),
     consent,
+    relations: { store: store.relations, pseudonyms },
     owner: config.instanceId,
     settings: config.notifications,
     logger,

@@ -14,7 +14,7 @@ import { copenhagenDate } from '../src/policy/dates.js';
 import { addDays } from '../src/relations/register.js';
 import { emitNotification } from '../src/simulators/emit.js';
 import { population } from '../src/simulators/population.js';
-import { postAs } from './support/calls.js';
+import { postAs, waitFor } from './support/calls.js';
 import { DATABASES, postgresDatabase, type TestDatabase } from './support/databases.js';
 import { startTestEnv, testCerts, type TestEnv } from './support/env.js';
 
@@ -73,7 +73,14 @@ describe.each(DATABASES)('need to know on %s', (name, makeDatabase) => {
 
   beforeAll(async () => {
     db = await makeDatabase(`need_to_know_${name.toLowerCase()}`);
-    env = await startTestEnv({ name: `need-to-know-${name.toLowerCase()}`, overrides: { store: db.storeConfig } });
+    env = await startTestEnv({
+      name: `need-to-know-${name.toLowerCase()}`,
+      overrides: {
+        store: db.storeConfig,
+        upstream: { timeoutMs: 1000, maxResponseBytes: 1048576 },
+        notifications: { maxAttempts: 50, baseDelayMs: 20, maxDelayMs: 80, pollMs: 50, leaseMs: 3000 },
+      },
+    });
   });
   afterAll(async () => {
     await env?.close();
@@ -156,6 +163,51 @@ describe.each(DATABASES)('need to know on %s', (name, makeDatabase) => {
     expect(queued.deliveries.map((d) => [d.recipient.system, d.status])).toEqual([['sof-case-system', 'queued']]);
     const [permit] = (await env.gateway.store.audit.search({ auditId: queued.auditId, kind: 'notification', limit: 10 })).records;
     expect(permit?.reasons).toEqual(expect.arrayContaining(['QUEUED', `relation=${id}`]));
+  });
+  it("tells a sender nothing about a recipient's relation when the notification is refused for another reason (consent)", async () => {
+    const certsDir = await testCerts();
+    const summons = (cpr: string) => emitNotification('summons-copy', cpr, { gatewayUrl: env.url, certsDir });
+    const without = citizen();
+    const withRelation = citizen();
+    await relations.register('sof-case-system', { cpr: withRelation, capacity: 'support-contact-person', caseRef: ref('SOF-SKP') });
+    // No consent for either: the same answer whether or not social services serve the citizen.
+    const [a, b] = [await summons(without), await summons(withRelation)];
+    expect([a.status, b.status]).toEqual([403, 403]);
+    expect((a.body as { reasons: string[] }).reasons).toEqual(['CONSENT_MISSING']);
+    expect((b.body as { reasons: string[] }).reasons).toEqual(['CONSENT_MISSING']);
+  });
+
+  it('does not deliver a queued notification once the recipient no longer serves the citizen (voided before the attempt)', async () => {
+    const cpr = citizen();
+    const certsDir = await testCerts();
+    const sof = env.simulators['sof-case-system']!;
+    const id = await relations.register('sof-case-system', { cpr, capacity: 'social-case', caseRef: ref('SOF') });
+    sof.setFault({ kind: 'status', status: 503 });
+    try {
+      const sent = await emitNotification('sanction-notice', cpr, { gatewayUrl: env.url, certsDir });
+      expect(sent.status).toBe(202);
+      const { auditId, deliveries } = sent.body as { auditId: string; deliveries: { deliveryId: string }[] };
+      await waitFor('a failed attempt', async () => ((await env.gateway.store.outbox.get(deliveries[0]!.deliveryId))?.attempts ?? 0) > 0);
+      const voided = await postAs(
+        env.url,
+        'sof-case-system',
+        `/v1/relations/${id}/end`,
+        { reason: 'recorded-in-error' },
+        { purpose: 'plan-coordination' },
+      );
+      expect(voided.status).toBe(200);
+      sof.setFault(null);
+      const done = await waitFor('the delivery is settled', async () => {
+        const d = await env.gateway.store.outbox.get(deliveries[0]!.deliveryId);
+        return d !== undefined && d.state !== 'pending' && d.state !== 'delivering' && d;
+      });
+      expect(done.state).toBe('cancelled');
+      expect(sof.inbox.received.filter((n) => n.auditId === auditId)).toEqual([]);
+      const records = (await env.gateway.store.audit.search({ auditId, kind: 'notification', limit: 20 })).records;
+      expect(records.map((r) => r.reasons)).toContainEqual(['RELATION_MISSING', 'DELIVERY_CANCELLED']);
+    } finally {
+      sof.setFault(null);
+    }
   });
 });
 

@@ -58,6 +58,7 @@ export const DELIVERY_FAILURE = {
   recipientUnreachable: 'RECIPIENT_UNREACHABLE', // no connection to the recipient
   storeUnavailable: 'GATEWAY_STORE_UNAVAILABLE', // the outcome could not be recorded (trail or outbox)
   consentSourceUnavailable: DENY_REASON.consentSourceUnavailable, // the consent could not be checked again before sending
+  relationRegisterUnavailable: 'RELATION_REGISTER_UNAVAILABLE', // the relations could not be checked again before sending
   payloadErased: 'PAYLOAD_ERASED', // nothing left to send (a cancellation, on the outbox row only)
 } as const;
 

@@ -263,7 +263,8 @@ interface Notification {
 
 /**
  * The outbox row of one permitted recipient: the minimised event, and what the worker needs to
- * deliver it, to check consent again before sending, and to write the delivery's audit record.
+ * deliver it, to check consent and need to know again before sending, and to write the delivery's
+ * audit record.
  */
 function newDelivery(n: Notification, who: Recipient, decision: Extract<Decision, { decision: 'permit' }>, kept: Kept): NewDelivery {
   const { req, token, contract } = n;
@@ -278,6 +279,10 @@ function newDelivery(n: Notification, who: Recipient, decision: Extract<Decision
     consentCheck: policy.consent.required
       ? consentRequirement(who.administration, policy, contract.id, categoriesOf(contract, released), released)
       : null,
+    relationCheck:
+      policy.relation !== undefined
+        ? { requirement: policy.relation, administration: who.administration, provider: req.client.administration }
+        : null,
     fields: { requested: n.present, released, withheld },
     caller: { system: req.client.id, administration: req.client.administration },
     caseworker: token.caseworker,

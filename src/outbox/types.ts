@@ -1,3 +1,4 @@
+import type { RelationRequirement } from '../policy/types.js';
 import type { DataCategory } from '../contracts/types.js';
 import { CodedError } from '../errors.js';
 
@@ -23,6 +24,18 @@ export interface DeliveryMeta {
     readonly contract: string;
     readonly categories: readonly DataCategory[];
     readonly fields: readonly string[];
+  } | null;
+  /**
+   * For a policy with a `relation:` clause: the clause and the administrations it is read for,
+   * checked again when the delivery is made (an end or a voiding between acceptance and delivery
+   * cancels it). null or absent otherwise (rows queued before need to know have none).
+   */
+  readonly relationCheck?: {
+    readonly requirement: RelationRequirement;
+    /** The recipient's administration. */
+    readonly administration: string;
+    /** The sender's administration (the clause's `sender`, if it names one). */
+    readonly provider: string;
   } | null;
   readonly fields: { readonly requested: readonly string[]; readonly released: readonly string[]; readonly withheld: readonly string[] };
   /** The sending (provider) system. */

@@ -1,7 +1,11 @@
 import type { AuditTrail } from '../audit/trail.js';
 import type { GatewayConfig } from '../config/config.js';
 import { auditEntry, withRecipient, type ExchangeFacts } from '../audit/entry.js';
-import { DELIVERY_FAILURE, NOTIFICATION_AUDIT } from '../audit/reasons.js';
+import { DELIVERY_FAILURE, DENY_REASON, NOTIFICATION_AUDIT } from '../audit/reasons.js';
+import type { Pseudonymizer } from '../audit/pseudonym.js';
+import { copenhagenDate } from '../policy/dates.js';
+import { needToKnow } from '../policy/evaluate.js';
+import type { RelationStore } from '../relations/types.js';
 import type { AuditEntry } from '../audit/types.js';
 import type { ConsentSource } from '../consent/types.js';
 import { canonicalJson, sha256b64url } from '../lib/digest.js';
@@ -22,6 +26,11 @@ export interface OutboxWorkerOptions {
   readonly upstream: UpstreamIdentity;
   readonly rules: () => Rules;
   readonly consent: ConsentSource;
+  /**
+   * The relations register and the pseudonyms, to check need to know again before each attempt
+   * (a delivery whose policy has a `relation:` clause). Without them such a delivery waits (fail closed).
+   */
+  readonly relations?: { readonly store: Pick<RelationStore, 'active'>; readonly pseudonyms: Pseudonymizer };
   /** This instance (its audit chain id): the owner of its leases. */
   readonly owner: string;
   readonly settings: OutboxSettings;
@@ -179,6 +188,17 @@ export class OutboxWorker {
         await this.#finish(d, lease, { state: 'cancelled', at: this.#now(), status: null, error: DELIVERY_FAILURE.payloadErased });
         return;
       }
+      // Need to know again, just before sending: an end or a voiding stops what was queued before it.
+      if (d.meta.relationCheck) {
+        const held = await this.#relationsHeld(d, d.payload);
+        if (held === undefined) return await this.#failed(d, lease, null, DELIVERY_FAILURE.relationRegisterUnavailable);
+        if (!held) {
+          await this.#audit(d, { decision: 'deny', reasons: [DENY_REASON.relationMissing, NOTIFICATION_AUDIT.cancelled] });
+          await this.#finish(d, lease, { state: 'cancelled', at: this.#now(), status: null, error: DENY_REASON.relationMissing });
+          this.#stats.cancelled += 1;
+          return;
+        }
+      }
       // Consent again, just before sending: a withdrawal stops what was queued before it.
       if (d.meta.consentCheck) {
         const evidence = await this.#consent(d, d.payload);
@@ -290,6 +310,27 @@ export class OutboxWorker {
       return { status: 'unavailable' };
     }
     return recheckConsent(this.#o.consent, cpr, d.meta.consentCheck!, new Date(this.#now()));
+  }
+
+  /**
+   * Whether the recipient (and the sender, if the clause names it) still serve the citizen
+   * today, as the policy's clause requires; undefined if the register cannot be read.
+   */
+  async #relationsHeld(d: Delivery, payload: string): Promise<boolean | undefined> {
+    const check = d.meta.relationCheck!;
+    const register = this.#o.relations;
+    if (register === undefined) return undefined;
+    try {
+      const { cpr } = JSON.parse(payload) as { cpr: string };
+      const administrations = [...new Set([check.administration, check.provider])];
+      const inForce = await register.store.active(register.pseudonyms.all(cpr), administrations, copenhagenDate(new Date(this.#now())));
+      return (
+        needToKnow(check.requirement, { administration: check.administration, provider: check.provider, caseworker: null }, inForce)
+          .relied !== undefined
+      );
+    } catch {
+      return undefined;
+    }
   }
 
   /** The delivery's audit record, on the notification's audit id. Resolves once durable. */

@@ -1,7 +1,16 @@
 import { CONSENT_DENIAL, DENY_REASON, type DenyReason } from '../audit/reasons.js';
 import type { ContractRegistry } from '../contracts/types.js';
 import { copenhagenDate, dayEnd, dayStart } from './dates.js';
-import type { ConsentEvidence, ConsentStatus, Decision, DecisionRequest, Policy, PolicySet, RelationFact } from './types.js';
+import type {
+  ConsentEvidence,
+  ConsentStatus,
+  Decision,
+  DecisionRequest,
+  Policy,
+  PolicySet,
+  RelationFact,
+  RelationRequirement,
+} from './types.js';
 
 /**
  * Asks whether the citizen's consent covers releasing `fields` under `policy`. Resolves the
@@ -247,11 +256,29 @@ export async function decide(
       if (!reasons.includes(DENY_REASON.noFieldsPermitted)) reasons.push(DENY_REASON.noFieldsPermitted);
       continue;
     }
-    // Need to know, before consent: one read of the register for the decision, whichever policies ask.
+    // Consent first, then need to know: what a caller hears about a policy that requires consent
+    // does not depend on whether another administration serves the citizen.
+    let evidence: ConsentEvidence | undefined;
+    if (policy.consent.required) {
+      const asked = await askConsent(consent, policy, fields);
+      firstEvidence ??= asked.evidence;
+      if (asked.evidence.status !== 'active') {
+        const reason = CONSENT_DENIALS[asked.evidence.status];
+        trace.push(
+          asked.failed
+            ? `${label}: requires the citizen's consent for ${fields.join(', ')}; the consent look-up failed, so deny (${reason}, fail closed).`
+            : `${label}: requires the citizen's consent for ${fields.join(', ')}; the consent source answered "${asked.evidence.status}": deny (${reason}).`,
+        );
+        if (!reasons.includes(reason)) reasons.push(reason);
+        continue;
+      }
+      evidence = asked.evidence;
+    }
+    // Need to know: one read of the register for the decision, whichever policies ask.
     let relied: readonly RelationFact[] | undefined;
     if (policy.relation !== undefined) {
       known ??= relations([...new Set([req.administration, ...(req.provider !== undefined ? [req.provider] : [])])]);
-      const held = needToKnow(policy, req, await known);
+      const held = needToKnow(policy.relation, req, await known);
       trace.push(`${label}: ${held.line}`);
       if (held.relied === undefined) {
         if (!reasons.includes(DENY_REASON.relationMissing)) reasons.push(DENY_REASON.relationMissing);
@@ -259,43 +286,36 @@ export async function decide(
       }
       relied = held.relied;
     }
-    const withRelations = relied !== undefined ? { relations: relied } : {};
-    if (!policy.consent.required) {
-      trace.push(`${label}: in force for role and purpose; releases ${fields.join(', ')} under ${basis(policy)}.`);
-      return { decision: 'permit', policy, fields, ...withRelations, trace };
-    }
-    const { evidence, failed } = await askConsent(consent, policy, fields);
-    firstEvidence ??= evidence;
-    if (evidence.status === 'active') {
-      trace.push(
-        `${label}: the citizen's consent is active${evidence.consentId ? ` (consent ${evidence.consentId})` : ''}; releases ${fields.join(', ')} under ${basis(policy)}.`,
-      );
-      return { decision: 'permit', policy, fields, consent: evidence, ...withRelations, trace };
-    }
-    const reason = CONSENT_DENIALS[evidence.status];
     trace.push(
-      failed
-        ? `${label}: requires the citizen's consent for ${fields.join(', ')}; the consent look-up failed, so deny (${reason}, fail closed).`
-        : `${label}: requires the citizen's consent for ${fields.join(', ')}; the consent source answered "${evidence.status}": deny (${reason}).`,
+      evidence !== undefined
+        ? `${label}: the citizen's consent is active${evidence.consentId ? ` (consent ${evidence.consentId})` : ''}; releases ${fields.join(', ')} under ${basis(policy)}.`
+        : `${label}: in force for role and purpose; releases ${fields.join(', ')} under ${basis(policy)}.`,
     );
-    if (!reasons.includes(reason)) reasons.push(reason);
+    return {
+      decision: 'permit',
+      policy,
+      fields,
+      ...(evidence !== undefined ? { consent: evidence } : {}),
+      ...(relied !== undefined ? { relations: relied } : {}),
+      trace,
+    };
   }
   return deny(reasons, trace, ranked[0]!.policy, firstEvidence);
 }
 
 /**
- * The policy's `relation:` clause against the relations in force: the requester's in one of the
+ * A `relation:` clause against the relations in force (the evaluator's, and the delivery
+ * worker's again before each attempt): the requester's in one of the
  * capacities named (with the token's caseworker as the responsible one, under `sameCaseworker`)
  * and, when `provider` is named, the other side's. The relations relied on (in id order), or
  * undefined and why not, in a trace line that names administrations and capacities, never the
  * citizen.
  */
-function needToKnow(
-  policy: Policy,
-  req: DecisionRequest,
+export function needToKnow(
+  clause: RelationRequirement,
+  req: Pick<DecisionRequest, 'administration' | 'provider' | 'caseworker'>,
   inForce: readonly RelationFact[],
 ): { relied: readonly RelationFact[] | undefined; line: string } {
-  const clause = policy.relation!;
   const mine = inForce.filter((r) => r.administration === req.administration && clause.requester.includes(r.capacity));
   if (mine.length === 0)
     return {

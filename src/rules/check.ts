@@ -403,6 +403,14 @@ export function crossCheckRelationClauses(
     }
     const provider = contracts.get(p.contract)?.provider.administration;
     if (Array.isArray(clause.provider) && provider !== undefined) check(clause.provider, other, [provider]);
+    if (clause.provider !== undefined && provider !== undefined && p.requester.administrations.includes(provider))
+      warnings.push(
+        new LoadError(
+          p.file,
+          `/relation/${other}`,
+          `${provider} is both the ${mine} and the ${other} of ${p.contract}: for a request from ${provider}, its own relation satisfies "${other}" too`,
+        ),
+      );
   }
   return { errors, warnings };
 }

@@ -5,6 +5,7 @@ import { POSTGRES_MIGRATIONS } from './migrations.js';
 import { postgresDpo } from './postgres-dpo.js';
 import { postgresConsents } from './postgres-consents.js';
 import { postgresRelations, saveRelationIn } from './postgres-relations.js';
+import { lockOrder } from './relations.js';
 import { postgresOutbox, queueNotifications } from './postgres-outbox.js';
 import { IdempotencyKeyTakenError, OutboxWriteError } from '../outbox/types.js';
 import { RelationConflictError } from '../relations/types.js';
@@ -291,7 +292,7 @@ class PostgresStore implements Store {
                 if (taken.length > 0) throw new IdempotencyKeyTakenError(taken);
               }
               const lost: number[] = [];
-              for (const [i, w] of relationWrites.entries()) if ((await saveRelationIn(c, w)) === 'conflict') lost.push(i);
+              for (const i of lockOrder(relationWrites)) if ((await saveRelationIn(c, relationWrites[i]!)) === 'conflict') lost.push(i);
               if (lost.length > 0) throw new RelationConflictError(lost);
             });
           }

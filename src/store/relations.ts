@@ -1,4 +1,4 @@
-import type { Relation, RelationEvent, StoredRelation } from '../relations/types.js';
+import type { Relation, RelationEvent, RelationWrite, StoredRelation } from '../relations/types.js';
 import { PSEUDONYM } from '../audit/pseudonym.js';
 import { canonicalJson } from '../lib/digest.js';
 
@@ -141,4 +141,14 @@ export function checkActiveQuery(subjects: readonly string[], administrations: r
   if (!Array.isArray(subjects) || !Array.isArray(administrations))
     throw new TypeError('RelationStore.active: subjects and administrations are arrays');
   if (!DAY.test(day)) throw new TypeError('RelationStore.active: day must be YYYY-MM-DD');
+}
+
+/**
+ * The positions of `writes` in the order a transaction takes their rows' locks: by administration
+ * and case reference (the relation's unique key, compared without letter case), so that two
+ * commits writing the same relations never wait for each other in opposite orders (a deadlock).
+ */
+export function lockOrder(writes: readonly RelationWrite[]): number[] {
+  const key = (w: RelationWrite) => `${w.relation.administration}\u0000${w.relation.caseRef.toLowerCase()}`;
+  return writes.map((_, i) => i).sort((a, b) => (key(writes[a]!) < key(writes[b]!) ? -1 : key(writes[a]!) > key(writes[b]!) ? 1 : a - b));
 }

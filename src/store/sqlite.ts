@@ -6,6 +6,7 @@ import { Batcher } from './batch.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
 import { sqliteDpo } from './sqlite-dpo.js';
 import { sqliteConsents } from './sqlite-consents.js';
+import { lockOrder } from './relations.js';
 import { sqliteRelations } from './sqlite-relations.js';
 import { sqliteOutbox } from './sqlite-outbox.js';
 import { IdempotencyKeyTakenError, OutboxWriteError } from '../outbox/types.js';
@@ -200,7 +201,7 @@ class SqliteStore implements Store {
             }
             if (taken.length > 0) throw new IdempotencyKeyTakenError(taken);
           }
-          const lost = relationWrites.flatMap((w, i) => (relations.saveIn(w) === 'conflict' ? [i] : []));
+          const lost = lockOrder(relationWrites).filter((i) => relations.saveIn(relationWrites[i]!) === 'conflict');
           if (lost.length > 0) throw new RelationConflictError(lost);
         });
         stats.auditRecords += records.length;
