@@ -12,6 +12,8 @@ import Database from 'better-sqlite3';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import request from 'supertest';
 import { issueCertificate } from '../src/pki/devpki.js';
+import { copenhagenDate } from '../src/policy/dates.js';
+import { addDays } from '../src/relations/register.js';
 import { population, type SyntheticCitizen } from '../src/simulators/population.js';
 import { postAs, waitFor } from './support/calls.js';
 import { ROOT, startTestEnv, tls, TEST_CERTS, type TestEnv } from './support/env.js';
@@ -34,6 +36,10 @@ const subject = shared[0] as SyntheticCitizen;
 /** A citizen who consents to the rehabilitation team's look-up, and later withdraws. */
 const consenting = shared[1] as SyntheticCitizen;
 const SNOOP = 'sof-cw-0666';
+/** Citizens both administrations serve today: exactly as many as a count must reach to be shown. */
+const heldByBoth = shared.slice(2, 7);
+const today = copenhagenDate(new Date());
+let endedRelationId: string;
 
 let env: TestEnv;
 let dpo: BrowserContext;
@@ -171,6 +177,49 @@ beforeAll(async () => {
     async () => (await env.gateway.store.outbox.list({ state: 'dead', limit: 10 })).deliveries[0],
   );
   env.simulators['sof-case-system']!.setFault(null);
+
+  // The relations register: social services serve the subject; the jobcentre did, changed its
+  // caseworker and ended it yesterday. Five other citizens are served by both today.
+  const relate = (client: string, body: object, caseworker: string) =>
+    postAs(env.url, client, '/v1/relations', body, { purpose: 'plan-coordination', caseworker });
+  const start = addDays(today, -30);
+  expect(
+    (
+      await relate(
+        'sof-case-system',
+        { cpr: subject.cpr, capacity: 'social-case', caseRef: 'SOF-DPO-1', caseworker: 'sof-cw-0001', from: start },
+        'sof-cw-0001',
+      )
+    ).status,
+  ).toBe(201);
+  const cash = { cpr: subject.cpr, capacity: 'cash-benefit', caseRef: 'BIF-DPO-1', from: start };
+  const registered = await relate('bif-jobcentre-system', { ...cash, caseworker: 'bif-cw-0001' }, 'bif-cw-0001');
+  expect(registered.status).toBe(201);
+  endedRelationId = registered.body.relation.id;
+  expect((await relate('bif-jobcentre-system', { ...cash, caseworker: 'bif-cw-0002' }, 'bif-cw-0002')).body.outcome).toBe('changed');
+  const ended = await postAs(
+    env.url,
+    'bif-jobcentre-system',
+    `/v1/relations/${endedRelationId}/end`,
+    { to: addDays(today, -1), reason: 'case-closed' },
+    { purpose: 'plan-coordination', caseworker: 'bif-cw-0002' },
+  );
+  expect(ended.status).toBe(200);
+  for (const [i, c] of heldByBoth.entries()) {
+    expect(
+      (await relate('sof-case-system', { cpr: c.cpr, capacity: 'social-case', caseRef: `SOF-DPO-${i + 2}`, from: start }, 'sof-cw-0003'))
+        .status,
+    ).toBe(201);
+    expect(
+      (
+        await relate(
+          'bif-jobcentre-system',
+          { cpr: c.cpr, capacity: 'cash-benefit', caseRef: `BIF-DPO-${i + 2}`, from: start },
+          'bif-cw-0003',
+        )
+      ).status,
+    ).toBe(201);
+  }
 
   dpo = await openBrowser('dpo-console');
   page = dpo.pages()[0] ?? (await dpo.newPage());
@@ -399,6 +448,17 @@ describe("the citizen's access report", () => {
       'Koordinering af jobplan og handleplan',
     );
     expect(await page.content()).not.toContain(`>${subject.cpr}<`);
+    // Who serves the citizen: the jobcentre's ended relation and social services' one in force, without case references.
+    expect(
+      await page
+        .locator('#report-relations section.relation')
+        .evaluateAll((s) => s.map((x) => [x.getAttribute('data-administration'), x.getAttribute('data-state')])),
+    ).toEqual([
+      ['BIF', 'ended'],
+      ['SOF', 'active'],
+    ]);
+    await expect(page.textContent('#report-relations')).resolves.toContain('Sagen blev afsluttet');
+    expect(await page.textContent('#citizen-report')).not.toContain('SOF-DPO-1');
     await shot('citizen-report');
 
     const [csv] = await Promise.all([page.waitForEvent('download'), page.click('#download-csv')]);
@@ -406,7 +466,9 @@ describe("the citizen's access report", () => {
     const text = readFileSync((await csv.path())!, 'utf8');
     expect(text.split('\r\n')[0]).toContain('Tidspunkt');
     expect(text).toContain('Koordinering af jobplan og handleplan');
+    expect(text).toContain(',Kontanthjælpssag,');
     expect(text).not.toContain(subject.cpr);
+    expect(text).not.toContain('BIF-DPO-1');
 
     const [pdf] = await Promise.all([page.waitForEvent('download'), page.click('#download-pdf')]);
     const bytes = readFileSync((await pdf.path())!);
@@ -431,6 +493,50 @@ describe("the citizen's access report", () => {
     await page.waitForSelector('#citizen-report');
     await expect(page.textContent('#citizen-report h1')).resolves.toBe('Overview of disclosures of your data');
     await expect(page.textContent('#citizen-report')).resolves.toContain('Coordination of the job plan and the social action plan');
+  });
+});
+
+describe('relations', () => {
+  it("shows a citizen's relations, every administration's, with their history; audited, the CPR number never in a URL", async () => {
+    await page.goto(`${env.url}/dpo/relations`);
+    await page.fill('#rel-cpr', subject.cpr);
+    await page.click('#relations-submit');
+    await page.waitForSelector('#relations');
+    const ended = page.locator(`section.relation[data-relation="${endedRelationId}"]`);
+    expect(await ended.getAttribute('data-state')).toBe('ended');
+    expect(await ended.locator('tr[data-event]').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-event')))).toEqual([
+      'registered',
+      'changed',
+      'ended',
+    ]);
+    await expect(ended.locator('tr[data-event="changed"] td.changed').textContent()).resolves.toBe('sagsbehandler');
+    await expect(ended.locator('tr[data-event="changed"]').textContent()).resolves.toContain('bif-cw-0002');
+    await expect(ended.locator('tr[data-event="ended"] td.reason').textContent()).resolves.toBe('Sagen er afsluttet');
+    await expect(ended.locator('.period').textContent()).resolves.toContain(addDays(today, -1));
+    const sof = page.locator('section.relation[data-administration="SOF"]');
+    expect(await sof.getAttribute('data-state')).toBe('active');
+    await expect(sof.locator('.case-ref').textContent()).resolves.toBe('SOF-DPO-1');
+    expect(await page.content()).not.toContain(subject.cpr);
+    await shot('relations');
+    const { records } = await env.gateway.store.audit.search({
+      kind: 'dpo-access',
+      subject: env.gateway.pseudonyms.pseudonym(subject.cpr),
+      reason: 'RELATION_HISTORY',
+      limit: 10,
+    });
+    expect(records).toHaveLength(1);
+    expect(records[0]!.caller?.system).toBe('dpo-console');
+    expect(urls.filter((u) => u.includes(subject.cpr))).toEqual([]);
+  });
+
+  it('counts the citizens held today per combination of administrations, and says "fewer than 5" below five', async () => {
+    await page.goto(`${env.url}/dpo/relations`);
+    await expect(page.locator('#shared-citizens tr[data-combination="BIF+SOF"] td.num').textContent()).resolves.toBe(
+      String(heldByBoth.length),
+    );
+    // The subject alone is held by social services only (the jobcentre's relation ended yesterday).
+    await expect(page.locator('#shared-citizens tr[data-combination="SOF"] td.num').textContent()).resolves.toBe('færre end 5');
+    expect(await page.locator('#shared-citizens tr[data-combination="BIF"]').count()).toBe(0);
   });
 });
 
