@@ -445,17 +445,16 @@ describe("the citizen's access report", () => {
     );
     expect(await page.content()).not.toContain(`>${subject.cpr}<`);
     // Who serves the citizen: the jobcentre's relations (one ended) and social services', without case references.
-    expect(
-      await page
-        .locator('#report-relations section.relation')
-        .evaluateAll((s) => s.map((x) => [x.getAttribute('data-administration'), x.getAttribute('data-state')])),
-    ).toEqual([
-      ['BIF', 'active'],
-      ['BIF', 'ended'],
-      ['SOF', 'active'],
-    ]);
+    const held = await page
+      .locator('#report-relations section.relation')
+      .evaluateAll((s) =>
+        s.map((x) => `${x.getAttribute('data-administration')}:${x.getAttribute('data-capacity')}:${x.getAttribute('data-state')}`),
+      );
+    expect(held).toContain('BIF:sickness-benefit:ended');
+    expect(held.filter((h) => h.startsWith('SOF:') && h.endsWith(':active')).length).toBeGreaterThanOrEqual(1);
+    expect(held.filter((h) => h.startsWith('BIF:') && h.endsWith(':active')).length).toBeGreaterThanOrEqual(1);
     await expect(page.textContent('#report-relations')).resolves.toContain('Sagen blev afsluttet');
-    expect(await page.textContent('#citizen-report')).not.toContain('SOF-DPO-1');
+    for (const ref of ['SOF-DPO-1', 'BIF-DPO-S']) expect(await page.textContent('#citizen-report')).not.toContain(ref);
     await shot('citizen-report');
 
     const [csv] = await Promise.all([page.waitForEvent('download'), page.click('#download-csv')]);
@@ -510,9 +509,8 @@ describe('relations', () => {
     await expect(ended.locator('tr[data-event="changed"]').textContent()).resolves.toContain('bif-cw-0002');
     await expect(ended.locator('tr[data-event="ended"] td.reason').textContent()).resolves.toBe('Sagen er afsluttet');
     await expect(ended.locator('.period').textContent()).resolves.toContain(addDays(today, -1));
-    const sof = page.locator('section.relation[data-administration="SOF"]');
-    expect(await sof.getAttribute('data-state')).toBe('active');
-    await expect(sof.locator('.case-ref').textContent()).resolves.toBe('SOF-DPO-1');
+    await expect(ended.locator('.case-ref').textContent()).resolves.toBe('BIF-DPO-S');
+    expect(await page.locator('section.relation[data-administration="SOF"][data-state="active"]').count()).toBeGreaterThanOrEqual(1);
     expect(await page.content()).not.toContain(subject.cpr);
     await shot('relations');
     const { records } = await env.gateway.store.audit.search({
@@ -528,8 +526,11 @@ describe('relations', () => {
 
   it('counts the citizens held today per combination of administrations, and says "fewer than 5" below five', async () => {
     await page.goto(`${env.url}/dpo/relations`);
+    // As many as the register counts (every citizen of the traffic), at least five: shown as the number.
+    const both = (await env.gateway.store.relations.sharedCitizens(today)).find((c) => c.administrations.join('+') === 'BIF+SOF');
+    expect(both?.citizens).toBeGreaterThanOrEqual(5);
     await expect(page.locator('#shared-citizens tr[data-combination="BIF+SOF"] td.num').textContent()).resolves.toBe(
-      String(heldByBoth.length),
+      String(both!.citizens),
     );
     // Two citizens are held by social services only: fewer than five.
     await expect(page.locator('#shared-citizens tr[data-combination="SOF"] td.num').textContent()).resolves.toBe('færre end 5');
