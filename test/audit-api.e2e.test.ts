@@ -240,7 +240,13 @@ describe('POST /v1/audit/citizen-report', () => {
     expect(lines[0]).toBe(
       'Tidspunkt,Udfald,Modtager (forvaltning),Modtagende system,Oplysningerne kom fra,Oplysninger,Formål,Hjemmel,Samtykke (kvittering),Begrundelse',
     );
-    expect(lines).toHaveLength(4);
+    // Three exchanges; then, after an empty line, the relations' heading and columns (A has none).
+    expect(lines).toHaveLength(7);
+    expect(lines.slice(4)).toEqual([
+      '',
+      '"Forvaltninger, der har registreret, at de betjener dig"',
+      'Forvaltning,Som,Fra,Til og med,Status,Afsluttet fordi',
+    ]);
     expect(csv.text).toContain('Målgruppe (Beskæftigelse og ydelser); Ydelse (Beskæftigelse og ydelser)');
 
     const html = await dpo('/v1/audit/citizen-report', { cpr: A.cpr, format: 'html', lang: 'en' });

@@ -11,6 +11,7 @@ import { Pseudonymizer } from '../src/audit/pseudonym.js';
 import { buildCitizenReport, CITIZEN_REPORT_CSP, citizenReportCsv, citizenReportHtml } from '../src/audit/report.js';
 import { AuditTrail } from '../src/audit/trail.js';
 import type { AuditEntry } from '../src/audit/types.js';
+import type { Relation } from '../src/relations/types.js';
 import { loadConfig } from '../src/config/config.js';
 import type { Rules } from '../src/rules/types.js';
 import { loadRules } from '../src/rules/load.js';
@@ -20,6 +21,8 @@ import { ROOT, testCerts } from './support/env.js';
 
 const CPR = '0302919904';
 const OTHER = '0402919905';
+/** A citizen served by both administrations, refused once for a missing relation. */
+const SERVED = '0502919906';
 const pseudonyms = new Pseudonymizer({ keys: [{ id: 'k', secret: randomBytes(32) }], current: 'k' });
 let dir: string;
 let store: Store;
@@ -99,6 +102,62 @@ beforeAll(async () => {
       fields: { requested: ['benefit'], released: [], withheld: ['benefit'], dropped: [] },
     }),
   );
+  // The relations register: SOF serves SERVED now; BIF did, and once registered one in error.
+  const now = new Date().toISOString();
+  const actor = { system: 'sof-case-system', administration: 'SOF', caseworker: 'sof-cw-0042' };
+  const save = async (id: string, subject: string, over: Partial<Relation>, end?: Relation['endReason']) => {
+    const r: Relation = {
+      id,
+      subject,
+      administration: 'SOF',
+      capacity: 'social-case',
+      caseRef: `SECRET-REF-${id}`,
+      caseworker: 'sof-cw-0042',
+      from: '2025-06-01',
+      to: null,
+      endReason: null,
+      version: 1,
+      registeredAt: now,
+      updatedAt: now,
+      ...over,
+    };
+    await store.relations.save(r, { type: 'registered', at: now, actor, auditId: `a-${id}`, changed: [], reason: null }, 0);
+    if (end !== undefined)
+      await store.relations.save(
+        { ...r, endReason: end, version: 2 },
+        { type: 'ended', at: now, actor, auditId: `e-${id}`, changed: [], reason: end },
+        1,
+      );
+  };
+  await save('r-sof', pseudonyms.pseudonym(SERVED), {});
+  await save(
+    'r-bif',
+    pseudonyms.pseudonym(SERVED),
+    { administration: 'BIF', capacity: 'cash-benefit', from: '2025-01-01', to: '2025-05-31' },
+    'case-closed',
+  );
+  await save(
+    'r-void',
+    pseudonyms.pseudonym(SERVED),
+    { administration: 'BIF', capacity: 'rehabilitation-case', from: '2025-03-01' },
+    'recorded-in-error',
+  );
+  await save('r-other', pseudonyms.pseudonym(OTHER), {});
+  const served = await AuditTrail.open(store, { chain: 'r2' });
+  await served.append(
+    base({
+      kind: 'decision',
+      auditId: 'q-2',
+      subject: pseudonyms.pseudonym(SERVED),
+      contract: 'employment.citizen-status.v1',
+      caller: sof,
+      purpose: 'plan-coordination',
+      decision: 'deny',
+      reasons: ['RELATION_MISSING', 'relations-sha256=abc'],
+      fields: { requested: ['benefit'], released: [], withheld: [], dropped: [] },
+    }),
+  );
+  await served.close();
   await trail.close();
 });
 afterAll(async () => {
@@ -158,4 +217,45 @@ it('CSV cells never start a formula; the HTML page escapes everything and carrie
   expect(html).not.toMatch(/<script/i);
   expect(html).toContain('<th scope="col">Medarbejder</th>');
   expect(CITIZEN_REPORT_CSP).toMatch(/^default-src 'none'; style-src 'sha256-[A-Za-z0-9+/]+=*'/);
+});
+
+it("lists every administration's registration that it serves the citizen, in words, with no case reference", async () => {
+  const report = await buildCitizenReport({ store, pseudonyms, rules, includeEmployee: false }, { cpr: SERVED });
+  expect(report.relations).toEqual([
+    {
+      administration: 'BIF',
+      administrationName: expect.objectContaining({ da: expect.any(String) }),
+      capacity: { id: 'cash-benefit', title: { da: 'Kontanthjælpssag', en: 'Cash benefit case' } },
+      from: '2025-01-01',
+      to: '2025-05-31',
+      state: 'ended',
+      endReason: { code: 'case-closed', label: { da: 'Sagen blev afsluttet', en: 'The case was closed' } },
+    },
+    expect.objectContaining({ administration: 'BIF', capacity: expect.objectContaining({ id: 'rehabilitation-case' }), state: 'voided' }),
+    expect.objectContaining({ administration: 'SOF', from: '2025-06-01', to: null, state: 'active', endReason: null }),
+  ]);
+  // The refusal for a missing relation, in words; a reason that names something is left out.
+  const [refused] = report.entries;
+  expect(refused?.outcome).toBe('refused');
+  expect(refused?.reasons.map((r) => [r.code, r.label.en])).toEqual([
+    ['RELATION_MISSING', 'The administration had not registered that it serves you'],
+  ]);
+  const csv = citizenReportCsv(report, 'da');
+  const html = citizenReportHtml(report, 'en');
+  for (const text of [JSON.stringify(report), csv, html]) {
+    expect(text).not.toContain('SECRET-REF');
+    expect(text).not.toContain('sof-cw-0042');
+    expect(text).not.toContain('relations-sha256');
+  }
+  expect(csv).toContain(
+    '\r\n\r\n"Forvaltninger, der har registreret, at de betjener dig"\r\nForvaltning,Som,Fra,Til og med,Status,Afsluttet fordi\r\n',
+  );
+  expect(csv).toContain(',Kontanthjælpssag,2025-01-01,2025-05-31,Afsluttet,Sagen blev afsluttet\r\n');
+  expect(csv).toContain(',Åben socialsag,2025-06-01,indtil videre,Gældende,\r\n');
+  expect(html).toContain('<td>Void: registered in error, never in force</td>');
+  // Naming employees names the responsible caseworker too.
+  const named = await buildCitizenReport({ store, pseudonyms, rules, includeEmployee: true }, { cpr: SERVED });
+  expect(named.relations.map((r) => r.caseworker)).toEqual(['sof-cw-0042', 'sof-cw-0042', 'sof-cw-0042']);
+  // A citizen nobody serves: none.
+  expect((await buildCitizenReport({ store, pseudonyms, rules, includeEmployee: false }, { cpr: CPR })).relations).toEqual([]);
 });

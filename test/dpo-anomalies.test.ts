@@ -3,11 +3,14 @@
  * controlled clock and counted into the rollups by the catch-up pass: each rule flags what it
  * should, explains it in words with its numbers, and leaves the usual alone.
  */
+import { randomUUID } from 'node:crypto';
+import { statisticsOf } from '../src/audit/statistics.js';
 import { AuditTrail } from '../src/audit/trail.js';
 import type { AuditEntry } from '../src/audit/types.js';
 import { DEFAULT_THRESHOLDS, findAnomalies, type Anomaly, type AnomalyInput } from '../src/dpo/anomalies.js';
 import { reasonText } from '../src/dpo/labels.js';
 import { RollupCatchUp } from '../src/audit/rollups.js';
+import type { Relation, RelationActor } from '../src/relations/types.js';
 import type { Store } from '../src/store/types.js';
 import { auditEntry, testPseudonyms } from './support/audit-entries.js';
 import { sqliteDatabase, type TestDatabase } from './support/databases.js';
@@ -25,6 +28,8 @@ let db: TestDatabase;
 let store: Store;
 let anomalies: Anomaly[];
 let beforeCatchUp: Anomaly[];
+const relationIds: Record<string, string> = {};
+const relationRecords: Record<string, string[]> = {};
 
 beforeAll(async () => {
   db = await sqliteDatabase('anomalies');
@@ -61,6 +66,88 @@ beforeAll(async () => {
           : { requested: ['openSocialCase'], released: ['openSocialCase'], withheld: [], dropped: [] },
     });
   }
+  // Refused for a missing relation: four times for one caseworker, twice for another.
+  for (let i = 0; i < 4; i++)
+    await add({ caseworker: 'sof-norel', decision: 'deny', reasons: ['RELATION_MISSING'], subject: citizen(80 + i) });
+  for (let i = 0; i < 2; i++) await add({ caseworker: 'sof-norel-few', decision: 'deny', reasons: ['RELATION_MISSING'] });
+
+  // Relations of the jobcentre, each with its registration and end in the register and the trail,
+  // and look-ups relying on them.
+  const bif: RelationActor = { system: 'bif-jobcentre-system', administration: 'BIF', caseworker: 'bif-quick' };
+  const plant = async (name: string, n: number, registeredAt: string, endedAt: string | null, lookups: string[]) => {
+    const subject = citizen(n);
+    const id = randomUUID();
+    relationIds[name] = id;
+    relationRecords[name] = [];
+    const relation: Relation = {
+      id,
+      subject,
+      administration: 'BIF',
+      capacity: 'cash-benefit',
+      caseRef: `BIF-${name}`,
+      caseworker: 'bif-quick',
+      from: '2026-02-01',
+      to: null,
+      endReason: null,
+      version: 1,
+      registeredAt,
+      updatedAt: registeredAt,
+    };
+    const audited = async (at: string, reasons: string[]) => {
+      const auditId = randomUUID();
+      const record = await add(
+        {
+          kind: 'relation',
+          auditId,
+          caller: bif,
+          caseworker: 'bif-quick',
+          subject,
+          contract: null,
+          purpose: null,
+          decision: null,
+          reasons,
+        },
+        at,
+      );
+      relationRecords[name]!.push(record.id);
+      return auditId;
+    };
+    const registered = await audited(registeredAt, ['RELATION_REGISTERED', `relation=${id}`]);
+    await store.relations.save(
+      relation,
+      { type: 'registered', at: registeredAt, actor: bif, auditId: registered, changed: [], reason: null },
+      0,
+    );
+    for (const at of lookups) {
+      const lookup = await add(
+        {
+          caller: bif,
+          caseworker: 'bif-quick',
+          subject,
+          reasons: [`relation=${id}`, 'relations-sha256=x'],
+          contract: 'social.coordination-summary.v1',
+        },
+        at,
+      );
+      relationRecords[name]!.push(lookup.id);
+    }
+    if (endedAt !== null) {
+      const ended = await audited(endedAt, ['RELATION_ENDED', `relation=${id}`, 'case-closed']);
+      await store.relations.save(
+        { ...relation, to: endedAt.slice(0, 10), endReason: 'case-closed', version: 2, updatedAt: endedAt },
+        { type: 'ended', at: endedAt, actor: bif, auditId: ended, changed: [], reason: 'case-closed' },
+        1,
+      );
+    }
+  };
+  // Registered an hour before a look-up, ended 23 hours after it: flagged.
+  await plant('quick', 90, '2026-02-11T08:00:00.000Z', '2026-02-12T08:00:00.000Z', [WEEKDAY]);
+  // As short-lived, but nothing relied on it.
+  await plant('unused', 91, '2026-02-11T08:00:00.000Z', '2026-02-12T08:00:00.000Z', []);
+  // Ended 69 hours after the look-up: outside the 48-hour window, though within twice it of the registration.
+  await plant('slow', 92, '2026-02-16T08:00:00.000Z', '2026-02-19T06:00:00.000Z', ['2026-02-16T09:00:00.000Z']);
+  // Not ended at all.
+  await plant('open', 93, '2026-02-16T08:00:00.000Z', null, ['2026-02-16T09:00:00.000Z']);
   await trail.close();
   const input: AnomalyInput = {
     range: RANGE,
@@ -72,6 +159,7 @@ beforeAll(async () => {
         uses: [{ recordId: 'r-1', time: WEEKDAY, callerSystem: 'bif-jobcentre-system', contract: 'social.coordination-summary.v1' }],
       },
     ],
+    relations: statisticsOf(store),
   };
   beforeCatchUp = await findAnomalies(store.dpo, input);
   // Pages of 7 records: batch boundaries fall inside every group of look-ups planted above.
@@ -125,12 +213,54 @@ it('flags disclosures that relied on a consent withdrawn later', () => {
   expect(a!.evidence).toEqual([{ recordId: 'r-1', time: WEEKDAY }]);
 });
 
+it('flags a caseworker refused again and again because the administration holds no relation to the citizens, with the records', () => {
+  const flagged = of('relation-missing');
+  // sof-refused was refused six times too, but never for a missing relation; sof-norel-few only twice.
+  expect(flagged.map((a) => [a.callerSystem, a.caseworker])).toEqual([['sof-case-system', 'sof-norel']]);
+  expect(flagged[0]!.evidence).toHaveLength(4);
+  expect(flagged[0]!.explanation.da).toContain('fik 4 forespørgsler afvist');
+  expect(flagged[0]!.explanation.en).toContain('registered no relation in force');
+});
+
+it('flags a relation registered shortly before a look-up relying on it and ended soon after, with the records', async () => {
+  const flagged = of('short-lived-relation');
+  expect(flagged).toHaveLength(1);
+  const [a] = flagged;
+  expect(a!.callerSystem).toBe('bif-jobcentre-system');
+  expect(a!.caseworker).toBe('bif-quick');
+  expect(a!.explanation.en).toContain(`Relation ${relationIds.quick} (cash-benefit, BIF)`);
+  expect(a!.explanation.en).toContain('24 hours later');
+  expect(a!.explanation.en).toContain('1 time relying on it, within 48 hours');
+  // The end, the look-up and the registration, newest first.
+  expect(a!.evidence.map((e) => e.recordId)).toEqual([...relationRecords.quick!].reverse());
+  // A narrower window leaves it alone.
+  expect(await shortLivedRelationsOf({ ...DEFAULT_THRESHOLDS, shortRelationWindowHours: 12 })).toEqual([]);
+});
+
 it('sees the trail only once the catch-up pass has counted it (appends leave the rollups alone)', () => {
-  expect(beforeCatchUp.map((a) => a.kind)).toEqual(['withdrawn-consent']); // the one rule fed from outside the rollups
+  // The rules fed from outside the rollups: withdrawn consents, and relations ended soon after a look-up.
+  expect(beforeCatchUp.map((a) => a.kind)).toEqual(['withdrawn-consent', 'short-lived-relation']);
 });
 
 it('finds nothing outside the period, and nothing with thresholds nobody reaches', async () => {
   expect(await findAnomalies(store.dpo, { range: { fromDay: '2026-03-01', toDay: '2026-03-31' } })).toEqual([]);
-  const strict = { ...DEFAULT_THRESHOLDS, manyCitizensMin: 100, offHoursMin: 100, refusalsMin: 100, withheldMin: 100 };
-  expect(await findAnomalies(store.dpo, { range: RANGE, thresholds: strict })).toEqual([]);
+  const strict = {
+    ...DEFAULT_THRESHOLDS,
+    manyCitizensMin: 100,
+    offHoursMin: 100,
+    refusalsMin: 100,
+    withheldMin: 100,
+    relationMissingMin: 100,
+    shortRelationWindowHours: 0,
+  };
+  expect(await findAnomalies(store.dpo, { range: RANGE, thresholds: strict, relations: statisticsOf(store) })).toEqual([]);
+  expect(await findAnomalies(store.dpo, { range: { fromDay: '2026-03-01', toDay: '2026-03-31' }, relations: statisticsOf(store) })).toEqual(
+    [],
+  );
 });
+
+function shortLivedRelationsOf(thresholds: typeof DEFAULT_THRESHOLDS): Promise<Anomaly[]> {
+  return findAnomalies(store.dpo, { range: RANGE, thresholds, relations: statisticsOf(store) }).then((list) =>
+    list.filter((a) => a.kind === 'short-lived-relation'),
+  );
+}

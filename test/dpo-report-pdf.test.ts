@@ -31,6 +31,17 @@ const party = (administration: string, da: string, system: string) => ({
 });
 
 const report: CitizenReport = {
+  relations: [
+    {
+      administration: 'SOF',
+      administrationName: { da: 'Socialforvaltningen', en: 'Social Services Administration' },
+      capacity: { id: 'housing-support', title: { da: 'Bostøtte', en: 'Housing support' } },
+      from: '2025-06-01',
+      to: '2026-01-31',
+      state: 'ended',
+      endReason: { code: 'transferred', label: { da: 'Sagen blev overført', en: 'The case was transferred' } },
+    },
+  ],
   generatedAt: '2026-02-02T09:00:00.000Z',
   period: { from: '2025-12-31T23:00:00.000Z', to: null },
   includesEmployee: false,
@@ -101,6 +112,11 @@ it('writes the report in Danish: who received what, when, why and on which basis
     'Ingen regel tillader',
     '5. januar 2026 kl. 11.00',
     'Afvist',
+    'Forvaltninger, der har registreret, at de betjener dig',
+    'Socialforvaltningen · Bostøtte',
+    '1. juni 2025',
+    '31. januar 2026',
+    'Sagen blev overført',
   ]) {
     expect(text).toContain(s);
   }
@@ -112,4 +128,6 @@ it('writes it in English on request', async () => {
   expect(text).toContain('Coordination of the job plan and the social action plan');
   expect(text).toContain('No rule allows the data to be passed on');
   expect(text).not.toContain('Udvekslinger');
+  expect(text).toContain('Social Services Administration · Housing support');
+  expect(text).toContain('The case was transferred');
 });

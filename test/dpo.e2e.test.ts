@@ -12,6 +12,8 @@ import Database from 'better-sqlite3';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import request from 'supertest';
 import { issueCertificate } from '../src/pki/devpki.js';
+import { copenhagenDate } from '../src/policy/dates.js';
+import { addDays } from '../src/relations/register.js';
 import { population, type SyntheticCitizen } from '../src/simulators/population.js';
 import { postAs, waitFor } from './support/calls.js';
 import { ROOT, startTestEnv, tls, TEST_CERTS, type TestEnv } from './support/env.js';
@@ -34,6 +36,16 @@ const subject = shared[0] as SyntheticCitizen;
 /** A citizen who consents to the rehabilitation team's look-up, and later withdraws. */
 const consenting = shared[1] as SyntheticCitizen;
 const SNOOP = 'sof-cw-0666';
+/** The citizens of the traffic below, each served by both administrations (the subject first). */
+const heldByBoth = [
+  ...new Set(
+    [subject, consenting, ...withJob.slice(12, 20), ...withJob.slice(40, 52)].filter((c): c is SyntheticCitizen => c !== undefined),
+  ),
+];
+/** Citizens social services serve and the jobcentre does not. */
+const socialOnly = citizens.filter((c) => c.employment === null && c.social !== null).slice(0, 2);
+const today = copenhagenDate(new Date());
+let endedRelationId: string;
 
 let env: TestEnv;
 let dpo: BrowserContext;
@@ -95,6 +107,18 @@ beforeAll(async () => {
       notifications: { maxAttempts: 2, baseDelayMs: 20, maxDelayMs: 80, pollMs: 50, leaseMs: 3000 },
     },
   });
+
+  // Need to know: both administrations declare that they serve every citizen of the traffic below
+  // (the subject's social case is SOF-DPO-1), before any of it.
+  const relate = (client: string, body: object, caseworker: string) =>
+    postAs(env.url, client, '/v1/relations', body, { purpose: 'plan-coordination', caseworker });
+  const start = addDays(today, -30);
+  for (const [i, c] of heldByBoth.entries()) {
+    const sof = { cpr: c.cpr, capacity: 'social-case', caseRef: `SOF-DPO-${i + 1}`, from: start, caseworker: 'sof-cw-0001' };
+    expect((await relate('sof-case-system', sof, 'sof-cw-0001')).status).toBe(201);
+    const bif = { cpr: c.cpr, capacity: 'cash-benefit', caseRef: `BIF-DPO-${i + 1}`, from: start };
+    expect((await relate('bif-jobcentre-system', bif, 'bif-cw-0001')).status).toBe(201);
+  }
 
   // The demo's traffic: both administrations asking about the subject, a refusal, ...
   const sof = await query('sof-case-system', STATUS, subject.cpr, ['targetGroup', 'benefit', 'nextMeeting'], { caseworker: 'sof-cw-0001' });
@@ -172,6 +196,27 @@ beforeAll(async () => {
   );
   env.simulators['sof-case-system']!.setFault(null);
 
+  // The relations register, as the case systems declared it after the traffic: the jobcentre also
+  // had a sickness benefit case, changed its caseworker and ended it yesterday.
+  const sickness = { cpr: subject.cpr, capacity: 'sickness-benefit', caseRef: 'BIF-DPO-S', from: start };
+  const registered = await relate('bif-jobcentre-system', { ...sickness, caseworker: 'bif-cw-0001' }, 'bif-cw-0001');
+  expect(registered.status).toBe(201);
+  endedRelationId = registered.body.relation.id;
+  expect((await relate('bif-jobcentre-system', { ...sickness, caseworker: 'bif-cw-0002' }, 'bif-cw-0002')).body.outcome).toBe('changed');
+  const ended = await postAs(
+    env.url,
+    'bif-jobcentre-system',
+    `/v1/relations/${endedRelationId}/end`,
+    { to: addDays(today, -1), reason: 'case-closed' },
+    { purpose: 'plan-coordination', caseworker: 'bif-cw-0002' },
+  );
+  expect(ended.status).toBe(200);
+  // Two citizens only social services serve: fewer than five, not shown as a number.
+  for (const [i, c] of socialOnly.entries())
+    expect(
+      (await relate('sof-case-system', { cpr: c.cpr, capacity: 'social-case', caseRef: `SOF-DPO-O${i}`, from: start }, 'sof-cw-0003'))
+        .status,
+    ).toBe(201);
   dpo = await openBrowser('dpo-console');
   page = dpo.pages()[0] ?? (await dpo.newPage());
   page.on('request', (r) => urls.push(r.url()));
@@ -399,6 +444,17 @@ describe("the citizen's access report", () => {
       'Koordinering af jobplan og handleplan',
     );
     expect(await page.content()).not.toContain(`>${subject.cpr}<`);
+    // Who serves the citizen: the jobcentre's relations (one ended) and social services', without case references.
+    const held = await page
+      .locator('#report-relations section.relation')
+      .evaluateAll((s) =>
+        s.map((x) => `${x.getAttribute('data-administration')}:${x.getAttribute('data-capacity')}:${x.getAttribute('data-state')}`),
+      );
+    expect(held).toContain('BIF:sickness-benefit:ended');
+    expect(held.filter((h) => h.startsWith('SOF:') && h.endsWith(':active')).length).toBeGreaterThanOrEqual(1);
+    expect(held.filter((h) => h.startsWith('BIF:') && h.endsWith(':active')).length).toBeGreaterThanOrEqual(1);
+    await expect(page.textContent('#report-relations')).resolves.toContain('Sagen blev afsluttet');
+    for (const ref of ['SOF-DPO-1', 'BIF-DPO-S']) expect(await page.textContent('#citizen-report')).not.toContain(ref);
     await shot('citizen-report');
 
     const [csv] = await Promise.all([page.waitForEvent('download'), page.click('#download-csv')]);
@@ -406,7 +462,9 @@ describe("the citizen's access report", () => {
     const text = readFileSync((await csv.path())!, 'utf8');
     expect(text.split('\r\n')[0]).toContain('Tidspunkt');
     expect(text).toContain('Koordinering af jobplan og handleplan');
+    expect(text).toContain(',Kontanthjælpssag,');
     expect(text).not.toContain(subject.cpr);
+    expect(text).not.toContain('BIF-DPO-1');
 
     const [pdf] = await Promise.all([page.waitForEvent('download'), page.click('#download-pdf')]);
     const bytes = readFileSync((await pdf.path())!);
@@ -431,6 +489,52 @@ describe("the citizen's access report", () => {
     await page.waitForSelector('#citizen-report');
     await expect(page.textContent('#citizen-report h1')).resolves.toBe('Overview of disclosures of your data');
     await expect(page.textContent('#citizen-report')).resolves.toContain('Coordination of the job plan and the social action plan');
+  });
+});
+
+describe('relations', () => {
+  it("shows a citizen's relations, every administration's, with their history; audited, the CPR number never in a URL", async () => {
+    await page.goto(`${env.url}/dpo/relations`);
+    await page.fill('#rel-cpr', subject.cpr);
+    await page.click('#relations-submit');
+    await page.waitForSelector('#relations');
+    const ended = page.locator(`section.relation[data-relation="${endedRelationId}"]`);
+    expect(await ended.getAttribute('data-state')).toBe('ended');
+    expect(await ended.locator('tr[data-event]').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-event')))).toEqual([
+      'registered',
+      'changed',
+      'ended',
+    ]);
+    await expect(ended.locator('tr[data-event="changed"] td.changed').textContent()).resolves.toBe('sagsbehandler');
+    await expect(ended.locator('tr[data-event="changed"]').textContent()).resolves.toContain('bif-cw-0002');
+    await expect(ended.locator('tr[data-event="ended"] td.reason').textContent()).resolves.toBe('Sagen er afsluttet');
+    await expect(ended.locator('.period').textContent()).resolves.toContain(addDays(today, -1));
+    await expect(ended.locator('.case-ref').textContent()).resolves.toBe('BIF-DPO-S');
+    expect(await page.locator('section.relation[data-administration="SOF"][data-state="active"]').count()).toBeGreaterThanOrEqual(1);
+    expect(await page.content()).not.toContain(subject.cpr);
+    await shot('relations');
+    const { records } = await env.gateway.store.audit.search({
+      kind: 'dpo-access',
+      subject: env.gateway.pseudonyms.pseudonym(subject.cpr),
+      reason: 'RELATION_HISTORY',
+      limit: 10,
+    });
+    expect(records).toHaveLength(1);
+    expect(records[0]!.caller?.system).toBe('dpo-console');
+    expect(urls.filter((u) => u.includes(subject.cpr))).toEqual([]);
+  });
+
+  it('counts the citizens held today per combination of administrations, and says "fewer than 5" below five', async () => {
+    await page.goto(`${env.url}/dpo/relations`);
+    // As many as the register counts (every citizen of the traffic), at least five: shown as the number.
+    const both = (await env.gateway.store.relations.sharedCitizens(today)).find((c) => c.administrations.join('+') === 'BIF+SOF');
+    expect(both?.citizens).toBeGreaterThanOrEqual(5);
+    await expect(page.locator('#shared-citizens tr[data-combination="BIF+SOF"] td.num').textContent()).resolves.toBe(
+      String(both!.citizens),
+    );
+    // Two citizens are held by social services only: fewer than five.
+    await expect(page.locator('#shared-citizens tr[data-combination="SOF"] td.num').textContent()).resolves.toBe('færre end 5');
+    expect(await page.locator('#shared-citizens tr[data-combination="BIF"]').count()).toBe(0);
   });
 });
 

@@ -258,6 +258,89 @@ describe.each(DATABASES)('%s relations store', (name, makeDatabase) => {
     await expect(store.relations.save(relation(), event('registered'), 0, [CITIZEN])).rejects.toThrow(TypeError);
   });
 
+  it('counts the citizens held on a day per combination of administrations, a citizen once per pseudonym key', async () => {
+    const day = '2026-03-01';
+    const count = async () => new Map((await store.relations.sharedCitizens(day)).map((c) => [c.administrations.join('+'), c.citizens]));
+    const counted = await count();
+    const cash = { administration: 'BIF', capacity: 'cash-benefit' };
+    const at = (cpr: string, over: Partial<Relation> = {}) => relation({ subject: pseudonyms.pseudonym(cpr), from: '2026-01-01', ...over });
+    const both = '0707979908';
+    const twice = '0808989909';
+    const voided = '0909999910';
+    const ended = '1010909911';
+    const planned = '1111919912';
+    const rekeyed = '1212929913';
+    const saved = [
+      at(both),
+      at(both, cash),
+      at(twice),
+      at(twice, { capacity: 'housing-support' }),
+      at(voided, cash),
+      at(ended, cash),
+      at(planned, { from: '2026-04-01' }),
+      // Registered before the key rotation and not updated since: the old key's pseudonym.
+      relation({ subject: before.pseudonym(rekeyed), from: '2026-01-01', ...cash }),
+      at(rekeyed),
+    ];
+    for (const r of saved) expect(await store.relations.save(r, event('registered'), 0)).toBe('saved');
+    const voidedSof = at(voided);
+    const endedSof = at(ended, { to: '2026-02-28' });
+    for (const r of [voidedSof, endedSof]) await store.relations.save(r, event('registered'), 0);
+    await store.relations.save(
+      { ...voidedSof, endReason: 'recorded-in-error', version: 2 },
+      event('ended', { reason: 'recorded-in-error' }),
+      1,
+    );
+
+    const after = await count();
+    const delta = (key: string) => (after.get(key) ?? 0) - (counted.get(key) ?? 0);
+    expect(delta('BIF+SOF')).toBe(1); // both
+    expect(delta('SOF')).toBe(2); // twice (two SOF relations, one citizen), and rekeyed's current key
+    expect(delta('BIF')).toBe(3); // voided, ended (SOF no longer in force), and rekeyed's old key
+    expect(delta('BUF')).toBe(0);
+    // Nothing but administrations and counts: no pseudonym leaves the store.
+    expect(JSON.stringify(await store.relations.sharedCitizens(day))).not.toMatch(/k[01]:/);
+    await expect(store.relations.sharedCitizens('1 March 2026')).rejects.toThrow(TypeError);
+  });
+
+  it('finds the relations ended soon after their registration, with their history', async () => {
+    const t0 = Date.parse('2024-03-01T10:00:00.000Z');
+    const iso = (hours: number) => new Date(t0 + hours * 3_600_000).toISOString();
+    const at = (registered: number) => relation({ from: '2024-03-01', registeredAt: iso(registered), updatedAt: iso(registered) });
+    const end = async (r: Relation, hours: number, reason: Relation['endReason'], version = 2) => {
+      const ended = { ...r, endReason: reason, version, updatedAt: iso(hours) };
+      await store.relations.save(ended, event('ended', { at: iso(hours), reason }), version - 1);
+      return ended;
+    };
+    const quick = at(0);
+    const slow = at(0);
+    const open = at(0);
+    const voidedLater = at(1);
+    for (const r of [quick, slow, open, voidedLater]) await store.relations.save(r, event('registered', { at: r.registeredAt }), 0);
+    await end(quick, 30, 'case-closed');
+    await end(slow, 200, 'case-closed');
+    // Ended after 10 hours, voided two weeks later: the first end is the short one.
+    const first = await end(voidedLater, 11, 'case-closed');
+    await end(first, 340, 'recorded-in-error', 3);
+
+    const ids = async (from: number, to: number, withinHours = 96) =>
+      (await store.relations.shortLived({ endedFrom: iso(from), endedTo: iso(to), withinMs: withinHours * 3_600_000, limit: 50 })).map(
+        (s) => s.relation.id,
+      );
+    expect((await ids(0, 400)).sort()).toEqual([quick.id, voidedLater.id].sort());
+    expect(await ids(0, 20)).toEqual([voidedLater.id]);
+    expect(await ids(31, 400)).toEqual([]); // the short ends lie before the period
+    expect(await ids(0, 400, 5)).toEqual([]);
+    expect((await ids(0, 400, 400)).length).toBe(3);
+    const [found] = await store.relations.shortLived({ endedFrom: iso(20), endedTo: iso(40), withinMs: 96 * 3_600_000, limit: 1 });
+    expect(found?.relation.id).toBe(quick.id);
+    expect(found?.events.map((e) => [e.type, e.at])).toEqual([
+      ['registered', iso(0)],
+      ['ended', iso(30)],
+    ]);
+    await expect(store.relations.shortLived({ endedFrom: 'then', endedTo: iso(1), withinMs: 1, limit: 1 })).rejects.toThrow(TypeError);
+  });
+
   if (name === 'PostgreSQL') {
     it('answers the need-to-know read from the relation_active index (EXPLAIN)', async () => {
       await db.exec(

@@ -11,13 +11,15 @@ import { buildCitizenReport, type CitizenReport, type Lang, type ReportRules } f
 import { parseAuditSearch, searchAuditTrail, type AuditSearchResult } from './search.js';
 import type { AuditTrail } from './trail.js';
 import type { AuditEntry } from './types.js';
+import type { StoredRelation } from '../relations/types.js';
 import { writeAudit, type AuditWriteObserver } from './write.js';
 import { verifyTrail, type TrailVerification } from './verify-trail.js';
 import { newAuditId } from './id.js';
 
 /**
- * The DPO's three operations on the trail (the routes in src/server/routes/audit.ts call these):
- * search, verify and the citizen's access report. Each access is itself audited, as kind
+ * The DPO's operations on the trail (the routes in src/server/routes/audit.ts call these):
+ * search, verify and the citizen's access report; and, for the DPO pages, a citizen's relations
+ * with their history. Each access is itself audited, as kind
  * 'dpo-access', before anything is answered: who asked, what kind of access, and about which
  * citizen by pseudonym only.
  */
@@ -88,6 +90,20 @@ export async function dpoSearch(
 export async function dpoVerify(deps: DpoAuditDeps, caller: DpoCaller): Promise<TrailVerification & { auditId: string }> {
   const auditId = await audit(deps, caller, DPO_ACCESS.verify, undefined);
   return { ...(await verifyTrail({ store: deps.store, verifier: deps.verifier })), auditId };
+}
+
+/**
+ * A citizen's relations in the relations register, every administration's, with their history
+ * (the DPO's relations page): the access is audited first (kind dpo-access, RELATION_HISTORY,
+ * the citizen as pseudonym), then the register is read under every pseudonym key.
+ */
+export async function dpoRelationHistory(
+  deps: DpoAuditDeps,
+  caller: DpoCaller,
+  cpr: string,
+): Promise<{ relations: StoredRelation[]; auditId: string }> {
+  const auditId = await audit(deps, caller, DPO_ACCESS.relationHistory, cpr);
+  return { relations: await deps.store.relations.search({ subjects: deps.pseudonyms.all(cpr) }), auditId };
 }
 
 export const citizenReportSchema = {

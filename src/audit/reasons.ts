@@ -103,6 +103,7 @@ export const DPO_ACCESS = {
   search: 'AUDIT_SEARCH', // searched the trail
   verify: 'AUDIT_VERIFY', // verified the trail
   citizenReport: 'CITIZEN_REPORT', // made a citizen's access report
+  relationHistory: 'RELATION_HISTORY', // looked up a citizen's relations with their history
 } as const;
 
 export type DpoAccess = (typeof DPO_ACCESS)[keyof typeof DPO_ACCESS];

@@ -37,8 +37,44 @@ export const REPORT_TEXT = {
     da: 'Oversigten er afkortet: der er flere udvekslinger end én oversigt kan rumme. Vælg en kortere periode.',
     en: 'The overview is cut short: there are more exchanges than one overview holds. Choose a shorter period.',
   },
+  relations: {
+    da: 'Forvaltninger, der har registreret, at de betjener dig',
+    en: 'Administrations that have registered that they serve you',
+  },
+  relationsIntro: {
+    da: 'Kommunens forvaltninger registrerer, når de har en sag om dig, og i hvilken egenskab. En forvaltning kan kun få visse oplysninger om dig, mens den har en sådan registrering. Listen viser registreringerne, som de er på dagen for oversigten, uanset perioden ovenfor.',
+    en: "The municipality's administrations register when they have a case about you, and in which capacity. An administration can receive some data about you only while it holds such a registration. The list shows the registrations as they stand on the day of the overview, whatever the period above.",
+  },
+  relationsNone: {
+    da: 'Ingen forvaltning har registreret, at den betjener dig.',
+    en: 'No administration has registered that it serves you.',
+  },
+  administration: { da: 'Forvaltning', en: 'Administration' },
+  capacity: { da: 'Som', en: 'Capacity' },
+  relationFrom: { da: 'Fra', en: 'From' },
+  relationTo: { da: 'Til og med', en: 'Until (inclusive)' },
+  relationState: { da: 'Status', en: 'Status' },
+  relationEnd: { da: 'Afsluttet fordi', en: 'Ended because' },
+  openEnded: { da: 'indtil videre', en: 'until further notice' },
   questions: {
     da: 'Har du spørgsmål til oversigten, kan du kontakte kommunens databeskyttelsesrådgiver.',
     en: "If you have questions about the overview, contact the municipality's data protection officer.",
   },
+} as const;
+
+/** A relation's state on the day of the report, in words. */
+export const RELATION_STATE_TEXT = {
+  planned: { da: 'Begynder senere', en: 'Starts later' },
+  active: { da: 'Gældende', en: 'In force' },
+  ended: { da: 'Afsluttet', en: 'Ended' },
+  voided: { da: 'Annulleret: registreret ved en fejl, har aldrig gældt', en: 'Void: registered in error, never in force' },
+} as const;
+
+/** Why a relation ended, in words for the citizen. */
+export const RELATION_END_TEXT = {
+  'case-closed': { da: 'Sagen blev afsluttet', en: 'The case was closed' },
+  transferred: { da: 'Sagen blev overført', en: 'The case was transferred' },
+  'deceased-or-moved': { da: 'Fraflytning eller dødsfald', en: 'Moved away or deceased' },
+  'recorded-in-error': { da: 'Registreret ved en fejl', en: 'Registered in error' },
+  other: { da: 'Anden grund', en: 'Another reason' },
 } as const;

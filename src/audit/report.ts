@@ -1,8 +1,12 @@
-import { REPORT_TEXT } from './report-text.js';
+import { RELATION_END_TEXT, RELATION_STATE_TEXT, REPORT_TEXT } from './report-text.js';
 import { createHash } from 'node:crypto';
 import type { ClientRegistry } from '../auth/clients.js';
 import type { ContractRegistry, DataCategory } from '../contracts/types.js';
+import { copenhagenDate } from '../policy/dates.js';
 import type { LoadedPolicySet, PolicySet } from '../policy/types.js';
+import type { CapacityRegistry } from '../relations/capacities.js';
+import { relationState, type RelationState } from '../relations/register.js';
+import type { RelationEndReason, StoredRelation } from '../relations/types.js';
 import type { Store } from '../store/types.js';
 import type { Pseudonymizer } from './pseudonym.js';
 import { NOTIFICATION_AUDIT } from './reasons.js';
@@ -12,7 +16,10 @@ import type { AuditRecord } from './types.js';
  * The citizen's access report (GDPR Art. 15): every disclosure of data about one citizen, and
  * every look-up that was refused or found nothing, in a period. When, which administration and
  * system received it (or asked), from whom, which data (field names with their data category,
- * in plain language), for which purpose, under which legal basis, on which consent.
+ * in plain language), for which purpose, under which legal basis, on which consent. And which
+ * administrations have registered in the relations register that they serve the citizen, in
+ * which capacity, for which period, as the register stands on the day of the report (every
+ * administration's: the DPO sees all), without case references.
  *
  * Following the Danish Data Protection Agency's practice (2024), the report shows the searches,
  * their dates and purposes, but not the individual employee unless the municipality configures
@@ -71,12 +78,29 @@ export interface CitizenReportEntry {
   readonly caseworker?: string | null;
 }
 
+/** An administration's registration that it serves the citizen (a relation of the relations register), in words. */
+export interface ReportRelation {
+  readonly administration: string;
+  readonly administrationName: Text | null;
+  readonly capacity: { readonly id: string; readonly title: Text };
+  /** Copenhagen days, YYYY-MM-DD, both inclusive; `to` null: until further notice. */
+  readonly from: string;
+  readonly to: string | null;
+  /** On the day the report was made. */
+  readonly state: RelationState;
+  readonly endReason: { readonly code: RelationEndReason; readonly label: Text } | null;
+  /** The responsible caseworker, only when the report is configured to name employees. */
+  readonly caseworker?: string | null;
+}
+
 export interface CitizenReport {
   readonly generatedAt: string;
   readonly period: { readonly from: string | null; readonly to: string | null };
   readonly includesEmployee: boolean;
   /** Oldest first. */
   readonly entries: readonly CitizenReportEntry[];
+  /** Every relation the register holds for the citizen, whatever the period: earliest start first. */
+  readonly relations: readonly ReportRelation[];
   readonly summary: { readonly disclosed: number; readonly refused: number; readonly notDisclosed: number };
   /** True when the citizen has more records than one report holds: narrow the period. */
   readonly truncated: boolean;
@@ -123,6 +147,10 @@ const REASON_LABELS: Record<string, Text> = {
     en: 'The system holding the data did not offer this exchange yet, so nothing was fetched',
   },
   PROVIDER_RESPONSE_INVALID: { da: 'Svaret blev afvist og ikke givet videre', en: 'The answer was rejected and not passed on' },
+  RELATION_MISSING: {
+    da: 'Forvaltningen havde ikke registreret, at den betjener dig',
+    en: 'The administration had not registered that it serves you',
+  },
   PURPOSE_UNKNOWN: { da: 'Forespørgslen angav et ukendt formål', en: 'The request named an unknown purpose' },
   REQUEST_INVALID: { da: 'Forespørgslen var ikke gyldig', en: 'The request was not valid' },
   QUEUED: { da: 'Underretningen venter på at blive leveret', en: 'The notice is waiting to be delivered' },
@@ -149,6 +177,8 @@ export interface ReportRules {
   readonly contracts: Pick<ContractRegistry, 'get'>;
   readonly policies: PolicySet;
   readonly clients: Pick<ClientRegistry, 'byId'>;
+  /** The capacities' titles (the relations register); ids are shown without it. */
+  readonly capacities?: Pick<CapacityRegistry, 'capacities'>;
 }
 
 /** Kinds that record an exchange about the citizen (consent events, admin and DPO access are not). */
@@ -192,16 +222,21 @@ export async function buildCitizenReport(
     const key = `${r.auditId}\n${recipientOf(r)?.system ?? ''}`;
     groups.set(key, [...(groups.get(key) ?? []), r]);
   }
+  const now = new Date();
+  const relations = (await deps.store.relations.search({ subjects: subject }))
+    .map((s) => relationOf(s, deps.rules, copenhagenDate(now), deps.includeEmployee))
+    .sort((a, b) => compare(a.from, b.from) || compare(a.administration, b.administration) || compare(a.capacity.id, b.capacity.id));
   const entries = [...groups.values()]
     .map((group) => entryOf(group.sort(byTime), deps.rules, deps.includeEmployee))
     .sort(
       (a, b) => compare(a.time, b.time) || compare(a.auditId, b.auditId) || compare(a.recipient.system ?? '', b.recipient.system ?? ''),
     );
   return {
-    generatedAt: new Date().toISOString(),
+    generatedAt: now.toISOString(),
     period: { from: opts.from ?? null, to: opts.to ?? null },
     includesEmployee: deps.includeEmployee,
     entries,
+    relations,
     summary: {
       disclosed: entries.filter((e) => e.outcome === 'disclosed').length,
       refused: entries.filter((e) => e.outcome === 'refused').length,
@@ -210,6 +245,9 @@ export async function buildCitizenReport(
     truncated,
   };
 }
+
+/** A reason of the form `name=value`: it names a thing (a relation, a digest), it is not a reason code. */
+const NAMED = /^[a-z][a-z0-9-]*=/;
 
 const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 const byTime = (a: AuditRecord, b: AuditRecord): number => (a.time < b.time ? -1 : a.time > b.time ? 1 : a.seq - b.seq);
@@ -257,7 +295,9 @@ function entryOf(group: readonly AuditRecord[], rules: ReportRules, includeEmplo
       : null;
   const requested = [...new Set(group.flatMap((r) => r.fields.requested))];
   const codes = [...new Set(group.flatMap((r) => r.reasons))];
-  const reasons = outcome === 'disclosed' ? [] : codes.length > 1 ? codes.filter((c) => c !== NOTIFICATION_AUDIT.queued) : codes;
+  // Codes only: a reason that names something (`relation=<id>`, `relations-sha256=<digest>`) is not a reason in words.
+  const words = codes.filter((c) => !NAMED.test(c));
+  const reasons = outcome === 'disclosed' ? [] : words.length > 1 ? words.filter((c) => c !== NOTIFICATION_AUDIT.queued) : words;
   const purposeId = last.purpose ?? first.purpose;
   const purpose = purposeId !== null ? rules.policies.purposes.get(purposeId) : undefined;
 
@@ -276,6 +316,21 @@ function entryOf(group: readonly AuditRecord[], rules: ReportRules, includeEmplo
     consent: group.map((r) => r.consent).find((c) => c !== null) ?? null,
     reasons: reasons.map((code) => ({ code, label: reasonLabel(code) })),
     ...(includeEmployee ? { caseworker: last.caseworker ?? first.caseworker } : {}),
+  };
+}
+
+function relationOf(stored: StoredRelation, rules: ReportRules, day: string, includeEmployee: boolean): ReportRelation {
+  const r = stored.relation;
+  const admins = (rules.policies as Partial<LoadedPolicySet>).administrations;
+  return {
+    administration: r.administration,
+    administrationName: admins?.get(r.administration)?.name ?? null,
+    capacity: { id: r.capacity, title: rules.capacities?.capacities.get(r.capacity)?.title ?? { da: r.capacity, en: r.capacity } },
+    from: r.from,
+    to: r.to,
+    state: relationState(r, day),
+    endReason: r.endReason !== null ? { code: r.endReason, label: RELATION_END_TEXT[r.endReason] } : null,
+    ...(includeEmployee ? { caseworker: r.caseworker } : {}),
   };
 }
 
@@ -333,6 +388,20 @@ function columns(report: CitizenReport): typeof COLUMNS {
   return COLUMNS.filter((c) => c.employee !== true || report.includesEmployee);
 }
 
+const RELATION_COLUMNS: readonly { label: Text; value: (r: ReportRelation, lang: Lang) => string; employee?: true }[] = [
+  { label: REPORT_TEXT.administration, value: (r, l) => r.administrationName?.[l] ?? r.administration },
+  { label: REPORT_TEXT.capacity, value: (r, l) => r.capacity.title[l] },
+  { label: REPORT_TEXT.relationFrom, value: (r) => r.from },
+  { label: REPORT_TEXT.relationTo, value: (r, l) => r.to ?? REPORT_TEXT.openEnded[l] },
+  { label: REPORT_TEXT.relationState, value: (r, l) => RELATION_STATE_TEXT[r.state][l] },
+  { label: REPORT_TEXT.relationEnd, value: (r, l) => r.endReason?.label[l] ?? '' },
+  { label: { da: 'Medarbejder', en: 'Employee' }, value: (r) => r.caseworker ?? '', employee: true },
+];
+
+function relationColumns(report: CitizenReport): typeof RELATION_COLUMNS {
+  return RELATION_COLUMNS.filter((c) => c.employee !== true || report.includesEmployee);
+}
+
 const CLOCK = new Intl.DateTimeFormat('sv-SE', {
   timeZone: 'Europe/Copenhagen',
   year: 'numeric',
@@ -356,13 +425,19 @@ function csvCell(value: string): string {
 
 /**
  * The report as CSV (RFC 4180, CRLF, UTF-8 with a byte-order mark so spreadsheets read the
- * Danish letters), one row per entry, headings in the chosen language.
+ * Danish letters), one row per entry, headings in the chosen language; then, after an empty
+ * line, the relations: a row with their heading, a row of column headings, one row per relation.
  */
 export function citizenReportCsv(report: CitizenReport, lang: Lang): string {
   const cols = columns(report);
+  const relCols = relationColumns(report);
   const rows = [
     cols.map((c) => csvCell(c.label[lang])).join(','),
     ...report.entries.map((e) => cols.map((c) => csvCell(c.value(e, lang))).join(',')),
+    '',
+    csvCell(REPORT_TEXT.relations[lang]),
+    relCols.map((c) => csvCell(c.label[lang])).join(','),
+    ...report.relations.map((r) => relCols.map((c) => csvCell(c.value(r, lang))).join(',')),
   ];
   return `\uFEFF${rows.join('\r\n')}\r\n`;
 }
@@ -389,6 +464,7 @@ const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeA
 export function citizenReportHtml(report: CitizenReport, lang: Lang): string {
   const t = (k: keyof typeof REPORT_TEXT): string => esc(REPORT_TEXT[k][lang]);
   const cols = columns(report);
+  const relCols = relationColumns(report);
   const period =
     report.period.from === null && report.period.to === null
       ? t('allRecords')
@@ -428,6 +504,18 @@ export function citizenReportHtml(report: CitizenReport, lang: Lang): string {
 <dt>${esc(OUTCOME_LABELS.refused[lang])}</dt><dd>${s.refused}</dd>
 <dt>${esc(OUTCOME_LABELS['not-disclosed'][lang])}</dt><dd>${s.notDisclosed}</dd>
 </dl>
+<h2>${t('relations')}</h2>
+<p>${t('relationsIntro')}</p>
+${
+  report.relations.length === 0
+    ? `<p>${t('relationsNone')}</p>`
+    : `<table>
+<thead><tr>${relCols.map((c) => `<th scope="col">${esc(c.label[lang])}</th>`).join('')}</tr></thead>
+<tbody>
+${report.relations.map((r) => `<tr>${relCols.map((c) => `<td>${esc(c.value(r, lang))}</td>`).join('')}</tr>`).join('\n')}
+</tbody>
+</table>`
+}
 <h2>${t('entries')}</h2>
 ${
   report.entries.length === 0

@@ -1,6 +1,8 @@
+import type { Relation, RelationActor, RelationEndReason } from '../relations/types.js';
 import type { DayCount, DayRange, DpoStore, KeyCount, ReasonCount } from '../store/dpo-types.js';
 import { copenhagenDayStart, nextDay } from '../store/dpo-rollup.js';
 import type { Store } from '../store/types.js';
+import { DENY_REASON } from './reasons.js';
 
 export type { CaseworkerActivity, DayRange, OffHoursLookup, ReasonCount, WithheldCount } from '../store/dpo-types.js';
 /** Days are Copenhagen calendar days ("YYYY-MM-DD"), as the rollups count them. */
@@ -35,14 +37,86 @@ export interface WithdrawnConsentUse {
 /** The rollups the anomaly rules read. */
 export type AnomalySource = Pick<DpoStore, 'caseworkers' | 'reasons' | 'withheld' | 'offHours'>;
 
+/** Counts of citizens below this are not shown, only that there are fewer (small-cell suppression). */
+export const SUPPRESS_BELOW = 5;
+
+/** Citizens held on a day by exactly these administrations (relations in force). */
+export interface SharedCitizenCount {
+  readonly administrations: readonly string[];
+  /** null: fewer than SUPPRESS_BELOW, not shown. */
+  readonly citizens: number | null;
+}
+
+/** A record shown as evidence: its id (for /dpo/records/:id) and time. */
+export interface Evidence {
+  readonly recordId: string;
+  readonly time: string;
+}
+
+/** Requests of one caller refused because its administration held no relation to the citizen. */
+export interface RelationMissingCount {
+  readonly callerSystem: string;
+  readonly caseworker: string;
+  /** Refusals found, at most MAX_RELATION_MISSING_READ ... */
+  readonly refused: number;
+  /** ... and true when there are more than that. */
+  readonly more: boolean;
+  /** The latest few, newest first. */
+  readonly evidence: readonly Evidence[];
+}
+
+/** A relation ended soon after its registration, and the permitted look-ups that relied on it in between. */
+export interface ShortLivedRelation {
+  readonly relation: Pick<Relation, 'id' | 'administration' | 'capacity' | 'endReason'>;
+  readonly registered: { readonly at: string; readonly actor: RelationActor; readonly recordId: string | null };
+  readonly ended: {
+    readonly at: string;
+    readonly actor: RelationActor;
+    readonly reason: RelationEndReason | null;
+    readonly recordId: string | null;
+  };
+  /** Permitted decisions citing the relation (`relation=<id>`) within the window of both events, newest first. */
+  readonly lookups: readonly (Evidence & { readonly callerSystem: string; readonly caseworker: string })[];
+}
+
+/** The most callers rule (a) reads the trail for, and the most refusals it reads for one. */
+export const MAX_RELATION_MISSING_CALLERS = 50;
+export const MAX_RELATION_MISSING_READ = 500;
+/** The most short-lived relations rule (b) looks into in one period. */
+export const MAX_SHORT_LIVED = 200;
+
 export interface Statistics extends AnomalySource {
   traffic(range: DayRange): Promise<Traffic>;
   /** The consents withdrawn in the period (at most 200), each with the releases that relied on it before. */
   withdrawnConsentUses(range: DayRange): Promise<WithdrawnConsentUse[]>;
+  /**
+   * How many citizens are held on the Copenhagen day `day` (relations in force) by each
+   * combination of administrations, largest first, counts under SUPPRESS_BELOW suppressed. One
+   * aggregate query on the register (RelationStore.sharedCitizens); a citizen whose relations sit
+   * under two pseudonym keys counts under each.
+   */
+  sharedCitizens(day: string): Promise<SharedCitizenCount[]>;
+  /**
+   * The requests of these callers refused in the period for a missing relation (deny decisions
+   * with RELATION_MISSING), from the trail: one search a caller on its caseworker index, at most
+   * MAX_RELATION_MISSING_CALLERS callers and MAX_RELATION_MISSING_READ records each. The anomaly
+   * rule picks the callers from the rollups first.
+   */
+  relationMissing(range: DayRange, callers: readonly { callerSystem: string; caseworker: string }[]): Promise<RelationMissingCount[]>;
+  /**
+   * Relations ended (or voided) in the period at most 2 × `windowMs` after their registration
+   * (at most MAX_SHORT_LIVED, from the register), each with the permitted decisions citing it
+   * that lie within `windowMs` of both its registration and its end (from the trail: one search
+   * on the citizen's index per relation); relations no decision relied on are left out.
+   */
+  shortLivedRelations(range: DayRange, windowMs: number): Promise<ShortLivedRelation[]>;
 }
 
-export function statisticsOf(store: Pick<Store, 'dpo' | 'consents'>): Statistics {
+export function statisticsOf(store: Pick<Store, 'dpo' | 'consents' | 'relations' | 'audit'>): Statistics {
   const dpo = store.dpo;
+  const periodOf = (range: DayRange) => ({ from: copenhagenDayStart(range.fromDay), to: copenhagenDayStart(nextDay(range.toDay)) });
+  const recordOf = async (auditId: string): Promise<string | null> =>
+    (await store.audit.search({ auditId, kind: 'relation', limit: 1 })).records[0]?.id ?? null;
   return {
     caseworkers: (range) => dpo.caseworkers(range),
     reasons: (range) => dpo.reasons(range),
@@ -70,6 +144,83 @@ export function statisticsOf(store: Pick<Store, 'dpo' | 'consents'>): Statistics
         const consents = await store.consents.bySubject([w.subject]);
         const id = consents.find((s) => s.consent.receiptDigest === w.consent)?.consent.id ?? w.consent.slice(0, 12);
         out.push({ consentId: id, withdrawnAt: w.time, uses: uses.filter((u) => u.consent === w.consent && u.time <= w.time) });
+      }
+      return out;
+    },
+    async sharedCitizens(day) {
+      return (await store.relations.sharedCitizens(day)).map((c) => ({
+        administrations: c.administrations,
+        citizens: c.citizens < SUPPRESS_BELOW ? null : c.citizens,
+      }));
+    },
+    async relationMissing(range, callers) {
+      const { from, to } = periodOf(range);
+      const out: RelationMissingCount[] = [];
+      for (const c of callers.slice(0, MAX_RELATION_MISSING_CALLERS)) {
+        const page = await store.audit.search({
+          callerSystem: c.callerSystem,
+          caseworker: c.caseworker,
+          kind: 'decision',
+          decision: 'deny',
+          reason: DENY_REASON.relationMissing,
+          from,
+          to,
+          limit: MAX_RELATION_MISSING_READ,
+        });
+        if (page.records.length === 0) continue;
+        out.push({
+          callerSystem: c.callerSystem,
+          caseworker: c.caseworker,
+          refused: page.records.length,
+          more: page.next !== undefined,
+          evidence: page.records.slice(0, 5).map((r) => ({ recordId: r.id, time: r.time })),
+        });
+      }
+      return out;
+    },
+    async shortLivedRelations(range, windowMs) {
+      const { from, to } = periodOf(range);
+      const withinMs = 2 * windowMs;
+      const out: ShortLivedRelation[] = [];
+      for (const { relation, events } of await store.relations.shortLived({
+        endedFrom: from,
+        endedTo: to,
+        withinMs,
+        limit: MAX_SHORT_LIVED,
+      })) {
+        const registered = events.find((e) => e.type === 'registered');
+        if (registered === undefined) continue;
+        const ended = events.find(
+          (e) => e.type === 'ended' && e.at >= from && e.at < to && Date.parse(e.at) - Date.parse(registered.at) <= withinMs,
+        );
+        if (ended === undefined) continue;
+        // A decision at most windowMs after the registration and at most windowMs before the end.
+        const page = await store.audit.search({
+          subject: relation.subject,
+          kind: 'decision',
+          decision: 'permit',
+          reason: `relation=${relation.id}`,
+          from: new Date(Date.parse(ended.at) - windowMs).toISOString(),
+          to: new Date(Date.parse(registered.at) + windowMs + 1).toISOString(),
+          limit: 20,
+        });
+        if (page.records.length === 0) continue;
+        out.push({
+          relation: {
+            id: relation.id,
+            administration: relation.administration,
+            capacity: relation.capacity,
+            endReason: relation.endReason,
+          },
+          registered: { at: registered.at, actor: registered.actor, recordId: await recordOf(registered.auditId) },
+          ended: { at: ended.at, actor: ended.actor, reason: ended.reason, recordId: await recordOf(ended.auditId) },
+          lookups: page.records.map((r) => ({
+            recordId: r.id,
+            time: r.time,
+            callerSystem: r.caller?.system ?? '',
+            caseworker: r.caseworker ?? '',
+          })),
+        });
       }
       return out;
     },

@@ -1,5 +1,7 @@
+import { DENY_REASON } from '../audit/reasons.js';
 import {
   copenhagenDayStart,
+  MAX_RELATION_MISSING_CALLERS,
   nextDay,
   OFFICE_HOURS,
   type AnomalySource,
@@ -7,10 +9,14 @@ import {
   type DayRange,
   type OffHoursLookup,
   type ReasonCount,
+  type RelationMissingCount,
+  type ShortLivedRelation,
+  type Statistics,
   type WithdrawnConsentUse,
   type WithheldCount,
 } from '../audit/statistics.js';
-import type { Lang } from './html.js';
+import type { RelationActor } from '../relations/types.js';
+import { formatTime, type Lang } from './html.js';
 import { texts, type Texts } from './texts/index.js';
 
 /**
@@ -20,7 +26,14 @@ import { texts, type Texts } from './texts/index.js';
  * so they cost the same at a million records as at a hundred. Their words are in texts/.
  */
 
-export type AnomalyKind = 'many-citizens' | 'off-hours' | 'repeated-refusals' | 'withheld-fields' | 'withdrawn-consent';
+export type AnomalyKind =
+  | 'many-citizens'
+  | 'off-hours'
+  | 'repeated-refusals'
+  | 'withheld-fields'
+  | 'withdrawn-consent'
+  | 'relation-missing'
+  | 'short-lived-relation';
 
 export interface Anomaly {
   readonly kind: AnomalyKind;
@@ -49,6 +62,13 @@ export interface AnomalyThresholds {
   readonly withheldMin: number;
   /** ... and they are at least this share of its permitted requests. */
   readonly withheldShare: number;
+  /** Requests of one caller (system and caseworker) refused in the period for a missing relation (RELATION_MISSING) that are flagged. */
+  readonly relationMissingMin: number;
+  /**
+   * A relation is flagged when a permitted decision relied on it (`relation=<id>`) and both its
+   * registration and its end lie within this many hours of that decision.
+   */
+  readonly shortRelationWindowHours: number;
 }
 
 export const DEFAULT_THRESHOLDS: AnomalyThresholds = {
@@ -59,6 +79,8 @@ export const DEFAULT_THRESHOLDS: AnomalyThresholds = {
   refusalsMin: 5,
   withheldMin: 5,
   withheldShare: 0.25,
+  relationMissingMin: 3,
+  shortRelationWindowHours: 48,
 };
 
 export interface AnomalyInput {
@@ -68,6 +90,8 @@ export interface AnomalyInput {
   readonly describeReason?: (code: string, lang: 'da' | 'en') => string;
   /** Disclosures relying on consents withdrawn later (when the consent registry is there). */
   readonly withdrawnConsents?: () => Promise<readonly WithdrawnConsentUse[]>;
+  /** The trail and the relations register, for the two relation rules (src/audit/statistics.ts). */
+  readonly relations?: Pick<Statistics, 'relationMissing' | 'shortLivedRelations'>;
 }
 
 function median(values: readonly number[]): number {
@@ -119,6 +143,11 @@ export async function findAnomalies(rollups: AnomalySource, input: AnomalyInput)
     ...withheldFields(caseworkers, withheld, t),
   ];
   if (input.withdrawnConsents !== undefined) out.push(...withdrawnConsents(await input.withdrawnConsents()));
+  if (input.relations !== undefined) {
+    const counts = await input.relations.relationMissing(range, relationMissingCandidates(caseworkers, reasons, t));
+    out.push(...relationMissing(counts, t));
+    out.push(...shortLivedRelations(await input.relations.shortLivedRelations(range, t.shortRelationWindowHours * 3_600_000), t));
+  }
   return out;
 }
 
@@ -261,6 +290,83 @@ export function withdrawnConsents(list: readonly WithdrawnConsentUse[]): Anomaly
         caseworker: '',
         explanation: explain((words) => words.withdrawnConsent({ n, systems, consent: w.consentId, day: w.withdrawnAt.slice(0, 10) })),
         evidence: w.uses.slice(0, 5).map((u) => ({ recordId: u.recordId, time: u.time })),
+      };
+    });
+}
+
+/**
+ * The callers rule (a) reads the trail for, from the rollups, so that its cost is bounded: only
+ * systems with at least relationMissingMin RELATION_MISSING refusals in the period (per system,
+ * dpo_daily_reason), and of those only caseworkers refused at least that often for any reason
+ * (dpo_daily_caseworker), most refused first, at most MAX_RELATION_MISSING_CALLERS.
+ */
+export function relationMissingCandidates(
+  activity: readonly CaseworkerActivity[],
+  reasons: readonly ReasonCount[],
+  t: AnomalyThresholds,
+): { callerSystem: string; caseworker: string }[] {
+  const systems = new Set(
+    reasons.filter((r) => r.reason === DENY_REASON.relationMissing && r.n >= t.relationMissingMin).map((r) => r.callerSystem),
+  );
+  return activity
+    .filter((a) => systems.has(a.callerSystem) && a.caseworker !== '' && a.refused >= t.relationMissingMin)
+    .sort((a, b) => b.refused - a.refused || a.caseworker.localeCompare(b.caseworker))
+    .slice(0, MAX_RELATION_MISSING_CALLERS)
+    .map((a) => ({ callerSystem: a.callerSystem, caseworker: a.caseworker }));
+}
+
+export function relationMissing(counts: readonly RelationMissingCount[], t: AnomalyThresholds): Anomaly[] {
+  return counts
+    .filter((c) => c.refused >= t.relationMissingMin)
+    .sort((a, b) => b.refused - a.refused || a.caseworker.localeCompare(b.caseworker))
+    .map((c) => ({
+      kind: 'relation-missing' as const,
+      callerSystem: c.callerSystem,
+      caseworker: c.caseworker,
+      explanation: explain((w, lang) =>
+        w.relationMissing({ who: Who(c, lang), refused: c.more ? w.atLeast(c.refused) : String(c.refused), min: t.relationMissingMin }),
+      ),
+      evidence: c.evidence,
+    }));
+}
+
+const actorText = (a: RelationActor): string => `${a.system} (${a.administration})${a.caseworker !== null ? `, ${a.caseworker}` : ''}`;
+
+export function shortLivedRelations(list: readonly ShortLivedRelation[], t: AnomalyThresholds): Anomaly[] {
+  return list
+    .filter((s) => s.lookups.length > 0)
+    .map((s) => {
+      const systems = [...new Set(s.lookups.map((l) => l.callerSystem))];
+      const caseworkers = [...new Set(s.lookups.map((l) => l.caseworker))];
+      const callerSystem = systems.join(', ');
+      const caseworker = systems.length === 1 && caseworkers.length === 1 ? (caseworkers[0] as string) : '';
+      const hours = Math.round(((Date.parse(s.ended.at) - Date.parse(s.registered.at)) / 3_600_000) * 10) / 10;
+      const evidence = [
+        ...(s.ended.recordId !== null ? [{ recordId: s.ended.recordId, time: s.ended.at }] : []),
+        ...s.lookups.slice(0, 3).map((l) => ({ recordId: l.recordId, time: l.time })),
+        ...(s.registered.recordId !== null ? [{ recordId: s.registered.recordId, time: s.registered.at }] : []),
+      ];
+      return {
+        kind: 'short-lived-relation' as const,
+        callerSystem,
+        caseworker,
+        explanation: explain((w, lang) =>
+          w.shortLivedRelation({
+            relation: s.relation.id,
+            capacity: s.relation.capacity,
+            administration: s.relation.administration,
+            registeredAt: formatTime(s.registered.at, lang),
+            registeredBy: actorText(s.registered.actor),
+            endedAt: formatTime(s.ended.at, lang),
+            endedBy: actorText(s.ended.actor),
+            reason: s.ended.reason ?? '',
+            hours: num(hours, lang),
+            who: who({ callerSystem, caseworker }, lang),
+            n: s.lookups.length,
+            window: t.shortRelationWindowHours,
+          }),
+        ),
+        evidence,
       };
     });
 }

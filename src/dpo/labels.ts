@@ -1,4 +1,5 @@
 import { ERRORS } from '../errors.js';
+import type { LoadedPolicySet } from '../policy/types.js';
 import type { Rules } from '../rules/types.js';
 import type { Lang } from './html.js';
 import { texts } from './texts/index.js';
@@ -24,6 +25,17 @@ export function contractTitle(rules: Rules, id: string | null, lang: Lang): stri
 export function fieldLabel(rules: Rules, contract: string | null, field: string, lang: Lang): string {
   const info = contract === null ? undefined : rules.contracts.get(contract)?.fields[field];
   return info?.label[lang] ?? field;
+}
+
+/** An administration's name with its id, "Socialforvaltningen (SOF)"; the id alone if the rules do not name it. */
+export function administrationTitle(rules: Rules, id: string, lang: Lang): string {
+  const name = (rules.policies as Partial<LoadedPolicySet>).administrations?.get(id)?.name[lang];
+  return name !== undefined ? `${name} (${id})` : id;
+}
+
+/** A capacity of the relations register in words (policies/capacities.yaml). */
+export function capacityTitle(rules: Rules, id: string, lang: Lang): string {
+  return rules.capacities.capacities.get(id)?.title[lang] ?? id;
 }
 
 export function systemTitle(rules: Rules, id: string | null): string {

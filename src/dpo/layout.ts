@@ -16,7 +16,7 @@ export interface PageContext {
   readonly path: string;
 }
 
-export type Section = 'overview' | 'search' | 'anomalies' | 'report' | 'consents' | 'notifications' | 'integrity' | 'none';
+export type Section = 'overview' | 'search' | 'anomalies' | 'report' | 'consents' | 'relations' | 'notifications' | 'integrity' | 'none';
 
 /** The hidden CSRF field of a state-changing form. */
 export function csrfField(ctx: PageContext): Html {
@@ -31,6 +31,7 @@ export function page(ctx: PageContext, options: { title: string; section: Sectio
     ['anomalies', '/dpo/anomalies', t.nav.anomalies],
     ['report', '/dpo/citizen-report', t.nav.report],
     ['consents', '/dpo/consents', t.nav.consents],
+    ['relations', '/dpo/relations', t.nav.relations],
     ['notifications', '/dpo/notifications', t.nav.notifications],
     ['integrity', '/dpo/integrity', t.nav.integrity],
   ];

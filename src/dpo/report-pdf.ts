@@ -1,7 +1,7 @@
 import PDFDocument from 'pdfkit';
 import type { CitizenReport } from '../audit/report.js';
 import type { Lang } from './html.js';
-import { entryLines, OUTCOME_TEXT, REPORT_TEXT, reportPeriod, reportTime } from './report-text.js';
+import { entryLines, OUTCOME_TEXT, relationHeading, relationLines, REPORT_TEXT, reportPeriod, reportTime } from './report-text.js';
 
 /**
  * The citizen's access report as a PDF (pdfkit, its built-in Helvetica, which covers the Danish
@@ -43,6 +43,19 @@ export function citizenReportPdf(report: CitizenReport, lang: Lang): Promise<Buf
   pair(OUTCOME_TEXT.refused[lang], String(report.summary.refused));
   pair(OUTCOME_TEXT['not-disclosed'][lang], String(report.summary.notDisclosed));
   doc.moveDown(0.8);
+
+  doc.font('Helvetica-Bold').fontSize(13).text(t('relations'));
+  doc.moveDown(0.3);
+  doc.font('Helvetica').fontSize(10).text(t('relationsIntro'), { width });
+  doc.moveDown(0.3);
+  if (report.relations.length === 0) doc.font('Helvetica').fontSize(10).text(t('relationsNone'));
+  for (const r of report.relations) {
+    if (doc.y > doc.page.height - doc.page.margins.bottom - 70) doc.addPage();
+    doc.font('Helvetica-Bold').fontSize(11).fillColor('#000000').text(relationHeading(r, lang));
+    for (const [label, value] of relationLines(r, lang, report.includesEmployee)) pair(label, value);
+    doc.moveDown(0.4);
+  }
+  doc.moveDown(0.5);
 
   doc.font('Helvetica-Bold').fontSize(13).text(t('entries'));
   doc.moveDown(0.3);

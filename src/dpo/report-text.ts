@@ -1,8 +1,8 @@
-import type { CitizenReport, CitizenReportEntry, ReportOutcome } from '../audit/report.js';
-import { REPORT_TEXT } from '../audit/report-text.js';
+import type { CitizenReport, CitizenReportEntry, ReportOutcome, ReportRelation } from '../audit/report.js';
+import { RELATION_STATE_TEXT, REPORT_TEXT } from '../audit/report-text.js';
 import type { Lang } from './html.js';
 
-export { REPORT_TEXT };
+export { RELATION_STATE_TEXT, REPORT_TEXT };
 
 export const OUTCOME_TEXT: Record<ReportOutcome, { da: string; en: string }> = {
   disclosed: { da: 'Videregivet', en: 'Disclosed' },
@@ -42,5 +42,34 @@ export function entryLines(e: CitizenReportEntry, lang: Lang, includesEmployee: 
   if (e.consent !== null) lines.push([t('consent'), e.consent]);
   if (e.reasons.length > 0) lines.push([t('reason'), e.reasons.map((r) => r.label[lang]).join('; ')]);
   if (includesEmployee && e.caseworker !== undefined && e.caseworker !== null) lines.push([t('employee'), e.caseworker]);
+  return lines;
+}
+
+const DAY = {
+  da: new Intl.DateTimeFormat('da-DK', { timeZone: 'UTC', dateStyle: 'long' }),
+  en: new Intl.DateTimeFormat('en-GB', { timeZone: 'UTC', dateStyle: 'long' }),
+};
+
+/** A calendar day (YYYY-MM-DD) in words, "1. januar 2026". */
+export function reportDay(day: string, lang: Lang): string {
+  const ms = Date.parse(`${day}T00:00:00Z`);
+  return Number.isNaN(ms) ? day : DAY[lang].format(ms);
+}
+
+/** A relation's heading: the administration and the capacity. */
+export function relationHeading(r: ReportRelation, lang: Lang): string {
+  return `${r.administrationName?.[lang] ?? r.administration} · ${r.capacity.title[lang]}`;
+}
+
+/** The lines of one relation as label/value pairs, in reading order (the heading names administration and capacity). */
+export function relationLines(r: ReportRelation, lang: Lang, includesEmployee: boolean): [string, string][] {
+  const t = (k: keyof typeof REPORT_TEXT): string => REPORT_TEXT[k][lang];
+  const lines: [string, string][] = [
+    [t('relationFrom'), reportDay(r.from, lang)],
+    [t('relationTo'), r.to !== null ? reportDay(r.to, lang) : t('openEnded')],
+    [t('relationState'), RELATION_STATE_TEXT[r.state][lang]],
+  ];
+  if (r.endReason !== null) lines.push([t('relationEnd'), r.endReason.label[lang]]);
+  if (includesEmployee && r.caseworker !== undefined && r.caseworker !== null) lines.push([t('employee'), r.caseworker]);
   return lines;
 }

@@ -15,6 +15,7 @@ import { integrityRoutes } from './pages/integrity.js';
 import { notificationsRoutes } from './pages/notifications.js';
 import { overviewRoutes } from './pages/overview.js';
 import { recordRoutes } from './pages/record.js';
+import { relationsRoutes } from './pages/relations.js';
 import { reportRoutes } from './pages/report.js';
 import { searchRoutes } from './pages/search.js';
 import { signInRoutes } from './pages/signin.js';
@@ -63,6 +64,7 @@ const PAGES: readonly DpoPages[] = [
   integrityRoutes,
   reportRoutes,
   consentsRoutes,
+  relationsRoutes,
   notificationsRoutes,
 ];
 

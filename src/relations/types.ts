@@ -152,7 +152,41 @@ export interface RelationStore {
    *   await store.relations.active(pseudonyms.all(cpr), ['SOF'], copenhagenDate(new Date()));
    */
   active(subjects: readonly string[], administrations: readonly string[], day: string): Promise<Relation[]>;
+  /**
+   * The DPO's count of shared citizens, one aggregate query (no relation is loaded): for each
+   * combination of administrations, how many citizens (pseudonyms) hold relations in force on the
+   * Copenhagen day `day` with exactly those administrations, largest first. A citizen counts once
+   * per pseudonym: one whose relations sit under two pseudonym keys (registered before a key
+   * rotation and not updated since) counts once under each key's combination.
+   */
+  sharedCitizens(day: string): Promise<AdministrationCombination[]>;
+  /**
+   * Relations ended (or voided) through an end event at a time in [query.endedFrom,
+   * query.endedTo) (ISO 8601 UTC) at most `query.withinMs` after their registration, with their
+   * history, latest end first, at most `query.limit`: the short-lived relations the DPO's anomaly
+   * rule looks into. One statement over the ended relations; its cost grows with the register,
+   * not with the audit trail.
+   */
+  shortLived(query: ShortLivedQuery): Promise<StoredRelation[]>;
 }
 
 /** No search answers more relations than this. */
 export const MAX_RELATIONS_PER_SEARCH = 500;
+
+/** Citizens held by exactly these administrations (sorted, at least one). */
+export interface AdministrationCombination {
+  readonly administrations: readonly string[];
+  readonly citizens: number;
+}
+
+/** What RelationStore.shortLived reads. */
+export interface ShortLivedQuery {
+  /** ISO 8601 UTC, inclusive. */
+  readonly endedFrom: string;
+  /** ISO 8601 UTC, exclusive. */
+  readonly endedTo: string;
+  /** The longest time from registration to end, in milliseconds. */
+  readonly withinMs: number;
+  /** At most this many relations (1..MAX_RELATIONS_PER_SEARCH). */
+  readonly limit: number;
+}

@@ -14,7 +14,10 @@ import {
   RELATION_EVENT_COLUMNS,
   assembleRelations,
   checkActiveQuery,
+  checkDay,
   checkRelationSave,
+  checkShortLivedQuery,
+  combinations,
   fromRelationRow,
   toRelationEventRow,
   toRelationRow,
@@ -95,6 +98,21 @@ export function postgresRelations(read: PgRead, transaction: PgTransaction): Rel
       const rows = await read<RelationRow>(ACTIVE_SQL, [[...subjects], [...administrations], day, VOIDING_END_REASON]);
       return rows.map(fromRelationRow);
     },
+    async sharedCitizens(day) {
+      checkDay('sharedCitizens', day);
+      return combinations(await read<{ administrations: string; citizens: string }>(SHARED_CITIZENS_SQL, [day, VOIDING_END_REASON]));
+    },
+    async shortLived(query) {
+      const limit = checkShortLivedQuery(query);
+      return assemble(
+        await read<RowWithEvents>(SHORT_LIVED_SQL, [
+          new Date(query.endedFrom).toISOString(),
+          new Date(query.endedTo).toISOString(),
+          query.withinMs,
+          limit,
+        ]),
+      );
+    },
   };
   return relations;
 }
@@ -147,3 +165,19 @@ export const ACTIVE_SQL = `SELECT ${COLUMNS} FROM relation
     AND valid_from <= $3 AND (valid_to IS NULL OR valid_to >= $3)
     AND (end_reason IS NULL OR end_reason <> $4)
   ORDER BY id`;
+
+/** RelationStore.sharedCitizens: each pseudonym's administrations in force on $1 (not voided: $2), counted per combination. */
+const SHARED_CITIZENS_SQL = `SELECT administrations, COUNT(*) AS citizens FROM (
+    SELECT subject, string_agg(DISTINCT administration, ',' ORDER BY administration) AS administrations
+      FROM relation
+     WHERE valid_from <= $1 AND (valid_to IS NULL OR valid_to >= $1) AND (end_reason IS NULL OR end_reason <> $2)
+     GROUP BY subject) AS held
+  GROUP BY administrations`;
+
+/** RelationStore.shortLived: as in SQLite (sqlite-relations.ts), with the events as one JSON array. */
+const SHORT_LIVED_SQL = `${WITH_EVENTS}
+  WHERE r.end_reason IS NOT NULL AND r.updated_at >= $1 AND r.registered_at < $2
+    AND EXISTS (SELECT 1 FROM relation_event x
+                 WHERE x.relation_id = r.id AND x.type = 'ended' AND x.at >= $1 AND x.at < $2
+                   AND extract(epoch FROM (x.at::timestamptz - r.registered_at::timestamptz)) * 1000 <= $3)
+  ORDER BY r.updated_at DESC, r.id DESC LIMIT $4`;

@@ -1,4 +1,12 @@
-import type { Relation, RelationEvent, RelationWrite, StoredRelation } from '../relations/types.js';
+import {
+  MAX_RELATIONS_PER_SEARCH,
+  type AdministrationCombination,
+  type Relation,
+  type RelationEvent,
+  type RelationWrite,
+  type ShortLivedQuery,
+  type StoredRelation,
+} from '../relations/types.js';
 import { PSEUDONYM } from '../audit/pseudonym.js';
 import { canonicalJson } from '../lib/digest.js';
 
@@ -151,4 +159,41 @@ export function checkActiveQuery(subjects: readonly string[], administrations: r
 export function lockOrder(writes: readonly RelationWrite[]): number[] {
   const key = (w: RelationWrite) => `${w.relation.administration}\u0000${w.relation.caseRef.toLowerCase()}`;
   return writes.map((_, i) => i).sort((a, b) => (key(writes[a]!) < key(writes[b]!) ? -1 : key(writes[a]!) > key(writes[b]!) ? 1 : a - b));
+}
+
+/** Refuses a short-lived read that is not what a caller may pass; answers the limit to use. */
+export function checkShortLivedQuery(q: ShortLivedQuery): number {
+  for (const t of [q?.endedFrom, q?.endedTo])
+    if (typeof t !== 'string' || Number.isNaN(Date.parse(t)))
+      throw new TypeError('RelationStore.shortLived: endedFrom and endedTo are ISO times');
+  if (!Number.isFinite(q.withinMs) || q.withinMs < 0) throw new TypeError('RelationStore.shortLived: withinMs is a duration');
+  if (!Number.isInteger(q.limit) || q.limit < 1) throw new TypeError('RelationStore.shortLived: limit is a positive integer');
+  return Math.min(q.limit, MAX_RELATIONS_PER_SEARCH);
+}
+
+/** Refuses a shared-citizens read without a Copenhagen day. */
+export function checkDay(method: string, day: string): void {
+  if (typeof day !== 'string' || !DAY.test(day)) throw new TypeError(`RelationStore.${method}: day must be YYYY-MM-DD`);
+}
+
+/**
+ * The answer of a shared-citizens query: each row names its administrations as one text joined
+ * by commas (administration ids hold none); they are sorted again here and equal combinations
+ * summed, so that the answer does not rest on the order in which a dialect aggregates.
+ */
+export function combinations(rows: readonly { administrations: string; citizens: number | string }[]): AdministrationCombination[] {
+  const byKey = new Map<string, { administrations: string[]; citizens: number }>();
+  for (const row of rows) {
+    const administrations = [...new Set(row.administrations.split(','))].sort();
+    const key = administrations.join(',');
+    const entry = byKey.get(key) ?? { administrations, citizens: 0 };
+    entry.citizens += Number(row.citizens);
+    byKey.set(key, entry);
+  }
+  return [...byKey.values()].sort(
+    (a, b) =>
+      b.citizens - a.citizens ||
+      a.administrations.length - b.administrations.length ||
+      (a.administrations.join('+') < b.administrations.join('+') ? -1 : 1),
+  );
 }

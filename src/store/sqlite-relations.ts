@@ -12,7 +12,10 @@ import {
   RELATION_EVENT_COLUMNS,
   assembleRelations,
   checkActiveQuery,
+  checkDay,
   checkRelationSave,
+  checkShortLivedQuery,
+  combinations,
   fromRelationRow,
   toRelationEventRow,
   toRelationRow,
@@ -40,6 +43,8 @@ export function sqliteRelations(
     get: db.prepare(`SELECT ${COLUMNS} FROM relation WHERE id = ?`),
     byCaseRef: db.prepare(`SELECT ${COLUMNS} FROM relation WHERE administration = ? AND lower(case_ref) = lower(?)`),
     events: db.prepare(`SELECT ${RELATION_EVENT_COLUMNS.join(', ')} FROM relation_event WHERE relation_id = ? ORDER BY seq`),
+    sharedCitizens: db.prepare(SHARED_CITIZENS_SQL),
+    shortLived: db.prepare(SHORT_LIVED_SQL),
   };
   const withEvents = (rows: readonly RelationRow[]) =>
     assembleRelations(
@@ -134,6 +139,45 @@ export function sqliteRelations(
         .all(...subjects, ...administrations, day, day, VOIDING_END_REASON) as RelationRow[];
       return rows.map(fromRelationRow);
     },
+    async sharedCitizens(day) {
+      checkDay('sharedCitizens', day);
+      return combinations(sql.sharedCitizens.all(day, day, VOIDING_END_REASON) as { administrations: string; citizens: number }[]);
+    },
+    async shortLived(query) {
+      const limit = checkShortLivedQuery(query);
+      return db.transaction(() =>
+        withEvents(
+          sql.shortLived.all({
+            from: new Date(query.endedFrom).toISOString(),
+            to: new Date(query.endedTo).toISOString(),
+            within: query.withinMs,
+            limit,
+          }) as RelationRow[],
+        ),
+      )();
+    },
   };
   return { relations, saveIn };
 }
+
+/**
+ * Citizens per combination of administrations holding relations in force on a day (?1, ?2) that
+ * are not voided (?3): each pseudonym's administrations in order, then counted per combination.
+ */
+const SHARED_CITIZENS_SQL = `SELECT administrations, COUNT(*) AS citizens FROM (
+    SELECT subject, group_concat(DISTINCT administration ORDER BY administration) AS administrations
+      FROM relation
+     WHERE valid_from <= ? AND (valid_to IS NULL OR valid_to >= ?) AND (end_reason IS NULL OR end_reason <> ?)
+     GROUP BY subject)
+  GROUP BY administrations`;
+
+/**
+ * Ended relations (end_reason set; updated_at is at or after the end) with an end event in
+ * [@from, @to) at most @within ms after the registration, latest change first, at most @limit.
+ */
+const SHORT_LIVED_SQL = `SELECT ${COLUMNS} FROM relation r
+  WHERE r.end_reason IS NOT NULL AND r.updated_at >= @from AND r.registered_at < @to
+    AND EXISTS (SELECT 1 FROM relation_event e
+                 WHERE e.relation_id = r.id AND e.type = 'ended' AND e.at >= @from AND e.at < @to
+                   AND (julianday(e.at) - julianday(r.registered_at)) * 86400000.0 <= @within)
+  ORDER BY r.updated_at DESC, r.id DESC LIMIT @limit`;

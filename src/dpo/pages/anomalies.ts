@@ -6,7 +6,10 @@ import { csrfField, page, type PageContext } from '../layout.js';
 import { countRollups, pageContext, periodOf, sendPage, type DpoPages } from '../request.js';
 import { periodForm } from './overview.js';
 
-/** The anomalies of a period (GET /dpo/anomalies): the rules in anomalies.ts over the rollups, each with a way to the records. */
+/**
+ * The anomalies of a period (GET /dpo/anomalies): the rules in anomalies.ts over the rollups (and,
+ * for the two relation rules, bounded reads of the trail and the register), each with a way to the records.
+ */
 export const anomaliesRoutes: DpoPages = (router, deps) => {
   router.get('/anomalies', async (req, res) => {
     const ctx = pageContext(deps, req, res);
@@ -16,6 +19,7 @@ export const anomaliesRoutes: DpoPages = (router, deps) => {
       range,
       describeReason: reasonText,
       withdrawnConsents: () => deps.statistics.withdrawnConsentUses(range),
+      relations: deps.statistics,
     });
     sendPage(res, 200, anomaliesPage(ctx, { range, anomalies, thresholds: DEFAULT_THRESHOLDS, consentsChecked: true, behind }));
   });
@@ -54,7 +58,7 @@ ${hidden.map(([kind, n]) => html`<p class="notice small" data-hidden-kind="${kin
   <h3>${a.caseworker !== '' ? `${a.caseworker} · ${a.callerSystem}` : a.callerSystem}</h3>
   <p>${a.explanation[lang]}</p>
   ${a.evidence.length > 0 ? html`<ul class="small">${a.evidence.map((e) => html`<li><a href="/dpo/records/${e.recordId}">${formatWeekdayTime(e.time, lang)}</a></li>`)}</ul>` : ''}
-  ${a.kind !== 'withdrawn-consent' ? html`<form method="post" action="/dpo/search" class="no-print">${csrfField(ctx)}<input type="hidden" name="callerSystem" value="${a.callerSystem}">${a.caseworker !== '' ? html`<input type="hidden" name="caseworker" value="${a.caseworker}">` : ''}<input type="hidden" name="from" value="${o.range.fromDay}"><input type="hidden" name="to" value="${o.range.toDay}"><button type="submit" class="secondary">${t.anomalies.showRecords}</button></form>` : ''}
+  ${a.kind !== 'withdrawn-consent' && a.kind !== 'short-lived-relation' ? html`<form method="post" action="/dpo/search" class="no-print">${csrfField(ctx)}<input type="hidden" name="callerSystem" value="${a.callerSystem}">${a.caseworker !== '' ? html`<input type="hidden" name="caseworker" value="${a.caseworker}">` : ''}<input type="hidden" name="from" value="${o.range.fromDay}"><input type="hidden" name="to" value="${o.range.toDay}"><button type="submit" class="secondary">${t.anomalies.showRecords}</button></form>` : ''}
 </article>`,
     )}</div>
 <details class="panel small"><summary>${t.anomalies.rules}</summary><ul>
@@ -63,6 +67,8 @@ ${hidden.map(([kind, n]) => html`<p class="notice small" data-hidden-kind="${kin
   <li>${t.anomalies.ruleRefusals(o.thresholds.refusalsMin)}</li>
   <li>${t.anomalies.ruleWithheld(o.thresholds.withheldMin, Math.round(o.thresholds.withheldShare * 100))}</li>
   <li>${t.anomalies.ruleWithdrawnConsent}</li>
+  <li>${t.anomalies.ruleRelationMissing(o.thresholds.relationMissingMin)}</li>
+  <li>${t.anomalies.ruleShortLivedRelation(o.thresholds.shortRelationWindowHours)}</li>
 </ul></details>`,
   });
 }

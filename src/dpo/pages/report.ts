@@ -7,7 +7,7 @@ import { html, type Html } from '../html.js';
 import { csrfField, page, type PageContext } from '../layout.js';
 import { inputError, sendFormAgain } from '../messages.js';
 import { citizenReportPdf } from '../report-pdf.js';
-import { entryLines, OUTCOME_TEXT, REPORT_TEXT, reportPeriod, reportTime } from '../report-text.js';
+import { entryLines, OUTCOME_TEXT, relationHeading, relationLines, REPORT_TEXT, reportPeriod, reportTime } from '../report-text.js';
 import {
   bodyOf,
   caller,
@@ -152,6 +152,17 @@ export function reportPage(ctx: PageContext, report: CitizenReport, request: Rep
     <dt>${OUTCOME_TEXT.refused[lang]}</dt><dd data-outcome="refused">${report.summary.refused}</dd>
     <dt>${OUTCOME_TEXT['not-disclosed'][lang]}</dt><dd data-outcome="not-disclosed">${report.summary.notDisclosed}</dd>
   </dl>
+  <h2>${rt('relations')}</h2>
+  <p>${rt('relationsIntro')}</p>
+  ${report.relations.length === 0 ? html`<p id="report-no-relations">${rt('relationsNone')}</p>` : ''}
+  <div id="report-relations">${report.relations.map(
+    (
+      r,
+    ) => html`<section class="entry relation" data-administration="${r.administration}" data-capacity="${r.capacity.id}" data-state="${r.state}">
+    <h3>${relationHeading(r, lang)}</h3>
+    <dl class="facts">${relationLines(r, lang, report.includesEmployee).map(([k, v]) => html`<dt>${k}</dt><dd>${v}</dd>`)}</dl>
+  </section>`,
+  )}</div>
   <h2>${rt('entries')}</h2>
   ${report.entries.length === 0 ? html`<p id="report-empty">${rt('none')}</p>` : ''}
   ${report.entries.map(

@@ -12,6 +12,7 @@ export const da = {
     anomalies: 'Anomalier',
     report: 'Borgerens indsigt',
     consents: 'Samtykker',
+    relations: 'Relationer',
     notifications: 'Notifikationer',
     integrity: 'Integritet',
   },
@@ -219,6 +220,8 @@ export const da = {
       'repeated-refusals': 'Gentagne afvisninger',
       'withheld-fields': 'Beder om felter, der ikke udleveres',
       'withdrawn-consent': 'Udlevering på tilbagetrukket samtykke',
+      'relation-missing': 'Afvist: ingen relation til borgeren',
+      'short-lived-relation': 'Relation kun omkring et opslag',
     },
     moreHidden: (n: number, kind: string) =>
       `${n} flere af slagsen "${kind}" vises ikke; vælg en kortere periode eller søg på det kaldende system.`,
@@ -227,6 +230,10 @@ export const da = {
     ruleRefusals: (min: number) => `Gentagne afvisninger: mindst ${min} afviste forespørgsler fra samme sagsbehandler i perioden.`,
     ruleWithheld: (min: number, percent: number) =>
       `Tilbageholdte felter: mindst ${min} tilladte forespørgsler og ${percent} % af systemets tilladte forespørgsler bad om felter, politikken ikke udleverer.`,
+    ruleRelationMissing: (min: number) =>
+      `Ingen relation: mindst ${min} forespørgsler fra samme sagsbehandler afvist i perioden, fordi forvaltningen ikke havde registreret, at den betjener borgeren (RELATION_MISSING).`,
+    ruleShortLivedRelation: (hours: number) =>
+      `Relation kun omkring et opslag: en relation, som en tilladt forespørgsel byggede på, og som blev registreret og afsluttet (eller annulleret) inden for ${hours} timer fra forespørgslen.`,
   },
   /** What each anomaly rule found, in words (src/dpo/anomalies.ts). */
   explanations: {
@@ -243,6 +250,24 @@ export const da = {
       `Kaldende system ${e.system} bad i ${e.withheld} af ${e.asked} tilladte forespørgsler (${e.share}) om felter, som politikkerne ikke udleverer. Felterne: ${e.fields}. Systemet bør kun bede om det, det må få (dataminimering).`,
     withdrawnConsent: (e: { n: number; systems: string; consent: string; day: string }) =>
       `${e.n} ${e.n === 1 ? 'udlevering' : 'udleveringer'} til ${e.systems} byggede på samtykke ${e.consent}, som borgeren senere trak tilbage (${e.day}). Udleveringerne var lovlige, da de skete; overvej om modtagerne skal orienteres om tilbagetrækningen.`,
+    atLeast: (n: number) => `mindst ${n}`,
+    relationMissing: (e: { who: string; refused: string; min: number }) =>
+      `${e.who} fik ${e.refused} forespørgsler afvist i perioden, fordi forvaltningen ikke havde registreret en gældende relation til borgeren. Det kan være opslag på borgere, forvaltningen ikke betjener. Reglen: mindst ${e.min}.`,
+    shortLivedRelation: (e: {
+      relation: string;
+      capacity: string;
+      administration: string;
+      registeredAt: string;
+      registeredBy: string;
+      endedAt: string;
+      endedBy: string;
+      reason: string;
+      hours: string;
+      who: string;
+      n: number;
+      window: number;
+    }) =>
+      `Relation ${e.relation} (${e.capacity}, ${e.administration}) blev registreret ${e.registeredAt} af ${e.registeredBy} og afsluttet ${e.endedAt} af ${e.endedBy} (${e.reason}), ${e.hours} timer senere. Imellem slog ${e.who} borgeren op ${e.n} ${e.n === 1 ? 'gang' : 'gange'} med relationen som grundlag, inden for ${e.window} timer fra både registreringen og afslutningen. En relation, der kun findes omkring et opslag, kan være oprettet for at få adgang.`,
   },
   /** The trail's integrity. */
   integrity: {
@@ -307,6 +332,46 @@ export const da = {
     event: 'Hændelse',
     by: 'Af',
   },
+  /** A citizen's relations (the relations register) with their history, and the shared citizens. */
+  relations: {
+    heading: 'Borgerens relationer',
+    lead: 'Hvilke forvaltninger der har registreret, at de betjener borgeren, i hvilken egenskab og periode, og hvem der registrerede, ændrede og afsluttede det hvornår.',
+    lookUp: 'Slå op',
+    audited: 'Opslaget registreres i revisionssporet som DPO-adgang til borgerens oplysninger (RELATION_HISTORY).',
+    none: 'Ingen forvaltning har registreret en relation til borgeren.',
+    relation: 'Relation',
+    administration: 'Forvaltning',
+    capacity: 'Egenskab',
+    caseRef: 'Sagsreference',
+    caseworker: 'Ansvarlig sagsbehandler',
+    period: 'Periode',
+    openEnded: 'indtil videre',
+    endReason: 'Afslutningsgrund',
+    registeredAt: 'Registreret',
+    updatedAt: 'Senest ændret',
+    history: 'Historik',
+    event: 'Hændelse',
+    by: 'Af (system, forvaltning)',
+    changed: 'Ændret',
+    states: { planned: 'Ikke begyndt', active: 'Gældende', ended: 'Afsluttet', voided: 'Annulleret' },
+    events: { registered: 'Registreret', changed: 'Ændret', ended: 'Afsluttet' },
+    fields: { capacity: 'egenskab', caseworker: 'sagsbehandler', from: 'fra', to: 'til' },
+    endReasons: {
+      'case-closed': 'Sagen er afsluttet',
+      transferred: 'Overført',
+      'deceased-or-moved': 'Død eller fraflyttet',
+      'recorded-in-error': 'Registreret ved en fejl (annulleret)',
+      other: 'Anden grund',
+    },
+    shared: 'Fællesborgere i dag',
+    sharedLead: (day: string) => `Borgere med gældende relationer ${day}, efter hvilke forvaltninger der har dem.`,
+    combination: 'Forvaltninger',
+    citizens: 'Borgere',
+    fewerThan: (n: number) => `færre end ${n}`,
+    noneInForce: 'Ingen gældende relationer i dag.',
+    sharedNote: (n: number) =>
+      `Tal under ${n} vises ikke. Der tælles pr. pseudonym: en borger, hvis relationer står under to pseudonymnøgler (registreret før et nøgleskift og ikke ændret siden), kan tælles to gange.`,
+  },
   /** Notifications that could not be delivered. */
   notifications: {
     heading: 'Notifikationer, der ikke kunne leveres',
@@ -366,6 +431,8 @@ export const da = {
     RELATION_UNCHANGED: 'Relation sendt igen uden ændringer',
     RELATION_BACKDATED: 'Relation tilbagedateret: starter før registreringsdagen',
     RELATION_SEARCH: 'Relationer slået op',
+    RELATION_MISSING: 'Forvaltningen har ikke registreret, at den betjener borgeren',
+    RELATION_HISTORY: 'DPO slog borgerens relationer og deres historik op',
     QUEUED: 'Sat i kø til levering',
     DELIVERED: 'Leveret',
     DEAD_LETTER: 'Kunne ikke leveres (dødt brev)',

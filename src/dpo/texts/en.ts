@@ -8,6 +8,7 @@ export const en: Texts = {
     anomalies: 'Anomalies',
     report: 'Citizen access report',
     consents: 'Consents',
+    relations: 'Relations',
     notifications: 'Notifications',
     integrity: 'Integrity',
   },
@@ -206,6 +207,8 @@ export const en: Texts = {
       'repeated-refusals': 'Repeated refusals',
       'withheld-fields': 'Asks for fields that are not released',
       'withdrawn-consent': 'Disclosure on a withdrawn consent',
+      'relation-missing': 'Refused: no relation to the citizen',
+      'short-lived-relation': 'Relation only around a look-up',
     },
     moreHidden: (n: number, kind: string) =>
       `${n} more of the kind "${kind}" are not shown; choose a shorter period or search by calling system.`,
@@ -214,6 +217,10 @@ export const en: Texts = {
     ruleRefusals: (min: number) => `Repeated refusals: at least ${min} refused requests from one caseworker in the period.`,
     ruleWithheld: (min: number, percent: number) =>
       `Withheld fields: at least ${min} permitted requests and ${percent} % of the system's permitted requests asked for fields the policy does not release.`,
+    ruleRelationMissing: (min: number) =>
+      `No relation: at least ${min} requests from one caseworker refused in the period because the administration had not registered that it serves the citizen (RELATION_MISSING).`,
+    ruleShortLivedRelation: (hours: number) =>
+      `Relation only around a look-up: a relation a permitted request relied on, registered and ended (or voided) within ${hours} hours of the request.`,
   },
   explanations: {
     system: (system: string) => `calling system ${system}`,
@@ -229,6 +236,24 @@ export const en: Texts = {
       `Calling system ${e.system} asked in ${e.withheld} of ${e.asked} permitted requests (${e.share}) for fields the policies do not release. The fields: ${e.fields}. The system should ask only for what it may receive (data minimisation).`,
     withdrawnConsent: (e: { n: number; systems: string; consent: string; day: string }) =>
       `${e.n} ${e.n === 1 ? 'disclosure' : 'disclosures'} to ${e.systems} relied on consent ${e.consent}, which the citizen later withdrew (${e.day}). They were lawful when made; consider whether the recipients should be told of the withdrawal.`,
+    atLeast: (n: number) => `at least ${n}`,
+    relationMissing: (e: { who: string; refused: string; min: number }) =>
+      `${e.who} had ${e.refused} requests refused in the period because the administration had registered no relation in force to the citizen. They may be look-ups of citizens the administration does not serve. The rule: at least ${e.min}.`,
+    shortLivedRelation: (e: {
+      relation: string;
+      capacity: string;
+      administration: string;
+      registeredAt: string;
+      registeredBy: string;
+      endedAt: string;
+      endedBy: string;
+      reason: string;
+      hours: string;
+      who: string;
+      n: number;
+      window: number;
+    }) =>
+      `Relation ${e.relation} (${e.capacity}, ${e.administration}) was registered ${e.registeredAt} by ${e.registeredBy} and ended ${e.endedAt} by ${e.endedBy} (${e.reason}), ${e.hours} hours later. In between, ${e.who} looked the citizen up ${e.n} ${e.n === 1 ? 'time' : 'times'} relying on it, within ${e.window} hours of both the registration and the end. A relation that exists only around a look-up may have been made to get access.`,
   },
   integrity: {
     heading: "The audit trail's integrity",
@@ -290,6 +315,45 @@ export const en: Texts = {
     event: 'Event',
     by: 'By',
   },
+  relations: {
+    heading: "A citizen's relations",
+    lead: 'Which administrations have registered that they serve the citizen, in which capacity and period, and who registered, changed and ended it when.',
+    lookUp: 'Look up',
+    audited: "The look-up is recorded in the audit trail as the DPO's access to the citizen's data (RELATION_HISTORY).",
+    none: 'No administration has registered a relation to the citizen.',
+    relation: 'Relation',
+    administration: 'Administration',
+    capacity: 'Capacity',
+    caseRef: 'Case reference',
+    caseworker: 'Responsible caseworker',
+    period: 'Period',
+    openEnded: 'until further notice',
+    endReason: 'End reason',
+    registeredAt: 'Registered',
+    updatedAt: 'Last changed',
+    history: 'History',
+    event: 'Event',
+    by: 'By (system, administration)',
+    changed: 'Changed',
+    states: { planned: 'Not started', active: 'In force', ended: 'Ended', voided: 'Void' },
+    events: { registered: 'Registered', changed: 'Changed', ended: 'Ended' },
+    fields: { capacity: 'capacity', caseworker: 'caseworker', from: 'from', to: 'to' },
+    endReasons: {
+      'case-closed': 'Case closed',
+      transferred: 'Transferred',
+      'deceased-or-moved': 'Deceased or moved away',
+      'recorded-in-error': 'Registered in error (void)',
+      other: 'Other reason',
+    },
+    shared: 'Shared citizens today',
+    sharedLead: (day: string) => `Citizens with relations in force on ${day}, by the administrations that hold them.`,
+    combination: 'Administrations',
+    citizens: 'Citizens',
+    fewerThan: (n: number) => `fewer than ${n}`,
+    noneInForce: 'No relations in force today.',
+    sharedNote: (n: number) =>
+      `Counts under ${n} are not shown. Citizens are counted per pseudonym: a citizen whose relations sit under two pseudonym keys (registered before a key rotation and not changed since) may count twice.`,
+  },
   notifications: {
     heading: 'Notifications that could not be delivered',
     lead: 'Dead letters: deliveries that gave up after every attempt. A re-drive is recorded in the audit trail.',
@@ -347,6 +411,8 @@ export const en: Texts = {
     RELATION_UNCHANGED: 'Relation sent again, unchanged',
     RELATION_BACKDATED: 'Relation backdated: starts before the day it was registered',
     RELATION_SEARCH: 'Relations looked up',
+    RELATION_MISSING: 'The administration has not registered that it serves the citizen',
+    RELATION_HISTORY: "The DPO looked up the citizen's relations and their history",
     QUEUED: 'Queued for delivery',
     DELIVERED: 'Delivered',
     DEAD_LETTER: 'Could not be delivered (dead letter)',
