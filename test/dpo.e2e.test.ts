@@ -15,6 +15,7 @@ import { issueCertificate } from '../src/pki/devpki.js';
 import { population, type SyntheticCitizen } from '../src/simulators/population.js';
 import { postAs, waitFor } from './support/calls.js';
 import { ROOT, startTestEnv, tls, TEST_CERTS, type TestEnv } from './support/env.js';
+import { SERVED_BY_BOTH, withRelations } from './support/relations.js';
 
 jest.setTimeout(180_000);
 
@@ -95,6 +96,10 @@ beforeAll(async () => {
       notifications: { maxAttempts: 2, baseDelayMs: 20, maxDelayMs: 80, pollMs: 50, leaseMs: 3000 },
     },
   });
+
+  // Need to know: both administrations serve every citizen asked about below, as the case systems registered.
+  const asked = [subject, ...withJob.slice(12, 20), ...withJob.slice(40, 52)];
+  for (const c of asked) await withRelations(env, c.cpr, SERVED_BY_BOTH);
 
   // The demo's traffic: both administrations asking about the subject, a refusal, ...
   const sof = await query('sof-case-system', STATUS, subject.cpr, ['targetGroup', 'benefit', 'nextMeeting'], { caseworker: 'sof-cw-0001' });
