@@ -17,6 +17,7 @@ import type { AuditRecord } from '../src/audit/types.js';
 import { canonicalJson } from '../src/lib/digest.js';
 import { population } from '../src/simulators/population.js';
 import { startTestEnv, tls, tokenFor, TEST_CERTS, type TestEnv } from './support/env.js';
+import { SERVED_BY_BOTH, withRelations } from './support/relations.js';
 
 jest.setTimeout(60_000);
 
@@ -31,6 +32,8 @@ let env: TestEnv;
 let siemFile: string;
 /** The audit ids of A's and B's exchanges, from the gateway's answers. */
 const exchanges: Record<string, string> = {};
+/** The audit ids of the registrations of A's relations (need to know): records about A too, by social services and the jobcentre. */
+const aRelations: Record<'SOF' | 'BIF', string> = { SOF: '', BIF: '' };
 
 async function post(client: string, urlPath: string, body: unknown, caseworker?: string) {
   const text = JSON.stringify(body);
@@ -72,6 +75,10 @@ beforeAll(async () => {
     overrides: { audit: { checkpointEveryRecords: 1000, checkpointEverySeconds: 3600, siem: { target: 'file', file: siemFile } } },
   });
 
+  // Need to know: both administrations serve A and B, as the case systems registered.
+  const [sof, bif] = await withRelations(env, A.cpr, SERVED_BY_BOTH);
+  Object.assign(aRelations, { SOF: sof!.auditId, BIF: bif!.auditId });
+  await withRelations(env, B.cpr, SERVED_BY_BOTH);
   const r1 = await post('sof-case-system', STATUS, { cpr: A.cpr, fields: ['targetGroup', 'benefit'] }, 'sof-cw-0042');
   const r2 = await post('bif-jobcentre-system', SUMMARY, { cpr: A.cpr, fields: ['openSocialCase', 'efforts'] }, 'bif-cw-0007');
   const r3 = await post('sof-case-system', SUMMARY, { cpr: A.cpr, fields: ['openSocialCase'] }, 'sof-cw-0042');
@@ -94,7 +101,7 @@ describe('POST /v1/audit/search', () => {
     const results = res.body.results as { record: AuditRecord; verification: { status: string; checkpoint?: { seq: number } } }[];
     const exchangesFound = results.filter((r) => r.record.kind !== 'dpo-access');
     expect(new Set(exchangesFound.map((r) => r.record.auditId))).toEqual(
-      new Set([exchanges.aStatus, exchanges.aSummary, exchanges.aDenied]),
+      new Set([aRelations.SOF, aRelations.BIF, exchanges.aStatus, exchanges.aSummary, exchanges.aDenied]),
     );
     const mine = env.gateway.pseudonyms.all(A.cpr);
     for (const r of results) expect(mine).toContain(r.record.subject);
@@ -135,7 +142,7 @@ describe('POST /v1/audit/search', () => {
     const search = async (body: object) =>
       ((await dpo('/v1/audit/search', { ...body, limit: 200 })).body.results as { record: AuditRecord }[]).map((r) => r.record);
     expect(new Set((await search({ cpr: A.cpr, callerSystem: 'bif-jobcentre-system' })).map((r) => r.auditId))).toEqual(
-      new Set([exchanges.aSummary]),
+      new Set([aRelations.BIF, exchanges.aSummary]),
     );
     expect(new Set((await search({ caseworker: 'sof-cw-0099' })).map((r) => r.auditId))).toEqual(new Set([exchanges.bStatus]));
     expect(new Set((await search({ cpr: A.cpr, contract: 'employment.citizen-status.v1' })).map((r) => r.auditId))).toEqual(

@@ -17,6 +17,7 @@ import { verifyTrail } from '../src/audit/verify-trail.js';
 import { openStore } from '../src/store/index.js';
 import { population } from '../src/simulators/population.js';
 import { startTestEnv, tls, tokenFor, TEST_CERTS, type TestEnv } from './support/env.js';
+import { SERVED_BY_BOTH, withRelations } from './support/relations.js';
 
 jest.setTimeout(120_000);
 
@@ -83,6 +84,8 @@ beforeAll(async () => {
     startTestEnv({ name: 'instance-a', overrides: pgConfig('gw-a') }),
     startTestEnv({ name: 'instance-b', overrides: pgConfig('gw-b') }),
   ]);
+  // Need to know: both administrations serve the citizens asked about (registered once, in the shared store).
+  for (const c of shared) await withRelations(a, c.cpr, SERVED_BY_BOTH);
 });
 afterAll(async () => {
   if (!stopped) {

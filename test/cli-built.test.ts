@@ -134,7 +134,7 @@ describe("npm start's gateway process", () => {
     expect(child.exitCode).toBeNull();
 
     // A valid one: switched to.
-    writeFileSync(file, original.replace('version: 1', 'version: 2'));
+    writeFileSync(file, original.replace('version: 2', 'version: 3'));
     child.kill('SIGHUP');
     await waitFor(child, log, (t) => t.includes('rules reloaded'));
 

@@ -8,12 +8,14 @@ import { decisionRecords, runImpact } from '../src/cli/commands/impact.js';
 import { loadContracts } from '../src/contracts/registry.js';
 import { auditEntry } from '../src/audit/entry.js';
 import { legalBasisText } from '../src/policy/legal-basis.js';
-import { decide } from '../src/policy/evaluate.js';
-import { replayDecisions, type ImpactReport } from '../src/policy/impact.js';
+import { assumedRelations, decide, otherSide, type AssumedRelation } from '../src/policy/evaluate.js';
+import { replayDecisions, type ImpactReport, type RecordedDecision } from '../src/policy/impact.js';
 import { loadPolicySet } from '../src/policy/loader.js';
-import type { ConsentStatus } from '../src/policy/types.js';
+import { copenhagenDate } from '../src/policy/dates.js';
+import type { ConsentStatus, RelationFact } from '../src/policy/types.js';
+import type { Relation, RelationEvent } from '../src/relations/types.js';
 import { population } from '../src/simulators/population.js';
-import { openStore } from '../src/store/index.js';
+import { openStore, type Store } from '../src/store/index.js';
 import { captureIO } from './support/cli-io.js';
 
 /**
@@ -31,6 +33,23 @@ const ROLES: Record<string, readonly string[]> = {
 const ADMIN: Record<string, string> = { 'sof-case-system': 'SOF', 'bif-jobcentre-system': 'BIF' };
 const pseudonyms = new Pseudonymizer({ keys: [{ id: 'k1', secret: randomBytes(32) }], current: 'k1' });
 const citizen = population()[0]!;
+/**
+ * Need to know: social services and the jobcentre both serve the citizen for the whole period, as
+ * the relations register says (the trail's own register, which `snitflade impact` reads).
+ */
+const SERVED: readonly AssumedRelation[] = [
+  { administration: 'SOF', capacity: 'social-case' },
+  { administration: 'BIF', capacity: 'cash-benefit' },
+];
+const SERVED_FROM = '2025-01-01';
+/** replayDecisions' `relations` look-up, as `snitflade impact` makes it: the store's register, on the day of the decision. */
+const registerOf =
+  (store: Store) =>
+  async (record: RecordedDecision, administrations: readonly string[]): Promise<readonly RelationFact[]> =>
+    record.subject === null ? [] : store.relations.active([record.subject], administrations, copenhagenDate(new Date(record.time)));
+/** What a replay says of the relations it looked up. */
+const REGISTER_ASSUMED =
+  "the relations with the citizen are the register's for the day of the decision, as it holds them now, under the record's pseudonym";
 
 interface Asked {
   readonly name: string;
@@ -121,6 +140,48 @@ beforeAll(async () => {
   const store = await openStore({ kind: 'sqlite', file: db });
   let now = new Date(0);
   const trail = await AuditTrail.open(store, { chain: 'gw-impact', now: () => now });
+  // The case systems register the relations first: each with its audit record, in one commit, as the gateway writes them.
+  now = new Date(`${SERVED_FROM}T09:00:00.000Z`);
+  for (const [i, r] of SERVED.entries()) {
+    const system = Object.keys(ADMIN).find((s) => ADMIN[s] === r.administration)!;
+    const auditId = randomUUID();
+    const relation: Relation = {
+      id: randomUUID(),
+      subject: pseudonyms.pseudonym(citizen.cpr),
+      administration: r.administration,
+      capacity: r.capacity,
+      caseRef: `${r.administration}-IMPACT-${i + 1}`,
+      caseworker: null,
+      from: SERVED_FROM,
+      to: null,
+      endReason: null,
+      version: 1,
+      registeredAt: now.toISOString(),
+      updatedAt: now.toISOString(),
+    };
+    const event: RelationEvent = {
+      type: 'registered',
+      at: now.toISOString(),
+      actor: { system, administration: r.administration, caseworker: 'cw-0001' },
+      auditId,
+      changed: [],
+      reason: null,
+    };
+    await trail.append(
+      auditEntry('relation', {
+        auditId,
+        requestId: randomUUID(),
+        caller: { system, administration: r.administration },
+        subject: relation.subject,
+        caseworker: 'cw-0001',
+        caseRef: 'CASE-1',
+        policySet: current.digest,
+        reasons: ['RELATION_REGISTERED', `relation=${relation.id}`, `capacity=${relation.capacity}`, `case=${relation.caseRef}`],
+        status: 201,
+      }),
+      { relation: { relation, event, expectedVersion: 0 } },
+    );
+  }
   for (const a of ASKED) {
     now = new Date(a.time);
     const d = await decide(
@@ -133,11 +194,14 @@ beforeAll(async () => {
         purpose: a.purpose,
         requestedFields: a.fields,
         at: now,
+        ...otherSide(contracts, a.contract),
+        caseworker: 'cw-0001',
       },
       async () =>
         a.consent === 'active'
           ? { status: 'active', consentId: 'c-1', receiptDigest: 'receipt-digest-1' }
           : { status: a.consent ?? 'missing' },
+      assumedRelations(SERVED),
     );
     const auditId = randomUUID();
     auditIds[a.name] = auditId;
@@ -208,19 +272,22 @@ function expectExactlyTheFlips(report: ImpactReport): void {
   expect(fields).toMatchObject({
     before: {
       decision: 'permit',
-      policy: { id: 'sof-reads-employment-status', version: 1 },
+      policy: { id: 'sof-reads-employment-status', version: 2 },
       fields: ['targetGroup', 'benefit', 'sanctions'],
     },
-    after: { decision: 'permit', policy: { id: 'sof-reads-employment-status', version: 1 }, fields: ['targetGroup', 'benefit'] },
+    after: { decision: 'permit', policy: { id: 'sof-reads-employment-status', version: 2 }, fields: ['targetGroup', 'benefit'] },
     fieldsAdded: [],
     fieldsRemoved: ['sanctions'],
-    assumptions: [],
+    assumptions: [REGISTER_ASSUMED],
   });
   expect(consent).toMatchObject({
     after: { decision: 'deny', reasons: ['CONSENT_MISSING'] },
     fieldsRemoved: ['openSocialCase', 'supportContact'],
   });
-  expect(consent!.assumptions).toEqual(['the citizen\'s consent at the time is not in the record: replayed as "missing"']);
+  expect(consent!.assumptions).toEqual([
+    'the citizen\'s consent at the time is not in the record: replayed as "missing"',
+    REGISTER_ASSUMED,
+  ]);
   expect(hoi).toMatchObject({
     before: { decision: 'deny', reasons: ['PURPOSE_NOT_ALLOWED'] },
     after: { decision: 'permit', policy: { id: 'sof-reads-employment-status-for-hoi' }, fields: ['benefit'] },
@@ -239,6 +306,7 @@ describe('impact: replaying the audit trail against a changed policy set', () =>
         policies: current,
         contracts,
         rolesOf: (s) => ROLES[s],
+        relations: registerOf(store),
       });
       expect(report.replayed).toBe(ASKED.length);
       expect(report.changes).toEqual([]);
@@ -257,6 +325,7 @@ describe('impact: replaying the audit trail against a changed policy set', () =>
         policies: next,
         contracts,
         rolesOf: (s) => ROLES[s],
+        relations: registerOf(store),
       });
       expect(report.replayed).toBe(ASKED.length - 1);
       expect(report.unchanged).toBe(3);
@@ -274,6 +343,7 @@ describe('impact: replaying the audit trail against a changed policy set', () =>
         policies: current,
         contracts,
         rolesOf: (s) => (s === 'sof-case-system' ? ROLES[s] : undefined),
+        relations: registerOf(store),
       });
       expect(report.skipped).toEqual({ 'caller system no longer registered': 4 });
       expect(report.replayed).toBe(4);
@@ -296,7 +366,7 @@ describe('impact: replaying the audit trail against a changed policy set', () =>
     expect(text.out()).toContain('replayed 7 decision(s): 4 would now be decided differently, 3 the same');
     expect(text.out()).toContain(`deny → permit  2025-06-09T13:00:00.000Z  audit ${auditIds['status-for-hoi']}`);
     expect(text.out()).toContain(
-      '    was deny (PURPOSE_NOT_ALLOWED)\n    now permit (sof-reads-employment-status-for-hoi v1) [benefit]\n    fields added: benefit',
+      '    was deny (PURPOSE_NOT_ALLOWED)\n    now permit (sof-reads-employment-status-for-hoi v2) [benefit]\n    fields added: benefit',
     );
     expect(text.out()).toContain('    fields removed: sanctions');
   });

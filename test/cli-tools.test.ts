@@ -64,15 +64,23 @@ describe('snitflade explain', () => {
         purpose: 'plan-coordination',
         fields: ['openSocialCase', 'efforts'],
         at: '2025-06-01',
+        // --relation BIF:cash-benefit --relation SOF:social-case: a shared citizen (need to know)
+        relation: [
+          { administration: 'BIF', capacity: 'cash-benefit' },
+          { administration: 'SOF', capacity: 'social-case' },
+        ],
       },
       io,
     );
     expect(code).toBe(0);
     const out = io.out();
-    expect(out).toContain('Decision: PERMIT under bif-reads-social-coordination-summary v1');
+    expect(out).toContain('  relations in force: BIF as cash-benefit, SOF as social-case\n');
+    expect(out).toContain('Decision: PERMIT under bif-reads-social-coordination-summary v2');
     expect(out).toContain('  released: openSocialCase\n  withheld: efforts\n');
     expect(out).toContain('legal basis: Art. 6(1)(e); Retssikkerhedsloven § 11 c');
-    expect(out).toMatch(/✔ bif-reads-social-coordination-summary v1[^\n]*\n(.*\n){4}.*fields +would release openSocialCase; not efforts/);
+    expect(out).toMatch(
+      /✔ bif-reads-social-coordination-summary v2[^\n]*\n(.*\n){4}.*fields +would release openSocialCase; not efforts\n.*ok +relation +needs relations with the citizen: BIF as cash-benefit or sickness-benefit or rehabilitation-case; SOF as any capacity; assumed: BIF as cash-benefit, SOF as social-case\n/,
+    );
     expect(out).toMatch(
       /✘ bif-rehab-team-reads-social-efforts v1[^\n]*\n.*\n.*ok +role +the caller holds rehabilitation-team\n.*FAIL purpose +only for "rehabilitation-team-assessment", not "plan-coordination"/,
     );

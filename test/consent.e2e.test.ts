@@ -17,6 +17,7 @@ import { population } from '../src/simulators/population.js';
 import { postAs, waitFor } from './support/calls.js';
 import { DATABASES, postgresDatabase, type TestDatabase } from './support/databases.js';
 import { startTestEnv, TEST_CERTS, type TestEnv } from './support/env.js';
+import { withRelations } from './support/relations.js';
 
 jest.setTimeout(90_000);
 
@@ -56,6 +57,11 @@ const notificationEnv = (name: string, store: TestDatabase['storeConfig'], insta
       notifications: { maxAttempts: 5, baseDelayMs: 20, maxDelayMs: 80, pollMs: 50, leaseMs: 3000 },
     },
   });
+
+/** Need to know for the summons copy: social services have a support contact person for the citizen. */
+const SUPPORT_CONTACT = [{ administration: 'SOF', capacity: 'support-contact-person' }] as const;
+/** The reasons of a summons copy's QUEUED record: it cites the support contact person relation, with its digest. */
+const queuedWith = (relation: string) => ['QUEUED', `relation=${relation}`, expect.stringMatching(/^relations-sha256=/)];
 
 /** The audit records of one exchange, oldest first. */
 async function records(env: TestEnv, auditId: string): Promise<AuditRecord[]> {
@@ -196,6 +202,13 @@ describe.each(DATABASES)('consents on %s', (name, makeDatabase) => {
   });
 
   describe('the summons copy (consent required)', () => {
+    /** A citizen social services have a support contact person for (need to know); resolves the citizen and the relation's id. */
+    async function contactCitizen() {
+      const c = citizen();
+      const [relation] = await withRelations(env, c.cpr, SUPPORT_CONTACT);
+      return { ...c, relation: relation!.id };
+    }
+
     /** Sends a summons copy and returns the answer; for a 202, waits until social services have it. */
     async function copy(cpr: string) {
       const res = await summons(cpr);
@@ -209,7 +222,7 @@ describe.each(DATABASES)('consents on %s', (name, makeDatabase) => {
     }
 
     it('is refused, audited with the reason, when the citizen has given no consent', async () => {
-      const c = citizen();
+      const c = await contactCitizen();
       const { status, body, trail } = await copy(c.cpr);
       expect(status).toBe(403);
       expect(body).toMatchObject({ code: 'POLICY_DENIED', reasons: ['CONSENT_MISSING'] });
@@ -220,17 +233,19 @@ describe.each(DATABASES)('consents on %s', (name, makeDatabase) => {
     });
 
     it("is delivered while an active consent covers it, citing the consent's receipt; refused after the withdrawal", async () => {
-      const c = citizen();
+      const c = await contactCitizen();
       const given = await record(summonsConsent(c.cpr));
       expect(given.status).toBe(201);
       const ok = await copy(c.cpr);
       expect(ok.status).toBe(202);
-      expect(ok.trail.map((r) => [r.decision, r.reasons, r.consent])).toEqual([['permit', ['QUEUED'], given.body.consent.receiptDigest]]);
+      expect(ok.trail.map((r) => [r.decision, r.reasons, r.consent])).toEqual([
+        ['permit', queuedWith(c.relation), given.body.consent.receiptDigest],
+      ]);
       const [got] = await waitFor('social services receive the copy', () => {
         const r = sof().inbox.received.filter((n) => n.auditId === ok.body.auditId);
         return r.length > 0 ? r : undefined;
       });
-      expect(got).toMatchObject({ contract: 'employment.summons-copy.v1', cpr: c.cpr, policy: 'bif-copies-summons-to-sof-contact@1' });
+      expect(got).toMatchObject({ contract: 'employment.summons-copy.v1', cpr: c.cpr, policy: 'bif-copies-summons-to-sof-contact@2' });
       expect(Object.keys(got!.event).sort()).toEqual([...SUMMONS_FIELDS].sort());
 
       await postAs(env.url, 'sof-case-system', `/v1/consents/${given.body.consent.id}/withdraw`, { cpr: c.cpr });
@@ -241,7 +256,7 @@ describe.each(DATABASES)('consents on %s', (name, makeDatabase) => {
     });
 
     it('is refused when the only consent covers another purpose', async () => {
-      const c = citizen();
+      const c = await contactCitizen();
       expect((await record(summonsConsent(c.cpr, { purposes: ['plan-coordination'] }))).status).toBe(201);
       const { status, body } = await copy(c.cpr);
       expect(status).toBe(403);
@@ -249,7 +264,7 @@ describe.each(DATABASES)('consents on %s', (name, makeDatabase) => {
     });
 
     it('is refused when the consent does not cover every kind of data released', async () => {
-      const c = citizen();
+      const c = await contactCitizen();
       expect((await record(summonsConsent(c.cpr, { categories: ['employment'] }))).status).toBe(201);
       expect((await copy(c.cpr)).body.reasons).toEqual(['CONSENT_SCOPE']);
       // A consent naming the whole contract covers all its fields.
@@ -258,7 +273,7 @@ describe.each(DATABASES)('consents on %s', (name, makeDatabase) => {
     });
 
     it('is refused once the consent has expired', async () => {
-      const c = citizen();
+      const c = await contactCitizen();
       // A consent given in 2024, for 2024: recorded then, expired now.
       const gw = env.gateway;
       const { consent } = await recordConsent(
@@ -300,7 +315,7 @@ describe.each(DATABASES)('consents on %s', (name, makeDatabase) => {
     });
 
     it('is cancelled, not delivered, when the consent is withdrawn while the copy waits in the outbox', async () => {
-      const c = citizen();
+      const c = await contactCitizen();
       const given = await record(summonsConsent(c.cpr));
       await env.gateway.outbox.stop(); // hold deliveries back
       try {
@@ -311,7 +326,7 @@ describe.each(DATABASES)('consents on %s', (name, makeDatabase) => {
         await env.gateway.outbox.runOnce();
         expect(await env.gateway.store.outbox.get(id)).toMatchObject({ state: 'cancelled', payload: null, lastError: 'CONSENT_WITHDRAWN' });
         expect((await records(env, queued.body.auditId)).map((r) => [r.decision, r.reasons])).toEqual([
-          ['permit', ['QUEUED']],
+          ['permit', queuedWith(c.relation)],
           ['deny', ['CONSENT_WITHDRAWN', 'DELIVERY_CANCELLED']],
         ]);
         expect(sof().inbox.received.filter((n) => n.auditId === queued.body.auditId)).toEqual([]);
@@ -369,6 +384,7 @@ describe('two gateway instances sharing one PostgreSQL', () => {
 
   it('a withdrawal on one instance stops the very next request on the other', async () => {
     const c = withJob[1200]!;
+    await withRelations(a, c.cpr, SUPPORT_CONTACT);
     const given = await postAs(a.url, 'sof-case-system', '/v1/consents', summonsConsent(c.cpr));
     expect(given.status).toBe(201);
     const first = await emitNotification('summons-copy', c.cpr, { gatewayUrl: b.url, certsDir: TEST_CERTS });
@@ -383,6 +399,7 @@ describe('two gateway instances sharing one PostgreSQL', () => {
 
   it('denies with CONSENT_SOURCE_UNAVAILABLE when the consent look-up cannot answer in time (fail closed)', async () => {
     const c = withJob[1201]!;
+    await withRelations(a, c.cpr, SUPPORT_CONTACT);
     expect((await postAs(a.url, 'sof-case-system', '/v1/consents', summonsConsent(c.cpr))).status).toBe(201);
     const locker = new pg.Client({ connectionString: (db.storeConfig as { url: string }).url });
     await locker.connect();

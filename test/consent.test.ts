@@ -13,7 +13,7 @@ import type { ConsentRecord } from '../src/consent/types.js';
 import { loadContracts } from '../src/contracts/registry.js';
 import { checkConsent } from '../src/exchange/consent-check.js';
 import type { ExchangeDeps } from '../src/exchange/deps.js';
-import { decide } from '../src/policy/evaluate.js';
+import { assumedRelations, decide } from '../src/policy/evaluate.js';
 import { loadPolicySet } from '../src/policy/loader.js';
 import type { ConsentStore, StoredConsent } from '../src/store/consents.js';
 
@@ -149,24 +149,32 @@ describe('the registry as a consent source', () => {
     purpose: 'summons-copy',
     requestedFields: ['meetingDate', 'caseworkerContact'],
     at: new Date(),
+    provider: 'BIF',
   };
+  /** Need to know: social services have a support contact person for the citizen, as the summons copy policy requires. */
+  const supportContact = assumedRelations([{ administration: 'SOF', capacity: 'support-contact-person' }]);
 
   function storeWith(bySubject: ConsentStore['bySubject']): ConsentStore {
     return { bySubject, add: async () => undefined, get: async () => undefined, withdraw: async () => 'not-found' };
   }
   const deps = (consent: ExchangeDeps['consent']) => ({ consent }) as unknown as ExchangeDeps;
   const viaPolicy = (source: ExchangeDeps['consent']) =>
-    decide(policies, contracts, summons, (policy, fields) =>
-      checkConsent(
-        deps(source),
-        CPR,
-        'SOF',
-        policy,
-        summons.contract,
-        fields.map((f) => contracts.get(summons.contract)!.fields[f]!.category),
-        fields,
-        summons.at,
-      ),
+    decide(
+      policies,
+      contracts,
+      summons,
+      (policy, fields) =>
+        checkConsent(
+          deps(source),
+          CPR,
+          'SOF',
+          policy,
+          summons.contract,
+          fields.map((f) => contracts.get(summons.contract)!.fields[f]!.category),
+          fields,
+          summons.at,
+        ),
+      supportContact,
     );
 
   it('looks the citizen up by pseudonym under every key, never by CPR number', async () => {

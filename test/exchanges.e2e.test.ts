@@ -18,6 +18,7 @@ import { SIMULATED_CONTRACTS } from '../src/simulators/contracts.js';
 import { educationStatus } from '../src/simulators/youth.js';
 import { loadPolicyCases } from '../src/policy/testing.js';
 import { startTestEnv, tls, tokenFor, type TestEnv } from './support/env.js';
+import { COORDINATED, withRelations } from './support/relations.js';
 
 jest.setTimeout(60_000);
 
@@ -57,6 +58,9 @@ const consentSource: ConsentSource = {
 let env: TestEnv;
 beforeAll(async () => {
   env = await startTestEnv({ name: 'exchanges-e2e', gatewayOptions: { consent: consentSource } });
+  // Need to know: the shared citizen has a coordinating caseworker in each administration, the
+  // one the tokens name, as the coordinating caseworker's overview policies require.
+  await withRelations(env, shared.cpr, COORDINATED);
 });
 afterAll(async () => {
   await env?.close();

@@ -14,6 +14,7 @@ import { population } from '../src/simulators/population.js';
 import { postAs, waitFor } from './support/calls.js';
 import { DATABASES, type TestDatabase } from './support/databases.js';
 import { startTestEnv, TEST_CERTS, type TestEnv } from './support/env.js';
+import { withRelations } from './support/relations.js';
 
 jest.setTimeout(90_000);
 
@@ -26,6 +27,17 @@ describe.each(DATABASES)('notifications on %s', (name, makeDatabase) => {
   let env: TestEnv;
   let next = 0;
   const citizen = () => withJob[(name === 'SQLite' ? 0 : 500) + next++]!;
+  /** The relation each served citizen has: social services serve them (need to know for the sanction notice). */
+  const relationOf = new Map<string, string>();
+  /** A citizen social services serve (a registered social case), so the sanction notice policy lets them receive it. */
+  const served = async () => {
+    const c = citizen();
+    const [relation] = await withRelations(env, c.cpr, [{ administration: 'SOF', capacity: 'social-case' }]);
+    relationOf.set(c.cpr, relation!.id);
+    return c;
+  };
+  /** The reasons of a QUEUED record: the policy's relation clause relied on the citizen's social case, cited with its digest. */
+  const queuedReasons = (cpr: string) => ['QUEUED', `relation=${relationOf.get(cpr)}`, expect.stringMatching(/^relations-sha256=/)];
 
   beforeAll(async () => {
     db = await makeDatabase(`notify_e2e_${name.toLowerCase()}`);
@@ -66,7 +78,7 @@ describe.each(DATABASES)('notifications on %s', (name, makeDatabase) => {
   const verified = async (): Promise<boolean> => (await verifyTrail({ store: env.gateway.store, verifier: env.gateway.audit.verifier })).ok;
 
   it('delivers a sanction notice to social services: minimised, signed, audited, and erased from the outbox', async () => {
-    const c = citizen();
+    const c = await served();
     const res = await emit('sanction-notice', c.cpr);
     expect(res.status).toBe(202);
     const body = res.body as {
@@ -87,7 +99,7 @@ describe.each(DATABASES)('notifications on %s', (name, makeDatabase) => {
     expect(got).toMatchObject({
       contract: 'employment.sanction-notice.v1',
       cpr: c.cpr,
-      policy: 'bif-notifies-sof-of-sanctions@1',
+      policy: 'bif-notifies-sof-of-sanctions@2',
       purpose: 'sanction-notice',
       idempotencyKey: body.deliveries[0]!.deliveryId,
     });
@@ -113,12 +125,23 @@ describe.each(DATABASES)('notifications on %s', (name, makeDatabase) => {
       expect(r.recipient).toEqual({ system: 'sof-case-system', administration: 'SOF' });
       expect(r.caller).toEqual({ system: 'bif-jobcentre-system', administration: 'BIF' });
       expect(r.subject).toBe(env.gateway.pseudonyms.pseudonym(c.cpr));
-      expect(r.policy).toEqual({ id: 'bif-notifies-sof-of-sanctions', version: 1 });
+      expect(r.policy).toEqual({ id: 'bif-notifies-sof-of-sanctions', version: 2 });
       expect(r.fields.released).toEqual(SANCTION_FIELDS);
       expect(r.fields.withheld).toEqual(['caseworkerNote']);
     }
     expect(trail[1]!.upstream?.status).toBe(202);
     expect(JSON.stringify(trail)).not.toContain(c.cpr);
+  });
+
+  it('skips social services when they do not serve the citizen (need to know): 202 naming no one, audited, nothing queued', async () => {
+    const c = citizen(); // no relation registered
+    const res = await emit('sanction-notice', c.cpr);
+    expect(res).toMatchObject({ status: 202, body: { deliveries: [] } });
+    const { auditId } = res.body as { auditId: string };
+    expect((await records(auditId)).map((r) => [r.kind, r.decision, r.reasons, r.recipient?.system])).toEqual([
+      ['notification', 'deny', ['RECIPIENT_SKIPPED', 'RELATION_MISSING'], 'sof-case-system'],
+    ]);
+    expect(await queuedFor(c.cpr)).toEqual([]);
   });
 
   it("refuses a notification from a system that is not the contract's provider, audited", async () => {
@@ -136,7 +159,7 @@ describe.each(DATABASES)('notifications on %s', (name, makeDatabase) => {
   });
 
   it('refuses an event under a purpose no policy gives the recipients, audited per recipient, and queues nothing', async () => {
-    const c = citizen();
+    const c = await served();
     const res = await postAs(
       env.url,
       'bif-jobcentre-system',
@@ -167,7 +190,7 @@ describe.each(DATABASES)('notifications on %s', (name, makeDatabase) => {
   });
 
   it('delivers once when the acknowledgement is lost: the recipient drops the retry by its Idempotency-Key', async () => {
-    const c = citizen();
+    const c = await served();
     sof().inbox.loseAcknowledgements(1);
     const res = await emit('sanction-notice', c.cpr);
     expect(res.status).toBe(202);
@@ -182,7 +205,7 @@ describe.each(DATABASES)('notifications on %s', (name, makeDatabase) => {
   });
 
   it('answers a notification sent again under its Idempotency-Key as the first time, and delivers it once', async () => {
-    const c = citizen();
+    const c = await served();
     const key = `bif-event-${c.cpr.slice(-4)}-${Date.now()}`;
     const event = simulatedEvent('sanction-notice', c.cpr);
     const first = await emit('sanction-notice', c.cpr, key, event);
@@ -217,7 +240,7 @@ describe.each(DATABASES)('notifications on %s', (name, makeDatabase) => {
   });
 
   it('answers 503 OUTBOX_UNAVAILABLE, audited, when the key cannot be looked up; nothing is queued', async () => {
-    const c = citizen();
+    const c = await served();
     const lookup = jest.spyOn(env.gateway.store.outbox, 'accepted').mockRejectedValueOnce(new Error('disk I/O error'));
     const failed = await emit('sanction-notice', c.cpr, `bif-event-${Date.now()}-lookup`, simulatedEvent('sanction-notice', c.cpr));
     lookup.mockRestore();
@@ -229,7 +252,7 @@ describe.each(DATABASES)('notifications on %s', (name, makeDatabase) => {
   });
 
   it('writes no QUEUED record when the outbox write fails inside the commit: 503 OUTBOX_UNAVAILABLE, the trail and the outbox agree, and a re-send queues it once', async () => {
-    const c = citizen();
+    const c = await served();
     const event = simulatedEvent('sanction-notice', c.cpr);
     const key = `bif-event-${c.cpr.slice(-4)}-${Date.now()}-fault`;
     await db.failInserts('outbox', true);
@@ -253,14 +276,14 @@ describe.each(DATABASES)('notifications on %s', (name, makeDatabase) => {
     expect(again.status).toBe(202);
     const { auditId, deliveries } = again.body as { auditId: string; deliveries: { deliveryId: string }[] };
     expect(await queuedFor(c.cpr)).toEqual([deliveries[0]!.deliveryId]);
-    expect((await records(auditId)).map((r) => r.reasons)).toEqual([['QUEUED']]);
+    expect((await records(auditId)).map((r) => r.reasons)).toEqual([queuedReasons(c.cpr)]);
     await waitFor('the notice reaches social services', () => received(auditId).length > 0);
     expect(received(auditId)).toHaveLength(1);
     expect(await verified()).toBe(true);
   });
 
   it('queues once when the same event is sent twice at once under one key, whichever is decided first', async () => {
-    const c = citizen();
+    const c = await served();
     const key = `bif-event-${c.cpr.slice(-4)}-${Date.now()}-twice`;
     const event = simulatedEvent('sanction-notice', c.cpr);
     const [a, b] = await Promise.all([emit('sanction-notice', c.cpr, key, event), emit('sanction-notice', c.cpr, key, event)]);
@@ -282,7 +305,7 @@ describe.each(DATABASES)('notifications on %s', (name, makeDatabase) => {
     });
     const via = (gw: TestEnv, cpr: string, key: string, event: Record<string, unknown>) =>
       emitNotification('sanction-notice', cpr, { gatewayUrl: gw.url, certsDir: TEST_CERTS, idempotencyKey: key }, event);
-    /** The records about a citizen on both chains, oldest first, without the deliveries' own. */
+    /** The records about a citizen on both chains, oldest first, without the deliveries' own (nor the registration of their relation). */
     const about = async (cpr: string): Promise<AuditRecord[]> =>
       (
         await env.gateway.store.audit.search({
@@ -291,10 +314,10 @@ describe.each(DATABASES)('notifications on %s', (name, makeDatabase) => {
         })
       ).records
         .reverse()
-        .filter((r) => !r.reasons.includes('DELIVERED'));
+        .filter((r) => r.kind !== 'relation' && !r.reasons.includes('DELIVERED'));
     try {
       // b looked the key up before a's commit and decided too; its commit finds the key taken.
-      const c = citizen();
+      const c = await served();
       const key = `bif-event-${c.cpr.slice(-4)}-${Date.now()}-race`;
       const event = simulatedEvent('sanction-notice', c.cpr);
       const lookup = jest.spyOn(b.gateway.store.outbox, 'accepted').mockResolvedValueOnce(undefined);
@@ -306,14 +329,14 @@ describe.each(DATABASES)('notifications on %s', (name, makeDatabase) => {
       expect(second).toEqual(first);
       const { auditId } = first.body as { auditId: string };
       expect((await about(c.cpr)).map((r) => [r.chain, r.auditId, r.reasons])).toEqual([
-        [env.config.instanceId, auditId, ['QUEUED']],
+        [env.config.instanceId, auditId, queuedReasons(c.cpr)],
         ['gw-race-b', auditId, ['ALREADY_ACCEPTED']],
       ]);
       expect(await queuedFor(c.cpr)).toHaveLength(1);
 
       // Several keys, each sent to both instances at the same moment: whoever wins, one QUEUED
       // record and one delivery per key, and the other answer is the first's, audited under its id.
-      const citizens = [citizen(), citizen(), citizen(), citizen()];
+      const citizens = [await served(), await served(), await served(), await served()];
       const events = citizens.map((x) => simulatedEvent('sanction-notice', x.cpr));
       const keys = citizens.map((x, i) => `bif-event-${x.cpr.slice(-4)}-${Date.now()}-race-${i}`);
       const answers = await Promise.all(
@@ -339,7 +362,7 @@ describe.each(DATABASES)('notifications on %s', (name, makeDatabase) => {
   });
 
   it('dead-letters a delivery that keeps failing, shows it to the DPO, and delivers it once re-driven', async () => {
-    const c = citizen();
+    const c = await served();
     sof().setFault({ kind: 'status', status: 503 });
     const res = await emit('sanction-notice', c.cpr);
     expect(res.status).toBe(202);
@@ -351,7 +374,7 @@ describe.each(DATABASES)('notifications on %s', (name, makeDatabase) => {
     });
     expect(dead).toMatchObject({ attempts: 3, lastError: 'RECIPIENT_STATUS', lastStatus: 503 });
     expect(dead.payload).not.toBeNull();
-    expect((await records(auditId)).map((r) => r.reasons)).toEqual([['QUEUED'], ['DEAD_LETTER', 'RECIPIENT_STATUS']]);
+    expect((await records(auditId)).map((r) => r.reasons)).toEqual([queuedReasons(c.cpr), ['DEAD_LETTER', 'RECIPIENT_STATUS']]);
 
     // The DPO (and operations) see it, without any payload.
     const list = await postAs(env.url, 'dpo-console', '/v1/notifications/dead-letters/search', {
@@ -395,7 +418,7 @@ describe.each(DATABASES)('notifications on %s', (name, makeDatabase) => {
   });
   // Last: its retention pass, run as if the retention had passed, deletes every ended row.
   it('forgets a delivered notification and its Idempotency-Key answer once finishedRetentionMs has passed; the audit trail keeps them', async () => {
-    const c = citizen();
+    const c = await served();
     const key = `bif-event-${c.cpr.slice(-4)}-${Date.now()}-retention`;
     const event = simulatedEvent('sanction-notice', c.cpr);
     const first = await emit('sanction-notice', c.cpr, key, event);

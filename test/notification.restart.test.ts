@@ -17,10 +17,13 @@ import { waitFor } from './support/calls.js';
 import { startChildGateway, type ChildGateway } from './support/child-gateway.js';
 import { DATABASES, type TestDatabase } from './support/databases.js';
 import { ROOT, testCerts } from './support/env.js';
+import { withRelations, type RelationSpec } from './support/relations.js';
 
 jest.setTimeout(120_000);
 
 const withJob = population().filter((c) => c.employment !== null);
+/** Need to know: social services serve the citizen, so the sanction notice goes to them. */
+const SOCIAL_CASE: readonly RelationSpec[] = [{ administration: 'SOF', capacity: 'social-case' }];
 
 describe.each(DATABASES)('a gateway restart on %s', (name, makeDatabase) => {
   let db: TestDatabase;
@@ -72,6 +75,7 @@ describe.each(DATABASES)('a gateway restart on %s', (name, makeDatabase) => {
   it('a sanction notice sent while social services are down reaches them once they are back, exactly once, though the gateway was killed in between', async () => {
     const c = withJob[42]!;
     const first = await start();
+    await withRelations(first, c.cpr, SOCIAL_CASE);
     const res = await emitNotification('sanction-notice', c.cpr, { gatewayUrl: first.url, certsDir });
     expect(res.status).toBe(202);
     const { auditId } = res.body as { auditId: string };
@@ -102,6 +106,7 @@ describe.each(DATABASES)('a gateway restart on %s', (name, makeDatabase) => {
     inbox.loseAcknowledgements(0);
     sof.setFault({ kind: 'delay', ms: 1500 });
     const gw = await start();
+    await withRelations(gw, c.cpr, SOCIAL_CASE);
     const res = await emitNotification('sanction-notice', c.cpr, { gatewayUrl: gw.url, certsDir });
     expect(res.status).toBe(202);
     const { auditId } = res.body as { auditId: string };

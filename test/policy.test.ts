@@ -2,7 +2,7 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { loadContracts } from '../src/contracts/registry.js';
 import { LoadErrors, type LoadError } from '../src/lib/load-error.js';
-import { decide, type ConsentCheck } from '../src/policy/evaluate.js';
+import { assumedRelations, decide, type ConsentCheck } from '../src/policy/evaluate.js';
 import { loadPolicySet, policySetFrom } from '../src/policy/loader.js';
 import { loadPolicyCases, runPolicyCases, type PolicyCase } from '../src/policy/testing.js';
 import type { ConsentEvidence, ConsentStatus, DecisionRequest, Policy } from '../src/policy/types.js';
@@ -24,6 +24,7 @@ const sofStatus = (over: Partial<DecisionRequest> = {}): DecisionRequest => ({
   purpose: 'plan-coordination',
   requestedFields: ['targetGroup', 'benefit'],
   at: AT,
+  provider: 'BIF',
   ...over,
 });
 const rehab = (over: Partial<DecisionRequest> = {}): DecisionRequest => ({
@@ -33,8 +34,14 @@ const rehab = (over: Partial<DecisionRequest> = {}): DecisionRequest => ({
   purpose: 'rehabilitation-team-assessment',
   requestedFields: ['efforts', 'openSocialCase'],
   at: AT,
+  provider: 'SOF',
   ...over,
 });
+/** A shared citizen (need to know): social services and the jobcentre both serve them, as the example policies require. */
+const sharedCitizen = assumedRelations([
+  { administration: 'SOF', capacity: 'social-case' },
+  { administration: 'BIF', capacity: 'cash-benefit' },
+]);
 
 /** A consent check that answers `status` and records what it was asked. */
 function consentAnswering(status: ConsentStatus): ConsentCheck & { calls: { policy: string; fields: readonly string[] }[] } {
@@ -79,7 +86,7 @@ describe('decide: default deny, reason by reason', () => {
   it('denies POLICY_NOT_IN_FORCE outside the validity period', async () => {
     const d = await decide(set, contracts, sofStatus({ at: new Date('2023-12-31T12:00:00Z') }), noConsentExpected);
     expect(d).toMatchObject({ decision: 'deny', reasons: ['POLICY_NOT_IN_FORCE'], policy: { id: 'sof-reads-employment-status' } });
-    expect(d.trace[1]).toBe('sof-reads-employment-status v1: not in force on 2023-12-31 (valid 2024-01-01 to open end, Copenhagen dates).');
+    expect(d.trace[1]).toBe('sof-reads-employment-status v2: not in force on 2023-12-31 (valid 2024-01-01 to open end, Copenhagen dates).');
   });
 
   it('denies NO_FIELDS_PERMITTED when nothing asked for is permitted', async () => {
@@ -97,7 +104,13 @@ describe('decide: default deny, reason by reason', () => {
   });
 
   it("permits policy ∩ requested, in the contract's field order, without asking for consent when none is required", async () => {
-    const d = await decide(set, contracts, sofStatus({ requestedFields: ['sanctions', 'targetGroup', 'nextMeeting'] }), noConsentExpected);
+    const d = await decide(
+      set,
+      contracts,
+      sofStatus({ requestedFields: ['sanctions', 'targetGroup', 'nextMeeting'] }),
+      noConsentExpected,
+      sharedCitizen,
+    );
     expect(d.decision).toBe('permit');
     if (d.decision !== 'permit') return;
     expect(d.policy.id).toBe('sof-reads-employment-status');
@@ -117,6 +130,7 @@ describe('decide: default deny, reason by reason', () => {
         requestedFields: ['efforts', 'actionPlan', 'openSocialCase'],
       },
       noConsentExpected,
+      sharedCitizen,
     );
     expect(d).toMatchObject({ decision: 'permit', fields: ['openSocialCase', 'actionPlan'] });
   });
@@ -402,7 +416,7 @@ describe('loadPolicySet: refusing broken files, naming file, line and place', ()
       [
         '/feilds',
         15,
-        'unknown property "feilds" (allowed here: id, version, example, title, contract, requester, recipient, purpose, legalBasis, consent, fields, validity, owner); did you mean "fields"?',
+        'unknown property "feilds" (allowed here: id, version, example, title, contract, requester, recipient, purpose, legalBasis, consent, relation, fields, validity, owner); did you mean "fields"?',
       ],
       ['/validity/from', 16, 'must be a real calendar date, YYYY-MM-DD'],
     ]);

@@ -16,6 +16,7 @@ import { population } from '../src/simulators/population.js';
 import { startSimulator, type Simulator } from '../src/simulators/server.js';
 import { postAs } from './support/calls.js';
 import { startTestEnv, testCerts, type TestEnv } from './support/env.js';
+import { SERVED_BY_BOTH, withRelations } from './support/relations.js';
 
 jest.setTimeout(60_000);
 
@@ -64,6 +65,9 @@ beforeAll(async () => {
       },
     },
   });
+  // Need to know: the register says both administrations serve the citizens asked about (for the
+  // social-only citizen, a jobcentre case its system does not know: the provider answers 404).
+  for (const c of [shared, socialOnly]) await withRelations(env, c.cpr, SERVED_BY_BOTH);
 });
 afterAll(async () => {
   await env?.close();

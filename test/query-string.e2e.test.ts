@@ -16,6 +16,7 @@ import { population } from '../src/simulators/population.js';
 import { caOnly, clientCreds, send } from './hardening/support.js';
 import { waitFor } from './support/calls.js';
 import { startTestEnv, tls, tokenFor, type TestEnv } from './support/env.js';
+import { SERVED_BY_BOTH, withRelations } from './support/relations.js';
 
 jest.setTimeout(60_000);
 
@@ -30,6 +31,8 @@ const citizen = population().find((c) => c.employment && c.social && !c.extras.e
 let env: TestEnv;
 beforeAll(async () => {
   env = await startTestEnv({ name: 'query-string' });
+  // Need to know: both administrations serve the citizen of the valid requests.
+  await withRelations(env, citizen.cpr, SERVED_BY_BOTH);
 });
 afterAll(async () => {
   await env?.close();

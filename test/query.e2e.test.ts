@@ -8,6 +8,7 @@ import { population } from '../src/simulators/population.js';
 import { isSyntheticCpr } from '../src/lib/cpr.js';
 import { startTestEnv, tls, tokenFor, TEST_CERTS, type TestEnv } from './support/env.js';
 import { UUID_V7 } from './support/audit-entries.js';
+import { SERVED_BY_BOTH, withRelations } from './support/relations.js';
 
 jest.setTimeout(60_000);
 
@@ -22,6 +23,10 @@ const socialOnly = citizens.find((c) => !c.employment && c.social)!;
 let env: TestEnv;
 beforeAll(async () => {
   env = await startTestEnv({ name: 'query-e2e', overrides: { upstream: { timeoutMs: 800, maxResponseBytes: 1048576 } } });
+  // Need to know: the citizens asked about are served by both administrations (the relations
+  // register says so), so the policies between them apply. The social-only citizen too: the
+  // register may know of a jobcentre case its system does not (yet), which is what answers 404.
+  for (const c of [shared, withExtras, socialOnly]) await withRelations(env, c.cpr, SERVED_BY_BOTH);
 });
 afterAll(async () => {
   await env?.close();

@@ -5,6 +5,7 @@ import { jest } from '@jest/globals';
 import request from 'supertest';
 import { population } from '../src/simulators/population.js';
 import { startTestEnv, testCerts, tls, tokenFor, type TestEnv } from './support/env.js';
+import { SERVED_BY_BOTH, withRelations } from './support/relations.js';
 
 jest.setTimeout(60_000);
 
@@ -42,6 +43,8 @@ beforeAll(async () => {
   policies = path.join(dir, 'policies');
   cpSync(path.join(ROOT, 'policies'), policies, { recursive: true });
   env = await startTestEnv({ name: 'reload', overrides: { paths: { certs: await testCerts(), data: dir, policies } } });
+  // Need to know: both administrations serve the citizen asked about.
+  await withRelations(env, citizen.cpr, SERVED_BY_BOTH);
 });
 afterAll(async () => {
   await env?.close();
@@ -76,12 +79,12 @@ describe('POST /v1/admin/reload', () => {
     const first = await askStatus();
     expect(first.status).toBe(200);
     expect(first.body.disclosure).toMatchObject({
-      policy: { id: 'sof-reads-employment-status', version: 1 },
+      policy: { id: 'sof-reads-employment-status', version: 2 },
       released: ['benefit', 'sanctions'],
     });
 
     // The policy owner drops sanctions (and says so in the policy's test cases).
-    edit('sof-reads-employment-status.policy.yaml', 'version: 1', 'version: 2');
+    edit('sof-reads-employment-status.policy.yaml', 'version: 2', 'version: 3');
     edit('sof-reads-employment-status.policy.yaml', 'nextMeeting, sanctions]', 'nextMeeting]');
     edit(
       'sof-reads-employment-status.test.yaml',
@@ -99,7 +102,7 @@ describe('POST /v1/admin/reload', () => {
     const after = await askStatus();
     expect(after.status).toBe(200);
     expect(after.body.disclosure).toMatchObject({
-      policy: { id: 'sof-reads-employment-status', version: 2 },
+      policy: { id: 'sof-reads-employment-status', version: 3 },
       released: ['benefit'],
       withheld: ['sanctions'],
     });

@@ -16,6 +16,7 @@ import { CPR_WRITTEN_FORMS, mayHoldCpr } from '../../src/lib/cpr.js';
 import { createCa, createCrl, issueCertificate } from '../../src/pki/devpki.js';
 import { population } from '../../src/simulators/population.js';
 import { startTestEnv, testCerts, TEST_CERTS, type TestEnv } from '../support/env.js';
+import { SERVED_BY_BOTH, withRelations } from '../support/relations.js';
 import {
   STACK_TRACE,
   bodyDigest,
@@ -153,6 +154,8 @@ beforeAll(async () => {
       upstream: { timeoutMs: 2000, maxResponseBytes: 1048576 },
     },
   });
+  // Need to know: both administrations serve the citizen of the well-formed requests.
+  await withRelations(env, CPR, SERVED_BY_BOTH);
 });
 
 afterAll(async () => {

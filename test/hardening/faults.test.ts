@@ -16,6 +16,7 @@ import type { Fault } from '../../src/simulators/faults.js';
 import { population } from '../../src/simulators/population.js';
 import { waitFor } from '../support/calls.js';
 import { startTestEnv, type TestEnv } from '../support/env.js';
+import { SERVED_BY_BOTH, withRelations } from '../support/relations.js';
 import { createTestDatabase, type TestDatabase } from './pg.js';
 import { STACK_TRACE, caOnly, clientCreds, evidence, send, tokenWith, type Answer } from './support.js';
 
@@ -24,7 +25,11 @@ jest.setTimeout(60_000);
 const STATUS = '/v1/queries/employment.citizen-status.v1';
 const FIELDS = ['targetGroup', 'benefit', 'jobcentreUnit', 'caseworkerContact', 'nextMeeting', 'sanctions'];
 const citizens = population();
-const shared = citizens.filter((c) => c.employment && c.social && !c.extras.employment);
+/** The citizens asked about: both administrations serve them (need to know), registered in each gateway by `serve`. */
+const shared = citizens.filter((c) => c.employment && c.social && !c.extras.employment).slice(0, 24);
+const serve = async (env: TestEnv, who = shared): Promise<void> => {
+  for (const c of who) await withRelations(env, c.cpr, SERVED_BY_BOTH);
+};
 
 function query(env: TestEnv, fields: readonly string[] = ['targetGroup', 'caseworkerContact'], cpr = shared[0]!.cpr): Promise<Answer> {
   const body = JSON.stringify({ cpr, fields });
@@ -61,6 +66,7 @@ describe('provider faults', () => {
   let env: TestEnv;
   beforeAll(async () => {
     env = await startTestEnv({ name: 'hardening-faults', overrides: { upstream: { timeoutMs: 700, maxResponseBytes: 65_536 } } });
+    await serve(env, shared.slice(0, 1));
   });
   afterAll(async () => {
     await env?.close();
@@ -122,6 +128,7 @@ describe('provider faults', () => {
       },
     });
     try {
+      await serve(gone, shared.slice(0, 1));
       const res = await query(gone);
       expectProblem(res, 502, 'PROVIDER_UNAVAILABLE');
       expect((await records(gone, res.json.auditId)).find((r) => r.kind === 'release')?.reasons).toEqual(['PROVIDER_UNAVAILABLE']);
@@ -145,6 +152,7 @@ describe('SQLite audit store faults', () => {
       name: 'hardening-sqlite-faults',
       overrides: { store: { kind: 'sqlite', file: dbFile, busyTimeoutMs: 200 }, upstream: { timeoutMs: 3000, maxResponseBytes: 65_536 } },
     });
+    await serve(env, shared.slice(0, 2));
   });
   afterAll(async () => {
     await env?.close();
@@ -197,6 +205,7 @@ describe('PostgreSQL audit store faults (a dedicated database)', () => {
       name: 'hardening-pg-faults',
       overrides: { store: { kind: 'postgres', url: db.url }, upstream: { timeoutMs: 3000, maxResponseBytes: 65_536 } },
     });
+    await serve(env);
   });
   afterAll(async () => {
     await env?.close();

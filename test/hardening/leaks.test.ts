@@ -10,6 +10,7 @@ import { jest } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { population } from '../../src/simulators/population.js';
 import { startTestEnv, type TestEnv } from '../support/env.js';
+import { SERVED_BY_BOTH, withRelations } from '../support/relations.js';
 import { mayHoldCpr } from '../../src/lib/cpr.js';
 import { STACK_TRACE, clientCreds, evidence, send, tokenWith, type Answer } from './support.js';
 
@@ -54,6 +55,7 @@ describe('leaks', () => {
     const bif = env.simulators['bif-jobcentre-system']!;
     for (const [i, c] of citizens.entries()) {
       cprs.add(c.cpr);
+      await withRelations(env, c.cpr, SERVED_BY_BOTH); // need to know: both administrations serve the citizen
       const body = JSON.stringify({
         cpr: c.cpr,
         fields: ['targetGroup', 'benefit', 'jobcentreUnit', 'caseworkerContact', 'nextMeeting', 'sanctions'],

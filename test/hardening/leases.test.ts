@@ -17,6 +17,7 @@ import { startSimulator, type Simulator } from '../../src/simulators/server.js';
 import { openStore } from '../../src/store/index.js';
 import { waitFor } from '../support/calls.js';
 import { startChildGateway, type ChildGateway } from '../support/child-gateway.js';
+import { SERVED_BY_BOTH, withRelations } from '../support/relations.js';
 import { ROOT, testCerts } from '../support/env.js';
 import { createTestDatabase, type TestDatabase } from './pg.js';
 import { caOnly, clientCreds, send, tokenWith, type Answer } from './support.js';
@@ -24,7 +25,13 @@ import { caOnly, clientCreds, send, tokenWith, type Answer } from './support.js'
 jest.setTimeout(120_000);
 
 const STATUS = '/v1/queries/employment.citizen-status.v1';
-const withJob = population().filter((c) => c.employment !== null);
+/** The citizens asked about: both administrations serve them (need to know), registered by `serve` in each store. */
+const withJob = population()
+  .filter((c) => c.employment !== null)
+  .slice(0, 16);
+const serve = async (gateway: ChildGateway): Promise<void> => {
+  for (const c of withJob) await withRelations(gateway, c.cpr, SERVED_BY_BOTH);
+};
 
 let certs: string;
 let bif: Simulator;
@@ -124,6 +131,7 @@ it('PostgreSQL: a paused gateway whose database restarted, while a second one wi
   const storeConfig = { kind: 'postgres' as const, url: pgDb.url };
   const config = gatewayConfig('gw-x', storeConfig);
   const a = await start(config);
+  await serve(a);
   const answers: Answer[] = [];
   for (let i = 0; i < 3; i++) answers.push(...(await Promise.all(Array.from({ length: 4 }, () => query(a)))));
   expect(answers.map((r) => r.status)).toEqual(Array(12).fill(200));
@@ -175,6 +183,7 @@ it('SQLite: after SIGKILL, a gateway on another host name (a recreated container
   const storeConfig = { kind: 'sqlite' as const, file };
   const config = gatewayConfig('gw-y', storeConfig);
   const a = await start(config);
+  await serve(a);
   const answers = await Promise.all(Array.from({ length: 8 }, () => query(a)));
   expect(answers.map((r) => r.status)).toEqual(Array(8).fill(200));
 

@@ -10,6 +10,7 @@ import { ClientLimiter } from '../../src/server/limits.js';
 import { educationStatus } from '../../src/simulators/youth.js';
 import { ProviderSlots } from '../../src/upstream/provider-slots.js';
 import { startTestEnv, type TestEnv } from '../support/env.js';
+import { SERVED_BY_BOTH, withRelations } from '../support/relations.js';
 import { STACK_TRACE, clientCreds, evidence, send, tokenWith, type Answer } from './support.js';
 
 jest.setTimeout(60_000);
@@ -120,6 +121,10 @@ describe('the rate limit over HTTPS', () => {
   let env: TestEnv;
   beforeAll(async () => {
     env = await startTestEnv({ name: 'hardening-rate', overrides: { limits: { ratePerSecond: 1, burst: 3, concurrency: 50 } } });
+    // Need to know: both administrations serve the citizen. Each registration spent one token of
+    // its system's budget: let the buckets fill again before the test spends them.
+    await withRelations(env, shared.cpr, SERVED_BY_BOTH);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
   });
   afterAll(async () => {
     await env?.close();
@@ -170,6 +175,7 @@ describe('the concurrency cap over HTTPS', () => {
         upstream: { timeoutMs: 10_000, maxResponseBytes: 1048576 },
       },
     });
+    await withRelations(env, shared.cpr, SERVED_BY_BOTH); // need to know
   });
   afterAll(async () => {
     await env?.close();
@@ -243,6 +249,7 @@ describe('ProviderSlots (the bulkhead arithmetic)', () => {
 
 describe('the bulkhead between providers over HTTPS', () => {
   let env: TestEnv;
+  let relations: string[] = [];
   beforeAll(async () => {
     env = await startTestEnv({
       name: 'hardening-bulkhead',
@@ -251,6 +258,8 @@ describe('the bulkhead between providers over HTTPS', () => {
         upstream: { timeoutMs: 10_000, maxResponseBytes: 1048576 },
       },
     });
+    // Need to know: both administrations serve the citizen; a permit cites the relations it relied on.
+    relations = (await withRelations(env, shared.cpr, SERVED_BY_BOTH)).map((r) => r.id).sort();
   });
   afterAll(async () => {
     await env?.close();
@@ -277,7 +286,7 @@ describe('the bulkhead between providers over HTTPS', () => {
         expect(busy.text).not.toMatch(STACK_TRACE);
         const { records } = await env.gateway.store.audit.search({ auditId: busy.json.auditId, limit: 5 });
         expect(records.map((r) => [r.kind, r.decision, r.reasons, r.status]).reverse()).toEqual([
-          ['decision', 'permit', [], null],
+          ['decision', 'permit', [...relations.map((id) => `relation=${id}`), expect.stringMatching(/^relations-sha256=/)], null],
           ['release', 'permit', ['PROVIDER_BUSY'], 503],
         ]);
       }

@@ -12,12 +12,14 @@ import { loadContracts } from '../../src/contracts/registry.js';
 import type { Contract } from '../../src/contracts/types.js';
 import { ERRORS } from '../../src/errors.js';
 import { minimise } from '../../src/exchange/minimise.js';
-import { decide } from '../../src/policy/evaluate.js';
+import { assumedRelations, decide, otherSide, type AssumedRelation } from '../../src/policy/evaluate.js';
 import { loadPolicySet } from '../../src/policy/loader.js';
 import type { ConsentEvidence, ConsentStatus } from '../../src/policy/types.js';
 import { SIMULATED_CONTRACTS } from '../../src/simulators/contracts.js';
 import { population } from '../../src/simulators/population.js';
+import { demoRelations } from '../../src/simulators/relations.js';
 import { ROOT, startTestEnv, type TestEnv } from '../support/env.js';
+import { registerRelation } from '../support/relations.js';
 import { STACK_TRACE, clientCreds, evidence, send, tokenWith } from './support.js';
 
 jest.setTimeout(120_000);
@@ -45,6 +47,16 @@ function recordFor(contract: Contract, cpr: string): Record<string, unknown> | u
 }
 
 const subset = <T>(xs: readonly T[]): fc.Arbitrary<T[]> => fc.subarray([...xs]);
+/** The request's caseworker, and relations the register might hold with the citizen (need to know), some naming that caseworker. */
+const CASEWORKER = 'cw-0042';
+const RELATIONS: readonly AssumedRelation[] = [
+  ...['cash-benefit', 'sickness-benefit', 'rehabilitation-case'].map((capacity) => ({ administration: 'BIF', capacity })),
+  ...['social-case', 'housing-support', 'support-contact-person'].map((capacity) => ({ administration: 'SOF', capacity })),
+  ...['BIF', 'SOF'].flatMap((administration) => [
+    { administration, capacity: 'coordinating-caseworker', caseworker: CASEWORKER },
+    { administration, capacity: 'coordinating-caseworker', caseworker: 'cw-0043' },
+  ]),
+];
 const junkName = fc.oneof(
   fc.string({ maxLength: 12 }),
   fc.constantFrom('__proto__', 'constructor', 'toString', 'internalNote', 'bankAccount', 'diagnosisCode'),
@@ -78,6 +90,7 @@ describe('the policy evaluator and minimisation', () => {
       aim: aimed,
       at: fc.date({ min: new Date('2020-01-01T00:00:00Z'), max: new Date('2032-12-31T00:00:00Z'), noInvalidDate: true }),
       consent: fc.oneof(fc.constantFrom(...CONSENT), fc.constant('throws' as const)),
+      relations: subset(RELATIONS),
       citizen: fc.integer({ min: 0, max: citizens.length - 1 }),
       extraRequested: fc.uniqueArray(junkName, { maxLength: 3 }),
       extraAnswered: fc.dictionary(junkName, fc.jsonValue({ maxDepth: 2 }), { maxKeys: 3 }),
@@ -104,11 +117,14 @@ describe('the policy evaluator and minimisation', () => {
             purpose: r.purpose,
             requestedFields: requested,
             at: r.at,
+            ...otherSide(contracts, contract.id),
+            caseworker: CASEWORKER,
           },
           async (): Promise<ConsentEvidence> => {
             if (r.consent === 'throws') throw new Error('consent source down');
             return { status: r.consent };
           },
+          assumedRelations(r.relations),
         );
         if (decision.decision === 'deny') {
           expect(decision.reasons.length).toBeGreaterThan(0);
@@ -122,6 +138,11 @@ describe('the policy evaluator and minimisation', () => {
         expect(policy.requester.administrations).toContain(r.administration);
         expect(policy.requester.roles.some((role) => r.roles.includes(role))).toBe(true);
         if (policy.consent.required) expect(decision.consent?.status).toBe('active');
+        // Need to know: a permit under a relation clause relies on the requester's relation in force.
+        if (policy.relation !== undefined)
+          expect(
+            decision.relations?.some((x) => x.administration === r.administration && policy.relation!.requester.includes(x.capacity)),
+          ).toBe(true);
         expect(decision.fields.length).toBeGreaterThan(0);
         for (const f of decision.fields) {
           expect(policy.fields).toContain(f);
@@ -211,6 +232,11 @@ describe('the request body against the running gateway', () => {
       name: 'hardening-properties',
       overrides: { limits: { ratePerSecond: 100_000, burst: 100_000, concurrency: 1000 } },
     });
+    // Need to know: the relations the demo's case systems register for the citizens asked about
+    // (the jobcentre's cases, social services' open cases), so some requests are served and
+    // others about a citizen one side does not serve are denied.
+    const asked = new Set(citizens.slice(0, 200).map((c) => c.cpr));
+    for (const r of demoRelations(new Date(), citizens).filter((x) => asked.has(x.body.cpr))) await registerRelation(env, r.system, r.body);
   });
   afterAll(async () => {
     await env?.close();

@@ -15,6 +15,7 @@ import { startSimulator, type Simulator } from '../../src/simulators/server.js';
 import { openStore } from '../../src/store/index.js';
 import { ROOT, testCerts } from '../support/env.js';
 import { startChildGateway, type ChildGateway } from '../support/child-gateway.js';
+import { SERVED_BY_BOTH, withRelations } from '../support/relations.js';
 import { clientCreds, send, tokenWith, type Answer } from './support.js';
 
 jest.setTimeout(90_000);
@@ -45,6 +46,7 @@ async function gateway(name: string, graceMs: number): Promise<{ child: ChildGat
     limits: { shutdownGraceMs: graceMs },
     log: { level: 'info', console: false, file: logFile },
   });
+  await withRelations(child, citizen.cpr, SERVED_BY_BOTH); // need to know: both administrations serve the citizen
   return { child, dbFile, logFile };
 }
 

@@ -9,6 +9,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { population } from '../../src/simulators/population.js';
 import { startTestEnv, type TestEnv } from '../support/env.js';
+import { SERVED_BY_BOTH, withRelations } from '../support/relations.js';
 import { clientCreds, evidence, send, tokenWith, type Creds } from './support.js';
 
 jest.setTimeout(60_000);
@@ -94,6 +95,7 @@ describe('slow clients', () => {
         },
       },
     });
+    await withRelations(env, shared.cpr, SERVED_BY_BOTH); // need to know: the normal request's citizen
   });
   afterAll(async () => {
     await env?.close();
@@ -166,6 +168,7 @@ describe('the connection cap', () => {
       name: 'hardening-conncap',
       overrides: { limits: { maxConnections: 20, handshakeTimeoutMs: 1500, headersTimeoutMs: 1500, requestTimeoutMs: 2500 } },
     });
+    await withRelations(env, shared.cpr, SERVED_BY_BOTH); // need to know: the normal request's citizen
   });
   afterAll(async () => {
     await env?.close();
