@@ -265,7 +265,9 @@ describe('PostgreSQL audit store faults (a dedicated database)', () => {
 
     const statuses = new Set(answers.map((a) => a.status));
     expect([...statuses].every((s) => s === 200 || s === 503)).toBe(true);
-    for (const a of answers.filter((x) => x.status === 503)) expectProblem(a, 503, 'AUDIT_UNAVAILABLE');
+    // A connection ended under the need-to-know read refuses before the audit write: either is the store.
+    for (const a of answers.filter((x) => x.status === 503))
+      expect(['AUDIT_UNAVAILABLE', 'RELATION_REGISTER_UNAVAILABLE']).toContain(a.json.code);
     const ok = answers.filter((a) => a.status === 200);
     expect(ok.length).toBeGreaterThan(10);
     for (const a of ok) {
