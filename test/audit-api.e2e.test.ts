@@ -5,6 +5,7 @@
  * that finds tampering in the database file, SIEM forwarding, and no CPR number anywhere in
  * the database.
  */
+import { copenhagenDate } from '../src/policy/dates.js';
 import { jest } from '@jest/globals';
 import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -247,12 +248,16 @@ describe('POST /v1/audit/citizen-report', () => {
     expect(lines[0]).toBe(
       'Tidspunkt,Udfald,Modtager (forvaltning),Modtagende system,Oplysningerne kom fra,Oplysninger,Formål,Hjemmel,Samtykke (kvittering),Begrundelse',
     );
-    // Three exchanges; then, after an empty line, the relations' heading and columns (A has none).
-    expect(lines).toHaveLength(7);
+    // Three exchanges; then, after an empty line, the relations' heading, columns and A's two
+    // relations (both administrations serve A, registered today), by administration.
+    const today = copenhagenDate(new Date());
+    expect(lines).toHaveLength(9);
     expect(lines.slice(4)).toEqual([
       '',
       '"Forvaltninger, der har registreret, at de betjener dig"',
       'Forvaltning,Som,Fra,Til og med,Status,Afsluttet fordi',
+      `Beskæftigelses- og Integrationsforvaltningen,Kontanthjælpssag,${today},indtil videre,Gældende,`,
+      `Socialforvaltningen,Åben socialsag,${today},indtil videre,Gældende,`,
     ]);
     expect(csv.text).toContain('Målgruppe (Beskæftigelse og ydelser); Ydelse (Beskæftigelse og ydelser)');
 
