@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import {
+  MAX_RELATIONS_PER_PAGE,
   MAX_RELATIONS_PER_SEARCH,
   VOIDING_END_REASON,
   type Relation,
@@ -14,6 +15,7 @@ import {
   RELATION_EVENT_COLUMNS,
   assembleRelations,
   checkActiveQuery,
+  checkPageQuery,
   checkRelationSave,
   fromRelationRow,
   toRelationEventRow,
@@ -62,6 +64,11 @@ export function postgresRelations(read: PgRead, transaction: PgTransaction): Rel
           caseRef,
         ]),
       )[0];
+    },
+    async byAdministration(administration, after, limit) {
+      checkPageQuery(administration, after, limit, MAX_RELATIONS_PER_PAGE);
+      // Every case reference is at least one character: after '' is from the first.
+      return (await read<RelationRow>(PAGE_SQL, [administration, after ?? '', limit])).map(fromRelationRow);
     },
     async search(query) {
       const where: string[] = [];
@@ -140,6 +147,10 @@ export async function saveRelationIn(
   );
   return 'saved';
 }
+
+/** A page of an administration's relations (RelationStore.byAdministration): one range of relation_case_ref. Exported for the EXPLAIN test. */
+export const PAGE_SQL = `SELECT ${COLUMNS} FROM relation
+  WHERE administration = $1 AND lower(case_ref) > lower($2) ORDER BY lower(case_ref) LIMIT $3`;
 
 /** The need-to-know read (RelationStore.active): an index scan of relation_active. Exported for the EXPLAIN test. */
 export const ACTIVE_SQL = `SELECT ${COLUMNS} FROM relation

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import {
+  MAX_RELATIONS_PER_PAGE,
   MAX_RELATIONS_PER_SEARCH,
   VOIDING_END_REASON,
   type Relation,
@@ -12,6 +13,7 @@ import {
   RELATION_EVENT_COLUMNS,
   assembleRelations,
   checkActiveQuery,
+  checkPageQuery,
   checkRelationSave,
   fromRelationRow,
   toRelationEventRow,
@@ -40,6 +42,11 @@ export function sqliteRelations(
     get: db.prepare(`SELECT ${COLUMNS} FROM relation WHERE id = ?`),
     byCaseRef: db.prepare(`SELECT ${COLUMNS} FROM relation WHERE administration = ? AND lower(case_ref) = lower(?)`),
     events: db.prepare(`SELECT ${RELATION_EVENT_COLUMNS.join(', ')} FROM relation_event WHERE relation_id = ? ORDER BY seq`),
+    // One range of relation_case_ref (administration, lower(case_ref)).
+    page: db.prepare(
+      `SELECT ${COLUMNS} FROM relation INDEXED BY relation_case_ref
+        WHERE administration = ? AND lower(case_ref) > lower(?) ORDER BY lower(case_ref) LIMIT ?`,
+    ),
   };
   const withEvents = (rows: readonly RelationRow[]) =>
     assembleRelations(
@@ -92,6 +99,11 @@ export function sqliteRelations(
     },
     async byCaseRef(administration, caseRef) {
       return one(sql.byCaseRef.get(administration, caseRef) as RelationRow | undefined);
+    },
+    async byAdministration(administration, after, limit) {
+      checkPageQuery(administration, after, limit, MAX_RELATIONS_PER_PAGE);
+      // Every case reference is at least one character: after '' is from the first.
+      return (sql.page.all(administration, after ?? '', limit) as RelationRow[]).map(fromRelationRow);
     },
     async search(query) {
       const where: string[] = [];
