@@ -123,6 +123,37 @@ describe.each(DATABASES)('%s relations store', (name, makeDatabase) => {
     await trail.close();
   });
 
+  it('writes many new relations sharing one commit together; a registration that lost its case reference writes nothing', async () => {
+    const trail = await AuditTrail.open(store, { chain: `rel-${randomUUID().slice(0, 8)}` });
+    const recorded = async (auditId: string) => (await store.audit.search({ auditId, limit: 5 })).records.length;
+    const taken = relation();
+    await store.relations.save(taken, event('registered'), 0);
+    const fresh = Array.from({ length: 5 }, () => relation());
+    const clash = relation({
+      caseRef: taken.caseRef.toUpperCase() === taken.caseRef ? taken.caseRef.toLowerCase() : taken.caseRef.toUpperCase(),
+    });
+    const writes = [...fresh.slice(0, 2), clash, ...fresh.slice(2)].map((r) => ({ r, e: event('registered') }));
+    const outcomes = await Promise.allSettled(
+      writes.map(({ r, e }) =>
+        trail.appendMany([auditEntry({ kind: 'relation', auditId: e.auditId })], {
+          relation: { relation: r, event: e, expectedVersion: 0 },
+        }),
+      ),
+    );
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'fulfilled']);
+    for (const { r, e } of writes) {
+      const lost = r === clash;
+      expect(await store.relations.get(r.id)).toEqual(lost ? undefined : { relation: r, events: [e] });
+      expect(await recorded(e.auditId)).toBe(lost ? 0 : 1);
+    }
+    // Read back many at once, in the order asked, in any letter case; a reference not held answers undefined.
+    const found = await store.relations.byCaseRefs('SOF', [fresh[3]!.caseRef.toUpperCase(), 'SOF-none', fresh[0]!.caseRef]);
+    expect(found.map((f) => f?.relation.id)).toEqual([fresh[3]!.id, undefined, fresh[0]!.id]);
+    expect(found[0]?.events).toHaveLength(1);
+    expect(await store.relations.byCaseRefs('BIF', [fresh[0]!.caseRef])).toEqual([undefined]);
+    await trail.close();
+  });
+
   it('changes and ends a relation only from the version it read, appending to its history', async () => {
     const r = relation();
     await store.relations.save(r, event('registered'), 0);

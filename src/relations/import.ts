@@ -19,7 +19,8 @@ import {
   type RelationsDeps,
 } from './register.js';
 import { validateRelationBody, type RegisterRelationBody } from './requests.js';
-import type { Relation } from './types.js';
+import { Batcher } from '../store/batch.js';
+import type { Relation, StoredRelation } from './types.js';
 
 /**
  * The initial load and the reconciliation of an administration's relations from its case
@@ -40,6 +41,8 @@ type Column = (typeof IMPORT_COLUMNS)[number];
 /** Rows whose store read or write is under way at once: enough for the trail's group commit to fill its batches. */
 export const DEFAULT_IN_FLIGHT = 1000;
 const PAGE = 1000;
+/** Most rows read in one round trip (RelationStore.byCaseRefs). */
+const READ_BATCH = 500;
 
 /** How many of an administration's relations a reconciliation may end: a share of those in force or planned, or a number. */
 export type EndLimit = { readonly share: number } | { readonly count: number };
@@ -236,10 +239,15 @@ export async function importRelations(
     stopped ??= { code: isGatewayError(err) ? err.code : 'RELATION_REGISTER_UNAVAILABLE', row };
   };
 
+  // The rows' reads, many a round trip: those started while a read is under way share the next one.
+  const reads = new Batcher<string, StoredRelation | undefined>((refs) => deps.relations.byCaseRefs(administration, refs), {
+    maxBatch: READ_BATCH,
+  });
+
   /** A row that passed the checks needing no store: its read, its decision and its write. */
   const register = async (row: number, who: RelationRegistrant, body: RegisterRelationBody): Promise<void> => {
     try {
-      const existing = await deps.relations.byCaseRef(administration, body.caseRef).catch((cause: unknown) => {
+      const existing = await reads.submit(body.caseRef).catch((cause: unknown) => {
         throw new GatewayError('RELATION_REGISTER_UNAVAILABLE', {}, { cause });
       });
       const base = facts(body.caseworker ?? null, body.caseRef);

@@ -138,6 +138,12 @@ export interface RelationStore {
    */
   byCaseRef(administration: string, caseRef: string): Promise<StoredRelation | undefined>;
   /**
+   * byCaseRef for many references of one administration at once, in one read (one snapshot): one
+   * answer per reference, in their order (undefined where none). At most MAX_RELATIONS_PER_PAGE
+   * references. The import reads its rows' relations with it, many rows a round trip.
+   */
+  byCaseRefs(administration: string, caseRefs: readonly string[]): Promise<(StoredRelation | undefined)[]>;
+  /**
    * One page of the relations `administration` holds, every one of them whatever its state, in the
    * order of their case references compared without regard to upper and lower case, starting after
    * the reference `after` (undefined: from the first), at most `limit` (1 to MAX_RELATIONS_PER_PAGE);

@@ -145,6 +145,14 @@ export function checkPageQuery(administration: string, after: string | undefined
     throw new TypeError(`RelationStore.byAdministration: limit must be a whole number from 1 to ${max}`);
 }
 
+/** Refuses a read of many case references (RelationStore.byCaseRefs) that is not what a caller may pass. */
+export function checkCaseRefsQuery(administration: string, caseRefs: readonly string[], max: number): void {
+  if (typeof administration !== 'string' || administration.length === 0)
+    throw new TypeError('RelationStore.byCaseRefs: administration is required');
+  if (!Array.isArray(caseRefs) || caseRefs.length > max || !caseRefs.every((r) => typeof r === 'string'))
+    throw new TypeError(`RelationStore.byCaseRefs: caseRefs must be at most ${max} strings`);
+}
+
 /** Refuses a need-to-know read that is not what a caller may pass. */
 export function checkActiveQuery(subjects: readonly string[], administrations: readonly string[], day: string): void {
   if (!Array.isArray(subjects) || !Array.isArray(administrations))

@@ -13,6 +13,7 @@ import {
   RELATION_EVENT_COLUMNS,
   assembleRelations,
   checkActiveQuery,
+  checkCaseRefsQuery,
   checkPageQuery,
   checkRelationSave,
   fromRelationRow,
@@ -99,6 +100,16 @@ export function sqliteRelations(
     },
     async byCaseRef(administration, caseRef) {
       return one(sql.byCaseRef.get(administration, caseRef) as RelationRow | undefined);
+    },
+    async byCaseRefs(administration, caseRefs) {
+      checkCaseRefsQuery(administration, caseRefs, MAX_RELATIONS_PER_PAGE);
+      // One read transaction: every answer as of one moment.
+      return db.transaction(() =>
+        caseRefs.map((ref) => {
+          const row = sql.byCaseRef.get(administration, ref) as RelationRow | undefined;
+          return row === undefined ? undefined : withEvents([row])[0];
+        }),
+      )();
     },
     async byAdministration(administration, after, limit) {
       checkPageQuery(administration, after, limit, MAX_RELATIONS_PER_PAGE);

@@ -32,7 +32,15 @@ export const ROUTES = {
   audit: { head: 'thread', append: 'thread', range: 'thread', scan: 'thread', scanPage: 'thread', chains: 'thread', search: 'thread' },
   replay: { claim: 'thread', prune: 'thread' },
   consents: { add: 'thread', get: 'thread', bySubject: 'thread', withdraw: 'thread' },
-  relations: { save: 'thread', get: 'thread', byCaseRef: 'thread', byAdministration: 'thread', search: 'thread', active: 'thread' },
+  relations: {
+    save: 'thread',
+    get: 'thread',
+    byCaseRef: 'thread',
+    byCaseRefs: 'thread',
+    byAdministration: 'thread',
+    search: 'thread',
+    active: 'thread',
+  },
   outbox: {
     enqueue: 'thread',
     accepted: 'thread',
