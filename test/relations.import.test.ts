@@ -276,6 +276,36 @@ describe.each(DATABASES)('the relations import on %s', (name, makeDatabase) => {
     ]);
   });
 
+  it('stops at the row where the store fails, keeps what was done before, and says so in its record', async () => {
+    const refs = [ref(), ref(), ref()];
+    let reads = 0;
+    const failing = {
+      ...store.relations,
+      byCaseRefs: async (administration: string, caseRefs: readonly string[]) => {
+        reads += 1;
+        if (reads > 1) throw new Error('the store went away');
+        return store.relations.byCaseRefs(administration, caseRefs);
+      },
+    };
+    const text = csv(refs.map((r) => row(citizen(), r)));
+    const s = await importRelations(
+      { relations: failing, trail, pseudonyms, rules: () => rules },
+      (async function* () {
+        // One row a chunk, the reader waiting a moment between them: each row is its own read.
+        for (const line of text.split(/(?<=\n)/)) {
+          yield line;
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+      })(),
+      { administration: 'BIF', inFlight: 1 },
+    );
+    expect(s.stopped).toEqual({ code: 'RELATION_REGISTER_UNAVAILABLE', row: 3 });
+    expect(s.counts).toMatchObject({ added: 1, refused: 0 });
+    expect(await store.relations.byCaseRef('BIF', refs[0]!)).toBeDefined();
+    expect(await store.relations.byCaseRef('BIF', refs[2]!)).toBeUndefined();
+    expect((await recordsOf(s)).at(-1)!.reasons).toContain('stopped=RELATION_REGISTER_UNAVAILABLE');
+  });
+
   describe('reconcile', () => {
     // The other tests register BIF's relations only: SOF's are this file's alone.
     const admin = 'SOF';

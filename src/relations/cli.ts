@@ -111,7 +111,8 @@ export async function runRelationsImport(
       }
     });
     io.out(o.json === true ? `${JSON.stringify(summaryJson(summary), null, 2)}\n` : describe(summary));
-    if (summary.stopped !== undefined) io.err(safe(problemLine(summary.stopped.code)));
+    if (summary.stopped !== undefined)
+      io.err(safe(problemLine('RELATION_IMPORT_STOPPED', `${summary.stopped.code} at row ${summary.stopped.row}`)));
     if (summary.reconcile?.withheld !== undefined) io.err(safe(problemLine(summary.reconcile.withheld)));
     return summary.stopped !== undefined || summary.reconcile?.withheld !== undefined ? 2 : summary.counts.refused > 0 ? 1 : 0;
   } catch (err) {
@@ -122,8 +123,8 @@ export async function runRelationsImport(
   }
 }
 
-function problemLine(code: keyof typeof ERRORS): string {
-  return `snitflade: ${code}: ${ERRORS[code].title}. ${ERRORS[code].detail}\n`;
+function problemLine(code: keyof typeof ERRORS, cause?: string): string {
+  return `snitflade: ${code}: ${ERRORS[code].title}${cause === undefined ? '' : ` (${cause})`}. ${ERRORS[code].detail}\n`;
 }
 
 /**

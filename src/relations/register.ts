@@ -65,6 +65,56 @@ export const DEFAULT_BACKDATE_DAYS = 365;
 const MAX_START_AHEAD_DAYS = 366;
 const MAX_END_AHEAD_YEARS = 10;
 
+/** The last day worked out by todayAt, and the bounds of a relation's dates that follow from it. */
+let memo:
+  | {
+      readonly minute: number;
+      readonly day: string;
+      readonly startLatest: string;
+      readonly endLatest: string;
+      readonly earliest: Map<number, string>;
+    }
+  | undefined;
+
+/**
+ * The Copenhagen day of `now` and the bounds on that day: the latest start, the latest end, and
+ * (by backdateDays) the earliest new start. Remembered for the minute: the day changes only on a
+ * whole minute (Copenhagen's offsets from UTC are whole hours), and working it out takes Intl's
+ * time-zone arithmetic, which an import of many rows would pay on every row.
+ */
+function dayOf(now: Date): {
+  readonly day: string;
+  readonly startLatest: string;
+  readonly endLatest: string;
+  earliest(backdateDays: number): string;
+} {
+  const minute = Math.floor(now.getTime() / 60_000);
+  if (memo?.minute !== minute) {
+    const day = copenhagenDate(now);
+    memo =
+      memo?.day === day
+        ? { ...memo, minute }
+        : {
+            minute,
+            day,
+            startLatest: addDays(day, MAX_START_AHEAD_DAYS),
+            endLatest: addDays(day, 0, MAX_END_AHEAD_YEARS),
+            earliest: new Map(),
+          };
+  }
+  const m = memo;
+  return {
+    day: m.day,
+    startLatest: m.startLatest,
+    endLatest: m.endLatest,
+    earliest(backdateDays) {
+      let e = m.earliest.get(backdateDays);
+      if (e === undefined) m.earliest.set(backdateDays, (e = addDays(m.day, -backdateDays)));
+      return e;
+    },
+  };
+}
+
 /** The state of a relation on `day` (a Copenhagen date). A relation that ends before it starts is never in force. */
 export function relationState(r: Pick<Relation, 'from' | 'to' | 'endReason'>, day: string): RelationState {
   if (r.endReason === VOIDING_END_REASON) return 'voided';
@@ -79,7 +129,7 @@ export function relationView(stored: StoredRelation, now: Date): RelationView {
   const r = stored.relation;
   return {
     id: r.id,
-    state: relationState(r, copenhagenDate(now)),
+    state: relationState(r, dayOf(now).day),
     administration: r.administration,
     capacity: r.capacity,
     caseRef: r.caseRef,
@@ -212,8 +262,8 @@ export function checkRegistration(rules: Rules, who: RelationRegistrant, body: R
   if (!capacities.allows(body.capacity, who.administration, who.roles)) throw new GatewayError('RELATION_CAPACITY_NOT_YOURS');
   checkDates(body.from, body.to);
   if (body.to !== undefined && body.to < body.from) throw new GatewayError('RELATION_PERIOD_INVALID');
-  const today = copenhagenDate(now);
-  if (body.from > addDays(today, MAX_START_AHEAD_DAYS) || (body.to !== undefined && body.to > addDays(today, 0, MAX_END_AHEAD_YEARS)))
+  const bounds = dayOf(now);
+  if (body.from > bounds.startLatest || (body.to !== undefined && body.to > bounds.endLatest))
     throw new GatewayError('RELATION_DATE_OUT_OF_RANGE');
 }
 
@@ -232,11 +282,14 @@ export function planRegistration(
   now: Date,
   auditId: string,
 ): RelationPlan<'registered' | 'changed'> {
+  // The citizen under every pseudonym key, the current one first (Pseudonymizer.all).
   const subjects = deps.pseudonyms.all(body.cpr);
+  const subject = subjects[0]!;
   if (existing !== undefined && existing.relation.caseRef !== body.caseRef) throw new GatewayError('RELATION_CASE_REF_SPELLING');
   if (existing !== undefined && !subjects.includes(existing.relation.subject)) throw new GatewayError('RELATION_CASE_REF_OTHER_CITIZEN');
 
-  const today = copenhagenDate(now);
+  const bounds = dayOf(now);
+  const today = bounds.day;
   const at = now.toISOString();
   const old = existing?.relation;
   const wanted = {
@@ -251,14 +304,14 @@ export function planRegistration(
   if (old !== undefined && old.endReason !== null) throw new GatewayError('RELATION_ENDED');
   // The backdating bound holds for a start that is new; a stored one stays as it was accepted.
   const backdated = (old === undefined || changed.includes('from')) && body.from < today;
-  if (backdated && body.from < addDays(today, -(deps.limits?.backdateDays ?? DEFAULT_BACKDATE_DAYS)))
+  if (backdated && body.from < bounds.earliest(deps.limits?.backdateDays ?? DEFAULT_BACKDATE_DAYS))
     throw new GatewayError('RELATION_DATE_OUT_OF_RANGE');
 
   const relation: Relation =
     old === undefined
       ? {
           id: randomUUID(),
-          subject: deps.pseudonyms.pseudonym(body.cpr),
+          subject,
           administration: who.administration,
           caseRef: body.caseRef,
           ...wanted,
@@ -268,7 +321,7 @@ export function planRegistration(
           updatedAt: at,
         }
       : // Re-keyed to the current pseudonym (the stored one may be under a key rotated since).
-        { ...old, ...wanted, subject: deps.pseudonyms.pseudonym(body.cpr), version: old.version + 1, updatedAt: at };
+        { ...old, ...wanted, subject, version: old.version + 1, updatedAt: at };
   const code = old === undefined ? RELATION_AUDIT.registered : RELATION_AUDIT.changed;
   const event: RelationEvent = {
     type: old === undefined ? 'registered' : 'changed',
@@ -349,7 +402,7 @@ export function planEnd(
   }
   if (to < addDays(old.from, -1)) throw new GatewayError('RELATION_PERIOD_INVALID');
   if (old.to !== null && to > old.to) throw new GatewayError('RELATION_END_LATER');
-  if (to > addDays(copenhagenDate(now), 0, MAX_END_AHEAD_YEARS)) throw new GatewayError('RELATION_DATE_OUT_OF_RANGE');
+  if (to > dayOf(now).endLatest) throw new GatewayError('RELATION_DATE_OUT_OF_RANGE');
   const at = now.toISOString();
   const relation: Relation = { ...old, to, endReason: reason, version: old.version + 1, updatedAt: at };
   const event: RelationEvent = { type: 'ended', at, actor: who.actor, auditId, changed: [], reason };
