@@ -16,6 +16,7 @@ import { DEFAULT_BACKDATE_DAYS } from './register.js';
 import {
   DEFAULT_IN_FLIGHT,
   DEFAULT_MAX_END,
+  IMPORT_COMMIT_RECORDS,
   IMPORT_SYSTEM,
   importRelations,
   type EndLimit,
@@ -167,7 +168,11 @@ async function withImportTrail<T>(
       throw err;
     });
     try {
-      const trail = await AuditTrail.open(services.trailStore, { chain: IMPORT_SYSTEM, lease: services.lease });
+      const trail = await AuditTrail.open(services.trailStore, {
+        chain: IMPORT_SYSTEM,
+        lease: services.lease,
+        maxBatch: IMPORT_COMMIT_RECORDS,
+      });
       services.start(trail);
       try {
         return await fn({

@@ -38,8 +38,14 @@ export const IMPORT_COLUMNS = ['administration', 'cpr', 'capacity', 'caseRef', '
 const OPTIONAL_COLUMNS: ReadonlySet<string> = new Set(['caseworker', 'to']);
 type Column = (typeof IMPORT_COLUMNS)[number];
 
-/** Rows whose store read or write is under way at once: enough for the trail's group commit to fill its batches. */
-export const DEFAULT_IN_FLIGHT = 1000;
+/** Records in one commit of the import's audit trail (AuditTrail maxBatch; the gateway's is 500). */
+export const IMPORT_COMMIT_RECORDS = 1000;
+/**
+ * Rows whose store read or write is under way at once: two commits' worth, so that one fills
+ * while the other is written (measured on 30,000 rows: 1000 in flight in commits of 500 gave
+ * about 2,200 rows/s, 2000 in commits of 1000 about 2,500).
+ */
+export const DEFAULT_IN_FLIGHT = 2 * IMPORT_COMMIT_RECORDS;
 const PAGE = 1000;
 /** Most rows read in one round trip (RelationStore.byCaseRefs). */
 const READ_BATCH = 500;
