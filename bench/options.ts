@@ -6,6 +6,7 @@
  *   npm run bench -- --quick            a smoke run (short windows, small data sets)
  *   npm run bench -- --micro            only the micro-benchmarks
  *   npm run bench -- --load             only the load runs
+ *   npm run bench -- --import           only the relations import (100,000 rows, each store)
  *   npm run bench -- --search-10m       also the 10,000,000-record audit search step (long)
  *   npm run bench -- --help
  */
@@ -17,6 +18,12 @@ export interface BenchOptions {
   readonly quick: boolean;
   readonly load: boolean;
   readonly micro: boolean;
+  /** The relations import benchmark (`snitflade relations import` on a synthetic file, each store). */
+  readonly import: boolean;
+  /** Rows of the synthetic import file. */
+  readonly importRows: number;
+  /** The import's --in-flight (undefined: its default). */
+  readonly importInFlight: number | undefined;
   readonly targets: readonly TargetName[];
   /** Offered rates of the open-loop windows, requests per second. */
   readonly rates: readonly number[];
@@ -54,6 +61,9 @@ const HELP = `npm run bench [-- flags]
   --quick                 smoke run: 3 s windows, rates 200,500, small data sets
   --micro                 only the micro-benchmarks
   --load                  only the load runs (a-d)
+  --import                only the relations import benchmark
+  --import-rows=N         rows of the synthetic import file (BENCH_IMPORT_ROWS, default 100000)
+  --import-in-flight=N    the import's --in-flight (BENCH_IMPORT_IN_FLIGHT, default: the tool's)
   --targets=a,b           of direct,proxy,sqlite,postgres (default all)
   --rates=200,500,...     open-loop rates in requests/s (BENCH_RATES)
   --duration=S            seconds per open-loop window (BENCH_DURATION, default 10)
@@ -97,6 +107,9 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv, ro
     'quick',
     'micro',
     'load',
+    'import',
+    'import-rows',
+    'import-in-flight',
     'targets',
     'rates',
     'duration',
@@ -122,6 +135,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv, ro
   const quick = flags.has('quick') || env.BENCH_QUICK === '1';
   const onlyMicro = flags.has('micro');
   const onlyLoad = flags.has('load');
+  const onlyImport = flags.has('import');
   const postgres = !flags.has('no-postgres') && env.BENCH_NO_POSTGRES !== '1';
   const get = (flag: string, envName: string): string | undefined => flags.get(flag) ?? env[envName];
 
@@ -137,8 +151,14 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv, ro
 
   return {
     quick,
-    load: !onlyMicro,
-    micro: !onlyLoad,
+    load: !onlyMicro && !onlyImport,
+    micro: !onlyLoad && !onlyImport,
+    import: onlyImport || (!onlyMicro && !onlyLoad),
+    importRows: num('import-rows', get('import-rows', 'BENCH_IMPORT_ROWS'), quick ? 10_000 : 100_000, 10, 10_000_000),
+    importInFlight:
+      get('import-in-flight', 'BENCH_IMPORT_IN_FLIGHT') === undefined
+        ? undefined
+        : num('import-in-flight', get('import-in-flight', 'BENCH_IMPORT_IN_FLIGHT'), 1000, 1, 100_000),
     targets,
     rates: list('rates', get('rates', 'BENCH_RATES'), quick ? [200, 500] : [200, 500, 1000, 2000]),
     durationSeconds: num('duration', get('duration', 'BENCH_DURATION'), quick ? 3 : 10, 1, 600),

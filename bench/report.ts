@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { LoadReport, Window } from './load.js';
 import { TARGET_LABELS } from './load.js';
+import type { ImportReport } from './import.js';
 import type { MicroReport } from './micro.js';
 import type { BenchOptions, TargetName } from './options.js';
 import { round } from './stats.js';
@@ -65,6 +66,8 @@ export interface BenchReport {
   readonly load: LoadReport | null;
   readonly derived: Derived | null;
   readonly micro: MicroReport | null;
+  /** The relations import benchmark (absent in reports written before it existed). */
+  readonly import?: ImportReport | null;
   readonly targets: readonly Target[];
   readonly notes: readonly string[];
 }
@@ -115,7 +118,12 @@ function target(
   return { id, what, value: round(value), unit, goal, met, missBy: met ? null : round(Math.abs(value - limit)) };
 }
 
-export function evaluateTargets(load: LoadReport | null, derived: Derived | null, micro: MicroReport | null): Target[] {
+export function evaluateTargets(
+  load: LoadReport | null,
+  derived: Derived | null,
+  micro: MicroReport | null,
+  imported: ImportReport | null = null,
+): Target[] {
   const out: Target[] = [];
   if (load && derived) {
     const added = (t: TargetName, rate: number): number | undefined => derived.added.find((x) => x.target === t && x.rate === rate)?.p99;
@@ -257,6 +265,21 @@ export function evaluateTargets(load: LoadReport | null, derived: Derived | null
         ),
       );
   }
+  if (imported) {
+    // The target is for 100,000 rows; a run of another size is scaled to it (the import's time grows with its rows).
+    for (const r of imported.runs.filter((x) => x.pass === 'first'))
+      out.push(
+        target(
+          `import-${r.store}`,
+          `Relations import, first load of 100,000 rows (\`snitflade relations import\`), ${r.store}${r.rows === 100_000 ? '' : ` (${r.rows} rows, scaled)`}`,
+          (r.seconds * 100_000) / Math.max(r.rows, 1),
+          's',
+          '< 60 s',
+          true,
+          60,
+        ),
+      );
+  }
   return out;
 }
 
@@ -323,6 +346,22 @@ function targetRows(targets: readonly Target[]): string[][] {
   ]);
 }
 
+const IMPORT_HEAD = ['import', 'pass', 'rows', 'wall s', 'import s', 'rows/s', 'added', 'unchanged', 'refused'];
+
+function importRows(r: ImportReport): string[][] {
+  return r.runs.map((x) => [
+    x.store,
+    x.pass === 'first' ? 'first load' : 'same file again',
+    String(x.rows),
+    f(x.seconds, 1),
+    f(x.importSeconds, 1),
+    String(x.rowsPerSecond),
+    String(x.counts.added ?? 0),
+    String(x.counts.unchanged ?? 0),
+    String(x.counts.refused ?? 0),
+  ]);
+}
+
 /** The console summary: the load table, the derived ratios and every target. */
 export function printable(report: BenchReport): string {
   const parts: string[] = [];
@@ -338,6 +377,7 @@ export function printable(report: BenchReport): string {
       );
     }
   }
+  if (report.import) parts.push(plainTable(IMPORT_HEAD, importRows(report.import)));
   parts.push(plainTable(['target', 'value', 'goal', 'result'], targetRows(report.targets)));
   return parts.join('\n\n');
 }
@@ -354,8 +394,10 @@ export function markdown(report: BenchReport): string {
       `The run took ${Math.round(report.durationSeconds)} s. Command: \`${commandLine(report)}\`.`,
   );
   out.push('');
-  if (!report.load) out.push('Micro-benchmarks only: no load run (the targets a-d were not started).');
-  else
+  if (!report.load) {
+    const ran = [report.micro ? 'micro-benchmarks' : '', report.import ? 'the relations import' : ''].filter((x) => x !== '').join(' and ');
+    out.push(`${ran.charAt(0).toUpperCase()}${ran.slice(1)} only: no load run (the targets a-d were not started).`);
+  } else
     out.push(
       'Everything runs on this one machine: the simulated provider (`bif-jobcentre-system`), the target under test in a process of its own, the load generator in another, and PostgreSQL. ' +
         'Targets: (a) the provider directly over mutual TLS, the floor; (b) a bare Node mutual-TLS reverse proxy (keep-alive both sides, no checks); (c) the full gateway on SQLite; (d) the full gateway on PostgreSQL (a fresh database, dropped after). ' +
@@ -476,6 +518,18 @@ export function markdown(report: BenchReport): string {
         ]),
       ),
     );
+  }
+  if (report.import) {
+    out.push('');
+    out.push('## Relations import');
+    out.push('');
+    out.push(
+      `\`snitflade relations import\` (the built command, a process of its own) on a synthetic file of ${report.import.rows} rows of one administration, ` +
+        'on a fresh store: the first load (every row added with its audit record), then the same file again (every row unchanged). ' +
+        '"wall s" runs from the process start to its exit; "import s" is the import alone, without loading the rules and opening the store.',
+    );
+    out.push('');
+    out.push(markdownTable(IMPORT_HEAD, importRows(report.import)));
   }
   out.push('');
   out.push('## Targets');

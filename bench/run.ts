@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { startSimulator, type Simulator } from '../src/simulators/server.js';
+import { runImportBench, type ImportReport } from './import.js';
 import { runLoad, type LoadReport } from './load.js';
 import { runMicro, type MicroReport } from './micro.js';
 import { parseOptions } from './options.js';
@@ -35,7 +36,7 @@ async function main(): Promise<void> {
   if (options.render !== undefined) {
     const saved = JSON.parse(readFileSync(options.render, 'utf8')) as BenchReport;
     const derived = saved.load ? derive(saved.load) : null;
-    const report: BenchReport = { ...saved, derived, targets: evaluateTargets(saved.load, derived, saved.micro) };
+    const report: BenchReport = { ...saved, derived, targets: evaluateTargets(saved.load, derived, saved.micro, saved.import ?? null) };
     const files = writeReport(report, path.dirname(path.resolve(options.render)));
     log(printable(report));
     log(`wrote ${files.map((f) => f.replace(`${ROOT}/`, '')).join(', ')}`);
@@ -70,6 +71,12 @@ async function main(): Promise<void> {
     micro = await runMicro(options, log);
   }
 
+  let imported: ImportReport | null = null;
+  if (options.import) {
+    log('relations import');
+    imported = await runImportBench(options, log);
+  }
+
   const derived = load ? derive(load) : null;
   const notes: string[] = [];
   if (load && load.targets.length < 4) notes.push(`Only these load targets ran: ${load.targets.join(', ')}.`);
@@ -84,7 +91,8 @@ async function main(): Promise<void> {
     load,
     derived,
     micro,
-    targets: evaluateTargets(load, derived, micro),
+    import: imported,
+    targets: evaluateTargets(load, derived, micro, imported),
     notes,
   };
   const files = writeReport(report, options.outDir);

@@ -279,6 +279,69 @@ export const ERRORS = {
     detail: 'The gateway cannot read or write its relations register right now; nothing was changed or released. Try again later.',
   },
 
+  // relations import and reconciliation (`snitflade relations import|reconcile`, src/relations/import.ts): the
+  // operator's tool, never an HTTP answer (status 422 keeps them out of the API's problem list). A row's
+  // refusal changes nothing for that row, and the run goes on; the others stop the run.
+  RELATION_IMPORT_ROW_MALFORMED: {
+    status: 422,
+    title: 'Row not readable',
+    detail:
+      'The row is not a record of the import format (see the message: quoting, the number of fields, not UTF-8, too long); nothing changed for it and the import went on. Correct the row in the file and import it again.',
+  },
+  RELATION_IMPORT_OTHER_ADMINISTRATION: {
+    status: 422,
+    title: 'Row of another administration',
+    detail:
+      "The row names another administration than the one the import was started for (--administration); nothing changed for it. Import each administration's file with its own --administration.",
+  },
+  RELATION_IMPORT_CAPACITY_API_ONLY: {
+    status: 422,
+    title: 'Capacity registered through the API only',
+    detail:
+      'The capacity requires a role of the registering system (roles: in policies/capacities.yaml), which the import tool does not hold; nothing changed for the row. Register it through POST /v1/relations from a system holding that role.',
+  },
+  RELATION_IMPORT_DUPLICATE: {
+    status: 422,
+    title: 'Case reference on an earlier row',
+    detail:
+      'The case reference is on an earlier row of the file (compared without regard to upper and lower case); only the first row of a case reference is imported, so that importing the file again changes nothing. Keep one row per case reference.',
+  },
+  RELATION_IMPORT_HEADER_INVALID: {
+    status: 422,
+    title: 'Header not the import format',
+    detail:
+      'The first row must name the columns: administration, cpr, capacity, caseRef, from, and optionally caseworker and to, each once, in any order, and nothing else. Nothing was imported.',
+  },
+  RELATION_IMPORT_FILE_UNREADABLE: {
+    status: 422,
+    title: 'File not readable',
+    detail: 'The file could not be opened or read; nothing was imported from it. Check the path and its permissions.',
+  },
+  RELATION_IMPORT_IN_PROGRESS: {
+    status: 422,
+    title: 'Another import is running',
+    detail:
+      'Another relations import or reconciliation is running against this store (it holds the audit chain relations-import); nothing was imported. Wait for it to finish and start again.',
+  },
+  RELATION_RECONCILE_LIMIT: {
+    status: 422,
+    title: 'Reconciliation would end too many relations',
+    detail:
+      "The file leaves out more of the administration's relations in force or planned than --max-end allows (a truncated or wrong file?), so none was ended; its rows were imported. Check the file; if the ends are right, run again with a higher --max-end or with --force.",
+  },
+  RELATION_RECONCILE_INCOMPLETE: {
+    status: 422,
+    title: 'Reconciliation from a file not read whole',
+    detail:
+      'Some rows could not be read, so their case references are unknown and the relations they list might be ended in error; none was ended. Correct the rows named and run again, or run with --force to end the relations the readable rows leave out.',
+  },
+  RELATION_IMPORT_STOPPED: {
+    status: 422,
+    title: 'Import stopped',
+    detail:
+      'The store or the audit trail could not be read or written, so the import stopped; the rows before were imported (each with its audit record) and nothing after. Import the file again once the store is back: rows already imported are unchanged.',
+  },
+
   // notifications
   NOTIFICATION_SENDER_INVALID: {
     status: 403,

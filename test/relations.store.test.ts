@@ -10,7 +10,7 @@ import { Pseudonymizer } from '../src/audit/pseudonym.js';
 import { AuditTrail } from '../src/audit/trail.js';
 import { RelationConflictError, type Relation, type RelationEvent } from '../src/relations/types.js';
 import { ChainConflictError } from '../src/store/types.js';
-import { ACTIVE_SQL } from '../src/store/postgres-relations.js';
+import { ACTIVE_SQL, PAGE_SQL } from '../src/store/postgres-relations.js';
 import type { Store } from '../src/store/types.js';
 import { auditEntry } from './support/audit-entries.js';
 import { DATABASES, type TestDatabase } from './support/databases.js';
@@ -120,6 +120,37 @@ describe.each(DATABASES)('%s relations store', (name, makeDatabase) => {
       store.audit.append([stray], [], [], undefined, [{ relation: orphan, event: event('registered'), expectedVersion: 0 }]),
     ).rejects.toBeInstanceOf(ChainConflictError);
     expect(await store.relations.get(orphan.id)).toBeUndefined();
+    await trail.close();
+  });
+
+  it('writes many new relations sharing one commit together; a registration that lost its case reference writes nothing', async () => {
+    const trail = await AuditTrail.open(store, { chain: `rel-${randomUUID().slice(0, 8)}` });
+    const recorded = async (auditId: string) => (await store.audit.search({ auditId, limit: 5 })).records.length;
+    const taken = relation();
+    await store.relations.save(taken, event('registered'), 0);
+    const fresh = Array.from({ length: 5 }, () => relation());
+    const clash = relation({
+      caseRef: taken.caseRef.toUpperCase() === taken.caseRef ? taken.caseRef.toLowerCase() : taken.caseRef.toUpperCase(),
+    });
+    const writes = [...fresh.slice(0, 2), clash, ...fresh.slice(2)].map((r) => ({ r, e: event('registered') }));
+    const outcomes = await Promise.allSettled(
+      writes.map(({ r, e }) =>
+        trail.appendMany([auditEntry({ kind: 'relation', auditId: e.auditId })], {
+          relation: { relation: r, event: e, expectedVersion: 0 },
+        }),
+      ),
+    );
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'fulfilled']);
+    for (const { r, e } of writes) {
+      const lost = r === clash;
+      expect(await store.relations.get(r.id)).toEqual(lost ? undefined : { relation: r, events: [e] });
+      expect(await recorded(e.auditId)).toBe(lost ? 0 : 1);
+    }
+    // Read back many at once, in the order asked, in any letter case; a reference not held answers undefined.
+    const found = await store.relations.byCaseRefs('SOF', [fresh[3]!.caseRef.toUpperCase(), 'SOF-none', fresh[0]!.caseRef]);
+    expect(found.map((f) => f?.relation.id)).toEqual([fresh[3]!.id, undefined, fresh[0]!.id]);
+    expect(found[0]?.events).toHaveLength(1);
+    expect(await store.relations.byCaseRefs('BIF', [fresh[0]!.caseRef])).toEqual([undefined]);
     await trail.close();
   });
 
@@ -341,6 +372,29 @@ describe.each(DATABASES)('%s relations store', (name, makeDatabase) => {
     await expect(store.relations.shortLived({ endedFrom: 'then', endedTo: iso(1), withinMs: 1, limit: 1 })).rejects.toThrow(TypeError);
   });
 
+  it("pages through an administration's relations by case reference, without regard to letter case, whatever their state", async () => {
+    const admin = `P${randomBytes(2).toString('hex').toUpperCase()}`.slice(0, 5);
+    const refs = ['b-2', 'A-1', 'c-3', 'B-10', 'a-0'];
+    for (const [i, caseRef] of refs.entries()) {
+      const r = relation({ administration: admin, caseRef, ...(i === 2 ? { to: '2026-01-31', endReason: 'case-closed' } : {}) });
+      expect(await store.relations.save(r, event('registered'), 0)).toBe('saved');
+    }
+    await store.relations.save(relation({ administration: 'SOF', caseRef: 'a-00' }), event('registered'), 0);
+    const pages: string[][] = [];
+    let page = await store.relations.byAdministration(admin, undefined, 2);
+    while (page.length > 0) {
+      pages.push(page.map((r) => r.caseRef));
+      page = await store.relations.byAdministration(admin, page.at(-1)!.caseRef, 2);
+    }
+    expect(pages).toEqual([['a-0', 'A-1'], ['B-10', 'b-2'], ['c-3']]);
+    expect((await store.relations.byAdministration(admin, 'B-2', 10)).map((r) => r.caseRef)).toEqual(['c-3']);
+    expect((await store.relations.byAdministration(admin, 'a-0', 1))[0]).toMatchObject({
+      caseRef: 'A-1',
+      subject: pseudonyms.pseudonym(CITIZEN),
+    });
+    await expect(store.relations.byAdministration(admin, undefined, 0)).rejects.toThrow(TypeError);
+  });
+
   if (name === 'PostgreSQL') {
     it('answers the need-to-know read from the relation_active index (EXPLAIN)', async () => {
       await db.exec(
@@ -358,6 +412,15 @@ describe.each(DATABASES)('%s relations store', (name, makeDatabase) => {
       );
       const text = plan.map((p) => p['QUERY PLAN']).join('\n');
       expect(text).toContain('relation_active');
+      expect(text).not.toMatch(/Seq Scan/);
+    });
+
+    it("pages through an administration's relations on the relation_case_ref index (EXPLAIN)", async () => {
+      const plan = await db.query<{ 'QUERY PLAN': string }>(
+        `EXPLAIN ${PAGE_SQL.replace('$1', "'SOF'").replace('$2', "'BULK-100'").replace('$3', '1000')}`,
+      );
+      const text = plan.map((p) => p['QUERY PLAN']).join('\n');
+      expect(text).toContain('relation_case_ref');
       expect(text).not.toMatch(/Seq Scan/);
     });
   }

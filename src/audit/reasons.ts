@@ -81,6 +81,48 @@ export const RELATION_AUDIT = {
 /** Follows RELATION_REGISTERED or RELATION_CHANGED when the relation (newly) starts before today: backdated. */
 export const RELATION_BACKDATED = 'RELATION_BACKDATED';
 
+/**
+ * The operator's import and reconciliation of an administration's relations from its case system's
+ * file (`snitflade relations import|reconcile`, kind relation, caller the import tool): one record
+ * per run with its counts (see relationImportReasons); each row's registration, change or end has
+ * its own record as through the API.
+ */
+export const RELATION_IMPORT_AUDIT = {
+  imported: 'RELATION_IMPORT', // a run of `snitflade relations import`
+  reconciled: 'RELATION_RECONCILE', // a run of `snitflade relations reconcile`
+} as const;
+
+/** Follows the end reason of a relation ended by reconciliation: the administration's file no longer lists its case reference. */
+export const RELATION_NOT_LISTED = 'RELATION_NOT_LISTED';
+
+/** The counts of an import or reconciliation run. */
+export type RelationImportCounts = Readonly<Record<'added' | 'updated' | 'unchanged' | 'ended' | 'refused', number>>;
+
+/**
+ * The reasons of an import or reconciliation run's record: its code, then `file=sha256:<hex>` (the
+ * file's digest), `added=`, `updated=`, `unchanged=`, `ended=`, `refused=` with their counts,
+ * `refused:<code>=<count>` for each refusal code met, then `more`: `dry-run` if nothing was
+ * written, `backdate-days=<n>` if the run widened the backdating bound, what stopped it if anything.
+ */
+export function relationImportReasons(
+  code: (typeof RELATION_IMPORT_AUDIT)[keyof typeof RELATION_IMPORT_AUDIT],
+  run: { readonly fileDigest: string; readonly counts: RelationImportCounts; readonly refusedBy: ReadonlyMap<string, number> },
+  more: readonly string[] = [],
+): string[] {
+  const c = run.counts;
+  return [
+    code,
+    `file=sha256:${run.fileDigest}`,
+    `added=${c.added}`,
+    `updated=${c.updated}`,
+    `unchanged=${c.unchanged}`,
+    `ended=${c.ended}`,
+    `refused=${c.refused}`,
+    ...[...run.refusedBy].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, n]) => `refused:${k}=${n}`),
+    ...more,
+  ];
+}
+
 /** Why a relation ended (the body of POST /v1/relations/{id}/end); the code follows RELATION_ENDED in the record's reasons. */
 export const RELATION_END_REASONS = ['case-closed', 'transferred', 'deceased-or-moved', 'recorded-in-error', 'other'] as const;
 

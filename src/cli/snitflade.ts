@@ -9,6 +9,7 @@ import { projectRoot } from '../lib/root.js';
 import { ensureDevPki } from '../pki/devpki.js';
 import { registerExchangeCommands } from './commands/index.js';
 import { registerAuditCommands } from '../audit/cli.js';
+import { registerRelationsCommands } from '../relations/cli.js';
 
 /** `snitflade`: the command-line tool for developers and the DPO. */
 const program = new Command();
@@ -88,6 +89,7 @@ program
 
 registerExchangeCommands(program);
 registerAuditCommands(program);
+registerRelationsCommands(program);
 
 program
   .command('simulate')

@@ -65,6 +65,56 @@ export const DEFAULT_BACKDATE_DAYS = 365;
 const MAX_START_AHEAD_DAYS = 366;
 const MAX_END_AHEAD_YEARS = 10;
 
+/** The last day worked out by todayAt, and the bounds of a relation's dates that follow from it. */
+let memo:
+  | {
+      readonly minute: number;
+      readonly day: string;
+      readonly startLatest: string;
+      readonly endLatest: string;
+      readonly earliest: Map<number, string>;
+    }
+  | undefined;
+
+/**
+ * The Copenhagen day of `now` and the bounds on that day: the latest start, the latest end, and
+ * (by backdateDays) the earliest new start. Remembered for the minute: the day changes only on a
+ * whole minute (Copenhagen's offsets from UTC are whole hours), and working it out takes Intl's
+ * time-zone arithmetic, which an import of many rows would pay on every row.
+ */
+function dayOf(now: Date): {
+  readonly day: string;
+  readonly startLatest: string;
+  readonly endLatest: string;
+  earliest(backdateDays: number): string;
+} {
+  const minute = Math.floor(now.getTime() / 60_000);
+  if (memo?.minute !== minute) {
+    const day = copenhagenDate(now);
+    memo =
+      memo?.day === day
+        ? { ...memo, minute }
+        : {
+            minute,
+            day,
+            startLatest: addDays(day, MAX_START_AHEAD_DAYS),
+            endLatest: addDays(day, 0, MAX_END_AHEAD_YEARS),
+            earliest: new Map(),
+          };
+  }
+  const m = memo;
+  return {
+    day: m.day,
+    startLatest: m.startLatest,
+    endLatest: m.endLatest,
+    earliest(backdateDays) {
+      let e = m.earliest.get(backdateDays);
+      if (e === undefined) m.earliest.set(backdateDays, (e = addDays(m.day, -backdateDays)));
+      return e;
+    },
+  };
+}
+
 /** The state of a relation on `day` (a Copenhagen date). A relation that ends before it starts is never in force. */
 export function relationState(r: Pick<Relation, 'from' | 'to' | 'endReason'>, day: string): RelationState {
   if (r.endReason === VOIDING_END_REASON) return 'voided';
@@ -79,7 +129,7 @@ export function relationView(stored: StoredRelation, now: Date): RelationView {
   const r = stored.relation;
   return {
     id: r.id,
-    state: relationState(r, copenhagenDate(now)),
+    state: relationState(r, dayOf(now).day),
     administration: r.administration,
     capacity: r.capacity,
     caseRef: r.caseRef,
@@ -93,9 +143,40 @@ export function relationView(stored: StoredRelation, now: Date): RelationView {
   };
 }
 
-function actorOf(caller: RelationCaller): RelationActor {
-  return { system: caller.client.id, administration: caller.client.administration, caseworker: caller.token.caseworker };
+/**
+ * Who registers or ends a relation: the administration it is for, the roles of the system acting
+ * (a capacity may require some), and the actor its events record. The API's is the calling case
+ * system (registrantOf); the import tool's is its own system id (src/relations/import.ts).
+ */
+export interface RelationRegistrant {
+  readonly administration: string;
+  readonly roles: readonly string[];
+  readonly actor: RelationActor;
 }
+
+/** The calling case system as the registrant: its administration and roles, and the token's caseworker. */
+export function registrantOf(caller: RelationCaller): RelationRegistrant {
+  return {
+    administration: caller.client.administration,
+    roles: caller.client.roles,
+    actor: { system: caller.client.id, administration: caller.client.administration, caseworker: caller.token.caseworker },
+  };
+}
+
+/**
+ * What a registration or an end does, as the register's checks decide it: nothing (the same body
+ * again), or one write with the reasons and status of its audit record. `stored` is the relation
+ * with its history as it is (unchanged) or will be once the write is made.
+ */
+export type RelationPlan<Outcome extends string> =
+  | { readonly outcome: 'unchanged'; readonly stored: StoredRelation }
+  | {
+      readonly outcome: Outcome;
+      readonly stored: StoredRelation;
+      readonly write: RelationWrite;
+      readonly reasons: string[];
+      readonly status: 200 | 201;
+    };
 
 /** What every record of the request holds; `caseRef` is the token's case (the relation's own is in the reasons as `case=`). */
 function facts(deps: RelationsDeps, caller: RelationCaller, auditId: string): ExchangeFacts {
@@ -147,7 +228,7 @@ async function audited<T>(deps: RelationsDeps, base: ExchangeFacts, context: str
  * Checks, in order: the body, the administration (403), the capacity, the period and its bounds;
  * then the case reference within the caller's administration (409 if it names another citizen or
  * is spelt in other letter case). The change, with its version check, and its audit record (kind
- * relation) are one commit: see `store`. The CPR number is not kept.
+ * relation) are one commit: see `storeRelation`. The CPR number is not kept.
  */
 export async function registerRelation(
   deps: RelationsDeps,
@@ -158,78 +239,105 @@ export async function registerRelation(
   const body = validateRelationBody<RegisterRelationBody>('register', rawBody);
   const base = facts(deps, caller, newAuditId());
   return audited(deps, base, [`case=${body.caseRef}`], async () => {
-    const administration = caller.client.administration;
-    if (body.administration !== undefined && body.administration !== administration)
-      throw new GatewayError('RELATION_ADMINISTRATION_FORBIDDEN');
-    const capacities = deps.rules().capacities;
-    if (!capacities.capacities.has(body.capacity)) throw new GatewayError('RELATION_CAPACITY_UNKNOWN');
-    if (!capacities.allows(body.capacity, administration, caller.client.roles)) throw new GatewayError('RELATION_CAPACITY_NOT_YOURS');
-    checkDates(body.from, body.to);
-    if (body.to !== undefined && body.to < body.from) throw new GatewayError('RELATION_PERIOD_INVALID');
-    const today = copenhagenDate(now);
-    if (body.from > addDays(today, MAX_START_AHEAD_DAYS) || (body.to !== undefined && body.to > addDays(today, 0, MAX_END_AHEAD_YEARS)))
-      throw new GatewayError('RELATION_DATE_OUT_OF_RANGE');
-
-    const subjects = deps.pseudonyms.all(body.cpr);
-    const existing = await read(deps, base, () => deps.relations.byCaseRef(administration, body.caseRef));
-    if (existing !== undefined && existing.relation.caseRef !== body.caseRef) throw new GatewayError('RELATION_CASE_REF_SPELLING');
-    if (existing !== undefined && !subjects.includes(existing.relation.subject)) throw new GatewayError('RELATION_CASE_REF_OTHER_CITIZEN');
-
-    const at = now.toISOString();
-    const old = existing?.relation;
-    const wanted = {
-      capacity: body.capacity,
-      caseworker: body.caseworker ?? null,
-      from: body.from,
-      to: body.to ?? (old !== undefined && old.endReason !== null ? old.to : null),
-    };
-    const changed = old === undefined ? [] : CHANGEABLE.filter((k) => old[k] !== wanted[k]);
-    if (existing !== undefined && changed.length === 0) return { ...(await unchanged(deps, base, existing, now)), outcome: 'unchanged' };
-    // Ended or voided through /end: not changed, not revived; a new case reference is a new relation.
-    if (old !== undefined && old.endReason !== null) throw new GatewayError('RELATION_ENDED');
-    // The backdating bound holds for a start that is new; a stored one stays as it was accepted.
-    const backdated = (old === undefined || changed.includes('from')) && body.from < today;
-    if (backdated && body.from < addDays(today, -(deps.limits?.backdateDays ?? DEFAULT_BACKDATE_DAYS)))
-      throw new GatewayError('RELATION_DATE_OUT_OF_RANGE');
-
-    const relation: Relation =
-      old === undefined
-        ? {
-            id: randomUUID(),
-            subject: deps.pseudonyms.pseudonym(body.cpr),
-            administration,
-            caseRef: body.caseRef,
-            ...wanted,
-            endReason: null,
-            version: 1,
-            registeredAt: at,
-            updatedAt: at,
-          }
-        : // Re-keyed to the current pseudonym (the stored one may be under a key rotated since).
-          { ...old, ...wanted, subject: deps.pseudonyms.pseudonym(body.cpr), version: old.version + 1, updatedAt: at };
-    const code = old === undefined ? RELATION_AUDIT.registered : RELATION_AUDIT.changed;
-    const event: RelationEvent = {
-      type: old === undefined ? 'registered' : 'changed',
-      at,
-      actor: actorOf(caller),
-      auditId: base.auditId,
-      changed,
-      reason: null,
-    };
-    const reasons = relationReasons(code, relation, [...changed.map((c) => `changed=${c}`), ...(backdated ? [RELATION_BACKDATED] : [])]);
-    await store(
-      deps,
-      base,
-      { relation, event, expectedVersion: old?.version ?? 0, priorSubjects: subjects },
-      reasons,
-      old === undefined ? 201 : 200,
-    );
-    return {
-      relation: relationView({ relation, events: [...(existing?.events ?? []), event] }, now),
-      auditId: base.auditId,
-      outcome: old === undefined ? 'registered' : 'changed',
-    };
+    const who = registrantOf(caller);
+    checkRegistration(deps.rules(), who, body, now);
+    const existing = await read(deps, base, () => deps.relations.byCaseRef(who.administration, body.caseRef));
+    const plan = planRegistration(deps, who, body, existing, now, base.auditId);
+    if (plan.outcome === 'unchanged') return { ...(await unchanged(deps, base, plan.stored, now)), outcome: 'unchanged' };
+    await storeRelation(deps, base, plan.write, plan.reasons, plan.status);
+    return { relation: relationView(plan.stored, now), auditId: base.auditId, outcome: plan.outcome };
   });
+}
+
+/**
+ * The checks of a registration that need no store read, in order: the administration (a body
+ * naming another one), the capacity (known, open to the administration and the registrant's
+ * roles), the dates (real, in order, within the bounds ahead). Throws the refusal.
+ */
+export function checkRegistration(rules: Rules, who: RelationRegistrant, body: RegisterRelationBody, now: Date): void {
+  if (body.administration !== undefined && body.administration !== who.administration)
+    throw new GatewayError('RELATION_ADMINISTRATION_FORBIDDEN');
+  const capacities = rules.capacities;
+  if (!capacities.capacities.has(body.capacity)) throw new GatewayError('RELATION_CAPACITY_UNKNOWN');
+  if (!capacities.allows(body.capacity, who.administration, who.roles)) throw new GatewayError('RELATION_CAPACITY_NOT_YOURS');
+  checkDates(body.from, body.to);
+  if (body.to !== undefined && body.to < body.from) throw new GatewayError('RELATION_PERIOD_INVALID');
+  const bounds = dayOf(now);
+  if (body.from > bounds.startLatest || (body.to !== undefined && body.to > bounds.endLatest))
+    throw new GatewayError('RELATION_DATE_OUT_OF_RANGE');
+}
+
+/**
+ * Decides a registration that passed checkRegistration against what the registrant's
+ * administration holds under the case reference (`existing`, from RelationStore.byCaseRef):
+ * refused if it is spelt in other letter case or names another citizen; unchanged if nothing
+ * changes; refused if the relation was ended through /end; otherwise a new relation or a change
+ * (the backdating bound holds for a start that is new or moved), with its event under `auditId`.
+ */
+export function planRegistration(
+  deps: Pick<RelationsDeps, 'pseudonyms' | 'limits'>,
+  who: RelationRegistrant,
+  body: RegisterRelationBody,
+  existing: StoredRelation | undefined,
+  now: Date,
+  auditId: string,
+): RelationPlan<'registered' | 'changed'> {
+  // The citizen under every pseudonym key, the current one first (Pseudonymizer.all).
+  const subjects = deps.pseudonyms.all(body.cpr);
+  const subject = subjects[0]!;
+  if (existing !== undefined && existing.relation.caseRef !== body.caseRef) throw new GatewayError('RELATION_CASE_REF_SPELLING');
+  if (existing !== undefined && !subjects.includes(existing.relation.subject)) throw new GatewayError('RELATION_CASE_REF_OTHER_CITIZEN');
+
+  const bounds = dayOf(now);
+  const today = bounds.day;
+  const at = now.toISOString();
+  const old = existing?.relation;
+  const wanted = {
+    capacity: body.capacity,
+    caseworker: body.caseworker ?? null,
+    from: body.from,
+    to: body.to ?? (old !== undefined && old.endReason !== null ? old.to : null),
+  };
+  const changed = old === undefined ? [] : CHANGEABLE.filter((k) => old[k] !== wanted[k]);
+  if (existing !== undefined && changed.length === 0) return { outcome: 'unchanged', stored: existing };
+  // Ended or voided through /end: not changed, not revived; a new case reference is a new relation.
+  if (old !== undefined && old.endReason !== null) throw new GatewayError('RELATION_ENDED');
+  // The backdating bound holds for a start that is new; a stored one stays as it was accepted.
+  const backdated = (old === undefined || changed.includes('from')) && body.from < today;
+  if (backdated && body.from < bounds.earliest(deps.limits?.backdateDays ?? DEFAULT_BACKDATE_DAYS))
+    throw new GatewayError('RELATION_DATE_OUT_OF_RANGE');
+
+  const relation: Relation =
+    old === undefined
+      ? {
+          id: randomUUID(),
+          subject,
+          administration: who.administration,
+          caseRef: body.caseRef,
+          ...wanted,
+          endReason: null,
+          version: 1,
+          registeredAt: at,
+          updatedAt: at,
+        }
+      : // Re-keyed to the current pseudonym (the stored one may be under a key rotated since).
+        { ...old, ...wanted, subject, version: old.version + 1, updatedAt: at };
+  const code = old === undefined ? RELATION_AUDIT.registered : RELATION_AUDIT.changed;
+  const event: RelationEvent = {
+    type: old === undefined ? 'registered' : 'changed',
+    at,
+    actor: who.actor,
+    auditId,
+    changed,
+    reason: null,
+  };
+  return {
+    outcome: old === undefined ? 'registered' : 'changed',
+    stored: { relation, events: [...(existing?.events ?? []), event] },
+    write: { relation, event, expectedVersion: old?.version ?? 0, priorSubjects: subjects },
+    reasons: relationReasons(code, relation, [...changed.map((c) => `changed=${c}`), ...(backdated ? [RELATION_BACKDATED] : [])]),
+    status: old === undefined ? 201 : 200,
+  };
 }
 
 /**
@@ -256,38 +364,55 @@ export async function endRelation(
   const base = facts(deps, caller, newAuditId());
   const context = [`relation=${id}`];
   return audited(deps, base, context, async () => {
+    const who = registrantOf(caller);
     const stored = await read(deps, base, () => deps.relations.get(id));
-    if (stored === undefined || stored.relation.administration !== caller.client.administration)
-      throw new GatewayError('RELATION_NOT_FOUND');
-    const old = stored.relation;
-    context.push(`case=${old.caseRef}`);
-    const reason = body.reason ?? 'case-closed';
-    const to = body.to ?? addDays(old.from, -1);
-    checkDates(old.from, to);
-    if (old.endReason !== null) {
-      if (old.to === to && old.endReason === reason) return { ...(await unchanged(deps, base, stored, now)), outcome: 'unchanged' };
-      // An ended relation can still be voided; a voided one stays as it is.
-      if (old.endReason === VOIDING_END_REASON || reason !== VOIDING_END_REASON) throw new GatewayError('RELATION_ALREADY_ENDED');
-    }
-    if (to < addDays(old.from, -1)) throw new GatewayError('RELATION_PERIOD_INVALID');
-    if (old.to !== null && to > old.to) throw new GatewayError('RELATION_END_LATER');
-    if (to > addDays(copenhagenDate(now), 0, MAX_END_AHEAD_YEARS)) throw new GatewayError('RELATION_DATE_OUT_OF_RANGE');
-    const at = now.toISOString();
-    const relation: Relation = { ...old, to, endReason: reason, version: old.version + 1, updatedAt: at };
-    const event: RelationEvent = { type: 'ended', at, actor: actorOf(caller), auditId: base.auditId, changed: [], reason };
-    await store(
-      deps,
-      base,
-      { relation, event, expectedVersion: old.version, priorSubjects: [old.subject] },
-      relationReasons(RELATION_AUDIT.ended, relation, [reason]),
-      200,
-    );
-    return {
-      relation: relationView({ relation, events: [...stored.events, event] }, now),
-      auditId: base.auditId,
-      outcome: 'ended' as const,
-    };
+    if (stored === undefined || stored.relation.administration !== who.administration) throw new GatewayError('RELATION_NOT_FOUND');
+    context.push(`case=${stored.relation.caseRef}`);
+    const plan = planEnd(who, stored, body, now, base.auditId);
+    if (plan.outcome === 'unchanged') return { ...(await unchanged(deps, base, plan.stored, now)), outcome: 'unchanged' as const };
+    await storeRelation(deps, base, plan.write, plan.reasons, plan.status);
+    return { relation: relationView(plan.stored, now), auditId: base.auditId, outcome: 'ended' as const };
   });
+}
+
+/**
+ * Decides an end of `stored`, a relation of the registrant's administration (any other is
+ * RELATION_NOT_FOUND): unchanged if the same end was recorded before; refused if another end was
+ * (unless this one voids an ended relation), if `to` is before the day before the start, after
+ * the current end, or beyond the bound ahead; otherwise the end, with its event under `auditId`
+ * and `more` after the end reason in its record's reasons.
+ */
+export function planEnd(
+  who: RelationRegistrant,
+  stored: StoredRelation,
+  body: EndRelationBody,
+  now: Date,
+  auditId: string,
+  more: readonly string[] = [],
+): RelationPlan<'ended'> {
+  const old = stored.relation;
+  if (old.administration !== who.administration) throw new GatewayError('RELATION_NOT_FOUND');
+  const reason = body.reason ?? 'case-closed';
+  const to = body.to ?? addDays(old.from, -1);
+  checkDates(old.from, to);
+  if (old.endReason !== null) {
+    if (old.to === to && old.endReason === reason) return { outcome: 'unchanged', stored };
+    // An ended relation can still be voided; a voided one stays as it is.
+    if (old.endReason === VOIDING_END_REASON || reason !== VOIDING_END_REASON) throw new GatewayError('RELATION_ALREADY_ENDED');
+  }
+  if (to < addDays(old.from, -1)) throw new GatewayError('RELATION_PERIOD_INVALID');
+  if (old.to !== null && to > old.to) throw new GatewayError('RELATION_END_LATER');
+  if (to > dayOf(now).endLatest) throw new GatewayError('RELATION_DATE_OUT_OF_RANGE');
+  const at = now.toISOString();
+  const relation: Relation = { ...old, to, endReason: reason, version: old.version + 1, updatedAt: at };
+  const event: RelationEvent = { type: 'ended', at, actor: who.actor, auditId, changed: [], reason };
+  return {
+    outcome: 'ended',
+    stored: { relation, events: [...stored.events, event] },
+    write: { relation, event, expectedVersion: old.version, priorSubjects: [old.subject] },
+    reasons: relationReasons(RELATION_AUDIT.ended, relation, [reason, ...more]),
+    status: 200,
+  };
 }
 
 /** The same registration or end again: nothing changes, and that it was sent again is audited (RELATION_UNCHANGED). */
@@ -345,7 +470,13 @@ export async function searchRelations(
  * with RELATION_CHANGED_MEANWHILE (audited as a refusal by `audited`). If the commit fails,
  * nothing of it is stored and the caller gets 503 AUDIT_UNAVAILABLE.
  */
-async function store(deps: RelationsDeps, base: ExchangeFacts, write: RelationWrite, reasons: string[], status: number): Promise<void> {
+export async function storeRelation(
+  deps: Pick<RelationsDeps, 'trail' | 'observe'>,
+  base: ExchangeFacts,
+  write: RelationWrite,
+  reasons: string[],
+  status: number,
+): Promise<void> {
   await writeAudit(deps.trail, auditEntry('relation', { ...base, subject: write.relation.subject, reasons, status }), deps.observe, {
     relation: write,
   });

@@ -138,6 +138,24 @@ export interface RelationStore {
    */
   byCaseRef(administration: string, caseRef: string): Promise<StoredRelation | undefined>;
   /**
+   * byCaseRef for many references of one administration at once, in one read (one snapshot): one
+   * answer per reference, in their order (undefined where none). At most MAX_RELATIONS_PER_PAGE
+   * references. The import reads its rows' relations with it, many rows a round trip.
+   */
+  byCaseRefs(administration: string, caseRefs: readonly string[]): Promise<(StoredRelation | undefined)[]>;
+  /**
+   * One page of the relations `administration` holds, every one of them whatever its state, in the
+   * order of their case references compared without regard to upper and lower case, starting after
+   * the reference `after` (undefined: from the first), at most `limit` (1 to MAX_RELATIONS_PER_PAGE);
+   * no history. One range of the relation_case_ref index; the reconciliation (src/relations/import.ts)
+   * pages through an administration's relations with it.
+   *
+   * @example
+   *   let page = await store.relations.byAdministration('SOF', undefined, 1000);
+   *   while (page.length > 0) page = await store.relations.byAdministration('SOF', page.at(-1)!.caseRef, 1000);
+   */
+  byAdministration(administration: string, after: string | undefined, limit: number): Promise<Relation[]>;
+  /**
    * Relations matching every given filter (at least subjects or caseRef), newest registration
    * first, at most MAX_RELATIONS_PER_SEARCH.
    */
@@ -190,3 +208,5 @@ export interface ShortLivedQuery {
   /** At most this many relations (1..MAX_RELATIONS_PER_SEARCH). */
   readonly limit: number;
 }
+/** No page of RelationStore.byAdministration holds more relations than this. */
+export const MAX_RELATIONS_PER_PAGE = 10_000;

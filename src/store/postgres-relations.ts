@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import {
+  MAX_RELATIONS_PER_PAGE,
   MAX_RELATIONS_PER_SEARCH,
   VOIDING_END_REASON,
   type Relation,
@@ -15,10 +16,13 @@ import {
   assembleRelations,
   checkActiveQuery,
   checkDay,
+  checkCaseRefsQuery,
+  checkPageQuery,
   checkRelationSave,
   checkShortLivedQuery,
   combinations,
   fromRelationRow,
+  lockOrder,
   toRelationEventRow,
   toRelationRow,
   type RelationEventRow,
@@ -65,6 +69,23 @@ export function postgresRelations(read: PgRead, transaction: PgTransaction): Rel
           caseRef,
         ]),
       )[0];
+    },
+    async byCaseRefs(administration, caseRefs) {
+      checkCaseRefsQuery(administration, caseRefs, MAX_RELATIONS_PER_PAGE);
+      if (caseRefs.length === 0) return [];
+      const found = assemble(
+        await read<RowWithEvents>(`${WITH_EVENTS} WHERE r.administration = $1 AND lower(r.case_ref) = ANY($2::text[])`, [
+          administration,
+          caseRefs.map((r) => r.toLowerCase()),
+        ]),
+      );
+      const byKey = new Map(found.map((s) => [s.relation.caseRef.toLowerCase(), s]));
+      return caseRefs.map((r) => byKey.get(r.toLowerCase()));
+    },
+    async byAdministration(administration, after, limit) {
+      checkPageQuery(administration, after, limit, MAX_RELATIONS_PER_PAGE);
+      // Every case reference is at least one character: after '' is from the first.
+      return (await read<RelationRow>(PAGE_SQL, [administration, after ?? '', limit])).map(fromRelationRow);
     },
     async search(query) {
       const where: string[] = [];
@@ -158,6 +179,77 @@ export async function saveRelationIn(
   );
   return 'saved';
 }
+
+const COLUMN_TYPES: Readonly<Record<(typeof RELATION_COLUMNS)[number], string>> = {
+  id: 'text',
+  subject: 'text',
+  administration: 'text',
+  capacity: 'text',
+  case_ref: 'text',
+  caseworker: 'text',
+  valid_from: 'text',
+  valid_to: 'text',
+  end_reason: 'text',
+  version: 'int',
+  registered_at: 'text',
+  updated_at: 'text',
+};
+const EVENT_COLUMN_TYPES: Readonly<Record<(typeof RELATION_EVENT_COLUMNS)[number], string>> = {
+  relation_id: 'text',
+  seq: 'int',
+  type: 'text',
+  at: 'text',
+  actor: 'text',
+  audit_id: 'text',
+  changed: 'text',
+  reason: 'text',
+};
+/** New relations, many in one statement (column arrays); those whose id or case reference is taken are left out. */
+const INSERT_MANY = `INSERT INTO relation (${COLUMNS})
+  SELECT * FROM unnest(${RELATION_COLUMNS.map((c, i) => `$${i + 1}::${COLUMN_TYPES[c]}[]`).join(', ')})
+  ON CONFLICT DO NOTHING RETURNING id`;
+const INSERT_EVENTS = `INSERT INTO relation_event (${RELATION_EVENT_COLUMNS.join(', ')})
+  SELECT * FROM unnest(${RELATION_EVENT_COLUMNS.map((c, i) => `$${i + 1}::${EVENT_COLUMN_TYPES[c]}[]`).join(', ')})`;
+
+/**
+ * Stores relation writes on `c`, inside a transaction the caller holds open (the audit append's):
+ * the new relations with two statements for all of them, then the changes one by one (a change
+ * may be of a relation inserted just before). Resolves the positions of the writes that lost to
+ * another write; the caller rolls back if there are any.
+ */
+export async function saveRelationsIn(c: Pick<pg.PoolClient, 'query'>, writes: readonly RelationWrite[]): Promise<number[]> {
+  const lost: number[] = [];
+  // Rows are locked in one order (lockOrder), the inserts' and the updates', so that two commits
+  // writing the same relations never wait for each other in opposite orders.
+  const order = lockOrder(writes);
+  const fresh = order.flatMap((i) => (writes[i]!.expectedVersion === 0 ? [{ w: writes[i]!, i }] : []));
+  if (fresh.length === 1) {
+    if ((await saveRelationIn(c, fresh[0]!.w)) === 'conflict') lost.push(fresh[0]!.i);
+  } else if (fresh.length > 1) {
+    for (const { w } of fresh) checkRelationSave(w.relation, w.event, w.expectedVersion, w.priorSubjects ?? [w.relation.subject]);
+    const rows = fresh.map(({ w }) => toRelationRow(w.relation));
+    const inserted = await c.query<{ id: string }>(
+      INSERT_MANY,
+      RELATION_COLUMNS.map((k) => rows.map((r) => r[k])),
+    );
+    const saved = new Set(inserted.rows.map((r) => r.id));
+    for (const { w, i } of fresh) if (!saved.has(w.relation.id)) lost.push(i);
+    const events = fresh
+      .filter(({ w }) => saved.has(w.relation.id))
+      .map(({ w }) => toRelationEventRow(w.relation.id, w.relation.version, w.event));
+    if (events.length > 0)
+      await c.query(
+        INSERT_EVENTS,
+        RELATION_EVENT_COLUMNS.map((k) => events.map((e) => e[k])),
+      );
+  }
+  for (const i of order) if (writes[i]!.expectedVersion !== 0 && (await saveRelationIn(c, writes[i]!)) === 'conflict') lost.push(i);
+  return lost.sort((a, b) => a - b);
+}
+
+/** A page of an administration's relations (RelationStore.byAdministration): one range of relation_case_ref. Exported for the EXPLAIN test. */
+export const PAGE_SQL = `SELECT ${COLUMNS} FROM relation
+  WHERE administration = $1 AND lower(case_ref) > lower($2) ORDER BY lower(case_ref) LIMIT $3`;
 
 /** The need-to-know read (RelationStore.active): an index scan of relation_active. Exported for the EXPLAIN test. */
 export const ACTIVE_SQL = `SELECT ${COLUMNS} FROM relation

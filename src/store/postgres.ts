@@ -4,8 +4,7 @@ import { Batcher } from './batch.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
 import { postgresDpo } from './postgres-dpo.js';
 import { postgresConsents } from './postgres-consents.js';
-import { postgresRelations, saveRelationIn } from './postgres-relations.js';
-import { lockOrder } from './relations.js';
+import { postgresRelations, saveRelationsIn } from './postgres-relations.js';
 import { postgresOutbox, queueNotifications } from './postgres-outbox.js';
 import { IdempotencyKeyTakenError, OutboxWriteError } from '../outbox/types.js';
 import { RelationConflictError } from '../relations/types.js';
@@ -291,8 +290,7 @@ class PostgresStore implements Store {
                 }
                 if (taken.length > 0) throw new IdempotencyKeyTakenError(taken);
               }
-              const lost: number[] = [];
-              for (const i of lockOrder(relationWrites)) if ((await saveRelationIn(c, relationWrites[i]!)) === 'conflict') lost.push(i);
+              const lost = relationWrites.length === 0 ? [] : await saveRelationsIn(c, relationWrites);
               if (lost.length > 0) throw new RelationConflictError(lost);
             });
           }

@@ -144,6 +144,23 @@ export function checkRelationSave(r: Relation, event: RelationEvent, expectedVer
     throw new TypeError('RelationStore.save: a new relation starts with "registered", and only a new one');
 }
 
+/** Refuses a page request (RelationStore.byAdministration) that is not what a caller may pass. */
+export function checkPageQuery(administration: string, after: string | undefined, limit: number, max: number): void {
+  if (typeof administration !== 'string' || administration.length === 0)
+    throw new TypeError('RelationStore.byAdministration: administration is required');
+  if (after !== undefined && typeof after !== 'string') throw new TypeError('RelationStore.byAdministration: after is a case reference');
+  if (!Number.isInteger(limit) || limit < 1 || limit > max)
+    throw new TypeError(`RelationStore.byAdministration: limit must be a whole number from 1 to ${max}`);
+}
+
+/** Refuses a read of many case references (RelationStore.byCaseRefs) that is not what a caller may pass. */
+export function checkCaseRefsQuery(administration: string, caseRefs: readonly string[], max: number): void {
+  if (typeof administration !== 'string' || administration.length === 0)
+    throw new TypeError('RelationStore.byCaseRefs: administration is required');
+  if (!Array.isArray(caseRefs) || caseRefs.length > max || !caseRefs.every((r) => typeof r === 'string'))
+    throw new TypeError(`RelationStore.byCaseRefs: caseRefs must be at most ${max} strings`);
+}
+
 /** Refuses a need-to-know read that is not what a caller may pass. */
 export function checkActiveQuery(subjects: readonly string[], administrations: readonly string[], day: string): void {
   if (!Array.isArray(subjects) || !Array.isArray(administrations))

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import {
+  MAX_RELATIONS_PER_PAGE,
   MAX_RELATIONS_PER_SEARCH,
   VOIDING_END_REASON,
   type Relation,
@@ -13,6 +14,8 @@ import {
   assembleRelations,
   checkActiveQuery,
   checkDay,
+  checkCaseRefsQuery,
+  checkPageQuery,
   checkRelationSave,
   checkShortLivedQuery,
   combinations,
@@ -45,6 +48,11 @@ export function sqliteRelations(
     events: db.prepare(`SELECT ${RELATION_EVENT_COLUMNS.join(', ')} FROM relation_event WHERE relation_id = ? ORDER BY seq`),
     sharedCitizens: db.prepare(SHARED_CITIZENS_SQL),
     shortLived: db.prepare(SHORT_LIVED_SQL),
+    // One range of relation_case_ref (administration, lower(case_ref)).
+    page: db.prepare(
+      `SELECT ${COLUMNS} FROM relation INDEXED BY relation_case_ref
+        WHERE administration = ? AND lower(case_ref) > lower(?) ORDER BY lower(case_ref) LIMIT ?`,
+    ),
   };
   const withEvents = (rows: readonly RelationRow[]) =>
     assembleRelations(
@@ -97,6 +105,21 @@ export function sqliteRelations(
     },
     async byCaseRef(administration, caseRef) {
       return one(sql.byCaseRef.get(administration, caseRef) as RelationRow | undefined);
+    },
+    async byCaseRefs(administration, caseRefs) {
+      checkCaseRefsQuery(administration, caseRefs, MAX_RELATIONS_PER_PAGE);
+      // One read transaction: every answer as of one moment.
+      return db.transaction(() =>
+        caseRefs.map((ref) => {
+          const row = sql.byCaseRef.get(administration, ref) as RelationRow | undefined;
+          return row === undefined ? undefined : withEvents([row])[0];
+        }),
+      )();
+    },
+    async byAdministration(administration, after, limit) {
+      checkPageQuery(administration, after, limit, MAX_RELATIONS_PER_PAGE);
+      // Every case reference is at least one character: after '' is from the first.
+      return (sql.page.all(administration, after ?? '', limit) as RelationRow[]).map(fromRelationRow);
     },
     async search(query) {
       const where: string[] = [];

@@ -36,6 +36,8 @@ export const ROUTES = {
     save: 'thread',
     get: 'thread',
     byCaseRef: 'thread',
+    byCaseRefs: 'thread',
+    byAdministration: 'thread',
     search: 'thread',
     active: 'thread',
     sharedCitizens: 'thread',
