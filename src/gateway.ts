@@ -11,7 +11,7 @@ import type { ExchangeDeps } from './exchange/deps.js';
 import { ProviderSlots } from './upstream/provider-slots.js';
 import { createLogger, type Logger } from './log.js';
 import { Metrics } from './server/metrics.js';
-import { openStore } from './store/index.js';
+import { openConfiguredStore } from './store/index.js';
 import type { Store } from './store/types.js';
 import { createUpstreamAgent, type UpstreamIdentity } from './upstream/provider.js';
 import { ledgerConsentSource } from './consent/registry.js';
@@ -90,15 +90,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     maxResponseBytes: config.upstream.maxResponseBytes,
   };
   const pseudonyms = loadPseudonymizer(config);
-  const store = await openStore(
-    config.store.kind === 'sqlite'
-      ? {
-          kind: 'sqlite',
-          file: config.store.file,
-          ...(config.store.busyTimeoutMs !== undefined ? { busyTimeoutMs: config.store.busyTimeoutMs } : {}),
-        }
-      : { kind: 'postgres', url: config.store.url },
-  );
+  const store = await openConfiguredStore(config.store);
   // The chain lease first: a second instance with the same instance id stops here.
   const audit = await openAuditServices({ config, store, logger }).catch(async (err: unknown) => {
     await store.close();

@@ -11,7 +11,7 @@ import { createLogger } from '../log.js';
 import { ADMINISTRATION_ID } from '../policy/schemas.js';
 import { loadRules } from '../rules/load.js';
 import { ChainInUseError } from '../store/audit-checkpoints.js';
-import { openStore } from '../store/index.js';
+import { openConfiguredStore } from '../store/index.js';
 import { DEFAULT_BACKDATE_DAYS } from './register.js';
 import {
   DEFAULT_IN_FLIGHT,
@@ -141,15 +141,7 @@ async function withImportTrail<T>(
 ): Promise<T> {
   const rules = await loadRules(config);
   const pseudonyms = loadPseudonymizer(config);
-  const store = await openStore(
-    config.store.kind === 'sqlite'
-      ? {
-          kind: 'sqlite',
-          file: config.store.file,
-          ...(config.store.busyTimeoutMs !== undefined ? { busyTimeoutMs: config.store.busyTimeoutMs } : {}),
-        }
-      : { kind: 'postgres', url: config.store.url },
-  );
+  const store = await openConfiguredStore(config.store);
   try {
     // The import's own chain, and its own services: no retention job (the gateway runs it), and
     // SIEM forwarding to a file as configured but never to this tool's stdout, which is the summary's.

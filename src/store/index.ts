@@ -22,6 +22,20 @@ export function openStore(options: StoreOptions): Promise<Store> {
   }
 }
 
+/** The store configuration (GatewayConfig['store']): the embedded SQLite file, or a PostgreSQL URL. */
+export type ConfiguredStore =
+  | { readonly kind: 'sqlite'; readonly file: string; readonly busyTimeoutMs?: number | undefined }
+  | { readonly kind: 'postgres'; readonly url: string };
+
+/** Opens the store the configuration names: what the gateway and the operator's tools that write to it open. */
+export function openConfiguredStore(store: ConfiguredStore): Promise<Store> {
+  return openStore(
+    store.kind === 'sqlite'
+      ? { kind: 'sqlite', file: store.file, ...(store.busyTimeoutMs !== undefined ? { busyTimeoutMs: store.busyTimeoutMs } : {}) }
+      : { kind: 'postgres', url: store.url },
+  );
+}
+
 export { Batcher } from './batch.js';
 export { ChainConflictError, InvalidCursorError, MAX_SEARCH_LIMIT } from './types.js';
 export { StoreThreadError } from './sqlite-worker.js';
