@@ -12,7 +12,11 @@ import {
   type StoredConsent,
 } from './consents.js';
 
-export type PgRead = <T extends pg.QueryResultRow>(text: string, values: unknown[]) => Promise<T[]>;
+/** A read on a pooled connection: SQL text, or a named statement (prepared once per connection). */
+export type PgRead = <T extends pg.QueryResultRow>(
+  query: string | { readonly name: string; readonly text: string },
+  values: unknown[],
+) => Promise<T[]>;
 export type PgTransaction = <T>(fn: (client: pg.PoolClient) => Promise<T>) => Promise<T>;
 
 const EVENT_COLUMNS = 'consent_id, seq, type, at, actor, audit_id, reason';

@@ -116,7 +116,13 @@ export function postgresRelations(read: PgRead, transaction: PgTransaction): Rel
     async active(subjects, administrations, day): Promise<Relation[]> {
       checkActiveQuery(subjects, administrations, day);
       if (subjects.length === 0 || administrations.length === 0) return [];
-      const rows = await read<RelationRow>(ACTIVE_SQL, [[...subjects], [...administrations], day, VOIDING_END_REASON]);
+      // A named statement: parsed and planned once per connection, not on every request.
+      const rows = await read<RelationRow>({ name: 'relation_active', text: ACTIVE_SQL }, [
+        [...subjects],
+        [...administrations],
+        day,
+        VOIDING_END_REASON,
+      ]);
       return rows.map(fromRelationRow);
     },
     async sharedCitizens(day) {

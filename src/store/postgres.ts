@@ -3,7 +3,7 @@ import type { AuditRecord } from '../audit/types.js';
 import { Batcher } from './batch.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
 import { postgresDpo } from './postgres-dpo.js';
-import { postgresConsents } from './postgres-consents.js';
+import { postgresConsents, type PgRead } from './postgres-consents.js';
 import { postgresRelations, saveRelationsIn } from './postgres-relations.js';
 import { postgresOutbox, queueNotifications } from './postgres-outbox.js';
 import { IdempotencyKeyTakenError, OutboxWriteError } from '../outbox/types.js';
@@ -221,8 +221,10 @@ class PostgresStore implements Store {
   constructor(pool: pg.Pool) {
     this.#pool = pool;
     const stats = this.#stats;
-    const read = <T extends pg.QueryResultRow>(text: string, values: unknown[]): Promise<T[]> =>
-      this.#withClient(async (c) => (await c.query<T>(text, values)).rows);
+    const read: PgRead = <T extends pg.QueryResultRow>(
+      query: string | { readonly name: string; readonly text: string },
+      values: unknown[],
+    ) => this.#withClient(async (c) => (await c.query<T>(typeof query === 'string' ? { text: query, values } : { ...query, values })).rows);
     const headOf = async (c: pg.PoolClient, chain: string): Promise<AuditRecord | undefined> => {
       const { rows } = await c.query<{ record: string }>('SELECT record FROM audit_record WHERE chain = $1 ORDER BY seq DESC LIMIT 1', [
         chain,

@@ -54,6 +54,7 @@ export function sqliteRelations(
         WHERE administration = ? AND lower(case_ref) > lower(?) ORDER BY lower(case_ref) LIMIT ?`,
     ),
   };
+  const activeStatements = new Map<string, Database.Statement>();
   const withEvents = (rows: readonly RelationRow[]) =>
     assembleRelations(
       rows,
@@ -151,15 +152,21 @@ export function sqliteRelations(
     async active(subjects, administrations, day): Promise<Relation[]> {
       checkActiveQuery(subjects, administrations, day);
       if (subjects.length === 0 || administrations.length === 0) return [];
-      const rows = db
-        .prepare(
+      // One statement per shape (pseudonym keys × administrations), prepared once: preparing it
+      // would cost more than running it.
+      const shape = `${subjects.length}:${administrations.length}`;
+      let statement = activeStatements.get(shape);
+      if (statement === undefined) {
+        statement = db.prepare(
           `SELECT ${COLUMNS} FROM relation INDEXED BY relation_active
             WHERE subject IN (${marks(subjects.length)}) AND administration IN (${marks(administrations.length)})
               AND valid_from <= ? AND (valid_to IS NULL OR valid_to >= ?)
               AND (end_reason IS NULL OR end_reason <> ?)
             ORDER BY id`,
-        )
-        .all(...subjects, ...administrations, day, day, VOIDING_END_REASON) as RelationRow[];
+        );
+        if (activeStatements.size < 64) activeStatements.set(shape, statement);
+      }
+      const rows = statement.all(...subjects, ...administrations, day, day, VOIDING_END_REASON) as RelationRow[];
       return rows.map(fromRelationRow);
     },
     async sharedCitizens(day) {
