@@ -3,7 +3,7 @@ import { CodedError } from '../errors.js';
 /**
  * The relations register: which administration serves which citizen, in which capacity, for
  * which period. A case system declares it for its own administration only; a relation is what
- * the policy clause `relation:` and notification routing will require before data about the
+ * a policy with a `relation:` clause, and notification routing, require before data about the
  * citizen reaches an administration (need to know).
  */
 
