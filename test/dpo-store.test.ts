@@ -269,6 +269,40 @@ function describeDpoStore(name: string, makeHarness: () => Promise<TestDatabase>
       expect(await store.dpo.caseworkers({ fromDay: '2026-04-01', toDay: '2026-04-30' })).toEqual([]);
     });
 
+    it("finds every refusal the overview counts with the search's deny filter (decision deny or a refusal record)", async () => {
+      // Issue 22, item 2: "Afgørelse: Afvist" found the deny decisions only, not the refusal records.
+      const chain = 'gw-refused';
+      const trail = await AuditTrail.open(store, { chain, now: () => new Date('2026-04-15T09:00:00.000Z') });
+      const deny = { decision: 'deny' as const, reasons: ['NO_POLICY'] };
+      const refusal = (reason: string): Partial<AuditEntry> => ({ kind: 'refusal', decision: null, policy: null, reasons: [reason] });
+      for (const e of [
+        {},
+        { ...deny },
+        refusal('TOKEN_REPLAYED'),
+        { kind: 'release' as const, status: 200 },
+        refusal('BODY_DIGEST_MISMATCH'),
+        { ...deny, caseworker: 'cw-2' },
+        refusal('REQUEST_INVALID'),
+        refusal('TOKEN_MISSING'),
+        { kind: 'notification' as const, contract: 'employment.sanction-notice.v1', ...deny },
+        {},
+      ] satisfies Partial<AuditEntry>[])
+        await trail.append(entry(e));
+      await trail.close();
+      await catchUpAll(store);
+      const day = { fromDay: '2026-04-15', toDay: '2026-04-15' };
+      const overview = (await store.dpo.trafficByDay(day)).reduce((n, d) => n + d.refused, 0);
+      expect(overview).toBe(7);
+      const window = { chain, from: '2026-04-15T00:00:00.000Z', to: '2026-04-16T00:00:00.000Z', limit: 100 };
+      const refused = (await store.audit.search({ ...window, decision: 'deny' })).records;
+      expect(refused).toHaveLength(overview);
+      expect(refused.filter((r) => r.kind === 'refusal')).toHaveLength(4);
+      expect((await store.audit.search({ ...window, decision: 'deny', kind: 'refusal' })).records).toHaveLength(4);
+      expect((await store.audit.search({ ...window, decision: 'deny', kind: 'decision' })).records).toHaveLength(2);
+      const permitted = (await store.audit.search({ ...window, decision: 'permit' })).records;
+      expect(permitted.map((r) => r.kind).sort()).toEqual(['decision', 'decision', 'release']);
+    });
+
     it('counts the same figures whatever the size of the catch-up pages', async () => {
       const perRecord = await snapshot(store);
       for (const pageSize of [1000, 3, 2]) {

@@ -156,6 +156,11 @@ describe.each(DATABASES)('notifications on %s', (name, makeDatabase) => {
     expect(res.status).toBe(403);
     expect(res.body.code).toBe('NOTIFICATION_SENDER_INVALID');
     expect((await records(res.body.auditId)).map((r) => [r.kind, r.reasons])).toEqual([['refusal', ['NOTIFICATION_SENDER_INVALID']]]);
+    // The refusal names the citizen its body named (issue 22, item 3), as a pseudonym.
+    expect((await records(res.body.auditId))[0]).toMatchObject({
+      subject: env.gateway.pseudonyms.pseudonym(c.cpr),
+      contract: 'employment.sanction-notice.v1',
+    });
   });
 
   it('refuses an event under a purpose no policy gives the recipients, audited per recipient, and queues nothing', async () => {
@@ -187,6 +192,14 @@ describe.each(DATABASES)('notifications on %s', (name, makeDatabase) => {
     );
     expect(res.status).toBe(400);
     expect(res.body.code).toBe('REQUEST_INVALID');
+    // Audited as a refusal naming the contract of the path and the citizen of the body (issue 22, item 3).
+    const trail = await records(res.body.auditId);
+    expect(trail.map((r) => [r.kind, r.reasons, r.contract, r.subject])).toEqual([
+      ['refusal', ['REQUEST_INVALID'], 'employment.sanction-notice.v1', env.gateway.pseudonyms.pseudonym(c.cpr)],
+    ]);
+    const found = await env.gateway.store.audit.search({ subject: env.gateway.pseudonyms.all(c.cpr), limit: 50 });
+    expect(found.records.map((r) => r.id)).toContain(trail[0]!.id);
+    expect(JSON.stringify(trail)).not.toContain(c.cpr);
   });
 
   it('delivers once when the acknowledgement is lost: the recipient drops the retry by its Idempotency-Key', async () => {

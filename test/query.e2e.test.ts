@@ -221,6 +221,74 @@ describe('refusals', () => {
     await audited(res, 'REQUEST_INVALID');
   });
 
+  it('names the citizen and the contract on a refusal whose body held a well-formed CPR number (issue 22, item 3)', async () => {
+    const contract = 'employment.citizen-status.v1';
+    const pseudonym = (cpr: string) => env.gateway.pseudonyms.pseudonym(cpr);
+    const refusal = async (res: request.Response, code: string) => {
+      expect(res.body.code).toBe(code);
+      const records = await auditRecords(res.body.auditId);
+      expect(records.map((r) => [r.kind, r.reasons])).toEqual([['refusal', [code]]]);
+      return records[0]!;
+    };
+    const seen = (c: { cpr: string }) => citizens.filter((x) => x.cpr !== c.cpr);
+    // a replayed token: the citizen its body names
+    const b = JSON.stringify(body());
+    const token = await tokenFor('sof-case-system', STATUS, b);
+    expect((await post('sof-case-system', STATUS, body(), { token })).status).toBe(200);
+    const replayed = await refusal(await post('sof-case-system', STATUS, body(), { token }), 'TOKEN_REPLAYED');
+    expect(replayed).toMatchObject({ subject: pseudonym(shared.cpr), contract });
+    // a body that does not match its token: the citizen the body names (not the one signed for)
+    const other = seen(shared).find((c) => c.employment)!;
+    const mismatched = await refusal(
+      await post(
+        'sof-case-system',
+        STATUS,
+        { cpr: other.cpr, fields: ['targetGroup'] },
+        { token: await tokenFor('sof-case-system', STATUS, b) },
+      ),
+      'TOKEN_BODY_MISMATCH',
+    );
+    expect(mismatched).toMatchObject({ subject: pseudonym(other.cpr), contract });
+    // an invalid request naming a known contract, also with the number in another written form
+    const invalid = await refusal(
+      await post('sof-case-system', STATUS, { cpr: withExtras.cpr, fields: ['targetGroup'], extra: 1 }),
+      'REQUEST_INVALID',
+    );
+    expect(invalid).toMatchObject({ subject: pseudonym(withExtras.cpr), contract });
+    const dashed = `${withExtras.cpr.slice(0, 6)}-${withExtras.cpr.slice(6)}`;
+    const written = await refusal(await post('sof-case-system', STATUS, { cpr: dashed, fields: ['targetGroup'] }), 'REQUEST_INVALID');
+    expect(written).toMatchObject({ subject: pseudonym(withExtras.cpr), contract });
+    // before the token: the body is read for the citizen only
+    const missing = await refusal(await post('sof-case-system', STATUS, body(), { token: null }), 'TOKEN_MISSING');
+    expect(missing).toMatchObject({ subject: pseudonym(shared.cpr), contract });
+    // an unknown contract is not named; a number that is no CPR number (31 February) names no one
+    const unknown = await refusal(await post('sof-case-system', '/v1/queries/employment.citizen-status.v9', body()), 'CONTRACT_UNKNOWN');
+    expect(unknown).toMatchObject({ subject: pseudonym(shared.cpr), contract: null });
+    const noCitizen = await refusal(
+      await post('sof-case-system', STATUS, { cpr: '3102709901', fields: ['targetGroup'], extra: 1 }),
+      'REQUEST_INVALID',
+    );
+    expect(noCitizen).toMatchObject({ subject: null, contract });
+    // an ambiguous body (the number twice) names no one
+    const dup = `{"cpr":"${shared.cpr}","cpr":"${other.cpr}","fields":["targetGroup"]}`;
+    const ambiguous = await refusal(
+      await post('sof-case-system', STATUS, {}, { sendBody: dup, tokenOverrides: { body: dup } }),
+      'BODY_MALFORMED',
+    );
+    expect(ambiguous).toMatchObject({ subject: null, contract });
+
+    // The DPO's search for the citizen (under every pseudonym key) finds the refusals.
+    const found = async (cpr: string) =>
+      (await env.gateway.store.audit.search({ subject: env.gateway.pseudonyms.all(cpr), kind: 'refusal', limit: 500 })).records.map(
+        (r) => r.id,
+      );
+    expect(await found(shared.cpr)).toEqual(expect.arrayContaining([replayed.id, missing.id, unknown.id]));
+    expect(await found(other.cpr)).toContain(mismatched.id);
+    expect(await found(withExtras.cpr)).toEqual(expect.arrayContaining([invalid.id, written.id]));
+    const all = JSON.stringify([replayed, mismatched, invalid, written, missing, unknown, noCitizen, ambiguous]);
+    for (const c of [shared, other, withExtras]) expect(all).not.toContain(c.cpr);
+  });
+
   it('refuses duplicate keys and prototype keys (400 BODY_MALFORMED)', async () => {
     const dup = `{"cpr":"${shared.cpr}","cpr":"${socialOnly.cpr}","fields":["targetGroup"]}`;
     const res = await post('sof-case-system', STATUS, {}, { sendBody: dup, tokenOverrides: { body: dup } });

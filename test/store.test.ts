@@ -358,14 +358,14 @@ function describeStore(name: string, makeHarness: () => Promise<Harness>): void 
             ...(await fill(trail, 300, (i) => {
               const citizen = citizens[i % 3] as string;
               return {
-                kind: i % 5 === 0 ? 'release' : 'decision',
+                kind: i % 5 === 0 ? 'release' : i % 11 === 3 ? 'refusal' : 'decision',
                 subject: i % 4 === 0 ? before.pseudonym(citizen) : pseudonyms.pseudonym(citizen),
                 caller: i % 2 === 0 ? { system: 'sof-case', administration: 'SOF' } : { system: 'bif-jobcentre', administration: 'BIF' },
                 caseworker: `cw-${i % 6}`,
                 contract: i % 3 === 1 ? 'social.case-summary.v1' : 'employment.citizen-status.v1',
                 purpose: i % 4 === 2 ? 'sanction-notice' : 'coordination-of-plans',
                 policy: i % 7 === 0 ? { id: 'policy-seven', version: 1 } : { id: 'policy-other', version: 3 },
-                decision: i % 9 === 0 ? 'deny' : 'permit',
+                decision: i % 11 === 3 && i % 5 !== 0 ? null : i % 9 === 0 ? 'deny' : 'permit',
                 reasons: i % 9 === 0 ? ['CONSENT_MISSING', 'ROLE_NOT_ALLOWED'] : [],
                 auditId: `search-audit-${Math.floor(i / 2)}`,
               };
@@ -404,7 +404,8 @@ function describeStore(name: string, makeHarness: () => Promise<Harness>): void 
         ['contract', { contract: 'social.case-summary.v1' }, (r) => r.contract === 'social.case-summary.v1'],
         ['purpose', { purpose: 'sanction-notice' }, (r) => r.purpose === 'sanction-notice'],
         ['policy', { policy: 'policy-seven' }, (r) => r.policy?.id === 'policy-seven'],
-        ['decision', { decision: 'deny' }, (r) => r.decision === 'deny'],
+        ['decision', { decision: 'deny' }, (r) => r.decision === 'deny' || r.kind === 'refusal'],
+        ['decision permit', { decision: 'permit' }, (r) => r.decision === 'permit'],
         ['reason', { reason: 'ROLE_NOT_ALLOWED' }, (r) => r.reasons.includes('ROLE_NOT_ALLOWED')],
         ['audit id', { auditId: 'search-audit-17' }, (r) => r.auditId === 'search-audit-17'],
         ['kind', { kind: 'release' }, (r) => r.kind === 'release'],

@@ -9,6 +9,7 @@ import { writeAudit, writeAudits } from '../audit/write.js';
 import type { ExchangeDeps, ExchangeRequest } from './deps.js';
 import type { Rules } from '../rules/types.js';
 import { newAuditId } from '../audit/id.js';
+import { cprNamedIn } from './contract-check.js';
 
 export type MutableFacts = { -readonly [K in keyof ExchangeFacts]: ExchangeFacts[K] };
 
@@ -59,9 +60,20 @@ export function beginExchange(deps: ExchangeDeps, req: ExchangeRequest): Exchang
     const code = isGatewayError(err) ? err.code : 'INTERNAL';
     if (code !== 'AUDIT_UNAVAILABLE') {
       const status = isGatewayError(err) ? err.status : 500;
+      // Refused before the contract check passed, the record still names what the request did:
+      // the contract when the path named a known one, and the citizen (as pseudonym) when the
+      // body held a well-formed CPR number (see cprNamedIn, also on planted records), so that
+      // a DPO's search for the contract or the citizen finds the refusal.
+      const named = facts.contract === undefined ? rules.contracts.get(req.contractId) : undefined;
+      const cpr = facts.subject === undefined ? cprNamedIn(req.body) : undefined;
+      const refused = {
+        ...facts,
+        ...(named !== undefined ? { contract: named.id } : {}),
+        ...(cpr !== undefined ? { subject: deps.pseudonyms.pseudonym(cpr) } : {}),
+      };
       await writeAudit(
         deps.trail,
-        auditEntry('refusal', { ...facts, reasons: [code], status, latencyMs: elapsedMs(req.receivedAt) }),
+        auditEntry('refusal', { ...refused, reasons: [code], status, latencyMs: elapsedMs(req.receivedAt) }),
         deps.observe,
         { claim: takeClaim(false) },
       );

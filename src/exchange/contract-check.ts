@@ -1,5 +1,6 @@
 import { callerSchemaErrors } from '../contracts/ajv.js';
 import { GatewayError } from '../errors.js';
+import { parseCpr } from '../lib/cpr.js';
 import { parseStrictJson } from '../lib/strict-json.js';
 import type { Contract, ContractRegistry } from '../contracts/types.js';
 
@@ -38,4 +39,28 @@ export function checkContract(
   }
   const fields = Array.isArray(body.fields) ? (body.fields as string[]) : contract.fieldNames;
   return { contract, body, cpr: body.cpr as string, requestedFields: fields };
+}
+
+/**
+ * The citizen a refused request's body names, for its refusal record only: the top-level `cpr`
+ * string when it is one well-formed CPR number (any written form parseCpr knows, e.g.
+ * "010190-9901"), whatever else is wrong with the body (schema, token, replay); otherwise
+ * undefined. The body must still be unambiguous JSON (no duplicate keys: `{"cpr":A,"cpr":B}`
+ * names no one). Never logged, echoed or thrown: the caller turns it into a pseudonym at once.
+ *
+ * Anyone whose request reaches the gateway's checks can name any citizen in a bogus body and so
+ * plant refusal records under that citizen's pseudonym. That is accepted: the record says it was
+ * refused, why, and which identified calling system (and caseworker, once the token verified)
+ * sent it, which is what the citizen and the DPO should see; leaving such refusals unattributed
+ * would hide them from a search for the citizen instead.
+ */
+export function cprNamedIn(rawBody: Uint8Array): string | undefined {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(rawBody);
+  } catch {
+    return undefined;
+  }
+  const cpr = parseStrictJson(text)?.cpr;
+  return typeof cpr === 'string' ? parseCpr(cpr) : undefined;
 }

@@ -327,7 +327,6 @@ const EQUALITY_FILTERS = [
   ['contract', 'contract'],
   ['purpose', 'purpose'],
   ['policy', 'policy_id'],
-  ['decision', 'decision'],
   ['auditId', 'audit_id'],
   ['kind', 'kind'],
   ['chain', 'chain'],
@@ -359,6 +358,13 @@ export function searchSql(dialect: SearchDialect, query: AuditQuery): SearchSql 
     if (value === undefined) continue;
     if (typeof value !== 'string') throw new TypeError(`AuditQuery.${field} must be a string`);
     where.push(`${column} = ${p(value)}`);
+  }
+  if (query.decision !== undefined) {
+    if (query.decision !== 'permit' && query.decision !== 'deny') throw new TypeError("AuditQuery.decision must be 'permit' or 'deny'");
+    // A refusal record (refused before any policy decision: token, replay, schema...) has no
+    // decision of its own, but it is a refused request: the DPO overview counts it as refused
+    // (src/store/dpo-rollup.ts), so "deny" finds it too.
+    where.push(query.decision === 'deny' ? `(decision = ${p('deny')} OR kind = ${p('refusal')})` : `decision = ${p('permit')}`);
   }
   if (query.reason !== undefined) where.push(dialect.hasReason(p(query.reason)));
   if (query.from !== undefined) where.push(`time >= ${dialect.time(p(isoTime('from', query.from)))}`);

@@ -21,6 +21,10 @@ export interface AuditQuery {
   readonly purpose?: string;
   /** Policy id (any version). */
   readonly policy?: string;
+  /**
+   * 'permit': permitted records. 'deny': every refused record, that is records whose decision is
+   * deny AND refusal records (which carry no decision), as the DPO overview counts refusals.
+   */
   readonly decision?: 'permit' | 'deny';
   /** One reason code the record must carry. */
   readonly reason?: string;
