@@ -151,8 +151,15 @@ export const ERRORS = {
   // policy (403): the reasons are in `reasons`
   POLICY_DENIED: {
     status: 403,
-    title: 'No policy permits this exchange',
-    detail: 'Default deny: no policy permits this contract for your administration, role and purpose. See reasons.',
+    title: 'Exchange not permitted',
+    detail:
+      'Default deny: the policies do not permit this exchange for your administration, role, purpose and the fields asked for, or a condition of the permitting policy is not met (such as a relation with the citizen). See reasons for which.',
+  },
+  CONSENT_REQUIRED: {
+    status: 403,
+    title: "The citizen's consent is required",
+    detail:
+      "A policy permits this exchange only with the citizen's consent, and no consent in force covers it (none recorded, withdrawn, expired, or not covering this recipient, purpose or data), or the consent could not be checked; nothing was released. See reasons. A consent is recorded through POST /v1/consents.",
   },
   SUBJECT_NOT_FOUND: { status: 404, title: 'No record of this citizen', detail: 'The providing system holds no case for this citizen.' },
 

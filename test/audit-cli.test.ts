@@ -5,7 +5,7 @@
 import { jest } from '@jest/globals';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -17,6 +17,7 @@ import type { AuditEntry } from '../src/audit/types.js';
 import { loadConfig } from '../src/config/config.js';
 import { canonicalJson } from '../src/lib/digest.js';
 import { openStore } from '../src/store/index.js';
+import { postgresDatabase } from './support/databases.js';
 import { ROOT, testCerts } from './support/env.js';
 
 jest.setTimeout(120_000);
@@ -26,9 +27,13 @@ let dataDir: string;
 let env: NodeJS.ProcessEnv;
 
 async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return cliWith(env, ...args);
+}
+
+async function cliWith(environment: NodeJS.ProcessEnv, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return run(process.execPath, ['--no-warnings', '--import', './test/support/register-ts.mjs', 'src/cli/snitflade.ts', ...args], {
     cwd: ROOT,
-    env,
+    env: environment,
   }).then(
     (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
     (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
@@ -93,14 +98,51 @@ it('audit verify checks every chain with its checkpoints, showing progress on st
   const r = await cli('audit', 'verify');
   expect(r.code).toBe(0);
   expect(r.stdout).toContain('✔ chain gw1: records 1-3000 verified, 3 signed checkpoints checked, last checkpoint at seq 3000');
-  expect(r.stdout).toContain('the audit trail verifies');
+  expect(r.stdout).toContain(`store: SQLite file ${path.join(dataDir, 'snitflade.db')}\n`);
+  expect(r.stdout).toContain(`the audit trail in SQLite file ${path.join(dataDir, 'snitflade.db')} verifies`);
   const steps = r.stderr.split('\n').filter((l) => l.startsWith('verifying gw1'));
   expect(steps[0]).toBe('verifying gw1 10% (300/3000)');
   expect(steps.at(-1)).toBe('verifying gw1 100% (3000/3000)');
   expect(steps).toHaveLength(10);
 
   const json = await cli('audit', 'verify', '--chain', 'gw1', '--from-checkpoint', '2000', '--json');
-  expect(JSON.parse(json.stdout)).toMatchObject({ ok: true, chains: [{ chain: 'gw1', fromSeq: 2001, checked: 1000 }] });
+  expect(JSON.parse(json.stdout)).toMatchObject({
+    ok: true,
+    store: `SQLite file ${path.join(dataDir, 'snitflade.db')}`,
+    chains: [{ chain: 'gw1', fromSeq: 2001, checked: 1000 }],
+  });
+});
+
+it('audit verify checks the PostgreSQL store DATABASE_URL names, and says so without the password', async () => {
+  const db = await postgresDatabase('audit_cli');
+  try {
+    await db.open(); // the schema, no records
+    const url = new URL(db.storeConfig.kind === 'postgres' ? db.storeConfig.url : '');
+    url.password = 'not-shown-pw';
+    const r = await cliWith({ ...env, DATABASE_URL: url.toString() }, 'audit', 'verify');
+    expect(r.code).toBe(0);
+    const where = `PostgreSQL ${url.username}@${url.host}${url.pathname}`;
+    expect(r.stdout).toContain(`store: ${where}\n`);
+    expect(r.stdout).toContain(`the audit trail in ${where} is empty: nothing to verify`);
+    expect(r.stdout).not.toContain('chain gw1'); // not the SQLite file's trail
+    expect(r.stdout + r.stderr).not.toContain('not-shown-pw');
+  } finally {
+    await db.cleanup();
+  }
+});
+
+it('audit verify refuses a SQLite file that does not exist instead of verifying an empty trail, and names what to set', async () => {
+  const empty = mkdtempSync(path.join(tmpdir(), 'snitflade-cli-none-'));
+  try {
+    const r = await cliWith({ ...env, SNITFLADE_DATA_DIR: empty }, 'audit', 'verify');
+    expect(r.code).toBe(1);
+    expect(r.stdout).not.toContain('verifies');
+    expect(r.stderr).toContain(`no audit trail at SQLite file ${path.join(empty, 'snitflade.db')}`);
+    expect(r.stderr).toContain('DATABASE_URL');
+    expect(existsSync(path.join(empty, 'snitflade.db'))).toBe(false);
+  } finally {
+    rmSync(empty, { recursive: true, force: true });
+  }
 });
 
 it('audit export writes a folder the standalone verifier accepts', async () => {
@@ -128,5 +170,5 @@ it('audit verify names the record changed in the database and fails', async () =
   const r = await cli('audit', 'verify');
   expect(r.code).toBe(1);
   expect(r.stdout).toContain('✘ chain gw1: hash-mismatch at seq 1234');
-  expect(r.stdout).toContain('the audit trail does NOT verify');
+  expect(r.stdout).toContain(' does NOT verify');
 });

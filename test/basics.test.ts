@@ -6,7 +6,8 @@ import { canonicalJson } from '../src/lib/digest.js';
 import { loadConfig } from '../src/config/config.js';
 import { LoadError } from '../src/lib/load-error.js';
 import { createLogger, scrub } from '../src/log.js';
-import { toProblem, GatewayError } from '../src/errors.js';
+import { toProblem, GatewayError, ERRORS } from '../src/errors.js';
+import { denialCode } from '../src/audit/reasons.js';
 
 describe('CPR numbers', () => {
   it.each([
@@ -81,6 +82,21 @@ describe('problem+json', () => {
     const p = toProblem(new Error('secret detail at /src/x.ts:1'), 'req-1');
     expect(p).toMatchObject({ status: 500, code: 'INTERNAL', requestId: 'req-1' });
     expect(JSON.stringify(p)).not.toContain('secret');
+  });
+  it('gives a refusal for consent alone its own code (CONSENT_REQUIRED), any other denial POLICY_DENIED', () => {
+    expect(denialCode(['CONSENT_MISSING'])).toBe('CONSENT_REQUIRED');
+    expect(denialCode(['CONSENT_WITHDRAWN', 'CONSENT_SCOPE'])).toBe('CONSENT_REQUIRED');
+    expect(denialCode(['CONSENT_MISSING', 'RELATION_MISSING'])).toBe('POLICY_DENIED');
+    expect(denialCode(['NO_POLICY'])).toBe('POLICY_DENIED');
+    expect(denialCode([])).toBe('POLICY_DENIED');
+    expect(toProblem(new GatewayError('CONSENT_REQUIRED', { reasons: ['CONSENT_MISSING'] }))).toMatchObject({
+      status: 403,
+      code: 'CONSENT_REQUIRED',
+      reasons: ['CONSENT_MISSING'],
+      type: 'urn:snitflade:problem:consent-required',
+    });
+    expect(ERRORS.POLICY_DENIED.detail).not.toMatch(/no policy permits/i);
+    expect(ERRORS.POLICY_DENIED.title).not.toMatch(/no policy/i);
   });
   it('carries code, reasons and audit id of a refusal', () => {
     const e = new GatewayError('POLICY_DENIED', { reasons: ['NO_POLICY'] });

@@ -225,7 +225,8 @@ describe.each(DATABASES)('consents on %s', (name, makeDatabase) => {
       const c = await contactCitizen();
       const { status, body, trail } = await copy(c.cpr);
       expect(status).toBe(403);
-      expect(body).toMatchObject({ code: 'POLICY_DENIED', reasons: ['CONSENT_MISSING'] });
+      expect(body).toMatchObject({ code: 'CONSENT_REQUIRED', reasons: ['CONSENT_MISSING'] });
+      expect(JSON.stringify(body)).not.toMatch(/no policy/i);
       expect(trail.map((r) => [r.kind, r.decision, r.reasons, r.recipient?.system, r.policy?.id])).toEqual([
         ['notification', 'deny', ['CONSENT_MISSING'], 'sof-case-system', 'bif-copies-summons-to-sof-contact'],
       ]);

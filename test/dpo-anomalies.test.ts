@@ -47,6 +47,13 @@ beforeAll(async () => {
   for (let i = 0; i < 15; i++)
     await add({ caller: { system: 'bif-jobcentre-system', administration: 'BIF' }, caseworker: 'bif-alone', subject: citizen(i) });
   await add({ caller: { system: 'bif-jobcentre-system', administration: 'BIF' }, caseworker: 'bif-other', subject: citizen(1) });
+  // A system that looks up two citizens a day on four days, then 25 in one bulk, each under a new
+  // caseworker id (the client names them): no caseworker reaches the rule per caseworker.
+  const BULK = { system: 'bulk-system', administration: 'SOF' };
+  for (const day of ['02', '03', '04', '05'])
+    for (let i = 0; i < 2; i++) await add({ caller: BULK, caseworker: 'bulk-usual', subject: citizen(i) }, `2026-02-${day}T09:00:00.000Z`);
+  for (let i = 0; i < 25; i++)
+    await add({ caller: BULK, caseworker: `bulk-${randomUUID()}`, subject: citizen(i) }, '2026-02-12T09:00:00.000Z');
   // Saturday-night look-ups by one caseworker.
   await add({ caseworker: 'sof-night', subject: citizen(70) }, SATURDAY);
   await add({ caseworker: 'sof-night', subject: citizen(71) }, SATURDAY);
@@ -183,6 +190,30 @@ it('flags a caseworker looking up many more distinct citizens than the others of
   expect(a!.explanation.en).toContain('7.5 times as many');
 });
 
+it('flags a calling system that looks up many more distinct citizens on a day than its own norm, whatever caseworker ids it names', async () => {
+  // The rule per caseworker does not see it: each id looked up one citizen.
+  expect(of('many-citizens').filter((a) => a.callerSystem === 'bulk-system')).toEqual([]);
+  const flagged = of('system-many-citizens');
+  expect(flagged.map((a) => [a.callerSystem, a.caseworker])).toEqual([['bulk-system', '']]);
+  expect(flagged[0]!.explanation.en).toContain('looked up 25 distinct citizens on 2026-02-12, under 25 caseworker ids');
+  expect(flagged[0]!.explanation.en).toContain('On its 4 other days it typically (median) looked up 2: 12.5 times as many');
+  expect(flagged[0]!.explanation.da).toContain('slog 25 forskellige borgere op den 2026-02-12 under 25 forskellige sagsbehandler-id’er');
+  expect(flagged[0]!.explanation.da).toContain('typisk (median) 2 op: 12,5 gange så mange');
+  // The social system's busy day has no norm of its own (one other day) and is under the ceiling.
+  expect(flagged.some((a) => a.callerSystem === 'sof-case-system')).toBe(false);
+  // Its norm reaches back before the period: a period of the bulk day alone still compares it with the days before.
+  const oneDay = await findAnomalies(store.dpo, { range: { fromDay: '2026-02-12', toDay: '2026-02-12' } });
+  expect(oneDay.filter((a) => a.kind === 'system-many-citizens').map((a) => a.callerSystem)).toEqual(['bulk-system']);
+  // A fixed ceiling flags a system without a norm.
+  const ceiling = await findAnomalies(store.dpo, {
+    range: RANGE,
+    thresholds: { ...DEFAULT_THRESHOLDS, systemCitizensDays: 100, systemCitizensMax: 20 },
+  });
+  const byCeiling = ceiling.filter((a) => a.kind === 'system-many-citizens');
+  expect(byCeiling.map((a) => a.callerSystem).sort()).toEqual(['bulk-system', 'sof-case-system']);
+  expect(byCeiling.find((a) => a.callerSystem === 'sof-case-system')!.explanation.en).toContain('too few other days for a norm');
+});
+
 it('flags look-ups outside office hours, Copenhagen time, with the records', () => {
   const flagged = of('off-hours');
   expect(flagged.map((a) => a.caseworker)).toEqual(['sof-night']);
@@ -247,6 +278,8 @@ it('finds nothing outside the period, and nothing with thresholds nobody reaches
   const strict = {
     ...DEFAULT_THRESHOLDS,
     manyCitizensMin: 100,
+    systemCitizensMin: 100,
+    systemCitizensMax: 0,
     offHoursMin: 100,
     refusalsMin: 100,
     withheldMin: 100,

@@ -166,6 +166,7 @@ async function snapshot(store: Store) {
     caseworkers: (await dpo.caseworkers(MARCH)).sort((a, b) =>
       `${a.callerSystem}/${a.caseworker}`.localeCompare(`${b.callerSystem}/${b.caseworker}`),
     ),
+    systemCitizens: await dpo.systemCitizens(MARCH),
     withheld: await dpo.withheld(MARCH),
     offHours: (await dpo.offHours('2026-03-01T00:00:00.000Z', '2026-04-01T00:00:00.000Z', 100)).map(({ recordId: _r, ...rest }) => rest),
     uses: (await dpo.consentUses(['receipt-digest-1', 'other'], 10)).map(({ recordId: _r, ...rest }) => rest),
@@ -222,6 +223,13 @@ function describeDpoStore(name: string, makeHarness: () => Promise<TestDatabase>
       expect(s.reasons).toEqual([
         { callerSystem: 'sof-case-system', reason: 'NO_POLICY', n: 1 },
         { callerSystem: 'sof-case-system', reason: 'TOKEN_MISSING', n: 1 },
+      ]);
+      // distinct citizens per calling system and day, whatever caseworker ids (the rule per calling system)
+      expect(s.systemCitizens).toEqual([
+        { callerSystem: 'bif-jobcentre-system', day: '2026-03-11', citizens: 1, caseworkers: 1 },
+        { callerSystem: 'sof-case-system', day: '2026-03-10', citizens: 2, caseworkers: 1 },
+        { callerSystem: 'sof-case-system', day: '2026-03-11', citizens: 2, caseworkers: 2 },
+        { callerSystem: 'sof-case-system', day: '2026-03-14', citizens: 1, caseworkers: 1 },
       ]);
       expect(s.caseworkers).toEqual([
         {

@@ -4,6 +4,7 @@
  * durably and delivers to the simulated social services system, which checks the gateway's
  * token and deduplicates on the Idempotency-Key.
  */
+import { readFileSync } from 'node:fs';
 import { jest } from '@jest/globals';
 import type { AuditRecord } from '../src/audit/types.js';
 import { verifyTrail } from '../src/audit/verify-trail.js';
@@ -423,6 +424,29 @@ describe.each(DATABASES)('notifications on %s', (name, makeDatabase) => {
     });
     expect(trail.map((r) => r.reasons[0])).toEqual(['QUEUED', 'DEAD_LETTER', 'REDRIVEN', 'DELIVERED']);
     expect(trail[2]!.caller).toEqual({ system: 'dpo-console', administration: 'DPO' });
+
+    // Operations see every attempt in the operational log: one line each, never the CPR number or the payload.
+    const attempts = await waitFor('four attempts logged', () => {
+      const lines = readFileSync(env.logFile, 'utf8')
+        .split('\n')
+        .filter((l) => l.includes(id))
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .filter((l) => l.message === 'outbox: delivery attempt');
+      return lines.length >= 4 ? lines : undefined;
+    });
+    const common = { system: 'sof-case-system', sender: 'bif-jobcentre-system', contract: 'employment.sanction-notice.v1', delivery: id };
+    expect(attempts.map((l) => [l.outcome, l.status, l.error, l.attempt])).toEqual([
+      ['retry', 503, 'RECIPIENT_STATUS', 1],
+      ['retry', 503, 'RECIPIENT_STATUS', 2],
+      ['dead-letter', 503, 'RECIPIENT_STATUS', 3],
+      ['delivered', 202, undefined, 1],
+    ]);
+    for (const l of attempts) {
+      expect(l).toMatchObject({ ...common, auditId, ms: expect.any(Number) });
+      expect(JSON.stringify(l)).not.toContain(c.cpr);
+      expect(JSON.stringify(l)).not.toContain(c.employment!.benefit);
+    }
+    expect(attempts[2]!.level).toBe('warn');
 
     // Only a dead letter can be re-driven.
     const again = await postAs(env.url, 'dpo-console', `/v1/notifications/dead-letters/${id}/redrive`, {});

@@ -331,15 +331,17 @@ describe('refusals', () => {
     expectProblem(res, 400, 'PURPOSE_UNKNOWN');
   });
 
-  it('denies when consent is required and none is recorded (403 CONSENT_MISSING)', async () => {
+  it('denies when consent is required and none is recorded (403 CONSENT_REQUIRED, CONSENT_MISSING), not as "no policy"', async () => {
     const res = await post(
       'bif-jobcentre-system',
       SUMMARY,
       { cpr: shared.cpr, fields: ['efforts'] },
       { tokenOverrides: { purpose: 'rehabilitation-team-assessment' } },
     );
-    expectProblem(res, 403, 'POLICY_DENIED');
+    expectProblem(res, 403, 'CONSENT_REQUIRED');
     expect(res.body.reasons).toEqual(['CONSENT_MISSING']);
+    expect(res.body.title).toBe("The citizen's consent is required");
+    expect(JSON.stringify(res.body)).not.toMatch(/no policy/i);
   });
 });
 

@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { loadConfig, type GatewayConfig } from '../config/config.js';
 import { projectRoot } from '../lib/root.js';
-import { openStore } from '../store/index.js';
+import { describeStore, openStore } from '../store/index.js';
 import type { Store } from '../store/types.js';
 import { CheckpointVerifier, publicKeyOf } from './checkpoint.js';
 import { exportTrail } from './export.js';
@@ -36,7 +36,17 @@ export async function loadCheckpointVerifier(config: GatewayConfig): Promise<Che
   return new CheckpointVerifier(await Promise.all(files.map((f) => publicKeyOf(readFileSync(path.resolve(certs, f), 'utf8')))));
 }
 
+/**
+ * Opens the store the configuration names, the gateway's (SNITFLADE_CONFIG, DATABASE_URL, ...),
+ * and never another: a SQLite file that does not exist is not created (it would verify as an empty
+ * trail while the gateway writes elsewhere, such as PostgreSQL), it is refused with what to set.
+ */
 function openConfiguredStore(config: GatewayConfig): Promise<Store> {
+  if (config.store.kind === 'sqlite' && config.store.file !== ':memory:' && !existsSync(config.store.file))
+    throw new InvalidArgumentError(
+      `no audit trail at ${describeStore(config.store)}: the file does not exist. Run this with the gateway's configuration: ` +
+        'DATABASE_URL for a PostgreSQL store, SNITFLADE_CONFIG for its configuration file, SNITFLADE_DATA_DIR for another SQLite folder.',
+    );
   return openStore(
     config.store.kind === 'sqlite' ? { kind: 'sqlite', file: config.store.file } : { kind: 'postgres', url: config.store.url },
   );
@@ -85,11 +95,13 @@ export async function auditVerify(
 ): Promise<number> {
   if (o.fromCheckpoint !== undefined && o.chain === undefined) throw new InvalidArgumentError('--from-checkpoint needs --chain');
   const store = await openConfiguredStore(config);
+  const where = describeStore(config.store);
   try {
+    if (o.json !== true) io.out(`store: ${where}\n`);
     const verifier = await loadCheckpointVerifier(config);
     const chains =
       o.chain !== undefined ? [o.chain] : [...new Set([...(await store.audit.chains()), ...(await store.checkpoints.chains())])].sort();
-    if (chains.length === 0) io.out('the audit trail is empty\n');
+    if (chains.length === 0 && o.json !== true) io.out(`the audit trail in ${where} is empty: nothing to verify\n`);
     const results: ChainVerification[] = [];
     for (const chain of chains) {
       const bar = progressBar(io, `verifying ${chain}`);
@@ -102,8 +114,9 @@ export async function auditVerify(
       if (o.json !== true) io.out(describeResult(r));
     }
     const ok = results.every((r) => r.ok);
-    if (o.json === true) io.out(`${JSON.stringify({ ok, verifiedAt: new Date().toISOString(), chains: results }, null, 2)}\n`);
-    else io.out(ok ? 'the audit trail verifies\n' : 'the audit trail does NOT verify\n');
+    if (o.json === true)
+      io.out(`${JSON.stringify({ ok, store: where, verifiedAt: new Date().toISOString(), chains: results }, null, 2)}\n`);
+    else io.out(ok ? `the audit trail in ${where} verifies\n` : `the audit trail in ${where} does NOT verify\n`);
     return ok ? 0 : 1;
   } finally {
     await store.close();
@@ -118,6 +131,7 @@ export async function auditExport(
 ): Promise<number> {
   const store = await openConfiguredStore(config);
   try {
+    io.out(`store: ${describeStore(config.store)}\n`);
     const verifier = await loadCheckpointVerifier(config);
     let bar: ReturnType<typeof progressBar> | undefined;
     let current = '';

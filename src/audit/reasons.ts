@@ -8,7 +8,7 @@
  *   auditEntry('consent', { ...facts, reasons: [CONSENT_AUDIT.recorded], status: 201 })
  */
 
-/** Why the policy evaluator denied an exchange: on decision and notification records, and in POLICY_DENIED's reasons. */
+/** Why the policy evaluator denied an exchange: on decision and notification records, and in POLICY_DENIED's and CONSENT_REQUIRED's reasons. */
 export const DENY_REASON = {
   noPolicy: 'NO_POLICY', // no policy for this contract and requesting administration
   purposeNotAllowed: 'PURPOSE_NOT_ALLOWED', // policies exist for contract + administration, none for this purpose
@@ -37,6 +37,20 @@ export const CONSENT_DENIAL = {
   scope: DENY_REASON.consentScope,
   unavailable: DENY_REASON.consentSourceUnavailable,
 } as const;
+
+const CONSENT_REASONS: ReadonlySet<string> = new Set(Object.values(CONSENT_DENIAL));
+
+/**
+ * The refusal code of a policy's denial: CONSENT_REQUIRED when every reason is about the
+ * citizen's consent (a policy permits the exchange, only the consent is not there), else
+ * POLICY_DENIED.
+ *
+ * @example
+ *   new GatewayError(denialCode(decision.reasons), { reasons: decision.reasons })
+ */
+export function denialCode(reasons: readonly string[]): 'CONSENT_REQUIRED' | 'POLICY_DENIED' {
+  return reasons.length > 0 && reasons.every((r) => CONSENT_REASONS.has(r)) ? 'CONSENT_REQUIRED' : 'POLICY_DENIED';
+}
 
 /** Notification records that are not a policy's denial: a delivery's course (kind notification). */
 export const NOTIFICATION_AUDIT = {

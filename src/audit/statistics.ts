@@ -4,7 +4,7 @@ import { copenhagenDayStart, nextDay } from '../store/dpo-rollup.js';
 import type { Store } from '../store/types.js';
 import { DENY_REASON } from './reasons.js';
 
-export type { CaseworkerActivity, DayRange, OffHoursLookup, ReasonCount, WithheldCount } from '../store/dpo-types.js';
+export type { CaseworkerActivity, DayRange, OffHoursLookup, ReasonCount, SystemCitizensDay, WithheldCount } from '../store/dpo-types.js';
 /** Days are Copenhagen calendar days ("YYYY-MM-DD"), as the rollups count them. */
 export { copenhagen, copenhagenDayStart, nextDay, OFFICE_HOURS } from '../store/dpo-rollup.js';
 
@@ -35,7 +35,7 @@ export interface WithdrawnConsentUse {
 }
 
 /** The rollups the anomaly rules read. */
-export type AnomalySource = Pick<DpoStore, 'caseworkers' | 'reasons' | 'withheld' | 'offHours'>;
+export type AnomalySource = Pick<DpoStore, 'caseworkers' | 'systemCitizens' | 'reasons' | 'withheld' | 'offHours'>;
 
 /** Counts of citizens below this are not shown, only that there are fewer (small-cell suppression). */
 export const SUPPRESS_BELOW = 5;
@@ -119,6 +119,7 @@ export function statisticsOf(store: Pick<Store, 'dpo' | 'consents' | 'relations'
     (await store.audit.search({ auditId, kind: 'relation', limit: 1 })).records[0]?.id ?? null;
   return {
     caseworkers: (range) => dpo.caseworkers(range),
+    systemCitizens: (range) => dpo.systemCitizens(range),
     reasons: (range) => dpo.reasons(range),
     withheld: (range) => dpo.withheld(range),
     offHours: (from, to, limit) => dpo.offHours(from, to, limit),

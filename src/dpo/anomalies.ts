@@ -12,6 +12,7 @@ import {
   type RelationMissingCount,
   type ShortLivedRelation,
   type Statistics,
+  type SystemCitizensDay,
   type WithdrawnConsentUse,
   type WithheldCount,
 } from '../audit/statistics.js';
@@ -28,6 +29,7 @@ import { texts, type Texts } from './texts/index.js';
 
 export type AnomalyKind =
   | 'many-citizens'
+  | 'system-many-citizens'
   | 'off-hours'
   | 'repeated-refusals'
   | 'withheld-fields'
@@ -54,6 +56,20 @@ export interface AnomalyThresholds {
   readonly manyCitizensFactor: number;
   /** ... of whom there must be at least this many for a norm to exist. */
   readonly manyCitizensPeers: number;
+  /**
+   * A calling system is flagged for a day on which it looked up at least this many distinct
+   * citizens, whatever caseworker ids it named (a client chooses them, so a bulk look-up with a new
+   * id per request escapes the rule per caseworker) ...
+   */
+  readonly systemCitizensMin: number;
+  /** ... and more than this many times its own norm: the median of its other days with look-ups ... */
+  readonly systemCitizensFactor: number;
+  /** ... of which there must be at least this many (in the period and the systemCitizensNormDays before it) for a norm to exist. */
+  readonly systemCitizensDays: number;
+  /** How many days before the period count towards a system's norm. */
+  readonly systemCitizensNormDays: number;
+  /** A fixed ceiling: a calling system is flagged for a day with more distinct citizens than this, norm or not (0: no ceiling). */
+  readonly systemCitizensMax: number;
   /** Off-hours look-ups by one caseworker in the period that are flagged. */
   readonly offHoursMin: number;
   /** Refused requests of one caller (system and caseworker) in the period that are flagged. */
@@ -75,6 +91,11 @@ export const DEFAULT_THRESHOLDS: AnomalyThresholds = {
   manyCitizensMin: 10,
   manyCitizensFactor: 3,
   manyCitizensPeers: 3,
+  systemCitizensMin: 20,
+  systemCitizensFactor: 3,
+  systemCitizensDays: 3,
+  systemCitizensNormDays: 28,
+  systemCitizensMax: 500,
   offHoursMin: 1,
   refusalsMin: 5,
   withheldMin: 5,
@@ -130,14 +151,17 @@ export async function findAnomalies(rollups: AnomalySource, input: AnomalyInput)
   const t = input.thresholds ?? DEFAULT_THRESHOLDS;
   const describe = input.describeReason ?? ((code: string) => code);
   const range = input.range;
-  const [caseworkers, reasons, withheld, offHours] = await Promise.all([
+  const normFrom = new Date(Date.parse(`${range.fromDay}T12:00:00Z`) - t.systemCitizensNormDays * 86_400_000).toISOString().slice(0, 10);
+  const [caseworkers, systemDays, reasons, withheld, offHours] = await Promise.all([
     rollups.caseworkers(range),
+    rollups.systemCitizens({ fromDay: normFrom, toDay: range.toDay }),
     rollups.reasons(range),
     rollups.withheld(range),
     rollups.offHours(copenhagenDayStart(range.fromDay), copenhagenDayStart(nextDay(range.toDay)), 5000),
   ]);
   const out: Anomaly[] = [
     ...manyCitizens(caseworkers, t),
+    ...systemManyCitizens(systemDays, range, t),
     ...offHoursLookups(offHours, t),
     ...repeatedRefusals(caseworkers, reasons, t, describe),
     ...withheldFields(caseworkers, withheld, t),
@@ -188,6 +212,55 @@ export function manyCitizens(activity: readonly CaseworkerActivity[], t: Anomaly
   return out
     .sort((a, b) => b.citizens - a.citizens || a.caseworker.localeCompare(b.caseworker))
     .map(({ citizens: _n, ...anomaly }) => anomaly);
+}
+
+/**
+ * The rule per calling system beside the rule per caseworker: a day on which a system looked up
+ * many more distinct citizens than on its other days (its own norm), or more than a fixed
+ * ceiling, whatever caseworker ids it named. `days` may reach back before the period (the norm);
+ * only days in the period are flagged.
+ */
+export function systemManyCitizens(days: readonly SystemCitizensDay[], range: DayRange, t: AnomalyThresholds): Anomaly[] {
+  const bySystem = new Map<string, SystemCitizensDay[]>();
+  for (const d of days) if (d.citizens > 0) bySystem.set(d.callerSystem, [...(bySystem.get(d.callerSystem) ?? []), d]);
+  const out: (Anomaly & { citizens: number })[] = [];
+  for (const [system, list] of bySystem) {
+    for (const d of list) {
+      if (d.day < range.fromDay || d.day > range.toDay) continue;
+      const others = list.filter((o) => o !== d).map((o) => o.citizens);
+      const norm = others.length >= t.systemCitizensDays ? median(others) : undefined;
+      const overNorm = norm !== undefined && d.citizens >= t.systemCitizensMin && d.citizens > t.systemCitizensFactor * Math.max(norm, 1);
+      const overCeiling = t.systemCitizensMax > 0 && d.citizens > t.systemCitizensMax;
+      if (!overNorm && !overCeiling) continue;
+      const a = { callerSystem: system, caseworker: '' };
+      out.push({
+        kind: 'system-many-citizens',
+        callerSystem: system,
+        caseworker: '',
+        explanation: explain((w, lang) =>
+          w.systemManyCitizens({
+            who: Who(a, lang),
+            day: d.day,
+            citizens: d.citizens,
+            caseworkers: d.caseworkers,
+            ...(norm !== undefined
+              ? {
+                  days: others.length,
+                  median: num(norm, lang),
+                  times: num(norm > 0 ? Math.round((d.citizens / norm) * 10) / 10 : d.citizens, lang),
+                }
+              : {}),
+            min: t.systemCitizensMin,
+            factor: t.systemCitizensFactor,
+            max: t.systemCitizensMax,
+          }),
+        ),
+        evidence: [],
+        citizens: d.citizens,
+      });
+    }
+  }
+  return out.sort((a, b) => b.citizens - a.citizens || a.callerSystem.localeCompare(b.callerSystem)).map(({ citizens: _n, ...x }) => x);
 }
 
 export function offHoursLookups(lookups: readonly OffHoursLookup[], t: AnomalyThresholds): Anomaly[] {

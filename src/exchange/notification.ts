@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Client } from '../auth/clients.js';
 import type { RequestToken } from '../auth/token.js';
 import { auditEntry, withRecipient, type ExchangeFacts } from '../audit/entry.js';
-import { DENY_REASON, NOTIFICATION_AUDIT } from '../audit/reasons.js';
+import { DENY_REASON, NOTIFICATION_AUDIT, denialCode } from '../audit/reasons.js';
 import type { AuditEntry } from '../audit/types.js';
 import type { Contract } from '../contracts/types.js';
 import { GatewayError, isGatewayError } from '../errors.js';
@@ -68,8 +68,8 @@ export interface NotificationResult {
  * row per permitted recipient, holding the minimised payload, are made durable in one commit
  * (with the Idempotency-Key, if any); only then does the provider get 202 with the audit id.
  * Delivery (src/outbox/worker.ts) happens after, with retries, and survives restarts. If no
- * recipient is permitted, the answer is 403 POLICY_DENIED with every recipient's reasons,
- * audited the same way.
+ * recipient is permitted, the answer is 403 POLICY_DENIED with every recipient's reasons
+ * (CONSENT_REQUIRED when every reason is about consent), audited the same way.
  */
 export async function runNotification(deps: NotificationDeps, req: ExchangeRequest): Promise<NotificationResult> {
   const exchange = beginExchange(deps, req);
@@ -211,7 +211,7 @@ export async function runNotification(deps: NotificationDeps, req: ExchangeReque
     await exchange.recordDecision(entries);
     const reasons =
       refusals.length > 0 ? [...new Set(refusals.flatMap((r) => r.reasons))] : [...new Set(entries.flatMap((e) => e.reasons))];
-    throw Object.assign(new GatewayError('POLICY_DENIED', { reasons }), { auditId: facts.auditId });
+    throw Object.assign(new GatewayError(denialCode(reasons), { reasons }), { auditId: facts.auditId });
   }
 
   // 6 audit and outbox, in one commit: a QUEUED record exists exactly when its deliveries (and

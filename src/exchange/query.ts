@@ -1,5 +1,6 @@
 import type { RequestToken } from '../auth/token.js';
 import { auditEntry } from '../audit/entry.js';
+import { denialCode } from '../audit/reasons.js';
 import { writeAudit } from '../audit/write.js';
 import { GatewayError } from '../errors.js';
 import { sha256b64url, canonicalJson } from '../lib/digest.js';
@@ -83,7 +84,7 @@ export async function runQuery(deps: ExchangeDeps, req: ExchangeRequest): Promis
   }
   if (consent?.receiptDigest) facts.consent = consent.receiptDigest;
   if (decision.decision === 'deny') {
-    const denied = new GatewayError('POLICY_DENIED', { reasons: decision.reasons });
+    const denied = new GatewayError(denialCode(decision.reasons), { reasons: decision.reasons });
     await exchange.recordDecision([
       auditEntry('decision', {
         ...facts,

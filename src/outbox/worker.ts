@@ -53,6 +53,14 @@ const EXPIRY_EVERY_MS = 60_000;
 /** Most rows of each kind deleted in one go: a backlog is worked off a batch a minute, without a long write. */
 const FORGET_BATCH = 5_000;
 
+/** The outcome an attempt's log line names, by the state it leaves the delivery in. */
+const OUTCOME: Record<DeliveryOutcome['state'], string> = {
+  delivered: 'delivered',
+  pending: 'retry',
+  dead: 'dead-letter',
+  cancelled: 'cancelled',
+};
+
 /**
  * Delivers the outbox: runs in every gateway instance. Each cycle claims due deliveries (a
  * lease, so no two instances send one row at once), sends each to its recipient with a
@@ -69,7 +77,8 @@ const FORGET_BATCH = 5_000;
  *   erased. A consent source that cannot answer postpones the attempt (fail closed).
  *
  * On start the worker gives back the leases this instance held when it died and resumes
- * everything pending: a restart loses nothing.
+ * everything pending: a restart loses nothing. Every attempt's outcome is one line of the
+ * operational log ("outbox: delivery attempt"), without the CPR number or the payload.
  *
  * @example
  *   const worker = new OutboxWorker({ outbox: store.outbox, trail, upstream, rules, consent, owner: 'gw1', settings });
@@ -85,6 +94,8 @@ export class OutboxWorker {
   #again = false;
   #stopped = true;
   #lastExpiry = 0;
+  /** When each attempt in progress started (performance.now()), by delivery id: the logged duration. */
+  readonly #started = new Map<string, number>();
   #stats = { cycles: 0, attempts: 0, delivered: 0, failed: 0, deadLettered: 0, cancelled: 0 };
 
   constructor(options: OutboxWorkerOptions) {
@@ -182,6 +193,7 @@ export class OutboxWorker {
   /** One attempt at one claimed delivery; never throws. */
   async #attempt(d: Delivery): Promise<void> {
     this.#stats.attempts += 1;
+    this.#started.set(d.id, performance.now());
     const lease = d.lease!.id;
     try {
       if (d.payload === null) {
@@ -275,30 +287,38 @@ export class OutboxWorker {
       }
       await this.#finish(d, lease, { state: 'dead', at, status, error });
       this.#stats.deadLettered += 1;
-      this.#o.logger?.warn('outbox: delivery dead-lettered', {
-        delivery: d.id,
-        contract: d.contract,
-        recipient: d.recipient.system,
-        attempts: d.attempts,
-        error,
-      });
       return;
     }
     const wait = backoffMs(d.attempts, { baseMs: this.#o.settings.baseDelayMs, maxMs: this.#o.settings.maxDelayMs }, this.#o.random);
     await this.#finish(d, lease, { state: 'pending', at, nextAttemptAt: at + wait, status, error });
-    this.#o.logger?.info('outbox: delivery attempt failed; retrying later', {
-      delivery: d.id,
-      contract: d.contract,
-      recipient: d.recipient.system,
-      attempts: d.attempts,
-      error,
-      waitMs: wait,
-    });
   }
 
+  /**
+   * Records how an attempt ended, and logs it: one line per attempt in the operational log, with
+   * the recipient and sending systems, the contract, the delivery id, the outcome (delivered,
+   * retry, dead-letter, cancelled), the recipient's status, the reason and how long the attempt
+   * took. Never the CPR number or the payload (the delivery's audit records have the pseudonym).
+   */
   async #finish(d: Delivery, lease: string, outcome: DeliveryOutcome): Promise<void> {
+    const started = this.#started.get(d.id);
+    this.#started.delete(d.id);
     const held = await this.#o.outbox.finish(d.id, lease, outcome);
-    if (!held) this.#o.logger?.warn('outbox: lease lost before the attempt was recorded (another instance took over)', { delivery: d.id });
+    const line = {
+      system: d.recipient.system,
+      sender: d.meta.caller.system,
+      contract: d.contract,
+      delivery: d.id,
+      auditId: d.auditId,
+      outcome: OUTCOME[outcome.state],
+      status: outcome.status,
+      ...(outcome.error !== null ? { error: outcome.error } : {}),
+      attempt: d.attempts,
+      ...(outcome.state === 'pending' ? { retryInMs: outcome.nextAttemptAt - outcome.at } : {}),
+      ms: started === undefined ? null : Math.round(performance.now() - started),
+    };
+    if (!held) this.#o.logger?.warn('outbox: lease lost before the attempt was recorded (another instance took over)', line);
+    else if (outcome.state === 'dead') this.#o.logger?.warn('outbox: delivery attempt', line);
+    else this.#o.logger?.info('outbox: delivery attempt', line);
   }
 
   /** The consent step again (src/exchange/consent-check.ts), fail closed: a payload that cannot be read is "unavailable". */

@@ -53,7 +53,7 @@ export function createApp(gateway: Gateway): express.Express {
       gateway.metrics.request(
         l.route,
         l.contract,
-        res.statusCode < 400 ? 'ok' : code === 'POLICY_DENIED' ? 'deny' : 'error',
+        res.statusCode < 400 ? 'ok' : code === 'POLICY_DENIED' || code === 'CONSENT_REQUIRED' ? 'deny' : 'error',
         code,
         seconds,
       );

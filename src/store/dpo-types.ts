@@ -128,6 +128,14 @@ export interface ReasonCount {
   readonly n: number;
 }
 
+/** The distinct citizens one calling system looked up on one Copenhagen day, under how many caseworker ids. */
+export interface SystemCitizensDay {
+  readonly callerSystem: string;
+  readonly day: string;
+  readonly citizens: number;
+  readonly caseworkers: number;
+}
+
 export interface CaseworkerActivity {
   readonly callerSystem: string;
   readonly caseworker: string;
@@ -181,6 +189,8 @@ export interface DpoStore {
   trafficBy(dimension: 'callerSystem' | 'contract' | 'purpose', range: DayRange): Promise<KeyCount[]>;
   reasons(range: DayRange): Promise<ReasonCount[]>;
   caseworkers(range: DayRange): Promise<CaseworkerActivity[]>;
+  /** Per calling system and day: distinct citizens looked up (whatever caseworker id the client named). */
+  systemCitizens(range: DayRange): Promise<SystemCitizensDay[]>;
   withheld(range: DayRange): Promise<WithheldCount[]>;
   /** Look-ups outside office hours in [from, to) (ISO times), newest first. */
   offHours(from: string, to: string, limit: number): Promise<OffHoursLookup[]>;

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { openPostgresStore, type PostgresStoreOptions } from './postgres.js';
 import { openSqliteStore, type SqliteStoreOptions } from './sqlite.js';
 import type { Store } from './types.js';
@@ -34,6 +35,27 @@ export function openConfiguredStore(store: ConfiguredStore): Promise<Store> {
       ? { kind: 'sqlite', file: store.file, ...(store.busyTimeoutMs !== undefined ? { busyTimeoutMs: store.busyTimeoutMs } : {}) }
       : { kind: 'postgres', url: store.url },
   );
+}
+
+/**
+ * Which store this is, for a person: the SQLite file's absolute path, or PostgreSQL's user, host,
+ * port and database; never the password or the URL's parameters.
+ *
+ * @example
+ *   describeStore({ kind: 'postgres', url: 'postgres://gw:secret@db:5432/snitflade' }) // 'PostgreSQL gw@db:5432/snitflade'
+ */
+export function describeStore(store: ConfiguredStore): string {
+  if (store.kind === 'sqlite') return `SQLite file ${path.resolve(store.file)}`;
+  let url: URL;
+  try {
+    url = new URL(store.url);
+  } catch {
+    return 'PostgreSQL (connection string not shown)';
+  }
+  const user = url.username ? `${decodeURIComponent(url.username)}@` : '';
+  const host = url.host || url.searchParams.get('host') || 'localhost';
+  const database = decodeURIComponent(url.pathname.replace(/^\//, '')) || '(default database)';
+  return `PostgreSQL ${user}${host}/${database}`;
 }
 
 export { Batcher } from './batch.js';

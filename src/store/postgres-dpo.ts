@@ -114,6 +114,18 @@ export function postgresDpo(
       );
       return rows.map((x) => ({ callerSystem: x.caller_system, reason: x.reason, n: num(x.n) }));
     },
+    async systemCitizens(r) {
+      const rows = await read<{ caller_system: string; day: string; citizens: string; caseworkers: string }>(
+        'SELECT caller_system, day, COUNT(DISTINCT subject) AS citizens, COUNT(DISTINCT caseworker) AS caseworkers FROM dpo_daily_citizen WHERE day >= $1 AND day <= $2 GROUP BY caller_system, day ORDER BY caller_system, day',
+        [r.fromDay, r.toDay],
+      );
+      return rows.map((x) => ({
+        callerSystem: x.caller_system,
+        day: String(x.day),
+        citizens: num(x.citizens),
+        caseworkers: num(x.caseworkers),
+      }));
+    },
     async caseworkers(r) {
       const [rows, citizens] = await Promise.all([
         read<Record<string, string>>(

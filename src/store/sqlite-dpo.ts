@@ -10,6 +10,7 @@ import type {
   OffHoursLookup,
   RollupBatch,
   SavedSearch,
+  SystemCitizensDay,
 } from './dpo-types.js';
 import { parseRecord } from './rows.js';
 
@@ -101,6 +102,9 @@ export function sqliteDpo(db: Database.Database, write: <T>(fn: () => T) => T): 
     citizens: db.prepare(
       'SELECT caller_system AS callerSystem, caseworker, COUNT(DISTINCT subject) AS citizens FROM dpo_daily_citizen WHERE day >= ? AND day <= ? GROUP BY caller_system, caseworker',
     ),
+    systemCitizens: db.prepare(
+      'SELECT caller_system AS callerSystem, day, COUNT(DISTINCT subject) AS citizens, COUNT(DISTINCT caseworker) AS caseworkers FROM dpo_daily_citizen WHERE day >= ? AND day <= ? GROUP BY caller_system, day ORDER BY caller_system, day',
+    ),
     withheldBy: db.prepare(
       'SELECT caller_system AS callerSystem, contract, field, SUM(n) AS n FROM dpo_daily_withheld WHERE day >= ? AND day <= ? GROUP BY caller_system, contract, field ORDER BY n DESC, caller_system, contract, field',
     ),
@@ -178,6 +182,9 @@ export function sqliteDpo(db: Database.Database, write: <T>(fn: () => T) => T): 
         ]),
       );
       return rows.map((row) => ({ ...row, citizens: citizens.get(`${row.callerSystem}\u0000${row.caseworker}`) ?? 0 }));
+    },
+    async systemCitizens(r) {
+      return sql.systemCitizens.all(...range(r)) as SystemCitizensDay[];
     },
     async withheld(r) {
       return sql.withheldBy.all(...range(r)) as { callerSystem: string; contract: string; field: string; n: number }[];

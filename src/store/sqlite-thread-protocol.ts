@@ -80,6 +80,7 @@ export const ROUTES = {
     trafficBy: 'thread',
     reasons: 'thread',
     caseworkers: 'thread',
+    systemCitizens: 'thread',
     withheld: 'thread',
     offHours: 'thread',
     consentUses: 'thread',

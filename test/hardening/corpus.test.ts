@@ -210,7 +210,8 @@ async function run(c: Case): Promise<void> {
     const record = records[0]!;
     expect(record.caller?.system).toBe(as);
     expect(record.status).toBe(c.status);
-    if (c.code === 'POLICY_DENIED') expect(record).toMatchObject({ kind: 'decision', decision: 'deny', reasons: res.json.reasons });
+    if (c.code === 'POLICY_DENIED' || c.code === 'CONSENT_REQUIRED')
+      expect(record).toMatchObject({ kind: 'decision', decision: 'deny', reasons: res.json.reasons });
     else expect(record).toMatchObject({ kind: 'refusal', reasons: [c.code] });
     expect(JSON.stringify(record)).not.toContain(CPR);
     expect(mayHoldCpr(JSON.stringify(record))).toBe(false);
@@ -970,7 +971,7 @@ category('policy', () => {
       body: b,
       token: () => tokenWith(as, p, b, { claims: { purpose } }),
       status: 403,
-      code: 'POLICY_DENIED',
+      code: reasons.every((r) => r.startsWith('CONSENT_')) ? 'CONSENT_REQUIRED' : 'POLICY_DENIED',
       reasons,
     };
   };

@@ -63,6 +63,7 @@ ${hidden.map(([kind, n]) => html`<p class="notice small" data-hidden-kind="${kin
     )}</div>
 <details class="panel small"><summary>${t.anomalies.rules}</summary><ul>
   <li>${t.anomalies.ruleManyCitizens({ min: o.thresholds.manyCitizensMin, factor: o.thresholds.manyCitizensFactor, peers: o.thresholds.manyCitizensPeers })}</li>
+  <li>${t.anomalies.ruleSystemManyCitizens({ min: o.thresholds.systemCitizensMin, factor: o.thresholds.systemCitizensFactor, days: o.thresholds.systemCitizensDays, normDays: o.thresholds.systemCitizensNormDays, max: o.thresholds.systemCitizensMax })}</li>
   <li>${t.anomalies.ruleOffHours}</li>
   <li>${t.anomalies.ruleRefusals(o.thresholds.refusalsMin)}</li>
   <li>${t.anomalies.ruleWithheld(o.thresholds.withheldMin, Math.round(o.thresholds.withheldShare * 100))}</li>

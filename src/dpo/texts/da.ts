@@ -216,6 +216,7 @@ export const da = {
     ruleWithdrawnConsent: 'Tilbagetrukket samtykke: udleveringer, der byggede på et samtykke, som siden er trukket tilbage.',
     kinds: {
       'many-citizens': 'Mange forskellige borgere',
+      'system-many-citizens': 'Mange forskellige borgere fra ét system',
       'off-hours': 'Opslag uden for kontortid',
       'repeated-refusals': 'Gentagne afvisninger',
       'withheld-fields': 'Beder om felter, der ikke udleveres',
@@ -227,6 +228,8 @@ export const da = {
       `${n} flere af slagsen "${kind}" vises ikke; vælg en kortere periode eller søg på det kaldende system.`,
     ruleManyCitizens: (r: { min: number; factor: number; peers: number }) =>
       `Mange borgere: mindst ${r.min} forskellige borgere og mere end ${r.factor} gange medianen for de andre sagsbehandlere i samme kaldende system (mindst ${r.peers} andre).`,
+    ruleSystemManyCitizens: (r: { min: number; factor: number; days: number; normDays: number; max: number }) =>
+      `Mange borgere fra ét system: på én dag mindst ${r.min} forskellige borgere slået op af et kaldende system, uanset hvilke sagsbehandlere det angav, og mere end ${r.factor} gange systemets egen median for dets andre dage (mindst ${r.days} dage, medregnet de ${r.normDays} dage før perioden)${r.max > 0 ? `, eller flere end ${r.max} på én dag` : ''}.`,
     ruleRefusals: (min: number) => `Gentagne afvisninger: mindst ${min} afviste forespørgsler fra samme sagsbehandler i perioden.`,
     ruleWithheld: (min: number, percent: number) =>
       `Tilbageholdte felter: mindst ${min} tilladte forespørgsler og ${percent} % af systemets tilladte forespørgsler bad om felter, politikken ikke udleverer.`,
@@ -242,6 +245,23 @@ export const da = {
     unknownSystem: '(ukendt)',
     manyCitizens: (e: { who: string; citizens: number; peers: number; median: string; times: string; min: number; factor: number }) =>
       `${e.who} slog ${e.citizens} forskellige borgere op i perioden. De ${e.peers} andre sagsbehandlere i samme system slog typisk (median) ${e.median} op: ${e.times} gange så mange. Reglen: mindst ${e.min} borgere og mere end ${e.factor} gange medianen.`,
+    systemManyCitizens: (e: {
+      who: string;
+      day: string;
+      citizens: number;
+      caseworkers: number;
+      days?: number;
+      median?: string;
+      times?: string;
+      min: number;
+      factor: number;
+      max: number;
+    }) =>
+      `${e.who} slog ${e.citizens} forskellige borgere op den ${e.day} under ${e.caseworkers} ${e.caseworkers === 1 ? 'sagsbehandler-id' : 'forskellige sagsbehandler-id’er'}. ` +
+      (e.median !== undefined
+        ? `På sine ${e.days} andre dage slog systemet typisk (median) ${e.median} op: ${e.times} gange så mange. `
+        : 'Systemet har for få andre dage til en norm. ') +
+      `Reglen: mindst ${e.min} borgere og mere end ${e.factor} gange systemets egen median${e.max > 0 ? `, eller flere end ${e.max} på én dag` : ''}. Sagsbehandler-id’et angives af klienten, så opslag fordelt på mange id’er ses kun her.`,
     offHours: (e: { who: string; n: number; fromHour: number; toHour: number }) =>
       `${e.who} slog borgere op ${e.n} ${e.n === 1 ? 'gang' : 'gange'} uden for kontortid (mandag-fredag ${e.fromHour}-${e.toHour}, dansk tid). Opslagene er vist nedenfor.`,
     repeatedRefusals: (e: { who: string; refused: number; requests: number; share: string; min: number; reasons: string }) =>

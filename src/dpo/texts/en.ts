@@ -203,6 +203,7 @@ export const en: Texts = {
     ruleWithdrawnConsent: 'Withdrawn consent: disclosures that relied on a consent that has since been withdrawn.',
     kinds: {
       'many-citizens': 'Many distinct citizens',
+      'system-many-citizens': 'Many distinct citizens from one system',
       'off-hours': 'Look-ups outside office hours',
       'repeated-refusals': 'Repeated refusals',
       'withheld-fields': 'Asks for fields that are not released',
@@ -214,6 +215,8 @@ export const en: Texts = {
       `${n} more of the kind "${kind}" are not shown; choose a shorter period or search by calling system.`,
     ruleManyCitizens: (r: { min: number; factor: number; peers: number }) =>
       `Many citizens: at least ${r.min} distinct citizens and more than ${r.factor} times the median of the other caseworkers of the same calling system (at least ${r.peers} others).`,
+    ruleSystemManyCitizens: (r: { min: number; factor: number; days: number; normDays: number; max: number }) =>
+      `Many citizens from one system: on one day at least ${r.min} distinct citizens looked up by a calling system, whatever caseworkers it named, and more than ${r.factor} times its own median of its other days (at least ${r.days} days, counting the ${r.normDays} days before the period)${r.max > 0 ? `, or more than ${r.max} on one day` : ''}.`,
     ruleRefusals: (min: number) => `Repeated refusals: at least ${min} refused requests from one caseworker in the period.`,
     ruleWithheld: (min: number, percent: number) =>
       `Withheld fields: at least ${min} permitted requests and ${percent} % of the system's permitted requests asked for fields the policy does not release.`,
@@ -228,6 +231,23 @@ export const en: Texts = {
     unknownSystem: '(unknown)',
     manyCitizens: (e: { who: string; citizens: number; peers: number; median: string; times: string; min: number; factor: number }) =>
       `${e.who} looked up ${e.citizens} distinct citizens in the period. The ${e.peers} other caseworkers of the same system typically (median) looked up ${e.median}: ${e.times} times as many. The rule: at least ${e.min} citizens and more than ${e.factor} times the median.`,
+    systemManyCitizens: (e: {
+      who: string;
+      day: string;
+      citizens: number;
+      caseworkers: number;
+      days?: number;
+      median?: string;
+      times?: string;
+      min: number;
+      factor: number;
+      max: number;
+    }) =>
+      `${e.who} looked up ${e.citizens} distinct citizens on ${e.day}, under ${e.caseworkers} caseworker ${e.caseworkers === 1 ? 'id' : 'ids'}. ` +
+      (e.median !== undefined
+        ? `On its ${e.days} other days it typically (median) looked up ${e.median}: ${e.times} times as many. `
+        : 'It has too few other days for a norm. ') +
+      `The rule: at least ${e.min} citizens and more than ${e.factor} times the system's own median${e.max > 0 ? `, or more than ${e.max} on one day` : ''}. Caseworker ids are named by the client, so a look-up spread over many ids shows only here.`,
     offHours: (e: { who: string; n: number; fromHour: number; toHour: number }) =>
       `${e.who} looked up citizens ${e.n} ${e.n === 1 ? 'time' : 'times'} outside office hours (Monday to Friday ${e.fromHour}:00-${e.toHour}:00, Copenhagen time). The look-ups are listed below.`,
     repeatedRefusals: (e: { who: string; refused: number; requests: number; share: string; min: number; reasons: string }) =>
