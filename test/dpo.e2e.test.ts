@@ -411,6 +411,26 @@ describe('a record', () => {
   });
 });
 
+describe('words that say what happened', () => {
+  it('labels the fields a decision permitted as permitted, and only a release as released', async () => {
+    const { records } = await env.gateway.store.audit.search({ auditId: disclosureAuditId, limit: 10 });
+    const decision = records.find((r) => r.kind === 'decision' && r.decision === 'permit')!;
+    const release = records.find((r) => r.kind === 'release')!;
+    expect(decision.fields.released.length).toBeGreaterThan(0);
+    await page.goto(`${env.url}/dpo/records/${decision.id}`);
+    await expect(page.textContent('#record-facts')).resolves.toContain('Tilladte felter');
+    await expect(page.textContent('#record-facts')).resolves.not.toContain('Udleverede felter');
+    await page.goto(`${env.url}/dpo/records/${release.id}`);
+    await expect(page.textContent('#record-facts')).resolves.toContain('Udleverede felter');
+    await page.goto(`${env.url}/dpo/search`);
+    await page.fill('#f-cpr', subject.cpr);
+    await Promise.all([page.waitForURL(/\/dpo\/search\/[0-9a-f-]{36}$/), page.click('#search-submit')]);
+    const fieldsOf = (id: string) => page.textContent(`#results tr[data-record="${id}"] td:last-child`);
+    await expect(fieldsOf(decision.id)).resolves.toMatch(/^Tilladt: /);
+    await expect(fieldsOf(release.id)).resolves.toMatch(/^Udleveret: /);
+  });
+});
+
 describe('anomalies', () => {
   it('flags the planted anomaly and explains it in words, and flags nobody who did the usual', async () => {
     await page.goto(`${env.url}/dpo/anomalies`);
