@@ -429,6 +429,34 @@ describe('words that say what happened', () => {
     await expect(fieldsOf(decision.id)).resolves.toMatch(/^Tilladt: /);
     await expect(fieldsOf(release.id)).resolves.toMatch(/^Udleveret: /);
   });
+
+  it('writes durations in Danish with a decimal comma and no thousands separator, and in English with a point', async () => {
+    const { records } = await env.gateway.store.audit.search({ auditId: disclosureAuditId, kind: 'release', limit: 1 });
+    const release = records[0]!;
+    expect(release.latencyMs).not.toBeNull();
+    await page.goto(`${env.url}/dpo/records/${release.id}`);
+    // The processing time's row, found by its label (as a DPO reads it), not by an id the fix added.
+    const latency = (label: string) => page.textContent(`#record-facts dt:text-is("${label}") + dd`);
+    const da = (await latency('Behandlingstid'))!;
+    expect(da).toMatch(/^\d+(,\d)? ms$/);
+    expect(da).toBe(`${String(Math.round(release.latencyMs! * 10) / 10).replace('.', ',')} ms`);
+    const record = `${env.url}/dpo/records/${release.id}`;
+    await Promise.all([page.waitForURL(record), page.click('#lang-switch')]);
+    const en = (await latency('Latency'))!;
+    expect(en).toBe(`${Math.round(release.latencyMs! * 10) / 10} ms`);
+    await Promise.all([page.waitForURL(record), page.click('#lang-switch')]);
+    await expect(latency('Behandlingstid')).resolves.toBe(da);
+    // The overview's share of refusals: a decimal comma too.
+    await page.goto(`${env.url}/dpo/`);
+    await expect(page.textContent('#total-refused + div')).resolves.toMatch(/^\d+(,\d)? %$/);
+  });
+
+  it('says "Ved hver sidevisning" on the integrity page', async () => {
+    await page.goto(`${env.url}/dpo/integrity`);
+    const text = (await page.textContent('main'))!;
+    expect(text).toContain('Ved hver sidevisning');
+    expect(text).not.toContain('hvert sidevisning');
+  });
 });
 
 describe('anomalies', () => {

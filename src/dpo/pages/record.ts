@@ -1,7 +1,7 @@
 import type { RecordVerification } from '../../audit/integrity-monitor.js';
 import { exchangeRecords, recordById } from '../../audit/search.js';
 import type { AuditRecord } from '../../audit/types.js';
-import { formatNumber, formatTime, html, type Html } from '../html.js';
+import { formatDuration, formatNumber, formatTime, html, type Html } from '../html.js';
 import { contractTitle, fieldLabel, fieldsWentOut, kindLabel, problemText, purposeTitle, reasonText, systemTitle } from '../labels.js';
 import { page, type PageContext } from '../layout.js';
 import { sendRefusal } from '../messages.js';
@@ -95,8 +95,8 @@ export function recordPage(
   <dt>${t.record.fieldsDropped}</dt><dd>${fields(ctx, r.contract, r.fields.dropped)}</dd>
   <dt>${t.record.consent}</dt><dd><code>${r.consent ?? '-'}</code></dd>
   <dt>${t.record.status}</dt><dd>${r.status ?? '-'}</dd>
-  <dt>${t.record.upstream}</dt><dd>${r.upstream === null ? '-' : `HTTP ${r.upstream.status ?? '-'}, ${r.upstream.latencyMs} ms`}</dd>
-  <dt>${t.record.latency}</dt><dd>${r.latencyMs === null ? '-' : `${r.latencyMs} ms`}</dd>
+  <dt>${t.record.upstream}</dt><dd>${r.upstream === null ? '-' : `HTTP ${r.upstream.status ?? '-'}, ${formatDuration(r.upstream.latencyMs, lang)}`}</dd>
+  <dt>${t.record.latency}</dt><dd id="record-latency">${r.latencyMs === null ? '-' : formatDuration(r.latencyMs, lang)}</dd>
 </dl></section>
 <section class="panel" id="legal-basis"><h2>${t.record.policyHeading}</h2>
 ${
