@@ -259,3 +259,41 @@ it("lists every administration's registration that it serves the citizen, in wor
   // A citizen nobody serves: none.
   expect((await buildCitizenReport({ store, pseudonyms, rules, includeEmployee: false }, { cpr: CPR })).relations).toEqual([]);
 });
+
+it('leaves out a re-send that disclosed nothing new, names no recipient in English, and never lists a withheld field', async () => {
+  const RESENT = '0602919907';
+  const trail = await AuditTrail.open(store, { chain: 'r3' });
+  const sof = { system: 'sof-case-system', administration: 'SOF' };
+  const event = { requested: ['sanctionDate', 'amountDkk', 'caseworkerNote'], released: [], withheld: [], dropped: [] };
+  const sent = { requested: event.requested, released: ['sanctionDate', 'amountDkk'], withheld: ['caseworkerNote'], dropped: [] };
+  const mine = { subject: pseudonyms.pseudonym(RESENT), auditId: 'n-9', requestId: 'r-9' };
+  // Queued for SOF without the caseworker's note, delivered; then sent again under the same
+  // Idempotency-Key (answered as the first time: no recipient, nothing queued).
+  await trail.append(base({ ...mine, recipient: sof, fields: sent }));
+  await trail.append(base({ ...mine, recipient: sof, fields: sent, reasons: ['DELIVERED'] }));
+  await trail.append(base({ ...mine, requestId: 'r-10', decision: null, reasons: ['ALREADY_ACCEPTED'], fields: event, status: 202 }));
+  // Another notice, still waiting for SOF; and one nobody could receive.
+  await trail.append(base({ ...mine, auditId: 'n-10', requestId: 'r-11', recipient: sof, fields: sent }));
+  await trail.append(base({ ...mine, auditId: 'n-11', requestId: 'r-12', decision: 'deny', reasons: ['NO_RECIPIENT'], fields: event }));
+  await trail.close();
+
+  const report = await buildCitizenReport({ store, pseudonyms, rules, includeEmployee: false }, { cpr: RESENT });
+  expect(report.entries.map((e) => [e.auditId, e.outcome])).toEqual([
+    ['n-9', 'disclosed'],
+    ['n-10', 'not-disclosed'],
+    ['n-11', 'refused'],
+  ]);
+  const pending = report.entries.find((e) => e.auditId === 'n-10')!;
+  expect(pending.requested.map((f) => f.name)).toEqual(['sanctionDate', 'amountDkk']);
+  const nobody = report.entries.find((e) => e.auditId === 'n-11')!;
+  expect(nobody.recipient.administrationName).toEqual({ da: 'Ingen modtager', en: 'No recipient' });
+  const csv = citizenReportCsv(report, 'da');
+  const html = citizenReportHtml(report, 'da');
+  for (const text of [csv, html]) {
+    expect(text).not.toMatch(/unknown/i);
+    expect(text).toContain('Ingen modtager');
+  }
+  // The caseworker's note was withheld from every recipient: never shown as disclosed or as going to one.
+  const disclosed = report.entries.filter((e) => e.outcome !== 'refused');
+  expect(disclosed.flatMap((e) => [...e.fields, ...e.requested]).map((f) => f.name)).not.toContain('caseworkerNote');
+});

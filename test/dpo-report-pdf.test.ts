@@ -131,3 +131,23 @@ it('writes it in English on request', async () => {
   expect(text).toContain('Social Services Administration · Housing support');
   expect(text).toContain('The case was transferred');
 });
+
+it('says what a pending notice covered, not that anyone asked for it, and names no recipient in English', async () => {
+  const field = { name: 'sanctionDate', category: 'employment' as const, special: false };
+  const notice = {
+    ...report.entries[1]!,
+    auditId: 'n1',
+    kind: 'notification' as const,
+    outcome: 'not-disclosed' as const,
+    recipient: { administration: '', administrationName: { da: 'Ingen modtager', en: 'No recipient' }, system: null, systemName: null },
+    requested: [
+      { ...field, categoryLabel: { da: 'Beskæftigelse', en: 'Employment' }, label: { da: 'Sanktionsdato', en: 'Sanction date' } },
+    ],
+    reasons: [],
+  };
+  const text = pdfText(await citizenReportPdf({ ...report, entries: [notice] }, 'da'));
+  expect(text).toContain('Modtager: Ingen modtager');
+  expect(text).toContain('Underretningen omfattede: Sanktionsdato');
+  expect(text).not.toContain('Der blev spurgt om');
+  expect(text).not.toMatch(/unknown/i);
+});

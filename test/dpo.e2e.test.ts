@@ -16,7 +16,7 @@ import { copenhagenDate } from '../src/policy/dates.js';
 import { addDays } from '../src/relations/register.js';
 import { population, type SyntheticCitizen } from '../src/simulators/population.js';
 import { postAs, waitFor } from './support/calls.js';
-import { ROOT, startTestEnv, tls, TEST_CERTS, type TestEnv } from './support/env.js';
+import { ROOT, startTestEnv, tls, tokenFor, TEST_CERTS, type TestEnv } from './support/env.js';
 
 jest.setTimeout(180_000);
 
@@ -411,6 +411,54 @@ describe('a record', () => {
   });
 });
 
+describe('words that say what happened', () => {
+  it('labels the fields a decision permitted as permitted, and only a release as released', async () => {
+    const { records } = await env.gateway.store.audit.search({ auditId: disclosureAuditId, limit: 10 });
+    const decision = records.find((r) => r.kind === 'decision' && r.decision === 'permit')!;
+    const release = records.find((r) => r.kind === 'release')!;
+    expect(decision.fields.released.length).toBeGreaterThan(0);
+    await page.goto(`${env.url}/dpo/records/${decision.id}`);
+    await expect(page.textContent('#record-facts')).resolves.toContain('Tilladte felter');
+    await expect(page.textContent('#record-facts')).resolves.not.toContain('Udleverede felter');
+    await page.goto(`${env.url}/dpo/records/${release.id}`);
+    await expect(page.textContent('#record-facts')).resolves.toContain('Udleverede felter');
+    await page.goto(`${env.url}/dpo/search`);
+    await page.fill('#f-cpr', subject.cpr);
+    await Promise.all([page.waitForURL(/\/dpo\/search\/[0-9a-f-]{36}$/), page.click('#search-submit')]);
+    const fieldsOf = (id: string) => page.textContent(`#results tr[data-record="${id}"] td:last-child`);
+    await expect(fieldsOf(decision.id)).resolves.toMatch(/^Tilladt: /);
+    await expect(fieldsOf(release.id)).resolves.toMatch(/^Udleveret: /);
+  });
+
+  it('writes durations in Danish with a decimal comma and no thousands separator, and in English with a point', async () => {
+    const { records } = await env.gateway.store.audit.search({ auditId: disclosureAuditId, kind: 'release', limit: 1 });
+    const release = records[0]!;
+    expect(release.latencyMs).not.toBeNull();
+    await page.goto(`${env.url}/dpo/records/${release.id}`);
+    // The processing time's row, found by its label (as a DPO reads it), not by an id the fix added.
+    const latency = (label: string) => page.textContent(`#record-facts dt:text-is("${label}") + dd`);
+    const da = (await latency('Behandlingstid'))!;
+    expect(da).toMatch(/^\d+(,\d)? ms$/);
+    expect(da).toBe(`${String(Math.round(release.latencyMs! * 10) / 10).replace('.', ',')} ms`);
+    const record = `${env.url}/dpo/records/${release.id}`;
+    await Promise.all([page.waitForURL(record), page.click('#lang-switch')]);
+    const en = (await latency('Latency'))!;
+    expect(en).toBe(`${Math.round(release.latencyMs! * 10) / 10} ms`);
+    await Promise.all([page.waitForURL(record), page.click('#lang-switch')]);
+    await expect(latency('Behandlingstid')).resolves.toBe(da);
+    // The overview's share of refusals: a decimal comma too.
+    await page.goto(`${env.url}/dpo/`);
+    await expect(page.textContent('#total-refused + div')).resolves.toMatch(/^\d+(,\d)? %$/);
+  });
+
+  it('says "Ved hver sidevisning" on the integrity page', async () => {
+    await page.goto(`${env.url}/dpo/integrity`);
+    const text = (await page.textContent('main'))!;
+    expect(text).toContain('Ved hver sidevisning');
+    expect(text).not.toContain('hvert sidevisning');
+  });
+});
+
 describe('anomalies', () => {
   it('flags the planted anomaly and explains it in words, and flags nobody who did the usual', async () => {
     await page.goto(`${env.url}/dpo/anomalies`);
@@ -489,6 +537,60 @@ describe("the citizen's access report", () => {
     await page.waitForSelector('#citizen-report');
     await expect(page.textContent('#citizen-report h1')).resolves.toBe('Overview of disclosures of your data');
     await expect(page.textContent('#citizen-report')).resolves.toContain('Coordination of the job plan and the social action plan');
+  });
+
+  it('leaves out a notice sent again under its Idempotency-Key: no "unknown" recipient, no withheld note, on the page or in the CSV', async () => {
+    const citizen = heldByBoth[2]!;
+    const notices = '/v1/notifications/employment.sanction-notice.v1';
+    const body = JSON.stringify({
+      cpr: citizen.cpr,
+      event: {
+        sanctionDate: '2026-01-12',
+        sanctionType: 'reduction',
+        amountDkk: 900,
+        benefit: 'cash-benefit',
+        jobcentreUnit: 'Jobcenter København, Nørrebro',
+        caseworkerContact: { name: 'Sagsbehandler 0001', phone: '+45 0000 0001', email: 'sagsbehandler.0001@example.invalid' },
+        caseworkerNote: 'Intern note: må ikke videregives',
+      },
+    });
+    const creds = tls('bif-jobcentre-system');
+    const send = async () =>
+      request(env.url)
+        .post(notices)
+        .ca(creds.ca)
+        .cert(creds.cert)
+        .key(creds.key)
+        .set('content-type', 'application/json')
+        .set('idempotency-key', 'dpo-resend-0001')
+        .set('authorization', `Bearer ${await tokenFor('bif-jobcentre-system', notices, body, { purpose: 'sanction-notice' })}`)
+        .send(body);
+    const first = await send();
+    expect(first.status).toBe(202);
+    const again = await send();
+    expect(again.body).toEqual(first.body);
+    const { auditId } = first.body as { auditId: string };
+    await waitFor('the notice is delivered', async () => {
+      const { records } = await env.gateway.store.audit.search({ auditId, limit: 10 });
+      return records.some((r) => r.reasons.includes('DELIVERED')) && records.some((r) => r.reasons.includes('ALREADY_ACCEPTED'));
+    });
+
+    await page.goto(`${env.url}/dpo/citizen-report`);
+    await page.fill('#r-cpr', citizen.cpr);
+    await page.click('#report-submit');
+    await page.waitForSelector('#citizen-report');
+    const entries = page.locator(`#citizen-report [data-audit-id="${auditId}"]`);
+    await expect(entries.count()).resolves.toBe(1);
+    await expect(entries.getAttribute('data-outcome')).resolves.toBe('disclosed');
+    const text = (await page.textContent('#citizen-report'))!;
+    expect(text).not.toMatch(/unknown/i);
+    expect(text).not.toContain('Sagsbehandlerens interne note');
+    expect(text).toContain('Sanktionsdato');
+
+    const [csv] = await Promise.all([page.waitForEvent('download'), page.click('#download-csv')]);
+    const csvText = readFileSync((await csv.path())!, 'utf8');
+    expect(csvText).not.toMatch(/unknown/i);
+    expect(csvText).not.toContain('Sagsbehandlerens interne note');
   });
 });
 

@@ -207,7 +207,7 @@ export async function buildCitizenReport(
       ...(after !== undefined ? { after } : {}),
       limit: 500,
     });
-    records.push(...page.records.filter((r) => EXCHANGE_KINDS.has(r.kind)));
+    records.push(...page.records.filter((r) => EXCHANGE_KINDS.has(r.kind) && !isResend(r)));
     if (page.next === undefined) break;
     if (records.length >= MAX_REPORT_RECORDS) {
       truncated = true;
@@ -245,6 +245,12 @@ export async function buildCitizenReport(
     truncated,
   };
 }
+
+/**
+ * A notification sent again under the same Idempotency-Key, answered as the first time: nothing was
+ * queued or disclosed again, and the first notification's records already tell its course.
+ */
+const isResend = (r: AuditRecord): boolean => r.kind === 'notification' && r.reasons.includes(NOTIFICATION_AUDIT.alreadyAccepted);
 
 /** A reason of the form `name=value`: it names a thing (a relation, a digest), it is not a reason code. */
 const NAMED = /^[a-z][a-z0-9-]*=/;
@@ -293,7 +299,9 @@ function entryOf(group: readonly AuditRecord[], rules: ReportRules, includeEmplo
     : info !== undefined
       ? { administration: info.provider.administration, system: info.provider.system }
       : null;
-  const requested = [...new Set(group.flatMap((r) => r.fields.requested))];
+  // A notice's fields withheld from a permitted recipient were never going to it: not listed for it.
+  const withheld = new Set(isNotification ? group.filter((r) => r.decision === 'permit').flatMap((r) => r.fields.withheld) : []);
+  const requested = [...new Set(group.flatMap((r) => r.fields.requested))].filter((f) => !withheld.has(f));
   const codes = [...new Set(group.flatMap((r) => r.reasons))];
   // Codes only: a reason that names something (`relation=<id>`, `relations-sha256=<digest>`) is not a reason in words.
   const words = codes.filter((c) => !NAMED.test(c));
@@ -306,7 +314,7 @@ function entryOf(group: readonly AuditRecord[], rules: ReportRules, includeEmplo
     auditId: last.auditId,
     kind: isNotification ? 'notification' : 'query',
     outcome,
-    recipient: party(rules, recipient?.administration ?? 'unknown', recipient?.system ?? null),
+    recipient: recipient !== undefined ? party(rules, recipient.administration, recipient.system) : NO_RECIPIENT,
     source: source === null || source === undefined ? null : party(rules, source.administration, source.system),
     contract: contract !== null ? { id: contract, title: info?.title ?? contract } : null,
     fields: outcome === 'disclosed' && releasedBy !== undefined ? releasedBy.fields.released.map(fieldOf) : [],
@@ -333,6 +341,9 @@ function relationOf(stored: StoredRelation, rules: ReportRules, day: string, inc
     ...(includeEmployee ? { caseworker: r.caseworker } : {}),
   };
 }
+
+/** The recipient of a notice nobody could receive: no administration, said in words. */
+const NO_RECIPIENT: ReportParty = { administration: '', administrationName: REPORT_TEXT.noRecipient, system: null, systemName: null };
 
 function party(rules: ReportRules, administration: string, system: string | null): ReportParty {
   const admins = (rules.policies as Partial<LoadedPolicySet>).administrations;

@@ -55,6 +55,17 @@ export function formatNumber(n: number, lang: Lang): string {
   return numberFormat[lang].format(n);
 }
 
+/** At most one decimal, and no grouping: "1.250" would read as one thousand to a Dane, "1250,3 ms" does not. */
+const durationFormat = {
+  da: new Intl.NumberFormat('da-DK', { maximumFractionDigits: 1, useGrouping: false }),
+  en: new Intl.NumberFormat('en-GB', { maximumFractionDigits: 1, useGrouping: false }),
+};
+
+/** A duration in milliseconds, "125,2 ms" in Danish (a decimal comma), "125.2 ms" in English. */
+export function formatDuration(ms: number, lang: Lang): string {
+  return `${durationFormat[lang].format(ms)} ms`;
+}
+
 const timeFormat = {
   da: new Intl.DateTimeFormat('da-DK', { timeZone: 'Europe/Copenhagen', dateStyle: 'medium', timeStyle: 'medium' }),
   en: new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Copenhagen', dateStyle: 'medium', timeStyle: 'medium' }),

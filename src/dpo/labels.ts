@@ -1,3 +1,5 @@
+import { NOTIFICATION_AUDIT } from '../audit/reasons.js';
+import type { AuditRecord } from '../audit/types.js';
 import { ERRORS } from '../errors.js';
 import type { LoadedPolicySet } from '../policy/types.js';
 import type { Rules } from '../rules/types.js';
@@ -53,4 +55,12 @@ export function problemText(kind: string, lang: Lang): string {
 export function kindLabel(kind: string, lang: Lang): string {
   const kinds: Readonly<Record<string, string>> = texts(lang).kinds;
   return Object.hasOwn(kinds, kind) ? (kinds[kind] as string) : kind;
+}
+
+/**
+ * Whether a record's `fields.released` went out: a release, or a delivered notice. On a decision or
+ * a queued notice they are only what the policy permits: nothing has been released yet.
+ */
+export function fieldsWentOut(r: Pick<AuditRecord, 'kind' | 'reasons'>): boolean {
+  return r.kind === 'release' || (r.kind === 'notification' && r.reasons.includes(NOTIFICATION_AUDIT.delivered));
 }

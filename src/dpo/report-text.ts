@@ -36,7 +36,7 @@ export function entryLines(e: CitizenReportEntry, lang: Lang, includesEmployee: 
   const lines: [string, string][] = [[t('recipient'), party(e.recipient)]];
   if (e.source !== null) lines.push([t('source'), party(e.source)]);
   if (e.outcome === 'disclosed') lines.push([t('data'), fields(e.fields)]);
-  else if (e.requested.length > 0) lines.push([t('asked'), fields(e.requested)]);
+  else if (e.requested.length > 0) lines.push([e.kind === 'notification' ? t('notice') : t('asked'), fields(e.requested)]);
   if (e.purpose !== null) lines.push([t('purpose'), e.purpose.title[lang]]);
   if (e.legalBasis !== null) lines.push([t('basis'), e.legalBasis]);
   if (e.consent !== null) lines.push([t('consent'), e.consent]);

@@ -96,7 +96,7 @@ ${d.behind > 0 ? html`<p class="notice" id="statistics-behind">${t.overview.behi
 ${failed !== undefined ? html`<p class="notice bad" id="integrity-alert"><strong>${t.overview.trailAltered}</strong> ${t.common.chain} ${failed.chain}, ${t.common.recordLower} #${failed.problem?.seq ?? ''}: ${problemText(failed.problem?.kind ?? '', lang)}. <a href="/dpo/integrity">${t.overview.seeIntegrity}</a></p>` : ''}
 <div class="cards">
   <div class="card"><div class="k">${t.overview.requests}</div><div class="v" id="total-requests">${formatNumber(requests, lang)}</div></div>
-  <div class="card"><div class="k">${t.common.refused}</div><div class="v" id="total-refused">${formatNumber(refused, lang)}</div><div class="small muted">${requests > 0 ? `${Math.round((refused / requests) * 1000) / 10} %` : ''}</div></div>
+  <div class="card"><div class="k">${t.common.refused}</div><div class="v" id="total-refused">${formatNumber(refused, lang)}</div><div class="small muted">${requests > 0 ? `${formatNumber(Math.round((refused / requests) * 1000) / 10, lang)} %` : ''}</div></div>
   <div class="card"><div class="k">${t.overview.integrity}</div><div class="v">${integrityBadge(ctx, d.integrity)}</div>
     <div class="small muted">${d.integrity.chains.map((c) => html`<div>${c.chain}: ${t.overview.verifiedThrough} ${formatNumber(c.verifiedThrough, lang)} / ${formatNumber(c.headSeq, lang)}</div>`)}</div>
     <div class="small"><a href="/dpo/integrity">${t.overview.integrityDetails}</a></div></div>

@@ -1,8 +1,8 @@
 import type { RecordVerification } from '../../audit/integrity-monitor.js';
 import { exchangeRecords, recordById } from '../../audit/search.js';
 import type { AuditRecord } from '../../audit/types.js';
-import { formatNumber, formatTime, html, type Html } from '../html.js';
-import { contractTitle, fieldLabel, kindLabel, problemText, purposeTitle, reasonText, systemTitle } from '../labels.js';
+import { formatDuration, formatNumber, formatTime, html, type Html } from '../html.js';
+import { contractTitle, fieldLabel, fieldsWentOut, kindLabel, problemText, purposeTitle, reasonText, systemTitle } from '../labels.js';
 import { page, type PageContext } from '../layout.js';
 import { sendRefusal } from '../messages.js';
 import { PAGE_SIZE, pageContext, sendPage, UUID, type DpoPages } from '../request.js';
@@ -90,13 +90,13 @@ export function recordPage(
   <dt>${t.common.contract}</dt><dd>${r.contract === null ? '-' : html`${contractTitle(rules, r.contract, lang)} <code>${r.contract}</code>`}</dd>
   <dt>${t.common.purpose}</dt><dd id="record-purpose">${r.purpose === null ? '-' : html`${purposeTitle(rules, r.purpose, lang)} <code>${r.purpose}</code>`}</dd>
   <dt>${t.record.fieldsRequested}</dt><dd>${fields(ctx, r.contract, r.fields.requested)}</dd>
-  <dt>${t.record.fieldsReleased}</dt><dd id="record-released">${fields(ctx, r.contract, r.fields.released)}</dd>
+  <dt>${fieldsWentOut(r) ? t.record.fieldsReleased : t.record.fieldsPermitted}</dt><dd id="record-released">${fields(ctx, r.contract, r.fields.released)}</dd>
   <dt>${t.record.fieldsWithheld}</dt><dd>${fields(ctx, r.contract, r.fields.withheld)}</dd>
   <dt>${t.record.fieldsDropped}</dt><dd>${fields(ctx, r.contract, r.fields.dropped)}</dd>
   <dt>${t.record.consent}</dt><dd><code>${r.consent ?? '-'}</code></dd>
   <dt>${t.record.status}</dt><dd>${r.status ?? '-'}</dd>
-  <dt>${t.record.upstream}</dt><dd>${r.upstream === null ? '-' : `HTTP ${r.upstream.status ?? '-'}, ${r.upstream.latencyMs} ms`}</dd>
-  <dt>${t.record.latency}</dt><dd>${r.latencyMs === null ? '-' : `${r.latencyMs} ms`}</dd>
+  <dt>${t.record.upstream}</dt><dd>${r.upstream === null ? '-' : `HTTP ${r.upstream.status ?? '-'}, ${formatDuration(r.upstream.latencyMs, lang)}`}</dd>
+  <dt>${t.record.latency}</dt><dd id="record-latency">${r.latencyMs === null ? '-' : formatDuration(r.latencyMs, lang)}</dd>
 </dl></section>
 <section class="panel" id="legal-basis"><h2>${t.record.policyHeading}</h2>
 ${

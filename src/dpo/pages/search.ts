@@ -5,7 +5,7 @@ import type { AuditKind, AuditRecord } from '../../audit/types.js';
 import { isGatewayError } from '../../errors.js';
 import { mayHoldCpr, parseCpr } from '../../lib/cpr.js';
 import { formatShortTime, html, type Html } from '../html.js';
-import { contractTitle, kindLabel, purposeTitle, reasonText } from '../labels.js';
+import { contractTitle, fieldsWentOut, kindLabel, purposeTitle, reasonText } from '../labels.js';
 import { csrfField, page, type PageContext } from '../layout.js';
 import { inputError, sendFormAgain, sendRefusal } from '../messages.js';
 import {
@@ -220,7 +220,7 @@ export function recordsTable(ctx: PageContext, records: readonly AuditRecord[]):
   <td title="${r.contract ?? ''}">${r.contract === null ? '-' : contractTitle(rules, r.contract, lang)}</td>
   <td>${r.purpose === null ? '-' : purposeTitle(rules, r.purpose, lang)}</td>
   <td>${decisionBadge(ctx, r)}</td>
-  <td class="small">${r.fields.released.length > 0 ? html`<div>${t.search.released}: ${r.fields.released.join(', ')}</div>` : ''}${r.fields.withheld.length > 0 ? html`<div>${t.search.withheld}: ${r.fields.withheld.join(', ')}</div>` : ''}${r.reasons.length > 0 ? html`<div>${r.reasons.map((c) => reasonText(c, lang)).join('; ')}</div>` : ''}</td>
+  <td class="small">${r.fields.released.length > 0 ? html`<div>${fieldsWentOut(r) ? t.search.released : t.search.permitted}: ${r.fields.released.join(', ')}</div>` : ''}${r.fields.withheld.length > 0 ? html`<div>${t.search.withheld}: ${r.fields.withheld.join(', ')}</div>` : ''}${r.reasons.length > 0 ? html`<div>${r.reasons.map((c) => reasonText(c, lang)).join('; ')}</div>` : ''}</td>
 </tr>`,
   )}</tbody></table>`;
 }

@@ -122,6 +122,7 @@ export const da = {
     heading: 'Søg i revisionssporet',
     fieldsReasons: 'Felter / grunde',
     released: 'Udleveret',
+    permitted: 'Tilladt',
     withheld: 'Tilbageholdt',
     citizen: 'Borger',
     citizenSearched: 'den borger, der blev søgt på (pseudonym)',
@@ -143,7 +144,7 @@ export const da = {
     altered: 'Ændret',
     pending: 'afventer',
     sealPending: 'Skrevet efter kædens seneste signerede kontrolpunkt; det næste kontrolpunkt forsegler den.',
-    sealFailed: 'Posten kan ikke bevises med i et signeret kontrolpunkt',
+    sealFailed: 'Det kan ikke bevises, at posten er med i et signeret kontrolpunkt',
     chainNotVerified: 'Kæden er ikke kontrolleret endnu.',
     chainProblem: 'Kædens kontrol fandt en fejl',
     chainNotThisFar: 'Kæden er endnu ikke kontrolleret så langt.',
@@ -153,6 +154,7 @@ export const da = {
     subject: 'Borger (pseudonym)',
     fieldsRequested: 'Ønskede felter',
     fieldsReleased: 'Udleverede felter',
+    fieldsPermitted: 'Tilladte felter',
     fieldsWithheld: 'Tilbageholdte felter',
     fieldsDropped: 'Frasorterede felter fra udbyder',
     consent: 'Samtykke (kvitteringens digest)',
@@ -287,12 +289,12 @@ export const da = {
       n: number;
       window: number;
     }) =>
-      `Relation ${e.relation} (${e.capacity}, ${e.administration}) blev registreret ${e.registeredAt} af ${e.registeredBy} og afsluttet ${e.endedAt} af ${e.endedBy} (${e.reason}), ${e.hours} timer senere. Imellem slog ${e.who} borgeren op ${e.n} ${e.n === 1 ? 'gang' : 'gange'} med relationen som grundlag, inden for ${e.window} timer fra både registreringen og afslutningen. En relation, der kun findes omkring et opslag, kan være oprettet for at få adgang.`,
+      `Relation ${e.relation} (${e.capacity}, ${e.administration}) blev registreret ${e.registeredAt} af ${e.registeredBy} og afsluttet ${e.endedAt} af ${e.endedBy} (${e.reason}), ${e.hours} timer senere. I mellemtiden slog ${e.who} borgeren op ${e.n} ${e.n === 1 ? 'gang' : 'gange'} med relationen som grundlag, inden for ${e.window} timer fra både registreringen og afslutningen. En relation, der kun findes omkring et opslag, kan være oprettet for at få adgang.`,
   },
   /** The trail's integrity. */
   integrity: {
     heading: 'Revisionssporets integritet',
-    lead: 'Hver post er hash-kædet til den forrige. Ved hvert sidevisning kontrolleres de nye poster; en fuld kontrol genberegner hele kæden og finder også ændringer i gamle poster.',
+    lead: 'Hver post er hash-kædet til den forrige. Ved hver sidevisning kontrolleres de nye poster; en fuld kontrol genberegner hele kæden og finder også ændringer i gamle poster.',
     status: 'Status',
     verifiedThrough: 'Kontrolleret til',
     latestRecord: 'Seneste post',
@@ -395,7 +397,7 @@ export const da = {
   /** Notifications that could not be delivered. */
   notifications: {
     heading: 'Notifikationer, der ikke kunne leveres',
-    lead: 'Døde breve: leveringer, der opgav efter alle forsøg. Et nyt forsøg (re-drive) registreres i revisionssporet.',
+    lead: 'Døde breve: leveringer, der blev opgivet efter alle forsøg. Et nyt forsøg (re-drive) registreres i revisionssporet.',
     redriven: 'Leveringen er sat i kø igen.',
     none: 'Ingen døde breve.',
     created: 'Oprettet',
