@@ -293,6 +293,19 @@ function describeDpoStore(name: string, makeHarness: () => Promise<TestDatabase>
         refusal('REQUEST_INVALID'),
         refusal('TOKEN_MISSING'),
         { kind: 'notification' as const, contract: 'employment.sanction-notice.v1', ...deny },
+        // Not refusals of the sender: a recipient skipped for need to know, a delivery cancelled.
+        {
+          kind: 'notification' as const,
+          contract: 'employment.sanction-notice.v1',
+          decision: 'deny',
+          reasons: ['RECIPIENT_SKIPPED', 'RELATION_MISSING'],
+        },
+        {
+          kind: 'notification' as const,
+          contract: 'employment.sanction-notice.v1',
+          decision: 'deny',
+          reasons: ['CONSENT_WITHDRAWN', 'DELIVERY_CANCELLED'],
+        },
         {},
       ] satisfies Partial<AuditEntry>[])
         await trail.append(entry(e));

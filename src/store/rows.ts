@@ -1,3 +1,4 @@
+import { ROLLUP_REASONS } from '../audit/reasons.js';
 import type { AuditRecord } from '../audit/types.js';
 import { canonicalJson } from '../lib/digest.js';
 import {
@@ -361,10 +362,15 @@ export function searchSql(dialect: SearchDialect, query: AuditQuery): SearchSql 
   }
   if (query.decision !== undefined) {
     if (query.decision !== 'permit' && query.decision !== 'deny') throw new TypeError("AuditQuery.decision must be 'permit' or 'deny'");
-    // A refusal record (refused before any policy decision: token, replay, schema...) has no
-    // decision of its own, but it is a refused request: the DPO overview counts it as refused
-    // (src/store/dpo-rollup.ts), so "deny" finds it too.
-    where.push(query.decision === 'deny' ? `(decision = ${p('deny')} OR kind = ${p('refusal')})` : `decision = ${p('permit')}`);
+    // "deny" finds what the DPO overview counts as refused (src/store/dpo-rollup.ts): a refusal
+    // record (refused before any policy decision: token, replay, schema...) has no decision of
+    // its own but is a refused request; a cancelled delivery and a recipient skipped for need to
+    // know carry decision deny but are not a refusal of the sender's request.
+    where.push(
+      query.decision === 'deny'
+        ? `(kind = ${p('refusal')} OR (decision = ${p('deny')} AND NOT ${dialect.hasReason(p(ROLLUP_REASONS.deliveryCancelled))} AND NOT ${dialect.hasReason(p(ROLLUP_REASONS.recipientSkipped))}))`
+        : `decision = ${p('permit')}`,
+    );
   }
   if (query.reason !== undefined) where.push(dialect.hasReason(p(query.reason)));
   if (query.from !== undefined) where.push(`time >= ${dialect.time(p(isoTime('from', query.from)))}`);
