@@ -22,8 +22,9 @@ export interface AuditQuery {
   /** Policy id (any version). */
   readonly policy?: string;
   /**
-   * 'permit': permitted records. 'deny': every refused record, that is records whose decision is
-   * deny AND refusal records (which carry no decision), as the DPO overview counts refusals.
+   * 'permit': permitted records. 'deny': every refused request, as the DPO overview counts
+   * refusals: records whose decision is deny (but not a cancelled delivery or a recipient skipped
+   * for need to know) and refusal records (which carry no decision).
    */
   readonly decision?: 'permit' | 'deny';
   /** One reason code the record must carry. */
