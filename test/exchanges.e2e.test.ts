@@ -17,7 +17,8 @@ import { population } from '../src/simulators/population.js';
 import { SIMULATED_CONTRACTS } from '../src/simulators/contracts.js';
 import { educationStatus } from '../src/simulators/youth.js';
 import { loadPolicyCases } from '../src/policy/testing.js';
-import { startTestEnv, tls, tokenFor, type TestEnv } from './support/env.js';
+import { postAs } from './support/calls.js';
+import { startTestEnv, tls, type TestEnv } from './support/env.js';
 import { COORDINATED, withRelations } from './support/relations.js';
 
 jest.setTimeout(60_000);
@@ -66,20 +67,8 @@ afterAll(async () => {
   await env?.close();
 });
 
-async function ask(client: string, contract: string, purpose: string, cpr: string, fields: readonly string[]) {
-  const urlPath = `/v1/queries/${contract}`;
-  const body = JSON.stringify({ cpr, fields });
-  const token = await tokenFor(client, urlPath, body, { purpose });
-  const creds = tls(client);
-  return request(env.url)
-    .post(urlPath)
-    .ca(creds.ca)
-    .cert(creds.cert)
-    .key(creds.key)
-    .set('content-type', 'application/json')
-    .set('authorization', `Bearer ${token}`)
-    .send(body);
-}
+const ask = (client: string, contract: string, purpose: string, cpr: string, fields: readonly string[]) =>
+  postAs(env.url, client, `/v1/queries/${contract}`, { cpr, fields }, { purpose });
 
 const all = (id: string): readonly string[] => contracts.get(id)!.fieldNames;
 const pick = (record: object, fields: readonly string[]): Record<string, unknown> =>

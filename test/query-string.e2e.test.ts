@@ -14,7 +14,7 @@ import { GATEWAY_OPERATIONS } from '../src/server/openapi.js';
 import { simulatedEvent } from '../src/simulators/emit.js';
 import { population } from '../src/simulators/population.js';
 import { caOnly, clientCreds, send } from './hardening/support.js';
-import { waitFor } from './support/calls.js';
+import { postWithToken, waitFor } from './support/calls.js';
 import { startTestEnv, tls, tokenFor, type TestEnv } from './support/env.js';
 import { SERVED_BY_BOTH, withRelations } from './support/relations.js';
 
@@ -71,17 +71,7 @@ async function exchange(kind: 'query' | 'notification') {
   return { client: 'bif-jobcentre-system', path: SANCTION, body, token, ok: 202 };
 }
 
-function post(client: string, urlPath: string, body: string, token: string) {
-  const creds = tls(client);
-  return request(env.url)
-    .post(urlPath)
-    .ca(creds.ca)
-    .cert(creds.cert)
-    .key(creds.key)
-    .set('content-type', 'application/json')
-    .set('authorization', `Bearer ${token}`)
-    .send(body);
-}
+const post = (client: string, urlPath: string, body: string, token: string) => postWithToken(env.url, client, urlPath, body, token);
 
 describe('a query string on an exchange path', () => {
   it.each(['query', 'notification'] as const)(

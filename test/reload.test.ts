@@ -2,9 +2,9 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import os from 'node:os';
 import path from 'node:path';
 import { jest } from '@jest/globals';
-import request from 'supertest';
 import { population } from '../src/simulators/population.js';
-import { startTestEnv, testCerts, tls, tokenFor, type TestEnv } from './support/env.js';
+import { postAs } from './support/calls.js';
+import { startTestEnv, testCerts, type TestEnv } from './support/env.js';
 import { SERVED_BY_BOTH, withRelations } from './support/relations.js';
 
 jest.setTimeout(60_000);
@@ -52,19 +52,7 @@ afterAll(async () => {
 });
 afterEach(restore);
 
-async function post(client: string, urlPath: string, bodyObj: unknown) {
-  const body = JSON.stringify(bodyObj);
-  const token = await tokenFor(client, urlPath, body);
-  const creds = tls(client);
-  return request(env.url)
-    .post(urlPath)
-    .ca(creds.ca)
-    .cert(creds.cert)
-    .key(creds.key)
-    .set('content-type', 'application/json')
-    .set('authorization', `Bearer ${token}`)
-    .send(body);
-}
+const post = (client: string, urlPath: string, bodyObj: unknown) => postAs(env.url, client, urlPath, bodyObj);
 const reload = () => post('ops-console', RELOAD, {});
 const askStatus = () => post('sof-case-system', STATUS, { cpr: citizen.cpr, fields: ['benefit', 'sanctions'] });
 
