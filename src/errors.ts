@@ -203,6 +203,30 @@ export const ERRORS = {
     title: 'Consent already withdrawn',
     detail: 'This consent was withdrawn before; nothing changed. Its history is in POST /v1/consents/search.',
   },
+  CONSENT_ARTEFACT_INVALID: {
+    status: 400,
+    title: 'Consent artefact refused',
+    detail:
+      'The consent artefact is not one the gateway can rely on: malformed, not signed by a consent service the municipality trusts, signed in the future, for a period that has ended, about another citizen, or not covering what you asked to record (see reasons). Nothing was recorded. Fetch the artefact again from the consent service; do not edit it.',
+  },
+  CONSENT_ARTEFACT_ALREADY_RECORDED: {
+    status: 409,
+    title: 'Consent artefact already recorded',
+    detail:
+      'This consent artefact is already recorded in the registry (an artefact is recorded once); nothing was recorded. Search the consents you may see with POST /v1/consents/search; the decision also finds it at the consent service.',
+  },
+  CONSENT_PERIOD_NOT_ALLOWED: {
+    status: 422,
+    title: 'Consent period not allowed',
+    detail:
+      "The consent's period is outside its bounds (see errors): it may start no earlier than today less the configured grace for back-dated paper forms, and end no later than its purposes' maximum consent duration (consentMaxDuration in purposes.yaml). Nothing was recorded.",
+  },
+  CONSENT_RELATION_INVALID: {
+    status: 422,
+    title: 'Consent relation not usable',
+    detail:
+      'The case relation the consent is to be tied to is not in force for this citizen, or belongs to neither your administration nor a recipient of the consent. Nothing was recorded. Check the relation with POST /v1/relations/search.',
+  },
   CONSENT_REGISTRY_UNAVAILABLE: {
     status: 503,
     title: 'Consent registry unavailable',

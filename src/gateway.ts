@@ -6,7 +6,8 @@ import type { Pseudonymizer } from './audit/pseudonym.js';
 import { loadPseudonymizer, openAuditServices, type AuditServices } from './audit/services.js';
 import { AuditTrail } from './audit/trail.js';
 import type { GatewayConfig } from './config/config.js';
-import type { ConsentSource } from './consent/types.js';
+import type { ConsentService, ConsentSource } from './consent/types.js';
+import type { ConsentIssuer } from './consent/artefact.js';
 import type { ExchangeDeps } from './exchange/deps.js';
 import { ProviderSlots } from './upstream/provider-slots.js';
 import { createLogger, type Logger } from './log.js';
@@ -46,6 +47,10 @@ export interface Gateway {
    */
   readonly rollups: RollupCatchUp;
   readonly rules: () => Rules;
+  /** The consent services the municipality trusts (config consent.issuers): their keys, for citizen-signed consents. */
+  readonly consentIssuers: ReadonlyMap<string, ConsentIssuer>;
+  /** The consent services asked at decision time for the artefacts in force. */
+  readonly consentServices: readonly ConsentService[];
   /** The CA's certificate revocation list in force (swapped by reload). */
   revocations(): RevocationList;
   /**
@@ -100,7 +105,17 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   audit.start(trail);
   const metrics = new Metrics();
   metrics.watchRevocations(() => revocations);
-  const consent = options.consent ?? ledgerConsentSource(store, pseudonyms, { timeoutMs: config.consent.timeoutMs });
+  const consentIssuers: ReadonlyMap<string, ConsentIssuer> = new Map();
+  const consentServices: readonly ConsentService[] = [];
+  const consent =
+    options.consent ??
+    ledgerConsentSource(store, pseudonyms, {
+      timeoutMs: config.consent.timeoutMs,
+      issuers: consentIssuers,
+      services: consentServices,
+      relations: store.relations,
+      purposes: () => rules.current().policies.purposes,
+    });
   const deps: ExchangeDeps = {
     rules: () => rules.current(),
     trail,
@@ -152,6 +167,8 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     outbox,
     rollups,
     rules: () => rules.current(),
+    consentIssuers,
+    consentServices,
     revocations: () => revocations,
     async reload(candidate?: Rules) {
       const next = candidate ?? (await loadRules(config, { warn }));

@@ -22,17 +22,32 @@ const pseudonyms = new Pseudonymizer({ keys: [{ id: 'k1', secret: randomBytes(32
 const CPR = '0101909901';
 const NOON = (day: string) => new Date(`${day}T12:00:00Z`);
 const actor = { system: 'sof-case-system', administration: 'SOF', caseworker: 'cw' };
+/** A citizen-signed consent's evidence: the artefact it was recorded from. */
+const SIGNED: ConsentRecord['evidence'] = {
+  kind: 'citizen-signed',
+  reference: 'demo-samtykke/a-1',
+  artefact: {
+    issuer: 'demo-samtykke',
+    id: 'a-1',
+    kid: 'k',
+    digest: 'd',
+    text: { template: 't', version: '1' },
+    givenAt: '2025-01-01T08:00:00.000Z',
+  },
+};
 
 function stored(
   scope: Partial<ConsentRecord['scope']> = {},
   state: 'active' | 'withdrawn' = 'active',
   recordedAt = '2025-01-01T09:00:00.000Z',
+  evidence: ConsentRecord['evidence'] = SIGNED,
 ): StoredConsent {
   const consent: ConsentRecord = {
     id: randomUUID(),
     subject: pseudonyms.pseudonym(CPR),
     scope: {
       recipients: ['SOF'],
+      sources: ['BIF'],
       purposes: ['summons-copy'],
       contracts: [],
       categories: ['employment', 'contact'],
@@ -40,7 +55,7 @@ function stored(
       validTo: '2025-12-31',
       ...scope,
     },
-    evidence: { kind: 'signed-form', reference: 'F-1' },
+    evidence,
     recordedBy: actor,
     recordedAt,
     receipt: 'r',
@@ -60,6 +75,8 @@ function stored(
 
 const ask = {
   recipient: 'SOF',
+  source: 'BIF',
+  evidence: ['citizen-signed'] as const,
   purpose: 'summons-copy',
   contract: 'employment.summons-copy.v1',
   categories: ['employment', 'contact'] as ('employment' | 'contact')[],
@@ -69,7 +86,12 @@ const ask = {
 describe('which consent covers a release', () => {
   it('an active consent for this recipient, purpose and every category covers it, and is cited', () => {
     const s = stored();
-    expect(consentStatus([s], ask)).toEqual({ status: 'active', consentId: s.consent.id, receiptDigest: s.consent.receiptDigest });
+    expect(consentStatus([s], ask)).toEqual({
+      status: 'active',
+      consentId: s.consent.id,
+      receiptDigest: s.consent.receiptDigest,
+      level: 'citizen-signed',
+    });
   });
 
   it('a consent naming the contract covers all its fields, whatever their category', () => {
@@ -167,7 +189,7 @@ describe('the registry as a consent source', () => {
         checkConsent(
           deps(source),
           CPR,
-          'SOF',
+          { recipient: 'SOF', source: 'BIF' },
           policy,
           summons.contract,
           fields.map((f) => contracts.get(summons.contract)!.fields[f]!.category),
@@ -200,6 +222,8 @@ describe('the registry as a consent source', () => {
       slow.check({
         cpr: CPR,
         recipient: 'SOF',
+        source: 'BIF',
+        evidence: ['citizen-signed'],
         purpose: 'summons-copy',
         contract: summons.contract,
         categories: ['employment'],

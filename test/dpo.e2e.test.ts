@@ -139,20 +139,22 @@ beforeAll(async () => {
   for (let i = 0; i < 12; i++) {
     expect((await query('sof-case-system', STATUS, withJob[40 + i]!.cpr, ['targetGroup'], { caseworker: SNOOP })).status).toBe(200);
   }
-  // A disclosure that relies on a consent, which the citizen then withdraws.
+  // A disclosure that relies on a consent (a paper form social services recorded: the jobcentre's
+  // own record would not count for health data), which the citizen then withdraws.
   const consent = await postAs(
     env.url,
-    'bif-jobcentre-system',
+    'sof-case-system',
     '/v1/consents',
     {
       cpr: consenting.cpr,
       recipients: ['BIF'],
+      sources: ['SOF'],
       purposes: ['rehabilitation-team-assessment'],
       contracts: ['social.coordination-summary.v1'],
       categories: ['social', 'contact', 'plan', 'health'],
-      validFrom: '2025-01-01',
-      validTo: '2099-12-31',
-      evidence: { kind: 'signed-form', reference: 'BIF-FORM-2026-0007' },
+      validFrom: copenhagenDate(new Date()),
+      validTo: addDays(copenhagenDate(new Date()), 180),
+      evidence: { kind: 'recorded-by-caseworker', reference: 'SOF-FORM-2026-0007', form: 'paper' },
     },
     { purpose: 'rehabilitation-team-assessment' },
   );

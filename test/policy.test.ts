@@ -189,7 +189,7 @@ const base = (id: string, over: Partial<Policy> = {}): Policy => ({
   requester: { administrations: ['SOF'], roles: ['caseworker-system'] },
   purpose: 'plan-coordination',
   legalBasis: { gdpr: 'Art. 6(1)(e)', national: 'test', description: 'Example for tests.' },
-  consent: { required: false },
+  consent: { required: false, evidence: [] },
   fields: ['targetGroup'],
   validity: { from: '2024-01-01' },
   owner: 'test owner',
@@ -221,7 +221,7 @@ describe('decide: several policies for one caller', () => {
   const wide = base('status-wide-with-consent', {
     requester: { administrations: ['SOF'], roles: ['coordinating-caseworker'] },
     fields: ['targetGroup', 'benefit', 'sanctions'],
-    consent: { required: true },
+    consent: { required: true, evidence: ['citizen-signed', 'recorded-by-caseworker'] },
   });
   const s = setOf(plain, wide);
   const both = sofStatus({ roles: ['caseworker-system', 'coordinating-caseworker'], requestedFields: ['targetGroup', 'benefit'] });
@@ -426,6 +426,8 @@ describe('loadPolicySet: refusing broken files, naming file, line and place', ()
     const errors = problems('cross-checks');
     expect(errors.map((e) => [e.file.split(path.sep).pop(), e.path, e.line])).toEqual([
       ['bif-consent-scope.policy.yaml', '/consent/categories', 13],
+      // Health data on consent, accepting (by default) the recipient's own record of a paper form.
+      ['bif-consent-scope.policy.yaml', '/consent/evidence', 13],
       ['bif-reads-summary.policy.yaml', '/id', 1],
       ['bif-reads-summary.policy.yaml', '/requester/administrations/1', 6],
       ['bif-reads-summary.policy.yaml', '/legalBasis/description', 12],
@@ -435,13 +437,14 @@ describe('loadPolicySet: refusing broken files, naming file, line and place', ()
       ['unknown-contract.policy.yaml', '/contract', 5],
     ]);
     expect(errors[0]!.problem).toContain('add contact');
-    expect(errors[1]!.problem).toContain('name the file "bif-reads-summary-v2.policy.yaml"');
-    expect(errors[2]!.problem).toContain('unknown administration "BUF"');
-    expect(errors[3]!.problem).toContain('an example policy must say so');
-    expect(errors[4]!.problem).toContain('only when consent is required');
-    expect(errors[5]!.problem).toContain('Art. 9(2)(a)');
-    expect(errors[6]!.problem).toContain('ends (2024-12-31) before it starts (2025-01-01)');
-    expect(errors[7]!.problem).toContain('unknown contract "employment.citizen-status.v9"');
+    expect(errors[1]!.problem).toContain('must not accept "recorded-by-caseworker"');
+    expect(errors[2]!.problem).toContain('name the file "bif-reads-summary-v2.policy.yaml"');
+    expect(errors[3]!.problem).toContain('unknown administration "BUF"');
+    expect(errors[4]!.problem).toContain('an example policy must say so');
+    expect(errors[5]!.problem).toContain('only when consent is required');
+    expect(errors[6]!.problem).toContain('Art. 9(2)(a)');
+    expect(errors[7]!.problem).toContain('ends (2024-12-31) before it starts (2025-01-01)');
+    expect(errors[8]!.problem).toContain('unknown contract "employment.citizen-status.v9"');
   });
 
   it('refuses broken registries: a purpose listed twice, an administration without an English name', () => {
@@ -454,7 +457,7 @@ describe('loadPolicySet: refusing broken files, naming file, line and place', ()
 
   it('puts every problem in one error message', () => {
     expect(() => loadPolicySet({ dir: path.join(BROKEN, 'cross-checks'), contracts })).toThrow(
-      /^8 problem\(s\) in the gateway's files:\n {2}- test\/fixtures\/policies-broken\/cross-checks\/bif-consent-scope\.policy\.yaml:13 at \/consent\/categories: /,
+      /^9 problem\(s\) in the gateway's files:\n {2}- test\/fixtures\/policies-broken\/cross-checks\/bif-consent-scope\.policy\.yaml:13 at \/consent\/categories: /,
     );
   });
 });

@@ -19,6 +19,7 @@ export const DENY_REASON = {
   consentWithdrawn: 'CONSENT_WITHDRAWN', // the citizen withdrew the consent
   consentExpired: 'CONSENT_EXPIRED', // the consent's validity ended
   consentScope: 'CONSENT_SCOPE', // the consent does not cover this recipient, purpose, contract or data
+  consentEvidence: 'CONSENT_EVIDENCE_NOT_ACCEPTED', // a consent covers it, but on evidence the policy does not accept (e.g. the recipient's own record)
   consentSourceUnavailable: 'CONSENT_SOURCE_UNAVAILABLE', // consent could not be checked, so nothing is released (fail closed)
   relationMissing: 'RELATION_MISSING', // the policy requires a relation with the citizen (need to know) that is not in force
 } as const;
@@ -35,6 +36,7 @@ export const CONSENT_DENIAL = {
   withdrawn: DENY_REASON.consentWithdrawn,
   expired: DENY_REASON.consentExpired,
   scope: DENY_REASON.consentScope,
+  evidence: DENY_REASON.consentEvidence,
   unavailable: DENY_REASON.consentSourceUnavailable,
 } as const;
 
@@ -49,8 +51,29 @@ const CONSENT_REASONS: ReadonlySet<string> = new Set(Object.values(CONSENT_DENIA
  *   new GatewayError(denialCode(decision.reasons), { reasons: decision.reasons })
  */
 export function denialCode(reasons: readonly string[]): 'CONSENT_REQUIRED' | 'POLICY_DENIED' {
-  return reasons.length > 0 && reasons.every((r) => CONSENT_REASONS.has(r)) ? 'CONSENT_REQUIRED' : 'POLICY_DENIED';
+  return reasons.length > 0 && reasons.every((r) => CONSENT_REASONS.has(r) || r === CONSENT_NOT_IN_FORCE)
+    ? 'CONSENT_REQUIRED'
+    : 'POLICY_DENIED';
 }
+
+/**
+ * What a caller hears of a consent denial: CONSENT_NOT_IN_FORCE for every reason that would tell
+ * it whether a consent exists or existed (withdrawn, expired, covering something else, or resting
+ * on evidence the policy does not accept), since the caller may have no standing to see that
+ * consent; CONSENT_SOURCE_UNAVAILABLE and the other reasons as they are. The audit record keeps
+ * the precise reason.
+ *
+ * @example
+ *   new GatewayError(denialCode(decision.reasons), { reasons: callerDenyReasons(decision.reasons) })
+ */
+export function callerDenyReasons(reasons: readonly string[]): string[] {
+  return [
+    ...new Set(reasons.map((r) => (CONSENT_REASONS.has(r) && r !== DENY_REASON.consentSourceUnavailable ? CONSENT_NOT_IN_FORCE : r))),
+  ];
+}
+
+/** The one consent reason a caller hears (callerDenyReasons): no consent in force covers this exchange. */
+export const CONSENT_NOT_IN_FORCE = 'CONSENT_NOT_IN_FORCE';
 
 /** Notification records that are not a policy's denial: a delivery's course (kind notification). */
 export const NOTIFICATION_AUDIT = {
@@ -81,6 +104,8 @@ export const CONSENT_AUDIT = {
   recorded: 'CONSENT_RECORDED', // a consent was recorded
   withdrawn: 'CONSENT_WITHDRAWAL', // a consent was withdrawn; the record cites its receipt digest
   searched: 'CONSENT_SEARCH', // a citizen's consents were looked up
+  backdated: 'CONSENT_BACKDATED', // a caseworker recorded a consent whose period starts before the day it was recorded
+  representative: 'CONSENT_BY_REPRESENTATIVE', // a guardian, a holder of a power of attorney or a parent with custody gave it
 } as const;
 
 /** The relations register (kind relation): who serves which citizen. */

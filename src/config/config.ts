@@ -49,8 +49,11 @@ export interface GatewayConfig {
   };
   /** Where each provider/recipient system is reached, overriding policies/clients.yaml. */
   readonly endpoints: Readonly<Record<string, string>>;
-  /** The consent registry: how long one consent look-up may take before it denies (fail closed). */
-  readonly consent: { readonly timeoutMs: number };
+  /**
+   * The consent registry: how long one consent look-up may take before it denies (fail closed),
+   * and how many days before the day it was given a consent may start (back-dated paper forms).
+   */
+  readonly consent: { readonly timeoutMs: number; readonly backdateGraceDays: number };
   /**
    * The relations register: how many days before today a relation's start (`from`) may lie when it
    * is registered or moved (default 365), so that a relation cannot be backdated to cover past
@@ -204,8 +207,11 @@ const schema = {
     consent: {
       type: 'object',
       additionalProperties: false,
-      required: ['timeoutMs'],
-      properties: { timeoutMs: { type: 'integer', minimum: 1, maximum: 60000 } },
+      required: ['timeoutMs', 'backdateGraceDays'],
+      properties: {
+        timeoutMs: { type: 'integer', minimum: 1, maximum: 60000 },
+        backdateGraceDays: { type: 'integer', minimum: 0, maximum: 365 },
+      },
     },
     relations: {
       type: 'object',
@@ -319,7 +325,7 @@ export function defaultConfig(root: string): GatewayConfig {
       shutdownGraceMs: 10000,
     },
     endpoints: {},
-    consent: { timeoutMs: 2000 },
+    consent: { timeoutMs: 2000, backdateGraceDays: 7 },
     relations: { backdateDays: 365 },
     // 20 attempts, 1 s doubling to at most 10 min: a recipient that is down for about two hours still gets everything.
     notifications: {

@@ -1,6 +1,6 @@
 import { CompactSign, compactVerify, type CryptoKey } from 'jose';
 import { canonicalJson, sha256b64url } from '../lib/digest.js';
-import type { ConsentActor, ConsentEvidenceRef, ConsentScope } from './types.js';
+import type { ConsentActor, ConsentEvidenceRef, ConsentGiver, ConsentScope } from './types.js';
 
 /** The protected header's `typ`: what this JWS is. */
 export const RECEIPT_TYPE = 'snitflade-consent-receipt+json';
@@ -12,12 +12,16 @@ export const RECEIPT_TYPE = 'snitflade-consent-receipt+json';
  * CPR number can have the DPO confirm that the pseudonym is the citizen's.
  */
 export interface ReceiptContent {
-  readonly v: 1;
+  /** 1: before evidence levels; 2: with sources, the giver, back-dating and the relation. */
+  readonly v: 1 | 2;
   readonly iss: string; // the gateway id
   readonly consentId: string;
   readonly subject: string;
   readonly scope: ConsentScope;
   readonly evidence: ConsentEvidenceRef;
+  readonly givenBy?: ConsentGiver;
+  readonly backdated?: boolean;
+  readonly relation?: string;
   readonly recordedBy: ConsentActor;
   readonly recordedAt: string;
 }

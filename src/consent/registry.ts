@@ -1,12 +1,25 @@
 import type { Pseudonymizer } from '../audit/pseudonym.js';
 import { CodedError } from '../errors.js';
-import type { ConsentStore } from '../store/consents.js';
-import { consentStatus } from './status.js';
-import type { ConsentSource } from './types.js';
+import { addDuration, copenhagenDate } from '../policy/dates.js';
+import type { ConsentEvidence, Purpose } from '../policy/types.js';
+import { addDays, relationState } from '../relations/register.js';
+import type { RelationStore } from '../relations/types.js';
+import type { ConsentStore, StoredConsent } from '../store/consents.js';
+import { verifyArtefact, type ConsentIssuer, type VerifiedArtefact } from './artefact.js';
+import { consentStatus, type ConsentCandidate } from './status.js';
+import type { ConsentQuery, ConsentRecord, ConsentService, ConsentSource } from './types.js';
 
 export interface LedgerConsentSourceOptions {
-  /** Longest a look-up may take; a slower one is a failure and denies (fail closed). Default 2000. */
+  /** Longest a look-up may take, the consent services included; a slower one is a failure and denies (fail closed). Default 2000. */
   readonly timeoutMs?: number;
+  /** The trusted consent services' keys: an artefact from a service is relied on only if it verifies. */
+  readonly issuers?: ReadonlyMap<string, ConsentIssuer>;
+  /** The consent services asked, at decision time, for the artefacts in force (for a policy that accepts citizen-signed). */
+  readonly services?: readonly ConsentService[];
+  /** The relations register: a consent tied to a case relation ends when the relation does. */
+  readonly relations?: Pick<RelationStore, 'get'>;
+  /** The purposes in force: an artefact's period counts only up to its purposes' consentMaxDuration. */
+  readonly purposes?: () => ReadonlyMap<string, Purpose>;
 }
 
 /** A consent look-up that did not answer in time. */
@@ -18,14 +31,22 @@ export class ConsentLookupTimeoutError extends CodedError {
 }
 
 /**
- * The gateway's own consent registry as a consent source (the embedded default). Every check
- * reads the store: there is no cache, so a withdrawal recorded through any gateway instance
- * stops the very next release on every instance sharing the store. The citizen is looked up by
- * pseudonym under every pseudonym key (consents recorded before a key rotation still count);
- * the CPR number itself is never stored.
+ * The gateway's own consent registry as a consent source (the embedded default), with the
+ * consent services the municipality trusts. Every check reads the store: there is no cache, so
+ * a withdrawal recorded through any gateway instance stops the very next release on every
+ * instance sharing the store. The citizen is looked up by pseudonym under every pseudonym key
+ * (consents recorded before a key rotation still count); the CPR number itself is never stored.
+ *
+ * When the policy accepts citizen-signed consent and consent services are configured, each is
+ * asked for the citizen's artefacts in force, in parallel with the registry: an artefact counts
+ * only if it verifies under its issuer's key (the service's channel is not trusted for it), and
+ * a recorded citizen-signed consent counts only while its service still holds it in force, so a
+ * withdrawal the citizen makes at the service is honoured on the next request. A consent tied to
+ * a case relation counts only while the relation is in force.
  *
  * A look-up that fails or takes longer than `timeoutMs` rejects; the pipeline turns that into
- * a deny with CONSENT_SOURCE_UNAVAILABLE (fail closed).
+ * a deny with CONSENT_SOURCE_UNAVAILABLE (fail closed). A consent service that fails makes the
+ * answer `unavailable` unless another consent permits on its own.
  *
  * @example
  *   const consent = ledgerConsentSource(store.consents, pseudonyms, { timeoutMs: 2000 });
@@ -39,14 +60,145 @@ export function ledgerConsentSource(
   const consents: ConsentStore = 'consents' in store ? store.consents : store;
   const timeoutMs = options.timeoutMs ?? 2000;
   if (!Number.isInteger(timeoutMs) || timeoutMs < 1) throw new TypeError('ledgerConsentSource: timeoutMs must be a positive integer');
+  const issuers = options.issuers ?? new Map<string, ConsentIssuer>();
+  const services = options.services ?? [];
   return {
     async check(query) {
       const subjects = pseudonyms.all(query.cpr);
-      const stored = await withTimeout(consents.bySubject(subjects), timeoutMs);
-      return consentStatus(stored, query);
+      const asked = query.evidence.includes('citizen-signed') ? services : [];
+      const abort = new AbortController();
+      try {
+        const [stored, found] = await withTimeout(
+          Promise.all([consents.bySubject(subjects), inForceAt(asked, issuers, query, abort.signal)]),
+          timeoutMs,
+        );
+        const candidates = await withTimeout(candidatesOf(stored, found, query, pseudonyms, options), timeoutMs);
+        const answer = consentStatus(candidates, query);
+        return answer.status !== 'active' && found.failed.size > 0 ? UNAVAILABLE : answer;
+      } finally {
+        abort.abort();
+      }
     },
   };
 }
+
+const UNAVAILABLE: ConsentEvidence = Object.freeze({ status: 'unavailable' });
+
+/** What the consent services said: the verified artefacts in force, by issuer, and the services that did not answer. */
+interface InForce {
+  readonly artefacts: ReadonlyMap<string, readonly VerifiedArtefact[]>;
+  readonly failed: ReadonlySet<string>;
+}
+
+async function inForceAt(
+  services: readonly ConsentService[],
+  issuers: ReadonlyMap<string, ConsentIssuer>,
+  q: ConsentQuery,
+  signal: AbortSignal,
+): Promise<InForce> {
+  const artefacts = new Map<string, VerifiedArtefact[]>();
+  const failed = new Set<string>();
+  await Promise.all(
+    services.map(async (service) => {
+      let answer: readonly string[];
+      try {
+        answer = await service.inForce(q.cpr, signal);
+      } catch {
+        failed.add(service.issuer);
+        return;
+      }
+      const verified: VerifiedArtefact[] = [];
+      for (const jws of answer) {
+        // One that does not verify, names another citizen or another issuer is not relied on.
+        const v = await verifyArtefact(jws, issuers, q.cpr, q.at).catch(() => undefined);
+        if (v !== undefined && v.claims.iss === service.issuer) verified.push(v);
+      }
+      artefacts.set(service.issuer, verified);
+    }),
+  );
+  return { artefacts, failed };
+}
+
+/**
+ * The consents a decision weighs: the registry's, a recorded citizen-signed one withdrawn when
+ * its service (asked and answering) no longer holds it in force, and the service's artefacts not
+ * recorded; each with whether its case relation has ended.
+ */
+async function candidatesOf(
+  stored: readonly StoredConsent[],
+  found: InForce,
+  q: ConsentQuery,
+  pseudonyms: Pseudonymizer,
+  options: LedgerConsentSourceOptions,
+): Promise<ConsentCandidate[]> {
+  const recorded = new Set<string>();
+  const candidates: ConsentCandidate[] = stored.map((s) => {
+    const artefact = s.consent.evidence.artefact;
+    if (artefact === undefined) return s;
+    recorded.add(`${artefact.issuer}\u0000${artefact.id}`);
+    const inForce = found.artefacts.get(artefact.issuer);
+    if (inForce === undefined || inForce.some((a) => a.claims.jti === artefact.id)) return s;
+    return { ...s, state: 'withdrawn' as const };
+  });
+  for (const [issuer, list] of found.artefacts) {
+    for (const a of list) {
+      if (!recorded.has(`${issuer}\u0000${a.claims.jti}`))
+        candidates.push({ consent: artefactConsent(a, pseudonyms.pseudonym(q.cpr), options), state: 'active' });
+    }
+  }
+  const day = copenhagenDate(q.at);
+  const relations = options.relations;
+  if (relations === undefined) return candidates;
+  return Promise.all(
+    candidates.map(async (c) => {
+      if (c.consent.relation === undefined) return c;
+      const r = await relations.get(c.consent.relation);
+      return { ...c, relationEnded: r === undefined || relationState(r.relation, day) !== 'active' };
+    }),
+  );
+}
+
+/**
+ * An artefact found at a consent service, as a consent the decision can weigh (never stored):
+ * its period ends no later than its purposes' consentMaxDuration allows, and it cites the
+ * artefact's digest.
+ */
+function artefactConsent(a: VerifiedArtefact, subject: string, options: LedgerConsentSourceOptions): ConsentRecord {
+  const c = a.claims;
+  const validTo = [c.validTo, ...c.purposes.map((p) => maxEnd(c.validFrom, p, options))].sort()[0]!;
+  return {
+    id: `${c.iss}/${c.jti}`,
+    subject,
+    scope: {
+      recipients: c.recipients,
+      sources: c.sources,
+      purposes: c.purposes,
+      contracts: c.contracts ?? [],
+      categories: c.categories ?? [],
+      validFrom: c.validFrom,
+      validTo,
+    },
+    evidence: {
+      kind: 'citizen-signed',
+      reference: `${c.iss}/${c.jti}`,
+      artefact: { issuer: c.iss, id: c.jti, kid: a.kid, digest: a.digest, text: c.text, givenAt: c.givenAt },
+    },
+    recordedBy: { system: c.iss, administration: c.iss, caseworker: null },
+    givenBy: c.givenBy,
+    recordedAt: new Date(c.iat * 1000).toISOString(),
+    receipt: '',
+    receiptDigest: a.digest,
+  };
+}
+
+/** The last day a consent from `from` for `purpose` may run: its consentMaxDuration (default P1Y) less a day. */
+export function maxEnd(from: string, purpose: string, options: Pick<LedgerConsentSourceOptions, 'purposes'>): string {
+  const duration = options.purposes?.().get(purpose)?.consentMaxDuration ?? DEFAULT_CONSENT_MAX_DURATION;
+  return addDays(addDuration(from, duration), -1);
+}
+
+/** A purpose's maximum consent duration when purposes.yaml names none. */
+export const DEFAULT_CONSENT_MAX_DURATION = 'P1Y';
 
 /** The promise's value, or a ConsentLookupTimeoutError after `ms`. */
 export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

@@ -1,25 +1,36 @@
 import { CONTRACT_ID, DATA_CATEGORIES } from '../contracts/meta-schema.js';
 import { bodyValidator } from '../contracts/ajv.js';
 import { ADMINISTRATION_ID, PURPOSE_ID } from '../policy/schemas.js';
+import { consentGiverSchema } from './artefact.js';
 
 /** JSON Schemas of the consent API's request bodies (draft 2020-12, strict). */
 
 const DATE = { type: 'string', format: 'date', maxLength: 10 };
 const CPR = { type: 'string', format: 'cpr' };
 
+const ADMINISTRATIONS = {
+  type: 'array',
+  minItems: 1,
+  maxItems: 20,
+  uniqueItems: true,
+  items: { type: 'string', pattern: ADMINISTRATION_ID, maxLength: 8 },
+} as const;
+
+/**
+ * A consent to record. Its evidence is either a consent service's signed artefact
+ * (`citizen-signed`: the scope and period default to the artefact's and may only narrow them) or
+ * a caseworker's record of a paper or verbal consent (`recorded-by-caseworker`: scope, sources
+ * and period are required, the caseworker is the token's).
+ */
 export const recordConsentSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['cpr', 'recipients', 'purposes', 'validFrom', 'validTo', 'evidence'],
+  required: ['cpr', 'evidence'],
   properties: {
     cpr: CPR,
-    recipients: {
-      type: 'array',
-      minItems: 1,
-      maxItems: 20,
-      uniqueItems: true,
-      items: { type: 'string', pattern: ADMINISTRATION_ID, maxLength: 8 },
-    },
+    recipients: ADMINISTRATIONS,
+    // The administrations the data may come from.
+    sources: ADMINISTRATIONS,
     purposes: {
       type: 'array',
       minItems: 1,
@@ -31,17 +42,32 @@ export const recordConsentSchema = {
     categories: { type: 'array', maxItems: DATA_CATEGORIES.length, uniqueItems: true, items: { enum: DATA_CATEGORIES } },
     validFrom: DATE,
     validTo: DATE,
+    // recorded-by-caseworker: reference and form; citizen-signed: artefact (checked in records.ts).
     evidence: {
       type: 'object',
       additionalProperties: false,
-      required: ['kind', 'reference'],
+      required: ['kind'],
       properties: {
-        kind: { enum: ['signed-form', 'digital'] },
-        // Printable text: a form number or a digital consent's id in the recording system.
+        kind: { enum: ['recorded-by-caseworker', 'citizen-signed'] },
+        // Printable text: the form's number in the recording system.
         reference: { type: 'string', minLength: 1, maxLength: 200, pattern: '^[\\x21-\\x7e][\\x20-\\x7e]*$' },
+        form: { enum: ['paper', 'verbal'] },
+        // The compact JWS as the consent service issued it.
+        artefact: { type: 'string', minLength: 1, maxLength: 16384, pattern: '^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$' },
       },
     },
+    givenBy: consentGiverSchema,
+    // A case relation in force (its id from POST /v1/relations): the consent ends when it does.
+    relation: { type: 'string', format: 'uuid', maxLength: 36 },
   },
+} as const;
+
+/** What a caseworker's record must state, which a citizen-signed consent takes from its artefact. */
+export const CASEWORKER_RECORD_REQUIRES = ['recipients', 'sources', 'purposes', 'validFrom', 'validTo'] as const;
+/** The evidence's properties for each kind: required, and not allowed. */
+export const EVIDENCE_PROPERTIES = {
+  'recorded-by-caseworker': { required: ['reference', 'form'], forbidden: ['artefact'] },
+  'citizen-signed': { required: ['artefact'], forbidden: ['reference', 'form'] },
 } as const;
 
 export const searchConsentsSchema = {

@@ -1,33 +1,49 @@
 import { copenhagenDate, dayEnd } from '../policy/dates.js';
 import type { ConsentEvidence } from '../policy/types.js';
 import type { StoredConsent } from '../store/consents.js';
-import type { ConsentEvent, ConsentQuery, ConsentRecord, ConsentState } from './types.js';
+import { evidenceAccepted } from '../policy/evidence.js';
+import { evidenceLevel, type ConsentEvent, type ConsentQuery, type ConsentRecord, type ConsentState } from './types.js';
 
-/** The state of a stored consent on a Copenhagen day: a withdrawal wins, then the period. */
-export function consentState(stored: Pick<StoredConsent, 'state' | 'consent'>, day: string): ConsentState | 'not-yet' {
+/**
+ * A consent as a decision weighs it: as stored, and whether the case relation it is tied to has
+ * ended (then it has ended too).
+ */
+export interface ConsentCandidate extends Pick<StoredConsent, 'state' | 'consent'> {
+  readonly relationEnded?: boolean;
+}
+
+/** The state of a stored consent on a Copenhagen day: a withdrawal wins, then the period and its relation. */
+export function consentState(stored: ConsentCandidate, day: string): ConsentState | 'not-yet' {
   if (stored.state === 'withdrawn') return 'withdrawn';
-  if (day > stored.consent.scope.validTo) return 'expired';
+  if (day > stored.consent.scope.validTo || stored.relationEnded === true) return 'expired';
   if (day < stored.consent.scope.validFrom) return 'not-yet';
   return 'active';
 }
 
 /**
- * True when the consent covers this recipient, purpose and every category to be released: a
- * category is covered when the consent lists it, or lists the whole contract.
+ * True when the consent covers this recipient, source, purpose and every category to be
+ * released: a category is covered when the consent lists it, or lists the whole contract. A
+ * consent recorded before sources were named covers any source.
  */
-export function covers(consent: ConsentRecord, q: Pick<ConsentQuery, 'recipient' | 'purpose' | 'contract' | 'categories'>): boolean {
+export function covers(
+  consent: ConsentRecord,
+  q: Pick<ConsentQuery, 'recipient' | 'purpose' | 'contract' | 'categories'> & { readonly source?: string },
+): boolean {
   const s = consent.scope;
   if (!s.recipients.includes(q.recipient) || !s.purposes.includes(q.purpose)) return false;
+  if (s.sources !== undefined && (q.source === undefined || !s.sources.includes(q.source))) return false;
   const wholeContract = s.contracts.includes(q.contract);
   return q.categories.every((c) => wholeContract || s.categories.includes(c));
 }
 
 /**
- * The answer of the gateway's registry for one release, from the citizen's consents as stored
- * right now:
+ * The answer for one release, from the citizen's consents as they stand right now (the
+ * registry's, and those a consent service holds in force):
  *
- * - active: a consent in force today (not withdrawn, within its period) covers the recipient,
- *   the purpose and every released field's category (or the contract); the newest one is cited;
+ * - active: a consent in force today (not withdrawn, within its period, its relation if any in
+ *   force) covers the recipient, the source, the purpose and every released field's category
+ *   (or the contract), on evidence the policy accepts; the first such one is cited;
+ * - evidence: one in force covers it, but none on evidence the policy accepts;
  * - withdrawn: no active one, but one that would cover it was withdrawn;
  * - expired: no active or withdrawn one, but one that would cover it ended before today;
  * - scope: the citizen has a consent in force (or not yet in force), but it covers another
@@ -35,23 +51,29 @@ export function covers(consent: ConsentRecord, q: Pick<ConsentQuery, 'recipient'
  * - missing: nothing of the above.
  */
 export function consentStatus(
-  consents: readonly StoredConsent[],
-  q: Pick<ConsentQuery, 'recipient' | 'purpose' | 'contract' | 'categories' | 'at'>,
+  consents: readonly ConsentCandidate[],
+  q: Pick<ConsentQuery, 'recipient' | 'source' | 'evidence' | 'purpose' | 'contract' | 'categories' | 'at'>,
 ): ConsentEvidence {
   const day = copenhagenDate(q.at);
-  let withdrawn: StoredConsent | undefined;
-  let expired: StoredConsent | undefined;
+  let withdrawn: ConsentCandidate | undefined;
+  let expired: ConsentCandidate | undefined;
+  let unaccepted = false;
   let other = false;
   for (const stored of consents) {
     const state = consentState(stored, day);
     const fits = covers(stored.consent, q);
     if (fits && state === 'active') {
-      return { status: 'active', consentId: stored.consent.id, receiptDigest: stored.consent.receiptDigest };
-    }
-    if (fits && state === 'withdrawn') withdrawn ??= stored;
+      const c = stored.consent;
+      const level = evidenceLevel(c.evidence);
+      if (evidenceAccepted(q.evidence, level, c.recordedBy.administration, q.recipient)) {
+        return { status: 'active', consentId: c.id, receiptDigest: c.receiptDigest, level };
+      }
+      unaccepted = true;
+    } else if (fits && state === 'withdrawn') withdrawn ??= stored;
     else if (fits && state === 'expired') expired ??= stored;
     else if (state === 'active' || state === 'not-yet') other = true;
   }
+  if (unaccepted) return { status: 'evidence' };
   if (withdrawn) return { status: 'withdrawn', consentId: withdrawn.consent.id };
   if (expired) return { status: 'expired', consentId: expired.consent.id };
   return { status: other ? 'scope' : 'missing' };

@@ -1,11 +1,15 @@
 import type { Administration, DataCategory } from '../contracts/types.js';
-import type { ConsentEvidence } from '../policy/types.js';
+import type { AcceptedEvidence, ConsentEvidence, EvidenceLevel } from '../policy/types.js';
 
 /** What a consent must cover for one release. Holds the CPR number: never log or store it. */
 export interface ConsentQuery {
   readonly cpr: string;
   /** The receiving administration. */
   readonly recipient: string;
+  /** The administration the data comes from: the provider of a query, the sender of a notification. */
+  readonly source: string;
+  /** The evidence the policy accepts (the policy's consent.evidence). */
+  readonly evidence: readonly AcceptedEvidence[];
   readonly purpose: string;
   readonly contract: string;
   /** Categories of the fields that would be released. */
@@ -27,13 +31,62 @@ export interface ConsentSource {
 // ---------------------------------------------------------------------------------------------
 // The gateway's own registry
 
-/** How the citizen's consent is evidenced: the reference of a signed form, or of a digital consent. */
-export type EvidenceKind = 'signed-form' | 'digital';
+/**
+ * A consent service that issues consent artefacts (src/consent/artefact.ts): Digitalt Samtykke
+ * through an adapter, or the demo's simulated service. Asked at decision time for the artefacts
+ * in force for a citizen, so that a withdrawal the citizen makes there is honoured on the next
+ * request. The caller verifies every artefact returned; the channel is not trusted for it.
+ */
+export interface ConsentService {
+  /** The issuer id (`iss`) of the artefacts it returns. */
+  readonly issuer: string;
+  /**
+   * The compact artefacts in force for the citizen right now, unverified. Rejects when the
+   * service fails, answers anything unexpected, or `signal` aborts (the caller's timeout).
+   */
+  inForce(cpr: string, signal: AbortSignal): Promise<readonly string[]>;
+}
 
+/**
+ * Who gave the consent: the citizen, or a representative with the evidence of their authority
+ * (the guardianship decision, the power of attorney, the custody record), by reference only.
+ */
+export interface ConsentGiver {
+  readonly role: 'citizen' | 'guardian' | 'power-of-attorney' | 'custody-holder';
+  readonly reference?: string;
+}
+
+/** The artefact a citizen-signed consent rests on: the gateway keeps its digest, never the CPR number in it. */
+export interface ArtefactRef {
+  readonly issuer: string;
+  readonly id: string;
+  readonly kid: string;
+  /** base64url SHA-256 of the compact artefact. */
+  readonly digest: string;
+  readonly text: { readonly template: string; readonly version: string };
+  readonly givenAt: string;
+}
+
+/**
+ * How the citizen's consent is evidenced (the levels a policy's `consent.evidence` names):
+ * - citizen-signed: an artefact signed by a trusted consent service (`artefact`);
+ * - recorded-by-caseworker: a paper or verbal consent a caseworker recorded, by the form's
+ *   reference (`form`) and the recording caseworker (`recordedBy.caseworker`).
+ * Records written before evidence levels existed say 'signed-form' or 'digital': both were the
+ * recording system's word, so both read as recorded-by-caseworker (evidenceLevel).
+ */
 export interface ConsentEvidenceRef {
-  readonly kind: EvidenceKind;
-  /** The form's or the digital consent's reference in the recording system (never a CPR number). */
+  readonly kind: EvidenceLevel | 'signed-form' | 'digital';
+  /** The form's reference in the recording system, or `<issuer>/<artefact id>` (never a CPR number). */
   readonly reference: string;
+  /** Paper or verbal, for a caseworker's record. */
+  readonly form?: 'paper' | 'verbal';
+  readonly artefact?: ArtefactRef;
+}
+
+/** The evidence level of a recorded consent. */
+export function evidenceLevel(ref: Pick<ConsentEvidenceRef, 'kind'>): EvidenceLevel {
+  return ref.kind === 'citizen-signed' ? 'citizen-signed' : 'recorded-by-caseworker';
 }
 
 /**
@@ -43,6 +96,8 @@ export interface ConsentEvidenceRef {
  */
 export interface ConsentScope {
   readonly recipients: readonly Administration[];
+  /** The administrations the data may come from. Absent on records made before sources existed: any. */
+  readonly sources?: readonly Administration[];
   readonly purposes: readonly string[];
   readonly contracts: readonly string[];
   readonly categories: readonly DataCategory[];
@@ -68,6 +123,12 @@ export interface ConsentRecord {
   readonly scope: ConsentScope;
   readonly evidence: ConsentEvidenceRef;
   readonly recordedBy: ConsentActor;
+  /** Who gave it. Absent on records made before representatives were recorded: the citizen. */
+  readonly givenBy?: ConsentGiver;
+  /** The period starts before the day it was recorded (a back-dated paper form, within the grace). */
+  readonly backdated?: boolean;
+  /** The case relation it is tied to: it ends when that relation ends. */
+  readonly relation?: string;
   /** ISO 8601 UTC. */
   readonly recordedAt: string;
   /** The compact JWS receipt the gateway signed over this record (see receipt.ts). */
@@ -106,13 +167,19 @@ export interface ConsentEvent {
 export interface ConsentView {
   readonly id: string;
   readonly state: ConsentState;
+  readonly level: EvidenceLevel;
   readonly recipients: readonly Administration[];
+  /** null on a consent recorded before sources were named: it covers any source. */
+  readonly sources: readonly Administration[] | null;
   readonly purposes: readonly string[];
   readonly contracts: readonly string[];
   readonly categories: readonly DataCategory[];
   readonly validFrom: string;
   readonly validTo: string;
   readonly evidence: ConsentEvidenceRef;
+  readonly givenBy: ConsentGiver;
+  readonly backdated: boolean;
+  readonly relation: string | null;
   readonly recordedBy: ConsentActor;
   readonly recordedAt: string;
   readonly receipt: string;

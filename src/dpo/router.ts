@@ -11,6 +11,7 @@ import { ASSETS } from './assets.js';
 import { messagePage, refusedPage, sendRefusal } from './messages.js';
 import { anomaliesRoutes } from './pages/anomalies.js';
 import { consentsRoutes } from './pages/consents.js';
+import { consentRegistryDeps } from '../consent/records.js';
 import { integrityRoutes } from './pages/integrity.js';
 import { notificationsRoutes } from './pages/notifications.js';
 import { overviewRoutes } from './pages/overview.js';
@@ -94,15 +95,7 @@ function dpoDeps(gateway: Gateway, options: DpoRouterOptions): DpoDeps {
       gateway.audit.verifier,
       options.fullVerificationEveryMs !== undefined ? { fullEveryMs: options.fullVerificationEveryMs } : {},
     ),
-    consents: {
-      consents: store.consents,
-      trail: gateway.trail,
-      pseudonyms: gateway.pseudonyms,
-      signingKey: gateway.signingKey,
-      gatewayId: gateway.config.gatewayId,
-      rules: gateway.rules,
-      observe: gateway.metrics,
-    },
+    consents: consentRegistryDeps(gateway),
     deadLetters: { outbox: store.outbox, trail: gateway.trail, wake: () => gateway.outbox.wake() },
   };
 }

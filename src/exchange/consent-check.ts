@@ -2,9 +2,10 @@ import type { ConsentQuery, ConsentSource } from '../consent/types.js';
 import type { Contract, DataCategory } from '../contracts/types.js';
 import { CONSENT_DENIAL } from '../audit/reasons.js';
 import type { ConsentCheck } from '../policy/evaluate.js';
-import type { ConsentEvidence, ConsentStatus, Policy } from '../policy/types.js';
+import type { AcceptedEvidence, ConsentEvidence, ConsentStatus, Policy } from '../policy/types.js';
 import type { DenyReason } from '../audit/reasons.js';
 import type { ExchangeDeps } from './deps.js';
+import { DEFAULT_EVIDENCE } from '../policy/evidence.js';
 
 /** What a consent must cover for one release: its query without the citizen and the moment. */
 export type ConsentRequirement = Omit<ConsentQuery, 'cpr' | 'at'>;
@@ -12,20 +13,27 @@ export type ConsentRequirement = Omit<ConsentQuery, 'cpr' | 'at'>;
 /**
  * The part of step 4 (policy) that asks the consent source, for a query and for each recipient
  * of a notification: the check `decide` calls for a policy that requires consent, releasing
- * `fields` of `contract` to the administration `recipient`.
+ * `fields` of `contract` from the administration `source` (the provider of a query, the sender
+ * of a notification) to the administration `recipient`.
  *
  * @example
- *   decide(rules.policies, rules.contracts, request, consentCheck(deps, checked.cpr, req.client.administration, checked.contract, at));
+ *   decide(rules.policies, rules.contracts, request, consentCheck(deps, checked.cpr, { recipient: 'BIF', source: 'SOF' }, checked.contract, at));
  */
-export function consentCheck(deps: ExchangeDeps, cpr: string, recipient: string, contract: Contract, at: Date): ConsentCheck {
-  return (policy, fields) => checkConsent(deps, cpr, recipient, policy, contract.id, categoriesOf(contract, fields), fields, at);
+export function consentCheck(deps: ExchangeDeps, cpr: string, parties: Parties, contract: Contract, at: Date): ConsentCheck {
+  return (policy, fields) => checkConsent(deps, cpr, parties, policy, contract.id, categoriesOf(contract, fields), fields, at);
+}
+
+/** Who receives the data and whom it comes from. */
+export interface Parties {
+  readonly recipient: string;
+  readonly source: string;
 }
 
 /** The consent step of a decision, fail closed: a look-up that throws denies. */
 export async function checkConsent(
   deps: ExchangeDeps,
   cpr: string,
-  recipient: string,
+  parties: Parties,
   policy: Policy,
   contract: string,
   categories: readonly DataCategory[],
@@ -33,26 +41,45 @@ export async function checkConsent(
   at: Date,
 ): Promise<ConsentEvidence> {
   try {
-    return await ask(deps.consent, cpr, consentRequirement(recipient, policy, contract, categories, fields), at);
+    return await ask(deps.consent, cpr, consentRequirement(parties, policy, contract, categories, fields), at);
   } catch {
     return { status: 'unavailable' };
   }
 }
 
-/** What the consent must cover: the policy's purpose and the fields' categories, each once. */
+/** What the consent must cover (the policy's purpose, the fields' categories, each once) and the evidence the policy accepts. */
 export function consentRequirement(
-  recipient: string,
+  parties: Parties,
   policy: Policy,
   contract: string,
   categories: readonly DataCategory[],
   fields: readonly string[],
 ): ConsentRequirement {
-  return { recipient, purpose: policy.purpose, contract, categories: [...new Set(categories)], fields };
+  return {
+    recipient: parties.recipient,
+    source: parties.source,
+    evidence: policy.consent.evidence,
+    purpose: policy.purpose,
+    contract,
+    categories: [...new Set(categories)],
+    fields,
+  };
 }
 
 /** The data categories of `fields` of `contract`, in the same order. */
 export function categoriesOf(contract: Contract, fields: readonly string[]): DataCategory[] {
   return fields.map((f) => contract.fields[f]!.category);
+}
+
+/**
+ * A queued delivery's requirement as stored: rows queued before evidence levels name neither the
+ * source (it is the sender) nor the evidence (the policy default then held).
+ */
+export function storedRequirement(
+  stored: Omit<ConsentRequirement, 'source' | 'evidence'> & { readonly source?: string; readonly evidence?: readonly AcceptedEvidence[] },
+  sender: string,
+): ConsentRequirement {
+  return { ...stored, source: stored.source ?? sender, evidence: stored.evidence ?? DEFAULT_EVIDENCE };
 }
 
 /**
@@ -81,6 +108,8 @@ function ask(source: ConsentSource, cpr: string, r: ConsentRequirement, at: Date
   return source.check({
     cpr,
     recipient: r.recipient,
+    source: r.source,
+    evidence: r.evidence,
     purpose: r.purpose,
     contract: r.contract,
     categories: r.categories,

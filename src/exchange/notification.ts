@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Client } from '../auth/clients.js';
 import type { RequestToken } from '../auth/token.js';
 import { auditEntry, withRecipient, type ExchangeFacts } from '../audit/entry.js';
-import { DENY_REASON, NOTIFICATION_AUDIT, denialCode } from '../audit/reasons.js';
+import { DENY_REASON, NOTIFICATION_AUDIT, callerDenyReasons, denialCode } from '../audit/reasons.js';
 import type { AuditEntry } from '../audit/types.js';
 import type { Contract } from '../contracts/types.js';
 import { GatewayError, isGatewayError } from '../errors.js';
@@ -140,7 +140,7 @@ export async function runNotification(deps: NotificationDeps, req: ExchangeReque
           at,
           provider: req.client.administration,
         },
-        consentCheck(deps, checked.cpr, recipient.administration, contract, at),
+        consentCheck(deps, checked.cpr, { recipient: recipient.administration, source: req.client.administration }, contract, at),
         relations,
       );
       decisions.push({ recipient, decision });
@@ -172,7 +172,7 @@ export async function runNotification(deps: NotificationDeps, req: ExchangeReque
       entries.push(
         withRecipient(auditEntry('notification', { ...f, decision: 'deny', reasons, latencyMs: elapsedMs(req.receivedAt) }), who),
       );
-      if (!skipped) receipts.push({ recipient: who, status: 'refused', reasons: decision.reasons });
+      if (!skipped) receipts.push({ recipient: who, status: 'refused', reasons: callerDenyReasons(decision.reasons) });
       continue;
     }
     const kept = minimiseEvent(event, decision.fields, present);
@@ -210,7 +210,7 @@ export async function runNotification(deps: NotificationDeps, req: ExchangeReque
   if (deliveries.length === 0 && !skippedAll) {
     await exchange.recordDecision(entries);
     const reasons =
-      refusals.length > 0 ? [...new Set(refusals.flatMap((r) => r.reasons))] : [...new Set(entries.flatMap((e) => e.reasons))];
+      refusals.length > 0 ? [...new Set(refusals.flatMap((r) => r.reasons))] : callerDenyReasons(entries.flatMap((e) => e.reasons));
     throw Object.assign(new GatewayError(denialCode(reasons), { reasons }), { auditId: facts.auditId });
   }
 
@@ -277,7 +277,13 @@ function newDelivery(n: Notification, who: Recipient, decision: Extract<Decision
     legalBasis: legalBasisText(policy),
     consent: decision.consent?.receiptDigest ?? null,
     consentCheck: policy.consent.required
-      ? consentRequirement(who.administration, policy, contract.id, categoriesOf(contract, released), released)
+      ? consentRequirement(
+          { recipient: who.administration, source: req.client.administration },
+          policy,
+          contract.id,
+          categoriesOf(contract, released),
+          released,
+        )
       : null,
     relationCheck:
       policy.relation !== undefined

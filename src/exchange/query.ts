@@ -1,6 +1,6 @@
 import type { RequestToken } from '../auth/token.js';
 import { auditEntry } from '../audit/entry.js';
-import { denialCode } from '../audit/reasons.js';
+import { callerDenyReasons, denialCode } from '../audit/reasons.js';
 import { writeAudit } from '../audit/write.js';
 import { GatewayError } from '../errors.js';
 import { sha256b64url, canonicalJson } from '../lib/digest.js';
@@ -69,7 +69,7 @@ export async function runQuery(deps: ExchangeDeps, req: ExchangeRequest): Promis
         provider: contract.provider.administration,
         caseworker: token.caseworker,
       },
-      consentCheck(deps, checked.cpr, req.client.administration, contract, at),
+      consentCheck(deps, checked.cpr, { recipient: req.client.administration, source: contract.provider.administration }, contract, at),
       relationCheck(deps, checked.cpr, at),
     );
   } catch (err) {
@@ -84,7 +84,7 @@ export async function runQuery(deps: ExchangeDeps, req: ExchangeRequest): Promis
   }
   if (consent?.receiptDigest) facts.consent = consent.receiptDigest;
   if (decision.decision === 'deny') {
-    const denied = new GatewayError(denialCode(decision.reasons), { reasons: decision.reasons });
+    const denied = new GatewayError(denialCode(decision.reasons), { reasons: callerDenyReasons(decision.reasons) });
     await exchange.recordDecision([
       auditEntry('decision', {
         ...facts,

@@ -1,4 +1,4 @@
-import type { RelationRequirement } from '../policy/types.js';
+import type { AcceptedEvidence, RelationRequirement } from '../policy/types.js';
 import type { DataCategory } from '../contracts/types.js';
 import { CodedError } from '../errors.js';
 
@@ -20,6 +20,13 @@ export interface DeliveryMeta {
    */
   readonly consentCheck: {
     readonly recipient: string;
+    /**
+     * The sender's administration and the evidence the policy accepts; absent on rows queued
+     * before evidence levels: the worker then takes the sender (`caller`) and the policy's
+     * default evidence (src/exchange/consent-check.ts, storedRequirement).
+     */
+    readonly source?: string;
+    readonly evidence?: readonly AcceptedEvidence[];
     readonly purpose: string;
     readonly contract: string;
     readonly categories: readonly DataCategory[];

@@ -10,7 +10,7 @@ import type { AuditEntry } from '../audit/types.js';
 import type { ConsentSource } from '../consent/types.js';
 import { canonicalJson, sha256b64url } from '../lib/digest.js';
 import type { Logger } from '../log.js';
-import { consentDenial, recheckConsent } from '../exchange/consent-check.js';
+import { consentDenial, recheckConsent, storedRequirement } from '../exchange/consent-check.js';
 import type { Rules } from '../rules/types.js';
 import type { ConsentEvidence } from '../policy/types.js';
 import { postJson, signGatewayToken, type UpstreamIdentity } from '../upstream/provider.js';
@@ -329,7 +329,12 @@ export class OutboxWorker {
     } catch {
       return { status: 'unavailable' };
     }
-    return recheckConsent(this.#o.consent, cpr, d.meta.consentCheck!, new Date(this.#now()));
+    return recheckConsent(
+      this.#o.consent,
+      cpr,
+      storedRequirement(d.meta.consentCheck!, d.meta.caller.administration),
+      new Date(this.#now()),
+    );
   }
 
   /**

@@ -67,3 +67,24 @@ export function isCalendarDate(date: string): boolean {
   const d = new Date(Date.UTC(p[0], p[1] - 1, p[2]));
   return d.getUTCFullYear() === p[0] && d.getUTCMonth() === p[1] - 1 && d.getUTCDate() === p[2];
 }
+
+/**
+ * The calendar date `duration` (ISO 8601, years, months, weeks and days: "P1Y", "P6M2W") after
+ * `date`, both YYYY-MM-DD. A month added to the 31st ends on the month's last day (2025-01-31
+ * plus P1M is 2025-02-28), as a person counting on a calendar would say.
+ *
+ * @example
+ *   addDuration('2026-03-01', 'P1Y'); // '2027-03-01'
+ */
+export function addDuration(date: string, duration: string): string {
+  const p = parse(date);
+  const m = /^P(?=[0-9])(?:([0-9]+)Y)?(?:([0-9]+)M)?(?:([0-9]+)W)?(?:([0-9]+)D)?$/.exec(duration);
+  if (!p || !m) throw new TypeError(`addDuration: not a date and a duration: ${date}, ${duration}`);
+  const [years, months, weeks, days] = [1, 2, 3, 4].map((i) => Number(m[i] ?? 0));
+  const totalMonths = p[0] * 12 + (p[1] - 1) + years! * 12 + months!;
+  const y = Math.floor(totalMonths / 12);
+  const mo = totalMonths % 12;
+  const lastDay = new Date(Date.UTC(y, mo + 1, 0)).getUTCDate();
+  const d = new Date(Date.UTC(y, mo, Math.min(p[2], lastDay) + weeks! * 7 + days!));
+  return d.toISOString().slice(0, 10);
+}

@@ -6,6 +6,7 @@ import { displayPath } from '../contracts/registry.js';
 import { byFileAndLine, parseYamlSource, schemaErrors, type SourceFile } from '../contracts/source.js';
 import { SPECIAL_CATEGORIES, type Administration, type ContractRegistry } from '../contracts/types.js';
 import { deepFreeze } from '../lib/deep-freeze.js';
+import { DEFAULT_EVIDENCE } from './evidence.js';
 import { canonicalJson, sha256hex } from '../lib/digest.js';
 import { LoadError, LoadErrors } from '../lib/load-error.js';
 import { FrozenMap } from '../lib/frozen-map.js';
@@ -88,6 +89,7 @@ export function loadPolicySet(options: PolicySetOptions): LoadedPolicySet {
     // A notification policy names its recipients; the evaluator matches them as the receiving party.
     const policy: Policy = {
       ...raw,
+      consent: { ...raw.consent, evidence: raw.consent.evidence ?? (raw.consent.required ? DEFAULT_EVIDENCE : []) },
       ...(raw.recipient !== undefined && raw.requester === undefined ? { requester: raw.recipient } : {}),
       ...(relation !== undefined ? { relation } : {}),
       file: src.file,
@@ -328,6 +330,29 @@ function crossCheck(
       entry.error(
         '/consent/categories',
         'consent categories apply only when consent is required; set consent.required: true or remove the categories',
+      ),
+    );
+  }
+  if (!p.consent.required && p.consent.evidence.length > 0) {
+    errors.push(
+      entry.error(
+        '/consent/evidence',
+        'consent evidence applies only when consent is required; set consent.required: true or remove evidence',
+      ),
+    );
+  }
+  // A recipient can make up its own record of a paper form: for special categories a policy must
+  // not accept that, only the citizen's signed consent or a record made by another administration.
+  const releasesSpecial = p.fields.some((f) => {
+    const category = contract?.fields[f]?.category;
+    return category !== undefined && SPECIAL_CATEGORIES.includes(category);
+  });
+  if (p.consent.required && releasesSpecial && p.consent.evidence.includes('recorded-by-caseworker')) {
+    errors.push(
+      entry.error(
+        '/consent/evidence',
+        'this policy releases special-category (Art. 9) data on consent, so it must not accept "recorded-by-caseworker" (the recipient could record a consent itself); ' +
+          'accept citizen-signed and/or recorded-by-other-administration',
       ),
     );
   }

@@ -1,7 +1,13 @@
 import { DENY_REASONS } from '../audit/reasons.js';
 import { CONTRACT_ID, DATA_CATEGORIES, FIELD_NAME } from '../contracts/meta-schema.js';
 import { ROLES } from './roles.js';
-import type { ConsentStatus } from './types.js';
+import type { AcceptedEvidence, ConsentStatus } from './types.js';
+
+const ACCEPTED_EVIDENCE = [
+  'citizen-signed',
+  'recorded-by-caseworker',
+  'recorded-by-other-administration',
+] as const satisfies readonly AcceptedEvidence[];
 
 /**
  * JSON Schemas (draft 2020-12) of the files in policies/: administrations.yaml, purposes.yaml,
@@ -62,6 +68,8 @@ export const purposesSchema = {
           legalBases: { type: 'array', minItems: 1, maxItems: 20, items: text(500) },
           // ISO 8601 duration in years, months, weeks or days, e.g. P5Y or P18M.
           retention: { type: 'string', pattern: '^P(?=[0-9])([0-9]+Y)?([0-9]+M)?([0-9]+W)?([0-9]+D)?$', maxLength: 20 },
+          // The longest a consent for this purpose may run; default P1Y (src/consent/registry.ts).
+          consentMaxDuration: { type: 'string', pattern: '^P(?=[0-9])([0-9]+Y)?([0-9]+M)?([0-9]+W)?([0-9]+D)?$', maxLength: 20 },
         },
       },
     },
@@ -138,6 +146,8 @@ export const policySchema = {
       properties: {
         required: { type: 'boolean' },
         categories: { type: 'array', minItems: 1, maxItems: DATA_CATEGORIES.length, uniqueItems: true, items: { enum: DATA_CATEGORIES } },
+        // The evidence the policy accepts; default citizen-signed and recorded-by-caseworker.
+        evidence: { type: 'array', minItems: 1, maxItems: 3, uniqueItems: true, items: { enum: ACCEPTED_EVIDENCE } },
       },
     },
     relation: relationClause,
@@ -158,6 +168,7 @@ export const CONSENT_STATUSES = [
   'withdrawn',
   'expired',
   'scope',
+  'evidence',
   'unavailable',
 ] as const satisfies readonly ConsentStatus[];
 
@@ -190,6 +201,16 @@ export const policyCasesSchema = {
               fields: { type: 'array', minItems: 1, maxItems: 200, items: { type: 'string', maxLength: 64 } },
               at: DATE,
               consent: { enum: CONSENT_STATUSES },
+              /** For `consent: active`: the evidence it rests on; default citizen-signed. */
+              consentEvidence: {
+                type: 'object',
+                additionalProperties: false,
+                required: ['level'],
+                properties: {
+                  level: { enum: ['citizen-signed', 'recorded-by-caseworker'] },
+                  recordedBy: { type: 'string', pattern: ADMINISTRATION_ID, maxLength: 8 },
+                },
+              },
               /** The token's caseworker (for a policy with `sameCaseworker`). */
               caseworker: { type: 'string', minLength: 1, maxLength: 64 },
               /** The relations in force on the day (need to know); default none. */

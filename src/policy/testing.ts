@@ -6,9 +6,10 @@ import { displayPath } from '../contracts/registry.js';
 import { byFileAndLine, parseYamlSource, schemaErrors } from '../contracts/source.js';
 import type { ContractRegistry } from '../contracts/types.js';
 import { LoadError, LoadErrors } from '../lib/load-error.js';
-import { assumedRelations, decide, otherSide, type AssumedRelation } from './evaluate.js';
+import { assumedRelations, decide, otherSide, type AssumedRelation, type ConsentCheck } from './evaluate.js';
+import { evidenceAccepted } from './evidence.js';
 import { policyCasesSchema } from './schemas.js';
-import type { ConsentStatus, PolicySet } from './types.js';
+import type { ConsentStatus, EvidenceLevel, PolicySet } from './types.js';
 
 /**
  * Policy test cases: a lawyer's intent written beside the policy (policies/<id>.test.yaml) and
@@ -26,6 +27,13 @@ export interface PolicyCaseRequest {
   readonly at?: string;
   /** What the consent registry answers; default "missing". */
   readonly consent?: ConsentStatus;
+  /**
+   * For `consent: active`, the evidence that consent rests on: its level and, for a caseworker's
+   * record, the administration that recorded it; default citizen-signed. The policy's
+   * `consent.evidence` is applied to it as the registry applies it (a consent on evidence the
+   * policy does not accept answers `evidence`).
+   */
+  readonly consentEvidence?: { readonly level: EvidenceLevel; readonly recordedBy?: string };
   /** The token's caseworker (a policy with `sameCaseworker` compares it with the relation's). */
   readonly caseworker?: string;
   /** The relations in force on the day, with the citizen (need to know); default none. */
@@ -144,6 +152,12 @@ const sameSet = (a: readonly string[], b: readonly string[]): boolean => a.lengt
 /** Runs one case through the real evaluator. */
 export async function runPolicyCase(set: PolicySet, contracts: ContractRegistry, c: PolicyCase): Promise<PolicyCaseResult> {
   const status: ConsentStatus = c.request.consent ?? 'missing';
+  const evidence = c.request.consentEvidence ?? { level: 'citizen-signed' };
+  const consent: ConsentCheck = async (policy) => {
+    if (status !== 'active') return { status };
+    const accepted = evidenceAccepted(policy.consent.evidence, evidence.level, evidence.recordedBy ?? '', c.request.administration);
+    return accepted ? { status, consentId: 'policy-case-consent', level: evidence.level } : { status: 'evidence' };
+  };
   const decision = await decide(
     set,
     contracts,
@@ -157,7 +171,7 @@ export async function runPolicyCase(set: PolicySet, contracts: ContractRegistry,
       ...otherSide(contracts, c.request.contract),
       caseworker: c.request.caseworker ?? null,
     },
-    async () => (status === 'active' ? { status, consentId: 'policy-case-consent' } : { status }),
+    consent,
     assumedRelations(c.request.relations ?? []),
   );
   const actual: PolicyCaseOutcome =

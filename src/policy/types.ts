@@ -9,6 +9,8 @@ export interface Purpose {
   readonly legalBases: readonly string[];
   /** How long disclosures for this purpose are kept in the audit trail, ISO 8601 duration (e.g. P5Y). */
   readonly retention: string;
+  /** The longest a consent for this purpose may run, ISO 8601 duration (e.g. P1Y); absent: P1Y. */
+  readonly consentMaxDuration?: string;
 }
 
 export interface LegalBasis {
@@ -21,10 +23,22 @@ export interface LegalBasis {
   readonly description: string;
 }
 
+/**
+ * How a consent is evidenced (src/consent/types.ts):
+ * - citizen-signed: an artefact signed by a consent service the municipality trusts;
+ * - recorded-by-caseworker: a paper or verbal consent recorded by any administration's caseworker;
+ * - recorded-by-other-administration: such a record, made by an administration other than the
+ *   one receiving the data (so the recipient cannot have made it up).
+ */
+export type EvidenceLevel = 'citizen-signed' | 'recorded-by-caseworker';
+export type AcceptedEvidence = EvidenceLevel | 'recorded-by-other-administration';
+
 export interface ConsentRequirement {
   readonly required: boolean;
   /** What the consent must cover beyond citizen, recipient and purpose: these data categories. */
   readonly categories?: readonly DataCategory[];
+  /** The evidence the policy accepts; the loader fills in the default (citizen-signed, recorded-by-caseworker). */
+  readonly evidence: readonly AcceptedEvidence[];
 }
 
 /**
@@ -98,13 +112,19 @@ export interface DecisionRequest {
   readonly caseworker?: string | null;
 }
 
-export type ConsentStatus = 'active' | 'missing' | 'withdrawn' | 'expired' | 'scope' | 'unavailable';
+/**
+ * What the consent source answered: `evidence` when a consent in force covers the release but
+ * rests on evidence the policy does not accept (e.g. the recipient's own record of a paper form).
+ */
+export type ConsentStatus = 'active' | 'missing' | 'withdrawn' | 'expired' | 'scope' | 'evidence' | 'unavailable';
 
 export interface ConsentEvidence {
   readonly status: ConsentStatus;
   readonly consentId?: string;
-  /** Digest of the signed consent receipt; audit records cite it. */
+  /** Digest of the signed consent receipt (or, for an artefact found at a consent service, of the artefact); audit records cite it. */
   readonly receiptDigest?: string;
+  /** The level of the consent relied on (status active). */
+  readonly level?: EvidenceLevel;
 }
 
 export type Decision =

@@ -124,7 +124,8 @@ const OPERATIONS: readonly Operation[] = [
     path: '/v1/consents',
     operationId: 'consents.record',
     summary: "Record a citizen's consent",
-    description: "Recorded on the citizen's behalf by a caseworker's system; answered with the consent and its signed receipt. Audited.",
+    description:
+      "Recorded on the citizen's behalf by a caseworker's system, on one of two kinds of evidence: an artefact signed by a consent service the municipality trusts (citizen-signed; verified, its CPR number checked against the body's, recorded once) or a caseworker's record of a paper or verbal consent (recorded-by-caseworker). The period starts no earlier than the day it was given less the back-dating grace and ends within its purposes' consentMaxDuration. Answered with the consent and its signed receipt. Audited.",
     tag: 'consents',
     credentials: 'certificate and token',
     roles: CONSENT_ROLES,
@@ -136,7 +137,8 @@ const OPERATIONS: readonly Operation[] = [
     path: '/v1/consents/search',
     operationId: 'consents.search',
     summary: "A citizen's consents",
-    description: 'Every consent of the citizen, in force or not. Audited.',
+    description:
+      'The consents of the citizen, in force or not, that your administration recorded or receives under (the DPO sees all); others are not shown, nor that they exist. Audited.',
     tag: 'consents',
     credentials: 'certificate and token',
     roles: CONSENT_SEARCH_ROLES,
@@ -149,10 +151,10 @@ const OPERATIONS: readonly Operation[] = [
     operationId: 'consents.withdraw',
     summary: 'Withdraw a consent',
     description:
-      "The body names the citizen, so that a wrong id never withdraws another citizen's consent. From the next request on, on every instance, it permits nothing; a queued notification delivery that relied on it is checked again before it goes out. Audited.",
+      "By the administration that recorded it or one that receives under it, or the DPO; for anyone else the consent does not exist (404). The body names the citizen, so that a wrong id never withdraws another citizen's consent. From the next request on, on every instance, it permits nothing; a queued notification delivery that relied on it is checked again before it goes out. Audited.",
     tag: 'consents',
     credentials: 'certificate and token',
-    roles: CONSENT_ROLES,
+    roles: CONSENT_SEARCH_ROLES,
     body: 'consent.withdraw',
     pathParameter: 'id',
     ok: [200, '{consent, auditId}'],

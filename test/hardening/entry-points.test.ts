@@ -76,11 +76,12 @@ describe('consents', () => {
     JSON.stringify({
       cpr: CITIZEN,
       recipients: ['BIF'],
+      sources: ['SOF'],
       purposes: ['plan-coordination'],
       categories: ['social'],
       validFrom: '2026-01-01',
       validTo: '2027-12-31',
-      evidence: { kind: 'signed-form', reference },
+      evidence: { kind: 'recorded-by-caseworker', reference, form: 'paper' },
     });
 
   it.each(WRITTEN)('refuses an evidence reference holding a CPR number (%s), and records nothing', async (_name, written) => {
