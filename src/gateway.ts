@@ -6,7 +6,9 @@ import type { Pseudonymizer } from './audit/pseudonym.js';
 import { loadPseudonymizer, openAuditServices, type AuditServices } from './audit/services.js';
 import { AuditTrail } from './audit/trail.js';
 import type { GatewayConfig } from './config/config.js';
-import type { ConsentSource } from './consent/types.js';
+import type { ConsentIssuer } from './consent/artefact.js';
+import { consentServices, loadConsentIssuers } from './consent/issuers.js';
+import type { ConsentService, ConsentSource } from './consent/types.js';
 import type { ExchangeDeps } from './exchange/deps.js';
 import { ProviderSlots } from './upstream/provider-slots.js';
 import { createLogger, type Logger } from './log.js';
@@ -37,6 +39,10 @@ export interface Gateway {
   /** Checkpoints, verification keys, retention, SIEM forwarding and the chain lease (src/audit/services.ts). */
   readonly audit: AuditServices;
   readonly signingKey: CryptoKey;
+  /** The consent services trusted to sign consent artefacts, by issuer id (`consent.issuers`). */
+  readonly consentIssuers: ReadonlyMap<string, ConsentIssuer>;
+  /** A client for the in-force look-up of each trusted consent service that has a `url`. */
+  readonly consentServices: readonly ConsentService[];
   readonly deps: ExchangeDeps;
   /** Delivers queued notifications (src/outbox/); running unless config.notifications.worker is false. */
   readonly outbox: OutboxWorker;
@@ -82,10 +88,16 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const certs = config.paths.certs;
   const read = (p: string): string => readFileSync(path.join(certs, p), 'utf8');
   const signingKey = await importPKCS8(read('gateway/signing.key.pem'), 'ES256');
+  const gatewayTls = { cert: read('gateway/tls.crt.pem'), key: read('gateway/tls.key.pem'), ca: read('ca/ca.crt.pem') };
+  // Before anything is opened: a consent issuer setting that cannot be used stops start-up here.
+  const consentIssuers = await loadConsentIssuers(config, {
+    onKey: (k) => logger.info('consent service key trusted', { issuer: k.issuer, kid: k.kid, thumbprint: k.thumbprint }),
+  });
+  const consentClients = consentServices(config, consentIssuers, gatewayTls);
   const upstream: UpstreamIdentity = {
     gatewayId: config.gatewayId,
     signingKey,
-    agent: createUpstreamAgent({ cert: read('gateway/tls.crt.pem'), key: read('gateway/tls.key.pem'), ca: read('ca/ca.crt.pem') }),
+    agent: createUpstreamAgent(gatewayTls),
     timeoutMs: config.upstream.timeoutMs,
     maxResponseBytes: config.upstream.maxResponseBytes,
   };
@@ -148,6 +160,8 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     pseudonyms,
     audit,
     signingKey,
+    consentIssuers,
+    consentServices: consentClients,
     deps,
     outbox,
     rollups,
@@ -170,6 +184,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       await outbox.stop();
       await rollups.stop();
       upstream.agent.destroy();
+      for (const client of consentClients) client.close();
       await trail.close?.();
       await audit.stop();
       await store.close();
