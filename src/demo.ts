@@ -9,15 +9,22 @@ import { createLogger, type Logger } from './log.js';
 import { ensureDevPki } from './pki/devpki.js';
 import { listen, type RunningGateway } from './server/https.js';
 import { seedDemoRelations } from './simulators/relations.js';
+import { DEMO_CONSENT_ISSUER, startConsentService, type SimulatedConsentService } from './simulators/consent-service.js';
 import { startSimulator, type Simulator } from './simulators/server.js';
 
 /** The simulated provider systems `npm start` runs beside the gateway, on consecutive ports in this order. */
 export const SIMULATED_SYSTEMS = ['bif-jobcentre-system', 'sof-case-system', 'suf-health-system', 'buf-youth-system'] as const;
+/** The simulated national consent service (src/simulators/consent-service.ts): on the port after the simulated systems. */
+export const SIMULATED_CONSENT_SERVICE = 'consent-service';
+/** Everything `npm start` simulates, in the order of its consecutive ports. */
+export const SIMULATED = [...SIMULATED_SYSTEMS, SIMULATED_CONSENT_SERVICE] as const;
 
 /** What `npm start` started; `close` stops it all. */
 export interface Demo {
   readonly running: RunningGateway;
   readonly simulators: readonly Simulator[];
+  /** The simulated consent service the gateway trusts as issuer DEMO_CONSENT_ISSUER. */
+  readonly consentService: SimulatedConsentService;
   readonly logger: Logger;
   /**
    * What it started and where, for a person to read. `npm start` prints it on stderr: stdout
@@ -28,7 +35,7 @@ export interface Demo {
 }
 
 /** Another port to suggest in a message: a thousand above, or below near the top. */
-const elsewhere = (port: number): number => (port + 1000 + SIMULATED_SYSTEMS.length <= 65535 ? port + 1000 : port - 1000);
+const elsewhere = (port: number): number => (port + 1000 + SIMULATED.length <= 65535 ? port + 1000 : port - 1000);
 
 function gatewayPortSetting(port: number): PortSetting {
   return {
@@ -44,30 +51,31 @@ function simulatorPortSetting(system: string, first: number): PortSetting {
     what: `the simulated ${system}`,
     setting:
       `SNITFLADE_SIMULATOR_PORT (or simulators.firstPort in the SNITFLADE_CONFIG file), the first of the ` +
-      `${SIMULATED_SYSTEMS.length} simulated systems' consecutive ports (now ${first}), e.g. SNITFLADE_SIMULATOR_PORT=${elsewhere(first)} npm start`,
+      `${SIMULATED.length} simulated systems' consecutive ports (now ${first}), e.g. SNITFLADE_SIMULATOR_PORT=${elsewhere(first)} npm start`,
   };
 }
 
 /**
- * The simulated systems' ports, in the order of SIMULATED_SYSTEMS: consecutive from
- * `simulators.firstPort`, by default from the gateway's port + 1; all 0 (ephemeral) when that
- * is 0. Throws LoadError when they would run past 65535 or include the gateway's port.
+ * The simulated systems' ports, in the order of SIMULATED (the provider systems, then the
+ * consent service): consecutive from `simulators.firstPort`, by default from the gateway's port
+ * + 1; all 0 (ephemeral) when that is 0. Throws LoadError when they would run past 65535 or
+ * include the gateway's port.
  */
 export function simulatorPorts(config: GatewayConfig): number[] {
   const gateway = config.listen.port;
   const first = config.simulators?.firstPort ?? (gateway === 0 ? 0 : gateway + 1);
-  if (first === 0) return SIMULATED_SYSTEMS.map(() => 0);
-  const last = first + SIMULATED_SYSTEMS.length - 1;
+  if (first === 0) return SIMULATED.map(() => 0);
+  const last = first + SIMULATED.length - 1;
   const clash = last > 65535 ? 'run past 65535' : gateway >= first && gateway <= last ? `include the gateway's port ${gateway}` : undefined;
   if (clash !== undefined) {
     throw new LoadError(
       'configuration',
       '/simulators/firstPort',
-      `the ${SIMULATED_SYSTEMS.length} simulated systems' ports ${first}-${last} would ${clash}; set SNITFLADE_SIMULATOR_PORT ` +
-        `to the first of ${SIMULATED_SYSTEMS.length} free consecutive ports apart from the gateway's (SNITFLADE_PORT)`,
+      `the ${SIMULATED.length} simulated systems' ports ${first}-${last} would ${clash}; set SNITFLADE_SIMULATOR_PORT ` +
+        `to the first of ${SIMULATED.length} free consecutive ports apart from the gateway's (SNITFLADE_PORT)`,
     );
   }
-  return SIMULATED_SYSTEMS.map((_, i) => first + i);
+  return SIMULATED.map((_, i) => first + i);
 }
 
 /** A port in use, said with what it was for and the setting that moves it; anything else as it is. */
@@ -79,7 +87,8 @@ function explainPort(setting: PortSetting): (err: unknown) => never {
 
 /**
  * `npm start` without the process around it: development certificates (generated on first
- * start), the simulated provider systems and the gateway with its embedded store, configured from
+ * start), the simulated provider systems, the simulated consent service (which the gateway then
+ * trusts as issuer DEMO_CONSENT_ISSUER) and the gateway with its embedded store, configured from
  * `env` as the gateway is. A port in use stops it with a PortInUseError naming the port, what it
  * was for and the setting that moves it; whatever had started is stopped again.
  *
@@ -92,9 +101,10 @@ export async function startDemo(options: { env: NodeJS.ProcessEnv; root?: string
   const base = loadConfig({ root, env: options.env });
   const ports = simulatorPorts(base);
   const systems = registeredClientIds(path.join(base.paths.policies, 'clients.yaml'));
-  await ensureDevPki(base.paths.certs, { systems, gatewayId: base.gatewayId });
+  await ensureDevPki(base.paths.certs, { systems, gatewayId: base.gatewayId, consentService: true });
 
   const simulators: Simulator[] = [];
+  let consentService: SimulatedConsentService | undefined;
   let logger: Logger | undefined;
   let gateway: Gateway | undefined;
   try {
@@ -106,8 +116,26 @@ export async function startDemo(options: { env: NodeJS.ProcessEnv; root?: string
       simulators.push(sim);
       endpoints[system] = sim.url;
     }
+    consentService = await startConsentService({
+      port: ports[SIMULATED_SYSTEMS.length],
+      certsDir: base.paths.certs,
+      gatewayId: base.gatewayId,
+    }).catch(explainPort(simulatorPortSetting(SIMULATED_CONSENT_SERVICE, ports[0]!)));
+    // An issuer configured with the demo's id wins over the simulated one, as endpoints do.
+    const demoIssuer = {
+      id: DEMO_CONSENT_ISSUER,
+      publicKeys: [{ kid: consentService.kid, file: consentService.publicKeyFile }],
+      url: consentService.url,
+    };
+    const issuers = base.consent.issuers.some((i) => i.id === DEMO_CONSENT_ISSUER)
+      ? base.consent.issuers
+      : [...base.consent.issuers, demoIssuer];
     // Endpoints configured for a system win over its simulator's.
-    const config = loadConfig({ root, env: options.env, overrides: { endpoints: { ...endpoints, ...base.endpoints } } });
+    const config = loadConfig({
+      root,
+      env: options.env,
+      overrides: { endpoints: { ...endpoints, ...base.endpoints }, consent: { issuers } },
+    });
     logger = createLogger({ ...config.log, service: 'snitflade' });
     gateway = await createGateway(config, { logger });
     const running = await listen(gateway).catch(explainPort(gatewayPortSetting(config.listen.port)));
@@ -142,6 +170,7 @@ export async function startDemo(options: { env: NodeJS.ProcessEnv; root?: string
       'Snitflade is running (development demo; synthetic citizens only)',
       `  gateway                 ${running.url}   (mutual TLS; store: ${config.store.kind === 'sqlite' ? config.store.file : 'PostgreSQL'})`,
       ...simulators.map((s) => `  simulated ${s.system.padEnd(22)} ${s.url}`),
+      `  simulated ${SIMULATED_CONSENT_SERVICE.padEnd(22)} ${consentService.url}   (stands in for Digitalt Samtykke; trusted as issuer ${DEMO_CONSENT_ISSUER})`,
       `  contracts ${rules.contracts.list().length}, policies ${rules.policies.policies.length}, policy set ${rules.policies.digest.slice(0, 12)}`,
       seed
         ? '  relations register      filled by the simulated case systems through the API (the log says when it is done)'
@@ -152,21 +181,23 @@ export async function startDemo(options: { env: NodeJS.ProcessEnv; root?: string
       'Try the walkthrough in README.md. Ctrl-C stops everything.',
       '',
     ].join('\n');
+    const service = consentService;
     return {
       running,
       simulators,
+      consentService: service,
       logger,
       banner,
       async close() {
         stopSeeding.abort();
         await seeding;
         await running.close();
-        await Promise.all(simulators.map((s) => s.close()));
+        await Promise.all([...simulators.map((s) => s.close()), service.close()]);
       },
     };
   } catch (err) {
     await gateway?.close().catch(() => undefined);
-    await Promise.all(simulators.map((s) => s.close().catch(() => undefined)));
+    await Promise.all([...simulators, ...(consentService ? [consentService] : [])].map((s) => s.close().catch(() => undefined)));
     logger?.end();
     throw err;
   }

@@ -6,8 +6,9 @@ import type { Pseudonymizer } from './audit/pseudonym.js';
 import { loadPseudonymizer, openAuditServices, type AuditServices } from './audit/services.js';
 import { AuditTrail } from './audit/trail.js';
 import type { GatewayConfig } from './config/config.js';
-import type { ConsentService, ConsentSource } from './consent/types.js';
 import type { ConsentIssuer } from './consent/artefact.js';
+import { consentServices, loadConsentIssuers } from './consent/issuers.js';
+import type { ConsentService, ConsentSource } from './consent/types.js';
 import type { ExchangeDeps } from './exchange/deps.js';
 import { ProviderSlots } from './upstream/provider-slots.js';
 import { createLogger, type Logger } from './log.js';
@@ -38,6 +39,10 @@ export interface Gateway {
   /** Checkpoints, verification keys, retention, SIEM forwarding and the chain lease (src/audit/services.ts). */
   readonly audit: AuditServices;
   readonly signingKey: CryptoKey;
+  /** The consent services trusted to sign consent artefacts, by issuer id (`consent.issuers`). */
+  readonly consentIssuers: ReadonlyMap<string, ConsentIssuer>;
+  /** A client for the in-force look-up of each trusted consent service that has a `url`. */
+  readonly consentServices: readonly ConsentService[];
   readonly deps: ExchangeDeps;
   /** Delivers queued notifications (src/outbox/); running unless config.notifications.worker is false. */
   readonly outbox: OutboxWorker;
@@ -47,10 +52,6 @@ export interface Gateway {
    */
   readonly rollups: RollupCatchUp;
   readonly rules: () => Rules;
-  /** The consent services the municipality trusts (config consent.issuers): their keys, for citizen-signed consents. */
-  readonly consentIssuers: ReadonlyMap<string, ConsentIssuer>;
-  /** The consent services asked at decision time for the artefacts in force. */
-  readonly consentServices: readonly ConsentService[];
   /** The CA's certificate revocation list in force (swapped by reload). */
   revocations(): RevocationList;
   /**
@@ -87,10 +88,16 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const certs = config.paths.certs;
   const read = (p: string): string => readFileSync(path.join(certs, p), 'utf8');
   const signingKey = await importPKCS8(read('gateway/signing.key.pem'), 'ES256');
+  const gatewayTls = { cert: read('gateway/tls.crt.pem'), key: read('gateway/tls.key.pem'), ca: read('ca/ca.crt.pem') };
+  // Before anything is opened: a consent issuer setting that cannot be used stops start-up here.
+  const consentIssuers = await loadConsentIssuers(config, {
+    onKey: (k) => logger.info('consent service key trusted', { issuer: k.issuer, kid: k.kid, thumbprint: k.thumbprint }),
+  });
+  const consentClients = consentServices(config, consentIssuers, gatewayTls);
   const upstream: UpstreamIdentity = {
     gatewayId: config.gatewayId,
     signingKey,
-    agent: createUpstreamAgent({ cert: read('gateway/tls.crt.pem'), key: read('gateway/tls.key.pem'), ca: read('ca/ca.crt.pem') }),
+    agent: createUpstreamAgent(gatewayTls),
     timeoutMs: config.upstream.timeoutMs,
     maxResponseBytes: config.upstream.maxResponseBytes,
   };
@@ -105,14 +112,12 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   audit.start(trail);
   const metrics = new Metrics();
   metrics.watchRevocations(() => revocations);
-  const consentIssuers: ReadonlyMap<string, ConsentIssuer> = new Map();
-  const consentServices: readonly ConsentService[] = [];
   const consent =
     options.consent ??
     ledgerConsentSource(store, pseudonyms, {
       timeoutMs: config.consent.timeoutMs,
       issuers: consentIssuers,
-      services: consentServices,
+      services: consentClients,
       relations: store.relations,
       purposes: () => rules.current().policies.purposes,
     });
@@ -163,12 +168,12 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     pseudonyms,
     audit,
     signingKey,
+    consentIssuers,
+    consentServices: consentClients,
     deps,
     outbox,
     rollups,
     rules: () => rules.current(),
-    consentIssuers,
-    consentServices,
     revocations: () => revocations,
     async reload(candidate?: Rules) {
       const next = candidate ?? (await loadRules(config, { warn }));
@@ -187,6 +192,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       await outbox.stop();
       await rollups.stop();
       upstream.agent.destroy();
+      for (const client of consentClients) client.close();
       await trail.close?.();
       await audit.stop();
       await store.close();

@@ -11,9 +11,12 @@ import os from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
 import { loadConfig } from '../src/config/config.js';
-import { SIMULATED_SYSTEMS, simulatorPorts, startDemo, type Demo } from '../src/demo.js';
+import { verifyArtefact } from '../src/consent/artefact.js';
+import { SIMULATED, SIMULATED_CONSENT_SERVICE, SIMULATED_SYSTEMS, simulatorPorts, startDemo, type Demo } from '../src/demo.js';
 import { PortInUseError } from '../src/lib/listen.js';
 import { LoadError } from '../src/lib/load-error.js';
+import { addDuration, copenhagenDate } from '../src/policy/dates.js';
+import { population } from '../src/simulators/population.js';
 import { ROOT, testCerts, tls } from './support/env.js';
 
 jest.setTimeout(120_000);
@@ -50,7 +53,7 @@ function isFree(port: number): Promise<boolean> {
   });
 }
 
-/** A run of `count` free ports: the gateway's, then one per simulated system. */
+/** A run of `count` free ports: the gateway's, then one per simulated system and the consent service. */
 async function freePorts(count: number): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
     const base = 20000 + Math.floor(Math.random() * 30000);
@@ -94,13 +97,14 @@ async function demoEnv(name: string, vars: Record<string, string>): Promise<Node
 describe("the simulated systems' ports", () => {
   const config = (env: NodeJS.ProcessEnv) => loadConfig({ root: ROOT, env });
 
-  it("follow the gateway's port by default, or start at SNITFLADE_SIMULATOR_PORT", () => {
-    expect(simulatorPorts(config({}))).toEqual([8444, 8445, 8446, 8447]);
-    expect(simulatorPorts(config({ SNITFLADE_PORT: '9443' }))).toEqual([9444, 9445, 9446, 9447]);
-    expect(simulatorPorts(config({ SNITFLADE_SIMULATOR_PORT: '18444' }))).toEqual([18444, 18445, 18446, 18447]);
-    expect(simulatorPorts(config({ SNITFLADE_PORT: '0' }))).toEqual([0, 0, 0, 0]);
-    expect(simulatorPorts(config({ SNITFLADE_PORT: '8443', SNITFLADE_SIMULATOR_PORT: '0' }))).toEqual([0, 0, 0, 0]);
+  it("follow the gateway's port by default, or start at SNITFLADE_SIMULATOR_PORT; the consent service takes the last", () => {
+    expect(simulatorPorts(config({}))).toEqual([8444, 8445, 8446, 8447, 8448]);
+    expect(simulatorPorts(config({ SNITFLADE_PORT: '9443' }))).toEqual([9444, 9445, 9446, 9447, 9448]);
+    expect(simulatorPorts(config({ SNITFLADE_SIMULATOR_PORT: '18444' }))).toEqual([18444, 18445, 18446, 18447, 18448]);
+    expect(simulatorPorts(config({ SNITFLADE_PORT: '0' }))).toEqual([0, 0, 0, 0, 0]);
+    expect(simulatorPorts(config({ SNITFLADE_PORT: '8443', SNITFLADE_SIMULATOR_PORT: '0' }))).toEqual([0, 0, 0, 0, 0]);
     expect(SIMULATED_SYSTEMS).toHaveLength(4);
+    expect(SIMULATED).toEqual([...SIMULATED_SYSTEMS, SIMULATED_CONSENT_SERVICE]);
   });
 
   it('refuses a setting that is not a port, runs past 65535 or takes the gateway’s port, naming the setting', () => {
@@ -108,23 +112,47 @@ describe("the simulated systems' ports", () => {
       new LoadError('environment SNITFLADE_SIMULATOR_PORT', '', 'must be a whole number, got "84a4"'),
     );
     expect(() => config({ SNITFLADE_SIMULATOR_PORT: '70000' })).toThrow(/\/simulators\/firstPort: must be <= 65535/);
-    expect(() => simulatorPorts(config({ SNITFLADE_SIMULATOR_PORT: '65533' }))).toThrow(
-      /ports 65533-65536 would run past 65535; set SNITFLADE_SIMULATOR_PORT/,
+    expect(() => simulatorPorts(config({ SNITFLADE_SIMULATOR_PORT: '65532' }))).toThrow(
+      /the 5 simulated systems' ports 65532-65536 would run past 65535; set SNITFLADE_SIMULATOR_PORT to the first of 5 free consecutive ports/,
     );
-    expect(() => simulatorPorts(config({ SNITFLADE_PORT: '65534' }))).toThrow(/ports 65535-65538 would run past 65535/);
-    expect(() => simulatorPorts(config({ SNITFLADE_SIMULATOR_PORT: '8441' }))).toThrow(
-      /ports 8441-8444 would include the gateway's port 8443; set SNITFLADE_SIMULATOR_PORT/,
+    expect(() => simulatorPorts(config({ SNITFLADE_PORT: '65534' }))).toThrow(/ports 65535-65539 would run past 65535/);
+    expect(() => simulatorPorts(config({ SNITFLADE_SIMULATOR_PORT: '8440' }))).toThrow(
+      /ports 8440-8444 would include the gateway's port 8443; set SNITFLADE_SIMULATOR_PORT/,
     );
   });
 });
 
 describe('a port in use at start-up', () => {
   it('a second npm start beside a running one stops at the first taken port: which port, for what, the setting, another instance', async () => {
-    const base = await freePorts(1 + SIMULATED_SYSTEMS.length);
+    const base = await freePorts(1 + SIMULATED.length);
     const first = await startDemo({ env: await demoEnv('start-first', { SNITFLADE_PORT: String(base) }) });
     demos.push(first);
     expect(first.running.port).toBe(base);
     expect(first.simulators.map((s) => s.port)).toEqual([base + 1, base + 2, base + 3, base + 4]);
+    expect(first.consentService.port).toBe(base + 5);
+    // The gateway trusts the simulated consent service, and can ask it.
+    expect([...first.running.gateway.consentIssuers.keys()]).toEqual(['demo-samtykke']);
+    expect(first.running.gateway.consentServices.map((s) => s.issuer)).toEqual(['demo-samtykke']);
+    const cpr = population()[0]!.cpr;
+    const day = copenhagenDate(new Date());
+    const given = await request(first.consentService.url)
+      .post('/citizen/consents')
+      .ca(tls('ops-console').ca)
+      .send({
+        cpr,
+        recipients: ['SOF'],
+        sources: ['BIF'],
+        purposes: ['plan-coordination'],
+        categories: ['employment'],
+        validFrom: day,
+        validTo: addDuration(day, 'P1D'),
+      });
+    expect(given.status).toBe(201);
+    const [artefact] = await first.running.gateway.consentServices[0]!.inForce(cpr, AbortSignal.timeout(10_000));
+    expect(artefact).toBe(given.body.artefact);
+    await expect(verifyArtefact(artefact!, first.running.gateway.consentIssuers, cpr, new Date())).resolves.toMatchObject({
+      kid: first.consentService.kid,
+    });
 
     const second = startDemo({ env: await demoEnv('start-second', { SNITFLADE_PORT: String(base) }) });
     await expect(second).rejects.toThrow(PortInUseError);
@@ -133,7 +161,7 @@ describe('a port in use at start-up', () => {
     expect(err.message).toBe(
       `port ${base + 1} on 127.0.0.1, for the simulated bif-jobcentre-system, is already in use. Another Snitflade may still be running ` +
         '(stop it: Ctrl-C in its terminal), or another program holds the port. To use another port, set SNITFLADE_SIMULATOR_PORT ' +
-        `(or simulators.firstPort in the SNITFLADE_CONFIG file), the first of the 4 simulated systems' consecutive ports (now ${base + 1}), ` +
+        `(or simulators.firstPort in the SNITFLADE_CONFIG file), the first of the 5 simulated systems' consecutive ports (now ${base + 1}), ` +
         `e.g. SNITFLADE_SIMULATOR_PORT=${base + 1001} npm start.`,
     );
     // The first one runs on, untouched.
@@ -141,8 +169,22 @@ describe('a port in use at start-up', () => {
     expect(health.status).toBe(200);
   });
 
+  it("the consent service's port taken: names it and the setting, and stops the simulated systems that had started", async () => {
+    const base = await freePorts(1 + SIMULATED.length);
+    await hold(base + SIMULATED.length);
+    const err = (await startDemo({ env: await demoEnv('start-consent-port', { SNITFLADE_PORT: String(base) }) }).catch(
+      (e: unknown) => e,
+    )) as PortInUseError;
+    expect(err).toBeInstanceOf(PortInUseError);
+    expect(err.port).toBe(base + SIMULATED.length);
+    expect(err.message).toContain(`port ${base + 5} on 127.0.0.1, for the simulated consent-service, is already in use.`);
+    expect(err.message).toContain(`the first of the 5 simulated systems' consecutive ports (now ${base + 1})`);
+    for (let i = 0; i < SIMULATED_SYSTEMS.length; i++) expect(await isFree(base + 1 + i)).toBe(true);
+    await release(base + SIMULATED.length);
+  });
+
   it("the gateway's port taken: says so and which setting moves it, and stops what had started", async () => {
-    const base = await freePorts(1 + SIMULATED_SYSTEMS.length);
+    const base = await freePorts(1 + SIMULATED.length);
     await hold(base);
     const env = await demoEnv('start-gateway-port', { SNITFLADE_PORT: String(base) });
     const err = (await startDemo({ env }).catch((e: unknown) => e)) as PortInUseError;
@@ -156,7 +198,7 @@ describe('a port in use at start-up', () => {
     );
     expect(err.message).not.toMatch(/\n\s+at /);
     // The simulated systems that had started are stopped again...
-    for (let i = 1; i <= SIMULATED_SYSTEMS.length; i++) expect(await isFree(base + i)).toBe(true);
+    for (let i = 1; i <= SIMULATED.length; i++) expect(await isFree(base + i)).toBe(true);
     // ...and the gateway's store and audit chain released: once the port is free, the same start succeeds.
     await release(base);
     const demo = await startDemo({ env });
@@ -229,7 +271,10 @@ describe("npm start's process", () => {
     const run = runMain(await processEnv('stdout-json', { SNITFLADE_PORT: '0' }));
     await ready(run);
     expect(run.stderr()).toContain('Snitflade is running');
-    for (const system of SIMULATED_SYSTEMS) expect(run.stderr()).toMatch(new RegExp(`simulated ${system} +https://localhost:\\d+`));
+    for (const system of SIMULATED) expect(run.stderr()).toMatch(new RegExp(`simulated ${system} +https://localhost:\\d+`));
+    expect(run.stderr()).toMatch(
+      /simulated consent-service +https:\/\/localhost:\d+ +\(stands in for Digitalt Samtykke; trusted as issuer demo-samtykke\)/,
+    );
     // One request, so that the log has a line about it.
     const url = /gateway +(https:\/\/localhost:\d+)/.exec(run.stderr())![1]!;
     const health = await request(url).get('/healthz').ca(tls('ops-console').ca);

@@ -170,6 +170,25 @@ describe('ensureDevPki', () => {
     expect(cert.verify(new X509Certificate(after['ca/ca.crt.pem']!.content).publicKey)).toBe(true);
   });
 
+  it("adds the simulated consent service's files when asked: a server-only certificate that no client system can be named like, and an ES256 key", async () => {
+    const before = snapshot(certs);
+    const result = await ensureDevPki(certs, { systems: SYSTEMS, consentService: true });
+    expect([...result.created].sort()).toEqual(
+      ['signing.key.pem', 'signing.pub.pem', 'tls.crt.pem', 'tls.key.pem'].map((f) => `consent-service/${f}`),
+    );
+    for (const [f, v] of Object.entries(before)) expect(snapshot(certs)[f]).toEqual(v);
+    const cert = new X509Certificate(readFileSync(path.join(certs, 'consent-service/tls.crt.pem')));
+    expect(cn(cert)).toBe('consent-service.demo');
+    expect(cert.keyUsage).toEqual([SERVER_AUTH]);
+    expect(cert.checkHost('localhost')).toBe('localhost');
+    expect(cert.verify(new X509Certificate(readFileSync(path.join(certs, 'ca/ca.crt.pem'))).publicKey)).toBe(true);
+    expect(createPublicKey(readFileSync(path.join(certs, 'consent-service/signing.pub.pem'))).asymmetricKeyDetails?.namedCurve).toBe(
+      'prime256v1',
+    );
+    expect((statSync(path.join(certs, 'consent-service/signing.key.pem')).mode & 0o777).toString(8)).toBe('600');
+    expect((await ensureDevPki(certs, { systems: SYSTEMS, consentService: true })).created).toEqual([]);
+  });
+
   it('loadDevPki reads back every credential', () => {
     const pki = loadDevPki(certs);
     expect(pki.gateway.id).toBe('snitflade-gateway');

@@ -31,8 +31,10 @@ program
   .action(async () => {
     const c = config();
     const systems = registeredClientIds(path.join(c.paths.policies, 'clients.yaml'));
-    await ensureDevPki(c.paths.certs, { systems, gatewayId: c.gatewayId });
-    process.stdout.write(`development certificates are in ${c.paths.certs} (systems: ${systems.join(', ')})\n`);
+    await ensureDevPki(c.paths.certs, { systems, gatewayId: c.gatewayId, consentService: true });
+    process.stdout.write(
+      `development certificates are in ${c.paths.certs} (systems: ${systems.join(', ')}; and the simulated consent service)\n`,
+    );
   });
 
 program

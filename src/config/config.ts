@@ -50,10 +50,16 @@ export interface GatewayConfig {
   /** Where each provider/recipient system is reached, overriding policies/clients.yaml. */
   readonly endpoints: Readonly<Record<string, string>>;
   /**
-   * The consent registry: how long one consent look-up may take before it denies (fail closed),
-   * and how many days before the day it was given a consent may start (back-dated paper forms).
+   * Consent: how long one consent look-up may take before it denies (fail closed); how many days
+   * before today a consent recorded by a caseworker (a back-dated paper form) may start (default
+   * 7; such a consent is flagged); and the consent services trusted to sign consent artefacts
+   * (docs/consent-and-notifications.md, "A consent service"). Default: none trusted.
    */
-  readonly consent: { readonly timeoutMs: number; readonly backdateGraceDays: number };
+  readonly consent: {
+    readonly timeoutMs: number;
+    readonly backdateGraceDays: number;
+    readonly issuers: readonly ConsentIssuerConfig[];
+  };
   /**
    * The relations register: how many days before today a relation's start (`from`) may lie when it
    * is registered or moved (default 365), so that a relation cannot be backdated to cover past
@@ -106,6 +112,22 @@ export interface GatewayConfig {
    * default), or ephemeral ports when the gateway's port is 0. A gateway alone never starts them.
    */
   readonly simulators?: { readonly firstPort: number };
+}
+
+/**
+ * A consent service the municipality trusts (Digitalt Samtykke through an adapter, or the demo's
+ * simulated one): the issuer id its artefacts carry (`iss`), its public keys (PEM SPKI files by
+ * `kid`, and/or a JWKS file: EC P-256 for ES256 only), and where it answers the in-force look-up
+ * (`url`, https, over mutual TLS with the gateway's client certificate; `caFile` the CA that
+ * signs its TLS certificate, default the gateway's own, ca/ca.crt.pem). Relative files are in the
+ * certificate folder, as the audit keys are. Loaded by src/consent/issuers.ts.
+ */
+export interface ConsentIssuerConfig {
+  readonly id: string;
+  readonly publicKeys?: readonly { readonly kid: string; readonly file: string }[];
+  readonly jwksFile?: string;
+  readonly url?: string;
+  readonly caFile?: string;
 }
 
 type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
@@ -207,10 +229,40 @@ const schema = {
     consent: {
       type: 'object',
       additionalProperties: false,
-      required: ['timeoutMs', 'backdateGraceDays'],
+      required: ['timeoutMs', 'backdateGraceDays', 'issuers'],
       properties: {
         timeoutMs: { type: 'integer', minimum: 1, maximum: 60000 },
         backdateGraceDays: { type: 'integer', minimum: 0, maximum: 365 },
+        issuers: {
+          type: 'array',
+          maxItems: 20,
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['id'],
+            properties: {
+              id: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._:/-]{0,99}$' },
+              publicKeys: {
+                type: 'array',
+                minItems: 1,
+                maxItems: 20,
+                items: {
+                  type: 'object',
+                  additionalProperties: false,
+                  required: ['kid', 'file'],
+                  properties: {
+                    kid: { type: 'string', pattern: '^[\\x21-\\x7e]{1,128}$' },
+                    file: { type: 'string', minLength: 1 },
+                  },
+                },
+              },
+              jwksFile: { type: 'string', minLength: 1 },
+              url: { type: 'string', pattern: '^https://[^\\s]+$', maxLength: 2000 },
+              caFile: { type: 'string', minLength: 1 },
+            },
+            dependentRequired: { caFile: ['url'] },
+          },
+        },
       },
     },
     relations: {
@@ -325,7 +377,7 @@ export function defaultConfig(root: string): GatewayConfig {
       shutdownGraceMs: 10000,
     },
     endpoints: {},
-    consent: { timeoutMs: 2000, backdateGraceDays: 7 },
+    consent: { timeoutMs: 2000, backdateGraceDays: 7, issuers: [] },
     relations: { backdateDays: 365 },
     // 20 attempts, 1 s doubling to at most 10 min: a recipient that is down for about two hours still gets everything.
     notifications: {
@@ -411,6 +463,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv): ConfigInput {
     const value = int(name);
     if (value !== undefined) set(['limits', key], value);
   }
+  const graceDays = int('SNITFLADE_CONSENT_BACKDATE_GRACE_DAYS');
+  if (graceDays !== undefined) set(['consent', 'backdateGraceDays'], graceDays);
   const backdateDays = int('SNITFLADE_RELATION_BACKDATE_DAYS');
   if (backdateDays !== undefined) set(['relations', 'backdateDays'], backdateDays);
   const attempts = int('SNITFLADE_NOTIFY_MAX_ATTEMPTS');
@@ -444,6 +498,27 @@ export function configFromEnv(env: NodeJS.ProcessEnv): ConfigInput {
   return input;
 }
 
+/** What the schema cannot say about `consent.issuers`: keys given one way or the other, and one entry per id. */
+function checkConsentIssuers(issuers: readonly ConsentIssuerConfig[], file: string): void {
+  for (const [i, issuer] of issuers.entries()) {
+    if (issuer.publicKeys === undefined && issuer.jwksFile === undefined) {
+      throw new LoadError(
+        file,
+        `/consent/issuers/${i}`,
+        `the consent service "${issuer.id}" has no public keys; give publicKeys ([{kid, file}], PEM files) or jwksFile (a JWKS file), or both`,
+      );
+    }
+    const first = issuers.findIndex((other) => other.id === issuer.id);
+    if (first !== i) {
+      throw new LoadError(
+        file,
+        `/consent/issuers/${i}/id`,
+        `the consent service "${issuer.id}" is configured twice (also at /consent/issuers/${first}); merge its keys into one entry`,
+      );
+    }
+  }
+}
+
 /**
  * Builds the frozen configuration: defaults < config file < environment < `overrides`.
  * Throws LoadError naming the setting that is wrong.
@@ -467,5 +542,7 @@ export function loadConfig(options: { root: string; env?: NodeJS.ProcessEnv; ove
     const first = validate.errors?.[0];
     throw new LoadError(file ?? 'configuration', first?.instancePath ?? '', `${first?.message ?? 'invalid'}`);
   }
-  return deepFreeze(merged as GatewayConfig);
+  const config = merged as GatewayConfig;
+  checkConsentIssuers(config.consent.issuers, file ?? 'configuration');
+  return deepFreeze(config);
 }

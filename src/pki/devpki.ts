@@ -18,7 +18,8 @@ export type { CertificateAuthority, ExtendedKeyUsage, IssuedCertificate } from '
 
 /**
  * The development PKI: a private CA, the gateway's TLS certificate and ES256 signing key, the
- * pseudonym key, and a TLS certificate and signing key per client/provider system. Generated
+ * pseudonym key, a TLS certificate and signing key per client/provider system, and, when asked
+ * for, the simulated consent service's TLS certificate and artefact-signing key. Generated
  * into the git-ignored certs/ folder on first start and in tests; production uses the
  * municipality's own PKI and keys instead (see certs.example/README.md).
  */
@@ -30,6 +31,12 @@ export const DEV_CA_CN = 'Snitflade development CA';
 /** Every development certificate is valid for localhost over IPv4 and IPv6. */
 export const LOCAL_SANS: readonly string[] = ['localhost', '127.0.0.1', '::1'];
 const LEAF_EKU: readonly ExtendedKeyUsage[] = ['serverAuth', 'clientAuth'];
+/**
+ * The simulated consent service's TLS certificate: a server only (it never calls anyone), and a
+ * CN with a dot, which no system id may hold, so it can never pass for a registered client.
+ */
+export const CONSENT_SERVICE_CN = 'consent-service.demo';
+const SERVER_EKU: readonly ExtendedKeyUsage[] = ['serverAuth'];
 
 const KEY_MODE = 0o600;
 const PUBLIC_MODE = 0o644;
@@ -39,6 +46,11 @@ export interface EnsureDevPkiOptions {
   readonly systems: readonly string[];
   /** The gateway certificate's common name; default "snitflade-gateway". */
   readonly gatewayId?: string;
+  /**
+   * Also the simulated consent service's TLS certificate and artefact-signing key, under
+   * consent-service/ (`npm start` and `snitflade certs` ask for them). Default false.
+   */
+  readonly consentService?: boolean;
 }
 
 export interface EnsuredDevPki extends DevPkiPaths {
@@ -117,12 +129,12 @@ class Generator {
     return { certPem, keyPem };
   }
 
-  async ensureTls(files: SystemPaths, ca: CertificateAuthority, cn: string): Promise<void> {
+  async ensureTls(files: SystemPaths, ca: CertificateAuthority, cn: string, eku: readonly ExtendedKeyUsage[] = LEAF_EKU): Promise<void> {
     const keyPem = await this.ensure(files.tlsKey, KEY_MODE, async () => (await newRsaKey()).privatePem);
     const certPem = await this.ensure(
       files.tlsCert,
       PUBLIC_MODE,
-      async () => issueCertificate({ ca, cn, sans: LOCAL_SANS, eku: LEAF_EKU, keyPem }).certPem,
+      async () => issueCertificate({ ca, cn, sans: LOCAL_SANS, eku, keyPem }).certPem,
     );
     const cert = this.parseCert(files.tlsCert, certPem);
     const caCert = new X509Certificate(ca.certPem);
@@ -173,9 +185,17 @@ export async function ensureDevPki(certsDir: string, opts: EnsureDevPkiOptions):
   const systems = [...new Set(opts.systems)];
   // A system certificate with the gateway's name could pose as the gateway to providers.
   if (systems.includes(gatewayId)) throw new TypeError(`ensureDevPki: a system may not be named like the gateway ("${gatewayId}")`);
+  if (gatewayId === CONSENT_SERVICE_CN)
+    throw new TypeError(`ensureDevPki: the gateway may not be named like the consent service ("${gatewayId}")`);
   const paths = devPkiPaths(certsDir, systems); // validates the ids
+  const consent = opts.consentService === true ? paths.consentService : undefined;
 
-  for (const dir of [paths.ca.dir, paths.gateway.dir, ...Object.values(paths.clients).map((c) => c.dir)]) {
+  for (const dir of [
+    paths.ca.dir,
+    paths.gateway.dir,
+    ...Object.values(paths.clients).map((c) => c.dir),
+    ...(consent ? [consent.dir] : []),
+  ]) {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
   }
   const gen = new Generator(paths.certsDir);
@@ -186,6 +206,7 @@ export async function ensureDevPki(certsDir: string, opts: EnsureDevPkiOptions):
     gen.ensureSigningKey(gateway),
     gen.ensurePseudonymKey(gateway.pseudonymKey),
     ...systems.flatMap((id) => [gen.ensureTls(paths.clients[id]!, ca, id), gen.ensureSigningKey(paths.clients[id]!)]),
+    ...(consent ? [gen.ensureTls(consent, ca, CONSENT_SERVICE_CN, SERVER_EKU), gen.ensureSigningKey(consent)] : []),
   ]);
   return { ...paths, created: gen.created.sort() };
 }

@@ -10,6 +10,8 @@ import path from 'node:path';
  *   gateway/pseudonym.key                                HMAC key for CPR pseudonyms (base64url)
  *   clients/<id>/tls.crt.pem, clients/<id>/tls.key.pem   a client/provider system's TLS certificate
  *   clients/<id>/signing.key.pem, signing.pub.pem        that system's ES256 request-signing key
+ *   consent-service/tls.crt.pem, tls.key.pem             the demo's simulated consent service: TLS server certificate
+ *   consent-service/signing.key.pem, signing.pub.pem     and the ES256 key it signs consent artefacts with
  */
 
 export interface SystemPaths {
@@ -29,6 +31,8 @@ export interface DevPkiPaths {
   readonly ca: { readonly dir: string; readonly cert: string; readonly key: string };
   readonly gateway: GatewayPaths;
   readonly clients: Readonly<Record<string, SystemPaths>>;
+  /** The simulated consent service's files (src/simulators/consent-service.ts); generated only when asked for. */
+  readonly consentService: SystemPaths;
 }
 
 /** A system id as the client registry allows it; also safe as a directory name. */
@@ -64,5 +68,6 @@ export function devPkiPaths(certsDir: string, systems: readonly string[]): DevPk
     ca: { dir: caDir, cert: path.join(caDir, 'ca.crt.pem'), key: path.join(caDir, 'ca.key.pem') },
     gateway: { ...systemFiles(gatewayDir), pseudonymKey: path.join(gatewayDir, 'pseudonym.key') },
     clients,
+    consentService: systemFiles(path.join(root, 'consent-service')),
   };
 }

@@ -3,13 +3,13 @@ import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import type { TLSSocket } from 'node:tls';
 import { listenOn } from '../lib/listen.js';
 import { TLS_POLICY } from '../lib/tls.js';
 import type { Logger } from '../log.js';
 import { SIMULATED_CONTRACTS, type SimulatedContract } from './contracts.js';
 import { breakValue, checkFault, type Fault } from './faults.js';
 import { gatewayTokenVerifier } from './gateway-token.js';
+import { peerCertificate, readBody, send } from './http.js';
 import { NotificationInbox, parseCitizenBody, receiveNotification } from './recipient.js';
 
 export type { Fault } from './faults.js';
@@ -74,8 +74,6 @@ export interface Simulator {
 const QUERY_PATH = /^\/snitflade\/v1\/queries\/([A-Za-z0-9._-]{1,128})$/;
 const NOTIFICATION_PATH = /^\/snitflade\/v1\/notifications\/([A-Za-z0-9._-]{1,128})$/;
 const FIELD_NAME = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
-const MAX_BODY_BYTES = 64 * 1024;
-const CLIENT_AUTH_OID = '1.3.6.1.5.5.7.3.2';
 
 const PROBLEMS = {
   TOKEN_INVALID: { status: 401, title: 'Gateway token invalid' },
@@ -91,32 +89,10 @@ const PROBLEMS = {
 } as const;
 type ProblemCode = keyof typeof PROBLEMS;
 
-function send(res: ServerResponse, status: number, body: string, type: string): void {
-  if (res.headersSent || res.destroyed) return;
-  res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', 'content-length': Buffer.byteLength(body) });
-  res.end(body);
-}
-
 function problem(res: ServerResponse, code: ProblemCode, status: number = PROBLEMS[code].status): number {
   const body = { type: 'about:blank', title: PROBLEMS[code].title, status, code };
   send(res, status, JSON.stringify(body), 'application/problem+json');
   return status;
-}
-
-/** The request body, or undefined when it exceeds the cap. */
-function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let over = false;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) over = true;
-      else chunks.push(chunk);
-    });
-    req.on('end', () => resolve(over ? undefined : Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
 }
 
 function parseQuery(body: Buffer): { cpr: string; fields: string[] } | undefined {
@@ -125,13 +101,6 @@ function parseQuery(body: Buffer): { cpr: string; fields: string[] } | undefined
   const { cpr, fields } = parsed;
   if (!Array.isArray(fields) || fields.length > 64 || !fields.every((f) => typeof f === 'string' && FIELD_NAME.test(f))) return undefined;
   return { cpr, fields: fields as string[] };
-}
-
-function peerCommonName(req: IncomingMessage): { cn: string | undefined; clientAuth: boolean } {
-  const cert = (req.socket as TLSSocket).getPeerCertificate();
-  const cn = cert?.subject?.CN;
-  const eku = cert?.ext_key_usage;
-  return { cn: typeof cn === 'string' ? cn : undefined, clientAuth: eku === undefined || eku.includes(CLIENT_AUTH_OID) };
 }
 
 function readCredential(certsDir: string, rel: string): string {
@@ -200,7 +169,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
 
   async function handleQuery(req: IncomingMessage, res: ServerResponse, contractId: string): Promise<number> {
     if (req.method !== 'POST') return problem(res, 'METHOD_NOT_ALLOWED');
-    const peer = peerCommonName(req);
+    const peer = peerCertificate(req);
     if (peer.cn !== gatewayId || !peer.clientAuth) return problem(res, 'CLIENT_FORBIDDEN');
     const contract = Object.hasOwn(contracts, contractId) ? contracts[contractId] : undefined;
     if (contract === undefined) return problem(res, 'CONTRACT_UNKNOWN');
@@ -254,7 +223,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
   /** A notification from the gateway (recipient side, see recipient.ts), with the faults that apply to it. */
   async function handleNotification(req: IncomingMessage, res: ServerResponse, contractId: string): Promise<number> {
     if (req.method !== 'POST') return problem(res, 'METHOD_NOT_ALLOWED');
-    const peer = peerCommonName(req);
+    const peer = peerCertificate(req);
     if (peer.cn !== gatewayId || !peer.clientAuth) return problem(res, 'CLIENT_FORBIDDEN');
     const active = fault;
     if (active?.kind === 'delay') {

@@ -10,16 +10,22 @@ import { jest } from '@jest/globals';
 import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { TLS12_SUITES, TLS13_SUITES, TLS_POLICY } from '../../src/lib/tls.js';
+import { ensureDevPki } from '../../src/pki/devpki.js';
+import { startConsentService, type SimulatedConsentService } from '../../src/simulators/consent-service.js';
 import { startTestEnv, TEST_CERTS, type TestEnv } from '../support/env.js';
 
 jest.setTimeout(60_000);
 
 let env: TestEnv;
+let consentService: SimulatedConsentService;
 
 beforeAll(async () => {
   env = await startTestEnv({ name: 'hardening-tls' });
+  await ensureDevPki(TEST_CERTS, { systems: [], consentService: true });
+  consentService = await startConsentService({ certsDir: TEST_CERTS });
 });
 afterAll(async () => {
+  await consentService?.close();
   await env?.close();
 });
 
@@ -69,6 +75,7 @@ function handshake(port: number, args: readonly string[], clientCert = false): P
 const listeners = (): readonly (readonly [string, number, boolean])[] => [
   ['the gateway', env.running.port, false],
   ...Object.entries(env.simulators).map(([id, s]) => [`the simulated ${id}`, s.port, true] as const),
+  ['the simulated consent service', consentService.port, true],
 ];
 
 describe.each(['the gateway', 'the simulated systems'])('%s', (which) => {
