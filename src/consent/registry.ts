@@ -131,22 +131,22 @@ async function candidatesOf(
   pseudonyms: Pseudonymizer,
   options: LedgerConsentSourceOptions,
 ): Promise<ConsentCandidate[]> {
+  const day = copenhagenDate(q.at);
   const recorded = new Set<string>();
-  const candidates: ConsentCandidate[] = stored.map((s) => {
+  const candidates: ConsentCandidate[] = [];
+  for (const s of stored) {
     const artefact = s.consent.evidence.artefact;
-    if (artefact === undefined) return s;
-    recorded.add(`${artefact.issuer}\u0000${artefact.id}`);
-    const inForce = found.artefacts.get(artefact.issuer);
-    if (inForce === undefined || inForce.some((a) => a.claims.jti === artefact.id)) return s;
-    return { ...s, state: 'withdrawn' as const };
-  });
+    // Its service could not say whether the citizen withdrew it: not relied on (the answer is then unavailable).
+    if (artefact !== undefined && found.failed.has(artefact.issuer)) continue;
+    candidates.push(standing(s, found, day, recorded));
+  }
+
   for (const [issuer, list] of found.artefacts) {
     for (const a of list) {
       if (!recorded.has(`${issuer}\u0000${a.claims.jti}`))
         candidates.push({ consent: artefactConsent(a, pseudonyms.pseudonym(q.cpr), options), state: 'active' });
     }
   }
-  const day = copenhagenDate(q.at);
   const relations = options.relations;
   if (relations === undefined) return candidates;
   return Promise.all(
@@ -156,6 +156,17 @@ async function candidatesOf(
       return { ...c, relationEnded: r === undefined || relationState(r.relation, day) !== 'active' };
     }),
   );
+}
+
+/** A recorded consent as it stands: a citizen-signed one its service (asked) no longer holds in force is withdrawn there. */
+function standing(s: StoredConsent, found: InForce, day: string, recorded: Set<string>): ConsentCandidate {
+  const artefact = s.consent.evidence.artefact;
+  if (artefact === undefined) return s;
+  recorded.add(`${artefact.issuer}\u0000${artefact.id}`);
+  const inForce = found.artefacts.get(artefact.issuer);
+  // Not asked, held in force, or its period over anyway (then it has expired, not been withdrawn).
+  if (inForce === undefined || inForce.some((a) => a.claims.jti === artefact.id) || day > s.consent.scope.validTo) return s;
+  return { ...s, state: 'withdrawn' };
 }
 
 /**

@@ -9,6 +9,7 @@ import { createLogger } from '../../src/log.js';
 import { ensureDevPki } from '../../src/pki/devpki.js';
 import { listen, type RunningGateway } from '../../src/server/https.js';
 import { startSimulator, type Simulator } from '../../src/simulators/server.js';
+import { startConsentService, type SimulatedConsentService } from '../../src/simulators/consent-service.js';
 import { projectRoot } from '../../src/lib/root.js';
 
 export const ROOT = projectRoot();
@@ -20,6 +21,7 @@ export async function testCerts(): Promise<string> {
   await ensureDevPki(TEST_CERTS, {
     systems: registeredClientIds(path.join(ROOT, 'policies', 'clients.yaml')),
     gatewayId: 'snitflade-gateway',
+    consentService: true,
   });
   return TEST_CERTS;
 }
@@ -38,6 +40,8 @@ export interface TestEnv {
   readonly url: string;
   readonly config: GatewayConfig;
   readonly simulators: Record<string, Simulator>;
+  /** The simulated national consent service, trusted as its issuer, when started (option consentService). */
+  readonly consentService?: SimulatedConsentService;
   readonly dataDir: string;
   readonly logFile: string;
   close(): Promise<void>;
@@ -49,9 +53,30 @@ export interface TestEnv {
  * suite's teardown scans for personal data.
  */
 export async function startTestEnv(
-  options: { name: string; overrides?: ConfigInput; gatewayOptions?: GatewayOptions; simulators?: boolean } = { name: 'env' },
+  options: {
+    name: string;
+    overrides?: ConfigInput;
+    gatewayOptions?: GatewayOptions;
+    simulators?: boolean;
+    /** Start the simulated consent service (or use this one, shared with another env) and trust it. */
+    consentService?: boolean | SimulatedConsentService;
+  } = { name: 'env' },
 ): Promise<TestEnv> {
   const certs = await testCerts();
+  const ownService =
+    options.consentService === true ? await startConsentService({ certsDir: certs, gatewayId: 'snitflade-gateway' }) : undefined;
+  const consentService = ownService ?? (typeof options.consentService === 'object' ? options.consentService : undefined);
+  const trusted = consentService
+    ? {
+        issuers: [
+          {
+            id: consentService.issuer,
+            publicKeys: [{ kid: consentService.kid, file: consentService.publicKeyFile }],
+            url: consentService.url,
+          },
+        ],
+      }
+    : {};
   const simulators: Record<string, Simulator> = {};
   const endpoints: Record<string, string> = {};
   if (options.simulators !== false) {
@@ -73,6 +98,7 @@ export async function startTestEnv(
       endpoints,
       log: { level: 'debug', console: false, file: logFile },
       ...options.overrides,
+      ...(consentService ? { consent: { ...options.overrides?.consent, ...trusted } } : {}),
     },
   });
   const logger = createLogger({ ...config.log, service: `test-${options.name}` });
@@ -84,11 +110,13 @@ export async function startTestEnv(
     url: running.url,
     config,
     simulators,
+    ...(consentService ? { consentService } : {}),
     dataDir,
     logFile,
     async close() {
       await running.close();
       await Promise.all(Object.values(simulators).map((s) => s.close()));
+      await ownService?.close();
       await new Promise<void>((resolve) => logger.on('finish', () => resolve()).end());
     },
   };
