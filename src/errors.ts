@@ -159,7 +159,7 @@ export const ERRORS = {
     status: 403,
     title: "The citizen's consent is required",
     detail:
-      "A policy permits this exchange only with the citizen's consent, and no consent in force covers it (none recorded, withdrawn, expired, or not covering this recipient, purpose or data), or the consent could not be checked; nothing was released. See reasons. A consent is recorded through POST /v1/consents.",
+      "A policy permits this exchange only with the citizen's consent, and no consent in force covers it on evidence the policy accepts (CONSENT_NOT_IN_FORCE), or the consent could not be checked (CONSENT_SOURCE_UNAVAILABLE); nothing was released. Consents that would not count are not described. The citizen gives consent at the consent service, or a caseworker records it through POST /v1/consents where the policy accepts that; see docs/consent-and-notifications.md.",
   },
   SUBJECT_NOT_FOUND: { status: 404, title: 'No record of this citizen', detail: 'The providing system holds no case for this citizen.' },
 
