@@ -82,7 +82,7 @@ describe('snitflade explain', () => {
       /✔ bif-reads-social-coordination-summary v2[^\n]*\n(.*\n){4}.*fields +would release openSocialCase; not efforts\n.*ok +relation +needs relations with the citizen: BIF as cash-benefit or sickness-benefit or rehabilitation-case; SOF as any capacity; assumed: BIF as cash-benefit, SOF as social-case\n/,
     );
     expect(out).toMatch(
-      /✘ bif-rehab-team-reads-social-efforts v1[^\n]*\n.*\n.*ok +role +the caller holds rehabilitation-team\n.*FAIL purpose +only for "rehabilitation-team-assessment", not "plan-coordination"/,
+      /✘ bif-rehab-team-reads-social-efforts v2[^\n]*\n.*\n.*ok +role +the caller holds rehabilitation-team\n.*FAIL purpose +only for "rehabilitation-team-assessment", not "plan-coordination"/,
     );
   });
 

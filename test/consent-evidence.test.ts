@@ -101,12 +101,16 @@ describe('a consent artefact', () => {
 
 describe('the evidence a policy accepts', () => {
   it('counts a caseworker record made by the recipient itself only when the policy accepts any caseworker record', () => {
-    expect(evidenceAccepted(['citizen-signed'], 'citizen-signed', 'test-samtykke', 'SOF')).toBe(true);
-    expect(evidenceAccepted(['citizen-signed'], 'recorded-by-caseworker', 'BIF', 'SOF')).toBe(false);
-    expect(evidenceAccepted(['recorded-by-other-administration'], 'recorded-by-caseworker', 'SOF', 'SOF')).toBe(false);
-    expect(evidenceAccepted(['recorded-by-other-administration'], 'recorded-by-caseworker', 'BIF', 'SOF')).toBe(true);
-    expect(evidenceAccepted(['recorded-by-other-administration'], 'citizen-signed', 'x', 'SOF')).toBe(false);
-    expect(evidenceAccepted(['recorded-by-caseworker'], 'recorded-by-caseworker', 'SOF', 'SOF')).toBe(true);
+    expect(evidenceAccepted(['citizen-signed'], 'citizen-signed', 'test-samtykke', { recipient: 'SOF', caller: 'SOF' })).toBe(true);
+    expect(evidenceAccepted(['citizen-signed'], 'recorded-by-caseworker', 'BIF', { recipient: 'SOF', caller: 'SOF' })).toBe(false);
+    expect(
+      evidenceAccepted(['recorded-by-other-administration'], 'recorded-by-caseworker', 'SOF', { recipient: 'SOF', caller: 'SOF' }),
+    ).toBe(false);
+    expect(
+      evidenceAccepted(['recorded-by-other-administration'], 'recorded-by-caseworker', 'BIF', { recipient: 'SOF', caller: 'SOF' }),
+    ).toBe(true);
+    expect(evidenceAccepted(['recorded-by-other-administration'], 'citizen-signed', 'x', { recipient: 'SOF', caller: 'SOF' })).toBe(false);
+    expect(evidenceAccepted(['recorded-by-caseworker'], 'recorded-by-caseworker', 'SOF', { recipient: 'SOF', caller: 'SOF' })).toBe(true);
   });
 });
 
@@ -139,6 +143,7 @@ function caseworkerRecord(over: Partial<ConsentRecord> = {}, scope: Partial<Cons
 const healthAsk: Omit<ConsentQuery, 'cpr'> = {
   recipient: 'BIF',
   source: 'SOF',
+  caller: 'BIF',
   evidence: ['citizen-signed', 'recorded-by-other-administration'],
   purpose: 'whole-person-plan',
   contract: 'social.whole-person-plan.v1',
@@ -182,6 +187,7 @@ describe('the consent source with a consent service', () => {
     cpr: CPR,
     recipient: 'SOF',
     source: 'BIF',
+    caller: 'BIF',
     evidence: ['citizen-signed'],
     purpose: 'summons-copy',
     contract: 'employment.summons-copy.v1',
@@ -311,7 +317,11 @@ describe('the consent source with a consent service', () => {
   });
 
   it("counts an artefact's period only up to its purpose's maximum consent duration", async () => {
-    const old = await service.sign(CPR, { validFrom: addDays(today, -400), validTo: addDays(today, 400) });
+    const old = await service.sign(CPR, {
+      validFrom: addDays(today, -400),
+      validTo: addDays(today, 400),
+      givenAt: new Date(now.getTime() - 400 * 86_400_000).toISOString(),
+    });
     expect(
       (
         await source(

@@ -2,7 +2,7 @@
  * The consent check itself: which consent covers which release, the reason given when none
  * does, the history shown, the receipt, and the consent source failing closed.
  */
-import { generateKeyPair } from 'jose';
+import { generateKeyPair, type CryptoKey } from 'jose';
 import { randomBytes, randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { Pseudonymizer } from '../src/audit/pseudonym.js';
@@ -73,9 +73,13 @@ function stored(
   return { consent, state, events };
 }
 
+/** Signed today: a consent given long ago runs at most its purpose's maximum (P1Y) from then. */
+const GIVEN_TODAY: ConsentRecord['evidence'] = { ...SIGNED, artefact: { ...SIGNED.artefact!, givenAt: new Date().toISOString() } };
+
 const ask = {
   recipient: 'SOF',
   source: 'BIF',
+  caller: 'BIF',
   evidence: ['citizen-signed'] as const,
   purpose: 'summons-copy',
   contract: 'employment.summons-copy.v1',
@@ -180,6 +184,8 @@ describe('the registry as a consent source', () => {
     return { bySubject, add: async () => undefined, get: async () => undefined, withdraw: async () => 'not-found' };
   }
   const deps = (consent: ExchangeDeps['consent']) => ({ consent }) as unknown as ExchangeDeps;
+  /** The consent service the stored citizen-signed consents came from, still trusted with the key they name. */
+  const issuers = new Map([['demo-samtykke', { id: 'demo-samtykke', keys: new Map([['k', {} as CryptoKey]]) }]]);
   const viaPolicy = (source: ExchangeDeps['consent']) =>
     decide(
       policies,
@@ -189,7 +195,7 @@ describe('the registry as a consent source', () => {
         checkConsent(
           deps(source),
           CPR,
-          { recipient: 'SOF', source: 'BIF' },
+          { recipient: 'SOF', source: 'BIF', caller: 'BIF' },
           policy,
           summons.contract,
           fields.map((f) => contracts.get(summons.contract)!.fields[f]!.category),
@@ -201,10 +207,11 @@ describe('the registry as a consent source', () => {
 
   it('looks the citizen up by pseudonym under every key, never by CPR number', async () => {
     const seen: string[][] = [];
-    const s = stored({ validTo: '2099-12-31' });
+    const s = stored({ validTo: '2099-12-31' }, 'active', new Date().toISOString(), GIVEN_TODAY);
     const source = ledgerConsentSource(
       storeWith(async (subjects) => (seen.push([...subjects]), [s])),
       pseudonyms,
+      { issuers },
     );
     const decision = await viaPolicy(source);
     expect(decision).toMatchObject({ decision: 'permit', consent: { status: 'active', consentId: s.consent.id } });
@@ -216,13 +223,14 @@ describe('the registry as a consent source', () => {
     const slow = ledgerConsentSource(
       storeWith(() => new Promise(() => undefined)),
       pseudonyms,
-      { timeoutMs: 30 },
+      { timeoutMs: 30, issuers },
     );
     await expect(
       slow.check({
         cpr: CPR,
         recipient: 'SOF',
         source: 'BIF',
+        caller: 'BIF',
         evidence: ['citizen-signed'],
         purpose: 'summons-copy',
         contract: summons.contract,
@@ -235,15 +243,17 @@ describe('the registry as a consent source', () => {
     const broken = ledgerConsentSource(
       storeWith(async () => Promise.reject(new Error('connection refused'))),
       pseudonyms,
+      { issuers },
     );
     expect(await viaPolicy(broken)).toMatchObject({ decision: 'deny', reasons: ['CONSENT_SOURCE_UNAVAILABLE'] });
   });
 
   it('reads the store on every check: no answer outlives a withdrawal', async () => {
-    let current = stored({ validTo: '2099-12-31' });
+    let current = stored({ validTo: '2099-12-31' }, 'active', new Date().toISOString(), GIVEN_TODAY);
     const source = ledgerConsentSource(
       storeWith(async () => [current]),
       pseudonyms,
+      { issuers },
     );
     expect((await viaPolicy(source)).decision).toBe('permit');
     current = { ...current, state: 'withdrawn' };

@@ -653,7 +653,7 @@ describe('consents and notifications', () => {
       'given',
       'withdrawn',
     ]);
-    await expect(section.textContent()).resolves.toContain('BIF-FORM-2026-0007');
+    await expect(section.textContent()).resolves.toContain('SOF-FORM-2026-0007');
     await shot('consents');
   });
 

@@ -197,7 +197,7 @@ describe('the rehabilitation team and the Health and Care Administration (SUF)',
     consenting.delete(atSuf.cpr);
     const res = await ask('bif-jobcentre-system', 'health.rehabilitation-info.v1', 'rehabilitation-team-assessment', atSuf.cpr, fields);
     expect(res.status).toBe(403);
-    expect(res.body.reasons).toEqual(['CONSENT_MISSING']);
+    expect(res.body.reasons).toEqual(['CONSENT_NOT_IN_FORCE']);
   });
 
   it('releases it with consent from the simulated SUF system, dropping what the contract does not name', async () => {

@@ -331,7 +331,7 @@ describe('refusals', () => {
     expectProblem(res, 400, 'PURPOSE_UNKNOWN');
   });
 
-  it('denies when consent is required and none is recorded (403 CONSENT_REQUIRED, CONSENT_MISSING), not as "no policy"', async () => {
+  it('denies when consent is required and none is recorded (403 CONSENT_REQUIRED, CONSENT_NOT_IN_FORCE), not as "no policy"', async () => {
     const res = await post(
       'bif-jobcentre-system',
       SUMMARY,
@@ -339,7 +339,9 @@ describe('refusals', () => {
       { tokenOverrides: { purpose: 'rehabilitation-team-assessment' } },
     );
     expectProblem(res, 403, 'CONSENT_REQUIRED');
-    expect(res.body.reasons).toEqual(['CONSENT_MISSING']);
+    expect(res.body.reasons).toEqual(['CONSENT_NOT_IN_FORCE']);
+    // The caller is not told whether a consent exists; the audit record keeps the precise reason.
+    expect((await auditRecords(res.body.auditId)).map((r) => r.reasons)).toEqual([['CONSENT_MISSING']]);
     expect(res.body.title).toBe("The citizen's consent is required");
     expect(JSON.stringify(res.body)).not.toMatch(/no policy/i);
   });

@@ -175,8 +175,8 @@ describe.each(DATABASES)('need to know on %s', (name, makeDatabase) => {
     // No consent for either: the same answer whether or not social services serve the citizen.
     const [a, b] = [await summons(without), await summons(withRelation)];
     expect([a.status, b.status]).toEqual([403, 403]);
-    expect(a.body).toMatchObject({ code: 'CONSENT_REQUIRED', reasons: ['CONSENT_MISSING'] });
-    expect(b.body).toMatchObject({ code: 'CONSENT_REQUIRED', reasons: ['CONSENT_MISSING'] });
+    expect(a.body).toMatchObject({ code: 'CONSENT_REQUIRED', reasons: ['CONSENT_NOT_IN_FORCE'] });
+    expect(b.body).toMatchObject({ code: 'CONSENT_REQUIRED', reasons: ['CONSENT_NOT_IN_FORCE'] });
   });
 
   it('does not deliver a queued notification once the recipient no longer serves the citizen (voided before the attempt)', async () => {

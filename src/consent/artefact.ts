@@ -3,7 +3,7 @@ import { bodyValidator } from '../contracts/ajv.js';
 import { CONTRACT_ID, DATA_CATEGORIES } from '../contracts/meta-schema.js';
 import type { Administration, DataCategory } from '../contracts/types.js';
 import { GatewayError } from '../errors.js';
-import { sha256b64url } from '../lib/digest.js';
+import { sha256b64url, sha256hex } from '../lib/digest.js';
 import { copenhagenDate, isCalendarDate } from '../policy/dates.js';
 import { ADMINISTRATION_ID, PURPOSE_ID } from '../policy/schemas.js';
 import type { ConsentGiver } from './types.js';
@@ -183,12 +183,25 @@ export async function verifyArtefact(
     throw refuseArtefact('malformed');
   }
   const latest = now.getTime() + CLOCK_SKEW_MS;
-  if (claims.iat * 1000 > latest || Date.parse(claims.givenAt) > latest) throw refuseArtefact('notYetSigned');
+  const givenAt = Date.parse(claims.givenAt);
+  if (Number.isNaN(givenAt)) throw refuseArtefact('malformed');
+  if (claims.iat * 1000 > latest || givenAt > latest) throw refuseArtefact('notYetSigned');
   if (!isCalendarDate(claims.validFrom) || !isCalendarDate(claims.validTo)) throw refuseArtefact('malformed');
   if (claims.validTo < claims.validFrom || claims.validTo < copenhagenDate(now)) throw refuseArtefact('period');
   if (claims.sub !== cpr) throw refuseArtefact('subject');
   if ((claims.contracts ?? []).length === 0 && (claims.categories ?? []).length === 0) throw refuseArtefact('malformed');
   return { claims, digest: artefactDigest(jws), kid: header.kid };
+}
+
+/**
+ * The registry id of the consent recorded from an artefact: derived from its issuer and id (a
+ * UUID in form), so that the registry's primary key records an artefact at most once, and the
+ * record of an artefact is found by one exact read, however many consents the citizen has.
+ */
+export function artefactConsentId(iss: string, jti: string): string {
+  const h = sha256hex(`consent-artefact\u0000${iss}\u0000${jti}`);
+  const variant = ((parseInt(h[16]!, 16) & 0x3) | 0x8).toString(16);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
 /** base64url SHA-256 of the compact artefact: what the gateway's receipt and audit records cite. */

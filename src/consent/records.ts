@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { CryptoKey } from 'jose';
 import type { Gateway } from '../gateway.js';
-import { sha256hex } from '../lib/digest.js';
 import { durationText } from '../policy/records.js';
 import { addDays, relationState } from '../relations/register.js';
 import type { RelationStore } from '../relations/types.js';
-import { refuseArtefact, verifyArtefact, type ArtefactClaims, type ConsentIssuer } from './artefact.js';
+import { artefactConsentId, refuseArtefact, verifyArtefact, type ArtefactClaims, type ConsentIssuer } from './artefact.js';
 import { DEFAULT_CONSENT_MAX_DURATION, maxEnd } from './registry.js';
 import type { Pseudonymizer } from '../audit/pseudonym.js';
 import type { AuditTrail } from '../audit/trail.js';
@@ -19,7 +18,7 @@ import type { Rules } from '../rules/types.js';
 import { copenhagenDate, isCalendarDate } from '../policy/dates.js';
 import type { ConsentStore, StoredConsent } from '../store/consents.js';
 import { signReceipt } from './receipt.js';
-import { CASEWORKER_RECORD_REQUIRES, EVIDENCE_PROPERTIES, validateBody } from './requests.js';
+import { CASEWORKER_RECORD_REQUIRES, CITIZEN_SIGNED_TAKES, EVIDENCE_PROPERTIES, validateBody } from './requests.js';
 import { consentHistory } from './status.js';
 import {
   evidenceLevel,
@@ -142,12 +141,10 @@ export function consentView(stored: StoredConsent, now: Date): ConsentView {
 
 /**
  * The consent's id: random for a caseworker's record; for a citizen-signed one derived from the
- * artefact's issuer and id, so that the registry's primary key records an artefact at most once.
+ * artefact's issuer and id (artefactConsentId), so that an artefact is recorded at most once.
  */
 function consentIdOf(artefact: { readonly iss: string; readonly jti: string } | undefined): string {
-  if (artefact === undefined) return randomUUID();
-  const h = sha256hex(`consent-artefact\u0000${artefact.iss}\u0000${artefact.jti}`);
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-${((parseInt(h[16]!, 16) & 0x3) | 0x8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+  return artefact === undefined ? randomUUID() : artefactConsentId(artefact.iss, artefact.jti);
 }
 
 /** The cross-checks the schema cannot do: known names, a sensible period, no CPR number in the evidence. */
@@ -187,7 +184,8 @@ function checkScope(deps: ConsentRegistryDeps, scope: ConsentScope, reference: s
  * The bounds of a consent's period: it starts no earlier than the day it was given (today for a
  * caseworker's record, the artefact's givenAt for a citizen-signed one) less the grace for
  * back-dated paper forms, and ends no later than every one of its purposes' consentMaxDuration
- * allows. Resolves whether it is back-dated (starts before the day it was given).
+ * allows, counted from the day it was given (so a later start does not stretch it). Resolves
+ * whether it is back-dated (starts before the day it was given).
  */
 function checkBounds(deps: ConsentRegistryDeps, scope: ConsentScope, givenOn: string): { backdated: boolean } {
   const grace = deps.backdateGraceDays ?? DEFAULT_BACKDATE_GRACE_DAYS;
@@ -201,12 +199,12 @@ function checkBounds(deps: ConsentRegistryDeps, scope: ConsentScope, givenOn: st
   }
   const purposes = deps.rules().policies.purposes;
   for (const p of scope.purposes) {
-    const latest = maxEnd(scope.validFrom, p, { purposes: () => purposes });
+    const latest = maxEnd(givenOn, p, { purposes: () => purposes });
     if (scope.validTo > latest) {
       const duration = purposes.get(p)?.consentMaxDuration ?? DEFAULT_CONSENT_MAX_DURATION;
       errors.push({
         path: '/validTo',
-        message: `may end no later than ${latest}: a consent for purpose ${p} runs at most ${durationText(duration)} (consentMaxDuration)`,
+        message: `may end no later than ${latest}: a consent for purpose ${p} runs at most ${durationText(duration)} from the day it was given (consentMaxDuration)`,
       });
     }
   }
@@ -228,38 +226,26 @@ function checkEvidenceFields(body: RecordConsentBody): void {
           path: `/${k}`,
           message: "required for a caseworker's record of the consent",
         }))
-      : body.givenBy !== undefined
-        ? [{ path: '/givenBy', message: "a citizen-signed consent's giver is the one its artefact names; leave givenBy out" }]
-        : []),
+      : CITIZEN_SIGNED_TAKES.filter((k) => body[k] !== undefined).map((k) => ({
+          path: `/${k}`,
+          message: 'a citizen-signed consent is recorded as the citizen gave it: its artefact says this; leave it out',
+        }))),
   ];
   if (errors.length > 0) throw new GatewayError('REQUEST_INVALID', { errors });
 }
 
-/** What the request would record: from the body for a caseworker's record; from the artefact, narrowed by the body, for a citizen-signed one. */
+/** What the request would record: from the body for a caseworker's record; the artefact's own for a citizen-signed one. */
 function scopeOf(body: RecordConsentBody, artefact: ArtefactClaims | undefined): ConsentScope {
-  const list = <T>(asked: readonly T[] | undefined, signed: readonly T[] | undefined): T[] => [...(asked ?? signed ?? [])];
-  const scope: ConsentScope = {
-    recipients: list(body.recipients, artefact?.recipients),
-    sources: list(body.sources, artefact?.sources),
-    purposes: list(body.purposes, artefact?.purposes),
-    contracts: list(body.contracts, artefact?.contracts),
-    categories: list(body.categories, artefact?.categories),
-    validFrom: body.validFrom ?? artefact?.validFrom ?? '',
-    validTo: body.validTo ?? artefact?.validTo ?? '',
+  const source = artefact ?? body;
+  return {
+    recipients: [...(source.recipients ?? [])],
+    sources: [...(source.sources ?? [])],
+    purposes: [...(source.purposes ?? [])],
+    contracts: [...(source.contracts ?? [])],
+    categories: [...(source.categories ?? [])],
+    validFrom: source.validFrom ?? '',
+    validTo: source.validTo ?? '',
   };
-  if (artefact !== undefined) {
-    const within = <T>(asked: readonly T[], signed: readonly T[] | undefined) => asked.every((x) => (signed ?? []).includes(x));
-    const covered =
-      within(scope.recipients, artefact.recipients) &&
-      within(scope.sources!, artefact.sources) &&
-      within(scope.purposes, artefact.purposes) &&
-      within(scope.contracts, artefact.contracts) &&
-      within(scope.categories, artefact.categories) &&
-      scope.validFrom >= artefact.validFrom &&
-      scope.validTo <= artefact.validTo;
-    if (!covered) throw refuseArtefact('scope');
-  }
-  return scope;
 }
 
 /** The relation a consent is tied to: in force today, the citizen's, and the recorder's or a recipient's. */
@@ -301,6 +287,11 @@ export async function recordConsent(
   checkEvidenceFields(body);
   const signed =
     body.evidence.kind === 'citizen-signed' ? await verifyArtefact(body.evidence.artefact, deps.issuers, body.cpr, now) : undefined;
+  // Only a party to the consent records it: an outsider's record would be one the parties had not made.
+  const admin = caller.client.administration;
+  if (signed && !signed.claims.recipients.includes(admin) && !signed.claims.sources.includes(admin)) {
+    throw new GatewayError('CONSENT_ARTEFACT_NOT_A_PARTY');
+  }
   const scope = scopeOf(body, signed?.claims);
   checkScope(deps, scope, body.evidence.kind === 'recorded-by-caseworker' ? body.evidence.reference : undefined, now);
   const givenOn = signed ? copenhagenDate(new Date(signed.claims.givenAt)) : copenhagenDate(now);
@@ -335,8 +326,7 @@ export async function recordConsent(
     if (body.relation !== undefined) await checkRelation(deps, body.relation, subjects, scope, caller, now);
     if (signed && (await deps.consents.get(id)) !== undefined) throw new GatewayError('CONSENT_ARTEFACT_ALREADY_RECORDED');
   } catch (err) {
-    if (err instanceof GatewayError) throw err;
-    throw await registryFailure(deps, f, err);
+    throw err instanceof GatewayError ? await refusal(deps, f, err) : await registryFailure(deps, f, err);
   }
   const { receipt, digest } = await signReceipt(deps.signingKey, {
     v: 2,

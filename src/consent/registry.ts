@@ -4,8 +4,8 @@ import { addDuration, copenhagenDate } from '../policy/dates.js';
 import type { ConsentEvidence, Purpose } from '../policy/types.js';
 import { addDays, relationState } from '../relations/register.js';
 import type { RelationStore } from '../relations/types.js';
-import type { ConsentStore, StoredConsent } from '../store/consents.js';
-import { verifyArtefact, type ConsentIssuer, type VerifiedArtefact } from './artefact.js';
+import { MAX_CONSENTS_PER_SUBJECT, type ConsentStore, type StoredConsent } from '../store/consents.js';
+import { artefactConsentId, verifyArtefact, type ConsentIssuer, type VerifiedArtefact } from './artefact.js';
 import { consentStatus, type ConsentCandidate } from './status.js';
 import type { ConsentQuery, ConsentRecord, ConsentService, ConsentSource } from './types.js';
 
@@ -72,7 +72,9 @@ export function ledgerConsentSource(
           Promise.all([consents.bySubject(subjects), inForceAt(asked, issuers, query, abort.signal)]),
           timeoutMs,
         );
-        const candidates = await withTimeout(candidatesOf(stored, found, query, pseudonyms, options), timeoutMs);
+        // A list cut at the cap may miss the record of a withdrawal: fail closed rather than guess.
+        if (stored.length >= MAX_CONSENTS_PER_SUBJECT) return UNAVAILABLE;
+        const candidates = await withTimeout(candidatesOf(consents, stored, found, query, pseudonyms, { ...options, issuers }), timeoutMs);
         const answer = consentStatus(candidates, query);
         return answer.status !== 'active' && found.failed.size > 0 ? UNAVAILABLE : answer;
       } finally {
@@ -120,31 +122,48 @@ async function inForceAt(
 }
 
 /**
- * The consents a decision weighs: the registry's, a recorded citizen-signed one withdrawn when
- * its service (asked and answering) no longer holds it in force, and the service's artefacts not
- * recorded; each with whether its case relation has ended.
+ * The consents a decision weighs: the registry's (a recorded citizen-signed one only while its
+ * issuer and key are still trusted, and withdrawn when its service, asked and answering, no longer
+ * holds it in force), and the artefacts the services hold in force that are not recorded (whether
+ * one is recorded is read by its id, however many consents the citizen has, so a withdrawal in
+ * the registry always hides it); each with its period held to its purposes' maximum from the day
+ * it was given, and whether its case relation has ended.
  */
 async function candidatesOf(
+  consents: ConsentStore,
   stored: readonly StoredConsent[],
   found: InForce,
   q: ConsentQuery,
   pseudonyms: Pseudonymizer,
-  options: LedgerConsentSourceOptions,
+  options: LedgerConsentSourceOptions & { readonly issuers: ReadonlyMap<string, ConsentIssuer> },
 ): Promise<ConsentCandidate[]> {
   const day = copenhagenDate(q.at);
-  const recorded = new Set<string>();
-  const candidates: ConsentCandidate[] = [];
-  for (const s of stored) {
-    const artefact = s.consent.evidence.artefact;
-    // Its service could not say whether the citizen withdrew it: not relied on (the answer is then unavailable).
-    if (artefact !== undefined && found.failed.has(artefact.issuer)) continue;
-    candidates.push(standing(s, found, day, recorded));
-  }
-
-  for (const [issuer, list] of found.artefacts) {
+  const byId = new Map(stored.map((s) => [s.consent.id, s]));
+  for (const list of found.artefacts.values()) {
     for (const a of list) {
-      if (!recorded.has(`${issuer}\u0000${a.claims.jti}`))
-        candidates.push({ consent: artefactConsent(a, pseudonyms.pseudonym(q.cpr), options), state: 'active' });
+      const id = artefactConsentId(a.claims.iss, a.claims.jti);
+      if (!byId.has(id)) {
+        const recorded = await consents.get(id);
+        if (recorded !== undefined) byId.set(id, recorded);
+      }
+    }
+  }
+  const candidates: ConsentCandidate[] = [];
+  const recorded = new Set<string>();
+  for (const s of byId.values()) {
+    const artefact = s.consent.evidence.artefact;
+    if (artefact !== undefined) {
+      recorded.add(artefactConsentId(artefact.issuer, artefact.id));
+      // An issuer (or key) no longer trusted vouches for nothing; a service that could not say
+      // whether the citizen withdrew it leaves it unconfirmed (the answer is then unavailable).
+      if (options.issuers.get(artefact.issuer)?.keys.has(artefact.kid) !== true || found.failed.has(artefact.issuer)) continue;
+    }
+    candidates.push(bounded(standing(s, found, day), options));
+  }
+  for (const list of found.artefacts.values()) {
+    for (const a of list) {
+      if (!recorded.has(artefactConsentId(a.claims.iss, a.claims.jti)))
+        candidates.push(bounded({ consent: artefactConsent(a, pseudonyms.pseudonym(q.cpr)), state: 'active' }, options));
     }
   }
   const relations = options.relations;
@@ -159,10 +178,9 @@ async function candidatesOf(
 }
 
 /** A recorded consent as it stands: a citizen-signed one its service (asked) no longer holds in force is withdrawn there. */
-function standing(s: StoredConsent, found: InForce, day: string, recorded: Set<string>): ConsentCandidate {
+function standing(s: StoredConsent, found: InForce, day: string): ConsentCandidate {
   const artefact = s.consent.evidence.artefact;
   if (artefact === undefined) return s;
-  recorded.add(`${artefact.issuer}\u0000${artefact.id}`);
   const inForce = found.artefacts.get(artefact.issuer);
   // Not asked, held in force, or its period over anyway (then it has expired, not been withdrawn).
   if (inForce === undefined || inForce.some((a) => a.claims.jti === artefact.id) || day > s.consent.scope.validTo) return s;
@@ -170,13 +188,20 @@ function standing(s: StoredConsent, found: InForce, day: string, recorded: Set<s
 }
 
 /**
- * An artefact found at a consent service, as a consent the decision can weigh (never stored):
- * its period ends no later than its purposes' consentMaxDuration allows, and it cites the
- * artefact's digest.
+ * The consent with its period ending no later than each of its purposes' consentMaxDuration
+ * allows from the day it was given (the artefact's givenAt, or the day it was recorded): a
+ * consent recorded before the bounds, or an artefact a service issued for longer, counts only so long.
  */
-function artefactConsent(a: VerifiedArtefact, subject: string, options: LedgerConsentSourceOptions): ConsentRecord {
+function bounded(c: ConsentCandidate, options: Pick<LedgerConsentSourceOptions, 'purposes'>): ConsentCandidate {
+  const scope = c.consent.scope;
+  const givenOn = copenhagenDate(new Date(c.consent.evidence.artefact?.givenAt ?? c.consent.recordedAt));
+  const validTo = [scope.validTo, ...scope.purposes.map((p) => maxEnd(givenOn, p, options))].sort()[0]!;
+  return validTo === scope.validTo ? c : { ...c, consent: { ...c.consent, scope: { ...scope, validTo } } };
+}
+
+/** An artefact found at a consent service, as a consent the decision can weigh (never stored), citing the artefact's digest. */
+function artefactConsent(a: VerifiedArtefact, subject: string): ConsentRecord {
   const c = a.claims;
-  const validTo = [c.validTo, ...c.purposes.map((p) => maxEnd(c.validFrom, p, options))].sort()[0]!;
   return {
     id: `${c.iss}/${c.jti}`,
     subject,
@@ -187,7 +212,7 @@ function artefactConsent(a: VerifiedArtefact, subject: string, options: LedgerCo
       contracts: c.contracts ?? [],
       categories: c.categories ?? [],
       validFrom: c.validFrom,
-      validTo,
+      validTo: c.validTo,
     },
     evidence: {
       kind: 'citizen-signed',

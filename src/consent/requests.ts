@@ -64,6 +64,8 @@ export const recordConsentSchema = {
 
 /** What a caseworker's record must state, which a citizen-signed consent takes from its artefact. */
 export const CASEWORKER_RECORD_REQUIRES = ['recipients', 'sources', 'purposes', 'validFrom', 'validTo'] as const;
+/** What a citizen-signed consent takes from its artefact, so the body may not say it. */
+export const CITIZEN_SIGNED_TAKES = [...CASEWORKER_RECORD_REQUIRES, 'contracts', 'categories', 'givenBy', 'relation'] as const;
 /** The evidence's properties for each kind: required, and not allowed. */
 export const EVIDENCE_PROPERTIES = {
   'recorded-by-caseworker': { required: ['reference', 'form'], forbidden: ['artefact'] },

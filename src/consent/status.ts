@@ -52,7 +52,7 @@ export function covers(
  */
 export function consentStatus(
   consents: readonly ConsentCandidate[],
-  q: Pick<ConsentQuery, 'recipient' | 'source' | 'evidence' | 'purpose' | 'contract' | 'categories' | 'at'>,
+  q: Pick<ConsentQuery, 'recipient' | 'source' | 'caller' | 'evidence' | 'purpose' | 'contract' | 'categories' | 'at'>,
 ): ConsentEvidence {
   const day = copenhagenDate(q.at);
   let withdrawn: ConsentCandidate | undefined;
@@ -65,7 +65,7 @@ export function consentStatus(
     if (fits && state === 'active') {
       const c = stored.consent;
       const level = evidenceLevel(c.evidence);
-      if (evidenceAccepted(q.evidence, level, c.recordedBy.administration, q.recipient)) {
+      if (evidenceAccepted(q.evidence, level, c.recordedBy.administration, q)) {
         return { status: 'active', consentId: c.id, receiptDigest: c.receiptDigest, level };
       }
       unaccepted = true;

@@ -8,6 +8,8 @@ export interface ConsentQuery {
   readonly recipient: string;
   /** The administration the data comes from: the provider of a query, the sender of a notification. */
   readonly source: string;
+  /** The administration that asked for the exchange: the recipient of a query, the sender of a notification. */
+  readonly caller: string;
   /** The evidence the policy accepts (the policy's consent.evidence). */
   readonly evidence: readonly AcceptedEvidence[];
   readonly purpose: string;

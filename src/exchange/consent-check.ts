@@ -5,7 +5,6 @@ import type { ConsentCheck } from '../policy/evaluate.js';
 import type { AcceptedEvidence, ConsentEvidence, ConsentStatus, Policy } from '../policy/types.js';
 import type { DenyReason } from '../audit/reasons.js';
 import type { ExchangeDeps } from './deps.js';
-import { DEFAULT_EVIDENCE } from '../policy/evidence.js';
 
 /** What a consent must cover for one release: its query without the citizen and the moment. */
 export type ConsentRequirement = Omit<ConsentQuery, 'cpr' | 'at'>;
@@ -23,10 +22,11 @@ export function consentCheck(deps: ExchangeDeps, cpr: string, parties: Parties, 
   return (policy, fields) => checkConsent(deps, cpr, parties, policy, contract.id, categoriesOf(contract, fields), fields, at);
 }
 
-/** Who receives the data and whom it comes from. */
+/** Who receives the data, whom it comes from, and who asked for the exchange (the recipient of a query, the sender of a notification). */
 export interface Parties {
   readonly recipient: string;
   readonly source: string;
+  readonly caller: string;
 }
 
 /** The consent step of a decision, fail closed: a look-up that throws denies. */
@@ -58,6 +58,7 @@ export function consentRequirement(
   return {
     recipient: parties.recipient,
     source: parties.source,
+    caller: parties.caller,
     evidence: policy.consent.evidence,
     purpose: policy.purpose,
     contract,
@@ -72,14 +73,21 @@ export function categoriesOf(contract: Contract, fields: readonly string[]): Dat
 }
 
 /**
- * A queued delivery's requirement as stored: rows queued before evidence levels name neither the
- * source (it is the sender) nor the evidence (the policy default then held).
+ * A queued delivery's requirement when it is checked again before sending: as stored, with the
+ * sender as the source and the caller (rows queued before evidence levels name neither), and the
+ * evidence the policy accepts now (`evidence`: a policy tightened since the row was queued holds
+ * for it); when the policy is gone, what the row says, and for a row from before evidence levels
+ * only citizen-signed consent (fail closed: the lenient default of then is not assumed).
  */
 export function storedRequirement(
-  stored: Omit<ConsentRequirement, 'source' | 'evidence'> & { readonly source?: string; readonly evidence?: readonly AcceptedEvidence[] },
+  stored: Omit<ConsentRequirement, 'source' | 'caller' | 'evidence'> & {
+    readonly source?: string;
+    readonly evidence?: readonly AcceptedEvidence[];
+  },
   sender: string,
+  evidence: readonly AcceptedEvidence[] | undefined,
 ): ConsentRequirement {
-  return { ...stored, source: stored.source ?? sender, evidence: stored.evidence ?? DEFAULT_EVIDENCE };
+  return { ...stored, source: stored.source ?? sender, caller: sender, evidence: evidence ?? stored.evidence ?? ['citizen-signed'] };
 }
 
 /**
@@ -109,6 +117,7 @@ function ask(source: ConsentSource, cpr: string, r: ConsentRequirement, at: Date
     cpr,
     recipient: r.recipient,
     source: r.source,
+    caller: r.caller,
     evidence: r.evidence,
     purpose: r.purpose,
     contract: r.contract,

@@ -140,7 +140,7 @@ export async function runNotification(deps: NotificationDeps, req: ExchangeReque
           at,
           provider: req.client.administration,
         },
-        consentCheck(deps, checked.cpr, { recipient: recipient.administration, source: req.client.administration }, contract, at),
+        consentCheck(deps, checked.cpr, { recipient: recipient.administration, source: req.client.administration, caller: req.client.administration }, contract, at),
         relations,
       );
       decisions.push({ recipient, decision });
@@ -278,7 +278,7 @@ function newDelivery(n: Notification, who: Recipient, decision: Extract<Decision
     consent: decision.consent?.receiptDigest ?? null,
     consentCheck: policy.consent.required
       ? consentRequirement(
-          { recipient: who.administration, source: req.client.administration },
+          { recipient: who.administration, source: req.client.administration, caller: req.client.administration },
           policy,
           contract.id,
           categoriesOf(contract, released),

@@ -21,9 +21,9 @@ export interface DeliveryMeta {
   readonly consentCheck: {
     readonly recipient: string;
     /**
-     * The sender's administration and the evidence the policy accepts; absent on rows queued
-     * before evidence levels: the worker then takes the sender (`caller`) and the policy's
-     * default evidence (src/exchange/consent-check.ts, storedRequirement).
+     * The sender's administration and the evidence the policy accepted when it was queued; absent
+     * on rows queued before evidence levels. The worker checks against the evidence the policy
+     * accepts at sending time (src/exchange/consent-check.ts, storedRequirement).
      */
     readonly source?: string;
     readonly evidence?: readonly AcceptedEvidence[];

@@ -329,12 +329,11 @@ export class OutboxWorker {
     } catch {
       return { status: 'unavailable' };
     }
-    return recheckConsent(
-      this.#o.consent,
-      cpr,
-      storedRequirement(d.meta.consentCheck!, d.meta.caller.administration),
-      new Date(this.#now()),
-    );
+    // The evidence the policy accepts now: a policy tightened since the row was queued holds for it.
+    const policy = this.#o.rules().policies.policies.find((p) => p.id === d.meta.policy.id);
+    const evidence = policy?.consent.required ? policy.consent.evidence : undefined;
+    const requirement = storedRequirement(d.meta.consentCheck!, d.meta.caller.administration, evidence);
+    return recheckConsent(this.#o.consent, cpr, requirement, new Date(this.#now()));
   }
 
   /**

@@ -155,7 +155,10 @@ export async function runPolicyCase(set: PolicySet, contracts: ContractRegistry,
   const evidence = c.request.consentEvidence ?? { level: 'citizen-signed' };
   const consent: ConsentCheck = async (policy) => {
     if (status !== 'active') return { status };
-    const accepted = evidenceAccepted(policy.consent.evidence, evidence.level, evidence.recordedBy ?? '', c.request.administration);
+    const accepted = evidenceAccepted(policy.consent.evidence, evidence.level, evidence.recordedBy ?? '', {
+      recipient: c.request.administration,
+      caller: policy.recipient !== undefined ? (otherSide(contracts, c.request.contract).provider ?? '') : c.request.administration,
+    });
     return accepted ? { status, consentId: 'policy-case-consent', level: evidence.level } : { status: 'evidence' };
   };
   const decision = await decide(

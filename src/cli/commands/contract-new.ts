@@ -150,6 +150,8 @@ function policyYaml(p: {
     'consent:',
     `  required: ${p.consent ? 'true' : 'false'}`,
     ...(p.consent ? [`  categories: [${p.consent.join(', ')}]`] : []),
+    // Special categories on consent: not on the recipient's own record of a paper form.
+    ...(p.consent && p.art9 ? ['  evidence: [citizen-signed, recorded-by-other-administration]'] : []),
     `fields: [${p.fields.join(', ')}]`,
     'validity:',
     `  from: ${p.from}`,
