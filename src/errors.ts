@@ -207,7 +207,7 @@ export const ERRORS = {
     status: 400,
     title: 'Consent artefact refused',
     detail:
-      'The consent artefact is not one the gateway can rely on: malformed, not signed by a consent service the municipality trusts, signed in the future, for a period that has ended, about another citizen, or not covering what you asked to record (see reasons). Nothing was recorded. Fetch the artefact again from the consent service; do not edit it.',
+      'The consent artefact is not one the gateway can rely on: malformed, not signed by a consent service the municipality trusts, signed in the future, for a period that has ended, or about another citizen (see reasons). Nothing was recorded. Fetch the artefact again from the consent service; do not edit it.',
   },
   CONSENT_ARTEFACT_NOT_A_PARTY: {
     status: 403,

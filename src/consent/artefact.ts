@@ -129,7 +129,6 @@ export const ARTEFACT_REFUSAL = {
   notYetSigned: 'ARTEFACT_FROM_THE_FUTURE', // `iat` or `givenAt` lies in the future
   period: 'ARTEFACT_PERIOD_ENDED', // the period ends before it starts, or has ended
   subject: 'ARTEFACT_SUBJECT_MISMATCH', // `sub` is not the citizen the request names
-  scope: 'ARTEFACT_SCOPE', // the artefact does not cover what the request would record
 } as const;
 export type ArtefactRefusal = keyof typeof ARTEFACT_REFUSAL;
 
@@ -141,7 +140,7 @@ export interface VerifiedArtefact {
 }
 
 /** CONSENT_ARTEFACT_INVALID with the reason's code. */
-export function refuseArtefact(reason: ArtefactRefusal): GatewayError {
+function refuseArtefact(reason: ArtefactRefusal): GatewayError {
   return new GatewayError('CONSENT_ARTEFACT_INVALID', { reasons: [ARTEFACT_REFUSAL[reason]] });
 }
 

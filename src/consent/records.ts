@@ -4,7 +4,7 @@ import type { Gateway } from '../gateway.js';
 import { durationText } from '../policy/records.js';
 import { addDays, relationState } from '../relations/register.js';
 import type { RelationStore } from '../relations/types.js';
-import { artefactConsentId, refuseArtefact, verifyArtefact, type ArtefactClaims, type ConsentIssuer } from './artefact.js';
+import { artefactConsentId, verifyArtefact, type ArtefactClaims, type ConsentIssuer } from './artefact.js';
 import { DEFAULT_CONSENT_MAX_DURATION, maxEnd } from './registry.js';
 import type { Pseudonymizer } from '../audit/pseudonym.js';
 import type { AuditTrail } from '../audit/trail.js';

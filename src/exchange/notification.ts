@@ -140,7 +140,13 @@ export async function runNotification(deps: NotificationDeps, req: ExchangeReque
           at,
           provider: req.client.administration,
         },
-        consentCheck(deps, checked.cpr, { recipient: recipient.administration, source: req.client.administration, caller: req.client.administration }, contract, at),
+        consentCheck(
+          deps,
+          checked.cpr,
+          { recipient: recipient.administration, source: req.client.administration, caller: req.client.administration },
+          contract,
+          at,
+        ),
         relations,
       );
       decisions.push({ recipient, decision });

@@ -69,7 +69,13 @@ export async function runQuery(deps: ExchangeDeps, req: ExchangeRequest): Promis
         provider: contract.provider.administration,
         caseworker: token.caseworker,
       },
-      consentCheck(deps, checked.cpr, { recipient: req.client.administration, source: contract.provider.administration, caller: req.client.administration }, contract, at),
+      consentCheck(
+        deps,
+        checked.cpr,
+        { recipient: req.client.administration, source: contract.provider.administration, caller: req.client.administration },
+        contract,
+        at,
+      ),
       relationCheck(deps, checked.cpr, at),
     );
   } catch (err) {
