@@ -111,7 +111,8 @@ describe('snitflade explain', () => {
     expect(e.policies[0].checks.find((c: { check: string }) => c.check === 'consent')).toEqual({
       check: 'consent',
       ok: false,
-      detail: 'requires the citizen\'s consent covering health, contact; the registry answers "withdrawn"',
+      detail:
+        'requires the citizen\'s consent covering health, contact, evidenced as citizen-signed or recorded-by-other-administration; the registry answers "withdrawn"',
     });
   });
 

@@ -184,7 +184,7 @@ function verdict(
     checks.push({
       check: 'consent',
       ok,
-      detail: `requires the citizen's consent${p.consent.categories ? ` covering ${p.consent.categories.join(', ')}` : ''}; the registry answers "${consent}"`,
+      detail: `requires the citizen's consent${p.consent.categories ? ` covering ${p.consent.categories.join(', ')}` : ''}, evidenced as ${p.consent.evidence.join(' or ')}; the registry answers "${consent}"`,
     });
   } else {
     checks.push({ check: 'consent', ok: true, detail: 'no consent required' });
