@@ -22,7 +22,9 @@ const entry = (over: Partial<AuditEntry> = {}): AuditEntry => auditEntry({ subje
 // Tuesday 10 March 2026: 09:00 and 14:00 Copenhagen (CET, UTC+1) are office hours; Saturday 14 March 02:30 is not.
 const TUE_0900 = '2026-03-10T08:00:00.000Z';
 const TUE_1400 = '2026-03-10T13:00:00.000Z';
+const WED_0945 = '2026-03-11T08:45:00.000Z';
 const WED_1000 = '2026-03-11T09:00:00.000Z';
+const WED_1100 = '2026-03-11T10:00:00.000Z';
 const SAT_0230 = '2026-03-14T01:30:00.000Z';
 const MARCH = { fromDay: '2026-03-01', toDay: '2026-03-31' };
 
@@ -68,6 +70,32 @@ async function plant(store: Store, chain: string): Promise<void> {
     decision: null,
     reasons: ['TOKEN_MISSING'],
   });
+  // the jobcentre's caseworker records a paper consent (the consent record cites its receipt) ...
+  await at(WED_0945, {
+    kind: 'consent',
+    caller: { system: 'bif-jobcentre-system', administration: 'BIF' },
+    caseworker: 'bif-1',
+    contract: null,
+    purpose: 'rehabilitation-team-assessment',
+    decision: null,
+    subject: citizen(5),
+    consent: 'receipt-digest-1',
+    reasons: [CONSENT_AUDIT.recorded],
+    policy: null,
+    status: 201,
+  });
+  // ... and social services a back-dated one given by a guardian, on a signed artefact
+  await at(TUE_1400, {
+    kind: 'consent',
+    caseworker: 'sof-9',
+    contract: null,
+    decision: null,
+    subject: citizen(6),
+    consent: 'receipt-digest-2',
+    reasons: [CONSENT_AUDIT.recorded, CONSENT_AUDIT.backdated, CONSENT_AUDIT.representative, 'artefact-sha256=abc'],
+    policy: null,
+    status: 201,
+  });
   // a release relying on a consent, and the consent's later withdrawal
   await at(WED_1000, {
     caller: { system: 'bif-jobcentre-system', administration: 'BIF' },
@@ -94,25 +122,19 @@ async function plant(store: Store, chain: string): Promise<void> {
     reasons: [CONSENT_AUDIT.withdrawn],
     policy: null,
   });
-  // a notification the gateway queued for one recipient, and its later delivery (not a request)
-  await at(WED_1000, {
+  // a notification the gateway queued for one recipient on a consent, and its later delivery (not a request)
+  const notice: Partial<AuditEntry> = {
     kind: 'notification',
     caller: { system: 'bif-jobcentre-system', administration: 'BIF' },
+    recipient: { system: 'sof-case-system', administration: 'SOF' },
     caseworker: 'bif-1',
     contract: 'employment.sanction-notice.v1',
     purpose: 'sanction-notice',
     subject: citizen(6),
-    reasons: [NOTIFICATION_AUDIT.queued],
-  });
-  await at(WED_1000, {
-    kind: 'notification',
-    caller: { system: 'bif-jobcentre-system', administration: 'BIF' },
-    caseworker: 'bif-1',
-    contract: 'employment.sanction-notice.v1',
-    purpose: 'sanction-notice',
-    subject: citizen(6),
-    reasons: [NOTIFICATION_AUDIT.delivered],
-  });
+    consent: 'receipt-digest-2',
+  };
+  await at(WED_1000, { ...notice, reasons: [NOTIFICATION_AUDIT.queued] });
+  await at(WED_1100, { ...notice, reasons: [NOTIFICATION_AUDIT.delivered] });
   // an admin record counts nowhere
   await at(WED_1000, { kind: 'admin', caseworker: null, subject: null, decision: null, reasons: ['RULES_RELOADED'] });
   await trail.close();
@@ -127,6 +149,8 @@ const ROLLUP_TABLES = [
   'dpo_off_hours',
   'dpo_consent_use',
   'dpo_consent_withdrawal',
+  'dpo_consent_recorded',
+  'dpo_consent_permit',
 ];
 
 /** Forgets every count: as if the trail had been written before the rollup tables existed. */
@@ -173,6 +197,17 @@ async function snapshot(store: Store) {
     withdrawals: (await dpo.consentWithdrawals('2026-03-01T00:00:00.000Z', '2026-04-01T00:00:00.000Z', 10)).map(
       ({ recordId: _r, ...rest }) => rest,
     ),
+    recordings: (await dpo.consentRecordings({ from: '2026-03-01T00:00:00.000Z', to: '2026-04-01T00:00:00.000Z', limit: 10 })).map(
+      ({ recordId: _r, ...rest }) => rest,
+    ),
+    permits: (
+      await dpo.consentPermits(
+        ['receipt-digest-1', 'receipt-digest-2', 'other'],
+        '2026-03-01T00:00:00.000Z',
+        '2026-04-01T00:00:00.000Z',
+        10,
+      )
+    ).map(({ recordId: _r, auditId: _a, ...rest }) => rest),
   };
 }
 
@@ -266,9 +301,72 @@ function describeDpoStore(name: string, makeHarness: () => Promise<TestDatabase>
       ]);
       expect(s.withheld).toEqual([{ callerSystem: 'sof-case-system', contract: 'employment.citizen-status.v1', field: 'efforts', n: 1 }]);
       expect(s.offHours).toEqual([{ time: SAT_0230, callerSystem: 'sof-case-system', caseworker: 'cw-2' }]);
+      // A notice delivered on a consent is a use too, by the system that received it.
       expect(s.uses).toEqual([
         { consent: 'receipt-digest-1', time: WED_1000, callerSystem: 'bif-jobcentre-system', contract: 'social.coordination-summary.v1' },
       ]);
+      expect((await store.dpo.consentUses(['receipt-digest-2'], 10)).map(({ recordId: _r, ...rest }) => rest)).toEqual([
+        { consent: 'receipt-digest-2', time: WED_1100, callerSystem: 'sof-case-system', contract: 'employment.sanction-notice.v1' },
+      ]);
+      // The consents recorded: who recorded them, on which evidence, back-dated or given by a representative.
+      expect(s.recordings).toEqual([
+        {
+          consent: 'receipt-digest-1',
+          time: WED_0945,
+          subject: citizen(5),
+          callerSystem: 'bif-jobcentre-system',
+          administration: 'BIF',
+          caseworker: 'bif-1',
+          level: 'recorded-by-caseworker',
+          backdated: false,
+          representative: false,
+        },
+        {
+          consent: 'receipt-digest-2',
+          time: TUE_1400,
+          subject: citizen(6),
+          callerSystem: 'sof-case-system',
+          administration: 'SOF',
+          caseworker: 'sof-9',
+          level: 'citizen-signed',
+          backdated: true,
+          representative: true,
+        },
+      ]);
+      const march = { from: '2026-03-01T00:00:00.000Z', to: '2026-04-01T00:00:00.000Z', limit: 10 };
+      expect((await store.dpo.consentRecordings({ ...march, backdated: true })).map((r) => r.consent)).toEqual(['receipt-digest-2']);
+      expect((await store.dpo.consentRecordings({ ...march, level: 'recorded-by-caseworker' })).map((r) => r.consent)).toEqual([
+        'receipt-digest-1',
+      ]);
+      expect(await store.dpo.consentRecordings({ ...march, from: WED_1000 })).toEqual([]);
+      // The permits that relied on them, by who receives the data: the decision's caller, the notice's recipient (queued and delivered).
+      expect(s.permits).toEqual([
+        {
+          consent: 'receipt-digest-2',
+          time: WED_1100,
+          kind: 'notification',
+          recipientSystem: 'sof-case-system',
+          recipientAdministration: 'SOF',
+          contract: 'employment.sanction-notice.v1',
+        },
+        {
+          consent: 'receipt-digest-1',
+          time: WED_1000,
+          kind: 'decision',
+          recipientSystem: 'bif-jobcentre-system',
+          recipientAdministration: 'BIF',
+          contract: 'social.coordination-summary.v1',
+        },
+        {
+          consent: 'receipt-digest-2',
+          time: WED_1000,
+          kind: 'notification',
+          recipientSystem: 'sof-case-system',
+          recipientAdministration: 'SOF',
+          contract: 'employment.sanction-notice.v1',
+        },
+      ]);
+      expect(await store.dpo.consentPermits(['receipt-digest-1'], WED_1100, '2026-04-01T00:00:00.000Z', 10)).toEqual([]);
       expect(s.withdrawals).toEqual([{ consent: 'receipt-digest-1', time: '2026-03-20T10:00:00.000Z', subject: citizen(5) }]);
       // periods are bounded by day
       expect(await store.dpo.trafficByDay({ fromDay: '2026-03-11', toDay: '2026-03-11' })).toEqual([

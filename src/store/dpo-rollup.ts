@@ -1,8 +1,10 @@
-import { ROLLUP_REASONS } from '../audit/reasons.js';
+import { CONSENT_AUDIT, NOTIFICATION_AUDIT, ROLLUP_REASONS } from '../audit/reasons.js';
 import type { AuditRecord } from '../audit/types.js';
 import type {
   CaseworkerIncrement,
   CitizenSeen,
+  ConsentPermit,
+  ConsentRecording,
   ConsentUse,
   ConsentWithdrawal,
   OffHoursLookup,
@@ -22,8 +24,14 @@ import type {
  *   and, when it falls outside office hours in Copenhagen, as an off-hours look-up;
  * - a permitted decision "asked for withheld fields" when the caller asked for fields the
  *   policy does not release (requested minus permitted);
- * - a consent use is a successful release (status 200) that relied on a consent; a consent
- *   record with the reason CONSENT_WITHDRAWAL is a withdrawal of the consent it cites;
+ * - a consent use is a successful release that relied on a consent: a release record with
+ *   status 200, or a notice delivered to its recipient (counted against the recipient's system);
+ *   a consent record with the reason CONSENT_WITHDRAWAL is a withdrawal of the consent it cites;
+ * - a consent record with CONSENT_RECORDED is a recording of the consent it cites (its
+ *   evidence level is citizen-signed when it cites an artefact, `artefact-sha256=`), back-dated
+ *   with CONSENT_BACKDATED, given by a representative with CONSENT_BY_REPRESENTATIVE;
+ * - a consent permit is a permitted decision, or a notice queued or delivered for a recipient,
+ *   that relied on a consent (it cites one), counted against who receives the data;
  * - a notification counts as a request per recipient when the gateway decided on it (queued,
  *   or denied when it arrived); delivery outcomes are not requests.
  *
@@ -127,6 +135,8 @@ export function rollupBatch(chain: string, afterSeq: number, records: readonly A
   const offHours: OffHoursLookup[] = [];
   const consentUses: ConsentUse[] = [];
   const withdrawals: ConsentWithdrawal[] = [];
+  const consentRecordings: ConsentRecording[] = [];
+  const consentPermits: ConsentPermit[] = [];
   let throughSeq = afterSeq;
 
   for (const r of records) {
@@ -134,8 +144,12 @@ export function rollupBatch(chain: string, afterSeq: number, records: readonly A
     if (r.kind === 'consent') {
       if (r.consent !== null && r.subject !== null && r.reasons.includes(ROLLUP_REASONS.consentWithdrawal))
         withdrawals.push({ consent: r.consent, recordId: r.id, time: r.time, subject: r.subject });
+      if (r.consent !== null && r.subject !== null && r.reasons.includes(CONSENT_AUDIT.recorded))
+        consentRecordings.push(recordingOf(r, r.consent, r.subject));
       continue;
     }
+    const permit = consentPermitOf(r);
+    if (permit !== undefined) consentPermits.push(permit);
     const notificationDecided =
       r.kind === 'notification' &&
       (r.reasons.includes(ROLLUP_REASONS.notificationQueued) ||
@@ -143,14 +157,17 @@ export function rollupBatch(chain: string, afterSeq: number, records: readonly A
           !r.reasons.includes(ROLLUP_REASONS.deliveryCancelled) &&
           !r.reasons.includes(ROLLUP_REASONS.recipientSkipped)));
     const isRequest = r.kind === 'decision' || r.kind === 'refusal' || notificationDecided;
-    const isRelease = r.kind === 'release' && r.status === 200 && r.consent !== null;
+    const delivered = r.kind === 'notification' && r.decision === 'permit' && r.reasons.includes(NOTIFICATION_AUDIT.delivered);
+    const isRelease = ((r.kind === 'release' && r.status === 200) || delivered) && r.consent !== null;
     if (!isRequest && !isRelease) continue;
     const local = copenhagen(r.time);
     const day = local.day;
     const callerSystem = r.caller?.system ?? '';
     const contract = r.contract ?? '';
     if (isRelease) {
-      consentUses.push({ consent: r.consent, recordId: r.id, time: r.time, callerSystem, contract });
+      // A delivered notice went to its recipient; a query's release to the caller.
+      const receiver = delivered ? (r.recipient?.system ?? '') : callerSystem;
+      consentUses.push({ consent: r.consent, recordId: r.id, time: r.time, callerSystem: receiver, contract });
       continue;
     }
     const caseworker = r.caseworker ?? '';
@@ -222,5 +239,37 @@ export function rollupBatch(chain: string, afterSeq: number, records: readonly A
     offHours,
     consentUses,
     withdrawals,
+    consentRecordings,
+    consentPermits,
   };
+}
+
+/** The prefix of the reason by which a consent record cites the artefact a citizen-signed consent rests on. */
+const ARTEFACT_CITED = 'artefact-sha256=';
+
+function recordingOf(r: AuditRecord, consent: string, subject: string): ConsentRecording {
+  return {
+    consent,
+    recordId: r.id,
+    time: r.time,
+    subject,
+    callerSystem: r.caller?.system ?? '',
+    administration: r.caller?.administration ?? '',
+    caseworker: r.caseworker ?? '',
+    level: r.reasons.some((x) => x.startsWith(ARTEFACT_CITED)) ? 'citizen-signed' : 'recorded-by-caseworker',
+    backdated: r.reasons.includes(CONSENT_AUDIT.backdated),
+    representative: r.reasons.includes(CONSENT_AUDIT.representative),
+  };
+}
+
+/** The permit a record is, if it is one that relied on a consent: a permitted decision, a notice queued or delivered. */
+function consentPermitOf(r: AuditRecord): ConsentPermit | undefined {
+  if (r.consent === null || r.decision !== 'permit') return undefined;
+  const base = { consent: r.consent, recordId: r.id, auditId: r.auditId, time: r.time, contract: r.contract ?? '' };
+  if (r.kind === 'decision' && r.caller !== null)
+    return { ...base, kind: 'decision', recipientSystem: r.caller.system, recipientAdministration: r.caller.administration };
+  const decided = r.reasons.includes(NOTIFICATION_AUDIT.queued) || r.reasons.includes(NOTIFICATION_AUDIT.delivered);
+  if (r.kind === 'notification' && decided && r.recipient !== undefined)
+    return { ...base, kind: 'notification', recipientSystem: r.recipient.system, recipientAdministration: r.recipient.administration };
+  return undefined;
 }

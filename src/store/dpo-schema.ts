@@ -65,6 +65,46 @@ function statements(d: Dialect): string[] {
 
 export const DPO_MIGRATION_NAME = 'DPO review pages: rollups, sessions, saved searches';
 
+/**
+ * The consent rules' rollups (migration 11): each consent recorded (from its CONSENT_RECORDED
+ * record: who recorded it, on which evidence level, back-dated or not) and each permit that relied
+ * on a consent (a permitted decision, a notice queued or delivered: who received it). Their keys
+ * are the receipt digest the records cite, so a rule reads a period's recordings by time and the
+ * permits of those consents by key. Counted by the catch-up pass like the other rollups, from the
+ * records it counts after this migration: records counted before it are not in these tables.
+ */
+function consentStatements(d: Dialect): string[] {
+  return [
+    `CREATE TABLE dpo_consent_recorded (
+      consent ${d.text} NOT NULL PRIMARY KEY, record_id ${d.text} NOT NULL, time ${d.text} NOT NULL, subject ${d.text} NOT NULL,
+      caller_system ${d.text} NOT NULL, administration ${d.text} NOT NULL, caseworker ${d.text} NOT NULL,
+      level ${d.text} NOT NULL, backdated ${d.int} NOT NULL, representative ${d.int} NOT NULL
+    )`,
+    'CREATE INDEX dpo_consent_recorded_time ON dpo_consent_recorded (time)',
+    `CREATE TABLE dpo_consent_permit (
+      consent ${d.text} NOT NULL, record_id ${d.text} NOT NULL, audit_id ${d.text} NOT NULL, time ${d.text} NOT NULL, kind ${d.text} NOT NULL,
+      recipient_system ${d.text} NOT NULL, recipient_administration ${d.text} NOT NULL, contract ${d.text} NOT NULL,
+      PRIMARY KEY (consent, record_id)
+    )${d.withoutRowid}`,
+  ];
+}
+
+export const DPO_CONSENT_MIGRATION_NAME = 'DPO rollups of consent recordings and the permits relying on consents';
+
+export const DPO_CONSENT_SQLITE_STATEMENTS: readonly string[] = consentStatements({
+  int: 'INTEGER',
+  bigint: 'INTEGER',
+  text: 'TEXT',
+  withoutRowid: ' WITHOUT ROWID',
+});
+
+export const DPO_CONSENT_POSTGRES_STATEMENTS: readonly string[] = consentStatements({
+  int: 'INTEGER',
+  bigint: 'BIGINT',
+  text: 'TEXT COLLATE "C"',
+  withoutRowid: '',
+});
+
 export const DPO_SQLITE_STATEMENTS: readonly string[] = statements({
   int: 'INTEGER',
   bigint: 'INTEGER',

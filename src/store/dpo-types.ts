@@ -93,6 +93,54 @@ export interface ConsentWithdrawal {
   readonly subject: string;
 }
 
+/** A consent recorded, from the trail's consent record of it (CONSENT_RECORDED). */
+export interface ConsentRecording {
+  /** The receipt digest the record cites: the key the permits relying on it cite too. */
+  readonly consent: string;
+  readonly recordId: string;
+  readonly time: string;
+  /** The citizen's pseudonym. */
+  readonly subject: string;
+  /** Who recorded it: the recording system, its administration and caseworker ('' when not known). */
+  readonly callerSystem: string;
+  readonly administration: string;
+  readonly caseworker: string;
+  /** citizen-signed when the record cites an artefact (`artefact-sha256=`), else recorded-by-caseworker. */
+  readonly level: 'citizen-signed' | 'recorded-by-caseworker';
+  /** CONSENT_BACKDATED: its period starts before the day it was recorded. */
+  readonly backdated: boolean;
+  /** CONSENT_BY_REPRESENTATIVE: a guardian, a holder of a power of attorney or a parent with custody gave it. */
+  readonly representative: boolean;
+}
+
+/**
+ * A permit that relied on a consent: a permitted decision of a query (its recipient is the
+ * caller), or a notice queued or delivered for a recipient.
+ */
+export interface ConsentPermit {
+  /** The digest the record cites (a receipt's; an artefact's for one never recorded). */
+  readonly consent: string;
+  readonly recordId: string;
+  readonly auditId: string;
+  readonly time: string;
+  readonly kind: 'decision' | 'notification';
+  /** Who received the data (or will, for a queued notice). */
+  readonly recipientSystem: string;
+  readonly recipientAdministration: string;
+  readonly contract: string;
+}
+
+/** What DpoStore.consentRecordings reads: the recordings in [from, to) (ISO times), newest first. */
+export interface ConsentRecordingQuery {
+  readonly from: string;
+  readonly to: string;
+  /** Only those on this evidence level. */
+  readonly level?: ConsentRecording['level'];
+  /** Only back-dated ones. */
+  readonly backdated?: true;
+  readonly limit: number;
+}
+
 /** The rollup rows one run of records adds, already summed per key. */
 export interface RollupBatch {
   readonly chain: string;
@@ -108,6 +156,8 @@ export interface RollupBatch {
   readonly offHours: readonly OffHoursLookup[];
   readonly consentUses: readonly ConsentUse[];
   readonly withdrawals: readonly ConsentWithdrawal[];
+  readonly consentRecordings: readonly ConsentRecording[];
+  readonly consentPermits: readonly ConsentPermit[];
 }
 
 export interface DayCount {
@@ -198,6 +248,10 @@ export interface DpoStore {
   consentUses(consents: readonly string[], limit: number): Promise<ConsentUse[]>;
   /** Consent withdrawals in [from, to) (ISO times), newest first. */
   consentWithdrawals(from: string, to: string, limit: number): Promise<ConsentWithdrawal[]>;
+  /** Consents recorded in a period, newest first. */
+  consentRecordings(query: ConsentRecordingQuery): Promise<ConsentRecording[]>;
+  /** Permits in [from, to) (ISO times) that relied on one of these consents (digests), newest first. */
+  consentPermits(consents: readonly string[], from: string, to: string, limit: number): Promise<ConsentPermit[]>;
   /** A record by its id (not its audit id). */
   record(id: string): Promise<AuditRecord | undefined>;
 

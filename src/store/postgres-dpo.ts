@@ -37,7 +37,13 @@ const APPLY = `WITH
   u AS (INSERT INTO dpo_consent_use (consent, record_id, time, caller_system, contract)
         SELECT * FROM unnest($32::text[], $33::text[], $34::text[], $35::text[], $36::text[]) ON CONFLICT DO NOTHING),
   x AS (INSERT INTO dpo_consent_withdrawal (consent, record_id, time, subject)
-        SELECT * FROM unnest($37::text[], $38::text[], $39::text[], $40::text[]) ON CONFLICT DO NOTHING)
+        SELECT * FROM unnest($37::text[], $38::text[], $39::text[], $40::text[]) ON CONFLICT DO NOTHING),
+  g AS (INSERT INTO dpo_consent_recorded (consent, record_id, time, subject, caller_system, administration, caseworker, level, backdated, representative)
+        SELECT * FROM unnest($43::text[], $44::text[], $45::text[], $46::text[], $47::text[], $48::text[], $49::text[], $50::text[], $51::int[], $52::int[])
+        ON CONFLICT DO NOTHING),
+  p AS (INSERT INTO dpo_consent_permit (consent, record_id, audit_id, time, kind, recipient_system, recipient_administration, contract)
+        SELECT * FROM unnest($53::text[], $54::text[], $55::text[], $56::text[], $57::text[], $58::text[], $59::text[], $60::text[])
+        ON CONFLICT DO NOTHING)
 UPDATE dpo_rollup_state SET seq = $42 WHERE chain = $41`;
 
 /** Locks the chain's watermark row (creating it at 0) and returns the watermark. */
@@ -57,6 +63,20 @@ function applyParams(b: RollupBatch): unknown[] {
     ...cols(b.withdrawals, 'consent', 'recordId', 'time', 'subject'),
     b.chain,
     b.throughSeq,
+    ...cols(
+      b.consentRecordings.map((r) => ({ ...r, backdated: r.backdated ? 1 : 0, representative: r.representative ? 1 : 0 })),
+      'consent',
+      'recordId',
+      'time',
+      'subject',
+      'callerSystem',
+      'administration',
+      'caseworker',
+      'level',
+      'backdated',
+      'representative',
+    ),
+    ...cols(b.consentPermits, 'consent', 'recordId', 'auditId', 'time', 'kind', 'recipientSystem', 'recipientAdministration', 'contract'),
   ];
 }
 
@@ -184,6 +204,63 @@ export function postgresDpo(
         [from, to, limit],
       );
       return rows.map((x) => ({ consent: x.consent, recordId: x.record_id, time: x.time, subject: x.subject }));
+    },
+    async consentRecordings(q) {
+      const rows = await read<{
+        consent: string;
+        record_id: string;
+        time: string;
+        subject: string;
+        caller_system: string;
+        administration: string;
+        caseworker: string;
+        level: string;
+        backdated: number;
+        representative: number;
+      }>(
+        'SELECT consent, record_id, time, subject, caller_system, administration, caseworker, level, backdated, representative FROM dpo_consent_recorded ' +
+          'WHERE time >= $1 AND time < $2 AND ($3::text IS NULL OR level = $3) AND ($4::int IS NULL OR backdated = $4) ORDER BY time DESC, consent LIMIT $5',
+        [q.from, q.to, q.level ?? null, q.backdated === true ? 1 : null, q.limit],
+      );
+      return rows.map((x) => ({
+        consent: x.consent,
+        recordId: x.record_id,
+        time: x.time,
+        subject: x.subject,
+        callerSystem: x.caller_system,
+        administration: x.administration,
+        caseworker: x.caseworker,
+        level: x.level === 'citizen-signed' ? 'citizen-signed' : 'recorded-by-caseworker',
+        backdated: x.backdated === 1,
+        representative: x.representative === 1,
+      }));
+    },
+    async consentPermits(consents, from, to, limit) {
+      if (consents.length === 0) return [];
+      const rows = await read<{
+        consent: string;
+        record_id: string;
+        audit_id: string;
+        time: string;
+        kind: string;
+        recipient_system: string;
+        recipient_administration: string;
+        contract: string;
+      }>(
+        'SELECT consent, record_id, audit_id, time, kind, recipient_system, recipient_administration, contract FROM dpo_consent_permit ' +
+          'WHERE consent = ANY($1::text[]) AND time >= $2 AND time < $3 ORDER BY time DESC LIMIT $4',
+        [[...consents], from, to, limit],
+      );
+      return rows.map((x) => ({
+        consent: x.consent,
+        recordId: x.record_id,
+        auditId: x.audit_id,
+        time: x.time,
+        kind: x.kind === 'notification' ? 'notification' : 'decision',
+        recipientSystem: x.recipient_system,
+        recipientAdministration: x.recipient_administration,
+        contract: x.contract,
+      }));
     },
     async record(id) {
       const rows = await read<{ record: string }>('SELECT record FROM audit_record WHERE id = $1', [id]);

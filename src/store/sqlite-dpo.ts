@@ -1,6 +1,8 @@
 import type Database from 'better-sqlite3';
 import type {
   CaseworkerActivity,
+  ConsentPermit,
+  ConsentRecording,
   ConsentUse,
   ConsentWithdrawal,
   DayRange,
@@ -86,6 +88,19 @@ export function sqliteDpo(db: Database.Database, write: <T>(fn: () => T) => T): 
     withdrawal: db.prepare(
       'INSERT INTO dpo_consent_withdrawal (consent, record_id, time, subject) VALUES (@consent, @recordId, @time, @subject) ON CONFLICT DO NOTHING',
     ),
+    recording: db.prepare(
+      'INSERT INTO dpo_consent_recorded (consent, record_id, time, subject, caller_system, administration, caseworker, level, backdated, representative) ' +
+        'VALUES (@consent, @recordId, @time, @subject, @callerSystem, @administration, @caseworker, @level, @backdated, @representative) ON CONFLICT DO NOTHING',
+    ),
+    permit: db.prepare(
+      'INSERT INTO dpo_consent_permit (consent, record_id, audit_id, time, kind, recipient_system, recipient_administration, contract) ' +
+        'VALUES (@consent, @recordId, @auditId, @time, @kind, @recipientSystem, @recipientAdministration, @contract) ON CONFLICT DO NOTHING',
+    ),
+    recordingsIn: db.prepare(
+      'SELECT consent, record_id AS recordId, time, subject, caller_system AS callerSystem, administration, caseworker, level, backdated, representative ' +
+        'FROM dpo_consent_recorded WHERE time >= @from AND time < @to AND (@level IS NULL OR level = @level) AND (@backdated IS NULL OR backdated = @backdated) ' +
+        'ORDER BY time DESC, consent LIMIT @limit',
+    ),
     withdrawalsIn: db.prepare(
       'SELECT consent, record_id AS recordId, time, subject FROM dpo_consent_withdrawal WHERE time >= ? AND time < ? ORDER BY time DESC LIMIT ?',
     ),
@@ -150,6 +165,9 @@ export function sqliteDpo(db: Database.Database, write: <T>(fn: () => T) => T): 
     for (const row of batch.offHours) sql.offHours.run(row);
     for (const row of batch.consentUses) sql.consentUse.run(row);
     for (const row of batch.withdrawals) sql.withdrawal.run(row);
+    for (const row of batch.consentRecordings)
+      sql.recording.run({ ...row, backdated: row.backdated ? 1 : 0, representative: row.representative ? 1 : 0 });
+    for (const row of batch.consentPermits) sql.permit.run(row);
     sql.setWatermark.run(batch.chain, batch.throughSeq);
     return true;
   };
@@ -205,6 +223,29 @@ export function sqliteDpo(db: Database.Database, write: <T>(fn: () => T) => T): 
     },
     async consentWithdrawals(from, to, limit) {
       return sql.withdrawalsIn.all(from, to, limit) as ConsentWithdrawal[];
+    },
+    async consentRecordings(q) {
+      const rows = sql.recordingsIn.all({
+        from: q.from,
+        to: q.to,
+        level: q.level ?? null,
+        backdated: q.backdated === true ? 1 : null,
+        limit: q.limit,
+      }) as (Omit<ConsentRecording, 'backdated' | 'representative'> & { backdated: number; representative: number })[];
+      return rows.map((r) => ({ ...r, backdated: r.backdated === 1, representative: r.representative === 1 }));
+    },
+    async consentPermits(consents, from, to, limit) {
+      const out: ConsentPermit[] = [];
+      for (let i = 0; i < consents.length; i += IN_CHUNK) {
+        const chunk = consents.slice(i, i + IN_CHUNK);
+        const stmt = db.prepare(
+          'SELECT consent, record_id AS recordId, audit_id AS auditId, time, kind, recipient_system AS recipientSystem, ' +
+            `recipient_administration AS recipientAdministration, contract FROM dpo_consent_permit WHERE consent IN (${chunk.map(() => '?').join(', ')}) ` +
+            'AND time >= ? AND time < ? ORDER BY time DESC LIMIT ?',
+        );
+        out.push(...(stmt.all(...chunk, from, to, limit) as ConsentPermit[]));
+      }
+      return out.sort((a, b) => (a.time < b.time ? 1 : a.time > b.time ? -1 : 0)).slice(0, limit);
     },
     async record(id) {
       const json = sql.record.get(id) as string | undefined;

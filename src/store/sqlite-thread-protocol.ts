@@ -85,6 +85,8 @@ export const ROUTES = {
     offHours: 'thread',
     consentUses: 'thread',
     consentWithdrawals: 'thread',
+    consentRecordings: 'thread',
+    consentPermits: 'thread',
     record: 'thread',
     createSession: 'thread',
     session: 'thread',
