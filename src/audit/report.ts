@@ -131,6 +131,11 @@ const REASON_LABELS: Record<string, Text> = {
   CONSENT_WITHDRAWN: { da: 'Du havde trukket dit samtykke tilbage', en: 'You had withdrawn your consent' },
   CONSENT_EXPIRED: { da: 'Dit samtykke var udløbet', en: 'Your consent had expired' },
   CONSENT_SCOPE: { da: 'Dit samtykke dækkede ikke oplysningerne', en: 'Your consent did not cover the data' },
+  CONSENT_EVIDENCE_NOT_ACCEPTED: {
+    da: 'Dit samtykke var ikke dokumenteret på en måde, reglen godtager',
+    en: 'Your consent was not evidenced in a way the rule accepts',
+  },
+  CONSENT_NOT_IN_FORCE: { da: 'Der forelå ikke et gældende samtykke fra dig', en: 'No consent of yours was in force' },
   CONSENT_SOURCE_UNAVAILABLE: {
     da: 'Samtykket kunne ikke kontrolleres, så intet blev givet videre',
     en: 'Consent could not be checked, so nothing was passed on',
@@ -163,7 +168,8 @@ const REASON_LABELS: Record<string, Text> = {
   },
 };
 
-function reasonLabel(code: string): Text {
+/** A reason code in the report's words for the citizen: the code itself when it has none. */
+export function reasonLabel(code: string): Text {
   return (
     REASON_LABELS[code] ??
     (code.startsWith('TOKEN_') || code.startsWith('CERTIFICATE_') || code.startsWith('BODY_')

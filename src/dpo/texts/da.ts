@@ -420,6 +420,9 @@ export const da = {
     CONSENT_EXPIRED: 'Samtykket er udløbet',
     CONSENT_SCOPE: 'Samtykket dækker ikke udvekslingen',
     CONSENT_SOURCE_UNAVAILABLE: 'Samtykkeregistret kunne ikke nås',
+    CONSENT_EVIDENCE_NOT_ACCEPTED:
+      'Et samtykke dækker udvekslingen, men på en dokumentation, politikken ikke godtager (fx modtagerens egen registrering)',
+    CONSENT_NOT_IN_FORCE: 'Intet gældende samtykke dækker udvekslingen (som kalderen fik at vide)',
     CERTIFICATE_REQUIRED: 'Klientcertifikat mangler',
     CERTIFICATE_UNTRUSTED: 'Klientcertifikatet er ikke betroet',
     CLIENT_UNKNOWN: 'Ukendt klientsystem',
@@ -447,6 +450,8 @@ export const da = {
     CONSENT_RECORDED: 'Samtykke registreret',
     CONSENT_WITHDRAWAL: 'Samtykke trukket tilbage',
     CONSENT_SEARCH: 'Samtykker slået op',
+    CONSENT_BACKDATED: 'Samtykke tilbagedateret: perioden begynder før den dag, det blev registreret',
+    CONSENT_BY_REPRESENTATIVE: 'Samtykke givet af en repræsentant (værge, fuldmagtshaver eller forælder med forældremyndighed)',
     RELATION_REGISTERED: 'Relation registreret: forvaltningen betjener borgeren',
     RELATION_CHANGED: 'Relation ændret',
     RELATION_ENDED: 'Relation afsluttet',

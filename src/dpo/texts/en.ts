@@ -400,6 +400,9 @@ export const en: Texts = {
     CONSENT_EXPIRED: 'The consent has expired',
     CONSENT_SCOPE: 'The consent does not cover the exchange',
     CONSENT_SOURCE_UNAVAILABLE: 'The consent registry could not be reached',
+    CONSENT_EVIDENCE_NOT_ACCEPTED:
+      "A consent covers the exchange, but on evidence the policy does not accept (e.g. the recipient's own record)",
+    CONSENT_NOT_IN_FORCE: 'No consent in force covers the exchange (as the caller was told)',
     CERTIFICATE_REQUIRED: 'Client certificate missing',
     CERTIFICATE_UNTRUSTED: 'Client certificate not trusted',
     CLIENT_UNKNOWN: 'Unknown client system',
@@ -427,6 +430,8 @@ export const en: Texts = {
     CONSENT_RECORDED: 'Consent recorded',
     CONSENT_WITHDRAWAL: 'Consent withdrawn',
     CONSENT_SEARCH: 'Consents looked up',
+    CONSENT_BACKDATED: 'Consent back-dated: its period starts before the day it was recorded',
+    CONSENT_BY_REPRESENTATIVE: 'Consent given by a representative (guardian, power of attorney or parent with custody)',
     RELATION_REGISTERED: 'Relation registered: the administration serves the citizen',
     RELATION_CHANGED: 'Relation changed',
     RELATION_ENDED: 'Relation ended',
