@@ -1,10 +1,20 @@
 import type { Relation, RelationActor, RelationEndReason } from '../relations/types.js';
-import type { DayCount, DayRange, DpoStore, KeyCount, ReasonCount } from '../store/dpo-types.js';
+import type { StoredConsent } from '../store/consents.js';
+import type { ConsentPermit, ConsentRecording, DayCount, DayRange, DpoStore, KeyCount, ReasonCount } from '../store/dpo-types.js';
 import { copenhagenDayStart, nextDay } from '../store/dpo-rollup.js';
 import type { Store } from '../store/types.js';
 import { DENY_REASON } from './reasons.js';
 
-export type { CaseworkerActivity, DayRange, OffHoursLookup, ReasonCount, SystemCitizensDay, WithheldCount } from '../store/dpo-types.js';
+export type {
+  CaseworkerActivity,
+  ConsentPermit,
+  ConsentRecording,
+  DayRange,
+  OffHoursLookup,
+  ReasonCount,
+  SystemCitizensDay,
+  WithheldCount,
+} from '../store/dpo-types.js';
 /** Days are Copenhagen calendar days ("YYYY-MM-DD"), as the rollups count them. */
 export { copenhagen, copenhagenDayStart, nextDay, OFFICE_HOURS } from '../store/dpo-rollup.js';
 
@@ -79,6 +89,41 @@ export interface ShortLivedRelation {
   readonly lookups: readonly (Evidence & { readonly callerSystem: string; readonly caseworker: string })[];
 }
 
+/** A recorded consent as the registry holds it, for the words of an anomaly: never the CPR number, never the pseudonym. */
+export interface RecordedConsent {
+  readonly id: string;
+  readonly validFrom: string;
+  /** The form's reference in the recording system (checked to hold no CPR number when recorded). */
+  readonly reference: string;
+  /** Paper or verbal; null on a record made before the form was recorded. */
+  readonly form: 'paper' | 'verbal' | null;
+}
+
+/**
+ * A consent a caseworker recorded, relied on soon after by the caseworker's own administration:
+ * the recipient's own word unlocked its own flow.
+ */
+export interface SelfRecordedConsentUse {
+  readonly recording: ConsentRecording;
+  /** null when the registry no longer holds it (or could not be matched). */
+  readonly consent: RecordedConsent | null;
+  /** The permits to the recording administration within the window after the recording, oldest first. */
+  readonly permits: readonly ConsentPermit[];
+}
+
+/** A consent whose period starts before the day it was recorded (CONSENT_BACKDATED). */
+export interface BackdatedConsent {
+  readonly recording: ConsentRecording;
+  /** null when the registry no longer holds it, or when it was not looked up (beyond MAX_CONSENT_LOOKUPS). */
+  readonly consent: RecordedConsent | null;
+}
+
+/** The most consent recordings the two consent rules read in one period, and the most consents they look up in the registry. */
+export const MAX_CONSENT_RECORDINGS = 1000;
+export const MAX_CONSENT_LOOKUPS = 200;
+/** The most permits the self-recorded consent rule reads for the recordings of one period. */
+export const MAX_CONSENT_PERMITS = 5000;
+
 /** The most callers rule (a) reads the trail for, and the most refusals it reads for one. */
 export const MAX_RELATION_MISSING_CALLERS = 50;
 export const MAX_RELATION_MISSING_READ = 500;
@@ -110,11 +155,36 @@ export interface Statistics extends AnomalySource {
    * on the citizen's index per relation); relations no decision relied on are left out.
    */
   shortLivedRelations(range: DayRange, windowMs: number): Promise<ShortLivedRelation[]>;
+  /**
+   * Consents recorded by a caseworker (not citizen-signed) that the recording administration
+   * then received data on (a permitted decision, a notice queued or delivered) in the period,
+   * within `windowMs` after the recording; oldest recording first. From the rollups: at most
+   * MAX_CONSENT_RECORDINGS recordings and MAX_CONSENT_PERMITS permits read; the flagged ones
+   * looked up in the registry (one read per citizen, at most MAX_CONSENT_LOOKUPS).
+   */
+  selfRecordedConsents(range: DayRange, windowMs: number): Promise<SelfRecordedConsentUse[]>;
+  /**
+   * Consents recorded in the period whose period starts before the day they were recorded
+   * (CONSENT_BACKDATED), newest first, at most MAX_CONSENT_RECORDINGS; the first
+   * MAX_CONSENT_LOOKUPS looked up in the registry (one read per citizen) for their start and form.
+   */
+  backdatedConsents(range: DayRange): Promise<BackdatedConsent[]>;
 }
 
 export function statisticsOf(store: Pick<Store, 'dpo' | 'consents' | 'relations' | 'audit'>): Statistics {
   const dpo = store.dpo;
   const periodOf = (range: DayRange) => ({ from: copenhagenDayStart(range.fromDay), to: copenhagenDayStart(nextDay(range.toDay)) });
+  /** The registry's consents for these recordings' citizens, by receipt digest: one read per citizen, at most `max` recordings. */
+  const registryOf = async (recordings: readonly ConsentRecording[], max: number): Promise<Map<string, RecordedConsent>> => {
+    const found = new Map<string, RecordedConsent>();
+    const wanted = new Set(recordings.slice(0, max).map((r) => r.consent));
+    for (const subject of new Set(recordings.slice(0, max).map((r) => r.subject))) {
+      for (const s of await store.consents.bySubject([subject])) {
+        if (wanted.has(s.consent.receiptDigest)) found.set(s.consent.receiptDigest, recordedConsent(s));
+      }
+    }
+    return found;
+  };
   const recordOf = async (auditId: string): Promise<string | null> =>
     (await store.audit.search({ auditId, kind: 'relation', limit: 1 })).records[0]?.id ?? null;
   return {
@@ -179,6 +249,47 @@ export function statisticsOf(store: Pick<Store, 'dpo' | 'consents' | 'relations'
       }
       return out;
     },
+    async selfRecordedConsents(range, windowMs) {
+      const { from, to } = periodOf(range);
+      const recordings = await dpo.consentRecordings({
+        from: new Date(Date.parse(from) - windowMs).toISOString(),
+        to,
+        level: 'recorded-by-caseworker',
+        limit: MAX_CONSENT_RECORDINGS,
+      });
+      if (recordings.length === 0) return [];
+      const permits = await dpo.consentPermits(
+        recordings.map((r) => r.consent),
+        from,
+        to,
+        MAX_CONSENT_PERMITS,
+      );
+      const flagged: { recording: ConsentRecording; permits: ConsentPermit[] }[] = [];
+      for (const recording of [...recordings].reverse()) {
+        const at = Date.parse(recording.time);
+        const own = permits
+          .filter(
+            (p) =>
+              p.consent === recording.consent &&
+              p.recipientAdministration === recording.administration &&
+              Date.parse(p.time) >= at &&
+              Date.parse(p.time) - at <= windowMs,
+          )
+          .reverse();
+        if (own.length > 0) flagged.push({ recording, permits: own });
+      }
+      const registry = await registryOf(
+        flagged.map((f) => f.recording),
+        MAX_CONSENT_LOOKUPS,
+      );
+      return flagged.map((f) => ({ ...f, consent: registry.get(f.recording.consent) ?? null }));
+    },
+    async backdatedConsents(range) {
+      const { from, to } = periodOf(range);
+      const recordings = await dpo.consentRecordings({ from, to, backdated: true, limit: MAX_CONSENT_RECORDINGS });
+      const registry = await registryOf(recordings, MAX_CONSENT_LOOKUPS);
+      return recordings.map((recording) => ({ recording, consent: registry.get(recording.consent) ?? null }));
+    },
     async shortLivedRelations(range, windowMs) {
       const { from, to } = periodOf(range);
       const withinMs = 2 * windowMs;
@@ -226,4 +337,9 @@ export function statisticsOf(store: Pick<Store, 'dpo' | 'consents' | 'relations'
       return out;
     },
   };
+}
+
+function recordedConsent(s: StoredConsent): RecordedConsent {
+  const c = s.consent;
+  return { id: c.id, validFrom: c.scope.validFrom, reference: c.evidence.reference, form: c.evidence.form ?? null };
 }

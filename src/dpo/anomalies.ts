@@ -1,15 +1,19 @@
 import { DENY_REASON } from '../audit/reasons.js';
 import {
+  copenhagen,
   copenhagenDayStart,
   MAX_RELATION_MISSING_CALLERS,
   nextDay,
   OFFICE_HOURS,
   type AnomalySource,
+  type BackdatedConsent,
   type CaseworkerActivity,
   type DayRange,
   type OffHoursLookup,
   type ReasonCount,
+  type RecordedConsent,
   type RelationMissingCount,
+  type SelfRecordedConsentUse,
   type ShortLivedRelation,
   type Statistics,
   type SystemCitizensDay,
@@ -35,7 +39,9 @@ export type AnomalyKind =
   | 'withheld-fields'
   | 'withdrawn-consent'
   | 'relation-missing'
-  | 'short-lived-relation';
+  | 'short-lived-relation'
+  | 'self-recorded-consent'
+  | 'backdated-consent';
 
 export interface Anomaly {
   readonly kind: AnomalyKind;
@@ -85,6 +91,14 @@ export interface AnomalyThresholds {
    * registration and its end lie within this many hours of that decision.
    */
   readonly shortRelationWindowHours: number;
+  /**
+   * A consent recorded by a caseworker (not signed by the citizen at a consent service) is flagged
+   * when the caseworker's own administration received data on it within this many minutes of
+   * its recording: the recipient's own word unlocked its own flow.
+   */
+  readonly selfRecordedConsentMinutes: number;
+  /** A recording system and caseworker is flagged when it recorded at least this many back-dated consents in the period. */
+  readonly backdatedConsentsMin: number;
 }
 
 export const DEFAULT_THRESHOLDS: AnomalyThresholds = {
@@ -102,6 +116,8 @@ export const DEFAULT_THRESHOLDS: AnomalyThresholds = {
   withheldShare: 0.25,
   relationMissingMin: 3,
   shortRelationWindowHours: 48,
+  selfRecordedConsentMinutes: 60,
+  backdatedConsentsMin: 1,
 };
 
 export interface AnomalyInput {
@@ -113,6 +129,8 @@ export interface AnomalyInput {
   readonly withdrawnConsents?: () => Promise<readonly WithdrawnConsentUse[]>;
   /** The trail and the relations register, for the two relation rules (src/audit/statistics.ts). */
   readonly relations?: Pick<Statistics, 'relationMissing' | 'shortLivedRelations'>;
+  /** The consent rollups and the consent registry, for the self-recorded and back-dated consent rules. */
+  readonly consents?: Pick<Statistics, 'selfRecordedConsents' | 'backdatedConsents'>;
 }
 
 function median(values: readonly number[]): number {
@@ -171,6 +189,10 @@ export async function findAnomalies(rollups: AnomalySource, input: AnomalyInput)
     const counts = await input.relations.relationMissing(range, relationMissingCandidates(caseworkers, reasons, t));
     out.push(...relationMissing(counts, t));
     out.push(...shortLivedRelations(await input.relations.shortLivedRelations(range, t.shortRelationWindowHours * 3_600_000), t));
+  }
+  if (input.consents !== undefined) {
+    out.push(...selfRecordedConsents(await input.consents.selfRecordedConsents(range, t.selfRecordedConsentMinutes * 60_000), t));
+    out.push(...backdatedConsents(await input.consents.backdatedConsents(range), t));
   }
   return out;
 }
@@ -440,6 +462,94 @@ export function shortLivedRelations(list: readonly ShortLivedRelation[], t: Anom
           }),
         ),
         evidence,
+      };
+    });
+}
+
+/** A consent's id as the anomaly names it: the registry's, or the start of its receipt digest when the registry no longer holds it. */
+const consentName = (digest: string, consent: RecordedConsent | null): string => consent?.id ?? digest.slice(0, 12);
+
+const minutesBetween = (from: string, to: string): number => Math.max(0, Math.round((Date.parse(to) - Date.parse(from)) / 60_000));
+
+/**
+ * Consents a caseworker recorded that the caseworker's own administration then received data on
+ * within the window: one anomaly per consent, oldest recording first, with the recording and the
+ * first permits as evidence (newest first).
+ */
+export function selfRecordedConsents(list: readonly SelfRecordedConsentUse[], t: AnomalyThresholds): Anomaly[] {
+  return list
+    .filter((u) => u.permits.length > 0)
+    .map((u) => {
+      const r = u.recording;
+      const first = u.permits[0]!;
+      const exchanges = new Set(u.permits.map((p) => `${p.auditId}\u0000${p.recipientSystem}`)).size;
+      const systems = [...new Set(u.permits.map((p) => p.recipientSystem))].join(', ');
+      const recorder = { callerSystem: r.callerSystem, caseworker: r.caseworker };
+      return {
+        kind: 'self-recorded-consent' as const,
+        callerSystem: r.callerSystem,
+        caseworker: r.caseworker,
+        explanation: explain((w, lang) =>
+          w.selfRecordedConsent({
+            who: Who(recorder, lang),
+            consent: consentName(r.consent, u.consent),
+            recordedAt: formatTime(r.time, lang),
+            form: u.consent?.form ?? null,
+            reference: u.consent?.reference ?? null,
+            administration: r.administration,
+            systems,
+            n: exchanges,
+            firstAfter: minutesBetween(r.time, first.time),
+            window: t.selfRecordedConsentMinutes,
+          }),
+        ),
+        evidence: [...u.permits.slice(0, 4)]
+          .reverse()
+          .map((p) => ({ recordId: p.recordId, time: p.time }))
+          .concat([{ recordId: r.recordId, time: r.time }]),
+      };
+    });
+}
+
+/** How many days before the day it was recorded a consent's period starts. */
+function daysBack(validFrom: string, recordedAt: string): number {
+  const recordedOn = copenhagen(recordedAt).day;
+  return Math.round((Date.parse(`${recordedOn}T00:00:00Z`) - Date.parse(`${validFrom}T00:00:00Z`)) / 86_400_000);
+}
+
+/** Back-dated consents per recording system and caseworker: most first, each with its consents listed (at most 5) and the records. */
+export function backdatedConsents(list: readonly BackdatedConsent[], t: AnomalyThresholds): Anomaly[] {
+  const groups = new Map<string, BackdatedConsent[]>();
+  for (const b of list) {
+    const key = `${b.recording.callerSystem}\u0000${b.recording.caseworker}`;
+    groups.set(key, [...(groups.get(key) ?? []), b]);
+  }
+  return [...groups.values()]
+    .filter((g) => g.length >= t.backdatedConsentsMin)
+    .sort((a, b) => b.length - a.length || a[0]!.recording.caseworker.localeCompare(b[0]!.recording.caseworker))
+    .map((g) => {
+      const r = g[0]!.recording;
+      const recorder = { callerSystem: r.callerSystem, caseworker: r.caseworker };
+      return {
+        kind: 'backdated-consent' as const,
+        callerSystem: r.callerSystem,
+        caseworker: r.caseworker,
+        explanation: explain((w, lang) =>
+          w.backdatedConsents({
+            who: Who(recorder, lang),
+            n: g.length,
+            consents: g.slice(0, 5).map((b) => ({
+              consent: consentName(b.recording.consent, b.consent),
+              validFrom: b.consent?.validFrom ?? null,
+              recordedOn: copenhagen(b.recording.time).day,
+              days: b.consent !== null ? daysBack(b.consent.validFrom, b.recording.time) : null,
+              reference: b.consent?.reference ?? null,
+              representative: b.recording.representative,
+            })),
+            min: t.backdatedConsentsMin,
+          }),
+        ),
+        evidence: g.slice(0, 5).map((b) => ({ recordId: b.recording.recordId, time: b.recording.time })),
       };
     });
 }

@@ -8,7 +8,8 @@ import { periodForm } from './overview.js';
 
 /**
  * The anomalies of a period (GET /dpo/anomalies): the rules in anomalies.ts over the rollups (and,
- * for the two relation rules, bounded reads of the trail and the register), each with a way to the records.
+ * for the two relation rules, bounded reads of the trail and the register; for the two consent
+ * rules, bounded reads of the consent registry), each with a way to the records.
  */
 export const anomaliesRoutes: DpoPages = (router, deps) => {
   router.get('/anomalies', async (req, res) => {
@@ -20,6 +21,7 @@ export const anomaliesRoutes: DpoPages = (router, deps) => {
       describeReason: reasonText,
       withdrawnConsents: () => deps.statistics.withdrawnConsentUses(range),
       relations: deps.statistics,
+      consents: deps.statistics,
     });
     sendPage(res, 200, anomaliesPage(ctx, { range, anomalies, thresholds: DEFAULT_THRESHOLDS, consentsChecked: true, behind }));
   });
@@ -70,6 +72,8 @@ ${hidden.map(([kind, n]) => html`<p class="notice small" data-hidden-kind="${kin
   <li>${t.anomalies.ruleWithdrawnConsent}</li>
   <li>${t.anomalies.ruleRelationMissing(o.thresholds.relationMissingMin)}</li>
   <li>${t.anomalies.ruleShortLivedRelation(o.thresholds.shortRelationWindowHours)}</li>
+  <li>${t.anomalies.ruleSelfRecordedConsent(o.thresholds.selfRecordedConsentMinutes)}</li>
+  <li>${t.anomalies.ruleBackdatedConsents(o.thresholds.backdatedConsentsMin)}</li>
 </ul></details>`,
   });
 }

@@ -216,6 +216,10 @@ export const da = {
     rules: 'Reglerne',
     ruleOffHours: 'Uden for kontortid: opslag lørdag, søndag eller uden for 7-18 på hverdage, dansk tid. Helligdage er ikke med.',
     ruleWithdrawnConsent: 'Tilbagetrukket samtykke: udleveringer, der byggede på et samtykke, som siden er trukket tilbage.',
+    ruleSelfRecordedConsent: (minutes: number) =>
+      `Samtykke registreret af modtageren selv: et samtykke registreret af en sagsbehandler (ikke underskrevet af borgeren i samtykkeløsningen), som sagsbehandlerens egen forvaltning modtog oplysninger på grundlag af inden for ${minutes} minutter efter registreringen.`,
+    ruleBackdatedConsents: (min: number) =>
+      `Tilbagedaterede samtykker: mindst ${min} ${min === 1 ? 'samtykke' : 'samtykker'} i perioden, registreret af samme sagsbehandler, hvis periode begynder før den dag, det blev registreret (CONSENT_BACKDATED).`,
     kinds: {
       'many-citizens': 'Mange forskellige borgere',
       'system-many-citizens': 'Mange forskellige borgere fra ét system',
@@ -225,6 +229,8 @@ export const da = {
       'withdrawn-consent': 'Udlevering på tilbagetrukket samtykke',
       'relation-missing': 'Afvist: ingen relation til borgeren',
       'short-lived-relation': 'Relation kun omkring et opslag',
+      'self-recorded-consent': 'Samtykke registreret af modtageren selv og brugt med det samme',
+      'backdated-consent': 'Tilbagedaterede samtykker',
     },
     moreHidden: (n: number, kind: string) =>
       `${n} flere af slagsen "${kind}" vises ikke; vælg en kortere periode eller søg på det kaldende system.`,
@@ -273,6 +279,40 @@ export const da = {
     withdrawnConsent: (e: { n: number; systems: string; consent: string; day: string }) =>
       `${e.n} ${e.n === 1 ? 'udlevering' : 'udleveringer'} til ${e.systems} byggede på samtykke ${e.consent}, som borgeren senere trak tilbage (${e.day}). Udleveringerne var lovlige, da de skete; overvej om modtagerne skal orienteres om tilbagetrækningen.`,
     atLeast: (n: number) => `mindst ${n}`,
+    selfRecordedConsent: (e: {
+      who: string;
+      consent: string;
+      recordedAt: string;
+      form: 'paper' | 'verbal' | null;
+      reference: string | null;
+      administration: string;
+      systems: string;
+      n: number;
+      firstAfter: number;
+      window: number;
+    }) =>
+      `${e.who} registrerede samtykke ${e.consent} (${e.form === 'paper' ? 'papir' : e.form === 'verbal' ? 'mundtligt' : 'papir eller mundtligt'}${e.reference !== null ? `, blanket ${e.reference}` : ''}) den ${e.recordedAt}, og sagsbehandlerens egen forvaltning ${e.administration} modtog oplysninger på grundlag af det ${e.n} ${e.n === 1 ? 'gang' : 'gange'} (${e.systems}), første gang ${e.firstAfter} ${e.firstAfter === 1 ? 'minut' : 'minutter'} efter registreringen. Et samtykke, som modtageren selv registrerer, hviler på dens eget ord: bed ${e.administration} om den blanket, borgeren underskrev. Reglen: brugt af den registrerende forvaltning inden for ${e.window} minutter.`,
+    backdatedConsents: (e: {
+      who: string;
+      n: number;
+      consents: readonly {
+        consent: string;
+        validFrom: string | null;
+        recordedOn: string;
+        days: number | null;
+        reference: string | null;
+        representative: boolean;
+      }[];
+      min: number;
+    }) =>
+      `${e.who} registrerede ${e.n} ${e.n === 1 ? 'tilbagedateret samtykke' : 'tilbagedaterede samtykker'} i perioden: ` +
+      e.consents
+        .map(
+          (c) =>
+            `${c.consent}${c.validFrom !== null ? ` fra ${c.validFrom}` : ''}, registreret ${c.recordedOn}${c.days !== null ? ` (${c.days} ${c.days === 1 ? 'dag' : 'dage'} tilbage)` : ''}${c.reference !== null ? `, blanket ${c.reference}` : ''}${c.representative ? ', givet af en repræsentant' : ''}`,
+        )
+        .join('; ') +
+      `${e.n > e.consents.length ? '; …' : ''}. Et tilbagedateret samtykke dækker udvekslinger før den dag, det blev registreret: kontrollér, at blanketten var underskrevet den dag, perioden begynder. Reglen: mindst ${e.min}.`,
     relationMissing: (e: { who: string; refused: string; min: number }) =>
       `${e.who} fik ${e.refused} forespørgsler afvist i perioden, fordi forvaltningen ikke havde registreret en gældende relation til borgeren. Det kan være opslag på borgere, forvaltningen ikke betjener. Reglen: mindst ${e.min}.`,
     shortLivedRelation: (e: {

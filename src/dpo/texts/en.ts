@@ -203,6 +203,10 @@ export const en: Texts = {
     ruleOffHours:
       'Off hours: look-ups on Saturday, Sunday or outside 07:00-18:00 on weekdays, Copenhagen time. Public holidays are not modelled.',
     ruleWithdrawnConsent: 'Withdrawn consent: disclosures that relied on a consent that has since been withdrawn.',
+    ruleSelfRecordedConsent: (minutes: number) =>
+      `Consent recorded by the recipient itself: a consent recorded by a caseworker (not signed by the citizen at the consent service) that the caseworker's own administration received data on within ${minutes} minutes of its recording.`,
+    ruleBackdatedConsents: (min: number) =>
+      `Back-dated consents: at least ${min} ${min === 1 ? 'consent' : 'consents'} in the period, recorded by one caseworker, whose period starts before the day it was recorded (CONSENT_BACKDATED).`,
     kinds: {
       'many-citizens': 'Many distinct citizens',
       'system-many-citizens': 'Many distinct citizens from one system',
@@ -212,6 +216,8 @@ export const en: Texts = {
       'withdrawn-consent': 'Disclosure on a withdrawn consent',
       'relation-missing': 'Refused: no relation to the citizen',
       'short-lived-relation': 'Relation only around a look-up',
+      'self-recorded-consent': 'Consent recorded by the recipient itself and relied on at once',
+      'backdated-consent': 'Back-dated consents',
     },
     moreHidden: (n: number, kind: string) =>
       `${n} more of the kind "${kind}" are not shown; choose a shorter period or search by calling system.`,
@@ -259,6 +265,40 @@ export const en: Texts = {
     withdrawnConsent: (e: { n: number; systems: string; consent: string; day: string }) =>
       `${e.n} ${e.n === 1 ? 'disclosure' : 'disclosures'} to ${e.systems} relied on consent ${e.consent}, which the citizen later withdrew (${e.day}). They were lawful when made; consider whether the recipients should be told of the withdrawal.`,
     atLeast: (n: number) => `at least ${n}`,
+    selfRecordedConsent: (e: {
+      who: string;
+      consent: string;
+      recordedAt: string;
+      form: 'paper' | 'verbal' | null;
+      reference: string | null;
+      administration: string;
+      systems: string;
+      n: number;
+      firstAfter: number;
+      window: number;
+    }) =>
+      `${e.who} recorded consent ${e.consent} (${e.form ?? 'paper or verbal'}${e.reference !== null ? `, form ${e.reference}` : ''}) at ${e.recordedAt}, and the caseworker's own administration ${e.administration} received data on it ${e.n} ${e.n === 1 ? 'time' : 'times'} (${e.systems}), the first ${e.firstAfter} ${e.firstAfter === 1 ? 'minute' : 'minutes'} after the recording. A consent the recipient records itself rests on its own word: ask ${e.administration} for the form the citizen signed. The rule: relied on by the recording administration within ${e.window} minutes.`,
+    backdatedConsents: (e: {
+      who: string;
+      n: number;
+      consents: readonly {
+        consent: string;
+        validFrom: string | null;
+        recordedOn: string;
+        days: number | null;
+        reference: string | null;
+        representative: boolean;
+      }[];
+      min: number;
+    }) =>
+      `${e.who} recorded ${e.n} back-dated ${e.n === 1 ? 'consent' : 'consents'} in the period: ` +
+      e.consents
+        .map(
+          (c) =>
+            `${c.consent}${c.validFrom !== null ? ` from ${c.validFrom}` : ''}, recorded ${c.recordedOn}${c.days !== null ? ` (${c.days} ${c.days === 1 ? 'day' : 'days'} back)` : ''}${c.reference !== null ? `, form ${c.reference}` : ''}${c.representative ? ', given by a representative' : ''}`,
+        )
+        .join('; ') +
+      `${e.n > e.consents.length ? '; …' : ''}. A back-dated consent covers exchanges before the day it was recorded: check that the form was signed by the day the period starts. The rule: at least ${e.min}.`,
     relationMissing: (e: { who: string; refused: string; min: number }) =>
       `${e.who} had ${e.refused} requests refused in the period because the administration had registered no relation in force to the citizen. They may be look-ups of citizens the administration does not serve. The rule: at least ${e.min}.`,
     shortLivedRelation: (e: {
