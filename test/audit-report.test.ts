@@ -11,6 +11,7 @@ import { Pseudonymizer } from '../src/audit/pseudonym.js';
 import { buildCitizenReport, CITIZEN_REPORT_CSP, citizenReportCsv, citizenReportHtml } from '../src/audit/report.js';
 import { AuditTrail } from '../src/audit/trail.js';
 import type { AuditEntry } from '../src/audit/types.js';
+import type { ConsentRecord } from '../src/consent/types.js';
 import type { Relation } from '../src/relations/types.js';
 import { loadConfig } from '../src/config/config.js';
 import type { Rules } from '../src/rules/types.js';
@@ -296,4 +297,118 @@ it('leaves out a re-send that disclosed nothing new, names no recipient in Engli
   // The caseworker's note was withheld from every recipient: never shown as disclosed or as going to one.
   const disclosed = report.entries.filter((e) => e.outcome !== 'refused');
   expect(disclosed.flatMap((e) => [...e.fields, ...e.requested]).map((f) => f.name)).not.toContain('caseworkerNote');
+});
+
+it('says who gave the consent a disclosure relied on and how it is evidenced, reading the consent registry once', async () => {
+  const CONSENTING = '0702919908';
+  const subject = pseudonyms.pseudonym(CONSENTING);
+  const bif = { system: 'bif-jobcentre-system', administration: 'BIF' };
+  const consent = (id: string, receiptDigest: string, over: Partial<ConsentRecord>): ConsentRecord => ({
+    id,
+    subject,
+    scope: {
+      recipients: ['BIF'],
+      sources: ['SOF'],
+      purposes: ['rehabilitation-team-assessment'],
+      contracts: ['social.coordination-summary.v1'],
+      categories: [],
+      validFrom: '2026-01-01',
+      validTo: '2026-06-30',
+    },
+    evidence: { kind: 'recorded-by-caseworker', reference: 'SOF-FORM-2026-0017', form: 'paper' },
+    recordedBy: { system: 'sof-case-system', administration: 'SOF', caseworker: 'sof-cw-0017' },
+    recordedAt: '2026-01-01T09:00:00.000Z',
+    receipt: `receipt-${id}`,
+    receiptDigest,
+    ...over,
+  });
+  const recorder = { system: 'sof-case-system', administration: 'SOF', caseworker: 'sof-cw-0017' };
+  const given = (at: string) => ({ type: 'given' as const, at, actor: recorder, auditId: `a-${at}`, reason: null });
+  // Given by the citizen's guardian, on paper, recorded by social services' caseworker ...
+  await store.consents.add(
+    consent('c0000000-0000-4000-8000-000000000001', 'rd-guardian', { givenBy: { role: 'guardian', reference: 'VAERGE-2026-17' } }),
+    given('2026-01-01T09:00:00.000Z'),
+  );
+  // ... and signed by the citizen at the consent service (a decision may cite the artefact's digest).
+  await store.consents.add(
+    consent('c0000000-0000-4000-8000-000000000002', 'rd-signed', {
+      evidence: {
+        kind: 'citizen-signed',
+        reference: 'digitalt-samtykke/art-1',
+        artefact: {
+          issuer: 'digitalt-samtykke',
+          id: 'art-1',
+          kid: 'k1',
+          digest: 'artefact-digest-1',
+          text: { template: 'rehab', version: '3' },
+          givenAt: '2026-01-02T08:00:00.000Z',
+        },
+      },
+    }),
+    given('2026-01-02T09:00:00.000Z'),
+  );
+  const trail = await AuditTrail.open(store, { chain: 'r4' });
+  const query = (auditId: string, digest: string): AuditEntry[] =>
+    (['decision', 'release'] as const).map((kind) =>
+      base({
+        kind,
+        auditId,
+        subject,
+        contract: 'social.coordination-summary.v1',
+        caller: bif,
+        purpose: 'rehabilitation-team-assessment',
+        reasons: [],
+        status: kind === 'release' ? 200 : null,
+        fields: { requested: ['openSocialCase'], released: ['openSocialCase'], withheld: [], dropped: [] },
+        consent: digest,
+      }),
+    );
+  for (const e of [...query('q-guardian', 'rd-guardian'), ...query('q-signed', 'artefact-digest-1'), ...query('q-unknown', 'rd-gone')])
+    await trail.append(e);
+  await trail.close();
+
+  let reads = 0;
+  const counted: Store = {
+    ...store,
+    audit: store.audit,
+    relations: store.relations,
+    consents: { ...store.consents, bySubject: (s) => ((reads += 1), store.consents.bySubject(s)) },
+  } as Store;
+  const report = await buildCitizenReport({ store: counted, pseudonyms, rules, includeEmployee: false }, { cpr: CONSENTING });
+  expect(reads).toBe(1);
+  const given_ = (auditId: string) => report.entries.find((e) => e.auditId === auditId)?.consentGiven;
+  expect(given_('q-guardian')).toEqual({
+    givenBy: { role: 'guardian', label: { da: 'Din værge', en: 'Your guardian' } },
+    level: {
+      id: 'recorded-by-caseworker',
+      label: { da: 'Registreret af sagsbehandler (papir/mundtligt)', en: 'Recorded by a caseworker (paper/verbal)' },
+    },
+  });
+  expect(given_('q-signed')).toEqual({
+    givenBy: { role: 'citizen', label: { da: 'Dig selv', en: 'You' } },
+    level: {
+      id: 'citizen-signed',
+      label: { da: 'Underskrevet af borgeren i samtykkeløsningen', en: 'Signed by the citizen at the consent service' },
+    },
+  });
+  // A consent the registry does not hold: the receipt only.
+  expect(report.entries.find((e) => e.auditId === 'q-unknown')).toMatchObject({ consent: 'rd-gone', consentGiven: null });
+
+  const csv = citizenReportCsv(report, 'da');
+  expect(csv).toContain(',Samtykke (kvittering),Samtykket blev givet af,Samtykket er dokumenteret ved,');
+  expect(csv).toContain(',rd-guardian,Din værge,Registreret af sagsbehandler (papir/mundtligt),');
+  const html = citizenReportHtml(report, 'en');
+  expect(html).toContain('<td>Your guardian</td><td>Recorded by a caseworker (paper/verbal)</td>');
+  expect(html).toContain('<td>You</td><td>Signed by the citizen at the consent service</td>');
+  // The representative's evidence, the form's reference and the recording caseworker are not the citizen's report's business.
+  for (const text of [JSON.stringify(report), csv, html]) {
+    expect(text).not.toContain('VAERGE-2026-17');
+    expect(text).not.toContain('SOF-FORM-2026-0017');
+    expect(text).not.toContain('sof-cw-0017');
+    expect(text).not.toContain(CONSENTING);
+  }
+  // A report whose exchanges relied on no consent does not read the registry.
+  reads = 0;
+  await buildCitizenReport({ store: counted, pseudonyms, rules, includeEmployee: false }, { cpr: SERVED });
+  expect(reads).toBe(0);
 });

@@ -7,6 +7,9 @@
  *   administration within the hour, is an anomaly; one recorded by another administration is not.
  * - A back-dated consent is an anomaly for the caseworker who recorded it.
  * - A disclosure on a consent withdrawn later still is one (the rule from before evidence levels).
+ * - The consents page shows each consent's evidence level, who gave it (a representative with the
+ *   evidence of their authority), whether it was back-dated, its sources and relation; the
+ *   citizen's access report shows who gave the consent a disclosure relied on and its evidence.
  *
  * The example policies accept no caseworker's record made by the recipient for the rehabilitation
  * team's look-up (it releases health data); the rule is for a municipality's policy that does
@@ -218,7 +221,16 @@ describe.each(DATABASES)('the DPO and consents on %s', (name, makeDatabase) => {
   describe("the DPO's pages", () => {
     const dpo = () => clientCreds('dpo-console');
     let cookie = '';
+    let csrf = '';
     const get = (urlPath: string): Promise<Answer> => send(env.url, { method: 'GET', path: urlPath, headers: { cookie }, creds: dpo() });
+    const post = (urlPath: string, fields: Record<string, string>): Promise<Answer> =>
+      send(env.url, {
+        method: 'POST',
+        path: urlPath,
+        headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
+        body: new URLSearchParams({ _csrf: csrf, ...fields }).toString(),
+        creds: dpo(),
+      });
 
     beforeAll(async () => {
       const form = await send(env.url, { method: 'GET', path: '/dpo/sign-in', creds: dpo() });
@@ -233,6 +245,7 @@ describe.each(DATABASES)('the DPO and consents on %s', (name, makeDatabase) => {
       });
       expect(res.status).toBe(303);
       cookie = (res.headers['set-cookie'] as string[]).map((c) => c.split(';')[0]).join('; ');
+      csrf = /name="_csrf" value="([^"]+)"/.exec((await get('/dpo/')).text)![1]!;
     });
 
     it('lists both consent anomalies with their rules', async () => {
@@ -243,6 +256,40 @@ describe.each(DATABASES)('the DPO and consents on %s', (name, makeDatabase) => {
       expect(res.text).toContain('Samtykke registreret af modtageren selv og brugt med det samme');
       expect(res.text).toContain('inden for 60 minutter efter registreringen');
       expect(res.text).toContain(`/dpo/records/${records.selfRecorded}`);
+    });
+
+    it('shows a consent given under a power of attorney: evidence level, who gave it, back-dated, sources, relation', async () => {
+      const res = await post('/dpo/consents', { cpr: backdated.cpr });
+      expect(res.status).toBe(200);
+      const section = res.text.slice(res.text.indexOf(`data-consent="${consentIds.backdated}"`));
+      expect(section).toContain('<dd data-level="recorded-by-caseworker">Registreret af sagsbehandler (papir/mundtligt)</dd>');
+      expect(section).toContain('<dd data-evidence>Blanket SOF-FORM-2026-0007 (mundtligt)</dd>');
+      expect(section).toContain('<dd data-given-by="power-of-attorney">Fuldmagtshaver (dokumentation FULDMAGT-2026-3)</dd>');
+      expect(section).toContain('data-backdated="yes"');
+      expect(section).toContain('Ja: perioden begynder før den dag, samtykket blev registreret');
+      expect(section).toMatch(/<dd data-sources>[^<]*\(SOF\)<\/dd>/);
+      expect(section).toContain('<dd data-relation>Ingen</dd>');
+      expect(res.text).not.toContain(backdated.cpr);
+    });
+
+    it('shows a consent the citizen gave as not back-dated, given by the citizen', async () => {
+      const res = await post('/dpo/consents', { cpr: selfRecorded.cpr });
+      expect(res.text).toContain('<dd data-given-by="citizen">Borgeren selv</dd>');
+      expect(res.text).toContain('data-backdated="no"');
+      expect(res.text).not.toContain(selfRecorded.cpr);
+    });
+
+    it("says in the citizen's access report who gave the consent a disclosure relied on, and how it is evidenced", async () => {
+      const res = await post('/dpo/citizen-report', { cpr: byOther.cpr, reportLang: 'da' });
+      expect(res.status).toBe(200);
+      expect(res.text).toContain('<dt>Samtykket blev givet af</dt><dd>Din værge</dd>');
+      expect(res.text).toContain('<dt>Samtykket er dokumenteret ved</dt><dd>Registreret af sagsbehandler (papir/mundtligt)</dd>');
+      // The report itself (the download forms carry the CPR number in their POST bodies, as the report form does).
+      const report = res.text.slice(res.text.indexOf('id="citizen-report"'));
+      expect(report).not.toContain('VAERGE-2026-17');
+      expect(report).not.toContain(byOther.cpr);
+      const csv = await post('/dpo/citizen-report/csv', { cpr: byOther.cpr, reportLang: 'en' });
+      expect(csv.text).toContain(',Your guardian,Recorded by a caseworker (paper/verbal),');
     });
   });
 });

@@ -71,7 +71,14 @@ const report: CitizenReport = {
         title: { da: 'Koordinering af jobplan og handleplan', en: 'Coordination of the job plan and the social action plan' },
       },
       legalBasis: 'Art. 6(1)(e); Retssikkerhedsloven § 11 c',
-      consent: null,
+      consent: 'receipt-digest-1',
+      consentGiven: {
+        givenBy: { role: 'guardian', label: { da: 'Din værge', en: 'Your guardian' } },
+        level: {
+          id: 'recorded-by-caseworker',
+          label: { da: 'Registreret af sagsbehandler (papir/mundtligt)', en: 'Recorded by a caseworker (paper/verbal)' },
+        },
+      },
       reasons: [],
     },
     {
@@ -87,6 +94,7 @@ const report: CitizenReport = {
       purpose: null,
       legalBasis: null,
       consent: null,
+      consentGiven: null,
       reasons: [
         {
           code: 'NO_POLICY',
@@ -117,6 +125,10 @@ it('writes the report in Danish: who received what, when, why and on which basis
     '1. juni 2025',
     '31. januar 2026',
     'Sagen blev overført',
+    // who gave the consent the disclosure relied on, and its evidence
+    'Samtykket blev givet af',
+    'Din værge',
+    'Registreret af sagsbehandler (papir/mundtligt)',
   ]) {
     expect(text).toContain(s);
   }
@@ -130,6 +142,8 @@ it('writes it in English on request', async () => {
   expect(text).not.toContain('Udvekslinger');
   expect(text).toContain('Social Services Administration · Housing support');
   expect(text).toContain('The case was transferred');
+  expect(text).toContain('Your guardian');
+  expect(text).toContain('Recorded by a caseworker (paper/verbal)');
 });
 
 it('says what a pending notice covered, not that anyone asked for it, and names no recipient in English', async () => {

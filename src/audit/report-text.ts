@@ -25,6 +25,8 @@ export const REPORT_TEXT = {
   purpose: { da: 'Formål', en: 'Purpose' },
   basis: { da: 'Hjemmel', en: 'Legal basis' },
   consent: { da: 'Byggede på dit samtykke (kvittering)', en: 'Relied on your consent (receipt)' },
+  consentGivenBy: { da: 'Samtykket blev givet af', en: 'The consent was given by' },
+  consentEvidence: { da: 'Samtykket er dokumenteret ved', en: 'The consent is evidenced by' },
   reason: { da: 'Begrundelse', en: 'Reason' },
   employee: { da: 'Medarbejder', en: 'Employee' },
   special: {
@@ -79,4 +81,18 @@ export const RELATION_END_TEXT = {
   'deceased-or-moved': { da: 'Fraflytning eller dødsfald', en: 'Moved away or deceased' },
   'recorded-in-error': { da: 'Registreret ved en fejl', en: 'Registered in error' },
   other: { da: 'Anden grund', en: 'Another reason' },
+} as const;
+
+/** Who gave the consent a disclosure relied on, in words for the citizen (the representative's evidence reference is not shown). */
+export const CONSENT_GIVER_TEXT = {
+  citizen: { da: 'Dig selv', en: 'You' },
+  guardian: { da: 'Din værge', en: 'Your guardian' },
+  'power-of-attorney': { da: 'En person med fuldmagt fra dig', en: 'A person holding your power of attorney' },
+  'custody-holder': { da: 'En forælder med forældremyndighed over dig', en: 'A parent with custody of you' },
+} as const;
+
+/** The evidence level of the consent a disclosure relied on, in the words the DPO pages use too. */
+export const CONSENT_LEVEL_TEXT = {
+  'citizen-signed': { da: 'Underskrevet af borgeren i samtykkeløsningen', en: 'Signed by the citizen at the consent service' },
+  'recorded-by-caseworker': { da: 'Registreret af sagsbehandler (papir/mundtligt)', en: 'Recorded by a caseworker (paper/verbal)' },
 } as const;

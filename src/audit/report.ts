@@ -1,9 +1,10 @@
-import { RELATION_END_TEXT, RELATION_STATE_TEXT, REPORT_TEXT } from './report-text.js';
+import { CONSENT_GIVER_TEXT, CONSENT_LEVEL_TEXT, RELATION_END_TEXT, RELATION_STATE_TEXT, REPORT_TEXT } from './report-text.js';
 import { createHash } from 'node:crypto';
 import type { ClientRegistry } from '../auth/clients.js';
+import { evidenceLevel, type ConsentGiver, type ConsentRecord } from '../consent/types.js';
 import type { ContractRegistry, DataCategory } from '../contracts/types.js';
 import { copenhagenDate } from '../policy/dates.js';
-import type { LoadedPolicySet, PolicySet } from '../policy/types.js';
+import type { EvidenceLevel, LoadedPolicySet, PolicySet } from '../policy/types.js';
 import type { CapacityRegistry } from '../relations/capacities.js';
 import { relationState, type RelationState } from '../relations/register.js';
 import type { RelationEndReason, StoredRelation } from '../relations/types.js';
@@ -73,9 +74,21 @@ export interface CitizenReportEntry {
   readonly legalBasis: string | null;
   /** Digest of the signed consent receipt the release relied on. */
   readonly consent: string | null;
+  /**
+   * Who gave that consent and on which evidence, as the consent registry holds it; null when the
+   * exchange relied on no consent, or on one the registry does not hold (an artefact found at the
+   * consent service and never recorded).
+   */
+  readonly consentGiven: ReportConsent | null;
   readonly reasons: readonly { readonly code: string; readonly label: Text }[];
   /** Only when the report is configured to name employees. */
   readonly caseworker?: string | null;
+}
+
+/** Who gave a consent and on which evidence, in words. */
+export interface ReportConsent {
+  readonly givenBy: { readonly role: ConsentGiver['role']; readonly label: Text };
+  readonly level: { readonly id: EvidenceLevel; readonly label: Text };
 }
 
 /** An administration's registration that it serves the citizen (a relation of the relations register), in words. */
@@ -222,6 +235,9 @@ export async function buildCitizenReport(
     after = page.next;
   }
 
+  // The consents the exchanges relied on, by the digest the records cite: one read of the registry.
+  const consents = records.some((r) => r.consent !== null) ? consentsByDigest(await deps.store.consents.bySubject(subject)) : new Map();
+
   // One exchange: an audit id (and, for notifications, one recipient).
   const groups = new Map<string, AuditRecord[]>();
   for (const r of records) {
@@ -233,7 +249,7 @@ export async function buildCitizenReport(
     .map((s) => relationOf(s, deps.rules, copenhagenDate(now), deps.includeEmployee))
     .sort((a, b) => compare(a.from, b.from) || compare(a.administration, b.administration) || compare(a.capacity.id, b.capacity.id));
   const entries = [...groups.values()]
-    .map((group) => entryOf(group.sort(byTime), deps.rules, deps.includeEmployee))
+    .map((group) => entryOf(group.sort(byTime), deps.rules, deps.includeEmployee, consents))
     .sort(
       (a, b) => compare(a.time, b.time) || compare(a.auditId, b.auditId) || compare(a.recipient.system ?? '', b.recipient.system ?? ''),
     );
@@ -268,7 +284,28 @@ function recipientOf(r: AuditRecord): { system: string; administration: string }
   return r.recipient ?? undefined;
 }
 
-function entryOf(group: readonly AuditRecord[], rules: ReportRules, includeEmployee: boolean): CitizenReportEntry {
+/** The citizen's consents by the digests a record may cite: the receipt's, and for a citizen-signed one its artefact's. */
+function consentsByDigest(stored: readonly { readonly consent: ConsentRecord }[]): ReadonlyMap<string, ReportConsent> {
+  const out = new Map<string, ReportConsent>();
+  for (const { consent: c } of stored) {
+    const role = c.givenBy?.role ?? 'citizen';
+    const level = evidenceLevel(c.evidence);
+    const words: ReportConsent = {
+      givenBy: { role, label: CONSENT_GIVER_TEXT[role] },
+      level: { id: level, label: CONSENT_LEVEL_TEXT[level] },
+    };
+    out.set(c.receiptDigest, words);
+    if (c.evidence.artefact !== undefined) out.set(c.evidence.artefact.digest, words);
+  }
+  return out;
+}
+
+function entryOf(
+  group: readonly AuditRecord[],
+  rules: ReportRules,
+  includeEmployee: boolean,
+  consents: ReadonlyMap<string, ReportConsent>,
+): CitizenReportEntry {
   const last = group[group.length - 1] as AuditRecord;
   const first = group[0] as AuditRecord;
   const isNotification = group.some((r) => r.kind === 'notification');
@@ -312,6 +349,7 @@ function entryOf(group: readonly AuditRecord[], rules: ReportRules, includeEmplo
   // Codes only: a reason that names something (`relation=<id>`, `relations-sha256=<digest>`) is not a reason in words.
   const words = codes.filter((c) => !NAMED.test(c));
   const reasons = outcome === 'disclosed' ? [] : words.length > 1 ? words.filter((c) => c !== NOTIFICATION_AUDIT.queued) : words;
+  const consent = group.map((r) => r.consent).find((c) => c !== null) ?? null;
   const purposeId = last.purpose ?? first.purpose;
   const purpose = purposeId !== null ? rules.policies.purposes.get(purposeId) : undefined;
 
@@ -327,7 +365,8 @@ function entryOf(group: readonly AuditRecord[], rules: ReportRules, includeEmplo
     requested: requested.map(fieldOf),
     purpose: purposeId !== null ? { id: purposeId, title: purpose?.title ?? { da: purposeId, en: purposeId } } : null,
     legalBasis: group.map((r) => r.legalBasis).find((b) => b !== null) ?? null,
-    consent: group.map((r) => r.consent).find((c) => c !== null) ?? null,
+    consent,
+    consentGiven: consent !== null ? (consents.get(consent) ?? null) : null,
     reasons: reasons.map((code) => ({ code, label: reasonLabel(code) })),
     ...(includeEmployee ? { caseworker: last.caseworker ?? first.caseworker } : {}),
   };
@@ -397,6 +436,8 @@ const COLUMNS: readonly { key: string; label: Text; value: (e: CitizenReportEntr
   { key: 'purpose', label: { da: 'Formål', en: 'Purpose' }, value: (e, l) => e.purpose?.title[l] ?? '' },
   { key: 'legalBasis', label: { da: 'Hjemmel', en: 'Legal basis' }, value: (e) => e.legalBasis ?? '' },
   { key: 'consent', label: { da: 'Samtykke (kvittering)', en: 'Consent (receipt)' }, value: (e) => e.consent ?? '' },
+  { key: 'consentGivenBy', label: REPORT_TEXT.consentGivenBy, value: (e, l) => e.consentGiven?.givenBy.label[l] ?? '' },
+  { key: 'consentEvidence', label: REPORT_TEXT.consentEvidence, value: (e, l) => e.consentGiven?.level.label[l] ?? '' },
   { key: 'reasons', label: { da: 'Begrundelse', en: 'Reason' }, value: (e, l) => e.reasons.map((r) => r.label[l]).join('; ') },
   { key: 'caseworker', label: { da: 'Medarbejder', en: 'Employee' }, value: (e) => e.caseworker ?? '', employee: true },
 ];

@@ -40,6 +40,10 @@ export function entryLines(e: CitizenReportEntry, lang: Lang, includesEmployee: 
   if (e.purpose !== null) lines.push([t('purpose'), e.purpose.title[lang]]);
   if (e.legalBasis !== null) lines.push([t('basis'), e.legalBasis]);
   if (e.consent !== null) lines.push([t('consent'), e.consent]);
+  if (e.consentGiven !== null) {
+    lines.push([t('consentGivenBy'), e.consentGiven.givenBy.label[lang]]);
+    lines.push([t('consentEvidence'), e.consentGiven.level.label[lang]]);
+  }
   if (e.reasons.length > 0) lines.push([t('reason'), e.reasons.map((r) => r.label[lang]).join('; ')]);
   if (includesEmployee && e.caseworker !== undefined && e.caseworker !== null) lines.push([t('employee'), e.caseworker]);
   return lines;
