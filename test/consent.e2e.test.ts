@@ -1,62 +1,128 @@
 /**
- * The consent registry end to end, on SQLite and on PostgreSQL: recording (with a signed
- * receipt), search, withdrawal, and the consent-driven summons copy from the papers, which is
- * delivered only while an active consent covers it. And, on one PostgreSQL shared by two gateway
- * instances, a withdrawal on one stops the very next request on the other.
+ * Consent the recipient cannot forge (issue 18), end to end on SQLite and on PostgreSQL, with the
+ * simulated national consent service running and trusted: a caseworker's paper record (receipt,
+ * bounds, standing, representatives), a citizen-signed artefact recorded at the gateway (and every
+ * kind of artefact that must be refused, with nothing recorded), the summons copy, which only the
+ * citizen's own signed consent unlocks (a paper record by its sender or its recipient does not),
+ * and health data, which a record by the recipient itself does not unlock. And, on one PostgreSQL
+ * shared by two gateway instances, a withdrawal through one stops the very next request on the
+ * other, and a registry that cannot answer denies.
  */
 import { jest } from '@jest/globals';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { importSPKI } from 'jose';
+import { CompactSign, importPKCS8, importSPKI } from 'jose';
 import pg from 'pg';
+import request from 'supertest';
 import type { AuditRecord } from '../src/audit/types.js';
-import { recordConsent } from '../src/consent/records.js';
+import { ARTEFACT_TYPE, type ArtefactClaims } from '../src/consent/artefact.js';
+import { consentRegistryDeps, recordConsent } from '../src/consent/records.js';
 import { receiptDigest, verifyReceipt } from '../src/consent/receipt.js';
+import { addDuration, copenhagenDate } from '../src/policy/dates.js';
+import { addDays } from '../src/relations/register.js';
+import { CONSENT_SERVICE_FILES, startConsentService, type SimulatedConsentService } from '../src/simulators/consent-service.js';
 import { emitNotification } from '../src/simulators/emit.js';
 import { population } from '../src/simulators/population.js';
+import { artefactClaims, testIssuer } from './support/artefacts.js';
 import { postAs, waitFor } from './support/calls.js';
 import { DATABASES, postgresDatabase, type TestDatabase } from './support/databases.js';
-import { startTestEnv, TEST_CERTS, type TestEnv } from './support/env.js';
+import { startTestEnv, TEST_CERTS, testCerts, tls, type TestEnv } from './support/env.js';
 import { withRelations } from './support/relations.js';
 
 jest.setTimeout(90_000);
 
+const SUMMONS_CONTRACT = 'employment.summons-copy.v1';
 const SUMMONS_FIELDS = ['meetingDate', 'meetingTime', 'meetingKind', 'location', 'jobcentreUnit', 'caseworkerContact'];
+const SUMMONS_POLICY = 'bif-copies-summons-to-sof-contact';
 const withJob = population().filter((c) => c.employment !== null && c.social !== null);
 
-interface ConsentBody {
+const today = (): string => copenhagenDate(new Date());
+/** base64url SHA-256, computed here rather than by the code under test. */
+const sha256 = (text: string): string => createHash('sha256').update(text).digest('base64url');
+
+interface PaperBody {
   cpr: string;
-  recipients: string[];
-  purposes: string[];
+  recipients?: string[];
+  sources?: string[];
+  purposes?: string[];
   contracts?: string[];
   categories?: string[];
-  validFrom: string;
-  validTo: string;
-  evidence: { kind: string; reference: string };
+  validFrom?: string;
+  validTo?: string;
+  evidence: Record<string, unknown>;
+  givenBy?: { role: string; reference?: string };
 }
 
-const summonsConsent = (cpr: string, over: Partial<ConsentBody> = {}): ConsentBody => ({
+/** A caseworker's record of a paper form: the citizen agrees to summons copies from the jobcentre to social services. */
+const paperConsent = (cpr: string, over: Partial<PaperBody> = {}): PaperBody => ({
   cpr,
   recipients: ['SOF'],
+  sources: ['BIF'],
   purposes: ['summons-copy'],
   categories: ['employment', 'contact'],
-  validFrom: '2025-01-01',
-  validTo: '2099-12-31',
-  evidence: { kind: 'signed-form', reference: 'SOF-FORM-2026-0042' },
+  validFrom: today(),
+  validTo: addDays(today(), 180),
+  evidence: { kind: 'recorded-by-caseworker', reference: 'SOF-FORM-0042', form: 'paper' },
   ...over,
 });
 
-const notificationEnv = (name: string, store: TestDatabase['storeConfig'], instanceId = 'gw1') =>
-  startTestEnv({
-    name,
-    overrides: {
-      store,
-      instanceId,
-      upstream: { timeoutMs: 1000, maxResponseBytes: 1048576 },
-      consent: { timeoutMs: 500 },
-      notifications: { maxAttempts: 5, baseDelayMs: 20, maxDelayMs: 80, pollMs: 50, leaseMs: 3000 },
-    },
-  });
+/** What the citizen agrees to at the consent service: by default the same as paperConsent. */
+const serviceConsent = (cpr: string, over: Record<string, unknown> = {}): Record<string, unknown> => ({
+  cpr,
+  recipients: ['SOF'],
+  sources: ['BIF'],
+  purposes: ['summons-copy'],
+  categories: ['employment', 'contact'],
+  validFrom: today(),
+  validTo: addDays(today(), 180),
+  ...over,
+});
+
+const CA = (): Buffer => tls('sof-case-system').ca;
+
+/** The citizen gives consent at the consent service (SIMULATION: the body names them; MitID in reality). */
+async function giveAtService(service: SimulatedConsentService, body: Record<string, unknown>): Promise<{ id: string; artefact: string }> {
+  const res = await request(service.url).post('/citizen/consents').ca(CA()).send(body);
+  expect(res.status).toBe(201);
+  return res.body as { id: string; artefact: string };
+}
+
+/** The citizen withdraws the consent at the consent service. */
+async function withdrawAtService(service: SimulatedConsentService, id: string, cpr: string): Promise<void> {
+  const res = await request(service.url).post(`/citizen/consents/${id}/withdraw`).ca(CA()).send({ cpr });
+  expect(res.status).toBe(200);
+  expect(res.body.state).toBe('withdrawn');
+}
+
+/**
+ * An artefact signed with the consent service's own key, as the service itself would never
+ * issue it (a period in the past): to show the gateway refuses it although the signature is good.
+ */
+async function signAsService(service: SimulatedConsentService, claims: ArtefactClaims): Promise<string> {
+  const key = await importPKCS8(readFileSync(path.join(TEST_CERTS, CONSENT_SERVICE_FILES.signingKey), 'utf8'), 'ES256');
+  return new CompactSign(new TextEncoder().encode(JSON.stringify(claims)))
+    .setProtectedHeader({ alg: 'ES256', typ: ARTEFACT_TYPE, kid: service.kid })
+    .sign(key);
+}
+
+/** The artefact with its payload replaced and its signature kept. */
+function tampered(artefact: string, change: (claims: Record<string, unknown>) => Record<string, unknown>): string {
+  const [header, payload, signature] = artefact.split('.') as [string, string, string];
+  const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<string, unknown>;
+  return `${header}.${Buffer.from(JSON.stringify(change(claims))).toString('base64url')}.${signature}`;
+}
+
+const envOptions = (name: string, store: TestDatabase['storeConfig'], instanceId: string) => ({
+  name,
+  overrides: {
+    store,
+    instanceId,
+    upstream: { timeoutMs: 1000, maxResponseBytes: 1048576 },
+    consent: { timeoutMs: 3000 },
+    notifications: { maxAttempts: 5, baseDelayMs: 20, maxDelayMs: 80, pollMs: 50, leaseMs: 3000 },
+  },
+});
 
 /** Need to know for the summons copy: social services have a support contact person for the citizen. */
 const SUPPORT_CONTACT = [{ administration: 'SOF', capacity: 'support-contact-person' }] as const;
@@ -68,47 +134,78 @@ async function records(env: TestEnv, auditId: string): Promise<AuditRecord[]> {
   return (await env.gateway.store.audit.search({ auditId, limit: 50 })).records.reverse();
 }
 
+interface Answer {
+  status: number;
+  body: { auditId: string; code?: string; reasons?: string[]; deliveries?: { status: string; deliveryId: string }[] };
+}
+
 describe.each(DATABASES)('consents on %s', (name, makeDatabase) => {
   let db: TestDatabase;
   let env: TestEnv;
+  let service: SimulatedConsentService;
   let next = 0;
   const citizen = () => withJob[(name === 'SQLite' ? 10 : 700) + next++]!;
-  const record = (body: ConsentBody, client = 'sof-case-system') =>
-    postAs(env.url, client, '/v1/consents', body, { purpose: 'summons-copy' });
-  const summons = (cpr: string) => emitNotification('summons-copy', cpr, { gatewayUrl: env.url, certsDir: TEST_CERTS });
+  const record = (body: unknown, client = 'sof-case-system') => postAs(env.url, client, '/v1/consents', body, { purpose: 'summons-copy' });
+  const recordSigned = (cpr: string, artefact: string, more: Record<string, unknown> = {}, client = 'sof-case-system') =>
+    record({ cpr, evidence: { kind: 'citizen-signed', artefact }, ...more }, client);
+  const search = (client: string, cpr: string) => postAs(env.url, client, '/v1/consents/search', { cpr });
+  const withdraw = (client: string, id: string, body: Record<string, unknown>) =>
+    postAs(env.url, client, `/v1/consents/${id}/withdraw`, body);
+  /** The ids of the citizen's consents, as the DPO (who sees every one) finds them. */
+  const recordedIds = async (cpr: string): Promise<string[]> => {
+    const res = await search('dpo-console', cpr);
+    expect(res.status).toBe(200);
+    return (res.body.consents as { id: string }[]).map((c) => c.id).sort();
+  };
   const sof = () => env.simulators['sof-case-system']!;
 
   beforeAll(async () => {
     db = await makeDatabase(`consent_e2e_${name.toLowerCase()}`);
-    env = await notificationEnv(`consent-e2e-${name.toLowerCase()}`, db.storeConfig);
+    env = await startTestEnv({ ...envOptions(`consent-e2e-${name.toLowerCase()}`, db.storeConfig, 'gw1'), consentService: true });
+    service = env.consentService!;
   });
+  afterEach(() => service?.setFault(null));
   afterAll(async () => {
     await env?.close();
     await db?.cleanup();
   });
 
-  describe('the registry', () => {
-    it("records a consent under the citizen's pseudonym and returns a receipt signed by the gateway, cited by the audit record", async () => {
+  /** A refusal: the status and code, audited (kind refusal, the code as its reason), naming no citizen. */
+  async function expectRefusal(res: request.Response, status: number, code: string, cpr: string): Promise<void> {
+    expect([res.status, res.body.code]).toEqual([status, code]);
+    expect(JSON.stringify(res.body)).not.toContain(cpr);
+    expect(res.body.auditId).toEqual(expect.any(String));
+    expect((await records(env, res.body.auditId as string)).map((r) => [r.kind, r.reasons, r.status])).toEqual([
+      ['refusal', [code], status],
+    ]);
+  }
+  const errorPaths = (res: request.Response): string[] => (res.body.errors as { path: string }[]).map((e) => e.path).sort();
+
+  describe("the registry: a caseworker's record", () => {
+    it("records a paper consent under the citizen's pseudonym, with a receipt the gateway signed, cited by the audit record", async () => {
       const c = citizen();
-      const res = await record(summonsConsent(c.cpr));
+      const res = await record(paperConsent(c.cpr));
       expect(res.status).toBe(201);
       const { consent, auditId } = res.body as {
         consent: Record<string, unknown> & { id: string; receipt: string; receiptDigest: string };
         auditId: string;
       };
+      const actor = { system: 'sof-case-system', administration: 'SOF', caseworker: 'sof-case-system-cw-0042' };
       expect(consent).toMatchObject({
         state: 'active',
+        level: 'recorded-by-caseworker',
         recipients: ['SOF'],
+        sources: ['BIF'],
         purposes: ['summons-copy'],
         contracts: [],
         categories: ['employment', 'contact'],
-        validFrom: '2025-01-01',
-        validTo: '2099-12-31',
-        evidence: { kind: 'signed-form', reference: 'SOF-FORM-2026-0042' },
-        recordedBy: { system: 'sof-case-system', administration: 'SOF', caseworker: 'sof-case-system-cw-0042' },
-        events: [
-          { type: 'given', actor: { system: 'sof-case-system', administration: 'SOF', caseworker: 'sof-case-system-cw-0042' }, auditId },
-        ],
+        validFrom: today(),
+        validTo: addDays(today(), 180),
+        evidence: { kind: 'recorded-by-caseworker', reference: 'SOF-FORM-0042', form: 'paper' },
+        givenBy: { role: 'citizen' },
+        backdated: false,
+        recordedBy: actor,
+        events: [{ type: 'given', actor, auditId }],
       });
       expect(JSON.stringify(res.body)).not.toContain(c.cpr);
 
@@ -116,77 +213,161 @@ describe.each(DATABASES)('consents on %s', (name, makeDatabase) => {
       const key = await importSPKI(readFileSync(path.join(TEST_CERTS, 'gateway', 'signing.pub.pem'), 'utf8'), 'ES256');
       const content = await verifyReceipt(consent.receipt, key);
       expect(content).toMatchObject({
+        v: 2,
         consentId: consent.id,
         subject: env.gateway.pseudonyms.pseudonym(c.cpr),
-        scope: { recipients: ['SOF'], purposes: ['summons-copy'] },
-        evidence: { reference: 'SOF-FORM-2026-0042' },
+        scope: { recipients: ['SOF'], sources: ['BIF'], purposes: ['summons-copy'] },
+        evidence: { kind: 'recorded-by-caseworker', reference: 'SOF-FORM-0042', form: 'paper' },
+        givenBy: { role: 'citizen' },
+        recordedBy: actor,
       });
+      expect(JSON.stringify(content)).not.toContain(c.cpr);
+      expect(consent.receiptDigest).toBe(sha256(consent.receipt));
       expect(consent.receiptDigest).toBe(receiptDigest(consent.receipt));
-      const tampered = `${consent.receipt.split('.')[0]}.${Buffer.from(JSON.stringify({ ...content, scope: { ...content.scope, purposes: ['plan-coordination'] } })).toString('base64url')}.${consent.receipt.split('.')[2]}`;
-      await expect(verifyReceipt(tampered, key)).rejects.toThrow();
+      const forged = tampered(consent.receipt, (k) => ({ ...k, scope: { ...(k.scope as object), recipients: ['SOF', 'BIF'] } }));
+      await expect(verifyReceipt(forged, key)).rejects.toThrow();
 
-      const trail = await records(env, auditId);
-      expect(trail.map((r) => [r.kind, r.reasons, r.consent, r.subject])).toEqual([
+      expect((await records(env, auditId)).map((r) => [r.kind, r.reasons, r.consent, r.subject])).toEqual([
         ['consent', ['CONSENT_RECORDED'], consent.receiptDigest, env.gateway.pseudonyms.pseudonym(c.cpr)],
       ]);
-      // The registry keeps no CPR number.
+      // The stored rows hold no CPR number.
+      const rows = [
+        ...(await db.query<Record<string, unknown>>('SELECT * FROM consent WHERE id = ?', [consent.id])),
+        ...(await db.query<Record<string, unknown>>('SELECT * FROM consent_event WHERE consent_id = ?', [consent.id])),
+      ];
+      expect(rows).toHaveLength(2);
+      expect(JSON.stringify(rows)).not.toContain(c.cpr);
       expect(JSON.stringify(await env.gateway.store.consents.get(consent.id))).not.toContain(c.cpr);
     });
 
-    it('refuses a consent with unknown recipients or purposes, no data named, a past period or a CPR number in the evidence', async () => {
+    it('refuses unknown recipients, sources or purposes, no data named, a past period or a CPR number in the reference, audited and unrecorded', async () => {
       const c = citizen();
       const res = await record(
-        summonsConsent(c.cpr, {
+        paperConsent(c.cpr, {
           recipients: ['XYZ'],
+          sources: ['QQQ'],
           purposes: ['gossip'],
           categories: [],
-          validTo: '2020-01-01',
-          evidence: { kind: 'signed-form', reference: `form of ${c.cpr}` },
+          validFrom: addDays(today(), -3),
+          validTo: addDays(today(), -1),
+          evidence: { kind: 'recorded-by-caseworker', reference: `form of ${c.cpr}`, form: 'paper' },
         }),
       );
-      expect(res.status).toBe(400);
-      expect(res.body.code).toBe('REQUEST_INVALID');
-      expect((res.body.errors as { path: string }[]).map((e) => e.path).sort()).toEqual([
-        '/',
-        '/evidence/reference',
-        '/purposes/0',
-        '/recipients/0',
-        '/validTo',
-      ]);
-      expect(JSON.stringify(res.body)).not.toContain(c.cpr);
-      expect(res.body.auditId).toEqual(expect.any(String)); // the refusal is audited
-      const schema = await record({ ...summonsConsent(c.cpr), evidence: { kind: 'verbal', reference: 'x' } });
-      expect(schema.status).toBe(400);
+      await expectRefusal(res, 400, 'REQUEST_INVALID', c.cpr);
+      expect(errorPaths(res)).toEqual(['/', '/evidence/reference', '/purposes/0', '/recipients/0', '/sources/0', '/validTo']);
+      expect(await recordedIds(c.cpr)).toEqual([]);
+    });
+
+    it('refuses evidence of the wrong shape, and the kinds of before evidence levels', async () => {
+      const c = citizen();
+      const artefact = (await giveAtService(service, serviceConsent(c.cpr))).artefact;
+      const cases: [Partial<PaperBody>, string[]][] = [
+        // A caseworker's record carrying an artefact: the artefact would not be verified.
+        [{ evidence: { kind: 'recorded-by-caseworker', reference: 'SOF-FORM-0042', form: 'paper', artefact } }, ['/evidence/artefact']],
+        [{ evidence: { kind: 'recorded-by-caseworker', reference: 'SOF-FORM-0042' } }, ['/evidence/form']],
+        [{ evidence: { kind: 'citizen-signed', reference: 'SOF-FORM-0042' } }, ['/evidence/artefact', '/evidence/reference']],
+        // A caseworker's record must say whom the data may come from.
+        [{ sources: undefined }, ['/sources']],
+        // A representative names the evidence of their authority.
+        [{ givenBy: { role: 'guardian' } }, ['/givenBy']],
+      ];
+      for (const [over, paths] of cases) {
+        const body = paperConsent(c.cpr, over);
+        const res = await record(body);
+        await expectRefusal(res, 400, 'REQUEST_INVALID', c.cpr);
+        expect([...new Set(errorPaths(res))]).toEqual(paths);
+      }
+      for (const kind of ['signed-form', 'digital']) {
+        const res = await record(paperConsent(c.cpr, { evidence: { kind, reference: 'SOF-FORM-0042', form: 'paper' } }));
+        await expectRefusal(res, 400, 'REQUEST_INVALID', c.cpr);
+        expect([...new Set(errorPaths(res))]).toEqual(['/evidence/kind']);
+      }
+      expect(await recordedIds(c.cpr)).toEqual([]);
     });
 
     it("lets only caseworkers' systems record a consent", async () => {
-      const res = await record(summonsConsent(citizen().cpr), 'dpo-console');
-      expect(res.status).toBe(403);
-      expect(res.body.code).toBe('FORBIDDEN_ROLE');
+      const c = citizen();
+      await expectRefusal(await record(paperConsent(c.cpr), 'dpo-console'), 403, 'FORBIDDEN_ROLE', c.cpr);
+      expect(await recordedIds(c.cpr)).toEqual([]);
     });
 
-    it("shows the citizen's consents with their history, and records a withdrawal once", async () => {
+    it('holds the period to its bounds: no earlier than a week back (flagged), no longer than the purpose allows', async () => {
       const c = citizen();
-      const given = await record(summonsConsent(c.cpr));
+      const farBack = await record(paperConsent(c.cpr, { validFrom: addDays(today(), -30) }));
+      await expectRefusal(farBack, 422, 'CONSENT_PERIOD_NOT_ALLOWED', c.cpr);
+      expect(errorPaths(farBack)).toEqual(['/validFrom']);
+      const justBeyondGrace = await record(paperConsent(c.cpr, { validFrom: addDays(today(), -8) }));
+      await expectRefusal(justBeyondGrace, 422, 'CONSENT_PERIOD_NOT_ALLOWED', c.cpr);
+      expect(errorPaths(justBeyondGrace)).toEqual(['/validFrom']);
+
+      // summons-copy: consentMaxDuration P1Y, so a consent from today ends at the latest the day before a year from today.
+      const latest = addDays(addDuration(today(), 'P1Y'), -1);
+      const tooLong = await record(paperConsent(c.cpr, { validTo: addDays(latest, 1) }));
+      await expectRefusal(tooLong, 422, 'CONSENT_PERIOD_NOT_ALLOWED', c.cpr);
+      expect(errorPaths(tooLong)).toEqual(['/validTo']);
+      // The issue's forged period: from long ago to far in the future.
+      const forever = await record(paperConsent(c.cpr, { validFrom: addDays(today(), -5000), validTo: addDuration(today(), 'P50Y') }));
+      await expectRefusal(forever, 422, 'CONSENT_PERIOD_NOT_ALLOWED', c.cpr);
+      expect(errorPaths(forever)).toEqual(['/validFrom', '/validTo']);
+      expect(await recordedIds(c.cpr)).toEqual([]);
+
+      const fullYear = await record(paperConsent(c.cpr, { validTo: latest }));
+      expect(fullYear.status).toBe(201);
+      expect(fullYear.body.consent).toMatchObject({ validTo: latest, backdated: false });
+      expect((await records(env, fullYear.body.auditId)).map((r) => r.reasons)).toEqual([['CONSENT_RECORDED']]);
+
+      const lateForm = await record(paperConsent(c.cpr, { validFrom: addDays(today(), -3) }));
+      expect(lateForm.status).toBe(201);
+      expect(lateForm.body.consent).toMatchObject({ validFrom: addDays(today(), -3), backdated: true });
+      expect((await records(env, lateForm.body.auditId)).map((r) => [r.kind, r.reasons, r.consent])).toEqual([
+        ['consent', ['CONSENT_RECORDED', 'CONSENT_BACKDATED'], lateForm.body.consent.receiptDigest],
+      ]);
+      expect(await recordedIds(c.cpr)).toEqual([fullYear.body.consent.id, lateForm.body.consent.id].sort());
+    });
+
+    it('records who gave it: a guardian, by the reference of the guardianship decision, shown in the search', async () => {
+      const c = citizen();
+      const res = await record(paperConsent(c.cpr, { givenBy: { role: 'guardian', reference: 'VAERGE-0042' } }));
+      expect(res.status).toBe(201);
+      expect(res.body.consent.givenBy).toEqual({ role: 'guardian', reference: 'VAERGE-0042' });
+      expect((await records(env, res.body.auditId)).map((r) => r.reasons)).toEqual([['CONSENT_RECORDED', 'CONSENT_BY_REPRESENTATIVE']]);
+      const found = await search('sof-case-system', c.cpr);
+      expect(found.body.consents).toHaveLength(1);
+      expect(found.body.consents[0]).toMatchObject({ id: res.body.consent.id, givenBy: { role: 'guardian', reference: 'VAERGE-0042' } });
+    });
+  });
+
+  describe('the registry: standing', () => {
+    it('another administration neither sees nor withdraws a consent; the recorder withdraws it once, and the DPO sees it', async () => {
+      const c = citizen();
+      const given = await record(paperConsent(c.cpr));
+      expect(given.status).toBe(201);
       const id = given.body.consent.id as string;
 
-      const wrongCitizen = await postAs(env.url, 'sof-case-system', `/v1/consents/${id}/withdraw`, { cpr: citizen().cpr });
-      expect(wrongCitizen.status).toBe(404);
-      expect(wrongCitizen.body.code).toBe('CONSENT_NOT_FOUND');
+      // The jobcentre neither recorded it nor receives under it: for it the consent does not exist.
+      const bifSearch = await search('bif-jobcentre-system', c.cpr);
+      expect(bifSearch.status).toBe(200);
+      expect(bifSearch.body.consents).toEqual([]);
+      expect((await records(env, bifSearch.body.auditId)).map((r) => [r.kind, r.reasons, r.caller?.system])).toEqual([
+        ['consent', ['CONSENT_SEARCH'], 'bif-jobcentre-system'],
+      ]);
+      await expectRefusal(await withdraw('bif-jobcentre-system', id, { cpr: c.cpr }), 404, 'CONSENT_NOT_FOUND', c.cpr);
+      expect((await search('sof-case-system', c.cpr)).body.consents).toEqual([expect.objectContaining({ id, state: 'active' })]);
 
-      const withdrawn = await postAs(env.url, 'sof-case-system', `/v1/consents/${id}/withdraw`, { cpr: c.cpr, reason: 'citizen-request' });
+      // A wrong citizen does not find it either.
+      const other = citizen();
+      await expectRefusal(await withdraw('sof-case-system', id, { cpr: other.cpr }), 404, 'CONSENT_NOT_FOUND', other.cpr);
+
+      const withdrawn = await withdraw('sof-case-system', id, { cpr: c.cpr, reason: 'citizen-request' });
       expect(withdrawn.status).toBe(200);
       expect(withdrawn.body.consent).toMatchObject({ id, state: 'withdrawn' });
       expect((withdrawn.body.consent.events as { type: string }[]).map((e) => e.type)).toEqual(['given', 'withdrawn']);
       expect((await records(env, withdrawn.body.auditId)).map((r) => [r.kind, r.reasons, r.consent])).toEqual([
         ['consent', ['CONSENT_WITHDRAWAL'], given.body.consent.receiptDigest],
       ]);
+      await expectRefusal(await withdraw('sof-case-system', id, { cpr: c.cpr }), 409, 'CONSENT_ALREADY_WITHDRAWN', c.cpr);
 
-      const twice = await postAs(env.url, 'sof-case-system', `/v1/consents/${id}/withdraw`, { cpr: c.cpr });
-      expect(twice.status).toBe(409);
-      expect(twice.body.code).toBe('CONSENT_ALREADY_WITHDRAWN');
-
-      const found = await postAs(env.url, 'dpo-console', '/v1/consents/search', { cpr: c.cpr });
+      const found = await search('dpo-console', c.cpr);
       expect(found.status).toBe(200);
       expect(found.body.consents).toHaveLength(1);
       expect(found.body.consents[0]).toMatchObject({
@@ -197,11 +378,118 @@ describe.each(DATABASES)('consents on %s', (name, makeDatabase) => {
       expect((await records(env, found.body.auditId)).map((r) => [r.kind, r.reasons, r.caller?.system])).toEqual([
         ['consent', ['CONSENT_SEARCH'], 'dpo-console'],
       ]);
-      expect((await postAs(env.url, 'dpo-console', '/v1/consents/search', { cpr: citizen().cpr })).body.consents).toEqual([]);
+      expect((await search('dpo-console', citizen().cpr)).body.consents).toEqual([]);
+    });
+
+    it('the receiving administration sees and may withdraw a consent another recorded; so may the DPO', async () => {
+      const c = citizen();
+      // The jobcentre records the citizen's form for social services to receive summons copies.
+      const byBif = await record(
+        paperConsent(c.cpr, { evidence: { kind: 'recorded-by-caseworker', reference: 'BIF-FORM-7', form: 'paper' } }),
+        'bif-jobcentre-system',
+      );
+      expect(byBif.status).toBe(201);
+      expect((await search('sof-case-system', c.cpr)).body.consents.map((v: { id: string }) => v.id)).toEqual([byBif.body.consent.id]);
+      const bySof = await withdraw('sof-case-system', byBif.body.consent.id, { cpr: c.cpr });
+      expect([bySof.status, bySof.body.consent.state]).toEqual([200, 'withdrawn']);
+
+      const another = await record(paperConsent(c.cpr));
+      expect(another.status).toBe(201);
+      const byDpo = await withdraw('dpo-console', another.body.consent.id, { cpr: c.cpr, reason: 'recorded-in-error' });
+      expect(byDpo.status).toBe(200);
+      expect(byDpo.body.consent).toMatchObject({
+        state: 'withdrawn',
+        events: [{ type: 'given' }, { type: 'withdrawn', reason: 'recorded-in-error', actor: { system: 'dpo-console' } }],
+      });
+      expect((await records(env, byDpo.body.auditId)).map((r) => [r.reasons, r.consent, r.caller?.system])).toEqual([
+        [['CONSENT_WITHDRAWAL'], another.body.consent.receiptDigest, 'dpo-console'],
+      ]);
     });
   });
 
-  describe('the summons copy (consent required)', () => {
+  describe('the registry: a citizen-signed consent', () => {
+    it('records an artefact the citizen got at the consent service, citing its digest, and only once', async () => {
+      const c = citizen();
+      const { id: artefactId, artefact } = await giveAtService(service, serviceConsent(c.cpr));
+      const res = await recordSigned(c.cpr, artefact);
+      expect(res.status).toBe(201);
+      const consent = res.body.consent as { id: string; receipt: string; receiptDigest: string };
+      expect(consent).toMatchObject({
+        state: 'active',
+        level: 'citizen-signed',
+        recipients: ['SOF'],
+        sources: ['BIF'],
+        purposes: ['summons-copy'],
+        categories: ['employment', 'contact'],
+        validFrom: today(),
+        validTo: addDays(today(), 180),
+        evidence: {
+          kind: 'citizen-signed',
+          reference: `${service.issuer}/${artefactId}`,
+          artefact: { issuer: service.issuer, id: artefactId, kid: service.kid, digest: sha256(artefact) },
+        },
+        givenBy: { role: 'citizen' },
+      });
+      expect(JSON.stringify(res.body)).not.toContain(c.cpr);
+      expect(JSON.stringify(await db.query('SELECT * FROM consent WHERE id = ?', [consent.id]))).not.toContain(c.cpr);
+      expect((await records(env, res.body.auditId)).map((r) => [r.kind, r.reasons, r.consent])).toEqual([
+        ['consent', ['CONSENT_RECORDED', `artefact-sha256=${sha256(artefact)}`], consent.receiptDigest],
+      ]);
+
+      // Replayed, by the same system or another: refused, nothing more recorded.
+      await expectRefusal(await recordSigned(c.cpr, artefact), 409, 'CONSENT_ARTEFACT_ALREADY_RECORDED', c.cpr);
+      await expectRefusal(await recordSigned(c.cpr, artefact, {}, 'bif-jobcentre-system'), 409, 'CONSENT_ARTEFACT_ALREADY_RECORDED', c.cpr);
+      expect(await recordedIds(c.cpr)).toEqual([consent.id]);
+    });
+
+    it('refuses a tampered, forged, misdirected, ended, over-asked or malformed artefact with a coded 400, and records nothing', async () => {
+      const c = citizen();
+      const other = citizen();
+      const refused = async (artefact: string, reason: string, more: Record<string, unknown> = {}): Promise<void> => {
+        const res = await recordSigned(c.cpr, artefact, more);
+        await expectRefusal(res, 400, 'CONSENT_ARTEFACT_INVALID', c.cpr);
+        expect(res.body.reasons).toEqual([reason]);
+      };
+
+      const genuine = (await giveAtService(service, serviceConsent(c.cpr))).artefact;
+      // The payload changed (social services and the jobcentre both recipients), the signature kept.
+      await refused(
+        tampered(genuine, (k) => ({ ...k, recipients: ['SOF', 'BIF'] })),
+        'ARTEFACT_SIGNATURE_INVALID',
+      );
+      // Signed by a key nobody trusts, claiming to be the trusted service and its key.
+      const impostor = await testIssuer(service.issuer);
+      await refused(await impostor.sign(c.cpr, {}, { kid: service.kid }), 'ARTEFACT_SIGNATURE_INVALID');
+      // Signed by a consent service nobody trusts, under its own name.
+      const stranger = await testIssuer();
+      await refused(await stranger.sign(c.cpr), 'ARTEFACT_ISSUER_UNKNOWN');
+      // Another citizen's genuine consent.
+      await refused((await giveAtService(service, serviceConsent(other.cpr))).artefact, 'ARTEFACT_SUBJECT_MISMATCH');
+      // Correctly signed by the service's key, for a period that has ended.
+      const ended = await signAsService(
+        service,
+        artefactClaims(service.issuer, c.cpr, { validFrom: addDays(today(), -30), validTo: addDays(today(), -1) }),
+      );
+      await refused(ended, 'ARTEFACT_PERIOD_ENDED');
+      // More than the citizen agreed to: another recipient, a longer period.
+      await refused(genuine, 'ARTEFACT_SCOPE', { recipients: ['SOF', 'BIF'] });
+      await refused(genuine, 'ARTEFACT_SCOPE', { validTo: addDays(today(), 181) });
+      await refused('eyJhbGciOiJub25lIn0.e30.c2ln', 'ARTEFACT_MALFORMED');
+
+      expect(await recordedIds(c.cpr)).toEqual([]);
+      expect(await recordedIds(other.cpr)).toEqual([]);
+
+      // The same genuine artefact, narrowed: recorded.
+      const narrowed = await recordSigned(c.cpr, genuine, { categories: ['employment'], validTo: addDays(today(), 30) });
+      expect(narrowed.status).toBe(201);
+      expect(narrowed.body.consent).toMatchObject({ categories: ['employment'], contracts: [], validTo: addDays(today(), 30) });
+      // And one signed with the service's key for a period in force is accepted: the refusal above was for the period alone.
+      const fine = await signAsService(service, artefactClaims(service.issuer, c.cpr));
+      expect((await recordSigned(c.cpr, fine)).status).toBe(201);
+    });
+  });
+
+  describe('the summons copy (only the citizen-signed consent counts)', () => {
     /** A citizen social services have a support contact person for (need to know); resolves the citizen and the relation's id. */
     async function contactCitizen() {
       const c = citizen();
@@ -209,83 +497,101 @@ describe.each(DATABASES)('consents on %s', (name, makeDatabase) => {
       return { ...c, relation: relation!.id };
     }
 
-    /** Sends a summons copy and returns the answer; for a 202, waits until social services have it. */
-    async function copy(cpr: string) {
-      const res = await summons(cpr);
-      const body = res.body as {
-        auditId: string;
-        code?: string;
-        reasons?: string[];
-        deliveries?: { status: string; deliveryId: string }[];
-      };
-      return { status: res.status, body, trail: await records(env, body.auditId) };
+    /** Sends a summons copy as the jobcentre; resolves the answer and the exchange's audit records. */
+    async function copy(cpr: string): Promise<Answer & { trail: AuditRecord[] }> {
+      const res = (await emitNotification('summons-copy', cpr, { gatewayUrl: env.url, certsDir: TEST_CERTS })) as Answer;
+      return { ...res, trail: await records(env, res.body.auditId) };
     }
 
-    it('is refused, audited with the reason, when the citizen has given no consent', async () => {
-      const c = await contactCitizen();
-      const { status, body, trail } = await copy(c.cpr);
-      expect(status).toBe(403);
-      expect(body).toMatchObject({ code: 'CONSENT_REQUIRED', reasons: ['CONSENT_MISSING'] });
-      expect(JSON.stringify(body)).not.toMatch(/no policy/i);
-      expect(trail.map((r) => [r.kind, r.decision, r.reasons, r.recipient?.system, r.policy?.id])).toEqual([
-        ['notification', 'deny', ['CONSENT_MISSING'], 'sof-case-system', 'bif-copies-summons-to-sof-contact'],
+    /** A copy refused: what the jobcentre hears reveals no consent; the audit record keeps the precise reason. */
+    async function refusedCopy(cpr: string, audited: string, heard = 'CONSENT_NOT_IN_FORCE'): Promise<void> {
+      const { status, body, trail } = await copy(cpr);
+      expect([status, body.code, body.reasons]).toEqual([403, 'CONSENT_REQUIRED', [heard]]);
+      expect(trail.map((r) => [r.kind, r.decision, r.reasons, r.recipient?.system, r.policy?.id, r.consent ?? null])).toEqual([
+        ['notification', 'deny', [audited], 'sof-case-system', SUMMONS_POLICY, null],
       ]);
-      expect(sof().inbox.received.filter((n) => n.cpr === c.cpr)).toEqual([]);
-    });
+      expect(sof().inbox.received.filter((n) => n.auditId === body.auditId)).toEqual([]);
+    }
 
-    it("is delivered while an active consent covers it, citing the consent's receipt; refused after the withdrawal", async () => {
-      const c = await contactCitizen();
-      const given = await record(summonsConsent(c.cpr));
-      expect(given.status).toBe(201);
+    /** A copy accepted, citing `consent`, and delivered to social services with the summons fields only. */
+    async function deliveredCopy(c: { cpr: string; relation: string }, consent: string): Promise<void> {
       const ok = await copy(c.cpr);
       expect(ok.status).toBe(202);
-      expect(ok.trail.map((r) => [r.decision, r.reasons, r.consent])).toEqual([
-        ['permit', queuedWith(c.relation), given.body.consent.receiptDigest],
-      ]);
+      expect(ok.trail.map((r) => [r.decision, r.reasons, r.consent])).toEqual([['permit', queuedWith(c.relation), consent]]);
       const [got] = await waitFor('social services receive the copy', () => {
         const r = sof().inbox.received.filter((n) => n.auditId === ok.body.auditId);
         return r.length > 0 ? r : undefined;
       });
-      expect(got).toMatchObject({ contract: 'employment.summons-copy.v1', cpr: c.cpr, policy: 'bif-copies-summons-to-sof-contact@2' });
+      expect(got).toMatchObject({ contract: SUMMONS_CONTRACT, cpr: c.cpr, policy: `${SUMMONS_POLICY}@3` });
       expect(Object.keys(got!.event).sort()).toEqual([...SUMMONS_FIELDS].sort());
+    }
 
-      await postAs(env.url, 'sof-case-system', `/v1/consents/${given.body.consent.id}/withdraw`, { cpr: c.cpr });
-      const refused = await copy(c.cpr);
-      expect(refused.status).toBe(403);
-      expect(refused.body.reasons).toEqual(['CONSENT_WITHDRAWN']);
-      expect(refused.trail.map((r) => [r.decision, r.reasons])).toEqual([['deny', ['CONSENT_WITHDRAWN']]]);
+    it('is refused when the citizen has given no consent', async () => {
+      const c = await contactCitizen();
+      await refusedCopy(c.cpr, 'CONSENT_MISSING');
+      expect(sof().inbox.received.filter((n) => n.cpr === c.cpr)).toEqual([]);
     });
 
-    it('is refused when the only consent covers another purpose', async () => {
+    it('is not unlocked by a paper consent its recipient records for itself, nor one its sender records', async () => {
       const c = await contactCitizen();
-      expect((await record(summonsConsent(c.cpr, { purposes: ['plan-coordination'] }))).status).toBe(201);
-      const { status, body } = await copy(c.cpr);
-      expect(status).toBe(403);
-      expect(body.reasons).toEqual(['CONSENT_SCOPE']);
+      expect((await record(paperConsent(c.cpr))).status).toBe(201);
+      await refusedCopy(c.cpr, 'CONSENT_EVIDENCE_NOT_ACCEPTED');
+      const bif = await record(
+        paperConsent(c.cpr, { evidence: { kind: 'recorded-by-caseworker', reference: 'BIF-FORM-7', form: 'paper' } }),
+        'bif-jobcentre-system',
+      );
+      expect(bif.status).toBe(201);
+      await refusedCopy(c.cpr, 'CONSENT_EVIDENCE_NOT_ACCEPTED');
+      expect(sof().inbox.received.filter((n) => n.cpr === c.cpr)).toEqual([]);
     });
 
-    it('is refused when the consent does not cover every kind of data released', async () => {
+    it("flows once the citizen consents at the consent service, citing the artefact's digest, and stops when they withdraw there", async () => {
       const c = await contactCitizen();
-      expect((await record(summonsConsent(c.cpr, { categories: ['employment'] }))).status).toBe(201);
-      expect((await copy(c.cpr)).body.reasons).toEqual(['CONSENT_SCOPE']);
-      // A consent naming the whole contract covers all its fields.
-      expect((await record(summonsConsent(c.cpr, { categories: [], contracts: ['employment.summons-copy.v1'] }))).status).toBe(201);
-      expect((await copy(c.cpr)).status).toBe(202);
+      await refusedCopy(c.cpr, 'CONSENT_MISSING');
+      const given = await giveAtService(service, serviceConsent(c.cpr));
+      await deliveredCopy(c, sha256(given.artefact));
+      // Nothing was recorded at the gateway: the decision found it at the service.
+      expect(await recordedIds(c.cpr)).toEqual([]);
+
+      await withdrawAtService(service, given.id, c.cpr);
+      await refusedCopy(c.cpr, 'CONSENT_MISSING');
     });
 
-    it('is refused once the consent has expired', async () => {
+    it('flows on a recorded citizen-signed consent, citing its receipt, and stops when the citizen withdraws it at the service', async () => {
       const c = await contactCitizen();
-      // A consent given in 2024, for 2024: recorded then, expired now.
+      const given = await giveAtService(service, serviceConsent(c.cpr));
+      const recorded = await recordSigned(c.cpr, given.artefact);
+      expect(recorded.status).toBe(201);
+      await deliveredCopy(c, recorded.body.consent.receiptDigest);
+
+      await withdrawAtService(service, given.id, c.cpr);
+      await refusedCopy(c.cpr, 'CONSENT_WITHDRAWN');
+    });
+
+    it('is refused when the consent covers another purpose or not every kind of data; a consent naming the contract covers it all', async () => {
+      const c = await contactCitizen();
+      await giveAtService(service, serviceConsent(c.cpr, { purposes: ['plan-coordination'] }));
+      await refusedCopy(c.cpr, 'CONSENT_SCOPE');
+      await giveAtService(service, serviceConsent(c.cpr, { categories: ['employment'] }));
+      await refusedCopy(c.cpr, 'CONSENT_SCOPE');
+      await giveAtService(service, serviceConsent(c.cpr, { sources: ['SOF'] }));
+      await refusedCopy(c.cpr, 'CONSENT_SCOPE');
+      const whole = await giveAtService(service, serviceConsent(c.cpr, { categories: undefined, contracts: [SUMMONS_CONTRACT] }));
+      await deliveredCopy(c, sha256(whole.artefact));
+    });
+
+    it('is refused once the consent has expired, and the search shows its expiry', async () => {
+      const c = await contactCitizen();
+      // A consent the citizen signed two months ago for a month, recorded then: expired now.
+      const then = new Date(Date.now() - 60 * 86_400_000);
+      const day = copenhagenDate(then);
+      const artefact = await signAsService(
+        service,
+        artefactClaims(service.issuer, c.cpr, { validFrom: day, validTo: addDays(day, 30) }, then),
+      );
       const gw = env.gateway;
       const { consent } = await recordConsent(
-        {
-          consents: gw.store.consents,
-          trail: gw.trail,
-          pseudonyms: gw.pseudonyms,
-          signingKey: gw.signingKey,
-          gatewayId: gw.config.gatewayId,
-          rules: () => gw.rules(),
-        },
+        consentRegistryDeps(gw),
         {
           requestId: 'consent-e2e-expired',
           client: gw.rules().clients.byId('sof-case-system')!,
@@ -293,128 +599,169 @@ describe.each(DATABASES)('consents on %s', (name, makeDatabase) => {
             issuer: 'sof-case-system',
             caseworker: 'sof-cw-0042',
             purpose: 'summons-copy',
-            caseRef: 'SOF-2024-0001',
-            jti: 'x',
-            expiresAt: new Date(),
+            caseRef: 'SOF-CASE-0001',
+            jti: 'consent-e2e-expired',
+            expiresAt: then,
             digest: 'x',
           },
         },
-        summonsConsent(c.cpr, { validFrom: '2024-01-01', validTo: '2024-12-31' }),
-        new Date('2024-03-01T10:00:00Z'),
+        { cpr: c.cpr, evidence: { kind: 'citizen-signed', artefact } },
+        then,
       );
-      const { status, body } = await copy(c.cpr);
-      expect(status).toBe(403);
-      expect(body.reasons).toEqual(['CONSENT_EXPIRED']);
-      const found = await postAs(env.url, 'sof-case-system', '/v1/consents/search', { cpr: c.cpr });
+      expect(consent).toMatchObject({ level: 'citizen-signed', state: 'active', validTo: addDays(day, 30) });
+
+      await refusedCopy(c.cpr, 'CONSENT_EXPIRED');
+      const found = await search('sof-case-system', c.cpr);
+      expect(found.body.consents).toHaveLength(1);
       expect(found.body.consents[0]).toMatchObject({ id: consent.id, state: 'expired' });
-      expect(
-        (found.body.consents[0].events as { type: string; at: string; actor: unknown }[]).map((e) => [e.type, e.actor === null]),
-      ).toEqual([
+      expect((found.body.consents[0].events as { type: string; actor: unknown }[]).map((e) => [e.type, e.actor === null])).toEqual([
         ['given', false],
         ['expired', true],
       ]);
     });
 
-    it('is cancelled, not delivered, when the consent is withdrawn while the copy waits in the outbox', async () => {
+    it('is cancelled, not delivered, when the citizen withdraws at the service while the copy waits in the outbox', async () => {
       const c = await contactCitizen();
-      const given = await record(summonsConsent(c.cpr));
+      const given = await giveAtService(service, serviceConsent(c.cpr));
       await env.gateway.outbox.stop(); // hold deliveries back
       try {
         const queued = await copy(c.cpr);
         expect(queued.status).toBe(202);
         const id = queued.body.deliveries![0]!.deliveryId;
-        await postAs(env.url, 'sof-case-system', `/v1/consents/${given.body.consent.id}/withdraw`, { cpr: c.cpr });
+        await withdrawAtService(service, given.id, c.cpr);
         await env.gateway.outbox.runOnce();
-        expect(await env.gateway.store.outbox.get(id)).toMatchObject({ state: 'cancelled', payload: null, lastError: 'CONSENT_WITHDRAWN' });
+        // Unrecorded, the withdrawn artefact is simply no longer there: no consent.
+        expect(await env.gateway.store.outbox.get(id)).toMatchObject({ state: 'cancelled', payload: null, lastError: 'CONSENT_MISSING' });
         expect((await records(env, queued.body.auditId)).map((r) => [r.decision, r.reasons])).toEqual([
           ['permit', queuedWith(c.relation)],
-          ['deny', ['CONSENT_WITHDRAWN', 'DELIVERY_CANCELLED']],
+          ['deny', ['CONSENT_MISSING', 'DELIVERY_CANCELLED']],
         ]);
         expect(sof().inbox.received.filter((n) => n.auditId === queued.body.auditId)).toEqual([]);
       } finally {
         await env.gateway.outbox.start();
       }
     });
+
+    it('is refused, audited, while the consent service fails, even on a recorded citizen-signed consent; flows again once it answers', async () => {
+      const c = await contactCitizen();
+      const given = await giveAtService(service, serviceConsent(c.cpr));
+      const recorded = await recordSigned(c.cpr, given.artefact);
+      expect(recorded.status).toBe(201);
+      service.setFault({ kind: 'status', status: 500 });
+      await refusedCopy(c.cpr, 'CONSENT_SOURCE_UNAVAILABLE', 'CONSENT_SOURCE_UNAVAILABLE');
+      service.setFault(null);
+      await deliveredCopy(c, recorded.body.consent.receiptDigest);
+    });
   });
 
-  it('lets the rehabilitation team read health data (efforts) only under an explicit consent for the contract', async () => {
-    const c = citizen();
-    const ask = () =>
-      postAs(
-        env.url,
-        'bif-jobcentre-system',
-        '/v1/queries/social.coordination-summary.v1',
-        { cpr: c.cpr, fields: ['efforts'] },
-        { purpose: 'rehabilitation-team-assessment' },
-      );
-    const before = await ask();
-    expect(before.status).toBe(403);
-    expect(before.body.reasons).toEqual(['CONSENT_MISSING']);
-    const given = await record(
-      summonsConsent(c.cpr, {
+  describe('health data for the rehabilitation team (a record by another administration counts, not its own)', () => {
+    const SUMMARY = 'social.coordination-summary.v1';
+    const healthConsent = (cpr: string, reference: string) =>
+      paperConsent(cpr, {
         recipients: ['BIF'],
+        sources: ['SOF'],
         purposes: ['rehabilitation-team-assessment'],
-        categories: [],
-        contracts: ['social.coordination-summary.v1'],
-      }),
-      'bif-jobcentre-system',
-    );
-    expect(given.status).toBe(201);
-    const after = await ask();
-    expect(after.status).toBe(200);
-    expect(after.body.disclosure.released).toEqual(['efforts']);
-    const decision = (await records(env, after.body.disclosure.auditId)).find((r) => r.kind === 'decision')!;
-    expect(decision.consent).toBe(given.body.consent.receiptDigest);
+        categories: undefined,
+        contracts: [SUMMARY],
+        evidence: { kind: 'recorded-by-caseworker', reference, form: 'paper' },
+      });
+
+    it("is released on social services' paper record, not on the jobcentre's own", async () => {
+      const c = citizen();
+      const ask = () =>
+        postAs(
+          env.url,
+          'bif-jobcentre-system',
+          `/v1/queries/${SUMMARY}`,
+          { cpr: c.cpr, fields: ['efforts'] },
+          { purpose: 'rehabilitation-team-assessment' },
+        );
+      const denied = async (audited: string): Promise<void> => {
+        const res = await ask();
+        expect([res.status, res.body.code, res.body.reasons]).toEqual([403, 'CONSENT_REQUIRED', ['CONSENT_NOT_IN_FORCE']]);
+        expect(res.body.disclosure).toBeUndefined();
+        expect((await records(env, res.body.auditId)).map((r) => [r.kind, r.decision, r.reasons])).toEqual([
+          ['decision', 'deny', [audited]],
+        ]);
+      };
+      await denied('CONSENT_MISSING');
+
+      const own = await record(healthConsent(c.cpr, 'BIF-FORM-9'), 'bif-jobcentre-system');
+      expect(own.status).toBe(201);
+      await denied('CONSENT_EVIDENCE_NOT_ACCEPTED');
+
+      const bySof = await record(healthConsent(c.cpr, 'SOF-FORM-9'), 'sof-case-system');
+      expect(bySof.status).toBe(201);
+      const after = await ask();
+      expect(after.status).toBe(200);
+      expect(after.body.disclosure.released).toEqual(['efforts']);
+      const decision = (await records(env, after.body.disclosure.auditId)).find((r) => r.kind === 'decision')!;
+      expect([decision.decision, decision.consent]).toEqual(['permit', bySof.body.consent.receiptDigest]);
+    });
   });
 });
 
-describe('two gateway instances sharing one PostgreSQL', () => {
+describe('two gateway instances sharing one PostgreSQL and one consent service', () => {
   let db: TestDatabase;
+  let service: SimulatedConsentService;
   let a: TestEnv;
   let b: TestEnv;
   beforeAll(async () => {
     db = await postgresDatabase('consent_two_instances');
-    a = await notificationEnv('consent-instance-a', db.storeConfig, 'gw-a');
-    b = await notificationEnv('consent-instance-b', db.storeConfig, 'gw-b');
+    service = await startConsentService({ certsDir: await testCerts(), gatewayId: 'snitflade-gateway' });
+    a = await startTestEnv({ ...envOptions('consent-instance-a', db.storeConfig, 'gw-a'), consentService: service });
+    b = await startTestEnv({ ...envOptions('consent-instance-b', db.storeConfig, 'gw-b'), consentService: service });
   });
   afterAll(async () => {
     await a?.close();
     await b?.close();
+    await service?.close();
     await db?.cleanup();
   });
 
-  it('a withdrawal on one instance stops the very next request on the other', async () => {
-    const c = withJob[1200]!;
+  const copyOn = async (env: TestEnv, cpr: string) =>
+    (await emitNotification('summons-copy', cpr, { gatewayUrl: env.url, certsDir: TEST_CERTS })) as Answer;
+  /** A citizen with a support contact person at social services and a citizen-signed consent recorded through instance a. */
+  async function consenting(index: number): Promise<{ cpr: string; consentId: string }> {
+    const c = withJob[index]!;
     await withRelations(a, c.cpr, SUPPORT_CONTACT);
-    const given = await postAs(a.url, 'sof-case-system', '/v1/consents', summonsConsent(c.cpr));
+    const res = await request(service.url).post('/citizen/consents').ca(CA()).send(serviceConsent(c.cpr));
+    expect(res.status).toBe(201);
+    const given = await postAs(a.url, 'sof-case-system', '/v1/consents', {
+      cpr: c.cpr,
+      evidence: { kind: 'citizen-signed', artefact: res.body.artefact },
+    });
     expect(given.status).toBe(201);
-    const first = await emitNotification('summons-copy', c.cpr, { gatewayUrl: b.url, certsDir: TEST_CERTS });
-    expect(first.status).toBe(202);
+    return { cpr: c.cpr, consentId: given.body.consent.id as string };
+  }
 
-    const withdrawn = await postAs(a.url, 'sof-case-system', `/v1/consents/${given.body.consent.id}/withdraw`, { cpr: c.cpr });
+  it('a withdrawal through one instance stops the very next request on the other', async () => {
+    const c = await consenting(1200);
+    expect((await copyOn(b, c.cpr)).status).toBe(202);
+
+    const withdrawn = await postAs(a.url, 'sof-case-system', `/v1/consents/${c.consentId}/withdraw`, { cpr: c.cpr });
     expect(withdrawn.status).toBe(200);
-    const next = await emitNotification('summons-copy', c.cpr, { gatewayUrl: b.url, certsDir: TEST_CERTS });
-    expect(next.status).toBe(403);
-    expect((next.body as { reasons: string[] }).reasons).toEqual(['CONSENT_WITHDRAWN']);
+    // The artefact is still in force at the consent service: the registry's withdrawal wins.
+    const next = await copyOn(b, c.cpr);
+    expect([next.status, next.body.reasons]).toEqual([403, ['CONSENT_NOT_IN_FORCE']]);
+    expect((await records(b, next.body.auditId)).map((r) => r.reasons)).toEqual([['CONSENT_WITHDRAWN']]);
   });
 
-  it('denies with CONSENT_SOURCE_UNAVAILABLE when the consent look-up cannot answer in time (fail closed)', async () => {
-    const c = withJob[1201]!;
-    await withRelations(a, c.cpr, SUPPORT_CONTACT);
-    expect((await postAs(a.url, 'sof-case-system', '/v1/consents', summonsConsent(c.cpr))).status).toBe(201);
+  it('denies with CONSENT_SOURCE_UNAVAILABLE when the consent registry cannot answer in time (fail closed)', async () => {
+    const c = await consenting(1201);
     const locker = new pg.Client({ connectionString: (db.storeConfig as { url: string }).url });
     await locker.connect();
     try {
       await locker.query('BEGIN');
       await locker.query('LOCK TABLE consent IN ACCESS EXCLUSIVE MODE'); // readers wait
-      const res = await emitNotification('summons-copy', c.cpr, { gatewayUrl: b.url, certsDir: TEST_CERTS });
-      expect(res.status).toBe(403);
-      expect((res.body as { reasons: string[] }).reasons).toEqual(['CONSENT_SOURCE_UNAVAILABLE']);
+      const res = await copyOn(b, c.cpr);
+      expect([res.status, res.body.code, res.body.reasons]).toEqual([403, 'CONSENT_REQUIRED', ['CONSENT_SOURCE_UNAVAILABLE']]);
+      expect((await records(b, res.body.auditId)).map((r) => r.reasons)).toEqual([['CONSENT_SOURCE_UNAVAILABLE']]);
     } finally {
       await locker.query('ROLLBACK');
       await locker.end();
     }
     // Once the registry answers again, so does the gateway.
-    expect((await emitNotification('summons-copy', c.cpr, { gatewayUrl: b.url, certsDir: TEST_CERTS })).status).toBe(202);
+    expect((await copyOn(b, c.cpr)).status).toBe(202);
   });
 });
