@@ -170,13 +170,16 @@ describe.each(DATABASES)('consents on %s', (name, makeDatabase) => {
     await db?.cleanup();
   });
 
-  /** A refusal: the status and code, audited (kind refusal, the code as its reason), naming no citizen. */
+  /**
+   * A refusal: the status and code, audited (kind refusal, the code and the refusal's own reason
+   * codes, such as why an artefact was refused, as its reasons), naming no citizen.
+   */
   async function expectRefusal(res: request.Response, status: number, code: string, cpr: string): Promise<void> {
     expect([res.status, res.body.code]).toEqual([status, code]);
     expect(JSON.stringify(res.body)).not.toContain(cpr);
     expect(res.body.auditId).toEqual(expect.any(String));
     expect((await records(env, res.body.auditId as string)).map((r) => [r.kind, r.reasons, r.status])).toEqual([
-      ['refusal', [code], status],
+      ['refusal', [code, ...((res.body.reasons as string[] | undefined) ?? [])], status],
     ]);
   }
   const errorPaths = (res: request.Response): string[] => (res.body.errors as { path: string }[]).map((e) => e.path).sort();
@@ -265,7 +268,11 @@ describe.each(DATABASES)('consents on %s', (name, makeDatabase) => {
         // A caseworker's record carrying an artefact: the artefact would not be verified.
         [{ evidence: { kind: 'recorded-by-caseworker', reference: 'SOF-FORM-0042', form: 'paper', artefact } }, ['/evidence/artefact']],
         [{ evidence: { kind: 'recorded-by-caseworker', reference: 'SOF-FORM-0042' } }, ['/evidence/form']],
-        [{ evidence: { kind: 'citizen-signed', reference: 'SOF-FORM-0042' } }, ['/evidence/artefact', '/evidence/reference']],
+        // A citizen-signed consent is recorded as its artefact says: the body names no scope or period.
+        [
+          { evidence: { kind: 'citizen-signed', reference: 'SOF-FORM-0042' } },
+          ['/categories', '/evidence/artefact', '/evidence/reference', '/purposes', '/recipients', '/sources', '/validFrom', '/validTo'],
+        ],
         // A caseworker's record must say whom the data may come from.
         [{ sources: undefined }, ['/sources']],
         // A representative names the evidence of their authority.
@@ -442,7 +449,7 @@ describe.each(DATABASES)('consents on %s', (name, makeDatabase) => {
       expect(await recordedIds(c.cpr)).toEqual([consent.id]);
     });
 
-    it('refuses a tampered, forged, misdirected, ended, over-asked or malformed artefact with a coded 400, and records nothing', async () => {
+    it('refuses a tampered, forged, misdirected, ended, re-scoped or malformed artefact with a coded 400, and records nothing', async () => {
       const c = citizen();
       const other = citizen();
       const refused = async (artefact: string, reason: string, more: Record<string, unknown> = {}): Promise<void> => {
@@ -471,18 +478,24 @@ describe.each(DATABASES)('consents on %s', (name, makeDatabase) => {
         artefactClaims(service.issuer, c.cpr, { validFrom: addDays(today(), -30), validTo: addDays(today(), -1) }),
       );
       await refused(ended, 'ARTEFACT_PERIOD_ENDED');
-      // More than the citizen agreed to: another recipient, a longer period.
-      await refused(genuine, 'ARTEFACT_SCOPE', { recipients: ['SOF', 'BIF'] });
-      await refused(genuine, 'ARTEFACT_SCOPE', { validTo: addDays(today(), 181) });
       await refused('eyJhbGciOiJub25lIn0.e30.c2ln', 'ARTEFACT_MALFORMED');
+      // Recorded only as the citizen gave it: neither more (another recipient, a longer period) nor less.
+      for (const more of [{ recipients: ['SOF', 'BIF'] }, { validTo: addDays(today(), 181) }, { categories: ['employment'] }]) {
+        const res = await recordSigned(c.cpr, genuine, more);
+        await expectRefusal(res, 400, 'REQUEST_INVALID', c.cpr);
+        expect(errorPaths(res)).toEqual([`/${Object.keys(more)[0]}`]);
+      }
+      // Only by a party to it: for health data from SUF to SOF, the jobcentre is neither recipient nor source.
+      const healthToSof = await signAsService(service, artefactClaims(service.issuer, c.cpr, { sources: ['SUF'] }));
+      await expectRefusal(await recordSigned(c.cpr, healthToSof, {}, 'bif-jobcentre-system'), 403, 'CONSENT_ARTEFACT_NOT_A_PARTY', c.cpr);
 
       expect(await recordedIds(c.cpr)).toEqual([]);
       expect(await recordedIds(other.cpr)).toEqual([]);
 
-      // The same genuine artefact, narrowed: recorded.
-      const narrowed = await recordSigned(c.cpr, genuine, { categories: ['employment'], validTo: addDays(today(), 30) });
-      expect(narrowed.status).toBe(201);
-      expect(narrowed.body.consent).toMatchObject({ categories: ['employment'], contracts: [], validTo: addDays(today(), 30) });
+      // The same genuine artefact, as given, by its recipient: recorded.
+      const asGiven = await recordSigned(c.cpr, genuine);
+      expect(asGiven.status).toBe(201);
+      expect(asGiven.body.consent).toMatchObject({ level: 'citizen-signed', recipients: ['SOF'], sources: ['BIF'] });
       // And one signed with the service's key for a period in force is accepted: the refusal above was for the period alone.
       const fine = await signAsService(service, artefactClaims(service.issuer, c.cpr));
       expect((await recordSigned(c.cpr, fine)).status).toBe(201);

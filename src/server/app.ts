@@ -136,7 +136,8 @@ function errorHandler(gateway: Gateway) {
             contract: l.contract === 'none' ? null : l.contract,
             caseworker: l.token?.caseworker ?? null,
             tokenDigest: l.token?.digest ?? null,
-            reasons: [error.code],
+            // The refusal's own reason codes too (an artefact's, say): stable codes, never values.
+            reasons: [error.code, ...(error.extras.reasons ?? [])],
             status: error.status,
           }),
           gateway.metrics,
