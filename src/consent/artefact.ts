@@ -1,11 +1,10 @@
 import { compactVerify, errors as joseErrors, type CryptoKey } from 'jose';
 import { bodyValidator } from '../contracts/ajv.js';
-import { CONTRACT_ID, DATA_CATEGORIES } from '../contracts/meta-schema.js';
 import type { Administration, DataCategory } from '../contracts/types.js';
 import { GatewayError } from '../errors.js';
 import { sha256b64url, sha256hex } from '../lib/digest.js';
 import { copenhagenDate, isCalendarDate } from '../policy/dates.js';
-import { ADMINISTRATION_ID, PURPOSE_ID } from '../policy/schemas.js';
+import { CONSENT_SCOPE_PROPERTIES, PRINTABLE, consentGiverSchema } from './requests.js';
 import type { ConsentGiver } from './types.js';
 
 /**
@@ -56,36 +55,6 @@ export interface ConsentIssuer {
 /** How far an artefact's `iat` and `givenAt` may lie in the future (clocks differ). */
 const CLOCK_SKEW_MS = 60_000;
 
-const ADMINISTRATIONS = {
-  type: 'array',
-  minItems: 1,
-  maxItems: 20,
-  uniqueItems: true,
-  items: { type: 'string', pattern: ADMINISTRATION_ID, maxLength: 8 },
-} as const;
-const PRINTABLE = (max: number) => ({
-  type: 'string',
-  minLength: 1,
-  maxLength: max,
-  pattern: '^[\\x21-\\x7e][\\x20-\\x7e]*$',
-  format: 'no-cpr',
-});
-
-/** The consent's giver, as an artefact and a recording caseworker's system both state it. */
-export const consentGiverSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['role'],
-  properties: {
-    role: { enum: ['citizen', 'guardian', 'power-of-attorney', 'custody-holder'] },
-    // The reference of the evidence of the representative's authority (the guardianship decision,
-    // the power of attorney, the custody record): required for a representative, never a CPR number.
-    reference: PRINTABLE(200),
-  },
-  if: { properties: { role: { not: { const: 'citizen' } } } },
-  then: { required: ['reference'], properties: { reference: PRINTABLE(200) } },
-} as const;
-
 export const artefactClaimsSchema = {
   type: 'object',
   additionalProperties: false,
@@ -95,17 +64,7 @@ export const artefactClaimsSchema = {
     jti: PRINTABLE(128),
     sub: { type: 'string', format: 'cpr' },
     iat: { type: 'integer', minimum: 0, maximum: 1e11 },
-    recipients: ADMINISTRATIONS,
-    sources: ADMINISTRATIONS,
-    purposes: {
-      type: 'array',
-      minItems: 1,
-      maxItems: 20,
-      uniqueItems: true,
-      items: { type: 'string', pattern: PURPOSE_ID, maxLength: 64 },
-    },
-    contracts: { type: 'array', maxItems: 100, uniqueItems: true, items: { type: 'string', pattern: CONTRACT_ID, maxLength: 128 } },
-    categories: { type: 'array', maxItems: DATA_CATEGORIES.length, uniqueItems: true, items: { enum: DATA_CATEGORIES } },
+    ...CONSENT_SCOPE_PROPERTIES,
     validFrom: { type: 'string', format: 'date', maxLength: 10 },
     validTo: { type: 'string', format: 'date', maxLength: 10 },
     text: {

@@ -1,7 +1,6 @@
 import { CONTRACT_ID, DATA_CATEGORIES } from '../contracts/meta-schema.js';
 import { bodyValidator } from '../contracts/ajv.js';
 import { ADMINISTRATION_ID, PURPOSE_ID } from '../policy/schemas.js';
-import { consentGiverSchema } from './artefact.js';
 
 /** JSON Schemas of the consent API's request bodies (draft 2020-12, strict). */
 
@@ -14,6 +13,41 @@ const ADMINISTRATIONS = {
   maxItems: 20,
   uniqueItems: true,
   items: { type: 'string', pattern: ADMINISTRATION_ID, maxLength: 8 },
+} as const;
+/** Printable ASCII text holding no CPR number. */
+export const PRINTABLE = (max: number) => ({
+  type: 'string',
+  minLength: 1,
+  maxLength: max,
+  pattern: '^[\\x21-\\x7e][\\x20-\\x7e]*$',
+  format: 'no-cpr',
+});
+
+/**
+ * What a consent covers, as a caseworker's record and a consent artefact both state it: the
+ * recipients, the sources (the administrations the data may come from), the purposes and the data.
+ */
+export const CONSENT_SCOPE_PROPERTIES = {
+  recipients: ADMINISTRATIONS,
+  sources: ADMINISTRATIONS,
+  purposes: { type: 'array', minItems: 1, maxItems: 20, uniqueItems: true, items: { type: 'string', pattern: PURPOSE_ID, maxLength: 64 } },
+  contracts: { type: 'array', maxItems: 100, uniqueItems: true, items: { type: 'string', pattern: CONTRACT_ID, maxLength: 128 } },
+  categories: { type: 'array', maxItems: DATA_CATEGORIES.length, uniqueItems: true, items: { enum: DATA_CATEGORIES } },
+} as const;
+
+/** The consent's giver, as an artefact and a recording caseworker's system both state it. */
+export const consentGiverSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['role'],
+  properties: {
+    role: { enum: ['citizen', 'guardian', 'power-of-attorney', 'custody-holder'] },
+    // The reference of the evidence of the representative's authority (the guardianship decision,
+    // the power of attorney, the custody record): required for a representative, never a CPR number.
+    reference: PRINTABLE(200),
+  },
+  if: { properties: { role: { not: { const: 'citizen' } } } },
+  then: { required: ['reference'], properties: { reference: PRINTABLE(200) } },
 } as const;
 
 /**
@@ -28,18 +62,7 @@ export const recordConsentSchema = {
   required: ['cpr', 'evidence'],
   properties: {
     cpr: CPR,
-    recipients: ADMINISTRATIONS,
-    // The administrations the data may come from.
-    sources: ADMINISTRATIONS,
-    purposes: {
-      type: 'array',
-      minItems: 1,
-      maxItems: 20,
-      uniqueItems: true,
-      items: { type: 'string', pattern: PURPOSE_ID, maxLength: 64 },
-    },
-    contracts: { type: 'array', maxItems: 100, uniqueItems: true, items: { type: 'string', pattern: CONTRACT_ID, maxLength: 128 } },
-    categories: { type: 'array', maxItems: DATA_CATEGORIES.length, uniqueItems: true, items: { enum: DATA_CATEGORIES } },
+    ...CONSENT_SCOPE_PROPERTIES,
     validFrom: DATE,
     validTo: DATE,
     // recorded-by-caseworker: reference and form; citizen-signed: artefact (checked in records.ts).
