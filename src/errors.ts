@@ -209,11 +209,11 @@ export const ERRORS = {
     detail:
       'The consent artefact is not one the gateway can rely on: malformed, not signed by a consent service the municipality trusts, signed in the future, for a period that has ended, or about another citizen (see reasons). Nothing was recorded. Fetch the artefact again from the consent service; do not edit it.',
   },
-  CONSENT_ARTEFACT_NOT_A_PARTY: {
+  CONSENT_NOT_A_PARTY: {
     status: 403,
     title: 'Not a party to this consent',
     detail:
-      'Only an administration the consent artefact names as a recipient or a source may record it; nothing was recorded. The gateway finds the consent at the consent service by itself when it decides.',
+      'Only an administration the consent names as a recipient or a source may record it; nothing was recorded. A citizen-signed consent is found at the consent service by the gateway itself when it decides.',
   },
   CONSENT_ARTEFACT_ALREADY_RECORDED: {
     status: 409,

@@ -106,11 +106,11 @@ async function refusal(p: Promise<unknown>): Promise<string> {
   return (err as GatewayError).code;
 }
 
-it('an administration the artefact does not name cannot record it, and nobody can record it narrowed', async () => {
+it('an administration the consent does not name cannot record it, and nobody can record an artefact narrowed', async () => {
   const cpr = '0101909901';
   const jws = await svc.sign(cpr); // recipients SOF, sources BIF
   expect(await refusal(recordConsent(deps, caller('SUF'), { cpr, evidence: { kind: 'citizen-signed', artefact: jws } }))).toBe(
-    'CONSENT_ARTEFACT_NOT_A_PARTY',
+    'CONSENT_NOT_A_PARTY',
   );
   expect(
     await refusal(
@@ -118,6 +118,18 @@ it('an administration the artefact does not name cannot record it, and nobody ca
     ),
   ).toBe('REQUEST_INVALID');
   expect((await sourceWith([jws]).check(summonsAsk(cpr))).status).toBe('active');
+  // Nor a caseworker's record for a flow the recorder is no party to.
+  const paper = {
+    cpr,
+    recipients: ['SOF'],
+    sources: ['BIF'],
+    purposes: ['summons-copy'],
+    categories: ['employment'],
+    validFrom: today,
+    validTo: addDays(today, 30),
+    evidence: { kind: 'recorded-by-caseworker', reference: 'F-outsider', form: 'paper' },
+  };
+  expect(await refusal(recordConsent(deps, caller('SUF'), paper))).toBe('CONSENT_NOT_A_PARTY');
 });
 
 it('a withdrawal in the registry stays in force however many records are added for the citizen', async () => {

@@ -54,20 +54,7 @@ interface PaperBody {
   givenBy?: { role: string; reference?: string };
 }
 
-/** A caseworker's record of a paper form: the citizen agrees to summons copies from the jobcentre to social services. */
-const paperConsent = (cpr: string, over: Partial<PaperBody> = {}): PaperBody => ({
-  cpr,
-  recipients: ['SOF'],
-  sources: ['BIF'],
-  purposes: ['summons-copy'],
-  categories: ['employment', 'contact'],
-  validFrom: today(),
-  validTo: addDays(today(), 180),
-  evidence: { kind: 'recorded-by-caseworker', reference: 'SOF-FORM-0042', form: 'paper' },
-  ...over,
-});
-
-/** What the citizen agrees to at the consent service: by default the same as paperConsent. */
+/** What the citizen agrees to at the consent service: summons copies from the jobcentre to social services, for 180 days. */
 const serviceConsent = (cpr: string, over: Record<string, unknown> = {}): Record<string, unknown> => ({
   cpr,
   recipients: ['SOF'],
@@ -78,6 +65,14 @@ const serviceConsent = (cpr: string, over: Record<string, unknown> = {}): Record
   validTo: addDays(today(), 180),
   ...over,
 });
+
+/** A caseworker's record of a paper form, of the same consent. */
+const paperConsent = (cpr: string, over: Partial<PaperBody> = {}): PaperBody =>
+  ({
+    ...serviceConsent(cpr),
+    evidence: { kind: 'recorded-by-caseworker', reference: 'SOF-FORM-0042', form: 'paper' },
+    ...over,
+  }) as PaperBody;
 
 const CA = (): Buffer => tls('sof-case-system').ca;
 
@@ -487,7 +482,7 @@ describe.each(DATABASES)('consents on %s', (name, makeDatabase) => {
       }
       // Only by a party to it: for health data from SUF to SOF, the jobcentre is neither recipient nor source.
       const healthToSof = await signAsService(service, artefactClaims(service.issuer, c.cpr, { sources: ['SUF'] }));
-      await expectRefusal(await recordSigned(c.cpr, healthToSof, {}, 'bif-jobcentre-system'), 403, 'CONSENT_ARTEFACT_NOT_A_PARTY', c.cpr);
+      await expectRefusal(await recordSigned(c.cpr, healthToSof, {}, 'bif-jobcentre-system'), 403, 'CONSENT_NOT_A_PARTY', c.cpr);
 
       expect(await recordedIds(c.cpr)).toEqual([]);
       expect(await recordedIds(other.cpr)).toEqual([]);

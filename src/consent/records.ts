@@ -287,13 +287,12 @@ export async function recordConsent(
   checkEvidenceFields(body);
   const signed =
     body.evidence.kind === 'citizen-signed' ? await verifyArtefact(body.evidence.artefact, deps.issuers, body.cpr, now) : undefined;
-  // Only a party to the consent records it: an outsider's record would be one the parties had not made.
-  const admin = caller.client.administration;
-  if (signed && !signed.claims.recipients.includes(admin) && !signed.claims.sources.includes(admin)) {
-    throw new GatewayError('CONSENT_ARTEFACT_NOT_A_PARTY');
-  }
   const scope = scopeOf(body, signed?.claims);
   checkScope(deps, scope, body.evidence.kind === 'recorded-by-caseworker' ? body.evidence.reference : undefined, now);
+  // Only a party to the consent records it (a recipient or a source): an outsider's record would
+  // be one the parties had not made, and would give the outsider standing over it.
+  const admin = caller.client.administration;
+  if (!scope.recipients.includes(admin) && !scope.sources!.includes(admin)) throw new GatewayError('CONSENT_NOT_A_PARTY');
   const givenOn = signed ? copenhagenDate(new Date(signed.claims.givenAt)) : copenhagenDate(now);
   const { backdated } = checkBounds(deps, scope, givenOn);
   const subjects = deps.pseudonyms.all(body.cpr);
