@@ -246,7 +246,7 @@ describe('POST /v1/audit/citizen-report', () => {
       .trimEnd()
       .split('\r\n');
     expect(lines[0]).toBe(
-      'Tidspunkt,Udfald,Modtager (forvaltning),Modtagende system,Oplysningerne kom fra,Oplysninger,Formål,Hjemmel,Samtykke (kvittering),Begrundelse',
+      'Tidspunkt,Udfald,Modtager (forvaltning),Modtagende system,Oplysningerne kom fra,Oplysninger,Formål,Hjemmel,Samtykke (kvittering),Samtykket blev givet af,Samtykket er dokumenteret ved,Begrundelse',
     );
     // Three exchanges; then, after an empty line, the relations' heading, columns and A's two
     // relations (both administrations serve A, registered today), by administration.

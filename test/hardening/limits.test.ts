@@ -114,7 +114,7 @@ async function expectRateLimited(env: TestEnv, res: Answer, reason: 'RATE' | 'CO
   expect(res.text).not.toMatch(STACK_TRACE);
   const { records } = await env.gateway.store.audit.search({ auditId: res.json.auditId, limit: 5 });
   expect(records).toHaveLength(1);
-  expect(records[0]).toMatchObject({ kind: 'refusal', reasons: ['RATE_LIMITED'], status: 429, caller: { system: client } });
+  expect(records[0]).toMatchObject({ kind: 'refusal', reasons: ['RATE_LIMITED', reason], status: 429, caller: { system: client } });
 }
 
 describe('the rate limit over HTTPS', () => {
