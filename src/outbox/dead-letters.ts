@@ -164,8 +164,9 @@ export async function redriveDelivery(
   }
   if (outcome === 'not-found') throw Object.assign(new GatewayError('DEAD_LETTER_NOT_FOUND'), { auditId: d.auditId });
   if (outcome === 'expired') throw Object.assign(new GatewayError('DEAD_LETTER_EXPIRED'), { auditId: d.auditId });
-  deps.wake?.();
+  // The row as re-driven, read before the worker is woken: afterwards it may already be on its next attempt.
   const after = await deps.outbox.get(id).catch(() => undefined);
+  deps.wake?.();
   return {
     delivery: deliveryView(after ?? { ...d, state: 'pending', attempts: 0, nextAttemptAt: now.getTime(), finishedAt: null }),
     auditId: d.auditId,
