@@ -164,11 +164,17 @@ export async function redriveDelivery(
   }
   if (outcome === 'not-found') throw Object.assign(new GatewayError('DEAD_LETTER_NOT_FOUND'), { auditId: d.auditId });
   if (outcome === 'expired') throw Object.assign(new GatewayError('DEAD_LETTER_EXPIRED'), { auditId: d.auditId });
-  // The row as re-driven, read before the worker is woken: afterwards it may already be on its next attempt.
-  const after = await deps.outbox.get(id).catch(() => undefined);
   deps.wake?.();
+  // The row as the re-drive left it (not read back: the worker may already be on its next attempt).
   return {
-    delivery: deliveryView(after ?? { ...d, state: 'pending', attempts: 0, nextAttemptAt: now.getTime(), finishedAt: null }),
+    delivery: deliveryView({
+      ...d,
+      state: 'pending',
+      attempts: 0,
+      nextAttemptAt: now.getTime(),
+      finishedAt: null,
+      updatedAt: now.getTime(),
+    }),
     auditId: d.auditId,
   };
 }
