@@ -86,7 +86,7 @@ describe('decide: default deny, reason by reason', () => {
   it('denies POLICY_NOT_IN_FORCE outside the validity period', async () => {
     const d = await decide(set, contracts, sofStatus({ at: new Date('2023-12-31T12:00:00Z') }), noConsentExpected);
     expect(d).toMatchObject({ decision: 'deny', reasons: ['POLICY_NOT_IN_FORCE'], policy: { id: 'sof-reads-employment-status' } });
-    expect(d.trace[1]).toBe('sof-reads-employment-status v2: not in force on 2023-12-31 (valid 2024-01-01 to open end, Copenhagen dates).');
+    expect(d.trace[1]).toBe('sof-reads-employment-status v3: not in force on 2023-12-31 (valid 2024-01-01 to open end, Copenhagen dates).');
   });
 
   it('denies NO_FIELDS_PERMITTED when nothing asked for is permitted', async () => {
