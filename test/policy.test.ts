@@ -25,6 +25,7 @@ const sofStatus = (over: Partial<DecisionRequest> = {}): DecisionRequest => ({
   requestedFields: ['targetGroup', 'benefit'],
   at: AT,
   provider: 'BIF',
+  subjectAge: 40,
   ...over,
 });
 const rehab = (over: Partial<DecisionRequest> = {}): DecisionRequest => ({
@@ -35,6 +36,7 @@ const rehab = (over: Partial<DecisionRequest> = {}): DecisionRequest => ({
   requestedFields: ['efforts', 'openSocialCase'],
   at: AT,
   provider: 'SOF',
+  subjectAge: 40,
   ...over,
 });
 /** A shared citizen (need to know): social services and the jobcentre both serve them, as the example policies require. */
@@ -416,7 +418,7 @@ describe('loadPolicySet: refusing broken files, naming file, line and place', ()
       [
         '/feilds',
         15,
-        'unknown property "feilds" (allowed here: id, version, example, title, contract, requester, recipient, purpose, legalBasis, consent, relation, fields, validity, owner); did you mean "fields"?',
+        'unknown property "feilds" (allowed here: id, version, example, title, contract, requester, recipient, purpose, legalBasis, consent, relation, subject, fields, validity, owner); did you mean "fields"?',
       ],
       ['/validity/from', 16, 'must be a real calendar date, YYYY-MM-DD'],
     ]);
