@@ -247,6 +247,7 @@ async function policyBench(quick: boolean): Promise<MicroReport['policy']> {
     at: new Date(),
     provider: 'BIF',
     caseworker: 'sof-cw-0042',
+    subjectAge: 40,
   };
   const consent = async () => ({ status: 'active' as const });
   // The policy asked requires a shared citizen: the relations as the register would answer them (the read is measured apart).

@@ -47,6 +47,9 @@ const registerOf =
   (store: Store) =>
   async (record: RecordedDecision, administrations: readonly string[]): Promise<readonly RelationFact[]> =>
     record.subject === null ? [] : store.relations.active([record.subject], administrations, copenhagenDate(new Date(record.time)));
+/** What a replay says of a policy's age condition: the record holds no age. */
+const AGE_ASSUMED =
+  "the citizen's age is not in the record: replayed as within each policy's age range (a citizen outside it would be denied, SUBJECT_OUT_OF_SCOPE)";
 /** What a replay says of the relations it looked up. */
 const REGISTER_ASSUMED =
   "the relations with the citizen are the register's for the day of the decision, as it holds them now, under the record's pseudonym";
@@ -196,6 +199,7 @@ beforeAll(async () => {
         at: now,
         ...otherSide(contracts, a.contract),
         caseworker: 'cw-0001',
+        subjectAge: 20, // in the age range of every policy, adult and youth
       },
       async () =>
         a.consent === 'active'
@@ -272,20 +276,20 @@ function expectExactlyTheFlips(report: ImpactReport): void {
   expect(fields).toMatchObject({
     before: {
       decision: 'permit',
-      policy: { id: 'sof-reads-employment-status', version: 2 },
+      policy: { id: 'sof-reads-employment-status', version: 3 },
       fields: ['targetGroup', 'benefit', 'sanctions'],
     },
-    after: { decision: 'permit', policy: { id: 'sof-reads-employment-status', version: 2 }, fields: ['targetGroup', 'benefit'] },
+    after: { decision: 'permit', policy: { id: 'sof-reads-employment-status', version: 3 }, fields: ['targetGroup', 'benefit'] },
     fieldsAdded: [],
     fieldsRemoved: ['sanctions'],
-    assumptions: [REGISTER_ASSUMED],
+    assumptions: [REGISTER_ASSUMED, AGE_ASSUMED],
   });
   expect(consent).toMatchObject({
     after: { decision: 'deny', reasons: ['CONSENT_MISSING'] },
     fieldsRemoved: ['openSocialCase', 'supportContact'],
   });
   // Consent is decided before need to know: the replay did not need the relations.
-  expect(consent!.assumptions).toEqual(['the citizen\'s consent at the time is not in the record: replayed as "missing"']);
+  expect(consent!.assumptions).toEqual(['the citizen\'s consent at the time is not in the record: replayed as "missing"', AGE_ASSUMED]);
   expect(hoi).toMatchObject({
     before: { decision: 'deny', reasons: ['PURPOSE_NOT_ALLOWED'] },
     after: { decision: 'permit', policy: { id: 'sof-reads-employment-status-for-hoi' }, fields: ['benefit'] },
@@ -364,7 +368,7 @@ describe('impact: replaying the audit trail against a changed policy set', () =>
     expect(text.out()).toContain('replayed 7 decision(s): 4 would now be decided differently, 3 the same');
     expect(text.out()).toContain(`deny → permit  2025-06-09T13:00:00.000Z  audit ${auditIds['status-for-hoi']}`);
     expect(text.out()).toContain(
-      '    was deny (PURPOSE_NOT_ALLOWED)\n    now permit (sof-reads-employment-status-for-hoi v2) [benefit]\n    fields added: benefit',
+      '    was deny (PURPOSE_NOT_ALLOWED)\n    now permit (sof-reads-employment-status-for-hoi v3) [benefit]\n    fields added: benefit',
     );
     expect(text.out()).toContain('    fields removed: sanctions');
   });

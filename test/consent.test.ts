@@ -176,6 +176,7 @@ describe('the registry as a consent source', () => {
     requestedFields: ['meetingDate', 'caseworkerContact'],
     at: new Date(),
     provider: 'BIF',
+    subjectAge: 40,
   };
   /** Need to know: social services have a support contact person for the citizen, as the summons copy policy requires. */
   const supportContact = assumedRelations([{ administration: 'SOF', capacity: 'support-contact-person' }]);

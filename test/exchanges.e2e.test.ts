@@ -16,6 +16,7 @@ import {
 import { population } from '../src/simulators/population.js';
 import { SIMULATED_CONTRACTS } from '../src/simulators/contracts.js';
 import { educationStatus } from '../src/simulators/youth.js';
+import { subjectAge } from '../src/exchange/subject.js';
 import { loadPolicyCases } from '../src/policy/testing.js';
 import { postAs } from './support/calls.js';
 import { startTestEnv, tls, type TestEnv } from './support/env.js';
@@ -38,8 +39,10 @@ const shared = citizens.find(
 )!;
 const withPlan = citizens.find((c) => wholePersonPlan(c).plan.exists && wholePersonPlan(c).goalAreas.length > 1)!;
 const atSuf = citizens.find((c) => rehabilitationInfo(c)?.extras.journalNote !== undefined)!;
-const young = citizens.find((c) => educationStatus(c)?.educationStatus === 'in-education')!;
-const older = citizens.find((c) => educationStatus(c) === undefined)!;
+// The youth policies cover 18 to 24 (the act for under-25s they cite); the youth system knows 18 to 29.
+const inYouthRange = (c: { cpr: string }) => (subjectAge(c.cpr, new Date()) ?? 0) <= 24;
+const young = citizens.find((c) => educationStatus(c)?.educationStatus === 'in-education' && inYouthRange(c))!;
+const youthOver24 = citizens.find((c) => educationStatus(c) !== undefined && !inYouthRange(c))!;
 const assessed = citizens.find(
   (c) =>
     progressionAssessment(c, 'jobcentre').latestAssessment !== null &&
@@ -86,7 +89,7 @@ describe('plan coordination both ways', () => {
     expect(res.status).toBe(200);
     expect(res.body.data).toEqual(pick(jobPlanSummary(shared, shared.employment!), all('employment.job-plan-summary.v1')));
     expect(res.body.disclosure).toMatchObject({
-      policy: { id: 'sof-reads-job-plan-summary', version: 1 },
+      policy: { id: 'sof-reads-job-plan-summary', version: 2 },
       purpose: 'plan-coordination',
       withheld: [],
     });
@@ -233,10 +236,12 @@ describe('the coordinated youth effort (KUI) with the Children and Youth Adminis
     expect(res.body.disclosure.withheld).toEqual(['currentEducation']);
   });
 
-  it('a citizen over 29 is unknown to the youth system', async () => {
-    const res = await ask('bif-jobcentre-system', 'youth.education-status.v1', 'youth-coordination', older.cpr, ['educationStatus']);
-    expect(res.status).toBe(404);
-    expect(res.body.code).toBe('SUBJECT_NOT_FOUND');
+  it('a citizen of 25 or over, whom the youth system knows, is outside the policies: refused without asking it', async () => {
+    const asked = env.simulators['buf-youth-system']!.requests;
+    const res = await ask('bif-jobcentre-system', 'youth.education-status.v1', 'youth-coordination', youthOver24.cpr, ['educationStatus']);
+    expect(res.status).toBe(403);
+    expect(res.body).toMatchObject({ code: 'POLICY_DENIED', reasons: ['SUBJECT_OUT_OF_SCOPE'] });
+    expect(env.simulators['buf-youth-system']!.requests).toBe(asked);
   });
 
   it('the youth system itself may not query through the gateway', async () => {

@@ -97,6 +97,7 @@ describe('decide with a relation clause', () => {
     at: new Date('2026-06-01T12:00:00Z'),
     provider: 'BIF',
     caseworker: 'sof-cw-0042',
+    subjectAge: 40,
   };
   const noConsent = () => Promise.resolve({ status: 'missing' as const });
   const counting = (facts: RelationFact[]): RelationCheck & { calls: string[][] } => {

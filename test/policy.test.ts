@@ -25,6 +25,7 @@ const sofStatus = (over: Partial<DecisionRequest> = {}): DecisionRequest => ({
   requestedFields: ['targetGroup', 'benefit'],
   at: AT,
   provider: 'BIF',
+  subjectAge: 40,
   ...over,
 });
 const rehab = (over: Partial<DecisionRequest> = {}): DecisionRequest => ({
@@ -35,6 +36,7 @@ const rehab = (over: Partial<DecisionRequest> = {}): DecisionRequest => ({
   requestedFields: ['efforts', 'openSocialCase'],
   at: AT,
   provider: 'SOF',
+  subjectAge: 40,
   ...over,
 });
 /** A shared citizen (need to know): social services and the jobcentre both serve them, as the example policies require. */
@@ -86,7 +88,7 @@ describe('decide: default deny, reason by reason', () => {
   it('denies POLICY_NOT_IN_FORCE outside the validity period', async () => {
     const d = await decide(set, contracts, sofStatus({ at: new Date('2023-12-31T12:00:00Z') }), noConsentExpected);
     expect(d).toMatchObject({ decision: 'deny', reasons: ['POLICY_NOT_IN_FORCE'], policy: { id: 'sof-reads-employment-status' } });
-    expect(d.trace[1]).toBe('sof-reads-employment-status v2: not in force on 2023-12-31 (valid 2024-01-01 to open end, Copenhagen dates).');
+    expect(d.trace[1]).toBe('sof-reads-employment-status v3: not in force on 2023-12-31 (valid 2024-01-01 to open end, Copenhagen dates).');
   });
 
   it('denies NO_FIELDS_PERMITTED when nothing asked for is permitted', async () => {
@@ -416,7 +418,7 @@ describe('loadPolicySet: refusing broken files, naming file, line and place', ()
       [
         '/feilds',
         15,
-        'unknown property "feilds" (allowed here: id, version, example, title, contract, requester, recipient, purpose, legalBasis, consent, relation, fields, validity, owner); did you mean "fields"?',
+        'unknown property "feilds" (allowed here: id, version, example, title, contract, requester, recipient, purpose, legalBasis, consent, relation, subject, fields, validity, owner); did you mean "fields"?',
       ],
       ['/validity/from', 16, 'must be a real calendar date, YYYY-MM-DD'],
     ]);

@@ -67,12 +67,12 @@ describe('POST /v1/admin/reload', () => {
     const first = await askStatus();
     expect(first.status).toBe(200);
     expect(first.body.disclosure).toMatchObject({
-      policy: { id: 'sof-reads-employment-status', version: 2 },
+      policy: { id: 'sof-reads-employment-status', version: 3 },
       released: ['benefit', 'sanctions'],
     });
 
     // The policy owner drops sanctions (and says so in the policy's test cases).
-    edit('sof-reads-employment-status.policy.yaml', 'version: 2', 'version: 3');
+    edit('sof-reads-employment-status.policy.yaml', 'version: 3', 'version: 4');
     edit('sof-reads-employment-status.policy.yaml', 'nextMeeting, sanctions]', 'nextMeeting]');
     edit(
       'sof-reads-employment-status.test.yaml',
@@ -90,7 +90,7 @@ describe('POST /v1/admin/reload', () => {
     const after = await askStatus();
     expect(after.status).toBe(200);
     expect(after.body.disclosure).toMatchObject({
-      policy: { id: 'sof-reads-employment-status', version: 3 },
+      policy: { id: 'sof-reads-employment-status', version: 4 },
       released: ['benefit'],
       withheld: ['sanctions'],
     });

@@ -22,6 +22,7 @@ export const DENY_REASON = {
   consentEvidence: 'CONSENT_EVIDENCE_NOT_ACCEPTED', // a consent covers it, but on evidence the policy does not accept (e.g. the recipient's own record)
   consentSourceUnavailable: 'CONSENT_SOURCE_UNAVAILABLE', // consent could not be checked, so nothing is released (fail closed)
   relationMissing: 'RELATION_MISSING', // the policy requires a relation with the citizen (need to know) that is not in force
+  subjectOutOfScope: 'SUBJECT_OUT_OF_SCOPE', // the citizen is outside the policy's age range, or their age cannot be determined
 } as const;
 
 /** Why a request was denied. Stable codes; the DPO pages and the audit trail use them. */

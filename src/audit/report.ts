@@ -169,6 +169,10 @@ const REASON_LABELS: Record<string, Text> = {
     da: 'Forvaltningen havde ikke registreret, at den betjener dig',
     en: 'The administration had not registered that it serves you',
   },
+  SUBJECT_OUT_OF_SCOPE: {
+    da: 'Reglen gælder ikke borgere på din alder, så intet blev givet videre',
+    en: 'The rule does not cover citizens of your age, so nothing was passed on',
+  },
   PURPOSE_UNKNOWN: { da: 'Forespørgslen angav et ukendt formål', en: 'The request named an unknown purpose' },
   REQUEST_INVALID: { da: 'Forespørgslen var ikke gyldig', en: 'The request was not valid' },
   QUEUED: { da: 'Underretningen venter på at blive leveret', en: 'The notice is waiting to be delivered' },

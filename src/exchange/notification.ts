@@ -22,6 +22,7 @@ import { beginExchange, elapsedMs } from './begin.js';
 import { categoriesOf, consentCheck, consentRequirement } from './consent-check.js';
 import { checkContract, type CheckedRequest } from './contract-check.js';
 import { relationCheck, relationReasonsOf } from './relation-check.js';
+import { subjectAge } from './subject.js';
 import type { ExchangeDeps, ExchangeRequest } from './deps.js';
 import { minimiseEvent, type Kept } from './minimise.js';
 
@@ -125,6 +126,7 @@ export async function runNotification(deps: NotificationDeps, req: ExchangeReque
   // 4 policy, recipient by recipient
   const recipients = recipientSystems(rules.policies, rules.clients.clients, contract, req.client.id);
   const relations = relationCheck(deps, checked.cpr, at, [req.client.administration, ...recipients.map((r) => r.administration)]);
+  const age = subjectAge(checked.cpr, at);
   const decisions: { recipient: Client; decision: Decision }[] = [];
   try {
     for (const recipient of recipients) {
@@ -139,6 +141,7 @@ export async function runNotification(deps: NotificationDeps, req: ExchangeReque
           requestedFields: present,
           at,
           provider: req.client.administration,
+          subjectAge: age,
         },
         consentCheck(
           deps,

@@ -14,6 +14,7 @@ import { checkContract, type CheckedRequest } from './contract-check.js';
 import type { ExchangeDeps, ExchangeRequest } from './deps.js';
 import { minimise } from './minimise.js';
 import { relationCheck, relationReasonsOf } from './relation-check.js';
+import { subjectAge } from './subject.js';
 
 /** What the caller receives for a permitted query (ARCHITECTURE step 9). */
 export interface Disclosure {
@@ -68,6 +69,7 @@ export async function runQuery(deps: ExchangeDeps, req: ExchangeRequest): Promis
         at,
         provider: contract.provider.administration,
         caseworker: token.caseworker,
+        subjectAge: subjectAge(checked.cpr, at),
       },
       consentCheck(
         deps,

@@ -18,16 +18,32 @@ export function cprCentury(yy: number, seventh: number): number | undefined {
   return undefined;
 }
 
-/** True when the string is ten ASCII digits whose first six are a real date. */
-export function isValidCpr(value: string): boolean {
-  if (!CPR_SHAPE.test(value)) return false;
+/**
+ * The citizen's birth date (YYYY-MM-DD) from a CPR number: its first six digits, with the century
+ * from the seventh digit. Undefined when the value is not ten digits whose date, in that century,
+ * is a real one (e.g. 29 February of a year that is no leap year in the century the seventh digit
+ * gives): the birth date cannot be determined. Never put the number or the date in a log.
+ *
+ * @example
+ *   cprBirthDate('2902049901') // '2004-02-29' (seventh digit 9, year 04: the 2000s)
+ *   cprBirthDate('0101379901') // '1937-01-01' (seventh digit 9, year 37: the 1900s)
+ *   cprBirthDate('2902019901') // undefined (2001 is no leap year)
+ */
+export function cprBirthDate(value: string): string | undefined {
+  if (!CPR_SHAPE.test(value)) return undefined;
   const dd = Number(value.slice(0, 2));
   const mm = Number(value.slice(2, 4));
   const yy = Number(value.slice(4, 6));
   const year = cprCentury(yy, Number(value[6]));
-  if (year === undefined || mm < 1 || mm > 12 || dd < 1) return false;
+  if (year === undefined || mm < 1 || mm > 12 || dd < 1) return undefined;
   const daysInMonth = new Date(Date.UTC(year, mm, 0)).getUTCDate();
-  return dd <= daysInMonth;
+  if (dd > daysInMonth) return undefined;
+  return `${year}-${value.slice(2, 4)}-${value.slice(0, 2)}`;
+}
+
+/** True when the string is ten ASCII digits whose first six are a real date. */
+export function isValidCpr(value: string): boolean {
+  return cprBirthDate(value) !== undefined;
 }
 
 /** True for the synthetic population's numbers (serial 99NN). */

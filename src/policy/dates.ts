@@ -88,3 +88,22 @@ export function addDuration(date: string, duration: string): string {
   const d = new Date(Date.UTC(y, mo, Math.min(p[2], lastDay) + weeks! * 7 + days!));
   return d.toISOString().slice(0, 10);
 }
+
+/**
+ * A person's age in completed years on a day: `birthDate` and `day` are YYYY-MM-DD (a Copenhagen
+ * date, see copenhagenDate). The age goes up on the birthday itself; someone born on 29 February
+ * is a year older on 1 March in a year that is no leap year (the day after 28 February, which is
+ * the stricter reading for a minimum age). Throws TypeError for a malformed date (a programming
+ * mistake: callers pass dates they made).
+ *
+ * @example
+ *   ageOn('2008-05-01', '2026-04-30'); // 17
+ *   ageOn('2008-05-01', '2026-05-01'); // 18
+ */
+export function ageOn(birthDate: string, day: string): number {
+  const b = parse(birthDate);
+  const d = parse(day);
+  if (!b || !d) throw new TypeError(`ageOn: not two dates: ${b ? 'birth date ok' : 'birth date malformed'}, ${day}`);
+  const beforeBirthday = d[1] < b[1] || (d[1] === b[1] && d[2] < b[2]);
+  return d[0] - b[0] - (beforeBirthday ? 1 : 0);
+}

@@ -10,6 +10,7 @@ import type {
   PolicySet,
   RelationFact,
   RelationRequirement,
+  SubjectRequirement,
 } from './types.js';
 
 /**
@@ -28,6 +29,9 @@ export type RelationCheck = (administrations: readonly string[]) => Promise<read
 
 /** No relations are known (explain and policy cases without relations, and the default): a relation clause denies. */
 export const NO_RELATIONS: RelationCheck = () => Promise.resolve([]);
+
+/** The citizen of a policy test case or of `explain` that states no age: an adult of 40, in scope of every adult policy. */
+export const DEFAULT_SUBJECT_AGE = 40;
 
 /** The administration on the other side of `contract` (its provider, or the sender of a notification), for DecisionRequest.provider. */
 export function otherSide(contracts: ContractRegistry, contract: string): { provider?: string } {
@@ -162,7 +166,8 @@ function deny(reasons: readonly DenyReason[], trace: string[], policy?: Policy, 
 /**
  * Step 4, policy: default deny. Finds the policies for (contract, requesting administration)
  * through the set's index, then narrows by purpose, role and validity, intersects the fields,
- * and checks consent where the policy requires it. Returns a permit with the releasable fields
+ * checks whom the policy is about (the citizen's age, `subject:`), then consent where the policy
+ * requires it, then need to know (`relation:`). Returns a permit with the releasable fields
  * (policy ∩ requested, in the contract's field order) or a deny with stable reason codes, and a
  * plain-English trace, one line per step and policy considered.
  *
@@ -256,6 +261,15 @@ export async function decide(
       if (!reasons.includes(DENY_REASON.noFieldsPermitted)) reasons.push(DENY_REASON.noFieldsPermitted);
       continue;
     }
+    // Whom the policy is about, before consent: a consent is never asked for a citizen out of scope.
+    if (policy.subject !== undefined && req.subjectAssumedInScope !== true) {
+      const scope = subjectInScope(policy.subject, req.subjectAge);
+      if (!scope.ok) {
+        trace.push(`${label}: ${scope.line}`);
+        if (!reasons.includes(DENY_REASON.subjectOutOfScope)) reasons.push(DENY_REASON.subjectOutOfScope);
+        continue;
+      }
+    }
     // Consent first, then need to know: what a caller hears about a policy that requires consent
     // does not depend on whether another administration serves the citizen.
     let evidence: ConsentEvidence | undefined;
@@ -301,6 +315,33 @@ export async function decide(
     };
   }
   return deny(reasons, trace, ranked[0]!.policy, firstEvidence);
+}
+
+/** A policy's age range in words: "aged 18 or over", "aged 18 to 24", "aged under 30". */
+export function ageRangeText(age: SubjectRequirement['age']): string {
+  if (age.min !== undefined && age.max !== undefined) return `aged ${age.min} to ${age.max}`;
+  if (age.min !== undefined) return `aged ${age.min} or over`;
+  return `aged ${age.max!} or under`;
+}
+
+/**
+ * A `subject:` clause against the citizen's age (completed years on the request's day, or
+ * null/undefined when not determinable: out of scope, fail closed). The trace line says which
+ * side of the range the citizen is on, never the age itself.
+ */
+export function subjectInScope(clause: SubjectRequirement, age: number | null | undefined): { ok: boolean; line: string } {
+  const range = ageRangeText(clause.age);
+  if (age === undefined || age === null || !Number.isInteger(age))
+    return {
+      ok: false,
+      line: `covers citizens ${range}; the citizen's age cannot be determined from the CPR number: deny (${DENY_REASON.subjectOutOfScope}, fail closed).`,
+    };
+  const { min, max } = clause.age;
+  if (min !== undefined && age < min)
+    return { ok: false, line: `covers citizens ${range}; the citizen is younger: deny (${DENY_REASON.subjectOutOfScope}).` };
+  if (max !== undefined && age > max)
+    return { ok: false, line: `covers citizens ${range}; the citizen is older: deny (${DENY_REASON.subjectOutOfScope}).` };
+  return { ok: true, line: `covers citizens ${range}; the citizen is.` };
 }
 
 /**

@@ -1,7 +1,15 @@
 import type { DenyReason } from '../audit/reasons.js';
 import type { ContractRegistry } from '../contracts/types.js';
 import { dayEnd, dayStart } from './dates.js';
-import { assumedRelations, decide, otherSide, type AssumedRelation } from './evaluate.js';
+import {
+  ageRangeText,
+  assumedRelations,
+  decide,
+  DEFAULT_SUBJECT_AGE,
+  otherSide,
+  subjectInScope,
+  type AssumedRelation,
+} from './evaluate.js';
 import { legalBasisText } from './legal-basis.js';
 import type { ConsentStatus, Policy, PolicySet, RelationRequirement } from './types.js';
 
@@ -26,9 +34,11 @@ export interface ExplainRequest {
   readonly caseworker?: string;
   /** The relations taken as in force with the citizen (need to know); default none. */
   readonly relations?: readonly AssumedRelation[];
+  /** The citizen's age on the day (a policy's `subject:` clause); default 40, an adult. */
+  readonly subjectAge?: number;
 }
 
-export type CheckName = 'administration' | 'role' | 'purpose' | 'validity' | 'fields' | 'relation' | 'consent';
+export type CheckName = 'administration' | 'role' | 'purpose' | 'validity' | 'fields' | 'subject' | 'relation' | 'consent';
 
 export interface PolicyCheck {
   readonly check: CheckName;
@@ -80,6 +90,7 @@ export async function explain(set: PolicySet, contracts: ContractRegistry, req: 
   const fields = req.fields ?? contract?.fieldNames ?? [];
   const consent = req.consent ?? 'missing';
   const relations = req.relations ?? [];
+  const age = req.subjectAge ?? DEFAULT_SUBJECT_AGE;
   const other = otherSide(contracts, req.contract);
   const decision = await decide(
     set,
@@ -93,6 +104,7 @@ export async function explain(set: PolicySet, contracts: ContractRegistry, req: 
       at: req.at,
       ...other,
       caseworker: req.caseworker ?? null,
+      subjectAge: age,
     },
     async () => (consent === 'active' ? { status: 'active', consentId: 'explain-assumed-consent' } : { status: consent }),
     assumedRelations(relations),
@@ -100,7 +112,7 @@ export async function explain(set: PolicySet, contracts: ContractRegistry, req: 
   const order = contract?.fieldNames ?? fields;
   const verdicts = set.policies
     .filter((p) => p.contract === req.contract)
-    .map((p) => verdict(p, req, fields, order, consent, other.provider));
+    .map((p) => verdict(p, req, fields, order, consent, other.provider, age));
   const released = decision.decision === 'permit' ? decision.fields : [];
   return {
     request: {
@@ -111,6 +123,7 @@ export async function explain(set: PolicySet, contracts: ContractRegistry, req: 
       fields,
       consent,
       relations,
+      subjectAge: age,
       caseworker: req.caseworker ?? null,
       at: req.at.toISOString(),
     },
@@ -134,6 +147,7 @@ function verdict(
   order: readonly string[],
   consent: ConsentStatus,
   provider: string | undefined,
+  age: number,
 ): PolicyVerdict {
   const checks: PolicyCheck[] = [];
   const admins = p.requester.administrations;
@@ -178,6 +192,14 @@ function verdict(
         ? `permits ${p.fields.join(', ')}; none of those asked for`
         : `would release ${releasable.join(', ')}${refused.length > 0 ? `; not ${refused.join(', ')}` : ''}`,
   });
+  if (p.subject !== undefined) {
+    const scope = subjectInScope(p.subject, age);
+    checks.push({
+      check: 'subject',
+      ok: scope.ok,
+      detail: `covers citizens ${ageRangeText(p.subject.age)}; the citizen is ${age}${scope.ok ? '' : ': out of scope'}`,
+    });
+  }
   if (p.relation !== undefined) checks.push(relationVerdict(p.relation, req, provider));
   if (p.consent.required) {
     const ok = CONSENT_OK.includes(consent);
@@ -219,7 +241,7 @@ export function formatExplanation(e: Explanation): string {
   const r = e.request;
   const lines = [
     `Request: ${r.administration} (roles ${r.roles.join(', ') || 'none'}) asks ${r.contract} for purpose "${r.purpose}" on ${r.at.slice(0, 10)}`,
-    `  fields asked for: ${r.fields.join(', ') || '(none)'}; consent registry answers: ${r.consent}`,
+    `  fields asked for: ${r.fields.join(', ') || '(none)'}; consent registry answers: ${r.consent}; the citizen's age: ${r.subjectAge}`,
     `  relations in force: ${r.relations.length === 0 ? '(none)' : r.relations.map((x) => `${x.administration} as ${x.capacity}${x.caseworker ? ` (caseworker ${x.caseworker})` : ''}`).join(', ')}${r.caseworker ? `; caseworker of the request: ${r.caseworker}` : ''}`,
   ];
   if (!e.contractKnown) lines.push(`  note: there is no contract "${r.contract}" in the contracts folder`);

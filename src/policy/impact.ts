@@ -170,6 +170,8 @@ export async function replayDecisions(input: ReplayInput): Promise<ImpactReport>
         at: new Date(record.time),
         ...otherSide(input.contracts, record.contract),
         caseworker: record.caseworker,
+        // The record holds no age (nor anything to compute it from): an age condition is taken as met, and said so.
+        subjectAssumedInScope: true,
       },
       async () => {
         asked = true;
@@ -203,6 +205,10 @@ export async function replayDecisions(input: ReplayInput): Promise<ImpactReport>
         lookUp === undefined
           ? 'the relations with the citizen were not looked up: replayed as none'
           : "the relations with the citizen are the register's for the day of the decision, as it holds them now, under the record's pseudonym",
+      );
+    if (input.policies.candidates(record.contract, record.caller.administration).some((p) => p.subject !== undefined))
+      assumptions.push(
+        "the citizen's age is not in the record: replayed as within each policy's age range (a citizen outside it would be denied, SUBJECT_OUT_OF_SCOPE)",
       );
     changes.push({
       kind,

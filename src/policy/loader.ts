@@ -266,6 +266,9 @@ function crossCheck(
   const errors: LoadError[] = [];
   const contract = contracts.get(p.contract);
   const party = p.recipient !== undefined ? 'recipient' : 'requester';
+  const age = p.subject?.age;
+  if (age?.min !== undefined && age.max !== undefined && age.min > age.max)
+    errors.push(entry.error('/subject/age', `the age range ends (max ${age.max}) before it starts (min ${age.min})`));
   if (p.recipient !== undefined && p.recipient !== p.requester) {
     errors.push(
       entry.error(

@@ -112,6 +112,22 @@ const relationClause = {
   },
 } as const;
 
+/** An age in completed years, as a policy's `subject.age` bounds and a policy case's `subjectAge`. */
+const AGE = { type: 'integer', minimum: 0, maximum: 150 } as const;
+
+/**
+ * Whom the policy is about: `age: { min, max }`, the citizen's age range on the day, both ends
+ * inclusive, at least one given (the loader checks min ≤ max).
+ */
+const subjectClause = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['age'],
+  properties: {
+    age: { type: 'object', additionalProperties: false, minProperties: 1, properties: { min: AGE, max: AGE } },
+  },
+} as const;
+
 export const policySchema = {
   $id: 'urn:snitflade:policy-file',
   type: 'object',
@@ -151,6 +167,7 @@ export const policySchema = {
       },
     },
     relation: relationClause,
+    subject: subjectClause,
     fields: { type: 'array', minItems: 1, maxItems: 200, uniqueItems: true, items: { type: 'string', pattern: FIELD_NAME, maxLength: 64 } },
     validity: {
       type: 'object',
@@ -211,6 +228,8 @@ export const policyCasesSchema = {
                   recordedBy: { type: 'string', pattern: ADMINISTRATION_ID, maxLength: 8 },
                 },
               },
+              /** The citizen's age on the day (a policy's `subject:` clause); default 40, an adult. */
+              subjectAge: AGE,
               /** The token's caseworker (for a policy with `sameCaseworker`). */
               caseworker: { type: 'string', minLength: 1, maxLength: 64 },
               /** The relations in force on the day (need to know); default none. */

@@ -6,7 +6,7 @@ import { displayPath } from '../contracts/registry.js';
 import { byFileAndLine, parseYamlSource, schemaErrors } from '../contracts/source.js';
 import type { ContractRegistry } from '../contracts/types.js';
 import { LoadError, LoadErrors } from '../lib/load-error.js';
-import { assumedRelations, decide, otherSide, type AssumedRelation, type ConsentCheck } from './evaluate.js';
+import { assumedRelations, decide, DEFAULT_SUBJECT_AGE, otherSide, type AssumedRelation, type ConsentCheck } from './evaluate.js';
 import { evidenceAccepted } from './evidence.js';
 import { policyCasesSchema } from './schemas.js';
 import type { ConsentStatus, EvidenceLevel, PolicySet } from './types.js';
@@ -36,6 +36,8 @@ export interface PolicyCaseRequest {
   readonly consentEvidence?: { readonly level: EvidenceLevel; readonly recordedBy?: string };
   /** The token's caseworker (a policy with `sameCaseworker` compares it with the relation's). */
   readonly caseworker?: string;
+  /** The citizen's age on the day, in completed years (a policy's `subject:` clause); default 40, an adult. */
+  readonly subjectAge?: number;
   /** The relations in force on the day, with the citizen (need to know); default none. */
   readonly relations?: readonly AssumedRelation[];
 }
@@ -173,6 +175,7 @@ export async function runPolicyCase(set: PolicySet, contracts: ContractRegistry,
       at: caseInstant(c.request.at),
       ...otherSide(contracts, c.request.contract),
       caseworker: c.request.caseworker ?? null,
+      subjectAge: c.request.subjectAge ?? DEFAULT_SUBJECT_AGE,
     },
     consent,
     assumedRelations(c.request.relations ?? []),

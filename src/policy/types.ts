@@ -68,6 +68,16 @@ export interface RelationFact {
   readonly to: string | null;
 }
 
+/**
+ * Whom a policy is about (policy clause `subject:`): the citizen's age range on the day of the
+ * request, in completed years, both ends inclusive ("max: 29" is up to the day before the 30th
+ * birthday). The age comes from the CPR number's date and century digit; a citizen whose age
+ * cannot be determined is out of scope.
+ */
+export interface SubjectRequirement {
+  readonly age: { readonly min?: number; readonly max?: number };
+}
+
 export interface Policy {
   readonly id: string;
   readonly version: number;
@@ -88,6 +98,8 @@ export interface Policy {
   readonly consent: ConsentRequirement;
   /** Need to know: the relations that must be in force (see RelationRequirement). Absent: none required. */
   readonly relation?: RelationRequirement;
+  /** Whom the policy is about: the citizen's age range (see SubjectRequirement). Absent: any citizen. */
+  readonly subject?: SubjectRequirement;
   readonly fields: readonly string[];
   readonly validity: { readonly from: string; readonly to?: string }; // ISO dates, inclusive
   readonly owner: string;
@@ -110,6 +122,17 @@ export interface DecisionRequest {
   readonly provider?: Administration;
   /** The token's caseworker (for `sameCaseworker`); without it such a policy denies. */
   readonly caseworker?: string | null;
+  /**
+   * The citizen's age in completed years on the request's day in Copenhagen, computed from the
+   * CPR number where it is known (src/exchange/subject.ts); null when it cannot be determined.
+   * Never the CPR number or the birth date. Without it a policy with a `subject:` clause denies.
+   */
+  readonly subjectAge?: number | null;
+  /**
+   * Replaying a recorded decision (`snitflade impact`): the record holds no age, so a `subject:`
+   * clause is taken as met. Never set on a live request.
+   */
+  readonly subjectAssumedInScope?: boolean;
 }
 
 /**

@@ -119,6 +119,7 @@ describe('the policy evaluator and minimisation', () => {
             at: r.at,
             ...otherSide(contracts, contract.id),
             caseworker: CASEWORKER,
+            subjectAge: 40, // an adult, in the age range of the adult policies
           },
           async (): Promise<ConsentEvidence> => {
             if (r.consent === 'throws') throw new Error('consent source down');

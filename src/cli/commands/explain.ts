@@ -27,6 +27,8 @@ export interface ExplainOptions extends DirOptions {
   /** ADMINISTRATION:CAPACITY[:CASEWORKER], each a relation taken as in force. */
   readonly relation?: AssumedRelation[];
   readonly caseworker?: string;
+  /** The citizen's age on the day; default 40 (an adult). */
+  readonly subjectAge?: number;
   /** YYYY-MM-DD; default today. */
   readonly at?: string;
   readonly json?: boolean;
@@ -38,6 +40,12 @@ function relationOption(value: string, previous: AssumedRelation[] | undefined):
   if (!administration || !capacity || rest.length > 0)
     throw new InvalidArgumentError('give ADMINISTRATION:CAPACITY or ADMINISTRATION:CAPACITY:CASEWORKER, e.g. SOF:social-case');
   return [...(previous ?? []), { administration, capacity, ...(caseworker ? { caseworker } : {}) }];
+}
+
+/** --subject-age N: whole years, 0 to 150. */
+function ageOption(value: string): number {
+  if (!/^[0-9]{1,3}$/.test(value) || Number(value) > 150) throw new InvalidArgumentError('give the age in whole years, 0 to 150');
+  return Number(value);
 }
 
 const CONSENT: readonly ConsentStatus[] = ['active', 'missing', 'withdrawn', 'expired', 'scope', 'unavailable'];
@@ -87,6 +95,7 @@ export async function runExplain(o: ExplainOptions, io: CliIO = processIO): Prom
     consent: o.consent ?? 'missing',
     relations: o.relation ?? [],
     ...(o.caseworker !== undefined ? { caseworker: o.caseworker } : {}),
+    ...(o.subjectAge !== undefined ? { subjectAge: o.subjectAge } : {}),
   });
   io.stdout.write(o.json ? `${JSON.stringify(e, null, 2)}\n` : formatExplanation(e));
   return 0;
@@ -110,6 +119,7 @@ export function registerExplain(program: Command, io: CliIO = processIO): void {
         relationOption,
       )
       .option('--caseworker <id>', "the request's caseworker (for a policy with sameCaseworker)")
+      .option('--subject-age <years>', "the citizen's age on the day, for a policy's subject clause (default 40, an adult)", ageOption)
       .option('--at <date>', 'the day of the request, YYYY-MM-DD (default today)', calendarDate)
       .option('--json', 'print the explanation as JSON'),
   ).action(async (o: ExplainOptions) => {

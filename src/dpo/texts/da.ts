@@ -524,6 +524,7 @@ export const da = {
     RELATION_BACKDATED: 'Relation tilbagedateret: starter før registreringsdagen',
     RELATION_SEARCH: 'Relationer slået op',
     RELATION_MISSING: 'Forvaltningen har ikke registreret, at den betjener borgeren',
+    SUBJECT_OUT_OF_SCOPE: 'Borgeren er uden for reglens aldersgruppe (eller alderen kunne ikke afgøres ud fra CPR-nummeret)',
     RELATION_HISTORY: 'DPO slog borgerens relationer og deres historik op',
     RECIPIENT_SKIPPED: 'Modtager sprunget over: den har ikke registreret, at den betjener borgeren (afsenderen får det ikke at vide)',
     RELATION_REGISTER_UNAVAILABLE: 'Relationsregistret kunne ikke læses',

@@ -504,6 +504,7 @@ export const en: Texts = {
     RELATION_BACKDATED: 'Relation backdated: starts before the day it was registered',
     RELATION_SEARCH: 'Relations looked up',
     RELATION_MISSING: 'The administration has not registered that it serves the citizen',
+    SUBJECT_OUT_OF_SCOPE: "The citizen is outside the rule's age range (or the age could not be determined from the CPR number)",
     RELATION_HISTORY: "The DPO looked up the citizen's relations and their history",
     RECIPIENT_SKIPPED: 'Recipient skipped: it has not registered that it serves the citizen (the sender is not told)',
     RELATION_REGISTER_UNAVAILABLE: 'The relations register could not be read',
