@@ -341,7 +341,7 @@ export function subjectInScope(clause: SubjectRequirement, age: number | null | 
     return { ok: false, line: `covers citizens ${range}; the citizen is younger: deny (${DENY_REASON.subjectOutOfScope}).` };
   if (max !== undefined && age > max)
     return { ok: false, line: `covers citizens ${range}; the citizen is older: deny (${DENY_REASON.subjectOutOfScope}).` };
-  return { ok: true, line: `covers citizens ${range}; the citizen is.` };
+  return { ok: true, line: `covers citizens ${range}; the citizen is in that range.` };
 }
 
 /**
