@@ -134,7 +134,10 @@ describe("npm start's gateway process", () => {
     expect(child.exitCode).toBeNull();
 
     // A valid one: switched to.
-    writeFileSync(file, original.replace('version: 2', 'version: 3'));
+    writeFileSync(
+      file,
+      original.replace(/^version: (\d+)$/m, (_, v: string) => `version: ${Number(v) + 1}`),
+    );
     child.kill('SIGHUP');
     await waitFor(child, log, (t) => t.includes('rules reloaded'));
 

@@ -3,6 +3,7 @@
  * limit the caller gets 429 RATE_LIMITED with Retry-After, the refusal is audited, nothing is
  * forwarded, and other clients are not affected.
  */
+import { subjectAge } from '../../src/exchange/subject.js';
 import { jest } from '@jest/globals';
 import { population } from '../../src/simulators/population.js';
 import { verifyTrail } from '../../src/audit/verify-trail.js';
@@ -19,7 +20,11 @@ const STATUS = '/v1/queries/employment.citizen-status.v1';
 const SUMMARY = '/v1/queries/social.coordination-summary.v1';
 const YOUTH = '/v1/queries/youth.education-status.v1';
 const shared = population().find((c) => c.employment && c.social && !c.extras.employment && !c.extras.social)!;
-const young = population().find((c) => educationStatus(c)?.educationStatus === 'in-education')!;
+/** A young person in education, of the age the youth policies cover (18 to 24) today. */
+const young = population().find((c) => {
+  const age = subjectAge(c.cpr, new Date());
+  return educationStatus(c)?.educationStatus === 'in-education' && age !== null && age >= 18 && age <= 24;
+})!;
 
 describe('ClientLimiter (the bucket arithmetic, on a controlled clock)', () => {
   let now = 0;
