@@ -13,7 +13,7 @@ import { parseStrictJson } from '../lib/strict-json.js';
 import { TLS_POLICY } from '../lib/tls.js';
 import type { Logger } from '../log.js';
 import { checkFault, type Fault } from './faults.js';
-import { peerCertificate, readBody, send } from './http.js';
+import { peerCertificate, readBody, send, sendProblem } from './http.js';
 
 /**
  * A simulated national consent service, standing in for Digitalt Samtykke in the demo: a citizen
@@ -103,10 +103,7 @@ const PROBLEMS = {
 } as const;
 type ProblemCode = keyof typeof PROBLEMS;
 
-function problem(res: ServerResponse, code: ProblemCode, status: number = PROBLEMS[code].status): number {
-  send(res, status, JSON.stringify({ type: 'about:blank', title: PROBLEMS[code].title, status, code }), 'application/problem+json');
-  return status;
-}
+const problem = (res: ServerResponse, code: ProblemCode, status?: number): number => sendProblem(res, PROBLEMS, code, status);
 
 function json(res: ServerResponse, status: number, body: unknown): number {
   send(res, status, JSON.stringify(body), 'application/json');

@@ -15,6 +15,20 @@ export function send(res: ServerResponse, status: number, body: string, type: st
 }
 
 /** The request body, or undefined when it exceeds MAX_BODY_BYTES. */
+/**
+ * Answers problem+json with a code from a simulated system's table of problems (its status by
+ * default) and returns the status sent.
+ */
+export function sendProblem<T extends Readonly<Record<string, { readonly status: number; readonly title: string }>>>(
+  res: ServerResponse,
+  problems: T,
+  code: keyof T & string,
+  status: number = problems[code]!.status,
+): number {
+  send(res, status, JSON.stringify({ type: 'about:blank', title: problems[code]!.title, status, code }), 'application/problem+json');
+  return status;
+}
+
 export function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];

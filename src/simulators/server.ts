@@ -9,7 +9,7 @@ import type { Logger } from '../log.js';
 import { SIMULATED_CONTRACTS, type SimulatedContract } from './contracts.js';
 import { breakValue, checkFault, type Fault } from './faults.js';
 import { gatewayTokenVerifier } from './gateway-token.js';
-import { peerCertificate, readBody, send } from './http.js';
+import { peerCertificate, readBody, send, sendProblem } from './http.js';
 import { NotificationInbox, parseCitizenBody, receiveNotification } from './recipient.js';
 
 export type { Fault } from './faults.js';
@@ -89,11 +89,7 @@ const PROBLEMS = {
 } as const;
 type ProblemCode = keyof typeof PROBLEMS;
 
-function problem(res: ServerResponse, code: ProblemCode, status: number = PROBLEMS[code].status): number {
-  const body = { type: 'about:blank', title: PROBLEMS[code].title, status, code };
-  send(res, status, JSON.stringify(body), 'application/problem+json');
-  return status;
-}
+const problem = (res: ServerResponse, code: ProblemCode, status?: number): number => sendProblem(res, PROBLEMS, code, status);
 
 function parseQuery(body: Buffer): { cpr: string; fields: string[] } | undefined {
   const parsed = parseCitizenBody(body);
