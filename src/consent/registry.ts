@@ -139,14 +139,12 @@ async function candidatesOf(
 ): Promise<ConsentCandidate[]> {
   const day = copenhagenDate(q.at);
   const byId = new Map(stored.map((s) => [s.consent.id, s]));
-  for (const list of found.artefacts.values()) {
-    for (const a of list) {
-      const id = artefactConsentId(a.claims.iss, a.claims.jti);
-      if (!byId.has(id)) {
-        const recorded = await consents.get(id);
-        if (recorded !== undefined) byId.set(id, recorded);
-      }
-    }
+  const unread = [...found.artefacts.values()]
+    .flat()
+    .map((a) => artefactConsentId(a.claims.iss, a.claims.jti))
+    .filter((id) => !byId.has(id));
+  for (const recorded of await Promise.all(unread.map((id) => consents.get(id)))) {
+    if (recorded !== undefined) byId.set(recorded.consent.id, recorded);
   }
   const candidates: ConsentCandidate[] = [];
   const recorded = new Set<string>();
