@@ -1,3 +1,4 @@
+import { localText } from '../src/lib/local-text.js';
 import { createPublicKey, randomBytes, randomUUID, verify as cryptoVerify } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -202,7 +203,7 @@ function syntheticPolicySet(base: ReturnType<typeof loadPolicySet>, contracts: R
     policies.push({
       ...template,
       example: false,
-      legalBasis: { ...template.legalBasis, description: 'Synthetic benchmark policy.' },
+      legalBasis: { ...template.legalBasis, description: localText('Synthetic benchmark policy.') },
       ...p,
       file: `bench/${p.id}.policy.yaml`,
     });
@@ -216,7 +217,7 @@ function syntheticPolicySet(base: ReturnType<typeof loadPolicySet>, contracts: R
     purposes.push({
       id: `bench-purpose-${k}`,
       title: { da: `Formål ${k}`, en: `Purpose ${k}` },
-      description: 'Synthetic benchmark purpose.',
+      description: localText('Synthetic benchmark purpose.'),
       legalBases: ['Art. 6(1)(e)'],
       retention: 'P5Y',
     });

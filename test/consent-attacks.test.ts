@@ -30,7 +30,7 @@ const today = copenhagenDate(new Date());
 const purpose = (id: string): Purpose => ({
   id,
   title: { da: id, en: id },
-  description: '',
+  description: { da: '', en: '' },
   legalBases: [],
   retention: 'P5Y',
   consentMaxDuration: 'P1Y',

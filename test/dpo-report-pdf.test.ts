@@ -27,7 +27,7 @@ const party = (administration: string, da: string, system: string) => ({
   administration,
   administrationName: { da, en: da },
   system,
-  systemName: system,
+  systemName: { da: system, en: system },
 });
 
 const report: CitizenReport = {
@@ -55,7 +55,7 @@ const report: CitizenReport = {
       outcome: 'disclosed',
       recipient: party('SOF', 'Socialforvaltningen', 'sof-case-system'),
       source: party('BIF', 'Beskæftigelses- og Integrationsforvaltningen', 'bif-jobcentre-system'),
-      contract: { id: 'employment.citizen-status.v1', title: 'Status' },
+      contract: { id: 'employment.citizen-status.v1', title: { da: 'Status', en: 'Status' } },
       fields: [
         {
           name: 'efforts',
@@ -70,7 +70,7 @@ const report: CitizenReport = {
         id: 'plan-coordination',
         title: { da: 'Koordinering af jobplan og handleplan', en: 'Coordination of the job plan and the social action plan' },
       },
-      legalBasis: 'Art. 6(1)(e); Retssikkerhedsloven § 11 c',
+      legalBasis: { da: 'Databeskyttelsesforordningens art. 6, stk. 1, litra e; retssikkerhedsloven § 11 c', en: 'GDPR Art. 6(1)(e); retssikkerhedsloven § 11 c' },
       consent: 'receipt-digest-1',
       consentGiven: {
         givenBy: { role: 'guardian', label: { da: 'Din værge', en: 'Your guardian' } },

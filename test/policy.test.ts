@@ -1,3 +1,4 @@
+import { localText } from '../src/lib/local-text.js';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { loadContracts } from '../src/contracts/registry.js';
@@ -88,7 +89,7 @@ describe('decide: default deny, reason by reason', () => {
   it('denies POLICY_NOT_IN_FORCE outside the validity period', async () => {
     const d = await decide(set, contracts, sofStatus({ at: new Date('2023-12-31T12:00:00Z') }), noConsentExpected);
     expect(d).toMatchObject({ decision: 'deny', reasons: ['POLICY_NOT_IN_FORCE'], policy: { id: 'sof-reads-employment-status' } });
-    expect(d.trace[1]).toBe('sof-reads-employment-status v3: not in force on 2023-12-31 (valid 2024-01-01 to open end, Copenhagen dates).');
+    expect(d.trace[1]).toBe('sof-reads-employment-status v4: not in force on 2023-12-31 (valid 2024-01-01 to open end, Copenhagen dates).');
   });
 
   it('denies NO_FIELDS_PERMITTED when nothing asked for is permitted', async () => {
@@ -186,15 +187,15 @@ const base = (id: string, over: Partial<Policy> = {}): Policy => ({
   id,
   version: 1,
   example: true,
-  title: `test policy ${id}`,
+  title: localText(`test policy ${id}`),
   contract: STATUS,
   requester: { administrations: ['SOF'], roles: ['caseworker-system'] },
   purpose: 'plan-coordination',
-  legalBasis: { gdpr: 'Art. 6(1)(e)', national: 'test', description: 'Example for tests.' },
+  legalBasis: { gdpr: 'Art. 6(1)(e)', national: 'test', description: localText('Example for tests.') },
   consent: { required: false, evidence: [] },
   fields: ['targetGroup'],
   validity: { from: '2024-01-01' },
-  owner: 'test owner',
+  owner: localText('test owner'),
   file: `memory/${id}.policy.yaml`,
   ...over,
 });
@@ -314,7 +315,8 @@ describe('loadPolicySet: the repository policies', () => {
     );
     for (const p of set.policies) {
       expect(p.example).toBe(true);
-      expect(p.legalBasis.description).toMatch(/^Example for legal review/);
+      expect(p.legalBasis.description.en).toMatch(/^Example for legal review/);
+      expect(p.legalBasis.description.da).toMatch(/^Eksempel til juridisk gennemgang/);
       expect(p.file).toBe(path.join('policies', `${p.id}.policy.yaml`));
     }
     expect(set.purposes.get('rehabilitation-team-assessment')!.retention).toBe('P10Y');

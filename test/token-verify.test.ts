@@ -1,3 +1,4 @@
+import { localText } from '../src/lib/local-text.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -30,7 +31,7 @@ let other: { privateKey: CryptoKey; publicKey: CryptoKey };
 function client(keys: Client['signingKeys']): Client {
   return {
     id: 'sof-case-system',
-    title: 'test',
+    title: localText('test'),
     administration: 'SOF',
     roles: ['caseworker-system'],
     certificateSubject: 'sof-case-system',

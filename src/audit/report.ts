@@ -1,9 +1,11 @@
+import type { LocalText } from '../lib/local-text.js';
 import { CONSENT_GIVER_TEXT, CONSENT_LEVEL_TEXT, RELATION_END_TEXT, RELATION_STATE_TEXT, REPORT_TEXT } from './report-text.js';
 import { createHash } from 'node:crypto';
 import type { ClientRegistry } from '../auth/clients.js';
 import { evidenceLevel, type ConsentGiver, type ConsentRecord } from '../consent/types.js';
 import type { ContractRegistry, DataCategory } from '../contracts/types.js';
 import { copenhagenDate } from '../policy/dates.js';
+import { basisForReader } from '../policy/legal-basis.js';
 import type { EvidenceLevel, LoadedPolicySet, PolicySet } from '../policy/types.js';
 import type { CapacityRegistry } from '../relations/capacities.js';
 import { relationState, type RelationState } from '../relations/register.js';
@@ -29,7 +31,7 @@ import type { AuditRecord } from './types.js';
  */
 
 export type Lang = 'da' | 'en';
-type Text = { readonly da: string; readonly en: string };
+type Text = LocalText;
 
 export type ReportOutcome =
   /** Data about the citizen was released to the recipient. */
@@ -52,7 +54,7 @@ export interface ReportParty {
   readonly administration: string;
   readonly administrationName: Text | null;
   readonly system: string | null;
-  readonly systemName: string | null;
+  readonly systemName: Text | null;
 }
 
 export interface CitizenReportEntry {
@@ -65,13 +67,14 @@ export interface CitizenReportEntry {
   readonly recipient: ReportParty;
   /** Whose data it was: the providing administration. */
   readonly source: ReportParty | null;
-  readonly contract: { readonly id: string; readonly title: string } | null;
+  readonly contract: { readonly id: string; readonly title: Text } | null;
   /** The fields released (empty unless disclosed). */
   readonly fields: readonly ReportField[];
   /** The fields asked for. */
   readonly requested: readonly ReportField[];
   readonly purpose: { readonly id: string; readonly title: Text } | null;
-  readonly legalBasis: string | null;
+  /** The legal basis the decision recorded, as a reader cites it in each language (policy/legal-basis.ts). */
+  readonly legalBasis: Text | null;
   /** Digest of the signed consent receipt the release relied on. */
   readonly consent: string | null;
   /**
@@ -364,16 +367,20 @@ function entryOf(
     outcome,
     recipient: recipient !== undefined ? party(rules, recipient.administration, recipient.system) : NO_RECIPIENT,
     source: source === null || source === undefined ? null : party(rules, source.administration, source.system),
-    contract: contract !== null ? { id: contract, title: info?.title ?? contract } : null,
+    contract: contract !== null ? { id: contract, title: info?.title ?? { da: contract, en: contract } } : null,
     fields: outcome === 'disclosed' && releasedBy !== undefined ? releasedBy.fields.released.map(fieldOf) : [],
     requested: requested.map(fieldOf),
     purpose: purposeId !== null ? { id: purposeId, title: purpose?.title ?? { da: purposeId, en: purposeId } } : null,
-    legalBasis: group.map((r) => r.legalBasis).find((b) => b !== null) ?? null,
+    legalBasis: readerBasis(group.map((r) => r.legalBasis).find((b) => b !== null) ?? null),
     consent,
     consentGiven: consent !== null ? (consents.get(consent) ?? null) : null,
     reasons: reasons.map((code) => ({ code, label: reasonLabel(code) })),
     ...(includeEmployee ? { caseworker: last.caseworker ?? first.caseworker } : {}),
   };
+}
+
+function readerBasis(recorded: string | null): Text | null {
+  return recorded === null ? null : { da: basisForReader(recorded, 'da'), en: basisForReader(recorded, 'en') };
 }
 
 function relationOf(stored: StoredRelation, rules: ReportRules, day: string, includeEmployee: boolean): ReportRelation {
@@ -425,7 +432,7 @@ const COLUMNS: readonly { key: string; label: Text; value: (e: CitizenReportEntr
   {
     key: 'system',
     label: { da: 'Modtagende system', en: 'Receiving system' },
-    value: (e) => e.recipient.systemName ?? e.recipient.system ?? '',
+    value: (e, l) => e.recipient.systemName?.[l] ?? e.recipient.system ?? '',
   },
   {
     key: 'source',
@@ -438,7 +445,7 @@ const COLUMNS: readonly { key: string; label: Text; value: (e: CitizenReportEntr
     value: (e, l) => (e.outcome === 'disclosed' ? e.fields : e.requested).map((f) => `${f.label[l]} (${f.categoryLabel[l]})`).join('; '),
   },
   { key: 'purpose', label: { da: 'Formål', en: 'Purpose' }, value: (e, l) => e.purpose?.title[l] ?? '' },
-  { key: 'legalBasis', label: { da: 'Hjemmel', en: 'Legal basis' }, value: (e) => e.legalBasis ?? '' },
+  { key: 'legalBasis', label: { da: 'Hjemmel', en: 'Legal basis' }, value: (e, l) => e.legalBasis?.[l] ?? '' },
   { key: 'consent', label: { da: 'Samtykke (kvittering)', en: 'Consent (receipt)' }, value: (e) => e.consent ?? '' },
   { key: 'consentGivenBy', label: REPORT_TEXT.consentGivenBy, value: (e, l) => e.consentGiven?.givenBy.label[l] ?? '' },
   { key: 'consentEvidence', label: REPORT_TEXT.consentEvidence, value: (e, l) => e.consentGiven?.level.label[l] ?? '' },

@@ -6,12 +6,13 @@ import { displayPath } from '../contracts/registry.js';
 import { parseYamlSource, schemaErrors, type SourceFile } from '../contracts/source.js';
 import { LoadError, LoadErrors } from '../lib/load-error.js';
 import { deepFreeze } from '../lib/deep-freeze.js';
+import { localText, localTextSchema, type LocalText } from '../lib/local-text.js';
 import { systemPaths } from '../pki/layout.js';
 
 /** A registered calling (and possibly providing) system. */
 export interface Client {
   readonly id: string;
-  readonly title: string;
+  readonly title: LocalText;
   readonly administration: string;
   readonly roles: readonly string[];
   /** Subject CN of the client certificate. */
@@ -40,7 +41,7 @@ const clientsSchema = {
         required: ['id', 'title', 'administration', 'roles', 'certificate', 'signingKeys'],
         properties: {
           id: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{1,62}$' },
-          title: { type: 'string', minLength: 1, maxLength: 200 },
+          title: localTextSchema(200),
           administration: { type: 'string', pattern: '^[A-Z][A-Z0-9-]{1,15}$' },
           roles: {
             type: 'array',
@@ -85,7 +86,7 @@ const clientsSchema = {
 interface ClientsDoc {
   clients: Array<{
     id: string;
-    title: string;
+    title: string | LocalText;
     administration: string;
     roles: string[];
     certificate: { subject: string };
@@ -205,7 +206,7 @@ export async function loadClients(
     const endpoint = endpoints[c.id] ?? c.endpoint;
     clients.push({
       id: c.id,
-      title: c.title,
+      title: localText(c.title),
       administration: c.administration,
       roles: c.roles,
       certificateSubject: c.certificate.subject,

@@ -38,8 +38,9 @@ export function catalogueEntry(contract: Contract): CatalogueEntry {
   return {
     id: contract.id,
     version: contract.version,
-    title: contract.title,
-    description: contract.description,
+    // The catalogue is for developers: English (the DPO's pages and the citizen's report use Danish).
+    title: contract.title.en,
+    description: contract.description.en,
     kind: contract.kind,
     provider: { administration: contract.provider.administration, system: contract.provider.system },
     path: contractPath(contract),
@@ -202,8 +203,8 @@ export function openApiDocument(registry: ContractRegistry, options: OpenApiOpti
     paths[contractPath(contract)] = {
       post: {
         operationId: contract.id,
-        summary: contract.title,
-        description: `${contract.description}\n\nProvider: ${contract.provider.administration} (${contract.provider.system}).\n\nFields:\n${fieldList(contract)}\n\nThe CPR number travels only in the body.`,
+        summary: contract.title.en,
+        description: `${contract.description.en}\n\nProvider: ${contract.provider.administration} (${contract.provider.system}).\n\nFields:\n${fieldList(contract)}\n\nThe CPR number travels only in the body.`,
         tags: [contract.provider.administration],
         security: [{ mutualTLS: [], requestToken: [] }],
         ...(contract.kind === 'notification' ? { parameters: [IDEMPOTENCY_KEY_HEADER] } : {}),

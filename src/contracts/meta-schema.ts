@@ -1,4 +1,5 @@
 import type { DataCategory } from './types.js';
+import { localTextSchema } from '../lib/local-text.js';
 
 /**
  * The shape of a contract file in schemas/ (JSON Schema draft 2020-12). The request, response
@@ -34,8 +35,8 @@ export const contractMetaSchema = {
   properties: {
     $comment: { type: 'string' },
     id: { type: 'string', pattern: CONTRACT_ID, maxLength: 128 },
-    title: text(200),
-    description: text(4000),
+    title: localTextSchema(200),
+    description: localTextSchema(4000),
     kind: { enum: ['query', 'notification'] },
     provider: {
       type: 'object',

@@ -5,6 +5,7 @@ import type { ValidateFunction } from 'ajv';
 import { deepFreeze } from '../lib/deep-freeze.js';
 import { LoadError, LoadErrors } from '../lib/load-error.js';
 import { projectRoot } from '../lib/root.js';
+import { localText, type LocalText } from '../lib/local-text.js';
 import { contractAjv } from './ajv.js';
 import { checkSchemaKeywords } from './keywords.js';
 import { contractMetaSchema } from './meta-schema.js';
@@ -158,8 +159,8 @@ function checkContract(src: SourceFile, fileName: string): Contract | LoadError[
   const contract: Contract = {
     id,
     version: Number(/\.v([0-9]+)$/.exec(id)![1]),
-    title: doc.title as string,
-    description: doc.description as string,
+    title: localText(doc.title as string | LocalText),
+    description: localText(doc.description as string | LocalText),
     kind,
     provider: deepFreeze({ administration: provider.administration, system: provider.system }),
     requestSchema: deepFreeze(structuredClone(request)),

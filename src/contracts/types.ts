@@ -1,4 +1,5 @@
 import type { ValidateFunction } from 'ajv';
+import type { LocalText } from '../lib/local-text.js';
 
 /** Administrations known to the gateway (DOMAIN.md). */
 export type Administration = string; // 'BIF' | 'SOF' | 'SUF' | 'BUF', validated against policies/administrations.yaml
@@ -21,8 +22,8 @@ export interface FieldInfo {
 export interface Contract {
   readonly id: string; // e.g. employment.citizen-status.v1 (version is part of the id)
   readonly version: number; // the trailing vN as a number
-  readonly title: string;
-  readonly description: string;
+  readonly title: LocalText;
+  readonly description: LocalText;
   readonly kind: 'query' | 'notification';
   readonly provider: { readonly administration: Administration; readonly system: string };
   /** JSON Schemas as written in the file (for the catalogue and OpenAPI). */

@@ -21,7 +21,7 @@ export function purposeTitle(rules: Rules, id: string | null, lang: Lang): strin
 
 export function contractTitle(rules: Rules, id: string | null, lang: Lang): string {
   if (id === null || id === '') return texts(lang).common.noContract;
-  return rules.contracts.get(id)?.title ?? id;
+  return rules.contracts.get(id)?.title[lang] ?? id;
 }
 
 export function fieldLabel(rules: Rules, contract: string | null, field: string, lang: Lang): string {
@@ -40,10 +40,10 @@ export function capacityTitle(rules: Rules, id: string, lang: Lang): string {
   return rules.capacities.capacities.get(id)?.title[lang] ?? id;
 }
 
-export function systemTitle(rules: Rules, id: string | null): string {
-  if (id === null || id === '') return '(unknown)';
+export function systemTitle(rules: Rules, id: string | null, lang: Lang): string {
+  if (id === null || id === '') return texts(lang).common.unknownSystem;
   const client = rules.clients.byId(id);
-  return client !== undefined ? `${client.title} (${id})` : id;
+  return client !== undefined ? `${client.title[lang]} (${id})` : id;
 }
 
 /** What a verification problem means, in words (the verifier's own message gives the details). */

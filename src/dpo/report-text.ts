@@ -32,13 +32,13 @@ export function entryLines(e: CitizenReportEntry, lang: Lang, includesEmployee: 
   const fields = (list: CitizenReportEntry['fields']): string =>
     list.map((f) => `${f.label[lang]}${f.special ? ' *' : ''} (${f.categoryLabel[lang]})`).join(', ');
   const party = (p: NonNullable<CitizenReportEntry['source']>): string =>
-    `${p.administrationName?.[lang] ?? p.administration}${p.systemName !== null ? `, ${p.systemName}` : ''}`;
+    `${p.administrationName?.[lang] ?? p.administration}${p.systemName !== null ? `, ${p.systemName[lang]}` : ''}`;
   const lines: [string, string][] = [[t('recipient'), party(e.recipient)]];
   if (e.source !== null) lines.push([t('source'), party(e.source)]);
   if (e.outcome === 'disclosed') lines.push([t('data'), fields(e.fields)]);
   else if (e.requested.length > 0) lines.push([e.kind === 'notification' ? t('notice') : t('asked'), fields(e.requested)]);
   if (e.purpose !== null) lines.push([t('purpose'), e.purpose.title[lang]]);
-  if (e.legalBasis !== null) lines.push([t('basis'), e.legalBasis]);
+  if (e.legalBasis !== null) lines.push([t('basis'), e.legalBasis[lang]]);
   if (e.consent !== null) lines.push([t('consent'), e.consent]);
   if (e.consentGiven !== null) {
     lines.push([t('consentGivenBy'), e.consentGiven.givenBy.label[lang]]);

@@ -1,6 +1,7 @@
 import { CONSENT_DENIAL, DENY_REASON, type DenyReason } from '../audit/reasons.js';
 import type { ContractRegistry } from '../contracts/types.js';
 import { copenhagenDate, dayEnd, dayStart } from './dates.js';
+import { legalBasisText } from './legal-basis.js';
 import type {
   ConsentEvidence,
   ConsentStatus,
@@ -302,8 +303,8 @@ export async function decide(
     }
     trace.push(
       evidence !== undefined
-        ? `${label}: the citizen's consent is active${evidence.consentId ? ` (consent ${evidence.consentId})` : ''}; releases ${fields.join(', ')} under ${basis(policy)}.`
-        : `${label}: in force for role and purpose; releases ${fields.join(', ')} under ${basis(policy)}.`,
+        ? `${label}: the citizen's consent is active${evidence.consentId ? ` (consent ${evidence.consentId})` : ''}; releases ${fields.join(', ')} under ${legalBasisText(policy)}.`
+        : `${label}: in force for role and purpose; releases ${fields.join(', ')} under ${legalBasisText(policy)}.`,
     );
     return {
       decision: 'permit',
@@ -407,7 +408,3 @@ async function askConsent(
 
 const UNAVAILABLE: ConsentEvidence = Object.freeze({ status: 'unavailable' });
 
-function basis(policy: Policy): string {
-  const b = policy.legalBasis;
-  return b.gdprSpecial ? `${b.gdpr} and ${b.gdprSpecial}; ${b.national}` : `${b.gdpr}; ${b.national}`;
-}

@@ -211,7 +211,7 @@ function verdict(
   } else {
     checks.push({ check: 'consent', ok: true, detail: 'no consent required' });
   }
-  return { id: p.id, version: p.version, title: p.title, file: p.file, applies: checks.every((c) => c.ok), fields: releasable, checks };
+  return { id: p.id, version: p.version, title: p.title.en, file: p.file, applies: checks.every((c) => c.ok), fields: releasable, checks };
 }
 
 /** The `relation:` clause against the relations the request assumes, in words. */

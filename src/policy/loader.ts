@@ -9,6 +9,7 @@ import { deepFreeze } from '../lib/deep-freeze.js';
 import { DEFAULT_EVIDENCE } from './evidence.js';
 import { canonicalJson, sha256hex } from '../lib/digest.js';
 import { LoadError, LoadErrors } from '../lib/load-error.js';
+import { localText, type LocalText } from '../lib/local-text.js';
 import { FrozenMap } from '../lib/frozen-map.js';
 import { administrationsSchema, policySchema, purposesSchema } from './schemas.js';
 import type { AdministrationInfo, LoadedPolicySet, Policy, Purpose, RelationRequirement } from './types.js';
@@ -63,7 +64,9 @@ export function loadPolicySet(options: PolicySetOptions): LoadedPolicySet {
     errors,
     (doc) => (doc as { administrations: AdministrationInfo[] }).administrations,
   );
-  const purposes = readRegistry(dir, PURPOSES_FILE, validatePurposes, errors, (doc) => (doc as { purposes: Purpose[] }).purposes);
+  const purposes = readRegistry(dir, PURPOSES_FILE, validatePurposes, errors, (doc) =>
+    (doc as { purposes: PurposeFile[] }).purposes.map((p) => ({ ...p, description: localText(p.description) })),
+  );
 
   const entries: PolicyEntry[] = [];
   for (const name of names.filter((n) => n.endsWith(POLICY_SUFFIX))) {
@@ -73,7 +76,7 @@ export function loadPolicySet(options: PolicySetOptions): LoadedPolicySet {
       errors.push(...schemaErrors(src, validatePolicy.errors ?? [], validatePolicy.schema));
       continue;
     }
-    const { relation: rawRelation, ...raw } = src.value as unknown as Omit<Policy, 'file' | 'relation'> & { relation?: RelationClauseFile };
+    const { relation: rawRelation, ...raw } = src.value as unknown as PolicyFile;
     if (name !== `${raw.id}${POLICY_SUFFIX}`) {
       errors.push(
         src.error('/id', `the id "${raw.id}" does not match the file name; name the file "${raw.id}${POLICY_SUFFIX}" (or fix the id)`),
@@ -89,6 +92,9 @@ export function loadPolicySet(options: PolicySetOptions): LoadedPolicySet {
     // A notification policy names its recipients; the evaluator matches them as the receiving party.
     const policy: Policy = {
       ...raw,
+      title: localText(raw.title),
+      legalBasis: { ...raw.legalBasis, description: localText(raw.legalBasis.description) },
+      owner: localText(raw.owner),
       consent: { ...raw.consent, evidence: raw.consent.evidence ?? (raw.consent.required ? DEFAULT_EVIDENCE : []) },
       ...(raw.recipient !== undefined && raw.requester === undefined ? { requester: raw.recipient } : {}),
       ...(relation !== undefined ? { relation } : {}),
@@ -101,6 +107,17 @@ export function loadPolicySet(options: PolicySetOptions): LoadedPolicySet {
   if (!set || errors.length > 0) throw new LoadErrors(byFileAndLine(errors));
   return set;
 }
+
+/** A purpose as purposes.yaml writes it: the description may be one string for both languages. */
+type PurposeFile = Omit<Purpose, 'description'> & { readonly description: string | LocalText };
+
+/** A policy as its file writes it: texts may be one string for both languages; `relation:` in the words of its kind. */
+type PolicyFile = Omit<Policy, 'file' | 'relation' | 'title' | 'legalBasis' | 'owner'> & {
+  readonly title: string | LocalText;
+  readonly legalBasis: Omit<Policy['legalBasis'], 'description'> & { readonly description: string | LocalText };
+  readonly owner: string | LocalText;
+  readonly relation?: RelationClauseFile;
+};
 
 /** The `relation:` clause as written: requester/provider in a query policy, recipient/sender in a notification policy. */
 interface RelationClauseFile {
@@ -386,11 +403,11 @@ function crossCheck(
   if (p.validity.to !== undefined && p.validity.to < p.validity.from) {
     errors.push(entry.error('/validity/to', `the validity ends (${p.validity.to}) before it starts (${p.validity.from})`));
   }
-  if (p.example && !/example/i.test(p.legalBasis.description)) {
+  if (p.example && !(/example|eksempel/i.test(p.legalBasis.description.en) && /example|eksempel/i.test(p.legalBasis.description.da))) {
     errors.push(
       entry.error(
         '/legalBasis/description',
-        'an example policy must say so in its legal-basis description (e.g. "Example for legal review: ...")',
+        'an example policy must say so in its legal-basis description, in both languages ("Example for legal review: ...", "Eksempel til juridisk gennemgang: ...")',
       ),
     );
   }

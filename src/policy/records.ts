@@ -1,5 +1,6 @@
 import { SPECIAL_CATEGORIES, type ContractRegistry, type DataCategory } from '../contracts/types.js';
 import type { LoadedPolicySet, Policy, Purpose } from './types.js';
+import { localText, type LocalText } from '../lib/local-text.js';
 
 /**
  * `snitflade records`: the record of processing activities (GDPR Art. 30(1)) for the exchanges
@@ -35,12 +36,12 @@ export interface ExchangeEntry {
   readonly policy: {
     readonly id: string;
     readonly version: number;
-    readonly title: string;
+    readonly title: LocalText;
     readonly file: string;
     readonly example: boolean;
-    readonly owner: string;
+    readonly owner: LocalText;
   };
-  readonly contract: { readonly id: string; readonly title: string; readonly kind: 'query' | 'notification' };
+  readonly contract: { readonly id: string; readonly title: LocalText; readonly kind: 'query' | 'notification' };
   /** Who discloses: the administration providing the data. */
   readonly provider: Administration;
   /** Who receives. */
@@ -53,7 +54,7 @@ export interface ExchangeEntry {
 }
 
 export interface ProcessingActivity {
-  readonly purpose: { readonly id: string; readonly title: { readonly da: string; readonly en: string }; readonly description: string };
+  readonly purpose: { readonly id: string; readonly title: LocalText; readonly description: LocalText };
   /** Art. 6 (and Art. 9) bases as the purpose registry and the policies state them. */
   readonly legalBases: readonly string[];
   readonly dataSubjects: readonly string[];
@@ -118,7 +119,7 @@ function exchange(set: LoadedPolicySet, contracts: ContractRegistry, p: Policy):
   });
   return {
     policy: { id: p.id, version: p.version, title: p.title, file: p.file, example: p.example, owner: p.owner },
-    contract: { id: p.contract, title: contract?.title ?? p.contract, kind: contract?.kind ?? 'query' },
+    contract: { id: p.contract, title: contract?.title ?? localText(p.contract), kind: contract?.kind ?? 'query' },
     provider: admin(set, contract?.provider.administration ?? '?'),
     recipients: p.requester.administrations.map((a) => admin(set, a)),
     roles: p.requester.roles,
@@ -261,7 +262,7 @@ export function processingRecordMarkdown(r: ProcessingRecord): string {
     );
   }
   for (const a of r.activities) {
-    out.push('', `## ${a.purpose.title.en} (\`${a.purpose.id}\`)`, '', `*${a.purpose.title.da}*`, '', a.purpose.description, '');
+    out.push('', `## ${a.purpose.title.en} (\`${a.purpose.id}\`)`, '', `*${a.purpose.title.da}*`, '', a.purpose.description.en, '', `*${a.purpose.description.da}*`, '');
     if (!a.inUse) {
       out.push('No policy uses this purpose yet: nothing is disclosed for it.');
       continue;

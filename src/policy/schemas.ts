@@ -1,6 +1,7 @@
 import { DENY_REASONS } from '../audit/reasons.js';
 import { CONTRACT_ID, DATA_CATEGORIES, FIELD_NAME } from '../contracts/meta-schema.js';
 import { ROLES } from './roles.js';
+import { localTextSchema } from '../lib/local-text.js';
 import type { AcceptedEvidence, ConsentStatus } from './types.js';
 
 const ACCEPTED_EVIDENCE = [
@@ -64,7 +65,7 @@ export const purposesSchema = {
         properties: {
           id: { type: 'string', pattern: PURPOSE_ID, maxLength: 64 },
           title: labels(200),
-          description: text(4000),
+          description: localTextSchema(4000),
           legalBases: { type: 'array', minItems: 1, maxItems: 20, items: text(500) },
           // ISO 8601 duration in years, months, weeks or days, e.g. P5Y or P18M.
           retention: { type: 'string', pattern: '^P(?=[0-9])([0-9]+Y)?([0-9]+M)?([0-9]+W)?([0-9]+D)?$', maxLength: 20 },
@@ -138,7 +139,7 @@ export const policySchema = {
     id: { type: 'string', pattern: POLICY_ID, maxLength: 100 },
     version: { type: 'integer', minimum: 1, maximum: 1000000 },
     example: { type: 'boolean' },
-    title: text(300),
+    title: localTextSchema(300),
     contract: { type: 'string', pattern: CONTRACT_ID, maxLength: 128 },
     requester: party,
     recipient: party,
@@ -152,7 +153,7 @@ export const policySchema = {
         gdpr: { type: 'string', pattern: '^Art\\. 6\\(1\\)\\([a-f]\\)', maxLength: 300 },
         gdprSpecial: { type: 'string', pattern: '^Art\\. 9\\(2\\)\\([a-j]\\)', maxLength: 300 },
         national: text(1000),
-        description: text(4000),
+        description: localTextSchema(4000),
       },
     },
     consent: {
@@ -175,7 +176,7 @@ export const policySchema = {
       required: ['from'],
       properties: { from: DATE, to: DATE },
     },
-    owner: text(200),
+    owner: localTextSchema(200),
   },
 } as const;
 

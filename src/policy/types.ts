@@ -1,11 +1,12 @@
 import type { DenyReason } from '../audit/reasons.js';
 import type { Administration, DataCategory } from '../contracts/types.js';
+import type { LocalText } from '../lib/local-text.js';
 
 export interface Purpose {
   readonly id: string; // e.g. plan-coordination
-  readonly title: { readonly da: string; readonly en: string };
-  readonly description: string;
-  /** The legal bases under which this purpose may be pursued, as text. */
+  readonly title: LocalText;
+  readonly description: LocalText;
+  /** The legal bases under which this purpose may be pursued, as text (statute and section, in Danish). */
   readonly legalBases: readonly string[];
   /** How long disclosures for this purpose are kept in the audit trail, ISO 8601 duration (e.g. P5Y). */
   readonly retention: string;
@@ -18,9 +19,10 @@ export interface LegalBasis {
   readonly gdpr: string;
   /** Art. 9 basis when special categories are released, e.g. "Art. 9(2)(h)". */
   readonly gdprSpecial?: string;
-  /** The national provision as text, e.g. "Retssikkerhedsloven § 11 c, stk. 1". */
+  /** The national provisions as text, statute and section, e.g. "Forvaltningsloven § 28, stk. 1". */
   readonly national: string;
-  readonly description: string;
+  /** Why the basis fits the flow and what the municipality must confirm, in Danish and English. */
+  readonly description: LocalText;
 }
 
 /**
@@ -82,7 +84,7 @@ export interface Policy {
   readonly id: string;
   readonly version: number;
   readonly example: boolean; // an example awaiting legal review
-  readonly title: string;
+  readonly title: LocalText;
   readonly contract: string;
   /**
    * Who receives the released fields, and so whom the evaluator matches: for a query policy the
@@ -102,7 +104,8 @@ export interface Policy {
   readonly subject?: SubjectRequirement;
   readonly fields: readonly string[];
   readonly validity: { readonly from: string; readonly to?: string }; // ISO dates, inclusive
-  readonly owner: string;
+  /** The role that owns the policy (not a person). */
+  readonly owner: LocalText;
   readonly file: string;
 }
 

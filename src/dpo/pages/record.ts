@@ -1,6 +1,7 @@
 import type { RecordVerification } from '../../audit/integrity-monitor.js';
 import { exchangeRecords, recordById } from '../../audit/search.js';
 import type { AuditRecord } from '../../audit/types.js';
+import { basisForReader } from '../../policy/legal-basis.js';
 import { formatDuration, formatNumber, formatTime, html, type Html } from '../html.js';
 import { contractTitle, fieldLabel, fieldsWentOut, kindLabel, problemText, purposeTitle, reasonText, systemTitle } from '../labels.js';
 import { page, type PageContext } from '../layout.js';
@@ -83,7 +84,7 @@ export function recordPage(
   <dt>${t.common.recordKind}</dt><dd>${kindLabel(r.kind, lang)} <code>${r.kind}</code></dd>
   <dt>${t.common.decision}</dt><dd>${decisionBadge(ctx, r)}</dd>
   <dt>${t.record.reasons}</dt><dd id="record-reasons">${r.reasons.length === 0 ? html`<span class="muted">-</span>` : r.reasons.map((c) => html`<div>${reasonText(c, lang)} <code>${c}</code></div>`)}</dd>
-  <dt>${t.common.callingSystem}</dt><dd>${systemTitle(rules, r.caller?.system ?? null)}${r.caller !== null ? html` · ${r.caller.administration}` : ''}</dd>
+  <dt>${t.common.callingSystem}</dt><dd>${systemTitle(rules, r.caller?.system ?? null, lang)}${r.caller !== null ? html` · ${r.caller.administration}` : ''}</dd>
   <dt>${t.common.caseworker}</dt><dd id="record-caseworker">${r.caseworker ?? '-'}</dd>
   <dt>${t.record.caseRef}</dt><dd>${r.caseRef ?? '-'}</dd>
   <dt>${t.record.subject}</dt><dd><code>${r.subject ?? '-'}</code></dd>
@@ -103,22 +104,22 @@ ${
   r.policy === null
     ? html`<p class="muted">${t.record.noPolicy}</p>`
     : html`<dl class="facts">
-  <dt>${t.record.policy}</dt><dd id="policy-title">${policy?.title ?? r.policy.id} <code>${r.policy.id}</code> v${r.policy.version}</dd>
+  <dt>${t.record.policy}</dt><dd id="policy-title">${policy?.title[lang] ?? r.policy.id} <code>${r.policy.id}</code> v${r.policy.version}</dd>
   ${policy !== undefined && policy.version !== r.policy.version ? html`<dt></dt><dd class="notice small">${t.record.versionNow(policy.version)}</dd>` : ''}
   ${policy?.example === true ? html`<dt></dt><dd class="small muted">${t.record.examplePolicy}</dd>` : ''}
-  <dt>${t.record.legalBasisRecorded}</dt><dd id="legal-basis-text">${r.legalBasis ?? '-'}</dd>
+  <dt>${t.record.legalBasisRecorded}</dt><dd id="legal-basis-text">${r.legalBasis !== null ? basisForReader(r.legalBasis, lang) : '-'}</dd>
   ${
     policy !== undefined
-      ? html`<dt>GDPR</dt><dd>${policy.legalBasis.gdpr}${policy.legalBasis.gdprSpecial !== undefined ? `; ${policy.legalBasis.gdprSpecial}` : ''}</dd>
+      ? html`<dt>${t.record.gdpr}</dt><dd>${basisForReader([policy.legalBasis.gdpr, policy.legalBasis.gdprSpecial].filter((b) => b !== undefined).join('; '), lang)}</dd>
   <dt>${t.record.nationalProvision}</dt><dd>${policy.legalBasis.national}</dd>
-  <dt>${t.record.description}</dt><dd>${policy.legalBasis.description}</dd>
+  <dt>${t.record.description}</dt><dd>${policy.legalBasis.description[lang]}</dd>
   <dt>${t.record.consentRequired}</dt><dd>${policy.consent.required ? t.record.yes : t.record.no}</dd>
-  <dt>${t.record.owner}</dt><dd>${policy.owner}</dd>`
+  <dt>${t.record.owner}</dt><dd>${policy.owner[lang]}</dd>`
       : ''
   }
 </dl>`
 }
-${purpose !== undefined ? html`<h3>${t.record.purposeHeading}</h3><p>${purpose.title[lang]}</p><p class="small">${purpose.description}</p>` : ''}
+${purpose !== undefined ? html`<h3>${t.record.purposeHeading}</h3><p>${purpose.title[lang]}</p><p class="small">${purpose.description[lang]}</p>` : ''}
 </section>
 </div>
 <section class="panel"><h2>${t.record.evidenceHeading}</h2>

@@ -20,7 +20,7 @@ export const signInRoutes: DpoPages = (router, deps) => {
       200,
       signInPage(guestContext(deps, req, lang), {
         clientId: identity.client.id,
-        clientTitle: identity.client.title,
+        clientTitle: identity.client.title[lang],
         token,
         expired: queryParam(req, 'expired') === '1',
         signedOut: queryParam(req, 'signed-out') === '1',

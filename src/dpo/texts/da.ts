@@ -51,6 +51,7 @@ export const da = {
     auditId: 'Revisions-id',
     noPurpose: '(intet formål)',
     noContract: '(ingen kontrakt)',
+    unknownSystem: '(ukendt)',
   },
   /** The sign-in page. */
   signIn: {
@@ -166,6 +167,7 @@ export const da = {
     policy: 'Politik',
     examplePolicy: 'Eksempelpolitik til juridisk gennemgang.',
     legalBasisRecorded: 'Retsgrundlag (registreret)',
+    gdpr: 'Databeskyttelsesforordningen',
     nationalProvision: 'National hjemmel',
     description: 'Beskrivelse',
     consentRequired: 'Samtykke krævet',

@@ -45,6 +45,7 @@ export const en: Texts = {
     auditId: 'Audit id',
     noPurpose: '(no purpose)',
     noContract: '(no contract)',
+    unknownSystem: '(unknown)',
   },
   signIn: {
     title: 'Sign in',
@@ -153,6 +154,7 @@ export const en: Texts = {
     policy: 'Policy',
     examplePolicy: 'Example policy for legal review.',
     legalBasisRecorded: 'Legal basis (as recorded)',
+    gdpr: 'GDPR',
     nationalProvision: 'National provision',
     description: 'Description',
     consentRequired: 'Consent required',
