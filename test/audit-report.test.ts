@@ -180,7 +180,10 @@ it('reports each notice per recipient: delivered with its fields and consent, re
   const delivered = entry('n-1', 'SOF');
   expect(delivered).toMatchObject({
     kind: 'notification',
-    recipient: { system: 'sof-case-system', systemName: { da: 'Socialforvaltningens sagssystem (simuleret)', en: 'Social services case system (simulated)' } },
+    recipient: {
+      system: 'sof-case-system',
+      systemName: { da: 'Socialforvaltningens sagssystem (simuleret)', en: 'Social services case system (simulated)' },
+    },
     source: { administration: 'BIF', system: 'bif-jobcentre-system' },
     purpose: { id: 'sanction-notice', title: { da: 'Advisering om sanktion' } },
     consent: 'receipt-digest-1',

@@ -70,7 +70,10 @@ const report: CitizenReport = {
         id: 'plan-coordination',
         title: { da: 'Koordinering af jobplan og handleplan', en: 'Coordination of the job plan and the social action plan' },
       },
-      legalBasis: { da: 'Databeskyttelsesforordningens art. 6, stk. 1, litra e; retssikkerhedsloven § 11 c', en: 'GDPR Art. 6(1)(e); retssikkerhedsloven § 11 c' },
+      legalBasis: {
+        da: 'Databeskyttelsesforordningens art. 6, stk. 1, litra e; retssikkerhedsloven § 11 c',
+        en: 'GDPR Art. 6(1)(e); retssikkerhedsloven § 11 c',
+      },
       consent: 'receipt-digest-1',
       consentGiven: {
         givenBy: { role: 'guardian', label: { da: 'Din værge', en: 'Your guardian' } },

@@ -390,11 +390,16 @@ describe('a record', () => {
     const { records } = await env.gateway.store.audit.search({ auditId: disclosureAuditId, kind: 'release', limit: 1 });
     const release = records[0]!;
     await page.goto(`${env.url}/dpo/records/${release.id}`);
-    await expect(page.textContent('#policy-title')).resolves.toContain(
-      env.gateway.rules().policies.policies.find((p) => p.id === 'sof-reads-employment-status')!.title,
-    );
-    await expect(page.textContent('#legal-basis')).resolves.toContain('Retssikkerhedsloven § 11 c');
-    await expect(page.textContent('#legal-basis-text')).resolves.toContain('Art. 6(1)(e)');
+    const policy = env.gateway.rules().policies.policies.find((p) => p.id === 'sof-reads-employment-status')!;
+    await expect(page.textContent('#policy-title')).resolves.toContain(policy.title.da);
+    // The rule in Danish: no English rule text on the Danish page.
+    const basis = (await page.textContent('#legal-basis'))!;
+    expect(basis).toContain('Forvaltningsloven § 28, stk. 1');
+    expect(basis).toContain(policy.legalBasis.description.da.slice(0, 60));
+    expect(basis).not.toContain(policy.legalBasis.description.en.slice(0, 60));
+    expect(basis).not.toContain(policy.title.en);
+    expect(basis).not.toMatch(/Example|example:/);
+    await expect(page.textContent('#legal-basis-text')).resolves.toContain('Databeskyttelsesforordningens art. 6, stk. 1, litra e');
     await expect(page.textContent('#record-purpose')).resolves.toContain('Koordinering af jobplan og handleplan');
     await expect(page.textContent('#record-released')).resolves.toContain('targetGroup');
     await expect(page.textContent('#record-caseworker')).resolves.toBe('sof-cw-0001');

@@ -262,7 +262,17 @@ export function processingRecordMarkdown(r: ProcessingRecord): string {
     );
   }
   for (const a of r.activities) {
-    out.push('', `## ${a.purpose.title.en} (\`${a.purpose.id}\`)`, '', `*${a.purpose.title.da}*`, '', a.purpose.description.en, '', `*${a.purpose.description.da}*`, '');
+    out.push(
+      '',
+      `## ${a.purpose.title.en} (\`${a.purpose.id}\`)`,
+      '',
+      `*${a.purpose.title.da}*`,
+      '',
+      a.purpose.description.en,
+      '',
+      `*${a.purpose.description.da}*`,
+      '',
+    );
     if (!a.inUse) {
       out.push('No policy uses this purpose yet: nothing is disclosed for it.');
       continue;
