@@ -198,7 +198,14 @@ describe('the consent source with a consent service', () => {
   const purposes = new Map<string, Purpose>([
     [
       'summons-copy',
-      { id: 'summons-copy', title: { da: 's', en: 's' }, description: { da: '', en: '' }, legalBases: [], retention: 'P5Y', consentMaxDuration: 'P1Y' },
+      {
+        id: 'summons-copy',
+        title: { da: 's', en: 's' },
+        description: { da: '', en: '' },
+        legalBases: [],
+        retention: 'P5Y',
+        consentMaxDuration: 'P1Y',
+      },
     ],
   ]);
   const storeOf = (list: StoredConsent[]): ConsentStore => ({

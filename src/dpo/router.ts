@@ -159,7 +159,9 @@ export function dpoRouter(gateway: Gateway, options: DpoRouterOptions = {}): Rou
       ERRORS[code].status,
       refusedPage(
         ctx,
-        id.code === 'NOT_DPO' ? { code: 'NOT_DPO', clientId: id.client?.id ?? '', clientTitle: id.client?.title.da ?? '' } : { code: id.code },
+        id.code === 'NOT_DPO'
+          ? { code: 'NOT_DPO', clientId: id.client?.id ?? '', clientTitle: id.client?.title.da ?? '' }
+          : { code: id.code },
       ),
     );
   });

@@ -407,4 +407,3 @@ async function askConsent(
 }
 
 const UNAVAILABLE: ConsentEvidence = Object.freeze({ status: 'unavailable' });
-

@@ -148,7 +148,7 @@ export function searchForm(ctx: PageContext, values: SearchFormValues = {}, erro
   ${select(
     'callerSystem',
     t.common.callingSystem,
-    rules.clients.clients.map((c) => [c.id, `${c.title} (${c.id})`]),
+    rules.clients.clients.map((c) => [c.id, `${c.title[lang]} (${c.id})`]),
     values.callerSystem,
     any,
   )}
@@ -156,7 +156,7 @@ export function searchForm(ctx: PageContext, values: SearchFormValues = {}, erro
   ${select(
     'contract',
     t.common.contract,
-    rules.contracts.list().map((c) => [c.id, `${c.title} (${c.id})`]),
+    rules.contracts.list().map((c) => [c.id, `${c.title[lang]} (${c.id})`]),
     values.contract,
     any,
   )}
