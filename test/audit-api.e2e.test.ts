@@ -212,7 +212,8 @@ describe('POST /v1/audit/citizen-report', () => {
         special: false,
       },
     ]);
-    expect(status.legalBasis).toMatch(/Art\. 6\(1\)\(e\)/);
+    expect(status.legalBasis.en).toMatch(/GDPR Art\. 6\(1\)\(e\)/);
+    expect(status.legalBasis.da).toMatch(/^Databeskyttelsesforordningens art\. 6, stk\. 1, litra e; Forvaltningsloven § 28/);
     const summary = report.entries.find((e: { auditId: string }) => e.auditId === exchanges.aSummary);
     expect(summary).toMatchObject({ outcome: 'disclosed', recipient: { administration: 'BIF' } });
     expect(summary.fields.map((f: { name: string }) => f.name)).toEqual(['openSocialCase']);

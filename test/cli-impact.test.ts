@@ -276,10 +276,10 @@ function expectExactlyTheFlips(report: ImpactReport): void {
   expect(fields).toMatchObject({
     before: {
       decision: 'permit',
-      policy: { id: 'sof-reads-employment-status', version: 3 },
+      policy: { id: 'sof-reads-employment-status', version: 4 },
       fields: ['targetGroup', 'benefit', 'sanctions'],
     },
-    after: { decision: 'permit', policy: { id: 'sof-reads-employment-status', version: 3 }, fields: ['targetGroup', 'benefit'] },
+    after: { decision: 'permit', policy: { id: 'sof-reads-employment-status', version: 4 }, fields: ['targetGroup', 'benefit'] },
     fieldsAdded: [],
     fieldsRemoved: ['sanctions'],
     assumptions: [REGISTER_ASSUMED, AGE_ASSUMED],
@@ -368,7 +368,7 @@ describe('impact: replaying the audit trail against a changed policy set', () =>
     expect(text.out()).toContain('replayed 7 decision(s): 4 would now be decided differently, 3 the same');
     expect(text.out()).toContain(`deny → permit  2025-06-09T13:00:00.000Z  audit ${auditIds['status-for-hoi']}`);
     expect(text.out()).toContain(
-      '    was deny (PURPOSE_NOT_ALLOWED)\n    now permit (sof-reads-employment-status-for-hoi v3) [benefit]\n    fields added: benefit',
+      '    was deny (PURPOSE_NOT_ALLOWED)\n    now permit (sof-reads-employment-status-for-hoi v4) [benefit]\n    fields added: benefit',
     );
     expect(text.out()).toContain('    fields removed: sanctions');
   });

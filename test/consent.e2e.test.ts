@@ -530,7 +530,7 @@ describe.each(DATABASES)('consents on %s', (name, makeDatabase) => {
         const r = sof().inbox.received.filter((n) => n.auditId === ok.body.auditId);
         return r.length > 0 ? r : undefined;
       });
-      expect(got).toMatchObject({ contract: SUMMONS_CONTRACT, cpr: c.cpr, policy: `${SUMMONS_POLICY}@4` });
+      expect(got).toMatchObject({ contract: SUMMONS_CONTRACT, cpr: c.cpr, policy: `${SUMMONS_POLICY}@5` });
       expect(Object.keys(got!.event).sort()).toEqual([...SUMMONS_FIELDS].sort());
     }
 

@@ -299,7 +299,7 @@ describe('the overview', () => {
     expect(Number((await page.textContent('#total-refused'))!.replace(/\D/g, ''))).toBeGreaterThanOrEqual(1);
     expect(await page.locator('#chart-days g.bar').count()).toBe(30);
     await expect(page.locator('#chart-purpose').textContent()).resolves.toContain('Koordinering af jobplan og handleplan');
-    await expect(page.locator('#chart-contract').textContent()).resolves.toContain('employment');
+    await expect(page.locator('#chart-contract').textContent()).resolves.toContain('beskæftigelsesstatus');
     await expect(page.locator('#chart-caller').textContent()).resolves.toContain('sof-case-system');
     await expect(page.locator('#reasons-table').textContent()).resolves.toContain('NO_POLICY');
     await waitFor(

@@ -89,7 +89,7 @@ describe('plan coordination both ways', () => {
     expect(res.status).toBe(200);
     expect(res.body.data).toEqual(pick(jobPlanSummary(shared, shared.employment!), all('employment.job-plan-summary.v1')));
     expect(res.body.disclosure).toMatchObject({
-      policy: { id: 'sof-reads-job-plan-summary', version: 2 },
+      policy: { id: 'sof-reads-job-plan-summary', version: 3 },
       purpose: 'plan-coordination',
       withheld: [],
     });
@@ -181,12 +181,12 @@ describe('the whole-person plan (HOI)', () => {
     expect(res.body.data).toEqual(pick(wholePersonPlan(withPlan), ['plan', 'coordinatingCaseworker', 'nextCoordinationMeeting']));
   });
 
-  it('with it the coordinating caseworker gets the whole plan under an Art. 9(2)(a) basis, and the audit record cites the consent', async () => {
+  it('with it the coordinating caseworker gets the whole plan under an Art. 9(2)(b) basis, and the audit record cites the consent', async () => {
     consenting.set(withPlan.cpr, 'whole-person-plan');
     const res = await ask('bif-jobcentre-system', 'social.whole-person-plan.v1', 'whole-person-plan', withPlan.cpr, fields);
     expect(res.status).toBe(200);
     expect(res.body.disclosure.policy.id).toBe('bif-coordinator-reads-whole-person-plan');
-    expect(res.body.disclosure.legalBasis).toContain('Art. 9(2)(a)');
+    expect(res.body.disclosure.legalBasis).toContain('Art. 9(2)(b)');
     expect(res.body.data).toEqual(pick(wholePersonPlan(withPlan), fields));
     const { records } = await env.gateway.store.audit.search({ auditId: res.body.disclosure.auditId, limit: 10 });
     expect(records.map((r) => r.consent)).toEqual(['receipt-digest-e2e', 'receipt-digest-e2e']);

@@ -100,7 +100,7 @@ describe.each(DATABASES)('notifications on %s', (name, makeDatabase) => {
     expect(got).toMatchObject({
       contract: 'employment.sanction-notice.v1',
       cpr: c.cpr,
-      policy: 'bif-notifies-sof-of-sanctions@3',
+      policy: 'bif-notifies-sof-of-sanctions@4',
       purpose: 'sanction-notice',
       idempotencyKey: body.deliveries[0]!.deliveryId,
     });
@@ -126,7 +126,7 @@ describe.each(DATABASES)('notifications on %s', (name, makeDatabase) => {
       expect(r.recipient).toEqual({ system: 'sof-case-system', administration: 'SOF' });
       expect(r.caller).toEqual({ system: 'bif-jobcentre-system', administration: 'BIF' });
       expect(r.subject).toBe(env.gateway.pseudonyms.pseudonym(c.cpr));
-      expect(r.policy).toEqual({ id: 'bif-notifies-sof-of-sanctions', version: 3 });
+      expect(r.policy).toEqual({ id: 'bif-notifies-sof-of-sanctions', version: 4 });
       expect(r.fields.released).toEqual(SANCTION_FIELDS);
       expect(r.fields.withheld).toEqual(['caseworkerNote']);
     }

@@ -107,7 +107,7 @@ describe('the subject clause in the evaluator', () => {
     expect(d).toMatchObject({ decision: 'deny', reasons: ['SUBJECT_OUT_OF_SCOPE'], policy: { id: 'bif-rehab-team-reads-health-info' } });
     expect(asked).toBe(1);
     expect(d.trace.at(-1)).toBe(
-      'bif-rehab-team-reads-health-info v3: covers citizens aged 18 or over; the citizen is younger: deny (SUBJECT_OUT_OF_SCOPE).',
+      'bif-rehab-team-reads-health-info v4: covers citizens aged 18 or over; the citizen is younger: deny (SUBJECT_OUT_OF_SCOPE).',
     );
   });
 

@@ -100,7 +100,7 @@ describe.each(DATABASES)('need to know on %s', (name, makeDatabase) => {
     expect(denial).toMatchObject({
       decision: 'deny',
       reasons: ['RELATION_MISSING'],
-      policy: { id: 'sof-reads-employment-status', version: 3 },
+      policy: { id: 'sof-reads-employment-status', version: 4 },
     });
     expect(JSON.stringify(denial)).not.toContain(cpr);
 

@@ -67,12 +67,12 @@ describe('POST /v1/admin/reload', () => {
     const first = await askStatus();
     expect(first.status).toBe(200);
     expect(first.body.disclosure).toMatchObject({
-      policy: { id: 'sof-reads-employment-status', version: 3 },
+      policy: { id: 'sof-reads-employment-status', version: 4 },
       released: ['benefit', 'sanctions'],
     });
 
     // The policy owner drops sanctions (and says so in the policy's test cases).
-    edit('sof-reads-employment-status.policy.yaml', 'version: 3', 'version: 4');
+    edit('sof-reads-employment-status.policy.yaml', 'version: 4', 'version: 5');
     edit('sof-reads-employment-status.policy.yaml', 'nextMeeting, sanctions]', 'nextMeeting]');
     edit(
       'sof-reads-employment-status.test.yaml',
@@ -90,7 +90,7 @@ describe('POST /v1/admin/reload', () => {
     const after = await askStatus();
     expect(after.status).toBe(200);
     expect(after.body.disclosure).toMatchObject({
-      policy: { id: 'sof-reads-employment-status', version: 4 },
+      policy: { id: 'sof-reads-employment-status', version: 5 },
       released: ['benefit'],
       withheld: ['sanctions'],
     });
@@ -128,7 +128,7 @@ describe('POST /v1/admin/reload', () => {
     const file = (name: string) => expect.stringMatching(new RegExp(`policies[\\\\/]${name.replaceAll('.', '\\.')}$`));
     expect(res.body.errors).toEqual(
       expect.arrayContaining([
-        { path: file('bif-reads-social-coordination-summary.policy.yaml'), message: 'line 11' },
+        { path: file('bif-reads-social-coordination-summary.policy.yaml'), message: 'line 13' },
         { path: file('sof-reads-job-plan-summary.policy.yaml'), message: expect.stringMatching(/^line \d+$/) },
       ]),
     );
