@@ -71,6 +71,8 @@ async function main(): Promise<void> {
           : { kind: 'postgres', url: env.BENCH_DATABASE_URL! },
       endpoints: { [PROVIDER]: env.BENCH_PROVIDER_URL! },
       log: { level: 'info', console: false, file: logFile },
+      // The repository's example policies are unsigned (as in npm start). Only if this version has approvals, for A/B runs.
+      ...('policies' in defaults ? { policies: { requireApprovals: false } } : {}),
       ...(limits as ConfigInput),
     },
   });

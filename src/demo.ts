@@ -1,12 +1,13 @@
 import path from 'node:path';
 import { registeredClientIds } from './auth/client-ids.js';
-import { loadConfig, type GatewayConfig } from './config/config.js';
+import { loadConfig, type ConfigInput, type GatewayConfig } from './config/config.js';
 import { createGateway, type Gateway } from './gateway.js';
 import { PortInUseError, type PortSetting } from './lib/listen.js';
 import { LoadError } from './lib/load-error.js';
 import { projectRoot } from './lib/root.js';
 import { createLogger, type Logger } from './log.js';
 import { ensureDevPki } from './pki/devpki.js';
+import type { Policy } from './policy/types.js';
 import { listen, type RunningGateway } from './server/https.js';
 import { seedDemoRelations } from './simulators/relations.js';
 import { DEMO_CONSENT_ISSUER, startConsentService, type SimulatedConsentService } from './simulators/consent-service.js';
@@ -32,6 +33,23 @@ export interface Demo {
    */
   readonly banner: string;
   close(): Promise<void>;
+}
+
+/**
+ * What the demo changes in the defaults (an operator's configuration file or environment still
+ * wins): its example policies are unsigned, so it runs them without approvals, and says so in its
+ * banner and its log (the rule set's warning).
+ */
+export const DEMO_DEFAULTS: ConfigInput = { policies: { requireApprovals: false } };
+
+/** The banner's line about policy approvals: never silent when they are not enforced. */
+function approvalsLine(config: GatewayConfig, policies: readonly Policy[]): string {
+  const approved = policies.filter((p) => p.approvals !== undefined).length;
+  if (!config.policies.requireApprovals)
+    return approved === 0
+      ? '  policy approvals        NOT REQUIRED: the example policies run unsigned (policies.requireApprovals is false; docs/POLICY-APPROVALS.md)'
+      : `  policy approvals        NOT ENFORCED: ${approved} of ${policies.length} policies carry approvals (policies.requireApprovals is false; docs/POLICY-APPROVALS.md)`;
+  return `  policy approvals        required and verified: every policy signed by ${config.policies.required.join(', ') || 'its approvers'}`;
 }
 
 /** Another port to suggest in a message: a thousand above, or below near the top. */
@@ -98,7 +116,7 @@ function explainPort(setting: PortSetting): (err: unknown) => never {
  */
 export async function startDemo(options: { env: NodeJS.ProcessEnv; root?: string }): Promise<Demo> {
   const root = options.root ?? projectRoot();
-  const base = loadConfig({ root, env: options.env });
+  const base = loadConfig({ root, env: options.env, defaults: DEMO_DEFAULTS });
   const ports = simulatorPorts(base);
   const systems = registeredClientIds(path.join(base.paths.policies, 'clients.yaml'));
   await ensureDevPki(base.paths.certs, { systems, gatewayId: base.gatewayId, consentService: true });
@@ -134,6 +152,7 @@ export async function startDemo(options: { env: NodeJS.ProcessEnv; root?: string
     const config = loadConfig({
       root,
       env: options.env,
+      defaults: DEMO_DEFAULTS,
       overrides: { endpoints: { ...endpoints, ...base.endpoints }, consent: { issuers } },
     });
     logger = createLogger({ ...config.log, service: 'snitflade' });
@@ -172,6 +191,7 @@ export async function startDemo(options: { env: NodeJS.ProcessEnv; root?: string
       ...simulators.map((s) => `  simulated ${s.system.padEnd(22)} ${s.url}`),
       `  simulated ${SIMULATED_CONSENT_SERVICE.padEnd(22)} ${consentService.url}   (stands in for Digitalt Samtykke; trusted as issuer ${DEMO_CONSENT_ISSUER})`,
       `  contracts ${rules.contracts.list().length}, policies ${rules.policies.policies.length}, policy set ${rules.policies.digest.slice(0, 12)}`,
+      approvalsLine(config, rules.policies.policies),
       seed
         ? '  relations register      filled by the simulated case systems through the API (the log says when it is done)'
         : '  relations register      not filled: the demo registers its relations only in its embedded SQLite store',

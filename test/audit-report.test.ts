@@ -56,7 +56,7 @@ const base = (over: Partial<AuditEntry>): AuditEntry => ({
 
 beforeAll(async () => {
   const certs = await testCerts();
-  rules = await loadRules(loadConfig({ root: ROOT, env: {}, overrides: { paths: { certs } } }));
+  rules = await loadRules(loadConfig({ root: ROOT, env: {}, overrides: { paths: { certs }, policies: { requireApprovals: false } } }));
   dir = mkdtempSync(path.join(tmpdir(), 'snitflade-report-'));
   store = await openStore({ kind: 'sqlite', file: path.join(dir, 'r.db') });
   const trail = await AuditTrail.open(store, { chain: 'r1' });

@@ -129,7 +129,9 @@ describe('snitflade check on broken fixtures: fails with a precise message', () 
     // and a warning, not an error: no BIF client can use the BIF policy
     expect(r.err).toContain('! warning: ');
     expect(r.err).toContain('no registered client of BIF holds the role caseworker-system');
-    expect(r.err).toContain('check failed: 1 error(s), 2 warning(s)');
+    // (the third: the fixture's policies are unsigned and no approver is configured)
+    expect(r.err).toContain("! warning: configuration at /policies: the policies' approvals were not checked: no approver is configured");
+    expect(r.err).toContain('check failed: 1 error(s), 3 warning(s)');
   });
 
   it('a client holding a role the gateway does not know', async () => {

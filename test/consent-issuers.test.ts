@@ -235,6 +235,7 @@ describe('the gateway at start-up', () => {
         store: { kind: 'sqlite', file: path.join(data, 'snitflade.db') },
         notifications: { worker: false },
         consent: { issuers },
+        policies: { requireApprovals: false },
         log: {
           level: 'info',
           console: false,

@@ -55,7 +55,9 @@ const entry = (over: Partial<AuditEntry>): AuditEntry => ({
 });
 
 beforeAll(async () => {
-  rules = await loadRules(loadConfig({ root: ROOT, env: {}, overrides: { paths: { certs: await testCerts() } } }));
+  rules = await loadRules(
+    loadConfig({ root: ROOT, env: {}, overrides: { paths: { certs: await testCerts() }, policies: { requireApprovals: false } } }),
+  );
   dir = mkdtempSync(path.join(tmpdir(), 'snitflade-danish-'));
   store = await openStore({ kind: 'sqlite', file: path.join(dir, 'd.db') });
   const trail = await AuditTrail.open(store, { chain: 'd1' });

@@ -285,6 +285,17 @@ describe("npm start's process", () => {
     const lines = jsonLines('npm-start-stdout', run.stdout());
     expect(lines.map((l) => l.message)).toEqual(expect.arrayContaining(['request', 'stopping', 'stopped']));
     expect(run.stdout()).not.toContain('Snitflade is running');
+    // The example policies are unsigned: the demo runs them, and says so in its banner and its log.
+    expect(run.stderr()).toContain(
+      'policy approvals        NOT REQUIRED: the example policies run unsigned (policies.requireApprovals is false; docs/POLICY-APPROVALS.md)',
+    );
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        level: 'warn',
+        message: 'rules warning',
+        problem: expect.stringContaining('the policies are in force without approvals: policies.requireApprovals is false'),
+      }),
+    );
   });
 
   it('a port in use: exits 1 with one line on stderr naming the port and the setting, no stack trace, nothing else on stdout', async () => {

@@ -52,6 +52,8 @@ beforeAll(async () => {
     SNITFLADE_INSTANCE_ID: 'gw1',
     DATABASE_URL: '',
     SNITFLADE_CONFIG: '',
+    // The repository's example policies are unsigned; the tool loads the rules as the gateway does.
+    SNITFLADE_REQUIRE_APPROVALS: 'false',
   };
 });
 afterAll(() => {

@@ -40,7 +40,11 @@ const lineOf = (needle: string): number =>
     .findIndex((l) => l.includes(needle)) + 1;
 
 async function config() {
-  return loadConfig({ root: ROOT, env: {}, overrides: { paths: { certs: await testCerts(), data: dir, policies } } });
+  return loadConfig({
+    root: ROOT,
+    env: {},
+    overrides: { paths: { certs: await testCerts(), data: dir, policies }, policies: { requireApprovals: false } },
+  });
 }
 
 describe('the capacities registry', () => {

@@ -65,7 +65,11 @@ const pseudonyms = new Pseudonymizer({ keys: [{ id: 'k1', secret: randomBytes(32
 beforeAll(async () => {
   const certs = await testCerts();
   rules = await loadRules(
-    loadConfig({ root: ROOT, env: {}, overrides: { paths: { certs, data: mkdtempSync(path.join(tmpdir(), 'snitflade-import-')) } } }),
+    loadConfig({
+      root: ROOT,
+      env: {},
+      overrides: { paths: { certs, data: mkdtempSync(path.join(tmpdir(), 'snitflade-import-')) }, policies: { requireApprovals: false } },
+    }),
   );
 });
 

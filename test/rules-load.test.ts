@@ -33,7 +33,11 @@ function edit(file: string, from: string, to: string): void {
 }
 
 async function config() {
-  return loadConfig({ root: ROOT, env: {}, overrides: { paths: { certs: await testCerts(), data: dir, policies } } });
+  return loadConfig({
+    root: ROOT,
+    env: {},
+    overrides: { paths: { certs: await testCerts(), data: dir, policies }, policies: { requireApprovals: false } },
+  });
 }
 
 async function loadErrorsOf(load: Promise<unknown>): Promise<LoadErrors> {
@@ -76,7 +80,11 @@ describe('the rule set at start-up', () => {
       'expect: { decision: deny }',
     );
     await loadErrorsOf(
-      startTestEnv({ name: 'rules-load', simulators: false, overrides: { paths: { certs: await testCerts(), data: dir, policies } } }),
+      startTestEnv({
+        name: 'rules-load',
+        simulators: false,
+        overrides: { paths: { certs: await testCerts(), data: dir, policies }, policies: { requireApprovals: false } },
+      }),
     );
   });
 });

@@ -1,5 +1,6 @@
 import type { Client } from '../auth/clients.js';
 import type { RequestToken } from '../auth/token.js';
+import type { Policy } from '../policy/types.js';
 import type { AuditEntry } from './types.js';
 
 /** Everything known about an exchange when one of its records is written. */
@@ -44,6 +45,16 @@ export function auditEntry(kind: AuditEntry['kind'], f: ExchangeFacts): AuditEnt
     status: f.status ?? null,
     latencyMs: f.latencyMs ?? null,
   };
+}
+
+/**
+ * The policy as a record names it: id, version and, when it is in force with approvals, their
+ * digest (left out otherwise, so a record without approvals hashes as records always have).
+ */
+export function policyRef(policy: Pick<Policy, 'id' | 'version' | 'approvals'>): NonNullable<AuditEntry['policy']> {
+  return policy.approvals === undefined
+    ? { id: policy.id, version: policy.version }
+    : { id: policy.id, version: policy.version, approvals: policy.approvals.digest };
 }
 
 /** A notification's entry about one recipient system (the caller is the sender). */

@@ -25,7 +25,12 @@ export interface AuditEntry {
   readonly purpose: string | null;
   /** Keyed pseudonym of the CPR number: "<keyId>:<base64url HMAC-SHA256>". */
   readonly subject: string | null;
-  readonly policy: { readonly id: string; readonly version: number } | null;
+  /**
+   * The policy applied: id and version and, for a policy in force with approvals (signed policies,
+   * docs/POLICY-APPROVALS.md), `approvals`, the digest over its content and its approvals. Absent
+   * when it has none, so older records hash as before.
+   */
+  readonly policy: { readonly id: string; readonly version: number; readonly approvals?: string } | null;
   readonly policySet: string | null; // digest of the policy set in force
   readonly legalBasis: string | null;
   readonly decision: 'permit' | 'deny' | null;

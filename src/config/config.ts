@@ -105,6 +105,21 @@ export interface GatewayConfig {
     readonly pseudonymKeys: { readonly current: string; readonly previous: readonly string[] };
     readonly previousSigningKeys: readonly string[];
   };
+  /**
+   * Signed policies (docs/POLICY-APPROVALS.md): a policy is in force only with the approvals it
+   * requires, detached JWS signatures over its canonical content by the approvers configured here
+   * (`approvers`: id, title, public keys as PEM files relative to the certificate folder). Every
+   * policy needs the approvers in `required`, and a policy named in `requiredPerPolicy` those too.
+   * `requireApprovals` is true by default: a gateway refuses to start (and a reload is refused)
+   * while a policy lacks one, and while no approver is configured. Only `npm start` (src/demo.ts)
+   * defaults it to false, and says so, to run the repository's unsigned example policies.
+   */
+  readonly policies: {
+    readonly requireApprovals: boolean;
+    readonly approvers: readonly ApproverConfig[];
+    readonly required: readonly string[];
+    readonly requiredPerPolicy: Readonly<Record<string, readonly string[]>>;
+  };
   readonly log: { readonly level: string; readonly file?: string; readonly console: boolean };
   /**
    * `npm start` only (src/demo.ts): the simulated provider systems listen on consecutive ports from
@@ -130,8 +145,23 @@ export interface ConsentIssuerConfig {
   readonly caFile?: string;
 }
 
+/**
+ * Someone whose signature a policy may need (e.g. the legal office of an administration, the
+ * DPO): an id (the `kid` of their signatures), a title for people to read, and their public keys
+ * (PEM SPKI files, relative to the certificate folder; EC P-256 for ES256 or Ed25519 for EdDSA).
+ * More than one key only while a key is being rotated. Loaded by src/policy/approvals/approvers.ts.
+ */
+export interface ApproverConfig {
+  readonly id: string;
+  readonly title: string;
+  readonly publicKeys: readonly { readonly file: string }[];
+}
+
 type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
 export type ConfigInput = DeepPartial<GatewayConfig>;
+
+/** An approver's id: the `kid` of the approvals they sign. */
+export const APPROVER_ID = '^[a-z][a-z0-9]*(-[a-z0-9]+)*$';
 
 const schema = {
   type: 'object',
@@ -331,6 +361,44 @@ const schema = {
         previousSigningKeys: { type: 'array', items: { type: 'string', minLength: 1 }, maxItems: 100 },
       },
     },
+    policies: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['requireApprovals', 'approvers', 'required', 'requiredPerPolicy'],
+      properties: {
+        requireApprovals: { type: 'boolean' },
+        approvers: {
+          type: 'array',
+          maxItems: 50,
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['id', 'title', 'publicKeys'],
+            properties: {
+              id: { type: 'string', pattern: APPROVER_ID },
+              title: { type: 'string', minLength: 1, maxLength: 200 },
+              publicKeys: {
+                type: 'array',
+                minItems: 1,
+                maxItems: 5,
+                items: {
+                  type: 'object',
+                  additionalProperties: false,
+                  required: ['file'],
+                  properties: { file: { type: 'string', minLength: 1 } },
+                },
+              },
+            },
+          },
+        },
+        required: { type: 'array', maxItems: 50, items: { type: 'string', pattern: APPROVER_ID } },
+        requiredPerPolicy: {
+          type: 'object',
+          propertyNames: { type: 'string', pattern: '^[a-z][a-z0-9]*(-[a-z0-9]+)*$', maxLength: 100 },
+          additionalProperties: { type: 'array', minItems: 1, maxItems: 50, items: { type: 'string', pattern: APPROVER_ID } },
+        },
+      },
+    },
     log: {
       type: 'object',
       additionalProperties: false,
@@ -399,6 +467,8 @@ export function defaultConfig(root: string): GatewayConfig {
       pseudonymKeys: { current: 'gateway/pseudonym.key', previous: [] },
       previousSigningKeys: [],
     },
+    // Secure by default (ARCHITECTURE invariant 12): no policy is in force without its approvals.
+    policies: { requireApprovals: true, approvers: [], required: [], requiredPerPolicy: {} },
     log: { level: 'info', console: true },
   };
 }
@@ -493,6 +563,12 @@ export function configFromEnv(env: NodeJS.ProcessEnv): ConfigInput {
         .filter((f) => f !== ''),
     );
   if (env.SNITFLADE_REPORT_INCLUDES_EMPLOYEE) set(['audit', 'reportIncludesEmployee'], env.SNITFLADE_REPORT_INCLUDES_EMPLOYEE === 'true');
+  const requireApprovals = env.SNITFLADE_REQUIRE_APPROVALS;
+  if (requireApprovals !== undefined && requireApprovals !== '') {
+    if (requireApprovals !== 'true' && requireApprovals !== 'false')
+      throw new LoadError('environment SNITFLADE_REQUIRE_APPROVALS', '', `must be true or false, got "${requireApprovals.slice(0, 20)}"`);
+    set(['policies', 'requireApprovals'], requireApprovals === 'true');
+  }
   if (env.SNITFLADE_LOG_LEVEL) set(['log', 'level'], env.SNITFLADE_LOG_LEVEL);
   if (env.SNITFLADE_LOG_FILE) set(['log', 'file'], path.resolve(env.SNITFLADE_LOG_FILE));
   return input;
@@ -519,13 +595,44 @@ function checkConsentIssuers(issuers: readonly ConsentIssuerConfig[], file: stri
   }
 }
 
+/** What the schema cannot say about `policies`: one entry per approver, and only configured approvers required. */
+function checkApprovers(policies: GatewayConfig['policies'], file: string): void {
+  const ids = policies.approvers.map((a) => a.id);
+  for (const [i, id] of ids.entries()) {
+    const first = ids.indexOf(id);
+    if (first !== i)
+      throw new LoadError(
+        file,
+        `/policies/approvers/${i}/id`,
+        `the approver "${id}" is configured twice (also at /policies/approvers/${first}); give each approver one entry, with all its keys`,
+      );
+  }
+  const known = ids.join(', ') || '(none)';
+  const unknown = (list: readonly string[], at: string): void =>
+    list.forEach((id, i) => {
+      if (!ids.includes(id))
+        throw new LoadError(
+          file,
+          `${at}/${i}`,
+          `"${id}" is not a configured approver (policies.approvers lists: ${known}); configure it or remove it here`,
+        );
+    });
+  unknown(policies.required, '/policies/required');
+  for (const [policy, list] of Object.entries(policies.requiredPerPolicy)) unknown(list, `/policies/requiredPerPolicy/${policy}`);
+}
+
 /**
- * Builds the frozen configuration: defaults < config file < environment < `overrides`.
- * Throws LoadError naming the setting that is wrong.
+ * Builds the frozen configuration: defaults < an entry point's own defaults (`defaults`, e.g. the
+ * demo's) < config file < environment < `overrides`. Throws LoadError naming the setting that is wrong.
  */
-export function loadConfig(options: { root: string; env?: NodeJS.ProcessEnv; overrides?: ConfigInput }): GatewayConfig {
+export function loadConfig(options: {
+  root: string;
+  env?: NodeJS.ProcessEnv;
+  defaults?: ConfigInput;
+  overrides?: ConfigInput;
+}): GatewayConfig {
   const env = options.env ?? {};
-  let merged: unknown = defaultConfig(options.root);
+  let merged: unknown = merge(defaultConfig(options.root), options.defaults);
   const file = env.SNITFLADE_CONFIG;
   if (file) {
     let parsed: unknown;
@@ -544,5 +651,6 @@ export function loadConfig(options: { root: string; env?: NodeJS.ProcessEnv; ove
   }
   const config = merged as GatewayConfig;
   checkConsentIssuers(config.consent.issuers, file ?? 'configuration');
+  checkApprovers(config.policies, file ?? 'configuration');
   return deepFreeze(config);
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from '../auth/clients.js';
 import type { RequestToken } from '../auth/token.js';
-import { auditEntry, withRecipient, type ExchangeFacts } from '../audit/entry.js';
+import { auditEntry, policyRef, withRecipient, type ExchangeFacts } from '../audit/entry.js';
 import { DENY_REASON, NOTIFICATION_AUDIT, callerDenyReasons, denialCode } from '../audit/reasons.js';
 import type { AuditEntry } from '../audit/types.js';
 import type { Contract } from '../contracts/types.js';
@@ -168,9 +168,7 @@ export async function runNotification(deps: NotificationDeps, req: ExchangeReque
     const who: Recipient = { system: recipient.id, administration: recipient.administration };
     const f: ExchangeFacts = {
       ...facts,
-      ...(decision.policy
-        ? { policy: { id: decision.policy.id, version: decision.policy.version }, legalBasis: legalBasisText(decision.policy) }
-        : {}),
+      ...(decision.policy ? { policy: policyRef(decision.policy), legalBasis: legalBasisText(decision.policy) } : {}),
       ...(decision.consent?.receiptDigest ? { consent: decision.consent.receiptDigest } : {}),
     };
     if (decision.decision === 'deny') {
@@ -281,7 +279,7 @@ function newDelivery(n: Notification, who: Recipient, decision: Extract<Decision
   const policy = decision.policy;
   const meta: DeliveryMeta = {
     purpose: token.purpose,
-    policy: { id: policy.id, version: policy.version },
+    policy: policyRef(policy),
     policySet: n.policySet,
     legalBasis: legalBasisText(policy),
     consent: decision.consent?.receiptDigest ?? null,

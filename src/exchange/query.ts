@@ -1,5 +1,5 @@
 import type { RequestToken } from '../auth/token.js';
-import { auditEntry } from '../audit/entry.js';
+import { auditEntry, policyRef } from '../audit/entry.js';
 import { callerDenyReasons, denialCode } from '../audit/reasons.js';
 import { writeAudit } from '../audit/write.js';
 import { GatewayError } from '../errors.js';
@@ -87,7 +87,7 @@ export async function runQuery(deps: ExchangeDeps, req: ExchangeRequest): Promis
   // 5 audit the decision
   const consent: ConsentEvidence | undefined = decision.consent;
   if (decision.policy) {
-    facts.policy = { id: decision.policy.id, version: decision.policy.version };
+    facts.policy = policyRef(decision.policy);
     facts.legalBasis = legalBasisText(decision.policy);
   }
   if (consent?.receiptDigest) facts.consent = consent.receiptDigest;

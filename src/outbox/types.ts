@@ -9,7 +9,8 @@ import { CodedError } from '../errors.js';
  */
 export interface DeliveryMeta {
   readonly purpose: string;
-  readonly policy: { readonly id: string; readonly version: number };
+  /** As the decision record names it (policyRef in audit/entry.ts): with the approvals digest when there is one. */
+  readonly policy: { readonly id: string; readonly version: number; readonly approvals?: string };
   readonly policySet: string;
   readonly legalBasis: string;
   /** Receipt digest of the consent the decision relied on, if any. */

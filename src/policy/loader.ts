@@ -12,7 +12,8 @@ import { LoadError, LoadErrors } from '../lib/load-error.js';
 import { localText, type LocalText } from '../lib/local-text.js';
 import { FrozenMap } from '../lib/frozen-map.js';
 import { administrationsSchema, policySchema, purposesSchema } from './schemas.js';
-import type { AdministrationInfo, LoadedPolicySet, Policy, Purpose, RelationRequirement } from './types.js';
+import { policyContentDigest } from './approvals/digest.js';
+import type { AdministrationInfo, LoadedPolicySet, Policy, PolicyApprovals, Purpose, RelationRequirement } from './types.js';
 
 export interface PolicySetOptions {
   /** The policies folder: administrations.yaml, purposes.yaml and *.policy.yaml. */
@@ -99,6 +100,8 @@ export function loadPolicySet(options: PolicySetOptions): LoadedPolicySet {
       ...(raw.recipient !== undefined && raw.requester === undefined ? { requester: raw.recipient } : {}),
       ...(relation !== undefined ? { relation } : {}),
       file: src.file,
+      // Of the document as parsed, before anything is filled in: what the approvers read and sign.
+      contentDigest: policyContentDigest(src.value),
     };
     entries.push({ policy, error: src.error });
   }
@@ -266,7 +269,7 @@ function assemble(
     canonicalJson({
       administrations: adminList,
       purposes: purposeList,
-      policies: policies.map(({ file: _file, ...content }) => content),
+      policies: policies.map(({ file: _file, contentDigest: _digest, approvals: _approvals, ...content }) => content),
     }),
   );
   return buildSet(digest, adminList, purposeList, policies);
@@ -465,6 +468,20 @@ function overlaps(entries: readonly PolicyEntry[]): LoadError[] {
     }
   }
   return errors;
+}
+
+/**
+ * The same policy set with each policy's approvals (checked by src/policy/approvals/check.ts)
+ * attached, so that a decision carries them to its audit record. The set's digest stays: it is
+ * the digest of the policies' content.
+ */
+export function withApprovals(set: LoadedPolicySet, approvals: ReadonlyMap<string, PolicyApprovals>): LoadedPolicySet {
+  if (approvals.size === 0) return set;
+  const policies = set.policies.map((p) => {
+    const found = approvals.get(p.id);
+    return found === undefined ? p : { ...p, approvals: found };
+  });
+  return buildSet(set.digest, [...set.administrations.values()], [...set.purposes.values()], policies);
 }
 
 const NO_POLICIES: readonly Policy[] = Object.freeze([]);

@@ -1,4 +1,5 @@
 import { SPECIAL_CATEGORIES, type ContractRegistry, type DataCategory } from '../contracts/types.js';
+import type { ApprovalsReport } from './approvals/check.js';
 import type { LoadedPolicySet, Policy, Purpose } from './types.js';
 import { localText, type LocalText } from '../lib/local-text.js';
 
@@ -18,6 +19,22 @@ export interface RecordOptions {
   readonly controller?: string;
   /** The generation time; default now. */
   readonly now?: Date;
+  /** The policies' approvals (policy/approvals/check.ts); absent: not checked, and the record says so. */
+  readonly approvals?: ApprovalsReport;
+  /** The approvers configured (policies.approvers), as the record lists them. */
+  readonly approvers?: readonly { readonly id: string; readonly title: string }[];
+}
+
+/** Who approved a policy and when (signed policies, docs/POLICY-APPROVALS.md). */
+export interface PolicyApprovalEntry {
+  /** The approvals were checked (approvers configured, their keys readable). */
+  readonly checked: boolean;
+  /** Every approver the policy requires approved it as it is, and nothing in its approvals file is wrong. */
+  readonly complete: boolean;
+  /** The valid approvals, in approver order. */
+  readonly approvedBy: readonly { readonly approver: string; readonly title: string; readonly signedAt: string }[];
+  /** Required approvers without a valid approval: missing, stale (changed after signing), invalid. */
+  readonly outstanding: readonly { readonly approver: string; readonly status: string }[];
 }
 
 export interface Administration {
@@ -40,6 +57,7 @@ export interface ExchangeEntry {
     readonly file: string;
     readonly example: boolean;
     readonly owner: LocalText;
+    readonly approval: PolicyApprovalEntry;
   };
   readonly contract: { readonly id: string; readonly title: LocalText; readonly kind: 'query' | 'notification' };
   /** Who discloses: the administration providing the data. */
@@ -75,6 +93,16 @@ export interface ProcessingRecord {
   readonly generatedAt: string;
   readonly policySet: string;
   readonly examplePolicies: number;
+  /**
+   * Signed policies: whether the approvals were checked and enforced, the approvers configured,
+   * and how many policies carry every approval they require.
+   */
+  readonly approvals: {
+    readonly checked: boolean;
+    readonly enforced: boolean;
+    readonly approvers: readonly { readonly id: string; readonly title: string }[];
+    readonly approved: number;
+  };
   readonly activities: readonly ProcessingActivity[];
   readonly auditTrail: {
     readonly purpose: string;
@@ -110,7 +138,20 @@ function uniqueById(list: readonly Administration[]): Administration[] {
   return [...seen.values()].sort((a, b) => a.id.localeCompare(b.id));
 }
 
-function exchange(set: LoadedPolicySet, contracts: ContractRegistry, p: Policy): ExchangeEntry {
+const NOT_CHECKED: PolicyApprovalEntry = Object.freeze({ checked: false, complete: false, approvedBy: [], outstanding: [] });
+
+function approvalOf(p: Policy, report: ApprovalsReport | undefined): PolicyApprovalEntry {
+  const r = report?.policies.get(p.id);
+  if (r === undefined) return NOT_CHECKED;
+  return {
+    checked: true,
+    complete: r.complete,
+    approvedBy: r.approvals?.approvals ?? [],
+    outstanding: r.results.filter((x) => x.required && x.status !== 'valid').map((x) => ({ approver: x.approver, status: x.status })),
+  };
+}
+
+function exchange(set: LoadedPolicySet, contracts: ContractRegistry, p: Policy, report: ApprovalsReport | undefined): ExchangeEntry {
   const contract = contracts.get(p.contract);
   const fields = p.fields.map((name) => {
     const info = contract?.fields[name];
@@ -118,7 +159,15 @@ function exchange(set: LoadedPolicySet, contracts: ContractRegistry, p: Policy):
     return { name, category, special: SPECIAL_CATEGORIES.includes(category), label: info?.label.en ?? name };
   });
   return {
-    policy: { id: p.id, version: p.version, title: p.title, file: p.file, example: p.example, owner: p.owner },
+    policy: {
+      id: p.id,
+      version: p.version,
+      title: p.title,
+      file: p.file,
+      example: p.example,
+      owner: p.owner,
+      approval: approvalOf(p, report),
+    },
     contract: { id: p.contract, title: contract?.title ?? localText(p.contract), kind: contract?.kind ?? 'query' },
     provider: admin(set, contract?.provider.administration ?? '?'),
     recipients: p.requester.administrations.map((a) => admin(set, a)),
@@ -134,9 +183,14 @@ function exchange(set: LoadedPolicySet, contracts: ContractRegistry, p: Policy):
   };
 }
 
-function activity(set: LoadedPolicySet, contracts: ContractRegistry, purpose: Purpose): ProcessingActivity {
+function activity(
+  set: LoadedPolicySet,
+  contracts: ContractRegistry,
+  purpose: Purpose,
+  report: ApprovalsReport | undefined,
+): ProcessingActivity {
   const policies = set.policies.filter((p) => p.purpose === purpose.id);
-  const exchanges = policies.map((p) => exchange(set, contracts, p));
+  const exchanges = policies.map((p) => exchange(set, contracts, p, report));
   const categories = new Map<DataCategory, { contract: string; name: string; label: string }[]>();
   for (const e of exchanges) {
     for (const f of e.fields) {
@@ -196,7 +250,8 @@ function activity(set: LoadedPolicySet, contracts: ContractRegistry, purpose: Pu
  */
 export function processingRecord(set: LoadedPolicySet, contracts: ContractRegistry, options: RecordOptions = {}): ProcessingRecord {
   const purposes = [...set.purposes.values()];
-  const activities = purposes.map((p) => activity(set, contracts, p));
+  const report = options.approvals;
+  const activities = purposes.map((p) => activity(set, contracts, p, report));
   const longest = purposes.reduce<string | undefined>(
     (max, p) => (max === undefined || years(p.retention) > years(max) ? p.retention : max),
     undefined,
@@ -207,6 +262,12 @@ export function processingRecord(set: LoadedPolicySet, contracts: ContractRegist
     generatedAt: (options.now ?? new Date()).toISOString(),
     policySet: set.digest,
     examplePolicies: set.policies.filter((p) => p.example).length,
+    approvals: {
+      checked: report?.checked === true,
+      enforced: report?.enforced ?? true,
+      approvers: options.approvers ?? [],
+      approved: report?.checked === true ? [...report.policies.values()].filter((r) => r.complete).length : 0,
+    },
     activities,
     auditTrail: {
       purpose:
@@ -242,6 +303,14 @@ function years(iso: string): number {
   return y;
 }
 
+/** "BIF legal office 2026-05-01, DPO 2026-05-03", with what is outstanding; or that it was not checked. */
+function approvedByText(a: PolicyApprovalEntry): string {
+  if (!a.checked) return 'not checked';
+  const by = a.approvedBy.map((x) => `${x.title} (${x.approver}) ${x.signedAt.slice(0, 10)}`).join(', ');
+  const outstanding = a.outstanding.map((x) => `${x.approver} ${x.status}`).join(', ');
+  return [by || 'nobody', ...(outstanding ? [`outstanding: ${outstanding}`] : [])].join('; ');
+}
+
 const md = (s: string): string => s.replaceAll('|', '\\|').replaceAll('\n', ' ');
 
 /** The record as Markdown, for the DPO's documentation. */
@@ -249,6 +318,13 @@ export function processingRecordMarkdown(r: ProcessingRecord): string {
   const out: string[] = [`# ${r.title}`, ''];
   out.push(`- **Controller:** ${r.controller}`);
   out.push(`- **Generated:** ${r.generatedAt} from policy set \`${r.policySet.slice(0, 16)}\``);
+  const a = r.approvals;
+  const total = r.activities.reduce((n, x) => n + x.exchanges.length, 0);
+  out.push(
+    a.checked
+      ? `- **Approvals:** ${a.approved} of ${total} policies are approved by every approver they require (${a.approvers.map((x) => `${x.title} (\`${x.id}\`)`).join(', ')})${a.enforced ? '' : '; approvals are not enforced (`policies.requireApprovals` is false)'}.`
+      : `- **Approvals:** not checked${a.approvers.length === 0 ? ': no approver is configured (`policies.approvers`)' : ''}; ${a.enforced ? 'the gateway refuses to start with a policy that lacks an approval it requires' : 'approvals are not enforced (`policies.requireApprovals` is false): the policies are in force unsigned'}.`,
+  );
   if (r.examplePolicies > 0) {
     out.push(
       `- **Status:** ${r.examplePolicies} of the policies are examples awaiting legal review (\`example: true\`); their legal bases are to be confirmed by the municipality's lawyers and DPO.`,
@@ -291,14 +367,14 @@ export function processingRecordMarkdown(r: ProcessingRecord): string {
     out.push(
       '**Exchanges (policies)**',
       '',
-      '| policy | contract | recipients (roles) | fields | legal basis | consent | valid |',
-      '|---|---|---|---|---|---|---|',
+      '| policy | contract | recipients (roles) | fields | legal basis | consent | valid | approved by |',
+      '|---|---|---|---|---|---|---|---|',
     );
     for (const e of a.exchanges) {
       const basis = `${e.legalBasis.gdpr}${e.legalBasis.gdprSpecial ? `, ${e.legalBasis.gdprSpecial}` : ''}; ${e.legalBasis.national}`;
       const consent = e.consent.required ? `required${e.consent.categories ? ` (${e.consent.categories.join(', ')})` : ''}` : 'no';
       out.push(
-        `| \`${e.policy.id}\` v${e.policy.version}${e.policy.example ? ' (example)' : ''} | \`${e.contract.id}\` (${e.contract.kind}) | ${e.recipients.map((x) => x.id).join(', ')} (${e.roles.join(', ')}) | ${e.fields.map((f) => `${f.name}${f.special ? '*' : ''}`).join(', ')} | ${md(basis)} | ${consent} | ${e.validity.from} – ${e.validity.to ?? 'open'} |`,
+        `| \`${e.policy.id}\` v${e.policy.version}${e.policy.example ? ' (example)' : ''} | \`${e.contract.id}\` (${e.contract.kind}) | ${e.recipients.map((x) => x.id).join(', ')} (${e.roles.join(', ')}) | ${e.fields.map((f) => `${f.name}${f.special ? '*' : ''}`).join(', ')} | ${md(basis)} | ${consent} | ${e.validity.from} – ${e.validity.to ?? 'open'} | ${md(approvedByText(e.policy.approval))} |`,
       );
     }
     if (a.specialCategories) out.push('', 'Fields marked * are special categories (GDPR Art. 9).');

@@ -107,6 +107,26 @@ export interface Policy {
   /** The role that owns the policy (not a person). */
   readonly owner: LocalText;
   readonly file: string;
+  /**
+   * hex SHA-256 of the RFC 8785 canonical JSON of the policy file as parsed (every field as
+   * written, the version included; not its comments or layout): what approvers sign. Set by
+   * loadPolicySet; absent on a policy built in memory.
+   */
+  readonly contentDigest?: string;
+  /** The valid approvals the rule set was loaded with (src/policy/approvals/); absent when it has none. */
+  readonly approvals?: PolicyApprovals;
+}
+
+/**
+ * The approvals a policy is in force with (docs/POLICY-APPROVALS.md): who signed its canonical
+ * content and when, and one digest over its content digest and those signatures, which each
+ * decision's audit record names next to the policy version.
+ */
+export interface PolicyApprovals {
+  /** hex SHA-256 (approvalsDigest in approvals/digest.ts). */
+  readonly digest: string;
+  /** In approver order. */
+  readonly approvals: readonly { readonly approver: string; readonly title: string; readonly signedAt: string }[];
 }
 
 /** What the evaluator needs to know about a request. Holds no CPR number. */

@@ -6,7 +6,9 @@ import { byFileAndLine, parseJsonSource, parseYamlSource, type SourceFile } from
 import type { ContractRegistry } from '../contracts/types.js';
 import { LoadError, loadErrorsIn } from '../lib/load-error.js';
 import { projectRoot } from '../lib/root.js';
-import { loadPolicySet } from '../policy/loader.js';
+import type { ApprovalSettings } from '../policy/approvals/approvers.js';
+import { approvalsInForce, checkApprovals, type ApprovalsReport } from '../policy/approvals/check.js';
+import { loadPolicySet, withApprovals } from '../policy/loader.js';
 import { loadCapacities, type CapacityRegistry } from '../relations/capacities.js';
 import { ROLES } from '../policy/roles.js';
 import {
@@ -37,6 +39,8 @@ export interface RuleFiles {
   readonly certs: string;
   /** Endpoints that override the registry's (configuration), as the gateway would use them. */
   readonly endpoints?: Readonly<Record<string, string>>;
+  /** Signed policies (configuration `policies`): the approvers, what each policy requires, and whether it is enforced. */
+  readonly approvals?: ApprovalSettings;
 }
 
 export interface CheckOptions {
@@ -48,6 +52,12 @@ export interface CheckOptions {
    * were not checked; a key file missing from a certificate folder that exists is an error either way.
    */
   readonly requireKeys?: boolean;
+  /**
+   * Start-up and reload: with approvals required, no approver configured is an error, and the
+   * approvers' key files must be there (policy/approvals/check.ts). By default those are warnings
+   * that the approvals were not checked, as for the signing keys.
+   */
+  readonly strictApprovals?: boolean;
 }
 
 export interface CheckReport {
@@ -64,6 +74,8 @@ export interface CheckReport {
   readonly cases?: readonly PolicyCase[];
   readonly caseResults?: readonly PolicyCaseResult[];
   readonly coverage?: PolicyCoverage;
+  /** The policies' approvals, when `files.approvals` was given and the policies loaded. */
+  readonly approvals?: ApprovalsReport;
   /** What was checked, for the summary line. */
   readonly counts: {
     readonly contracts: number;
@@ -133,6 +145,20 @@ export async function checkRules(files: RuleFiles, options: CheckOptions = {}): 
     );
   }
 
+  let approvals: ApprovalsReport | undefined;
+  if (policies && files.approvals) {
+    approvals = await checkApprovals(policies.policies, {
+      dir: files.policies,
+      settings: files.approvals,
+      certs: files.certs,
+      strict: options.strictApprovals === true,
+    });
+    errors.push(...approvals.errors);
+    warnings.push(...approvals.warnings);
+    // A decision names the approvals of its policy: the policies in force carry them.
+    policies = withApprovals(policies, approvalsInForce(approvals));
+  }
+
   let capacities: CapacityRegistry | undefined;
   try {
     capacities = loadCapacities(files.policies, policies ? new Set(policies.administrations.keys()) : undefined);
@@ -186,6 +212,7 @@ export async function checkRules(files: RuleFiles, options: CheckOptions = {}): 
     ...(cases ? { cases } : {}),
     ...(caseResults ? { caseResults } : {}),
     ...(coverage ? { coverage } : {}),
+    ...(approvals ? { approvals } : {}),
     counts: {
       contracts: contracts?.list().length ?? 0,
       policies: policies?.policies.length ?? 0,

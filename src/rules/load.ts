@@ -7,8 +7,10 @@ import type { Rules } from './types.js';
  * Loading the rule set: the one path start-up and every reload take. The files are checked as
  * `snitflade check --cases` checks them (check.ts: every contract, policy, purpose, capacity,
  * policy case and client file, the references between them, the policy test cases), with every problem of
- * every file reported at once, and the signing-key files required. A set that would be refused
- * on reload is refused at start-up too; a set that loads is frozen.
+ * every file reported at once, and the signing-key files required. Each policy must carry the
+ * approvals it requires (policies.requireApprovals; policy/approvals/), and the policies in force
+ * carry them to the decisions' audit records. A set that would be refused on reload is refused at
+ * start-up too; a set that loads is frozen.
  */
 
 export interface LoadRulesOptions {
@@ -23,10 +25,19 @@ export interface LoadRulesOptions {
  * @example
  *   const rules = await loadRules(config, { warn: (w) => logger.warn('rules warning', { problem: w.message }) });
  */
-export async function loadRules(config: Pick<GatewayConfig, 'paths' | 'endpoints'>, options: LoadRulesOptions = {}): Promise<Rules> {
+export async function loadRules(
+  config: Pick<GatewayConfig, 'paths' | 'endpoints' | 'policies'>,
+  options: LoadRulesOptions = {},
+): Promise<Rules> {
   const report = await checkRules(
-    { schemas: config.paths.schemas, policies: config.paths.policies, certs: config.paths.certs, endpoints: config.endpoints },
-    { runCases: true, requireKeys: true },
+    {
+      schemas: config.paths.schemas,
+      policies: config.paths.policies,
+      certs: config.paths.certs,
+      endpoints: config.endpoints,
+      approvals: config.policies,
+    },
+    { runCases: true, requireKeys: true, strictApprovals: true },
   );
   if (report.errors.length > 0) throw new LoadErrors(report.errors);
   const { contracts, policies, clients, capacities } = report;

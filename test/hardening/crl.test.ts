@@ -231,6 +231,7 @@ describe('revocation at the gateway', () => {
       overrides: {
         paths: { certs: TEST_CERTS, data, crl: bad },
         store: { kind: 'sqlite', file: path.join(data, 'db.sqlite') },
+        policies: { requireApprovals: false },
         log: { level: 'error', console: false },
       },
     });

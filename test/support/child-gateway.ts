@@ -30,7 +30,8 @@ export interface ChildOptions {
 export async function startChildGateway(config: ConfigInput, options: ChildOptions = {}): Promise<ChildGateway> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'snitflade-child-'));
   const file = path.join(dir, 'config.json');
-  writeFileSync(file, JSON.stringify(config));
+  // Like npm start: the repository's example policies are unsigned (unless the test says otherwise).
+  writeFileSync(file, JSON.stringify({ ...config, policies: { requireApprovals: false, ...config.policies } }));
   const child = spawn(process.execPath, ['--no-warnings', '--import', './test/support/register-ts.mjs', 'test/support/run-gateway.ts'], {
     cwd: ROOT,
     env: {

@@ -97,6 +97,8 @@ export async function startTestEnv(
       store: { kind: 'sqlite', file: path.join(dataDir, 'snitflade.db') },
       endpoints,
       log: { level: 'debug', console: false, file: logFile },
+      // The repository's example policies are unsigned: tests run them as the demo does.
+      policies: { requireApprovals: false },
       ...options.overrides,
       ...(consentService ? { consent: { ...options.overrides?.consent, ...trusted } } : {}),
     },

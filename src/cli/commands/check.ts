@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
+import type { GatewayConfig } from '../../config/config.js';
 import { checkRules } from '../../rules/check.js';
-import { processIO, rulePaths, withDirOptions, type CliIO, type DirOptions } from './shared.js';
+import { cliConfig, processIO, rulePaths, withDirOptions, type CliIO, type DirOptions } from './shared.js';
 
 export interface CheckCommandOptions extends DirOptions {
   readonly json?: boolean;
@@ -9,13 +10,16 @@ export interface CheckCommandOptions extends DirOptions {
 }
 
 /**
- * `snitflade check`: every contract, policy, purpose, policy-test and client file, and the
- * references between them. Prints every problem as "file:line at /path: what is wrong and what
- * to do"; exit code 1 if there is any error (warnings do not fail the check).
+ * `snitflade check`: every contract, policy, purpose, policy-test and client file, the references
+ * between them, and the policies' approvals as the configuration requires them (policies.*).
+ * Prints every problem as "file:line at /path: what is wrong and what to do"; exit code 1 if there
+ * is any error (warnings do not fail the check). As with the signing keys, approvals that cannot
+ * be checked here (no approver configured, no certificate folder) are a warning, where start-up
+ * would refuse.
  */
-export async function runCheck(o: CheckCommandOptions, io: CliIO = processIO): Promise<number> {
-  const paths = rulePaths(o);
-  const report = await checkRules(paths, { runCases: o.cases === true });
+export async function runCheck(o: CheckCommandOptions, io: CliIO = processIO, config: GatewayConfig = cliConfig()): Promise<number> {
+  const paths = rulePaths(o, config);
+  const report = await checkRules({ ...paths, approvals: config.policies }, { runCases: o.cases === true });
   if (o.json) {
     io.stdout.write(
       `${JSON.stringify(

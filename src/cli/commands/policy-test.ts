@@ -73,8 +73,8 @@ function plain(r: PolicyCaseResult) {
   return { file: r.file, line: r.line ?? null, policy: r.policy, name: r.name, expected: r.expected, actual: r.actual, trace: r.trace };
 }
 
-export function registerPolicyTest(program: Command, io: CliIO = processIO): void {
-  const policy = program.command('policy').description('policy tools');
+/** `test` under `snitflade policy`. */
+export function registerPolicyTest(policy: Command, io: CliIO = processIO): void {
   withDirOptions(policy.command('test').description('run the policy test cases with a coverage figure'))
     .option('--json', 'print the results as JSON')
     .action(async (o: PolicyTestOptions) => {

@@ -1,7 +1,18 @@
 import { writeFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
+import type { GatewayConfig } from '../../config/config.js';
+import { checkApprovals } from '../../policy/approvals/check.js';
 import { processingRecord, processingRecordMarkdown } from '../../policy/records.js';
-import { loadContractsAndPolicies, processIO, reportLoadErrors, rulePaths, withDirOptions, type CliIO, type DirOptions } from './shared.js';
+import {
+  cliConfig,
+  loadContractsAndPolicies,
+  processIO,
+  reportLoadErrors,
+  rulePaths,
+  withDirOptions,
+  type CliIO,
+  type DirOptions,
+} from './shared.js';
 
 export interface RecordsOptions extends DirOptions {
   readonly format: 'markdown' | 'json';
@@ -11,16 +22,31 @@ export interface RecordsOptions extends DirOptions {
 
 /**
  * `snitflade records`: the GDPR Art. 30 record of processing for the exchanges, generated from
- * the purposes, policies and contracts, as Markdown or JSON.
+ * the purposes, policies and contracts, as Markdown or JSON, with each policy's approvers and the
+ * dates they signed (checked as the gateway checks them; what is wrong goes to stderr).
  */
-export async function runRecords(o: RecordsOptions, io: CliIO = processIO): Promise<number> {
+export async function runRecords(o: RecordsOptions, io: CliIO = processIO, config: GatewayConfig = cliConfig()): Promise<number> {
+  const paths = rulePaths(o, config);
   let loaded;
   try {
-    loaded = loadContractsAndPolicies(rulePaths(o));
+    loaded = loadContractsAndPolicies(paths);
   } catch (err) {
     return reportLoadErrors(io, err);
   }
-  const record = processingRecord(loaded.policies, loaded.contracts, o.controller !== undefined ? { controller: o.controller } : {});
+  const approvals = await checkApprovals(loaded.policies.policies, {
+    dir: paths.policies,
+    settings: config.policies,
+    certs: paths.certs,
+    strict: false,
+  });
+  for (const e of [...approvals.errors, ...approvals.warnings])
+    io.stderr.write(`! ${e.message}
+`);
+  const record = processingRecord(loaded.policies, loaded.contracts, {
+    approvals,
+    approvers: config.policies.approvers.map((a) => ({ id: a.id, title: a.title })),
+    ...(o.controller !== undefined ? { controller: o.controller } : {}),
+  });
   const text = o.format === 'json' ? `${JSON.stringify(record, null, 2)}\n` : processingRecordMarkdown(record);
   if (o.out !== undefined) {
     writeFileSync(o.out, text);

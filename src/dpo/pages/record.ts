@@ -2,6 +2,7 @@ import type { RecordVerification } from '../../audit/integrity-monitor.js';
 import { exchangeRecords, recordById } from '../../audit/search.js';
 import type { AuditRecord } from '../../audit/types.js';
 import { basisForReader } from '../../policy/legal-basis.js';
+import type { Policy } from '../../policy/types.js';
 import { formatDuration, formatNumber, formatTime, html, type Html } from '../html.js';
 import { contractTitle, fieldLabel, fieldsWentOut, kindLabel, problemText, purposeTitle, reasonText, systemTitle } from '../labels.js';
 import { page, type PageContext } from '../layout.js';
@@ -35,6 +36,22 @@ function check(ctx: PageContext, ok: boolean | null, words: { good: string; bad:
   return ok
     ? html`<li><span class="badge ok">OK</span> ${words.good}</li>`
     : html`<li><span class="badge failed">${t.record.failedBadge}</span> ${words.bad}</li>`;
+}
+
+/**
+ * The approvals the policy was in force with when the record was written (signed policies): their
+ * digest as the record names it and, while the policy in force carries the same approvals, who
+ * signed and when.
+ */
+function approvals(ctx: PageContext, named: NonNullable<AuditRecord['policy']>, inForce: Policy | undefined): Html {
+  const { t, lang } = ctx;
+  if (named.approvals === undefined) return html`<span class="muted">${t.record.noApprovals}</span>`;
+  const same = inForce?.approvals?.digest === named.approvals ? inForce.approvals.approvals : undefined;
+  return html`<code>${named.approvals}</code>${
+    same === undefined
+      ? html`<br><span class="small muted">${t.record.approvalsChanged}</span>`
+      : html`<br>${same.map((a, i) => html`${i > 0 ? '; ' : ''}${a.title} <code>${a.approver}</code> ${formatTime(a.signedAt, lang)}`)}`
+  }`;
 }
 
 export function recordPage(
@@ -107,6 +124,7 @@ ${
   <dt>${t.record.policy}</dt><dd id="policy-title">${policy?.title[lang] ?? r.policy.id} <code>${r.policy.id}</code> v${r.policy.version}</dd>
   ${policy !== undefined && policy.version !== r.policy.version ? html`<dt></dt><dd class="notice small">${t.record.versionNow(policy.version)}</dd>` : ''}
   ${policy?.example === true ? html`<dt></dt><dd class="small muted">${t.record.examplePolicy}</dd>` : ''}
+  <dt>${t.record.approvals}</dt><dd id="policy-approvals">${approvals(ctx, r.policy, policy)}</dd>
   <dt>${t.record.legalBasisRecorded}</dt><dd id="legal-basis-text">${r.legalBasis !== null ? basisForReader(r.legalBasis, lang) : '-'}</dd>
   ${
     policy !== undefined

@@ -1,0 +1,157 @@
+import { readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { contractAjv } from '../../contracts/ajv.js';
+import { displayPath } from '../../contracts/registry.js';
+import { parseYamlSource, schemaErrors } from '../../contracts/source.js';
+import { APPROVER_ID } from '../../config/config.js';
+import { LoadError } from '../../lib/load-error.js';
+import { POLICY_ID } from '../schemas.js';
+
+/**
+ * A policy's approvals file, `policies/<id>.approvals.yaml`, beside the policy: one entry per
+ * approver, each a detached JWS (RFC 7515 Appendix F: the compact serialisation with the payload
+ * left out) over the policy's content digest. Written by `snitflade policy sign`; the signatures
+ * say everything, the file is only where they are kept. What they must say: verify.ts.
+ */
+
+export const APPROVALS_SUFFIX = '.approvals.yaml';
+
+/** A detached compact JWS: protected header, empty payload, signature (base64url each). */
+const DETACHED_JWS = '^[A-Za-z0-9_-]{1,4000}\\.\\.[A-Za-z0-9_-]{1,400}$';
+
+const approvalsSchema = {
+  $id: 'urn:snitflade:approvals-file',
+  type: 'object',
+  additionalProperties: false,
+  required: ['policy', 'approvals'],
+  properties: {
+    policy: { type: 'string', pattern: POLICY_ID, maxLength: 100 },
+    approvals: {
+      type: 'array',
+      maxItems: 50,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['approver', 'jws'],
+        properties: {
+          approver: { type: 'string', pattern: APPROVER_ID, maxLength: 100 },
+          jws: { type: 'string', pattern: DETACHED_JWS },
+        },
+      },
+    },
+  },
+} as const;
+
+const validate = contractAjv({ allErrors: true }).compile(approvalsSchema);
+
+/** One approval as written in the file. */
+export interface ApprovalEntry {
+  readonly approver: string;
+  readonly jws: string;
+  /** Where it stands in the file, for messages: JSON pointer and line. */
+  readonly pointer: string;
+  readonly line: number | undefined;
+}
+
+/** A policy's approvals file as read: absent (no approvals yet), or its entries. */
+export interface ApprovalsFile {
+  /** The file as messages name it (relative to the project root). */
+  readonly file: string;
+  readonly exists: boolean;
+  readonly entries: readonly ApprovalEntry[];
+  /** A LoadError at a place in the file, with its line. */
+  readonly error: (pointer: string, problem: string) => LoadError;
+}
+
+/** Where the approvals of policy `id` are kept. */
+export function approvalsPath(dir: string, id: string): string {
+  return path.join(dir, `${id}${APPROVALS_SUFFIX}`);
+}
+
+/** The policy ids of the approvals files in `dir`. */
+export function approvalsFilesIn(dir: string): string[] {
+  return readdirSync(dir)
+    .filter((n) => n.endsWith(APPROVALS_SUFFIX))
+    .map((n) => n.slice(0, -APPROVALS_SUFFIX.length))
+    .sort();
+}
+
+/**
+ * Reads the approvals of policy `id` in `dir`: the file, or its problems (unreadable, not YAML,
+ * not of the schema, about another policy, an approver listed twice). No file: no approvals.
+ */
+export function readApprovals(dir: string, id: string): ApprovalsFile | LoadError[] {
+  const full = approvalsPath(dir, id);
+  const shown = displayPath(full);
+  let text: string;
+  try {
+    text = readFileSync(full, 'utf8');
+  } catch (err) {
+    const at = (pointer: string, problem: string): LoadError => new LoadError(shown, pointer, problem);
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { file: shown, exists: false, entries: [], error: at };
+    return [at('', `cannot read the approvals file: ${(err as NodeJS.ErrnoException).code ?? 'error'}`)];
+  }
+  const src = parseYamlSource(shown, text);
+  if (Array.isArray(src)) return src;
+  if (!validate(src.value)) return schemaErrors(src, validate.errors ?? [], validate.schema);
+  const doc: { readonly policy: string; readonly approvals: readonly { approver: string; jws: string }[] } = src.value;
+  const problems: LoadError[] = [];
+  if (doc.policy !== id)
+    problems.push(
+      src.error(
+        '/policy',
+        `this file holds the approvals of policy "${doc.policy}", but its name says "${id}"; approvals belong beside their own policy`,
+      ),
+    );
+  const seen = new Map<string, number>();
+  doc.approvals.forEach((a, i) => {
+    const first = seen.get(a.approver);
+    if (first !== undefined)
+      problems.push(
+        src.error(
+          `/approvals/${i}/approver`,
+          `approver "${a.approver}" is listed twice (also at /approvals/${first}); keep one approval per approver`,
+        ),
+      );
+    else seen.set(a.approver, i);
+  });
+  if (problems.length > 0) return problems;
+  return {
+    file: shown,
+    exists: true,
+    entries: doc.approvals.map((a, i) => ({
+      approver: a.approver,
+      jws: a.jws,
+      pointer: `/approvals/${i}`,
+      line: src.lineOf(`/approvals/${i}`),
+    })),
+    error: src.error,
+  };
+}
+
+/**
+ * Writes approver's approval of policy `id` into its approvals file, replacing the approver's
+ * earlier one and keeping the others, in approver order; atomically (a reload never reads half a
+ * file). Returns the file written.
+ */
+export function writeApproval(dir: string, id: string, approver: string, jws: string, others: readonly ApprovalEntry[]): string {
+  const entries = [...others.filter((e) => e.approver !== approver), { approver, jws }].sort((a, b) =>
+    a.approver < b.approver ? -1 : a.approver > b.approver ? 1 : 0,
+  );
+  const text = [
+    `# Approvals of policy ${id}: detached JWS signatures (RFC 7515 Appendix F) over the policy's`,
+    '# canonical content by the approvers the gateway is configured with (policies.approvers).',
+    '# Written by "snitflade policy sign"; checked at start-up, on every reload and by',
+    '# "snitflade policy approvals". Editing the policy in any way that changes its meaning makes',
+    '# these approvals stale: the policy is then refused until it is signed again.',
+    `policy: ${id}`,
+    'approvals:',
+    ...entries.flatMap((e) => [`  - approver: ${e.approver}`, `    jws: ${e.jws}`]),
+    '',
+  ].join('\n');
+  const full = approvalsPath(dir, id);
+  const temporary = `${full}.${process.pid}.tmp`;
+  writeFileSync(temporary, text, { mode: 0o644 });
+  renameSync(temporary, full);
+  return full;
+}

@@ -1,0 +1,69 @@
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import { FlattenedSign } from 'jose';
+import { algorithmOf, keyKind } from './approvers.js';
+
+/**
+ * Signing a policy's approval: a detached JWS (RFC 7515 Appendix F) whose payload, left out of
+ * the serialisation, is the policy's content digest (hex, as ASCII), and whose protected header
+ * names everything the approval is about:
+ *
+ *   { "alg": "ES256" | "EdDSA", "typ": APPROVAL_TYP, "kid": <approver id>,
+ *     "policy": <policy id>, "version": <policy version>, "digest": <content digest>, "iat": <seconds> }
+ *
+ * The header repeats the digest so that a verifier can tell "changed after signing" (the signature
+ * holds over the digest in the header, not over the policy as it is now) from "signature invalid".
+ */
+
+/** The `typ` of a policy approval: nothing else the gateway signs or accepts has it. */
+export const APPROVAL_TYP = 'snitflade-policy-approval+jws';
+
+/** What an approval is about: a policy as loaded, with its content digest. */
+export interface SignedPolicy {
+  readonly id: string;
+  readonly version: number;
+  readonly contentDigest: string;
+}
+
+/** The protected header of an approval. */
+export interface ApprovalHeader {
+  readonly alg: 'ES256' | 'EdDSA';
+  readonly typ: typeof APPROVAL_TYP;
+  readonly kid: string;
+  readonly policy: string;
+  readonly version: number;
+  readonly digest: string;
+  readonly iat: number;
+}
+
+/** The detached payload: the content digest's characters. */
+export function approvalPayload(contentDigest: string): Uint8Array {
+  return new TextEncoder().encode(contentDigest);
+}
+
+/**
+ * `approver`'s approval of `policy`, signed with their private key (EC P-256 for ES256, Ed25519
+ * for EdDSA): a compact JWS with an empty payload section, "<header>..<signature>". A key of
+ * another kind is a TypeError.
+ *
+ * @example
+ *   const jws = await signApproval(policy, 'dpo', createPrivateKey(pem));
+ */
+export async function signApproval(policy: SignedPolicy, approver: string, privateKey: KeyObject, now: Date = new Date()): Promise<string> {
+  if (privateKey.type !== 'private') throw new TypeError("signApproval: an approval is signed with the approver's private key");
+  const alg = algorithmOf(createPublicKey(privateKey));
+  if (alg === undefined)
+    throw new TypeError(
+      `signApproval: the key is ${keyKind(privateKey)}; approvals are signed with EC P-256 (ES256) or Ed25519 (EdDSA) keys`,
+    );
+  const header: ApprovalHeader = {
+    alg,
+    typ: APPROVAL_TYP,
+    kid: approver,
+    policy: policy.id,
+    version: policy.version,
+    digest: policy.contentDigest,
+    iat: Math.floor(now.getTime() / 1000),
+  };
+  const signed = await new FlattenedSign(approvalPayload(policy.contentDigest)).setProtectedHeader({ ...header }).sign(privateKey);
+  return `${signed.protected}..${signed.signature}`;
+}

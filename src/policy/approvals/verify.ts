@@ -1,0 +1,136 @@
+import { flattenedVerify } from 'jose';
+import { APPROVAL_ALGS, type ApprovalAlg, type Approver, type Approvers } from './approvers.js';
+import { APPROVAL_TYP, approvalPayload, type ApprovalHeader, type SignedPolicy } from './sign.js';
+
+/**
+ * Verifying one approval, strictly: a detached compact JWS; a protected header with exactly the
+ * members sign.ts writes; an algorithm on the allow-list (ES256, EdDSA: never "none", never a MAC)
+ * that matches the approver's key; a `kid` that is a configured approver; and a signature, by one
+ * of that approver's configured keys, over the policy's content digest as it is now. The header
+ * must name this policy and version.
+ *
+ * When the signature does not hold over the policy as it is, the header's own digest is tried: if
+ * it holds there, the approver did sign, but another content (the policy changed after signing,
+ * or the approval belongs to another policy); if not, the signature is invalid.
+ */
+
+export type ApprovalVerdict =
+  | { readonly status: 'valid'; readonly approver: string; readonly signedAt: string; readonly thumbprint: string }
+  /** A genuine approval of this policy as it was: it changed since. */
+  | { readonly status: 'stale'; readonly approver: string; readonly signedAt: string; readonly problem: string }
+  /** Signed by someone who is not a configured approver. */
+  | { readonly status: 'unknown-approver'; readonly approver: string; readonly problem: string }
+  | { readonly status: 'invalid'; readonly approver: string | undefined; readonly problem: string };
+
+const HEADER_MEMBERS = ['alg', 'digest', 'iat', 'kid', 'policy', 'typ', 'version'];
+const DIGEST = /^[0-9a-f]{64}$/;
+
+/** The protected header, when it is exactly an approval's; otherwise what is wrong with it. */
+function readHeader(encoded: string): ApprovalHeader | string {
+  let header: unknown;
+  try {
+    header = JSON.parse(Buffer.from(encoded, 'base64url').toString('utf8'));
+  } catch {
+    return 'its protected header is not base64url JSON';
+  }
+  if (header === null || typeof header !== 'object' || Array.isArray(header)) return 'its protected header is not a JSON object';
+  const h = header as Record<string, unknown>;
+  const extra = Object.keys(h).filter((k) => !HEADER_MEMBERS.includes(k));
+  if (extra.length > 0)
+    return `its protected header has members an approval does not have: ${extra.map((k) => `"${k.slice(0, 20)}"`).join(', ')}`;
+  if (typeof h.alg !== 'string' || !(APPROVAL_ALGS as readonly string[]).includes(h.alg))
+    return `algorithm ${JSON.stringify(typeof h.alg === 'string' ? h.alg.slice(0, 20) : (h.alg ?? null))} is not allowed (an approval is ${APPROVAL_ALGS.join(' or ')})`;
+  if (h.typ !== APPROVAL_TYP) return `its typ is not "${APPROVAL_TYP}": it is not a policy approval`;
+  if (typeof h.kid !== 'string' || h.kid.length === 0 || h.kid.length > 100) return 'its protected header names no approver (kid)';
+  if (typeof h.policy !== 'string' || h.policy.length > 100) return 'its protected header names no policy';
+  if (typeof h.version !== 'number' || !Number.isSafeInteger(h.version)) return 'its protected header names no policy version';
+  if (typeof h.digest !== 'string' || !DIGEST.test(h.digest)) return 'its protected header has no content digest';
+  if (typeof h.iat !== 'number' || !Number.isSafeInteger(h.iat) || h.iat < 0) return 'its protected header has no signing time (iat)';
+  return h as unknown as ApprovalHeader;
+}
+
+/** The approver's key under which `signature` holds over `digest`, if any. */
+async function signedBy(
+  approver: Approver,
+  alg: ApprovalAlg,
+  header: string,
+  digest: string,
+  signature: string,
+): Promise<string | undefined> {
+  const payload = Buffer.from(approvalPayload(digest)).toString('base64url');
+  for (const key of approver.keys) {
+    if (key.alg !== alg) continue;
+    try {
+      await flattenedVerify({ protected: header, payload, signature }, key.key, { algorithms: [alg] });
+      return key.thumbprint;
+    } catch {
+      // not this key
+    }
+  }
+  return undefined;
+}
+
+const short = (digest: string): string => digest.slice(0, 12);
+
+/**
+ * What `jws` says about `policy`, checked against the configured `approvers`. Never throws for a
+ * bad approval: that is a verdict.
+ *
+ * @example
+ *   const verdict = await verifyApproval(entry.jws, policy, approvers);
+ *   if (verdict.status !== 'valid') console.error(verdict.problem);
+ */
+export async function verifyApproval(jws: string, policy: SignedPolicy, approvers: Approvers): Promise<ApprovalVerdict> {
+  const parts = jws.split('.');
+  if (parts.length !== 3) return { status: 'invalid', approver: undefined, problem: 'it is not a compact JWS' };
+  const [encodedHeader, payload, signature] = parts as [string, string, string];
+  if (payload !== '')
+    return { status: 'invalid', approver: undefined, problem: 'it is not a detached JWS (its payload section is not empty)' };
+  const header = readHeader(encodedHeader);
+  if (typeof header === 'string') return { status: 'invalid', approver: undefined, problem: header };
+  const approver = approvers.get(header.kid);
+  if (approver === undefined) {
+    const known = [...approvers.keys()].join(', ') || '(none)';
+    return {
+      status: 'unknown-approver',
+      approver: header.kid,
+      problem: `signed by "${header.kid}", an approver not configured (policies.approvers lists: ${known})`,
+    };
+  }
+  if (!approver.keys.some((k) => k.alg === header.alg))
+    return {
+      status: 'invalid',
+      approver: approver.id,
+      problem: `signed with ${header.alg}, but approver "${approver.id}"'s configured keys are for ${[...new Set(approver.keys.map((k) => k.alg))].join(', ')}`,
+    };
+  const signedAt = new Date(header.iat * 1000).toISOString();
+  const now = await signedBy(approver, header.alg, encodedHeader, policy.contentDigest, signature);
+  if (now !== undefined) {
+    if (header.policy !== policy.id || header.version !== policy.version || header.digest !== policy.contentDigest)
+      return {
+        status: 'invalid',
+        approver: approver.id,
+        problem: `its header names policy "${header.policy.slice(0, 100)}" version ${header.version}, not this policy as it is; sign it again`,
+      };
+    return { status: 'valid', approver: approver.id, signedAt, thumbprint: now };
+  }
+  const then =
+    header.digest === policy.contentDigest ? undefined : await signedBy(approver, header.alg, encodedHeader, header.digest, signature);
+  if (then === undefined)
+    return {
+      status: 'invalid',
+      approver: approver.id,
+      problem: `signature invalid: it was not made over this policy with a key configured for approver "${approver.id}", or it was altered`,
+    };
+  if (header.policy !== policy.id)
+    return {
+      status: 'invalid',
+      approver: approver.id,
+      problem: `it is approver "${approver.id}"'s approval of another policy ("${header.policy.slice(0, 100)}"), not of "${policy.id}"`,
+    };
+  const change =
+    header.version === policy.version
+      ? `changed after signing, without a new version: approver "${approver.id}" signed version ${header.version} as content ${short(header.digest)}, it is now ${short(policy.contentDigest)} (give a changed policy a new version)`
+      : `changed after signing: approver "${approver.id}" signed version ${header.version} (content ${short(header.digest)}), the policy is now version ${policy.version} (content ${short(policy.contentDigest)})`;
+  return { status: 'stale', approver: approver.id, signedAt, problem: change };
+}

@@ -1,0 +1,72 @@
+/**
+ * Signed policies in tests: approvers with key pairs generated into a temporary folder (never a
+ * committed key), their configuration, and signing a whole policies folder through the same
+ * functions `snitflade policy sign` uses.
+ */
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { GatewayConfig } from '../../src/config/config.js';
+import { loadContracts } from '../../src/contracts/registry.js';
+import { LoadErrors } from '../../src/lib/load-error.js';
+import { readApprovals, writeApproval } from '../../src/policy/approvals/file.js';
+import { signApproval } from '../../src/policy/approvals/sign.js';
+import { loadPolicySet } from '../../src/policy/loader.js';
+
+export interface TestApprover {
+  readonly id: string;
+  readonly title: string;
+  readonly privateKey: KeyObject;
+  /** The private key as a PEM file (PKCS #8), for the command line. */
+  readonly privateKeyFile: string;
+  /** The public key as a PEM file (SPKI), absolute, as the configuration names it. */
+  readonly publicKeyFile: string;
+}
+
+/** An approver with a fresh key pair (EC P-256 unless told Ed25519) written into `dir`. */
+export function makeApprover(dir: string, id: string, title: string, kind: 'ec' | 'ed25519' = 'ec'): TestApprover {
+  mkdirSync(dir, { recursive: true });
+  const { privateKey, publicKey } = kind === 'ec' ? generateKeyPairSync('ec', { namedCurve: 'P-256' }) : generateKeyPairSync('ed25519');
+  const privateKeyFile = path.join(dir, `${id}-${Date.now()}-${Math.random().toString(36).slice(2)}.key.pem`);
+  const publicKeyFile = privateKeyFile.replace(/\.key\.pem$/, '.pub.pem');
+  writeFileSync(privateKeyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }));
+  writeFileSync(publicKeyFile, publicKey.export({ type: 'spki', format: 'pem' }));
+  return { id, title, privateKey, privateKeyFile, publicKeyFile };
+}
+
+/** The `policies` configuration for these approvers, every one of them required of every policy. */
+export function approvalSettings(
+  approvers: readonly TestApprover[],
+  over: Partial<GatewayConfig['policies']> = {},
+): GatewayConfig['policies'] {
+  return {
+    requireApprovals: true,
+    approvers: approvers.map((a) => ({ id: a.id, title: a.title, publicKeys: [{ file: a.publicKeyFile }] })),
+    required: approvers.map((a) => a.id),
+    requiredPerPolicy: {},
+    ...over,
+  };
+}
+
+/** Every approver signs every policy in `policies` (or those named) as it is now. */
+export async function signPolicies(
+  schemas: string,
+  policies: string,
+  approvers: readonly TestApprover[],
+  only?: readonly string[],
+): Promise<void> {
+  const set = loadPolicySet({ dir: policies, contracts: loadContracts(schemas) });
+  for (const policy of set.policies) {
+    if (only !== undefined && !only.includes(policy.id)) continue;
+    for (const approver of approvers) {
+      const file = readApprovals(policies, policy.id);
+      if (Array.isArray(file)) throw new LoadErrors(file);
+      const jws = await signApproval(
+        { id: policy.id, version: policy.version, contentDigest: policy.contentDigest! },
+        approver.id,
+        approver.privateKey,
+      );
+      writeApproval(policies, policy.id, approver.id, jws, file.entries);
+    }
+  }
+}
