@@ -36,6 +36,7 @@ import { verifySealedChain, verifyTrail } from '../src/audit/verify-trail.js';
 import { loadConfig } from '../src/config/config.js';
 import { canonicalJson } from '../src/lib/digest.js';
 import { createLogger } from '../src/log.js';
+import { ErasureConflictError } from '../src/store/audit-checkpoints.js';
 import { toRow } from '../src/store/rows.js';
 import type { Store } from '../src/store/types.js';
 import { auditEntry, randomDigest } from './support/audit-entries.js';
@@ -402,6 +403,21 @@ function describeStore(makeHarness: () => Promise<Harness>, label: string): void
       });
     });
 
+    it('an erasure that meets a record erased already, or another record at the seq, writes nothing', async () => {
+      const { chain, records, deps } = await writtenTrail();
+      const [outcome] = await applyPurposeRetention(deps, { now: RUN, chains: [chain] });
+      const by = outcome!.auditIds[0]!;
+      const long = records[1]!;
+      const twice = [long, records[0]!].map((r) => erasedRecord(r, by)).map((record) => ({ record, digest: erasureDigest(record) }));
+      await expect(store.checkpoints.erase(twice)).rejects.toBeInstanceOf(ErasureConflictError);
+      expect(await stored(chain, 2)).toEqual(long);
+      expect(await store.checkpoints.erasures(chain, 2, 3)).toEqual([]);
+      const other = erasedRecord({ ...long, id: 'not-the-record' }, by);
+      await expect(store.checkpoints.erase([{ record: other, digest: erasureDigest(other) }])).rejects.toBeInstanceOf(ErasureConflictError);
+      expect(await stored(chain, 2)).toEqual(long);
+      expect(await store.checkpoints.erasures(chain, 2, 3)).toEqual([]);
+    });
+
     it('erases nothing without an export, and nothing that does not match its hash', async () => {
       const chain = freshChain('nx');
       const clock = { now: new Date(WRITTEN) };
@@ -457,6 +473,20 @@ function describeStore(makeHarness: () => Promise<Harness>, label: string): void
       expect(deleted).toMatchObject({ deleted: 6, throughSeq: 6 });
       await checkpointer.checkpoint();
       expect(await verifySealedChain({ store, verifier }, chain)).toMatchObject({ ok: true, fromSeq: 7, erased: 10 });
+      expect((await store.checkpoints.erasures(chain, 1, 100)).length).toBe(16); // the entries of erasures with records left stay whole
+
+      // An hour later, through the end of the export (seq 18): no erased record is left, nor an entry.
+      const [rest] = await applyRetention(deps, {
+        retentionDays: 30,
+        now: new Date(WRITTEN + 60 * 60_000 + 30 * 86_400_000),
+        chains: [chain],
+      });
+      expect(rest).toMatchObject({ deleted: 12, throughSeq: 18 });
+      expect(await store.checkpoints.erasures(chain, 1, 100)).toEqual([]);
+      await checkpointer.checkpoint();
+      const after = await verifySealedChain({ store, verifier }, chain);
+      expect(after).toMatchObject({ ok: true, fromSeq: 19 });
+      expect(after.erased).toBeUndefined();
     });
 
     it("one instance at a time applies the retention rules: another's run finds the job's lease taken", async () => {

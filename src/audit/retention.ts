@@ -121,7 +121,10 @@ async function retainChain(deps: RetentionDeps, chain: string, cutoff: string, b
   return { chain, deleted, throughSeq: target.seq, auditId, exportId: covered.entry.id };
 }
 
-/** Deletes what remains of records 1..throughSeq, a batch per transaction. */
+/**
+ * Deletes what remains of records 1..throughSeq, a batch per transaction; then forgets the
+ * erasure entries no record left needs (those of erasures whose records are all deleted now).
+ */
 async function finishDeletion(store: Pick<Store, 'checkpoints'>, chain: string, throughSeq: number, batch: number): Promise<number> {
   let deleted = 0;
   for (
@@ -130,6 +133,7 @@ async function finishDeletion(store: Pick<Store, 'checkpoints'>, chain: string, 
     n = await store.checkpoints.deleteThrough(chain, throughSeq, batch)
   )
     deleted += n;
+  await store.checkpoints.forgetErasures(chain, throughSeq);
   return deleted;
 }
 

@@ -202,6 +202,13 @@ export interface AuditCheckpointStore {
    * erasure entry already. With a fence (the retention lease's), only while it is current.
    */
   erase(erasures: readonly ErasureWrite[], fence?: ChainFence): Promise<void>;
+  /**
+   * Forgets the erasure entries no record left needs: those of each admin record whose entries
+   * all lie at or before `throughSeq` of the chain (records the global retention rule deleted).
+   * Resolves the number forgotten. An admin record with an entry after it keeps all of its own,
+   * which its digest covers.
+   */
+  forgetErasures(chain: string, throughSeq: number): Promise<number>;
   /** The chain's erasure entries with fromSeq <= seq < toSeq, by seq. */
   erasures(chain: string, fromSeq: number, toSeq: number): Promise<ErasureEntry[]>;
   /** The erasure entries naming this admin record, by (chain, seq), after `after` (exclusive), at most `limit`. */

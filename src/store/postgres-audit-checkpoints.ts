@@ -230,6 +230,16 @@ export function postgresCheckpointStore(pool: pg.Pool, url: string): AuditCheckp
         }
       });
     },
+    async forgetErasures(chain, throughSeq) {
+      return tx(async (c) => {
+        const { rowCount } = await c.query(
+          'DELETE FROM audit_erasure WHERE chain = $1 AND audit_id IN (SELECT e.audit_id FROM audit_erasure e WHERE e.chain = $1 AND e.seq <= $2 ' +
+            'AND NOT EXISTS (SELECT 1 FROM audit_erasure f WHERE f.audit_id = e.audit_id AND (f.chain <> e.chain OR f.seq > $2)))',
+          [chain, throughSeq],
+        );
+        return rowCount ?? 0;
+      });
+    },
     async erasures(chain, fromSeq, toSeq) {
       return (
         await read<ErasureRow>('SELECT * FROM audit_erasure WHERE chain = $1 AND seq >= $2 AND seq < $3 ORDER BY seq', [

@@ -66,6 +66,10 @@ export function sqliteCheckpointStore(db: Database.Database, write: <T>(fn: () =
         .join(', ')} WHERE chain = @chain AND seq = @seq AND id = @id`,
     ),
     addErasure: db.prepare('INSERT INTO audit_erasure (chain, seq, audit_id, digest) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING'),
+    forgetErasures: db.prepare(
+      'DELETE FROM audit_erasure WHERE chain = @chain AND audit_id IN (SELECT e.audit_id FROM audit_erasure e WHERE e.chain = @chain AND e.seq <= @throughSeq ' +
+        'AND NOT EXISTS (SELECT 1 FROM audit_erasure f WHERE f.audit_id = e.audit_id AND (f.chain <> e.chain OR f.seq > @throughSeq)))',
+    ),
     erasures: db.prepare('SELECT * FROM audit_erasure WHERE chain = ? AND seq >= ? AND seq < ? ORDER BY seq'),
     erasedBy: db.prepare('SELECT * FROM audit_erasure WHERE audit_id = ? ORDER BY chain, seq LIMIT ?'),
     erasedByAfter: db.prepare('SELECT * FROM audit_erasure WHERE audit_id = ? AND (chain, seq) > (?, ?) ORDER BY chain, seq LIMIT ?'),
@@ -165,6 +169,9 @@ export function sqliteCheckpointStore(db: Database.Database, write: <T>(fn: () =
       } finally {
         db.pragma(`busy_timeout = ${timeout}`);
       }
+    },
+    async forgetErasures(chain, throughSeq) {
+      return write(() => sql.forgetErasures.run({ chain, throughSeq }).changes);
     },
     async erasures(chain, fromSeq, toSeq) {
       return (sql.erasures.all(chain, fromSeq, toSeq) as ErasureRow[]).map(fromErasureRow);

@@ -71,6 +71,7 @@ export const ROUTES = {
     deleteThrough: 'thread',
     expiring: 'thread',
     erase: 'thread',
+    forgetErasures: 'thread',
     erasures: 'thread',
     erasedBy: 'thread',
     erasureMarks: 'thread',
