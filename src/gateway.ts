@@ -104,7 +104,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const pseudonyms = loadPseudonymizer(config);
   const store = await openConfiguredStore(config.store);
   // The chain lease first: a second instance with the same instance id stops here.
-  const audit = await openAuditServices({ config, store, logger }).catch(async (err: unknown) => {
+  const audit = await openAuditServices({ config, store, logger, policies: () => rules.current().policies }).catch(async (err: unknown) => {
     await store.close();
     throw err;
   });

@@ -81,8 +81,11 @@ function describeResult(r: ChainVerification): string {
     r.lastCheckpoint !== undefined ? `last checkpoint at seq ${r.lastCheckpoint.seq} (${r.lastCheckpoint.time})` : 'no checkpoint yet';
   const retained =
     r.retained !== undefined ? `; records 1-${r.retained.throughSeq} deleted under the retention rule (${r.retained.time})` : '';
+  const erased =
+    r.erased !== undefined ? `; ${r.erased} of them with their content erased under their purpose's retention (documented and due)` : '';
   const unsealed = r.unsealed > 0 ? `; ${r.unsealed} records after the last checkpoint (sealed at the next one)` : '';
-  if (r.ok) return `✔ chain ${r.chain}: ${range} verified, ${r.checkpoints} signed checkpoints checked, ${sealed}${retained}${unsealed}\n`;
+  if (r.ok)
+    return `✔ chain ${r.chain}: ${range} verified, ${r.checkpoints} signed checkpoints checked, ${sealed}${retained}${erased}${unsealed}\n`;
   const p = r.problem!;
   return `✘ chain ${r.chain}: ${p.kind} at seq ${p.seq}: ${p.message} (${r.checked} records before it verified)\n`;
 }

@@ -9,7 +9,11 @@ import type { AuditExportEntry, StoredCheckpoint } from '../store/audit-checkpoi
 import type { Store } from '../store/types.js';
 import { GENESIS, recordHash } from './chain.js';
 import type { CheckpointPayload, CheckpointVerifier } from './checkpoint.js';
+import { ErasureCheck } from './erasure.js';
 import { MerkleFrontier, recordLeaf, type FrontierJson } from './merkle.js';
+import { parseErasureReasons } from './reasons.js';
+import { verificationStatuses } from './search.js';
+import type { AuditRecord } from './types.js';
 
 /**
  * The offline export: a folder a third party can verify without the gateway, with nothing but
@@ -20,6 +24,10 @@ import { MerkleFrontier, recordLeaf, type FrontierJson } from './merkle.js';
  *   verify-export.mjs           the standalone verifier
  *   chains/<chain>/checkpoints.jsonl     one signed checkpoint per line: {"seq":…,"jws":"…"}
  *   chains/<chain>/records-<from>-<to>.jsonl   the records in seq order, one canonical JSON per line
+ *   chains/<chain>/erasures.jsonl        when records of the export had their content erased: per
+ *                                        admin record documenting an erasure, one line
+ *                                        {"admin": the record, "proof": its inclusion proof,
+ *                                        "erased": [[seq, digest], …] every erasure entry naming it}
  *
  * Records are exported up to the chain's last signed checkpoint; every segment file ends at a
  * checkpoint. An export that starts after seq 1 (a later export, or after a retention deletion)
@@ -48,6 +56,8 @@ export interface ExportedChain {
   /** The checkpoint the export starts from, when fromSeq > 1. */
   readonly anchor?: { readonly checkpoint: string; readonly frontier: FrontierJson };
   readonly checkpoints: string;
+  /** The documentation of erased records in the export (see above), when it holds any. */
+  readonly erasures?: string;
   readonly segments: readonly {
     readonly file: string;
     readonly fromSeq: number;
@@ -181,6 +191,8 @@ async function exportChain(
   mkdirSync(dir, { recursive: true });
   const checkpointLines: string[] = [];
   const segments: { file: string; fromSeq: number; toSeq: number; records: number; sha256: string }[] = [];
+  const erasures = new ErasureCheck(store);
+  const erasedBy = new Set<string>();
   let seq = startSeq;
   let previousCheckpoint = startSeq;
   let afterSeq = startSeq;
@@ -226,7 +238,15 @@ async function exportChain(
         for (const r of page) {
           seq += 1;
           if (r.seq !== seq || r.chain !== chain) fail(seq, 'the record stored here is out of place');
-          if (r.prevHash !== prevHash || recordHash(r.prevHash, r) !== r.hash) fail(seq, 'the record does not hash or link as written');
+          if (r.erasedBy !== undefined) {
+            // Content erased under its purpose's retention: it links in place, and its erasure is documented and was due.
+            if (r.prevHash !== prevHash || typeof r.hash !== 'string' || !/^[0-9a-f]{64}$/.test(r.hash))
+              fail(seq, 'the record does not link as written');
+            const problem = await erasures.check(r);
+            if (problem !== undefined) fail(seq, problem.message);
+            erasedBy.add(r.erasedBy);
+          } else if (r.prevHash !== prevHash || recordHash(r.prevHash, r) !== r.hash)
+            fail(seq, 'the record does not hash or link as written');
           prevHash = r.hash;
           frontier.push(recordLeaf(r.hash));
           text += `${canonicalJson(r)}\n`;
@@ -244,6 +264,7 @@ async function exportChain(
   }
   await closeSegment();
   writeFileSync(path.join(dir, 'checkpoints.jsonl'), checkpointLines.map((l) => `${l}\n`).join(''));
+  if (erasedBy.size > 0) writeFileSync(path.join(dir, 'erasures.jsonl'), await erasureLines(deps, chain, erasedBy, fail));
   return {
     chain,
     dir: `chains/${dirName}`,
@@ -251,8 +272,43 @@ async function exportChain(
     toSeq: latest.seq,
     ...(anchor !== undefined ? { anchor } : {}),
     checkpoints: `chains/${dirName}/checkpoints.jsonl`,
+    ...(erasedBy.size > 0 ? { erasures: `chains/${dirName}/erasures.jsonl` } : {}),
     segments,
   };
+}
+
+/**
+ * The documentation of the erasures a chain's export holds erased records of: per admin record,
+ * the record itself with its inclusion proof against its chain's latest signed checkpoint (the
+ * retention job seals it before it erases), and every erasure entry naming it.
+ */
+async function erasureLines(
+  deps: ExportDeps,
+  chain: string,
+  auditIds: ReadonlySet<string>,
+  fail: (seq: number, message: string) => never,
+): Promise<string> {
+  let text = '';
+  for (const auditId of [...auditIds].sort()) {
+    const { records } = await deps.store.audit.search({ auditId, kind: 'admin', limit: 10 });
+    const admin = records.find((r: AuditRecord) => parseErasureReasons(r.reasons) !== undefined);
+    if (admin === undefined) return fail(0, `the record documenting an erasure in chain ${chain} is missing`);
+    const [status] = await verificationStatuses(deps, [admin], { proofs: true });
+    if (status?.status !== 'verified' || status.proof === undefined)
+      return fail(
+        admin.seq,
+        `the record documenting an erasure in chain ${chain} is not proven in a signed checkpoint of chain ${admin.chain}`,
+      );
+    const erased: [number, string][] = [];
+    for (let after: { chain: string; seq: number } | undefined; ;) {
+      const page = await deps.store.checkpoints.erasedBy(auditId, after, 1000);
+      for (const e of page) erased.push([e.seq, e.digest]);
+      after = page[page.length - 1];
+      if (page.length < 1000 || after === undefined) break;
+    }
+    text += `${JSON.stringify({ admin: JSON.parse(canonicalJson(admin)) as unknown, proof: status.proof, erased })}\n`;
+  }
+  return text;
 }
 
 async function verified(

@@ -1,5 +1,6 @@
 import { recordHash } from './chain.js';
 import type { CheckpointVerifier } from './checkpoint.js';
+import { ErasureCheck } from './erasure.js';
 import { verificationStatuses, type RecordVerification as SealStatus } from './search.js';
 import type { AuditRecord } from './types.js';
 import type { ChainHead } from './trail.js';
@@ -64,8 +65,14 @@ export interface CheckpointSummary {
 
 /** What the detail page says about one record. */
 export interface RecordVerification {
-  /** The record's content still hashes to its stored hash. */
+  /**
+   * The record's content still hashes to its stored hash; for a record whose content was erased
+   * under its purpose's retention (`erased`), its erasure is documented, was due, and what is left
+   * is unchanged.
+   */
   readonly hashIntact: boolean;
+  /** The record's content was erased under its purpose's retention (src/audit/erasure.ts). */
+  readonly erased: boolean;
   /** The record before it hashes to this record's prevHash; null when that record is no longer stored. */
   readonly linksToPrevious: boolean | null;
   /** The record after it links to this one; null when this is the chain's last record. */
@@ -189,9 +196,12 @@ export class IntegrityMonitor {
     const own = at(record.seq);
     const prev = record.seq > 1 ? at(record.seq - 1) : undefined;
     const next = at(record.seq + 1);
+    const erased = record.erasedBy !== undefined;
     let hashIntact: boolean;
     try {
-      hashIntact = recordHash(record.prevHash, record) === record.hash;
+      hashIntact = erased
+        ? (await new ErasureCheck(store).check(record)) === undefined
+        : recordHash(record.prevHash, record) === record.hash;
     } catch {
       hashIntact = false;
     }
@@ -199,6 +209,7 @@ export class IntegrityMonitor {
     const [seal] = await verificationStatuses({ store, verifier: this.#verifier }, [record]);
     return {
       hashIntact,
+      erased,
       linksToPrevious:
         record.seq === 1 ? record.prevHash === '0'.repeat(64) : prev?.record === undefined ? null : prev.record.hash === record.prevHash,
       linkedFromNext: next === undefined ? (headSeq > record.seq ? false : null) : next.record?.prevHash === record.hash,

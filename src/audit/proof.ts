@@ -160,6 +160,39 @@ export async function verifyInclusionProof(
   proof: InclusionProof,
   verifier: CheckpointVerifier,
 ): Promise<InclusionCheck> {
+  let hash: string;
+  try {
+    hash = recordHash(record.prevHash, record);
+  } catch {
+    hash = '';
+  }
+  return verifyHashInclusion(record, hash, proof, verifier);
+}
+
+/**
+ * Checks that the hash a record whose content was erased still carries (src/audit/erasure.ts) is
+ * in the tree the signed checkpoint names: what is left of the record cannot be hashed again, so
+ * its stored hash is the leaf. Whether the erasure is documented is ErasureCheck's question.
+ */
+export function verifyErasedInclusionProof(
+  record: AuditRecord,
+  proof: InclusionProof,
+  verifier: CheckpointVerifier,
+): Promise<InclusionCheck> {
+  return verifyHashInclusion(
+    record,
+    typeof record.hash === 'string' && /^[0-9a-f]{64}$/.test(record.hash) ? record.hash : '',
+    proof,
+    verifier,
+  );
+}
+
+async function verifyHashInclusion(
+  record: AuditRecord,
+  hash: string,
+  proof: InclusionProof,
+  verifier: CheckpointVerifier,
+): Promise<InclusionCheck> {
   let payload: CheckpointPayload;
   try {
     payload = await verifier.verify(proof.checkpoint);
@@ -173,12 +206,8 @@ export async function verifyInclusionProof(
       message: 'the proof is for another record, chain or tree size than the checkpoint names',
     };
   }
-  let leaf: Buffer;
-  try {
-    leaf = recordLeaf(recordHash(record.prevHash, record));
-  } catch {
-    return { ok: false, reason: 'not-included', message: 'the record cannot be hashed' };
-  }
+  if (hash === '') return { ok: false, reason: 'not-included', message: 'the record cannot be hashed' };
+  const leaf = recordLeaf(hash);
   const path = proof.path.map((h) => Buffer.from(h, 'hex'));
   if (
     proof.path.some((h) => !/^[0-9a-f]{64}$/.test(h)) ||

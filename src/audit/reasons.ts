@@ -195,6 +195,7 @@ export const ADMIN_AUDIT = {
   rulesReloaded: 'RULES_RELOADED', // a reload switched to new rules; policySet is their digest
   rulesInvalid: 'RULES_INVALID', // a reload was refused and the rules in force stay; policySet is theirs
   retention: 'AUDIT_RETENTION', // records were deleted under the retention rule (see retentionReasons)
+  erasure: 'AUDIT_ERASURE', // records' content was erased under their purposes' retention (see erasureReasons)
 } as const;
 
 /** The reasons of a retention record: the code, the chain, the last seq deleted and the export that holds them. */
@@ -205,6 +206,68 @@ export function retentionReasons(chain: string, throughSeq: number, exportId: st
 /** Whether these reasons are those of the retention record that deleted records 1..throughSeq of the chain. */
 export function documentsRetention(reasons: readonly string[], chain: string, throughSeq: number): boolean {
   return reasons.includes(ADMIN_AUDIT.retention) && reasons.includes(`chain=${chain}`) && reasons.includes(`through=${throughSeq}`);
+}
+
+/**
+ * What the admin record of an erasure under the purposes' retention documents (src/audit/erasure.ts):
+ * the chain, how many records of it were erased and the digest of their erasure entries
+ * (erasureListDigest), the export that holds them whole, and per purpose the retention in force
+ * and the cutoff it gave: records of the purpose written before `before` were past it.
+ */
+export interface ErasureDocument {
+  readonly chain: string;
+  readonly erased: number;
+  readonly digest: string;
+  readonly exportId: string;
+  readonly cutoffs: ReadonlyMap<string, { readonly retention: string; readonly before: string }>;
+}
+
+/**
+ * The reasons of an erasure record: the code, `chain=`, `erased=<count>`, `digest=<hex>`,
+ * `export=<export id>`, then `cutoff=<purpose>:<retention>:<ISO time>` for each purpose with
+ * records erased, by purpose id.
+ */
+export function erasureReasons(d: ErasureDocument): string[] {
+  return [
+    ADMIN_AUDIT.erasure,
+    `chain=${d.chain}`,
+    `erased=${d.erased}`,
+    `digest=${d.digest}`,
+    `export=${d.exportId}`,
+    ...[...d.cutoffs]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([purpose, c]) => `cutoff=${purpose}:${c.retention}:${c.before}`),
+  ];
+}
+
+const NAMED_VALUE = /^([a-z]+)=(.*)$/s;
+const CUTOFF = /^([a-z][a-z0-9]*(?:-[a-z0-9]+)*):(P[0-9YMWD]+):(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z)$/;
+
+/** The erasure an admin record's reasons document, or undefined when they are not those of an erasure record (erasureReasons). */
+export function parseErasureReasons(reasons: readonly string[]): ErasureDocument | undefined {
+  if (reasons[0] !== ADMIN_AUDIT.erasure) return undefined;
+  const named = new Map<string, string>();
+  const cutoffs = new Map<string, { retention: string; before: string }>();
+  for (const r of reasons.slice(1)) {
+    const m = NAMED_VALUE.exec(r);
+    if (m === null) return undefined;
+    const [, name, value] = m as unknown as [string, string, string];
+    if (name === 'cutoff') {
+      const c = CUTOFF.exec(value);
+      if (c === null || cutoffs.has(c[1] as string)) return undefined;
+      cutoffs.set(c[1] as string, { retention: c[2] as string, before: c[3] as string });
+    } else {
+      if (named.has(name)) return undefined;
+      named.set(name, value);
+    }
+  }
+  const chain = named.get('chain');
+  const erased = Number(named.get('erased'));
+  const digest = named.get('digest');
+  const exportId = named.get('export');
+  if (chain === undefined || exportId === undefined || digest === undefined || !/^[0-9a-f]{64}$/.test(digest)) return undefined;
+  if (!Number.isSafeInteger(erased) || erased < 1 || String(erased) !== named.get('erased')) return undefined;
+  return { chain, erased, digest, exportId, cutoffs };
 }
 
 /** The codes the DPO rollups recognise in other modules' records (see store/dpo-rollup.ts). */

@@ -1,17 +1,25 @@
-import type { AuditExportEntry } from '../store/audit-checkpoints.js';
+import type { Purpose } from '../policy/types.js';
+import { RetentionInUseError, type AuditExportEntry, type ChainFence } from '../store/audit-checkpoints.js';
 import type { Store } from '../store/types.js';
+import { recordHash } from './chain.js';
 import type { CheckpointVerifier } from './checkpoint.js';
 import { auditEntry } from './entry.js';
+import { ERASABLE_KINDS, erasedRecord, erasureDigest, erasureListDigest, purposeCutoff } from './erasure.js';
 import { MerkleFrontier, type FrontierJson } from './merkle.js';
-import { retentionReasons } from './reasons.js';
+import { erasureReasons, retentionReasons } from './reasons.js';
 import type { AuditEntry, AuditRecord } from './types.js';
 import { newAuditId } from './id.js';
 
 /**
- * The retention rule: records older than the retention period are deleted, whole segments at a
- * time (up to a signed checkpoint), and only once an export holds them with their checkpoints.
- * Before anything is deleted, an admin record documenting the deletion is made durable in the
- * trail, and the chain's retention mark names the checkpoint verification continues from.
+ * The retention rules. The global one (`audit.retentionDays`, applyRetention): records older than
+ * the retention period are deleted, whole segments at a time (up to a signed checkpoint), and only
+ * once an export holds them with their checkpoints. Before anything is deleted, an admin record
+ * documenting the deletion is made durable in the trail, and the chain's retention mark names the
+ * checkpoint verification continues from.
+ *
+ * Each purpose's own (its `retention` in purposes.yaml, applyPurposeRetention): the exchanges'
+ * records of a purpose are erased once past that period, and only once an export holds them;
+ * their content goes, what the chain needs to verify stays (src/audit/erasure.ts).
  */
 
 export interface RetentionDeps {
@@ -113,7 +121,10 @@ async function retainChain(deps: RetentionDeps, chain: string, cutoff: string, b
   return { chain, deleted, throughSeq: target.seq, auditId, exportId: covered.entry.id };
 }
 
-/** Deletes what remains of records 1..throughSeq, a batch per transaction. */
+/**
+ * Deletes what remains of records 1..throughSeq, a batch per transaction; then forgets the
+ * erasure entries no record left needs (those of erasures whose records are all deleted now).
+ */
 async function finishDeletion(store: Pick<Store, 'checkpoints'>, chain: string, throughSeq: number, batch: number): Promise<number> {
   let deleted = 0;
   for (
@@ -122,6 +133,7 @@ async function finishDeletion(store: Pick<Store, 'checkpoints'>, chain: string, 
     n = await store.checkpoints.deleteThrough(chain, throughSeq, batch)
   )
     deleted += n;
+  await store.checkpoints.forgetErasures(chain, throughSeq);
   return deleted;
 }
 
@@ -140,4 +152,209 @@ function exportedThrough(exports: readonly AuditExportEntry[], current: number):
     }
   }
   return entry === undefined ? { seq } : { seq, entry };
+}
+
+/** What the purposes' retention needs besides the global rule's: the rules in force, and a way to seal the trail. */
+export interface PurposeRetentionDeps extends RetentionDeps {
+  /** The rule set in force, read once per run: its purposes (each with its retention) and its digest. */
+  readonly policies: () => { readonly purposes: ReadonlyMap<string, Pick<Purpose, 'retention'>>; readonly digest: string };
+  /** Signs a checkpoint over what this instance's trail holds now: the admin record is sealed before anything is erased. */
+  readonly seal: () => Promise<unknown>;
+}
+
+export interface PurposeRetentionOptions {
+  readonly now?: Date;
+  /** Only these chains (default: every chain with a checkpoint). */
+  readonly chains?: readonly string[];
+  /** Records erased under one admin record, in one transaction (during which the SQLite store does nothing else). Default 1000. */
+  readonly batch?: number;
+  /** The retention job's lease (lockRetention), whose fence every erasure carries. */
+  readonly fence?: ChainFence;
+}
+
+export interface ErasureOutcome {
+  readonly chain: string;
+  readonly erased: number;
+  /** The admin records that document the erasures (one per batch). */
+  readonly auditIds: readonly string[];
+  /**
+   * not-exported: records past their purpose's retention that no export holds yet were kept;
+   * integrity: a record past retention does not match its hash, and nothing more of the chain
+   * was erased (verify the trail: the evidence stays).
+   */
+  readonly skipped?: 'not-exported' | 'integrity';
+  readonly message?: string;
+}
+
+/**
+ * Applies each purpose's retention to every chain: the records of the kinds it erases
+ * (ERASABLE_KINDS) whose purpose's retention has passed (purposeCutoff) and that an export holds
+ * are erased. Per batch, first the admin record documenting the erasure is made durable and
+ * sealed by a signed checkpoint (deps.seal), then the records are erased in one transaction with
+ * their erasure entries. Records without a purpose, of another kind, or of a purpose the rules no
+ * longer name are never erased by this rule (the global rule still deletes them). A reload that
+ * changes a purpose's retention applies from the next run; a longer retention brings nothing back.
+ *
+ * @example
+ * await applyPurposeRetention({ store, verifier, append: (e) => trail.append(e), policies, seal: () => checkpointer.checkpoint() });
+ */
+export async function applyPurposeRetention(deps: PurposeRetentionDeps, options: PurposeRetentionOptions = {}): Promise<ErasureOutcome[]> {
+  const batch = options.batch ?? 1000;
+  if (!Number.isInteger(batch) || batch < 1) throw new TypeError('applyPurposeRetention: batch must be a positive integer');
+  const now = options.now ?? new Date();
+  const rules = deps.policies();
+  const cutoffs = new Map<string, { retention: string; before: string }>();
+  for (const [id, purpose] of [...rules.purposes].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+    cutoffs.set(id, { retention: purpose.retention, before: purposeCutoff(purpose.retention, now) });
+  const chains = options.chains ?? (await deps.store.checkpoints.chains());
+  const out: ErasureOutcome[] = [];
+  for (const chain of chains) out.push(await eraseChain(deps, chain, cutoffs, rules.digest, batch, options.fence));
+  return out;
+}
+
+async function eraseChain(
+  deps: PurposeRetentionDeps,
+  chain: string,
+  cutoffs: ReadonlyMap<string, { readonly retention: string; readonly before: string }>,
+  policySet: string,
+  batch: number,
+  fence: ChainFence | undefined,
+): Promise<ErasureOutcome> {
+  const { store } = deps;
+  const current = (await store.checkpoints.retention(chain))?.throughSeq ?? 0;
+  const covered = exportedThrough(await store.checkpoints.exports(chain), current);
+  const marks = await store.checkpoints.erasureMarks(chain);
+  const auditIds: string[] = [];
+  let erased = 0;
+  let pending: AuditRecord[] = [];
+  let notExported: { seq: number; purpose: string } | undefined;
+
+  const flush = async (): Promise<void> => {
+    if (pending.length === 0) return;
+    const records = pending;
+    pending = [];
+    const export_ = covered.entry as AuditExportEntry;
+    const auditId = newAuditId();
+    const writes = records.map((r) => {
+      const left = erasedRecord(r, auditId);
+      return { record: left, digest: erasureDigest(left) };
+    });
+    const purposes = new Set(records.map((r) => r.purpose as string));
+    await deps.append(
+      auditEntry('admin', {
+        auditId,
+        requestId: auditId,
+        caller: null,
+        policySet,
+        reasons: erasureReasons({
+          chain,
+          erased: writes.length,
+          digest: erasureListDigest(writes.map((w) => ({ seq: w.record.seq, digest: w.digest }))),
+          exportId: export_.id,
+          cutoffs: new Map([...cutoffs].filter(([id]) => purposes.has(id))),
+        }),
+        responseDigest: export_.manifestDigest,
+      }),
+    );
+    await deps.seal();
+    await store.checkpoints.erase(writes, fence);
+    auditIds.push(auditId);
+    erased += writes.length;
+  };
+
+  for (const [purpose, cutoff] of cutoffs) {
+    const from = marks.get(purpose);
+    if (from !== undefined && Date.parse(from) >= Date.parse(cutoff.before)) continue;
+    let after = from !== undefined ? { time: from, seq: 0 } : undefined;
+    let through = cutoff.before;
+    for (let done = false; !done;) {
+      const page = await store.checkpoints.expiring({
+        chain,
+        purpose,
+        before: cutoff.before,
+        ...(after !== undefined ? { after } : {}),
+        limit: 1000,
+      });
+      for (const r of page) {
+        if (r.erasedBy !== undefined || !ERASABLE_KINDS.has(r.kind)) continue;
+        if (r.seq > covered.seq || covered.entry === undefined) {
+          // Not exported yet: this purpose goes no further than here until an export holds it.
+          notExported ??= { seq: r.seq, purpose };
+          through = r.time;
+          done = true;
+          break;
+        }
+        let intact: boolean;
+        try {
+          intact = recordHash(r.prevHash, r) === r.hash;
+        } catch {
+          intact = false;
+        }
+        if (!intact) {
+          await flush();
+          return {
+            chain,
+            erased,
+            auditIds,
+            skipped: 'integrity',
+            message: `the record at seq ${r.seq} of chain ${chain} is past its purpose's retention but does not match its hash; nothing more of the chain was erased (run snitflade audit verify)`,
+          };
+        }
+        pending.push(r);
+        if (pending.length >= batch) await flush();
+      }
+      const last = page[page.length - 1];
+      if (page.length < 1000 || last === undefined) done = true;
+      else after = { time: last.time, seq: last.seq };
+    }
+    await flush();
+    await store.checkpoints.markErasure(chain, purpose, through);
+  }
+  return {
+    chain,
+    erased,
+    auditIds,
+    ...(notExported !== undefined
+      ? {
+          skipped: 'not-exported' as const,
+          message: `records of chain ${chain} from seq ${notExported.seq} on are past their purpose's retention (${notExported.purpose}) but not exported; export them first (snitflade audit export)`,
+        }
+      : {}),
+  };
+}
+
+/** What one run of the retention job did: the global rule's deletions and each purpose's erasures, or nothing (another instance runs it). */
+export type RetentionRun =
+  | { readonly busy: true }
+  | { readonly busy: false; readonly deleted: readonly RetentionOutcome[]; readonly erased: readonly ErasureOutcome[] };
+
+/**
+ * One run of the retention job: takes its lease (one instance at a time applies the rules; when
+ * another holds it, resolves `{ busy: true }` and does nothing), applies the global rule when a
+ * retention period is given, then each purpose's unless `purposes` is false, and lets the lease go.
+ *
+ * @example
+ * const run = await applyRetentionRules(deps, { retentionDays: 3650, purposes: true });
+ */
+export async function applyRetentionRules(
+  deps: PurposeRetentionDeps,
+  options: { readonly retentionDays?: number; readonly purposes: boolean; readonly now?: Date },
+): Promise<RetentionRun> {
+  let lease;
+  try {
+    lease = await deps.store.checkpoints.lockRetention();
+  } catch (err) {
+    if (err instanceof RetentionInUseError) return { busy: true };
+    throw err;
+  }
+  try {
+    const now = options.now !== undefined ? { now: options.now } : {};
+    const deleted = options.retentionDays !== undefined ? await applyRetention(deps, { retentionDays: options.retentionDays, ...now }) : [];
+    const erased = options.purposes
+      ? await applyPurposeRetention(deps, { ...now, ...(lease.fence !== undefined ? { fence: lease.fence } : {}) })
+      : [];
+    return { busy: false, deleted, erased };
+  } finally {
+    await lease.release();
+  }
 }

@@ -6,9 +6,10 @@ import type { StoredCheckpoint } from '../store/audit-checkpoints.js';
 import { InvalidCursorError, type AuditQuery, type Store } from '../store/types.js';
 import { recordHash } from './chain.js';
 import type { CheckpointVerifier } from './checkpoint.js';
+import { ErasureCheck } from './erasure.js';
 import type { FrontierJson } from './merkle.js';
 import type { Pseudonymizer } from './pseudonym.js';
-import { ProofBuilder, verifyInclusionProof, type InclusionProof } from './proof.js';
+import { ProofBuilder, verifyErasedInclusionProof, verifyInclusionProof, type InclusionProof } from './proof.js';
 import type { AuditKind, AuditRecord } from './types.js';
 
 /**
@@ -88,7 +89,12 @@ export type VerificationStatus =
   /** Written after the chain's last checkpoint; its hash is intact. It will be sealed by the next checkpoint. */
   | 'pending'
   /** The record does not match its hash, or is not the record the signed checkpoint includes. */
-  | 'failed';
+  | 'failed'
+  /**
+   * The record's content was erased under its purpose's retention: its erasure is documented and
+   * was due (ErasureCheck), and the hash it still carries is in a signed checkpoint.
+   */
+  | 'erased';
 
 export interface RecordVerification {
   readonly status: VerificationStatus;
@@ -147,7 +153,8 @@ export async function searchAuditTrail(
 /**
  * The verification status of each record: proven against its chain's latest signed checkpoint
  * (recomputing the record's hash from its content), pending when written after it, failed
- * otherwise. For the DPO's search results and pages.
+ * otherwise; a record whose content was erased under its purpose's retention is `erased` when
+ * its erasure checks out and its stored hash is proven. For the DPO's search results and pages.
  */
 export async function verificationStatuses(
   deps: Omit<SearchDeps, 'pseudonyms'>,
@@ -155,6 +162,7 @@ export async function verificationStatuses(
   options: { proofs?: boolean } = {},
 ): Promise<RecordVerification[]> {
   const out = new Array<RecordVerification>(records.length);
+  const erasures = new ErasureCheck(deps.store);
   const byChain = new Map<string, number[]>();
   records.forEach((r, i) => byChain.set(r.chain, [...(byChain.get(r.chain) ?? []), i]));
   for (const [chain, indexes] of byChain) {
@@ -194,6 +202,15 @@ export async function verificationStatuses(
       const proof = proofs.get(record.seq) as InclusionProof | Error | undefined;
       if (proof === undefined || proof instanceof Error) {
         out[i] = { status: 'failed', checkpoint: checkpointOk, reason: proof?.message ?? 'no inclusion proof' };
+        continue;
+      }
+      if (record.erasedBy !== undefined) {
+        const problem = await erasures.check(record);
+        const check = problem === undefined ? await verifyErasedInclusionProof(record, proof, deps.verifier) : undefined;
+        out[i] =
+          check?.ok === true
+            ? { status: 'erased', checkpoint: checkpointOk, ...(options.proofs === true ? { proof } : {}) }
+            : { status: 'failed', checkpoint: checkpointOk, reason: problem?.message ?? (check as { message: string }).message };
         continue;
       }
       const check = await verifyInclusionProof(record, proof, deps.verifier);

@@ -7,14 +7,14 @@ import type { AuditStore, Store } from '../store/types.js';
 import { checkpointSigner, CheckpointVerifier, publicKeyOf, type CheckpointSigner } from './checkpoint.js';
 import { Checkpointer } from './checkpointer.js';
 import { loadPseudonymKey, Pseudonymizer } from './pseudonym.js';
-import { applyRetention, type RetentionOutcome } from './retention.js';
+import { applyRetentionRules, type PurposeRetentionDeps, type RetentionRun } from './retention.js';
 import { forwardingAuditStore, openSiem, siemCheckpoint, type SiemSink } from './siem.js';
 import type { AuditTrail } from './trail.js';
 
 /**
  * The audit trail's services around one gateway instance: the lease on its chain, the
  * checkpoint key and the keys checkpoints are verified with, the checkpointer, the retention
- * job and the SIEM forwarder. createGateway opens them before the trail and stops them after it.
+ * job (the global rule and each purpose's, see retention.ts) and the SIEM forwarder. createGateway opens them before the trail and stops them after it.
  */
 export interface AuditServices {
   readonly signer: CheckpointSigner;
@@ -25,10 +25,13 @@ export interface AuditServices {
   readonly trailStore: { readonly audit: AuditStore };
   /** Running once start() was called. */
   readonly checkpointer: Checkpointer | undefined;
-  /** Starts checkpointing the trail (and the retention job when a retention period is configured). */
+  /** Starts checkpointing the trail, and the retention job when a retention rule applies. */
   start(trail: AuditTrail): void;
-  /** Applies the retention rule now (see retention.ts). */
-  retention(now?: Date): Promise<RetentionOutcome[]>;
+  /**
+   * Applies the retention rules now (see retention.ts): the global one when `audit.retentionDays`
+   * is set, each purpose's unless `audit.purposeRetention` is false.
+   */
+  retention(now?: Date): Promise<RetentionRun>;
   /** Seals what is left, stops the jobs, closes the SIEM file and releases the chain. */
   stop(): Promise<void>;
 }
@@ -62,7 +65,13 @@ const RETENTION_EVERY_MS = 6 * 3600_000;
  * Takes the chain lease (refusing to start when another running instance holds the same
  * instance id) and prepares the services. On failure nothing stays held.
  */
-export async function openAuditServices(o: { config: GatewayConfig; store: Store; logger: Logger }): Promise<AuditServices> {
+export async function openAuditServices(o: {
+  config: GatewayConfig;
+  store: Store;
+  logger: Logger;
+  /** The rule set in force (a reload swaps it): each purpose's retention, read at every run of the retention job. */
+  policies: PurposeRetentionDeps['policies'];
+}): Promise<AuditServices> {
   const { config, store, logger } = o;
   const { signer, verifier } = await loadCheckpointKeys(config);
   const lease = await store.checkpoints.lockChain(config.instanceId, {
@@ -81,15 +90,24 @@ export async function openAuditServices(o: { config: GatewayConfig; store: Store
   let timers: NodeJS.Timeout[] = [];
   let retentionRun: Promise<unknown> = Promise.resolve();
 
-  const retention = (now?: Date): Promise<RetentionOutcome[]> => {
+  const retains = (): boolean => config.audit.retentionDays !== undefined || config.audit.purposeRetention;
+  const retention = (now?: Date): Promise<RetentionRun> => {
     const days = config.audit.retentionDays;
-    if (days === undefined) return Promise.resolve([]);
-    if (trailRef === undefined) return Promise.reject(new Error('the audit services are not started'));
+    if (!retains()) return Promise.resolve({ busy: false, deleted: [], erased: [] });
+    if (trailRef === undefined || checkpointer === undefined) return Promise.reject(new Error('the audit services are not started'));
     const trail = trailRef;
+    const sealer = checkpointer;
     const run = retentionRun
       .catch(() => undefined)
       .then(() =>
-        applyRetention({ store, verifier, append: (e) => trail.append(e) }, { retentionDays: days, ...(now !== undefined ? { now } : {}) }),
+        applyRetentionRules(
+          { store, verifier, append: (e) => trail.append(e), policies: o.policies, seal: () => sealer.checkpoint() },
+          {
+            ...(days !== undefined ? { retentionDays: days } : {}),
+            purposes: config.audit.purposeRetention,
+            ...(now !== undefined ? { now } : {}),
+          },
+        ),
       );
     retentionRun = run;
     return run;
@@ -123,16 +141,27 @@ export async function openAuditServices(o: { config: GatewayConfig; store: Store
         onError: (err) => logger.error('audit checkpoint failed', { chain: config.instanceId, error: err.message }),
       });
       checkpointer.start();
-      if (config.audit.retentionDays !== undefined) {
+      if (retains()) {
         const run = (): void => {
           retention().then(
-            (outcomes) => {
-              for (const r of outcomes)
+            (outcome) => {
+              if (outcome.busy) {
+                logger.info('audit retention', { skipped: 'another instance is applying the retention rules' });
+                return;
+              }
+              for (const r of outcome.deleted)
                 if (r.deleted > 0 || 'skipped' in r)
                   logger.info('audit retention', {
                     chain: r.chain,
                     deleted: r.deleted,
                     ...('skipped' in r ? { skipped: r.skipped } : { throughSeq: r.throughSeq }),
+                  });
+              for (const r of outcome.erased)
+                if (r.erased > 0 || r.skipped !== undefined)
+                  logger.info('audit retention per purpose', {
+                    chain: r.chain,
+                    erased: r.erased,
+                    ...(r.skipped !== undefined ? { skipped: r.skipped } : {}),
                   });
             },
             (err: unknown) => logger.error('audit retention failed', { error: (err as Error).message }),

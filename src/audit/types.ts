@@ -64,4 +64,11 @@ export interface AuditRecord extends AuditEntry {
   readonly time: string; // ISO 8601 UTC, millisecond precision
   readonly prevHash: string; // hex; 64 zeros for seq 1
   readonly hash: string; // hex SHA-256 over prevHash and the canonical record
+  /**
+   * Only on a record whose content was erased under its purpose's retention (src/audit/erasure.ts):
+   * the audit id of the admin record that documents the erasure. What is left of such a record is
+   * its place (chain, seq, prevHash, hash), its ids, time, kind and purpose; every other member is
+   * null or empty. Its hash can no longer be recomputed from it; see ErasureCheck.
+   */
+  readonly erasedBy?: string;
 }

@@ -1,7 +1,8 @@
-import { ENCODED_COLUMNS } from '../store/rows.js';
+import { derivedColumns, encodeColumns, ENCODED_COLUMNS } from '../store/rows.js';
 import type { StoredAuditPage } from '../store/types.js';
 import { canonicalMembers, MemberSpans, memberValueStart, valueEnd } from './canonical-text.js';
 import { storedRecordHash } from './chain.js';
+import type { AuditRecord } from './types.js';
 
 /**
  * The verifier's fast path for one stored row. Instead of parsing the record, deriving its search
@@ -277,5 +278,42 @@ export class FastRowCheck {
       return true;
     }
     return false;
+  }
+}
+
+/**
+ * Row `i` of `page` as a record whose content was erased (erasedBy set), when it is one of `chain`
+ * at the seq it is stored at and its search columns agree with it, as verifyChain's slow path would
+ * find; undefined otherwise (the slow path then decides). What is left of an erased record is small:
+ * it is parsed here rather than read again. Its hash is not recomputed (it cannot be: see
+ * src/audit/erasure.ts); verifyChain hands it to its onErased check.
+ */
+export function erasedRow(page: StoredAuditPage, i: number, chain: string): AuditRecord | undefined {
+  const text = page.record[i];
+  if (typeof text !== 'string' || !text.includes('"erasedBy":')) return undefined;
+  let record: AuditRecord;
+  try {
+    record = JSON.parse(text) as AuditRecord;
+  } catch {
+    return undefined;
+  }
+  if (
+    record === null ||
+    typeof record !== 'object' ||
+    typeof record.erasedBy !== 'string' ||
+    record.chain !== chain ||
+    record.seq !== page.seq[i] ||
+    typeof record.prevHash !== 'string' ||
+    typeof record.hash !== 'string' ||
+    record.time !== page.time[i] ||
+    !Array.isArray(record.reasons)
+  )
+    return undefined;
+  try {
+    return page.reasons[i] === JSON.stringify(record.reasons) && encodeColumns(derivedColumns(record)) === page.columns[i]
+      ? record
+      : undefined;
+  } catch {
+    return undefined;
   }
 }

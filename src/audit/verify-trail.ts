@@ -1,6 +1,7 @@
 import type { RetentionMark, StoredCheckpoint } from '../store/audit-checkpoints.js';
 import type { Store } from '../store/types.js';
 import type { CheckpointPayload, CheckpointVerifier } from './checkpoint.js';
+import { ErasureCheck } from './erasure.js';
 import { MerkleFrontier, recordLeaf, type FrontierJson } from './merkle.js';
 import { documentsRetention } from './reasons.js';
 import type { ChainHead } from './trail.js';
@@ -23,6 +24,8 @@ export interface ChainVerification {
   readonly unsealed: number;
   /** Records 1..throughSeq were deleted under the retention rule after export. */
   readonly retained?: { readonly throughSeq: number; readonly time: string; readonly auditId: string };
+  /** Records checked whose content was erased under their purpose's retention, each erasure documented and due (absent: none). */
+  readonly erased?: number;
   readonly problem?: ChainProblem;
 }
 
@@ -57,7 +60,9 @@ const problem = (seq: number, kind: ChainProblemKind, message: string): ChainPro
  * signature under a key the gateway trusts, no checkpoint missing from the sequence, the record
  * at its seq the one it names, and the Merkle root over the records up to it the one it signs.
  * A deletion under the retention rule is accepted only at a signed checkpoint and with the admin
- * record that documents it. Stops each chain at its first problem and says where and what.
+ * record that documents it; a record whose content was erased under its purpose's retention only
+ * with a documented erasure that was due (ErasureCheck in erasure.ts). Stops each chain at its
+ * first problem and says where and what.
  *
  * @example
  * const report = await verifyTrail({ store, verifier });
@@ -175,9 +180,16 @@ export async function verifySealedChain(
   const total = Math.max(0, (head?.seq ?? 0) - fromSeq + 1);
   let done = 0;
   const step = Math.max(1, Math.floor(total / 100));
+  const erasures = new ErasureCheck(store);
+  let erased = 0;
   const result = await verifyChain(store, chain, {
     ...(anchor !== undefined ? { anchor: { seq: anchor.payload.seq, hash: anchor.payload.head } } : {}),
     ...(options.pageSize !== undefined ? { pageSize: options.pageSize } : {}),
+    onErased: async (record) => {
+      const found = await erasures.check(record);
+      if (found === undefined) erased += 1;
+      return found;
+    },
     onRecord: (record) => {
       frontier.push(recordLeaf(record.hash));
       done += 1;
@@ -216,6 +228,7 @@ export async function verifySealedChain(
     checkpoints,
     ...(lastCheckpoint !== undefined ? { lastCheckpoint } : {}),
     unsealed: Math.max(0, lastSeq - (lastCheckpoint?.seq ?? 0)),
+    ...(erased > 0 ? { erased } : {}),
     ...(p !== undefined ? { problem: p } : {}),
   };
 }

@@ -1,7 +1,8 @@
 import type { AuditStore, StoredAuditPage, StoredAuditRow } from '../store/types.js';
 import { GENESIS, recordHash } from './chain.js';
 import type { ChainHead } from './trail.js';
-import { FastRowCheck, type RowLink } from './verify-row.js';
+import type { AuditRecord } from './types.js';
+import { erasedRow, FastRowCheck, type RowLink } from './verify-row.js';
 
 export type ChainProblemKind =
   /** A record's content no longer matches its hash: it was changed after it was written. */
@@ -31,7 +32,9 @@ export type ChainProblemKind =
   /** The records up to a signed checkpoint do not give the Merkle root it names. */
   | 'root-mismatch'
   /** The chain starts after seq 1, and no documented retention deletion explains it. */
-  | 'retention-unproven';
+  | 'retention-unproven'
+  /** A record's content was erased, and no documented erasure under its purpose's retention explains it (src/audit/erasure.ts). */
+  | 'erasure-unproven';
 
 export interface ChainProblem {
   /** Where the problem is: the first seq that cannot be trusted. */
@@ -59,6 +62,14 @@ export interface VerifyOptions {
    * checked this way).
    */
   readonly onRecord?: (record: ChainHead) => ChainProblem | undefined | Promise<ChainProblem | undefined>;
+  /**
+   * Called with each record whose content was erased (`erasedBy` set), once it sits in place,
+   * links to the record before it and its search columns agree with it: its hash cannot be
+   * recomputed from what is left, so this decides whether the erasure is documented and due
+   * (ErasureCheck in erasure.ts); a problem it returns ends the verification there. Without it,
+   * an erased record fails as a record whose content does not match its hash.
+   */
+  readonly onErased?: (record: AuditRecord) => ChainProblem | undefined | Promise<ChainProblem | undefined>;
 }
 
 export interface VerifyResult {
@@ -126,8 +137,13 @@ export async function verifyChain(
     if (at > expected) return fail(expected, 'gap', `records ${range(expected, at - 1)} are missing: removed from the chain`);
     const page = rows.fastPage();
     let quick: RowLink | undefined;
+    let erased: AuditRecord | undefined;
     if (page !== undefined) {
       quick = fast.check(page, rows.index, chain);
+      if (quick === undefined && options.onErased !== undefined) {
+        erased = erasedRow(page, rows.index, chain);
+        if (erased !== undefined) quick = { prevHash: erased.prevHash, hash: erased.hash };
+      }
       if (quick === undefined) {
         // Not shown good: read the rest of this page as scan reads it, and check it that way.
         await rows.rescanRest();
@@ -177,7 +193,22 @@ export async function verifyChain(
       );
     }
     let hash: string;
-    if (quick !== undefined) {
+    if (erased === undefined && record?.erasedBy !== undefined && options.onErased !== undefined && typeof record.hash === 'string') {
+      // Content erased: what is left cannot be hashed again; its columns must agree, and its erasure be documented.
+      if (stored !== undefined && stored.columnMismatch.length > 0) {
+        return fail(
+          at,
+          'column-mismatch',
+          `the search columns of the record at seq ${at} were changed (${stored.columnMismatch.join(', ')}): they no longer match the record`,
+        );
+      }
+      erased = record;
+    }
+    if (erased !== undefined) {
+      const found = await options.onErased!(erased);
+      if (found !== undefined) return fail(found.seq, found.kind, found.message);
+      hash = erased.hash;
+    } else if (quick !== undefined) {
       hash = quick.hash;
     } else {
       let computed: string | undefined;

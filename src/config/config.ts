@@ -90,7 +90,9 @@ export interface GatewayConfig {
   /**
    * The audit trail (docs/AUDIT.md): a signed checkpoint every `checkpointEveryRecords` records
    * or `checkpointEverySeconds` seconds; records deleted `retentionDays` after they were
-   * written, and only once exported (absent: kept); the caseworker's identity shown in citizens'
+   * written, and only once exported (absent: kept); the exchanges' records of each purpose
+   * erased once past the purpose's retention and exported (`purposeRetention`, default on); the
+   * caseworker's identity shown in citizens'
    * access reports or not (default not); audit records forwarded to a SIEM as JSON lines; the
    * pseudonym keys (files relative to the certificate folder: the current one and those rotated
    * out but still needed to search); the public keys (PEM files, same folder) of retired
@@ -100,6 +102,8 @@ export interface GatewayConfig {
     readonly checkpointEveryRecords: number;
     readonly checkpointEverySeconds: number;
     readonly retentionDays?: number;
+    /** Each purpose's retention (purposes.yaml) erases the exported records past it (default true; false: a legal hold). */
+    readonly purposeRetention: boolean;
     readonly reportIncludesEmployee: boolean;
     readonly siem: { readonly target: 'off' | 'stdout' | 'file'; readonly file?: string };
     readonly pseudonymKeys: { readonly current: string; readonly previous: readonly string[] };
@@ -333,6 +337,7 @@ const schema = {
       required: [
         'checkpointEveryRecords',
         'checkpointEverySeconds',
+        'purposeRetention',
         'reportIncludesEmployee',
         'siem',
         'pseudonymKeys',
@@ -342,6 +347,7 @@ const schema = {
         checkpointEveryRecords: { type: 'integer', minimum: 1, maximum: 10000000 },
         checkpointEverySeconds: { type: 'integer', minimum: 1, maximum: 86400 },
         retentionDays: { type: 'integer', minimum: 1, maximum: 36500 },
+        purposeRetention: { type: 'boolean' },
         reportIncludesEmployee: { type: 'boolean' },
         siem: {
           type: 'object',
@@ -462,6 +468,7 @@ export function defaultConfig(root: string): GatewayConfig {
     audit: {
       checkpointEveryRecords: 1000,
       checkpointEverySeconds: 60,
+      purposeRetention: true,
       reportIncludesEmployee: false,
       siem: { target: 'off' },
       pseudonymKeys: { current: 'gateway/pseudonym.key', previous: [] },
@@ -545,6 +552,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv): ConfigInput {
   if (checkpointSeconds !== undefined) set(['audit', 'checkpointEverySeconds'], checkpointSeconds);
   const retentionDays = int('SNITFLADE_AUDIT_RETENTION_DAYS');
   if (retentionDays !== undefined) set(['audit', 'retentionDays'], retentionDays);
+  if (env.SNITFLADE_AUDIT_PURPOSE_RETENTION) set(['audit', 'purposeRetention'], env.SNITFLADE_AUDIT_PURPOSE_RETENTION !== 'false');
   if (env.SNITFLADE_AUDIT_SIEM)
     set(
       ['audit', 'siem'],

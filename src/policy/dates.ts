@@ -77,13 +77,29 @@ export function isCalendarDate(date: string): boolean {
  *   addDuration('2026-03-01', 'P1Y'); // '2027-03-01'
  */
 export function addDuration(date: string, duration: string): string {
+  return shift(date, duration, 1, 'addDuration');
+}
+
+/**
+ * The calendar date `duration` before `date`: addDuration counting back (years and months
+ * first, a month taken from the 31st ending on the month's last day, then weeks and days).
+ *
+ * @example
+ *   subtractDuration('2026-03-06', 'P2Y'); // '2024-03-06'
+ *   subtractDuration('2026-03-31', 'P1M'); // '2026-02-28'
+ */
+export function subtractDuration(date: string, duration: string): string {
+  return shift(date, duration, -1, 'subtractDuration');
+}
+
+function shift(date: string, duration: string, sign: 1 | -1, name: string): string {
   const p = parse(date);
   const m = /^P(?=[0-9])(?:([0-9]+)Y)?(?:([0-9]+)M)?(?:([0-9]+)W)?(?:([0-9]+)D)?$/.exec(duration);
-  if (!p || !m) throw new TypeError(`addDuration: not a date and a duration: ${date}, ${duration}`);
-  const [years, months, weeks, days] = [1, 2, 3, 4].map((i) => Number(m[i] ?? 0));
+  if (!p || !m) throw new TypeError(`${name}: not a date and a duration: ${date}, ${duration}`);
+  const [years, months, weeks, days] = [1, 2, 3, 4].map((i) => sign * Number(m[i] ?? 0));
   const totalMonths = p[0] * 12 + (p[1] - 1) + years! * 12 + months!;
   const y = Math.floor(totalMonths / 12);
-  const mo = totalMonths % 12;
+  const mo = totalMonths - y * 12;
   const lastDay = new Date(Date.UTC(y, mo + 1, 0)).getUTCDate();
   const d = new Date(Date.UTC(y, mo, Math.min(p[2], lastDay) + weeks! * 7 + days!));
   return d.toISOString().slice(0, 10);

@@ -151,11 +151,12 @@ async function withImportTrail<T>(
       audit: {
         ...config.audit,
         retentionDays: undefined,
+        purposeRetention: false,
         siem: config.audit.siem.target === 'stdout' ? { target: 'off' } : config.audit.siem,
       },
     };
     const logger = createLogger({ ...config.log, console: false, service: 'snitflade-relations-import' });
-    const services = await openAuditServices({ config: own, store, logger }).catch((err: unknown) => {
+    const services = await openAuditServices({ config: own, store, logger, policies: () => rules.policies }).catch((err: unknown) => {
       if (err instanceof ChainInUseError) throw new GatewayError('RELATION_IMPORT_IN_PROGRESS', {}, { cause: err });
       throw err;
     });

@@ -80,3 +80,40 @@ export const POSTGRES_CHAIN_LEASE_SCHEMA: readonly string[] = [
     taken_at TIMESTAMPTZ(3) NOT NULL
   )`,
 ];
+
+export const ERASURE_MIGRATION_NAME = "audit erasure entries and marks (the purposes' retention)";
+
+/**
+ * The erasure under the purposes' retention (src/audit/erasure.ts): an entry per erased record
+ * (which admin record documents its erasure, and the digest of what was left of it), looked up
+ * by chain and seq while a chain is verified and by admin record when that record is checked;
+ * and per chain and purpose how far erasure has gone, so that a run reads the purpose's index
+ * from there and not from the start. Entries are kept when the global retention deletes their
+ * records: the admin record's digest covers all of its entries.
+ */
+function erasureStatements(d: Dialect): string[] {
+  return [
+    `CREATE TABLE audit_erasure (
+    chain ${d.chain} NOT NULL,
+    seq ${d.bigint} NOT NULL,
+    audit_id ${d.chain} NOT NULL,
+    digest TEXT NOT NULL,
+    PRIMARY KEY (chain, seq)
+  )`,
+    'CREATE INDEX audit_erasure_audit_id ON audit_erasure (audit_id, chain, seq)',
+    `CREATE TABLE audit_erasure_mark (
+    chain ${d.chain} NOT NULL,
+    purpose TEXT NOT NULL,
+    through_time ${d.time} NOT NULL,
+    PRIMARY KEY (chain, purpose)
+  )`,
+  ];
+}
+
+export const SQLITE_ERASURE_SCHEMA: readonly string[] = erasureStatements({ chain: 'TEXT', bigint: 'INTEGER', time: 'TEXT' });
+
+export const POSTGRES_ERASURE_SCHEMA: readonly string[] = erasureStatements({
+  chain: 'TEXT COLLATE "C"',
+  bigint: 'BIGINT',
+  time: 'TIMESTAMPTZ(3)',
+});

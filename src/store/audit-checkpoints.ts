@@ -6,6 +6,7 @@
  * implementation (sqlite-audit-checkpoints.ts, postgres-audit-checkpoints.ts).
  */
 
+import type { AuditRecord } from '../audit/types.js';
 import { CodedError } from '../errors.js';
 
 /** A signed checkpoint as stored. The JWS is the evidence; the other columns index it. */
@@ -58,6 +59,41 @@ export interface RetentionMark {
 }
 
 /**
+ * A record whose content was erased under its purpose's retention (src/audit/erasure.ts): the
+ * admin record that documents the erasure, and the SHA-256 (hex) of what was left of the record.
+ */
+export interface ErasureEntry {
+  readonly chain: string;
+  readonly seq: number;
+  /** The audit id of the admin record that documents the erasure. */
+  readonly auditId: string;
+  readonly digest: string;
+}
+
+/** One record to erase: what is left of it (with `erasedBy` set) and the digest of that, for its erasure entry. */
+export interface ErasureWrite {
+  readonly record: AuditRecord;
+  readonly digest: string;
+}
+
+/** The records a purpose's retention may erase next (AuditCheckpointStore.expiring). */
+export interface ExpiringQuery {
+  readonly chain: string;
+  readonly purpose: string;
+  /** Written before this time (ISO). */
+  readonly before: string;
+  /** After this position in (time, seq) order (exclusive); absent: from the first record. */
+  readonly after?: { readonly time: string; readonly seq: number };
+  readonly limit: number;
+}
+
+/**
+ * The one name under which the retention job takes its lease (lockRetention): not a chain id
+ * (those never hold a space), so no gateway instance can hold it as its chain.
+ */
+export const RETENTION_LEASE = 'retention job';
+
+/**
  * What a write of the chain's holder carries to prove it holds the lease: the generation the
  * holder got when it took the lease. A store that checks it does so in the write's own
  * transaction and refuses the write (ChainLeaseLostError) when the lease has moved on.
@@ -108,6 +144,16 @@ export function leaseMovedOn(fence: ChainFence): ChainLeaseLostError {
   );
 }
 
+/** Another running instance is applying the retention rules (lockRetention): this one leaves it to that one. */
+export class RetentionInUseError extends ChainError {
+  readonly code = 'ERR_AUDIT_RETENTION_IN_USE';
+}
+
+/** An erasure found a record already erased, or not the record it read (its id changed): nothing was written. */
+export class ErasureConflictError extends ChainError {
+  readonly code = 'ERR_AUDIT_ERASURE_CONFLICT';
+}
+
 /** A checkpoint at this seq of this chain is already stored. Nothing was written. */
 export class CheckpointConflictError extends CodedError {
   readonly code = 'ERR_AUDIT_CHECKPOINT_CONFLICT';
@@ -142,6 +188,44 @@ export interface AuditCheckpointStore {
   markRetention(mark: RetentionMark): Promise<void>;
   /** Deletes at most `limit` records of the chain with seq <= throughSeq; resolves the number deleted. */
   deleteThrough(chain: string, throughSeq: number, limit: number): Promise<number>;
+  /**
+   * Records of the chain with the purpose, written before `before`, in (time, seq) order after
+   * `after`, at most `limit` (erased ones included): what the purpose's retention may erase next.
+   * Reads the purpose's search index.
+   */
+  expiring(query: ExpiringQuery): Promise<AuditRecord[]>;
+  /**
+   * Erases records, in one transaction, all or nothing: each record stored at the chain and seq
+   * of an ErasureWrite, with the same id, is replaced by what is left of it (its text and search
+   * columns), and its erasure entry is stored (auditId: the record's `erasedBy`). Rejects with
+   * ErasureConflictError, writing nothing, when a record is not there with that id or has an
+   * erasure entry already. With a fence (the retention lease's), only while it is current.
+   */
+  erase(erasures: readonly ErasureWrite[], fence?: ChainFence): Promise<void>;
+  /**
+   * Forgets the erasure entries no record left needs: those of each admin record whose entries
+   * all lie at or before `throughSeq` of the chain (records the global retention rule deleted).
+   * Resolves the number forgotten. An admin record with an entry after it keeps all of its own,
+   * which its digest covers.
+   */
+  forgetErasures(chain: string, throughSeq: number): Promise<number>;
+  /** The chain's erasure entries with fromSeq <= seq < toSeq, by seq. */
+  erasures(chain: string, fromSeq: number, toSeq: number): Promise<ErasureEntry[]>;
+  /** The erasure entries naming this admin record, by (chain, seq), after `after` (exclusive), at most `limit`. */
+  erasedBy(auditId: string, after: { readonly chain: string; readonly seq: number } | undefined, limit: number): Promise<ErasureEntry[]>;
+  /**
+   * Per purpose, how far the purposes' retention has gone through the chain: every record of the
+   * purpose written before that time (ISO) is erased, or was not of a kind it erases.
+   */
+  erasureMarks(chain: string): Promise<Map<string, string>>;
+  /** Sets a purpose's erasure mark in the chain (it only moves forward). */
+  markErasure(chain: string, purpose: string, throughTime: string): Promise<void>;
+  /**
+   * Takes the lease of the retention job (RETENTION_LEASE), so that one instance at a time
+   * applies the retention rules to the store's chains. Rejects with RetentionInUseError when
+   * another running instance holds it. Held as lockChain holds a chain.
+   */
+  lockRetention(): Promise<ChainLease>;
   /**
    * Takes the chain for this process. Rejects with ChainInUseError if another running instance
    * holds it. PostgreSQL: a session advisory lock on a connection of its own, held until
@@ -217,6 +301,33 @@ export function fromRetentionRow(r: RetentionRow): RetentionMark {
     exportId: r.export_id,
     time: r.time instanceof Date ? r.time.toISOString() : r.time,
   };
+}
+
+export interface ErasureRow {
+  chain: string;
+  seq: number | string;
+  audit_id: string;
+  digest: string;
+}
+
+export function fromErasureRow(r: ErasureRow): ErasureEntry {
+  return { chain: r.chain, seq: Number(r.seq), auditId: r.audit_id, digest: r.digest };
+}
+
+/** Checks erasures before they are written: each names what is left of a record, erased by an admin record. */
+export function checkErasures(erasures: readonly ErasureWrite[]): void {
+  for (const e of erasures) {
+    const r = e.record;
+    if (
+      typeof r?.chain !== 'string' ||
+      !Number.isSafeInteger(r.seq) ||
+      typeof r.id !== 'string' ||
+      typeof r.erasedBy !== 'string' ||
+      r.subject !== null ||
+      typeof e.digest !== 'string'
+    )
+      throw new TypeError('AuditCheckpointStore.erase: not an erased record');
+  }
 }
 
 export function checkCheckpoint(c: StoredCheckpoint): void {

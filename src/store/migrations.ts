@@ -20,9 +20,12 @@ import {
 } from './dpo-schema.js';
 import {
   CHAIN_LEASE_MIGRATION_NAME,
+  ERASURE_MIGRATION_NAME,
   POSTGRES_CHAIN_LEASE_SCHEMA,
   POSTGRES_CHECKPOINT_SCHEMA,
+  POSTGRES_ERASURE_SCHEMA,
   SQLITE_CHECKPOINT_SCHEMA,
+  SQLITE_ERASURE_SCHEMA,
 } from './audit-checkpoint-schema.js';
 import {
   CONSENT_OUTBOX_MIGRATION_NAME,
@@ -99,6 +102,7 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
   { version: 8, name: NOTIFICATION_REQUEST_AGE_MIGRATION_NAME, statements: NOTIFICATION_REQUEST_AGE_STATEMENTS },
   { version: 10, name: RELATIONS_MIGRATION_NAME, statements: RELATIONS_SQLITE_STATEMENTS },
   { version: 11, name: DPO_CONSENT_MIGRATION_NAME, statements: DPO_CONSENT_SQLITE_STATEMENTS },
+  { version: 12, name: ERASURE_MIGRATION_NAME, statements: SQLITE_ERASURE_SCHEMA },
 ];
 
 export const POSTGRES_MIGRATIONS: readonly Migration[] = [
@@ -141,4 +145,5 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
   { version: 9, name: CHAIN_LEASE_MIGRATION_NAME, statements: POSTGRES_CHAIN_LEASE_SCHEMA },
   { version: 10, name: RELATIONS_MIGRATION_NAME, statements: RELATIONS_POSTGRES_STATEMENTS },
   { version: 11, name: DPO_CONSENT_MIGRATION_NAME, statements: DPO_CONSENT_POSTGRES_STATEMENTS },
+  { version: 12, name: ERASURE_MIGRATION_NAME, statements: POSTGRES_ERASURE_SCHEMA },
 ];

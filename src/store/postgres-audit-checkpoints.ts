@@ -5,17 +5,25 @@ import {
   ChainLeaseLostError,
   leaseMovedOn,
   CheckpointConflictError,
+  ErasureConflictError,
+  RETENTION_LEASE,
+  RetentionInUseError,
   checkCheckpoint,
+  checkErasures,
   fromCheckpointRow,
+  fromErasureRow,
   fromExportRow,
   fromRetentionRow,
   type AuditCheckpointStore,
   type ChainFence,
   type ChainLease,
   type CheckpointRow,
+  type ErasureRow,
   type ExportRow,
   type RetentionRow,
 } from './audit-checkpoints.js';
+import { ERASE_AUDIT } from './postgres-audit-insert.js';
+import { AUDIT_COLUMNS, parseRecord, toRow } from './rows.js';
 
 /** The advisory lock key of a chain: 64 bits of SHA-256, so different chain ids do not collide in practice. */
 export function chainLockKey(chain: string): string {
@@ -56,7 +64,12 @@ export function postgresCheckpointStore(pool: pg.Pool, url: string): AuditCheckp
         await c.query('ROLLBACK').catch((rollbackErr: unknown) => {
           broken ??= rollbackErr instanceof Error ? rollbackErr : new Error(String(rollbackErr));
         });
-        if (!(err instanceof pg.DatabaseError) && !(err instanceof CheckpointConflictError) && !(err instanceof ChainLeaseLostError))
+        if (
+          !(err instanceof pg.DatabaseError) &&
+          !(err instanceof CheckpointConflictError) &&
+          !(err instanceof ChainLeaseLostError) &&
+          !(err instanceof ErasureConflictError)
+        )
           broken ??= err instanceof Error ? err : new Error(String(err));
         throw err;
       }
@@ -66,18 +79,23 @@ export function postgresCheckpointStore(pool: pg.Pool, url: string): AuditCheckp
     }
   };
   const one = (rows: CheckpointRow[]) => (rows[0] === undefined ? undefined : fromCheckpointRow(rows[0]));
+  /** In a write's transaction: the fence must still be its chain's (lease) current one. */
+  const fenced = async (c: pg.PoolClient, fence: ChainFence): Promise<void> => {
+    // FOR SHARE: a new holder's generation bump waits for this commit (see postgres.ts, appendStatement).
+    const held = await c.query('SELECT 1 FROM audit_chain_lease WHERE chain = $1 AND generation = $2 FOR SHARE', [
+      fence.chain,
+      fence.generation,
+    ]);
+    if (held.rowCount !== 1) throw leaseMovedOn(fence);
+  };
 
   return {
     async add(checkpoint, nodes, fence) {
       checkCheckpoint(checkpoint);
       await tx(async (c) => {
         if (fence !== undefined) {
-          // FOR SHARE: a new holder's generation bump waits for this commit (see postgres.ts, appendStatement).
-          const held = await c.query('SELECT 1 FROM audit_chain_lease WHERE chain = $1 AND generation = $2 FOR SHARE', [
-            fence.chain,
-            fence.generation,
-          ]);
-          if (held.rowCount !== 1 || fence.chain !== checkpoint.chain) throw leaseMovedOn(fence);
+          if (fence.chain !== checkpoint.chain) throw leaseMovedOn(fence);
+          await fenced(c, fence);
         }
         const { rowCount } = await c.query(
           'INSERT INTO audit_checkpoint (chain, seq, time, head, root, prev, jws, frontier) VALUES ($1, $2, $3::timestamptz, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING',
@@ -172,8 +190,102 @@ export function postgresCheckpointStore(pool: pg.Pool, url: string): AuditCheckp
         return rowCount ?? 0;
       });
     },
+    async expiring(q) {
+      const after = q.after === undefined ? '' : ' AND (time, chain, seq) > ($4::timestamptz, $3, $5)';
+      const values: unknown[] = [q.purpose, q.before, q.chain, ...(q.after === undefined ? [] : [q.after.time, q.after.seq])];
+      const rows = await read<{ record: string }>(
+        `SELECT record FROM audit_record WHERE purpose = $1 AND time < $2::timestamptz AND chain = $3${after} ORDER BY time, chain, seq LIMIT $${values.length + 1}`,
+        [...values, q.limit],
+      );
+      return rows.map((r) => parseRecord(r.record));
+    },
+    async erase(erasures, fence) {
+      checkErasures(erasures);
+      if (erasures.length === 0) return;
+      const rows = erasures.map((e) => toRow(e.record));
+      await tx(async (c) => {
+        if (fence !== undefined) await fenced(c, fence);
+        const entries = await c.query(
+          'INSERT INTO audit_erasure (chain, seq, audit_id, digest) SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[]) ON CONFLICT DO NOTHING',
+          [
+            erasures.map((e) => e.record.chain),
+            erasures.map((e) => e.record.seq),
+            erasures.map((e) => e.record.erasedBy),
+            erasures.map((e) => e.digest),
+          ],
+        );
+        const updated =
+          entries.rowCount === erasures.length
+            ? await c.query(
+                ERASE_AUDIT,
+                AUDIT_COLUMNS.map((col) => rows.map((r) => r[col])),
+              )
+            : undefined;
+        if (updated?.rowCount !== erasures.length) {
+          const first = erasures[0]!.record;
+          throw new ErasureConflictError(
+            first.chain,
+            `chain ${first.chain}: a record of the erasure was erased already, or is not the one read; nothing was erased`,
+          );
+        }
+      });
+    },
+    async forgetErasures(chain, throughSeq) {
+      return tx(async (c) => {
+        const { rowCount } = await c.query(
+          'DELETE FROM audit_erasure WHERE chain = $1 AND audit_id IN (SELECT e.audit_id FROM audit_erasure e WHERE e.chain = $1 AND e.seq <= $2 ' +
+            'AND NOT EXISTS (SELECT 1 FROM audit_erasure f WHERE f.audit_id = e.audit_id AND (f.chain <> e.chain OR f.seq > $2)))',
+          [chain, throughSeq],
+        );
+        return rowCount ?? 0;
+      });
+    },
+    async erasures(chain, fromSeq, toSeq) {
+      return (
+        await read<ErasureRow>('SELECT * FROM audit_erasure WHERE chain = $1 AND seq >= $2 AND seq < $3 ORDER BY seq', [
+          chain,
+          fromSeq,
+          toSeq,
+        ])
+      ).map(fromErasureRow);
+    },
+    async erasedBy(auditId, after, limit) {
+      const rows =
+        after === undefined
+          ? await read<ErasureRow>('SELECT * FROM audit_erasure WHERE audit_id = $1 ORDER BY chain, seq LIMIT $2', [auditId, limit])
+          : await read<ErasureRow>(
+              'SELECT * FROM audit_erasure WHERE audit_id = $1 AND (chain, seq) > ($2, $3) ORDER BY chain, seq LIMIT $4',
+              [auditId, after.chain, after.seq, limit],
+            );
+      return rows.map(fromErasureRow);
+    },
+    async erasureMarks(chain) {
+      const rows = await read<{ purpose: string; through_time: Date }>(
+        'SELECT purpose, through_time FROM audit_erasure_mark WHERE chain = $1',
+        [chain],
+      );
+      return new Map(rows.map((r) => [r.purpose, r.through_time.toISOString()]));
+    },
+    async markErasure(chain, purpose, throughTime) {
+      await tx((c) =>
+        c.query(
+          'INSERT INTO audit_erasure_mark (chain, purpose, through_time) VALUES ($1, $2, $3::timestamptz) ' +
+            'ON CONFLICT (chain, purpose) DO UPDATE SET through_time = excluded.through_time WHERE excluded.through_time > audit_erasure_mark.through_time',
+          [chain, purpose, throughTime],
+        ),
+      );
+    },
     lockChain(chain, options = {}) {
       return advisoryLease(url, chain, options);
+    },
+    async lockRetention() {
+      try {
+        return await advisoryLease(url, RETENTION_LEASE, {});
+      } catch (err) {
+        if (err instanceof ChainInUseError)
+          throw new RetentionInUseError(RETENTION_LEASE, 'another gateway instance on this database is applying the retention rules');
+        throw err;
+      }
     },
   };
 }

@@ -31,3 +31,15 @@ export const INSERT_AUDIT =
   `INSERT INTO audit_record (${AUDIT_COLUMNS.join(', ')}) SELECT ${AUDIT_COLUMNS.map((c) => (c === 'reasons' ? 'reasons::jsonb' : c)).join(', ')} ` +
   `FROM unnest(${AUDIT_COLUMNS.map((c, i) => `$${i + 1}::${COLUMN_TYPES[c] === 'jsonb' ? 'text' : COLUMN_TYPES[c]}[]`).join(', ')}) ` +
   `AS t(${AUDIT_COLUMNS.join(', ')})`;
+
+const KEPT = AUDIT_COLUMNS.filter((c) => c !== 'chain' && c !== 'seq');
+
+/**
+ * The PostgreSQL erasure (AuditCheckpointStore.erase): one statement replaces the text and search
+ * columns of every record erased in a batch, found by chain, seq and id; each column travels as
+ * one array parameter, in AUDIT_COLUMNS order, as for INSERT_AUDIT.
+ */
+export const ERASE_AUDIT =
+  `UPDATE audit_record a SET ${KEPT.map((c) => `${c} = t.${c}${c === 'reasons' ? '::jsonb' : ''}`).join(', ')} ` +
+  `FROM unnest(${AUDIT_COLUMNS.map((c, i) => `$${i + 1}::${COLUMN_TYPES[c] === 'jsonb' ? 'text' : COLUMN_TYPES[c]}[]`).join(', ')}) ` +
+  `AS t(${AUDIT_COLUMNS.join(', ')}) WHERE a.chain = t.chain AND a.seq = t.seq AND a.id = t.id`;

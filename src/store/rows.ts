@@ -60,7 +60,8 @@ export const CHAINS_SQL =
 /** The columns that repeat part of the record (everything but `record` itself). */
 const DERIVED_COLUMNS = AUDIT_COLUMNS.filter((c) => c !== 'record');
 
-function derivedColumns(record: AuditRecord): Omit<AuditRow, 'record'> {
+/** The search columns of a record: what the row repeats of it besides its text. */
+export function derivedColumns(record: AuditRecord): Omit<AuditRow, 'record'> {
   return {
     chain: record.chain,
     seq: record.seq,
@@ -155,7 +156,7 @@ export const ENCODED_COLUMNS = [
 const isIntegerColumn = (column: (typeof ENCODED_COLUMNS)[number]): boolean => column === 'policy_version';
 
 /** ENCODED_COLUMNS of a row as scanPage's SQL writes them: the reference the SQL is tested against. */
-export function encodeColumns(row: AuditRow): string | null {
+export function encodeColumns(row: Pick<AuditRow, (typeof ENCODED_COLUMNS)[number]>): string | null {
   let out = '';
   for (const column of ENCODED_COLUMNS) {
     const value: unknown = row[column];

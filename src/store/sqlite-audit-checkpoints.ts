@@ -3,16 +3,23 @@ import Database from 'better-sqlite3';
 import {
   ChainInUseError,
   CheckpointConflictError,
+  ErasureConflictError,
+  RETENTION_LEASE,
+  RetentionInUseError,
   checkCheckpoint,
+  checkErasures,
   fromCheckpointRow,
+  fromErasureRow,
   fromExportRow,
   fromRetentionRow,
   type AuditCheckpointStore,
   type ChainLease,
   type CheckpointRow,
+  type ErasureRow,
   type ExportRow,
   type RetentionRow,
 } from './audit-checkpoints.js';
+import { AUDIT_COLUMNS, parseRecord, toRow } from './rows.js';
 
 /**
  * The checkpoint store on the embedded SQLite database. `write` runs its function in an
@@ -44,6 +51,32 @@ export function sqliteCheckpointStore(db: Database.Database, write: <T>(fn: () =
     ),
     deleteThrough: db.prepare(
       'DELETE FROM audit_record WHERE chain = ? AND seq IN (SELECT seq FROM audit_record WHERE chain = ? AND seq <= ? ORDER BY seq LIMIT ?)',
+    ),
+    expiring: db
+      .prepare('SELECT record FROM audit_record WHERE purpose = ? AND time < ? AND chain = ? ORDER BY time, chain, seq LIMIT ?')
+      .pluck(),
+    expiringAfter: db
+      .prepare(
+        'SELECT record FROM audit_record WHERE purpose = ? AND time < ? AND chain = ? AND (time, chain, seq) > (?, ?, ?) ORDER BY time, chain, seq LIMIT ?',
+      )
+      .pluck(),
+    erase: db.prepare(
+      `UPDATE audit_record SET ${AUDIT_COLUMNS.filter((c) => c !== 'chain' && c !== 'seq')
+        .map((c) => `${c} = @${c}`)
+        .join(', ')} WHERE chain = @chain AND seq = @seq AND id = @id`,
+    ),
+    addErasure: db.prepare('INSERT INTO audit_erasure (chain, seq, audit_id, digest) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING'),
+    forgetErasures: db.prepare(
+      'DELETE FROM audit_erasure WHERE chain = @chain AND audit_id IN (SELECT e.audit_id FROM audit_erasure e WHERE e.chain = @chain AND e.seq <= @throughSeq ' +
+        'AND NOT EXISTS (SELECT 1 FROM audit_erasure f WHERE f.audit_id = e.audit_id AND (f.chain <> e.chain OR f.seq > @throughSeq)))',
+    ),
+    erasures: db.prepare('SELECT * FROM audit_erasure WHERE chain = ? AND seq >= ? AND seq < ? ORDER BY seq'),
+    erasedBy: db.prepare('SELECT * FROM audit_erasure WHERE audit_id = ? ORDER BY chain, seq LIMIT ?'),
+    erasedByAfter: db.prepare('SELECT * FROM audit_erasure WHERE audit_id = ? AND (chain, seq) > (?, ?) ORDER BY chain, seq LIMIT ?'),
+    erasureMarks: db.prepare('SELECT purpose, through_time FROM audit_erasure_mark WHERE chain = ?'),
+    markErasure: db.prepare(
+      'INSERT INTO audit_erasure_mark (chain, purpose, through_time) VALUES (?, ?, ?) ' +
+        'ON CONFLICT (chain, purpose) DO UPDATE SET through_time = excluded.through_time WHERE excluded.through_time > audit_erasure_mark.through_time',
     ),
   };
 
@@ -98,10 +131,88 @@ export function sqliteCheckpointStore(db: Database.Database, write: <T>(fn: () =
     async deleteThrough(chain, throughSeq, limit) {
       return write(() => sql.deleteThrough.run(chain, chain, throughSeq, limit).changes);
     },
+    async expiring(q) {
+      const before = new Date(q.before).toISOString();
+      const texts = (
+        q.after === undefined
+          ? sql.expiring.all(q.purpose, before, q.chain, q.limit)
+          : sql.expiringAfter.all(q.purpose, before, q.chain, new Date(q.after.time).toISOString(), q.chain, q.after.seq, q.limit)
+      ) as string[];
+      return texts.map(parseRecord);
+    },
+    async erase(erasures) {
+      // The retention lease is a lock this process holds while it lives (fileLease): a fence has nothing to prove.
+      checkErasures(erasures);
+      if (erasures.length === 0) return;
+      // The connection overwrites what a write frees with zeros (secure_delete, set when the store opens).
+      write(() => {
+        for (const { record, digest } of erasures) {
+          if (
+            sql.addErasure.run(record.chain, record.seq, record.erasedBy, digest).changes !== 1 ||
+            sql.erase.run(toRow(record)).changes !== 1
+          )
+            throw new ErasureConflictError(
+              record.chain,
+              `chain ${record.chain}, seq ${record.seq}: the record was erased already, or is not the one read; nothing was erased`,
+            );
+        }
+      });
+      // The pages as they were before the erasure are still in the write-ahead log: write it back and empty it.
+      // Best effort, without waiting: another process's reader in the middle of a transaction lets it go only
+      // as far as it can, and the log's older frames are overwritten as it is used again.
+      const timeout = db.pragma('busy_timeout', { simple: true }) as number;
+      db.pragma('busy_timeout = 0');
+      try {
+        db.pragma('wal_checkpoint(TRUNCATE)');
+      } catch {
+        // The erasure is committed; the log is emptied at a later checkpoint.
+      } finally {
+        db.pragma(`busy_timeout = ${timeout}`);
+      }
+    },
+    async forgetErasures(chain, throughSeq) {
+      return write(() => sql.forgetErasures.run({ chain, throughSeq }).changes);
+    },
+    async erasures(chain, fromSeq, toSeq) {
+      return (sql.erasures.all(chain, fromSeq, toSeq) as ErasureRow[]).map(fromErasureRow);
+    },
+    async erasedBy(auditId, after, limit) {
+      const rows = (
+        after === undefined ? sql.erasedBy.all(auditId, limit) : sql.erasedByAfter.all(auditId, after.chain, after.seq, limit)
+      ) as ErasureRow[];
+      return rows.map(fromErasureRow);
+    },
+    async erasureMarks(chain) {
+      const rows = sql.erasureMarks.all(chain) as { purpose: string; through_time: string }[];
+      return new Map(rows.map((r) => [r.purpose, r.through_time]));
+    },
+    async markErasure(chain, purpose, throughTime) {
+      write(() => sql.markErasure.run(chain, purpose, new Date(throughTime).toISOString()));
+    },
     async lockChain(chain) {
       return sqliteChainLease(db, chain);
     },
+    async lockRetention() {
+      return sqliteRetentionLease(db);
+    },
   };
+}
+
+/**
+ * The retention job's lease on the SQLite database `database` (see AuditCheckpointStore.lockRetention):
+ * a lock file of its own beside the store, held as a chain's lease is.
+ */
+export function sqliteRetentionLease(database: { readonly name: string; readonly memory: boolean }): ChainLease {
+  const busy = (): RetentionInUseError =>
+    new RetentionInUseError(RETENTION_LEASE, 'another gateway process on this data folder is applying the retention rules');
+  try {
+    return database.memory
+      ? processLease(`:memory:${RETENTION_LEASE}`, RETENTION_LEASE)
+      : fileLease(`${database.name}.retention.lease`, RETENTION_LEASE);
+  } catch (err) {
+    if (err instanceof ChainInUseError) throw busy();
+    throw err;
+  }
 }
 
 /**

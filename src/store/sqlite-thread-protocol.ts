@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { ChainInUseError, CheckpointConflictError } from './audit-checkpoints.js';
+import { ChainInUseError, CheckpointConflictError, ErasureConflictError } from './audit-checkpoints.js';
 import { IdempotencyKeyTakenError, InvalidDeliveryCursorError, OutboxWriteError } from '../outbox/types.js';
 import { RelationConflictError } from '../relations/types.js';
 import { ChainConflictError, InvalidCursorError, ReplayedClaimError, type Store, type StoreStats } from './types.js';
@@ -69,9 +69,18 @@ export const ROUTES = {
     retention: 'thread',
     markRetention: 'thread',
     deleteThrough: 'thread',
+    expiring: 'thread',
+    erase: 'thread',
+    forgetErasures: 'thread',
+    erasures: 'thread',
+    erasedBy: 'thread',
+    erasureMarks: 'thread',
+    markErasure: 'thread',
     // The chain lease is a lock file and a set of the chains this process holds: it must live in
     // the gateway's thread, where the lease is used and released (a worker has a set of its own).
+    // So must the retention job's lease, for the same reason.
     lockChain: 'here',
+    lockRetention: 'here',
   },
   dpo: {
     rollupWatermarks: 'thread',
@@ -166,6 +175,7 @@ const ERROR_CLASSES = {
   InvalidCursorError,
   InvalidDeliveryCursorError,
   CheckpointConflictError,
+  ErasureConflictError,
   ChainInUseError,
   SqliteError: Database.SqliteError,
   TypeError,

@@ -4,7 +4,7 @@ import { Worker } from 'node:worker_threads';
 import type { AuditRecord } from '../audit/types.js';
 import { CodedError } from '../errors.js';
 import { canonicalText } from './rows.js';
-import { sqliteChainLease } from './sqlite-audit-checkpoints.js';
+import { sqliteChainLease, sqliteRetentionLease } from './sqlite-audit-checkpoints.js';
 import {
   ROUTES,
   reviveError,
@@ -28,7 +28,7 @@ import type { Store, StoreDurability, StoreStats } from './types.js';
  * - Errors keep their class and own properties across the boundary (ChainConflictError,
  *   InvalidCursorError, TypeError, SqliteError with its `code` ...), see sqlite-thread-protocol.ts.
  * - `stats` is kept here, from the counters each answer of the worker carries.
- * - The chain lease (checkpoints.lockChain) is taken in this thread, where it is held.
+ * - The chain lease (checkpoints.lockChain) and the retention job's (lockRetention) are taken in this thread, where they are held.
  * - If the worker dies, every pending and every later call rejects with StoreThreadError.
  * - close() waits for the calls already made, closes the database, and ends the worker. The
  *   worker keeps the process alive only while calls are pending.
@@ -184,6 +184,7 @@ export class SqliteWorkerStore implements Store {
     const here = {
       checkpoints: {
         lockChain: async (chain: string) => sqliteChainLease({ name: options.file, memory: options.file === ':memory:' }, chain),
+        lockRetention: async () => sqliteRetentionLease({ name: options.file, memory: options.file === ':memory:' }),
       },
     };
     this.audit = this.#forward('audit', {});

@@ -108,6 +108,9 @@ async function openInThread(file: string, busyTimeoutMs: number): Promise<Store>
     if (mode !== 'wal' && file !== ':memory:')
       throw new Error(`openSqliteStore: could not switch the database to WAL mode (got ${String(mode)})`);
     db.pragma('synchronous = FULL');
+    // What a write frees (a record erased or deleted under retention, a page rebalanced) is overwritten
+    // with zeros, so that erased content does not stay behind in the file's unused space.
+    db.pragma('secure_delete = ON');
     migrate(db);
   } catch (err) {
     db.close();

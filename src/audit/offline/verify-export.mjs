@@ -13,6 +13,15 @@
 //   - names the hash of the record at its seq, and the RFC 6962 Merkle root over records 1..seq
 //       leaf = SHA-256(0x00 || 32-byte record hash), node = SHA-256(0x01 || left || right),
 //   - follows the previous checkpoint (its "prev") without a gap.
+// A record whose content was erased under its purpose's retention ("erasedBy" set) cannot be
+// hashed again: its stored hash is its leaf, and instead of its hash the verifier checks that
+//   - what is left of it is exactly what an erasure leaves (place, ids, time, kind, purpose),
+//   - the chain's erasures.jsonl holds the admin record that documents its erasure, proven by an
+//     inclusion proof against a signed checkpoint, whose reasons give the number and the digest of
+//     its erasure entries (SHA-256 over "<seq>:<digest>\n" lines) and the cutoff of each purpose,
+//   - its entry there names that admin record and the SHA-256 of what is left of it, and
+//   - it is an exchange (decision, release, refusal, notification) written before the cutoff the
+//     admin record documents for its purpose.
 // It stops at the first problem and names the chain, the seq and what is wrong.
 // Exit code: 0 the export verifies, 1 it does not, 2 it could not be read or the arguments are wrong.
 //
@@ -153,6 +162,135 @@ function checkpointPayload(jws, keys, chain) {
   return p;
 }
 
+// RFC 9162 §2.1.3.2: does the audit path lead from the leaf at `index` to `root` in a tree of `size` leaves?
+function verifyInclusion(index, size, leaf, pathHashes, root) {
+  if (!Number.isSafeInteger(size) || !Number.isSafeInteger(index) || index < 0 || index >= size) return false;
+  let fn = index;
+  let sn = size - 1;
+  let r = leaf;
+  for (const p of pathHashes) {
+    if (sn === 0) return false;
+    if (fn % 2 === 1 || fn === sn) {
+      r = nodeHash(p, r);
+      if (fn % 2 === 0) {
+        while (fn % 2 === 0 && fn !== 0) {
+          fn = Math.floor(fn / 2);
+          sn = Math.floor(sn / 2);
+        }
+      }
+    } else {
+      r = nodeHash(r, p);
+    }
+    fn = Math.floor(fn / 2);
+    sn = Math.floor(sn / 2);
+  }
+  return sn === 0 && r.toString('hex') === root;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Erased records (see the top of this file).
+
+const ERASABLE_KINDS = new Set(['decision', 'release', 'refusal', 'notification']);
+
+function erasedShape(r) {
+  return {
+    kind: r.kind,
+    auditId: r.auditId,
+    requestId: r.requestId,
+    contract: null,
+    caller: null,
+    caseworker: null,
+    caseRef: null,
+    purpose: r.purpose,
+    subject: null,
+    policy: null,
+    policySet: null,
+    legalBasis: null,
+    decision: null,
+    reasons: [],
+    fields: { requested: [], released: [], withheld: [], dropped: [] },
+    consent: null,
+    tokenDigest: null,
+    upstream: null,
+    responseDigest: null,
+    status: null,
+    latencyMs: null,
+    id: r.id,
+    chain: r.chain,
+    seq: r.seq,
+    time: r.time,
+    prevHash: r.prevHash,
+    hash: r.hash,
+    erasedBy: r.erasedBy,
+  };
+}
+
+// The erasure entries of a chain's export, by seq, from its erasures.jsonl; each admin record checked first.
+function readErasures(dir, entry, keys) {
+  const chain = entry.chain;
+  const bySeq = new Map();
+  if (!entry.erasures) return bySeq;
+  const lines = readFileSync(path.join(dir, entry.erasures), 'utf8')
+    .split('\n')
+    .filter((l) => l !== '');
+  for (const line of lines) {
+    const { admin, proof, erased } = JSON.parse(line);
+    const bad = (message) =>
+      new Bad(chain, admin?.seq ?? 0, `the record documenting an erasure (chain ${admin?.chain}, seq ${admin?.seq}): ${message}`);
+    if (admin === null || typeof admin !== 'object' || admin.kind !== 'admin' || recordHash(admin) !== admin.hash)
+      throw bad('it does not match its hash');
+    let p;
+    try {
+      p = checkpointPayload(proof?.checkpoint, keys, admin.chain);
+    } catch (err) {
+      throw bad(`its checkpoint: ${err.message}`);
+    }
+    const pathHashes =
+      Array.isArray(proof.path) && proof.path.every((h) => HEX64.test(h)) ? proof.path.map((h) => Buffer.from(h, 'hex')) : undefined;
+    if (
+      proof.chain !== admin.chain ||
+      proof.seq !== admin.seq ||
+      proof.treeSize !== p.seq ||
+      pathHashes === undefined ||
+      !verifyInclusion(admin.seq - 1, p.seq, leafHash(admin.hash), pathHashes, p.root)
+    )
+      throw bad('its inclusion proof does not lead to the signed root');
+    const reasons = Array.isArray(admin.reasons) ? admin.reasons : [];
+    const named = new Map();
+    const cutoffs = new Map();
+    for (const r of reasons.slice(1)) {
+      const m = /^([a-z]+)=(.*)$/s.exec(r);
+      if (m === null) continue;
+      if (m[1] === 'cutoff') {
+        const c = /^([a-z0-9-]+):(P[0-9YMWD]+):(.+)$/.exec(m[2]);
+        if (c !== null) cutoffs.set(c[1], c[3]);
+      } else named.set(m[1], m[2]);
+    }
+    if (reasons[0] !== 'AUDIT_ERASURE' || named.get('chain') !== chain) throw bad(`it does not document an erasure in chain ${chain}`);
+    const list = Array.isArray(erased) ? erased : [];
+    const digest = sha256(list.map((e) => `${e[0]}:${e[1]}\n`).join('')).toString('hex');
+    if (String(list.length) !== named.get('erased') || digest !== named.get('digest'))
+      throw bad('the erasure entries in the export are not those it documents');
+    for (const [seq, entryDigest] of list) bySeq.set(seq, { auditId: admin.auditId, digest: entryDigest, cutoffs });
+  }
+  return bySeq;
+}
+
+// Why an erased record is not a documented, due erasure; undefined when it is.
+function erasureProblem(record, erasures) {
+  if (canonical(erasedShape(record)) !== canonical(record))
+    return 'the record is marked erased, but what is left of it is not what an erasure leaves';
+  if (typeof record.hash !== 'string' || !HEX64.test(record.hash)) return 'the erased record has no valid hash';
+  const doc = erasures.get(record.seq);
+  if (doc === undefined || doc.auditId !== record.erasedBy)
+    return "the record's content was erased, and no erasure documented in the export names it";
+  if (sha256(canonical(record)).toString('hex') !== doc.digest) return 'the record was changed after its content was erased';
+  const cutoff = doc.cutoffs.get(record.purpose);
+  if (!ERASABLE_KINDS.has(record.kind) || cutoff === undefined || !(Date.parse(record.time) < Date.parse(cutoff)))
+    return "the record's content was erased before its purpose's retention had passed";
+  return undefined;
+}
+
 // ---------------------------------------------------------------------------------------------
 
 async function verifyChain(dir, entry, keys, log) {
@@ -161,6 +299,8 @@ async function verifyChain(dir, entry, keys, log) {
     .split('\n')
     .filter((l) => l !== '')
     .map((l) => JSON.parse(l));
+  const erasures = readErasures(dir, entry, keys);
+  let erased = 0;
   let frontier = new Frontier();
   let prev = GENESIS;
   let previousCheckpoint = 0;
@@ -242,13 +382,19 @@ async function verifyChain(dir, entry, keys, log) {
           expected,
           'the record does not link to the record before it (that one was changed, or this one inserted or moved)',
         );
-      let hash;
-      try {
-        hash = recordHash(record);
-      } catch {
-        hash = undefined;
+      if (record.erasedBy !== undefined) {
+        const problem = erasureProblem(record, erasures);
+        if (problem !== undefined) throw new Bad(chain, expected, problem);
+        erased += 1;
+      } else {
+        let hash;
+        try {
+          hash = recordHash(record);
+        } catch {
+          hash = undefined;
+        }
+        if (hash !== record.hash) throw new Bad(chain, expected, 'the record was changed: its content does not match its hash');
       }
-      if (hash !== record.hash) throw new Bad(chain, expected, 'the record was changed: its content does not match its hash');
       prev = record.hash;
       seq = expected;
       frontier.push(leafHash(record.hash));
@@ -265,7 +411,7 @@ async function verifyChain(dir, entry, keys, log) {
     throw new Bad(chain, seq + 1, `the checkpoint at seq ${checkpoints[next].seq} has no record to seal (records were removed)`);
   if (previousCheckpoint !== entry.toSeq)
     throw new Bad(chain, entry.toSeq, 'the last record of the export is not sealed by a signed checkpoint');
-  return { chain, records: seq - entry.fromSeq + 1, checkpoints: checkpoints.length, from: entry.fromSeq, to: seq };
+  return { chain, records: seq - entry.fromSeq + 1, checkpoints: checkpoints.length, from: entry.fromSeq, to: seq, erased };
 }
 
 async function main(argv) {
@@ -302,7 +448,10 @@ async function main(argv) {
   for (const entry of manifest.chains) {
     try {
       const r = await verifyChain(dir, entry, keys, log);
-      log(`OK   chain ${r.chain}: records ${r.from}-${r.to} (${r.records}), ${r.checkpoints} signed checkpoints`);
+      log(
+        `OK   chain ${r.chain}: records ${r.from}-${r.to} (${r.records}), ${r.checkpoints} signed checkpoints` +
+          (r.erased > 0 ? `, ${r.erased} with their content erased under their purpose's retention (documented and due)` : ''),
+      );
     } catch (err) {
       failed = true;
       if (err instanceof Bad) process.stdout.write(`FAIL ${err.message}\n`);

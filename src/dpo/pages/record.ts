@@ -72,8 +72,9 @@ export function recordPage(
     body: html`<h1>${kindLabel(r.kind, lang)} · ${formatTime(r.time, lang)}</h1>
 <p class="lead">${t.record.lead}</p>
 <section class="panel" id="verification" data-verified="${intact ? 'intact' : 'failed'}"><h2>${t.record.verificationHeading} ${intact ? html`<span class="badge ok">${t.common.intact}</span>` : html`<span class="badge failed">${t.record.altered}</span>`}</h2>
+${v.erased ? html`<p class="notice" id="erased"><span class="badge pending">${t.record.erasedBadge}</span> ${t.record.erasedLead}</p>` : ''}
 <ul>
-  ${check(ctx, v.hashIntact, t.record.checks.hash)}
+  ${check(ctx, v.hashIntact, v.erased ? t.record.checks.erased : t.record.checks.hash)}
   ${check(ctx, v.linksToPrevious, t.record.checks.previous)}
   ${check(ctx, v.linkedFromNext, t.record.checks.next)}
   ${check(ctx, v.columnsIntact, t.record.checks.columns)}
@@ -81,9 +82,11 @@ export function recordPage(
   <li id="seal" data-seal="${v.seal.status}">${
     v.seal.status === 'verified'
       ? html`<span class="badge ok">OK</span> ${t.record.sealVerified(formatNumber(v.seal.checkpoint?.seq ?? 0, lang), formatTime(v.seal.checkpoint?.time ?? '', lang))}`
-      : v.seal.status === 'pending'
-        ? html`<span class="badge pending">${t.record.pending}</span> ${t.record.sealPending}`
-        : html`<span class="badge failed">${t.record.failedBadge}</span> ${t.record.sealFailed}: ${v.seal.reason ?? ''}`
+      : v.seal.status === 'erased'
+        ? html`<span class="badge ok">OK</span> ${t.record.sealErased(formatNumber(v.seal.checkpoint?.seq ?? 0, lang), formatTime(v.seal.checkpoint?.time ?? '', lang))}`
+        : v.seal.status === 'pending'
+          ? html`<span class="badge pending">${t.record.pending}</span> ${t.record.sealPending}`
+          : html`<span class="badge failed">${t.record.failedBadge}</span> ${t.record.sealFailed}: ${v.seal.reason ?? ''}`
   }</li>
   <li>${
     v.chain === undefined

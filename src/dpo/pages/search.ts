@@ -220,7 +220,7 @@ export function recordsTable(ctx: PageContext, records: readonly AuditRecord[]):
   <td title="${r.contract ?? ''}">${r.contract === null ? '-' : contractTitle(rules, r.contract, lang)}</td>
   <td>${r.purpose === null ? '-' : purposeTitle(rules, r.purpose, lang)}</td>
   <td>${decisionBadge(ctx, r)}</td>
-  <td class="small">${r.fields.released.length > 0 ? html`<div>${fieldsWentOut(r) ? t.search.released : t.search.permitted}: ${r.fields.released.join(', ')}</div>` : ''}${r.fields.withheld.length > 0 ? html`<div>${t.search.withheld}: ${r.fields.withheld.join(', ')}</div>` : ''}${r.reasons.length > 0 ? html`<div>${r.reasons.map((c) => reasonText(c, lang)).join('; ')}</div>` : ''}</td>
+  <td class="small">${r.erasedBy !== undefined ? html`<span class="badge pending" data-erased="${r.erasedBy}">${t.record.erasedBadge}</span>` : ''}${r.fields.released.length > 0 ? html`<div>${fieldsWentOut(r) ? t.search.released : t.search.permitted}: ${r.fields.released.join(', ')}</div>` : ''}${r.fields.withheld.length > 0 ? html`<div>${t.search.withheld}: ${r.fields.withheld.join(', ')}</div>` : ''}${r.reasons.length > 0 ? html`<div>${r.reasons.map((c) => reasonText(c, lang)).join('; ')}</div>` : ''}</td>
 </tr>`,
   )}</tbody></table>`;
 }

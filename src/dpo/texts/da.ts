@@ -190,12 +190,21 @@ export const da = {
     related: 'Andre poster for samme udveksling',
     sealVerified: (seq: string, time: string) =>
       `Posten er med i det signerede kontrolpunkt til og med post ${seq} (${time}); inklusionsbeviset holder.`,
+    erasedBadge: 'Indhold slettet',
+    erasedLead:
+      "Postens indhold er slettet, da formålets opbevaringsperiode var udløbet og en eksport rummede posten. Tilbage er kun dens plads i kæden, dens id'er, tidspunkt, art og formål.",
+    sealErased: (seq: string, time: string) =>
+      `Sletningen er dokumenteret og var rettidig, og postens hash er med i det signerede kontrolpunkt til og med post ${seq} (${time}).`,
     chainVerified: (chain: string, through: string) => `Kæden ${chain} er kontrolleret intakt til og med post ${through}.`,
     versionNow: (version: number) => `Gældende version er nu ${version}; teksten nedenfor er den gældende versions.`,
     checks: {
       hash: {
         good: 'Indholdet passer til postens hash.',
         bad: 'Indholdet passer ikke til postens hash: posten er ændret, efter den blev skrevet.',
+      },
+      erased: {
+        good: 'Indholdet er slettet efter formålets opbevaringsperiode; sletningen er dokumenteret, og det, der er tilbage, er uændret.',
+        bad: 'Indholdet er slettet uden en dokumenteret rettidig sletning, eller det, der er tilbage, er ændret.',
       },
       previous: {
         good: 'Posten er kædet til den forrige post.',
@@ -573,6 +582,7 @@ export const da = {
     'checkpoint-mismatch': 'Kæden passer ikke til et signeret kontrolpunkt',
     'root-mismatch': 'Posterne giver ikke kontrolpunktets Merkle-rod',
     'retention-unproven': 'Slettede poster er ikke dokumenteret',
+    'erasure-unproven': 'Slettet indhold er ikke dokumenteret',
   },
 };
 

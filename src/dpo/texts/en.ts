@@ -177,12 +177,21 @@ export const en: Texts = {
     related: 'Other records of the same exchange',
     sealVerified: (seq: string, time: string) =>
       `The record is included in the signed checkpoint through record ${seq} (${time}); its inclusion proof checks out.`,
+    erasedBadge: 'Content erased',
+    erasedLead:
+      "The record's content was erased once its purpose's retention had passed and an export held it. Only its place in the chain, its ids, time, kind and purpose are left.",
+    sealErased: (seq: string, time: string) =>
+      `The erasure is documented and was due, and the record's hash is included in the signed checkpoint through record ${seq} (${time}).`,
     chainVerified: (chain: string, through: string) => `Chain ${chain} was verified intact through record ${through}.`,
     versionNow: (version: number) => `The version in force is now ${version}; the text below is that version's.`,
     checks: {
       hash: {
         good: "The content matches the record's hash.",
         bad: "The content does not match the record's hash: the record was changed after it was written.",
+      },
+      erased: {
+        good: "The content was erased under its purpose's retention; the erasure is documented and what is left is unchanged.",
+        bad: 'The content was erased without a documented erasure that was due, or what is left was changed.',
       },
       previous: {
         good: 'The record links to the record before it.',
@@ -551,5 +560,6 @@ export const en: Texts = {
     'checkpoint-mismatch': 'The chain does not match a signed checkpoint',
     'root-mismatch': "The records do not give the checkpoint's Merkle root",
     'retention-unproven': 'Deleted records are not documented',
+    'erasure-unproven': 'Erased content is not documented',
   },
 };
