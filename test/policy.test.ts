@@ -192,6 +192,8 @@ const base = (id: string, over: Partial<Policy> = {}): Policy => ({
   purpose: 'plan-coordination',
   legalBasis: { gdpr: 'Art. 6(1)(e)', national: 'test', description: 'Example for tests.' },
   consent: { required: false, evidence: [] },
+  // The repository's contracts are about adults: a policy on one must say so.
+  subject: { age: { min: 18 } },
   fields: ['targetGroup'],
   validity: { from: '2024-01-01' },
   owner: 'test owner',
