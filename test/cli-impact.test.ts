@@ -103,7 +103,7 @@ const ASKED: Asked[] = [
     client: 'bif-jobcentre-system',
     contract: 'social.coordination-summary.v1',
     purpose: 'rehabilitation-team-assessment',
-    fields: ['efforts'],
+    fields: ['healthEfforts'],
     consent: 'active',
   },
   {

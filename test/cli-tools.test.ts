@@ -75,14 +75,14 @@ describe('snitflade explain', () => {
     expect(code).toBe(0);
     const out = io.out();
     expect(out).toContain('  relations in force: BIF as cash-benefit, SOF as social-case\n');
-    expect(out).toContain('Decision: PERMIT under bif-reads-social-coordination-summary v3');
+    expect(out).toContain('Decision: PERMIT under bif-reads-social-coordination-summary v4');
     expect(out).toContain('  released: openSocialCase\n  withheld: efforts\n');
     expect(out).toContain('legal basis: Art. 6(1)(e); Retssikkerhedsloven § 11 c');
     expect(out).toMatch(
-      /✔ bif-reads-social-coordination-summary v3[^\n]*\n(.*\n){4}.*fields +would release openSocialCase; not efforts\n.*ok +subject +covers citizens aged 18 or over; the citizen is 40\n.*ok +relation +needs relations with the citizen: BIF as cash-benefit or sickness-benefit or rehabilitation-case; SOF as any capacity; assumed: BIF as cash-benefit, SOF as social-case\n/,
+      /✔ bif-reads-social-coordination-summary v4[^\n]*\n(.*\n){4}.*fields +would release openSocialCase; not efforts\n.*ok +subject +covers citizens aged 18 or over; the citizen is 40\n.*ok +relation +needs relations with the citizen: BIF as cash-benefit or sickness-benefit or rehabilitation-case; SOF as any capacity; assumed: BIF as cash-benefit, SOF as social-case\n/,
     );
     expect(out).toMatch(
-      /✘ bif-rehab-team-reads-social-efforts v3[^\n]*\n.*\n.*ok +role +the caller holds rehabilitation-team\n.*FAIL purpose +only for "rehabilitation-team-assessment", not "plan-coordination"/,
+      /✘ bif-rehab-team-reads-social-efforts v4[^\n]*\n.*\n.*ok +role +the caller holds rehabilitation-team\n.*FAIL purpose +only for "rehabilitation-team-assessment", not "plan-coordination"/,
     );
   });
 

@@ -681,7 +681,7 @@ describe.each(DATABASES)('consents on %s', (name, makeDatabase) => {
           env.url,
           'bif-jobcentre-system',
           `/v1/queries/${SUMMARY}`,
-          { cpr: c.cpr, fields: ['efforts'] },
+          { cpr: c.cpr, fields: ['healthEfforts'] },
           { purpose: 'rehabilitation-team-assessment' },
         );
       const denied = async (audited: string): Promise<void> => {
@@ -702,7 +702,7 @@ describe.each(DATABASES)('consents on %s', (name, makeDatabase) => {
       expect(bySof.status).toBe(201);
       const after = await ask();
       expect(after.status).toBe(200);
-      expect(after.body.disclosure.released).toEqual(['efforts']);
+      expect(after.body.disclosure.released).toEqual(['healthEfforts']);
       const decision = (await records(env, after.body.disclosure.auditId)).find((r) => r.kind === 'decision')!;
       expect([decision.decision, decision.consent]).toEqual(['permit', bySof.body.consent.receiptDigest]);
     });

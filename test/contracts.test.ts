@@ -41,8 +41,10 @@ describe('the repository contracts', () => {
     });
     expect(status.fieldNames).toEqual(['targetGroup', 'benefit', 'jobcentreUnit', 'caseworkerContact', 'nextMeeting', 'sanctions']);
     expect(summary.provider).toEqual({ administration: 'SOF', system: 'sof-case-system' });
-    expect(summary.fieldNames).toEqual(['openSocialCase', 'supportContact', 'actionPlan', 'efforts']);
+    expect(summary.fieldNames).toEqual(['openSocialCase', 'supportContact', 'actionPlan', 'efforts', 'socialEfforts', 'healthEfforts']);
     expect(summary.fields.efforts!.category).toBe('health');
+    expect(summary.fields.socialEfforts!.category).toBe('social');
+    expect(summary.fields.healthEfforts!.category).toBe('health');
     expect(summary.fields.supportContact!.category).toBe('contact');
     for (const c of registry.list()) for (const n of c.fieldNames) expect(c.fields[n]!.label.da && c.fields[n]!.label.en).toBeTruthy();
   });
@@ -82,6 +84,16 @@ describe('the repository contracts', () => {
       }),
     ).toBe(true);
     expect(summary.validateResponse({ efforts: ['diagnosis'] })).toBe(false);
+    // Each effort with its period; the social list cannot carry a treatment, nor the health list housing.
+    const periods = {
+      socialEfforts: [{ kind: 'housing-support', from: '2025-03-01', to: null }],
+      healthEfforts: [{ kind: 'addiction-treatment', from: '2025-09-01', to: '2026-02-28' }],
+    };
+    expect(summary.validateResponse(periods)).toBe(true);
+    expect(summary.validateResponse({ socialEfforts: [{ kind: 'addiction-treatment', from: '2025-09-01', to: null }] })).toBe(false);
+    expect(summary.validateResponse({ healthEfforts: [{ kind: 'housing-support', from: '2025-09-01', to: null }] })).toBe(false);
+    expect(summary.validateResponse({ socialEfforts: [{ kind: 'mentor', from: '2025-09-01' }] })).toBe(false);
+    expect(summary.validateResponse({ socialEfforts: ['mentor'] })).toBe(false);
     expect(summary.validateResponse({ actionPlan: { exists: false } })).toBe(false);
   });
 
@@ -109,6 +121,8 @@ describe('the repository contracts', () => {
       ['supportContact', 'contact', false],
       ['actionPlan', 'plan', false],
       ['efforts', 'health', true],
+      ['socialEfforts', 'social', false],
+      ['healthEfforts', 'health', true],
     ]);
     expect(entry.request).toEqual(summary.requestSchema);
   });

@@ -159,7 +159,7 @@ beforeAll(async () => {
     { purpose: 'rehabilitation-team-assessment' },
   );
   expect(consent.status).toBe(201);
-  const rehab = await query('bif-jobcentre-system', SUMMARY, consenting.cpr, ['openSocialCase', 'efforts'], {
+  const rehab = await query('bif-jobcentre-system', SUMMARY, consenting.cpr, ['openSocialCase', 'healthEfforts'], {
     purpose: 'rehabilitation-team-assessment',
     caseworker: 'bif-cw-0002',
   });

@@ -33,7 +33,7 @@ const rehab = (over: Partial<DecisionRequest> = {}): DecisionRequest => ({
   administration: 'BIF',
   roles: ['rehabilitation-team'],
   purpose: 'rehabilitation-team-assessment',
-  requestedFields: ['efforts', 'openSocialCase'],
+  requestedFields: ['healthEfforts', 'openSocialCase'],
   at: AT,
   provider: 'SOF',
   subjectAge: 40,
@@ -95,7 +95,7 @@ describe('decide: default deny, reason by reason', () => {
     const d = await decide(
       set,
       contracts,
-      { ...rehab(), roles: ['caseworker-system'], purpose: 'plan-coordination', requestedFields: ['efforts'] },
+      { ...rehab(), roles: ['caseworker-system'], purpose: 'plan-coordination', requestedFields: ['efforts', 'healthEfforts'] },
       noConsentExpected,
     );
     expect(d).toMatchObject({
@@ -121,7 +121,7 @@ describe('decide: default deny, reason by reason', () => {
     expect(d.trace[d.trace.length - 1]).toContain('releases targetGroup, nextMeeting, sanctions under Art. 6(1)(e)');
   });
 
-  it('withholds fields the policy does not permit (efforts for plan coordination)', async () => {
+  it('withholds fields the policy does not permit (the efforts that reveal health, for plan coordination)', async () => {
     const d = await decide(
       set,
       contracts,
@@ -129,25 +129,25 @@ describe('decide: default deny, reason by reason', () => {
         ...rehab(),
         roles: ['caseworker-system'],
         purpose: 'plan-coordination',
-        requestedFields: ['efforts', 'actionPlan', 'openSocialCase'],
+        requestedFields: ['healthEfforts', 'efforts', 'socialEfforts', 'actionPlan', 'openSocialCase'],
       },
       noConsentExpected,
       sharedCitizen,
     );
-    expect(d).toMatchObject({ decision: 'permit', fields: ['openSocialCase', 'actionPlan'] });
+    expect(d).toMatchObject({ decision: 'permit', fields: ['openSocialCase', 'actionPlan', 'socialEfforts'] });
   });
 });
 
 describe('decide: consent', () => {
   it('permits with the consent evidence when the consent is active, asking for exactly the releasable fields', async () => {
     const consent = consentAnswering('active');
-    const d = await decide(set, contracts, rehab({ requestedFields: ['efforts', 'openSocialCase'] }), consent);
+    const d = await decide(set, contracts, rehab({ requestedFields: ['efforts', 'healthEfforts', 'openSocialCase'] }), consent);
     expect(d).toMatchObject({
       decision: 'permit',
-      fields: ['openSocialCase', 'efforts'],
+      fields: ['openSocialCase', 'healthEfforts'],
       consent: { status: 'active', consentId: 'c-1', receiptDigest: 'd-1' },
     });
-    expect(consent.calls).toEqual([{ policy: 'bif-rehab-team-reads-social-efforts', fields: ['openSocialCase', 'efforts'] }]);
+    expect(consent.calls).toEqual([{ policy: 'bif-rehab-team-reads-social-efforts', fields: ['openSocialCase', 'healthEfforts'] }]);
   });
 
   it.each([

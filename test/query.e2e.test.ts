@@ -335,7 +335,7 @@ describe('refusals', () => {
     const res = await post(
       'bif-jobcentre-system',
       SUMMARY,
-      { cpr: shared.cpr, fields: ['efforts'] },
+      { cpr: shared.cpr, fields: ['healthEfforts'] },
       { tokenOverrides: { purpose: 'rehabilitation-team-assessment' } },
     );
     expectProblem(res, 403, 'CONSENT_REQUIRED');

@@ -11,7 +11,7 @@ import winston from 'winston';
 import { isSyntheticCpr } from '../src/lib/cpr.js';
 import { sha256b64url } from '../src/lib/digest.js';
 import { createCa, ensureDevPki, issueCertificate } from '../src/pki/devpki.js';
-import { findCitizen, generatePopulation, population, type SyntheticCitizen } from '../src/simulators/population.js';
+import { REFERENCE_DATE, findCitizen, generatePopulation, population, type SyntheticCitizen } from '../src/simulators/population.js';
 import {
   BENEFITS,
   EFFORTS,
@@ -21,7 +21,9 @@ import {
   SOCIAL_FIELDS,
   TARGET_GROUPS,
 } from '../src/simulators/records.js';
+import { HEALTH_EFFORT_KINDS, SOCIAL_EFFORT_KINDS } from '../src/simulators/efforts.js';
 import { startSimulator, type Simulator } from '../src/simulators/server.js';
+import { COORDINATION_SUMMARY_FIELDS, coordinationSummary } from '../src/simulators/status.js';
 
 const GATEWAY = 'snitflade-gateway';
 const BIF = 'bif-jobcentre-system';
@@ -127,6 +129,37 @@ describe('synthetic population', () => {
     }
     expect(sanctions).toBeGreaterThan(50);
     expect(citizens.some((c) => c.employment?.sanctions.length === 0)).toBe(true);
+  });
+
+  it("gives each of social services' efforts its period, split into social efforts and efforts that reveal health", () => {
+    let social = 0;
+    let health = 0;
+    let planned = 0;
+    let open = 0;
+    for (const c of citizens) {
+      if (!c.social) continue;
+      const { socialEfforts, healthEfforts } = coordinationSummary(c, c.social);
+      // The same efforts as the record's list, each once, in the list that fits its kind.
+      expect([...socialEfforts, ...healthEfforts].map((e) => e.kind).sort()).toEqual([...c.social.efforts].sort());
+      for (const e of socialEfforts) expect(SOCIAL_EFFORT_KINDS as readonly string[]).toContain(e.kind);
+      for (const e of healthEfforts) expect(HEALTH_EFFORT_KINDS as readonly string[]).toContain(e.kind);
+      for (const e of [...socialEfforts, ...healthEfforts]) {
+        expect(e.from).toMatch(ISO_DATE);
+        // Current or planned: an end, when there is one, is after the start and after the reference date.
+        if (e.to !== null) expect(e.to > e.from && e.to > REFERENCE_DATE).toBe(true);
+        if (e.from > REFERENCE_DATE) planned++;
+        if (e.to === null) open++;
+      }
+      for (const list of [socialEfforts, healthEfforts]) expect(list.map((e) => e.from)).toEqual(list.map((e) => e.from).sort());
+      social += socialEfforts.length;
+      health += healthEfforts.length;
+    }
+    expect(social).toBeGreaterThan(300);
+    expect(health).toBeGreaterThan(300);
+    expect(planned).toBeGreaterThan(50);
+    expect(open).toBeGreaterThan(300);
+    expect(SOCIAL_EFFORT_KINDS.filter((k) => (HEALTH_EFFORT_KINDS as readonly string[]).includes(k))).toEqual([]);
+    expect([...SOCIAL_EFFORT_KINDS, ...HEALTH_EFFORT_KINDS].sort()).toEqual([...EFFORTS].sort());
   });
 
   it('finds a citizen by CPR number', () => {
@@ -294,9 +327,9 @@ describe('simulated provider systems', () => {
 
   it('social services serve the coordination summary, including a null support contact', async () => {
     const c = plain((x) => x.social?.openSocialCase === true && x.social.supportContact === null && x.extras.social === undefined);
-    const r = await query(sof, SOCIAL, c.cpr, [...SOCIAL_FIELDS]);
+    const r = await query(sof, SOCIAL, c.cpr, [...COORDINATION_SUMMARY_FIELDS]);
     expect(r.status).toBe(200);
-    expect(r.json()).toEqual({ ...c.social });
+    expect(r.json()).toEqual({ ...coordinationSummary(c, c.social!) });
     expect(r.json().supportContact).toBeNull();
   });
 

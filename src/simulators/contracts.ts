@@ -10,7 +10,8 @@ import {
 } from './plans.js';
 import { findCitizen } from './population.js';
 import { youthEducationStatus } from './youth.js';
-import { EMPLOYMENT_FIELDS, SOCIAL_FIELDS, type ExtraFields } from './records.js';
+import { EMPLOYMENT_FIELDS, type ExtraFields } from './records.js';
+import { COORDINATION_SUMMARY_FIELDS, coordinationSummary } from './status.js';
 
 /** One contract a simulated system provides: its response fields and where its records come from. */
 export interface SimulatedContract {
@@ -33,11 +34,11 @@ export const employmentCitizenStatus: SimulatedContract = {
 
 export const socialCoordinationSummary: SimulatedContract = {
   id: 'social.coordination-summary.v1',
-  fields: SOCIAL_FIELDS,
+  fields: COORDINATION_SUMMARY_FIELDS,
   lookup(cpr) {
     const citizen = findCitizen(cpr);
     if (!citizen?.social) return undefined;
-    return { record: citizen.social, extras: citizen.extras.social ?? {} };
+    return { record: coordinationSummary(citizen, citizen.social), extras: citizen.extras.social ?? {} };
   },
 };
 

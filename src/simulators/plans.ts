@@ -1,6 +1,7 @@
 import type { SimulatedContract } from './contracts.js';
 import { ageOf, dayFromToday, recordRandom, syntheticContact } from './derive.js';
 import { findCitizen, type SyntheticCitizen } from './population.js';
+import { effortPeriods, type EffortPeriods } from './efforts.js';
 import type { Contact, EmploymentStatus, IsoDate, MeetingKind, SocialSummary } from './records.js';
 
 /**
@@ -214,7 +215,7 @@ export function actionPlanSummary(citizen: SyntheticCitizen, social: SocialSumma
 }
 
 /** social.coordination-overview.v1 */
-export interface SocialOverview {
+export interface SocialOverview extends EffortPeriods {
   readonly openSocialCase: boolean;
   readonly socialCaseworkerContact: Contact | null;
   readonly supportContact: Contact | null;
@@ -232,6 +233,7 @@ export function socialOverview(citizen: SyntheticCitizen, social: SocialSummary)
     upcomingMeetings: meetings,
     actionPlanNextReview: social.actionPlan.nextReview,
     efforts: social.efforts,
+    ...effortPeriods(citizen, social),
   };
 }
 
@@ -388,6 +390,8 @@ export const socialCoordinationOverview = fromSocial(
     'upcomingMeetings',
     'actionPlanNextReview',
     'efforts',
+    'socialEfforts',
+    'healthEfforts',
   ] satisfies (keyof SocialOverview)[],
   socialOverview,
 );

@@ -1,6 +1,8 @@
 /**
- * The records the simulated provider systems hold, in the exact shape of their contracts'
- * responses (schemas/employment.citizen-status.v1, schemas/social.coordination-summary.v1).
+ * The records of the synthetic population (population.ts): the jobcentre's status and social
+ * services' summary of each citizen, in the shape of their contracts' responses
+ * (schemas/employment.citizen-status.v1, schemas/social.coordination-summary.v1) except the fields
+ * the simulated systems derive from them (status.ts).
  */
 
 /** A date as YYYY-MM-DD. */
@@ -60,7 +62,7 @@ export const EFFORTS = [
 ] as const;
 export type Effort = (typeof EFFORTS)[number];
 
-/** Social services' record: contract social.coordination-summary.v1. */
+/** Social services' record: contract social.coordination-summary.v1 without the efforts' periods (status.ts). */
 export interface SocialSummary {
   readonly openSocialCase: boolean;
   readonly supportContact: Contact | null;
