@@ -71,15 +71,15 @@ const ASKED: Asked[] = [
     client: 'sof-case-system',
     contract: 'employment.citizen-status.v1',
     purpose: 'plan-coordination',
-    fields: ['targetGroup', 'benefit', 'sanctions'],
+    fields: ['targetGroup', 'incomeSupport', 'sanctions'],
   },
   {
-    name: 'status-benefit',
+    name: 'status-income-support',
     time: '2025-06-03T09:00:00.000Z',
     client: 'sof-case-system',
     contract: 'employment.citizen-status.v1',
     purpose: 'plan-coordination',
-    fields: ['benefit'],
+    fields: ['incomeSupport'],
   },
   {
     name: 'summary',
@@ -87,7 +87,7 @@ const ASKED: Asked[] = [
     client: 'bif-jobcentre-system',
     contract: 'social.coordination-summary.v1',
     purpose: 'plan-coordination',
-    fields: ['openSocialCase', 'supportContact'],
+    fields: ['openSocialCase', 'socialCaseworkerContact'],
   },
   {
     name: 'summary-wrong-purpose',
@@ -112,7 +112,7 @@ const ASKED: Asked[] = [
     client: 'sof-case-system',
     contract: 'employment.citizen-status.v1',
     purpose: 'whole-person-plan',
-    fields: ['benefit', 'targetGroup'],
+    fields: ['incomeSupport', 'targetGroup'],
   },
   {
     name: 'before-the-period',
@@ -243,8 +243,8 @@ beforeAll(async () => {
   };
   edit(
     'sof-reads-employment-status.policy.yaml',
-    'fields: [targetGroup, benefit, jobcentreUnit, caseworkerContact, nextMeeting, sanctions]',
-    'fields: [targetGroup, benefit, jobcentreUnit, caseworkerContact, nextMeeting]',
+    'fields: [targetGroup, incomeSupport, jobcentreUnit, caseworkerContact, nextMeetingDate, sanctions]',
+    'fields: [targetGroup, incomeSupport, jobcentreUnit, caseworkerContact, nextMeetingDate]',
   );
   edit('bif-reads-youth-education-status.policy.yaml', '  to: 2027-12-31', '  to: 2025-05-31');
   edit(
@@ -257,7 +257,10 @@ beforeAll(async () => {
     readFileSync(path.join(ROOT, 'policies', 'sof-reads-employment-status.policy.yaml'), 'utf8')
       .replace('id: sof-reads-employment-status', 'id: sof-reads-employment-status-for-hoi')
       .replace('purpose: plan-coordination', 'purpose: whole-person-plan')
-      .replace('fields: [targetGroup, benefit, jobcentreUnit, caseworkerContact, nextMeeting, sanctions]', 'fields: [benefit]'),
+      .replace(
+        'fields: [targetGroup, incomeSupport, jobcentreUnit, caseworkerContact, nextMeetingDate, sanctions]',
+        'fields: [incomeSupport]',
+      ),
   );
 });
 
@@ -276,24 +279,24 @@ function expectExactlyTheFlips(report: ImpactReport): void {
   expect(fields).toMatchObject({
     before: {
       decision: 'permit',
-      policy: { id: 'sof-reads-employment-status', version: 3 },
-      fields: ['targetGroup', 'benefit', 'sanctions'],
+      policy: { id: 'sof-reads-employment-status', version: 4 },
+      fields: ['targetGroup', 'incomeSupport', 'sanctions'],
     },
-    after: { decision: 'permit', policy: { id: 'sof-reads-employment-status', version: 3 }, fields: ['targetGroup', 'benefit'] },
+    after: { decision: 'permit', policy: { id: 'sof-reads-employment-status', version: 4 }, fields: ['targetGroup', 'incomeSupport'] },
     fieldsAdded: [],
     fieldsRemoved: ['sanctions'],
     assumptions: [REGISTER_ASSUMED, AGE_ASSUMED],
   });
   expect(consent).toMatchObject({
     after: { decision: 'deny', reasons: ['CONSENT_MISSING'] },
-    fieldsRemoved: ['openSocialCase', 'supportContact'],
+    fieldsRemoved: ['openSocialCase', 'socialCaseworkerContact'],
   });
   // Consent is decided before need to know: the replay did not need the relations.
   expect(consent!.assumptions).toEqual(['the citizen\'s consent at the time is not in the record: replayed as "missing"', AGE_ASSUMED]);
   expect(hoi).toMatchObject({
     before: { decision: 'deny', reasons: ['PURPOSE_NOT_ALLOWED'] },
-    after: { decision: 'permit', policy: { id: 'sof-reads-employment-status-for-hoi' }, fields: ['benefit'] },
-    fieldsAdded: ['benefit'],
+    after: { decision: 'permit', policy: { id: 'sof-reads-employment-status-for-hoi' }, fields: ['incomeSupport'] },
+    fieldsAdded: ['incomeSupport'],
   });
   expect(youth).toMatchObject({ after: { decision: 'deny', reasons: ['POLICY_NOT_IN_FORCE'] }, fieldsRemoved: ['educationStatus'] });
   expect(report.summary).toEqual({ 'permit-to-deny': 2, 'deny-to-permit': 1, 'fields-changed': 1, 'policy-changed': 0 });
@@ -368,7 +371,7 @@ describe('impact: replaying the audit trail against a changed policy set', () =>
     expect(text.out()).toContain('replayed 7 decision(s): 4 would now be decided differently, 3 the same');
     expect(text.out()).toContain(`deny → permit  2025-06-09T13:00:00.000Z  audit ${auditIds['status-for-hoi']}`);
     expect(text.out()).toContain(
-      '    was deny (PURPOSE_NOT_ALLOWED)\n    now permit (sof-reads-employment-status-for-hoi v3) [benefit]\n    fields added: benefit',
+      '    was deny (PURPOSE_NOT_ALLOWED)\n    now permit (sof-reads-employment-status-for-hoi v4) [incomeSupport]\n    fields added: incomeSupport',
     );
     expect(text.out()).toContain('    fields removed: sanctions');
   });

@@ -57,6 +57,47 @@ function loaded(): { contracts: ContractRegistry; set: LoadedPolicySet } {
   return { contracts, set: loadPolicySet({ dir: policies, contracts }) };
 }
 
+describe('fields that reveal health, directly or indirectly, are health data', () => {
+  // [policy without an Art. 9 basis, a field of its contract that can reveal health]
+  it.each([
+    ['sof-reads-employment-status', 'benefit'], // sickness benefit, a resource course, a flex job
+    ['sof-reads-employment-status', 'nextMeeting'], // a rehabilitation team meeting
+    ['sof-coordinator-reads-employment-overview', 'benefit'],
+    ['sof-coordinator-reads-employment-overview', 'upcomingMeetings'],
+    ['sof-reads-job-plan-summary', 'jobGoal'], // a flex job
+    ['bif-copies-summons-to-sof-contact', 'meetingKind'],
+    ['bif-notifies-sof-of-sanctions', 'benefit'],
+    ['bif-reads-social-coordination-summary', 'supportContact'], // a support contact person (serviceloven)
+    ['bif-reads-social-coordination-summary', 'healthEfforts'],
+    ['bif-coordinator-reads-social-overview', 'supportContact'],
+    ['bif-coordinator-reads-social-overview', 'healthEfforts'],
+  ])('%s may not release %s without an Art. 9 basis', (policy, field) => {
+    const file = path.join(policies, `${policy}.policy.yaml`);
+    expect(readFileSync(file, 'utf8')).not.toContain('gdprSpecial');
+    edit(file, '\nfields: [', `\nfields: [${field}, `);
+    const found = problems();
+    expect(found).toContain(
+      `${policy}.policy.yaml /fields/0: "${field}" is health data, a special category (GDPR Art. 9); a policy that permits it needs legalBasis.gdprSpecial citing an Art. 9(2) basis, or must not permit it`,
+    );
+    // Besides, a policy on consent must have the consent cover health: nothing else is wrong.
+    expect(found.filter((p) => !p.includes(`"${field}" is health data`))).toEqual(
+      /consent:\n {2}required: true/.test(readFileSync(file, 'utf8'))
+        ? [expect.stringMatching(new RegExp(`^${policy}\\.policy\\.yaml /consent/categories: .*add health`))]
+        : [],
+    );
+  });
+
+  it('a policy with an Art. 9 basis on consent releases them, its consent covering health', () => {
+    const file = path.join(policies, 'bif-rehab-team-reads-social-efforts.policy.yaml');
+    expect(readFileSync(file, 'utf8')).toContain('gdprSpecial: Art. 9(2)(a)');
+    expect(problems()).toEqual([]);
+    edit(file, 'categories: [social, plan, health]', 'categories: [social, plan]');
+    expect(problems()).toEqual([
+      'bif-rehab-team-reads-social-efforts.policy.yaml /consent/categories: the consent must cover every category this policy releases; add health (or remove the fields)',
+    ]);
+  });
+});
+
 // ---- a contract about a child, and a policy on it ----
 
 const CHILD_CONTRACT = 'child.school-attendance.v1';

@@ -121,7 +121,9 @@ beforeAll(async () => {
   }
 
   // The demo's traffic: both administrations asking about the subject, a refusal, ...
-  const sof = await query('sof-case-system', STATUS, subject.cpr, ['targetGroup', 'benefit', 'nextMeeting'], { caseworker: 'sof-cw-0001' });
+  const sof = await query('sof-case-system', STATUS, subject.cpr, ['targetGroup', 'incomeSupport', 'nextMeetingDate'], {
+    caseworker: 'sof-cw-0001',
+  });
   expect(sof.status).toBe(200);
   disclosureAuditId = sof.body.disclosure.auditId;
   expect(

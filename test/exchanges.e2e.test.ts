@@ -95,11 +95,13 @@ describe('plan coordination both ways', () => {
       all('employment.job-plan-summary.v1'),
     );
     expect(res.status).toBe(200);
-    expect(res.body.data).toEqual(pick(jobPlanSummary(shared, shared.employment!), all('employment.job-plan-summary.v1')));
+    // The job goal can reveal health (a flex job): social services get its area instead.
+    const released = all('employment.job-plan-summary.v1').filter((f) => f !== 'jobGoal');
+    expect(res.body.data).toEqual(pick(jobPlanSummary(shared, shared.employment!), released));
     expect(res.body.disclosure).toMatchObject({
-      policy: { id: 'sof-reads-job-plan-summary', version: 2 },
+      policy: { id: 'sof-reads-job-plan-summary', version: 3 },
       purpose: 'plan-coordination',
-      withheld: [],
+      withheld: ['jobGoal'],
     });
   });
 
@@ -169,10 +171,14 @@ describe("the coordinating caseworker's overview", () => {
       all('employment.coordination-overview.v1'),
     );
     expect(res.status).toBe(200);
-    expect(res.body.data).toEqual(pick(employmentOverview(shared, shared.employment!), all('employment.coordination-overview.v1')));
+    // The benefit's kind and the meetings' kinds can reveal health: withheld, beside who pays and the dates.
+    const revealing = ['benefit', 'upcomingMeetings'];
+    const released = all('employment.coordination-overview.v1').filter((f) => !revealing.includes(f));
+    expect(res.body.data).toEqual(pick(employmentOverview(shared, shared.employment!), released));
+    expect(res.body.disclosure.withheld).toEqual(revealing);
   });
 
-  it("a coordinating caseworker at the jobcentre reads social services' part with the social efforts, not the efforts that reveal health", async () => {
+  it("a coordinating caseworker at the jobcentre reads social services' part with the social efforts, not what reveals health", async () => {
     const res = await ask(
       'bif-jobcentre-system',
       'social.coordination-overview.v1',
@@ -181,16 +187,18 @@ describe("the coordinating caseworker's overview", () => {
       all('social.coordination-overview.v1'),
     );
     expect(res.status).toBe(200);
+    // The support contact person and the efforts that reveal health are health data; the rest flows.
+    const revealing = ['supportContact', 'efforts', 'healthEfforts'];
     const expected = pick(
       socialOverview(shared, shared.social!),
-      all('social.coordination-overview.v1').filter((f) => f !== 'efforts' && f !== 'healthEfforts'),
+      all('social.coordination-overview.v1').filter((f) => !revealing.includes(f)),
     );
     expect(res.body.data).toEqual(expected);
-    expect(res.body.disclosure.withheld).toEqual(['efforts', 'healthEfforts']);
+    expect(res.body.disclosure.withheld).toEqual(revealing);
   });
 
   it('the overview is refused for plan coordination (purpose limitation)', async () => {
-    const res = await ask('sof-case-system', 'employment.coordination-overview.v1', 'plan-coordination', shared.cpr, ['benefit']);
+    const res = await ask('sof-case-system', 'employment.coordination-overview.v1', 'plan-coordination', shared.cpr, ['incomeSupport']);
     expect(res.status).toBe(403);
     expect(res.body).toMatchObject({ code: 'POLICY_DENIED', reasons: ['PURPOSE_NOT_ALLOWED'] });
   });

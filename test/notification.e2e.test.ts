@@ -20,7 +20,8 @@ import { withRelations } from './support/relations.js';
 jest.setTimeout(90_000);
 
 const SANCTION = '/v1/notifications/employment.sanction-notice.v1';
-const SANCTION_FIELDS = ['sanctionDate', 'sanctionType', 'amountDkk', 'benefit', 'jobcentreUnit', 'caseworkerContact'];
+// The benefit's kind can reveal health (sickness benefit, a resource course): it is not forwarded.
+const SANCTION_FIELDS = ['sanctionDate', 'sanctionType', 'amountDkk', 'jobcentreUnit', 'caseworkerContact'];
 const withJob = population().filter((c) => c.employment !== null);
 
 describe.each(DATABASES)('notifications on %s', (name, makeDatabase) => {
@@ -92,7 +93,7 @@ describe.each(DATABASES)('notifications on %s', (name, makeDatabase) => {
         status: 'queued',
         deliveryId: expect.any(String),
         released: SANCTION_FIELDS,
-        withheld: ['caseworkerNote'],
+        withheld: ['benefit', 'caseworkerNote'],
       },
     ]);
 
@@ -100,12 +101,12 @@ describe.each(DATABASES)('notifications on %s', (name, makeDatabase) => {
     expect(got).toMatchObject({
       contract: 'employment.sanction-notice.v1',
       cpr: c.cpr,
-      policy: 'bif-notifies-sof-of-sanctions@3',
+      policy: 'bif-notifies-sof-of-sanctions@4',
       purpose: 'sanction-notice',
       idempotencyKey: body.deliveries[0]!.deliveryId,
     });
     expect(Object.keys(got!.event).sort()).toEqual([...SANCTION_FIELDS].sort());
-    expect(got!.event.benefit).toBe(c.employment!.benefit);
+    expect(got!.event).not.toHaveProperty('benefit');
     expect(got!.event).not.toHaveProperty('caseworkerNote');
 
     const delivery = await waitFor('the outbox marks it delivered', async () => {
@@ -126,9 +127,9 @@ describe.each(DATABASES)('notifications on %s', (name, makeDatabase) => {
       expect(r.recipient).toEqual({ system: 'sof-case-system', administration: 'SOF' });
       expect(r.caller).toEqual({ system: 'bif-jobcentre-system', administration: 'BIF' });
       expect(r.subject).toBe(env.gateway.pseudonyms.pseudonym(c.cpr));
-      expect(r.policy).toEqual({ id: 'bif-notifies-sof-of-sanctions', version: 3 });
+      expect(r.policy).toEqual({ id: 'bif-notifies-sof-of-sanctions', version: 4 });
       expect(r.fields.released).toEqual(SANCTION_FIELDS);
-      expect(r.fields.withheld).toEqual(['caseworkerNote']);
+      expect(r.fields.withheld).toEqual(['benefit', 'caseworkerNote']);
     }
     expect(trail[1]!.upstream?.status).toBe(202);
     expect(JSON.stringify(trail)).not.toContain(c.cpr);

@@ -22,7 +22,7 @@ const sofStatus = (over: Partial<DecisionRequest> = {}): DecisionRequest => ({
   administration: 'SOF',
   roles: ['caseworker-system'],
   purpose: 'plan-coordination',
-  requestedFields: ['targetGroup', 'benefit'],
+  requestedFields: ['targetGroup', 'incomeSupport'],
   at: AT,
   provider: 'BIF',
   subjectAge: 40,
@@ -88,7 +88,7 @@ describe('decide: default deny, reason by reason', () => {
   it('denies POLICY_NOT_IN_FORCE outside the validity period', async () => {
     const d = await decide(set, contracts, sofStatus({ at: new Date('2023-12-31T12:00:00Z') }), noConsentExpected);
     expect(d).toMatchObject({ decision: 'deny', reasons: ['POLICY_NOT_IN_FORCE'], policy: { id: 'sof-reads-employment-status' } });
-    expect(d.trace[1]).toBe('sof-reads-employment-status v3: not in force on 2023-12-31 (valid 2024-01-01 to open end, Copenhagen dates).');
+    expect(d.trace[1]).toBe('sof-reads-employment-status v4: not in force on 2023-12-31 (valid 2024-01-01 to open end, Copenhagen dates).');
   });
 
   it('denies NO_FIELDS_PERMITTED when nothing asked for is permitted', async () => {
@@ -109,16 +109,16 @@ describe('decide: default deny, reason by reason', () => {
     const d = await decide(
       set,
       contracts,
-      sofStatus({ requestedFields: ['sanctions', 'targetGroup', 'nextMeeting'] }),
+      sofStatus({ requestedFields: ['sanctions', 'targetGroup', 'nextMeeting', 'nextMeetingDate'] }),
       noConsentExpected,
       sharedCitizen,
     );
     expect(d.decision).toBe('permit');
     if (d.decision !== 'permit') return;
     expect(d.policy.id).toBe('sof-reads-employment-status');
-    expect(d.fields).toEqual(['targetGroup', 'nextMeeting', 'sanctions']);
+    expect(d.fields).toEqual(['targetGroup', 'nextMeetingDate', 'sanctions']);
     expect(d.consent).toBeUndefined();
-    expect(d.trace[d.trace.length - 1]).toContain('releases targetGroup, nextMeeting, sanctions under Art. 6(1)(e)');
+    expect(d.trace[d.trace.length - 1]).toContain('releases targetGroup, nextMeetingDate, sanctions under Art. 6(1)(e)');
   });
 
   it('withholds fields the policy does not permit (the efforts that reveal health, for plan coordination)', async () => {
@@ -224,15 +224,15 @@ describe('decide: several policies for one caller', () => {
   const plain = base('status-plain', { fields: ['targetGroup'] });
   const wide = base('status-wide-with-consent', {
     requester: { administrations: ['SOF'], roles: ['coordinating-caseworker'] },
-    fields: ['targetGroup', 'benefit', 'sanctions'],
+    fields: ['targetGroup', 'incomeSupport', 'sanctions'],
     consent: { required: true, evidence: ['citizen-signed', 'recorded-by-caseworker'] },
   });
   const s = setOf(plain, wide);
-  const both = sofStatus({ roles: ['caseworker-system', 'coordinating-caseworker'], requestedFields: ['targetGroup', 'benefit'] });
+  const both = sofStatus({ roles: ['caseworker-system', 'coordinating-caseworker'], requestedFields: ['targetGroup', 'incomeSupport'] });
 
   it('tries the policy releasing the most requested fields first', async () => {
     const d = await decide(s, contracts, both, consentAnswering('active'));
-    expect(d).toMatchObject({ decision: 'permit', policy: { id: 'status-wide-with-consent' }, fields: ['targetGroup', 'benefit'] });
+    expect(d).toMatchObject({ decision: 'permit', policy: { id: 'status-wide-with-consent' }, fields: ['targetGroup', 'incomeSupport'] });
   });
 
   it('falls back to a policy without consent when the consent is missing, releasing only what it permits', async () => {
@@ -242,7 +242,7 @@ describe('decide: several policies for one caller', () => {
   });
 
   it('reports every reason, the closest policy first, when none permits', async () => {
-    const d = await decide(s, contracts, { ...both, requestedFields: ['benefit'] }, consentAnswering('withdrawn'));
+    const d = await decide(s, contracts, { ...both, requestedFields: ['incomeSupport'] }, consentAnswering('withdrawn'));
     expect(d).toMatchObject({
       decision: 'deny',
       reasons: ['CONSENT_WITHDRAWN', 'NO_FIELDS_PERMITTED'],
@@ -266,7 +266,7 @@ describe('decide: with many policies', () => {
             roles: i % 7 === 0 ? [`team-${i}`, `team-${i}-deputy`] : [`team-${i}`],
           },
           purpose: purposes[i % purposes.length]!,
-          fields: contract === STATUS ? ['targetGroup', 'benefit', 'sanctions'] : ['openSocialCase', 'actionPlan'],
+          fields: contract === STATUS ? ['targetGroup', 'incomeSupport', 'sanctions'] : ['openSocialCase', 'actionPlan'],
         }),
       );
     }
@@ -277,10 +277,10 @@ describe('decide: with many policies', () => {
     const req = sofStatus({
       roles: ['provider', caller.requester.roles[0]!],
       purpose: caller.purpose,
-      requestedFields: ['sanctions', 'benefit'],
+      requestedFields: ['sanctions', 'incomeSupport'],
     });
     const first = await decide(big, contracts, req, noConsentExpected);
-    expect(first).toMatchObject({ decision: 'permit', policy: { id: caller.id }, fields: ['benefit', 'sanctions'] });
+    expect(first).toMatchObject({ decision: 'permit', policy: { id: caller.id }, fields: ['incomeSupport', 'sanctions'] });
 
     // Its speed (target p99 <= 50 µs) is measured by `npm run bench`, not asserted here.
   });
@@ -369,7 +369,7 @@ describe('loadPolicySet: refusing broken files, naming file, line and place', ()
     expect(rest).toEqual([]);
     expect(e).toMatchObject({ file: file('unknown-field', 'sof-reads-status.policy.yaml'), path: '/fields/1', line: 15 });
     expect(e!.message).toBe(
-      `${file('unknown-field', 'sof-reads-status.policy.yaml')}:15 at /fields/1: "diagnosis" is not a field of employment.citizen-status.v1; its fields are: targetGroup, benefit, jobcentreUnit, caseworkerContact, nextMeeting, sanctions`,
+      `${file('unknown-field', 'sof-reads-status.policy.yaml')}:15 at /fields/1: "diagnosis" is not a field of employment.citizen-status.v1; its fields are: targetGroup, benefit, incomeSupport, jobcentreUnit, caseworkerContact, nextMeeting, nextMeetingDate, sanctions`,
     );
   });
 

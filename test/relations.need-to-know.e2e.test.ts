@@ -50,7 +50,7 @@ const ask = (env: TestEnv, cpr: string, o: { path?: string; caseworker?: string;
     env.url,
     'sof-case-system',
     o.path ?? STATUS,
-    { cpr, fields: o.fields ?? ['targetGroup', 'benefit'] },
+    { cpr, fields: o.fields ?? ['targetGroup', 'incomeSupport'] },
     {
       purpose: o.path === OVERVIEW ? 'coordinating-caseworker' : 'plan-coordination',
       ...(o.caseworker ? { caseworker: o.caseworker } : {}),
@@ -100,7 +100,7 @@ describe.each(DATABASES)('need to know on %s', (name, makeDatabase) => {
     expect(denial).toMatchObject({
       decision: 'deny',
       reasons: ['RELATION_MISSING'],
-      policy: { id: 'sof-reads-employment-status', version: 3 },
+      policy: { id: 'sof-reads-employment-status', version: 4 },
     });
     expect(JSON.stringify(denial)).not.toContain(cpr);
 

@@ -54,7 +54,7 @@ afterEach(restore);
 
 const post = (client: string, urlPath: string, bodyObj: unknown) => postAs(env.url, client, urlPath, bodyObj);
 const reload = () => post('ops-console', RELOAD, {});
-const askStatus = () => post('sof-case-system', STATUS, { cpr: citizen.cpr, fields: ['benefit', 'sanctions'] });
+const askStatus = () => post('sof-case-system', STATUS, { cpr: citizen.cpr, fields: ['incomeSupport', 'sanctions'] });
 
 async function adminRecord(auditId: string) {
   const { records } = await env.gateway.store.audit.search({ auditId, kind: 'admin', limit: 10 });
@@ -64,22 +64,23 @@ async function adminRecord(auditId: string) {
 describe('POST /v1/admin/reload', () => {
   it('switches to a changed, valid rule set at once, and audits it with both digests traceable', async () => {
     const before = env.gateway.rules().policies.digest;
+    const version = env.gateway.rules().policies.policies.find((p) => p.id === 'sof-reads-employment-status')!.version;
     const first = await askStatus();
     expect(first.status).toBe(200);
     expect(first.body.disclosure).toMatchObject({
-      policy: { id: 'sof-reads-employment-status', version: 3 },
-      released: ['benefit', 'sanctions'],
+      policy: { id: 'sof-reads-employment-status', version },
+      released: ['incomeSupport', 'sanctions'],
     });
 
     // The policy owner drops sanctions (and says so in the policy's test cases).
-    edit('sof-reads-employment-status.policy.yaml', 'version: 3', 'version: 4');
-    edit('sof-reads-employment-status.policy.yaml', 'nextMeeting, sanctions]', 'nextMeeting]');
+    edit('sof-reads-employment-status.policy.yaml', `version: ${version}`, `version: ${version + 1}`);
+    edit('sof-reads-employment-status.policy.yaml', 'nextMeetingDate, sanctions]', 'nextMeetingDate]');
     edit(
       'sof-reads-employment-status.test.yaml',
-      'policy: sof-reads-employment-status\n      fields: [targetGroup, benefit, jobcentreUnit, caseworkerContact, nextMeeting, sanctions]',
-      'policy: sof-reads-employment-status\n      fields: [targetGroup, benefit, jobcentreUnit, caseworkerContact, nextMeeting]',
+      'policy: sof-reads-employment-status\n      fields: [targetGroup, incomeSupport, jobcentreUnit, caseworkerContact, nextMeetingDate, sanctions]',
+      'policy: sof-reads-employment-status\n      fields: [targetGroup, incomeSupport, jobcentreUnit, caseworkerContact, nextMeetingDate]',
     );
-    edit('sof-reads-employment-status.test.yaml', 'fields: [benefit, sanctions] }', 'fields: [benefit] }');
+    edit('sof-reads-employment-status.test.yaml', 'fields: [incomeSupport, sanctions] }', 'fields: [incomeSupport] }');
 
     const res = await reload();
     expect(res.status).toBe(200);
@@ -90,8 +91,8 @@ describe('POST /v1/admin/reload', () => {
     const after = await askStatus();
     expect(after.status).toBe(200);
     expect(after.body.disclosure).toMatchObject({
-      policy: { id: 'sof-reads-employment-status', version: 4 },
-      released: ['benefit'],
+      policy: { id: 'sof-reads-employment-status', version: version + 1 },
+      released: ['incomeSupport'],
       withheld: ['sanctions'],
     });
     expect(after.body.data).not.toHaveProperty('sanctions');
@@ -138,7 +139,7 @@ describe('POST /v1/admin/reload', () => {
     expect(env.gateway.rules().policies.digest).toBe(before);
     const still = await askStatus();
     expect(still.status).toBe(200);
-    expect(still.body.disclosure.released).toEqual(['benefit', 'sanctions']);
+    expect(still.body.disclosure.released).toEqual(['incomeSupport', 'sanctions']);
 
     const [record] = await adminRecord(res.body.auditId);
     expect(record).toMatchObject({
@@ -152,7 +153,7 @@ describe('POST /v1/admin/reload', () => {
 
   it("refuses a set whose policy test cases fail (the lawyers' intent is checked before a switch)", async () => {
     const before = env.gateway.rules().policies.digest;
-    edit('sof-reads-employment-status.policy.yaml', 'nextMeeting, sanctions]', 'nextMeeting]');
+    edit('sof-reads-employment-status.policy.yaml', 'nextMeetingDate, sanctions]', 'nextMeetingDate]');
     const res = await reload();
     expect(res.status).toBe(422);
     expect(res.body.errors).toEqual(

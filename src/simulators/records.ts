@@ -28,6 +28,17 @@ export const BENEFITS = [
 ] as const;
 export type Benefit = (typeof BENEFITS)[number];
 
+/**
+ * Who pays the citizen's benefit, the part of the benefit that reveals no health: sickness benefit,
+ * a resource course and a flex job are all municipal benefits, as cash benefit is.
+ */
+export const INCOME_SUPPORT = ['municipal-benefit', 'unemployment-insurance'] as const;
+export type IncomeSupport = (typeof INCOME_SUPPORT)[number];
+
+export function incomeSupportOf(benefit: Benefit): IncomeSupport {
+  return benefit === 'unemployment-insurance' ? 'unemployment-insurance' : 'municipal-benefit';
+}
+
 export const MEETING_KINDS = ['follow-up', 'job-plan', 'rehabilitation-team', 'joint-meeting'] as const;
 export type MeetingKind = (typeof MEETING_KINDS)[number];
 
@@ -40,7 +51,7 @@ export interface Sanction {
   readonly amountDkk: number;
 }
 
-/** The jobcentre's record: contract employment.citizen-status.v1. */
+/** The jobcentre's record: contract employment.citizen-status.v1 without the fields derived from it (status.ts). */
 export interface EmploymentStatus {
   readonly targetGroup: TargetGroup;
   readonly benefit: Benefit;

@@ -70,7 +70,16 @@ const ROUTES: readonly Route[] = [
     path: STATUS,
     otherPath: SUMMARY,
     fields: ['targetGroup'],
-    allFields: ['targetGroup', 'benefit', 'jobcentreUnit', 'caseworkerContact', 'nextMeeting', 'sanctions'],
+    allFields: [
+      'targetGroup',
+      'benefit',
+      'incomeSupport',
+      'jobcentreUnit',
+      'caseworkerContact',
+      'nextMeeting',
+      'nextMeetingDate',
+      'sanctions',
+    ],
     foreignField: 'openSocialCase',
   },
   {
@@ -79,7 +88,7 @@ const ROUTES: readonly Route[] = [
     path: SUMMARY,
     otherPath: STATUS,
     fields: ['openSocialCase'],
-    allFields: ['openSocialCase', 'supportContact', 'actionPlan', 'efforts', 'socialEfforts', 'healthEfforts'],
+    allFields: ['openSocialCase', 'socialCaseworkerContact', 'supportContact', 'actionPlan', 'efforts', 'socialEfforts', 'healthEfforts'],
     foreignField: 'targetGroup',
   },
 ];
