@@ -66,12 +66,12 @@ interface Asked {
 
 const ASKED: Asked[] = [
   {
-    name: 'status-with-sanctions',
+    name: 'status-with-sanction-in-force',
     time: '2025-06-02T08:00:00.000Z',
     client: 'sof-case-system',
     contract: 'employment.citizen-status.v1',
     purpose: 'plan-coordination',
-    fields: ['targetGroup', 'incomeSupport', 'sanctions'],
+    fields: ['targetGroup', 'incomeSupport', 'sanctionInForceSince'],
   },
   {
     name: 'status-income-support',
@@ -120,7 +120,7 @@ const ASKED: Asked[] = [
     client: 'sof-case-system',
     contract: 'employment.citizen-status.v1',
     purpose: 'plan-coordination',
-    fields: ['sanctions'],
+    fields: ['sanctionInForceSince'],
   },
   {
     name: 'youth',
@@ -243,7 +243,7 @@ beforeAll(async () => {
   };
   edit(
     'sof-reads-employment-status.policy.yaml',
-    'fields: [targetGroup, incomeSupport, jobcentreUnit, caseworkerContact, nextMeetingDate, sanctions]',
+    'fields: [targetGroup, incomeSupport, jobcentreUnit, caseworkerContact, nextMeetingDate, sanctionInForceSince]',
     'fields: [targetGroup, incomeSupport, jobcentreUnit, caseworkerContact, nextMeetingDate]',
   );
   edit('bif-reads-youth-education-status.policy.yaml', '  to: 2027-12-31', '  to: 2025-05-31');
@@ -258,7 +258,7 @@ beforeAll(async () => {
       .replace('id: sof-reads-employment-status', 'id: sof-reads-employment-status-for-hoi')
       .replace('purpose: plan-coordination', 'purpose: whole-person-plan')
       .replace(
-        'fields: [targetGroup, incomeSupport, jobcentreUnit, caseworkerContact, nextMeetingDate, sanctions]',
+        'fields: [targetGroup, incomeSupport, jobcentreUnit, caseworkerContact, nextMeetingDate, sanctionInForceSince]',
         'fields: [incomeSupport]',
       ),
   );
@@ -270,7 +270,7 @@ afterAll(() => {
 
 function expectExactlyTheFlips(report: ImpactReport): void {
   expect(report.changes.map((c) => [c.auditId, c.kind])).toEqual([
-    [auditIds['status-with-sanctions'], 'fields-changed'],
+    [auditIds['status-with-sanction-in-force'], 'fields-changed'],
     [auditIds['summary'], 'permit-to-deny'],
     [auditIds['status-for-hoi'], 'deny-to-permit'],
     [auditIds['youth'], 'permit-to-deny'],
@@ -280,11 +280,11 @@ function expectExactlyTheFlips(report: ImpactReport): void {
     before: {
       decision: 'permit',
       policy: { id: 'sof-reads-employment-status', version: 4 },
-      fields: ['targetGroup', 'incomeSupport', 'sanctions'],
+      fields: ['targetGroup', 'incomeSupport', 'sanctionInForceSince'],
     },
     after: { decision: 'permit', policy: { id: 'sof-reads-employment-status', version: 4 }, fields: ['targetGroup', 'incomeSupport'] },
     fieldsAdded: [],
-    fieldsRemoved: ['sanctions'],
+    fieldsRemoved: ['sanctionInForceSince'],
     assumptions: [REGISTER_ASSUMED, AGE_ASSUMED],
   });
   expect(consent).toMatchObject({
@@ -373,7 +373,7 @@ describe('impact: replaying the audit trail against a changed policy set', () =>
     expect(text.out()).toContain(
       '    was deny (PURPOSE_NOT_ALLOWED)\n    now permit (sof-reads-employment-status-for-hoi v4) [incomeSupport]\n    fields added: incomeSupport',
     );
-    expect(text.out()).toContain('    fields removed: sanctions');
+    expect(text.out()).toContain('    fields removed: sanctionInForceSince');
   });
 
   it('refuses a store that does not exist instead of creating one', async () => {

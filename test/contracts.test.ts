@@ -48,6 +48,7 @@ describe('the repository contracts', () => {
       'nextMeeting',
       'nextMeetingDate',
       'sanctions',
+      'sanctionInForceSince',
     ]);
     expect(summary.provider).toEqual({ administration: 'SOF', system: 'sof-case-system' });
     expect(summary.fieldNames).toEqual([

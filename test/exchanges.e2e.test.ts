@@ -14,7 +14,7 @@ import {
   wholePersonPlan,
 } from '../src/simulators/plans.js';
 import { population } from '../src/simulators/population.js';
-import { coordinationSummary } from '../src/simulators/status.js';
+import { citizenStatus, coordinationSummary } from '../src/simulators/status.js';
 import { SIMULATED_CONTRACTS } from '../src/simulators/contracts.js';
 import { educationStatus } from '../src/simulators/youth.js';
 import { subjectAge } from '../src/exchange/subject.js';
@@ -50,6 +50,10 @@ const bothEfforts = citizens.find((c) => {
   const { socialEfforts, healthEfforts } = coordinationSummary(c, c.social);
   return socialEfforts.length > 0 && healthEfforts.some((e) => e.kind === 'addiction-treatment');
 })!;
+// A shared citizen whom the jobcentre has sanctioned, with the sanction still in force.
+const sanctioned = citizens.find(
+  (c) => c.group === 'shared' && c.employment !== null && citizenStatus(c.employment).sanctionInForceSince !== null,
+)!;
 const assessed = citizens.find(
   (c) =>
     progressionAssessment(c, 'jobcentre').latestAssessment !== null &&
@@ -73,6 +77,7 @@ beforeAll(async () => {
   // one the tokens name, as the coordinating caseworker's overview policies require.
   await withRelations(env, shared.cpr, COORDINATED);
   await withRelations(env, bothEfforts.cpr, SERVED_BY_BOTH);
+  await withRelations(env, sanctioned.cpr, SERVED_BY_BOTH);
 });
 afterAll(async () => {
   await env?.close();
@@ -158,6 +163,32 @@ describe('the efforts, split: social efforts flow for plan coordination, efforts
     const treatment = (res.body.data.healthEfforts as { kind: string; from: string }[]).find((e) => e.kind === 'addiction-treatment');
     expect(treatment?.from).toMatch(/^\d{4}-\d{2}-\d{2}$/);
     consenting.delete(bothEfforts.cpr);
+  });
+});
+
+describe('a sanction, for plan coordination: in force since when, not its history and amounts', () => {
+  it('social services coordinating plans learn that a sanction is in force and since when; the sanctions with their amounts are withheld', async () => {
+    const status = 'employment.citizen-status.v1';
+    const res = await ask('sof-case-system', status, 'plan-coordination', sanctioned.cpr, ['sanctions', 'sanctionInForceSince']);
+    expect(res.status).toBe(200);
+    expect(res.body.disclosure).toMatchObject({
+      policy: { id: 'sof-reads-employment-status', version: 4 },
+      released: ['sanctionInForceSince'],
+      withheld: ['sanctions'],
+    });
+    const since = citizenStatus(sanctioned.employment!).sanctionInForceSince!;
+    expect(res.body.data).toEqual({ sanctionInForceSince: since });
+    expect(sanctioned.employment!.sanctions.map((x) => x.date)).toContain(since);
+    // No amount, no kind of sanction, no other sanction's date reached social services.
+    const text = JSON.stringify(res.body);
+    expect(text).not.toMatch(/amount|reduction|periodic|"stop"/i);
+    for (const x of sanctioned.employment!.sanctions) expect(text).not.toContain(String(x.amountDkk));
+  });
+
+  it('asking only for the sanctions with their amounts, for plan coordination, is refused', async () => {
+    const res = await ask('sof-case-system', 'employment.citizen-status.v1', 'plan-coordination', sanctioned.cpr, ['sanctions']);
+    expect(res.status).toBe(403);
+    expect(res.body).toMatchObject({ code: 'POLICY_DENIED', reasons: ['NO_FIELDS_PERMITTED'] });
   });
 });
 

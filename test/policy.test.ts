@@ -109,16 +109,16 @@ describe('decide: default deny, reason by reason', () => {
     const d = await decide(
       set,
       contracts,
-      sofStatus({ requestedFields: ['sanctions', 'targetGroup', 'nextMeeting', 'nextMeetingDate'] }),
+      sofStatus({ requestedFields: ['sanctionInForceSince', 'targetGroup', 'nextMeeting', 'nextMeetingDate', 'sanctions'] }),
       noConsentExpected,
       sharedCitizen,
     );
     expect(d.decision).toBe('permit');
     if (d.decision !== 'permit') return;
     expect(d.policy.id).toBe('sof-reads-employment-status');
-    expect(d.fields).toEqual(['targetGroup', 'nextMeetingDate', 'sanctions']);
+    expect(d.fields).toEqual(['targetGroup', 'nextMeetingDate', 'sanctionInForceSince']);
     expect(d.consent).toBeUndefined();
-    expect(d.trace[d.trace.length - 1]).toContain('releases targetGroup, nextMeetingDate, sanctions under Art. 6(1)(e)');
+    expect(d.trace[d.trace.length - 1]).toContain('releases targetGroup, nextMeetingDate, sanctionInForceSince under Art. 6(1)(e)');
   });
 
   it('withholds fields the policy does not permit (the efforts that reveal health, for plan coordination)', async () => {
@@ -224,7 +224,7 @@ describe('decide: several policies for one caller', () => {
   const plain = base('status-plain', { fields: ['targetGroup'] });
   const wide = base('status-wide-with-consent', {
     requester: { administrations: ['SOF'], roles: ['coordinating-caseworker'] },
-    fields: ['targetGroup', 'incomeSupport', 'sanctions'],
+    fields: ['targetGroup', 'incomeSupport', 'sanctionInForceSince'],
     consent: { required: true, evidence: ['citizen-signed', 'recorded-by-caseworker'] },
   });
   const s = setOf(plain, wide);
@@ -266,7 +266,7 @@ describe('decide: with many policies', () => {
             roles: i % 7 === 0 ? [`team-${i}`, `team-${i}-deputy`] : [`team-${i}`],
           },
           purpose: purposes[i % purposes.length]!,
-          fields: contract === STATUS ? ['targetGroup', 'incomeSupport', 'sanctions'] : ['openSocialCase', 'actionPlan'],
+          fields: contract === STATUS ? ['targetGroup', 'incomeSupport', 'sanctionInForceSince'] : ['openSocialCase', 'actionPlan'],
         }),
       );
     }
@@ -277,10 +277,10 @@ describe('decide: with many policies', () => {
     const req = sofStatus({
       roles: ['provider', caller.requester.roles[0]!],
       purpose: caller.purpose,
-      requestedFields: ['sanctions', 'incomeSupport'],
+      requestedFields: ['sanctionInForceSince', 'incomeSupport'],
     });
     const first = await decide(big, contracts, req, noConsentExpected);
-    expect(first).toMatchObject({ decision: 'permit', policy: { id: caller.id }, fields: ['incomeSupport', 'sanctions'] });
+    expect(first).toMatchObject({ decision: 'permit', policy: { id: caller.id }, fields: ['incomeSupport', 'sanctionInForceSince'] });
 
     // Its speed (target p99 <= 50 µs) is measured by `npm run bench`, not asserted here.
   });
@@ -369,7 +369,7 @@ describe('loadPolicySet: refusing broken files, naming file, line and place', ()
     expect(rest).toEqual([]);
     expect(e).toMatchObject({ file: file('unknown-field', 'sof-reads-status.policy.yaml'), path: '/fields/1', line: 15 });
     expect(e!.message).toBe(
-      `${file('unknown-field', 'sof-reads-status.policy.yaml')}:15 at /fields/1: "diagnosis" is not a field of employment.citizen-status.v1; its fields are: targetGroup, benefit, incomeSupport, jobcentreUnit, caseworkerContact, nextMeeting, nextMeetingDate, sanctions`,
+      `${file('unknown-field', 'sof-reads-status.policy.yaml')}:15 at /fields/1: "diagnosis" is not a field of employment.citizen-status.v1; its fields are: targetGroup, benefit, incomeSupport, jobcentreUnit, caseworkerContact, nextMeeting, nextMeetingDate, sanctions, sanctionInForceSince`,
     );
   });
 

@@ -367,7 +367,7 @@ describe('faults', () => {
     env.simulators['bif-jobcentre-system']!.setFault({ kind: 'schema-break' });
     const res = await post('sof-case-system', STATUS, {
       cpr: shared.cpr,
-      fields: ['targetGroup', 'incomeSupport', 'jobcentreUnit', 'caseworkerContact', 'nextMeetingDate', 'sanctions'],
+      fields: ['targetGroup', 'incomeSupport', 'jobcentreUnit', 'caseworkerContact', 'nextMeetingDate', 'sanctionInForceSince'],
     });
     expectProblem(res, 502, 'PROVIDER_RESPONSE_INVALID');
     expect(res.body.data).toBeUndefined();

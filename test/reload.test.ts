@@ -54,7 +54,7 @@ afterEach(restore);
 
 const post = (client: string, urlPath: string, bodyObj: unknown) => postAs(env.url, client, urlPath, bodyObj);
 const reload = () => post('ops-console', RELOAD, {});
-const askStatus = () => post('sof-case-system', STATUS, { cpr: citizen.cpr, fields: ['incomeSupport', 'sanctions'] });
+const askStatus = () => post('sof-case-system', STATUS, { cpr: citizen.cpr, fields: ['incomeSupport', 'sanctionInForceSince'] });
 
 async function adminRecord(auditId: string) {
   const { records } = await env.gateway.store.audit.search({ auditId, kind: 'admin', limit: 10 });
@@ -69,18 +69,23 @@ describe('POST /v1/admin/reload', () => {
     expect(first.status).toBe(200);
     expect(first.body.disclosure).toMatchObject({
       policy: { id: 'sof-reads-employment-status', version },
-      released: ['incomeSupport', 'sanctions'],
+      released: ['incomeSupport', 'sanctionInForceSince'],
     });
 
-    // The policy owner drops sanctions (and says so in the policy's test cases).
+    // The policy owner drops whether a sanction is in force (and says so in the policy's test cases).
     edit('sof-reads-employment-status.policy.yaml', `version: ${version}`, `version: ${version + 1}`);
-    edit('sof-reads-employment-status.policy.yaml', 'nextMeetingDate, sanctions]', 'nextMeetingDate]');
+    edit('sof-reads-employment-status.policy.yaml', 'nextMeetingDate, sanctionInForceSince]', 'nextMeetingDate]');
     edit(
       'sof-reads-employment-status.test.yaml',
-      'policy: sof-reads-employment-status\n      fields: [targetGroup, incomeSupport, jobcentreUnit, caseworkerContact, nextMeetingDate, sanctions]',
+      'policy: sof-reads-employment-status\n      fields: [targetGroup, incomeSupport, jobcentreUnit, caseworkerContact, nextMeetingDate, sanctionInForceSince]',
       'policy: sof-reads-employment-status\n      fields: [targetGroup, incomeSupport, jobcentreUnit, caseworkerContact, nextMeetingDate]',
     );
-    edit('sof-reads-employment-status.test.yaml', 'fields: [incomeSupport, sanctions] }', 'fields: [incomeSupport] }');
+    edit('sof-reads-employment-status.test.yaml', 'fields: [incomeSupport, sanctionInForceSince] }', 'fields: [incomeSupport] }');
+    edit(
+      'sof-reads-employment-status.test.yaml',
+      'expect: { decision: permit, policy: sof-reads-employment-status, fields: [sanctionInForceSince] }',
+      'expect: { decision: deny, reasons: [NO_FIELDS_PERMITTED] }',
+    );
 
     const res = await reload();
     expect(res.status).toBe(200);
@@ -93,9 +98,9 @@ describe('POST /v1/admin/reload', () => {
     expect(after.body.disclosure).toMatchObject({
       policy: { id: 'sof-reads-employment-status', version: version + 1 },
       released: ['incomeSupport'],
-      withheld: ['sanctions'],
+      withheld: ['sanctionInForceSince'],
     });
-    expect(after.body.data).not.toHaveProperty('sanctions');
+    expect(after.body.data).not.toHaveProperty('sanctionInForceSince');
 
     const [record] = await adminRecord(res.body.auditId);
     expect(record).toMatchObject({
@@ -139,7 +144,7 @@ describe('POST /v1/admin/reload', () => {
     expect(env.gateway.rules().policies.digest).toBe(before);
     const still = await askStatus();
     expect(still.status).toBe(200);
-    expect(still.body.disclosure.released).toEqual(['incomeSupport', 'sanctions']);
+    expect(still.body.disclosure.released).toEqual(['incomeSupport', 'sanctionInForceSince']);
 
     const [record] = await adminRecord(res.body.auditId);
     expect(record).toMatchObject({
@@ -153,7 +158,7 @@ describe('POST /v1/admin/reload', () => {
 
   it("refuses a set whose policy test cases fail (the lawyers' intent is checked before a switch)", async () => {
     const before = env.gateway.rules().policies.digest;
-    edit('sof-reads-employment-status.policy.yaml', 'nextMeetingDate, sanctions]', 'nextMeetingDate]');
+    edit('sof-reads-employment-status.policy.yaml', 'nextMeetingDate, sanctionInForceSince]', 'nextMeetingDate]');
     const res = await reload();
     expect(res.status).toBe(422);
     expect(res.body.errors).toEqual(

@@ -23,7 +23,7 @@ import {
 } from '../src/simulators/records.js';
 import { HEALTH_EFFORT_KINDS, SOCIAL_EFFORT_KINDS } from '../src/simulators/efforts.js';
 import { startSimulator, type Simulator } from '../src/simulators/server.js';
-import { COORDINATION_SUMMARY_FIELDS, coordinationSummary } from '../src/simulators/status.js';
+import { COORDINATION_SUMMARY_FIELDS, citizenStatus, coordinationSummary, sanctionInForceSince } from '../src/simulators/status.js';
 
 const GATEWAY = 'snitflade-gateway';
 const BIF = 'bif-jobcentre-system';
@@ -162,10 +162,54 @@ describe('synthetic population', () => {
     expect([...SOCIAL_EFFORT_KINDS, ...HEALTH_EFFORT_KINDS].sort()).toEqual([...EFFORTS].sort());
   });
 
+  it('says since when a sanction has been in force, for the records the jobcentre holds', () => {
+    let inForce = 0;
+    let over = 0;
+    for (const c of citizens) {
+      if (!c.employment) continue;
+      const since = citizenStatus(c.employment).sanctionInForceSince;
+      if (c.employment.sanctions.length === 0) expect(since).toBeNull();
+      else if (since === null) over++;
+      else {
+        inForce++;
+        expect(c.employment.sanctions.map((x) => x.date)).toContain(since);
+        expect(since <= REFERENCE_DATE).toBe(true);
+      }
+    }
+    expect(inForce).toBeGreaterThan(20);
+    expect(over).toBeGreaterThan(20);
+  });
+
   it('finds a citizen by CPR number', () => {
     const c = citizens[1234]!;
     expect(findCitizen(c.cpr)).toBe(c);
     expect(findCitizen('0101019999')).toBeUndefined();
+  });
+});
+
+describe('a sanction in force', () => {
+  const on = (iso: string) => Date.parse(`${iso}T00:00:00Z`);
+  const sanction = (date: string, type: 'reduction' | 'stop' | 'periodic') => ({ date, type, amountDkk: 1000 });
+
+  it("is in force from its date for its kind's days, the last day excluded", () => {
+    expect(sanctionInForceSince([], on('2025-12-01'))).toBeNull();
+    // A reduction: 30 days.
+    expect(sanctionInForceSince([sanction('2025-11-01', 'reduction')], on('2025-11-30'))).toBe('2025-11-01');
+    expect(sanctionInForceSince([sanction('2025-11-01', 'reduction')], on('2025-12-01'))).toBeNull();
+    // A periodic sanction: 90 days; a stop: 45.
+    expect(sanctionInForceSince([sanction('2025-09-05', 'periodic')], on('2025-12-01'))).toBe('2025-09-05');
+    expect(sanctionInForceSince([sanction('2025-09-05', 'stop')], on('2025-12-01'))).toBeNull();
+    // Not before it is made.
+    expect(sanctionInForceSince([sanction('2025-12-02', 'periodic')], on('2025-12-01'))).toBeNull();
+  });
+
+  it('counts sanctions that overlap or touch as one, and starts again after a break', () => {
+    const chain = [sanction('2025-10-01', 'reduction'), sanction('2025-09-05', 'periodic')];
+    expect(sanctionInForceSince(chain, on('2025-12-01'))).toBe('2025-09-05');
+    const touching = [sanction('2025-10-02', 'reduction'), sanction('2025-11-01', 'reduction')];
+    expect(sanctionInForceSince(touching, on('2025-11-30'))).toBe('2025-10-02');
+    const broken = [sanction('2025-08-01', 'reduction'), sanction('2025-11-20', 'reduction')];
+    expect(sanctionInForceSince(broken, on('2025-12-01'))).toBe('2025-11-20');
   });
 });
 

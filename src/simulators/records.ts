@@ -58,7 +58,7 @@ export interface EmploymentStatus {
   readonly jobcentreUnit: string;
   readonly caseworkerContact: Contact;
   readonly nextMeeting: { readonly date: IsoDate; readonly kind: MeetingKind } | null;
-  /** Sanctions in force; often empty. */
+  /** The sanctions of the last three months, oldest first; often empty. */
   readonly sanctions: readonly Sanction[];
 }
 

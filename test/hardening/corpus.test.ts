@@ -79,6 +79,7 @@ const ROUTES: readonly Route[] = [
       'nextMeeting',
       'nextMeetingDate',
       'sanctions',
+      'sanctionInForceSince',
     ],
     foreignField: 'openSocialCase',
   },

@@ -58,7 +58,7 @@ describe('leaks', () => {
       await withRelations(env, c.cpr, SERVED_BY_BOTH); // need to know: both administrations serve the citizen
       const body = JSON.stringify({
         cpr: c.cpr,
-        fields: ['targetGroup', 'incomeSupport', 'jobcentreUnit', 'caseworkerContact', 'nextMeetingDate', 'sanctions'],
+        fields: ['targetGroup', 'incomeSupport', 'jobcentreUnit', 'caseworkerContact', 'nextMeetingDate', 'sanctionInForceSince'],
       });
       const res = await post('sof-case-system', STATUS, body);
       if (res.status === 200) for (const v of leaves(res.json.data)) values.add(v);
