@@ -227,7 +227,7 @@ function syntheticPolicySet(base: ReturnType<typeof loadPolicySet>, contracts: R
       id: `bench-policy-${i}`,
       purpose: `bench-purpose-${i % purposeCount}`,
       requester: { administrations: ['SOF'], roles: [`bench-role-${Math.floor(i / purposeCount)}`] },
-      fields: ['targetGroup', 'benefit'],
+      fields: ['targetGroup', 'incomeSupport'],
     });
   }
   const started = performance.now();

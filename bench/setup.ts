@@ -22,7 +22,7 @@ export const PROVIDER_PATH = `/snitflade/v1/queries/${CONTRACT}`;
 export const PURPOSE = 'plan-coordination';
 export const POLICY = 'sof-reads-employment-status@1';
 /** Requested fields, in the contract's order (the gateway forwards policy ∩ requested in that order). */
-export const FIELDS = ['targetGroup', 'benefit', 'caseworkerContact', 'nextMeeting'] as const;
+export const FIELDS = ['targetGroup', 'incomeSupport', 'caseworkerContact', 'nextMeetingDate'] as const;
 
 export async function ensureWorkspace(): Promise<void> {
   mkdirSync(path.join(WORK, 'logs'), { recursive: true });

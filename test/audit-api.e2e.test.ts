@@ -80,10 +80,10 @@ beforeAll(async () => {
   const [sof, bif] = await withRelations(env, A.cpr, SERVED_BY_BOTH);
   Object.assign(aRelations, { SOF: sof!.auditId, BIF: bif!.auditId });
   await withRelations(env, B.cpr, SERVED_BY_BOTH);
-  const r1 = await post('sof-case-system', STATUS, { cpr: A.cpr, fields: ['targetGroup', 'benefit'] }, 'sof-cw-0042');
+  const r1 = await post('sof-case-system', STATUS, { cpr: A.cpr, fields: ['targetGroup', 'incomeSupport'] }, 'sof-cw-0042');
   const r2 = await post('bif-jobcentre-system', SUMMARY, { cpr: A.cpr, fields: ['openSocialCase', 'efforts'] }, 'bif-cw-0007');
   const r3 = await post('sof-case-system', SUMMARY, { cpr: A.cpr, fields: ['openSocialCase'] }, 'sof-cw-0042');
-  const r4 = await post('sof-case-system', STATUS, { cpr: B.cpr, fields: ['benefit'] }, 'sof-cw-0099');
+  const r4 = await post('sof-case-system', STATUS, { cpr: B.cpr, fields: ['incomeSupport'] }, 'sof-cw-0099');
   expect([r1.status, r2.status, r3.status, r4.status]).toEqual([200, 200, 403, 200]);
   exchanges.aStatus = r1.body.disclosure.auditId;
   exchanges.aSummary = r2.body.disclosure.auditId;
@@ -205,10 +205,13 @@ describe('POST /v1/audit/citizen-report', () => {
         special: false,
       },
       {
-        name: 'benefit',
+        name: 'incomeSupport',
         category: 'employment',
         categoryLabel: { da: 'Beskæftigelse og ydelser', en: 'Employment and benefits' },
-        label: { da: 'Ydelse', en: 'Benefit' },
+        label: {
+          da: 'Forsørgelse (kommunal ydelse eller a-dagpenge)',
+          en: 'Income support (a municipal benefit or unemployment insurance)',
+        },
         special: false,
       },
     ]);
@@ -260,7 +263,9 @@ describe('POST /v1/audit/citizen-report', () => {
       `Beskæftigelses- og Integrationsforvaltningen,Kontanthjælpssag,${today},indtil videre,Gældende,`,
       `Socialforvaltningen,Åben socialsag,${today},indtil videre,Gældende,`,
     ]);
-    expect(csv.text).toContain('Målgruppe (Beskæftigelse og ydelser); Ydelse (Beskæftigelse og ydelser)');
+    expect(csv.text).toContain(
+      'Målgruppe (Beskæftigelse og ydelser); Forsørgelse (kommunal ydelse eller a-dagpenge) (Beskæftigelse og ydelser)',
+    );
 
     const html = await dpo('/v1/audit/citizen-report', { cpr: A.cpr, format: 'html', lang: 'en' });
     expect(html.status).toBe(200);
@@ -311,7 +316,7 @@ describe('GET /v1/audit/verify and tampering in the database file', () => {
     expect(text).not.toContain(env.gateway.pseudonyms.pseudonym(A.cpr));
     expect(lines.find((l) => l.auditId === exchanges.aStatus && l.kind === 'release')).toMatchObject({
       citizen: true,
-      fields: { released: ['targetGroup', 'benefit'] },
+      fields: { released: ['targetGroup', 'incomeSupport'] },
     });
   });
 

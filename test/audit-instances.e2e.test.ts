@@ -109,7 +109,7 @@ it('two instances under concurrent queries leave one trail, every record durable
     const citizen = shared[i % shared.length]!;
     return i % 3 === 0
       ? query(env, 'bif-jobcentre-system', SUMMARY, { cpr: citizen.cpr, fields: ['openSocialCase'] })
-      : query(env, 'sof-case-system', STATUS, { cpr: citizen.cpr, fields: ['targetGroup', 'benefit'] });
+      : query(env, 'sof-case-system', STATUS, { cpr: citizen.cpr, fields: ['targetGroup', 'incomeSupport'] });
   });
   const responses = await Promise.all(calls);
   expect(responses.map((r) => r.status)).toEqual(Array(60).fill(200));

@@ -66,20 +66,20 @@ interface Asked {
 
 const ASKED: Asked[] = [
   {
-    name: 'status-with-sanctions',
+    name: 'status-with-sanction-in-force',
     time: '2025-06-02T08:00:00.000Z',
     client: 'sof-case-system',
     contract: 'employment.citizen-status.v1',
     purpose: 'plan-coordination',
-    fields: ['targetGroup', 'benefit', 'sanctions'],
+    fields: ['targetGroup', 'incomeSupport', 'sanctionInForceSince'],
   },
   {
-    name: 'status-benefit',
+    name: 'status-income-support',
     time: '2025-06-03T09:00:00.000Z',
     client: 'sof-case-system',
     contract: 'employment.citizen-status.v1',
     purpose: 'plan-coordination',
-    fields: ['benefit'],
+    fields: ['incomeSupport'],
   },
   {
     name: 'summary',
@@ -87,7 +87,7 @@ const ASKED: Asked[] = [
     client: 'bif-jobcentre-system',
     contract: 'social.coordination-summary.v1',
     purpose: 'plan-coordination',
-    fields: ['openSocialCase', 'supportContact'],
+    fields: ['openSocialCase', 'socialCaseworkerContact'],
   },
   {
     name: 'summary-wrong-purpose',
@@ -103,7 +103,7 @@ const ASKED: Asked[] = [
     client: 'bif-jobcentre-system',
     contract: 'social.coordination-summary.v1',
     purpose: 'rehabilitation-team-assessment',
-    fields: ['efforts'],
+    fields: ['healthEfforts'],
     consent: 'active',
   },
   {
@@ -112,7 +112,7 @@ const ASKED: Asked[] = [
     client: 'sof-case-system',
     contract: 'employment.citizen-status.v1',
     purpose: 'whole-person-plan',
-    fields: ['benefit', 'targetGroup'],
+    fields: ['incomeSupport', 'targetGroup'],
   },
   {
     name: 'before-the-period',
@@ -120,7 +120,7 @@ const ASKED: Asked[] = [
     client: 'sof-case-system',
     contract: 'employment.citizen-status.v1',
     purpose: 'plan-coordination',
-    fields: ['sanctions'],
+    fields: ['sanctionInForceSince'],
   },
   {
     name: 'youth',
@@ -243,8 +243,8 @@ beforeAll(async () => {
   };
   edit(
     'sof-reads-employment-status.policy.yaml',
-    'fields: [targetGroup, benefit, jobcentreUnit, caseworkerContact, nextMeeting, sanctions]',
-    'fields: [targetGroup, benefit, jobcentreUnit, caseworkerContact, nextMeeting]',
+    'fields: [targetGroup, incomeSupport, jobcentreUnit, caseworkerContact, nextMeetingDate, sanctionInForceSince]',
+    'fields: [targetGroup, incomeSupport, jobcentreUnit, caseworkerContact, nextMeetingDate]',
   );
   edit('bif-reads-youth-education-status.policy.yaml', '  to: 2027-12-31', '  to: 2025-05-31');
   edit(
@@ -257,7 +257,10 @@ beforeAll(async () => {
     readFileSync(path.join(ROOT, 'policies', 'sof-reads-employment-status.policy.yaml'), 'utf8')
       .replace('id: sof-reads-employment-status', 'id: sof-reads-employment-status-for-hoi')
       .replace('purpose: plan-coordination', 'purpose: whole-person-plan')
-      .replace('fields: [targetGroup, benefit, jobcentreUnit, caseworkerContact, nextMeeting, sanctions]', 'fields: [benefit]'),
+      .replace(
+        'fields: [targetGroup, incomeSupport, jobcentreUnit, caseworkerContact, nextMeetingDate, sanctionInForceSince]',
+        'fields: [incomeSupport]',
+      ),
   );
 });
 
@@ -267,7 +270,7 @@ afterAll(() => {
 
 function expectExactlyTheFlips(report: ImpactReport): void {
   expect(report.changes.map((c) => [c.auditId, c.kind])).toEqual([
-    [auditIds['status-with-sanctions'], 'fields-changed'],
+    [auditIds['status-with-sanction-in-force'], 'fields-changed'],
     [auditIds['summary'], 'permit-to-deny'],
     [auditIds['status-for-hoi'], 'deny-to-permit'],
     [auditIds['youth'], 'permit-to-deny'],
@@ -277,23 +280,23 @@ function expectExactlyTheFlips(report: ImpactReport): void {
     before: {
       decision: 'permit',
       policy: { id: 'sof-reads-employment-status', version: 4 },
-      fields: ['targetGroup', 'benefit', 'sanctions'],
+      fields: ['targetGroup', 'incomeSupport', 'sanctionInForceSince'],
     },
-    after: { decision: 'permit', policy: { id: 'sof-reads-employment-status', version: 4 }, fields: ['targetGroup', 'benefit'] },
+    after: { decision: 'permit', policy: { id: 'sof-reads-employment-status', version: 4 }, fields: ['targetGroup', 'incomeSupport'] },
     fieldsAdded: [],
-    fieldsRemoved: ['sanctions'],
+    fieldsRemoved: ['sanctionInForceSince'],
     assumptions: [REGISTER_ASSUMED, AGE_ASSUMED],
   });
   expect(consent).toMatchObject({
     after: { decision: 'deny', reasons: ['CONSENT_MISSING'] },
-    fieldsRemoved: ['openSocialCase', 'supportContact'],
+    fieldsRemoved: ['openSocialCase', 'socialCaseworkerContact'],
   });
   // Consent is decided before need to know: the replay did not need the relations.
   expect(consent!.assumptions).toEqual(['the citizen\'s consent at the time is not in the record: replayed as "missing"', AGE_ASSUMED]);
   expect(hoi).toMatchObject({
     before: { decision: 'deny', reasons: ['PURPOSE_NOT_ALLOWED'] },
-    after: { decision: 'permit', policy: { id: 'sof-reads-employment-status-for-hoi' }, fields: ['benefit'] },
-    fieldsAdded: ['benefit'],
+    after: { decision: 'permit', policy: { id: 'sof-reads-employment-status-for-hoi' }, fields: ['incomeSupport'] },
+    fieldsAdded: ['incomeSupport'],
   });
   expect(youth).toMatchObject({ after: { decision: 'deny', reasons: ['POLICY_NOT_IN_FORCE'] }, fieldsRemoved: ['educationStatus'] });
   expect(report.summary).toEqual({ 'permit-to-deny': 2, 'deny-to-permit': 1, 'fields-changed': 1, 'policy-changed': 0 });
@@ -368,9 +371,9 @@ describe('impact: replaying the audit trail against a changed policy set', () =>
     expect(text.out()).toContain('replayed 7 decision(s): 4 would now be decided differently, 3 the same');
     expect(text.out()).toContain(`deny → permit  2025-06-09T13:00:00.000Z  audit ${auditIds['status-for-hoi']}`);
     expect(text.out()).toContain(
-      '    was deny (PURPOSE_NOT_ALLOWED)\n    now permit (sof-reads-employment-status-for-hoi v4) [benefit]\n    fields added: benefit',
+      '    was deny (PURPOSE_NOT_ALLOWED)\n    now permit (sof-reads-employment-status-for-hoi v4) [incomeSupport]\n    fields added: incomeSupport',
     );
-    expect(text.out()).toContain('    fields removed: sanctions');
+    expect(text.out()).toContain('    fields removed: sanctionInForceSince');
   });
 
   it('refuses a store that does not exist instead of creating one', async () => {

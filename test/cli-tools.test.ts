@@ -234,6 +234,8 @@ describe('snitflade contract new', () => {
     const policy = readFileSync(path.join(dir, 'policies', 'bif-reads-housing-status.policy.yaml'), 'utf8');
     expect(policy).toContain('example: true');
     expect(policy).toContain('fields: [housingSupport, assignedHousing, housingContact]');
+    expect(contract.subject).toEqual({ age: { min: 18 } });
+    expect(policy).toContain('subject:\n  age: { min: 18 }\n');
     const cases = readFileSync(path.join(dir, 'policies', 'bif-reads-housing-status.test.yaml'), 'utf8');
     expect(cases).toContain(
       'expect: { decision: permit, policy: bif-reads-housing-status, fields: [housingSupport, assignedHousing, housingContact] }',
@@ -265,6 +267,34 @@ describe('snitflade contract new', () => {
     expect(policy).toContain('gdprSpecial: "Art. 9(2)(a)"');
     expect(policy).toContain('required: true\n  categories: [health]');
     expect(readFileSync(path.join(dir, 'policies', 'bif-reads-care-contact.test.yaml'), 'utf8')).toContain('reasons: [CONSENT_MISSING]');
+  });
+
+  it("scaffolds a child's data as a contract about children, with a policy about children and no Art. 9 basis", async () => {
+    const io = captureIO();
+    const code = await runContractNew(
+      {
+        dir,
+        id: 'child.school-attendance.v1',
+        title: "A child's school attendance",
+        provider: 'buf-youth-system',
+        field: ['attendance:child:enum=regular|irregular|absent'],
+        requester: ['SOF'],
+        purpose: 'youth-coordination',
+        national: 'Barnets lov (example)',
+      },
+      io,
+    );
+    expect(io.err()).toBe('');
+    expect(code).toBe(0);
+    const contract = JSON.parse(readFileSync(path.join(dir, 'schemas', 'child.school-attendance.v1.json'), 'utf8'));
+    expect(contract.subject).toEqual({ age: { max: 17 } });
+    const policy = readFileSync(path.join(dir, 'policies', 'sof-reads-school-attendance.policy.yaml'), 'utf8');
+    expect(policy).not.toContain('gdprSpecial');
+    expect(policy).toContain('subject:\n  age: { max: 17 }\nfields: [attendance]');
+    expect(readFileSync(path.join(dir, 'policies', 'sof-reads-school-attendance.test.yaml'), 'utf8')).toContain('subjectAge: 12');
+    // Any other contract is about adults, and so is its policy.
+    const adult = JSON.parse(readFileSync(path.join(dir, 'schemas', 'employment.citizen-status.v1.json'), 'utf8'));
+    expect(adult.subject).toEqual({ age: { min: 18 } });
   });
 
   it('asks for what the flags do not give when standard input is a terminal', async () => {

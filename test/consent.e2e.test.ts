@@ -33,7 +33,8 @@ import { withRelations } from './support/relations.js';
 jest.setTimeout(90_000);
 
 const SUMMONS_CONTRACT = 'employment.summons-copy.v1';
-const SUMMONS_FIELDS = ['meetingDate', 'meetingTime', 'meetingKind', 'location', 'jobcentreUnit', 'caseworkerContact'];
+// The kind of meeting can reveal health (a rehabilitation team meeting): it is not copied.
+const SUMMONS_FIELDS = ['meetingDate', 'meetingTime', 'location', 'jobcentreUnit', 'caseworkerContact'];
 const SUMMONS_POLICY = 'bif-copies-summons-to-sof-contact';
 const withJob = population().filter((c) => c.employment !== null && c.social !== null);
 
@@ -681,7 +682,7 @@ describe.each(DATABASES)('consents on %s', (name, makeDatabase) => {
           env.url,
           'bif-jobcentre-system',
           `/v1/queries/${SUMMARY}`,
-          { cpr: c.cpr, fields: ['efforts'] },
+          { cpr: c.cpr, fields: ['healthEfforts'] },
           { purpose: 'rehabilitation-team-assessment' },
         );
       const denied = async (audited: string): Promise<void> => {
@@ -702,7 +703,7 @@ describe.each(DATABASES)('consents on %s', (name, makeDatabase) => {
       expect(bySof.status).toBe(201);
       const after = await ask();
       expect(after.status).toBe(200);
-      expect(after.body.disclosure.released).toEqual(['efforts']);
+      expect(after.body.disclosure.released).toEqual(['healthEfforts']);
       const decision = (await records(env, after.body.disclosure.auditId)).find((r) => r.kind === 'decision')!;
       expect([decision.decision, decision.consent]).toEqual(['permit', bySof.body.consent.receiptDigest]);
     });

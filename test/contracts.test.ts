@@ -39,12 +39,67 @@ describe('the repository contracts', () => {
       provider: { administration: 'BIF', system: 'bif-jobcentre-system' },
       file: path.join('schemas', 'employment.citizen-status.v1.json'),
     });
-    expect(status.fieldNames).toEqual(['targetGroup', 'benefit', 'jobcentreUnit', 'caseworkerContact', 'nextMeeting', 'sanctions']);
+    expect(status.fieldNames).toEqual([
+      'targetGroup',
+      'benefit',
+      'incomeSupport',
+      'jobcentreUnit',
+      'caseworkerContact',
+      'nextMeeting',
+      'nextMeetingDate',
+      'sanctions',
+      'sanctionInForceSince',
+    ]);
     expect(summary.provider).toEqual({ administration: 'SOF', system: 'sof-case-system' });
-    expect(summary.fieldNames).toEqual(['openSocialCase', 'supportContact', 'actionPlan', 'efforts']);
+    expect(summary.fieldNames).toEqual([
+      'openSocialCase',
+      'socialCaseworkerContact',
+      'supportContact',
+      'actionPlan',
+      'efforts',
+      'socialEfforts',
+      'healthEfforts',
+    ]);
     expect(summary.fields.efforts!.category).toBe('health');
-    expect(summary.fields.supportContact!.category).toBe('contact');
+    expect(summary.fields.socialEfforts!.category).toBe('social');
+    expect(summary.fields.healthEfforts!.category).toBe('health');
+    expect(summary.fields.supportContact!.category).toBe('health');
+    expect(summary.fields.socialCaseworkerContact!.category).toBe('contact');
     for (const c of registry.list()) for (const n of c.fieldNames) expect(c.fields[n]!.label.da && c.fields[n]!.label.en).toBeTruthy();
+  });
+
+  it('labels every field that can reveal health as health, beside an ordinary field for what reveals nothing', () => {
+    // [contract, field that can reveal health, ordinary field beside it (or none), its category]
+    const pairs: [string, string, string | null, string | null][] = [
+      ['employment.citizen-status.v1', 'benefit', 'incomeSupport', 'employment'],
+      ['employment.citizen-status.v1', 'nextMeeting', 'nextMeetingDate', 'employment'],
+      ['employment.coordination-overview.v1', 'benefit', 'incomeSupport', 'employment'],
+      ['employment.coordination-overview.v1', 'upcomingMeetings', 'upcomingMeetingDates', 'employment'],
+      ['employment.job-plan-summary.v1', 'jobGoal', 'jobGoalArea', 'plan'],
+      ['employment.summons-copy.v1', 'meetingKind', null, null],
+      ['employment.sanction-notice.v1', 'benefit', null, null],
+      ['social.coordination-summary.v1', 'supportContact', 'socialCaseworkerContact', 'contact'],
+      ['social.coordination-overview.v1', 'supportContact', 'socialCaseworkerContact', 'contact'],
+      ['social.coordination-summary.v1', 'healthEfforts', 'socialEfforts', 'social'],
+      ['social.coordination-overview.v1', 'healthEfforts', 'socialEfforts', 'social'],
+    ];
+    for (const [id, revealing, ordinary, category] of pairs) {
+      const c = registry.get(id)!;
+      expect([id, revealing, c.fields[revealing]!.category]).toEqual([id, revealing, 'health']);
+      if (ordinary !== null) expect([id, ordinary, c.fields[ordinary]!.category]).toEqual([id, ordinary, category]);
+    }
+    // The ordinary fields hold no value that would single out a health-revealing kind.
+    const schema = (id: string, field: string) =>
+      (registry.get(id)!.responseSchema as { properties: Record<string, { enum?: unknown[] }> }).properties[field]!;
+    expect(schema('employment.citizen-status.v1', 'incomeSupport').enum).toEqual(['municipal-benefit', 'unemployment-insurance']);
+    expect(schema('employment.job-plan-summary.v1', 'jobGoalArea').enum).toEqual(['employment', 'education', 'clarification', null]);
+    // The meetings' dates carry no kind of meeting (a rehabilitation team meeting reveals health).
+    expect(schema('employment.citizen-status.v1', 'nextMeetingDate')).toEqual({ type: ['string', 'null'], format: 'date' });
+    expect(schema('employment.coordination-overview.v1', 'upcomingMeetingDates')).toEqual({
+      type: 'array',
+      maxItems: 10,
+      items: { type: 'string', format: 'date' },
+    });
   });
 
   it('accepts a valid request and refuses a bad CPR number, unknown fields and extra properties', () => {
@@ -82,6 +137,16 @@ describe('the repository contracts', () => {
       }),
     ).toBe(true);
     expect(summary.validateResponse({ efforts: ['diagnosis'] })).toBe(false);
+    // Each effort with its period; the social list cannot carry a treatment, nor the health list housing.
+    const periods = {
+      socialEfforts: [{ kind: 'housing-support', from: '2025-03-01', to: null }],
+      healthEfforts: [{ kind: 'addiction-treatment', from: '2025-09-01', to: '2026-02-28' }],
+    };
+    expect(summary.validateResponse(periods)).toBe(true);
+    expect(summary.validateResponse({ socialEfforts: [{ kind: 'addiction-treatment', from: '2025-09-01', to: null }] })).toBe(false);
+    expect(summary.validateResponse({ healthEfforts: [{ kind: 'housing-support', from: '2025-09-01', to: null }] })).toBe(false);
+    expect(summary.validateResponse({ socialEfforts: [{ kind: 'mentor', from: '2025-09-01' }] })).toBe(false);
+    expect(summary.validateResponse({ socialEfforts: ['mentor'] })).toBe(false);
     expect(summary.validateResponse({ actionPlan: { exists: false } })).toBe(false);
   });
 
@@ -106,9 +171,12 @@ describe('the repository contracts', () => {
     });
     expect(entry.fields.map((f) => [f.name, f.category, f.special])).toEqual([
       ['openSocialCase', 'social', false],
-      ['supportContact', 'contact', false],
+      ['socialCaseworkerContact', 'contact', false],
+      ['supportContact', 'health', true],
       ['actionPlan', 'plan', false],
       ['efforts', 'health', true],
+      ['socialEfforts', 'social', false],
+      ['healthEfforts', 'health', true],
     ]);
     expect(entry.request).toEqual(summary.requestSchema);
   });

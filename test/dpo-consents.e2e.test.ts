@@ -46,8 +46,11 @@ function policiesAcceptingCaseworkerRecords(dir: string): string {
   const text = readFileSync(file, 'utf8');
   const edited = text
     .replace('evidence: [citizen-signed, recorded-by-other-administration]', 'evidence: [citizen-signed, recorded-by-caseworker]')
-    .replace('fields: [openSocialCase, supportContact, actionPlan, efforts]', 'fields: [openSocialCase, supportContact, actionPlan]');
-  if (edited === text || !edited.includes('recorded-by-caseworker]') || edited.includes('actionPlan, efforts]'))
+    .replace(
+      'fields: [openSocialCase, supportContact, actionPlan, socialEfforts, healthEfforts]',
+      'fields: [openSocialCase, actionPlan, socialEfforts]',
+    );
+  if (edited === text || !edited.includes('recorded-by-caseworker]') || /healthEfforts|supportContact/.test(edited))
     throw new Error('the rehabilitation team policy no longer reads as this test expects');
   writeFileSync(file, edited);
   // The gateway runs every policy's test cases when it loads the rules: the edited policy's say what it now does.
@@ -62,7 +65,7 @@ function policiesAcceptingCaseworkerRecords(dir: string): string {
       '      administration: BIF',
       '      roles: [rehabilitation-team]',
       '      purpose: rehabilitation-team-assessment',
-      '      fields: [openSocialCase, efforts]',
+      '      fields: [openSocialCase, healthEfforts]',
       '      at: 2025-06-01',
       '      consent: active',
       '      consentEvidence: { level: recorded-by-caseworker, recordedBy: BIF }',

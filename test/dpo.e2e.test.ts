@@ -121,7 +121,9 @@ beforeAll(async () => {
   }
 
   // The demo's traffic: both administrations asking about the subject, a refusal, ...
-  const sof = await query('sof-case-system', STATUS, subject.cpr, ['targetGroup', 'benefit', 'nextMeeting'], { caseworker: 'sof-cw-0001' });
+  const sof = await query('sof-case-system', STATUS, subject.cpr, ['targetGroup', 'incomeSupport', 'nextMeetingDate'], {
+    caseworker: 'sof-cw-0001',
+  });
   expect(sof.status).toBe(200);
   disclosureAuditId = sof.body.disclosure.auditId;
   expect(
@@ -159,7 +161,7 @@ beforeAll(async () => {
     { purpose: 'rehabilitation-team-assessment' },
   );
   expect(consent.status).toBe(201);
-  const rehab = await query('bif-jobcentre-system', SUMMARY, consenting.cpr, ['openSocialCase', 'efforts'], {
+  const rehab = await query('bif-jobcentre-system', SUMMARY, consenting.cpr, ['openSocialCase', 'healthEfforts'], {
     purpose: 'rehabilitation-team-assessment',
     caseworker: 'bif-cw-0002',
   });

@@ -14,13 +14,14 @@ import {
   wholePersonPlan,
 } from '../src/simulators/plans.js';
 import { population } from '../src/simulators/population.js';
+import { citizenStatus, coordinationSummary } from '../src/simulators/status.js';
 import { SIMULATED_CONTRACTS } from '../src/simulators/contracts.js';
 import { educationStatus } from '../src/simulators/youth.js';
 import { subjectAge } from '../src/exchange/subject.js';
 import { loadPolicyCases } from '../src/policy/testing.js';
 import { postAs } from './support/calls.js';
 import { startTestEnv, tls, type TestEnv } from './support/env.js';
-import { COORDINATED, withRelations } from './support/relations.js';
+import { COORDINATED, SERVED_BY_BOTH, withRelations } from './support/relations.js';
 
 jest.setTimeout(60_000);
 
@@ -43,6 +44,16 @@ const atSuf = citizens.find((c) => rehabilitationInfo(c)?.extras.journalNote !==
 const inYouthRange = (c: { cpr: string }) => (subjectAge(c.cpr, new Date()) ?? 0) <= 24;
 const young = citizens.find((c) => educationStatus(c)?.educationStatus === 'in-education' && inYouthRange(c))!;
 const youthOver24 = citizens.find((c) => educationStatus(c) !== undefined && !inYouthRange(c))!;
+// A shared citizen with both kinds of effort: housing or shelter, and a treatment or support that reveals health.
+const bothEfforts = citizens.find((c) => {
+  if (c.group !== 'shared' || !c.social) return false;
+  const { socialEfforts, healthEfforts } = coordinationSummary(c, c.social);
+  return socialEfforts.length > 0 && healthEfforts.some((e) => e.kind === 'addiction-treatment');
+})!;
+// A shared citizen whom the jobcentre has sanctioned, with the sanction still in force.
+const sanctioned = citizens.find(
+  (c) => c.group === 'shared' && c.employment !== null && citizenStatus(c.employment).sanctionInForceSince !== null,
+)!;
 const assessed = citizens.find(
   (c) =>
     progressionAssessment(c, 'jobcentre').latestAssessment !== null &&
@@ -65,6 +76,8 @@ beforeAll(async () => {
   // Need to know: the shared citizen has a coordinating caseworker in each administration, the
   // one the tokens name, as the coordinating caseworker's overview policies require.
   await withRelations(env, shared.cpr, COORDINATED);
+  await withRelations(env, bothEfforts.cpr, SERVED_BY_BOTH);
+  await withRelations(env, sanctioned.cpr, SERVED_BY_BOTH);
 });
 afterAll(async () => {
   await env?.close();
@@ -87,11 +100,13 @@ describe('plan coordination both ways', () => {
       all('employment.job-plan-summary.v1'),
     );
     expect(res.status).toBe(200);
-    expect(res.body.data).toEqual(pick(jobPlanSummary(shared, shared.employment!), all('employment.job-plan-summary.v1')));
+    // The job goal can reveal health (a flex job): social services get its area instead.
+    const released = all('employment.job-plan-summary.v1').filter((f) => f !== 'jobGoal');
+    expect(res.body.data).toEqual(pick(jobPlanSummary(shared, shared.employment!), released));
     expect(res.body.disclosure).toMatchObject({
       policy: { id: 'sof-reads-job-plan-summary', version: 3 },
       purpose: 'plan-coordination',
-      withheld: [],
+      withheld: ['jobGoal'],
     });
   });
 
@@ -109,6 +124,74 @@ describe('plan coordination both ways', () => {
   });
 });
 
+describe('the efforts, split: social efforts flow for plan coordination, efforts that reveal health only on consent', () => {
+  const SUMMARY = 'social.coordination-summary.v1';
+  const efforts = ['efforts', 'socialEfforts', 'healthEfforts'];
+
+  it('the jobcentre coordinating plans gets the social efforts with their periods; the health efforts and the undated list are withheld', async () => {
+    consenting.delete(bothEfforts.cpr);
+    const res = await ask('bif-jobcentre-system', SUMMARY, 'plan-coordination', bothEfforts.cpr, efforts);
+    expect(res.status).toBe(200);
+    expect(res.body.disclosure).toMatchObject({
+      policy: { id: 'bif-reads-social-coordination-summary', version: 4 },
+      released: ['socialEfforts'],
+      withheld: ['efforts', 'healthEfforts'],
+    });
+    const expected = coordinationSummary(bothEfforts, bothEfforts.social!);
+    expect(res.body.data).toEqual({ socialEfforts: expected.socialEfforts });
+    for (const e of res.body.data.socialEfforts as { kind: string; from: string; to: string | null }[]) {
+      expect(['shelter', 'housing-support', 'mentor']).toContain(e.kind);
+      expect(e.from).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+      expect(e.to === null || e.to >= e.from).toBe(true);
+    }
+    // Nothing that reveals health reached the jobcentre, not even as a word in another field.
+    expect(JSON.stringify(res.body.data)).not.toMatch(/addiction|mental-health|disability|support-contact/);
+  });
+
+  it("the rehabilitation team gets both, each effort with its period, on the citizen's consent", async () => {
+    consenting.set(bothEfforts.cpr, 'rehabilitation-team-assessment');
+    const res = await ask('bif-jobcentre-system', SUMMARY, 'rehabilitation-team-assessment', bothEfforts.cpr, efforts);
+    expect(res.status).toBe(200);
+    expect(res.body.disclosure).toMatchObject({
+      policy: { id: 'bif-rehab-team-reads-social-efforts', version: 4 },
+      released: ['socialEfforts', 'healthEfforts'],
+      withheld: ['efforts'],
+    });
+    const expected = coordinationSummary(bothEfforts, bothEfforts.social!);
+    expect(res.body.data).toEqual({ socialEfforts: expected.socialEfforts, healthEfforts: expected.healthEfforts });
+    // The treatment's period, to time a job activity with it.
+    const treatment = (res.body.data.healthEfforts as { kind: string; from: string }[]).find((e) => e.kind === 'addiction-treatment');
+    expect(treatment?.from).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    consenting.delete(bothEfforts.cpr);
+  });
+});
+
+describe('a sanction, for plan coordination: in force since when, not its history and amounts', () => {
+  it('social services coordinating plans learn that a sanction is in force and since when; the sanctions with their amounts are withheld', async () => {
+    const status = 'employment.citizen-status.v1';
+    const res = await ask('sof-case-system', status, 'plan-coordination', sanctioned.cpr, ['sanctions', 'sanctionInForceSince']);
+    expect(res.status).toBe(200);
+    expect(res.body.disclosure).toMatchObject({
+      policy: { id: 'sof-reads-employment-status', version: 4 },
+      released: ['sanctionInForceSince'],
+      withheld: ['sanctions'],
+    });
+    const since = citizenStatus(sanctioned.employment!).sanctionInForceSince!;
+    expect(res.body.data).toEqual({ sanctionInForceSince: since });
+    expect(sanctioned.employment!.sanctions.map((x) => x.date)).toContain(since);
+    // No amount, no kind of sanction, no other sanction's date reached social services.
+    const text = JSON.stringify(res.body);
+    expect(text).not.toMatch(/amount|reduction|periodic|"stop"/i);
+    for (const x of sanctioned.employment!.sanctions) expect(text).not.toContain(String(x.amountDkk));
+  });
+
+  it('asking only for the sanctions with their amounts, for plan coordination, is refused', async () => {
+    const res = await ask('sof-case-system', 'employment.citizen-status.v1', 'plan-coordination', sanctioned.cpr, ['sanctions']);
+    expect(res.status).toBe(403);
+    expect(res.body).toMatchObject({ code: 'POLICY_DENIED', reasons: ['NO_FIELDS_PERMITTED'] });
+  });
+});
+
 describe("the coordinating caseworker's overview", () => {
   it("a coordinating caseworker in social services reads the jobcentre's part", async () => {
     const res = await ask(
@@ -119,10 +202,14 @@ describe("the coordinating caseworker's overview", () => {
       all('employment.coordination-overview.v1'),
     );
     expect(res.status).toBe(200);
-    expect(res.body.data).toEqual(pick(employmentOverview(shared, shared.employment!), all('employment.coordination-overview.v1')));
+    // The benefit's kind and the meetings' kinds can reveal health: withheld, beside who pays and the dates.
+    const revealing = ['benefit', 'upcomingMeetings'];
+    const released = all('employment.coordination-overview.v1').filter((f) => !revealing.includes(f));
+    expect(res.body.data).toEqual(pick(employmentOverview(shared, shared.employment!), released));
+    expect(res.body.disclosure.withheld).toEqual(revealing);
   });
 
-  it("a coordinating caseworker at the jobcentre reads social services' part, without the kinds of effort (health)", async () => {
+  it("a coordinating caseworker at the jobcentre reads social services' part with the social efforts, not what reveals health", async () => {
     const res = await ask(
       'bif-jobcentre-system',
       'social.coordination-overview.v1',
@@ -131,16 +218,18 @@ describe("the coordinating caseworker's overview", () => {
       all('social.coordination-overview.v1'),
     );
     expect(res.status).toBe(200);
+    // The support contact person and the efforts that reveal health are health data; the rest flows.
+    const revealing = ['supportContact', 'efforts', 'healthEfforts'];
     const expected = pick(
       socialOverview(shared, shared.social!),
-      all('social.coordination-overview.v1').filter((f) => f !== 'efforts'),
+      all('social.coordination-overview.v1').filter((f) => !revealing.includes(f)),
     );
     expect(res.body.data).toEqual(expected);
-    expect(res.body.disclosure.withheld).toEqual(['efforts']);
+    expect(res.body.disclosure.withheld).toEqual(revealing);
   });
 
   it('the overview is refused for plan coordination (purpose limitation)', async () => {
-    const res = await ask('sof-case-system', 'employment.coordination-overview.v1', 'plan-coordination', shared.cpr, ['benefit']);
+    const res = await ask('sof-case-system', 'employment.coordination-overview.v1', 'plan-coordination', shared.cpr, ['incomeSupport']);
     expect(res.status).toBe(403);
     expect(res.body).toMatchObject({ code: 'POLICY_DENIED', reasons: ['PURPOSE_NOT_ALLOWED'] });
   });

@@ -93,7 +93,7 @@ describe('decide with a relation clause', () => {
     administration: 'SOF',
     roles: ['caseworker-system'],
     purpose: 'plan-coordination',
-    requestedFields: ['benefit'],
+    requestedFields: ['incomeSupport'],
     at: new Date('2026-06-01T12:00:00Z'),
     provider: 'BIF',
     caseworker: 'sof-cw-0042',
@@ -165,12 +165,12 @@ describe('decide with a relation clause', () => {
     const d = await decide(
       rules.policies,
       rules.contracts,
-      { ...request, contract: 'employment.job-plan-summary.v1', requestedFields: ['jobGoal'] },
+      { ...request, contract: 'employment.job-plan-summary.v1', requestedFields: ['jobGoalArea'] },
       noConsent,
       check,
     );
     expect(check.calls).toEqual([]);
-    expect(d).toMatchObject({ decision: 'permit', fields: ['jobGoal'] });
+    expect(d).toMatchObject({ decision: 'permit', fields: ['jobGoalArea'] });
     expect(d.decision === 'permit' && d.relations).toBeUndefined();
     expect(await decide(rules.policies, rules.contracts, request, noConsent)).toMatchObject({
       decision: 'deny',

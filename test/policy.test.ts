@@ -23,7 +23,7 @@ const sofStatus = (over: Partial<DecisionRequest> = {}): DecisionRequest => ({
   administration: 'SOF',
   roles: ['caseworker-system'],
   purpose: 'plan-coordination',
-  requestedFields: ['targetGroup', 'benefit'],
+  requestedFields: ['targetGroup', 'incomeSupport'],
   at: AT,
   provider: 'BIF',
   subjectAge: 40,
@@ -34,7 +34,7 @@ const rehab = (over: Partial<DecisionRequest> = {}): DecisionRequest => ({
   administration: 'BIF',
   roles: ['rehabilitation-team'],
   purpose: 'rehabilitation-team-assessment',
-  requestedFields: ['efforts', 'openSocialCase'],
+  requestedFields: ['healthEfforts', 'openSocialCase'],
   at: AT,
   provider: 'SOF',
   subjectAge: 40,
@@ -96,7 +96,7 @@ describe('decide: default deny, reason by reason', () => {
     const d = await decide(
       set,
       contracts,
-      { ...rehab(), roles: ['caseworker-system'], purpose: 'plan-coordination', requestedFields: ['efforts'] },
+      { ...rehab(), roles: ['caseworker-system'], purpose: 'plan-coordination', requestedFields: ['efforts', 'healthEfforts'] },
       noConsentExpected,
     );
     expect(d).toMatchObject({
@@ -110,19 +110,19 @@ describe('decide: default deny, reason by reason', () => {
     const d = await decide(
       set,
       contracts,
-      sofStatus({ requestedFields: ['sanctions', 'targetGroup', 'nextMeeting'] }),
+      sofStatus({ requestedFields: ['sanctionInForceSince', 'targetGroup', 'nextMeeting', 'nextMeetingDate', 'sanctions'] }),
       noConsentExpected,
       sharedCitizen,
     );
     expect(d.decision).toBe('permit');
     if (d.decision !== 'permit') return;
     expect(d.policy.id).toBe('sof-reads-employment-status');
-    expect(d.fields).toEqual(['targetGroup', 'nextMeeting', 'sanctions']);
+    expect(d.fields).toEqual(['targetGroup', 'nextMeetingDate', 'sanctionInForceSince']);
     expect(d.consent).toBeUndefined();
-    expect(d.trace[d.trace.length - 1]).toContain('releases targetGroup, nextMeeting, sanctions under Art. 6(1)(e)');
+    expect(d.trace[d.trace.length - 1]).toContain('releases targetGroup, nextMeetingDate, sanctionInForceSince under Art. 6(1)(e)');
   });
 
-  it('withholds fields the policy does not permit (efforts for plan coordination)', async () => {
+  it('withholds fields the policy does not permit (the efforts that reveal health, for plan coordination)', async () => {
     const d = await decide(
       set,
       contracts,
@@ -130,25 +130,25 @@ describe('decide: default deny, reason by reason', () => {
         ...rehab(),
         roles: ['caseworker-system'],
         purpose: 'plan-coordination',
-        requestedFields: ['efforts', 'actionPlan', 'openSocialCase'],
+        requestedFields: ['healthEfforts', 'efforts', 'socialEfforts', 'actionPlan', 'openSocialCase'],
       },
       noConsentExpected,
       sharedCitizen,
     );
-    expect(d).toMatchObject({ decision: 'permit', fields: ['openSocialCase', 'actionPlan'] });
+    expect(d).toMatchObject({ decision: 'permit', fields: ['openSocialCase', 'actionPlan', 'socialEfforts'] });
   });
 });
 
 describe('decide: consent', () => {
   it('permits with the consent evidence when the consent is active, asking for exactly the releasable fields', async () => {
     const consent = consentAnswering('active');
-    const d = await decide(set, contracts, rehab({ requestedFields: ['efforts', 'openSocialCase'] }), consent);
+    const d = await decide(set, contracts, rehab({ requestedFields: ['efforts', 'healthEfforts', 'openSocialCase'] }), consent);
     expect(d).toMatchObject({
       decision: 'permit',
-      fields: ['openSocialCase', 'efforts'],
+      fields: ['openSocialCase', 'healthEfforts'],
       consent: { status: 'active', consentId: 'c-1', receiptDigest: 'd-1' },
     });
-    expect(consent.calls).toEqual([{ policy: 'bif-rehab-team-reads-social-efforts', fields: ['openSocialCase', 'efforts'] }]);
+    expect(consent.calls).toEqual([{ policy: 'bif-rehab-team-reads-social-efforts', fields: ['openSocialCase', 'healthEfforts'] }]);
   });
 
   it.each([
@@ -193,6 +193,8 @@ const base = (id: string, over: Partial<Policy> = {}): Policy => ({
   purpose: 'plan-coordination',
   legalBasis: { gdpr: 'Art. 6(1)(e)', national: 'test', description: localText('Example for tests.') },
   consent: { required: false, evidence: [] },
+  // The repository's contracts are about adults: a policy on one must say so.
+  subject: { age: { min: 18 } },
   fields: ['targetGroup'],
   validity: { from: '2024-01-01' },
   owner: localText('test owner'),
@@ -223,15 +225,15 @@ describe('decide: several policies for one caller', () => {
   const plain = base('status-plain', { fields: ['targetGroup'] });
   const wide = base('status-wide-with-consent', {
     requester: { administrations: ['SOF'], roles: ['coordinating-caseworker'] },
-    fields: ['targetGroup', 'benefit', 'sanctions'],
+    fields: ['targetGroup', 'incomeSupport', 'sanctionInForceSince'],
     consent: { required: true, evidence: ['citizen-signed', 'recorded-by-caseworker'] },
   });
   const s = setOf(plain, wide);
-  const both = sofStatus({ roles: ['caseworker-system', 'coordinating-caseworker'], requestedFields: ['targetGroup', 'benefit'] });
+  const both = sofStatus({ roles: ['caseworker-system', 'coordinating-caseworker'], requestedFields: ['targetGroup', 'incomeSupport'] });
 
   it('tries the policy releasing the most requested fields first', async () => {
     const d = await decide(s, contracts, both, consentAnswering('active'));
-    expect(d).toMatchObject({ decision: 'permit', policy: { id: 'status-wide-with-consent' }, fields: ['targetGroup', 'benefit'] });
+    expect(d).toMatchObject({ decision: 'permit', policy: { id: 'status-wide-with-consent' }, fields: ['targetGroup', 'incomeSupport'] });
   });
 
   it('falls back to a policy without consent when the consent is missing, releasing only what it permits', async () => {
@@ -241,7 +243,7 @@ describe('decide: several policies for one caller', () => {
   });
 
   it('reports every reason, the closest policy first, when none permits', async () => {
-    const d = await decide(s, contracts, { ...both, requestedFields: ['benefit'] }, consentAnswering('withdrawn'));
+    const d = await decide(s, contracts, { ...both, requestedFields: ['incomeSupport'] }, consentAnswering('withdrawn'));
     expect(d).toMatchObject({
       decision: 'deny',
       reasons: ['CONSENT_WITHDRAWN', 'NO_FIELDS_PERMITTED'],
@@ -265,7 +267,7 @@ describe('decide: with many policies', () => {
             roles: i % 7 === 0 ? [`team-${i}`, `team-${i}-deputy`] : [`team-${i}`],
           },
           purpose: purposes[i % purposes.length]!,
-          fields: contract === STATUS ? ['targetGroup', 'benefit', 'sanctions'] : ['openSocialCase', 'actionPlan'],
+          fields: contract === STATUS ? ['targetGroup', 'incomeSupport', 'sanctionInForceSince'] : ['openSocialCase', 'actionPlan'],
         }),
       );
     }
@@ -276,10 +278,10 @@ describe('decide: with many policies', () => {
     const req = sofStatus({
       roles: ['provider', caller.requester.roles[0]!],
       purpose: caller.purpose,
-      requestedFields: ['sanctions', 'benefit'],
+      requestedFields: ['sanctionInForceSince', 'incomeSupport'],
     });
     const first = await decide(big, contracts, req, noConsentExpected);
-    expect(first).toMatchObject({ decision: 'permit', policy: { id: caller.id }, fields: ['benefit', 'sanctions'] });
+    expect(first).toMatchObject({ decision: 'permit', policy: { id: caller.id }, fields: ['incomeSupport', 'sanctionInForceSince'] });
 
     // Its speed (target p99 <= 50 µs) is measured by `npm run bench`, not asserted here.
   });
@@ -369,7 +371,7 @@ describe('loadPolicySet: refusing broken files, naming file, line and place', ()
     expect(rest).toEqual([]);
     expect(e).toMatchObject({ file: file('unknown-field', 'sof-reads-status.policy.yaml'), path: '/fields/1', line: 15 });
     expect(e!.message).toBe(
-      `${file('unknown-field', 'sof-reads-status.policy.yaml')}:15 at /fields/1: "diagnosis" is not a field of employment.citizen-status.v1; its fields are: targetGroup, benefit, jobcentreUnit, caseworkerContact, nextMeeting, sanctions`,
+      `${file('unknown-field', 'sof-reads-status.policy.yaml')}:15 at /fields/1: "diagnosis" is not a field of employment.citizen-status.v1; its fields are: targetGroup, benefit, incomeSupport, jobcentreUnit, caseworkerContact, nextMeeting, nextMeetingDate, sanctions, sanctionInForceSince`,
     );
   });
 

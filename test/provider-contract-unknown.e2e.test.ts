@@ -90,7 +90,7 @@ function expectProblem(res: request.Response, status: number, code: keyof typeof
 describe('a provider that does not offer the contract', () => {
   it('answers 502 PROVIDER_CONTRACT_UNKNOWN, not SUBJECT_NOT_FOUND, and audits it as the upstream outcome', async () => {
     const before = jobcentre.requests;
-    const res = await postAs(env.url, 'sof-case-system', JOB_PLAN, { cpr: shared.cpr, fields: ['jobPlan', 'jobGoal'] });
+    const res = await postAs(env.url, 'sof-case-system', JOB_PLAN, { cpr: shared.cpr, fields: ['jobPlan', 'jobGoalArea'] });
     expectProblem(res, 502, 'PROVIDER_CONTRACT_UNKNOWN');
     expect(res.body.detail).toMatch(/does not offer this contract/);
     expect(res.body.detail).toMatch(/operators/);

@@ -71,14 +71,14 @@ function expectProblem(res: request.Response, status: number, code: string): voi
 
 describe('a permitted query', () => {
   it('releases only permitted and requested fields, with a disclosure block', async () => {
-    const res = await post('sof-case-system', STATUS, { cpr: shared.cpr, fields: ['targetGroup', 'benefit', 'nextMeeting'] });
+    const res = await post('sof-case-system', STATUS, { cpr: shared.cpr, fields: ['targetGroup', 'incomeSupport', 'nextMeetingDate'] });
     expect(res.status).toBe(200);
-    expect(Object.keys(res.body.data).sort()).toEqual(['benefit', 'nextMeeting', 'targetGroup']);
+    expect(Object.keys(res.body.data).sort()).toEqual(['incomeSupport', 'nextMeetingDate', 'targetGroup']);
     expect(res.body.data.targetGroup).toBe(shared.employment!.targetGroup);
     expect(res.body.disclosure).toMatchObject({
       policy: { id: 'sof-reads-employment-status' },
       purpose: 'plan-coordination',
-      released: ['targetGroup', 'benefit', 'nextMeeting'],
+      released: ['targetGroup', 'incomeSupport', 'nextMeetingDate'],
       withheld: [],
     });
     expect(res.body.disclosure.legalBasis).toMatch(/Art\. 6\(1\)\(e\)/);
@@ -87,15 +87,15 @@ describe('a permitted query', () => {
     const records = await auditRecords(res.body.disclosure.auditId);
     expect(records.map((r) => r.kind).sort()).toEqual(['decision', 'release']);
     const release = records.find((r) => r.kind === 'release')!;
-    expect(release.fields.released).toEqual(['targetGroup', 'benefit', 'nextMeeting']);
+    expect(release.fields.released).toEqual(['targetGroup', 'incomeSupport', 'nextMeetingDate']);
     expect(release.subject).toBe(env.gateway.pseudonyms.pseudonym(shared.cpr));
     expect(JSON.stringify(records)).not.toContain(shared.cpr);
   });
 
   it('drops fields the provider sent that the contract does not allow, and records their names', async () => {
-    const res = await post('sof-case-system', STATUS, { cpr: withExtras.cpr, fields: ['targetGroup', 'benefit'] });
+    const res = await post('sof-case-system', STATUS, { cpr: withExtras.cpr, fields: ['targetGroup', 'incomeSupport'] });
     expect(res.status).toBe(200);
-    expect(Object.keys(res.body.data).sort()).toEqual(['benefit', 'targetGroup']);
+    expect(Object.keys(res.body.data).sort()).toEqual(['incomeSupport', 'targetGroup']);
     const release = (await auditRecords(res.body.disclosure.auditId)).find((r) => r.kind === 'release')!;
     expect(release.fields.dropped.length).toBeGreaterThan(0);
     for (const name of Object.keys(withExtras.extras.employment!)) expect(release.fields.dropped).toContain(name);
@@ -335,7 +335,7 @@ describe('refusals', () => {
     const res = await post(
       'bif-jobcentre-system',
       SUMMARY,
-      { cpr: shared.cpr, fields: ['efforts'] },
+      { cpr: shared.cpr, fields: ['healthEfforts'] },
       { tokenOverrides: { purpose: 'rehabilitation-team-assessment' } },
     );
     expectProblem(res, 403, 'CONSENT_REQUIRED');
@@ -367,7 +367,7 @@ describe('faults', () => {
     env.simulators['bif-jobcentre-system']!.setFault({ kind: 'schema-break' });
     const res = await post('sof-case-system', STATUS, {
       cpr: shared.cpr,
-      fields: ['targetGroup', 'benefit', 'jobcentreUnit', 'caseworkerContact', 'nextMeeting', 'sanctions'],
+      fields: ['targetGroup', 'incomeSupport', 'jobcentreUnit', 'caseworkerContact', 'nextMeetingDate', 'sanctionInForceSince'],
     });
     expectProblem(res, 502, 'PROVIDER_RESPONSE_INVALID');
     expect(res.body.data).toBeUndefined();

@@ -50,7 +50,7 @@ const ask = (env: TestEnv, cpr: string, o: { path?: string; caseworker?: string;
     env.url,
     'sof-case-system',
     o.path ?? STATUS,
-    { cpr, fields: o.fields ?? ['targetGroup', 'benefit'] },
+    { cpr, fields: o.fields ?? ['targetGroup', 'incomeSupport'] },
     {
       purpose: o.path === OVERVIEW ? 'coordinating-caseworker' : 'plan-coordination',
       ...(o.caseworker ? { caseworker: o.caseworker } : {}),

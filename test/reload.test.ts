@@ -54,7 +54,7 @@ afterEach(restore);
 
 const post = (client: string, urlPath: string, bodyObj: unknown) => postAs(env.url, client, urlPath, bodyObj);
 const reload = () => post('ops-console', RELOAD, {});
-const askStatus = () => post('sof-case-system', STATUS, { cpr: citizen.cpr, fields: ['benefit', 'sanctions'] });
+const askStatus = () => post('sof-case-system', STATUS, { cpr: citizen.cpr, fields: ['incomeSupport', 'sanctionInForceSince'] });
 
 async function adminRecord(auditId: string) {
   const { records } = await env.gateway.store.audit.search({ auditId, kind: 'admin', limit: 10 });
@@ -64,22 +64,28 @@ async function adminRecord(auditId: string) {
 describe('POST /v1/admin/reload', () => {
   it('switches to a changed, valid rule set at once, and audits it with both digests traceable', async () => {
     const before = env.gateway.rules().policies.digest;
+    const version = env.gateway.rules().policies.policies.find((p) => p.id === 'sof-reads-employment-status')!.version;
     const first = await askStatus();
     expect(first.status).toBe(200);
     expect(first.body.disclosure).toMatchObject({
-      policy: { id: 'sof-reads-employment-status', version: 4 },
-      released: ['benefit', 'sanctions'],
+      policy: { id: 'sof-reads-employment-status', version },
+      released: ['incomeSupport', 'sanctionInForceSince'],
     });
 
-    // The policy owner drops sanctions (and says so in the policy's test cases).
-    edit('sof-reads-employment-status.policy.yaml', 'version: 4', 'version: 5');
-    edit('sof-reads-employment-status.policy.yaml', 'nextMeeting, sanctions]', 'nextMeeting]');
+    // The policy owner drops whether a sanction is in force (and says so in the policy's test cases).
+    edit('sof-reads-employment-status.policy.yaml', `version: ${version}`, `version: ${version + 1}`);
+    edit('sof-reads-employment-status.policy.yaml', 'nextMeetingDate, sanctionInForceSince]', 'nextMeetingDate]');
     edit(
       'sof-reads-employment-status.test.yaml',
-      'policy: sof-reads-employment-status\n      fields: [targetGroup, benefit, jobcentreUnit, caseworkerContact, nextMeeting, sanctions]',
-      'policy: sof-reads-employment-status\n      fields: [targetGroup, benefit, jobcentreUnit, caseworkerContact, nextMeeting]',
+      'policy: sof-reads-employment-status\n      fields: [targetGroup, incomeSupport, jobcentreUnit, caseworkerContact, nextMeetingDate, sanctionInForceSince]',
+      'policy: sof-reads-employment-status\n      fields: [targetGroup, incomeSupport, jobcentreUnit, caseworkerContact, nextMeetingDate]',
     );
-    edit('sof-reads-employment-status.test.yaml', 'fields: [benefit, sanctions] }', 'fields: [benefit] }');
+    edit('sof-reads-employment-status.test.yaml', 'fields: [incomeSupport, sanctionInForceSince] }', 'fields: [incomeSupport] }');
+    edit(
+      'sof-reads-employment-status.test.yaml',
+      'expect: { decision: permit, policy: sof-reads-employment-status, fields: [sanctionInForceSince] }',
+      'expect: { decision: deny, reasons: [NO_FIELDS_PERMITTED] }',
+    );
 
     const res = await reload();
     expect(res.status).toBe(200);
@@ -90,11 +96,11 @@ describe('POST /v1/admin/reload', () => {
     const after = await askStatus();
     expect(after.status).toBe(200);
     expect(after.body.disclosure).toMatchObject({
-      policy: { id: 'sof-reads-employment-status', version: 5 },
-      released: ['benefit'],
-      withheld: ['sanctions'],
+      policy: { id: 'sof-reads-employment-status', version: version + 1 },
+      released: ['incomeSupport'],
+      withheld: ['sanctionInForceSince'],
     });
-    expect(after.body.data).not.toHaveProperty('sanctions');
+    expect(after.body.data).not.toHaveProperty('sanctionInForceSince');
 
     const [record] = await adminRecord(res.body.auditId);
     expect(record).toMatchObject({
@@ -138,7 +144,7 @@ describe('POST /v1/admin/reload', () => {
     expect(env.gateway.rules().policies.digest).toBe(before);
     const still = await askStatus();
     expect(still.status).toBe(200);
-    expect(still.body.disclosure.released).toEqual(['benefit', 'sanctions']);
+    expect(still.body.disclosure.released).toEqual(['incomeSupport', 'sanctionInForceSince']);
 
     const [record] = await adminRecord(res.body.auditId);
     expect(record).toMatchObject({
@@ -152,7 +158,7 @@ describe('POST /v1/admin/reload', () => {
 
   it("refuses a set whose policy test cases fail (the lawyers' intent is checked before a switch)", async () => {
     const before = env.gateway.rules().policies.digest;
-    edit('sof-reads-employment-status.policy.yaml', 'nextMeeting, sanctions]', 'nextMeeting]');
+    edit('sof-reads-employment-status.policy.yaml', 'nextMeetingDate, sanctionInForceSince]', 'nextMeetingDate]');
     const res = await reload();
     expect(res.status).toBe(422);
     expect(res.body.errors).toEqual(

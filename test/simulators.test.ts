@@ -11,7 +11,7 @@ import winston from 'winston';
 import { isSyntheticCpr } from '../src/lib/cpr.js';
 import { sha256b64url } from '../src/lib/digest.js';
 import { createCa, ensureDevPki, issueCertificate } from '../src/pki/devpki.js';
-import { findCitizen, generatePopulation, population, type SyntheticCitizen } from '../src/simulators/population.js';
+import { REFERENCE_DATE, findCitizen, generatePopulation, population, type SyntheticCitizen } from '../src/simulators/population.js';
 import {
   BENEFITS,
   EFFORTS,
@@ -21,7 +21,9 @@ import {
   SOCIAL_FIELDS,
   TARGET_GROUPS,
 } from '../src/simulators/records.js';
+import { HEALTH_EFFORT_KINDS, SOCIAL_EFFORT_KINDS } from '../src/simulators/efforts.js';
 import { startSimulator, type Simulator } from '../src/simulators/server.js';
+import { COORDINATION_SUMMARY_FIELDS, citizenStatus, coordinationSummary, sanctionInForceSince } from '../src/simulators/status.js';
 
 const GATEWAY = 'snitflade-gateway';
 const BIF = 'bif-jobcentre-system';
@@ -129,10 +131,85 @@ describe('synthetic population', () => {
     expect(citizens.some((c) => c.employment?.sanctions.length === 0)).toBe(true);
   });
 
+  it("gives each of social services' efforts its period, split into social efforts and efforts that reveal health", () => {
+    let social = 0;
+    let health = 0;
+    let planned = 0;
+    let open = 0;
+    for (const c of citizens) {
+      if (!c.social) continue;
+      const { socialEfforts, healthEfforts } = coordinationSummary(c, c.social);
+      // The same efforts as the record's list, each once, in the list that fits its kind.
+      expect([...socialEfforts, ...healthEfforts].map((e) => e.kind).sort()).toEqual([...c.social.efforts].sort());
+      for (const e of socialEfforts) expect(SOCIAL_EFFORT_KINDS as readonly string[]).toContain(e.kind);
+      for (const e of healthEfforts) expect(HEALTH_EFFORT_KINDS as readonly string[]).toContain(e.kind);
+      for (const e of [...socialEfforts, ...healthEfforts]) {
+        expect(e.from).toMatch(ISO_DATE);
+        // Current or planned: an end, when there is one, is after the start and after the reference date.
+        if (e.to !== null) expect(e.to > e.from && e.to > REFERENCE_DATE).toBe(true);
+        if (e.from > REFERENCE_DATE) planned++;
+        if (e.to === null) open++;
+      }
+      for (const list of [socialEfforts, healthEfforts]) expect(list.map((e) => e.from)).toEqual(list.map((e) => e.from).sort());
+      social += socialEfforts.length;
+      health += healthEfforts.length;
+    }
+    expect(social).toBeGreaterThan(300);
+    expect(health).toBeGreaterThan(300);
+    expect(planned).toBeGreaterThan(50);
+    expect(open).toBeGreaterThan(300);
+    expect(SOCIAL_EFFORT_KINDS.filter((k) => (HEALTH_EFFORT_KINDS as readonly string[]).includes(k))).toEqual([]);
+    expect([...SOCIAL_EFFORT_KINDS, ...HEALTH_EFFORT_KINDS].sort()).toEqual([...EFFORTS].sort());
+  });
+
+  it('says since when a sanction has been in force, for the records the jobcentre holds', () => {
+    let inForce = 0;
+    let over = 0;
+    for (const c of citizens) {
+      if (!c.employment) continue;
+      const since = citizenStatus(c.employment).sanctionInForceSince;
+      if (c.employment.sanctions.length === 0) expect(since).toBeNull();
+      else if (since === null) over++;
+      else {
+        inForce++;
+        expect(c.employment.sanctions.map((x) => x.date)).toContain(since);
+        expect(since <= REFERENCE_DATE).toBe(true);
+      }
+    }
+    expect(inForce).toBeGreaterThan(20);
+    expect(over).toBeGreaterThan(20);
+  });
+
   it('finds a citizen by CPR number', () => {
     const c = citizens[1234]!;
     expect(findCitizen(c.cpr)).toBe(c);
     expect(findCitizen('0101019999')).toBeUndefined();
+  });
+});
+
+describe('a sanction in force', () => {
+  const on = (iso: string) => Date.parse(`${iso}T00:00:00Z`);
+  const sanction = (date: string, type: 'reduction' | 'stop' | 'periodic') => ({ date, type, amountDkk: 1000 });
+
+  it("is in force from its date for its kind's days, the last day excluded", () => {
+    expect(sanctionInForceSince([], on('2025-12-01'))).toBeNull();
+    // A reduction: 30 days.
+    expect(sanctionInForceSince([sanction('2025-11-01', 'reduction')], on('2025-11-30'))).toBe('2025-11-01');
+    expect(sanctionInForceSince([sanction('2025-11-01', 'reduction')], on('2025-12-01'))).toBeNull();
+    // A periodic sanction: 90 days; a stop: 45.
+    expect(sanctionInForceSince([sanction('2025-09-05', 'periodic')], on('2025-12-01'))).toBe('2025-09-05');
+    expect(sanctionInForceSince([sanction('2025-09-05', 'stop')], on('2025-12-01'))).toBeNull();
+    // Not before it is made.
+    expect(sanctionInForceSince([sanction('2025-12-02', 'periodic')], on('2025-12-01'))).toBeNull();
+  });
+
+  it('counts sanctions that overlap or touch as one, and starts again after a break', () => {
+    const chain = [sanction('2025-10-01', 'reduction'), sanction('2025-09-05', 'periodic')];
+    expect(sanctionInForceSince(chain, on('2025-12-01'))).toBe('2025-09-05');
+    const touching = [sanction('2025-10-02', 'reduction'), sanction('2025-11-01', 'reduction')];
+    expect(sanctionInForceSince(touching, on('2025-11-30'))).toBe('2025-10-02');
+    const broken = [sanction('2025-08-01', 'reduction'), sanction('2025-11-20', 'reduction')];
+    expect(sanctionInForceSince(broken, on('2025-12-01'))).toBe('2025-11-20');
   });
 });
 
@@ -294,9 +371,9 @@ describe('simulated provider systems', () => {
 
   it('social services serve the coordination summary, including a null support contact', async () => {
     const c = plain((x) => x.social?.openSocialCase === true && x.social.supportContact === null && x.extras.social === undefined);
-    const r = await query(sof, SOCIAL, c.cpr, [...SOCIAL_FIELDS]);
+    const r = await query(sof, SOCIAL, c.cpr, [...COORDINATION_SUMMARY_FIELDS]);
     expect(r.status).toBe(200);
-    expect(r.json()).toEqual({ ...c.social });
+    expect(r.json()).toEqual({ ...coordinationSummary(c, c.social!) });
     expect(r.json().supportContact).toBeNull();
   });
 

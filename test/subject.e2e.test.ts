@@ -61,6 +61,6 @@ it('serves the same query about an adult', async () => {
   const forwarded = bif.requests;
   const res = await ask(adult.cpr);
   expect(res.status).toBe(200);
-  expect(res.body.disclosure.policy).toEqual({ id: 'sof-reads-job-plan-summary', version: 2 });
+  expect(res.body.disclosure.policy).toEqual({ id: 'sof-reads-job-plan-summary', version: 3 });
   expect(bif.requests).toBe(forwarded + 1);
 });

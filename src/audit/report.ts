@@ -3,7 +3,7 @@ import { CONSENT_GIVER_TEXT, CONSENT_LEVEL_TEXT, RELATION_END_TEXT, RELATION_STA
 import { createHash } from 'node:crypto';
 import type { ClientRegistry } from '../auth/clients.js';
 import { evidenceLevel, type ConsentGiver, type ConsentRecord } from '../consent/types.js';
-import type { ContractRegistry, DataCategory } from '../contracts/types.js';
+import { SPECIAL_CATEGORIES, type ContractRegistry, type DataCategory } from '../contracts/types.js';
 import { copenhagenDate } from '../policy/dates.js';
 import { basisForReader } from '../policy/legal-basis.js';
 import type { EvidenceLevel, LoadedPolicySet, PolicySet } from '../policy/types.js';
@@ -46,7 +46,7 @@ export interface ReportField {
   readonly category: DataCategory | 'unknown';
   readonly categoryLabel: Text;
   readonly label: Text;
-  /** True for special categories (GDPR Art. 9: health data, children). */
+  /** True for special categories (GDPR Art. 9: health data). */
   readonly special: boolean;
 }
 
@@ -132,10 +132,9 @@ const CATEGORY_LABELS: Record<DataCategory | 'unknown', Text> = {
   social: { da: 'Sociale forhold og indsatser', en: 'Social circumstances and support' },
   plan: { da: 'Planer og aftaler', en: 'Plans and agreements' },
   health: { da: 'Helbredsoplysninger (følsomme oplysninger)', en: 'Health (special category data)' },
-  child: { da: 'Oplysninger om børn (følsomme oplysninger)', en: 'About children (special category data)' },
+  child: { da: 'Oplysninger om et barn (særligt beskyttede)', en: 'About a child (specially protected)' },
   unknown: { da: 'Ukendt kategori', en: 'Unknown category' },
 };
-const SPECIAL = new Set(['health', 'child']);
 
 const REASON_LABELS: Record<string, Text> = {
   NO_POLICY: { da: 'Ingen regel tillader, at oplysningerne gives videre', en: 'No rule allows the data to be passed on' },
@@ -326,7 +325,7 @@ function entryOf(
       category,
       categoryLabel: CATEGORY_LABELS[category],
       label: f?.label ?? { da: name, en: name },
-      special: SPECIAL.has(category),
+      special: category !== 'unknown' && SPECIAL_CATEGORIES.includes(category),
     };
   };
 

@@ -1,5 +1,12 @@
 import { ERRORS, type ErrorCode } from '../errors.js';
-import { SPECIAL_CATEGORIES, type Contract, type ContractRegistry, type DataCategory } from './types.js';
+import {
+  CHILD_CATEGORY,
+  SPECIAL_CATEGORIES,
+  type Contract,
+  type ContractRegistry,
+  type ContractSubject,
+  type DataCategory,
+} from './types.js';
 
 /** One contract as the catalogue shows it (GET /v1/contracts, GET /v1/contracts/{id}). JSON-safe. */
 export interface CatalogueEntry {
@@ -9,6 +16,8 @@ export interface CatalogueEntry {
   readonly description: string;
   readonly kind: Contract['kind'];
   readonly provider: { readonly administration: string; readonly system: string };
+  /** Whom the data is about: the citizens' age range (e.g. adults: min 18); absent when the contract does not say. */
+  readonly subject?: ContractSubject;
   /** Where callers send it: /v1/queries/{id} or /v1/notifications/{id}. */
   readonly path: string;
   readonly request: object;
@@ -43,6 +52,7 @@ export function catalogueEntry(contract: Contract): CatalogueEntry {
     description: contract.description.en,
     kind: contract.kind,
     provider: { administration: contract.provider.administration, system: contract.provider.system },
+    ...(contract.subject !== undefined ? { subject: structuredClone(contract.subject) } : {}),
     path: contractPath(contract),
     request: structuredClone(contract.requestSchema),
     response: structuredClone(contract.responseSchema),
@@ -151,11 +161,25 @@ export function problemResponses(): Record<string, unknown> {
   return out;
 }
 
+/** Whom the contract is about, as a sentence for the OpenAPI description (empty when it does not say). */
+function subjectText(subject: ContractSubject | undefined): string {
+  if (subject === undefined) return '';
+  const { min, max } = subject.age;
+  const range =
+    min !== undefined && max !== undefined ? `aged ${min} to ${max}` : min !== undefined ? `aged ${min} or over` : `aged ${max!} or under`;
+  return ` About citizens ${range} only.`;
+}
+
 function fieldList(contract: Contract): string {
   return contract.fieldNames
     .map((n) => {
       const f = contract.fields[n]!;
-      return `- \`${n}\` (${f.category}${SPECIAL_CATEGORIES.includes(f.category) ? ', special category: GDPR Art. 9' : ''}): ${f.label.en}`;
+      const note = SPECIAL_CATEGORIES.includes(f.category)
+        ? ', special category: GDPR Art. 9'
+        : f.category === CHILD_CATEGORY
+          ? ", a child's data: specially protected"
+          : '';
+      return `- \`${n}\` (${f.category}${note}): ${f.label.en}`;
     })
     .join('\n');
 }
@@ -204,7 +228,7 @@ export function openApiDocument(registry: ContractRegistry, options: OpenApiOpti
       post: {
         operationId: contract.id,
         summary: contract.title.en,
-        description: `${contract.description.en}\n\nProvider: ${contract.provider.administration} (${contract.provider.system}).\n\nFields:\n${fieldList(contract)}\n\nThe CPR number travels only in the body.`,
+        description: `${contract.description.en}\n\nProvider: ${contract.provider.administration} (${contract.provider.system}).${subjectText(contract.subject)}\n\nFields:\n${fieldList(contract)}\n\nThe CPR number travels only in the body.`,
         tags: [contract.provider.administration],
         security: [{ mutualTLS: [], requestToken: [] }],
         ...(contract.kind === 'notification' ? { parameters: [IDEMPOTENCY_KEY_HEADER] } : {}),

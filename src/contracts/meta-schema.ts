@@ -24,6 +24,7 @@ export const CONTRACT_ID = '^[a-z][a-z0-9-]*(\\.[a-z][a-z0-9-]*)+\\.v[1-9][0-9]{
 export const FIELD_NAME = '^[a-z][A-Za-z0-9]{0,63}$';
 
 const text = (max: number) => ({ type: 'string', minLength: 1, maxLength: max });
+const age = { type: 'integer', minimum: 0, maximum: 150 } as const;
 const schemaObject = { type: 'object', required: ['type'], properties: { type: { const: 'object' } } };
 
 export const contractMetaSchema = {
@@ -45,6 +46,15 @@ export const contractMetaSchema = {
       properties: {
         administration: { type: 'string', pattern: '^[A-Z]{2,8}$' },
         system: { type: 'string', pattern: '^[a-z][a-z0-9-]{1,63}$' },
+      },
+    },
+    // Whom the data is about: an age range, e.g. {"age": {"min": 18}} for a contract about adults.
+    subject: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['age'],
+      properties: {
+        age: { type: 'object', additionalProperties: false, minProperties: 1, properties: { min: age, max: age } },
       },
     },
     request: schemaObject,

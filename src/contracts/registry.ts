@@ -11,7 +11,16 @@ import { checkSchemaKeywords } from './keywords.js';
 import { contractMetaSchema } from './meta-schema.js';
 import { checkSchemaSafety } from './safety.js';
 import { byFileAndLine, parseJsonSource, pointerSegment, schemaErrors, type SourceFile } from './source.js';
-import type { Administration, Contract, ContractRegistry, DataCategory, FieldInfo } from './types.js';
+import {
+  ADULT_AGE,
+  CHILD_CATEGORY,
+  type Administration,
+  type Contract,
+  type ContractRegistry,
+  type ContractSubject,
+  type DataCategory,
+  type FieldInfo,
+} from './types.js';
 
 const validateContractFile = new Ajv2020({ strict: true, allErrors: true }).compile(contractMetaSchema);
 /** The contract Ajv with every error reported, for checking the keywords of the schemas before they are compiled. */
@@ -147,6 +156,8 @@ function checkContract(src: SourceFile, fileName: string): Contract | LoadError[
     );
 
   errors.push(...checkRequest(src, kind, request, propertyNames));
+  const subject = doc.subject as ContractSubject | undefined;
+  errors.push(...checkSubject(src, subject, fields));
 
   const ajv = contractAjv();
   const validateRequest = compile(ajv, src, '/request', request, errors);
@@ -163,6 +174,7 @@ function checkContract(src: SourceFile, fileName: string): Contract | LoadError[
     description: localText(doc.description as string | LocalText),
     kind,
     provider: deepFreeze({ administration: provider.administration, system: provider.system }),
+    ...(subject !== undefined ? { subject: deepFreeze(structuredClone(subject)) } : {}),
     requestSchema: deepFreeze(structuredClone(request)),
     responseSchema: deepFreeze(structuredClone(payload)),
     fields: deepFreeze(fieldInfo),
@@ -215,6 +227,34 @@ function checkRequest(src: SourceFile, kind: Contract['kind'], request: Json, fi
       errors.push(
         src.error('/request/properties/fields', 'a notification request does not name fields; recipients get what their policy permits'),
       );
+  }
+  return errors;
+}
+
+/**
+ * Whom the contract is about: an age range that starts before it ends; and a contract carrying a
+ * child's data (category `child`) is about children only (`subject.age.max` at most 17), since
+ * every field describes the citizen named by `cpr`.
+ */
+function checkSubject(
+  src: SourceFile,
+  subject: ContractSubject | undefined,
+  fields: Readonly<Record<string, { category: DataCategory }>>,
+): LoadError[] {
+  const errors: LoadError[] = [];
+  const age = subject?.age;
+  if (age?.min !== undefined && age.max !== undefined && age.min > age.max)
+    errors.push(src.error('/subject/age', `the age range ends (max ${age.max}) before it starts (min ${age.min})`));
+  const child = Object.keys(fields).filter((name) => fields[name]!.category === CHILD_CATEGORY);
+  if (child.length > 0 && (age?.max === undefined || age.max >= ADULT_AGE)) {
+    const about = age?.min !== undefined && age.min >= ADULT_AGE ? `this contract is about adults (subject.age.min ${age.min}); ` : '';
+    errors.push(
+      src.error(
+        `/fields/${pointerSegment(child[0]!)}/category`,
+        `${child.map((n) => `"${n}"`).join(', ')} ${child.length === 1 ? 'is' : 'are'} child data, about the citizen named by cpr; ${about}` +
+          `a contract carrying a child's data is about children only: declare "subject": {"age": {"max": ${ADULT_AGE - 1}}} (a parent's data and a child's are contracts of their own)`,
+      ),
+    );
   }
   return errors;
 }

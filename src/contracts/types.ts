@@ -4,9 +4,29 @@ import type { LocalText } from '../lib/local-text.js';
 /** Administrations known to the gateway (DOMAIN.md). */
 export type Administration = string; // 'BIF' | 'SOF' | 'SUF' | 'BUF', validated against policies/administrations.yaml
 
-/** Data categories; `health` and `child` are special categories needing an Art. 9 basis. */
+/**
+ * Data categories. `health` is a special category (GDPR Art. 9). `child` is data about a child:
+ * specially protected (GDPR recital 38), but not an Art. 9 category as such; it is released only
+ * on a contract about children, under a policy about children (policy/loader.ts).
+ */
 export type DataCategory = 'identifier' | 'contact' | 'employment' | 'social' | 'health' | 'child' | 'plan';
-export const SPECIAL_CATEGORIES: readonly DataCategory[] = ['health', 'child'];
+/** The special categories of personal data (GDPR Art. 9): released only under a policy with an Art. 9(2) basis. */
+export const SPECIAL_CATEGORIES: readonly DataCategory[] = ['health'];
+/** Data about a child: a protected category of its own, not Art. 9. */
+export const CHILD_CATEGORY: DataCategory = 'child';
+/** The age of majority: a citizen is a child until the 18th birthday. */
+export const ADULT_AGE = 18;
+
+/**
+ * Whom a contract's data is about (the contract's `subject`): the age range, in completed years on
+ * the day of the request, both ends inclusive. `{ age: { min: 18 } }` is a contract about adults; a
+ * contract with `child` fields is about children (`max` at most 17). Every policy on the contract
+ * must keep its own `subject:` clause within this range, so a contract about adults is never used
+ * about a child.
+ */
+export interface ContractSubject {
+  readonly age: { readonly min?: number; readonly max?: number };
+}
 
 export interface FieldInfo {
   readonly category: DataCategory;
@@ -26,6 +46,8 @@ export interface Contract {
   readonly description: LocalText;
   readonly kind: 'query' | 'notification';
   readonly provider: { readonly administration: Administration; readonly system: string };
+  /** Whom the data is about (see ContractSubject); absent: the contract does not say. */
+  readonly subject?: ContractSubject;
   /** JSON Schemas as written in the file (for the catalogue and OpenAPI). */
   readonly requestSchema: object;
   readonly responseSchema: object; // for notifications: the event schema

@@ -183,7 +183,7 @@ function deny(reasons: readonly DenyReason[], trace: string[], policy?: Policy, 
  * @example
  *   const decision = await decide(policies, contracts, {
  *     contract: 'employment.citizen-status.v1', administration: 'SOF', roles: ['caseworker-system'],
- *     purpose: 'plan-coordination', requestedFields: ['benefit'], at: new Date(),
+ *     purpose: 'plan-coordination', requestedFields: ['incomeSupport'], at: new Date(),
  *   }, (policy, fields) => consentSource.check({ ... }));
  */
 export async function decide(

@@ -4,7 +4,15 @@ import type { ValidateFunction } from 'ajv';
 import { contractAjv } from '../contracts/ajv.js';
 import { displayPath } from '../contracts/registry.js';
 import { byFileAndLine, parseYamlSource, schemaErrors, type SourceFile } from '../contracts/source.js';
-import { SPECIAL_CATEGORIES, type Administration, type ContractRegistry } from '../contracts/types.js';
+import {
+  ADULT_AGE,
+  CHILD_CATEGORY,
+  SPECIAL_CATEGORIES,
+  type Administration,
+  type Contract,
+  type ContractRegistry,
+} from '../contracts/types.js';
+import { ageRangeText } from './evaluate.js';
 import { deepFreeze } from '../lib/deep-freeze.js';
 import { DEFAULT_EVIDENCE } from './evidence.js';
 import { canonicalJson, sha256hex } from '../lib/digest.js';
@@ -40,7 +48,8 @@ interface PolicyEntry {
 /**
  * Loads the purpose registry, the administrations and every policy in `dir`, checks each file
  * against its schema and every cross-reference (contract, fields, Art. 9 basis for special
- * categories, purpose, administrations, consent scope, ambiguous overlaps), and returns a frozen
+ * categories, a child's data only under a policy about children, the contract's subject age
+ * range, purpose, administrations, consent scope, ambiguous overlaps), and returns a frozen
  * policy set. Throws LoadErrors naming every problem with file, line and JSON path.
  *
  * @example
@@ -332,8 +341,17 @@ function crossCheck(
             `"${field}" is ${info.category} data, a special category (GDPR Art. 9); a policy that permits it needs legalBasis.gdprSpecial citing an Art. 9(2) basis, or must not permit it`,
           ),
         );
+      } else if (info.category === CHILD_CATEGORY && (age?.max === undefined || age.max >= ADULT_AGE)) {
+        errors.push(
+          entry.error(
+            `/fields/${i}`,
+            `"${field}" is child data (specially protected; not GDPR Art. 9): a policy that permits it is about children only, ` +
+              `with subject: { age: { max: ${ADULT_AGE - 1} } } and the national provision on children's data in legalBasis.national; or it must not permit it`,
+          ),
+        );
       }
     });
+    errors.push(...withinContractSubject(entry, contract));
     if (p.consent.required && p.consent.categories) {
       const missing = [
         ...new Set(p.fields.map((f) => contract.fields[f]?.category).filter((c) => c !== undefined && !p.consent.categories!.includes(c))),
@@ -364,17 +382,17 @@ function crossCheck(
       ),
     );
   }
-  // A recipient can make up its own record of a paper form: for special categories a policy must
-  // not accept that, only the citizen's signed consent or a record made by another administration.
-  const releasesSpecial = p.fields.some((f) => {
-    const category = contract?.fields[f]?.category;
-    return category !== undefined && SPECIAL_CATEGORIES.includes(category);
-  });
-  if (p.consent.required && releasesSpecial && p.consent.evidence.includes('recorded-by-caseworker')) {
+  // A recipient can make up its own record of a paper form: for special categories and a child's
+  // data a policy must not accept that, only the citizen's signed consent or a record made by
+  // another administration.
+  const protectedCategory = p.fields
+    .map((f) => contract?.fields[f]?.category)
+    .find((c) => c !== undefined && (SPECIAL_CATEGORIES.includes(c) || c === CHILD_CATEGORY));
+  if (p.consent.required && protectedCategory !== undefined && p.consent.evidence.includes('recorded-by-caseworker')) {
     errors.push(
       entry.error(
         '/consent/evidence',
-        'this policy releases special-category (Art. 9) data on consent, so it must not accept "recorded-by-caseworker" (the recipient could record a consent itself); ' +
+        `this policy releases ${protectedCategory === CHILD_CATEGORY ? "a child's data" : 'special-category (Art. 9) data'} on consent, so it must not accept "recorded-by-caseworker" (the recipient could record a consent itself); ` +
           'accept citizen-signed and/or recorded-by-other-administration',
       ),
     );
@@ -415,6 +433,37 @@ function crossCheck(
     );
   }
   return errors;
+}
+
+/**
+ * A contract that says whom it is about (its `subject`, e.g. adults: min 18) binds its policies:
+ * each must keep its own `subject:` clause within that range, so the evaluator refuses a citizen
+ * outside it (SUBJECT_OUT_OF_SCOPE) whatever the policy's author forgot.
+ */
+function withinContractSubject(entry: PolicyEntry, contract: Contract): LoadError[] {
+  const bounds = contract.subject?.age;
+  if (bounds === undefined) return [];
+  const age = entry.policy.subject?.age;
+  const tooYoung = bounds.min !== undefined && (age?.min === undefined || age.min < bounds.min);
+  const tooOld = bounds.max !== undefined && (age?.max === undefined || age.max > bounds.max);
+  if (!tooYoung && !tooOld) return [];
+  const side = tooYoung ? 'min' : 'max';
+  const at = age === undefined ? '/subject' : age[side] === undefined ? '/subject/age' : `/subject/age/${side}`;
+  const range = [bounds.min !== undefined ? `min: ${bounds.min}` : '', bounds.max !== undefined ? `max: ${bounds.max}` : '']
+    .filter((x) => x !== '')
+    .join(', ');
+  const whom = [
+    tooYoung ? (bounds.min >= ADULT_AGE ? 'a child' : 'a younger citizen') : '',
+    tooOld ? (bounds.max < ADULT_AGE ? 'an adult' : 'an older citizen') : '',
+  ]
+    .filter((x) => x !== '')
+    .join(' or ');
+  return [
+    entry.error(
+      at,
+      `${contract.id} is about citizens ${ageRangeText(bounds)}; a policy on it must say so (subject: { age: { ${range} } }, or a narrower range), so that it is never used about ${whom}`,
+    ),
+  ];
 }
 
 const OPEN_END = '9999-12-31';

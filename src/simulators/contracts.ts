@@ -10,7 +10,8 @@ import {
 } from './plans.js';
 import { findCitizen } from './population.js';
 import { youthEducationStatus } from './youth.js';
-import { EMPLOYMENT_FIELDS, SOCIAL_FIELDS, type ExtraFields } from './records.js';
+import type { ExtraFields } from './records.js';
+import { CITIZEN_STATUS_FIELDS, COORDINATION_SUMMARY_FIELDS, citizenStatus, coordinationSummary } from './status.js';
 
 /** One contract a simulated system provides: its response fields and where its records come from. */
 export interface SimulatedContract {
@@ -23,21 +24,21 @@ export interface SimulatedContract {
 
 export const employmentCitizenStatus: SimulatedContract = {
   id: 'employment.citizen-status.v1',
-  fields: EMPLOYMENT_FIELDS,
+  fields: CITIZEN_STATUS_FIELDS,
   lookup(cpr) {
     const citizen = findCitizen(cpr);
     if (!citizen?.employment) return undefined;
-    return { record: citizen.employment, extras: citizen.extras.employment ?? {} };
+    return { record: citizenStatus(citizen.employment), extras: citizen.extras.employment ?? {} };
   },
 };
 
 export const socialCoordinationSummary: SimulatedContract = {
   id: 'social.coordination-summary.v1',
-  fields: SOCIAL_FIELDS,
+  fields: COORDINATION_SUMMARY_FIELDS,
   lookup(cpr) {
     const citizen = findCitizen(cpr);
     if (!citizen?.social) return undefined;
-    return { record: citizen.social, extras: citizen.extras.social ?? {} };
+    return { record: coordinationSummary(citizen, citizen.social), extras: citizen.extras.social ?? {} };
   },
 };
 

@@ -1,7 +1,16 @@
 import type { SimulatedContract } from './contracts.js';
 import { ageOf, dayFromToday, recordRandom, syntheticContact } from './derive.js';
 import { findCitizen, type SyntheticCitizen } from './population.js';
-import type { Contact, EmploymentStatus, IsoDate, MeetingKind, SocialSummary } from './records.js';
+import { effortPeriods, type EffortPeriods } from './efforts.js';
+import {
+  incomeSupportOf,
+  type Contact,
+  type EmploymentStatus,
+  type IncomeSupport,
+  type IsoDate,
+  type MeetingKind,
+  type SocialSummary,
+} from './records.js';
 
 /**
  * What the simulated jobcentre and social services systems know beyond the status and summary:
@@ -23,10 +32,20 @@ export const ACTIVITY_KINDS = [
   'job-search-support',
 ] as const;
 
+/** The job goal's area, which reveals no health: a flex job is employment, as ordinary employment is. */
+export const JOB_GOAL_AREAS = ['employment', 'education', 'clarification'] as const;
+const GOAL_AREA: Readonly<Record<(typeof JOB_GOALS)[number], (typeof JOB_GOAL_AREAS)[number]>> = {
+  'ordinary-employment': 'employment',
+  'flex-job': 'employment',
+  education: 'education',
+  clarification: 'clarification',
+};
+
 /** employment.job-plan-summary.v1 */
 export interface JobPlanSummary {
   readonly jobPlan: { readonly exists: boolean; readonly created: IsoDate | null; readonly nextFollowUp: IsoDate | null };
   readonly jobGoal: (typeof JOB_GOALS)[number] | null;
+  readonly jobGoalArea: (typeof JOB_GOAL_AREAS)[number] | null;
   readonly activities: readonly { readonly kind: (typeof ACTIVITY_KINDS)[number]; readonly from: IsoDate; readonly to: IsoDate | null }[];
   readonly caseworkerContact: Contact;
 }
@@ -37,6 +56,7 @@ export function jobPlanSummary(citizen: SyntheticCitizen, employment: Employment
     return {
       jobPlan: { exists: false, created: null, nextFollowUp: null },
       jobGoal: null,
+      jobGoalArea: null,
       activities: [],
       caseworkerContact: employment.caseworkerContact,
     };
@@ -77,6 +97,7 @@ export function jobPlanSummary(citizen: SyntheticCitizen, employment: Employment
   return {
     jobPlan: { exists: true, created: dayFromToday(-r.int(20, 700)), nextFollowUp: dayFromToday(r.int(5, 120)) },
     jobGoal,
+    jobGoalArea: GOAL_AREA[jobGoal],
     activities: activities.sort((a, b) => a.from.localeCompare(b.from)),
     caseworkerContact: employment.caseworkerContact,
   };
@@ -87,8 +108,10 @@ export interface EmploymentOverview {
   readonly openEmploymentCase: boolean;
   readonly targetGroup: EmploymentStatus['targetGroup'] | null;
   readonly benefit: EmploymentStatus['benefit'] | null;
+  readonly incomeSupport: IncomeSupport | null;
   readonly caseworkerContact: Contact | null;
   readonly upcomingMeetings: readonly { readonly date: IsoDate; readonly kind: MeetingKind }[];
+  readonly upcomingMeetingDates: readonly IsoDate[];
   readonly jobPlanNextFollowUp: IsoDate | null;
 }
 
@@ -97,12 +120,15 @@ export function employmentOverview(citizen: SyntheticCitizen, employment: Employ
   const meetings: { date: IsoDate; kind: MeetingKind }[] = employment.nextMeeting ? [{ ...employment.nextMeeting }] : [];
   const followUp = plan.jobPlan.nextFollowUp;
   if (followUp !== null && !meetings.some((m) => m.date === followUp)) meetings.push({ date: followUp, kind: 'job-plan' });
+  meetings.sort((a, b) => a.date.localeCompare(b.date));
   return {
     openEmploymentCase: true,
     targetGroup: employment.targetGroup,
     benefit: employment.benefit,
+    incomeSupport: incomeSupportOf(employment.benefit),
     caseworkerContact: employment.caseworkerContact,
-    upcomingMeetings: meetings.sort((a, b) => a.date.localeCompare(b.date)),
+    upcomingMeetings: meetings,
+    upcomingMeetingDates: meetings.map((m) => m.date),
     jobPlanNextFollowUp: followUp,
   };
 }
@@ -185,6 +211,11 @@ function socialCase(citizen: SyntheticCitizen, social: SocialSummary): { casewor
   return { caseworker, meetings: unique.sort((a, b) => a.date.localeCompare(b.date)) };
 }
 
+/** The citizen's social caseworker, or null when the social case is closed. */
+export function socialCaseworker(citizen: SyntheticCitizen, social: SocialSummary): Contact | null {
+  return socialCase(citizen, social).caseworker;
+}
+
 /** social.action-plan-summary.v1 */
 export interface ActionPlanSummary {
   readonly actionPlan: SocialSummary['actionPlan'];
@@ -214,7 +245,7 @@ export function actionPlanSummary(citizen: SyntheticCitizen, social: SocialSumma
 }
 
 /** social.coordination-overview.v1 */
-export interface SocialOverview {
+export interface SocialOverview extends EffortPeriods {
   readonly openSocialCase: boolean;
   readonly socialCaseworkerContact: Contact | null;
   readonly supportContact: Contact | null;
@@ -232,6 +263,7 @@ export function socialOverview(citizen: SyntheticCitizen, social: SocialSummary)
     upcomingMeetings: meetings,
     actionPlanNextReview: social.actionPlan.nextReview,
     efforts: social.efforts,
+    ...effortPeriods(citizen, social),
   };
 }
 
@@ -355,7 +387,7 @@ const PROGRESSION_FIELDS = [
 
 export const employmentJobPlanSummary = fromEmployment(
   'employment.job-plan-summary.v1',
-  ['jobPlan', 'jobGoal', 'activities', 'caseworkerContact'] satisfies (keyof JobPlanSummary)[],
+  ['jobPlan', 'jobGoal', 'jobGoalArea', 'activities', 'caseworkerContact'] satisfies (keyof JobPlanSummary)[],
   jobPlanSummary,
 );
 export const employmentCoordinationOverview = fromEmployment(
@@ -364,8 +396,10 @@ export const employmentCoordinationOverview = fromEmployment(
     'openEmploymentCase',
     'targetGroup',
     'benefit',
+    'incomeSupport',
     'caseworkerContact',
     'upcomingMeetings',
+    'upcomingMeetingDates',
     'jobPlanNextFollowUp',
   ] satisfies (keyof EmploymentOverview)[],
   employmentOverview,
@@ -388,6 +422,8 @@ export const socialCoordinationOverview = fromSocial(
     'upcomingMeetings',
     'actionPlanNextReview',
     'efforts',
+    'socialEfforts',
+    'healthEfforts',
   ] satisfies (keyof SocialOverview)[],
   socialOverview,
 );

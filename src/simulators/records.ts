@@ -1,6 +1,8 @@
 /**
- * The records the simulated provider systems hold, in the exact shape of their contracts'
- * responses (schemas/employment.citizen-status.v1, schemas/social.coordination-summary.v1).
+ * The records of the synthetic population (population.ts): the jobcentre's status and social
+ * services' summary of each citizen, in the shape of their contracts' responses
+ * (schemas/employment.citizen-status.v1, schemas/social.coordination-summary.v1) except the fields
+ * the simulated systems derive from them (status.ts).
  */
 
 /** A date as YYYY-MM-DD. */
@@ -26,6 +28,17 @@ export const BENEFITS = [
 ] as const;
 export type Benefit = (typeof BENEFITS)[number];
 
+/**
+ * Who pays the citizen's benefit, the part of the benefit that reveals no health: sickness benefit,
+ * a resource course and a flex job are all municipal benefits, as cash benefit is.
+ */
+export const INCOME_SUPPORT = ['municipal-benefit', 'unemployment-insurance'] as const;
+export type IncomeSupport = (typeof INCOME_SUPPORT)[number];
+
+export function incomeSupportOf(benefit: Benefit): IncomeSupport {
+  return benefit === 'unemployment-insurance' ? 'unemployment-insurance' : 'municipal-benefit';
+}
+
 export const MEETING_KINDS = ['follow-up', 'job-plan', 'rehabilitation-team', 'joint-meeting'] as const;
 export type MeetingKind = (typeof MEETING_KINDS)[number];
 
@@ -38,14 +51,14 @@ export interface Sanction {
   readonly amountDkk: number;
 }
 
-/** The jobcentre's record: contract employment.citizen-status.v1. */
+/** The jobcentre's record: contract employment.citizen-status.v1 without the fields derived from it (status.ts). */
 export interface EmploymentStatus {
   readonly targetGroup: TargetGroup;
   readonly benefit: Benefit;
   readonly jobcentreUnit: string;
   readonly caseworkerContact: Contact;
   readonly nextMeeting: { readonly date: IsoDate; readonly kind: MeetingKind } | null;
-  /** Sanctions in force; often empty. */
+  /** The sanctions of the last three months, oldest first; often empty. */
   readonly sanctions: readonly Sanction[];
 }
 
@@ -60,7 +73,7 @@ export const EFFORTS = [
 ] as const;
 export type Effort = (typeof EFFORTS)[number];
 
-/** Social services' record: contract social.coordination-summary.v1. */
+/** Social services' record: contract social.coordination-summary.v1 without the efforts' periods (status.ts). */
 export interface SocialSummary {
   readonly openSocialCase: boolean;
   readonly supportContact: Contact | null;

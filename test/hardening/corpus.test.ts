@@ -70,7 +70,17 @@ const ROUTES: readonly Route[] = [
     path: STATUS,
     otherPath: SUMMARY,
     fields: ['targetGroup'],
-    allFields: ['targetGroup', 'benefit', 'jobcentreUnit', 'caseworkerContact', 'nextMeeting', 'sanctions'],
+    allFields: [
+      'targetGroup',
+      'benefit',
+      'incomeSupport',
+      'jobcentreUnit',
+      'caseworkerContact',
+      'nextMeeting',
+      'nextMeetingDate',
+      'sanctions',
+      'sanctionInForceSince',
+    ],
     foreignField: 'openSocialCase',
   },
   {
@@ -79,7 +89,7 @@ const ROUTES: readonly Route[] = [
     path: SUMMARY,
     otherPath: STATUS,
     fields: ['openSocialCase'],
-    allFields: ['openSocialCase', 'supportContact', 'actionPlan', 'efforts'],
+    allFields: ['openSocialCase', 'socialCaseworkerContact', 'supportContact', 'actionPlan', 'efforts', 'socialEfforts', 'healthEfforts'],
     foreignField: 'targetGroup',
   },
 ];
@@ -986,6 +996,13 @@ category('policy', () => {
     deny('the jobcentre asking for its own employment status', BIF, STATUS, ['targetGroup'], ['NO_POLICY']),
     deny('a purpose no policy allows', SOF, STATUS, ['targetGroup'], ['PURPOSE_NOT_ALLOWED'], 'whole-person-plan'),
     deny('only fields the policy does not permit', BIF, SUMMARY, ['efforts'], ['NO_FIELDS_PERMITTED']),
-    deny('special-category data without consent', BIF, SUMMARY, ['efforts'], ['CONSENT_NOT_IN_FORCE'], 'rehabilitation-team-assessment'),
+    deny(
+      'special-category data without consent',
+      BIF,
+      SUMMARY,
+      ['healthEfforts'],
+      ['CONSENT_NOT_IN_FORCE'],
+      'rehabilitation-team-assessment',
+    ),
   ];
 });

@@ -83,7 +83,7 @@ describe.each(DATABASES)('SIGKILL under load on %s', (name, makeDatabase) => {
     const queries = async (n: number): Promise<void> => {
       for (let i = 0; !stop; i++) {
         const c = withJob[(n * 97 + i) % withJob.length]!;
-        const body = JSON.stringify({ cpr: c.cpr, fields: ['targetGroup', 'benefit'] });
+        const body = JSON.stringify({ cpr: c.cpr, fields: ['targetGroup', 'incomeSupport'] });
         const purpose = i % 5 === 4 ? 'curiosity' : 'plan-coordination'; // every fifth is refused, audited
         try {
           const res = await send(first.url, {

@@ -23,7 +23,7 @@ import { STACK_TRACE, caOnly, clientCreds, evidence, send, tokenWith, type Answe
 jest.setTimeout(60_000);
 
 const STATUS = '/v1/queries/employment.citizen-status.v1';
-const FIELDS = ['targetGroup', 'benefit', 'jobcentreUnit', 'caseworkerContact', 'nextMeeting', 'sanctions'];
+const FIELDS = ['targetGroup', 'incomeSupport', 'jobcentreUnit', 'caseworkerContact', 'nextMeetingDate', 'sanctionInForceSince'];
 const citizens = population();
 /** The citizens asked about: both administrations serve them (need to know), registered in each gateway by `serve`. */
 const shared = citizens.filter((c) => c.employment && c.social && !c.extras.employment).slice(0, 24);

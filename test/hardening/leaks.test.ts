@@ -58,14 +58,14 @@ describe('leaks', () => {
       await withRelations(env, c.cpr, SERVED_BY_BOTH); // need to know: both administrations serve the citizen
       const body = JSON.stringify({
         cpr: c.cpr,
-        fields: ['targetGroup', 'benefit', 'jobcentreUnit', 'caseworkerContact', 'nextMeeting', 'sanctions'],
+        fields: ['targetGroup', 'incomeSupport', 'jobcentreUnit', 'caseworkerContact', 'nextMeetingDate', 'sanctionInForceSince'],
       });
       const res = await post('sof-case-system', STATUS, body);
       if (res.status === 200) for (const v of leaves(res.json.data)) values.add(v);
       const social = await post(
         'bif-jobcentre-system',
         SUMMARY,
-        JSON.stringify({ cpr: c.cpr, fields: ['openSocialCase', 'supportContact', 'actionPlan'] }),
+        JSON.stringify({ cpr: c.cpr, fields: ['openSocialCase', 'socialCaseworkerContact', 'actionPlan', 'socialEfforts'] }),
       );
       if (social.status === 200) for (const v of leaves(social.json.data)) values.add(v);
       // Refusals of many kinds, each carrying the citizen's CPR number somewhere in the request.

@@ -190,7 +190,7 @@ describe('the concurrency cap over HTTPS', () => {
     const provider = env.simulators['bif-jobcentre-system']!;
     provider.setFault({ kind: 'delay', ms: 1500 });
     const before = provider.requests;
-    const slow = [query(env, 'sof-case-system', STATUS, ['targetGroup']), query(env, 'sof-case-system', STATUS, ['benefit'])];
+    const slow = [query(env, 'sof-case-system', STATUS, ['targetGroup']), query(env, 'sof-case-system', STATUS, ['incomeSupport'])];
     for (let i = 0; i < 200 && provider.requests < before + 2; i++) await new Promise((resolve) => setTimeout(resolve, 10));
     expect(provider.requests).toBe(before + 2);
 
@@ -276,7 +276,7 @@ describe('the bulkhead between providers over HTTPS', () => {
     hanging.setFault({ kind: 'delay', ms: 3000 });
     const before = hanging.requests;
     try {
-      const waiting = [query(env, 'sof-case-system', STATUS, ['targetGroup']), query(env, 'sof-case-system', STATUS, ['benefit'])];
+      const waiting = [query(env, 'sof-case-system', STATUS, ['targetGroup']), query(env, 'sof-case-system', STATUS, ['incomeSupport'])];
       for (let i = 0; i < 200 && hanging.requests < before + 2; i++) await new Promise((resolve) => setTimeout(resolve, 10));
       expect(env.gateway.deps.providerSlots.inFlight('bif-jobcentre-system')).toBe(2);
 

@@ -51,7 +51,7 @@ async function gateway(name: string, graceMs: number): Promise<{ child: ChildGat
 }
 
 function query(url: string, caseworker: string): Promise<Answer> {
-  const body = JSON.stringify({ cpr: citizen.cpr, fields: ['targetGroup', 'benefit'] });
+  const body = JSON.stringify({ cpr: citizen.cpr, fields: ['targetGroup', 'incomeSupport'] });
   return send(url, {
     path: STATUS,
     headers: {
@@ -103,7 +103,7 @@ it('SIGTERM: stops accepting, finishes the request in flight, flushes the trail,
 
     const res = await inFlight;
     expect(res.status).toBe(200);
-    expect(Object.keys(res.json.data).sort()).toEqual(['benefit', 'targetGroup']);
+    expect(Object.keys(res.json.data).sort()).toEqual(['incomeSupport', 'targetGroup']);
     expect(await child.exited).toEqual({ code: 0, signal: null });
 
     const store = await openStore({ kind: 'sqlite', file: dbFile });

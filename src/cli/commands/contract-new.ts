@@ -4,7 +4,7 @@ import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import { parse } from 'yaml';
 import { CONTRACT_ID, DATA_CATEGORIES, FIELD_NAME } from '../../contracts/meta-schema.js';
-import { SPECIAL_CATEGORIES, type DataCategory } from '../../contracts/types.js';
+import { ADULT_AGE, CHILD_CATEGORY, SPECIAL_CATEGORIES, type ContractSubject, type DataCategory } from '../../contracts/types.js';
 import { checkRules } from '../../rules/check.js';
 import { copenhagenDate } from '../../policy/dates.js';
 import { ROLES } from '../../policy/roles.js';
@@ -33,7 +33,7 @@ export interface ContractNewOptions extends DirOptions {
   role?: string[];
   purpose?: string;
   gdpr?: string;
-  /** The Art. 9(2) basis; needed when a field is health or child data. */
+  /** The Art. 9(2) basis; needed when a field is health data. */
   art9?: string;
   /** The national provision, as text. */
   national?: string;
@@ -126,6 +126,9 @@ function policyYaml(p: {
   national: string;
   description: string;
   consent: DataCategory[] | undefined;
+  /** Special categories or a child's data on consent: only evidence the recipient cannot make itself. */
+  strictEvidence: boolean;
+  subject: ContractSubject;
   fields: string[];
   from: string;
   owner: string;
@@ -150,14 +153,23 @@ function policyYaml(p: {
     'consent:',
     `  required: ${p.consent ? 'true' : 'false'}`,
     ...(p.consent ? [`  categories: [${p.consent.join(', ')}]`] : []),
-    // Special categories on consent: not on the recipient's own record of a paper form.
-    ...(p.consent && p.art9 ? ['  evidence: [citizen-signed, recorded-by-other-administration]'] : []),
+    // Special categories or a child's data on consent: not on the recipient's own record of a paper form.
+    ...(p.consent && p.strictEvidence ? ['  evidence: [citizen-signed, recorded-by-other-administration]'] : []),
+    // Whom the policy is about: within the contract's subject (the loader checks it).
+    'subject:',
+    `  age: { ${ageBounds(p.subject)} }`,
     `fields: [${p.fields.join(', ')}]`,
     'validity:',
     `  from: ${p.from}`,
     `owner: ${q(p.owner)}`,
     '',
   ].join('\n');
+}
+
+/** "min: 18", "max: 17" or "min: 18, max: 29": a subject's age bounds as YAML or JSON-ish text. */
+function ageBounds(subject: ContractSubject): string {
+  const { min, max } = subject.age;
+  return [min !== undefined ? `min: ${min}` : '', max !== undefined ? `max: ${max}` : ''].filter((x) => x !== '').join(', ');
 }
 
 interface CaseSpec {
@@ -168,6 +180,7 @@ interface CaseSpec {
   fields: string[];
   at: string;
   consent?: string;
+  subjectAge?: number;
   expect: string;
 }
 
@@ -183,6 +196,7 @@ function casesYaml(policy: string, contract: string, cases: CaseSpec[]): string 
       `      fields: [${c.fields.join(', ')}]`,
       `      at: ${c.at}`,
       ...(c.consent ? [`      consent: ${c.consent}`] : []),
+      ...(c.subjectAge !== undefined ? [`      subjectAge: ${c.subjectAge}`] : []),
       `    expect: ${c.expect}`,
     ].join('\n'),
   );
@@ -328,12 +342,17 @@ async function scaffold(o: ContractNewOptions, io: CliIO, answers: Answers): Pro
   }
 
   const names = fields.map((f) => f.name);
+  // Whom the data is about: a child's data is a contract about children; anything else is about adults.
+  const aboutChildren = fields.some((f) => f.category === CHILD_CATEGORY);
+  const subject: ContractSubject = { age: aboutChildren ? { max: ADULT_AGE - 1 } : { min: ADULT_AGE } };
+  const caseAge = aboutChildren ? { subjectAge: 12 } : {};
   const contract = {
     id: contractId,
     title,
     description,
     kind: 'query',
     provider: { administration: provider!.administration, system: providerId },
+    subject,
     request: {
       type: 'object',
       additionalProperties: false,
@@ -363,6 +382,8 @@ async function scaffold(o: ContractNewOptions, io: CliIO, answers: Answers): Pro
       national: o.national ?? "(the national provision, to be written by the municipality's lawyers)",
       description: `Example for legal review, not legal advice. ${description}`,
       consent: consentCategories,
+      strictEvidence: special.length > 0 || aboutChildren,
+      subject,
       fields: names,
       from,
       owner,
@@ -380,6 +401,7 @@ async function scaffold(o: ContractNewOptions, io: CliIO, answers: Answers): Pro
       fields: names,
       at: from,
       ...(consentCategories ? { consent: 'active' } : {}),
+      ...caseAge,
       expect: `{ decision: permit, policy: ${policyId}, fields: [${names.join(', ')}] }`,
     },
   ];
@@ -392,6 +414,7 @@ async function scaffold(o: ContractNewOptions, io: CliIO, answers: Answers): Pro
       fields: names,
       at: from,
       consent: 'missing',
+      ...caseAge,
       expect: '{ decision: deny, reasons: [CONSENT_MISSING] }',
     });
   }
@@ -404,6 +427,7 @@ async function scaffold(o: ContractNewOptions, io: CliIO, answers: Answers): Pro
       fields: [names[0]!],
       at: from,
       ...(consentCategories ? { consent: 'active' } : {}),
+      ...caseAge,
       expect: '{ decision: deny, reasons: [NO_POLICY] }',
     });
   }
@@ -448,7 +472,7 @@ export function registerContractNew(program: Command, io: CliIO = processIO): vo
       .option('--role <roles>', "the asking system's role(s), comma-separated (default caseworker-system)", list)
       .option('--purpose <id>', 'the purpose from purposes.yaml')
       .option('--gdpr <text>', 'the GDPR Art. 6(1) basis', 'Art. 6(1)(e)')
-      .option('--art9 <text>', 'the Art. 9(2) basis, needed for health or child fields, e.g. "Art. 9(2)(a)"')
+      .option('--art9 <text>', 'the Art. 9(2) basis, needed for health fields, e.g. "Art. 9(2)(a)"')
       .option('--national <text>', 'the national provision, as text')
       .option('--consent', "the policy requires the citizen's consent")
       .option('--owner <text>', 'the policy owner (a role, not a person)')
