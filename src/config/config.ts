@@ -630,6 +630,20 @@ function checkApprovers(policies: GatewayConfig['policies'], file: string): void
 }
 
 /**
+ * An entry point's default that approvals are not required (the demo's, for the unsigned example
+ * policies) gives way when the operator configures approvers without saying whether approvals are
+ * required: configuring approvers means wanting them enforced, as the general default says.
+ */
+function approvalsGiveWay(merged: unknown, operator: readonly unknown[]): unknown {
+  const policies = (merged as { policies?: { requireApprovals?: unknown; approvers?: unknown[] } }).policies;
+  const said = operator.some(
+    (o) => (o as { policies?: { requireApprovals?: unknown } } | undefined)?.policies?.requireApprovals !== undefined,
+  );
+  if (policies?.requireApprovals !== false || said || (policies.approvers ?? []).length === 0) return merged;
+  return merge(merged, { policies: { requireApprovals: true } });
+}
+
+/**
  * Builds the frozen configuration: defaults < an entry point's own defaults (`defaults`, e.g. the
  * demo's) < config file < environment < `overrides`. Throws LoadError naming the setting that is wrong.
  */
@@ -642,8 +656,8 @@ export function loadConfig(options: {
   const env = options.env ?? {};
   let merged: unknown = merge(defaultConfig(options.root), options.defaults);
   const file = env.SNITFLADE_CONFIG;
+  let parsed: unknown;
   if (file) {
-    let parsed: unknown;
     try {
       parsed = JSON.parse(readFileSync(file, 'utf8'));
     } catch (err) {
@@ -653,6 +667,7 @@ export function loadConfig(options: {
   }
   merged = merge(merged, configFromEnv(env));
   merged = merge(merged, options.overrides);
+  merged = approvalsGiveWay(merged, [parsed, configFromEnv(env), options.overrides]);
   if (!validate(merged)) {
     const first = validate.errors?.[0];
     throw new LoadError(file ?? 'configuration', first?.instancePath ?? '', `${first?.message ?? 'invalid'}`);

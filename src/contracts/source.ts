@@ -1,4 +1,4 @@
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
+import { isMap, isNode, isScalar, isSeq, LineCounter, parseDocument, visit, type Node } from 'yaml';
 import { LoadError } from '../lib/load-error.js';
 
 /**
@@ -61,10 +61,25 @@ function locator(contents: Node | null, lines: LineCounter): (pointer: string) =
  */
 export function parseYamlSource(file: string, text: string): SourceFile | LoadError[] {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true, strict: true });
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true, strict: true, resolveKnownTags: false });
   if (doc.errors.length > 0) {
     return doc.errors.map((e) => new LoadError(file, '', `YAML syntax error: ${firstLine(e.message)}`, e.linePos?.[0]?.line));
   }
+  // Plain YAML 1.2 without tags: a %YAML 1.1 directive reads 015 as 13 and "n" as false, a tag
+  // makes a Date or a Set; the file must mean what a person reading it sees.
+  if (doc.directives?.yaml.version !== '1.2')
+    return [
+      new LoadError(file, '', `the file declares YAML ${doc.directives?.yaml.version}; write plain YAML 1.2 (remove the %YAML line)`),
+    ];
+  const tagged: { tag: string; line: number | undefined }[] = [];
+  visit(doc, (_key, node) => {
+    if (isNode(node) && node.tag !== undefined)
+      tagged.push({ tag: node.tag, line: node.range ? lines.linePos(node.range[0]).line : undefined });
+  });
+  if (tagged.length > 0)
+    return tagged.map(
+      (t) => new LoadError(file, '', `a YAML tag (${JSON.stringify(t.tag.slice(0, 40))}) is not allowed: write the value plainly`, t.line),
+    );
   let value: unknown;
   try {
     value = doc.toJS({ maxAliasCount: MAX_ALIASES });

@@ -23,6 +23,10 @@ export function canonicalJson(value: unknown): string {
   }
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (typeof value === 'object') {
+    // Plain objects only: a Date, Map or Set (or any class) would otherwise be hashed as {}.
+    const proto: unknown = Object.getPrototypeOf(value);
+    if (proto !== Object.prototype && proto !== null)
+      throw new TypeError(`canonicalJson: cannot encode a ${value.constructor?.name ?? 'non-plain object'}`);
     const obj = value as Record<string, unknown>;
     const keys = Object.keys(obj)
       .filter((k) => obj[k] !== undefined)

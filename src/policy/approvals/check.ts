@@ -78,7 +78,8 @@ const HOW_TO_SIGN = (id: string, approver: string): string =>
 
 /** The approvers policy `id` requires, in configured order, each once. */
 export function requiredApprovers(settings: ApprovalSettings, id: string): string[] {
-  return [...new Set([...settings.required, ...(settings.requiredPerPolicy[id] ?? [])])];
+  const own = Object.hasOwn(settings.requiredPerPolicy, id) ? (settings.requiredPerPolicy[id] ?? []) : [];
+  return [...new Set([...settings.required, ...own])];
 }
 
 /**

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { contractAjv } from '../../contracts/ajv.js';
@@ -15,6 +16,9 @@ import { POLICY_ID } from '../schemas.js';
  */
 
 export const APPROVALS_SUFFIX = '.approvals.yaml';
+
+/** The largest approvals file read: 50 approvals of about 4.5 kB fit with room to spare. */
+export const MAX_APPROVALS_BYTES = 256 * 1024;
 
 /** A detached compact JWS: protected header, empty payload, signature (base64url each). */
 const DETACHED_JWS = '^[A-Za-z0-9_-]{1,4000}\\.\\.[A-Za-z0-9_-]{1,400}$';
@@ -83,15 +87,24 @@ export function approvalsFilesIn(dir: string): string[] {
 export function readApprovals(dir: string, id: string): ApprovalsFile | LoadError[] {
   const full = approvalsPath(dir, id);
   const shown = displayPath(full);
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(full, 'utf8');
+    bytes = readFileSync(full);
   } catch (err) {
     const at = (pointer: string, problem: string): LoadError => new LoadError(shown, pointer, problem);
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { file: shown, exists: false, entries: [], error: at };
     return [at('', `cannot read the approvals file: ${(err as NodeJS.ErrnoException).code ?? 'error'}`)];
   }
-  const src = parseYamlSource(shown, text);
+  // Refused by its size before it is parsed: parsing megabytes of YAML stalls a reload.
+  if (bytes.length > MAX_APPROVALS_BYTES)
+    return [
+      new LoadError(
+        shown,
+        '',
+        `the approvals file is larger than ${MAX_APPROVALS_BYTES / 1024} KiB; it holds at most 50 approvals of a few kilobytes`,
+      ),
+    ];
+  const src = parseYamlSource(shown, bytes.toString('utf8'));
   if (Array.isArray(src)) return src;
   if (!validate(src.value)) return schemaErrors(src, validate.errors ?? [], validate.schema);
   const doc: { readonly policy: string; readonly approvals: readonly { approver: string; jws: string }[] } = src.value;
@@ -150,8 +163,9 @@ export function writeApproval(dir: string, id: string, approver: string, jws: st
     '',
   ].join('\n');
   const full = approvalsPath(dir, id);
-  const temporary = `${full}.${process.pid}.tmp`;
-  writeFileSync(temporary, text, { mode: 0o644 });
+  // A name nobody can guess, created new ('wx'): a symlink planted in a checkout is never followed.
+  const temporary = `${full}.${randomBytes(8).toString('hex')}.tmp`;
+  writeFileSync(temporary, text, { mode: 0o644, flag: 'wx' });
   renameSync(temporary, full);
   return full;
 }

@@ -37,7 +37,7 @@ function readHeader(encoded: string): ApprovalHeader | string {
   const h = header as Record<string, unknown>;
   const extra = Object.keys(h).filter((k) => !HEADER_MEMBERS.includes(k));
   if (extra.length > 0)
-    return `its protected header has members an approval does not have: ${extra.map((k) => `"${k.slice(0, 20)}"`).join(', ')}`;
+    return `its protected header has members an approval does not have: ${extra.map((k) => quoted(k.slice(0, 20))).join(', ')}`;
   if (typeof h.alg !== 'string' || !(APPROVAL_ALGS as readonly string[]).includes(h.alg))
     return `algorithm ${JSON.stringify(typeof h.alg === 'string' ? h.alg.slice(0, 20) : (h.alg ?? null))} is not allowed (an approval is ${APPROVAL_ALGS.join(' or ')})`;
   if (h.typ !== APPROVAL_TYP) return `its typ is not "${APPROVAL_TYP}": it is not a policy approval`;
@@ -93,8 +93,8 @@ export async function verifyApproval(jws: string, policy: SignedPolicy, approver
     const known = [...approvers.keys()].join(', ') || '(none)';
     return {
       status: 'unknown-approver',
-      approver: header.kid,
-      problem: `signed by "${header.kid}", an approver not configured (policies.approvers lists: ${known})`,
+      approver: header.kid.replace(CONTROL, '?'),
+      problem: `signed by ${quoted(header.kid)}, an approver not configured (policies.approvers lists: ${known})`,
     };
   }
   if (!approver.keys.some((k) => k.alg === header.alg))
@@ -110,7 +110,7 @@ export async function verifyApproval(jws: string, policy: SignedPolicy, approver
       return {
         status: 'invalid',
         approver: approver.id,
-        problem: `its header names policy "${header.policy.slice(0, 100)}" version ${header.version}, not this policy as it is; sign it again`,
+        problem: `its header names policy ${quoted(header.policy.slice(0, 100))} version ${header.version}, not this policy as it is; sign it again`,
       };
     return { status: 'valid', approver: approver.id, signedAt, thumbprint: now };
   }
@@ -126,11 +126,22 @@ export async function verifyApproval(jws: string, policy: SignedPolicy, approver
     return {
       status: 'invalid',
       approver: approver.id,
-      problem: `it is approver "${approver.id}"'s approval of another policy ("${header.policy.slice(0, 100)}"), not of "${policy.id}"`,
+      problem: `it is approver "${approver.id}"'s approval of another policy (${quoted(header.policy.slice(0, 100))}), not of "${policy.id}"`,
     };
   const change =
     header.version === policy.version
       ? `changed after signing, without a new version: approver "${approver.id}" signed version ${header.version} as content ${short(header.digest)}, it is now ${short(policy.contentDigest)} (give a changed policy a new version)`
       : `changed after signing: approver "${approver.id}" signed version ${header.version} (content ${short(header.digest)}), the policy is now version ${policy.version} (content ${short(policy.contentDigest)})`;
   return { status: 'stale', approver: approver.id, signedAt, problem: change };
+}
+
+// eslint-disable-next-line no-control-regex -- the control characters a forged header may carry
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
+
+/**
+ * A value from a header nobody vouches for, as a message may show it: in quotes, every control
+ * character escaped, so a forged approval cannot rewrite the operator's terminal.
+ */
+function quoted(value: string): string {
+  return JSON.stringify(value).replace(/[\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
