@@ -16,10 +16,10 @@ import { promisify } from 'node:util';
 import { recordHash } from '../src/audit/chain.js';
 import { checkpointSigner, CheckpointVerifier, type CheckpointSigner } from '../src/audit/checkpoint.js';
 import { Checkpointer } from '../src/audit/checkpointer.js';
-import { erasedRecord, erasureDigest, erasureListDigest, purposeCutoff } from '../src/audit/erasure.js';
+import { erasedRecord, erasureDigest, erasureListDigest, erasurePayload, purposeCutoff } from '../src/audit/erasure.js';
 import { exportTrail } from '../src/audit/export.js';
 import { Pseudonymizer } from '../src/audit/pseudonym.js';
-import { erasureReasons } from '../src/audit/reasons.js';
+import { erasureReasons, parseErasureReasons } from '../src/audit/reasons.js';
 import {
   applyPurposeRetention,
   applyRetention,
@@ -147,6 +147,7 @@ function describeStore(makeHarness: () => Promise<Harness>, label: string): void
         append: (e) => trail.append(e),
         policies: () => RULES,
         seal: () => checkpointer.checkpoint(),
+        signer,
       };
       return { chain, clock, trail, checkpointer, records, deps, exportedThrough: exported.entries[0]!.toSeq };
     }
@@ -177,6 +178,12 @@ function describeStore(makeHarness: () => Promise<Harness>, label: string): void
       );
     }
     const stored = async (chain: string, seq: number): Promise<AuditRecord> => (await store.audit.range(chain, seq, 1))[0]!;
+
+    /** Signs the erasure an admin record documents with the checkpoint key, as the retention job does once it is sealed. */
+    const signErasure = async (admin: AuditRecord): Promise<void> => {
+      const doc = parseErasureReasons(admin.reasons)!;
+      await store.checkpoints.addErasureSignature(doc.chain, admin.auditId, await signer.signErasure(erasurePayload(doc, admin)));
+    };
 
     it("erases the short purpose's exported records, keeps the long purpose's and the rest, and the trail still verifies", async () => {
       const { chain, records, deps, exportedThrough, checkpointer } = await writtenTrail();
@@ -340,7 +347,7 @@ function describeStore(makeHarness: () => Promise<Harness>, label: string): void
       const auditId = `adm-${randomBytes(8).toString('hex')}`;
       const early = erasedRecord(long, auditId);
       const digest = erasureDigest(early);
-      await trail.append(
+      const admin = await trail.append(
         auditEntry({
           kind: 'admin',
           auditId,
@@ -363,6 +370,7 @@ function describeStore(makeHarness: () => Promise<Harness>, label: string): void
         }),
       );
       await checkpointer.checkpoint();
+      await signErasure(admin);
       await store.checkpoints.erase([{ record: early, digest }]);
       expect((await verify()).problem).toMatchObject({ seq: 2, kind: 'erasure-unproven' });
       expect((await verify()).problem?.message).toBe(
@@ -376,7 +384,7 @@ function describeStore(makeHarness: () => Promise<Harness>, label: string): void
       const auditId = `adm-${randomBytes(8).toString('hex')}`;
       const early = erasedRecord(long, auditId);
       const digest = erasureDigest(early);
-      await trail.append(
+      const admin = await trail.append(
         auditEntry({
           kind: 'admin',
           auditId,
@@ -394,6 +402,7 @@ function describeStore(makeHarness: () => Promise<Harness>, label: string): void
         }),
       );
       await checkpointer.checkpoint();
+      await signErasure(admin);
       await store.checkpoints.erase([{ record: early, digest }]);
       expect((await verifySealedChain({ store, verifier }, chain)).problem).toMatchObject({
         seq: 2,
@@ -433,6 +442,7 @@ function describeStore(makeHarness: () => Promise<Harness>, label: string): void
         append: (e: AuditEntry) => trail.append(e),
         policies: () => RULES,
         seal: () => checkpointer.checkpoint(),
+        signer,
       };
       expect(await applyPurposeRetention(deps, { now: RUN, chains: [chain] })).toEqual([
         expect.objectContaining({ chain, erased: 0, skipped: 'not-exported' }),

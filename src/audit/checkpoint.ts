@@ -40,6 +40,30 @@ export interface CheckpointPayload {
   readonly time: string;
 }
 
+/**
+ * An erasure under the purposes' retention is signed with the same key (src/audit/erasure.ts): a
+ * compact JWS, header { alg: "ES256", typ: ERASURE_TYP, kid }, payload the canonical JSON of an
+ * ErasurePayload. Its own typ keeps a checkpoint from passing for an erasure and back.
+ */
+export const ERASURE_TYP = 'snitflade-erasure+jws';
+
+export interface ErasurePayload {
+  readonly v: 1;
+  /** The chain whose records it erases. */
+  readonly chain: string;
+  /** The admin record that documents it (AUDIT_ERASURE): where it stands, its audit id and its hash. */
+  readonly admin: { readonly chain: string; readonly seq: number; readonly auditId: string; readonly hash: string };
+  /** How many records it erases, and the digest of their erasure entries (erasureListDigest). */
+  readonly erased: number;
+  readonly digest: string;
+  /** The export that holds the records whole. */
+  readonly exportId: string;
+  /** Per purpose, the retention in force and the cutoff it gave (ISO 8601 UTC). */
+  readonly cutoffs: Readonly<Record<string, { readonly retention: string; readonly before: string }>>;
+  /** The admin record's time, ISO 8601 UTC: the instant the cutoffs are checked against. */
+  readonly time: string;
+}
+
 const HEX64 = /^[0-9a-f]{64}$/;
 const CHAIN = /^[A-Za-z0-9._-]{1,64}$/;
 
@@ -67,6 +91,8 @@ export async function publicKeyOf(pem: string): Promise<CheckpointPublicKey> {
 export interface CheckpointSigner {
   readonly publicKey: CheckpointPublicKey;
   sign(payload: CheckpointPayload): Promise<string>;
+  /** Signs an erasure (ERASURE_TYP) with the same key. */
+  signErasure(payload: ErasurePayload): Promise<string>;
 }
 
 /**
@@ -86,7 +112,58 @@ export async function checkpointSigner(privatePem: string): Promise<CheckpointSi
         .setProtectedHeader({ alg: 'ES256', typ: CHECKPOINT_TYP, kid: publicKey.kid })
         .sign(key);
     },
+    async signErasure(payload) {
+      checkErasurePayload(payload);
+      return new CompactSign(new TextEncoder().encode(canonicalJson(payload)))
+        .setProtectedHeader({ alg: 'ES256', typ: ERASURE_TYP, kid: publicKey.kid })
+        .sign(key);
+    },
   };
+}
+
+const ISO = (t: unknown): boolean => typeof t === 'string' && !Number.isNaN(Date.parse(t)) && new Date(Date.parse(t)).toISOString() === t;
+
+function checkErasurePayload(p: unknown): asserts p is ErasurePayload {
+  const e = p as Partial<ErasurePayload> | null;
+  const a = e?.admin as Partial<ErasurePayload['admin']> | null | undefined;
+  const cutoffs = e?.cutoffs;
+  const ok =
+    e !== null &&
+    typeof e === 'object' &&
+    e.v === 1 &&
+    typeof e.chain === 'string' &&
+    CHAIN.test(e.chain) &&
+    a !== null &&
+    typeof a === 'object' &&
+    typeof a.chain === 'string' &&
+    CHAIN.test(a.chain) &&
+    Number.isSafeInteger(a.seq) &&
+    (a.seq as number) >= 1 &&
+    typeof a.auditId === 'string' &&
+    a.auditId.length > 0 &&
+    typeof a.hash === 'string' &&
+    HEX64.test(a.hash) &&
+    Object.keys(a).length === 4 &&
+    Number.isSafeInteger(e.erased) &&
+    (e.erased as number) >= 1 &&
+    typeof e.digest === 'string' &&
+    HEX64.test(e.digest) &&
+    typeof e.exportId === 'string' &&
+    cutoffs !== null &&
+    typeof cutoffs === 'object' &&
+    !Array.isArray(cutoffs) &&
+    Object.values(cutoffs).every(
+      (c) =>
+        c !== null &&
+        typeof c === 'object' &&
+        typeof c.retention === 'string' &&
+        /^P[0-9YMWD]+$/.test(c.retention) &&
+        ISO(c.before) &&
+        Object.keys(c).length === 2,
+    ) &&
+    ISO(e.time) &&
+    Object.keys(e).length === 8;
+  if (!ok) throw new CheckpointInvalidError('the erasure payload is malformed');
 }
 
 function checkPayload(p: unknown): asserts p is CheckpointPayload {
@@ -147,21 +224,35 @@ export class CheckpointVerifier {
     return payload;
   }
 
+  /** The payload of an erasure signed by a trusted key (ERASURE_TYP); throws CheckpointInvalidError otherwise. */
+  async verifyErasure(jws: string): Promise<ErasurePayload> {
+    const payload = await this.#signed(jws, ERASURE_TYP, 'erasure', 65_536);
+    checkErasurePayload(payload);
+    return payload;
+  }
+
   async #verify(jws: string): Promise<CheckpointPayload> {
-    if (typeof jws !== 'string' || !/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(jws) || jws.length > 8192) {
-      throw new CheckpointInvalidError('the checkpoint is not a compact JWS');
+    const payload = await this.#signed(jws, CHECKPOINT_TYP, 'checkpoint', 8192);
+    checkPayload(payload);
+    return payload;
+  }
+
+  /** The JSON payload of a compact JWS of this typ signed by a trusted key. */
+  async #signed(jws: string, typ: string, what: string, maxLength: number): Promise<unknown> {
+    if (typeof jws !== 'string' || !/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(jws) || jws.length > maxLength) {
+      throw new CheckpointInvalidError(`the ${what} is not a compact JWS`);
     }
     let header: ReturnType<typeof decodeProtectedHeader>;
     try {
       header = decodeProtectedHeader(jws);
     } catch {
-      throw new CheckpointInvalidError('the checkpoint header cannot be read');
+      throw new CheckpointInvalidError(`the ${what} header cannot be read`);
     }
-    if (header.alg !== 'ES256' || header.typ !== CHECKPOINT_TYP || typeof header.kid !== 'string')
-      throw new CheckpointInvalidError('the checkpoint header is not an ES256 snitflade checkpoint header');
+    if (header.alg !== 'ES256' || header.typ !== typ || typeof header.kid !== 'string')
+      throw new CheckpointInvalidError(`the ${what} header is not an ES256 snitflade ${what} header`);
     const known = this.#keys.get(header.kid);
     if (known === undefined)
-      throw new CheckpointInvalidError(`the checkpoint is signed with a key the gateway does not trust (kid ${header.kid.slice(0, 43)})`);
+      throw new CheckpointInvalidError(`the ${what} is signed with a key the gateway does not trust (kid ${header.kid.slice(0, 43)})`);
     let imported = this.#imported.get(known.kid);
     if (imported === undefined) {
       imported = importJWK({ kty: known.jwk.kty, crv: known.jwk.crv, x: known.jwk.x, y: known.jwk.y }, 'ES256');
@@ -171,15 +262,14 @@ export class CheckpointVerifier {
     try {
       ({ payload: payloadBytes } = await compactVerify(jws, await imported, { algorithms: ['ES256'] }));
     } catch {
-      throw new CheckpointInvalidError('the checkpoint signature does not verify');
+      throw new CheckpointInvalidError(`the ${what} signature does not verify`);
     }
     let payload: unknown;
     try {
       payload = JSON.parse(new TextDecoder().decode(payloadBytes));
     } catch {
-      throw new CheckpointInvalidError('the checkpoint payload is not JSON');
+      throw new CheckpointInvalidError(`the ${what} payload is not JSON`);
     }
-    checkPayload(payload);
     return payload;
   }
 }

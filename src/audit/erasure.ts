@@ -2,6 +2,8 @@ import { canonicalJson, sha256hex } from '../lib/digest.js';
 import { copenhagenDate, dayStart, subtractDuration } from '../policy/dates.js';
 import type { ErasureEntry } from '../store/audit-checkpoints.js';
 import type { Store } from '../store/types.js';
+import { recordHash } from './chain.js';
+import type { CheckpointVerifier, ErasurePayload } from './checkpoint.js';
 import { parseErasureReasons, type ErasureDocument } from './reasons.js';
 import type { AuditKind, AuditRecord } from './types.js';
 import type { ChainProblem } from './verify.js';
@@ -25,8 +27,12 @@ import type { ChainProblem } from './verify.js';
  * what is left, erasureDigest); and before that transaction, the admin record is made durable
  * and sealed by a signed checkpoint: it names the chain, how many records it erases, the digest
  * of their entries (erasureListDigest), the export that holds them whole, and per purpose the
- * retention in force and the cutoff it gives (erasureReasons in reasons.ts). ErasureCheck is how
- * verification reads an erased record against that.
+ * retention in force and the cutoff it gives (erasureReasons in reasons.ts). Once the checkpoint
+ * seals the admin record, the erasure is signed with the checkpoint key (erasurePayload: the admin
+ * record's place, audit id, hash and time, and all it documents), and the signature is stored by
+ * the admin record's audit id: someone who can write to the database but does not hold the key
+ * cannot document an erasure of their own. ErasureCheck is how verification reads an erased record
+ * against that.
  */
 
 /** The kinds of record a purpose's retention erases: the exchanges (decisions, releases, refusals, notifications). */
@@ -100,6 +106,29 @@ export function purposeCutoff(retention: string, at: Date): string {
   return new Date(dayStart(subtractDuration(copenhagenDate(at), retention))).toISOString();
 }
 
+/**
+ * What the signature of an erasure covers: the admin record that documents it (chain, seq, audit
+ * id, hash), its time, and everything it documents (erasureReasons).
+ *
+ * @example
+ * const jws = await signer.signErasure(erasurePayload(document, admin));
+ */
+export function erasurePayload(
+  doc: ErasureDocument,
+  admin: Pick<AuditRecord, 'chain' | 'seq' | 'auditId' | 'hash' | 'time'>,
+): ErasurePayload {
+  return {
+    v: 1,
+    chain: doc.chain,
+    admin: { chain: admin.chain, seq: admin.seq, auditId: admin.auditId, hash: admin.hash },
+    erased: doc.erased,
+    digest: doc.digest,
+    exportId: doc.exportId,
+    cutoffs: Object.fromEntries([...doc.cutoffs].map(([purpose, c]) => [purpose, { retention: c.retention, before: c.before }])),
+    time: admin.time,
+  };
+}
+
 /** An erasure record as read for verification: what it documents, or why it does not document an erasure. */
 type Documented = (ErasureDocument & { readonly time: string }) | { readonly problem: string };
 
@@ -114,9 +143,13 @@ const BLOCKS_KEPT = 4;
  *   - what is left of it is exactly what erasedRecord leaves (nothing more);
  *   - the erasure entry stored for its chain and seq names the admin record it names, with the
  *     digest of what is left of it (else it was changed after its erasure: `hash-mismatch`);
- *   - that admin record exists and documents an erasure of this chain, with cutoffs no later than
- *     its retention periods allow at the record's own time, and every erasure entry naming it
- *     gives, counted and digested, what it documents (so no entry was added, removed or changed);
+ *   - that admin record exists, once (no other record carries its audit id), is intact, and
+ *     documents an erasure of this chain; the erasure's signature (erasurePayload) verifies under
+ *     a trusted checkpoint key and covers exactly that record and what it documents; a signed
+ *     checkpoint of its chain, signed no earlier than the record's time, covers its seq; its
+ *     cutoffs are no later than its retention periods allow at the record's own time; and every
+ *     erasure entry naming it gives, counted and digested, what it documents (so no entry was
+ *     added, removed or changed);
  *   - the record is of a kind the purposes' retention erases, and was written before the cutoff
  *     the admin record documents for its purpose.
  *
@@ -127,16 +160,18 @@ const BLOCKS_KEPT = 4;
  * verification.
  *
  * @example
- * const erasures = new ErasureCheck(store);
+ * const erasures = new ErasureCheck(store, verifier);
  * const problem = await erasures.check(record); // undefined: documented and due
  */
 export class ErasureCheck {
   readonly #store: Pick<Store, 'audit' | 'checkpoints'>;
+  readonly #verifier: CheckpointVerifier;
   readonly #blocks = new Map<string, Promise<Map<number, ErasureEntry>>>();
   readonly #documents = new Map<string, Promise<Documented>>();
 
-  constructor(store: Pick<Store, 'audit' | 'checkpoints'>) {
+  constructor(store: Pick<Store, 'audit' | 'checkpoints'>, verifier: CheckpointVerifier) {
     this.#store = store;
+    this.#verifier = verifier;
   }
 
   /** Undefined when the erased record passes (see above); the problem otherwise. */
@@ -190,25 +225,58 @@ export class ErasureCheck {
   #document(auditId: string): Promise<Documented> {
     let loading = this.#documents.get(auditId);
     if (loading === undefined) {
-      loading = readDocument(this.#store, auditId);
+      loading = readDocument(this.#store, this.#verifier, auditId);
       this.#documents.set(auditId, loading);
     }
     return loading;
   }
 }
 
-async function readDocument(store: Pick<Store, 'audit' | 'checkpoints'>, auditId: string): Promise<Documented> {
-  const { records } = await store.audit.search({ auditId, kind: 'admin', limit: 10 });
-  let admin: AuditRecord | undefined;
-  let doc: ErasureDocument | undefined;
-  for (const r of records) {
-    doc = parseErasureReasons(r.reasons);
-    if (doc !== undefined) {
-      admin = r;
-      break;
+async function readDocument(
+  store: Pick<Store, 'audit' | 'checkpoints'>,
+  verifier: CheckpointVerifier,
+  auditId: string,
+): Promise<Documented> {
+  const { records } = await store.audit.search({ auditId, limit: 10 });
+  const named = records.filter((r) => r.auditId === auditId);
+  if (named.length === 0) return { problem: 'no audit record documents its erasure' };
+  if (named.length > 1) return { problem: 'more than one audit record carries the audit id of the record documenting its erasure' };
+  const admin = named[0] as AuditRecord;
+  const doc = admin.kind === 'admin' && admin.erasedBy === undefined ? parseErasureReasons(admin.reasons) : undefined;
+  if (doc === undefined) return { problem: 'no audit record documents its erasure' };
+  let intact: boolean;
+  try {
+    intact = recordHash(admin.prevHash, admin) === admin.hash;
+  } catch {
+    intact = false;
+  }
+  if (!intact) return { problem: 'the record documenting its erasure does not match its hash' };
+
+  // Signed with the checkpoint key: only the retention job, holding the key, documents an erasure.
+  const jws = await store.checkpoints.erasureSignature(auditId);
+  if (jws === undefined) return { problem: 'its erasure is not signed with a checkpoint key' };
+  let signed: ErasurePayload;
+  try {
+    signed = await verifier.verifyErasure(jws);
+  } catch (err) {
+    return { problem: `the signature of its erasure does not verify (${(err as Error).message})` };
+  }
+  if (canonicalJson(signed) !== canonicalJson(erasurePayload(doc, admin)))
+    return { problem: 'the signature of its erasure is not over the record documenting it' };
+
+  // Sealed by a signed checkpoint of its own chain, signed no earlier than the record was written.
+  const [sealing] = await store.checkpoints.list(admin.chain, admin.seq - 1, 1);
+  let sealed = false;
+  if (sealing !== undefined) {
+    try {
+      const p = await verifier.verify(sealing.jws);
+      sealed = p.chain === admin.chain && p.seq === sealing.seq && p.seq >= admin.seq && Date.parse(p.time) >= Date.parse(admin.time);
+    } catch {
+      sealed = false;
     }
   }
-  if (admin === undefined || doc === undefined) return { problem: 'no audit record documents its erasure' };
+  if (!sealed) return { problem: 'no signed checkpoint seals the record documenting its erasure' };
+
   const at = new Date(admin.time);
   for (const [, c] of doc.cutoffs) {
     let latest: number;

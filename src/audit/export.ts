@@ -191,7 +191,7 @@ async function exportChain(
   mkdirSync(dir, { recursive: true });
   const checkpointLines: string[] = [];
   const segments: { file: string; fromSeq: number; toSeq: number; records: number; sha256: string }[] = [];
-  const erasures = new ErasureCheck(store);
+  const erasures = new ErasureCheck(store, verifier);
   const erasedBy = new Set<string>();
   let seq = startSeq;
   let previousCheckpoint = startSeq;
@@ -280,7 +280,8 @@ async function exportChain(
 /**
  * The documentation of the erasures a chain's export holds erased records of: per admin record,
  * the record itself with its inclusion proof against its chain's latest signed checkpoint (the
- * retention job seals it before it erases), and every erasure entry naming it.
+ * retention job seals it before it erases), the erasure's signature (erasurePayload in
+ * erasure.ts), and every erasure entry naming it.
  */
 async function erasureLines(
   deps: ExportDeps,
@@ -306,7 +307,10 @@ async function erasureLines(
       after = page[page.length - 1];
       if (page.length < 1000 || after === undefined) break;
     }
-    text += `${JSON.stringify({ admin: JSON.parse(canonicalJson(admin)) as unknown, proof: status.proof, erased })}\n`;
+    const signature = await deps.store.checkpoints.erasureSignature(auditId);
+    if (signature === undefined)
+      return fail(admin.seq, `the erasure documented by the record at seq ${admin.seq} of chain ${admin.chain} is not signed`);
+    text += `${JSON.stringify({ admin: JSON.parse(canonicalJson(admin)) as unknown, proof: status.proof, signature, erased })}\n`;
   }
   return text;
 }

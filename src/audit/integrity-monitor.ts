@@ -200,7 +200,7 @@ export class IntegrityMonitor {
     let hashIntact: boolean;
     try {
       hashIntact = erased
-        ? (await new ErasureCheck(store).check(record)) === undefined
+        ? (await new ErasureCheck(store, this.#verifier).check(record)) === undefined
         : recordHash(record.prevHash, record) === record.hash;
     } catch {
       hashIntact = false;

@@ -1,12 +1,12 @@
 import type { Purpose } from '../policy/types.js';
-import { RetentionInUseError, type AuditExportEntry, type ChainFence } from '../store/audit-checkpoints.js';
+import { RetentionInUseError, type AuditExportEntry, type ChainFence, type StoredCheckpoint } from '../store/audit-checkpoints.js';
 import type { Store } from '../store/types.js';
 import { recordHash } from './chain.js';
-import type { CheckpointVerifier } from './checkpoint.js';
+import type { CheckpointSigner, CheckpointVerifier } from './checkpoint.js';
 import { auditEntry } from './entry.js';
-import { ERASABLE_KINDS, erasedRecord, erasureDigest, erasureListDigest, purposeCutoff } from './erasure.js';
+import { ERASABLE_KINDS, erasedRecord, erasureDigest, erasureListDigest, erasurePayload, purposeCutoff } from './erasure.js';
 import { MerkleFrontier, type FrontierJson } from './merkle.js';
-import { erasureReasons, retentionReasons } from './reasons.js';
+import { erasureReasons, retentionReasons, type ErasureDocument } from './reasons.js';
 import type { AuditEntry, AuditRecord } from './types.js';
 import { newAuditId } from './id.js';
 
@@ -158,9 +158,18 @@ function exportedThrough(exports: readonly AuditExportEntry[], current: number):
 export interface PurposeRetentionDeps extends RetentionDeps {
   /** The rule set in force, read once per run: its purposes (each with its retention) and its digest. */
   readonly policies: () => { readonly purposes: ReadonlyMap<string, Pick<Purpose, 'retention'>>; readonly digest: string };
-  /** Signs a checkpoint over what this instance's trail holds now: the admin record is sealed before anything is erased. */
-  readonly seal: () => Promise<unknown>;
+  /**
+   * Signs a checkpoint over what this instance's trail holds now (Checkpointer.checkpoint): the
+   * admin record is sealed before anything is erased. Resolves the checkpoint signed, or undefined
+   * when none was; nothing is erased unless a checkpoint of the admin record's chain covers it.
+   */
+  readonly seal: () => Promise<StoredCheckpoint | undefined>;
+  /** Signs each erasure with the checkpoint key (erasurePayload in erasure.ts), once its admin record is sealed. */
+  readonly signer: Pick<CheckpointSigner, 'signErasure'>;
 }
+
+/** The shortest retention a purpose may have and still be applied, by default (audit.minimumPurposeRetention). */
+export const MINIMUM_PURPOSE_RETENTION = 'P1Y';
 
 export interface PurposeRetentionOptions {
   readonly now?: Date;
@@ -170,6 +179,11 @@ export interface PurposeRetentionOptions {
   readonly batch?: number;
   /** The retention job's lease (lockRetention), whose fence every erasure carries. */
   readonly fence?: ChainFence;
+  /**
+   * A purpose whose retention is shorter than this (ISO 8601 duration) is not applied: its
+   * records are kept (and the outcome names it). Default MINIMUM_PURPOSE_RETENTION.
+   */
+  readonly minimumRetention?: string;
 }
 
 export interface ErasureOutcome {
@@ -180,10 +194,18 @@ export interface ErasureOutcome {
   /**
    * not-exported: records past their purpose's retention that no export holds yet were kept;
    * integrity: a record past retention does not match its hash, and nothing more of the chain
-   * was erased (verify the trail: the evidence stays).
+   * was erased (verify the trail: the evidence stays); not-sealed: the checkpoint asked for does
+   * not cover the admin record documenting the erasure, and nothing more of the chain was erased.
    */
-  readonly skipped?: 'not-exported' | 'integrity';
+  readonly skipped?: 'not-exported' | 'integrity' | 'not-sealed';
   readonly message?: string;
+  /**
+   * Records whose search columns (purpose, time) put them past retention, but whose own hashed
+   * purpose and time do not: they were kept, and are evidence that the columns were changed.
+   */
+  readonly mismatched?: readonly number[];
+  /** Purposes whose retention is shorter than the minimum: not applied, their records kept. */
+  readonly belowMinimum?: readonly { readonly purpose: string; readonly retention: string }[];
 }
 
 /**
@@ -203,12 +225,20 @@ export async function applyPurposeRetention(deps: PurposeRetentionDeps, options:
   if (!Number.isInteger(batch) || batch < 1) throw new TypeError('applyPurposeRetention: batch must be a positive integer');
   const now = options.now ?? new Date();
   const rules = deps.policies();
+  const latest = purposeCutoff(options.minimumRetention ?? MINIMUM_PURPOSE_RETENTION, now);
   const cutoffs = new Map<string, { retention: string; before: string }>();
-  for (const [id, purpose] of [...rules.purposes].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-    cutoffs.set(id, { retention: purpose.retention, before: purposeCutoff(purpose.retention, now) });
+  const belowMinimum: { purpose: string; retention: string }[] = [];
+  for (const [id, purpose] of [...rules.purposes].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const before = purposeCutoff(purpose.retention, now);
+    if (Date.parse(before) > Date.parse(latest)) belowMinimum.push({ purpose: id, retention: purpose.retention });
+    else cutoffs.set(id, { retention: purpose.retention, before });
+  }
   const chains = options.chains ?? (await deps.store.checkpoints.chains());
   const out: ErasureOutcome[] = [];
-  for (const chain of chains) out.push(await eraseChain(deps, chain, cutoffs, rules.digest, batch, options.fence));
+  for (const chain of chains) {
+    const outcome = await eraseChain(deps, chain, cutoffs, rules.digest, batch, options.fence);
+    out.push(belowMinimum.length > 0 ? { ...outcome, belowMinimum } : outcome);
+  }
   return out;
 }
 
@@ -225,12 +255,14 @@ async function eraseChain(
   const covered = exportedThrough(await store.checkpoints.exports(chain), current);
   const marks = await store.checkpoints.erasureMarks(chain);
   const auditIds: string[] = [];
+  const mismatched: number[] = [];
   let erased = 0;
   let pending: AuditRecord[] = [];
   let notExported: { seq: number; purpose: string } | undefined;
 
-  const flush = async (): Promise<void> => {
-    if (pending.length === 0) return;
+  /** Erases the pending records; false when the checkpoint asked for did not seal their admin record (nothing erased). */
+  const flush = async (): Promise<boolean> => {
+    if (pending.length === 0) return true;
     const records = pending;
     pending = [];
     const export_ = covered.entry as AuditExportEntry;
@@ -240,27 +272,39 @@ async function eraseChain(
       return { record: left, digest: erasureDigest(left) };
     });
     const purposes = new Set(records.map((r) => r.purpose as string));
-    await deps.append(
+    const doc: ErasureDocument = {
+      chain,
+      erased: writes.length,
+      digest: erasureListDigest(writes.map((w) => ({ seq: w.record.seq, digest: w.digest }))),
+      exportId: export_.id,
+      cutoffs: new Map([...cutoffs].filter(([id]) => purposes.has(id))),
+    };
+    const admin = await deps.append(
       auditEntry('admin', {
         auditId,
         requestId: auditId,
         caller: null,
         policySet,
-        reasons: erasureReasons({
-          chain,
-          erased: writes.length,
-          digest: erasureListDigest(writes.map((w) => ({ seq: w.record.seq, digest: w.digest }))),
-          exportId: export_.id,
-          cutoffs: new Map([...cutoffs].filter(([id]) => purposes.has(id))),
-        }),
+        reasons: erasureReasons(doc),
         responseDigest: export_.manifestDigest,
       }),
     );
-    await deps.seal();
+    const sealed = await deps.seal();
+    if (sealed === undefined || sealed.chain !== admin.chain || sealed.seq < admin.seq) return false;
+    await store.checkpoints.addErasureSignature(chain, auditId, await deps.signer.signErasure(erasurePayload(doc, admin)));
     await store.checkpoints.erase(writes, fence);
     auditIds.push(auditId);
     erased += writes.length;
+    return true;
   };
+  const unsealed = (): ErasureOutcome => ({
+    chain,
+    erased,
+    auditIds,
+    ...(mismatched.length > 0 ? { mismatched } : {}),
+    skipped: 'not-sealed',
+    message: `the checkpoint signed for the record documenting an erasure in chain ${chain} does not cover it; nothing more of the chain was erased (is this instance still holding its chain?)`,
+  });
 
   for (const [purpose, cutoff] of cutoffs) {
     const from = marks.get(purpose);
@@ -291,29 +335,37 @@ async function eraseChain(
           intact = false;
         }
         if (!intact) {
-          await flush();
+          if (!(await flush())) return unsealed();
           return {
             chain,
             erased,
             auditIds,
+            ...(mismatched.length > 0 ? { mismatched } : {}),
             skipped: 'integrity',
             message: `the record at seq ${r.seq} of chain ${chain} is past its purpose's retention but does not match its hash; nothing more of the chain was erased (run snitflade audit verify)`,
           };
         }
+        // The index read is of search columns a database writer can change: what is erased is
+        // what the record's own (hashed) purpose and time put past retention, nothing else.
+        if (r.purpose !== purpose || !(Date.parse(r.time) < Date.parse(cutoff.before))) {
+          mismatched.push(r.seq);
+          continue;
+        }
         pending.push(r);
-        if (pending.length >= batch) await flush();
+        if (pending.length >= batch && !(await flush())) return unsealed();
       }
       const last = page[page.length - 1];
       if (page.length < 1000 || last === undefined) done = true;
       else after = { time: last.time, seq: last.seq };
     }
-    await flush();
+    if (!(await flush())) return unsealed();
     await store.checkpoints.markErasure(chain, purpose, through);
   }
   return {
     chain,
     erased,
     auditIds,
+    ...(mismatched.length > 0 ? { mismatched } : {}),
     ...(notExported !== undefined
       ? {
           skipped: 'not-exported' as const,
@@ -338,7 +390,7 @@ export type RetentionRun =
  */
 export async function applyRetentionRules(
   deps: PurposeRetentionDeps,
-  options: { readonly retentionDays?: number; readonly purposes: boolean; readonly now?: Date },
+  options: { readonly retentionDays?: number; readonly purposes: boolean; readonly minimumPurposeRetention?: string; readonly now?: Date },
 ): Promise<RetentionRun> {
   let lease;
   try {
@@ -351,7 +403,11 @@ export async function applyRetentionRules(
     const now = options.now !== undefined ? { now: options.now } : {};
     const deleted = options.retentionDays !== undefined ? await applyRetention(deps, { retentionDays: options.retentionDays, ...now }) : [];
     const erased = options.purposes
-      ? await applyPurposeRetention(deps, { ...now, ...(lease.fence !== undefined ? { fence: lease.fence } : {}) })
+      ? await applyPurposeRetention(deps, {
+          ...now,
+          ...(lease.fence !== undefined ? { fence: lease.fence } : {}),
+          ...(options.minimumPurposeRetention !== undefined ? { minimumRetention: options.minimumPurposeRetention } : {}),
+        })
       : [];
     return { busy: false, deleted, erased };
   } finally {

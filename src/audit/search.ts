@@ -162,7 +162,7 @@ export async function verificationStatuses(
   options: { proofs?: boolean } = {},
 ): Promise<RecordVerification[]> {
   const out = new Array<RecordVerification>(records.length);
-  const erasures = new ErasureCheck(deps.store);
+  const erasures = new ErasureCheck(deps.store, deps.verifier);
   const byChain = new Map<string, number[]>();
   records.forEach((r, i) => byChain.set(r.chain, [...(byChain.get(r.chain) ?? []), i]));
   for (const [chain, indexes] of byChain) {

@@ -101,10 +101,11 @@ export async function openAuditServices(o: {
       .catch(() => undefined)
       .then(() =>
         applyRetentionRules(
-          { store, verifier, append: (e) => trail.append(e), policies: o.policies, seal: () => sealer.checkpoint() },
+          { store, verifier, signer, append: (e) => trail.append(e), policies: o.policies, seal: () => sealer.checkpoint() },
           {
             ...(days !== undefined ? { retentionDays: days } : {}),
             purposes: config.audit.purposeRetention,
+            minimumPurposeRetention: config.audit.minimumPurposeRetention,
             ...(now !== undefined ? { now } : {}),
           },
         ),
@@ -156,13 +157,26 @@ export async function openAuditServices(o: {
                     deleted: r.deleted,
                     ...('skipped' in r ? { skipped: r.skipped } : { throughSeq: r.throughSeq }),
                   });
-              for (const r of outcome.erased)
+              for (const r of outcome.erased) {
                 if (r.erased > 0 || r.skipped !== undefined)
                   logger.info('audit retention per purpose', {
                     chain: r.chain,
                     erased: r.erased,
                     ...(r.skipped !== undefined ? { skipped: r.skipped } : {}),
                   });
+                if (r.mismatched !== undefined)
+                  logger.warn('audit retention per purpose kept records whose search columns disagree with their content', {
+                    chain: r.chain,
+                    seqs: r.mismatched.slice(0, 20).join(','),
+                    hint: 'run snitflade audit verify',
+                  });
+              }
+              const below = outcome.erased.find((r) => r.belowMinimum !== undefined)?.belowMinimum;
+              if (below !== undefined)
+                logger.warn('audit retention per purpose not applied: retention shorter than audit.minimumPurposeRetention', {
+                  purposes: below.map((b) => `${b.purpose}:${b.retention}`).join(','),
+                  minimum: config.audit.minimumPurposeRetention,
+                });
             },
             (err: unknown) => logger.error('audit retention failed', { error: (err as Error).message }),
           );

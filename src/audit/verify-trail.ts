@@ -180,7 +180,7 @@ export async function verifySealedChain(
   const total = Math.max(0, (head?.seq ?? 0) - fromSeq + 1);
   let done = 0;
   const step = Math.max(1, Math.floor(total / 100));
-  const erasures = new ErasureCheck(store);
+  const erasures = new ErasureCheck(store, verifier);
   let erased = 0;
   const result = await verifyChain(store, chain, {
     ...(anchor !== undefined ? { anchor: { seq: anchor.payload.seq, hash: anchor.payload.head } } : {}),

@@ -104,6 +104,13 @@ export interface GatewayConfig {
     readonly retentionDays?: number;
     /** Each purpose's retention (purposes.yaml) erases the exported records past it (default true; false: a legal hold). */
     readonly purposeRetention: boolean;
+    /**
+     * The shortest retention (ISO 8601, years, months, weeks, days) a purpose may have and still be
+     * applied (default P1Y): a purpose with a shorter one is not applied, its records are kept and
+     * the retention job says so. Someone who can write to the policies folder cannot make the
+     * gateway erase within days.
+     */
+    readonly minimumPurposeRetention: string;
     readonly reportIncludesEmployee: boolean;
     readonly siem: { readonly target: 'off' | 'stdout' | 'file'; readonly file?: string };
     readonly pseudonymKeys: { readonly current: string; readonly previous: readonly string[] };
@@ -338,6 +345,7 @@ const schema = {
         'checkpointEveryRecords',
         'checkpointEverySeconds',
         'purposeRetention',
+        'minimumPurposeRetention',
         'reportIncludesEmployee',
         'siem',
         'pseudonymKeys',
@@ -348,6 +356,7 @@ const schema = {
         checkpointEverySeconds: { type: 'integer', minimum: 1, maximum: 86400 },
         retentionDays: { type: 'integer', minimum: 1, maximum: 36500 },
         purposeRetention: { type: 'boolean' },
+        minimumPurposeRetention: { type: 'string', pattern: '^P(?=[0-9])([0-9]+Y)?([0-9]+M)?([0-9]+W)?([0-9]+D)?$' },
         reportIncludesEmployee: { type: 'boolean' },
         siem: {
           type: 'object',
@@ -469,6 +478,7 @@ export function defaultConfig(root: string): GatewayConfig {
       checkpointEveryRecords: 1000,
       checkpointEverySeconds: 60,
       purposeRetention: true,
+      minimumPurposeRetention: 'P1Y',
       reportIncludesEmployee: false,
       siem: { target: 'off' },
       pseudonymKeys: { current: 'gateway/pseudonym.key', previous: [] },

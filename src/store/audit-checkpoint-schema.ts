@@ -89,7 +89,8 @@ export const ERASURE_MIGRATION_NAME = "audit erasure entries and marks (the purp
  * by chain and seq while a chain is verified and by admin record when that record is checked;
  * and per chain and purpose how far erasure has gone, so that a run reads the purpose's index
  * from there and not from the start. Entries are kept when the global retention deletes their
- * records: the admin record's digest covers all of its entries.
+ * records: the admin record's digest covers all of its entries. Each erasure's signature (a JWS
+ * by the checkpoint key over what its admin record documents) is kept by the admin record's audit id.
  */
 function erasureStatements(d: Dialect): string[] {
   return [
@@ -106,6 +107,10 @@ function erasureStatements(d: Dialect): string[] {
     purpose TEXT NOT NULL,
     through_time ${d.time} NOT NULL,
     PRIMARY KEY (chain, purpose)
+  )`,
+    `CREATE TABLE audit_erasure_signature (
+    audit_id ${d.chain} PRIMARY KEY,
+    jws TEXT NOT NULL
   )`,
   ];
 }

@@ -221,6 +221,14 @@ export interface AuditCheckpointStore {
   /** Sets a purpose's erasure mark in the chain (it only moves forward). */
   markErasure(chain: string, purpose: string, throughTime: string): Promise<void>;
   /**
+   * Stores the signature of an erasure of the chain (a JWS, see ErasurePayload in
+   * audit/checkpoint.ts) by the audit id of the admin record documenting it. Rejects with
+   * ErasureConflictError, writing nothing, when that audit id has a signature already.
+   */
+  addErasureSignature(chain: string, auditId: string, jws: string): Promise<void>;
+  /** The signature stored for the erasure the admin record with this audit id documents. */
+  erasureSignature(auditId: string): Promise<string | undefined>;
+  /**
    * Takes the lease of the retention job (RETENTION_LEASE), so that one instance at a time
    * applies the retention rules to the store's chains. Rejects with RetentionInUseError when
    * another running instance holds it. Held as lockChain holds a chain.

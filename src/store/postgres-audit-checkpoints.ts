@@ -259,6 +259,21 @@ export function postgresCheckpointStore(pool: pg.Pool, url: string): AuditCheckp
             );
       return rows.map(fromErasureRow);
     },
+    async addErasureSignature(chain, auditId, jws) {
+      const { rowCount } = await pool.query('INSERT INTO audit_erasure_signature (audit_id, jws) VALUES ($1, $2) ON CONFLICT DO NOTHING', [
+        auditId,
+        jws,
+      ]);
+      if (rowCount !== 1)
+        throw new ErasureConflictError(
+          chain,
+          `chain ${chain}: the erasure documented by admin record ${auditId} is signed already; nothing was written`,
+        );
+    },
+    async erasureSignature(auditId) {
+      const [row] = await read<{ jws: string }>('SELECT jws FROM audit_erasure_signature WHERE audit_id = $1', [auditId]);
+      return row?.jws;
+    },
     async erasureMarks(chain) {
       const rows = await read<{ purpose: string; through_time: Date }>(
         'SELECT purpose, through_time FROM audit_erasure_mark WHERE chain = $1',

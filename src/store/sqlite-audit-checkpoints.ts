@@ -73,6 +73,8 @@ export function sqliteCheckpointStore(db: Database.Database, write: <T>(fn: () =
     erasures: db.prepare('SELECT * FROM audit_erasure WHERE chain = ? AND seq >= ? AND seq < ? ORDER BY seq'),
     erasedBy: db.prepare('SELECT * FROM audit_erasure WHERE audit_id = ? ORDER BY chain, seq LIMIT ?'),
     erasedByAfter: db.prepare('SELECT * FROM audit_erasure WHERE audit_id = ? AND (chain, seq) > (?, ?) ORDER BY chain, seq LIMIT ?'),
+    addErasureSignature: db.prepare('INSERT INTO audit_erasure_signature (audit_id, jws) VALUES (?, ?) ON CONFLICT DO NOTHING'),
+    erasureSignature: db.prepare('SELECT jws FROM audit_erasure_signature WHERE audit_id = ?').pluck(),
     erasureMarks: db.prepare('SELECT purpose, through_time FROM audit_erasure_mark WHERE chain = ?'),
     markErasure: db.prepare(
       'INSERT INTO audit_erasure_mark (chain, purpose, through_time) VALUES (?, ?, ?) ' +
@@ -188,6 +190,16 @@ export function sqliteCheckpointStore(db: Database.Database, write: <T>(fn: () =
     },
     async markErasure(chain, purpose, throughTime) {
       write(() => sql.markErasure.run(chain, purpose, new Date(throughTime).toISOString()));
+    },
+    async addErasureSignature(chain, auditId, jws) {
+      if (write(() => sql.addErasureSignature.run(auditId, jws).changes) !== 1)
+        throw new ErasureConflictError(
+          chain,
+          `chain ${chain}: the erasure documented by admin record ${auditId} is signed already; nothing was written`,
+        );
+    },
+    async erasureSignature(auditId) {
+      return (sql.erasureSignature.get(auditId) as string | undefined) ?? undefined;
     },
     async lockChain(chain) {
       return sqliteChainLease(db, chain);

@@ -76,6 +76,8 @@ export const ROUTES = {
     erasedBy: 'thread',
     erasureMarks: 'thread',
     markErasure: 'thread',
+    addErasureSignature: 'thread',
+    erasureSignature: 'thread',
     // The chain lease is a lock file and a set of the chains this process holds: it must live in
     // the gateway's thread, where the lease is used and released (a worker has a set of its own).
     // So must the retention job's lease, for the same reason.

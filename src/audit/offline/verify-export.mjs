@@ -17,8 +17,12 @@
 // hashed again: its stored hash is its leaf, and instead of its hash the verifier checks that
 //   - what is left of it is exactly what an erasure leaves (place, ids, time, kind, purpose),
 //   - the chain's erasures.jsonl holds the admin record that documents its erasure, proven by an
-//     inclusion proof against a signed checkpoint, whose reasons give the number and the digest of
-//     its erasure entries (SHA-256 over "<seq>:<digest>\n" lines) and the cutoff of each purpose,
+//     inclusion proof against a signed checkpoint signed no earlier than the admin record's time,
+//     whose reasons give the number and the digest of its erasure entries (SHA-256 over
+//     "<seq>:<digest>\n" lines) and the cutoff of each purpose (each no later than the purpose's
+//     stated retention allows at the admin record's time, read as strictly as the gateway does),
+//   - the erasure's signature (a JWS, typ snitflade-erasure+jws, by a key in the key set) is over
+//     exactly that admin record (chain, seq, audit id, hash, time) and what it documents,
 //   - its entry there names that admin record and the SHA-256 of what is left of it, and
 //   - it is an exchange (decision, release, refusal, notification) written before the cutoff the
 //     admin record documents for its purpose.
@@ -139,16 +143,21 @@ function loadKeys(file, pinned) {
   return keys;
 }
 
-function checkpointPayload(jws, keys, chain) {
+// The payload of a compact JWS of this typ, signed with ES256 by a trusted key.
+function signedPayload(jws, keys, typ) {
   const parts = typeof jws === 'string' ? jws.split('.') : [];
   if (parts.length !== 3) throw new Error('not a compact JWS');
   const header = JSON.parse(b64url(parts[0]).toString('utf8'));
-  if (header.alg !== 'ES256' || header.typ !== 'snitflade-checkpoint+jws') throw new Error('not an ES256 snitflade checkpoint');
+  if (header.alg !== 'ES256' || header.typ !== typ) throw new Error(`not an ES256 ${typ}`);
   const key = keys.get(header.kid);
   if (key === undefined) throw new Error(`signed with a key that is not trusted (kid ${String(header.kid)})`);
   const ok = verifySignature('sha256', Buffer.from(`${parts[0]}.${parts[1]}`), { key, dsaEncoding: 'ieee-p1363' }, b64url(parts[2]));
   if (!ok) throw new Error('the signature does not verify');
-  const p = JSON.parse(b64url(parts[1]).toString('utf8'));
+  return JSON.parse(b64url(parts[1]).toString('utf8'));
+}
+
+function checkpointPayload(jws, keys, chain) {
+  const p = signedPayload(jws, keys, 'snitflade-checkpoint+jws');
   if (
     p.v !== 1 ||
     p.chain !== chain ||
@@ -225,6 +234,75 @@ function erasedShape(r) {
   };
 }
 
+// The cutoff of a retention period (ISO 8601: years, months, weeks, days) at an instant: the start,
+// in Copenhagen time, of the day that lies the period before that instant's Copenhagen day. A month
+// taken from the 31st ends on the month's last day.
+const COPENHAGEN = new Intl.DateTimeFormat('en-GB', {
+  timeZone: 'Europe/Copenhagen',
+  hourCycle: 'h23',
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+});
+
+function wallClock(ms) {
+  const parts = {};
+  for (const p of COPENHAGEN.formatToParts(new Date(ms))) if (p.type !== 'literal') parts[p.type] = Number(p.value);
+  return parts;
+}
+
+function startOfCopenhagenDay(y, m, d) {
+  const offsetAt = (ms) => {
+    const w = wallClock(ms);
+    return Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second) - Math.floor(ms / 1000) * 1000;
+  };
+  const utcMidnight = Date.UTC(y, m - 1, d);
+  return utcMidnight - offsetAt(utcMidnight - offsetAt(utcMidnight));
+}
+
+function purposeCutoff(retention, at) {
+  const m = /^P(?=[0-9])(?:([0-9]+)Y)?(?:([0-9]+)M)?(?:([0-9]+)W)?(?:([0-9]+)D)?$/.exec(retention);
+  if (m === null) return Number.NaN;
+  const [years, months, weeks, days] = [1, 2, 3, 4].map((i) => -Number(m[i] ?? 0));
+  const w = wallClock(at);
+  const totalMonths = w.year * 12 + (w.month - 1) + years * 12 + months;
+  const y = Math.floor(totalMonths / 12);
+  const mo = totalMonths - y * 12;
+  const lastDay = new Date(Date.UTC(y, mo + 1, 0)).getUTCDate();
+  const d = new Date(Date.UTC(y, mo, Math.min(w.day, lastDay) + weeks * 7 + days));
+  return startOfCopenhagenDay(d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate());
+}
+
+// What an erasure record's reasons document, read as strictly as the gateway reads them
+// (parseErasureReasons): undefined when they are not exactly those of an erasure record.
+function parseErasureReasons(reasons) {
+  if (!Array.isArray(reasons) || reasons[0] !== 'AUDIT_ERASURE') return undefined;
+  const named = new Map();
+  const cutoffs = new Map();
+  for (const r of reasons.slice(1)) {
+    const m = typeof r === 'string' ? /^([a-z]+)=(.*)$/s.exec(r) : null;
+    if (m === null) return undefined;
+    if (m[1] === 'cutoff') {
+      const c = /^([a-z][a-z0-9]*(?:-[a-z0-9]+)*):(P[0-9YMWD]+):(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z)$/.exec(m[2]);
+      if (c === null || cutoffs.has(c[1])) return undefined;
+      cutoffs.set(c[1], { retention: c[2], before: c[3] });
+    } else {
+      if (named.has(m[1])) return undefined;
+      named.set(m[1], m[2]);
+    }
+  }
+  const chain = named.get('chain');
+  const erased = Number(named.get('erased'));
+  const digest = named.get('digest');
+  const exportId = named.get('export');
+  if (chain === undefined || exportId === undefined || digest === undefined || !HEX64.test(digest)) return undefined;
+  if (!Number.isSafeInteger(erased) || erased < 1 || String(erased) !== named.get('erased')) return undefined;
+  return { chain, erased, digest, exportId, cutoffs };
+}
+
 // The erasure entries of a chain's export, by seq, from its erasures.jsonl; each admin record checked first.
 function readErasures(dir, entry, keys) {
   const chain = entry.chain;
@@ -234,7 +312,7 @@ function readErasures(dir, entry, keys) {
     .split('\n')
     .filter((l) => l !== '');
   for (const line of lines) {
-    const { admin, proof, erased } = JSON.parse(line);
+    const { admin, proof, signature, erased } = JSON.parse(line);
     const bad = (message) =>
       new Bad(chain, admin?.seq ?? 0, `the record documenting an erasure (chain ${admin?.chain}, seq ${admin?.seq}): ${message}`);
     if (admin === null || typeof admin !== 'object' || admin.kind !== 'admin' || recordHash(admin) !== admin.hash)
@@ -255,23 +333,38 @@ function readErasures(dir, entry, keys) {
       !verifyInclusion(admin.seq - 1, p.seq, leafHash(admin.hash), pathHashes, p.root)
     )
       throw bad('its inclusion proof does not lead to the signed root');
-    const reasons = Array.isArray(admin.reasons) ? admin.reasons : [];
-    const named = new Map();
-    const cutoffs = new Map();
-    for (const r of reasons.slice(1)) {
-      const m = /^([a-z]+)=(.*)$/s.exec(r);
-      if (m === null) continue;
-      if (m[1] === 'cutoff') {
-        const c = /^([a-z0-9-]+):(P[0-9YMWD]+):(.+)$/.exec(m[2]);
-        if (c !== null) cutoffs.set(c[1], c[3]);
-      } else named.set(m[1], m[2]);
+    if (!(Date.parse(p.time) >= Date.parse(admin.time))) throw bad('the checkpoint proving it was signed before it was written');
+    const doc = admin.erasedBy === undefined ? parseErasureReasons(admin.reasons) : undefined;
+    if (doc === undefined || doc.chain !== chain) throw bad(`it does not document an erasure in chain ${chain}`);
+    let signed;
+    try {
+      signed = signedPayload(signature, keys, 'snitflade-erasure+jws');
+    } catch (err) {
+      throw bad(`the signature of the erasure: ${err.message}`);
     }
-    if (reasons[0] !== 'AUDIT_ERASURE' || named.get('chain') !== chain) throw bad(`it does not document an erasure in chain ${chain}`);
+    const expected = {
+      v: 1,
+      chain: doc.chain,
+      admin: { chain: admin.chain, seq: admin.seq, auditId: admin.auditId, hash: admin.hash },
+      erased: doc.erased,
+      digest: doc.digest,
+      exportId: doc.exportId,
+      cutoffs: Object.fromEntries([...doc.cutoffs].map(([purpose, c]) => [purpose, { retention: c.retention, before: c.before }])),
+      time: admin.time,
+    };
+    if (canonical(signed) !== canonical(expected)) throw bad('the signature of the erasure is not over this record');
+    const at = Date.parse(admin.time);
+    for (const [purpose, c] of doc.cutoffs)
+      if (!(Date.parse(c.before) <= purposeCutoff(c.retention, at)))
+        throw bad(`its cutoff for ${purpose} is later than its retention (${c.retention}) allows`);
     const list = Array.isArray(erased) ? erased : [];
     const digest = sha256(list.map((e) => `${e[0]}:${e[1]}\n`).join('')).toString('hex');
-    if (String(list.length) !== named.get('erased') || digest !== named.get('digest'))
-      throw bad('the erasure entries in the export are not those it documents');
-    for (const [seq, entryDigest] of list) bySeq.set(seq, { auditId: admin.auditId, digest: entryDigest, cutoffs });
+    if (list.length !== doc.erased || digest !== doc.digest) throw bad('the erasure entries in the export are not those it documents');
+    const cutoffs = new Map([...doc.cutoffs].map(([purpose, c]) => [purpose, c.before]));
+    for (const [seq, entryDigest] of list) {
+      if (bySeq.has(seq)) throw bad(`two erasures in the export name seq ${seq}`);
+      bySeq.set(seq, { auditId: admin.auditId, digest: entryDigest, cutoffs });
+    }
   }
   return bySeq;
 }
