@@ -24,8 +24,9 @@ export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (typeof value === 'object') {
     // Plain objects only: a Date, Map or Set (or any class) would otherwise be hashed as {}.
+    // (Object.prototype of any realm: rows and parsed JSON may come from another one.)
     const proto: unknown = Object.getPrototypeOf(value);
-    if (proto !== Object.prototype && proto !== null)
+    if (proto !== null && Object.getPrototypeOf(proto) !== null)
       throw new TypeError(`canonicalJson: cannot encode a ${value.constructor?.name ?? 'non-plain object'}`);
     const obj = value as Record<string, unknown>;
     const keys = Object.keys(obj)
