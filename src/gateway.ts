@@ -23,6 +23,7 @@ import type { LoadError } from './lib/load-error.js';
 import { loadRevocationList, type RevocationList } from './auth/crl.js';
 import { RulesInForce } from './rules/in-force.js';
 import { loadRules } from './rules/load.js';
+import { putInForce } from './rules/rollback.js';
 import type { Rules } from './rules/types.js';
 
 /** How often the DPO rollups catch up with the trail: how far behind the trail they can be. */
@@ -56,8 +57,9 @@ export interface Gateway {
   revocations(): RevocationList;
   /**
    * Loads and checks a new rule set as start-up does (or takes `candidate`, already loaded and
-   * checked, see src/rules/reload.ts), reloads the revocation list, and switches to both at once;
-   * the old ones stay on failure.
+   * checked, see src/rules/reload.ts), reloads the revocation list, records the policies put in
+   * force (refusing an older one, src/rules/rollback.ts), and switches to both at once; the old
+   * ones stay on failure.
    */
   reload(candidate?: Rules): Promise<Rules>;
   close(): Promise<void>;
@@ -103,6 +105,14 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   };
   const pseudonyms = loadPseudonymizer(config);
   const store = await openConfiguredStore(config.store);
+  // Versions only go forward: a set holding an older policy than one put in force is refused (src/rules/rollback.ts).
+  const history = { instance: config.instanceId, enforced: config.policies.requireApprovals };
+  try {
+    for (const w of await putInForce(store.policyHistory, rules.current().policies, history)) warn(w);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
   // The chain lease first: a second instance with the same instance id stops here.
   const audit = await openAuditServices({ config, store, logger, policies: () => rules.current().policies }).catch(async (err: unknown) => {
     await store.close();
@@ -178,6 +188,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     async reload(candidate?: Rules) {
       const next = candidate ?? (await loadRules(config, { warn }));
       const nextCrl = loadCrl();
+      for (const w of await putInForce(store.policyHistory, next.policies, history)) warn(w);
       rules.swap(next);
       revocations = nextCrl;
       logger.info('rules reloaded', {

@@ -436,6 +436,7 @@ describe('the configuration of signed policies', () => {
       approvers: [],
       required: [],
       requiredPerPolicy: {},
+      revoked: [],
     });
     expect(loadConfig({ root: ROOT, env: { SNITFLADE_REQUIRE_APPROVALS: 'false' } }).policies.requireApprovals).toBe(false);
     expect(() => loadConfig({ root: ROOT, env: { SNITFLADE_REQUIRE_APPROVALS: 'no' } })).toThrow(

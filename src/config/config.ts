@@ -124,12 +124,15 @@ export interface GatewayConfig {
    * `requireApprovals` is true by default: a gateway refuses to start (and a reload is refused)
    * while a policy lacks one, and while no approver is configured. Only `npm start` (src/demo.ts)
    * defaults it to false, and says so, to run the repository's unsigned example policies.
+   * `revoked` withdraws approvals: an approval of a listed policy version (or content digest)
+   * no longer counts (src/policy/approvals/revoked.ts).
    */
   readonly policies: {
     readonly requireApprovals: boolean;
     readonly approvers: readonly ApproverConfig[];
     readonly required: readonly string[];
     readonly requiredPerPolicy: Readonly<Record<string, readonly string[]>>;
+    readonly revoked: readonly RevokedPolicy[];
   };
   readonly log: { readonly level: string; readonly file?: string; readonly console: boolean };
   /**
@@ -155,6 +158,12 @@ export interface ConsentIssuerConfig {
   readonly url?: string;
   readonly caFile?: string;
 }
+
+/**
+ * A policy version whose approvals no longer count: by policy id and version, or by content
+ * digest (64 hex, as `snitflade policy approvals` shows it). See docs/POLICY-APPROVALS.md.
+ */
+export type RevokedPolicy = { readonly policy: string; readonly version: number } | { readonly digest: string };
 
 /**
  * Someone whose signature a policy may need (e.g. the legal office of an administration, the
@@ -379,7 +388,7 @@ const schema = {
     policies: {
       type: 'object',
       additionalProperties: false,
-      required: ['requireApprovals', 'approvers', 'required', 'requiredPerPolicy'],
+      required: ['requireApprovals', 'approvers', 'required', 'requiredPerPolicy', 'revoked'],
       properties: {
         requireApprovals: { type: 'boolean' },
         approvers: {
@@ -411,6 +420,29 @@ const schema = {
           type: 'object',
           propertyNames: { type: 'string', pattern: '^[a-z][a-z0-9]*(-[a-z0-9]+)*$', maxLength: 100 },
           additionalProperties: { type: 'array', minItems: 1, maxItems: 50, items: { type: 'string', pattern: APPROVER_ID } },
+        },
+        revoked: {
+          type: 'array',
+          maxItems: 1000,
+          items: {
+            oneOf: [
+              {
+                type: 'object',
+                additionalProperties: false,
+                required: ['policy', 'version'],
+                properties: {
+                  policy: { type: 'string', pattern: '^[a-z][a-z0-9]*(-[a-z0-9]+)*$', maxLength: 100 },
+                  version: { type: 'integer', minimum: 1 },
+                },
+              },
+              {
+                type: 'object',
+                additionalProperties: false,
+                required: ['digest'],
+                properties: { digest: { type: 'string', pattern: '^[0-9a-f]{64}$' } },
+              },
+            ],
+          },
         },
       },
     },
@@ -485,7 +517,7 @@ export function defaultConfig(root: string): GatewayConfig {
       previousSigningKeys: [],
     },
     // Secure by default (ARCHITECTURE invariant 12): no policy is in force without its approvals.
-    policies: { requireApprovals: true, approvers: [], required: [], requiredPerPolicy: {} },
+    policies: { requireApprovals: true, approvers: [], required: [], requiredPerPolicy: {}, revoked: [] },
     log: { level: 'info', console: true },
   };
 }

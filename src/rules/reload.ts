@@ -8,6 +8,7 @@ import type { Gateway } from '../gateway.js';
 import { LoadError, loadErrorsIn } from '../lib/load-error.js';
 import { newAuditId } from '../audit/id.js';
 import { loadRules } from './load.js';
+import { checkRollback } from './rollback.js';
 import type { Rules } from './types.js';
 
 /**
@@ -22,7 +23,7 @@ import type { Rules } from './types.js';
  */
 
 /** What a reload works with: the gateway's rules, trail and log, and its switch. */
-export type ReloadTarget = Pick<Gateway, 'config' | 'logger' | 'metrics' | 'trail' | 'rules' | 'reload'>;
+export type ReloadTarget = Pick<Gateway, 'config' | 'logger' | 'metrics' | 'trail' | 'rules' | 'reload' | 'store'>;
 
 /** Who or what asked for the reload. */
 export interface ReloadTrigger {
@@ -108,6 +109,13 @@ async function reloadNow(gateway: ReloadTarget, trigger: ReloadTrigger): Promise
     return refuse(errors);
   }
   const policies = candidate.policies;
+  // An older policy than one put in force (a rollback) is refused before anything is audited as
+  // reloaded; gateway.reload checks again as it records, against another instance's reload in between.
+  const rollback = await checkRollback(gateway.store.policyHistory, policies, {
+    instance: config.instanceId,
+    enforced: config.policies.requireApprovals,
+  });
+  if (rollback.errors.length > 0) return refuse(rollback.errors);
 
   try {
     await writeAudit(gateway.trail, record(ADMIN_AUDIT.rulesReloaded, policies.digest), gateway.metrics);

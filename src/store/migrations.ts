@@ -37,6 +37,7 @@ import {
   NOTIFICATION_REQUEST_AGE_MIGRATION_NAME,
   NOTIFICATION_REQUEST_AGE_STATEMENTS,
 } from './consent-outbox-schema.js';
+import { POLICY_HISTORY_MIGRATION_NAME, POLICY_HISTORY_POSTGRES_STATEMENTS, POLICY_HISTORY_SQLITE_STATEMENTS } from './policy-history.js';
 import { RELATIONS_MIGRATION_NAME, RELATIONS_POSTGRES_STATEMENTS, RELATIONS_SQLITE_STATEMENTS } from './relations-schema.js';
 
 export interface Migration {
@@ -103,6 +104,7 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
   { version: 10, name: RELATIONS_MIGRATION_NAME, statements: RELATIONS_SQLITE_STATEMENTS },
   { version: 11, name: DPO_CONSENT_MIGRATION_NAME, statements: DPO_CONSENT_SQLITE_STATEMENTS },
   { version: 12, name: ERASURE_MIGRATION_NAME, statements: SQLITE_ERASURE_SCHEMA },
+  { version: 13, name: POLICY_HISTORY_MIGRATION_NAME, statements: POLICY_HISTORY_SQLITE_STATEMENTS },
 ];
 
 export const POSTGRES_MIGRATIONS: readonly Migration[] = [
@@ -146,4 +148,5 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
   { version: 10, name: RELATIONS_MIGRATION_NAME, statements: RELATIONS_POSTGRES_STATEMENTS },
   { version: 11, name: DPO_CONSENT_MIGRATION_NAME, statements: DPO_CONSENT_POSTGRES_STATEMENTS },
   { version: 12, name: ERASURE_MIGRATION_NAME, statements: POSTGRES_ERASURE_SCHEMA },
+  { version: 13, name: POLICY_HISTORY_MIGRATION_NAME, statements: POLICY_HISTORY_POSTGRES_STATEMENTS },
 ];

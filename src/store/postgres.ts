@@ -6,6 +6,7 @@ import { postgresDpo } from './postgres-dpo.js';
 import { postgresConsents, type PgRead } from './postgres-consents.js';
 import { postgresRelations, saveRelationsIn } from './postgres-relations.js';
 import { postgresOutbox, queueNotifications } from './postgres-outbox.js';
+import { postgresPolicyHistory } from './postgres-policy-history.js';
 import { IdempotencyKeyTakenError, OutboxWriteError } from '../outbox/types.js';
 import { RelationConflictError } from '../relations/types.js';
 import { DURABLE_SESSION, postgresCheckpointStore } from './postgres-audit-checkpoints.js';
@@ -213,6 +214,7 @@ class PostgresStore implements Store {
   readonly relations: Store['relations'];
   readonly outbox: Store['outbox'];
   readonly checkpoints: AuditCheckpointStore;
+  readonly policyHistory: Store['policyHistory'];
   readonly #pool: pg.Pool;
   readonly #stats = { commits: 0, auditRecords: 0, replayClaims: 0 };
   readonly #claims: Batcher<Claim, boolean>;
@@ -236,6 +238,7 @@ class PostgresStore implements Store {
     this.relations = postgresRelations(read, (fn) => this.#transaction(fn));
     this.outbox = postgresOutbox(read, (fn) => this.#transaction(fn));
     this.dpo = dpo.dpo;
+    this.policyHistory = postgresPolicyHistory(read, (fn) => this.#transaction(fn));
     this.checkpoints = postgresCheckpointStore(pool, pool.options.connectionString ?? '');
 
     this.audit = {

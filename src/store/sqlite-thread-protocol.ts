@@ -12,7 +12,7 @@ import { ChainConflictError, InvalidCursorError, ReplayedClaimError, type Store,
  */
 
 /** The sub-stores of Store whose methods are called across the thread boundary, and Store's own (close is a message of its own). */
-export type SubStores = Pick<Store, 'audit' | 'replay' | 'consents' | 'relations' | 'outbox' | 'checkpoints' | 'dpo'> & {
+export type SubStores = Pick<Store, 'audit' | 'replay' | 'consents' | 'relations' | 'outbox' | 'checkpoints' | 'dpo' | 'policyHistory'> & {
   readonly store: Pick<Store, 'checkWritable'>;
 };
 
@@ -107,6 +107,7 @@ export const ROUTES = {
     saveSearch: 'thread',
     savedSearch: 'thread',
   },
+  policyHistory: { get: 'thread', putInForce: 'thread' },
   store: { checkWritable: 'thread' },
 } as const satisfies { readonly [T in Target]: Routes<SubStores[T]> };
 

@@ -101,6 +101,7 @@ export class SqliteWorkerStore implements Store {
   readonly outbox: SubStores['outbox'];
   readonly checkpoints: SubStores['checkpoints'];
   readonly dpo: SubStores['dpo'];
+  readonly policyHistory: SubStores['policyHistory'];
   /** Settles once the worker has opened the database (or failed to, and ended). */
   readonly opened: Promise<void>;
 
@@ -194,6 +195,7 @@ export class SqliteWorkerStore implements Store {
     this.outbox = this.#forward('outbox', {});
     this.checkpoints = this.#forward('checkpoints', here.checkpoints);
     this.dpo = this.#forward('dpo', {});
+    this.policyHistory = this.#forward('policyHistory', {});
   }
 
   get stats(): StoreStats {

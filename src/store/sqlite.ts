@@ -6,6 +6,7 @@ import { Batcher } from './batch.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
 import { sqliteDpo } from './sqlite-dpo.js';
 import { sqliteConsents } from './sqlite-consents.js';
+import { sqlitePolicyHistory } from './sqlite-policy-history.js';
 import { lockOrder } from './relations.js';
 import { sqliteRelations } from './sqlite-relations.js';
 import { sqliteOutbox } from './sqlite-outbox.js';
@@ -142,6 +143,7 @@ class SqliteStore implements Store {
   readonly relations: Store['relations'];
   readonly outbox: Store['outbox'];
   readonly checkpoints: AuditCheckpointStore;
+  readonly policyHistory: Store['policyHistory'];
   readonly #db: Database.Database;
   readonly #stats = { commits: 0, auditRecords: 0, replayClaims: 0 };
   readonly #claims: Batcher<Claim, boolean>;
@@ -178,6 +180,7 @@ class SqliteStore implements Store {
     this.outbox = outbox.outbox;
     this.dpo = dpo.dpo;
     this.checkpoints = sqliteCheckpointStore(db, write);
+    this.policyHistory = sqlitePolicyHistory(db, write);
 
     this.audit = {
       async head(chain) {

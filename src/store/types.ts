@@ -3,6 +3,7 @@ import type { ConsentStore } from './consents.js';
 import type { RelationStore, RelationWrite } from '../relations/types.js';
 import type { OutboxStore, QueuedNotification } from '../outbox/types.js';
 import type { DpoStore } from './dpo-types.js';
+import type { PolicyHistoryStore } from './policy-history.js';
 import { CodedError } from '../errors.js';
 import { ChainError, type AuditCheckpointStore, type ChainFence } from './audit-checkpoints.js';
 
@@ -171,6 +172,8 @@ export interface Store {
   readonly checkpoints: AuditCheckpointStore;
   /** Rollups, record look-up, sessions and saved searches of the DPO review pages (dpo-types.ts). */
   readonly dpo: DpoStore;
+  /** The policies put in force: the highest version of each, those taken out of force, each instance's set (policy-history.ts). */
+  readonly policyHistory: PolicyHistoryStore;
   /** The store's counters as of now (a fresh snapshot on every read). */
   readonly stats: StoreStats;
   /** Throws if the store cannot write right now; else the durability in force on its connection (used by src/server/readiness.ts). */

@@ -44,6 +44,7 @@ export function approvalSettings(
     approvers: approvers.map((a) => ({ id: a.id, title: a.title, publicKeys: [{ file: a.publicKeyFile }] })),
     required: approvers.map((a) => a.id),
     requiredPerPolicy: {},
+    revoked: [],
     ...over,
   };
 }

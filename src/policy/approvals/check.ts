@@ -4,6 +4,7 @@ import type { Policy, PolicyApprovals } from '../types.js';
 import { certificateFolderExists, readApprovers, type ApprovalSettings, type Approvers } from './approvers.js';
 import { approvalsDigest } from './digest.js';
 import { approvalsFilesIn, approvalsPath, readApprovals, type ApprovalEntry } from './file.js';
+import { withRevocations } from './revoked.js';
 import { verifyApproval, type ApprovalVerdict } from './verify.js';
 
 /**
@@ -149,7 +150,11 @@ export async function checkApprovals(policies: readonly Policy[], options: Check
 
   const problems: LoadError[] = [];
   const reports = new Map<string, PolicyApprovalReport>();
-  for (const policy of policies) reports.set(policy.id, await checkPolicy(policy, options.dir, settings, approvers, problems));
+  for (const policy of policies)
+    reports.set(
+      policy.id,
+      withRevocations(await checkPolicy(policy, options.dir, settings, approvers, problems), policy, settings, problems),
+    );
   (enforced ? errors : warnings).push(...problems);
 
   const ids = new Set(policies.map((p) => p.id));
