@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { developmentKeyFile, isDevelopmentKeyFile, loadClients, type ClientRegistry } from '../auth/clients.js';
+import { developmentKeyFile, isDevelopmentKeyFile, keyFileIn, loadClients, type ClientRegistry } from '../auth/clients.js';
 import { displayPath, loadContracts } from '../contracts/registry.js';
 import { byFileAndLine, parseJsonSource, parseYamlSource, type SourceFile } from '../contracts/source.js';
 import type { ContractRegistry } from '../contracts/types.js';
@@ -314,10 +314,11 @@ async function checkClientFile(
     let skipped = false;
     for (const e of asLoadErrors(err)) {
       const key = KEY_FILE.exec(e.path);
-      if (keysUnchecked && key) {
+      const client = key ? raw[Number(key[1])]! : undefined;
+      const written = key ? client!.signingKeys[Number(key[2])]!.file! : undefined;
+      // A path out of the certificate folder is refused whether or not the folder is there.
+      if (keysUnchecked && client && written !== undefined && keyFileIn(certs, written) !== undefined) {
         // Not an error yet; but a path the development keys will never be at is worth naming now.
-        const client = raw[Number(key[1])]!;
-        const written = client.signingKeys[Number(key[2])]!.file!;
         if (isDevelopmentKeyFile(written, client.id)) skipped = true;
         else
           warnings.push(
