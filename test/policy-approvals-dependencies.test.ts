@@ -3,9 +3,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { jest } from '@jest/globals';
 import { loadClients } from '../src/auth/clients.js';
+import { loadConfig } from '../src/config/config.js';
 import { displayPath } from '../src/contracts/registry.js';
 import { LoadErrors } from '../src/lib/load-error.js';
 import { checkRules } from '../src/rules/check.js';
+import { loadRules } from '../src/rules/load.js';
+import { approvalSettings, makeApprover, signPolicies, type TestApprover } from './support/approvers.js';
 import { testCerts } from './support/env.js';
 
 jest.setTimeout(120_000);
@@ -18,10 +21,14 @@ jest.setTimeout(120_000);
  */
 
 const ROOT = process.cwd();
+const STATUS_POLICY = 'sof-reads-employment-status';
+const REHAB_POLICY = 'bif-rehab-team-reads-health-info';
 
 let dir: string;
 let policies: string;
 let schemas: string;
+let legal: TestApprover;
+let dpo: TestApprover;
 
 function edit(folder: string, file: string, from: string | RegExp, to: string): void {
   const p = path.join(folder, file);
@@ -41,14 +48,87 @@ async function problemsOf(load: Promise<unknown>): Promise<string[]> {
   return (err as LoadErrors).errors.map((e) => `${e.path}: ${e.problem}`);
 }
 
-beforeEach(() => {
+async function config() {
+  return loadConfig({
+    root: ROOT,
+    env: {},
+    overrides: { paths: { certs: await testCerts(), data: dir, policies, schemas }, policies: approvalSettings([legal, dpo]) },
+  });
+}
+
+/** The problems that keep the rule set in the folders out of force (start-up or reload); none: it comes into force. */
+async function refusals(): Promise<string[]> {
+  return loadRules(await config()).then(
+    () => [],
+    (err: unknown) => {
+      if (err instanceof LoadErrors) return err.errors.map((e) => e.message);
+      throw err;
+    },
+  );
+}
+
+beforeEach(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'snitflade-approvals-deps-'));
   policies = path.join(dir, 'policies');
   schemas = path.join(dir, 'schemas');
   cpSync(path.join(ROOT, 'policies'), policies, { recursive: true });
   cpSync(path.join(ROOT, 'schemas'), schemas, { recursive: true });
+  legal = makeApprover(path.join(dir, 'keys'), 'bif-legal-office', 'BIF legal office');
+  dpo = makeApprover(path.join(dir, 'keys'), 'dpo', 'Data protection officer', 'ed25519');
+  await signPolicies(schemas, policies, [legal, dpo]);
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('what a signed policy means, beyond its own file', () => {
+  it('the baseline: every policy signed, the set comes into force', async () => {
+    expect(await refusals()).toEqual([]);
+  });
+
+  // A policy names fields; the contract says what a field holds. A permitted field widened with
+  // free text (or the contract's provider changed) makes the same signed policy release more.
+  it("refuses a change to the contract a signed policy releases from (a permitted field's content widened), naming the contract", async () => {
+    const file = path.join(schemas, 'employment.citizen-status.v1.json');
+    const contract = JSON.parse(readFileSync(file, 'utf8')) as {
+      response: { properties: { nextMeeting: { properties: Record<string, unknown> } } };
+    };
+    contract.response.properties.nextMeeting.properties.notes = { type: 'string', maxLength: 4000 };
+    writeFileSync(file, JSON.stringify(contract, null, 2));
+    const problems = await refusals();
+    const shown = displayPath(policies);
+    // At the approval's place in the approvals file, naming the policy, the contract, the approver and how to sign again.
+    const dpoProblem = problems.find((p) => p.startsWith(`${shown}/${STATUS_POLICY}.approvals.yaml:`) && p.includes('approver "dpo"'));
+    expect(dpoProblem).toContain(
+      ` at /approvals/1: policy "${STATUS_POLICY}" (${shown}/${STATUS_POLICY}.policy.yaml) is stale: contract employment.citizen-status.v1 changed since policy "${STATUS_POLICY}" was signed by approver "dpo" (contract content `,
+    );
+    expect(dpoProblem).toMatch(/\(contract content [0-9a-f]{12} then, [0-9a-f]{12} now\)/);
+    expect(dpoProblem).toContain(`have it signed again: npx snitflade policy sign --policy ${STATUS_POLICY} --approver dpo`);
+    expect(problems.every((p) => /is stale: contract employment\.citizen-status\.v1 changed since/.test(p))).toBe(true);
+  });
+
+  it("refuses a change of the provider a signed policy releases from, and a change of the contract's layout does not", async () => {
+    const file = path.join(schemas, 'employment.citizen-status.v1.json');
+    const contract = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    // Keys in another order, another indentation: the same content, still approved.
+    writeFileSync(file, JSON.stringify(Object.fromEntries(Object.entries(contract).reverse()), null, 4));
+    expect(await refusals()).toEqual([]);
+    edit(schemas, 'employment.citizen-status.v1.json', '"system": "bif-jobcentre-system"', '"system": "sof-case-system"');
+    expect(await refusals()).toContainEqual(expect.stringContaining('is stale: contract employment.citizen-status.v1 changed since'));
+  });
+
+  // A consent-based Art. 9 policy relies on the purpose's consentMaxDuration: a consent for
+  // "rehabilitation-team-assessment" could then run for 99 years, under the same approvals.
+  it("refuses a change to the purpose a signed policy serves (the consent's longest duration), naming the purpose", async () => {
+    edit(policies, 'purposes.yaml', /(- id: rehabilitation-team-assessment[\s\S]*?consentMaxDuration: )P1Y/, '$1P99Y');
+    const problems = await refusals();
+    expect(problems).toContainEqual(
+      expect.stringContaining(
+        `policy "${REHAB_POLICY}" (${displayPath(policies)}/${REHAB_POLICY}.policy.yaml) is stale: purpose rehabilitation-team-assessment changed since policy "${REHAB_POLICY}" was signed by approver "bif-legal-office" (purpose content `,
+      ),
+    );
+    // Only the policies serving that purpose lost their approvals.
+    expect(problems.every((p) => p.includes('purpose rehabilitation-team-assessment changed since'))).toBe(true);
+  });
+});
 
 describe("a client's signing keys come from the certificate folder only", () => {
   const SOF_KEY = '{ kid: sof-case-system-1, file: clients/sof-case-system/signing.pub.pem }';

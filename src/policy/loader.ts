@@ -20,7 +20,7 @@ import { LoadError, LoadErrors } from '../lib/load-error.js';
 import { localText, type LocalText } from '../lib/local-text.js';
 import { FrozenMap } from '../lib/frozen-map.js';
 import { administrationsSchema, policySchema, purposesSchema } from './schemas.js';
-import { policyContentDigest } from './approvals/digest.js';
+import { dependentContentDigest, policyContentDigest } from './approvals/digest.js';
 import type { AdministrationInfo, LoadedPolicySet, Policy, PolicyApprovals, Purpose, RelationRequirement } from './types.js';
 
 export interface PolicySetOptions {
@@ -78,6 +78,13 @@ export function loadPolicySet(options: PolicySetOptions): LoadedPolicySet {
     (doc as { purposes: PurposeFile[] }).purposes.map((p) => ({ ...p, description: localText(p.description) })),
   );
 
+  // Each purpose entry as written: part of what the approvers of a policy serving it sign.
+  const purposeDigests = new Map(
+    purposes.items === undefined
+      ? []
+      : (purposes.src!.value as { purposes: { id: string }[] }).purposes.map((p) => [p.id, policyContentDigest(p)] as const),
+  );
+
   const entries: PolicyEntry[] = [];
   for (const name of names.filter((n) => n.endsWith(POLICY_SUFFIX))) {
     const src = readSource(path.join(dir, name), errors);
@@ -109,8 +116,8 @@ export function loadPolicySet(options: PolicySetOptions): LoadedPolicySet {
       ...(raw.recipient !== undefined && raw.requester === undefined ? { requester: raw.recipient } : {}),
       ...(relation !== undefined ? { relation } : {}),
       file: src.file,
-      // Of the document as parsed, before anything is filled in: what the approvers read and sign.
-      contentDigest: policyContentDigest(src.value),
+      // Of the documents as parsed, before anything is filled in: what the approvers read and sign.
+      ...approvedContent(policyContentDigest(src.value), contracts.get(raw.contract), purposeDigests.get(raw.purpose)),
     };
     entries.push({ policy, error: src.error });
   }
@@ -118,6 +125,21 @@ export function loadPolicySet(options: PolicySetOptions): LoadedPolicySet {
   const set = assemble(administrations, purposes, entries, contracts, errors);
   if (!set || errors.length > 0) throw new LoadErrors(byFileAndLine(errors));
   return set;
+}
+
+/**
+ * A policy's content digest and its components: the policy file, the contract it names and its
+ * purpose entry (approvals/digest.ts). Nothing when the contract or the purpose is unknown (the
+ * set is refused for that) or the contract was built in memory.
+ */
+function approvedContent(
+  policy: string,
+  contract: Contract | undefined,
+  purpose: string | undefined,
+): Pick<Policy, 'contentDigest' | 'components'> {
+  if (contract?.contentDigest === undefined || purpose === undefined) return {};
+  const components = { policy, contract: contract.contentDigest, purpose };
+  return { contentDigest: dependentContentDigest(components), components };
 }
 
 /** A purpose as purposes.yaml writes it: the description may be one string for both languages. */
@@ -278,7 +300,9 @@ function assemble(
     canonicalJson({
       administrations: adminList,
       purposes: purposeList,
-      policies: policies.map(({ file: _file, contentDigest: _digest, approvals: _approvals, ...content }) => content),
+      policies: policies.map(
+        ({ file: _file, contentDigest: _digest, components: _components, approvals: _approvals, ...content }) => content,
+      ),
     }),
   );
   return buildSet(digest, adminList, purposeList, policies);

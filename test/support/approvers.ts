@@ -10,7 +10,7 @@ import type { GatewayConfig } from '../../src/config/config.js';
 import { loadContracts } from '../../src/contracts/registry.js';
 import { LoadErrors } from '../../src/lib/load-error.js';
 import { readApprovals, writeApproval } from '../../src/policy/approvals/file.js';
-import { signApproval } from '../../src/policy/approvals/sign.js';
+import { signApproval, signedPolicy } from '../../src/policy/approvals/sign.js';
 import { loadPolicySet } from '../../src/policy/loader.js';
 
 export interface TestApprover {
@@ -61,11 +61,7 @@ export async function signPolicies(
     for (const approver of approvers) {
       const file = readApprovals(policies, policy.id);
       if (Array.isArray(file)) throw new LoadErrors(file);
-      const jws = await signApproval(
-        { id: policy.id, version: policy.version, contentDigest: policy.contentDigest! },
-        approver.id,
-        approver.privateKey,
-      );
+      const jws = await signApproval(signedPolicy(policy), approver.id, approver.privateKey);
       writeApproval(policies, policy.id, approver.id, jws, file.entries);
     }
   }

@@ -94,6 +94,7 @@ export async function runPolicyApprovals(
             policy: r.policy,
             version: r.version,
             contentDigest: policies[i]!.contentDigest,
+            components: policies[i]!.components,
             file: r.file,
             approvalsFile: r.approvalsFile,
             complete: r.complete,

@@ -6,7 +6,7 @@ import { displayPath } from '../../contracts/registry.js';
 import { algorithmOf, keyKind, readApprovers, thumbprintOf } from '../../policy/approvals/approvers.js';
 import { checkApprovals } from '../../policy/approvals/check.js';
 import { readApprovals, writeApproval } from '../../policy/approvals/file.js';
-import { signApproval } from '../../policy/approvals/sign.js';
+import { signApproval, signedPolicy } from '../../policy/approvals/sign.js';
 import { verifyApproval } from '../../policy/approvals/verify.js';
 import { approvalReportText } from './policy-approvals.js';
 import {
@@ -93,7 +93,7 @@ export async function runPolicySign(o: PolicySignOptions, io: CliIO = processIO,
     for (const e of file) io.stderr.write(`✘ ${e.message}\n`);
     return refuse(`the approvals file of policy "${policy.id}" must be fixed (or deleted) before another approval is added to it`);
   }
-  const signed = { id: policy.id, version: policy.version, contentDigest: policy.contentDigest };
+  const signed = signedPolicy(policy);
   const jws = await signApproval(signed, approver.id, key);
   const verdict = await verifyApproval(jws, signed, approvers);
   if (verdict.status !== 'valid') throw new TypeError(`runPolicySign: a fresh approval does not verify: ${verdict.problem}`);

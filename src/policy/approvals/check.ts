@@ -4,6 +4,7 @@ import type { Policy, PolicyApprovals } from '../types.js';
 import { certificateFolderExists, readApprovers, type ApprovalSettings, type Approvers } from './approvers.js';
 import { approvalsDigest } from './digest.js';
 import { approvalsFilesIn, approvalsPath, readApprovals, type ApprovalEntry } from './file.js';
+import { signedPolicy } from './sign.js';
 import { verifyApproval, type ApprovalVerdict } from './verify.js';
 
 /**
@@ -193,9 +194,7 @@ async function checkPolicy(
   approvers: Approvers,
   problems: LoadError[],
 ): Promise<PolicyApprovalReport> {
-  if (policy.contentDigest === undefined)
-    throw new TypeError(`checkApprovals: policy "${policy.id}" was not loaded from a file (no content digest)`);
-  const signed = { id: policy.id, version: policy.version, contentDigest: policy.contentDigest };
+  const signed = signedPolicy(policy);
   const required = requiredApprovers(settings, policy.id);
   const name = `policy "${policy.id}" (${policy.file})`;
   const file = readApprovals(dir, policy.id);
@@ -269,7 +268,7 @@ async function checkPolicy(
       ? undefined
       : {
           digest: approvalsDigest(
-            policy.contentDigest,
+            signed.contentDigest,
             valid.map(({ entry }) => entry.jws),
           ),
           approvals: valid.map(({ entry, verdict }) => ({

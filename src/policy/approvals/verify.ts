@@ -1,5 +1,6 @@
 import { flattenedVerify } from 'jose';
 import { APPROVAL_ALGS, type ApprovalAlg, type Approver, type Approvers } from './approvers.js';
+import { dependentContentDigest, POLICY_COMPONENTS, type PolicyComponents } from './digest.js';
 import { APPROVAL_TYP, approvalPayload, type ApprovalHeader, type SignedPolicy } from './sign.js';
 
 /**
@@ -7,11 +8,12 @@ import { APPROVAL_TYP, approvalPayload, type ApprovalHeader, type SignedPolicy }
  * members sign.ts writes; an algorithm on the allow-list (ES256, EdDSA: never "none", never a MAC)
  * that matches the approver's key; a `kid` that is a configured approver; and a signature, by one
  * of that approver's configured keys, over the policy's content digest as it is now. The header
- * must name this policy and version.
+ * must name this policy and version, and its content digest must be made of the components it names.
  *
  * When the signature does not hold over the policy as it is, the header's own digest is tried: if
  * it holds there, the approver did sign, but another content (the policy changed after signing,
- * or the approval belongs to another policy); if not, the signature is invalid.
+ * or what it depends on did, or the approval belongs to another policy); if not, the signature is
+ * invalid. The components in the header say which of the policy, its contract and its purpose changed.
  */
 
 export type ApprovalVerdict =
@@ -22,7 +24,7 @@ export type ApprovalVerdict =
   | { readonly status: 'unknown-approver'; readonly approver: string; readonly problem: string }
   | { readonly status: 'invalid'; readonly approver: string | undefined; readonly problem: string };
 
-const HEADER_MEMBERS = ['alg', 'digest', 'iat', 'kid', 'policy', 'typ', 'version'];
+const HEADER_MEMBERS = ['alg', 'components', 'digest', 'iat', 'kid', 'policy', 'typ', 'version'];
 const DIGEST = /^[0-9a-f]{64}$/;
 
 /** The protected header, when it is exactly an approval's; otherwise what is wrong with it. */
@@ -45,6 +47,19 @@ function readHeader(encoded: string): ApprovalHeader | string {
   if (typeof h.policy !== 'string' || h.policy.length > 100) return 'its protected header names no policy';
   if (typeof h.version !== 'number' || !Number.isSafeInteger(h.version)) return 'its protected header names no policy version';
   if (typeof h.digest !== 'string' || !DIGEST.test(h.digest)) return 'its protected header has no content digest';
+  if (h.components === undefined)
+    return "its protected header does not name what the digest covers (components): it was made before an approval covered the policy's contract and purpose too";
+  const c = h.components as Record<string, unknown> | null;
+  if (
+    c === null ||
+    typeof c !== 'object' ||
+    Array.isArray(c) ||
+    Object.keys(c).length !== POLICY_COMPONENTS.length ||
+    !POLICY_COMPONENTS.every((k) => typeof c[k] === 'string' && DIGEST.test(c[k]))
+  )
+    return `its protected header's components are not the digests of ${POLICY_COMPONENTS.join(', ')}`;
+  if (dependentContentDigest(c as unknown as PolicyComponents) !== h.digest)
+    return "its protected header's content digest is not made of its components";
   if (typeof h.iat !== 'number' || !Number.isSafeInteger(h.iat) || h.iat < 0) return 'its protected header has no signing time (iat)';
   return h as unknown as ApprovalHeader;
 }
@@ -128,6 +143,18 @@ export async function verifyApproval(jws: string, policy: SignedPolicy, approver
       approver: approver.id,
       problem: `it is approver "${approver.id}"'s approval of another policy ("${header.policy.slice(0, 100)}"), not of "${policy.id}"`,
     };
+  if (header.components.policy === policy.components.policy) {
+    // The policy is as it was signed: what it depends on changed.
+    const changed = (['contract', 'purpose'] as const).filter((k) => header.components[k] !== policy.components[k]);
+    const what = changed.map((k) => `${k} ${policy[k]}`).join(' and ');
+    const detail = changed.map((k) => `${k} content ${short(header.components[k])} then, ${short(policy.components[k])} now`).join('; ');
+    return {
+      status: 'stale',
+      approver: approver.id,
+      signedAt,
+      problem: `is stale: ${what} changed since policy "${policy.id}" was signed by approver "${approver.id}" (${detail}); an approval covers the policy with the contract it releases from and the purpose it serves`,
+    };
+  }
   const change =
     header.version === policy.version
       ? `changed after signing, without a new version: approver "${approver.id}" signed version ${header.version} as content ${short(header.digest)}, it is now ${short(policy.contentDigest)} (give a changed policy a new version)`
