@@ -38,6 +38,8 @@ function edit(folder: string, file: string, from: string | RegExp, to: string): 
   writeFileSync(p, next);
 }
 
+const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
 /** The problems of a promise that must reject with LoadErrors. */
 async function problemsOf(load: Promise<unknown>): Promise<string[]> {
   const err = await load.then(
@@ -127,6 +129,79 @@ describe('what a signed policy means, beyond its own file', () => {
     );
     // Only the policies serving that purpose lost their approvals.
     expect(problems.every((p) => p.includes('purpose rehabilitation-team-assessment changed since'))).toBe(true);
+  });
+});
+
+describe('the registries a signed policy depends on are approved like a policy', () => {
+  // policies/clients.yaml decides who "SOF, role caseworker-system" is. The operations console
+  // (administration OPS, no access to citizen data by design) relabelled as a SOF case system
+  // would receive everything every signed SOF policy grants.
+  it('refuses a client registry that gives another system the administration and roles a signed policy names', async () => {
+    edit(
+      policies,
+      'clients.yaml',
+      /administration: OPS\n(\s+)roles: \[operations\]/,
+      'administration: SOF\n$1roles: [operations, caseworker-system, coordinating-caseworker]',
+    );
+    const problems = await refusals();
+    const shown = displayPath(policies);
+    expect(problems).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^${escape(shown)}/clients\\.approvals\\.yaml:8 at /approvals/0: registry clients\\.yaml \\(${escape(shown)}/clients\\.yaml\\) changed after signing: approver "bif-legal-office" signed it as content [0-9a-f]{12}, it is now [0-9a-f]{12}; have it signed again: npx snitflade policy sign --registry clients --approver bif-legal-office`,
+        ),
+      ),
+      expect.stringContaining(`${shown}/clients.approvals.yaml:10 at /approvals/1: registry clients.yaml`),
+    ]);
+  });
+
+  it('refuses a client registry without its approvals, naming the file and how to sign it', async () => {
+    rmSync(path.join(policies, 'clients.approvals.yaml'));
+    const shown = displayPath(policies);
+    expect(await refusals()).toEqual([
+      `${shown}/clients.yaml: registry clients.yaml (${shown}/clients.yaml) lacks the approval of bif-legal-office (BIF legal office); have it signed: npx snitflade policy sign --registry clients --approver bif-legal-office --key <the approver's private key>`,
+      `${shown}/clients.yaml: registry clients.yaml (${shown}/clients.yaml) lacks the approval of dpo (Data protection officer); have it signed: npx snitflade policy sign --registry clients --approver dpo --key <the approver's private key>`,
+    ]);
+  });
+
+  it('refuses a changed capacities registry (a relation clause names capacities) and administrations registry', async () => {
+    edit(policies, 'capacities.yaml', /(- id: social-case\n\s+administrations: )\[SOF\]/, '$1[SOF, OPS]');
+    expect(await refusals()).toEqual([
+      expect.stringContaining('registry capacities.yaml ('),
+      expect.stringContaining('registry capacities.yaml ('),
+    ]);
+    await signPolicies(schemas, policies, [legal, dpo], ['capacities']);
+    expect(await refusals()).toEqual([]);
+    edit(policies, 'administrations.yaml', 'da: Beskæftigelses- og Integrationsforvaltningen', 'da: Beskæftigelsesforvaltningen');
+    const problems = await refusals();
+    expect(problems).toHaveLength(2);
+    expect(problems.every((p) => p.includes('registry administrations.yaml ('))).toBe(true);
+  });
+
+  it("refuses a policy named after a registry: its approvals file would be the registry's", async () => {
+    const from = path.join(policies, `${STATUS_POLICY}.policy.yaml`);
+    const text = readFileSync(from, 'utf8').replace(`id: ${STATUS_POLICY}`, 'id: clients');
+    writeFileSync(path.join(policies, 'clients.policy.yaml'), text);
+    rmSync(from);
+    rmSync(path.join(policies, `${STATUS_POLICY}.test.yaml`));
+    expect(await refusals()).toContainEqual(
+      expect.stringContaining(
+        'at /id: "clients" is the name of a registry in the policies folder (its approvals are clients.approvals.yaml); give the policy another id',
+      ),
+    );
+  });
+
+  it("an approval of a registry is never taken for a policy's, nor one registry's for another's", async () => {
+    const clients = readFileSync(path.join(policies, 'clients.approvals.yaml'), 'utf8');
+    writeFileSync(path.join(policies, 'capacities.approvals.yaml'), clients.replace('registry: clients', 'registry: capacities'));
+    expect(await refusals()).toEqual([
+      expect.stringContaining('it is approver "bif-legal-office"\'s approval of another registry ("clients"), not of "capacities"'),
+      expect.stringContaining('it is approver "dpo"\'s approval of another registry ("clients"), not of "capacities"'),
+    ]);
+    writeFileSync(path.join(policies, `${STATUS_POLICY}.approvals.yaml`), clients.replace('registry: clients', `policy: ${STATUS_POLICY}`));
+    expect(await refusals()).toContainEqual(
+      expect.stringContaining('is refused: its protected header has members an approval does not have: "registry"'),
+    );
   });
 });
 

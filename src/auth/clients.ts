@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { importSPKI, type CryptoKey, type JWK } from 'jose';
 import { displayPath } from '../contracts/registry.js';
+import { canonicalJson, sha256hex } from '../lib/digest.js';
 import { parseYamlSource, schemaErrors, type SourceFile } from '../contracts/source.js';
 import { LoadError, LoadErrors } from '../lib/load-error.js';
 import { deepFreeze } from '../lib/deep-freeze.js';
@@ -23,6 +24,11 @@ export interface Client {
 
 export interface ClientRegistry {
   readonly clients: readonly Client[];
+  /**
+   * hex SHA-256 of the RFC 8785 canonical JSON of the registry file as parsed (the document these
+   * clients were loaded from): what its approvers sign (policy/approvals/registries.ts).
+   */
+  readonly contentDigest?: string;
   bySubject(cn: string): Client | undefined;
   byId(id: string): Client | undefined;
 }
@@ -238,6 +244,7 @@ export async function loadClients(
   }
   return deepFreeze({
     clients: Object.freeze(clients),
+    contentDigest: sha256hex(canonicalJson(data)),
     bySubject: (cn: string) => bySubject.get(cn),
     byId: (id: string) => byId.get(id),
   });

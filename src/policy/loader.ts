@@ -21,6 +21,7 @@ import { localText, type LocalText } from '../lib/local-text.js';
 import { FrozenMap } from '../lib/frozen-map.js';
 import { administrationsSchema, policySchema, purposesSchema } from './schemas.js';
 import { dependentContentDigest, policyContentDigest } from './approvals/digest.js';
+import { RESERVED_POLICY_IDS } from './approvals/registries.js';
 import type { AdministrationInfo, LoadedPolicySet, Policy, PolicyApprovals, Purpose, RelationRequirement } from './types.js';
 
 export interface PolicySetOptions {
@@ -94,6 +95,14 @@ export function loadPolicySet(options: PolicySetOptions): LoadedPolicySet {
       continue;
     }
     const { relation: rawRelation, ...raw } = src.value as unknown as PolicyFile;
+    if (RESERVED_POLICY_IDS.includes(raw.id)) {
+      errors.push(
+        src.error(
+          '/id',
+          `"${raw.id}" is the name of a registry in the policies folder (its approvals are ${raw.id}.approvals.yaml); give the policy another id`,
+        ),
+      );
+    }
     if (name !== `${raw.id}${POLICY_SUFFIX}`) {
       errors.push(
         src.error('/id', `the id "${raw.id}" does not match the file name; name the file "${raw.id}${POLICY_SUFFIX}" (or fix the id)`),
@@ -305,7 +314,8 @@ function assemble(
       ),
     }),
   );
-  return buildSet(digest, adminList, purposeList, policies);
+  const administrationsDigest = administrations.src === undefined ? undefined : policyContentDigest(administrations.src.value);
+  return buildSet(digest, adminList, purposeList, policies, administrationsDigest);
 }
 
 /** The rules between one policy and the contracts, purposes and administrations. */
@@ -554,7 +564,7 @@ export function withApprovals(set: LoadedPolicySet, approvals: ReadonlyMap<strin
     const found = approvals.get(p.id);
     return found === undefined ? p : { ...p, approvals: found };
   });
-  return buildSet(set.digest, [...set.administrations.values()], [...set.purposes.values()], policies);
+  return buildSet(set.digest, [...set.administrations.values()], [...set.purposes.values()], policies, set.administrationsDigest);
 }
 
 const NO_POLICIES: readonly Policy[] = Object.freeze([]);
@@ -564,6 +574,7 @@ function buildSet(
   administrations: readonly AdministrationInfo[],
   purposes: readonly Purpose[],
   policies: readonly Policy[],
+  administrationsDigest?: string,
 ): LoadedPolicySet {
   const frozen = policies.map((p) => deepFreeze({ ...p }));
   // contract -> administration -> policies, sorted by id: two Map look-ups per request.
@@ -583,6 +594,7 @@ function buildSet(
     purposes: new FrozenMap(purposes.map((p) => [p.id, deepFreeze(structuredClone(p))] as const)),
     administrations: new FrozenMap(administrations.map((a) => [a.id, deepFreeze(structuredClone(a))] as const)),
     policies: Object.freeze(frozen),
+    ...(administrationsDigest !== undefined ? { administrationsDigest } : {}),
     candidates: (contract, administration) => index.get(contract)?.get(administration) ?? NO_POLICIES,
   };
   return Object.freeze(set);

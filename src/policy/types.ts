@@ -217,4 +217,9 @@ export interface AdministrationInfo {
 /** What `loadPolicySet` returns: a PolicySet that also knows the administrations it was checked against. */
 export interface LoadedPolicySet extends PolicySet {
   readonly administrations: ReadonlyMap<string, AdministrationInfo>;
+  /**
+   * hex SHA-256 of the RFC 8785 canonical JSON of administrations.yaml as parsed: what its
+   * approvers sign (approvals/registries.ts). Set by loadPolicySet.
+   */
+  readonly administrationsDigest?: string;
 }

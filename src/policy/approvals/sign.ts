@@ -1,8 +1,9 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { FlattenedSign } from 'jose';
 import type { Policy } from '../types.js';
-import { algorithmOf, keyKind } from './approvers.js';
+import { algorithmOf, keyKind, type ApprovalAlg } from './approvers.js';
 import type { PolicyComponents } from './digest.js';
+import type { SignedRegistry, SignedRegistryName } from './registries.js';
 
 /**
  * Signing a policy's approval: a detached JWS (RFC 7515 Appendix F) whose payload, left out of
@@ -57,6 +58,17 @@ export function approvalPayload(contentDigest: string): Uint8Array {
   return new TextEncoder().encode(contentDigest);
 }
 
+/** The algorithm a private key signs approvals with; a TypeError for a key that may not. */
+function signingAlgorithm(privateKey: KeyObject): ApprovalAlg {
+  if (privateKey.type !== 'private') throw new TypeError("signApproval: an approval is signed with the approver's private key");
+  const alg = algorithmOf(createPublicKey(privateKey));
+  if (alg === undefined)
+    throw new TypeError(
+      `signApproval: the key is ${keyKind(privateKey)}; approvals are signed with EC P-256 (ES256) or Ed25519 (EdDSA) keys`,
+    );
+  return alg;
+}
+
 /**
  * `approver`'s approval of `policy`, signed with their private key (EC P-256 for ES256, Ed25519
  * for EdDSA): a compact JWS with an empty payload section, "<header>..<signature>". A key of
@@ -66,12 +78,7 @@ export function approvalPayload(contentDigest: string): Uint8Array {
  *   const jws = await signApproval(policy, 'dpo', createPrivateKey(pem));
  */
 export async function signApproval(policy: SignedPolicy, approver: string, privateKey: KeyObject, now: Date = new Date()): Promise<string> {
-  if (privateKey.type !== 'private') throw new TypeError("signApproval: an approval is signed with the approver's private key");
-  const alg = algorithmOf(createPublicKey(privateKey));
-  if (alg === undefined)
-    throw new TypeError(
-      `signApproval: the key is ${keyKind(privateKey)}; approvals are signed with EC P-256 (ES256) or Ed25519 (EdDSA) keys`,
-    );
+  const alg = signingAlgorithm(privateKey);
   const header: ApprovalHeader = {
     alg,
     typ: APPROVAL_TYP,
@@ -83,5 +90,44 @@ export async function signApproval(policy: SignedPolicy, approver: string, priva
     iat: Math.floor(now.getTime() / 1000),
   };
   const signed = await new FlattenedSign(approvalPayload(policy.contentDigest)).setProtectedHeader({ ...header }).sign(privateKey);
+  return `${signed.protected}..${signed.signature}`;
+}
+
+/** The `typ` of a registry's approval (registries.ts): never taken for a policy's, nor the other way. */
+export const REGISTRY_APPROVAL_TYP = 'snitflade-registry-approval+jws';
+
+/** The protected header of a registry's approval: it names the registry instead of a policy and version. */
+export interface RegistryApprovalHeader {
+  readonly alg: 'ES256' | 'EdDSA';
+  readonly typ: typeof REGISTRY_APPROVAL_TYP;
+  readonly kid: string;
+  readonly registry: SignedRegistryName;
+  readonly digest: string;
+  readonly iat: number;
+}
+
+/**
+ * `approver`'s approval of a registry file as it is (registries.ts): a detached JWS over its
+ * content digest, as for a policy.
+ *
+ * @example
+ *   const jws = await signRegistryApproval(readSignedRegistry('clients', 'policies/clients.yaml')!, 'dpo', key);
+ */
+export async function signRegistryApproval(
+  registry: SignedRegistry,
+  approver: string,
+  privateKey: KeyObject,
+  now: Date = new Date(),
+): Promise<string> {
+  const alg = signingAlgorithm(privateKey);
+  const header: RegistryApprovalHeader = {
+    alg,
+    typ: REGISTRY_APPROVAL_TYP,
+    kid: approver,
+    registry: registry.id,
+    digest: registry.contentDigest,
+    iat: Math.floor(now.getTime() / 1000),
+  };
+  const signed = await new FlattenedSign(approvalPayload(registry.contentDigest)).setProtectedHeader({ ...header }).sign(privateKey);
   return `${signed.protected}..${signed.signature}`;
 }
