@@ -37,6 +37,16 @@ const sign = async (policy: string, approver: TestApprover, over: { key?: string
   );
   return { code, out: io.out(), err: io.err() };
 };
+/** `policy sign --registry`: the registries the policies depend on are approved like a policy. */
+const signRegistry = async (registry: string, approver: TestApprover, over: { digest?: string } = {}) => {
+  const io = captureIO();
+  const code = await runPolicySign(
+    { dir, registry, approver: approver.id, key: approver.privateKeyFile, ...(over.digest ? { digest: over.digest } : {}) },
+    io,
+    config,
+  );
+  return { code, out: io.out(), err: io.err() };
+};
 const approvals = async (o: { policy?: string; json?: boolean } = {}) => {
   const io = captureIO();
   const code = await runPolicyApprovals({ dir, ...o }, io, config);
@@ -83,7 +93,11 @@ describe('snitflade policy sign, then policy approvals', () => {
     const all = await approvals();
     expect(all.code).toBe(1);
     expect(all.out).toContain(`✘ ${SUMMARY_POLICY} version 1: not approved`);
-    expect(all.out).toContain('1 of 2 policies carry every approval they require\n');
+    expect(all.out).toContain(
+      '1 of 2 policies carry every approval they require; 0 of 2 registries (administrations.yaml, clients.yaml) do\n',
+    );
+    expect(all.out).toContain('  ✘ dpo (Data protection officer): missing\n');
+    expect(all.out).toMatch(/^✘ registry clients\.yaml: not approved \(content [0-9a-f]{64}; /m);
     const json = await approvals({ json: true });
     const report = JSON.parse(json.out) as {
       ok: boolean;
@@ -134,6 +148,42 @@ describe('snitflade policy sign, then policy approvals', () => {
   });
 });
 
+describe('snitflade policy sign --registry', () => {
+  it('signs a registry the policies depend on, refuses one that is not, and one changed since it was reviewed', async () => {
+    const reviewed = JSON.parse((await approvals({ json: true })).out) as { registries: { registry: string; contentDigest: string }[] };
+    const digest = reviewed.registries.find((r) => r.registry === 'clients')!.contentDigest;
+    const signed = await signRegistry('clients', dpo, { digest });
+    expect(signed.err).toBe('');
+    expect(signed.code).toBe(0);
+    expect(signed.out).toMatch(
+      new RegExp(`^signed registry clients\\.yaml \\(content ${digest}\\) as dpo \\(Data protection officer\\) at ${TODAY}-`),
+    );
+    expect(signed.out).toContain(`wrote ${path.join(dir, 'policies', 'clients.approvals.yaml')}\n`);
+    expect(signed.out).toContain('  ✘ bif-legal-office (BIF legal office): missing\n');
+    expect(readFileSync(path.join(dir, 'policies', 'clients.approvals.yaml'), 'utf8')).toMatch(/^registry: clients$/m);
+
+    const other = await signRegistry('purposes', dpo);
+    expect(other.code).toBe(1);
+    expect(other.err).toBe('✘ "purposes" is not a signed registry; they are: administrations, capacities, clients\n');
+
+    const file = path.join(dir, 'policies', 'clients.yaml');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('roles: [', 'roles: [operations, '));
+    const changed = await signRegistry('clients', legal, { digest });
+    expect(changed.code).toBe(1);
+    expect(changed.err).toContain(`registry clients.yaml is not what was reviewed: its content digest is now `);
+    const stale = await approvals();
+    expect(stale.out).toMatch(
+      / {2}✘ dpo \(Data protection officer\): stale: changed after signing: approver "dpo" signed it as content [0-9a-f]{12}, it is now [0-9a-f]{12}/,
+    );
+  });
+
+  it('wants exactly one of --policy and --registry', async () => {
+    const io = captureIO();
+    expect(await runPolicySign({ dir, approver: dpo.id, key: dpo.privateKeyFile }, io, config)).toBe(1);
+    expect(io.err()).toBe('✘ name what to approve: --policy <id>, or --registry <administrations|capacities|clients>\n');
+  });
+});
+
 describe('snitflade check with approvers configured', () => {
   it('fails on a policy that lacks an approval, naming the policy file, as start-up would', async () => {
     await sign(STATUS_POLICY, legal);
@@ -142,6 +192,7 @@ describe('snitflade check with approvers configured', () => {
     // The certificate folder with the clients' keys (the approvers' public keys are named by absolute paths).
     const certs = await testCerts();
     const io = captureIO();
+    for (const registry of ['administrations', 'clients']) for (const approver of [legal, dpo]) await signRegistry(registry, approver);
     expect(await runCheck({ dir, certs }, io, config)).toBe(1);
     expect(io.err()).toContain(
       `✘ ${path.join(dir, 'policies', `${SUMMARY_POLICY}.policy.yaml`)}: policy "${SUMMARY_POLICY}" (${path.join(dir, 'policies', `${SUMMARY_POLICY}.policy.yaml`)}) version 1 lacks the approval of dpo (Data protection officer)`,

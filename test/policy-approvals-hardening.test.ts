@@ -123,7 +123,15 @@ describe('the approvals file', () => {
         iat: 1,
       }),
     ).toString('base64url');
-    const verdict = await verifyApproval(`${header}..AAAA`, { id: STATUS_POLICY, version: 1, contentDigest: 'a'.repeat(64) }, approvers);
+    const signed = {
+      id: STATUS_POLICY,
+      version: 1,
+      contract: 'employment.citizen-status.v1',
+      purpose: 'plan-coordination',
+      contentDigest: 'a'.repeat(64),
+      components: { policy: 'b'.repeat(64), contract: 'c'.repeat(64), purpose: 'd'.repeat(64) },
+    };
+    const verdict = await verifyApproval(`${header}..AAAA`, signed, approvers);
     expect(verdict.status).not.toBe('valid');
     // eslint-disable-next-line no-control-regex -- looking for control characters on purpose
     expect(verdict.status !== 'valid' && verdict.problem).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);

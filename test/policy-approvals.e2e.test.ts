@@ -109,7 +109,7 @@ describe('at start-up', () => {
 });
 
 describe('a gateway whose policies are all approved', () => {
-  const askStatus = () => postAs(env!.url, 'sof-case-system', STATUS, { cpr: citizen.cpr, fields: ['benefit', 'sanctions'] });
+  const askStatus = () => postAs(env!.url, 'sof-case-system', STATUS, { cpr: citizen.cpr, fields: ['incomeSupport', 'sanctionInForceSince'] });
   const records = async (auditId: string) => (await env!.gateway.store.audit.search({ auditId, limit: 10 })).records;
   /** A DPO page, signed in (in English) as the DPO's console. */
   const dpoPage = async (urlPath: string) => {
@@ -178,13 +178,18 @@ describe('a gateway whose policies are all approved', () => {
   it('refuses a reload of a policy changed after signing, says why, and keeps the approved rules in force', async () => {
     const before = env!.gateway.rules();
     edit(`${POLICY}.policy.yaml`, `version: ${V}`, `version: ${V + 1}`);
-    edit(`${POLICY}.policy.yaml`, 'nextMeeting, sanctions]', 'nextMeeting]');
+    edit(`${POLICY}.policy.yaml`, 'nextMeetingDate, sanctionInForceSince]', 'nextMeetingDate]');
     edit(
       `${POLICY}.test.yaml`,
-      `policy: ${POLICY}\n      fields: [targetGroup, benefit, jobcentreUnit, caseworkerContact, nextMeeting, sanctions]`,
-      `policy: ${POLICY}\n      fields: [targetGroup, benefit, jobcentreUnit, caseworkerContact, nextMeeting]`,
+      `policy: ${POLICY}\n      fields: [targetGroup, incomeSupport, jobcentreUnit, caseworkerContact, nextMeetingDate, sanctionInForceSince]`,
+      `policy: ${POLICY}\n      fields: [targetGroup, incomeSupport, jobcentreUnit, caseworkerContact, nextMeetingDate]`,
     );
-    edit(`${POLICY}.test.yaml`, 'fields: [benefit, sanctions] }', 'fields: [benefit] }');
+    edit(`${POLICY}.test.yaml`, 'fields: [incomeSupport, sanctionInForceSince] }', 'fields: [incomeSupport] }');
+    edit(
+      `${POLICY}.test.yaml`,
+      `expect: { decision: permit, policy: ${POLICY}, fields: [sanctionInForceSince] }`,
+      'expect: { decision: deny, reasons: [NO_FIELDS_PERMITTED] }',
+    );
 
     const api = await postAs(env!.url, 'ops-console', '/v1/admin/reload', {});
     expect(api.status).toBe(422);
@@ -207,7 +212,7 @@ describe('a gateway whose policies are all approved', () => {
     expect(env!.gateway.rules()).toBe(before);
     const still = await askStatus();
     expect(still.status).toBe(200);
-    expect(still.body.disclosure).toMatchObject({ policy: { id: POLICY, version: V }, released: ['benefit', 'sanctions'] });
+    expect(still.body.disclosure).toMatchObject({ policy: { id: POLICY, version: V }, released: ['incomeSupport', 'sanctionInForceSince'] });
 
     // Signed again, the change comes into force, and its records name the new approvals.
     await signPolicies(SCHEMAS, policies, [legal, dpo], [POLICY]);

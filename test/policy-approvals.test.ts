@@ -9,9 +9,9 @@ import { DEMO_DEFAULTS } from '../src/demo.js';
 import { LoadError, LoadErrors } from '../src/lib/load-error.js';
 import { readApprovers, type Approvers } from '../src/policy/approvals/approvers.js';
 import { checkApprovals, type CheckApprovalsOptions } from '../src/policy/approvals/check.js';
-import { approvalsDigest, policyContentDigest } from '../src/policy/approvals/digest.js';
+import { approvalsDigest, dependentContentDigest, policyContentDigest } from '../src/policy/approvals/digest.js';
 import { approvalsPath, readApprovals, writeApproval } from '../src/policy/approvals/file.js';
-import { APPROVAL_TYP, signApproval, type SignedPolicy } from '../src/policy/approvals/sign.js';
+import { APPROVAL_TYP, signApproval, signedPolicy, type SignedPolicy } from '../src/policy/approvals/sign.js';
 import { verifyApproval } from '../src/policy/approvals/verify.js';
 import { loadPolicySet } from '../src/policy/loader.js';
 import type { Policy } from '../src/policy/types.js';
@@ -38,7 +38,7 @@ let approvers: Approvers;
 
 const load = (): readonly Policy[] => loadPolicySet({ dir: policiesDir, contracts: loadContracts(schemasDir) }).policies;
 const policy = (id: string): Policy => load().find((p) => p.id === id)!;
-const signed = (p: Policy): SignedPolicy => ({ id: p.id, version: p.version, contentDigest: p.contentDigest! });
+const signed = (p: Policy): SignedPolicy => signedPolicy(p);
 const b64 = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
 const editPolicy = (id: string, from: string, to: string): void => {
   const file = path.join(policiesDir, `${id}.policy.yaml`);
@@ -118,8 +118,12 @@ describe('one approval', () => {
         policy: STATUS_POLICY,
         version: 1,
         digest: p.contentDigest,
+        components: p.components,
         iat: at.getTime() / 1000,
       });
+      // The digest signed is over the policy, its contract and its purpose.
+      expect(p.contentDigest).toBe(dependentContentDigest(p.components));
+      expect(Object.keys(p.components).sort()).toEqual(['contract', 'policy', 'purpose']);
       expect(await verifyApproval(jws, p, approvers)).toMatchObject({
         status: 'valid',
         approver: approver.id,
@@ -205,6 +209,7 @@ describe('one approval', () => {
           policy: p.id,
           version: p.version,
           digest: p.contentDigest,
+          components: p.components,
           iat: 1_780_000_000,
           ...over,
         })
@@ -218,6 +223,15 @@ describe('one approval', () => {
     expect(await verifyApproval(await sign({ version: 7 }), p, approvers)).toMatchObject({
       status: 'invalid',
       problem: `its header names policy "${STATUS_POLICY}" version 7, not this policy as it is; sign it again`,
+    });
+    // Components that do not make the digest, or none (an approval of the policy file alone).
+    expect(await verifyApproval(await sign({ components: { ...p.components, purpose: 'a'.repeat(64) } }), p, approvers)).toMatchObject({
+      status: 'invalid',
+      problem: "its protected header's content digest is not made of its components",
+    });
+    expect(await verifyApproval(await sign({ components: undefined }), p, approvers)).toMatchObject({
+      status: 'invalid',
+      problem: expect.stringContaining("it was made before an approval covered the policy's contract and purpose too"),
     });
     // Members an approval does not have are refused, whatever they say.
     expect(await verifyApproval(await sign({ x5u: 'https://example.invalid/key' }), p, approvers)).toMatchObject({

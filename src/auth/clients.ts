@@ -1,8 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import { importSPKI, importJWK, type CryptoKey, type JWK } from 'jose';
+import { importSPKI, type CryptoKey, type JWK } from 'jose';
 import { displayPath } from '../contracts/registry.js';
+import { canonicalJson, sha256hex } from '../lib/digest.js';
 import { parseYamlSource, schemaErrors, type SourceFile } from '../contracts/source.js';
 import { LoadError, LoadErrors } from '../lib/load-error.js';
 import { deepFreeze } from '../lib/deep-freeze.js';
@@ -23,6 +24,11 @@ export interface Client {
 
 export interface ClientRegistry {
   readonly clients: readonly Client[];
+  /**
+   * hex SHA-256 of the RFC 8785 canonical JSON of the registry file as parsed (the document these
+   * clients were loaded from): what its approvers sign (policy/approvals/registries.ts).
+   */
+  readonly contentDigest?: string;
   bySubject(cn: string): Client | undefined;
   byId(id: string): Client | undefined;
 }
@@ -125,6 +131,15 @@ function unreadableKeyFile(registry: string, written: string, certsDir: string, 
   return `signing-key file "${written}" not found ${where}; check the path in ${path.basename(registry)} (it is relative to the certificate folder); ${dev}`;
 }
 
+/** The key file `written` in the certificate folder, or undefined for a path that leaves it (absolute, or through ".."). */
+export function keyFileIn(certsDir: string, written: string): string | undefined {
+  if (path.isAbsolute(written) || path.win32.isAbsolute(written)) return undefined;
+  const root = path.resolve(certsDir);
+  const full = path.resolve(root, written);
+  const rel = path.relative(root, full);
+  return rel === '' || rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel) ? undefined : full;
+}
+
 async function importKey(
   src: SourceFile,
   where: string,
@@ -132,19 +147,23 @@ async function importKey(
   spec: { file?: string; jwk?: JWK },
   certsDir: string,
 ): Promise<{ alg: 'ES256' | 'EdDSA'; key: CryptoKey }> {
-  if (spec.jwk) {
-    const alg = spec.jwk.crv === 'Ed25519' ? 'EdDSA' : spec.jwk.crv === 'P-256' ? 'ES256' : undefined;
-    if (!alg) throw src.error(`${where}/jwk`, 'only P-256 (ES256) and Ed25519 (EdDSA) signing keys are accepted');
-    try {
-      return { alg, key: (await importJWK(spec.jwk, alg)) as CryptoKey };
-    } catch (err) {
-      throw src.error(`${where}/jwk`, `the key is not a usable ${alg} public key (${(err as Error).message})`);
-    }
-  }
+  // A client's token key is the operators' to give, like its certificate: a key written in the
+  // registry, or a path out of the certificate folder, would let whoever writes policies/ choose it.
+  if (spec.jwk)
+    throw src.error(
+      `${where}/jwk`,
+      `an inline "jwk" is not accepted: a signing key is a PEM file in the certificate folder ${displayPath(certsDir)}, which the operators hold; put the public key there and name it with "file"`,
+    );
   const written = spec.file!;
+  const full = keyFileIn(certsDir, written);
+  if (full === undefined)
+    throw src.error(
+      `${where}/file`,
+      `signing-key file "${written}" is outside the certificate folder ${displayPath(certsDir)}; name a file in it, by a path relative to it without ".."`,
+    );
   let pem: string;
   try {
-    pem = readFileSync(path.resolve(certsDir, written), 'utf8');
+    pem = readFileSync(full, 'utf8');
   } catch (err) {
     throw src.error(`${where}/file`, unreadableKeyFile(src.file, written, certsDir, clientId, err));
   }
@@ -225,6 +244,7 @@ export async function loadClients(
   }
   return deepFreeze({
     clients: Object.freeze(clients),
+    contentDigest: sha256hex(canonicalJson(data)),
     bySubject: (cn: string) => bySubject.get(cn),
     byId: (id: string) => byId.get(id),
   });

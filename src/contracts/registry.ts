@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ValidateFunction } from 'ajv';
 import { deepFreeze } from '../lib/deep-freeze.js';
+import { canonicalJson, sha256hex } from '../lib/digest.js';
 import { LoadError, LoadErrors } from '../lib/load-error.js';
 import { projectRoot } from '../lib/root.js';
 import { localText, type LocalText } from '../lib/local-text.js';
@@ -183,6 +184,8 @@ function checkContract(src: SourceFile, fileName: string): Contract | LoadError[
     validateRequest,
     validateResponse,
     file: src.file,
+    // What a signed policy on this contract covers: a changed contract makes its approvals stale.
+    contentDigest: sha256hex(canonicalJson(doc)),
   };
   return Object.freeze(contract);
 }

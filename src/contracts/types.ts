@@ -58,6 +58,11 @@ export interface Contract {
   readonly validateResponse: ValidateFunction;
   /** The file it was loaded from, relative to the project root. */
   readonly file: string;
+  /**
+   * hex SHA-256 of the RFC 8785 canonical JSON of the contract file as parsed: part of what the
+   * approvers of a policy on it sign (policy/approvals/digest.ts). Set by loadContracts.
+   */
+  readonly contentDigest?: string;
 }
 
 export interface ContractRegistry {

@@ -20,7 +20,8 @@ import { LoadError, LoadErrors } from '../lib/load-error.js';
 import { localText, type LocalText } from '../lib/local-text.js';
 import { FrozenMap } from '../lib/frozen-map.js';
 import { administrationsSchema, policySchema, purposesSchema } from './schemas.js';
-import { policyContentDigest } from './approvals/digest.js';
+import { dependentContentDigest, policyContentDigest } from './approvals/digest.js';
+import { RESERVED_POLICY_IDS } from './approvals/registries.js';
 import type { AdministrationInfo, LoadedPolicySet, Policy, PolicyApprovals, Purpose, RelationRequirement } from './types.js';
 
 export interface PolicySetOptions {
@@ -78,6 +79,13 @@ export function loadPolicySet(options: PolicySetOptions): LoadedPolicySet {
     (doc as { purposes: PurposeFile[] }).purposes.map((p) => ({ ...p, description: localText(p.description) })),
   );
 
+  // Each purpose entry as written: part of what the approvers of a policy serving it sign.
+  const purposeDigests = new Map(
+    purposes.items === undefined
+      ? []
+      : (purposes.src!.value as { purposes: { id: string }[] }).purposes.map((p) => [p.id, policyContentDigest(p)] as const),
+  );
+
   const entries: PolicyEntry[] = [];
   for (const name of names.filter((n) => n.endsWith(POLICY_SUFFIX))) {
     const src = readSource(path.join(dir, name), errors);
@@ -87,6 +95,14 @@ export function loadPolicySet(options: PolicySetOptions): LoadedPolicySet {
       continue;
     }
     const { relation: rawRelation, ...raw } = src.value as unknown as PolicyFile;
+    if (RESERVED_POLICY_IDS.includes(raw.id)) {
+      errors.push(
+        src.error(
+          '/id',
+          `"${raw.id}" is the name of a registry in the policies folder (its approvals are ${raw.id}.approvals.yaml); give the policy another id`,
+        ),
+      );
+    }
     if (name !== `${raw.id}${POLICY_SUFFIX}`) {
       errors.push(
         src.error('/id', `the id "${raw.id}" does not match the file name; name the file "${raw.id}${POLICY_SUFFIX}" (or fix the id)`),
@@ -109,8 +125,8 @@ export function loadPolicySet(options: PolicySetOptions): LoadedPolicySet {
       ...(raw.recipient !== undefined && raw.requester === undefined ? { requester: raw.recipient } : {}),
       ...(relation !== undefined ? { relation } : {}),
       file: src.file,
-      // Of the document as parsed, before anything is filled in: what the approvers read and sign.
-      contentDigest: policyContentDigest(src.value),
+      // Of the documents as parsed, before anything is filled in: what the approvers read and sign.
+      ...approvedContent(policyContentDigest(src.value), contracts.get(raw.contract), purposeDigests.get(raw.purpose)),
     };
     entries.push({ policy, error: src.error });
   }
@@ -118,6 +134,21 @@ export function loadPolicySet(options: PolicySetOptions): LoadedPolicySet {
   const set = assemble(administrations, purposes, entries, contracts, errors);
   if (!set || errors.length > 0) throw new LoadErrors(byFileAndLine(errors));
   return set;
+}
+
+/**
+ * A policy's content digest and its components: the policy file, the contract it names and its
+ * purpose entry (approvals/digest.ts). Nothing when the contract or the purpose is unknown (the
+ * set is refused for that) or the contract was built in memory.
+ */
+function approvedContent(
+  policy: string,
+  contract: Contract | undefined,
+  purpose: string | undefined,
+): Pick<Policy, 'contentDigest' | 'components'> {
+  if (contract?.contentDigest === undefined || purpose === undefined) return {};
+  const components = { policy, contract: contract.contentDigest, purpose };
+  return { contentDigest: dependentContentDigest(components), components };
 }
 
 /** A purpose as purposes.yaml writes it: the description may be one string for both languages. */
@@ -278,10 +309,13 @@ function assemble(
     canonicalJson({
       administrations: adminList,
       purposes: purposeList,
-      policies: policies.map(({ file: _file, contentDigest: _digest, approvals: _approvals, ...content }) => content),
+      policies: policies.map(
+        ({ file: _file, contentDigest: _digest, components: _components, approvals: _approvals, ...content }) => content,
+      ),
     }),
   );
-  return buildSet(digest, adminList, purposeList, policies);
+  const administrationsDigest = administrations.src === undefined ? undefined : policyContentDigest(administrations.src.value);
+  return buildSet(digest, adminList, purposeList, policies, administrationsDigest);
 }
 
 /** The rules between one policy and the contracts, purposes and administrations. */
@@ -530,7 +564,7 @@ export function withApprovals(set: LoadedPolicySet, approvals: ReadonlyMap<strin
     const found = approvals.get(p.id);
     return found === undefined ? p : { ...p, approvals: found };
   });
-  return buildSet(set.digest, [...set.administrations.values()], [...set.purposes.values()], policies);
+  return buildSet(set.digest, [...set.administrations.values()], [...set.purposes.values()], policies, set.administrationsDigest);
 }
 
 const NO_POLICIES: readonly Policy[] = Object.freeze([]);
@@ -540,6 +574,7 @@ function buildSet(
   administrations: readonly AdministrationInfo[],
   purposes: readonly Purpose[],
   policies: readonly Policy[],
+  administrationsDigest?: string,
 ): LoadedPolicySet {
   const frozen = policies.map((p) => deepFreeze({ ...p }));
   // contract -> administration -> policies, sorted by id: two Map look-ups per request.
@@ -559,6 +594,7 @@ function buildSet(
     purposes: new FrozenMap(purposes.map((p) => [p.id, deepFreeze(structuredClone(p))] as const)),
     administrations: new FrozenMap(administrations.map((a) => [a.id, deepFreeze(structuredClone(a))] as const)),
     policies: Object.freeze(frozen),
+    ...(administrationsDigest !== undefined ? { administrationsDigest } : {}),
     candidates: (contract, administration) => index.get(contract)?.get(administration) ?? NO_POLICIES,
   };
   return Object.freeze(set);

@@ -1,6 +1,7 @@
 import type { DenyReason } from '../audit/reasons.js';
 import type { Administration, DataCategory } from '../contracts/types.js';
 import type { LocalText } from '../lib/local-text.js';
+import type { PolicyComponents } from './approvals/digest.js';
 
 export interface Purpose {
   readonly id: string; // e.g. plan-coordination
@@ -108,11 +109,14 @@ export interface Policy {
   readonly owner: LocalText;
   readonly file: string;
   /**
-   * hex SHA-256 of the RFC 8785 canonical JSON of the policy file as parsed (every field as
-   * written, the version included; not its comments or layout): what approvers sign. Set by
-   * loadPolicySet; absent on a policy built in memory.
+   * What approvers sign: hex SHA-256 over the digests of the policy file, the contract it names
+   * and its purpose entry, each of the RFC 8785 canonical JSON of the document as parsed (every
+   * field as written, the version included; not comments or layout); approvals/digest.ts. Set by
+   * loadPolicySet with `components`; absent on a policy built in memory.
    */
   readonly contentDigest?: string;
+  /** The three digests the content digest is made of. */
+  readonly components?: PolicyComponents;
   /** The valid approvals the rule set was loaded with (src/policy/approvals/); absent when it has none. */
   readonly approvals?: PolicyApprovals;
 }
@@ -213,4 +217,9 @@ export interface AdministrationInfo {
 /** What `loadPolicySet` returns: a PolicySet that also knows the administrations it was checked against. */
 export interface LoadedPolicySet extends PolicySet {
   readonly administrations: ReadonlyMap<string, AdministrationInfo>;
+  /**
+   * hex SHA-256 of the RFC 8785 canonical JSON of administrations.yaml as parsed: what its
+   * approvers sign (approvals/registries.ts). Set by loadPolicySet.
+   */
+  readonly administrationsDigest?: string;
 }

@@ -4,6 +4,7 @@ import { contractAjv } from '../contracts/ajv.js';
 import { displayPath } from '../contracts/registry.js';
 import { parseYamlSource, schemaErrors } from '../contracts/source.js';
 import { deepFreeze } from '../lib/deep-freeze.js';
+import { canonicalJson, sha256hex } from '../lib/digest.js';
 import { FrozenMap } from '../lib/frozen-map.js';
 import { LoadError, LoadErrors } from '../lib/load-error.js';
 import { ROLES } from '../policy/roles.js';
@@ -40,6 +41,11 @@ export interface CapacityRegistry {
    * requires (false for an unknown capacity).
    */
   allows(capacity: string, administration: string, roles: readonly string[]): boolean;
+  /**
+   * hex SHA-256 of the RFC 8785 canonical JSON of capacities.yaml as parsed: what its approvers
+   * sign (policy/approvals/registries.ts); absent without the file.
+   */
+  readonly contentDigest?: string;
 }
 
 const text = (max: number) => ({ type: 'string', minLength: 1, maxLength: max });
@@ -84,10 +90,11 @@ export const capacitiesSchema = {
 const validate = contractAjv({ allErrors: true }).compile(capacitiesSchema);
 
 /** A registry of the given capacities (already checked). */
-export function capacityRegistry(capacities: readonly Capacity[]): CapacityRegistry {
+export function capacityRegistry(capacities: readonly Capacity[], contentDigest?: string): CapacityRegistry {
   const map = new FrozenMap(capacities.map((c) => [c.id, deepFreeze(structuredClone(c))] as const));
   return Object.freeze({
     capacities: map,
+    ...(contentDigest !== undefined ? { contentDigest } : {}),
     allows(capacity: string, administration: string, roles: readonly string[]): boolean {
       const c = map.get(capacity);
       if (c === undefined) return false;
@@ -139,5 +146,5 @@ export function loadCapacities(dir: string, administrations?: ReadonlySet<string
     }
   });
   if (errors.length > 0) throw new LoadErrors(errors);
-  return capacityRegistry(items);
+  return capacityRegistry(items, sha256hex(canonicalJson(value)));
 }

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { developmentKeyFile, isDevelopmentKeyFile, loadClients, type ClientRegistry } from '../auth/clients.js';
+import { developmentKeyFile, isDevelopmentKeyFile, keyFileIn, loadClients, type ClientRegistry } from '../auth/clients.js';
 import { displayPath, loadContracts } from '../contracts/registry.js';
 import { byFileAndLine, parseJsonSource, parseYamlSource, type SourceFile } from '../contracts/source.js';
 import type { ContractRegistry } from '../contracts/types.js';
@@ -8,8 +8,9 @@ import { LoadError, loadErrorsIn } from '../lib/load-error.js';
 import { projectRoot } from '../lib/root.js';
 import type { ApprovalSettings } from '../policy/approvals/approvers.js';
 import { approvalsInForce, checkApprovals, type ApprovalsReport } from '../policy/approvals/check.js';
-import { loadPolicySet, withApprovals } from '../policy/loader.js';
-import { loadCapacities, type CapacityRegistry } from '../relations/capacities.js';
+import type { SignedRegistry, SignedRegistryName } from '../policy/approvals/registries.js';
+import { ADMINISTRATIONS_FILE, loadPolicySet, withApprovals } from '../policy/loader.js';
+import { CAPACITIES_FILE, loadCapacities, type CapacityRegistry } from '../relations/capacities.js';
 import { ROLES } from '../policy/roles.js';
 import {
   describeOutcome,
@@ -145,20 +146,6 @@ export async function checkRules(files: RuleFiles, options: CheckOptions = {}): 
     );
   }
 
-  let approvals: ApprovalsReport | undefined;
-  if (policies && files.approvals) {
-    approvals = await checkApprovals(policies.policies, {
-      dir: files.policies,
-      settings: files.approvals,
-      certs: files.certs,
-      strict: options.strictApprovals === true,
-    });
-    errors.push(...approvals.errors);
-    warnings.push(...approvals.warnings);
-    // A decision names the approvals of its policy: the policies in force carry them.
-    policies = withApprovals(policies, approvalsInForce(approvals));
-  }
-
   let capacities: CapacityRegistry | undefined;
   try {
     capacities = loadCapacities(files.policies, policies ? new Set(policies.administrations.keys()) : undefined);
@@ -193,6 +180,29 @@ export async function checkRules(files: RuleFiles, options: CheckOptions = {}): 
     const found = crossCheckClients(clients, contracts, policies);
     errors.push(...found.errors);
     warnings.push(...found.warnings);
+  }
+
+  let approvals: ApprovalsReport | undefined;
+  if (policies && files.approvals) {
+    // The registries a policy depends on are approved as loaded: the digests of the very documents in force.
+    const registries: SignedRegistry[] = [];
+    const add = (id: SignedRegistryName, file: string, contentDigest: string | undefined): void => {
+      if (contentDigest !== undefined) registries.push({ id, file: displayPath(file), contentDigest });
+    };
+    add('administrations', path.join(files.policies, ADMINISTRATIONS_FILE), policies.administrationsDigest);
+    add('capacities', path.join(files.policies, CAPACITIES_FILE), capacities?.contentDigest);
+    add('clients', clientsFile, registry?.contentDigest);
+    approvals = await checkApprovals(policies.policies, {
+      dir: files.policies,
+      settings: files.approvals,
+      certs: files.certs,
+      strict: options.strictApprovals === true,
+      registries,
+    });
+    errors.push(...approvals.errors);
+    warnings.push(...approvals.warnings);
+    // A decision names the approvals of its policy: the policies in force carry them.
+    policies = withApprovals(policies, approvalsInForce(approvals));
   }
 
   let caseResults: PolicyCaseResult[] | undefined;
@@ -314,10 +324,11 @@ async function checkClientFile(
     let skipped = false;
     for (const e of asLoadErrors(err)) {
       const key = KEY_FILE.exec(e.path);
-      if (keysUnchecked && key) {
+      const client = key ? raw[Number(key[1])]! : undefined;
+      const written = key ? client!.signingKeys[Number(key[2])]!.file! : undefined;
+      // A path out of the certificate folder is refused whether or not the folder is there.
+      if (keysUnchecked && client && written !== undefined && keyFileIn(certs, written) !== undefined) {
         // Not an error yet; but a path the development keys will never be at is worth naming now.
-        const client = raw[Number(key[1])]!;
-        const written = client.signingKeys[Number(key[2])]!.file!;
         if (isDevelopmentKeyFile(written, client.id)) skipped = true;
         else
           warnings.push(

@@ -10,7 +10,8 @@ import type { GatewayConfig } from '../../src/config/config.js';
 import { loadContracts } from '../../src/contracts/registry.js';
 import { LoadErrors } from '../../src/lib/load-error.js';
 import { readApprovals, writeApproval } from '../../src/policy/approvals/file.js';
-import { signApproval } from '../../src/policy/approvals/sign.js';
+import { readSignedRegistries } from '../../src/policy/approvals/registries.js';
+import { signApproval, signedPolicy, signRegistryApproval } from '../../src/policy/approvals/sign.js';
 import { loadPolicySet } from '../../src/policy/loader.js';
 
 export interface TestApprover {
@@ -49,7 +50,11 @@ export function approvalSettings(
   };
 }
 
-/** Every approver signs every policy in `policies` (or those named) as it is now. */
+/**
+ * Every approver signs every policy in `policies` and every registry the policies depend on
+ * (clients.yaml, capacities.yaml, administrations.yaml), or only the policies and registries named,
+ * as they are now.
+ */
 export async function signPolicies(
   schemas: string,
   policies: string,
@@ -62,12 +67,17 @@ export async function signPolicies(
     for (const approver of approvers) {
       const file = readApprovals(policies, policy.id);
       if (Array.isArray(file)) throw new LoadErrors(file);
-      const jws = await signApproval(
-        { id: policy.id, version: policy.version, contentDigest: policy.contentDigest! },
-        approver.id,
-        approver.privateKey,
-      );
+      const jws = await signApproval(signedPolicy(policy), approver.id, approver.privateKey);
       writeApproval(policies, policy.id, approver.id, jws, file.entries);
+    }
+  }
+  for (const registry of readSignedRegistries(policies)) {
+    if (only !== undefined && !only.includes(registry.id)) continue;
+    for (const approver of approvers) {
+      const file = readApprovals(policies, registry.id, 'registry');
+      if (Array.isArray(file)) throw new LoadErrors(file);
+      const jws = await signRegistryApproval(registry, approver.id, approver.privateKey);
+      writeApproval(policies, registry.id, approver.id, jws, file.entries, 'registry');
     }
   }
 }

@@ -3,12 +3,13 @@ import { readFileSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
 import type { GatewayConfig } from '../../config/config.js';
 import { displayPath } from '../../contracts/registry.js';
-import { algorithmOf, keyKind, readApprovers, thumbprintOf } from '../../policy/approvals/approvers.js';
+import { algorithmOf, keyKind, readApprovers, thumbprintOf, type Approver, type Approvers } from '../../policy/approvals/approvers.js';
 import { checkApprovals } from '../../policy/approvals/check.js';
 import { readApprovals, writeApproval } from '../../policy/approvals/file.js';
-import { signApproval } from '../../policy/approvals/sign.js';
-import { verifyApproval } from '../../policy/approvals/verify.js';
-import { approvalReportText } from './policy-approvals.js';
+import { isSignedRegistry, readSignedRegistries, SIGNED_REGISTRIES } from '../../policy/approvals/registries.js';
+import { signApproval, signedPolicy, signRegistryApproval } from '../../policy/approvals/sign.js';
+import { verifyApproval, verifyRegistryApproval } from '../../policy/approvals/verify.js';
+import { approvalReportText, registryReportText } from './policy-approvals.js';
 import {
   cliConfig,
   loadContractsAndPolicies,
@@ -18,10 +19,14 @@ import {
   withDirOptions,
   type CliIO,
   type DirOptions,
+  type RulePaths,
 } from './shared.js';
 
 export interface PolicySignOptions extends DirOptions {
-  readonly policy: string;
+  /** The policy to approve; or, instead, */
+  readonly policy?: string;
+  /** the signed registry to approve (clients, capacities, administrations). */
+  readonly registry?: string;
   readonly approver: string;
   /** The approver's private key, a PEM file (PKCS #8 or SEC 1). */
   readonly key: string;
@@ -41,6 +46,8 @@ export async function runPolicySign(o: PolicySignOptions, io: CliIO = processIO,
     io.stderr.write(`✘ ${problem}\n`);
     return 1;
   };
+  if ((o.policy === undefined) === (o.registry === undefined))
+    return refuse(`name what to approve: --policy <id>, or --registry <${SIGNED_REGISTRIES.join('|')}>`);
   const paths = rulePaths(o, config);
   let loaded;
   try {
@@ -48,6 +55,7 @@ export async function runPolicySign(o: PolicySignOptions, io: CliIO = processIO,
   } catch (err) {
     return reportLoadErrors(io, err);
   }
+  if (o.registry !== undefined) return signRegistry(o, o.registry, paths, io, config, refuse);
   const policy = loaded.policies.policies.find((p) => p.id === o.policy);
   if (policy === undefined)
     return refuse(
@@ -59,7 +67,41 @@ export async function runPolicySign(o: PolicySignOptions, io: CliIO = processIO,
       `policy "${policy.id}" is not what was reviewed: its content digest is now ${policy.contentDigest}, not ${o.digest}; review it again ("npx snitflade policy approvals --policy ${policy.id}" shows the digest)`,
     );
 
-  const { approvers, errors } = readApprovers(config.policies, paths.certs);
+  const signer = readSigner(o, paths.certs, io, config, refuse);
+  if (typeof signer === 'number') return signer;
+  const { approvers, approver, key } = signer;
+
+  const file = readApprovals(paths.policies, policy.id);
+  if (Array.isArray(file)) {
+    for (const e of file) io.stderr.write(`✘ ${e.message}\n`);
+    return refuse(`the approvals file of policy "${policy.id}" must be fixed (or deleted) before another approval is added to it`);
+  }
+  const signed = signedPolicy(policy);
+  const jws = await signApproval(signed, approver.id, key);
+  const verdict = await verifyApproval(jws, signed, approvers);
+  if (verdict.status !== 'valid') throw new TypeError(`runPolicySign: a fresh approval does not verify: ${verdict.problem}`);
+  const written = writeApproval(paths.policies, policy.id, approver.id, jws, file.entries);
+
+  io.stdout.write(
+    `signed policy "${policy.id}" version ${policy.version} (content ${policy.contentDigest}) as ${approver.id} (${approver.title}) at ${verdict.signedAt}\n` +
+      `wrote ${displayPath(written)}\n`,
+  );
+  // What the policy now carries, as the gateway will see it.
+  const report = await checkApprovals([policy], { dir: paths.policies, settings: config.policies, certs: paths.certs, strict: true });
+  const now = report.policies.get(policy.id);
+  if (now !== undefined) io.stdout.write(approvalReportText(now, policy));
+  return 0;
+}
+
+/** The configured approvers, the approver signing and their private key; or the exit code of a refusal. */
+function readSigner(
+  o: PolicySignOptions,
+  certs: string,
+  io: CliIO,
+  config: GatewayConfig,
+  refuse: (problem: string) => number,
+): { approvers: Approvers; approver: Approver; key: KeyObject } | number {
+  const { approvers, errors } = readApprovers(config.policies, certs);
   for (const e of errors) io.stderr.write(`✘ ${e.message}\n`);
   if (errors.length > 0) return 1;
   const approver = approvers.get(o.approver);
@@ -88,25 +130,50 @@ export async function runPolicySign(o: PolicySignOptions, io: CliIO = processIO,
       `the key in ${o.key} (thumbprint ${thumbprint}) is not one of approver "${approver.id}"'s configured keys (${approver.keys.map((k) => `${k.file}: ${k.thumbprint}`).join('; ')}); sign with the approver's own key, or configure its public key first`,
     );
 
-  const file = readApprovals(paths.policies, policy.id);
+  return { approvers, approver, key };
+}
+
+/** `policy sign --registry`: as for a policy, over the registry file's content (registries.ts). */
+async function signRegistry(
+  o: PolicySignOptions,
+  name: string,
+  paths: RulePaths,
+  io: CliIO,
+  config: GatewayConfig,
+  refuse: (problem: string) => number,
+): Promise<number> {
+  if (!isSignedRegistry(name)) return refuse(`"${name}" is not a signed registry; they are: ${SIGNED_REGISTRIES.join(', ')}`);
+  const registry = readSignedRegistries(paths.policies, paths.clients).find((r) => r.id === name);
+  if (registry === undefined) return refuse(`there is no ${name}.yaml in ${displayPath(paths.policies)} to approve`);
+  if (o.digest !== undefined && o.digest !== registry.contentDigest)
+    return refuse(
+      `registry ${name}.yaml is not what was reviewed: its content digest is now ${registry.contentDigest}, not ${o.digest}; review it again ("npx snitflade policy approvals" shows the digest)`,
+    );
+  const signer = readSigner(o, paths.certs, io, config, refuse);
+  if (typeof signer === 'number') return signer;
+  const { approvers, approver, key } = signer;
+  const file = readApprovals(paths.policies, name, 'registry');
   if (Array.isArray(file)) {
     for (const e of file) io.stderr.write(`✘ ${e.message}\n`);
-    return refuse(`the approvals file of policy "${policy.id}" must be fixed (or deleted) before another approval is added to it`);
+    return refuse(`the approvals file of registry ${name}.yaml must be fixed (or deleted) before another approval is added to it`);
   }
-  const signed = { id: policy.id, version: policy.version, contentDigest: policy.contentDigest };
-  const jws = await signApproval(signed, approver.id, key);
-  const verdict = await verifyApproval(jws, signed, approvers);
+  const jws = await signRegistryApproval(registry, approver.id, key);
+  const verdict = await verifyRegistryApproval(jws, registry, approvers);
   if (verdict.status !== 'valid') throw new TypeError(`runPolicySign: a fresh approval does not verify: ${verdict.problem}`);
-  const written = writeApproval(paths.policies, policy.id, approver.id, jws, file.entries);
-
+  const written = writeApproval(paths.policies, name, approver.id, jws, file.entries, 'registry');
   io.stdout.write(
-    `signed policy "${policy.id}" version ${policy.version} (content ${policy.contentDigest}) as ${approver.id} (${approver.title}) at ${verdict.signedAt}\n` +
+    `signed registry ${name}.yaml (content ${registry.contentDigest}) as ${approver.id} (${approver.title}) at ${verdict.signedAt}\n` +
       `wrote ${displayPath(written)}\n`,
   );
-  // What the policy now carries, as the gateway will see it.
-  const report = await checkApprovals([policy], { dir: paths.policies, settings: config.policies, certs: paths.certs, strict: true });
-  const now = report.policies.get(policy.id);
-  if (now !== undefined) io.stdout.write(approvalReportText(now, policy));
+  const report = await checkApprovals([], {
+    dir: paths.policies,
+    settings: config.policies,
+    certs: paths.certs,
+    strict: true,
+    registries: [registry],
+  });
+  const now = report.registries.get(name);
+  if (now !== undefined) io.stdout.write(registryReportText(now));
   return 0;
 }
 
@@ -120,9 +187,12 @@ export function registerPolicySign(policy: Command, io: CliIO = processIO): void
   withDirOptions(
     policy
       .command('sign')
-      .description("approve a policy: sign its canonical content with the approver's private key into <policy>.approvals.yaml"),
+      .description(
+        "approve a policy (or a registry): sign its canonical content with the approver's private key into <policy>.approvals.yaml",
+      ),
   )
-    .requiredOption('--policy <id>', 'the policy to approve')
+    .option('--policy <id>', 'the policy to approve')
+    .option('--registry <name>', `instead of a policy, the registry to approve: ${SIGNED_REGISTRIES.join(', ')}`)
     .requiredOption('--approver <id>', 'the approver signing (one of policies.approvers in the configuration)')
     .requiredOption('--key <file>', "the approver's private key (PEM); it never goes into the repository")
     .option(

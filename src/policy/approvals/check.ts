@@ -3,9 +3,11 @@ import { LoadError } from '../../lib/load-error.js';
 import type { Policy, PolicyApprovals } from '../types.js';
 import { certificateFolderExists, readApprovers, type ApprovalSettings, type Approvers } from './approvers.js';
 import { approvalsDigest } from './digest.js';
-import { approvalsFilesIn, approvalsPath, readApprovals, type ApprovalEntry } from './file.js';
+import { approvalsFilesIn, approvalsPath, readApprovals, type ApprovalEntry, type ApprovalsOf } from './file.js';
+import { isSignedRegistry, type SignedRegistry } from './registries.js';
 import { withRevocations } from './revoked.js';
-import { verifyApproval, type ApprovalVerdict } from './verify.js';
+import { signedPolicy } from './sign.js';
+import { verifyApproval, verifyRegistryApproval, type ApprovalVerdict } from './verify.js';
 
 /**
  * The approvals of a whole policy set, as the rule set's load path (src/rules/check.ts), `snitflade
@@ -48,6 +50,19 @@ export interface PolicyApprovalReport {
   readonly approvals?: PolicyApprovals;
 }
 
+/** A signed registry's approvals (registries.ts). */
+export interface RegistryApprovalReport {
+  readonly registry: string;
+  /** The registry file and its approvals file, as messages name them. */
+  readonly file: string;
+  readonly contentDigest: string;
+  readonly approvalsFile: string;
+  readonly required: readonly string[];
+  readonly results: readonly ApproverResult[];
+  /** Every required approver approved the registry as it is, and nothing in its approvals file is wrong. */
+  readonly complete: boolean;
+}
+
 export interface ApprovalsReport {
   /** Approvers are configured and their keys could be read: the approvals were checked. */
   readonly checked: boolean;
@@ -55,6 +70,8 @@ export interface ApprovalsReport {
   readonly enforced: boolean;
   /** By policy id; empty when not checked. */
   readonly policies: ReadonlyMap<string, PolicyApprovalReport>;
+  /** By registry name; empty when not checked. */
+  readonly registries: ReadonlyMap<string, RegistryApprovalReport>;
   readonly errors: readonly LoadError[];
   readonly warnings: readonly LoadError[];
 }
@@ -71,11 +88,13 @@ export interface CheckApprovalsOptions {
    * warnings that the approvals were not checked.
    */
   readonly strict: boolean;
+  /** The signed registries as loaded (registries.ts), approved like a policy. */
+  readonly registries?: readonly SignedRegistry[];
 }
 
 const SETTING = 'configuration';
-const HOW_TO_SIGN = (id: string, approver: string): string =>
-  `npx snitflade policy sign --policy ${id} --approver ${approver} --key <the approver's private key>`;
+const HOW_TO_SIGN = (kind: ApprovalsOf, id: string, approver: string): string =>
+  `npx snitflade policy sign --${kind} ${id} --approver ${approver} --key <the approver's private key>`;
 
 /** The approvers policy `id` requires, in configured order, each once. */
 export function requiredApprovers(settings: ApprovalSettings, id: string): string[] {
@@ -101,6 +120,7 @@ export async function checkApprovals(policies: readonly Policy[], options: Check
     checked: false,
     enforced,
     policies: new Map(),
+    registries: new Map(),
     errors: enforced && strict ? why : [],
     warnings: enforced && strict ? [] : why,
   });
@@ -135,6 +155,7 @@ export async function checkApprovals(policies: readonly Policy[], options: Check
       checked: false,
       enforced,
       policies: new Map(),
+      registries: new Map(),
       errors: [],
       warnings: [
         new LoadError(
@@ -146,7 +167,8 @@ export async function checkApprovals(policies: readonly Policy[], options: Check
     };
   }
   const { approvers, errors: keyErrors } = readApprovers(settings, options.certs);
-  if (keyErrors.length > 0) return { checked: false, enforced, policies: new Map(), errors: keyErrors, warnings: [] };
+  if (keyErrors.length > 0)
+    return { checked: false, enforced, policies: new Map(), registries: new Map(), errors: keyErrors, warnings: [] };
 
   const problems: LoadError[] = [];
   const reports = new Map<string, PolicyApprovalReport>();
@@ -155,10 +177,13 @@ export async function checkApprovals(policies: readonly Policy[], options: Check
       policy.id,
       withRevocations(await checkPolicy(policy, options.dir, settings, approvers, problems), policy, settings, problems),
     );
+  const registries = new Map<string, RegistryApprovalReport>();
+  for (const registry of options.registries ?? [])
+    registries.set(registry.id, await checkRegistry(registry, options.dir, settings, approvers, problems));
   (enforced ? errors : warnings).push(...problems);
 
   const ids = new Set(policies.map((p) => p.id));
-  for (const orphan of approvalsFilesIn(options.dir).filter((id) => !ids.has(id))) {
+  for (const orphan of approvalsFilesIn(options.dir).filter((id) => !ids.has(id) && !isSignedRegistry(id))) {
     warnings.push(
       new LoadError(
         displayPath(approvalsPath(options.dir, orphan)),
@@ -167,7 +192,7 @@ export async function checkApprovals(policies: readonly Policy[], options: Check
       ),
     );
   }
-  for (const id of Object.keys(settings.requiredPerPolicy).filter((id) => !ids.has(id))) {
+  for (const id of Object.keys(settings.requiredPerPolicy).filter((id) => !ids.has(id) && !isSignedRegistry(id))) {
     warnings.push(
       new LoadError(SETTING, `/policies/requiredPerPolicy/${id}`, `names policy "${id}", which does not exist; remove it, or fix the id`),
     );
@@ -182,7 +207,7 @@ export async function checkApprovals(policies: readonly Policy[], options: Check
       ),
     );
   }
-  return { checked: true, enforced, policies: reports, errors, warnings };
+  return { checked: true, enforced, policies: reports, registries, errors, warnings };
 }
 
 /** The valid approvals of each policy that has some: what the rule set attaches to its policies. */
@@ -192,21 +217,41 @@ export function approvalsInForce(report: ApprovalsReport): Map<string, PolicyApp
   return out;
 }
 
-async function checkPolicy(
-  policy: Policy,
+/** What one approvals file is about, for judge(): a policy or a signed registry. */
+interface Subject {
+  readonly kind: ApprovalsOf;
+  readonly id: string;
+  /** Its file, where a missing approval is reported. */
+  readonly file: string;
+  /** How messages name it, e.g. `policy "x" (policies/x.policy.yaml)`. */
+  readonly name: string;
+  /** How the message of a missing approval names it (with the version, for a policy). */
+  readonly lacking: string;
+  verify(jws: string, approvers: Approvers): Promise<ApprovalVerdict>;
+}
+
+/**
+ * The approvals file of `subject` against the approvers it requires: each entry's verdict, each
+ * required approver's result, and every problem (pushed onto `problems`).
+ */
+async function judge(
+  subject: Subject,
   dir: string,
   settings: ApprovalSettings,
   approvers: Approvers,
   problems: LoadError[],
-): Promise<PolicyApprovalReport> {
-  if (policy.contentDigest === undefined)
-    throw new TypeError(`checkApprovals: policy "${policy.id}" was not loaded from a file (no content digest)`);
-  const signed = { id: policy.id, version: policy.version, contentDigest: policy.contentDigest };
-  const required = requiredApprovers(settings, policy.id);
-  const name = `policy "${policy.id}" (${policy.file})`;
-  const file = readApprovals(dir, policy.id);
+): Promise<{
+  approvalsFile: string;
+  required: string[];
+  results: ApproverResult[];
+  verdicts: Map<string, { entry: ApprovalEntry; verdict: ApprovalVerdict }>;
+  complete: boolean;
+}> {
+  const { name } = subject;
+  const required = requiredApprovers(settings, subject.id);
+  const file = readApprovals(dir, subject.id, subject.kind);
   const approvalsFile = Array.isArray(file) ? (file[0]?.file ?? '') : file.file;
-  const base = { policy: policy.id, version: policy.version, file: policy.file, approvalsFile, required };
+  const verdicts = new Map<string, { entry: ApprovalEntry; verdict: ApprovalVerdict }>();
   if (Array.isArray(file)) {
     problems.push(...file);
     const results = required.map((id) => ({
@@ -216,21 +261,20 @@ async function checkPolicy(
       status: 'invalid' as const,
       problem: 'its approvals file cannot be read',
     }));
-    return { ...base, results: results.map(tidy), complete: false };
+    return { approvalsFile, required, results: results.map(tidy), verdicts, complete: false };
   }
   if (required.length === 0)
     problems.push(
       new LoadError(
-        policy.file,
+        subject.file,
         '',
-        `no approval is required of ${name}: policies.required is empty and policies.requiredPerPolicy does not name it; every policy in force needs at least one approver`,
+        `no approval is required of ${name}: policies.required is empty and policies.requiredPerPolicy does not name it; every ${subject.kind} in force needs at least one approver`,
       ),
     );
 
-  const verdicts = new Map<string, { entry: ApprovalEntry; verdict: ApprovalVerdict }>();
   const results: ApproverResult[] = [];
   for (const entry of file.entries) {
-    let verdict = await verifyApproval(entry.jws, signed, approvers);
+    let verdict = await subject.verify(entry.jws, approvers);
     if (verdict.approver !== undefined && verdict.approver !== entry.approver)
       verdict = {
         status: 'invalid',
@@ -240,12 +284,13 @@ async function checkPolicy(
     verdicts.set(entry.approver, { entry, verdict });
     if (verdict.status === 'valid') continue;
     const at = (problem: string): void => void problems.push(new LoadError(file.file, entry.pointer, problem, entry.line));
-    if (verdict.status === 'stale') at(`${name} ${verdict.problem}; have it signed again: ${HOW_TO_SIGN(policy.id, entry.approver)}`);
+    if (verdict.status === 'stale')
+      at(`${name} ${verdict.problem}; have it signed again: ${HOW_TO_SIGN(subject.kind, subject.id, entry.approver)}`);
     else if (verdict.status === 'unknown-approver')
       at(`an approval of ${name} is ${verdict.problem}; remove it from the file, or configure the approver`);
     else
       at(
-        `the approval of ${name} by "${entry.approver}" is refused: ${verdict.problem}; sign it again: ${HOW_TO_SIGN(policy.id, entry.approver)}`,
+        `the approval of ${name} by "${entry.approver}" is refused: ${verdict.problem}; sign it again: ${HOW_TO_SIGN(subject.kind, subject.id, entry.approver)}`,
       );
   }
   for (const id of required) {
@@ -254,9 +299,9 @@ async function checkPolicy(
     if (found === undefined) {
       problems.push(
         new LoadError(
-          policy.file,
+          subject.file,
           '',
-          `${name} version ${policy.version} lacks the approval of ${id}${title !== undefined ? ` (${title})` : ''}; have it signed: ${HOW_TO_SIGN(policy.id, id)}`,
+          `${subject.lacking} lacks the approval of ${id}${title !== undefined ? ` (${title})` : ''}; have it signed: ${HOW_TO_SIGN(subject.kind, subject.id, id)}`,
         ),
       );
       results.push(tidy({ approver: id, title, required: true, status: 'missing' }));
@@ -265,17 +310,69 @@ async function checkPolicy(
   for (const [id, { verdict }] of verdicts) {
     if (!required.includes(id)) results.push(resultOf(verdict, id, approvers.get(id)?.title, false));
   }
+  const complete = required.length > 0 && results.every((r) => r.status === 'valid');
+  return { approvalsFile, required, results, verdicts, complete };
+}
+
+async function checkRegistry(
+  registry: SignedRegistry,
+  dir: string,
+  settings: ApprovalSettings,
+  approvers: Approvers,
+  problems: LoadError[],
+): Promise<RegistryApprovalReport> {
+  const name = `registry ${registry.id}.yaml (${registry.file})`;
+  const { approvalsFile, required, results, complete } = await judge(
+    {
+      kind: 'registry',
+      id: registry.id,
+      file: registry.file,
+      name,
+      lacking: name,
+      verify: (jws, approvers) => verifyRegistryApproval(jws, registry, approvers),
+    },
+    dir,
+    settings,
+    approvers,
+    problems,
+  );
+  return { registry: registry.id, file: registry.file, contentDigest: registry.contentDigest, approvalsFile, required, results, complete };
+}
+
+async function checkPolicy(
+  policy: Policy,
+  dir: string,
+  settings: ApprovalSettings,
+  approvers: Approvers,
+  problems: LoadError[],
+): Promise<PolicyApprovalReport> {
+  const signed = signedPolicy(policy);
+  const name = `policy "${policy.id}" (${policy.file})`;
+  const { approvalsFile, required, results, verdicts, complete } = await judge(
+    {
+      kind: 'policy',
+      id: policy.id,
+      file: policy.file,
+      name,
+      lacking: `${name} version ${policy.version}`,
+      verify: (jws, approvers) => verifyApproval(jws, signed, approvers),
+    },
+    dir,
+    settings,
+    approvers,
+    problems,
+  );
+  const base = { policy: policy.id, version: policy.version, file: policy.file, approvalsFile, required };
 
   const valid = [...verdicts.values()]
     .filter(({ verdict }) => verdict.status === 'valid')
     .sort((a, b) => (a.entry.approver < b.entry.approver ? -1 : a.entry.approver > b.entry.approver ? 1 : 0));
-  const complete = required.length > 0 && results.every((r) => r.status === 'valid');
   const approvals: PolicyApprovals | undefined =
     valid.length === 0
       ? undefined
       : {
           digest: approvalsDigest(
-            policy.contentDigest,
+            signed.contentDigest,
             valid.map(({ entry }) => entry.jws),
           ),
           approvals: valid.map(({ entry, verdict }) => ({

@@ -3,16 +3,45 @@ import { canonicalJson, sha256hex } from '../../lib/digest.js';
 /**
  * The digests of signed policies (docs/POLICY-APPROVALS.md).
  *
- * A policy's content digest is of its meaning, not of its bytes: the policy file as parsed (every
- * field as written, the version included), serialised as RFC 8785 canonical JSON (canonicalJson:
- * keys sorted, no whitespace, numbers and strings as ECMAScript writes them), then SHA-256. A
- * comment, the order of keys or the layout of the YAML does not change it; any change to a value
- * does. It is what an approver signs.
+ * What an approver signs is what the policy *means*, and a policy means more than its own file:
+ * the contract it names says what each permitted field holds and who provides it, and its purpose
+ * (in purposes.yaml) says how long a consent may run and how long the records are kept. So the
+ * digest signed covers three documents, each as parsed (every field as written; not comments,
+ * key order or layout), each serialised as RFC 8785 canonical JSON (canonicalJson: keys sorted, no
+ * whitespace, numbers and strings as ECMAScript writes them) and hashed with SHA-256:
+ *
+ *   policy    the policy file
+ *   contract  the contract file it names (schemas/<contract>.json)
+ *   purpose   its entry in purposes.yaml
+ *
+ * and the policy's content digest is SHA-256 of the canonical JSON of those three digests,
+ * `{"contract":"<hex>","policy":"<hex>","purpose":"<hex>"}`. An approval's header repeats the
+ * three, so a stale approval says which of them changed.
  */
 
-/** hex SHA-256 of the canonical JSON of a parsed policy document. */
+/** hex SHA-256 of the canonical JSON of a parsed document: a policy file, a contract, a purpose entry, a registry file. */
 export function policyContentDigest(document: unknown): string {
   return sha256hex(canonicalJson(document));
+}
+
+/** The digests of what a policy's approval covers (each policyContentDigest of its document). */
+export interface PolicyComponents {
+  readonly policy: string;
+  readonly contract: string;
+  readonly purpose: string;
+}
+
+/** The names of the components, in the order messages list them. */
+export const POLICY_COMPONENTS = ['policy', 'contract', 'purpose'] as const;
+
+/**
+ * The content digest an approver signs: over the digests of the policy, its contract and its purpose.
+ *
+ * @example
+ *   const digest = dependentContentDigest({ policy: '…', contract: '…', purpose: '…' });
+ */
+export function dependentContentDigest(components: PolicyComponents): string {
+  return sha256hex(canonicalJson({ policy: components.policy, contract: components.contract, purpose: components.purpose }));
 }
 
 /**

@@ -7,6 +7,7 @@ import { parseYamlSource, schemaErrors } from '../../contracts/source.js';
 import { APPROVER_ID } from '../../config/config.js';
 import { LoadError } from '../../lib/load-error.js';
 import { POLICY_ID } from '../schemas.js';
+import { SIGNED_REGISTRIES } from './registries.js';
 
 /**
  * A policy's approvals file, `policies/<id>.approvals.yaml`, beside the policy: one entry per
@@ -27,9 +28,15 @@ const approvalsSchema = {
   $id: 'urn:snitflade:approvals-file',
   type: 'object',
   additionalProperties: false,
-  required: ['policy', 'approvals'],
+  required: ['approvals'],
+  // A policy's approvals name the policy; a signed registry's (registries.ts) name the registry.
+  oneOf: [
+    { required: ['policy'], properties: { policy: true } },
+    { required: ['registry'], properties: { registry: true } },
+  ],
   properties: {
     policy: { type: 'string', pattern: POLICY_ID, maxLength: 100 },
+    registry: { enum: SIGNED_REGISTRIES },
     approvals: {
       type: 'array',
       maxItems: 50,
@@ -67,7 +74,10 @@ export interface ApprovalsFile {
   readonly error: (pointer: string, problem: string) => LoadError;
 }
 
-/** Where the approvals of policy `id` are kept. */
+/** What an approvals file is about: a policy, or a signed registry (registries.ts). */
+export type ApprovalsOf = 'policy' | 'registry';
+
+/** Where the approvals of policy (or signed registry) `id` are kept. */
 export function approvalsPath(dir: string, id: string): string {
   return path.join(dir, `${id}${APPROVALS_SUFFIX}`);
 }
@@ -84,7 +94,7 @@ export function approvalsFilesIn(dir: string): string[] {
  * Reads the approvals of policy `id` in `dir`: the file, or its problems (unreadable, not YAML,
  * not of the schema, about another policy, an approver listed twice). No file: no approvals.
  */
-export function readApprovals(dir: string, id: string): ApprovalsFile | LoadError[] {
+export function readApprovals(dir: string, id: string, kind: ApprovalsOf = 'policy'): ApprovalsFile | LoadError[] {
   const full = approvalsPath(dir, id);
   const shown = displayPath(full);
   let bytes: Buffer;
@@ -107,13 +117,18 @@ export function readApprovals(dir: string, id: string): ApprovalsFile | LoadErro
   const src = parseYamlSource(shown, bytes.toString('utf8'));
   if (Array.isArray(src)) return src;
   if (!validate(src.value)) return schemaErrors(src, validate.errors ?? [], validate.schema);
-  const doc: { readonly policy: string; readonly approvals: readonly { approver: string; jws: string }[] } = src.value;
+  const doc: {
+    readonly policy?: string;
+    readonly registry?: string;
+    readonly approvals: readonly { approver: string; jws: string }[];
+  } = src.value;
   const problems: LoadError[] = [];
-  if (doc.policy !== id)
+  const about = doc.policy !== undefined ? `policy "${doc.policy}"` : `registry "${doc.registry}"`;
+  if (doc[kind] !== id)
     problems.push(
       src.error(
-        '/policy',
-        `this file holds the approvals of policy "${doc.policy}", but its name says "${id}"; approvals belong beside their own policy`,
+        doc.policy !== undefined ? '/policy' : '/registry',
+        `this file holds the approvals of ${about}, but its name says "${id}"; approvals belong beside their own ${kind}`,
       ),
     );
   const seen = new Map<string, number>();
@@ -147,17 +162,36 @@ export function readApprovals(dir: string, id: string): ApprovalsFile | LoadErro
  * earlier one and keeping the others, in approver order; atomically (a reload never reads half a
  * file). Returns the file written.
  */
-export function writeApproval(dir: string, id: string, approver: string, jws: string, others: readonly ApprovalEntry[]): string {
+export function writeApproval(
+  dir: string,
+  id: string,
+  approver: string,
+  jws: string,
+  others: readonly ApprovalEntry[],
+  kind: ApprovalsOf = 'policy',
+): string {
   const entries = [...others.filter((e) => e.approver !== approver), { approver, jws }].sort((a, b) =>
     a.approver < b.approver ? -1 : a.approver > b.approver ? 1 : 0,
   );
+  const head =
+    kind === 'policy'
+      ? [
+          `# Approvals of policy ${id}: detached JWS signatures (RFC 7515 Appendix F) over the policy's`,
+          '# canonical content, its contract and its purpose, by the approvers the gateway is configured',
+          '# with (policies.approvers). Written by "snitflade policy sign"; checked at start-up, on every',
+          '# reload and by "snitflade policy approvals". Changing what the policy means (its file, its',
+          '# contract, its purpose) makes them stale: the policy is refused until it is signed again.',
+        ]
+      : [
+          `# Approvals of the registry ${id}.yaml: detached JWS signatures (RFC 7515 Appendix F) over its`,
+          '# canonical content by the approvers the gateway is configured with (policies.approvers).',
+          '# Written by "snitflade policy sign --registry"; checked at start-up, on every reload and by',
+          '# "snitflade policy approvals". Changing the registry makes these approvals stale: the rules',
+          '# are then refused until it is signed again.',
+        ];
   const text = [
-    `# Approvals of policy ${id}: detached JWS signatures (RFC 7515 Appendix F) over the policy's`,
-    '# canonical content by the approvers the gateway is configured with (policies.approvers).',
-    '# Written by "snitflade policy sign"; checked at start-up, on every reload and by',
-    '# "snitflade policy approvals". Editing the policy in any way that changes its meaning makes',
-    '# these approvals stale: the policy is then refused until it is signed again.',
-    `policy: ${id}`,
+    ...head,
+    `${kind}: ${id}`,
     'approvals:',
     ...entries.flatMap((e) => [`  - approver: ${e.approver}`, `    jws: ${e.jws}`]),
     '',
