@@ -109,7 +109,8 @@ describe('at start-up', () => {
 });
 
 describe('a gateway whose policies are all approved', () => {
-  const askStatus = () => postAs(env!.url, 'sof-case-system', STATUS, { cpr: citizen.cpr, fields: ['incomeSupport', 'sanctionInForceSince'] });
+  const askStatus = () =>
+    postAs(env!.url, 'sof-case-system', STATUS, { cpr: citizen.cpr, fields: ['incomeSupport', 'sanctionInForceSince'] });
   const records = async (auditId: string) => (await env!.gateway.store.audit.search({ auditId, limit: 10 })).records;
   /** A DPO page, signed in (in English) as the DPO's console. */
   const dpoPage = async (urlPath: string) => {
@@ -212,7 +213,10 @@ describe('a gateway whose policies are all approved', () => {
     expect(env!.gateway.rules()).toBe(before);
     const still = await askStatus();
     expect(still.status).toBe(200);
-    expect(still.body.disclosure).toMatchObject({ policy: { id: POLICY, version: V }, released: ['incomeSupport', 'sanctionInForceSince'] });
+    expect(still.body.disclosure).toMatchObject({
+      policy: { id: POLICY, version: V },
+      released: ['incomeSupport', 'sanctionInForceSince'],
+    });
 
     // Signed again, the change comes into force, and its records name the new approvals.
     await signPolicies(SCHEMAS, policies, [legal, dpo], [POLICY]);
