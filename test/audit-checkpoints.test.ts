@@ -26,7 +26,7 @@ import { canonicalJson } from '../src/lib/digest.js';
 import { ChainInUseError } from '../src/store/audit-checkpoints.js';
 import type { Store } from '../src/store/types.js';
 import { auditEntry, randomDigest } from './support/audit-entries.js';
-import { postgresDatabase, sqliteDatabase, type TestDatabase } from './support/databases.js';
+import { databaseText, postgresDatabase, sqliteDatabase, type TestDatabase } from './support/databases.js';
 
 const run = promisify(execFile);
 const VERIFIER_SCRIPT = path.resolve('src/audit/offline/verify-export.mjs');
@@ -525,27 +525,10 @@ const TABLES = ['audit_record', 'audit_checkpoint', 'audit_merkle_node', 'audit_
 
 describeStore(async () => {
   const db = await sqliteDatabase('cp');
-  return {
-    ...db,
-    async dump() {
-      // The database file itself, WAL included, as bytes.
-      await db.query('PRAGMA wal_checkpoint(TRUNCATE)');
-      const dir = path.dirname((db.storeConfig as { file: string }).file);
-      return readdirSync(dir)
-        .map((f) => readFileSync(path.join(dir, f)).toString('latin1'))
-        .join('\n');
-    },
-  };
+  return { ...db, dump: () => databaseText(db, TABLES) };
 }, 'SQLite');
 
 describeStore(async () => {
   const db = await postgresDatabase('cp');
-  return {
-    ...db,
-    async dump() {
-      const parts: string[] = [];
-      for (const t of TABLES) parts.push(...(await db.query<{ row: string }>(`SELECT ${t}::text AS row FROM ${t}`)).map((r) => r.row));
-      return parts.join('\n');
-    },
-  };
+  return { ...db, dump: () => databaseText(db, TABLES) };
 }, 'PostgreSQL');

@@ -7,7 +7,7 @@
  */
 import { execFile } from 'node:child_process';
 import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -28,7 +28,7 @@ import { canonicalJson } from '../src/lib/digest.js';
 import { AUDIT_COLUMNS, toRow } from '../src/store/rows.js';
 import type { Store } from '../src/store/types.js';
 import { auditEntry, randomDigest } from './support/audit-entries.js';
-import { postgresDatabase, sqliteDatabase, type TestDatabase } from './support/databases.js';
+import { databaseText, postgresDatabase, sqliteDatabase, type TestDatabase } from './support/databases.js';
 
 const run = promisify(execFile);
 
@@ -408,29 +408,10 @@ function describeStore(makeHarness: () => Promise<Harness>, label: string): void
 
 describeStore(async () => {
   const db = await sqliteDatabase('erasure-attack');
-  return {
-    ...db,
-    async dump() {
-      await db.query('PRAGMA wal_checkpoint(TRUNCATE)');
-      const dir = path.dirname((db.storeConfig as { file: string }).file);
-      return readdirSync(dir)
-        .map((f) => readFileSync(path.join(dir, f)).toString('latin1'))
-        .join('\n');
-    },
-  };
+  return { ...db, dump: () => databaseText(db, ['audit_%', 'dpo_%']) };
 }, 'SQLite');
 
 describeStore(async () => {
   const db = await postgresDatabase('erasure-attack');
-  return {
-    ...db,
-    async dump() {
-      const tables = await db.query<{ t: string }>(
-        "SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' AND (tablename LIKE 'audit_%' OR tablename LIKE 'dpo_%')",
-      );
-      const parts: string[] = [];
-      for (const { t } of tables) parts.push(...(await db.query<{ row: string }>(`SELECT ${t}::text AS row FROM ${t}`)).map((r) => r.row));
-      return parts.join('\n');
-    },
-  };
+  return { ...db, dump: () => databaseText(db, ['audit_%', 'dpo_%']) };
 }, 'PostgreSQL');

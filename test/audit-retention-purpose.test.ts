@@ -9,7 +9,7 @@
  */
 import { execFile } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -40,7 +40,7 @@ import { ErasureConflictError } from '../src/store/audit-checkpoints.js';
 import { toRow } from '../src/store/rows.js';
 import type { Store } from '../src/store/types.js';
 import { auditEntry, randomDigest } from './support/audit-entries.js';
-import { postgresDatabase, sqliteDatabase, type TestDatabase } from './support/databases.js';
+import { databaseText, postgresDatabase, sqliteDatabase, type TestDatabase } from './support/databases.js';
 import { ROOT, testCerts } from './support/env.js';
 
 const run = promisify(execFile);
@@ -580,28 +580,10 @@ describe("a purpose's cutoff", () => {
 
 describeStore(async () => {
   const db = await sqliteDatabase('erasure');
-  return {
-    ...db,
-    async dump() {
-      // The database file itself, WAL included, as bytes, once the WAL is written back.
-      await db.query('PRAGMA wal_checkpoint(TRUNCATE)');
-      const dir = path.dirname((db.storeConfig as { file: string }).file);
-      return readdirSync(dir)
-        .map((f) => readFileSync(path.join(dir, f)).toString('latin1'))
-        .join('\n');
-    },
-  };
+  return { ...db, dump: () => databaseText(db, ['audit_record', 'audit_erasure']) };
 }, 'SQLite');
 
 describeStore(async () => {
   const db = await postgresDatabase('erasure');
-  return {
-    ...db,
-    async dump() {
-      const parts: string[] = [];
-      for (const t of ['audit_record', 'audit_erasure'])
-        parts.push(...(await db.query<{ row: string }>(`SELECT ${t}::text AS row FROM ${t}`)).map((r) => r.row));
-      return parts.join('\n');
-    },
-  };
+  return { ...db, dump: () => databaseText(db, ['audit_record', 'audit_erasure']) };
 }, 'PostgreSQL');

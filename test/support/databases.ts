@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -137,3 +137,34 @@ export const DATABASES: readonly (readonly [string, (name: string) => Promise<Te
   ['SQLite', sqliteDatabase],
   ['PostgreSQL', postgresDatabase],
 ];
+
+/**
+ * Every text the database holds, for a scan for content that should be gone: a SQLite database's
+ * files as bytes (WAL written back first, so free pages and the log are read too), a PostgreSQL
+ * database's rows of the tables named (or matching a LIKE pattern) as text.
+ *
+ * @example
+ * expect(await databaseText(db, ['audit_record'])).not.toContain('sof-cw-0042');
+ */
+export async function databaseText(db: TestDatabase, tables: readonly string[]): Promise<string> {
+  if (db.storeConfig.kind === 'sqlite') {
+    await db.query('PRAGMA wal_checkpoint(TRUNCATE)');
+    const dir = path.dirname(db.storeConfig.file);
+    return readdirSync(dir)
+      .map((f) => readFileSync(path.join(dir, f)).toString('latin1'))
+      .join('\n');
+  }
+  const names: string[] = [];
+  for (const t of tables) {
+    if (!t.includes('%')) names.push(t);
+    else
+      names.push(
+        ...(
+          await db.query<{ t: string }>("SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' AND tablename LIKE ?", [t])
+        ).map((r) => r.t),
+      );
+  }
+  const parts: string[] = [];
+  for (const t of names) parts.push(...(await db.query<{ row: string }>(`SELECT ${t}::text AS row FROM ${t}`)).map((r) => r.row));
+  return parts.join('\n');
+}
