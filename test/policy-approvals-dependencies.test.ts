@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { jest } from '@jest/globals';
@@ -8,7 +8,7 @@ import { displayPath } from '../src/contracts/registry.js';
 import { LoadErrors } from '../src/lib/load-error.js';
 import { checkRules } from '../src/rules/check.js';
 import { loadRules } from '../src/rules/load.js';
-import { approvalSettings, makeApprover, signPolicies, type TestApprover } from './support/approvers.js';
+import { approvalSettings, signedCopy, signPolicies, type TestApprover } from './support/approvers.js';
 import { testCerts } from './support/env.js';
 
 jest.setTimeout(120_000);
@@ -70,14 +70,7 @@ async function refusals(): Promise<string[]> {
 }
 
 beforeEach(async () => {
-  dir = mkdtempSync(path.join(os.tmpdir(), 'snitflade-approvals-deps-'));
-  policies = path.join(dir, 'policies');
-  schemas = path.join(dir, 'schemas');
-  cpSync(path.join(ROOT, 'policies'), policies, { recursive: true });
-  cpSync(path.join(ROOT, 'schemas'), schemas, { recursive: true });
-  legal = makeApprover(path.join(dir, 'keys'), 'bif-legal-office', 'BIF legal office');
-  dpo = makeApprover(path.join(dir, 'keys'), 'dpo', 'Data protection officer', 'ed25519');
-  await signPolicies(schemas, policies, [legal, dpo]);
+  ({ dir, policies, schemas, legal, dpo } = await signedCopy(ROOT, 'approvals-deps'));
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 

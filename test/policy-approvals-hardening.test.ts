@@ -1,5 +1,4 @@
-import { cpSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { jest } from '@jest/globals';
 import { loadConfig } from '../src/config/config.js';
@@ -13,7 +12,7 @@ import { approvalsPath, readApprovals, writeApproval } from '../src/policy/appro
 import { APPROVAL_TYP } from '../src/policy/approvals/sign.js';
 import { verifyApproval } from '../src/policy/approvals/verify.js';
 import { loadPolicySet } from '../src/policy/loader.js';
-import { approvalSettings, makeApprover, signPolicies, type TestApprover } from './support/approvers.js';
+import { approvalSettings, signedCopy, type TestApprover } from './support/approvers.js';
 
 jest.setTimeout(120_000);
 
@@ -43,14 +42,7 @@ function edit(folder: string, file: string, from: string | RegExp, to: string): 
 }
 
 beforeEach(async () => {
-  dir = mkdtempSync(path.join(os.tmpdir(), 'snitflade-approvals-review-'));
-  policies = path.join(dir, 'policies');
-  schemas = path.join(dir, 'schemas');
-  cpSync(path.join(ROOT, 'policies'), policies, { recursive: true });
-  cpSync(path.join(ROOT, 'schemas'), schemas, { recursive: true });
-  legal = makeApprover(path.join(dir, 'keys'), 'bif-legal-office', 'BIF legal office');
-  dpo = makeApprover(path.join(dir, 'keys'), 'dpo', 'Data protection officer', 'ed25519');
-  await signPolicies(schemas, policies, [legal, dpo]);
+  ({ dir, policies, schemas, legal, dpo } = await signedCopy(ROOT, 'approvals-hardening'));
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 

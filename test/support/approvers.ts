@@ -4,7 +4,8 @@
  * functions `snitflade policy sign` uses.
  */
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { GatewayConfig } from '../../src/config/config.js';
 import { loadContracts } from '../../src/contracts/registry.js';
@@ -80,4 +81,33 @@ export async function signPolicies(
       writeApproval(policies, registry.id, approver.id, jws, file.entries, 'registry');
     }
   }
+}
+
+/** A copy of the repository's policies and schemas in a new temporary folder, every file signed by two approvers. */
+export interface SignedCopy {
+  readonly dir: string;
+  readonly policies: string;
+  readonly schemas: string;
+  /** An ES256 approver ("bif-legal-office") and an EdDSA one ("dpo"), their keys under dir/keys. */
+  readonly legal: TestApprover;
+  readonly dpo: TestApprover;
+}
+
+/**
+ * Copies the repository's policies and schemas (from `root`) into a new temporary folder and signs
+ * every policy and registry by the BIF legal office and the DPO; remove `dir` when done.
+ *
+ * @example
+ * const copy = await signedCopy(process.cwd(), 'approvals-deps');
+ */
+export async function signedCopy(root: string, name: string): Promise<SignedCopy> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), `snitflade-${name}-`));
+  const policies = path.join(dir, 'policies');
+  const schemas = path.join(dir, 'schemas');
+  cpSync(path.join(root, 'policies'), policies, { recursive: true });
+  cpSync(path.join(root, 'schemas'), schemas, { recursive: true });
+  const legal = makeApprover(path.join(dir, 'keys'), 'bif-legal-office', 'BIF legal office');
+  const dpo = makeApprover(path.join(dir, 'keys'), 'dpo', 'Data protection officer', 'ed25519');
+  await signPolicies(schemas, policies, [legal, dpo]);
+  return { dir, policies, schemas, legal, dpo };
 }
